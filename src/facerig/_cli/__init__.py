@@ -1,0 +1,1 @@
+"""Subcommand implementations for :mod:`facerig.cli` (one module per command)."""
