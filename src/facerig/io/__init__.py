@@ -1,1 +1,82 @@
-"""Mesh and rig formats. Readers keep the file's vertex count and order exactly."""
+"""Mesh and rig formats. Readers keep the file's vertex count and order exactly.
+
+:func:`load_mesh` is the one entry point for user meshes: it dispatches on the suffix
+(``.obj``, ``.ply``, ``.stl``, ``.gltf``, ``.glb``, ``.fbx``), then validates
+(:func:`facerig.io.validate.validate_mesh`). Orientation (``up`` / ``forward``) is *not*
+applied here: vertices are the file's, and the computation frame lives in
+:mod:`facerig.geometry.frame`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from facerig.errors import MeshError
+from facerig.io.mesh import Mesh
+
+SUPPORTED_SUFFIXES = (".obj", ".ply", ".stl", ".gltf", ".glb", ".fbx")
+
+
+def read_mesh(path: str | os.PathLike, *, max_vertices: int | None = None) -> Mesh:
+    """Read a mesh file without validating it (vertices (V, 3) exactly the file's, in order).
+
+    Raises MeshError for a missing / empty / unsupported / unparsable file.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        what = f"'{path.suffix}'" if path.suffix else "no suffix"
+        raise MeshError(f"{path}: unsupported mesh format ({what}); use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    if not path.exists():
+        raise MeshError(f"{path}: no such file")
+    if path.is_dir():
+        raise MeshError(f"{path}: is a folder, not a mesh file")
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise MeshError(f"{path}: cannot read ({e.strerror or e})") from None
+    if size == 0:
+        raise MeshError(f"{path}: empty file")
+    if suffix == ".obj":
+        from facerig.io.obj import read_obj
+
+        return read_obj(path, max_vertices=max_vertices)
+    from facerig.io import readers
+
+    reader = {".ply": readers.read_ply, ".stl": readers.read_stl, ".gltf": readers.read_gltf,
+              ".glb": readers.read_gltf, ".fbx": readers.read_fbx}[suffix]
+    return reader(path)
+
+
+def load_mesh(
+    path: str | os.PathLike,
+    *,
+    max_vertices: int | None = 1_000_000,
+    allow_degenerate: bool = False,
+    allow_unreferenced: bool = False,
+) -> Mesh:
+    """Read and validate a user mesh.
+
+    Args:
+        path: OBJ / PLY / STL / glTF / GLB (FBX if Blender's ``bpy`` is installed).
+        max_vertices: refuse meshes with more vertices (None = no limit).
+        allow_degenerate: drop degenerate / duplicate triangles from ``faces`` instead of
+            raising (vertices untouched; see :mod:`facerig.io.validate`).
+        allow_unreferenced: accept vertices no face uses (they get zero deltas).
+
+    Returns:
+        Mesh with ``vertices`` (V, 3) float64 exactly as in the file, in file order, and
+        ``faces`` (F, 3) int64 triangles.
+
+    Raises:
+        MeshError: one line describing what is wrong with the file.
+    """
+    from facerig.io.validate import validate_mesh
+
+    mesh = read_mesh(path, max_vertices=max_vertices)
+    return validate_mesh(mesh, max_vertices, allow_degenerate=allow_degenerate,
+                         allow_unreferenced=allow_unreferenced)
+
+
+__all__ = ["Mesh", "load_mesh", "read_mesh", "SUPPORTED_SUFFIXES"]

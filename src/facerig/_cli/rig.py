@@ -1,0 +1,228 @@
+"""``facerig rig HEAD -o OUT [-o OUT2 ...]``: rig a head mesh and write the rig.
+
+Outputs are chosen by suffix: ``.npz`` (facerig rig NPZ), ``.glb`` / ``.gltf`` (mesh with
+52 morph targets), a folder (existing folder, trailing ``/`` or no suffix: one OBJ per shape),
+``.fbx`` (through Blender). The input file is only read, never written; every output is
+written atomically, and an output path equal to the input is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import importlib
+import importlib.util
+import time
+from pathlib import Path
+
+import numpy as np
+
+from facerig.errors import FacerigError
+
+help = "rig a head mesh: write an ARKit-52 blendshape rig (NPZ, GLB, OBJ folder)"
+
+EPILOG = """\
+outputs (by suffix of each -o):
+  out.npz          rig NPZ: names (52,), deltas (52,V,3) float32, neutral (V,3), faces, parts, meta
+  out.glb/.gltf    the head with one morph target per shape (ready for Blender, Unity, three.js)
+  out/             a folder with neutral.obj and one OBJ per shape (same vertex order as HEAD)
+  out.fbx          FBX with shape keys (needs Blender's bpy: pip install 'facerig[blender]')
+
+input checks (each problem is a one-line error, exit status 2):
+  empty / unreadable / unsupported file, no faces, NaN or inf coordinates, face indices out
+  of range, more than --max-vertices vertices. Degenerate (zero-area) and duplicate faces
+  and vertices used by no face are errors too unless you allow them:
+  --allow-degenerate    skip degenerate/duplicate triangles in the computation (the outputs
+                        still carry every vertex and face of the file)
+  --allow-unreferenced  accept loose vertices; they get zero deltas
+
+orientation: --up/--forward name the input's axes (Maya/glTF/ARKit: +y/+z, the default;
+Blender: --up +z --forward -y). They only steer the computation; the output keeps the
+input's coordinates, units and vertex order exactly.
+
+example:
+  facerig rig head.obj -o head_rig.glb -o head_rig.npz
+  facerig rig scan.ply -o rig/ --method dt --landmarks scan.landmarks.json --allow-degenerate
+"""
+
+AXES = ("+x", "-x", "+y", "-y", "+z", "-z")
+
+# suffix -> (module, function, human name)
+EXPORTERS = {
+    "npz": ("facerig.io.rig", "save_rig", "NPZ"),
+    "gltf": ("facerig.io.gltf", "save_rig_gltf", "glTF"),
+    "folder": ("facerig.io.objset", "save_rig_obj_folder", "OBJ folder"),
+    "fbx": ("facerig.io.fbx", "save_rig_fbx", "FBX"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from facerig.models.registry import METHODS
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    # let "--forward -y" work: argparse would take "-y" for an option flag. Treat the six axis
+    # strings like negative numbers (values), as argparse does for "-1".
+    parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[xyzXYZ]$")
+    parser.epilog = EPILOG
+    parser.add_argument("head", help="head mesh: .obj .ply .stl .gltf .glb (.fbx with Blender)")
+    parser.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
+                        help="output path; repeat for several formats (.npz .glb .gltf .fbx or folder/)")
+    parser.add_argument("--method", choices=list(METHODS), default=None,
+                        help="rigging method (default: raf when its weights are installed, else dt)")
+    parser.add_argument("--landmarks", metavar="JSON", default=None,
+                        help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
+    parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
+                        help="input axis pointing up: +x -x +y -y +z -z (default +y; Blender: +z)")
+    parser.add_argument("--forward", default="+z", type=_axis, metavar="AXIS",
+                        help="input axis the face looks along (default +z; Blender: -y)")
+    parser.add_argument("--names", choices=["arkit", "ict"], default="arkit",
+                        help="shape names in glTF/FBX outputs (default arkit)")
+    parser.add_argument("--allow-degenerate", action="store_true",
+                        help="ignore zero-area and duplicate faces instead of refusing the mesh")
+    parser.add_argument("--allow-unreferenced", action="store_true",
+                        help="accept vertices used by no face (they get zero deltas)")
+    parser.add_argument("--max-vertices", type=int, default=1_000_000, metavar="N",
+                        help="refuse meshes with more vertices than this (default 1,000,000)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def _axis(s: str) -> str:
+    t = s.strip().lower()
+    if len(t) == 1:
+        t = "+" + t
+    if t not in AXES:
+        raise argparse.ArgumentTypeError(f"{s!r} is not an axis; use one of {', '.join(AXES)}")
+    return t
+
+
+def output_kind(path: str) -> str:
+    """Exporter key for an ``-o`` value: npz, gltf, folder or fbx (FacerigError otherwise)."""
+    p = Path(path)
+    if path.endswith(("/", "\\")) or p.is_dir() or p.suffix == "":
+        return "folder"
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        return "npz"
+    if suffix in (".glb", ".gltf"):
+        return "gltf"
+    if suffix == ".fbx":
+        return "fbx"
+    raise FacerigError(f"output {path}: unknown format {p.suffix!r}; use .npz, .glb, .gltf, .fbx or a folder/")
+
+
+def _check_exporter(kind: str) -> None:
+    mod, fn, what = EXPORTERS[kind]
+    try:
+        found = importlib.util.find_spec(mod) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise FacerigError(f"{what} output is not available in this installation ({mod} missing)")
+
+
+def _exporter(kind: str):
+    mod, fn, what = EXPORTERS[kind]
+    try:
+        return getattr(importlib.import_module(mod), fn)
+    except (ImportError, AttributeError) as e:
+        raise FacerigError(f"{what} output is not available: {e}") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if b.exists() and a.exists():
+            return a.samefile(b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def run(args: argparse.Namespace) -> int:
+    from facerig.geometry.components import connected_components
+    from facerig.geometry.frame import orientation_matrix
+    from facerig.io import read_mesh
+    from facerig.io.validate import validate_mesh
+    from facerig.models.registry import default_method, rig_mesh
+
+    from rich.markup import escape
+
+    console = _console(args.quiet)
+    head = Path(args.head)
+
+    # everything that can be checked before the (slow) rigging is checked first
+    orientation_matrix(args.up, args.forward)
+    for o in args.output:
+        if _same_file(head, Path(o.rstrip("/\\") or o)):
+            raise FacerigError(f"output {o} is the input file; refusing to overwrite the head")
+    outputs = [(o, output_kind(o)) for o in args.output]
+    for _, kind in outputs:
+        _check_exporter(kind)
+    if args.max_vertices is not None and args.max_vertices <= 0:
+        raise FacerigError("--max-vertices must be positive")
+    method = args.method or default_method()
+    landmarks = args.landmarks
+    if landmarks is not None:
+        if not Path(landmarks).is_file():
+            raise FacerigError(f"landmarks file {landmarks} not found")
+    else:
+        guess = head.with_name(head.stem + ".landmarks.json")
+        if guess.is_file() and guess != head:
+            landmarks = str(guess)
+
+    t0 = time.perf_counter()
+    raw = read_mesh(head, max_vertices=args.max_vertices)  # exactly the file: written back out
+    mesh = validate_mesh(raw, args.max_vertices, allow_degenerate=args.allow_degenerate,
+                         allow_unreferenced=args.allow_unreferenced)  # what methods compute on
+    parts = connected_components(mesh.num_vertices, mesh.faces)
+    lo, hi = mesh.vertices.min(0), mesh.vertices.max(0)
+    size = hi - lo
+    console.print(f"[bold]{escape(str(head))}[/]: {mesh.num_vertices:,} vertices, {mesh.num_faces:,} triangles, "
+                  f"{int(parts.max()) + 1} parts, bbox {size[0]:.4g} x {size[1]:.4g} x {size[2]:.4g} "
+                  f"(read in {time.perf_counter() - t0:.2f}s)")
+    for k, v in (mesh.info.get("repairs") or {}).items():
+        console.print(f"  [yellow]note[/]: {k.replace('_', ' ')}: {v}")
+    if landmarks:
+        console.print(f"  landmarks: {escape(landmarks)}")
+    console.print(f"rigging with method [bold]{method}[/] (up {args.up}, forward {args.forward}) ...")
+
+    options = {"landmarks": landmarks, "up": args.up, "forward": args.forward}
+    rig = rig_mesh(mesh, method, parts=parts, **options)
+    rig.meta.setdefault("input", {"path": str(head), "up": args.up, "forward": args.forward})
+    repairs = mesh.info.get("repairs") or {}
+    if repairs:
+        rig.meta.setdefault("repairs", repairs)
+    if repairs.get("unreferenced_vertices"):
+        used = np.zeros(mesh.num_vertices, dtype=bool)
+        used[mesh.faces.ravel()] = True
+        if not rig.deltas.flags.writeable:
+            rig.deltas = rig.deltas.copy()
+        rig.deltas[:, ~used] = 0.0  # loose vertices stay still, whatever the method did
+    rig.faces = raw.faces  # outputs keep every face of the file (dropped ones only skipped in compute)
+    console.print(f"rigged: {len(rig.names)} shapes in {rig.meta.get('seconds', 0):.2f}s")
+    missing = rig.meta.get("missing")
+    if missing:
+        console.print(f"  [yellow]missing shapes[/] ({len(missing)}, zero deltas): {', '.join(map(str, missing))}")
+
+    for o, kind in outputs:
+        t1 = time.perf_counter()
+        save = _exporter(kind)
+        if kind == "npz":
+            save(o, rig)
+        elif kind == "gltf":
+            save(o, rig, raw, names=args.names)
+        elif kind == "folder":
+            save(o, rig, raw)
+        else:
+            import inspect
+
+            takes_names = "names" in inspect.signature(save).parameters
+            save(o, rig, raw, names=args.names) if takes_names else save(o, rig, raw)
+        console.print(f"wrote [green]{escape(o)}[/] ({EXPORTERS[kind][2]}: {len(rig.names)} shapes x "
+                      f"{rig.num_vertices:,} vertices, {time.perf_counter() - t1:.2f}s)")
+    return 0
+
+
+def _console(quiet: bool):
+    from rich.console import Console
+
+    return Console(quiet=quiet, highlight=False, soft_wrap=True)

@@ -1,0 +1,75 @@
+"""``facerig train``: build the preprocessed sample pool and train the RigAnyFace network.
+
+    facerig train pool --n 300                 # train-split generator samples -> pool
+    facerig train pool --n 12 --split eval     # a few held-out heads for validation
+    facerig train run --out runs/raf --steps 20000 [--time-limit 60]
+    facerig train run --out runs/raf           # resumes from runs/raf/last.pt
+    facerig train export runs/raf/best.pt      # -> src/facerig/weights/raf.pt (inference only)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+help = "train the RigAnyFace network (pool | run | export)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", required=True)
+    a = sub.add_parser("pool", help="preprocess generator samples into the training pool")
+    a.add_argument("--dir", default=None, help="pool folder (default: cache_dir('train_pool'))")
+    a.add_argument("--n", type=int, default=200, help="samples per family")
+    a.add_argument("--start", type=int, default=0, help="first seed")
+    a.add_argument("--split", default="train", choices=["train", "eval"])
+    a.add_argument("--families", default="ict", help="comma-separated: ict,makehuman")
+    a.add_argument("--proxy-vertices", type=int, default=5000)
+    a.add_argument("--k", type=int, default=128)
+    r = sub.add_parser("run", help="train (resumes from OUT/last.pt)")
+    r.add_argument("--pool", default=None, help="pool folder (default: cache_dir('train_pool'))")
+    r.add_argument("--out", default="runs/raf")
+    r.add_argument("--steps", type=int, default=20000)
+    r.add_argument("--lr", type=float, default=1e-4)
+    r.add_argument("--warmup", type=int, default=500)
+    r.add_argument("--restart-period", type=int, default=5000)
+    r.add_argument("--queries", type=int, default=12, help="one-hot queries per head and step")
+    r.add_argument("--combos", type=int, default=4, help="random combinations per head and step")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--threads", type=int, default=1)
+    r.add_argument("--device", default="auto")
+    r.add_argument("--time-limit", type=float, default=0.0, help="minutes (0 = none)")
+    r.add_argument("--model", default="{}", help='JSON overrides of RAFConfig, e.g. \'{"use_global": false}\'')
+    e = sub.add_parser("export", help="strip a checkpoint to inference weights")
+    e.add_argument("checkpoint")
+    e.add_argument("-o", "--output", default=None, help="default: the package's weights/raf.pt")
+    e.add_argument("--note", default="", help="free text stored in the weights' meta")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "pool":
+        from facerig.train.dataset import build_pool
+
+        build_pool(args.dir, args.n, start=args.start, families=tuple(args.families.split(",")), split=args.split,
+                   proxy_vertices=args.proxy_vertices, k=args.k)
+        return 0
+    if args.action == "run":
+        from facerig.models.riganyface import RAFConfig
+        from facerig.train.dataset import default_pool_dir
+        from facerig.train.loop import TrainConfig, train
+
+        model = RAFConfig().to_dict()
+        model.update(json.loads(args.model))
+        cfg = TrainConfig(pool_dir=str(args.pool or default_pool_dir()), out_dir=args.out, steps=args.steps,
+                          lr=args.lr, warmup=args.warmup, restart_period=args.restart_period,
+                          n_onehot=args.queries, n_combo=args.combos, seed=args.seed, threads=args.threads,
+                          device=args.device, time_limit_min=args.time_limit, model=model)
+        best = train(cfg, log=lambda s: print(s, flush=True))
+        print(f"best checkpoint: {best}")
+        return 0
+    if args.action == "export":
+        from facerig.models.raf_method import export_weights
+
+        path = export_weights(args.checkpoint, args.output, note=args.note)
+        print(f"wrote {path}")
+        return 0
+    return 2

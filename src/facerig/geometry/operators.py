@@ -1,0 +1,415 @@
+"""Spectral and differential operators of a triangle mesh (DiffusionNet-style), cached on disk.
+
+``compute_operators(vertices, faces, k)`` returns an :class:`Operators` with
+
+- ``mass`` (V,) lumped (Voronoi-like) vertex areas and ``L`` (V,V) the positive semi-definite
+  *weak* cotangent Laplacian, both from ``robust_laplacian.mesh_laplacian`` (intrinsic Delaunay
+  on the tufted cover, so non-manifold and multi-part meshes are fine). Vertices that no face
+  references get their operator from ``robust_laplacian.point_cloud_laplacian`` over those
+  vertices alone (a block of their own; if there are fewer than 4 they become isolated vertices
+  with an empty Laplacian row and the mean mass).
+- ``evals`` (k,) / ``evecs`` (V,k): the ``k`` smallest solutions of ``L phi = lambda M phi``
+  (``M = diag(mass)``), ascending, ``evecs`` M-orthonormal (``evecs.T @ (mass[:,None]*evecs) = I``).
+  Found with ``scipy.sparse.linalg.eigsh`` in shift-invert mode at a slightly negative shift
+  (dense ``scipy.linalg.eigh`` for tiny meshes). ``k`` is clamped to ``V`` (so a 100-vertex mesh
+  with ``k=128`` gets 100 eigenpairs). One zero eigenvalue per connected component.
+- ``frames`` (V,3,3): per-vertex tangent frames, rows ``[x_axis, y_axis, normal]``. Normals are
+  area-weighted vertex normals (PCA over Laplacian neighbours where that is degenerate).
+- ``grad_x``, ``grad_y`` (V,V) sparse: per-vertex gradient in the tangent frame, i.e.
+  ``(grad_x @ f)[i]`` and ``(grad_y @ f)[i]`` are the components of the surface gradient of the
+  scalar field ``f`` (V,) at vertex ``i`` along ``frames[i,0]`` and ``frames[i,1]``. As in
+  DiffusionNet, each row is the (slightly regularised) least-squares fit of a linear function to
+  the differences ``f_j - f_i`` over the neighbours ``j`` of ``i`` (the off-diagonal pattern of
+  ``L``), with the edge vectors projected into the tangent plane. Exact for linear functions on
+  planar patches.
+
+Results are cached as ``.npz`` in ``facerig.config.cache_dir("operators")`` keyed by a SHA-1 of
+(vertices bytes, faces bytes, k, :data:`VERSION`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+import scipy.sparse.linalg as sla
+
+VERSION = 1
+_DENSE_MAX = 600  # below this many vertices use a dense generalized eigensolver
+
+
+@dataclass
+class Operators:
+    """Operators of one mesh (V vertices, k eigenpairs). See the module doc for definitions.
+
+    mass (V,) f64, L (V,V) csr f64, evals (k,) f64, evecs (V,k) f64, grad_x / grad_y (V,V) csr
+    f64, frames (V,3,3) f64 with rows [x_axis, y_axis, normal].
+    """
+
+    mass: np.ndarray
+    L: sp.csr_matrix
+    evals: np.ndarray
+    evecs: np.ndarray
+    grad_x: sp.csr_matrix
+    grad_y: sp.csr_matrix
+    frames: np.ndarray
+
+    @property
+    def num_vertices(self) -> int:
+        return int(self.mass.shape[0])
+
+    @property
+    def k(self) -> int:
+        return int(self.evals.shape[0])
+
+
+# --------------------------------------------------------------------------------------------
+# Laplacian + mass
+
+
+def laplacian_and_mass(vertices: np.ndarray, faces: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Weak Laplacian ``L`` (V,V) csr (PSD, rows sum to 0) and lumped mass (V,) for a mesh.
+
+    vertices (V,3), faces (F,3) int. Unreferenced vertices: see the module doc. Masses are
+    clamped to at least 1e-8 x mean mass so that ``M`` stays positive definite.
+    """
+    import robust_laplacian
+
+    vertices = np.ascontiguousarray(vertices, dtype=np.float64)
+    faces = np.ascontiguousarray(faces, dtype=np.int64).reshape(-1, 3)
+    V = vertices.shape[0]
+    used = np.zeros(V, dtype=bool)
+    used[faces.ravel()] = True
+
+    if used.all():
+        L, M = robust_laplacian.mesh_laplacian(vertices, faces)
+        L = sp.csr_matrix(L)
+        mass = np.asarray(M.diagonal(), dtype=np.float64)
+    else:
+        # Build on the referenced sub-mesh, then add a separate block for loose vertices.
+        idx_used = np.flatnonzero(used)
+        idx_free = np.flatnonzero(~used)
+        remap = np.full(V, -1, dtype=np.int64)
+        remap[idx_used] = np.arange(idx_used.size)
+        blocks_L = []
+        mass = np.zeros(V)
+        if idx_used.size:
+            Lu, Mu = robust_laplacian.mesh_laplacian(vertices[idx_used], remap[faces])
+            blocks_L.append((idx_used, sp.coo_matrix(Lu)))
+            mass[idx_used] = Mu.diagonal()
+        if idx_free.size >= 4:
+            Lf, Mf = robust_laplacian.point_cloud_laplacian(
+                vertices[idx_free], n_neighbors=int(min(30, idx_free.size - 1))
+            )
+            blocks_L.append((idx_free, sp.coo_matrix(Lf)))
+            mass[idx_free] = Mf.diagonal()
+        rows, cols, vals = [], [], []
+        for idx, B in blocks_L:
+            rows.append(idx[B.row])
+            cols.append(idx[B.col])
+            vals.append(B.data)
+        L = sp.csr_matrix(
+            (np.concatenate(vals) if vals else np.zeros(0),
+             (np.concatenate(rows) if rows else np.zeros(0, int), np.concatenate(cols) if cols else np.zeros(0, int))),
+            shape=(V, V),
+        )
+    pos = mass[mass > 0]
+    mean = pos.mean() if pos.size else 1.0
+    mass = np.where(mass > 1e-8 * mean, mass, np.where(mass > 0, 1e-8 * mean, mean))
+    L.sum_duplicates()
+    L.eliminate_zeros()
+    return L, mass
+
+
+# --------------------------------------------------------------------------------------------
+# Eigenbasis
+
+
+def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` smallest generalized eigenpairs of ``L phi = lambda diag(mass) phi``.
+
+    L (V,V) PSD sparse, mass (V,) > 0 -> evals (k',) ascending (clipped at 0), evecs (V,k')
+    M-orthonormal, where ``k' = min(k, V)``.
+    """
+    V = mass.shape[0]
+    k = int(max(0, min(k, V)))
+    if k == 0:
+        return np.zeros(0), np.zeros((V, 0))
+    if V <= _DENSE_MAX or k >= V - 1:
+        Ld = L.toarray()
+        Ld = 0.5 * (Ld + Ld.T)
+        evals, evecs = scipy.linalg.eigh(Ld, np.diag(mass), subset_by_index=[0, k - 1])
+    else:
+        # Scale-aware negative shift: a tiny fraction of the typical eigenvalue magnitude.
+        scale = float(np.median(L.diagonal() / mass))
+        sigma = -1e-6 * max(scale, 1e-30)
+        Ls = sp.csc_matrix(0.5 * (L + L.T))
+        Mm = sp.diags(mass).tocsc()
+        rng = np.random.default_rng(0)
+        v0 = rng.standard_normal(V)
+        for attempt in range(3):
+            try:
+                evals, evecs = sla.eigsh(Ls, k=k, M=Mm, sigma=sigma, which="LM", v0=v0)
+                break
+            except sla.ArpackNoConvergence:  # pragma: no cover - rare
+                sigma *= 10.0
+        else:  # pragma: no cover
+            raise RuntimeError("eigsh did not converge")
+        order = np.argsort(evals)
+        evals, evecs = evals[order], evecs[:, order]
+    evals = np.clip(evals, 0.0, None)
+    # Re-normalise in the M inner product (eigsh is already close; this removes round-off).
+    norms = np.sqrt(np.einsum("vk,v,vk->k", evecs, mass, evecs))
+    evecs = evecs / np.where(norms > 0, norms, 1.0)
+    return np.ascontiguousarray(evals), np.ascontiguousarray(evecs)
+
+
+# --------------------------------------------------------------------------------------------
+# Frames and gradients
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray, L: sp.csr_matrix | None = None) -> np.ndarray:
+    """Unit area-weighted vertex normals (V,3). vertices (V,3), faces (F,3).
+
+    Vertices with a degenerate normal (unreferenced, or cancelling faces) get a PCA normal over
+    their neighbours in ``L`` (V,V) if given, else +Z.
+    """
+    V = vertices.shape[0]
+    tri = vertices[faces]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # 2 x area weighted
+    n = np.zeros((V, 3))
+    for c in range(3):
+        np.add.at(n, faces[:, c], fn)
+    norm = np.linalg.norm(n, axis=1)
+    scale = np.median(norm[norm > 0]) if np.any(norm > 0) else 1.0
+    bad = norm <= 1e-12 * scale
+    n[~bad] /= norm[~bad, None]
+    if bad.any():
+        n[bad] = (0.0, 0.0, 1.0)
+        if L is not None:
+            Lc = sp.csr_matrix(L)
+            for i in np.flatnonzero(bad):
+                nb = Lc.indices[Lc.indptr[i] : Lc.indptr[i + 1]]
+                nb = nb[nb != i]
+                if nb.size >= 2:
+                    P = vertices[nb] - vertices[i]
+                    _, _, vt = np.linalg.svd(P - P.mean(0), full_matrices=True)
+                    n[i] = vt[-1]
+    return n
+
+
+def tangent_frames(normals: np.ndarray) -> np.ndarray:
+    """Per-vertex orthonormal frames (V,3,3), rows [x_axis, y_axis, normal], from unit normals (V,3).
+
+    The x axis is the projection of global +X (or +Y where the normal is near +-X) onto the
+    tangent plane; y = normal x x.
+    """
+    V = normals.shape[0]
+    cand = np.tile(np.array([1.0, 0.0, 0.0]), (V, 1))
+    near = np.abs(normals[:, 0]) > 0.9
+    cand[near] = (0.0, 1.0, 0.0)
+    bx = cand - np.sum(cand * normals, axis=1, keepdims=True) * normals
+    bx /= np.linalg.norm(bx, axis=1, keepdims=True)
+    by = np.cross(normals, bx)
+    return np.stack([bx, by, normals], axis=1)
+
+
+def gradient_operators(
+    vertices: np.ndarray, frames: np.ndarray, neighbours: sp.spmatrix, reg: float = 1e-8
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Least-squares tangent-plane gradient operators (grad_x, grad_y), each (V,V) csr.
+
+    vertices (V,3), frames (V,3,3) (rows x, y, normal), neighbours (V,V) sparse whose
+    off-diagonal pattern lists each vertex's neighbours. For vertex i with tangent edge vectors
+    e_ij (2,) the gradient g_i minimises sum_j (e_ij . g - (f_j - f_i))^2 (+ reg * trace * |g|^2),
+    so row i of grad_x/grad_y holds the coefficients of f_j and, on the diagonal, minus their sum.
+    """
+    V = vertices.shape[0]
+    N = sp.coo_matrix(neighbours)
+    off = N.row != N.col
+    i, j = N.row[off].astype(np.int64), N.col[off].astype(np.int64)
+    # symmetrise the pattern and drop duplicates
+    ij = np.unique(np.concatenate([np.stack([i, j], 1), np.stack([j, i], 1)]), axis=0)
+    i, j = ij[:, 0], ij[:, 1]
+    e = vertices[j] - vertices[i]  # (E,3)
+    ex = np.einsum("ec,ec->e", e, frames[i, 0])
+    ey = np.einsum("ec,ec->e", e, frames[i, 1])
+    # per-vertex normal matrix A^T A (2x2)
+    a = np.bincount(i, ex * ex, minlength=V)
+    b = np.bincount(i, ex * ey, minlength=V)
+    c = np.bincount(i, ey * ey, minlength=V)
+    tr = a + c
+    eps = reg * np.where(tr > 0, tr, 1.0)
+    a = a + eps
+    c = c + eps
+    det = a * c - b * b
+    det = np.where(np.abs(det) > 0, det, 1.0)
+    # inverse [[c, -b], [-b, a]] / det applied to (ex, ey)
+    wx = (c[i] * ex - b[i] * ey) / det[i]
+    wy = (-b[i] * ex + a[i] * ey) / det[i]
+    diag_x = -np.bincount(i, wx, minlength=V)
+    diag_y = -np.bincount(i, wy, minlength=V)
+    ar = np.arange(V)
+    rows = np.concatenate([i, ar])
+    cols = np.concatenate([j, ar])
+    gx = sp.csr_matrix((np.concatenate([wx, diag_x]), (rows, cols)), shape=(V, V))
+    gy = sp.csr_matrix((np.concatenate([wy, diag_y]), (rows, cols)), shape=(V, V))
+    return gx, gy
+
+
+# --------------------------------------------------------------------------------------------
+# Cache
+
+
+def operators_hash(vertices: np.ndarray, faces: np.ndarray, k: int) -> str:
+    """SHA-1 hex key of (vertices as f64 bytes, faces as i64 bytes, k, VERSION)."""
+    h = hashlib.sha1()
+    h.update(np.ascontiguousarray(vertices, dtype=np.float64).tobytes())
+    h.update(np.asarray(vertices).shape.__repr__().encode())
+    h.update(np.ascontiguousarray(faces, dtype=np.int64).tobytes())
+    h.update(f"k={int(k)};v={VERSION}".encode())
+    return h.hexdigest()
+
+
+def _pack_csr(prefix: str, A: sp.csr_matrix) -> dict[str, np.ndarray]:
+    A = sp.csr_matrix(A)
+    return {
+        f"{prefix}_data": A.data,
+        f"{prefix}_indices": A.indices,
+        f"{prefix}_indptr": A.indptr,
+        f"{prefix}_shape": np.asarray(A.shape),
+    }
+
+
+def _unpack_csr(z, prefix: str) -> sp.csr_matrix:
+    return sp.csr_matrix(
+        (z[f"{prefix}_data"], z[f"{prefix}_indices"], z[f"{prefix}_indptr"]),
+        shape=tuple(int(s) for s in z[f"{prefix}_shape"]),
+    )
+
+
+def save_operators(path: str | Path, ops: Operators) -> None:
+    """Write ``ops`` to an uncompressed .npz (atomically)."""
+    from facerig.io.atomic import atomic_path
+
+    arrays = {"mass": ops.mass, "evals": ops.evals, "evecs": ops.evecs, "frames": ops.frames}
+    for name in ("L", "grad_x", "grad_y"):
+        arrays.update(_pack_csr(name, getattr(ops, name)))
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+
+def load_operators(path: str | Path) -> Operators:
+    """Read an .npz written by :func:`save_operators`."""
+    with np.load(path, allow_pickle=False) as z:
+        return Operators(
+            mass=z["mass"],
+            L=_unpack_csr(z, "L"),
+            evals=z["evals"],
+            evecs=z["evecs"],
+            grad_x=_unpack_csr(z, "grad_x"),
+            grad_y=_unpack_csr(z, "grad_y"),
+            frames=z["frames"],
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+
+
+def compute_operators(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    k: int = 128,
+    *,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    timings: dict | None = None,
+) -> Operators:
+    """Operators of a triangle mesh (see the module doc); cached on disk.
+
+    vertices (V,3) float, faces (F,3) int -> :class:`Operators` with ``k' = min(k, V)``
+    eigenpairs. ``cache_dir`` defaults to ``facerig.config.cache_dir("operators")``. If a dict
+    is passed as ``timings`` it receives seconds for ``laplacian``, ``eigen``, ``gradients``
+    (or ``load`` on a cache hit).
+    """
+    vertices = np.ascontiguousarray(vertices, dtype=np.float64)
+    faces = np.ascontiguousarray(faces, dtype=np.int64).reshape(-1, 3)
+    if vertices.ndim != 2 or vertices.shape[1] != 3:
+        from facerig.errors import MeshError
+
+        raise MeshError(f"vertices must be (V,3), got {vertices.shape}")
+    if faces.size and (faces.min() < 0 or faces.max() >= vertices.shape[0]):
+        from facerig.errors import MeshError
+
+        raise MeshError("faces index out of range of vertices")
+    timings = timings if timings is not None else {}
+    path = None
+    if cache:
+        if cache_dir is None:
+            from facerig.config import cache_dir as _cache_dir
+
+            cache_dir = _cache_dir("operators")
+        path = Path(cache_dir) / f"{operators_hash(vertices, faces, k)}.npz"
+        if path.is_file():
+            t = time.perf_counter()
+            try:
+                ops = load_operators(path)
+                timings["load"] = time.perf_counter() - t
+                return ops
+            except Exception:  # corrupt cache entry: recompute
+                pass
+
+    t = time.perf_counter()
+    L, mass = laplacian_and_mass(vertices, faces)
+    timings["laplacian"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    evals, evecs = eigenbasis(L, mass, k)
+    timings["eigen"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    normals = vertex_normals(vertices, faces, L)
+    frames = tangent_frames(normals)
+    grad_x, grad_y = gradient_operators(vertices, frames, L)
+    timings["gradients"] = time.perf_counter() - t
+
+    ops = Operators(mass=mass, L=L, evals=evals, evecs=evecs, grad_x=grad_x, grad_y=grad_y, frames=frames)
+    if path is not None:
+        try:
+            save_operators(path, ops)
+        except OSError:  # read-only cache: not fatal
+            pass
+    return ops
+
+
+def operators_to_torch(ops: Operators, dtype=None) -> dict:
+    """Torch tensors of ``ops``: dense ``mass`` (V,), ``evals`` (k,), ``evecs`` (V,k),
+    ``frames`` (V,3,3) and sparse COO ``L``, ``grad_x``, ``grad_y`` (V,V). ``dtype`` defaults
+    to ``torch.float32``. torch is imported lazily.
+    """
+    import torch
+
+    dtype = torch.float32 if dtype is None else dtype
+
+    def sparse(A):
+        A = sp.coo_matrix(A)
+        idx = torch.from_numpy(np.vstack([A.row, A.col]).astype(np.int64))
+        val = torch.from_numpy(A.data).to(dtype)
+        return torch.sparse_coo_tensor(idx, val, A.shape, check_invariants=False).coalesce()
+
+    return {
+        "mass": torch.from_numpy(np.ascontiguousarray(ops.mass)).to(dtype),
+        "evals": torch.from_numpy(np.ascontiguousarray(ops.evals)).to(dtype),
+        "evecs": torch.from_numpy(np.ascontiguousarray(ops.evecs)).to(dtype),
+        "frames": torch.from_numpy(np.ascontiguousarray(ops.frames)).to(dtype),
+        "L": sparse(ops.L),
+        "grad_x": sparse(ops.grad_x),
+        "grad_y": sparse(ops.grad_y),
+    }

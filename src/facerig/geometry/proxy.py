@@ -1,0 +1,240 @@
+"""Simplified proxy meshes for the network, the normalised head frame, and transfer back.
+
+The network runs on a ~5k-vertex proxy of any input. :func:`build_proxy` decimates with
+quadric edge collapses (``fast_simplification``) and keeps the collapse history: every input
+vertex ``i`` knows the proxy vertex ``origin[i]`` it was collapsed into. Edge collapses only
+merge vertices joined by an edge, so ``origin`` never crosses a connected component and, on a
+face, never jumps across the mouth slit or between the eyelids (a lower-lip vertex collapses into
+a lower-lip proxy vertex).
+
+Transfer back (:meth:`Proxy.to_full`) interpolates proxy values at the closest point to each
+input vertex on the proxy triangles around ``origin[i]`` (its one-ring): smooth, local, and
+within the vertex's own part. Training targets on the proxy (:meth:`Proxy.from_full`) use the
+closest point on the input surface within the same part and with a compatible normal.
+
+:func:`head_frame` gives the translation and scale that normalise a head (+Y up, face toward +Z)
+independently of its units, position and framing (face only, head, head and neck).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from facerig.geometry.correspondence import closest_point_on_triangles
+
+DEFAULT_PROXY_VERTICES = 5000
+PRESERVE_BORDER = True
+
+
+def _components(num_vertices: int, faces: np.ndarray) -> np.ndarray:
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    f = np.asarray(faces, dtype=np.int64)
+    A = sp.coo_matrix((np.ones(f.size), (f.ravel(), np.roll(f, 1, axis=1).ravel())),
+                      shape=(num_vertices, num_vertices))
+    return connected_components(A, directed=False)[1]
+
+
+@dataclass
+class Proxy:
+    """A proxy of an input mesh (V input vertices, P proxy vertices).
+
+    vertices (P,3) f64, faces (G,3) i64, origin (V,) i64 proxy vertex each input vertex was
+    collapsed into, parts (P,) i64 component label (of the input) of each proxy vertex,
+    full_face (V,) / full_bary (V,3): where each input vertex samples the proxy (proxy face and
+    barycentrics), identity (bool): proxy is the input itself.
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    origin: np.ndarray
+    parts: np.ndarray
+    full_face: np.ndarray
+    full_bary: np.ndarray
+    identity: bool = False
+
+    @property
+    def num_vertices(self) -> int:
+        return int(self.vertices.shape[0])
+
+    def to_full(self, values: np.ndarray) -> np.ndarray:
+        """Proxy values (...,P,C) -> input values (...,V,C) (barycentric interpolation)."""
+        if self.identity:
+            return values
+        idx = self.faces[self.full_face]  # (V,3)
+        return np.einsum("...vkc,vk->...vc", values[..., idx, :], self.full_bary.astype(values.dtype))
+
+    def from_full(self, full_vertices: np.ndarray, full_faces: np.ndarray, values: np.ndarray,
+                  full_parts: np.ndarray | None = None) -> np.ndarray:
+        """Input values (...,V,C) -> proxy values (...,P,C), sampled at the closest point of the
+        input surface (same part, normal-compatible) to each proxy vertex."""
+        if self.identity:
+            return values
+        face, bary = self.sample_full(full_vertices, full_faces, full_parts)
+        idx = np.asarray(full_faces)[face]
+        return np.einsum("...pkc,pk->...pc", values[..., idx, :], bary.astype(values.dtype))
+
+    def sample_full(self, full_vertices, full_faces, full_parts=None):
+        """(face (P,), bary (P,3)): closest point on the input surface to each proxy vertex."""
+        from facerig.geometry.correspondence import closest_points
+
+        full_faces = np.asarray(full_faces, dtype=np.int64)
+        if full_parts is None:
+            full_parts = _components(len(full_vertices), full_faces)
+        face_parts = np.asarray(full_parts)[full_faces[:, 0]]
+        normals = vertex_normals(self.vertices, self.faces)
+        face, bary, _ = closest_points(self.vertices, full_vertices, full_faces, point_parts=self.parts,
+                                       face_parts=face_parts, point_normals=normals, min_normal_dot=0.3)
+        return face, bary
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted unit vertex normals (V,3) (zero-area vertices get +Z)."""
+    tri = vertices[faces]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    n = np.zeros_like(vertices, dtype=np.float64)
+    for c in range(3):
+        np.add.at(n, faces[:, c], fn)
+    ln = np.linalg.norm(n, axis=1, keepdims=True)
+    out = np.where(ln > 0, n / np.where(ln > 0, ln, 1), 0.0)
+    out[ln[:, 0] == 0] = (0, 0, 1)
+    return out
+
+
+def _vertex_faces(num_vertices: int, faces: np.ndarray) -> np.ndarray:
+    """Padded incident-face table (V, maxdeg) (-1 = none)."""
+    f = faces.ravel()
+    fid = np.repeat(np.arange(len(faces)), 3)
+    order = np.argsort(f, kind="stable")
+    f, fid = f[order], fid[order]
+    counts = np.bincount(f, minlength=num_vertices)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    maxdeg = int(counts.max()) if counts.size else 0
+    table = np.full((num_vertices, max(maxdeg, 1)), -1, dtype=np.int64)
+    col = np.arange(len(f)) - start[f]
+    table[f, col] = fid
+    return table
+
+
+def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = DEFAULT_PROXY_VERTICES,
+                parts: np.ndarray | None = None) -> Proxy:
+    """Decimate ``vertices`` (V,3), ``faces`` (F,3) to about ``target_vertices`` (see module doc).
+
+    Meshes already at or below 1.2 x target are used as they are (``identity=True``).
+    ``parts`` (V,) component labels (computed when not given).
+    """
+    import fast_simplification as fs
+
+    vertices = np.ascontiguousarray(vertices, dtype=np.float64)
+    faces = np.ascontiguousarray(faces, dtype=np.int64)
+    V = vertices.shape[0]
+    if parts is None:
+        parts = _components(V, faces)
+    if V <= 1.2 * target_vertices:
+        ar = np.arange(V)
+        return Proxy(vertices, faces, ar, np.asarray(parts), np.zeros(V, np.int64), np.zeros((V, 3)), identity=True)
+    target_faces = int(2 * target_vertices * len(faces) / max(2 * V, 1))
+    _, _, collapses = fs.simplify(vertices, faces.astype(np.int32), target_count=max(target_faces, 4),
+                                  return_collapses=True, preserve_border=PRESERVE_BORDER)
+    pv, pf, origin = fs.replay_simplification(vertices, faces.astype(np.int32), collapses)
+    pf = np.asarray(pf, dtype=np.int64)
+    origin = np.asarray(origin, dtype=np.int64)
+    P = pv.shape[0]
+    pparts = np.zeros(P, dtype=np.int64)
+    pparts[origin] = np.asarray(parts)
+    # where each input vertex samples the proxy: closest point on the one-ring of origin[i]
+    vf = _vertex_faces(P, pf)[origin]  # (V, D)
+    valid = vf >= 0
+    tris = pv[pf[np.where(valid, vf, 0)]]  # (V,D,3,3)
+    cp, bary = closest_point_on_triangles(vertices[:, None, :], tris)
+    d = np.linalg.norm(cp - vertices[:, None, :], axis=2)
+    # prefer proxy faces facing the same way as the input vertex (the inner upper lip faces
+    # down, the inner lower lip up; eyelids likewise), else any face of the one-ring
+    fn = np.cross(tris[:, :, 1] - tris[:, :, 0], tris[:, :, 2] - tris[:, :, 0])
+    fn /= np.maximum(np.linalg.norm(fn, axis=-1, keepdims=True), 1e-30)
+    ok = valid & (np.einsum("vdc,vc->vd", fn, vertex_normals(vertices, faces)) >= 0.3)
+    ok = np.where(ok.any(axis=1, keepdims=True), ok, valid)
+    d = np.where(ok, d, np.inf)
+    j = np.argmin(d, axis=1)
+    ar = np.arange(V)
+    full_face = vf[ar, j]
+    full_bary = bary[ar, j]
+    lonely = ~valid.any(axis=1)  # origin has no faces left: copy the origin's value
+    if lonely.any():
+        any_face = _vertex_faces(P, pf)
+        for i in np.flatnonzero(lonely):
+            full_face[i] = max(int(any_face[origin[i], 0]), 0)
+            corner = np.flatnonzero(pf[full_face[i]] == origin[i])
+            full_bary[i] = 0.0
+            full_bary[i, corner[0] if corner.size else 0] = 1.0
+    return Proxy(np.asarray(pv, dtype=np.float64), pf, origin, pparts, full_face, full_bary)
+
+
+def head_frame(vertices: np.ndarray, iterations: int = 3) -> tuple[np.ndarray, float]:
+    """Translation and scale of the normalised head frame: ``(center (3,), scale)``.
+
+    vertices (V,3) with +Y up and the face toward +Z. ``center`` is the nose tip height/depth
+    (frontmost vertex) and the mid-line of the head slab at that height; ``scale`` is the
+    head's width (X extent) within a horizontal slab around the nose tip, refined
+    ``iterations`` times, so that a neck, shoulders or a missing back of the head barely move
+    it. Normalised points are ``(vertices - center) / scale``: the frame is exactly
+    equivariant to translation and uniform scaling of the input.
+    """
+    v = np.asarray(vertices, dtype=np.float64)
+    lo, hi = v.min(0), v.max(0)
+    width = float(hi[0] - lo[0]) or float(np.linalg.norm(hi - lo)) or 1.0
+    # nose tip: frontmost vertex in the upper part of the mesh (below the top of the head)
+    height = hi[1] - lo[1]
+    upper = v[:, 1] > hi[1] - max(height, 1e-12) * 0.9 if height > 1.5 * width else np.ones(len(v), bool)
+    cand = np.flatnonzero(upper)
+    nose = v[cand[np.argmax(v[cand, 2])]]
+    cx = nose[0]
+    for _ in range(iterations):
+        slab = (np.abs(v[:, 1] - nose[1]) < 0.25 * width) & (v[:, 2] > nose[2] - 1.2 * width)
+        if slab.sum() < 3:
+            break
+        xs = v[slab, 0]
+        width = float(np.percentile(xs, 99.5) - np.percentile(xs, 0.5)) or width
+        cx = 0.5 * float(np.percentile(xs, 99.5) + np.percentile(xs, 0.5))
+    center = np.array([cx, nose[1], nose[2]])
+    return center, float(width)
+
+
+@dataclass
+class PreparedHead:
+    """What the network needs from one input mesh.
+
+    proxy: the :class:`Proxy`; center (3,), scale: the head frame (normalised = (x-center)/scale);
+    xyz (P,3) f64 normalised proxy vertices; ops: ``facerig.geometry.operators.Operators`` of
+    the normalised proxy; timings: seconds per stage.
+    """
+
+    proxy: Proxy
+    center: np.ndarray
+    scale: float
+    xyz: np.ndarray
+    ops: object
+    timings: dict
+
+
+def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray | None = None,
+                 proxy_vertices: int = DEFAULT_PROXY_VERTICES, k: int = 128,
+                 cache: bool = True) -> PreparedHead:
+    """Proxy + head frame + operators for a mesh: vertices (V,3), faces (F,3) -> PreparedHead."""
+    import time
+
+    from facerig.geometry.operators import compute_operators
+
+    t = {}
+    t0 = time.perf_counter()
+    proxy = build_proxy(vertices, faces, proxy_vertices, parts=parts)
+    t["proxy"] = time.perf_counter() - t0
+    center, scale = head_frame(vertices)
+    xyz = (proxy.vertices - center) / scale
+    t0 = time.perf_counter()
+    ops = compute_operators(xyz, proxy.faces, k=k, cache=cache, timings=t)
+    t["operators"] = time.perf_counter() - t0
+    return PreparedHead(proxy, center, scale, xyz, ops, t)

@@ -1,0 +1,425 @@
+"""Wavefront OBJ reading and writing (numpy; keeps the file's ``v`` order exactly).
+
+:func:`read_obj` supports triangles, quads and n-gons (fan-triangulated into ``faces``; the
+original polygons are kept in ``polygons``), corners written ``a``, ``a/b``, ``a//c`` or
+``a/b/c``, negative (relative) indices, several objects / groups (``o`` / ``g``, recorded per
+triangle), ``usemtl`` / ``mtllib`` (recorded in ``info``), line continuations (``\\``) and
+``v x y z [w]`` / ``v x y z r g b`` vertex lines (extra columns go to ``info``).
+Points and lines (``p`` / ``l``) are counted in ``info`` and otherwise ignored.
+
+Nothing is reordered, merged or dropped: vertex ``i`` of the returned mesh is the
+``i``-th ``v`` line of the file. Validation (NaN, degenerate faces, ...) is
+:func:`facerig.io.validate.validate_mesh`'s job; this module only raises
+:class:`~facerig.errors.MeshError` when the file cannot be parsed as an OBJ at all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from facerig.errors import MeshError
+from facerig.io.atomic import atomic_path
+from facerig.io.mesh import Mesh
+
+
+def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None) -> Mesh:
+    """Read an OBJ file into a :class:`Mesh` without reordering anything.
+
+    Args:
+        path: the ``.obj`` file.
+        max_vertices: if given, raise :class:`MeshError` as soon as the number of ``v`` lines
+            is known to exceed it (before parsing coordinates).
+
+    Returns:
+        Mesh with
+        ``vertices`` (V, 3) float64 in ``v``-line order;
+        ``faces`` (F, 3) int64 fan triangulation of every ``f`` line, in file order;
+        ``polygons``: None when every face is a triangle, else the original faces
+        (an (P, n) int64 array when all faces have n corners, else a list of (n_i,) arrays);
+        ``uv`` (T, 2) float64 ``vt`` coordinates (or None) and ``uv_faces`` the matching
+        per-corner ``vt`` indices shaped like ``polygons`` (like ``faces`` when all triangles),
+        or None when some face lacks ``vt``;
+        ``normals`` (V, 3) when the file has exactly one ``vn`` per ``v`` used index-for-index;
+        ``groups`` (F,) int64 index into ``group_names`` (``o``/``g`` names; None if the file
+        names none); ``info`` with ``format``, ``mtllib``, ``materials``, ``face_material``
+        (F,) int64 into ``materials`` (when ``usemtl`` is used), ``triangle_polygon`` (F,) int64
+        (the 0-based ``f`` line each triangle comes from), and notes.
+
+    Raises:
+        MeshError: missing / binary / unparsable file (one line, with the offending line number).
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    if b"\0" in data[:65536]:
+        raise MeshError(f"{path}: not a text OBJ file (binary data; is it really an .obj?)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    if "\\\n" in text or "\\\r\n" in text:
+        text = text.replace("\\\r\n", " ").replace("\\\n", " ")
+    lines = text.splitlines()
+
+    v_lines: list[str] = []
+    v_lineno: list[int] = []
+    vt_lines: list[str] = []
+    vn_count = 0
+    vn_lines: list[str] = []
+    f_lines: list[str] = []
+    f_lineno: list[int] = []
+    f_nv: list[int] = []  # number of v/vt/vn seen when each f line appears (negative indices)
+    f_nvt: list[int] = []
+    f_nvn: list[int] = []
+    f_group: list[int] = []
+    f_mat: list[int] = []
+    group_names: list[str] = []
+    group_index: dict[str, int] = {}
+    materials: list[str] = []
+    material_index: dict[str, int] = {}
+    mtllibs: list[str] = []
+    cur_group = -1
+    cur_obj = ""
+    cur_mat = -1
+    n_lines = n_points = 0
+    unknown: dict[str, int] = {}
+
+    for lineno, ln in enumerate(lines, 1):
+        if not ln:
+            continue
+        c = ln[0]
+        if c in " \t":
+            ln = ln.strip()
+            if not ln:
+                continue
+            c = ln[0]
+        c1 = ln[1:2]
+        if c == "v":
+            if c1 == " " or c1 == "\t":
+                v_lines.append(ln[2:])
+                v_lineno.append(lineno)
+            elif c1 == "t":
+                vt_lines.append(ln[3:])
+            elif c1 == "n":
+                vn_lines.append(ln[3:])
+                vn_count += 1
+            else:
+                unknown[ln.split(None, 1)[0]] = unknown.get(ln.split(None, 1)[0], 0) + 1
+        elif c == "f" and (c1 == " " or c1 == "\t"):
+            f_lines.append(ln[2:])
+            f_lineno.append(lineno)
+            f_nv.append(len(v_lines))
+            f_nvt.append(len(vt_lines))
+            f_nvn.append(vn_count)
+            f_group.append(cur_group)
+            f_mat.append(cur_mat)
+        elif c == "#":
+            continue
+        else:
+            key, _, rest = ln.partition(" ")
+            key = key.strip()
+            rest = rest.strip()
+            if key in ("o", "g"):
+                name = rest or "default"
+                if key == "o":
+                    cur_obj = name
+                elif cur_obj and cur_obj != name:
+                    name = f"{cur_obj}/{name}"
+                if name not in group_index:
+                    group_index[name] = len(group_names)
+                    group_names.append(name)
+                cur_group = group_index[name]
+            elif key == "usemtl":
+                if rest not in material_index:
+                    material_index[rest] = len(materials)
+                    materials.append(rest)
+                cur_mat = material_index[rest]
+            elif key == "mtllib":
+                mtllibs.append(rest)
+            elif key == "l":
+                n_lines += 1
+            elif key == "p":
+                n_points += 1
+            elif key in ("s", "vp", "cstype", "deg", "curv", "surf", "parm", "end", "usemap", "maplib", "shadow_obj", "trace_obj", "bevel", "c_interp", "d_interp", "lod", "mg"):
+                continue
+            else:
+                unknown[key] = unknown.get(key, 0) + 1
+
+    if not v_lines:
+        if unknown and not f_lines and not vt_lines:
+            raise MeshError(f"{path}: not an OBJ mesh (no 'v' vertex lines; first unknown statement {next(iter(unknown))[:20]!r})")
+        raise MeshError(f"{path}: no vertices (no 'v' lines in the file)")
+    if max_vertices is not None and len(v_lines) > max_vertices:
+        raise MeshError(
+            f"{path}: {len(v_lines):,} vertices is over the limit of {max_vertices:,} "
+            "(raise it with --max-vertices, or decimate the mesh)"
+        )
+
+    info: dict = {"format": "obj"}
+    vertices, extra = _parse_vertices(v_lines, v_lineno, path)
+    if extra is not None:
+        info["vertex_extra"] = extra  # (V, k) w or r g b columns, as in the file
+
+    uv = None
+    if vt_lines:
+        uv = _parse_floats(vt_lines, path, "vt", min_cols=1)
+        uv = uv[:, :2] if uv.shape[1] >= 2 else np.concatenate([uv, np.zeros_like(uv)], 1)
+
+    faces = np.zeros((0, 3), np.int64)
+    polygons = None
+    uv_faces = None
+    normals = None
+    groups = None
+    if f_lines:
+        counts, vi, ti, ni = _parse_face_corners(f_lines, f_lineno, path)
+        F = len(f_lines)
+        starts = np.zeros(F, np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        if (counts < 3).any():
+            bad = int(np.flatnonzero(counts < 3)[0])
+            raise MeshError(
+                f"{path}: line {f_lineno[bad]}: face has {int(counts[bad])} corner(s); a face needs at least 3"
+            )
+        vi = _resolve(vi, np.repeat(np.asarray(f_nv, np.int64), counts), len(vertices), "vertex", f_lineno, counts, path, check=True)
+        if ti is not None:
+            ti = _resolve(ti, np.repeat(np.asarray(f_nvt, np.int64), counts), len(vt_lines), "texture coordinate", f_lineno, counts, path, check=True)
+        if ni is not None:
+            ni = _resolve(ni, np.repeat(np.asarray(f_nvn, np.int64), counts), vn_count, "normal", f_lineno, counts, path, check=True)
+
+        # fan triangulation: (c0, ck, ck+1), k = 1..n-2
+        ntri = counts - 2
+        tri_poly = np.repeat(np.arange(F, dtype=np.int64), ntri)
+        tri_start = np.zeros(F, np.int64)
+        np.cumsum(ntri[:-1], out=tri_start[1:])
+        k = np.arange(len(tri_poly), dtype=np.int64) - tri_start[tri_poly] + 1
+        base = starts[tri_poly]
+        faces = np.stack([vi[base], vi[base + k], vi[base + k + 1]], axis=1)
+        info["triangle_polygon"] = tri_poly
+
+        all_tri = bool((counts == 3).all())
+        if not all_tri:
+            polygons = _split(vi, counts)
+        if ti is not None:
+            uv_faces = ti.reshape(-1, 3) if all_tri else _split(ti, counts)
+        if ni is not None and vn_count == len(vertices) and np.array_equal(ni, vi):
+            normals = _parse_floats(vn_lines, path, "vn", min_cols=3)[:, :3]
+        if any(g >= 0 for g in f_group):
+            g = np.asarray(f_group, np.int64)
+            if (g < 0).any():  # faces before the first o/g line
+                group_names.append("default")
+                g = np.where(g < 0, len(group_names) - 1, g)
+            groups = g[tri_poly]
+        if materials:
+            m = np.asarray(f_mat, np.int64)
+            if (m < 0).any():
+                materials.append("")
+                m = np.where(m < 0, len(materials) - 1, m)
+            info["face_material"] = m[tri_poly]
+        info["num_polygons"] = F
+        info["polygon_sizes"] = {int(n): int(c) for n, c in zip(*np.unique(counts, return_counts=True))}
+    if mtllibs:
+        info["mtllib"] = mtllibs
+    if materials:
+        info["materials"] = materials
+    if n_lines or n_points:
+        info["ignored"] = {"l": n_lines, "p": n_points}
+    if unknown:
+        info["unknown_statements"] = unknown
+    return Mesh(
+        vertices=vertices, faces=faces, polygons=polygons, uv=uv, uv_faces=uv_faces, normals=normals,
+        groups=groups, group_names=group_names if groups is not None else [], source=str(path), info=info,
+    )
+
+
+def write_obj(
+    path: str | os.PathLike,
+    vertices: np.ndarray,
+    faces_or_polygons: np.ndarray | Sequence[Sequence[int]],
+    *,
+    uv: np.ndarray | None = None,
+    uv_faces: np.ndarray | Sequence[Sequence[int]] | None = None,
+    header: str | None = None,
+) -> None:
+    """Write an OBJ atomically (temporary sibling + rename).
+
+    Args:
+        vertices: (V, 3) positions, written in order with shortest round-trip precision
+            (``read_obj`` gives back the identical float64 values).
+        faces_or_polygons: (F, n) int array or a list of index sequences (0-based).
+        uv: optional (T, 2) texture coordinates (``vt`` lines).
+        uv_faces: per-corner indices into ``uv``, same shape as ``faces_or_polygons``.
+        header: optional comment text (each line prefixed with ``#``).
+    """
+    vertices = np.asarray(vertices, dtype=np.float64)
+    if vertices.ndim != 2 or vertices.shape[1] != 3:
+        raise ValueError(f"vertices must be (V, 3), got {vertices.shape}")
+    parts: list[str] = []
+    if header:
+        parts.append("\n".join("# " + h for h in header.splitlines()))
+    parts.append("\n".join(f"v {x!r} {y!r} {z!r}" for x, y, z in vertices.tolist()))
+    if uv is not None:
+        uv = np.asarray(uv, dtype=np.float64)
+        parts.append("\n".join("vt " + " ".join(repr(c) for c in row) for row in uv.tolist()))
+    polys = _as_rows(faces_or_polygons)
+    if uv is not None and uv_faces is not None:
+        uvrows = _as_rows(uv_faces)
+        if len(uvrows) != len(polys):
+            raise ValueError(f"uv_faces has {len(uvrows)} faces, faces has {len(polys)}")
+        parts.append("\n".join(
+            "f " + " ".join(f"{a + 1}/{b + 1}" for a, b in zip(p, t)) for p, t in zip(polys, uvrows)
+        ))
+    else:
+        parts.append("\n".join("f " + " ".join(str(a + 1) for a in p) for p in polys))
+    text = "\n".join(p for p in parts if p) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise MeshError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise MeshError(f"{path}: is a folder, not a mesh file") from None
+    except OSError as e:
+        raise MeshError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def _as_rows(x) -> list[list[int]]:
+    if isinstance(x, np.ndarray):
+        return x.astype(np.int64).tolist()
+    return [np.asarray(p, dtype=np.int64).tolist() for p in x]
+
+
+def _split(flat: np.ndarray, counts: np.ndarray):
+    """Corner array (sum n_i,) -> (P, n) array if all n_i equal, else list of (n_i,) arrays."""
+    if (counts == counts[0]).all():
+        return flat.reshape(len(counts), int(counts[0]))
+    return np.split(flat, np.cumsum(counts)[:-1])
+
+
+def _parse_vertices(v_lines: list[str], v_lineno: list[int], path: Path):
+    """``v`` line bodies -> ((V, 3) float64, (V, k) extra columns or None)."""
+    rows = [ln.split() for ln in v_lines]
+    if any("#" in ln for ln in v_lines):  # "v 1 2 3 # note"
+        rows = [r[: next((i for i, t in enumerate(r) if t.startswith("#")), len(r))] for r in rows]
+    lens = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    if (lens < 3).any():
+        bad = int(np.flatnonzero(lens < 3)[0])
+        raise MeshError(f"{path}: line {v_lineno[bad]}: vertex needs 3 coordinates, got {int(lens[bad])}")
+    extra = None
+    if (lens == 3).all():
+        flat = list(itertools.chain.from_iterable(rows))
+        arr = _floats(flat, path, "v", v_lineno).reshape(-1, 3)
+        return arr, None
+    width = int(lens.max())
+    if (lens == width).all():
+        arr = _floats(list(itertools.chain.from_iterable(rows)), path, "v", v_lineno).reshape(-1, width)
+        return np.ascontiguousarray(arr[:, :3]), arr[:, 3:]
+    xyz = [r[:3] for r in rows]
+    arr = _floats(list(itertools.chain.from_iterable(xyz)), path, "v", v_lineno).reshape(-1, 3)
+    return arr, extra
+
+
+def _floats(tokens: list[str], path: Path, what: str, linenos: list[int] | None = None) -> np.ndarray:
+    try:
+        return np.array(tokens, dtype=np.float64)
+    except ValueError:
+        for t in tokens:
+            try:
+                float(t)
+            except ValueError:
+                raise MeshError(f"{path}: bad number {t[:30]!r} in a '{what}' line") from None
+        raise
+
+
+def _parse_floats(lines: list[str], path: Path, what: str, min_cols: int) -> np.ndarray:
+    rows = [ln.split() for ln in lines]
+    width = min(len(r) for r in rows)
+    if width < min_cols:
+        raise MeshError(f"{path}: a '{what}' line has {width} values, needs {min_cols}")
+    flat = list(itertools.chain.from_iterable(r[:width] for r in rows))
+    return _floats(flat, path, what).reshape(-1, width)
+
+
+def _ints(tokens: list[str], path: Path) -> np.ndarray:
+    try:
+        return np.array(tokens, dtype=np.int64)
+    except (ValueError, OverflowError):
+        for t in tokens:
+            try:
+                int(t)
+            except ValueError:
+                raise MeshError(f"{path}: bad face index {t[:30]!r} in an 'f' line") from None
+        raise MeshError(f"{path}: bad face index in an 'f' line") from None
+
+
+def _parse_face_corners(f_lines: list[str], f_lineno: list[int], path: Path):
+    """``f`` line bodies -> counts (F,), v (C,), vt (C,) or None, vn (C,) or None (raw 1-based/negative)."""
+    rows = [ln.split() for ln in f_lines]
+    # drop trailing comments "f 1 2 3 # note"
+    if any("#" in ln for ln in f_lines):
+        rows = [r[: next((i for i, t in enumerate(r) if t.startswith("#")), len(r))] for r in rows]
+    counts = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    tokens = list(itertools.chain.from_iterable(rows))
+    flat = " ".join(tokens)
+    if "/" not in flat:
+        return counts, _ints(tokens, path), None, None
+    nslash = np.fromiter((t.count("/") for t in tokens), dtype=np.int64, count=len(tokens))
+    C = len(tokens)
+    if (nslash == nslash[0]).all() and nslash[0] in (1, 2):
+        ns = int(nslash[0])
+        has_empty_t = "//" in flat
+        if ns == 2 and has_empty_t and flat.count("//") != C:
+            return _parse_corners_slow(tokens, counts, path)
+        if ns == 2 and has_empty_t:  # a//c everywhere
+            vals = _ints(flat.replace("//", " ").split(), path).reshape(C, 2)
+            return counts, vals[:, 0], None, vals[:, 1]
+        parts = flat.replace("/", " ").split()
+        if len(parts) != C * (ns + 1):  # some empty field, e.g. "a/b/" or "a/"
+            return _parse_corners_slow(tokens, counts, path)
+        vals = _ints(parts, path).reshape(C, ns + 1)
+        return counts, vals[:, 0], vals[:, 1], (vals[:, 2] if ns == 2 else None)
+    return _parse_corners_slow(tokens, counts, path)
+
+
+def _parse_corners_slow(tokens: list[str], counts: np.ndarray, path: Path):
+    """Mixed corner formats: per-token parse; a column is kept only if every corner has it."""
+    fields = [t.split("/") for t in tokens]
+    v = _ints([f[0] for f in fields], path)
+
+    def column(j: int):
+        vals = [f[j] if len(f) > j else "" for f in fields]
+        if any(x == "" for x in vals):
+            return None
+        return _ints(vals, path)
+
+    return counts, v, column(1), column(2)
+
+
+def _resolve(idx: np.ndarray, n_seen: np.ndarray, n_total: int, what: str, f_lineno: list[int], counts: np.ndarray, path: Path, check: bool) -> np.ndarray:
+    """1-based / negative OBJ indices (C,) -> 0-based (C,). Negative indices count back from
+    ``n_seen`` (the count defined before that ``f`` line); index 0 and, with ``check``, indices
+    past ``n_total`` raise MeshError naming the file line."""
+    out = np.where(idx > 0, idx - 1, n_seen + idx)
+    bad = idx == 0
+    if check:
+        bad |= (out < 0) | (out >= n_total)
+    else:
+        bad |= out < 0
+    if bad.any():
+        corner = int(np.flatnonzero(bad)[0])
+        face = int(np.searchsorted(np.cumsum(counts), corner, side="right"))
+        raise MeshError(
+            f"{path}: line {f_lineno[face]}: {what} index {int(idx[corner])} is out of range "
+            f"({n_total if check else int(n_seen[corner])} {what}s defined)"
+        )
+    return out

@@ -1,0 +1,446 @@
+"""Readers for PLY, STL, glTF / GLB and FBX (OBJ lives in :mod:`facerig.io.obj`).
+
+Every reader keeps the file's vertex order; the one documented exception is STL, which stores
+three separate corners per triangle and no shared vertices at all.
+
+- PLY: ``trimesh.load(..., process=False)``: vertex ``i`` is the ``i``-th element of the
+  ``vertex`` block (trimesh does not merge or reorder with ``process=False``).
+- STL: corners are merged when *exactly* coincident (bitwise-equal float32 coordinates), in
+  order of first appearance, so vertex ``i`` is the ``i``-th distinct corner of the file. This
+  is the only faithful reading: an STL has no vertex identity to keep.
+- glTF / GLB: read with pygltflib (see :func:`read_gltf` for the order).
+- FBX: through Blender's ``bpy`` if installed (run in a subprocess, see :func:`read_fbx`).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from facerig.errors import MeshError
+from facerig.io.mesh import Mesh
+
+FBX_HINT = "FBX input needs the optional Blender module: pip install 'facerig[blender]'"
+
+
+# --------------------------------------------------------------------------- PLY / STL
+
+
+def _trimesh_load(path: Path, file_type: str):
+    import trimesh
+
+    try:
+        with open(path, "rb") as f:
+            loaded = trimesh.load(f, file_type=file_type, process=False, validate=False, maintain_order=True)
+    except FileNotFoundError:
+        raise MeshError(f"{path}: no such file") from None
+    except Exception as e:  # noqa: BLE001 - any parser failure is a bad file
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        raise MeshError(f"{path}: cannot read as {file_type.upper()} ({msg[:120]})") from None
+    if isinstance(loaded, trimesh.Scene):
+        geoms = list(loaded.geometry.values())
+        if not geoms:
+            raise MeshError(f"{path}: cannot read as {file_type.upper()} (no mesh found in the file)")
+        if len(geoms) != 1:
+            raise MeshError(f"{path}: {file_type.upper()} file holds {len(geoms)} geometries; expected one mesh")
+        loaded = geoms[0]
+    return loaded
+
+
+def read_ply(path: str | os.PathLike) -> Mesh:
+    """Read a PLY (ASCII or binary) into a Mesh.
+
+    Returns: vertices (V, 3) float64 in the file's vertex-element order, faces (F, 3) int64
+    (polygons fan-triangulated by trimesh), normals (V, 3) if the file has nx/ny/nz.
+    A PLY with vertices but no faces loads with ``faces`` (0, 3) (validation rejects it).
+    """
+    path = Path(path)
+    m = _trimesh_load(path, "ply")
+    vertices = np.asarray(getattr(m, "vertices", np.zeros((0, 3))), dtype=np.float64)
+    faces = np.asarray(getattr(m, "faces", np.zeros((0, 3))), dtype=np.int64).reshape(-1, 3)
+    info: dict = {"format": "ply", "reader": "trimesh(process=False)"}
+    normals = None
+    try:
+        ply_raw = m.metadata.get("_ply_raw", {}) if hasattr(m, "metadata") else {}
+        vprops = ply_raw.get("vertex", {}).get("data", None)
+        if vprops is not None and vprops.dtype.names and {"nx", "ny", "nz"} <= set(vprops.dtype.names):
+            normals = np.stack([vprops["nx"], vprops["ny"], vprops["nz"]], 1).astype(np.float64).reshape(-1, 3)
+    except Exception:  # noqa: BLE001 - normals are optional
+        normals = None
+    uv = None
+    visual = getattr(m, "visual", None)
+    if visual is not None and getattr(visual, "kind", None) == "texture" and getattr(visual, "uv", None) is not None:
+        uv = np.asarray(visual.uv, dtype=np.float64)
+    return Mesh(vertices=vertices, faces=faces, normals=normals, uv=uv,
+                uv_faces=faces if uv is not None else None, source=str(path), info=info)
+
+
+def read_stl(path: str | os.PathLike) -> Mesh:
+    """Read an STL (ASCII or binary); exactly-coincident corners become one vertex.
+
+    Returns: vertices (V, 3) float64, the distinct corners in order of first appearance;
+    faces (F, 3) int64 in file order. ``info["stl_corners"]`` = 3F, the corner count before
+    merging.
+    """
+    path = Path(path)
+    m = _trimesh_load(path, "stl")
+    corners = np.asarray(m.vertices, dtype=np.float64)[np.asarray(m.faces, dtype=np.int64).reshape(-1)]
+    vertices, faces = merge_exact_corners(corners.reshape(-1, 3, 3))
+    info = {"format": "stl", "reader": "trimesh(process=False) + exact corner merge",
+            "stl_corners": int(len(corners))}
+    return Mesh(vertices=vertices, faces=faces, source=str(path), info=info)
+
+
+def merge_exact_corners(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-triangle corners (F, 3, 3) -> (vertices (V, 3), faces (F, 3)).
+
+    Corners with bitwise-identical coordinates share a vertex; vertices are numbered in order
+    of first appearance (triangle-major, corner-minor), so the result is deterministic.
+    """
+    c = np.ascontiguousarray(np.asarray(triangles, dtype=np.float64).reshape(-1, 3))
+    if len(c) == 0:
+        return np.zeros((0, 3)), np.zeros((0, 3), np.int64)
+    c = c + 0.0  # -0.0 -> +0.0 so signed zeros compare equal
+    _, first, inverse = np.unique(c, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(first, kind="stable")  # unique rows sorted by first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    vertices = c[first[order]]
+    faces = rank[inverse].reshape(-1, 3).astype(np.int64)
+    return vertices, faces
+
+
+# --------------------------------------------------------------------------- glTF / GLB
+
+_COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
+_NCOMP = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
+_MODES = {0: "POINTS", 1: "LINES", 2: "LINE_LOOP", 3: "LINE_STRIP", 4: "TRIANGLES", 5: "TRIANGLE_STRIP", 6: "TRIANGLE_FAN"}
+
+
+def read_gltf(path: str | os.PathLike) -> Mesh:
+    """Read a glTF 2.0 (``.gltf`` + buffers, or ``.glb``) into one Mesh.
+
+    Order (what "vertex i" means): the scene's nodes are visited depth-first in the order the
+    scene and each node's ``children`` list them (the default ``scene``, else scene 0, else every
+    root node in index order); for each node with a ``mesh``, that mesh's primitives in order;
+    each primitive's POSITION accessor, in accessor order, is appended. A mesh used by two nodes
+    appears twice (two instances). Primitives of one node that share a POSITION accessor (the
+    usual multi-material layout, e.g. what :mod:`facerig.io.gltf` writes) share vertices: that
+    block is appended once, when first met. So V = sum, over visited nodes, of the counts of
+    their mesh's distinct POSITION accessors.
+
+    Each node's world transform (parent chain of ``matrix`` or TRS) is applied to its positions
+    (and normals), so the result is what a viewer shows. Primitives in TRIANGLES mode are read
+    as is; TRIANGLE_STRIP / TRIANGLE_FAN are converted to triangles; POINTS / LINES primitives
+    are skipped (noted in ``info["skipped_primitives"]``). Non-indexed primitives use
+    consecutive vertex triples. Morph targets and skins are ignored (noted).
+
+    Returns:
+        Mesh: vertices (V, 3) float64; faces (F, 3) int64 (indices offset per primitive);
+        normals (V, 3) / uv (V, 2) (``uv_faces`` = ``faces``) when every primitive has them;
+        groups (F,) int64 into group_names (one name per primitive, ``"<mesh>[/<k>]"``);
+        info: format, ``primitives`` (list of {node, mesh, primitive, name, first_vertex,
+        num_vertices, first_face, num_faces, mode}), notes.
+    """
+    import pygltflib
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".glb":
+            g = pygltflib.GLTF2().load_binary(str(path))
+        else:
+            g = pygltflib.GLTF2().load_json(str(path))
+    except FileNotFoundError:
+        raise MeshError(f"{path}: no such file") from None
+    except Exception as e:  # noqa: BLE001
+        raise MeshError(f"{path}: cannot read as glTF ({_first_line(e)[:120]})") from None
+    if g is None:
+        raise MeshError(f"{path}: cannot read as glTF (not a glTF 2.0 file)")
+
+    buffers: dict[int, bytes] = {}
+
+    def buffer_bytes(i: int) -> bytes:
+        if i not in buffers:
+            buf = g.buffers[i]
+            if buf.uri is None:
+                blob = g.binary_blob()
+                if blob is None:
+                    raise MeshError(f"{path}: glTF buffer {i} has no data")
+                buffers[i] = bytes(blob)
+            elif buf.uri.startswith("data:"):
+                buffers[i] = base64.b64decode(buf.uri.split(",", 1)[1])
+            else:
+                from urllib.parse import unquote
+
+                f = path.parent / unquote(buf.uri)
+                try:
+                    buffers[i] = f.read_bytes()
+                except OSError:
+                    raise MeshError(f"{path}: glTF buffer file {buf.uri!r} not found next to it") from None
+        return buffers[i]
+
+    def accessor(i: int) -> np.ndarray:
+        acc = g.accessors[i]
+        dtype = np.dtype(_COMPONENT[acc.componentType]).newbyteorder("<")
+        ncomp = _NCOMP[acc.type]
+        count = acc.count
+        if acc.bufferView is None:
+            out = np.zeros((count, ncomp), dtype)
+        else:
+            bv = g.bufferViews[acc.bufferView]
+            data = buffer_bytes(bv.buffer)
+            start = (bv.byteOffset or 0) + (acc.byteOffset or 0)
+            item = dtype.itemsize * ncomp
+            stride = bv.byteStride or item
+            if stride == item:
+                out = np.frombuffer(data, dtype, count * ncomp, start).reshape(count, ncomp)
+            else:
+                raw = np.frombuffer(data, np.uint8, (count - 1) * stride + item, start)
+                rows = np.lib.stride_tricks.as_strided(raw, (count, item), (stride, 1))
+                out = np.ascontiguousarray(rows).view(dtype).reshape(count, ncomp)
+        if acc.sparse is not None and acc.sparse.count:
+            out = out.copy()
+            sp = acc.sparse
+            ibv = g.bufferViews[sp.indices.bufferView]
+            idx = np.frombuffer(buffer_bytes(ibv.buffer), np.dtype(_COMPONENT[sp.indices.componentType]),
+                                sp.count, (ibv.byteOffset or 0) + (sp.indices.byteOffset or 0))
+            vbv = g.bufferViews[sp.values.bufferView]
+            vals = np.frombuffer(buffer_bytes(vbv.buffer), dtype, sp.count * ncomp,
+                                 (vbv.byteOffset or 0) + (sp.values.byteOffset or 0)).reshape(-1, ncomp)
+            out[idx.astype(np.int64)] = vals
+        if acc.normalized and dtype.kind in "iu":
+            info_ = np.iinfo(dtype)
+            out = np.maximum(out.astype(np.float64) / info_.max, -1.0)
+        return out
+
+    # scene traversal
+    if g.scenes:
+        scene_index = g.scene if g.scene is not None else 0
+        roots = list(g.scenes[scene_index].nodes or [])
+    else:
+        children = {c for n in g.nodes for c in (n.children or [])}
+        roots = [i for i in range(len(g.nodes)) if i not in children]
+
+    visits: list[tuple[int, np.ndarray]] = []  # (node index, world matrix)
+    stack = [(r, np.eye(4)) for r in reversed(roots)]
+    seen_guard = 0
+    while stack:
+        ni, parent = stack.pop()
+        seen_guard += 1
+        if seen_guard > 10 * (len(g.nodes) + 1) * (len(g.nodes) + 1):
+            raise MeshError(f"{path}: glTF node hierarchy has a cycle")
+        node = g.nodes[ni]
+        world = parent @ _node_matrix(node)
+        visits.append((ni, world))
+        for c in reversed(node.children or []):
+            stack.append((c, world))
+
+    V_parts, F_parts, N_parts, UV_parts, G_parts = [], [], [], [], []
+    prims_info, skipped, group_names = [], [], []
+    notes = set()
+    offset = 0
+    nface = 0
+    for ni, world in visits:
+        node = g.nodes[ni]
+        if node.mesh is None:
+            continue
+        gmesh = g.meshes[node.mesh]
+        blocks: dict[int, tuple[int, int]] = {}  # POSITION accessor -> (first vertex, count)
+        if node.skin is not None:
+            notes.add("skins ignored (bind pose read)")
+        for pi, prim in enumerate(gmesh.primitives):
+            mode = 4 if prim.mode is None else prim.mode
+            mesh_name = gmesh.name or f"mesh{node.mesh}"
+            pname = mesh_name if len(gmesh.primitives) == 1 else f"{mesh_name}/{pi}"
+            if prim.attributes.POSITION is None:
+                skipped.append({"node": ni, "mesh": node.mesh, "primitive": pi, "why": "no POSITION"})
+                continue
+            if mode not in (4, 5, 6):
+                skipped.append({"node": ni, "mesh": node.mesh, "primitive": pi, "why": _MODES.get(mode, str(mode))})
+                continue
+            pos_acc = prim.attributes.POSITION
+            shared = pos_acc in blocks
+            if shared:  # another primitive of this node already brought these vertices
+                first, n = blocks[pos_acc]
+            else:
+                pos = accessor(pos_acc).astype(np.float64)[:, :3]
+                first, n = offset, len(pos)
+            if prim.indices is not None:
+                idx = accessor(prim.indices).reshape(-1).astype(np.int64)
+            else:
+                idx = np.arange(n, dtype=np.int64)
+            tris = _triangles_from_mode(idx, mode)
+            if tris.size and (tris.max() >= n or tris.min() < 0):
+                raise MeshError(
+                    f"{path}: glTF mesh {mesh_name!r} primitive {pi} uses vertex index {int(tris.max())} "
+                    f"but has {n} vertices"
+                )
+            if prim.targets:
+                notes.add("morph targets in the input ignored")
+            M = world[:3, :3]
+            if not shared:
+                blocks[pos_acc] = (first, n)
+                V_parts.append(pos @ M.T + world[:3, 3])
+                if prim.attributes.NORMAL is not None:
+                    nrm = accessor(prim.attributes.NORMAL).astype(np.float64)[:, :3]
+                    nrm = nrm @ np.linalg.inv(M)  # inverse-transpose applied to row vectors
+                    nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-30)
+                    N_parts.append(nrm)
+                else:
+                    N_parts.append(None)
+                if prim.attributes.TEXCOORD_0 is not None:
+                    UV_parts.append(accessor(prim.attributes.TEXCOORD_0).astype(np.float64)[:, :2])
+                else:
+                    UV_parts.append(None)
+                offset += n
+            if np.linalg.det(M) < 0:
+                tris = tris[:, ::-1].copy()  # mirrored node: keep outward winding
+                notes.add("mirrored node transform: triangle winding flipped to stay outward")
+            F_parts.append(tris + first)
+            G_parts.append(np.full(len(tris), len(group_names), np.int64))
+            group_names.append(pname)
+            prims_info.append({"node": ni, "node_name": node.name, "mesh": node.mesh, "primitive": pi,
+                               "name": pname, "first_vertex": first, "num_vertices": n,
+                               "shares_vertices": shared, "first_face": nface, "num_faces": len(tris),
+                               "mode": _MODES.get(mode, mode)})
+            nface += len(tris)
+
+    info: dict = {"format": "glb" if path.suffix.lower() == ".glb" else "gltf", "reader": "pygltflib",
+                  "order": "depth-first scene nodes; each node's mesh primitives in order; "
+                           "primitives sharing a POSITION accessor share vertices",
+                  "primitives": prims_info}
+    if skipped:
+        info["skipped_primitives"] = skipped
+    if notes:
+        info["notes"] = sorted(notes)
+    if not V_parts:
+        why = f" ({len(skipped)} point/line primitives skipped)" if skipped else ""
+        raise MeshError(f"{path}: no triangle meshes in the glTF scene{why}")
+    vertices = np.concatenate(V_parts)
+    faces = np.concatenate(F_parts)
+    normals = np.concatenate(N_parts) if all(x is not None for x in N_parts) else None
+    uv = np.concatenate(UV_parts) if all(x is not None for x in UV_parts) else None
+    return Mesh(vertices=vertices, faces=faces, normals=normals, uv=uv, uv_faces=faces if uv is not None else None,
+                groups=np.concatenate(G_parts), group_names=group_names, source=str(path), info=info)
+
+
+def _triangles_from_mode(idx: np.ndarray, mode: int) -> np.ndarray:
+    """Index list (N,) for a TRIANGLES / TRIANGLE_STRIP / TRIANGLE_FAN primitive -> (F, 3)."""
+    if mode == 4:
+        return idx[: len(idx) // 3 * 3].reshape(-1, 3)
+    if len(idx) < 3:
+        return np.zeros((0, 3), np.int64)
+    k = np.arange(len(idx) - 2)
+    if mode == 5:  # strip: alternate winding
+        a, b, c = idx[k], idx[k + 1], idx[k + 2]
+        odd = (k % 2) == 1
+        return np.stack([np.where(odd, b, a), np.where(odd, a, b), c], 1)
+    return np.stack([np.full(len(k), idx[0]), idx[k + 1], idx[k + 2]], 1)  # fan
+
+
+def _node_matrix(node) -> np.ndarray:
+    """(4, 4) local transform of a glTF node (``matrix`` is column-major; else T @ R @ S)."""
+    if node.matrix is not None and len(node.matrix) == 16:
+        return np.asarray(node.matrix, dtype=np.float64).reshape(4, 4).T
+    T = np.eye(4)
+    if node.translation is not None:
+        T[:3, 3] = node.translation
+    R = np.eye(4)
+    if node.rotation is not None:
+        x, y, z, w = node.rotation
+        nq = np.sqrt(x * x + y * y + z * z + w * w) or 1.0
+        x, y, z, w = x / nq, y / nq, z / nq, w / nq
+        R[:3, :3] = [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    S = np.eye(4)
+    if node.scale is not None:
+        S[0, 0], S[1, 1], S[2, 2] = node.scale
+    return T @ R @ S
+
+
+# --------------------------------------------------------------------------- FBX
+
+_FBX_SCRIPT = r"""
+import sys, json
+import numpy as np
+import bpy
+src, out = sys.argv[-2], sys.argv[-1]
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.import_scene.fbx(filepath=src, use_manual_orientation=True, axis_forward='Y', axis_up='Z', global_scale=1.0, use_anim=False)
+V, F, names, groups = [], [], [], []
+off = 0
+dg = bpy.context.evaluated_depsgraph_get()
+for ob in sorted([o for o in bpy.context.scene.objects if o.type == 'MESH'], key=lambda o: o.name):
+    me = ob.data
+    n = len(me.vertices)
+    co = np.empty(n * 3, np.float64); me.vertices.foreach_get('co', co)
+    co = co.reshape(-1, 3)
+    M = np.array(ob.matrix_world)
+    co = co @ M[:3, :3].T + M[:3, 3]
+    me.calc_loop_triangles()
+    t = np.empty(len(me.loop_triangles) * 3, np.int64); me.loop_triangles.foreach_get('vertices', t)
+    V.append(co); F.append(t.reshape(-1, 3) + off); groups.append(np.full(len(t) // 3, len(names))); names.append(ob.name)
+    off += n
+np.savez(out, vertices=np.concatenate(V) if V else np.zeros((0, 3)),
+         faces=np.concatenate(F) if F else np.zeros((0, 3), np.int64),
+         groups=np.concatenate(groups) if groups else np.zeros(0, np.int64), names=np.array(names, dtype=str))
+"""
+
+
+def fbx_available() -> bool:
+    """True when Blender's ``bpy`` module is installed (checked without importing it)."""
+    try:
+        return importlib.util.find_spec("bpy") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def read_fbx(path: str | os.PathLike) -> Mesh:
+    """Read an FBX through Blender (``bpy``), in a subprocess so Blender's console noise and
+    crashes stay out of ours.
+
+    Order: mesh objects sorted by name; each object's vertices in Blender's order (the FBX
+    control points), world transform applied. Coordinates are the file's own: the import is
+    told the file is already Blender-oriented (``axis_up="Z", axis_forward="Y"``), so no axis
+    conversion is applied (pass ``--up`` / ``--forward`` for the file's convention; most FBX
+    files are Y-up like the default). Returns vertices (V, 3),
+    faces (F, 3), groups (F,) into group_names (object names).
+    """
+    path = Path(path)
+    if not fbx_available():
+        raise MeshError(FBX_HINT)
+    if not path.is_file():
+        raise MeshError(f"{path}: no such file")
+    with tempfile.TemporaryDirectory(prefix="facerig-fbx-") as tmp:
+        out = Path(tmp) / "mesh.npz"
+        script = Path(tmp) / "read_fbx.py"
+        script.write_text(_FBX_SCRIPT)
+        proc = subprocess.run([sys.executable, str(script), str(path.resolve()), str(out)],
+                              capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0 or not out.exists():
+            tail = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()]
+            raise MeshError(f"{path}: Blender could not read the FBX ({(tail[-1] if tail else 'no output')[:120]})")
+        z = np.load(out)
+        names = [str(n) for n in z["names"]]
+        return Mesh(vertices=z["vertices"].astype(np.float64), faces=z["faces"].astype(np.int64),
+                    groups=z["groups"].astype(np.int64), group_names=names, source=str(path),
+                    info={"format": "fbx", "reader": "bpy (subprocess)", "objects": names})
+
+
+def _first_line(e: BaseException) -> str:
+    s = str(e).strip()
+    return s.splitlines()[0] if s else e.__class__.__name__
+
+
+__all__ = ["read_ply", "read_stl", "read_gltf", "read_fbx", "merge_exact_corners", "fbx_available", "FBX_HINT"]

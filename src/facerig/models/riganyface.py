@@ -1,0 +1,178 @@
+"""The RigAnyFace deformation network (Qin et al., NeurIPS 2025), adapted for CPU speed.
+
+Input: a neutral head in the normalised head frame (see :func:`facerig.geometry.proxy.head_frame`)
+with its operators, and a batch of Q FACS vectors ``a`` (Q,K) (ARKit order, K=52).
+Output: per-vertex displacements ``d(a)`` (Q,V,3) in the same normalised frame.
+
+Architecture (one head, Q queries)::
+
+    f = [xyz, HKS]                                  (V, C_in) input features
+    h = trunk DiffusionNet(f)                       (V, W)    run once per head
+    G0 = mean_mass(GlobalEncoder(f))                (C_g,)    2-block DiffusionNet + pooling
+    basis = MLP([h, G0])                            (V, K, 3) linear "basis" head
+    x = Linear(h) broadcast over queries            (Q, V, W_c)
+    x = ConditionalDiffusionBlock(x, [a, G0]) x n   (Q, V, W_c)
+    d(a) = basis . a + Linear(x)                    (Q, V, 3)
+
+The conditional blocks are the paper's: the FACS vector concatenated with the global feature
+G0, broadcast to every vertex, fused with the diffusion block's output and refined by a small
+MLP. The unconditional trunk runs once per head, so a whole rig (Q=52 one-hot queries) costs one
+trunk pass plus Q passes of the narrow conditional blocks. G0 is the only path by which
+information crosses disconnected parts (eyeballs, teeth, lashes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from facerig.models.diffusion_net import (DiffusionNet, DiffusionNetBlock, MiniMLP, SurfaceOps,
+                                          mass_weighted_mean)
+
+
+@dataclass
+class RAFConfig:
+    """Hyper-parameters of :class:`RigAnyFace` (saved with the weights)."""
+
+    num_shapes: int = 52
+    n_hks: int = 16
+    width: int = 128
+    n_trunk: int = 4
+    global_width: int = 64
+    global_dim: int = 64
+    cond_width: int = 48
+    n_cond: int = 2
+    k_eig: int = 128
+    use_global: bool = True
+    use_basis: bool = True
+    output_scale: float = 0.1
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def c_in(self) -> int:
+        return 3 + self.n_hks
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RAFConfig":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def hks_features(ops: SurfaceOps, n: int) -> torch.Tensor:
+    """Heat-kernel signature at ``n`` log-spaced times: (V, n).
+
+    Times are relative to the head frame (the head is about 1 unit wide), from local (1e-3) to
+    regional (1e-1) scales; each column is normalised by its mass-weighted mean so it does not
+    depend on the head's size.
+    """
+    if n == 0:
+        return ops.mass.new_zeros((ops.num_vertices, 0))
+    ts = torch.logspace(-3, -1, n, dtype=ops.evals.dtype, device=ops.evals.device)
+    h = torch.einsum("vk,kt->vt", ops.evecs ** 2, torch.exp(-ops.evals[:, None] * ts[None, :]))
+    mean = (h * ops.mass[:, None]).sum(0) / ops.mass.sum()
+    return torch.log(h / mean.clamp(min=1e-12) + 1e-6)
+
+
+class GlobalEncoder(nn.Module):
+    """2-block DiffusionNet + mass-weighted average pooling: f (V,C_in) -> G0 (C_g,)."""
+
+    def __init__(self, c_in: int, width: int, c_out: int):
+        super().__init__()
+        self.net = DiffusionNet(c_in, c_out, width=width, n_block=2)
+
+    def forward(self, f: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+        return mass_weighted_mean(self.net(f[None], ops), ops.mass)[0]
+
+
+class ConditionalDiffusionBlock(nn.Module):
+    """Diffusion block conditioned on a per-query vector.
+
+    x (Q,V,W), cond (Q,D) -> (Q,V,W): ``x + MLP([block_features(x), proj(cond) broadcast])``.
+    """
+
+    def __init__(self, width: int, cond_dim: int):
+        super().__init__()
+        self.block = DiffusionNetBlock(width)
+        self.cond_proj = nn.Sequential(nn.Linear(cond_dim, width), nn.ReLU(), nn.Linear(width, width))
+        self.fuse = MiniMLP([3 * width + width, width, width])
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+        feats = self.block.features(x, ops)  # (Q,V,3W)
+        c = self.cond_proj(cond)[:, None, :].expand(-1, x.shape[1], -1)
+        return x + self.fuse(torch.cat([feats, c], dim=-1))
+
+
+class RigAnyFace(nn.Module):
+    """FACS-conditioned displacement network (see module doc)."""
+
+    def __init__(self, config: RAFConfig | None = None):
+        super().__init__()
+        self.config = cfg = config or RAFConfig()
+        K = cfg.num_shapes
+        self.trunk = DiffusionNet(cfg.c_in, cfg.width, width=cfg.width, n_block=cfg.n_trunk)
+        gdim = cfg.global_dim if cfg.use_global else 0
+        if cfg.use_global:
+            self.global_encoder = GlobalEncoder(cfg.c_in, cfg.global_width, cfg.global_dim)
+        if cfg.use_basis:
+            self.basis_head = MiniMLP([cfg.width + gdim, cfg.width, K * 3])
+        if cfg.n_cond > 0:
+            self.cond_in = nn.Linear(cfg.width + gdim, cfg.cond_width)
+            self.cond_blocks = nn.ModuleList(
+                [ConditionalDiffusionBlock(cfg.cond_width, K + gdim) for _ in range(cfg.n_cond)])
+            self.cond_out = nn.Linear(cfg.cond_width, 3)
+            nn.init.zeros_(self.cond_out.weight)
+            nn.init.zeros_(self.cond_out.bias)
+
+    # -- pieces -----------------------------------------------------------------------------
+    def input_features(self, xyz: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+        """xyz (V,3) in the head frame -> f (V, 3 + n_hks)."""
+        return torch.cat([xyz, hks_features(ops, self.config.n_hks)], dim=-1)
+
+    def encode(self, xyz: torch.Tensor, ops: SurfaceOps) -> dict:
+        """Per-head pass: returns ``h`` (V,W+G) trunk features with G0 appended, ``g0`` (G,),
+        ``basis`` (V,K,3) or None."""
+        f = self.input_features(xyz, ops)
+        h = self.trunk(f[None], ops)[0]
+        if self.config.use_global:
+            g0 = self.global_encoder(f, ops)
+            h = torch.cat([h, g0[None].expand(h.shape[0], -1)], dim=-1)
+        else:
+            g0 = h.new_zeros((0,))
+        basis = None
+        if self.config.use_basis:
+            basis = self.basis_head(h).view(h.shape[0], self.config.num_shapes, 3) * self.config.output_scale
+        return {"h": h, "g0": g0, "basis": basis}
+
+    def decode(self, enc: dict, a: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+        """Queries a (Q,K) -> displacements (Q,V,3) given :meth:`encode`'s output."""
+        h, g0, basis = enc["h"], enc["g0"], enc["basis"]
+        Q, V = a.shape[0], h.shape[0]
+        out = h.new_zeros((Q, V, 3))
+        if basis is not None:
+            out = out + torch.einsum("qk,vkc->qvc", a, basis)
+        if self.config.n_cond > 0:
+            x = self.cond_in(h)[None].expand(Q, -1, -1)
+            cond = torch.cat([a, g0[None].expand(Q, -1)], dim=-1)
+            for blk in self.cond_blocks:
+                x = blk(x, cond, ops)
+            out = out + self.cond_out(x) * self.config.output_scale
+        return out
+
+    def forward(self, xyz: torch.Tensor, ops: SurfaceOps, a: torch.Tensor) -> torch.Tensor:
+        """xyz (V,3) head-frame neutral, ops for that mesh, a (Q,K) -> d (Q,V,3)."""
+        return self.decode(self.encode(xyz, ops), a, ops)
+
+    # -- persistence ------------------------------------------------------------------------
+    def checkpoint(self, **extra) -> dict:
+        return {"config": self.config.to_dict(), "state_dict": self.state_dict(), **extra}
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: dict) -> "RigAnyFace":
+        model = cls(RAFConfig.from_dict(ckpt["config"]))
+        model.load_state_dict(ckpt["state_dict"])
+        return model

@@ -1,0 +1,186 @@
+"""Training pool: generator samples preprocessed once (proxy, head frame, operators, targets).
+
+Operator computation must not dominate training, so :func:`build_pool` turns generator samples
+(:func:`facerig.data.generator.generate_sample`) into ``.npz`` items on disk (default
+``cache_dir("train_pool")``), and :class:`Pool` iterates them with random FACS query subsets.
+
+One item (P proxy vertices, k eigenpairs, K=52 ARKit shapes):
+
+- ``xyz`` (P,3) f32 normalised proxy neutral, ``faces`` (G,3) i32
+- ``mass`` (P,), ``evals`` (k,), ``evecs`` (P,k), ``gx_*`` / ``gy_*`` CSR gradient operators
+- ``deltas`` (K,P,3) f32 GT displacements in the head frame, ``shape_mask`` (K,) bool (shapes the
+  family provides), ``landmarks`` (68,) i64 proxy vertex per landmark (-1 absent)
+- ``scale`` head width in input units, ``mm_per_unit``, ``info`` JSON
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from facerig.arkit import ARKIT52
+from facerig.models.diffusion_net import SurfaceOps
+
+K = len(ARKIT52)
+_INDEX = {n: i for i, n in enumerate(ARKIT52)}
+
+
+def default_pool_dir() -> Path:
+    from facerig.config import cache_dir
+
+    return cache_dir("train_pool")
+
+
+def make_item(sample, *, proxy_vertices: int = 5000, k: int = 128) -> dict[str, np.ndarray]:
+    """Preprocess a generator ``Sample`` into pool-item arrays (see module doc)."""
+    from facerig.geometry.proxy import prepare_head
+
+    prep = prepare_head(sample.vertices, sample.faces, parts=sample.parts, proxy_vertices=proxy_vertices,
+                        k=k, cache=False)
+    proxy = prep.proxy
+    d = proxy.from_full(sample.vertices, sample.faces, np.asarray(sample.deltas, np.float32), sample.parts)
+    P = proxy.num_vertices
+    deltas = np.zeros((K, P, 3), np.float32)
+    mask = np.zeros(K, bool)
+    for j, name in enumerate(sample.names):
+        if name in _INDEX:
+            deltas[_INDEX[name]] = d[j] / prep.scale
+            mask[_INDEX[name]] = True
+    lmk = np.full(68, -1, np.int64)
+    if sample.landmarks68 is not None:
+        l68 = np.asarray(sample.landmarks68)
+        ok = l68 >= 0
+        lmk[ok] = proxy.origin[l68[ok]]
+    ops = prep.ops
+    out = {
+        "xyz": prep.xyz.astype(np.float32), "faces": proxy.faces.astype(np.int32),
+        "mass": ops.mass.astype(np.float32), "evals": ops.evals.astype(np.float32),
+        "evecs": ops.evecs.astype(np.float32), "deltas": deltas, "shape_mask": mask, "landmarks": lmk,
+        "scale": np.float64(prep.scale), "mm_per_unit": np.float64(sample.mm_per_unit),
+        "info": np.array(json.dumps({"num_vertices": int(sample.num_vertices), "proxy_vertices": P,
+                                     **{k_: v for k_, v in sample.info.items() if k_ in ("seed", "split", "family")}},
+                                    default=str)),
+    }
+    for name, A in (("gx", ops.grad_x), ("gy", ops.grad_y)):
+        A = sp.csr_matrix(A)
+        out[f"{name}_data"] = A.data.astype(np.float32)
+        out[f"{name}_indices"] = A.indices.astype(np.int32)
+        out[f"{name}_indptr"] = A.indptr.astype(np.int64)
+    return out
+
+
+def build_pool(out_dir: str | os.PathLike | None = None, n: int = 200, *, start: int = 0, families=("ict",),
+               split: str = "train", proxy_vertices: int = 5000, k: int = 128, config=None,
+               log=print) -> list[Path]:
+    """Write ``n`` items per family (seeds ``start..start+n-1``) to ``out_dir``; existing items are
+    kept (so an interrupted build resumes). Returns the item paths."""
+    from facerig.data.families import get_family
+    from facerig.data.generator import SampleConfig, generate_sample
+    from facerig.io.atomic import atomic_path
+
+    out = Path(out_dir) if out_dir else default_pool_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    config = config or SampleConfig(split=split)
+    paths = []
+    for fam_name in families:
+        fam = get_family(fam_name)
+        for seed in range(start, start + n):
+            path = out / f"{split}_{fam_name}_{seed:06d}.npz"
+            paths.append(path)
+            if path.exists():
+                continue
+            t0 = time.perf_counter()
+            sample = generate_sample(fam, seed, config)
+            sample.info["family"] = fam_name
+            item = make_item(sample, proxy_vertices=proxy_vertices, k=k)
+            with atomic_path(path, suffix=".npz") as tmp:
+                with open(tmp, "wb") as f:
+                    np.savez(f, **item)
+            log(f"pool {path.name}: {sample.num_vertices} -> {item['xyz'].shape[0]} vertices, "
+                f"{time.perf_counter() - t0:.1f}s")
+    return paths
+
+
+@dataclass
+class Item:
+    """One pool item as torch tensors (see module doc for shapes)."""
+
+    xyz: torch.Tensor
+    ops: SurfaceOps
+    deltas: torch.Tensor
+    shape_mask: torch.Tensor
+    landmarks: torch.Tensor
+    scale: float
+    mm_per_unit: float
+    name: str
+
+    def to(self, device) -> "Item":
+        return Item(self.xyz.to(device), self.ops.to(device), self.deltas.to(device), self.shape_mask.to(device),
+                    self.landmarks.to(device), self.scale, self.mm_per_unit, self.name)
+
+
+def load_item(path: str | os.PathLike, k: int | None = None) -> Item:
+    """Read a pool item (optionally keep only ``k`` eigenpairs)."""
+    with np.load(path, allow_pickle=False) as z:
+        P = z["xyz"].shape[0]
+
+        def csr(name):
+            return torch.sparse_csr_tensor(torch.from_numpy(z[f"{name}_indptr"].astype(np.int64)),
+                                           torch.from_numpy(z[f"{name}_indices"].astype(np.int64)),
+                                           torch.from_numpy(z[f"{name}_data"]), size=(P, P))
+
+        kk = z["evals"].shape[0] if k is None else min(k, z["evals"].shape[0])
+        ops = SurfaceOps(mass=torch.from_numpy(z["mass"]), evals=torch.from_numpy(z["evals"][:kk]),
+                         evecs=torch.from_numpy(np.ascontiguousarray(z["evecs"][:, :kk])),
+                         grad_x=csr("gx"), grad_y=csr("gy"))
+        return Item(torch.from_numpy(z["xyz"]), ops, torch.from_numpy(z["deltas"]),
+                    torch.from_numpy(z["shape_mask"]), torch.from_numpy(z["landmarks"]),
+                    float(z["scale"]), float(z["mm_per_unit"]), Path(path).stem)
+
+
+def sample_queries(rng: np.random.Generator, shape_mask: np.ndarray, n_onehot: int = 12,
+                   n_combo: int = 4, max_active: int = 4) -> np.ndarray:
+    """Random FACS queries (Q,K) float32: ``n_onehot`` distinct one-hot shapes (among the
+    supervised ones) and ``n_combo`` random combinations of 2..max_active shapes with weights in
+    (0.2, 1]."""
+    avail = np.flatnonzero(shape_mask)
+    Kq = shape_mask.shape[0]
+    rows = []
+    for s in rng.choice(avail, size=min(n_onehot, avail.size), replace=False):
+        a = np.zeros(Kq, np.float32)
+        a[s] = 1.0
+        rows.append(a)
+    for _ in range(n_combo):
+        m = int(rng.integers(2, max_active + 1))
+        a = np.zeros(Kq, np.float32)
+        a[rng.choice(avail, size=min(m, avail.size), replace=False)] = rng.uniform(0.2, 1.0, size=min(m, avail.size))
+        rows.append(a)
+    return np.stack(rows) if rows else np.zeros((0, Kq), np.float32)
+
+
+class Pool:
+    """The items of a pool folder (re-listed on :meth:`refresh`, so a build can run alongside)."""
+
+    def __init__(self, folder: str | os.PathLike, pattern: str = "train_*.npz", k: int | None = None):
+        self.folder = Path(folder)
+        self.pattern = pattern
+        self.k = k
+        self.paths: list[Path] = []
+        self.refresh()
+
+    def refresh(self) -> int:
+        self.paths = sorted(self.folder.glob(self.pattern))
+        return len(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> Item:
+        return load_item(self.paths[i], self.k)

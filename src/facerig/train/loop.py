@@ -1,0 +1,213 @@
+"""The training loop: Adam + linear warm-up + CosineAnnealingWarmRestarts, checkpoints, resume.
+
+One step = one head from the pool and Q FACS queries on it (random one-hot shapes plus random
+combinations); the trunk runs once, the conditional blocks on all Q queries. Besides the paper's
+terms (:mod:`facerig.train.losses`) the linear basis head gets an auxiliary vertex MSE on every
+supervised one-hot shape of the head (``basis_weight``), which is cheap (no conditional pass).
+
+Outputs in ``out_dir``: ``last.pt`` (model + optimiser + scheduler + RNG state, for resume),
+``best.pt`` (best validation active error), ``train_log.jsonl`` (one JSON object per log line).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from facerig.models.riganyface import RAFConfig, RigAnyFace
+from facerig.train.dataset import Item, Pool, sample_queries
+from facerig.train.losses import LossBatch, LossWeights, rig_loss
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run depends on (saved in checkpoints)."""
+
+    pool_dir: str = ""
+    out_dir: str = "runs/raf"
+    steps: int = 20000
+    lr: float = 1e-4
+    warmup: int = 500
+    restart_period: int = 5000
+    n_onehot: int = 12
+    n_combo: int = 4
+    basis_weight: float = 100.0
+    jitter: float = 0.02
+    seed: int = 0
+    log_every: int = 25
+    ckpt_every: int = 250
+    eval_every: int = 500
+    max_val: int = 12
+    threads: int = 1
+    device: str = "auto"
+    time_limit_min: float = 0.0
+    model: dict = field(default_factory=lambda: RAFConfig().to_dict())
+    weights: dict = field(default_factory=lambda: LossWeights().to_dict())
+
+
+def lr_lambda_factory(warmup: int):
+    def f(step: int) -> float:
+        return min(1.0, (step + 1) / max(warmup, 1))
+    return f
+
+
+class Scheduler:
+    """Linear warm-up for ``warmup`` steps, then CosineAnnealingWarmRestarts(T_0=restart_period)."""
+
+    def __init__(self, opt: torch.optim.Optimizer, base_lr: float, warmup: int, period: int, eta_min: float = 1e-7):
+        self.opt, self.base_lr, self.warmup, self.period, self.eta_min = opt, base_lr, warmup, period, eta_min
+
+    def lr_at(self, step: int) -> float:
+        if step < self.warmup:
+            return self.base_lr * (step + 1) / self.warmup
+        t = (step - self.warmup) % max(self.period, 1)
+        return self.eta_min + 0.5 * (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * t / self.period))
+
+    def set(self, step: int) -> float:
+        lr = self.lr_at(step)
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+        return lr
+
+
+def active_error_mm(pred: torch.Tensor, gt: torch.Tensor, mm: float, thresh_mm: float = 0.5) -> torch.Tensor:
+    """Per-shape mean error (mm) over vertices whose GT moves > thresh: pred/gt (K,V,3) in units
+    where ``mm`` converts to millimetres -> (K,) (NaN where no vertex is active)."""
+    g = gt.norm(dim=-1) * mm
+    e = (pred - gt).norm(dim=-1) * mm
+    act = g > thresh_mm
+    return torch.where(act.any(1), (e * act).sum(1) / act.sum(1).clamp(min=1), torch.full_like(e[:, 0], float("nan")))
+
+
+@torch.no_grad()
+def evaluate(model: RigAnyFace, items: list[Item], device) -> dict:
+    """Mean active error (mm, proxy level, all supervised one-hot shapes) and zero-rig error."""
+    model.eval()
+    errs, zeros = [], []
+    for it in items:
+        it = it.to(device)
+        K = it.deltas.shape[0]
+        a = torch.eye(K, device=device)
+        pred = model(it.xyz, it.ops, a)
+        mm = it.scale * it.mm_per_unit
+        m = it.shape_mask
+        e = active_error_mm(pred[m], it.deltas[m], mm)
+        z = active_error_mm(torch.zeros_like(it.deltas[m]), it.deltas[m], mm)
+        errs.append(torch.nanmean(e).item())
+        zeros.append(torch.nanmean(z).item())
+    model.train()
+    return {"val_active_mm": float(np.mean(errs)) if errs else float("nan"),
+            "val_zero_mm": float(np.mean(zeros)) if zeros else float("nan")}
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
+    """Run (or resume) training; returns the path of the best checkpoint."""
+    torch.set_num_threads(max(1, cfg.threads))
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    device = _device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    model = RigAnyFace(RAFConfig.from_dict(cfg.model)).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    sched = Scheduler(opt, cfg.lr, cfg.warmup, cfg.restart_period)
+    weights = LossWeights(**cfg.weights)
+    step, best = 0, float("inf")
+    last = out / "last.pt"
+    if last.exists():
+        ck = torch.load(last, map_location=device, weights_only=False)
+        model.load_state_dict(ck["state_dict"])
+        opt.load_state_dict(ck["optimizer"])
+        step, best = int(ck["step"]), float(ck.get("best", best))
+        rng.bit_generator.state = ck["rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        log(f"resumed from {last} at step {step}")
+    pool = Pool(cfg.pool_dir, "train_*.npz", k=model.config.k_eig)
+    if len(pool) == 0:
+        from facerig.errors import DataError
+
+        raise DataError(f"no training items in {cfg.pool_dir} (build them with `facerig train pool`)")
+    val_pool = Pool(cfg.pool_dir, "eval_*.npz", k=model.config.k_eig)
+    val_items = [val_pool[i] for i in range(min(cfg.max_val, len(val_pool)))]
+    log(f"training on {len(pool)} items ({len(val_items)} validation), device {device}, "
+        f"{sum(p.numel() for p in model.parameters())} parameters")
+    logf = open(out / "train_log.jsonl", "a")
+    t_start = time.time()
+    run_time0 = float(ck.get("wall_s", 0.0)) if last.exists() else 0.0
+    meter: dict[str, list[float]] = {}
+    model.train()
+
+    def save(path: Path, **extra):
+        ck = model.checkpoint(optimizer=opt.state_dict(), step=step, best=best, rng=rng.bit_generator.state,
+                              torch_rng=torch.get_rng_state(), train_config=asdict(cfg),
+                              wall_s=run_time0 + time.time() - t_start, **extra)
+        tmp = path.with_suffix(".tmp")
+        torch.save(ck, tmp)
+        tmp.replace(path)
+
+    while step < cfg.steps:
+        if step % 200 == 0:
+            pool.refresh()
+        item = pool[int(rng.integers(len(pool)))].to(device)
+        lr = sched.set(step)
+        mask = item.shape_mask.cpu().numpy()
+        a = torch.from_numpy(sample_queries(rng, mask, cfg.n_onehot, cfg.n_combo)).to(device)
+        xyz = item.xyz + (torch.from_numpy(rng.normal(0, cfg.jitter, 3).astype(np.float32)).to(device)
+                          if cfg.jitter else 0)
+        enc = model.encode(xyz, item.ops)
+        pred = model.decode(enc, a, item.ops)
+        target = torch.einsum("qk,kvc->qvc", a, item.deltas)
+        batch = LossBatch(neutral=xyz, target=target, landmarks=item.landmarks)
+        loss, parts = rig_loss(pred, batch, weights)
+        if cfg.basis_weight and enc["basis"] is not None:
+            b = enc["basis"].permute(1, 0, 2)[item.shape_mask]  # (K',V,3)
+            lb = ((b - item.deltas[item.shape_mask]) ** 2).sum(-1).mean()
+            loss = loss + cfg.basis_weight * lb
+            parts["basis"] = float(lb.detach())
+            parts["total"] = float(loss.detach())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        for k_, v in parts.items():
+            meter.setdefault(k_, []).append(v)
+        if step % cfg.log_every == 0:
+            rec = {"step": step, "lr": lr, "wall_s": round(run_time0 + time.time() - t_start, 1),
+                   **{k_: float(np.mean(v)) for k_, v in meter.items()}}
+            meter = {}
+            logf.write(json.dumps(rec) + "\n")
+            logf.flush()
+            if progress:
+                log(" ".join(f"{k_}={v:.4g}" if isinstance(v, float) else f"{k_}={v}" for k_, v in rec.items()))
+        if step % cfg.eval_every == 0 and val_items:
+            ev = evaluate(model, val_items, device)
+            rec = {"step": step, "wall_s": round(run_time0 + time.time() - t_start, 1), **ev}
+            logf.write(json.dumps(rec) + "\n")
+            logf.flush()
+            log(f"eval step {step}: {ev}")
+            if ev["val_active_mm"] < best:
+                best = ev["val_active_mm"]
+                save(out / "best.pt", val=ev)
+        if step % cfg.ckpt_every == 0:
+            save(last)
+        if cfg.time_limit_min and (time.time() - t_start) > 60 * cfg.time_limit_min:
+            log(f"time limit reached at step {step}")
+            break
+    save(last)
+    if not (out / "best.pt").exists():
+        save(out / "best.pt")
+    logf.close()
+    return out / "best.pt"

@@ -1,0 +1,118 @@
+"""Training losses (the paper's 3D-stage terms) and the place where 2D terms plug in.
+
+All terms take the network output for Q queries on one head and a :class:`LossBatch`:
+
+- ``mse3d``   vertex MSE of displacements (paper weight 100)
+- ``lmk2d``   2D landmark loss: posed landmarks projected by the fixed frontal camera
+  (paper weight 0.5)
+- ``ec2d``    2D eye-closure loss: projected upper-minus-lower eyelid landmark vectors
+  (paper weight 0.5)
+
+Image / mask / 2D-displacement losses (the paper's other terms) need a differentiable
+rasteriser (``facerig.render``); add them as functions with the same signature
+``term(pred, batch, camera) -> scalar`` and list them in :data:`TERMS` with a weight in
+:class:`LossWeights` (0 = off). :func:`rig_loss` sums every term whose weight is non-zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import torch
+
+from facerig.render.camera import FrontalCamera
+
+#: Multi-PIE 68 eyelid pairs (upper, lower): right eye 37/41, 38/40; left eye 43/47, 44/46.
+EYELID_PAIRS: tuple[tuple[int, int], ...] = ((37, 41), (38, 40), (43, 47), (44, 46))
+
+
+@dataclass
+class LossBatch:
+    """Ground truth for Q queries on one head (V proxy vertices, L landmarks).
+
+    neutral (V,3) head-frame neutral; target (Q,V,3) GT displacements; vertex_weight (Q,V) or
+    None (1 = supervised); landmarks (68,) long proxy vertex per Multi-PIE landmark (-1 absent).
+    """
+
+    neutral: torch.Tensor
+    target: torch.Tensor
+    landmarks: torch.Tensor
+    vertex_weight: torch.Tensor | None = None
+
+
+@dataclass
+class LossWeights:
+    """Weight of each term (paper stage-2 values; 2D image terms off until a rasteriser exists)."""
+
+    mse3d: float = 100.0
+    lmk2d: float = 0.5
+    ec2d: float = 0.5
+    img: float = 0.0
+    mask: float = 0.0
+    dis2d: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def mse3d(pred: torch.Tensor, batch: LossBatch, camera: FrontalCamera) -> torch.Tensor:
+    """Mean squared displacement error; pred (Q,V,3) -> scalar."""
+    se = ((pred - batch.target) ** 2).sum(-1)  # (Q,V)
+    if batch.vertex_weight is None:
+        return se.mean()
+    w = batch.vertex_weight
+    return (se * w).sum() / w.sum().clamp(min=1.0)
+
+
+def _projected_landmarks(disp: torch.Tensor, batch: LossBatch, camera: FrontalCamera):
+    idx = batch.landmarks
+    ok = idx >= 0
+    posed = batch.neutral[idx.clamp(min=0)][None] + disp[:, idx.clamp(min=0)]  # (Q,68,3)
+    return camera.project(posed), ok
+
+
+def lmk2d(pred: torch.Tensor, batch: LossBatch, camera: FrontalCamera) -> torch.Tensor:
+    """Mean 2D distance between projected predicted and GT posed landmarks -> scalar."""
+    p, ok = _projected_landmarks(pred, batch, camera)
+    g, _ = _projected_landmarks(batch.target, batch, camera)
+    if not ok.any():
+        return pred.new_zeros(())
+    return (p - g).norm(dim=-1)[:, ok].mean()
+
+
+def ec2d(pred: torch.Tensor, batch: LossBatch, camera: FrontalCamera) -> torch.Tensor:
+    """Eye closure: 2D upper-minus-lower eyelid vectors, predicted vs GT -> scalar."""
+    p, ok = _projected_landmarks(pred, batch, camera)
+    g, _ = _projected_landmarks(batch.target, batch, camera)
+    pairs = [(u, lo) for u, lo in EYELID_PAIRS if ok[u] and ok[lo]]
+    if not pairs:
+        return pred.new_zeros(())
+    u = torch.tensor([a for a, _ in pairs], device=pred.device)
+    lo = torch.tensor([b for _, b in pairs], device=pred.device)
+    return ((p[:, u] - p[:, lo]) - (g[:, u] - g[:, lo])).norm(dim=-1).mean()
+
+
+#: name -> term function (2D image terms go here when the rasteriser lands).
+TERMS: dict[str, Callable[[torch.Tensor, LossBatch, FrontalCamera], torch.Tensor]] = {
+    "mse3d": mse3d,
+    "lmk2d": lmk2d,
+    "ec2d": ec2d,
+}
+
+
+def rig_loss(pred: torch.Tensor, batch: LossBatch, weights: LossWeights | None = None,
+             camera: FrontalCamera | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """Weighted sum of the active terms; pred (Q,V,3) -> (total scalar, {term: value})."""
+    weights = weights or LossWeights()
+    camera = camera or FrontalCamera()
+    total = pred.new_zeros(())
+    parts: dict[str, float] = {}
+    for name, fn in TERMS.items():
+        w = getattr(weights, name, 0.0)
+        if w:
+            v = fn(pred, batch, camera)
+            total = total + w * v
+            parts[name] = float(v.detach())
+    parts["total"] = float(total.detach())
+    return total, parts

@@ -1,0 +1,213 @@
+"""A small local HTTP server for the rig viewer (loopback only, no network at run time).
+
+Routes:
+
+- ``/``                 the page (``facerig/assets/viewer/index.html``)
+- ``/static/<file>``    the page's JS/CSS and the vendored three.js (from the package assets)
+- ``/rig.json``         rig description (see :mod:`facerig.viewer.payload`)
+- ``/rig.bin``          mesh + deltas as little-endian float32/uint32 sections
+- ``/anim.json``        the animation, if one was given (404 otherwise)
+
+Usage::
+
+    with ViewerServer(rig, port=0) as server:   # port 0 = any free port
+        print(server.url)
+        server.serve_forever()                  # or server.start() for a background thread
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import mimetypes
+import socket
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from facerig.errors import FacerigError
+from facerig.io.rig import Rig
+from facerig.viewer.animation import Animation
+from facerig.viewer.payload import Payload, build_payload
+
+ASSET_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+               ".css": "text/css; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+               ".md": "text/plain; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
+
+
+def assets_dir():
+    """The viewer's static files (an importlib Traversable; works from a wheel or a checkout)."""
+    return resources.files("facerig").joinpath("assets", "viewer")
+
+
+def _static_files() -> dict[str, bytes]:
+    """url path -> bytes for every file under assets/viewer (read once; about 0.8 MB)."""
+    out: dict[str, bytes] = {}
+
+    def walk(node, prefix: str) -> None:
+        for child in node.iterdir():
+            if child.is_dir():
+                walk(child, f"{prefix}{child.name}/")
+            elif child.is_file():
+                out[prefix + child.name] = child.read_bytes()
+
+    walk(assets_dir(), "")
+    if "index.html" not in out:
+        raise FacerigError("viewer assets are missing from the facerig install (facerig/assets/viewer)")
+    return out
+
+
+def check_loopback(host: str) -> str:
+    """Return the numeric loopback address for ``host``; raise FacerigError for anything else."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError as e:
+        raise FacerigError(f"cannot resolve host {host!r}: {e}") from None
+    addrs = sorted({i[4][0] for i in infos}, key=lambda a: (":" in a, a))  # IPv4 first
+    for a in addrs:
+        if ipaddress.ip_address(a.split("%")[0]).is_loopback:
+            return a
+    raise FacerigError(f"the viewer only serves on loopback (127.0.0.1 / ::1), not {host!r} "
+                       f"({', '.join(addrs)}); use an SSH tunnel to view it remotely")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True  # rebind over TIME_WAIT; a second *listener* still fails (no SO_REUSEPORT)
+    viewer: "ViewerServer"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "facerig-viewer"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        if self.server.viewer.verbose:
+            super().log_message(format, *args)
+
+    def _send(self, status: int, body: bytes, ctype: str, *, head: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _host_ok(self) -> bool:
+        # DNS-rebinding guard: only answer requests addressed to this loopback server
+        host = self.headers.get("Host")
+        if host is None:
+            return True
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        name = name.strip("[]").lower()
+        return name in ("localhost", "127.0.0.1", "::1") or name.startswith("127.")
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._route(head=True)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._route(head=False)
+
+    def _route(self, *, head: bool) -> None:
+        v = self.server.viewer
+        if not self._host_ok():
+            self._send(HTTPStatus.FORBIDDEN, b"forbidden host\n", "text/plain", head=head)
+            return
+        path = unquote(urlsplit(self.path).path)
+        try:
+            if path in ("/", "/index.html"):
+                self._send(200, v.static["index.html"], ASSET_TYPES[".html"], head=head)
+            elif path == "/rig.json":
+                self._send(200, v.rig_json, "application/json", head=head)
+            elif path == "/rig.bin":
+                self._send(200, v.payload.data, "application/octet-stream", head=head)
+            elif path == "/anim.json":
+                if v.anim_json is None:
+                    self._send(404, b'{"error": "no animation"}', "application/json", head=head)
+                else:
+                    self._send(200, v.anim_json, "application/json", head=head)
+            elif path == "/favicon.ico":
+                self._send(204, b"", "image/x-icon", head=head)
+            elif path.startswith("/static/") and path[len("/static/"):] in v.static:
+                name = path[len("/static/"):]
+                ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+                ctype = ASSET_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+                self._send(200, v.static[name], ctype, head=head)
+            else:
+                self._send(404, b"not found\n", "text/plain", head=head)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+class ViewerServer:
+    """Serve one rig (and optionally one animation) to a browser on a loopback address.
+
+    Args:
+        rig: the rig to show.
+        host: a loopback host (``127.0.0.1`` default, ``localhost``, ``::1``); others raise.
+        port: TCP port; 0 picks a free one. A port in use raises :class:`FacerigError`.
+        animation: optional :class:`~facerig.viewer.animation.Animation` (see ``load_animation``).
+        title, up, forward: passed to :func:`~facerig.viewer.payload.build_payload`.
+        verbose: log each request to stderr.
+    """
+
+    def __init__(self, rig: Rig, *, host: str = "127.0.0.1", port: int = 0,
+                 animation: Animation | None = None, title: str | None = None,
+                 up: str | None = None, forward: str | None = None, normals: bool | str = "auto",
+                 verbose: bool = False) -> None:
+        self.verbose = verbose
+        addr = check_loopback(host)
+        self.static = _static_files()
+        self.payload: Payload = build_payload(rig, title=title, up=up, forward=forward, normals=normals)
+        self.anim_json: bytes | None = None
+        if animation is not None:
+            self.payload.info["animation"] = {k: v for k, v in animation.to_json().items()
+                                              if k not in ("times", "weights")}
+            self.anim_json = json.dumps(animation.to_json(), separators=(",", ":")).encode()
+        self.rig_json = self.payload.json_bytes()
+
+        cls = type("_BoundServer", (_Server,), {"address_family": socket.AF_INET6 if ":" in addr else socket.AF_INET})
+        try:
+            self._httpd = cls((addr, int(port)), _Handler)
+        except OSError as e:
+            raise FacerigError(f"cannot listen on {addr} port {port}: {e.strerror or e}"
+                               + ("; pass --port 0 for any free port" if port else "")) from None
+        self._httpd.viewer = self
+        self._thread: threading.Thread | None = None
+        self.host, self.port = addr, int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def serve_forever(self) -> None:
+        """Block serving requests until :meth:`shutdown` (from another thread) or Ctrl-C."""
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def start(self) -> "ViewerServer":
+        """Serve in a daemon thread and return at once."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.serve_forever, name="facerig-viewer", daemon=True)
+            self._thread.start()
+        return self
+
+    def shutdown(self) -> None:
+        """Stop serving and close the socket (idempotent)."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> "ViewerServer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.shutdown()

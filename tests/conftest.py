@@ -1,0 +1,92 @@
+"""Shared test fixtures: a tiny synthetic head and ICT FaceKit availability."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facerig.config import ict_dir
+
+
+def _ict_neutral_obj() -> Path | None:
+    """The ICT generic neutral OBJ if ICT FaceKit is present and unpacked, else None."""
+    try:
+        root = ict_dir(required=False)
+    except Exception:  # noqa: BLE001 - a bad FACERIG_ICT_DIR just means "not available"
+        root = None
+    if root is None:
+        return None
+    cache = Path(os.environ.get("FACERIG_CACHE", Path.home() / ".cache" / "facerig"))
+    for base in (root, root / "FaceXModel", cache / "ict" / "FaceXModel"):
+        p = base / "generic_neutral_mesh.obj"
+        if p.is_file():
+            return p
+    return None
+
+
+ICT_NEUTRAL_OBJ = _ict_neutral_obj()
+ict_available = pytest.mark.skipif(ICT_NEUTRAL_OBJ is None, reason="ICT FaceKit not available (FACERIG_ICT_DIR)")
+
+
+def tiny_head(n_lat: int = 6, n_lon: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """A small closed "head": an ellipsoid (Y up, face toward +Z) plus a separate "eye" octahedron.
+
+    Returns:
+        vertices (V, 3) float64 with V = (n_lat - 1) * n_lon + 2 + 6, faces (F, 3) int64;
+        two connected components (head first, eye second).
+    """
+    verts = [[0.0, 1.2, 0.0]]
+    for i in range(1, n_lat):
+        th = np.pi * i / n_lat
+        for j in range(n_lon):
+            ph = 2 * np.pi * j / n_lon
+            verts.append([np.sin(th) * np.cos(ph), 1.2 * np.cos(th), 0.9 * np.sin(th) * np.sin(ph)])
+    verts.append([0.0, -1.2, 0.0])
+    faces = []
+    ring = lambda i, j: 1 + (i - 1) * n_lon + (j % n_lon)  # noqa: E731
+    for j in range(n_lon):
+        faces.append([0, ring(1, j + 1), ring(1, j)])
+    for i in range(1, n_lat - 1):
+        for j in range(n_lon):
+            a, b, c, d = ring(i, j), ring(i, j + 1), ring(i + 1, j + 1), ring(i + 1, j)
+            faces += [[a, b, c], [a, c, d]]
+    last = len(verts) - 1
+    for j in range(n_lon):
+        faces.append([last, ring(n_lat - 1, j), ring(n_lat - 1, j + 1)])
+    # the "eye": an octahedron in front of the face
+    o = len(verts)
+    c = np.array([0.3, 0.3, 0.95])
+    r = 0.08
+    verts += (c + r * np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])).tolist()
+    for a, b in [(0, 2), (2, 1), (1, 3), (3, 0)]:
+        faces.append([o + a, o + b, o + 4])
+        faces.append([o + b, o + a, o + 5])
+    return np.asarray(verts, dtype=np.float64), np.asarray(faces, dtype=np.int64)
+
+
+@pytest.fixture
+def head_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """(vertices (V, 3), faces (F, 3)) of :func:`tiny_head`."""
+    return tiny_head()
+
+
+@pytest.fixture
+def tiny_obj(tmp_path: Path) -> Path:
+    """:func:`tiny_head` written as ``tmp_path/tiny.obj``."""
+    from facerig.io.obj import write_obj
+
+    v, f = tiny_head()
+    path = tmp_path / "tiny.obj"
+    write_obj(path, v, f, header="facerig test head")
+    return path
+
+
+@pytest.fixture
+def ict_neutral_obj() -> Path:
+    """Path of the ICT generic neutral OBJ (skips the test when ICT FaceKit is absent)."""
+    if ICT_NEUTRAL_OBJ is None:
+        pytest.skip("ICT FaceKit not available")
+    return ICT_NEUTRAL_OBJ

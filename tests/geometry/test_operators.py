@@ -1,0 +1,159 @@
+"""Operators: spectra (sphere, multi-part), M-orthonormality, exact gradients, cache, torch."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+
+from facerig.geometry.operators import compute_operators, operators_to_torch
+
+
+def _sphere(subdiv=3, r=1.0, center=(0.0, 0.0, 0.0)):
+    m = trimesh.creation.icosphere(subdivisions=subdiv, radius=r)
+    return np.asarray(m.vertices) + np.asarray(center), np.asarray(m.faces, dtype=np.int64)
+
+
+def _spheres(n, subdiv=3):
+    vs, fs, off = [], [], 0
+    for i in range(n):
+        v, f = _sphere(subdiv, r=1.0 + 0.3 * i, center=(4.0 * i, 0, 0))
+        vs.append(v)
+        fs.append(f + off)
+        off += len(v)
+    return np.concatenate(vs), np.concatenate(fs)
+
+
+def _grid(n=12):
+    x, y = np.meshgrid(np.linspace(0, 1, n), np.linspace(0, 1, n), indexing="ij")
+    v = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], 1)
+    idx = np.arange(n * n).reshape(n, n)
+    a, b, c, d = idx[:-1, :-1].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel(), idx[:-1, 1:].ravel()
+    f = np.concatenate([np.stack([a, b, c], 1), np.stack([a, c, d], 1)])
+    return v, f
+
+
+def _ict_mesh():
+    from facerig.config import cache_dir
+
+    p = cache_dir("ict") / "FaceXModel" / "generic_neutral_mesh.obj"
+    if not p.is_file():
+        pytest.skip("ICT FaceKit generic_neutral_mesh.obj not unpacked in the cache")
+    vs, fs = [], []
+    for line in p.read_text().splitlines():
+        if line.startswith("v "):
+            vs.append([float(t) for t in line.split()[1:4]])
+        elif line.startswith("f "):
+            idx = [int(t.split("/")[0]) - 1 for t in line.split()[1:]]
+            fs += [[idx[0], idx[a], idx[a + 1]] for a in range(1, len(idx) - 1)]
+    return np.array(vs), np.array(fs, dtype=np.int64)
+
+
+def test_sphere_spectrum_and_orthonormality(tmp_path):
+    v, f = _sphere(3, r=2.0)  # 642 vertices -> sparse shift-invert path
+    ops = compute_operators(v, f, k=16, cache_dir=tmp_path)
+    assert ops.evals.shape == (16,) and ops.evecs.shape == (642, 16)
+    assert ops.mass.shape == (642,) and ops.L.shape == (642, 642)
+    assert np.all(np.diff(ops.evals) >= -1e-12)
+    expected = np.repeat([0, 2, 6, 12], [1, 3, 5, 7]) / 4.0  # l(l+1)/r^2, multiplicities 1,3,5,7
+    assert abs(ops.evals[0]) < 1e-8
+    np.testing.assert_allclose(ops.evals[1:], expected[1:], rtol=0.03)
+    G = ops.evecs.T @ (ops.mass[:, None] * ops.evecs)
+    np.testing.assert_allclose(G, np.eye(16), atol=1e-8)
+    # total mass = surface area
+    assert abs(ops.mass.sum() - 4 * np.pi * 4) / (16 * np.pi) < 0.01
+
+
+@pytest.mark.parametrize("subdiv", [2, 3])  # dense (486 v) and sparse (1926 v) eigensolver paths
+def test_one_zero_eigenvalue_per_component(tmp_path, subdiv):
+    v, f = _spheres(3, subdiv)
+    ops = compute_operators(v, f, k=8, cache=False)
+    assert np.all(ops.evals[:3] < 1e-8 * ops.evals[3])
+    assert ops.evals[3] > 0.1
+    # the null space is spanned by the component indicators
+    labels = np.repeat(np.arange(3), len(v) // 3)
+    for c in range(3):
+        ind = (labels == c).astype(float)
+        coef = ops.evecs[:, :3].T @ (ops.mass * ind)
+        np.testing.assert_allclose(ops.evecs[:, :3] @ coef, ind, atol=1e-6)
+
+
+def test_gradient_of_linear_function_is_exact():
+    v, f = _grid(10)
+    rng = np.random.default_rng(0)
+    v[:, :2] += rng.uniform(-0.02, 0.02, size=(len(v), 2))  # irregular planar mesh
+    R, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    v = v @ R.T  # arbitrary plane orientation
+    ops = compute_operators(v, f, k=4, cache=False)
+    a = np.array([0.3, -1.2, 2.0])
+    fun = v @ a
+    gx, gy = ops.grad_x @ fun, ops.grad_y @ fun
+    np.testing.assert_allclose(gx, ops.frames[:, 0] @ a, atol=1e-6)
+    np.testing.assert_allclose(gy, ops.frames[:, 1] @ a, atol=1e-6)
+    # frames are orthonormal, normal = plane normal (up to sign)
+    F = ops.frames
+    np.testing.assert_allclose(np.einsum("vij,vkj->vik", F, F), np.broadcast_to(np.eye(3), F.shape), atol=1e-10)
+    np.testing.assert_allclose(np.abs(F[:, 2] @ R[:, 2]), 1.0, atol=1e-10)
+    # constants have zero gradient
+    assert np.abs(ops.grad_x @ np.ones(len(v))).max() < 1e-10
+
+
+def test_k_clamped_and_loose_vertices():
+    v, f = _sphere(1)  # 42 vertices
+    ops = compute_operators(v, f, k=128, cache=False)
+    assert ops.evals.shape == (42,) and ops.evecs.shape == (42, 42)
+    # loose vertices (not referenced by faces) get a point-cloud block
+    rng = np.random.default_rng(1)
+    loose = rng.normal(size=(6, 3)) * 0.1 + 5.0
+    v2 = np.concatenate([v, loose])
+    ops2 = compute_operators(v2, f, k=5, cache=False)
+    assert np.all(np.isfinite(ops2.evecs)) and np.all(ops2.mass > 0)
+    assert np.sum(ops2.evals < 1e-8) == 2  # sphere + the loose cluster
+
+
+def test_cache_roundtrip_and_speed(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACERIG_CACHE", str(tmp_path))
+    v, f = _sphere(3)
+    a = compute_operators(v, f, k=10)
+    files = list(Path(tmp_path, "operators").glob("*.npz"))
+    assert len(files) == 1
+    t = time.perf_counter()
+    timings = {}
+    b = compute_operators(v, f, k=10, timings=timings)
+    assert time.perf_counter() - t < 0.5 and "load" in timings
+    for name in ("mass", "evals", "evecs", "frames"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    for name in ("L", "grad_x", "grad_y"):
+        assert (getattr(a, name) != getattr(b, name)).nnz == 0
+    compute_operators(v, f, k=11)  # different k -> different key
+    assert len(list(Path(tmp_path, "operators").glob("*.npz"))) == 2
+
+
+def test_operators_to_torch():
+    torch = pytest.importorskip("torch")
+    v, f = _sphere(2)
+    ops = compute_operators(v, f, k=6, cache=False)
+    t = operators_to_torch(ops)
+    assert t["evecs"].dtype == torch.float32 and t["evecs"].shape == (len(v), 6)
+    assert t["grad_x"].is_sparse and t["L"].shape == (len(v), len(v))
+    x = np.random.default_rng(0).normal(size=len(v))
+    got = torch.sparse.mm(t["grad_y"], torch.from_numpy(x).float()[:, None])[:, 0].numpy()
+    np.testing.assert_allclose(got, ops.grad_y @ x, rtol=1e-4, atol=1e-4)
+    t64 = operators_to_torch(ops, dtype=torch.float64)
+    assert t64["mass"].dtype == torch.float64
+
+
+@pytest.mark.slow
+@pytest.mark.ict
+def test_ict_head_one_zero_per_component():
+    v, f = _ict_mesh()
+    ops = compute_operators(v, f, k=64, cache=False)
+    assert np.all(np.isfinite(ops.evecs))
+    n_comp = 56
+    assert np.all(ops.evals[:n_comp] < 1e-6 * ops.evals[n_comp])
+    assert ops.evals[n_comp] > 1e-3
+    G = ops.evecs.T @ (ops.mass[:, None] * ops.evecs)
+    np.testing.assert_allclose(G, np.eye(64), atol=1e-6)

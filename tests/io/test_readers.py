@@ -1,0 +1,266 @@
+"""PLY / STL / glTF / GLB / FBX readers and load_mesh dispatch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facerig.errors import MeshError
+from facerig.io import load_mesh, read_mesh
+from facerig.io.readers import merge_exact_corners, read_gltf
+
+from conftest import tiny_head
+
+
+# ----------------------------------------------------------------------------- PLY / STL
+
+
+@pytest.mark.parametrize("encoding", ["binary", "ascii"])
+def test_ply_round_trip_keeps_order_and_duplicates(tmp_path: Path, encoding: str) -> None:
+    import trimesh
+
+    v, f = tiny_head()
+    v = np.concatenate([v[::-1], v[:1]])  # scrambled order + an exact duplicate vertex
+    f = (len(v) - 2 - f)
+    f = np.concatenate([f, [[len(v) - 1, f[0, 1], f[0, 2]]]])  # use the duplicate too
+    p = tmp_path / "head.ply"
+    p.write_bytes(trimesh.Trimesh(v, f, process=False).export(file_type="ply", encoding=encoding))
+    m = load_mesh(p, allow_degenerate=True)
+    np.testing.assert_allclose(m.vertices, v, rtol=0, atol=1e-6 if encoding == "ascii" else 1e-7)
+    np.testing.assert_array_equal(m.faces, f)
+    assert m.info["format"] == "ply"
+
+
+def test_stl_merges_exact_corners_only(tmp_path: Path) -> None:
+    import trimesh
+
+    v, f = tiny_head()
+    p = tmp_path / "head.stl"
+    p.write_bytes(trimesh.Trimesh(v, f, process=False).export(file_type="stl"))
+    m = load_mesh(p)
+    assert m.num_vertices == len(v) and m.num_faces == len(f)
+    v32 = v.astype(np.float32).astype(np.float64)
+    np.testing.assert_array_equal(m.vertices[m.faces], v32[f])  # same triangles, same order
+    # vertices are numbered by first appearance in the file's corner list
+    first_seen = list(dict.fromkeys(m.faces.ravel().tolist()))
+    assert first_seen == list(range(m.num_vertices))
+    assert m.info["stl_corners"] == 3 * len(f)
+
+
+def test_merge_exact_corners_signed_zero_and_near_duplicates() -> None:
+    tris = np.array([[[0.0, 0, 0], [1, 0, 0], [0, 1, 0]],
+                     [[-0.0, 0, 0], [0, 1, 0], [1e-12, 0, 0]]])
+    v, f = merge_exact_corners(tris)
+    assert len(v) == 4  # -0.0 == 0.0 merged; 1e-12 is a different point
+    np.testing.assert_array_equal(f, [[0, 1, 2], [0, 2, 3]])
+
+
+# ----------------------------------------------------------------------------- glTF
+
+
+def _build_gltf(path: Path) -> dict:
+    """Scene [node0, node2]; node0 (translate x+10, mesh A with 2 primitives) has child node1
+    (scale 2, mesh B: an indexed quad + a POINTS primitive); node2 (rotate 90 deg about z)
+    reuses mesh A. Returns the expected per-primitive local positions and faces."""
+    import pygltflib as g
+
+    blob = bytearray()
+    accessors, views = [], []
+
+    def add(arr: np.ndarray, target: int, typ: str, ctype: int) -> int:
+        nonlocal blob
+        data = arr.tobytes()
+        while len(blob) % 4:
+            blob += b"\0"
+        views.append(g.BufferView(buffer=0, byteOffset=len(blob), byteLength=len(data), target=target))
+        blob += data
+        kw = {}
+        if typ == "VEC3":
+            kw = {"min": arr.min(0).tolist(), "max": arr.max(0).tolist()}
+        accessors.append(g.Accessor(bufferView=len(views) - 1, componentType=ctype,
+                                    count=len(arr), type=typ, **kw))
+        return len(accessors) - 1
+
+    F32, U16, U32 = 5126, 5123, 5125
+    a_pos = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], np.float32)
+    a_idx = np.array([0, 2, 1], np.uint16)
+    b_pos = np.array([[0, 0, 1], [1, 0, 1], [0, 1, 1]], np.float32)  # non-indexed
+    q_pos = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], np.float32)
+    q_idx = np.array([0, 1, 2, 0, 2, 3], np.uint32)
+    p_pos = np.array([[5, 5, 5]], np.float32)
+    prim = lambda pos, idx=None, mode=4: g.Primitive(  # noqa: E731
+        attributes=g.Attributes(POSITION=pos), indices=idx, mode=mode)
+    acc_a = add(a_pos, 34962, "VEC3", F32)
+    acc_ai = add(a_idx, 34963, "SCALAR", U16)
+    acc_b = add(b_pos, 34962, "VEC3", F32)
+    acc_q = add(q_pos, 34962, "VEC3", F32)
+    acc_qi = add(q_idx, 34963, "SCALAR", U32)
+    acc_p = add(p_pos, 34962, "VEC3", F32)
+    s = np.sqrt(0.5)
+    gltf = g.GLTF2(
+        scene=0,
+        scenes=[g.Scene(nodes=[0, 2])],
+        nodes=[g.Node(mesh=0, translation=[10, 0, 0], children=[1], name="root"),
+               g.Node(mesh=1, scale=[2, 2, 2], name="child"),
+               g.Node(mesh=0, rotation=[0, 0, s, s], name="rotated")],
+        meshes=[g.Mesh(name="A", primitives=[prim(acc_a, acc_ai), prim(acc_b)]),
+                g.Mesh(name="B", primitives=[prim(acc_q, acc_qi), prim(acc_p, mode=0)])],
+        accessors=accessors, bufferViews=views, buffers=[g.Buffer(byteLength=len(blob))],
+    )
+    gltf.set_binary_blob(bytes(blob))
+    if path.suffix == ".glb":
+        gltf.save_binary(str(path))
+    else:
+        gltf.convert_buffers(g.BufferFormat.DATAURI)
+        gltf.save_json(str(path))
+    return {"a": a_pos, "b": b_pos, "q": q_pos}
+
+
+@pytest.mark.parametrize("suffix", [".glb", ".gltf"])
+def test_gltf_concatenates_in_documented_order_with_transforms(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"scene{suffix}"
+    local = _build_gltf(path)
+    m = read_gltf(path)
+    rot = np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1]], float)  # 90 deg about z
+    t = np.array([10.0, 0, 0])
+    expected = np.concatenate([
+        local["a"] + t, local["b"] + t,          # node0: mesh A prims 0, 1
+        2 * local["q"] + t,                       # node1 (child of node0): mesh B prim 0
+        local["a"] @ rot.T, local["b"] @ rot.T,  # node2: mesh A again
+    ])
+    np.testing.assert_allclose(m.vertices, expected, atol=1e-6)
+    np.testing.assert_array_equal(m.faces, [[0, 2, 1], [3, 4, 5], [6, 7, 8], [6, 8, 9],
+                                            [10, 12, 11], [13, 14, 15]])
+    assert m.group_names == ["A/0", "A/1", "B/0", "A/0", "A/1"]
+    np.testing.assert_array_equal(m.groups, [0, 1, 2, 2, 3, 4])
+    assert [p["node"] for p in m.info["primitives"]] == [0, 0, 1, 2, 2]
+    assert m.info["skipped_primitives"][0]["why"] == "POINTS"
+    assert m.num_vertices == 3 + 3 + 4 + 3 + 3
+
+
+def test_load_mesh_gltf_validates(tmp_path: Path) -> None:
+    path = tmp_path / "scene.glb"
+    _build_gltf(path)
+    m = load_mesh(path)
+    assert m.num_vertices == 16
+
+
+def test_bad_glb_is_one_line_error(tmp_path: Path) -> None:
+    p = tmp_path / "bad.glb"
+    p.write_bytes(b"glTF\x02\0\0\0garbage")
+    with pytest.raises(MeshError) as e:
+        load_mesh(p)
+    assert "\n" not in str(e.value)
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def test_unsupported_suffix(tmp_path: Path) -> None:
+    p = tmp_path / "head.abc"
+    p.write_text("v 0 0 0\n")
+    with pytest.raises(MeshError, match="unsupported mesh format"):
+        read_mesh(p)
+
+
+def test_missing_and_empty_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(MeshError, match="no such file"):
+        load_mesh(tmp_path / "nope.obj")
+    (tmp_path / "empty.obj").write_bytes(b"")
+    with pytest.raises(MeshError, match="empty file"):
+        load_mesh(tmp_path / "empty.obj")
+    (tmp_path / "dir.obj").mkdir()
+    with pytest.raises(MeshError, match="folder"):
+        load_mesh(tmp_path / "dir.obj")
+
+
+def test_fbx_without_blender_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from facerig.io import readers
+
+    monkeypatch.setattr(readers, "fbx_available", lambda: False)
+    p = tmp_path / "head.fbx"
+    p.write_bytes(b"Kaydara FBX Binary  \0")
+    with pytest.raises(MeshError, match=r"pip install 'facerig\[blender\]'"):
+        load_mesh(p)
+
+
+@pytest.mark.parametrize("suffix", [".ply", ".stl"])
+def test_text_garbage_as_ply_stl(tmp_path: Path, suffix: str) -> None:
+    p = tmp_path / f"junk{suffix}"
+    p.write_text("this is not a mesh at all\n")
+    with pytest.raises(MeshError) as e:
+        load_mesh(p)
+    assert "\n" not in str(e.value)
+
+
+def test_gltf_primitives_sharing_positions_share_vertices(tmp_path: Path) -> None:
+    """Multi-material layout: two primitives, one POSITION accessor -> 4 vertices, not 8."""
+    import pygltflib as g
+
+    pos = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], np.float32)
+    i0 = np.array([0, 1, 2], np.uint16)
+    i1 = np.array([0, 2, 3], np.uint16)
+    blob = pos.tobytes() + i0.tobytes() + b"\0\0" + i1.tobytes()
+    views = [g.BufferView(buffer=0, byteOffset=0, byteLength=48),
+             g.BufferView(buffer=0, byteOffset=48, byteLength=6),
+             g.BufferView(buffer=0, byteOffset=56, byteLength=6)]
+    accs = [g.Accessor(bufferView=0, componentType=5126, count=4, type="VEC3", min=[0, 0, 0], max=[1, 1, 0]),
+            g.Accessor(bufferView=1, componentType=5123, count=3, type="SCALAR"),
+            g.Accessor(bufferView=2, componentType=5123, count=3, type="SCALAR")]
+    prims = [g.Primitive(attributes=g.Attributes(POSITION=0), indices=1, material=0),
+             g.Primitive(attributes=g.Attributes(POSITION=0), indices=2, material=1)]
+    gltf = g.GLTF2(scene=0, scenes=[g.Scene(nodes=[0])], nodes=[g.Node(mesh=0)],
+                   meshes=[g.Mesh(name="face", primitives=prims)], accessors=accs, bufferViews=views,
+                   buffers=[g.Buffer(byteLength=len(blob))])
+    gltf.set_binary_blob(blob)
+    path = tmp_path / "shared.glb"
+    gltf.save_binary(str(path))
+    m = load_mesh(path)
+    np.testing.assert_array_equal(m.vertices, pos)
+    np.testing.assert_array_equal(m.faces, [[0, 1, 2], [0, 2, 3]])
+    np.testing.assert_array_equal(m.groups, [0, 1])
+    assert [p["shares_vertices"] for p in m.info["primitives"]] == [False, True]
+
+
+def test_our_glb_export_reads_back_in_order(tmp_path: Path) -> None:
+    """A rig written by facerig.io.gltf reads back with the same vertices in the same order."""
+    gltf_io = pytest.importorskip("facerig.io.gltf")
+    from facerig.io.obj import write_obj
+    from facerig.models.registry import rig_mesh
+
+    v, f = tiny_head()
+    write_obj(tmp_path / "h.obj", v, f)
+    mesh = load_mesh(tmp_path / "h.obj")
+    rig = rig_mesh(mesh, "zero")
+    gltf_io.save_rig_gltf(tmp_path / "h.glb", rig, mesh)
+    back = load_mesh(tmp_path / "h.glb")
+    np.testing.assert_allclose(back.vertices, v, atol=1e-6)  # glTF stores float32
+
+
+@pytest.mark.slow
+def test_fbx_round_trip_through_blender(tmp_path: Path) -> None:
+    """Blender writes an FBX of the tiny head; we read back the same vertices in the same order."""
+    import subprocess
+    import sys
+
+    from facerig.io.obj import write_obj
+    from facerig.io.readers import fbx_available, read_fbx
+
+    if not fbx_available():
+        pytest.skip("bpy (Blender) not installed")
+    v, f = tiny_head()
+    write_obj(tmp_path / "h.obj", v, f)
+    script = tmp_path / "make_fbx.py"
+    script.write_text(
+        "import sys, bpy\n"
+        "bpy.ops.wm.read_factory_settings(use_empty=True)\n"
+        "bpy.ops.wm.obj_import(filepath=sys.argv[-2])\n"
+        "bpy.ops.export_scene.fbx(filepath=sys.argv[-1])\n"
+    )
+    subprocess.run([sys.executable, str(script), str(tmp_path / "h.obj"), str(tmp_path / "h.fbx")],
+                   capture_output=True, timeout=300, check=True)
+    m = read_fbx(tmp_path / "h.fbx")
+    np.testing.assert_allclose(m.vertices, v, atol=1e-6)
+    np.testing.assert_array_equal(m.faces, f)

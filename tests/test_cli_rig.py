@@ -1,0 +1,166 @@
+"""``facerig rig``: end to end on a tiny head, and every bad input is one clean line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facerig.cli import main
+
+from conftest import tiny_head
+
+
+def _v_lines(path: Path) -> np.ndarray:
+    return np.array([[float(x) for x in ln.split()[1:4]] for ln in path.read_text().splitlines()
+                     if ln.startswith("v ")])
+
+
+def _check_npz(out: Path, head: Path) -> None:
+    z = np.load(out)
+    V = len(_v_lines(head))
+    assert z["names"].shape == (52,)
+    assert z["deltas"].shape == (52, V, 3) and z["deltas"].dtype == np.float32
+    np.testing.assert_array_equal(z["neutral"], _v_lines(head))
+    assert z["parts"].max() == 1  # head + eye
+
+
+def test_rig_zero_npz_in_process(tiny_obj: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "out" / "rig.npz"
+    stat = tiny_obj.stat()
+    assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "zero"]) == 0
+    _check_npz(out, tiny_obj)
+    printed = capsys.readouterr().out
+    assert "48 vertices" in printed and "2 parts" in printed and "wrote" in printed and str(out) in printed
+    assert tiny_obj.stat().st_mtime_ns == stat.st_mtime_ns
+
+
+def test_rig_zero_npz_subprocess(tiny_obj: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rig.npz"
+    proc = subprocess.run([sys.executable, "-m", "facerig.cli", "rig", str(tiny_obj), "-o", str(out),
+                           "--method", "zero", "--up", "+z", "--forward", "-y"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    _check_npz(out, tiny_obj)
+
+
+def test_several_outputs(tiny_obj: Path, tmp_path: Path) -> None:
+    pytest.importorskip("facerig.io.gltf")
+    pytest.importorskip("facerig.io.objset")
+    outs = [tmp_path / "a.npz", tmp_path / "a.glb", tmp_path / "objs/"]
+    argv = ["rig", str(tiny_obj), "--method", "zero"]
+    for o in outs:
+        argv += ["-o", str(o) + ("/" if o.name == "objs" else "")]
+    assert main(argv) == 0
+    assert outs[0].is_file() and outs[1].is_file() and outs[2].is_dir() and any(outs[2].iterdir())
+
+
+def test_landmarks_next_to_head_are_found(tiny_obj: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    lm = tiny_obj.with_name("tiny.landmarks.json")
+    lm.write_text('{"template": "ict-facekit", "pairs": [], "names": []}')
+    assert main(["rig", str(tiny_obj), "-o", str(tmp_path / "r.npz"), "--method", "zero"]) == 0
+    assert str(lm) in capsys.readouterr().out
+
+
+def test_allow_flags_keep_every_vertex(tmp_path: Path) -> None:
+    from facerig.io.obj import write_obj
+
+    v, f = tiny_head()
+    v = np.concatenate([v, [[5.0, 5, 5]]])            # a loose vertex
+    f = np.concatenate([f, [[0, 0, 3]], f[:1]])       # a degenerate and a duplicate face
+    head = tmp_path / "messy.obj"
+    write_obj(head, v, f)
+    out = tmp_path / "messy.npz"
+    assert main(["rig", str(head), "-o", str(out), "--method", "zero"]) == 2
+    assert main(["rig", str(head), "-o", str(out), "--method", "zero", "--allow-degenerate"]) == 2
+    assert main(["rig", str(head), "-o", str(out), "--method", "zero", "--allow-degenerate",
+                 "--allow-unreferenced"]) == 0
+    z = np.load(out)
+    np.testing.assert_array_equal(z["neutral"], v)
+    assert z["deltas"].shape == (52, len(v), 3)
+    np.testing.assert_array_equal(z["faces"], f)  # outputs keep the file's faces, bad ones too
+    assert (z["deltas"][:, -1] == 0).all()
+
+
+def _write(p: Path, data: bytes) -> Path:
+    p.write_bytes(data)
+    return p
+
+
+TRI = b"v 0 0 0\nv 1 0 0\nv 0 1 0\n"
+BAD_INPUTS = {
+    "empty": ("empty.obj", b"", [], "empty file"),
+    "text": ("notes.obj", b"hello world\nthis is not a mesh\n", [], "not an OBJ mesh"),
+    "png": ("image.obj", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", [], "not a text OBJ"),
+    "nan": ("nan.obj", b"v 0 0 nan\nv 1 0 0\nv 0 1 0\nf 1 2 3\n", [], "NaN"),
+    "no_faces": ("cloud.obj", TRI, [], "no faces"),
+    "out_of_range": ("oor.obj", TRI + b"f 1 2 9\n", [], "out of range"),
+    "degenerate": ("deg.obj", TRI + b"v 1 1 0\nf 1 2 3\nf 2 4 3\nf 1 1 2\n", [], "degenerate"),
+    "duplicate": ("dup.obj", TRI + b"v 1 1 0\nf 1 2 3\nf 2 4 3\nf 3 1 2\n", [], "duplicate"),
+    "unreferenced": ("unref.obj", TRI + b"v 1 1 1\nf 1 2 3\n", [], "not used by any face"),
+    "too_big": ("big.obj", TRI + b"f 1 2 3\n", ["--max-vertices", "2"], "over the limit of 2"),
+    "unsupported": ("head.abc", TRI + b"f 1 2 3\n", [], "unsupported mesh format"),
+    "bad_output": ("ok.obj", TRI + b"f 1 2 3\n", ["-o", "x.abc"], "unknown format"),
+    "onto_input": ("self.obj", TRI + b"f 1 2 3\n", ["-o", "{head}"], "refusing to overwrite"),
+    "bad_landmarks": ("lm.obj", TRI + b"f 1 2 3\n", ["--landmarks", "nope.json"], "landmarks file"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_one_line_nonzero_input_untouched(case: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    name, data, extra, match = BAD_INPUTS[case]
+    head = _write(tmp_path / name, data)
+    os.utime(head, ns=(1_000_000_000, 1_000_000_000))
+    extra = [x.format(head=head) for x in extra]
+    out = tmp_path / "out.npz"
+    rc = main(["rig", str(head), "-o", str(out), "--method", "zero", *extra])
+    err = capsys.readouterr().err
+    assert rc != 0
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and match in lines[0], err
+    assert "Traceback" not in err
+    assert head.read_bytes() == data and head.stat().st_mtime_ns == 1_000_000_000
+    assert not out.exists()
+
+
+def test_missing_input_subprocess(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "facerig.cli", "rig", str(tmp_path / "nope.obj"), "-o",
+                           str(tmp_path / "o.npz"), "--method", "zero"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "no such file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def rig_ones(mesh, **options):
+    """A fake method: every vertex moves by 1 in every shape (records the options it got)."""
+    from facerig.models.registry import MethodOutput
+
+    rig_ones.options = options
+    return MethodOutput(names=["a", "b"], deltas=np.ones((2, mesh.num_vertices, 3), np.float32),
+                        meta={"missing": ["tongueOut"]})
+
+
+def test_loose_vertices_get_zero_deltas_and_options_pass_through(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from facerig.io.obj import write_obj
+    from facerig.models import registry
+
+    monkeypatch.setitem(registry.METHODS, "ones", f"{__name__}:rig_ones")
+    v, f = tiny_head()
+    v = np.concatenate([v[:3], [[5.0, 5, 5]], v[3:]])
+    f = np.where(f >= 3, f + 1, f)
+    head = tmp_path / "loose.obj"
+    write_obj(head, v, f)
+    out = tmp_path / "loose.npz"
+    assert main(["rig", str(head), "-o", str(out), "--method", "ones", "--allow-unreferenced",
+                 "--up", "+z", "--forward", "-y"]) == 0
+    d = np.load(out)["deltas"]
+    assert (d[:, 3] == 0).all() and (np.delete(d, 3, axis=1) == 1).all()
+    assert rig_ones.options == {"landmarks": None, "up": "+z", "forward": "-y"}
+    printed = capsys.readouterr().out
+    assert "missing shapes" in printed and "tongueOut" in printed
