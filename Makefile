@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip
 
-.PHONY: install demo test test-all bench clean
+.PHONY: install devtools demo test test-all bench clean
 
 install: $(VENV)/.installed
 
@@ -21,10 +21,26 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/facerig rig examples/ict_head/head.obj -o out/demo/head.glb -o out/demo/head.npz -o out/demo/obj/
 
-test: install
+# Test-only tools: the Khronos glTF validator (npm) and a headless Chromium for the viewer's
+# end-to-end test. Each is skipped with a message when it cannot be installed here.
+devtools: install node_modules/.package-lock.json .chromium-checked
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: glTF validator tests will be skipped"; fi
+
+.chromium-checked:
+	@if command -v chromium >/dev/null 2>&1 || [ -n "$$FACERIG_CHROMIUM" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "could not install chromium: the viewer's browser test will be skipped"; \
+	else echo "chromium not found: the viewer's browser test will be skipped"; fi
+	@touch $@
+
+test: devtools
 	$(BIN)/python -m pytest -q -m "not slow"
 
-test-all: install
+test-all: devtools
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -28,10 +28,25 @@ def _ict_neutral_obj() -> Path | None:
 
 
 ICT_NEUTRAL_OBJ = _ict_neutral_obj()
+#: skip marker; in test modules use ``@pytest.mark.ict`` (see pytest_runtest_setup below), since
+#: ``from conftest import ...`` is ambiguous when several conftest.py files exist.
 ict_available = pytest.mark.skipif(ICT_NEUTRAL_OBJ is None, reason="ICT FaceKit not available (FACERIG_ICT_DIR)")
 
 
-def tiny_head(n_lat: int = 6, n_lon: int = 8) -> tuple[np.ndarray, np.ndarray]:
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip tests marked ``@pytest.mark.ict`` when ICT FaceKit is not available."""
+    if item.get_closest_marker("ict") is not None and ict_dir_or_none() is None:
+        pytest.skip("ICT FaceKit not available (set FACERIG_ICT_DIR)")
+
+
+def ict_dir_or_none() -> Path | None:
+    try:
+        return ict_dir(required=False)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def make_tiny_head(n_lat: int = 6, n_lon: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """A small closed "head": an ellipsoid (Y up, face toward +Z) plus a separate "eye" octahedron.
 
     Returns:
@@ -68,17 +83,23 @@ def tiny_head(n_lat: int = 6, n_lon: int = 8) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture
+def tiny_head():
+    """The :func:`make_tiny_head` builder: ``tiny_head(n_lat=6, n_lon=8) -> (vertices, faces)``."""
+    return make_tiny_head
+
+
+@pytest.fixture
 def head_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """(vertices (V, 3), faces (F, 3)) of :func:`tiny_head`."""
-    return tiny_head()
+    """(vertices (V, 3), faces (F, 3)) of :func:`make_tiny_head`."""
+    return make_tiny_head()
 
 
 @pytest.fixture
 def tiny_obj(tmp_path: Path) -> Path:
-    """:func:`tiny_head` written as ``tmp_path/tiny.obj``."""
+    """:func:`make_tiny_head` written as ``tmp_path/tiny.obj``."""
     from facerig.io.obj import write_obj
 
-    v, f = tiny_head()
+    v, f = make_tiny_head()
     path = tmp_path / "tiny.obj"
     write_obj(path, v, f, header="facerig test head")
     return path

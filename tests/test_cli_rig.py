@@ -12,7 +12,6 @@ import pytest
 
 from facerig.cli import main
 
-from conftest import tiny_head
 
 
 def _v_lines(path: Path) -> np.ndarray:
@@ -66,7 +65,7 @@ def test_landmarks_next_to_head_are_found(tiny_obj: Path, tmp_path: Path, capsys
     assert str(lm) in capsys.readouterr().out
 
 
-def test_allow_flags_keep_every_vertex(tmp_path: Path) -> None:
+def test_allow_flags_keep_every_vertex(tiny_head, tmp_path: Path) -> None:
     from facerig.io.obj import write_obj
 
     v, f = tiny_head()
@@ -145,7 +144,7 @@ def rig_ones(mesh, **options):
                         meta={"missing": ["tongueOut"]})
 
 
-def test_loose_vertices_get_zero_deltas_and_options_pass_through(
+def test_loose_vertices_get_zero_deltas_and_options_pass_through(tiny_head, 
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     from facerig.io.obj import write_obj
     from facerig.models import registry
@@ -164,3 +163,15 @@ def test_loose_vertices_get_zero_deltas_and_options_pass_through(
     assert rig_ones.options == {"landmarks": None, "up": "+z", "forward": "-y"}
     printed = capsys.readouterr().out
     assert "missing shapes" in printed and "tongueOut" in printed
+
+
+def test_folder_output_never_overwrites_the_head(tiny_head, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from facerig.io.obj import write_obj
+
+    v, f = tiny_head()
+    head = tmp_path / "jawOpen.obj"
+    write_obj(head, v, f)
+    before = head.read_bytes()
+    assert main(["rig", str(head), "-o", str(tmp_path) + "/", "--method", "zero"]) == 2
+    assert "would overwrite the head" in capsys.readouterr().err
+    assert head.read_bytes() == before

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from facerig.geometry.components import connected_components
 
-from conftest import ict_available, tiny_head
 
 
-def test_tiny_head_has_two_parts() -> None:
+def test_tiny_head_has_two_parts(tiny_head) -> None:
     v, f = tiny_head()
     labels = connected_components(len(v), f)
     assert labels.shape == (len(v),)
@@ -36,7 +36,7 @@ def test_no_faces() -> None:
     assert connected_components(0, np.zeros((0, 3), int)).shape == (0,)
 
 
-@ict_available
+@pytest.mark.ict
 def test_ict_neutral_has_56_parts(ict_neutral_obj: Path) -> None:
     from facerig.io import load_mesh
 

@@ -17,8 +17,18 @@ from facerig.io.gltf import save_rig_gltf
 from facerig.io.obj import read_obj
 from facerig.io.rig import Rig
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_gltf import grid_obj, grid_rig  # noqa: E402
+
+def _gltf_test_helpers():
+    """grid_obj / grid_rig from test_gltf.py, loaded by path (no sys.path / module-name games)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_facerig_test_gltf_helpers", Path(__file__).with_name("test_gltf.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.grid_obj, mod.grid_rig
+
+
+grid_obj, grid_rig = _gltf_test_helpers()
 
 needs_bpy = pytest.mark.skipif(not bpy_available(), reason="Blender's bpy module not installed (pip install bpy)")
 

@@ -118,6 +118,13 @@ def test_epsilon_drops_float_noise_only(tmp_path):
     d = load_rig_gltf(out).deltas[0]
     assert d[7, 0] == 0.0 and d[8, 0] == pytest.approx(1e-5 * diag) and d[5, 2] == 0.5
     assert glb_json(out)["accessors"][glb_json(out)["meshes"][0]["primitives"][0]["targets"][0]["POSITION"]]["sparse"]["count"] == 2
+    save_rig_gltf(out, rig, mesh, delta_epsilon=1e-4)  # coarser: drops the 1e-5 motion too
+    d = load_rig_gltf(out).deltas[0]
+    assert d[8, 0] == 0.0 and d[5, 2] == 0.5
+    save_rig_gltf(out, rig, mesh, delta_epsilon=0)  # keeps every non-zero delta
+    assert load_rig_gltf(out).deltas[0][7, 0] == np.float32(1e-9 * diag)
+    with pytest.raises(FacerigError, match="delta_epsilon"):
+        save_rig_gltf(out, rig, mesh, delta_epsilon=-1)
 
 
 def test_ict_names(tmp_path):

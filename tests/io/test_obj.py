@@ -11,7 +11,6 @@ import pytest
 from facerig.errors import MeshError
 from facerig.io.obj import read_obj, write_obj
 
-from conftest import ict_available
 
 COMPLEX_OBJ = """\
 # a messy but valid OBJ
@@ -161,7 +160,7 @@ def test_max_vertices_checked_before_parsing(tmp_path: Path) -> None:
         read_obj(p, max_vertices=10)
 
 
-@ict_available
+@pytest.mark.ict
 def test_ict_neutral_reads_fast_and_exact(ict_neutral_obj: Path) -> None:
     t0 = time.perf_counter()
     m = read_obj(ict_neutral_obj)
@@ -172,3 +171,57 @@ def test_ict_neutral_reads_fast_and_exact(ict_neutral_obj: Path) -> None:
     np.testing.assert_array_equal(m.vertices[:3], [[float(x) for x in ln.split()[1:]] for ln in first])
     assert m.info["polygon_sizes"] == {3: 548, 4: 25836}
     assert len(m.polygons) == 26384 and m.faces.shape == (548 + 2 * 25836, 3)
+
+
+GROUPED_OBJ = """\
+mtllib a.mtl
+v 0 0 0
+v 1 0 0
+v 1 1 0
+v 0 1 0
+v 2 0 0\r
+vt 0 0
+vt 1 0
+vt 1 1
+vn 0 0 1
+o Head
+usemtl skin
+f 1/1/1 2/2/1 3/3/1 4/1/1
+g jaw
+f 2/1/1 5/2/1 3/3/1
+o Eye
+usemtl eye
+f 3/1/1 4/2/1 5/3/1
+"""
+
+
+def _assert_same(a, b) -> None:
+    for field in ("vertices", "uv", "vn", "counts", "vi", "ti", "ni", "f_group", "f_mat", "extra"):
+        x, y = getattr(a, field), getattr(b, field)
+        assert (x is None) == (y is None), field
+        if x is not None:
+            np.testing.assert_array_equal(x, y, err_msg=field)
+    assert a.group_names == b.group_names and a.materials == b.materials and a.mtllibs == b.mtllibs
+
+
+@pytest.mark.parametrize("text", [GROUPED_OBJ, GROUPED_OBJ.replace("/1/1", "//1").replace("/2/1", "//1").replace("/3/1", "//1")])
+def test_fast_and_line_scanners_agree(text: str, tmp_path: Path) -> None:
+    from facerig.io.obj import _parse_fast, _parse_slow
+
+    p = tmp_path / "g.obj"
+    _assert_same(_parse_fast(text, p, None), _parse_slow(text, p, None))
+
+
+def test_fast_scanner_agrees_on_tiny_head(tiny_obj: Path) -> None:
+    from facerig.io.obj import _parse_fast, _parse_slow
+
+    text = tiny_obj.read_text()
+    _assert_same(_parse_fast(text, tiny_obj, None), _parse_slow(text, tiny_obj, None))
+
+
+@pytest.mark.ict
+def test_fast_scanner_agrees_on_ict(ict_neutral_obj: Path) -> None:
+    from facerig.io.obj import _parse_fast, _parse_slow
+
+    text = ict_neutral_obj.read_text()
+    _assert_same(_parse_fast(text, ict_neutral_obj, None), _parse_slow(text, ict_neutral_obj, None))

@@ -12,7 +12,6 @@ from facerig.io import load_mesh
 from facerig.io.mesh import Mesh
 from facerig.io.validate import degenerate_triangles, duplicate_triangles, validate_mesh
 
-from conftest import tiny_head
 
 
 def _err(mesh: Mesh, **kw) -> str:
@@ -23,7 +22,7 @@ def _err(mesh: Mesh, **kw) -> str:
     return msg
 
 
-def test_good_mesh_passes_unchanged() -> None:
+def test_good_mesh_passes_unchanged(tiny_head) -> None:
     v, f = tiny_head()
     m = Mesh(v, f)
     assert validate_mesh(m) is m
@@ -35,7 +34,7 @@ def test_no_vertices_no_faces() -> None:
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite(bad: float) -> None:
+def test_non_finite(tiny_head, bad: float) -> None:
     v, f = tiny_head()
     v[7, 1] = bad
     v[9, 0] = bad
@@ -43,7 +42,7 @@ def test_non_finite(bad: float) -> None:
     assert "2 vertices have NaN or infinite" in msg and "vertex 7" in msg
 
 
-def test_index_out_of_range() -> None:
+def test_index_out_of_range(tiny_head) -> None:
     v, f = tiny_head()
     f[3, 2] = len(v)
     msg = _err(Mesh(v, f))
@@ -52,7 +51,7 @@ def test_index_out_of_range() -> None:
     assert "vertex index -1" in _err(Mesh(v, f))
 
 
-def test_too_many_vertices_names_count_and_limit() -> None:
+def test_too_many_vertices_names_count_and_limit(tiny_head) -> None:
     v, f = tiny_head()
     msg = _err(Mesh(v, f), max_vertices=10)
     assert f"{len(v)} vertices is over the limit of 10" in msg
@@ -64,7 +63,7 @@ def test_all_degenerate_is_an_error_even_when_allowed() -> None:
     assert "all 2 faces are degenerate" in _err(Mesh(v, np.array([[0, 1, 2], [0, 0, 1]])), allow_degenerate=True)
 
 
-def test_some_degenerate_faces() -> None:
+def test_some_degenerate_faces(tiny_head) -> None:
     v, f = tiny_head()
     f2 = np.concatenate([f, [[0, 0, 5]], [[1, 2, 2]]])  # repeated index
     msg = _err(Mesh(v, f2))
@@ -75,7 +74,7 @@ def test_some_degenerate_faces() -> None:
     assert out.info["repairs"]["dropped_degenerate_triangles"] == 2
 
 
-def test_zero_area_collinear_face() -> None:
+def test_zero_area_collinear_face(tiny_head) -> None:
     v, f = tiny_head()
     v = np.concatenate([v, [[0, 0, 0], [1, 1, 1], [2, 2, 2]]])
     n = len(v)
@@ -89,7 +88,7 @@ def test_zero_area_collinear_face() -> None:
     assert out.num_faces == len(f) and out.info["repairs"]["unreferenced_vertices"] == 3
 
 
-def test_duplicate_faces_either_winding() -> None:
+def test_duplicate_faces_either_winding(tiny_head) -> None:
     v, f = tiny_head()
     f2 = np.concatenate([f, f[[4]], f[[9], ::-1]])
     assert duplicate_triangles(f2).sum() == 2
@@ -100,7 +99,7 @@ def test_duplicate_faces_either_winding() -> None:
     assert out.info["repairs"]["dropped_duplicate_triangles"] == 2
 
 
-def test_unreferenced_vertices() -> None:
+def test_unreferenced_vertices(tiny_head) -> None:
     v, f = tiny_head()
     v2 = np.concatenate([v[:5], [[9.0, 9, 9]], v[5:]])
     f2 = np.where(f >= 5, f + 1, f)

@@ -36,10 +36,11 @@ policies:
                        (the rig is a face, not a skeleton); they are listed as ignored
   frame rate           from the timecodes / timestamps; --fps F ignores them (frame i at i/F)
 
---swap-mouth-lr: ARKit (and so Live Link Face) reports mouthLeft / mouthRight in the
-  mirrored, camera-facing sense, unlike every other *Left/*Right shape, which follow the
-  performer's own side. On rigs built with the performer-side convention (ICT FaceKit, this
-  tool) the mouth then moves sideways the wrong way; this option swaps the two columns.
+--swap-mouth-lr: in Live Link Face / ARKit takes, mouthLeft and mouthRight come out in the
+  opposite (mirrored, camera-facing) sense to every other *Left/*Right shape, which name the
+  performer's own side. On a rig whose mouthLeft moves the mouth to the performer's left, the
+  mouth then slides the wrong way; this option swaps the two columns. Check once with a take
+  where the performer moves the mouth to one side.
 
 examples:
   facerig animate head.npz --weights take.csv -o head_take.glb
@@ -55,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output .glb/.gltf or folder/")
     parser.add_argument("--fps", type=float, default=None, help="frame rate; ignores the take's timestamps")
     parser.add_argument("--swap-mouth-lr", action="store_true",
-                        help="swap mouthLeft/mouthRight (ARKit reports them mirrored; see below)")
+                        help="swap mouthLeft/mouthRight (Live Link Face reports them mirrored; see below)")
     parser.add_argument("--strict", action="store_true",
                         help="unknown columns, out-of-range weights and take shapes the rig lacks are errors")
     parser.add_argument("--format", choices=["obj", "ply"], default="obj", help="frame format for a folder output")

@@ -79,8 +79,13 @@ def _info() -> int:
               f"{len(m.polygons)} polygons, {int(m.parts.max()) + 1} parts, {m.identity_modes.shape[0]} identity modes, "
               f"{len(m.expression_names)} expressions -> {len(names)} ARKit shapes (missing: {', '.join(ict.missing_arkit())})")
     if root is not None:
-        mh = root / "makehuman"
-        print(f"MakeHuman:     {mh if mh.is_dir() else 'not found'}")
+        from facerig.data import makehuman
+
+        mh = makehuman.makehuman_dir(required=False)
+        print(f"MakeHuman:     {mh if mh else 'not found'}")
+        if mh:
+            mcp = makehuman._cache_path()
+            print(f"  MH NPZ:      {f'{mcp} ({mcp.stat().st_size / 1e6:.0f} MB)' if mcp.is_file() else 'not built (first use converts, ~25 s)'}")
         ext = sorted((root / "external-rigs").glob("*.npz")) if (root / "external-rigs").is_dir() else []
         print(f"external rigs: {', '.join(p.stem for p in ext) if ext else 'none'}")
     return 0

@@ -128,6 +128,27 @@ def _exporter(kind: str):
         raise FacerigError(f"{what} output is not available: {e}") from None
 
 
+def _check_folder_collision(head: Path, folder: str, names: list[str] | None) -> None:
+    """Refuse an OBJ-folder output that would overwrite the head (e.g. a head named
+    ``jawOpen.obj`` or ``neutral.obj`` and ``-o`` its own folder)."""
+    try:
+        if not (Path(folder).is_dir() and head.parent.resolve() == Path(folder).resolve()):
+            return
+    except OSError:
+        return
+    if names is None:
+        from facerig.arkit import ARKIT52
+
+        names = list(ARKIT52)
+    try:
+        from facerig.io.objset import shape_filename
+    except ImportError:
+        shape_filename = lambda n: f"{n}.obj"  # noqa: E731
+    written = {"neutral.obj", "rig.json"} | {shape_filename(n) for n in names}
+    if head.name.lower() in {w.lower() for w in written}:
+        raise FacerigError(f"output folder {folder} would overwrite the head {head.name}; choose another folder")
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         if b.exists() and a.exists():
@@ -155,8 +176,10 @@ def run(args: argparse.Namespace) -> int:
         if _same_file(head, Path(o.rstrip("/\\") or o)):
             raise FacerigError(f"output {o} is the input file; refusing to overwrite the head")
     outputs = [(o, output_kind(o)) for o in args.output]
-    for _, kind in outputs:
+    for o, kind in outputs:
         _check_exporter(kind)
+        if kind == "folder":
+            _check_folder_collision(head, o, None)
     if args.max_vertices is not None and args.max_vertices <= 0:
         raise FacerigError("--max-vertices must be positive")
     method = args.method or default_method()
@@ -201,8 +224,12 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"rigged: {len(rig.names)} shapes in {rig.meta.get('seconds', 0):.2f}s")
     missing = rig.meta.get("missing")
     if missing:
-        console.print(f"  [yellow]missing shapes[/] ({len(missing)}, zero deltas): {', '.join(map(str, missing))}")
+        console.print(f"  [yellow]missing shapes[/] ({len(missing)}, not produced by {method}): "
+                      f"{escape(', '.join(map(str, missing)))}")
 
+    for o, kind in outputs:
+        if kind == "folder":
+            _check_folder_collision(head, o, rig.names)
     for o, kind in outputs:
         t1 = time.perf_counter()
         save = _exporter(kind)
@@ -219,6 +246,7 @@ def run(args: argparse.Namespace) -> int:
             save(o, rig, raw, names=args.names) if takes_names else save(o, rig, raw)
         console.print(f"wrote [green]{escape(o)}[/] ({EXPORTERS[kind][2]}: {len(rig.names)} shapes x "
                       f"{rig.num_vertices:,} vertices, {time.perf_counter() - t1:.2f}s)")
+    console.print(f"done in {time.perf_counter() - t0:.1f}s")
     return 0
 
 

@@ -18,7 +18,10 @@ Groups (ICT heads use the held-out ``"eval"`` identity stream, see
 - ``reframed``      face mask only / no neck / back of head removed, random units + translation.
 - ``external``      the rigs in ``external-rigs/`` (other topologies and authors). They have no
   ICT correspondence, so no landmarks JSON is written (``"landmarks": null``; the dt baseline
-  skips them). ``makehuman_hm08`` is in-family for a model trained on MakeHuman heads.
+  skips them). ``makehuman_hm08`` is in-family for a model trained on MakeHuman heads
+  (``info.in_family_for_makehuman_training``).
+- ``makehuman``     held-out MakeHuman identities (``eval`` stream), full head cut, decimetres, quads;
+  no landmarks (no ICT correspondence). Written by default when the MakeHuman data is present.
 
 Everything is a pure function of ``seed``: two runs write identical GT.
 """
@@ -160,7 +163,11 @@ def make_eval(out: str | Path, per_group: int = DEFAULT_PER_GROUP, seed: int = D
     log = log or (lambda s: None)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    groups = tuple(groups) if groups else SYNTHETIC_GROUPS + ("external",)
+    if not groups:
+        from facerig.data.makehuman import makehuman_dir
+
+        groups = SYNTHETIC_GROUPS + ("external",) + (("makehuman",) if makehuman_dir(required=False) else ())
+    groups = tuple(groups)
     fam = family or ICTFamily()
     cfgs = group_configs()
     heads: list[dict[str, Any]] = []
@@ -215,8 +222,9 @@ def make_eval(out: str | Path, per_group: int = DEFAULT_PER_GROUP, seed: int = D
 
 
 def _header(head_id: str, group: str, s: Sample) -> str:
-    return (f"facerig eval head {head_id} (group {group}); derived from ICT FaceKit "
-            f"(MIT, (c) 2020 USC Institute for Creative Technologies)\nunits: {s.mm_per_unit:g} mm per unit")
+    src = ("MakeHuman hm08 (CC0)" if s.info.get("family") == "makehuman" else
+           "ICT FaceKit (MIT, (c) 2020 USC Institute for Creative Technologies)")
+    return f"facerig eval head {head_id} (group {group}); derived from {src}\nunits: {s.mm_per_unit:g} mm per unit"
 
 
 def load_index(folder: str | Path) -> dict[str, Any]:

@@ -221,6 +221,8 @@ def identity_sample(family: HeadFamily, rng: np.random.Generator, config: Sample
         uv_faces=getattr(family, "uv_faces", None),
         source_vertex=np.arange(V, dtype=np.int64),
     )
+    if hasattr(family, "frame_points"):  # reference points for reframe() when no landmarks
+        s.info["frame"] = family.frame_points(neutral)
     _step(s, "identity", {"exaggeration": e, "exaggerated": exaggerated})
     return s
 
@@ -259,6 +261,10 @@ def _face_frame(sample: Sample) -> dict[str, np.ndarray | float]:
         ear = 0.5 * (v[lm[0]] + v[lm[16]])
         brow_y = float(v[lm[17:27], 1].max())
         half_width = 0.5 * float(abs(v[lm[16], 0] - v[lm[0], 0]))
+    elif "frame" in sample.info:  # the family's reference points (valid before warp/units)
+        f = sample.info["frame"]
+        chin, nose, ear = (np.asarray(f[k], dtype=np.float64) for k in ("chin", "nose", "ear"))
+        brow_y, half_width = float(f["brow_y"]), float(f["half_width"])
     else:  # no landmarks: bounding-box proportions of a head (+Y up, face +Z)
         lo, hi = P.min(0), P.max(0)
         cx = 0.5 * (lo[0] + hi[0])
@@ -275,6 +281,8 @@ def reframe(sample: Sample, rng: np.random.Generator, config: SampleConfig,
             framing: str | None = None) -> Sample:
     """Cut the skin (regions :data:`SKIN_REGIONS`) by planes; keep its largest piece.
 
+    Must run before :func:`stylise` / :func:`change_units` (reference points are landmarks, or
+    the family's ``frame_points`` recorded at identity time).
     Framings: ``face`` (front face mask: in front of a coronal plane, below the hairline, above the
     chin, within the cheeks), ``no_neck`` (below-chin plane, tilted up toward the nape),
     ``back_removed`` (coronal plane behind the ears, slightly tilted). Interior parts are kept.

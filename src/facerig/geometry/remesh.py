@@ -5,14 +5,18 @@
 
 1. the vertex budget is split over parts by surface area (each part gets at least
    ``min(min_part_vertices, its own vertex count)``);
-2. a part that must not lose at least half of its vertices is first refined by midpoint
-   subdivision (``trimesh.remesh.subdivide``) until it has >= 2x its budget;
+2. a part whose budget is more than half its vertex count is first refined by midpoint
+   subdivision (vectorised here, tracking which source face each new vertex lies on) until it
+   has >= 2x its budget, so every part is decimated by at least 2x;
 3. its vertices are jittered tangentially (random, by ``seed``) and the part is decimated with
-   quadric edge collapse (``fast_simplification.simplify``) to its budget;
-4. every new vertex is projected onto the closest point of the *source surface of its own part*
-   (:func:`facerig.geometry.correspondence.closest_points`, normal-aware so that a vertex on the
-   upper lip never snaps onto the touching lower lip of the same component), which gives its
-   source triangle ``src_face`` and barycentrics ``bary``;
+   quadric edge collapse (``fast_simplification.simplify`` + ``replay_simplification``, which
+   also says which input vertices collapsed into each output vertex);
+4. every new vertex is projected onto the closest point of its *origin patch*: the source faces
+   under the vertices that collapsed into it, grown by one ring of source faces
+   (:func:`facerig.geometry.correspondence.closest_points_among`). The patch is connected on
+   the source surface and lies in the vertex's own part, so a vertex can never land on another
+   part, nor jump across a closed mouth slit onto the touching other lip of the same component.
+   This gives its source triangle ``src_face`` and barycentrics ``bary``;
 5. vertex order is shuffled.
 
 So ``interpolate(values, faces, out.src_face, out.bary)`` carries any per-vertex quantity
@@ -28,8 +32,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-
-_PB = False
 
 
 @dataclass
@@ -182,7 +184,7 @@ def _remesh_part(v: np.ndarray, f: np.ndarray, budget: int, rng: np.random.Gener
         e = _edges(cur_f)
         h = float(np.mean(np.linalg.norm(cur_v[e[:, 0]] - cur_v[e[:, 1]], axis=1)))
         nrm = _vertex_normals(cur_v, cur_f)
-        noise = rng.normal(scale=jitter * h, size=cur_v.shape)
+        noise = np.clip(rng.normal(scale=jitter * h, size=cur_v.shape), -3 * jitter * h, 3 * jitter * h)
         noise -= np.sum(noise * nrm, axis=1, keepdims=True) * nrm
         cur_v = cur_v + noise
     mapping = np.arange(cur_v.shape[0])
@@ -193,7 +195,7 @@ def _remesh_part(v: np.ndarray, f: np.ndarray, budget: int, rng: np.random.Gener
             try:
                 tris32 = np.ascontiguousarray(cur_f, dtype=np.int32)
                 _, _, coll = fast_simplification.simplify(
-                    cur_v, tris32, target_count=tcount, return_collapses=True, preserve_border=_PB
+                    cur_v, tris32, target_count=tcount, return_collapses=True, preserve_border=False
                 )
                 nv, nf, mp = fast_simplification.replay_simplification(cur_v, tris32, coll)
                 nv, nf, mp = np.asarray(nv, np.float64), np.asarray(nf, np.int64), np.asarray(mp, np.int64)
@@ -230,14 +232,19 @@ def remesh(
     parts: np.ndarray | None = None,
     seed: int = 0,
     min_part_vertices: int = 8,
-    jitter: float = 0.3,
+    jitter: float = 0.1,
     outlier_rel_dist: float = 0.5,
 ) -> Remeshed:
     """Randomly re-triangulate a mesh to about ``target_vertices`` vertices (see module doc).
 
     vertices (V,3), faces (F,3) int, parts (V,) int labels (default: connected components);
-    each face belongs to the part of its first vertex. ``jitter`` is the tangential noise before
-    decimation in units of the mean edge length. Deterministic for a given ``seed``.
+    each face belongs to the part of its first vertex. ``jitter`` is the standard deviation of the
+    tangential noise before decimation in units of the mean edge length (clipped at 3 sigma;
+    larger values vary the triangulation more but leave more slivers). ``min_part_vertices``:
+    budget floor per part (a part smaller than that keeps its size). Vertices farther than
+    ``outlier_rel_dist`` x local edge length from where decimation put them are counted in
+    ``info["outliers"]`` (they are still exactly on the surface). Deterministic for a given
+    ``seed``.
     Returns :class:`Remeshed` (vertices (V',3), faces (F',3), parts (V',), src_face (V',),
     bary (V',3), info).
     """
@@ -297,6 +304,12 @@ def remesh(
     d = np.concatenate(out_d)
     h = np.concatenate(out_h)
     rel = d / np.maximum(h, 1e-300)
+    src_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    src_n /= np.maximum(np.linalg.norm(src_n, axis=1, keepdims=True), 1e-300)
+    sfc = np.concatenate(out_sf)
+    new_t = verts[fcs]
+    new_n = np.cross(new_t[:, 1] - new_t[:, 0], new_t[:, 2] - new_t[:, 0])
+    flipped = int(np.sum(np.einsum("fc,fc->f", new_n, src_n[sfc[fcs]].sum(axis=1)) < 0))
     info = {
         "seed": int(seed),
         "target_vertices": int(target_vertices),
@@ -307,6 +320,7 @@ def remesh(
         "mean_rel_dist": float(rel.mean()) if rel.size else 0.0,
         "outliers": int(np.sum(rel > outlier_rel_dist)),
         "orphans": n_orphans,
+        "flipped_faces": flipped,  # normal opposes the source normals under its corners (slivers at sharp folds)
         "outliers_per_part": {
             int(p): int(np.sum(dd / np.maximum(hh, 1e-300) > outlier_rel_dist))
             for p, dd, hh in zip(labels, out_d, out_h)

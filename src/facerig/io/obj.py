@@ -8,7 +8,13 @@ triangle), ``usemtl`` / ``mtllib`` (recorded in ``info``), line continuations (`
 Points and lines (``p`` / ``l``) are counted in ``info`` and otherwise ignored.
 
 Nothing is reordered, merged or dropped: vertex ``i`` of the returned mesh is the
-``i``-th ``v`` line of the file. Validation (NaN, degenerate faces, ...) is
+``i``-th ``v`` line of the file.
+
+Speed: a vectorised scanner (one regex pass per statement kind, numbers parsed in C by numpy)
+reads the common layout (statements at line start, positive indices, one corner format per
+file); anything else (negative indices, indented lines, trailing comments, mixed corner
+formats, any error) goes to a line-by-line scanner, which also names the line of an error.
+The ICT FaceKit head (26,719 vertices) reads in about 0.2 s. Validation (NaN, degenerate faces, ...) is
 :func:`facerig.io.validate.validate_mesh`'s job; this module only raises
 :class:`~facerig.errors.MeshError` when the file cannot be parsed as an OBJ at all.
 """
@@ -17,6 +23,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -61,10 +70,290 @@ def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None) -> Mes
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
+    del data
     if "\\\n" in text or "\\\r\n" in text:
         text = text.replace("\\\r\n", " ").replace("\\\n", " ")
-    lines = text.splitlines()
+    try:
+        r = _parse_fast(text, path, max_vertices)
+    except _Fallback:
+        r = _parse_slow(text, path, max_vertices)
+    return _assemble(r, path)
 
+
+class _Fallback(Exception):
+    """The vectorised scanner met something it does not handle; use the line-by-line one."""
+
+
+@dataclass
+class _Parsed:
+    """Both scanners' output. Corner arrays are 0-based and range-checked."""
+
+    vertices: np.ndarray  # (V, 3)
+    extra: np.ndarray | None  # (V, k) extra v columns
+    uv: np.ndarray | None  # (T, 2)
+    vn: np.ndarray | None  # (N, 3) raw vn lines
+    counts: np.ndarray  # (F,) corners per face
+    vi: np.ndarray  # (C,) vertex index per corner
+    ti: np.ndarray | None  # (C,)
+    ni: np.ndarray | None  # (C,)
+    f_group: np.ndarray  # (F,) into group_names, -1 = none
+    group_names: list[str]
+    f_mat: np.ndarray  # (F,) into materials, -1 = none
+    materials: list[str]
+    mtllibs: list[str]
+    ignored: dict[str, int]
+    unknown: dict[str, int]
+
+
+def _assemble(r: _Parsed, path: Path) -> Mesh:
+    """Triangulate and package a scan into a Mesh (see :func:`read_obj`)."""
+    info: dict = {"format": "obj"}
+    if r.extra is not None:
+        info["vertex_extra"] = r.extra  # (V, k) w or r g b columns, as in the file
+    faces = np.zeros((0, 3), np.int64)
+    polygons = uv_faces = normals = groups = None
+    group_names = list(r.group_names)
+    materials = list(r.materials)
+    counts, vi, ti, ni = r.counts, r.vi, r.ti, r.ni
+    F = len(counts)
+    if F:
+        starts = np.zeros(F, np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        # fan triangulation: (c0, ck, ck+1), k = 1..n-2
+        ntri = counts - 2
+        tri_poly = np.repeat(np.arange(F, dtype=np.int64), ntri)
+        tri_start = np.zeros(F, np.int64)
+        np.cumsum(ntri[:-1], out=tri_start[1:])
+        k = np.arange(len(tri_poly), dtype=np.int64) - tri_start[tri_poly] + 1
+        base = starts[tri_poly]
+        faces = np.stack([vi[base], vi[base + k], vi[base + k + 1]], axis=1)
+        info["triangle_polygon"] = tri_poly
+        all_tri = bool((counts == 3).all())
+        if not all_tri:
+            polygons = _split(vi, counts)
+        if ti is not None:
+            uv_faces = ti.reshape(-1, 3) if all_tri else _split(ti, counts)
+        if ni is not None and r.vn is not None and len(r.vn) == len(r.vertices) and np.array_equal(ni, vi):
+            normals = r.vn
+        if (r.f_group >= 0).any():
+            g = r.f_group
+            if (g < 0).any():  # faces before the first o/g line
+                group_names.append("default")
+                g = np.where(g < 0, len(group_names) - 1, g)
+            groups = g[tri_poly]
+        if materials:
+            m = r.f_mat
+            if (m < 0).any():
+                materials.append("")
+                m = np.where(m < 0, len(materials) - 1, m)
+            info["face_material"] = m[tri_poly]
+        info["num_polygons"] = F
+        info["polygon_sizes"] = {int(n): int(c) for n, c in zip(*np.unique(counts, return_counts=True))}
+    if r.mtllibs:
+        info["mtllib"] = r.mtllibs
+    if materials:
+        info["materials"] = materials
+    if any(r.ignored.values()):
+        info["ignored"] = r.ignored
+    if r.unknown:
+        info["unknown_statements"] = r.unknown
+    return Mesh(
+        vertices=r.vertices, faces=faces, polygons=polygons, uv=r.uv, uv_faces=uv_faces, normals=normals,
+        groups=groups, group_names=group_names if groups is not None else [], source=str(path), info=info,
+    )
+
+
+def _too_many(path: Path, n: int, max_vertices: int | None) -> None:
+    if max_vertices is not None and n > max_vertices:
+        raise MeshError(
+            f"{path}: {n:,} vertices is over the limit of {max_vertices:,} "
+            "(raise it with --max-vertices, or decimate the mesh)"
+        )
+
+
+# --------------------------------------------------------------------------- fast scanner
+
+# Every pattern starts with a literal "\n" (the text gets one prepended) so that the regex
+# engine can jump between line starts; ^ with re.M would try every character.
+_RE_STATE = re.compile(r"\n(o|g|usemtl)(?:[ \t]+([^\r\n]*?))?[ \t]*(?=\r?\n|\Z)")
+_RE_V = re.compile(r"\nv[ \t]+([^\r\n]*)")
+_RE_VT = re.compile(r"\nvt[ \t]+([^\r\n]*)")
+_RE_VN = re.compile(r"\nvn[ \t]+([^\r\n]*)")
+_RE_F = re.compile(r"\nf[ \t]+([^\r\n]*)")
+_RE_MTLLIB = re.compile(r"\nmtllib[ \t]+([^\r\n]*?)[ \t]*(?=\r?\n|\Z)")
+_RE_L = re.compile(r"\nl[ \t]")
+_RE_P = re.compile(r"\np[ \t]")
+_RE_INDENTED = re.compile(r"\n[ \t]+(v|vt|vn|f|o|g|usemtl|mtllib)[ \t]")
+
+
+def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
+    """Vectorised scan (regex per statement kind + numpy parsing), for the common case.
+
+    Raises _Fallback for anything unusual (negative indices, comments after data, mixed corner
+    formats, bad numbers, out-of-range indices, ...): the line-by-line scanner then handles it
+    and produces the precise error message.
+    """
+    text = "\n" + text
+    if _RE_INDENTED.search(text):
+        raise _Fallback  # indented statements: rare, the line scanner strips them
+    markers = list(_RE_STATE.finditer(text))
+    bounds = [0] + [m.start() for m in markers] + [len(text)]
+    group_names: list[str] = []
+    group_index: dict[str, int] = {}
+    materials: list[str] = []
+    material_index: dict[str, int] = {}
+    cur_group, cur_mat, cur_obj = -1, -1, ""
+    v_b: list[str] = []
+    vt_b: list[str] = []
+    vn_b: list[str] = []
+    f_b: list[str] = []
+    seg_nf: list[int] = []
+    seg_group: list[int] = []
+    seg_mat: list[int] = []
+    for i in range(len(bounds) - 1):
+        if i > 0:
+            key, rest = markers[i - 1].group(1), (markers[i - 1].group(2) or "").strip()
+            if key == "usemtl":
+                if rest not in material_index:
+                    material_index[rest] = len(materials)
+                    materials.append(rest)
+                cur_mat = material_index[rest]
+            else:
+                name = rest or "default"
+                if key == "o":
+                    cur_obj = name
+                elif cur_obj and cur_obj != name:
+                    name = f"{cur_obj}/{name}"
+                if name not in group_index:
+                    group_index[name] = len(group_names)
+                    group_names.append(name)
+                cur_group = group_index[name]
+        seg = text[bounds[i]:bounds[i + 1]] if len(bounds) > 2 else text
+        fb = _RE_F.findall(seg)
+        v_b += _RE_V.findall(seg)
+        vt_b += _RE_VT.findall(seg)
+        vn_b += _RE_VN.findall(seg)
+        f_b += fb
+        seg_nf.append(len(fb))
+        seg_group.append(cur_group)
+        seg_mat.append(cur_mat)
+    if not v_b:
+        raise _Fallback  # let the slow scanner explain what the file is
+    _too_many(path, len(v_b), max_vertices)
+    vjoined = "\n".join(v_b)
+    if "#" in vjoined:
+        raise _Fallback
+    counts = _token_counts(vjoined, len(v_b))
+    width = int(counts[0])
+    if width < 3 or not (counts == width).all():
+        raise _Fallback
+    arr = _fromstring(vjoined, np.float64, len(v_b) * width).reshape(-1, width)
+    vertices = np.ascontiguousarray(arr[:, :3])
+    extra = arr[:, 3:] if width > 3 else None
+    uv = None
+    if vt_b:
+        j = "\n".join(vt_b)
+        c = _token_counts(j, len(vt_b))
+        w = int(c.min())
+        if w < 1 or not (c == w).all():
+            raise _Fallback
+        uv = _fromstring(j, np.float64, len(vt_b) * w).reshape(-1, w)
+        uv = uv[:, :2] if w >= 2 else np.concatenate([uv, np.zeros_like(uv)], 1)
+    vn = None
+    if vn_b:
+        j = "\n".join(vn_b)
+        c = _token_counts(j, len(vn_b))
+        if not (c == 3).all():
+            raise _Fallback
+        vn = _fromstring(j, np.float64, len(vn_b) * 3).reshape(-1, 3)
+
+    F = len(f_b)
+    vi = np.zeros(0, np.int64)
+    ti = ni = None
+    counts_f = np.zeros(0, np.int64)
+    if F:
+        fj = "\n".join(f_b)
+        if "#" in fj or "-" in fj:  # comments, relative indices: need line-by-line counts
+            raise _Fallback
+        counts_f = _token_counts(fj, F)
+        if (counts_f < 3).any():
+            raise _Fallback
+        C = int(counts_f.sum())
+        if "/" not in fj:
+            vi = _fromstring(fj, np.int64, C)
+        else:
+            b = np.frombuffer(fj.encode("latin-1", errors="replace"), np.uint8)
+            ws = (b == 32) | (b == 9) | (b == 10) | (b == 13)
+            starts = ~ws & np.concatenate([[True], ws[:-1]])
+            tok = np.cumsum(starts) - 1
+            ns = np.bincount(tok[b == 47], minlength=C)
+            if len(ns) != C or not (ns == ns[0]).all() or ns[0] not in (1, 2):
+                raise _Fallback
+            ns0 = int(ns[0])
+            fj = fj.replace("//", "/0/")
+            if ns0 == 2:
+                fj = re.sub(r"/(?=[ \t\n]|$)", "/0", fj)  # "a/b/" -> "a/b/0"
+            vals = _fromstring(fj.replace("/", " "), np.int64, C * (ns0 + 1)).reshape(C, ns0 + 1)
+            vi = vals[:, 0]
+            t = vals[:, 1]
+            ti = t if (t > 0).all() else None
+            if ns0 == 2:
+                n_ = vals[:, 2]
+                ni = n_ if (n_ > 0).all() else None
+        vi = vi - 1
+        if vi.min() < 0 or vi.max() >= len(vertices):
+            raise _Fallback
+        if ti is not None:
+            ti = ti - 1
+            if uv is None or ti.max() >= len(uv):
+                raise _Fallback
+        if ni is not None:
+            ni = ni - 1
+            if vn is None or ni.max() >= len(vn):
+                raise _Fallback
+    seg_nf_a = np.asarray(seg_nf, np.int64)
+    return _Parsed(
+        vertices=vertices, extra=extra, uv=uv, vn=vn, counts=counts_f, vi=vi, ti=ti, ni=ni,
+        f_group=np.repeat(np.asarray(seg_group, np.int64), seg_nf_a),
+        group_names=group_names, f_mat=np.repeat(np.asarray(seg_mat, np.int64), seg_nf_a),
+        materials=materials, mtllibs=[m.strip() for m in _RE_MTLLIB.findall(text)],
+        ignored={"l": len(_RE_L.findall(text)), "p": len(_RE_P.findall(text))}, unknown={},
+    )
+
+
+def _token_counts(joined: str, n_lines: int) -> np.ndarray:
+    """Whitespace-separated tokens on each line of ``joined`` ("\\n"-separated) -> (n_lines,)."""
+    b = np.frombuffer(joined.encode("latin-1", errors="replace"), np.uint8)
+    if len(b) == 0:
+        return np.zeros(n_lines, np.int64)
+    ws = (b == 32) | (b == 9) | (b == 10) | (b == 13)
+    starts = ~ws & np.concatenate([[True], ws[:-1]])
+    line = np.cumsum(b == 10)
+    counts = np.bincount(line[starts], minlength=n_lines)
+    if len(counts) != n_lines:
+        raise _Fallback
+    return counts.astype(np.int64)
+
+
+def _fromstring(s: str, dtype, expected: int) -> np.ndarray:
+    """Parse whitespace-separated numbers in C; _Fallback unless exactly ``expected`` parse."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            out = np.fromstring(s, dtype=dtype, sep=" ")
+        except (ValueError, DeprecationWarning):
+            raise _Fallback from None
+    if out.size != expected:
+        raise _Fallback
+    return out
+
+
+# --------------------------------------------------------------------------- line-by-line scanner
+
+
+def _parse_slow(text: str, path: Path, max_vertices: int | None) -> _Parsed:
+    """Line-by-line scan: handles everything OBJ allows and names the line of any error."""
+    lines = text.splitlines()
     v_lines: list[str] = []
     v_lineno: list[int] = []
     vt_lines: list[str] = []
@@ -102,13 +391,15 @@ def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None) -> Mes
             if c1 == " " or c1 == "\t":
                 v_lines.append(ln[2:])
                 v_lineno.append(lineno)
-            elif c1 == "t":
+            elif c1 == "t" and ln[2:3] in (" ", "\t"):
                 vt_lines.append(ln[3:])
-            elif c1 == "n":
+            elif c1 == "n" and ln[2:3] in (" ", "\t"):
                 vn_lines.append(ln[3:])
                 vn_count += 1
             else:
-                unknown[ln.split(None, 1)[0]] = unknown.get(ln.split(None, 1)[0], 0) + 1
+                key = ln.split(None, 1)[0]
+                if key != "vp":
+                    unknown[key] = unknown.get(key, 0) + 1
         elif c == "f" and (c1 == " " or c1 == "\t"):
             f_lines.append(ln[2:])
             f_lineno.append(lineno)
@@ -120,9 +411,9 @@ def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None) -> Mes
         elif c == "#":
             continue
         else:
-            key, _, rest = ln.partition(" ")
-            key = key.strip()
-            rest = rest.strip()
+            parts = ln.split(None, 1)
+            key = parts[0]
+            rest = parts[1].strip() if len(parts) > 1 else ""
             if key in ("o", "g"):
                 name = rest or "default"
                 if key == "o":
@@ -144,95 +435,50 @@ def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None) -> Mes
                 n_lines += 1
             elif key == "p":
                 n_points += 1
-            elif key in ("s", "vp", "cstype", "deg", "curv", "surf", "parm", "end", "usemap", "maplib", "shadow_obj", "trace_obj", "bevel", "c_interp", "d_interp", "lod", "mg"):
+            elif key in _KNOWN_OTHER:
                 continue
             else:
                 unknown[key] = unknown.get(key, 0) + 1
 
     if not v_lines:
         if unknown and not f_lines and not vt_lines:
-            raise MeshError(f"{path}: not an OBJ mesh (no 'v' vertex lines; first unknown statement {next(iter(unknown))[:20]!r})")
+            first = next(iter(unknown))[:20]
+            raise MeshError(f"{path}: not an OBJ mesh (no 'v' vertex lines; first unknown statement {first!r})")
         raise MeshError(f"{path}: no vertices (no 'v' lines in the file)")
-    if max_vertices is not None and len(v_lines) > max_vertices:
-        raise MeshError(
-            f"{path}: {len(v_lines):,} vertices is over the limit of {max_vertices:,} "
-            "(raise it with --max-vertices, or decimate the mesh)"
-        )
+    _too_many(path, len(v_lines), max_vertices)
 
-    info: dict = {"format": "obj"}
     vertices, extra = _parse_vertices(v_lines, v_lineno, path)
-    if extra is not None:
-        info["vertex_extra"] = extra  # (V, k) w or r g b columns, as in the file
-
     uv = None
     if vt_lines:
         uv = _parse_floats(vt_lines, path, "vt", min_cols=1)
         uv = uv[:, :2] if uv.shape[1] >= 2 else np.concatenate([uv, np.zeros_like(uv)], 1)
+    vn = _parse_floats(vn_lines, path, "vn", min_cols=3)[:, :3] if vn_lines else None
 
-    faces = np.zeros((0, 3), np.int64)
-    polygons = None
-    uv_faces = None
-    normals = None
-    groups = None
+    counts = np.zeros(0, np.int64)
+    vi = np.zeros(0, np.int64)
+    ti = ni = None
     if f_lines:
         counts, vi, ti, ni = _parse_face_corners(f_lines, f_lineno, path)
-        F = len(f_lines)
-        starts = np.zeros(F, np.int64)
-        np.cumsum(counts[:-1], out=starts[1:])
         if (counts < 3).any():
             bad = int(np.flatnonzero(counts < 3)[0])
             raise MeshError(
                 f"{path}: line {f_lineno[bad]}: face has {int(counts[bad])} corner(s); a face needs at least 3"
             )
-        vi = _resolve(vi, np.repeat(np.asarray(f_nv, np.int64), counts), len(vertices), "vertex", f_lineno, counts, path, check=True)
+        vi = _resolve(vi, np.repeat(np.asarray(f_nv, np.int64), counts), len(vertices), "vertex", f_lineno, counts, path)
         if ti is not None:
-            ti = _resolve(ti, np.repeat(np.asarray(f_nvt, np.int64), counts), len(vt_lines), "texture coordinate", f_lineno, counts, path, check=True)
+            ti = _resolve(ti, np.repeat(np.asarray(f_nvt, np.int64), counts), len(vt_lines), "texture coordinate", f_lineno, counts, path)
         if ni is not None:
-            ni = _resolve(ni, np.repeat(np.asarray(f_nvn, np.int64), counts), vn_count, "normal", f_lineno, counts, path, check=True)
-
-        # fan triangulation: (c0, ck, ck+1), k = 1..n-2
-        ntri = counts - 2
-        tri_poly = np.repeat(np.arange(F, dtype=np.int64), ntri)
-        tri_start = np.zeros(F, np.int64)
-        np.cumsum(ntri[:-1], out=tri_start[1:])
-        k = np.arange(len(tri_poly), dtype=np.int64) - tri_start[tri_poly] + 1
-        base = starts[tri_poly]
-        faces = np.stack([vi[base], vi[base + k], vi[base + k + 1]], axis=1)
-        info["triangle_polygon"] = tri_poly
-
-        all_tri = bool((counts == 3).all())
-        if not all_tri:
-            polygons = _split(vi, counts)
-        if ti is not None:
-            uv_faces = ti.reshape(-1, 3) if all_tri else _split(ti, counts)
-        if ni is not None and vn_count == len(vertices) and np.array_equal(ni, vi):
-            normals = _parse_floats(vn_lines, path, "vn", min_cols=3)[:, :3]
-        if any(g >= 0 for g in f_group):
-            g = np.asarray(f_group, np.int64)
-            if (g < 0).any():  # faces before the first o/g line
-                group_names.append("default")
-                g = np.where(g < 0, len(group_names) - 1, g)
-            groups = g[tri_poly]
-        if materials:
-            m = np.asarray(f_mat, np.int64)
-            if (m < 0).any():
-                materials.append("")
-                m = np.where(m < 0, len(materials) - 1, m)
-            info["face_material"] = m[tri_poly]
-        info["num_polygons"] = F
-        info["polygon_sizes"] = {int(n): int(c) for n, c in zip(*np.unique(counts, return_counts=True))}
-    if mtllibs:
-        info["mtllib"] = mtllibs
-    if materials:
-        info["materials"] = materials
-    if n_lines or n_points:
-        info["ignored"] = {"l": n_lines, "p": n_points}
-    if unknown:
-        info["unknown_statements"] = unknown
-    return Mesh(
-        vertices=vertices, faces=faces, polygons=polygons, uv=uv, uv_faces=uv_faces, normals=normals,
-        groups=groups, group_names=group_names if groups is not None else [], source=str(path), info=info,
+            ni = _resolve(ni, np.repeat(np.asarray(f_nvn, np.int64), counts), vn_count, "normal", f_lineno, counts, path)
+    return _Parsed(
+        vertices=vertices, extra=extra, uv=uv, vn=vn, counts=counts, vi=vi, ti=ti, ni=ni,
+        f_group=np.asarray(f_group, np.int64), group_names=group_names, f_mat=np.asarray(f_mat, np.int64),
+        materials=materials, mtllibs=mtllibs, ignored={"l": n_lines, "p": n_points}, unknown=unknown,
     )
+
+
+_KNOWN_OTHER = frozenset(("s", "vp", "cstype", "deg", "curv", "curv2", "surf", "parm", "end", "usemap", "maplib",
+                          "shadow_obj", "trace_obj", "bevel", "c_interp", "d_interp", "lod", "mg", "bmat",
+                          "step", "trim", "hole", "scrv", "sp", "con", "ctech", "stech"))
 
 
 def write_obj(
@@ -260,7 +506,7 @@ def write_obj(
     parts: list[str] = []
     if header:
         parts.append("\n".join("# " + h for h in header.splitlines()))
-    parts.append("\n".join(f"v {x!r} {y!r} {z!r}" for x, y, z in vertices.tolist()))
+    parts.append((("v %r %r %r\n" * len(vertices)) % tuple(vertices.reshape(-1).tolist())).rstrip("\n"))
     if uv is not None:
         uv = np.asarray(uv, dtype=np.float64)
         parts.append("\n".join("vt " + " ".join(repr(c) for c in row) for row in uv.tolist()))
@@ -405,21 +651,17 @@ def _parse_corners_slow(tokens: list[str], counts: np.ndarray, path: Path):
     return counts, v, column(1), column(2)
 
 
-def _resolve(idx: np.ndarray, n_seen: np.ndarray, n_total: int, what: str, f_lineno: list[int], counts: np.ndarray, path: Path, check: bool) -> np.ndarray:
+def _resolve(idx: np.ndarray, n_seen: np.ndarray, n_total: int, what: str, f_lineno: list[int], counts: np.ndarray, path: Path) -> np.ndarray:
     """1-based / negative OBJ indices (C,) -> 0-based (C,). Negative indices count back from
-    ``n_seen`` (the count defined before that ``f`` line); index 0 and, with ``check``, indices
-    past ``n_total`` raise MeshError naming the file line."""
+    ``n_seen`` (the count defined before that ``f`` line); index 0 and indices outside
+    ``[0, n_total)`` raise MeshError naming the file line."""
     out = np.where(idx > 0, idx - 1, n_seen + idx)
-    bad = idx == 0
-    if check:
-        bad |= (out < 0) | (out >= n_total)
-    else:
-        bad |= out < 0
+    bad = (idx == 0) | (out < 0) | (out >= n_total)
     if bad.any():
         corner = int(np.flatnonzero(bad)[0])
         face = int(np.searchsorted(np.cumsum(counts), corner, side="right"))
         raise MeshError(
             f"{path}: line {f_lineno[face]}: {what} index {int(idx[corner])} is out of range "
-            f"({n_total if check else int(n_seen[corner])} {what}s defined)"
+            f"({n_total} {what}s defined)"
         )
     return out

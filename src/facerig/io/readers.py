@@ -9,7 +9,7 @@ three separate corners per triangle and no shared vertices at all.
   order of first appearance, so vertex ``i`` is the ``i``-th distinct corner of the file. This
   is the only faithful reading: an STL has no vertex identity to keep.
 - glTF / GLB: read with pygltflib (see :func:`read_gltf` for the order).
-- FBX: through Blender's ``bpy`` if installed (run in a subprocess, see :func:`read_fbx`).
+- FBX: through Blender's ``bpy`` if installed (:func:`read_fbx`, via :mod:`facerig.io.fbx`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from __future__ import annotations
 import base64
 import importlib.util
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +119,7 @@ def merge_exact_corners(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 _COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 _NCOMP = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
+_UNSUPPORTED_EXTENSIONS = {"KHR_draco_mesh_compression", "EXT_meshopt_compression", "KHR_meshopt_compression"}
 _MODES = {0: "POINTS", 1: "LINES", 2: "LINE_LOOP", 3: "LINE_STRIP", 4: "TRIANGLES", 5: "TRIANGLE_STRIP", 6: "TRIANGLE_FAN"}
 
 
@@ -165,6 +163,12 @@ def read_gltf(path: str | os.PathLike) -> Mesh:
     if g is None:
         raise MeshError(f"{path}: cannot read as glTF (not a glTF 2.0 file)")
 
+    unsupported = sorted(set(g.extensionsRequired or []) & _UNSUPPORTED_EXTENSIONS)
+    if unsupported:
+        raise MeshError(
+            f"{path}: compressed glTF ({', '.join(unsupported)}) is not supported; "
+            "re-export without mesh compression"
+        )
     buffers: dict[int, bytes] = {}
 
     def buffer_bytes(i: int) -> bytes:
@@ -371,32 +375,6 @@ def _node_matrix(node) -> np.ndarray:
 
 # --------------------------------------------------------------------------- FBX
 
-_FBX_SCRIPT = r"""
-import sys, json
-import numpy as np
-import bpy
-src, out = sys.argv[-2], sys.argv[-1]
-bpy.ops.wm.read_factory_settings(use_empty=True)
-bpy.ops.import_scene.fbx(filepath=src, use_manual_orientation=True, axis_forward='Y', axis_up='Z', global_scale=1.0, use_anim=False)
-V, F, names, groups = [], [], [], []
-off = 0
-dg = bpy.context.evaluated_depsgraph_get()
-for ob in sorted([o for o in bpy.context.scene.objects if o.type == 'MESH'], key=lambda o: o.name):
-    me = ob.data
-    n = len(me.vertices)
-    co = np.empty(n * 3, np.float64); me.vertices.foreach_get('co', co)
-    co = co.reshape(-1, 3)
-    M = np.array(ob.matrix_world)
-    co = co @ M[:3, :3].T + M[:3, 3]
-    me.calc_loop_triangles()
-    t = np.empty(len(me.loop_triangles) * 3, np.int64); me.loop_triangles.foreach_get('vertices', t)
-    V.append(co); F.append(t.reshape(-1, 3) + off); groups.append(np.full(len(t) // 3, len(names))); names.append(ob.name)
-    off += n
-np.savez(out, vertices=np.concatenate(V) if V else np.zeros((0, 3)),
-         faces=np.concatenate(F) if F else np.zeros((0, 3), np.int64),
-         groups=np.concatenate(groups) if groups else np.zeros(0, np.int64), names=np.array(names, dtype=str))
-"""
-
 
 def fbx_available() -> bool:
     """True when Blender's ``bpy`` module is installed (checked without importing it)."""
@@ -407,35 +385,27 @@ def fbx_available() -> bool:
 
 
 def read_fbx(path: str | os.PathLike) -> Mesh:
-    """Read an FBX through Blender (``bpy``), in a subprocess so Blender's console noise and
-    crashes stay out of ours.
+    """Read an FBX through Blender (``bpy``); delegates to :func:`facerig.io.fbx.load_mesh_fbx`
+    so that FBX reading and writing share one convention.
 
-    Order: mesh objects sorted by name; each object's vertices in Blender's order (the FBX
-    control points), world transform applied. Coordinates are the file's own: the import is
-    told the file is already Blender-oriented (``axis_up="Z", axis_forward="Y"``), so no axis
-    conversion is applied (pass ``--up`` / ``--forward`` for the file's convention; most FBX
-    files are Y-up like the default). Returns vertices (V, 3),
-    faces (F, 3), groups (F,) into group_names (object names).
+    Order and coordinates (from that reader): mesh objects sorted by name, each object's FBX
+    control points in file order, local coordinates as stored (no node transform, unit scale or
+    axis conversion: pass ``--up`` / ``--forward`` for the file's convention). Returns vertices
+    (V, 3), faces (F, 3), polygons, uv / uv_faces when present.
+
+    Raises:
+        MeshError: Blender not installed (with the pip command), unreadable file, no mesh.
     """
     path = Path(path)
     if not fbx_available():
         raise MeshError(FBX_HINT)
-    if not path.is_file():
-        raise MeshError(f"{path}: no such file")
-    with tempfile.TemporaryDirectory(prefix="facerig-fbx-") as tmp:
-        out = Path(tmp) / "mesh.npz"
-        script = Path(tmp) / "read_fbx.py"
-        script.write_text(_FBX_SCRIPT)
-        proc = subprocess.run([sys.executable, str(script), str(path.resolve()), str(out)],
-                              capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0 or not out.exists():
-            tail = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()]
-            raise MeshError(f"{path}: Blender could not read the FBX ({(tail[-1] if tail else 'no output')[:120]})")
-        z = np.load(out)
-        names = [str(n) for n in z["names"]]
-        return Mesh(vertices=z["vertices"].astype(np.float64), faces=z["faces"].astype(np.int64),
-                    groups=z["groups"].astype(np.int64), group_names=names, source=str(path),
-                    info={"format": "fbx", "reader": "bpy (subprocess)", "objects": names})
+    try:
+        from facerig.io.fbx import load_mesh_fbx
+    except ImportError:
+        raise MeshError("FBX input is not available in this installation (facerig.io.fbx missing)") from None
+    mesh = load_mesh_fbx(path)
+    mesh.info.setdefault("format", "fbx")
+    return mesh
 
 
 def _first_line(e: BaseException) -> str:

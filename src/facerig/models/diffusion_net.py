@@ -157,7 +157,7 @@ class DiffusionNetBlock(nn.Module):
     """
 
     def __init__(self, width: int, mlp_hidden: list[int] | None = None, dropout: float = 0.0,
-                 with_gradient_features: bool = True):
+                 with_gradient_features: bool = True, with_mlp: bool = True):
         super().__init__()
         self.width = width
         self.diffusion = LearnedTimeDiffusion(width)
@@ -165,7 +165,9 @@ class DiffusionNetBlock(nn.Module):
         n_in = 3 * width if with_gradient_features else 2 * width
         if with_gradient_features:
             self.gradient_features = SpatialGradientFeatures(width)
-        self.mlp = MiniMLP([n_in] + list(mlp_hidden or [width]) + [width], dropout=dropout)
+        self.out_features = n_in
+        if with_mlp:  # a conditional block brings its own MLP and uses :meth:`features` only
+            self.mlp = MiniMLP([n_in] + list(mlp_hidden or [width]) + [width], dropout=dropout)
 
     def features(self, x: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
         """The block's concatenated features before its MLP: (B,V,C) -> (B,V,3C) (2C without

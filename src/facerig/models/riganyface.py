@@ -42,7 +42,7 @@ class RAFConfig:
     n_trunk: int = 4
     global_width: int = 64
     global_dim: int = 64
-    cond_width: int = 48
+    cond_width: int = 32
     n_cond: int = 2
     k_eig: int = 128
     use_global: bool = True
@@ -97,7 +97,7 @@ class ConditionalDiffusionBlock(nn.Module):
 
     def __init__(self, width: int, cond_dim: int):
         super().__init__()
-        self.block = DiffusionNetBlock(width)
+        self.block = DiffusionNetBlock(width, with_mlp=False)
         self.cond_proj = nn.Sequential(nn.Linear(cond_dim, width), nn.ReLU(), nn.Linear(width, width))
         self.fuse = MiniMLP([3 * width + width, width, width])
 

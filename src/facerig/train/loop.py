@@ -35,26 +35,20 @@ class TrainConfig:
     lr: float = 1e-4
     warmup: int = 500
     restart_period: int = 5000
-    n_onehot: int = 12
-    n_combo: int = 4
+    n_onehot: int = 4
+    n_combo: int = 2
     basis_weight: float = 100.0
     jitter: float = 0.02
     seed: int = 0
     log_every: int = 25
     ckpt_every: int = 250
-    eval_every: int = 500
-    max_val: int = 12
+    eval_every: int = 250
+    max_val: int = 6
     threads: int = 1
     device: str = "auto"
     time_limit_min: float = 0.0
     model: dict = field(default_factory=lambda: RAFConfig().to_dict())
     weights: dict = field(default_factory=lambda: LossWeights().to_dict())
-
-
-def lr_lambda_factory(warmup: int):
-    def f(step: int) -> float:
-        return min(1.0, (step + 1) / max(warmup, 1))
-    return f
 
 
 class Scheduler:

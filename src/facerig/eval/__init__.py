@@ -1,0 +1,6 @@
+"""Evaluation: metrics (mm), the eval-set harness behind ``facerig eval``, and report tables.
+
+- :mod:`facerig.eval.metrics`  per-shape / per-head errors and the interpenetration ratio
+- :mod:`facerig.eval.harness`  :func:`~facerig.eval.harness.evaluate` over ``DIR/index.json``
+- :mod:`facerig.eval.report`   rich and markdown tables
+"""

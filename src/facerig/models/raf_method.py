@@ -1,0 +1,146 @@
+"""The ``raf`` rigging method: the RigAnyFace network with the shipped weights.
+
+Pipeline for a mesh with V vertices (any size, any vertex order; the output keeps both):
+
+1. rotate into the canonical frame (``up`` / ``forward`` options, default +Y / +Z);
+2. :func:`facerig.geometry.proxy.prepare_head`: ~5k-vertex proxy (meshes up to 6k vertices are
+   used as they are), normalised head frame (translation + head-width scale), operators;
+3. one network pass: trunk + global encoder once, conditional blocks on the 52 one-hot queries;
+4. displacements back to the input: proxy -> input vertices within each part
+   (:meth:`Proxy.to_full`), times the head scale, rotated back to the input's axes.
+
+Shapes the weights were not trained for (``tongueOut`` with ICT-only training) are returned as
+zeros and listed in ``meta["missing"]``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facerig.arkit import ARKIT52
+from facerig.errors import FacerigError
+from facerig.io.mesh import Mesh
+from facerig.models.registry import MethodOutput
+
+WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "raf.pt"
+
+
+def weights_path() -> Path:
+    """Shipped weights (``FACERIG_RAF_WEIGHTS`` overrides)."""
+    env = os.environ.get("FACERIG_RAF_WEIGHTS")
+    return Path(env) if env else WEIGHTS_PATH
+
+
+def weights_available() -> bool:
+    """True when the weights file exists (and torch is importable)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return weights_path().is_file()
+
+
+@functools.lru_cache(maxsize=4)
+def load_model(path: str | None = None):
+    """(model in eval mode, meta dict) from an exported weights file or a training checkpoint."""
+    import torch
+
+    from facerig.models.riganyface import RigAnyFace
+
+    p = Path(path) if path else weights_path()
+    if not p.is_file():
+        raise FacerigError(f"RigAnyFace weights not found at {p}; train them (`facerig train`) or use --method dt")
+    ck = torch.load(p, map_location="cpu", weights_only=False)
+    model = RigAnyFace.from_checkpoint(ck)
+    model.eval()
+    meta = dict(ck.get("meta", {}))
+    return model, meta
+
+
+def export_weights(checkpoint: str | os.PathLike, output: str | os.PathLike | None = None, note: str = "") -> Path:
+    """Strip a training checkpoint to ``{config, state_dict, meta}`` (float32) for shipping."""
+    import torch
+
+    ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    out = Path(output) if output else WEIGHTS_PATH
+    out.parent.mkdir(parents=True, exist_ok=True)
+    trained = ck.get("meta", {}).get("trained_shapes") or [n for n in ARKIT52 if n != "tongueOut"]
+    meta = {"step": int(ck.get("step", 0)), "wall_s": float(ck.get("wall_s", 0.0)), "val": ck.get("val"),
+            "train_config": ck.get("train_config"), "trained_shapes": trained, "note": note}
+    state = {k: v.float() for k, v in ck["state_dict"].items()}
+    tmp = out.with_suffix(".tmp")
+    torch.save({"config": ck["config"], "state_dict": state, "meta": meta}, tmp)
+    tmp.replace(out)
+    load_model.cache_clear()
+    return out
+
+
+def predict_proxy(model, xyz: np.ndarray, ops, queries: np.ndarray, chunk: int = 26):
+    """Network displacements in the head frame: xyz (P,3), ops (Operators), queries (Q,K) ->
+    (Q,P,3) float32. The per-head part runs once; queries go through in chunks."""
+    import torch
+
+    from facerig.models.diffusion_net import SurfaceOps
+
+    sops = SurfaceOps.from_operators(ops, k=model.config.k_eig)
+    with torch.inference_mode():
+        x = torch.from_numpy(np.asarray(xyz, np.float32))
+        enc = model.encode(x, sops)
+        a = torch.from_numpy(np.asarray(queries, np.float32))
+        outs = [model.decode(enc, a[i:i + chunk], sops) for i in range(0, a.shape[0], chunk)]
+    return torch.cat(outs).numpy()
+
+
+def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
+            proxy_vertices: int = 5000, threads: int | None = None, queries: np.ndarray | None = None,
+            **_: Any) -> MethodOutput:
+    """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
+
+    Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
+    (torch threads, default: all); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
+    one-hot shapes (then ``names`` are ``query0..``). Unknown options are ignored.
+    """
+    import torch
+
+    from facerig.geometry.frame import orientation_matrix
+    from facerig.geometry.proxy import prepare_head
+
+    if threads:
+        torch.set_num_threads(int(threads))
+    t0 = time.perf_counter()
+    model, meta = load_model(weights)
+    R = orientation_matrix(up, forward)
+    v = np.asarray(mesh.vertices, np.float64) @ R.T
+    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.config.k_eig)
+    t1 = time.perf_counter()
+    K = model.config.num_shapes
+    a = np.eye(K, dtype=np.float32) if queries is None else np.asarray(queries, np.float32)
+    d = predict_proxy(model, prep.xyz, prep.ops, a)  # (Q,P,3)
+    t2 = time.perf_counter()
+    full = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
+    full = full @ R.astype(np.float32)  # back to input axes (R orthonormal)
+    trained = meta.get("trained_shapes") or [n for n in ARKIT52 if n != "tongueOut"]
+    missing: list[str] = []
+    if queries is None:
+        names = list(ARKIT52)
+        for i, n in enumerate(names):
+            if n not in trained:
+                full[i] = 0.0
+                missing.append(n)
+    else:
+        names = [f"query{i}" for i in range(a.shape[0])]
+    t3 = time.perf_counter()
+    info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale,
+            "timings": {"prepare": round(t1 - t0, 3), "network": round(t2 - t1, 3), "transfer": round(t3 - t2, 3),
+                        **{k: round(v, 3) for k, v in prep.timings.items()}},
+            "weights_step": meta.get("step")}
+    out_meta: dict[str, Any] = {"raf": info}
+    if missing:
+        out_meta["missing"] = missing
+    return MethodOutput(names=names, deltas=np.ascontiguousarray(full, dtype=np.float32), meta=out_meta)
