@@ -175,3 +175,28 @@ def test_folder_output_never_overwrites_the_head(tiny_head, tmp_path: Path, caps
     assert main(["rig", str(head), "-o", str(tmp_path) + "/", "--method", "zero"]) == 2
     assert "would overwrite the head" in capsys.readouterr().err
     assert head.read_bytes() == before
+
+
+def rig_51(mesh, **options):
+    """A fake ARKit method without tongueOut (like dt)."""
+    from facerig.arkit import ARKIT52
+    from facerig.models.registry import MethodOutput
+
+    names = [n for n in ARKIT52 if n != "tongueOut"][::-1]  # any order
+    deltas = np.stack([np.full((mesh.num_vertices, 3), ARKIT52.index(n), np.float32) for n in names])
+    return MethodOutput(names=names, deltas=deltas, meta={"missing": ["tongueOut"]})
+
+
+def test_rig_is_padded_to_52_arkit_shapes(tiny_obj: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from facerig.arkit import ARKIT52
+    from facerig.io.rig import load_rig
+    from facerig.models import registry
+
+    monkeypatch.setitem(registry.METHODS, "m51", f"{__name__}:rig_51")
+    out = tmp_path / "r.npz"
+    assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "m51", "-q"]) == 0
+    rig = load_rig(out)
+    assert rig.names == list(ARKIT52)
+    for k, n in enumerate(ARKIT52):
+        assert (rig.deltas[k] == (0 if n == "tongueOut" else k)).all(), n
+    assert rig.meta["missing"] == ["tongueOut"]

@@ -22,6 +22,9 @@ from facerig.errors import FacerigError
 help = "rig a head mesh: write an ARKit-52 blendshape rig (NPZ, GLB, OBJ folder)"
 
 EPILOG = """\
+Rigs always carry the 52 ARKit shapes in Apple's order; a shape the method cannot make
+(e.g. tongueOut for dt) is written with zero deltas and reported as missing.
+
 outputs (by suffix of each -o):
   out.npz          rig NPZ: names (52,), deltas (52,V,3) float32, neutral (V,3), faces, parts, meta
   out.glb/.gltf    the head with one morph target per shape (ready for Blender, Unity, three.js)
@@ -221,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
             rig.deltas = rig.deltas.copy()
         rig.deltas[:, ~used] = 0.0  # loose vertices stay still, whatever the method did
     rig.faces = raw.faces  # outputs keep every face of the file (dropped ones only skipped in compute)
+    rig = pad_to_arkit52(rig)
     console.print(f"rigged: {len(rig.names)} shapes in {rig.meta.get('seconds', 0):.2f}s")
     missing = rig.meta.get("missing")
     if missing:
@@ -248,6 +252,26 @@ def run(args: argparse.Namespace) -> int:
                       f"{rig.num_vertices:,} vertices, {time.perf_counter() - t1:.2f}s)")
     console.print(f"done in {time.perf_counter() - t0:.1f}s")
     return 0
+
+
+def pad_to_arkit52(rig):
+    """A rig whose names are all ARKit names gets the full 52, in Apple's order: shapes the
+    method did not make are added with zero deltas (K', V, 3) and listed in ``meta["missing"]``.
+    Rigs with other names are returned unchanged."""
+    from facerig.arkit import ARKIT52
+    from facerig.io.rig import Rig
+
+    if list(rig.names) == list(ARKIT52) or not set(rig.names) <= set(ARKIT52):
+        return rig
+    index = {n: i for i, n in enumerate(rig.names)}
+    deltas = np.zeros((len(ARKIT52), rig.num_vertices, 3), np.float32)
+    for k, n in enumerate(ARKIT52):
+        if n in index:
+            deltas[k] = rig.deltas[index[n]]
+    meta = dict(rig.meta)
+    absent = [n for n in ARKIT52 if n not in index]
+    meta["missing"] = list(dict.fromkeys(list(meta.get("missing") or []) + absent))
+    return Rig(names=list(ARKIT52), deltas=deltas, neutral=rig.neutral, faces=rig.faces, parts=rig.parts, meta=meta)
 
 
 def _console(quiet: bool):

@@ -6,7 +6,7 @@ them by a fixed, documented procedure (deterministic, no manual clicks):
 
 1. **Eyes**: the target's eyeballs are found as the best mirror-symmetric pair of small,
    sphere-like connected components (least-squares sphere fit, RMS radial residual < 10 % of the
-   radius; centres at the same height and depth, similar radius and vertex count; the pair with
+   radius, bounding box > 1.5 radii along every axis so strips and caps are excluded; centres at the same height and depth, similar radius and vertex count; the pair with
    the largest radii wins); their sphere centres are matched to the ICT sclera centres. Heads must be canonical (+Y up, face +Z, as the eval set is); heads
    without eyeballs raise :class:`~facerig.errors.DataError`.
 2. **Similarity**: scale = inter-ocular distance ratio, translation = eye midpoints, no rotation;
@@ -55,7 +55,9 @@ def find_eyes(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.n
     for c in np.flatnonzero((n >= 8) & (n < 0.3 * len(v))):
         p = v[lab == c]
         cc, rad = fit_sphere(p)
-        if rad > 0 and np.sqrt(np.mean((np.linalg.norm(p - cc, axis=1) - rad) ** 2)) < 0.1 * rad:
+        extent = p.max(0) - p.min(0)
+        if (rad > 0 and np.sqrt(np.mean((np.linalg.norm(p - cc, axis=1) - rad) ** 2)) < 0.1 * rad
+                and extent.min() > 1.5 * rad):  # most of a sphere, not a curved strip or cap
             cands.append((c, cc, rad, int(n[c])))
     best, best_r = None, 0.0
     for i in range(len(cands)):
@@ -100,9 +102,9 @@ def auto_landmarks(vertices: np.ndarray, faces: np.ndarray, *, model=None, templ
 
     Returns:
         (target vertex of each landmark (68,) int64, info dict with ``scale`` (target units per
-        cm), ``rms_fit`` (final face-area fit RMS in target units) and the procedure name).
+        cm), ``rms_fit_cm`` (final face-area fit RMS, template cm) and the procedure name).
     """
-    from facerig.data.ict import REGION_NAMES, load_ict
+    from facerig.data.ict import load_ict
     from facerig.geometry.registration import nonrigid_icp, umeyama
 
     m = model if model is not None else load_ict(progress=False)
@@ -111,11 +113,7 @@ def auto_landmarks(vertices: np.ndarray, faces: np.ndarray, *, model=None, templ
     f = np.asarray(faces, dtype=np.int64)
     # 1. eyes
     tl, tr = find_eyes(v, f)
-    ict_eyes = []
-    for name in ("eyeball_left", "eyeball_right"):
-        ids = np.flatnonzero(m.regions == REGION_NAMES.index(name))
-        sclera = ids[m.parts[ids] == np.bincount(m.parts[ids]).argmax()]
-        ict_eyes.append(fit_sphere(T[sclera])[0])
+    ict_eyes = find_eyes(T, m.faces)  # same rule on the template
     s = np.linalg.norm(tl - tr) / np.linalg.norm(ict_eyes[0] - ict_eyes[1])
     t = 0.5 * (tl + tr) - s * 0.5 * (ict_eyes[0] + ict_eyes[1])
     R = np.eye(3)
@@ -132,15 +130,18 @@ def auto_landmarks(vertices: np.ndarray, faces: np.ndarray, *, model=None, templ
         d, j = tree.query(x)
         ok = d < 2.5 * np.median(d)
         s, R, t = umeyama(src[ok], v[skin_ids[j[ok]]])
-    x = s * src @ R.T + t
-    # 3. non-rigid ICP
+    # 3. non-rigid ICP, in the template's frame and units (cm): target -> (v - t) R / s
+    vt = (v - t) @ R / s
+    x = src.copy()
     if nonrigid:
         skin_f = f[np.isin(f, skin_ids).all(1)]
-        res = nonrigid_icp(x, lf, v, skin_f)
-        x = res.vertices
-    d, _ = tree.query(x)
+        area = np.linalg.norm(np.cross(vt[skin_f[:, 1]] - vt[skin_f[:, 0]], vt[skin_f[:, 2]] - vt[skin_f[:, 0]]), axis=1)
+        skin_f = skin_f[area > 1e-12]  # degenerate triangles give NaN closest points
+        x = nonrigid_icp(src, lf, vt, skin_f).vertices
+    tree_t = cKDTree(vt[skin_ids])
+    d, _ = tree_t.query(x)
     # 4. nearest skin vertex
-    _, j = tree.query(x[llm])
+    _, j = tree_t.query(x[llm])
     info = {"procedure": "auto: eye pair + similarity ICP" + (" + non-rigid ICP" if nonrigid else ""),
-            "scale": float(s), "rms_fit": float(np.sqrt(np.mean(d**2)))}
+            "scale": float(s), "rms_fit_cm": float(np.sqrt(np.mean(d**2)))}
     return skin_ids[j].astype(np.int64), info

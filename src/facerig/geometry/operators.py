@@ -130,38 +130,67 @@ def laplacian_and_mass(vertices: np.ndarray, faces: np.ndarray) -> tuple[sp.csr_
 # Eigenbasis
 
 
+def _eig_block(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` smallest eigenpairs of one block: dense ``eigh`` when small, else shift-invert eigsh."""
+    V = mass.shape[0]
+    k = int(min(k, V))
+    if V <= _DENSE_MAX or k >= V - 1:
+        Ld = L.toarray()
+        Ld = 0.5 * (Ld + Ld.T)
+        return scipy.linalg.eigh(Ld, np.diag(mass), subset_by_index=[0, k - 1])
+    # Scale-aware negative shift: a tiny fraction of the typical eigenvalue magnitude, so that
+    # L - sigma M is positive definite (L is only semi-definite).
+    scale = float(np.median(L.diagonal() / mass))
+    sigma = -1e-6 * max(scale, 1e-30)
+    Ls = sp.csc_matrix(0.5 * (L + L.T))
+    Mm = sp.diags(mass).tocsc()
+    v0 = np.random.default_rng(0).standard_normal(V)
+    for _ in range(3):
+        try:
+            return sla.eigsh(Ls, k=k, M=Mm, sigma=sigma, which="LM", v0=v0)
+        except sla.ArpackNoConvergence:  # pragma: no cover - rare
+            sigma *= 10.0
+    raise RuntimeError("eigsh did not converge")  # pragma: no cover
+
+
 def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """``k`` smallest generalized eigenpairs of ``L phi = lambda diag(mass) phi``.
 
     L (V,V) PSD sparse, mass (V,) > 0 -> evals (k',) ascending (clipped at 0), evecs (V,k')
     M-orthonormal, where ``k' = min(k, V)``.
+
+    ``L`` is block diagonal over the connected components of its sparsity pattern, so each
+    component is solved on its own (dense for small ones) and the k smallest are merged. A
+    component contributes at most ``k - (n_components - 1)`` of them (every other component has
+    a zero eigenvalue), which keeps the big solve small and free of the multiple zero
+    eigenvalue that slows ARPACK down on multi-part heads.
     """
+    from scipy.sparse.csgraph import connected_components
+
     V = mass.shape[0]
     k = int(max(0, min(k, V)))
     if k == 0:
         return np.zeros(0), np.zeros((V, 0))
-    if V <= _DENSE_MAX or k >= V - 1:
-        Ld = L.toarray()
-        Ld = 0.5 * (Ld + Ld.T)
-        evals, evecs = scipy.linalg.eigh(Ld, np.diag(mass), subset_by_index=[0, k - 1])
-    else:
-        # Scale-aware negative shift: a tiny fraction of the typical eigenvalue magnitude.
-        scale = float(np.median(L.diagonal() / mass))
-        sigma = -1e-6 * max(scale, 1e-30)
-        Ls = sp.csc_matrix(0.5 * (L + L.T))
-        Mm = sp.diags(mass).tocsc()
-        rng = np.random.default_rng(0)
-        v0 = rng.standard_normal(V)
-        for attempt in range(3):
-            try:
-                evals, evecs = sla.eigsh(Ls, k=k, M=Mm, sigma=sigma, which="LM", v0=v0)
-                break
-            except sla.ArpackNoConvergence:  # pragma: no cover - rare
-                sigma *= 10.0
-        else:  # pragma: no cover
-            raise RuntimeError("eigsh did not converge")
-        order = np.argsort(evals)
-        evals, evecs = evals[order], evecs[:, order]
+    L = sp.csr_matrix(L)
+    n_comp, labels = connected_components(L, directed=False)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(n_comp + 1))
+    vals, cols = [], []
+    for c in range(n_comp):
+        idx = order[bounds[c] : bounds[c + 1]]
+        kc = min(idx.size, max(1, k - (n_comp - 1)))
+        ev, vec = _eig_block(L[idx][:, idx], mass[idx], kc)
+        vals.append(ev)
+        cols.append((idx, vec))
+    all_vals = np.concatenate(vals)
+    owner = np.concatenate([np.full(v.size, c) for c, v in enumerate(vals)])
+    local = np.concatenate([np.arange(v.size) for v in vals])
+    pick = np.argsort(all_vals, kind="stable")[:k]
+    evals = all_vals[pick]
+    evecs = np.zeros((V, k))
+    for j, (c, i) in enumerate(zip(owner[pick], local[pick])):
+        idx, vec = cols[c]
+        evecs[idx, j] = vec[:, i]
     evals = np.clip(evals, 0.0, None)
     # Re-normalise in the M inner product (eigsh is already close; this removes round-off).
     norms = np.sqrt(np.einsum("vk,v,vk->k", evecs, mass, evecs))

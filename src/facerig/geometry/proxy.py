@@ -95,9 +95,8 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Area-weighted unit vertex normals (V,3) (zero-area vertices get +Z)."""
     tri = vertices[faces]
     fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    n = np.zeros_like(vertices, dtype=np.float64)
-    for c in range(3):
-        np.add.at(n, faces[:, c], fn)
+    idx = np.asarray(faces).ravel()
+    n = np.stack([np.bincount(idx, np.repeat(fn[:, c], 3), minlength=len(vertices)) for c in range(3)], axis=1)
     ln = np.linalg.norm(n, axis=1, keepdims=True)
     out = np.where(ln > 0, n / np.where(ln > 0, ln, 1), 0.0)
     out[ln[:, 0] == 0] = (0, 0, 1)

@@ -124,6 +124,7 @@ def nonrigid_icp(
     tgt_points: np.ndarray | None = None,
     schedule: tuple[tuple[float, float, float, int], ...] = DEFAULT_SCHEDULE,
     min_normal_dot: float = 0.3,
+    anchor: float = 1e-3,
 ) -> RegistrationResult:
     """Non-rigidly register a template surface onto a target surface.
 
@@ -142,6 +143,8 @@ def nonrigid_icp(
         schedule: rows ``(alpha, beta, max_dist_fraction, iterations)``; ``max_dist_fraction``
             is relative to the template's bounding-box diagonal.
         min_normal_dot: normal-compatibility threshold for data terms.
+        anchor: weight of a weak ``||x_i - x0_i||^2`` term on every vertex (relative to the
+            data weight 1) that keeps vertices without target (a cropped target) well posed.
 
     Returns:
         :class:`RegistrationResult`.
@@ -187,9 +190,9 @@ def nonrigid_icp(
             if flip:
                 dots = -dots
             w = ((dist < max_frac * diag) & (dots >= min_normal_dot)).astype(np.float64)
-            # tiny Tikhonov to X0 keeps unmatched, landmark-free components well posed
-            A = (alpha * LtL + sp.diags(w + beta * lm_w + 1e-8)).tocsr()
-            b = alpha * (LtL @ X0) + w[:, None] * c + beta * lm_rhs + 1e-8 * X0
+            # a weak pull to X0 (``anchor``) keeps unmatched regions well conditioned
+            A = (alpha * LtL + sp.diags(w + beta * lm_w + anchor)).tocsr()
+            b = alpha * (LtL @ X0) + w[:, None] * c + beta * lm_rhs + anchor * X0
             # SPD system: conjugate gradients warm-started at the previous iterate (much faster
             # than a sparse LU of the bi-Laplacian here)
             X = np.stack([spla.cg(A, b[:, k], x0=X[:, k], rtol=1e-7, maxiter=4000)[0] for k in range(3)], 1)

@@ -133,22 +133,30 @@ def _frames(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return np.stack([e1, e2, n], axis=-1)
 
 
-def deformation_gradients(neutral: np.ndarray, faces: np.ndarray, deltas: np.ndarray) -> np.ndarray:
-    """Per-face deformation gradients of each shape (Sumner & Popovic 2004).
-
-    Args:
-        neutral: (V, 3); faces: (F, 3); deltas: (K, V, 3).
-
-    Returns:
-        (K, F, 3, 3) float32 ``S`` with ``S @ e = e'`` for both edges and the scaled normal.
-        Degenerate faces get the identity.
-    """
+def inverse_frames(neutral: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse rest frames ``V^-1`` (F, 3, 3) and a (F,) bool mask of non-degenerate faces."""
     V0 = _frames(neutral, faces)
     det = np.linalg.det(V0)
     ok = np.abs(det) > 1e-12 * max(float(np.abs(det).max()), 1e-30)
     Vinv = np.zeros_like(V0)
     Vinv[ok] = np.linalg.inv(V0[ok])
-    out = np.empty((deltas.shape[0], faces.shape[0], 3, 3), np.float32)
+    return Vinv, ok
+
+
+def deformation_gradients(neutral: np.ndarray, faces: np.ndarray, deltas: np.ndarray,
+                          *, inverse: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Per-face deformation gradients of each shape (Sumner & Popovic 2004).
+
+    Args:
+        neutral: (V, 3); faces: (F, 3); deltas: (K, V, 3);
+        inverse: optional precomputed :func:`inverse_frames` of exactly these faces.
+
+    Returns:
+        (K, F, 3, 3) float64 ``S`` with ``S @ e = e'`` for both edges and the scaled normal.
+        Degenerate faces get the identity.
+    """
+    Vinv, ok = inverse_frames(neutral, faces) if inverse is None else inverse
+    out = np.empty((deltas.shape[0], faces.shape[0], 3, 3))
     for k in range(deltas.shape[0]):
         Vk = _frames(neutral + deltas[k].astype(np.float64), faces)
         S = Vk @ Vinv
@@ -172,15 +180,19 @@ class _Template:
         names, deltas = model.arkit()
         self.names = list(names)
         self.deltas = np.asarray(deltas, dtype=np.float32)
-        self._S: np.ndarray | None = None
+        self._inv: tuple[np.ndarray, np.ndarray] | None = None
         self.diag = float(np.linalg.norm(self.neutral.max(0) - self.neutral.min(0)))
 
-    @property
-    def S(self) -> np.ndarray:
-        """(K, F, 3, 3) float32 template deformation gradients (computed lazily)."""
-        if self._S is None:
-            self._S = deformation_gradients(self.neutral, self.faces, self.deltas)
-        return self._S
+    def gradients(self, k: int, face_idx: np.ndarray) -> np.ndarray:
+        """Deformation gradients (n, 3, 3) of shape ``k`` on template faces ``face_idx`` (n,)."""
+        if self._inv is None:
+            self._inv = inverse_frames(self.neutral, self.faces)
+        Vinv, ok = self._inv
+        f = self.faces[face_idx]
+        Vk = _frames(self.neutral + self.deltas[k].astype(np.float64), f)
+        S = Vk @ Vinv[face_idx]
+        S[~ok[face_idx]] = np.eye(3)
+        return S
 
 
 _TEMPLATES: dict[int, tuple[Any, _Template]] = {}
@@ -404,11 +416,11 @@ def _transfer(Y, Fx, xn, xparts, allowed, Treg, T: _Template, face_part, d_copy,
     c_face, _ = _correspond(cent, fn, xparts[F[:, 0]], allowed, Treg, T.faces, face_part)
     J = (G @ Y).reshape(-1, 3, 3)  # (F, 3 grad-dir, 3 coord): J[f, :, c] = grad of coordinate c
     J = np.transpose(J, (0, 2, 1))  # J[f, c, :] (3x3 Jacobian = tangent projector)
-    S_all = T.S
     K = d_copy.shape[0]
     rhs = np.empty((V, K * 3))
+    uf, inv = np.unique(c_face, return_inverse=True)
     for k in range(K):
-        Sk = S_all[k][c_face].astype(np.float64)  # (F,3,3)
+        Sk = T.gradients(k, uf)[inv]  # (F,3,3)
         M = (Sk - np.eye(3)) @ J  # (F,3,3), row c = desired gradient of delta coordinate c
         # b_c = G^T A vec(M[:, c, :])
         b = GtA @ np.transpose(M, (0, 2, 1)).reshape(-1, 3)  # rows f*3+dir, cols c -> (V,3)

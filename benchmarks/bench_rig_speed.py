@@ -1,0 +1,103 @@
+"""End-to-end speed and peak memory of ``facerig rig --method raf`` (benchmark, not a test).
+
+Heads: the ICT FaceKit neutral (26,719 vertices, 56 parts) and the same head remeshed to about
+60k vertices (``facerig.geometry.remesh``). Each run is a fresh process
+(``python -m facerig.cli rig HEAD -o OUT.npz --method raf``), so the wall time includes Python
+start-up, imports, reading the OBJ, the proxy, the operators (operator cache disabled via a fresh
+``FACERIG_CACHE``), the network and the transfer back, and writing the NPZ. Peak memory is the
+child's maximum RSS. The per-stage timings come from the rig's ``meta["raf"]``.
+
+Targets (issue): 26,719 vertices <= 3 s, 60k <= 8 s, peak <= 3 GB on a 2-core CPU.
+Results go to ``benchmarks/results/rig_speed.json``; the machine's load average is recorded
+because the numbers are only meaningful on an otherwise idle machine.
+
+Run: ``.venv/bin/python benchmarks/bench_rig_speed.py [--repeat 2] [--weights PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _heads(tmp: Path) -> list[tuple[str, Path]]:
+    from facerig.data.ict import load_ict
+    from facerig.geometry.remesh import remesh
+    from facerig.io.obj import write_obj
+
+    m = load_ict(progress=False)
+    out = []
+    p = tmp / "ict_neutral.obj"
+    write_obj(p, m.neutral, m.faces)
+    out.append(("ICT neutral", p))
+    r = remesh(m.neutral, m.faces, 60000, parts=m.parts, seed=0)
+    p = tmp / "ict_60k.obj"
+    write_obj(p, r.vertices, r.faces)
+    out.append(("ICT remeshed ~60k", p))
+    return out
+
+
+def run_once(head: Path, out: Path, weights: str | None, threads: int) -> dict:
+    env = dict(os.environ)
+    env["FACERIG_CACHE"] = tempfile.mkdtemp(prefix="facerig_bench_cache_")
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env.setdefault(var, str(threads))
+    if weights:
+        env["FACERIG_RAF_WEIGHTS"] = weights
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "facerig.cli", "rig", str(head), "-o", str(out), "--method", "raf"],
+                          env=env, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode != 0:
+        raise RuntimeError(f"rig failed: {proc.stderr.strip()[-500:]}")
+    from facerig.io.rig import load_rig
+
+    rig = load_rig(out)
+    return {"wall_s": round(wall, 2), "peak_rss_mb": round(max(peak, before) / 1024, 1),
+            "vertices": rig.num_vertices, "raf": rig.meta.get("raf"), "rig_seconds": rig.meta.get("seconds")}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "rig_speed.json"))
+    args = ap.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as td:
+        tmp = Path(td)
+        for name, path in _heads(tmp):
+            runs = [run_once(path, tmp / "rig.npz", args.weights, args.threads) for _ in range(args.repeat)]
+            best = min(runs, key=lambda r: r["wall_s"])
+            results.append({"mesh": name, **best, "all_wall_s": [r["wall_s"] for r in runs]})
+            print(f"{name:22s} {best['vertices']:7d} v  wall {best['wall_s']:6.2f} s  peak {best['peak_rss_mb']:7.1f} MB  "
+                  f"stages {best['raf']['timings'] if best['raf'] else ''}", flush=True)
+    meta = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs (threads={args.threads})",
+            "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
+            "note": "peak_rss_mb is the maximum over this benchmark's child processes so far"}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The ``raf`` method: proxy transfer within parts, invariances, shipped weights through ``rig``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from facerig.geometry.proxy import build_proxy, head_frame
+from facerig.io.mesh import Mesh
+from facerig.models.riganyface import RAFConfig, RigAnyFace
+
+SMALL = dict(width=16, n_trunk=1, global_width=8, global_dim=8, cond_width=8, n_cond=1, n_hks=4, k_eig=16)
+
+
+@pytest.fixture
+def random_weights(tmp_path):
+    torch.manual_seed(0)
+    model = RigAnyFace(RAFConfig(**SMALL))
+    with torch.no_grad():
+        torch.nn.init.normal_(model.cond_out.weight, std=0.5)
+    path = tmp_path / "raf_random.pt"
+    torch.save({"config": model.config.to_dict(), "state_dict": model.state_dict(), "meta": {}}, path)
+    return str(path)
+
+
+def _rig(v, f, weights, **kw):
+    from facerig.models.raf_method import rig_raf
+
+    return rig_raf(Mesh(vertices=v, faces=f), weights=weights, **kw)
+
+
+def test_rig_shapes_order_and_missing(tiny_head, random_weights):
+    v, f = tiny_head(8, 12)
+    out = _rig(v, f, random_weights)
+    assert out.deltas.shape == (52, len(v), 3) and out.deltas.dtype == np.float32
+    assert out.names[0] == "eyeBlinkLeft" and out.meta["missing"] == ["tongueOut"]
+    assert np.all(out.deltas[-1] == 0)
+    assert np.abs(out.deltas).max() > 0
+
+
+def test_translation_and_units_invariance(tiny_head, random_weights):
+    v, f = tiny_head(8, 12)
+    d = _rig(v, f, random_weights).deltas
+    s, t = 25.4, np.array([3.0, -7.0, 11.0])
+    d2 = _rig(v * s + t, f, random_weights).deltas
+    np.testing.assert_allclose(d2, d * s, atol=1e-4 * s * np.abs(d).max() + 1e-6)
+
+
+def test_vertex_permutation_keeps_input_order(tiny_head, random_weights):
+    v, f = tiny_head(8, 12)
+    perm = np.random.default_rng(0).permutation(len(v))
+    inv = np.argsort(perm)
+    d = _rig(v, f, random_weights).deltas
+    dp = _rig(v[perm], inv[f], random_weights).deltas
+    np.testing.assert_allclose(dp, d[:, perm], atol=1e-3 * np.abs(d).max())
+
+
+def test_axes_option(tiny_head, random_weights):
+    v, f = tiny_head(8, 12)
+    # the same head in Blender axes (+Z up, face toward -Y): x, y, z -> x, -z, y
+    vb = np.stack([v[:, 0], -v[:, 2], v[:, 1]], axis=1)
+    d = _rig(v, f, random_weights).deltas
+    db = _rig(vb, f, random_weights, up="+z", forward="-y").deltas
+    np.testing.assert_allclose(db, np.stack([d[..., 0], -d[..., 2], d[..., 1]], -1), atol=1e-4 * np.abs(d).max())
+
+
+def test_head_frame_equivariance(tiny_head):
+    v, _ = tiny_head(8, 12)
+    c, s = head_frame(v)
+    c2, s2 = head_frame(v * 3.0 + 1.0)
+    np.testing.assert_allclose(c2, c * 3.0 + 1.0, atol=1e-9)
+    assert s2 == pytest.approx(3 * s)
+
+
+def test_proxy_of_large_mesh_stays_within_parts():
+    import trimesh
+
+    a = trimesh.creation.icosphere(subdivisions=5)  # 10242 vertices
+    b = trimesh.creation.icosphere(subdivisions=4, radius=0.3)
+    b.vertices += (0.0, 0.0, 1.05)  # a second part very close to the first
+    v = np.concatenate([a.vertices, b.vertices])
+    f = np.concatenate([a.faces, b.faces + len(a.vertices)])
+    parts = np.r_[np.zeros(len(a.vertices), int), np.ones(len(b.vertices), int)]
+    p = build_proxy(v, f, 3000, parts=parts)
+    assert 2000 < p.num_vertices < 4500 and not p.identity
+    assert np.all(p.parts[p.origin] == parts)
+    # a field that is 0 on one part and 1 on the other transfers back exactly
+    field = p.parts.astype(np.float64)[:, None]
+    np.testing.assert_allclose(p.to_full(field)[:, 0], parts, atol=1e-12)
+
+
+@pytest.mark.ict
+@pytest.mark.slow
+def test_ict_lower_lip_keeps_its_jaw_motion():
+    """jawOpen through the proxy: lower-lip vertices keep their motion (the upper lip, 1-2 mm away
+    across the mouth slit, barely moves); naive nearest-proxy-vertex transfer fails this."""
+    from facerig.data.ict import load_ict
+
+    m = load_ict(progress=False)
+    names, D = m.arkit()
+    d = D[names.index("jawOpen")]
+    V, F = m.neutral, m.faces
+    p = build_proxy(V, F, 5000, parts=m.parts)
+    dp = p.from_full(V, F, d[None], m.parts)
+    dr = p.to_full(dp)[0]
+    mouth = V[m.landmarks68[48:68]].mean(0)
+    near = (np.linalg.norm(V - mouth, axis=1) < 2.5) & (m.regions == 0)
+    lower = near & (d[:, 1] < -0.5)
+    upper = near & (d[:, 1] > -0.2) & (V[:, 1] > mouth[1])
+    assert lower.sum() > 100 and upper.sum() > 10
+    ratio = np.linalg.norm(dr[lower], axis=1) / np.linalg.norm(d[lower], axis=1)
+    assert ratio.min() > 0.6
+    assert np.linalg.norm(dr[upper], axis=1).max() < 0.3  # cm: the upper lip stays (nearly) put
+    assert np.linalg.norm(dr - d, axis=1)[lower].mean() < 0.15
+
+
+def test_shipped_weights_rig_small_head(tiny_obj, tmp_path):
+    from facerig.models.raf_method import weights_available
+
+    if not weights_available():
+        pytest.skip("no shipped weights (src/facerig/weights/raf.pt)")
+    from facerig.cli import main
+    from facerig.io.rig import load_rig
+    from facerig.models.registry import default_method
+
+    assert default_method() == "raf"
+    out = tmp_path / "rig.npz"
+    assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "raf"]) == 0
+    rig = load_rig(out)
+    assert rig.deltas.shape[0] == 52 and rig.meta["method"] == "raf"
+    assert np.isfinite(rig.deltas).all()

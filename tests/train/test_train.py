@@ -1,0 +1,135 @@
+"""Training: losses, query sampling, pool items, and a short run that lowers the loss."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from facerig.arkit import ARKIT52
+from facerig.render.camera import FrontalCamera
+from facerig.train.dataset import Pool, load_item, make_item, sample_queries
+from facerig.train.losses import LossBatch, LossWeights, rig_loss
+from facerig.train.loop import Scheduler, TrainConfig, train
+
+SMALL = dict(width=16, n_trunk=1, global_width=8, global_dim=8, cond_width=8, n_cond=1, n_hks=4, k_eig=16)
+
+
+@dataclass
+class _Sample:  # the fields of facerig.data.generator.Sample that make_item reads
+    vertices: np.ndarray
+    faces: np.ndarray
+    names: list
+    deltas: np.ndarray
+    parts: np.ndarray
+    landmarks68: np.ndarray
+    mm_per_unit: float = 10.0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def num_vertices(self):
+        return len(self.vertices)
+
+
+def _sample(v, f, seed):
+    rng = np.random.default_rng(seed)
+    v = v * rng.uniform(0.9, 1.1, 3)
+    names = ["jawOpen", "eyeBlinkLeft", "mouthSmileLeft"]
+    d = np.zeros((3, len(v), 3), np.float32)
+    low = v[:, 1] < -0.3
+    d[0, low, 1] = -0.1 * (-0.3 - v[low, 1])  # "jaw" drops the lower part
+    d[1, v[:, 0] > 0.4, 1] = -0.05
+    d[2, :, 0] = 0.03 * np.clip(v[:, 0], 0, None) * (v[:, 2] > 0)
+    parts = np.zeros(len(v), np.int64)
+    parts[-6:] = 1
+    lmk = np.full(68, -1)
+    lmk[:10] = np.arange(10)
+    lmk[37], lmk[41] = 12, 20
+    return _Sample(v, f, names, d, parts, lmk, info={"seed": seed})
+
+
+def _write_pool(folder: Path, tiny_head, n=3):
+    v, f = tiny_head(8, 12)
+    for s in range(n):
+        item = make_item(_sample(v, f, s), k=16)
+        np.savez(folder / f"train_tiny_{s:06d}.npz", **item)
+    np.savez(folder / "eval_tiny_000000.npz", **make_item(_sample(v, f, 99), k=16))
+
+
+def test_sample_queries_only_supervised_shapes():
+    rng = np.random.default_rng(0)
+    mask = np.zeros(52, bool)
+    mask[[1, 5, 9, 17]] = True
+    a = sample_queries(rng, mask, n_onehot=3, n_combo=2)
+    assert a.shape == (5, 52)
+    assert np.all(a[:, ~mask] == 0)
+    assert np.all((a[:3] > 0).sum(1) == 1)
+
+
+def test_losses_zero_at_target_and_positive_otherwise():
+    torch.manual_seed(0)
+    V = 30
+    neutral = torch.randn(V, 3) * 0.3
+    target = torch.randn(4, V, 3) * 0.01
+    lmk = torch.full((68,), -1, dtype=torch.long)
+    lmk[[37, 41, 38, 40, 0, 1]] = torch.tensor([0, 1, 2, 3, 4, 5])
+    batch = LossBatch(neutral, target, lmk)
+    total, parts = rig_loss(target.clone(), batch)
+    assert parts["total"] == pytest.approx(0.0, abs=1e-9)
+    total, parts = rig_loss(target + 0.01, batch)
+    assert parts["mse3d"] > 0 and parts["lmk2d"] > 0
+    assert set(parts) >= {"mse3d", "lmk2d", "ec2d", "total"}
+    # switching a term off removes it
+    _, parts = rig_loss(target + 0.01, batch, LossWeights(lmk2d=0.0, ec2d=0.0))
+    assert "lmk2d" not in parts
+
+
+def test_frontal_camera_projects_centre_and_scales_with_depth():
+    cam = FrontalCamera(distance=3.0, focal=3.0)
+    p = torch.tensor([[0.0, 0.0, 0.0], [0.1, 0.2, 0.0], [0.1, 0.2, 1.0]])
+    uv = cam.project(p)
+    assert torch.allclose(uv[0], torch.zeros(2))
+    assert torch.allclose(uv[1], torch.tensor([0.1, 0.2]))
+    assert uv[2, 0] > uv[1, 0]  # closer to the camera looks bigger
+
+
+def test_scheduler_warmup_then_cosine():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    s = Scheduler(opt, 1e-3, warmup=10, period=100)
+    assert s.lr_at(0) == pytest.approx(1e-4)
+    assert s.lr_at(10) == pytest.approx(1e-3, rel=1e-3)
+    assert s.lr_at(60) < 6e-4
+    assert s.lr_at(110) == pytest.approx(1e-3, rel=1e-3)  # restart
+
+
+def test_pool_item_roundtrip(tmp_path, tiny_head):
+    _write_pool(tmp_path, tiny_head, n=1)
+    it = load_item(tmp_path / "train_tiny_000000.npz")
+    assert it.deltas.shape == (52, it.xyz.shape[0], 3)
+    assert it.shape_mask.sum() == 3 and bool(it.shape_mask[ARKIT52.index("jawOpen")])
+    assert int(it.landmarks[37]) == 12
+
+
+@pytest.mark.slow
+def test_short_training_run_lowers_loss_and_resumes(tmp_path, tiny_head):
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    _write_pool(pool, tiny_head)
+    out = tmp_path / "run"
+    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(out), steps=60, lr=3e-3, warmup=5, restart_period=1000,
+                      log_every=10, ckpt_every=30, eval_every=30, model={**SMALL}, jitter=0.0)
+    best = train(cfg, log=lambda s: None, progress=False)
+    assert best.is_file() and (out / "last.pt").is_file()
+    recs = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    losses = [r["total"] for r in recs if "total" in r]
+    assert losses[-1] < 0.5 * losses[0]
+    assert any("val_active_mm" in r for r in recs)
+    # resume continues from the saved step
+    cfg.steps = 70
+    train(cfg, log=lambda s: None, progress=False)
+    ck = torch.load(out / "last.pt", weights_only=False)
+    assert ck["step"] == 70
