@@ -63,15 +63,18 @@ def test_make_eval_layout_and_determinism(tmp_path, ict_family):
 
 
 @pytest.mark.ict
+@pytest.mark.slow
 def test_external_group(tmp_path):
     if not evalset.external_samples():
         pytest.skip("external rigs not available")
     index = evalset.make_eval(tmp_path, per_group=0, groups=("external",), log=None)
     assert {h["id"] for h in index["heads"]} == {"johnsmith_head", "makehuman_hm08"}
     for h in index["heads"]:
-        assert h["landmarks"] is None
         gt = np.load(tmp_path / h["gt"])
         assert gt["deltas"].shape[1] == gt["neutral"].shape[0]
+        lm = json.loads((tmp_path / h["landmarks"]).read_text())  # automatic placement
+        assert len(lm["pairs"]) == 68 and lm["source"].startswith("auto")
+        assert max(v for _, v in lm["pairs"]) < gt["neutral"].shape[0]
 
 
 def test_cli_info(capsys):

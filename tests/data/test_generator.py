@@ -156,6 +156,12 @@ def test_remesh_ict(ict_family):
     assert (out.landmarks68 >= 0).all()
     # landmarks land near their old positions (cm)
     assert np.linalg.norm(out.vertices[out.landmarks68] - s.vertices[s.landmarks68], axis=1).max() < 1.5
-    # GT by barycentric interpolation: jawOpen's largest displacement survives
+    # GT by barycentric interpolation: jawOpen's largest displacement survives, and the posed
+    # remeshed vertices lie on the posed source surface (as the neutral ones on the neutral)
+    from facerig.geometry.correspondence import closest_points
+
     k = s.names.index("jawOpen")
     assert abs(np.linalg.norm(out.deltas[k], axis=1).max() - np.linalg.norm(s.deltas[k], axis=1).max()) < 0.5
+    for new, src in ((out.vertices, s.vertices), (out.vertices + out.deltas[k], s.vertices + s.deltas[k])):
+        _, _, dist = closest_points(new, src, s.faces)
+        assert dist.max() < 1e-4  # cm

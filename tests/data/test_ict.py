@@ -81,6 +81,7 @@ def _tiny_model_tar(path):
     files = {
         "FaceXModel/generic_neutral_mesh.obj": b"v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nf 1/1 2/1 3/1\n",
         "FaceXModel/vertex_indices.json": json.dumps({"expressions": []}).encode(),
+        "LICENSE": b"MIT\n",  # the real archive has files beside FaceXModel/
     }
     with tarfile.open(path, "w:xz") as tar:
         for name, data in files.items():

@@ -36,14 +36,10 @@ def _grid(n=12):
     return v, f
 
 
-def _ict_mesh():
-    from facerig.config import cache_dir
-
-    p = cache_dir("ict") / "FaceXModel" / "generic_neutral_mesh.obj"
-    if not p.is_file():
-        pytest.skip("ICT FaceKit generic_neutral_mesh.obj not unpacked in the cache")
+def _read_obj_triangles(path):
+    """v (V,3), fan-triangulated f (F,3) of an OBJ (keeps ``v`` order)."""
     vs, fs = [], []
-    for line in p.read_text().splitlines():
+    for line in Path(path).read_text().splitlines():
         if line.startswith("v "):
             vs.append([float(t) for t in line.split()[1:4]])
         elif line.startswith("f "):
@@ -148,8 +144,8 @@ def test_operators_to_torch():
 
 @pytest.mark.slow
 @pytest.mark.ict
-def test_ict_head_one_zero_per_component():
-    v, f = _ict_mesh()
+def test_ict_head_one_zero_per_component(ict_neutral_obj):
+    v, f = _read_obj_triangles(ict_neutral_obj)
     ops = compute_operators(v, f, k=64, cache=False)
     assert np.all(np.isfinite(ops.evecs))
     n_comp = 56
@@ -157,3 +153,16 @@ def test_ict_head_one_zero_per_component():
     assert ops.evals[n_comp] > 1e-3
     G = ops.evecs.T @ (ops.mass[:, None] * ops.evecs)
     np.testing.assert_allclose(G, np.eye(64), atol=1e-6)
+
+
+def test_per_component_solve_matches_global_dense():
+    import scipy.linalg
+
+    from facerig.geometry.operators import eigenbasis, laplacian_and_mass
+
+    v, f = _spheres(3, 3)  # 3 x 642 vertices: each component above the dense threshold
+    L, mass = laplacian_and_mass(v, f)
+    evals, evecs = eigenbasis(L, mass, 20)
+    ref = scipy.linalg.eigh(L.toarray(), np.diag(mass), eigvals_only=True, subset_by_index=[0, 19])
+    np.testing.assert_allclose(evals, np.clip(ref, 0, None), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(L @ evecs, mass[:, None] * evecs * evals, atol=1e-7)

@@ -99,10 +99,15 @@ def test_vertices_do_not_jump_across_a_closed_mouth():
 
 @pytest.mark.slow
 @pytest.mark.ict
-def test_ict_head_remesh_range():
-    from tests.geometry.test_operators import _ict_mesh
-
-    v, f = _ict_mesh()
+def test_ict_head_remesh_range(ict_neutral_obj):
+    vs, fs = [], []
+    for line in ict_neutral_obj.read_text().splitlines():
+        if line.startswith("v "):
+            vs.append([float(t) for t in line.split()[1:4]])
+        elif line.startswith("f "):
+            idx = [int(t.split("/")[0]) - 1 for t in line.split()[1:]]
+            fs += [[idx[0], idx[a], idx[a + 1]] for a in range(1, len(idx) - 1)]
+    v, f = np.array(vs), np.array(fs, dtype=np.int64)
     from scipy.sparse.csgraph import connected_components
     import scipy.sparse as sp
 

@@ -15,7 +15,8 @@ Groups (ICT heads use the held-out ``"eval"`` identity stream, see
 - ``remeshed``      remeshed to 1k-50k vertices (log-uniform), cm.
 - ``stylised``      smooth random space warp (half of them also exaggerated identities).
 - ``parts_removed`` random interior parts removed (eyeballs, teeth/tongue, lashes, ...).
-- ``reframed``      face mask only / no neck / back of head removed, random units + translation.
+- ``reframed``      face mask only / no neck / back of head removed (head i gets framing i mod 3),
+  random units + translation.
 - ``external``      the rigs in ``external-rigs/`` (other topologies and authors).
   ``makehuman_hm08`` is in-family for a model trained on MakeHuman heads
   (``info.in_family_for_makehuman_training``).
@@ -35,16 +36,16 @@ Everything is a pure function of ``seed``: two runs write identical GT.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from facerig.data.generator import Sample, SampleConfig, generate_sample
+from facerig.data.generator import FRAMINGS, Sample, SampleConfig, generate_sample
 
 INDEX_VERSION = 1
 DEFAULT_PER_GROUP = 4
@@ -189,12 +190,23 @@ def make_eval(out: str | Path, per_group: int = DEFAULT_PER_GROUP, seed: int = D
 
     log = log or (lambda s: None)
     out = Path(out)
+    from facerig import config
+    from facerig.errors import DataError
+
+    root = config.data_root(required=False)
+    if root is not None and out.resolve().is_relative_to(root.resolve()):
+        raise DataError(f"refusing to write the eval set inside the shared data folder {root}")
     out.mkdir(parents=True, exist_ok=True)
     if not groups:
         from facerig.data.makehuman import makehuman_dir
 
         groups = SYNTHETIC_GROUPS + ("external",) + (("makehuman",) if makehuman_dir(required=False) else ())
     groups = tuple(groups)
+    bad = [g for g in groups if g not in GROUPS]
+    if bad:
+        from facerig.errors import DataError
+
+        raise DataError(f"unknown eval group {bad[0]!r} (expected one of {', '.join(GROUPS)})")
     fam = family or ICTFamily()
     cfgs = group_configs()
     heads: list[dict[str, Any]] = []
@@ -208,7 +220,10 @@ def make_eval(out: str | Path, per_group: int = DEFAULT_PER_GROUP, seed: int = D
             gi = SYNTHETIC_GROUPS.index(g)
             for i in range(per_group):
                 s_seed = int(seed) + 1000 * gi + i
-                s = generate_sample(fam, s_seed, cfgs[g])
+                cfg = cfgs[g]
+                if g == "reframed":  # cycle through the framings so each one is covered
+                    cfg = dataclasses.replace(cfg, framings=(FRAMINGS[i % len(FRAMINGS)],))
+                s = generate_sample(fam, s_seed, cfg)
                 head_id = f"{g}_{i:03d}"
                 e = write_head(folder, head_id, s, template_landmarks=fam.landmarks68,
                                header=_header(head_id, g, s))
@@ -234,7 +249,9 @@ def make_eval(out: str | Path, per_group: int = DEFAULT_PER_GROUP, seed: int = D
                                         header=_header(head_id, g, s)))
                 log(f"  {g:14s} {head_id:20s} V={s.num_vertices:6d} {s.mm_per_unit:g} mm/unit")
         else:
-            raise ValueError(f"unknown eval group {g!r} (expected one of {GROUPS})")
+            from facerig.errors import DataError
+
+            raise DataError(f"unknown eval group {g!r} (expected one of {', '.join(GROUPS)})")
     # keep entries of groups not rewritten this time
     index_path = out / "index.json"
     if index_path.is_file():

@@ -202,7 +202,7 @@ def identity_sample(family: HeadFamily, rng: np.random.Generator, config: Sample
     exaggerated = bool(rng.random() < config.p_exaggerate)
     e = float(rng.uniform(*config.exaggeration)) if exaggerated else 1.0
     neutral = np.asarray(family.sample_neutral(rng, e), dtype=np.float64)
-    deltas = np.asarray(family.deltas_for(neutral), dtype=np.float32)
+    deltas = np.array(family.deltas_for(neutral), dtype=np.float32)  # a copy: never alias the family's
     V = neutral.shape[0]
     lm = family.landmarks68
     s = Sample(

@@ -171,6 +171,8 @@ def _unpack(archive: Path) -> Path:
     if (out / "generic_neutral_mesh.obj").is_file() and (out / "vertex_indices.json").is_file():
         # already unpacked (complete archives are unpacked atomically below)
         return out
+    import shutil
+
     tmp = dest / f".unpack-{os.getpid()}"
     try:
         with tarfile.open(archive) as tar:
@@ -178,17 +180,16 @@ def _unpack(archive: Path) -> Path:
                 tar.extractall(tmp, filter="data")
             except TypeError:  # pragma: no cover - Python without extraction filters
                 tar.extractall(tmp)
+        src = tmp / "FaceXModel"
+        if not (src / "generic_neutral_mesh.obj").is_file():
+            raise DataError(f"{archive}: no FaceXModel/generic_neutral_mesh.obj inside")
+        if out.exists():
+            shutil.rmtree(out, ignore_errors=True)
+        os.replace(src, out)
     except (tarfile.TarError, OSError, EOFError) as e:
         raise DataError(f"{archive}: cannot unpack ICT FaceKit ({e})") from None
-    src = tmp / "FaceXModel"
-    if not (src / "generic_neutral_mesh.obj").is_file():
-        raise DataError(f"{archive}: no FaceXModel/generic_neutral_mesh.obj inside")
-    if out.exists():
-        import shutil
-
-        shutil.rmtree(out, ignore_errors=True)
-    os.replace(src, out)
-    tmp.rmdir()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 

@@ -1,15 +1,16 @@
 """Closest points on a triangle surface (optionally restricted to the same part).
 
-``closest_points(points, vertices, faces)`` is exact: candidates come from a KD-tree over face
-centroids (``scipy.spatial.cKDTree``); a face whose centroid is farther than
-``best distance + largest face circumradius`` cannot be closer, and points for which the k
-nearest centroids do not prove that get a ball query of that radius. Works per part when
-``point_parts`` / ``face_parts`` are given, so a point never lands on another part.
+``closest_points(points, vertices, faces)`` is exact (not approximate): an upper bound per point
+comes from its nearest face centroids (``scipy.spatial.cKDTree``); faces are binned by
+circumradius and a ball query per bin (radius = bound + the bin's largest circumradius) returns
+every face that could be closer; exact point-triangle distances decide. With ``point_parts`` /
+``face_parts`` each point only sees the faces of its own part.
 
 Optionally ``point_normals`` (P,3) make the search normal-aware: faces whose unit normal has
-``dot(face_normal, point_normal) < min_normal_dot`` are skipped (used by remeshing so a vertex on
-the upper lip cannot snap onto the touching lower lip). A point with no such face among its
-candidates falls back to the unrestricted closest face.
+``dot(face_normal, point_normal) < min_normal_dot`` are skipped (so a point on the upper lip does
+not snap onto the touching lower lip). A point with no such face among its nearest candidates
+falls back to the unrestricted closest face. ``closest_points_among`` searches explicit
+(point, face) candidate pairs (``remesh`` uses it with each vertex's origin patch).
 """
 
 from __future__ import annotations

@@ -103,6 +103,14 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return out
 
 
+def _vertex_faces_csr(num_vertices: int, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Incident faces as CSR: (indptr (V+1,), face_ids): faces of v are face_ids[indptr[v]:indptr[v+1]]."""
+    f = np.asarray(faces).ravel()
+    order = np.argsort(f, kind="stable")
+    counts = np.bincount(f, minlength=num_vertices)
+    return np.concatenate([[0], np.cumsum(counts)]), (order // 3).astype(np.int64)
+
+
 def _vertex_faces(num_vertices: int, faces: np.ndarray) -> np.ndarray:
     """Padded incident-face table (V, maxdeg) (-1 = none)."""
     f = faces.ravel()
@@ -144,32 +152,38 @@ def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = 
     P = pv.shape[0]
     pparts = np.zeros(P, dtype=np.int64)
     pparts[origin] = np.asarray(parts)
-    # where each input vertex samples the proxy: closest point on the one-ring of origin[i]
-    vf = _vertex_faces(P, pf)[origin]  # (V, D)
-    valid = vf >= 0
-    tris = pv[pf[np.where(valid, vf, 0)]]  # (V,D,3,3)
-    cp, bary = closest_point_on_triangles(vertices[:, None, :], tris)
-    d = np.linalg.norm(cp - vertices[:, None, :], axis=2)
+    # where each input vertex samples the proxy: closest point on the one-ring of origin[i],
+    # evaluated on the flat list of (input vertex, candidate proxy face) pairs
+    pv = np.asarray(pv, dtype=np.float64)
+    indptr, face_ids = _vertex_faces_csr(P, pf)
+    cnt = (indptr[1:] - indptr[:-1])[origin]  # (V,) candidates per input vertex
+    pair_v = np.repeat(np.arange(V), cnt)
+    first = np.cumsum(cnt) - cnt
+    pair_f = face_ids[indptr[origin][pair_v] + (np.arange(pair_v.size) - first[pair_v])]
+    cp, bary = closest_point_on_triangles(vertices[pair_v], pv[pf[pair_f]])
+    d = np.linalg.norm(cp - vertices[pair_v], axis=1)
     # prefer proxy faces facing the same way as the input vertex (the inner upper lip faces
     # down, the inner lower lip up; eyelids likewise), else any face of the one-ring
-    fn = np.cross(tris[:, :, 1] - tris[:, :, 0], tris[:, :, 2] - tris[:, :, 0])
-    fn /= np.maximum(np.linalg.norm(fn, axis=-1, keepdims=True), 1e-30)
-    ok = valid & (np.einsum("vdc,vc->vd", fn, vertex_normals(vertices, faces)) >= 0.3)
-    ok = np.where(ok.any(axis=1, keepdims=True), ok, valid)
-    d = np.where(ok, d, np.inf)
-    j = np.argmin(d, axis=1)
-    ar = np.arange(V)
-    full_face = vf[ar, j]
-    full_bary = bary[ar, j]
-    lonely = ~valid.any(axis=1)  # origin has no faces left: copy the origin's value
-    if lonely.any():
-        any_face = _vertex_faces(P, pf)
-        for i in np.flatnonzero(lonely):
-            full_face[i] = max(int(any_face[origin[i], 0]), 0)
+    tri = pv[pf]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-30)
+    ok = np.einsum("pc,pc->p", fn[pair_f], vertex_normals(vertices, faces)[pair_v]) >= 0.3
+    any_ok = np.bincount(pair_v, ok, minlength=V) > 0
+    d = np.where(ok | ~any_ok[pair_v], d, np.inf)
+    order = np.lexsort((d, pair_v))
+    best = order[first[cnt > 0]]  # first (smallest d) pair of each vertex with candidates
+    full_face = np.zeros(V, dtype=np.int64)
+    full_bary = np.zeros((V, 3))
+    has = cnt > 0
+    full_face[has] = pair_f[best]
+    full_bary[has] = bary[best]
+    if not has.all():  # origin lost all its faces: copy the value of any face's corner
+        any_face = np.maximum(_vertex_faces(P, pf)[:, 0], 0)
+        for i in np.flatnonzero(~has):
+            full_face[i] = any_face[origin[i]]
             corner = np.flatnonzero(pf[full_face[i]] == origin[i])
-            full_bary[i] = 0.0
             full_bary[i, corner[0] if corner.size else 0] = 1.0
-    return Proxy(np.asarray(pv, dtype=np.float64), pf, origin, pparts, full_face, full_bary)
+    return Proxy(pv, pf, origin, pparts, full_face, full_bary)
 
 
 def head_frame(vertices: np.ndarray, iterations: int = 3) -> tuple[np.ndarray, float]:

@@ -11,7 +11,8 @@ Pipeline (method ``dt``; all work happens in the template's frame and units, cm)
    onto the target skin (target components holding a landmark) with
    :func:`facerig.geometry.registration.nonrigid_icp`; the other template parts (eyeballs,
    teeth, ...) follow by the similarity transform of the registered skin around each
-   (:func:`~facerig.geometry.registration.fit_parts_to_skin`).
+   (:func:`~facerig.geometry.registration.fit_parts_to_skin`), then each is registered (stiff
+   non-rigid ICP) onto the target components matched to it (step 4's vote).
 4. **Dense correspondence**: target skin vertices / face centroids -> closest point on the
    registered template skin; every other target component votes (nearest registered template
    vertex) for the template parts it overlaps (>= 15 % of its votes) and is matched only to
@@ -26,11 +27,13 @@ Pipeline (method ``dt``; all work happens in the template's frame and units, cm)
 
    with ``G`` the per-face gradient operator, ``A`` face areas, ``L = G^T A G`` the cotangent
    Laplacian, ``J_f`` the target's own per-face Jacobian (tangent projector) and ``M`` the
-   lumped mass. The small screening term ``lam`` (default 1e-3 per cm^2, i.e. a ~30 cm length
-   scale) fixes each component's translation (the Poisson system is singular per component) to
-   the barycentric copy of the template deltas ``d_copy``: gradients come from the
-   template's deformation, the placement of each part (e.g. the lower teeth, the eyeballs)
-   from the correspondence. One sparse LU of the (V, V) matrix serves all 51 shapes x 3 axes.
+   lumped mass. The Poisson system is singular per component (translation); a tiny screening
+   term ``lam`` (default 1e-6 per cm^2) makes it regular, then each component is translated by
+   the per-axis *median* over its vertices of ``d_copy - d``, where ``d_copy`` is the
+   barycentric copy of the template deltas: gradients come from the template's deformation, the
+   placement of each part (the lower teeth, the eyeballs) from the correspondence, and regions
+   the template keeps still stay still (a mean would let a local shape drag the whole head).
+   One sparse LU of the (V, V) matrix serves all 51 shapes x 3 axes.
    ``dt_mode="copy"`` returns ``d_copy`` (barycentric delta copy) for comparison.
 6. Deltas go back to the input's units and orientation (``d_x = d_y R / s``), input vertex order.
 
@@ -224,7 +227,8 @@ def rig_deformation_transfer(
     landmarks: Any = None,
     template: Any = None,
     dt_mode: str = "deformation",
-    screen: float = 1e-3,
+    screen: float = 1e-6,
+    refine_parts: bool = True,
     verbose: bool = False,
     **_: Any,
 ) -> MethodOutput:
@@ -239,8 +243,10 @@ def rig_deformation_transfer(
             ``arkit()``); default :func:`facerig.data.ict.load_ict`.
         dt_mode: ``"deformation"`` (deformation transfer, default) or ``"copy"`` (barycentric
             copy of the registered template's deltas).
-        screen: screening weight ``lam`` (template units^-2) tying each part's placement to the
-            copied deltas.
+        refine_parts: after the skin, register each template part (eyeball, tooth, ...) onto
+            the target components matched to it (stiff non-rigid ICP).
+        screen: screening weight ``lam`` (template units^-2) regularising the Poisson system
+            (larger values pull low frequencies towards the copied deltas).
 
     Returns:
         MethodOutput with names (51,) ARKit, deltas (51, V, 3) in the input's units/order, meta
@@ -249,12 +255,18 @@ def rig_deformation_transfer(
     if dt_mode not in DT_MODES:
         raise FacerigError(f"dt_mode must be one of {', '.join(DT_MODES)}, not {dt_mode!r}")
     times: dict[str, float] = {}
-    t0 = time.perf_counter()
-    T = _template(template)
-    times["template"] = time.perf_counter() - t0
     X = np.asarray(mesh.vertices, dtype=np.float64)
     Fx = np.asarray(mesh.faces, dtype=np.int64)
     V = X.shape[0]
+    if landmarks is None:  # fail before loading the template
+        from facerig.data.ict import NUM_VERTICES
+
+        n_template = NUM_VERTICES if template is None else len(template.neutral)
+        if V != n_template:
+            raise FacerigError("dt needs landmarks (template/target vertex pairs): pass landmarks=<json>")
+    t0 = time.perf_counter()
+    T = _template(template)
+    times["template"] = time.perf_counter() - t0
     if landmarks is None and V == T.neutral.shape[0] and T.landmarks68.size:
         pairs = np.stack([T.landmarks68, T.landmarks68], 1)
     elif landmarks is None:
@@ -299,6 +311,8 @@ def rig_deformation_transfer(
     flip = _orientation_flip(Y, xn, Treg, tn)
     if flip:
         xn = -xn
+    if refine_parts:
+        Treg = _refine_parts(Treg, T, tskin, Y, Fx, xparts, allowed)
     v_face, v_bary = _correspond(Y, xn, xparts, allowed, Treg, T.faces, face_part)
     times["correspondence"] = time.perf_counter() - t2
 
@@ -363,6 +377,45 @@ def _match_parts(Y, xparts, xskin, Treg, tparts, tskin, min_share: float = 0.15)
     return allowed
 
 
+PART_SCHEDULE: tuple[tuple[float, float, float, int], ...] = (
+    # stiff: parts keep their shape, they only slide / scale onto the target's part
+    (50.0, 0.0, 0.5, 2),
+    (10.0, 0.0, 0.3, 2),
+    (3.0, 0.0, 0.2, 2),
+)
+
+
+def _refine_parts(Treg, T: "_Template", tskin, Y, Fx, xparts, allowed) -> np.ndarray:
+    """Register each non-skin template part onto the target components matched to it.
+
+    Treg (Vt,3) registered template; returns an updated copy. Parts without a match (a target
+    without teeth) keep their similarity placement.
+    """
+    out = Treg.copy()
+    skin_parts = set(int(p) for p in np.unique(T.parts[tskin]))
+    comps_of: dict[int, list[int]] = {}
+    for c, ps in allowed.items():
+        for p in ps:
+            if p not in skin_parts:
+                comps_of.setdefault(int(p), []).append(int(c))
+    tface_part = T.parts[T.faces[:, 0]]
+    xface_comp = xparts[Fx[:, 0]]
+    for p, comps in comps_of.items():
+        tv = np.flatnonzero(T.parts == p)
+        tf = T.faces[tface_part == p]
+        xv = np.flatnonzero(np.isin(xparts, comps))
+        xf = Fx[np.isin(xface_comp, comps)]
+        if len(tf) < 4 or len(xf) < 4:
+            continue
+        tmap = -np.ones(len(T.parts), np.int64)
+        tmap[tv] = np.arange(tv.size)
+        xmap = -np.ones(len(xparts), np.int64)
+        xmap[xv] = np.arange(xv.size)
+        res = nonrigid_icp(Treg[tv], tmap[tf], Y[xv], xmap[xf], schedule=PART_SCHEDULE)
+        out[tv] = res.vertices
+    return out
+
+
 def _group_queries(labels: np.ndarray, allowed: dict[int, tuple[int, ...]]) -> dict[tuple[int, ...], np.ndarray]:
     """Group query indices (by their component label) by their allowed template-part set."""
     groups: dict[tuple[int, ...], list[np.ndarray]] = {}
@@ -425,5 +478,10 @@ def _transfer(Y, Fx, xn, xparts, allowed, Treg, T: _Template, face_part, d_copy,
         # b_c = G^T A vec(M[:, c, :])
         b = GtA @ np.transpose(M, (0, 2, 1)).reshape(-1, 3)  # rows f*3+dir, cols c -> (V,3)
         rhs[:, k * 3:(k + 1) * 3] = b + screen * mass[:, None] * d_copy[k]
-    sol = lu.solve(rhs)
-    return sol.reshape(V, K, 3).transpose(1, 0, 2)
+    d = lu.solve(rhs).reshape(V, K, 3).transpose(1, 0, 2)  # (K,V,3)
+    # translation of each component: the median offset to the copied deltas, so regions the
+    # template keeps still stay still (a mean would let a local shape drag the whole head)
+    for c in np.unique(xparts):
+        vi = np.flatnonzero(xparts == c)
+        d[:, vi] += np.median(d_copy[:, vi] - d[:, vi], axis=1)[:, None, :]
+    return d

@@ -70,7 +70,7 @@ def export_weights(checkpoint: str | os.PathLike, output: str | os.PathLike | No
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     out = Path(output) if output else WEIGHTS_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
-    trained = ck.get("meta", {}).get("trained_shapes") or [n for n in ARKIT52 if n != "tongueOut"]
+    trained = ck.get("meta", {}).get("trained_shapes") or _pool_shapes((ck.get("train_config") or {}).get("pool_dir"))
     meta = {"step": int(ck.get("step", 0)), "wall_s": float(ck.get("wall_s", 0.0)), "val": ck.get("val"),
             "train_config": ck.get("train_config"), "trained_shapes": trained, "note": note}
     state = {k: v.float() for k, v in ck["state_dict"].items()}
@@ -79,6 +79,18 @@ def export_weights(checkpoint: str | os.PathLike, output: str | os.PathLike | No
     tmp.replace(out)
     load_model.cache_clear()
     return out
+
+
+def _pool_shapes(pool_dir: str | None) -> list[str]:
+    """ARKit shapes supervised by at least one item of a training pool (all but tongueOut if the
+    pool cannot be read)."""
+    mask = np.zeros(len(ARKIT52), bool)
+    for p in sorted(Path(pool_dir).glob("train_*.npz")) if pool_dir and Path(pool_dir).is_dir() else []:
+        with np.load(p) as z:
+            mask |= z["shape_mask"]
+    if not mask.any():
+        return [n for n in ARKIT52 if n != "tongueOut"]
+    return [n for n, m in zip(ARKIT52, mask) if m]
 
 
 def predict_proxy(model, xyz: np.ndarray, ops, queries: np.ndarray, chunk: int = 26):

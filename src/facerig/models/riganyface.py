@@ -92,7 +92,8 @@ class GlobalEncoder(nn.Module):
 class ConditionalDiffusionBlock(nn.Module):
     """Diffusion block conditioned on a per-query vector.
 
-    x (Q,V,W), cond (Q,D) -> (Q,V,W): ``x + MLP([block_features(x), proj(cond) broadcast])``.
+    x (Q,V,W) or (1,V,W) (shared by all queries: its diffusion/gradient features are computed
+    once), cond (Q,D) -> (Q,V,W): ``x + MLP([block_features(x), proj(cond) broadcast])``.
     """
 
     def __init__(self, width: int, cond_dim: int):
@@ -102,7 +103,8 @@ class ConditionalDiffusionBlock(nn.Module):
         self.fuse = MiniMLP([3 * width + width, width, width])
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
-        feats = self.block.features(x, ops)  # (Q,V,3W)
+        Q = cond.shape[0]
+        feats = self.block.features(x, ops).expand(Q, -1, -1)  # (Q,V,3W)
         c = self.cond_proj(cond)[:, None, :].expand(-1, x.shape[1], -1)
         return x + self.fuse(torch.cat([feats, c], dim=-1))
 
@@ -156,7 +158,7 @@ class RigAnyFace(nn.Module):
         if basis is not None:
             out = out + torch.einsum("qk,vkc->qvc", a, basis)
         if self.config.n_cond > 0:
-            x = self.cond_in(h)[None].expand(Q, -1, -1)
+            x = self.cond_in(h)[None]  # (1,V,Wc): identical for every query until the first block
             cond = torch.cat([a, g0[None].expand(Q, -1)], dim=-1)
             for blk in self.cond_blocks:
                 x = blk(x, cond, ops)

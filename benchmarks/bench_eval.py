@@ -1,0 +1,67 @@
+"""Accuracy of the baselines (zero rig, deformation transfer) on the validation set.
+
+    .venv/bin/python benchmarks/bench_eval.py [SET_DIR] [--methods zero,dt] [--groups g1,g2]
+        [--limit N] [--no-interp] [--dt-mode copy]
+
+``SET_DIR`` defaults to ``./evalset`` (write it with ``facerig data make-eval --out evalset``).
+For each method, runs :func:`facerig.eval.harness.evaluate` and writes
+``benchmarks/results/eval_<method>.json`` (``eval_dt_copy.json`` for ``--dt-mode copy``), then
+prints the group table and the worst shapes as markdown (errors in mm; see
+:mod:`facerig.eval.report` for the columns). Seconds and MB per head are measured in-process
+(see :mod:`facerig.eval.harness`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from facerig.config import repo_root
+from facerig.eval.harness import evaluate, write_json
+from facerig.eval.report import markdown_shapes, markdown_table
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("set_dir", nargs="?", default="evalset", help="eval set folder (default ./evalset)")
+    p.add_argument("--methods", default="zero,dt", help="comma-separated methods (default zero,dt)")
+    p.add_argument("--groups", default=None, help="comma-separated groups (default all)")
+    p.add_argument("--limit", type=int, default=None, help="at most N heads per group")
+    p.add_argument("--no-interp", action="store_true", help="skip interpenetration ratios")
+    p.add_argument("--dt-mode", choices=["deformation", "copy"], default=None, help="dt variant")
+    p.add_argument("--out-dir", default=str(repo_root() / "benchmarks" / "results"), help="where eval_<method>.json go")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    if not (Path(args.set_dir) / "index.json").is_file():
+        print(f"{args.set_dir}/index.json not found: run `facerig data make-eval --out {args.set_dir}` first", file=sys.stderr)
+        return 2
+    groups = [g for g in args.groups.split(",") if g] if args.groups else None
+    for method in [m for m in args.methods.split(",") if m]:
+        options = {"dt_mode": args.dt_mode} if (args.dt_mode and method == "dt") else {}
+        t0 = time.perf_counter()
+        r = evaluate(args.set_dir, method, groups=groups, limit=args.limit, interp=not args.no_interp,
+                     options=options, progress=not args.quiet)
+        r["machine"] = {"platform": platform.platform(), "python": platform.python_version(),
+                        "cpus": os.cpu_count(), "threads": os.environ.get("OMP_NUM_THREADS", "default")}
+        suffix = f"_{args.dt_mode}" if options.get("dt_mode") == "copy" else ""
+        out = Path(args.out_dir) / f"eval_{method}{suffix}.json"
+        write_json(out, r)
+        print(f"\n### {method}{suffix} on {args.set_dir} ({r['overall']['heads']} heads, "
+              f"{r['overall']['skipped']} skipped, {time.perf_counter() - t0:.0f} s)\n")
+        print(markdown_table(r))
+        print("\nworst shapes:\n")
+        print(markdown_shapes(r, top=10))
+        if r.get("missing"):
+            print(f"\nmissing (excluded): {', '.join(r['missing'])}")
+        for s in r.get("skipped", []):
+            print(f"- skipped {s['group']}/{s['id']}: {s['reason']}")
+        print(f"\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
