@@ -38,7 +38,8 @@ def _head(seed: int):
 
 
 @pytest.fixture
-def evalset(tmp_path: Path) -> Path:
+def evalset(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("FACERIG_CACHE", str(tmp_path / "cache"))  # GT interpenetration cache
     heads = []
     for i, (group, mm) in enumerate([("unseen", 0.1), ("unseen", 0.1), ("external", 1.0)]):
         v, f, d, parts = _head(i)

@@ -134,25 +134,50 @@ class PenetrationSetup:
     margin: float
 
 
-def _signed_distance(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray):
-    """Approximate signed distance to a triangle set (fast; blockers are dense meshes).
+def _signed_distance(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray, k: int = 4):
+    """Signed distance to a triangle set (local exact search; blockers are dense meshes).
 
-    Distance to the nearest vertex ``q`` of the set, signed by the offset along ``q``'s
-    area-weighted normal (positive = the side the normals point to).
+    The closest point is searched exactly among the faces incident to the ``k`` nearest
+    vertices of the set; the sign is that of the offset along the barycentrically interpolated
+    (area-weighted) vertex normal at the closest point (positive = the side normals point to).
 
     points (P,3) -> (signed (P,), nearest vertex index into ``vertices`` (P,)).
     """
+    from facerig.geometry.correspondence import closest_point_on_triangles
+
     used = np.unique(faces)
     fn = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]])
     vn = np.zeros((vertices.shape[0], 3))
-    for k in range(3):
-        np.add.at(vn, faces[:, k], fn)
-    dist, j = cKDTree(vertices[used]).query(points)
-    q = used[j]
-    off = points - vertices[q]
-    sign = np.sign(np.einsum("pc,pc->p", off, vn[q]))
+    for c in range(3):
+        np.add.at(vn, faces[:, c], fn)
+    kk = int(min(k, used.size))
+    _, j = cKDTree(vertices[used]).query(points, k=kk)
+    j = j.reshape(len(points), kk)
+    q = used[j]  # (P,kk)
+    # vertex -> incident faces, padded with -1
+    fv = faces.ravel()
+    order = np.argsort(fv, kind="stable")
+    counts = np.bincount(fv, minlength=vertices.shape[0])
+    start = np.concatenate([[0], np.cumsum(counts)])
+    maxdeg = int(counts.max()) if counts.size else 0
+    inc = -np.ones((vertices.shape[0], maxdeg), np.int64)
+    rank = np.arange(fv.size) - start[fv[order]]
+    inc[fv[order], rank] = order // 3
+    cand = inc[q].reshape(len(points), -1)  # (P, kk*maxdeg)
+    valid = cand >= 0
+    cf = np.where(valid, cand, 0)
+    tris = vertices[faces[cf]]  # (P,C,3,3)
+    cp, bary = closest_point_on_triangles(points[:, None, :], tris)
+    d = np.linalg.norm(cp - points[:, None, :], axis=2)
+    d = np.where(valid, d, np.inf)
+    best = np.argmin(d, axis=1)
+    ar = np.arange(len(points))
+    dist = d[ar, best]
+    bf = cf[ar, best]
+    n = np.einsum("pk,pkc->pc", bary[ar, best], vn[faces[bf]])
+    sign = np.sign(np.einsum("pc,pc->p", points - cp[ar, best], n))
     sign[sign == 0] = 1
-    return sign * dist, q
+    return sign * dist, q[:, 0]
 
 
 def penetration_setup(neutral: np.ndarray, faces: np.ndarray, parts: np.ndarray | None = None, *,
@@ -224,9 +249,9 @@ def interpenetration(neutral: np.ndarray, faces: np.ndarray, deltas: np.ndarray,
     2. For each blocker B, the *candidates* are vertices of other parts whose distance to B at
        neutral is between ``margin`` (0.2 mm) and ``near`` (5 mm): only parts that are near each
        other at neutral count (eyeball vs lids, teeth vs lips/gums); tiny or far-apart parts
-       never do. Distance and side of a candidate are measured to its nearest vertex ``q`` of B:
-       distance ``|p - q|``, side = sign of ``(p - q) . n_q`` (area-weighted vertex normal of B);
-       a fast approximation of the signed distance for the dense meshes that matter.
+       never do. Distance and side of a candidate are measured to its closest point ``c`` on B
+       (searched among the faces around its 4 nearest B vertices): distance ``|p - c|``, side =
+       sign of ``(p - c) . n_c`` with ``n_c`` the interpolated area-weighted vertex normal of B.
     3. In a posed shape (neutral + delta, B posed too), a candidate *penetrates* B if its side
        changed and it lies more than ``margin`` from posed B. (Either direction counts, so the
        metric does not depend on the mesh's normal orientation; a candidate whose relative

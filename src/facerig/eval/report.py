@@ -4,7 +4,7 @@ Columns (all errors in mm, means over heads; see :mod:`facerig.eval.metrics`):
 ``mean`` all-vertex error, ``active`` error on vertices the GT moves > 0.5 mm, ``q95`` pooled
 95th percentile, ``rel`` active / zero-rig active (1 = no better than zero), ``si`` scale-invariant
 active error, ``interp`` interpenetration ratio of the prediction (``gt``: of the ground truth,
-the floor), ``s/head`` wall seconds of ``rig_mesh``, ``MB`` peak RSS increase.
+the floor), ``s/head`` wall seconds of ``rig_mesh``, ``cpu s`` its CPU seconds, ``MB`` peak RSS increase.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ GROUP_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("interp", "interp", "{:.3f}"),
     ("interp gt", "interp_gt", "{:.3f}"),
     ("s/head", "seconds", "{:.1f}"),
+    ("cpu s", "cpu_seconds", "{:.1f}"),
     ("MB", "peak_mb", "{:.0f}"),
 )
 

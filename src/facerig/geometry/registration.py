@@ -169,7 +169,8 @@ def nonrigid_icp(
     flip = None
     residual = np.full(N, np.inf)
     matched = np.zeros(N, dtype=bool)
-    tree = cKDTree(tgt_vertices)
+    used = np.unique(tgt_faces)  # only vertices of the target faces (not other parts)
+    tree = cKDTree(tgt_vertices[used])
     it = 0
     for stage, (alpha, beta, max_frac, iters) in enumerate(schedule):
         exact = stage == len(schedule) - 1
@@ -181,6 +182,7 @@ def nonrigid_icp(
                 cn = np.einsum("pk,pkc->pc", bary, tgt_vn[tgt_faces[fi]])
             else:  # point-to-plane on the nearest target vertex (fast, converges well)
                 dist, vi = tree.query(X)
+                vi = used[vi]
                 cn = tgt_vn[vi]
                 c = X - cn * np.einsum("pc,pc->p", X - tgt_vertices[vi], cn)[:, None]
             dots = np.einsum("pc,pc->p", cn, sn) / np.maximum(np.linalg.norm(cn, axis=1), 1e-12)

@@ -359,8 +359,8 @@ def _match_parts(Y, xparts, xskin, Treg, tparts, tskin, min_share: float = 0.15)
     skin_parts = tuple(int(p) for p in np.unique(tparts[tskin]))
     allowed: dict[int, tuple[int, ...]] = {}
     _, nn = cKDTree(Treg).query(Y)
-    for c in np.unique(xparts):
-        vi = np.flatnonzero(xparts == c)
+    for vi in _groups(xparts):
+        c = xparts[vi[0]]
         if xskin[vi[0]]:
             allowed[int(c)] = skin_parts
             continue
@@ -416,14 +416,18 @@ def _refine_parts(Treg, T: "_Template", tskin, Y, Fx, xparts, allowed) -> np.nda
     return out
 
 
+def _groups(labels: np.ndarray) -> list[np.ndarray]:
+    """Indices of each distinct label, (n_c,) arrays (O(V log V), for meshes with many parts)."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    return [g for g in np.split(order, bounds) if g.size]
+
+
 def _group_queries(labels: np.ndarray, allowed: dict[int, tuple[int, ...]]) -> dict[tuple[int, ...], np.ndarray]:
     """Group query indices (by their component label) by their allowed template-part set."""
     groups: dict[tuple[int, ...], list[np.ndarray]] = {}
-    order = np.argsort(labels, kind="stable")
-    bounds = np.flatnonzero(np.diff(labels[order])) + 1
-    for chunk in np.split(order, bounds):
-        if chunk.size:
-            groups.setdefault(allowed[int(labels[chunk[0]])], []).append(chunk)
+    for chunk in _groups(labels):
+        groups.setdefault(allowed[int(labels[chunk[0]])], []).append(chunk)
     return {k: np.concatenate(v) for k, v in groups.items()}
 
 
@@ -481,7 +485,6 @@ def _transfer(Y, Fx, xn, xparts, allowed, Treg, T: _Template, face_part, d_copy,
     d = lu.solve(rhs).reshape(V, K, 3).transpose(1, 0, 2)  # (K,V,3)
     # translation of each component: the median offset to the copied deltas, so regions the
     # template keeps still stay still (a mean would let a local shape drag the whole head)
-    for c in np.unique(xparts):
-        vi = np.flatnonzero(xparts == c)
+    for vi in _groups(xparts):
         d[:, vi] += np.median(d_copy[:, vi] - d[:, vi], axis=1)[:, None, :]
     return d
