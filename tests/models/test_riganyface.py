@@ -81,3 +81,15 @@ def test_checkpoint_roundtrip(tiny_head):
     a = torch.eye(52)[:2]
     with torch.no_grad():
         np.testing.assert_allclose(m2.eval()(x, ops, a).numpy(), model(x, ops, a).numpy(), atol=1e-6)
+
+
+def test_widening_inputs_keeps_the_function(tiny_head):
+    """Adding positional (Fourier) input channels to a trained model starts from the same output."""
+    v, f = tiny_head(8, 12)
+    model, ops, x = _setup(v, f)
+    wide = RigAnyFace(RAFConfig(**{**SMALL, "n_fourier": 3})).eval()
+    padded = wide.load_compatible(model.state_dict())
+    assert "trunk.first.weight" in padded
+    a = torch.eye(52)[:3]
+    with torch.no_grad():
+        np.testing.assert_allclose(wide(x, ops, a).numpy(), model(x, ops, a).numpy(), atol=1e-6)

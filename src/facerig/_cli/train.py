@@ -34,10 +34,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--restart-period", type=int, default=5000)
     r.add_argument("--queries", type=int, default=4, help="one-hot queries per head and step")
     r.add_argument("--combos", type=int, default=2, help="random combinations per head and step")
+    r.add_argument("--jitter", type=float, default=0.005,
+                   help="random translation of the normalised head per step (head widths)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--device", default="auto")
     r.add_argument("--time-limit", type=float, default=0.0, help="minutes (0 = none)")
+    r.add_argument("--init-from", default="", help="start from this checkpoint's weights (inputs may be widened)")
     r.add_argument("--model", default="{}", help='JSON overrides of RAFConfig, e.g. \'{"use_global": false}\'')
     e = sub.add_parser("export", help="strip a checkpoint to inference weights")
     e.add_argument("checkpoint")
@@ -61,8 +64,9 @@ def run(args: argparse.Namespace) -> int:
         model.update(json.loads(args.model))
         cfg = TrainConfig(pool_dir=str(args.pool or default_pool_dir()), out_dir=args.out, steps=args.steps,
                           lr=args.lr, warmup=args.warmup, restart_period=args.restart_period,
-                          n_onehot=args.queries, n_combo=args.combos, seed=args.seed, threads=args.threads,
-                          device=args.device, time_limit_min=args.time_limit, model=model)
+                          n_onehot=args.queries, n_combo=args.combos, jitter=args.jitter, seed=args.seed, threads=args.threads,
+                          device=args.device, time_limit_min=args.time_limit, model=model,
+                          init_from=args.init_from)
         best = train(cfg, log=lambda s: print(s, flush=True))
         print(f"best checkpoint: {best}")
         return 0

@@ -335,6 +335,24 @@ def remesh(
 
     verts = np.concatenate(out_v)
     fcs = np.concatenate(out_f)
+    # The decimator can leave folded duplicates (same 3 vertices twice) and zero-area slivers at
+    # sharp folds; a remeshed head must be a mesh a user could bring, so drop them here.
+    from facerig.io.validate import degenerate_triangles, duplicate_triangles
+
+    bad = degenerate_triangles(verts, fcs)
+    bad |= duplicate_triangles(fcs) & ~bad
+    n_dropped = int(bad.sum())
+    fcs = fcs[~bad]
+    keep_v = np.zeros(verts.shape[0], dtype=bool)
+    keep_v[fcs.ravel()] = True
+    vparts, vsf, vb = np.concatenate(out_p), np.concatenate(out_sf), np.concatenate(out_b)
+    if not keep_v.all():  # vertices only the dropped faces used
+        remap = np.cumsum(keep_v) - 1
+        fcs = remap[fcs]
+        verts, vparts, vsf, vb = verts[keep_v], vparts[keep_v], vsf[keep_v], vb[keep_v]
+        part_keep = np.split(keep_v, np.cumsum([len(a) for a in out_d])[:-1])
+        out_d = [a[k] for a, k in zip(out_d, part_keep)]
+        out_h = [a[k] for a, k in zip(out_h, part_keep)]
     perm = rng.permutation(verts.shape[0])  # new position -> old index
     inv = np.empty_like(perm)
     inv[perm] = np.arange(perm.size)
@@ -343,7 +361,7 @@ def remesh(
     rel = d / np.maximum(h, 1e-300)
     src_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     src_n /= np.maximum(np.linalg.norm(src_n, axis=1, keepdims=True), 1e-300)
-    sfc = np.concatenate(out_sf)
+    sfc = vsf
     new_t = verts[fcs]
     new_n = np.cross(new_t[:, 1] - new_t[:, 0], new_t[:, 2] - new_t[:, 0])
     flipped = int(np.sum(np.einsum("fc,fc->f", new_n, src_n[sfc[fcs]].sum(axis=1)) < 0))
@@ -357,6 +375,7 @@ def remesh(
         "mean_rel_dist": float(rel.mean()) if rel.size else 0.0,
         "outliers": int(np.sum(rel > outlier_rel_dist)),
         "orphans": n_orphans,
+        "dropped_faces": n_dropped,
         "flipped_faces": flipped,  # normal opposes the source normals under its corners (slivers at sharp folds)
         "outliers_per_part": {
             int(p): int(np.sum(dd / np.maximum(hh, 1e-300) > outlier_rel_dist))
@@ -367,8 +386,8 @@ def remesh(
     return Remeshed(
         vertices=verts[perm],
         faces=inv[fcs],
-        parts=np.concatenate(out_p)[perm],
-        src_face=np.concatenate(out_sf)[perm].astype(np.int64),
-        bary=np.concatenate(out_b)[perm],
+        parts=vparts[perm],
+        src_face=vsf[perm].astype(np.int64),
+        bary=vb[perm],
         info=info,
     )

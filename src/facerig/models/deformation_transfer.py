@@ -221,6 +221,25 @@ def _missing_names(names: list[str]) -> list[str]:
 # ----------------------------------------------------------------------------- the method
 
 
+def _auto_landmark_pairs(X: np.ndarray, Fx: np.ndarray, T: Any, up: str, forward: str) -> np.ndarray:
+    """(68, 2) template/target landmark pairs placed automatically on target ``X`` (V, 3)."""
+    from facerig.data.landmarks import auto_landmarks
+    from facerig.geometry.frame import orientation_matrix
+
+    R = orientation_matrix(up, forward)
+    try:
+        idx, _info = auto_landmarks(X @ R.T, Fx)
+    except FacerigError:
+        raise
+    except Exception as e:  # noqa: BLE001 - report as a user-facing failure
+        raise FacerigError(
+            f"dt could not place landmarks automatically ({e.__class__.__name__}: {e}); "
+            "pass --landmarks JSON (template/target vertex pairs)"
+        ) from None
+    ok = idx >= 0
+    return np.stack([T.landmarks68[ok], idx[ok]], 1)
+
+
 def rig_deformation_transfer(
     mesh: Mesh,
     *,
@@ -230,6 +249,8 @@ def rig_deformation_transfer(
     screen: float = 1e-6,
     refine_parts: bool = True,
     verbose: bool = False,
+    up: str = "+y",
+    forward: str = "+z",
     **_: Any,
 ) -> MethodOutput:
     """Rig ``mesh`` by deformation transfer from the ICT FaceKit template (see module doc).
@@ -238,7 +259,9 @@ def rig_deformation_transfer(
         mesh: the target head (V vertices).
         landmarks: path to a landmarks JSON, a dict with ``pairs``, or (L, 2) int pairs
             ``(template_vertex, target_vertex)``; at least 4 pairs. May be omitted for a mesh
-            with the template's vertex count (identity correspondence on the 68 landmarks).
+            with the template's vertex count (identity correspondence on the 68 landmarks);
+            otherwise they are placed automatically (:func:`facerig.data.landmarks.auto_landmarks`,
+            in the canonical frame given by ``up``/``forward``).
         template: an ICT-like model (``neutral``, ``faces``, ``parts``, ``landmarks68``,
             ``arkit()``); default :func:`facerig.data.ict.load_ict`.
         dt_mode: ``"deformation"`` (deformation transfer, default) or ``"copy"`` (barycentric
@@ -258,19 +281,17 @@ def rig_deformation_transfer(
     X = np.asarray(mesh.vertices, dtype=np.float64)
     Fx = np.asarray(mesh.faces, dtype=np.int64)
     V = X.shape[0]
-    if landmarks is None:  # fail before loading the template
-        from facerig.data.ict import NUM_VERTICES
-
-        n_template = NUM_VERTICES if template is None else len(template.neutral)
-        if V != n_template:
-            raise FacerigError("dt needs landmarks (template/target vertex pairs): pass landmarks=<json>")
     t0 = time.perf_counter()
     T = _template(template)
     times["template"] = time.perf_counter() - t0
+    landmark_source = "given"
     if landmarks is None and V == T.neutral.shape[0] and T.landmarks68.size:
         pairs = np.stack([T.landmarks68, T.landmarks68], 1)
+        landmark_source = "template topology (68 ICT landmarks mapped to themselves)"
     elif landmarks is None:
-        raise FacerigError("dt needs landmarks (template/target vertex pairs): pass landmarks=<json>")
+        pairs = _auto_landmark_pairs(X, Fx, T, up, forward)
+        landmark_source = "automatic (facerig.data.landmarks.auto_landmarks)"
+        times["auto_landmarks"] = time.perf_counter() - t0 - times["template"]
     else:
         pairs = read_landmark_pairs(landmarks)
     if pairs.shape[0] < 4:
@@ -335,6 +356,7 @@ def rig_deformation_transfer(
         "missing": _missing_names(T.names),
         "dt_mode": dt_mode,
         "landmark_pairs": int(pairs.shape[0]),
+        "landmark_source": landmark_source,
         "similarity_scale": float(s),
         "registration_residual_median": float(np.median(reg.residual[np.isfinite(reg.residual)]) / s)
         if np.isfinite(reg.residual).any() else None,

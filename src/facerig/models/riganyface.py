@@ -38,6 +38,7 @@ class RAFConfig:
 
     num_shapes: int = 52
     n_hks: int = 16
+    n_fourier: int = 0
     width: int = 128
     n_trunk: int = 4
     global_width: int = 64
@@ -52,7 +53,7 @@ class RAFConfig:
 
     @property
     def c_in(self) -> int:
-        return 3 + self.n_hks
+        return 3 + self.n_hks + 6 * self.n_fourier
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,6 +62,16 @@ class RAFConfig:
     def from_dict(cls, d: dict) -> "RAFConfig":
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+
+def fourier_features(xyz: torch.Tensor, n: int) -> torch.Tensor:
+    """Positional encoding of head-frame positions: xyz (V,3) -> (V, 6n) with
+    ``sin/cos(2 pi 2^i x)`` for i < n (periods from 1 head width down to 2^-(n-1))."""
+    if n == 0:
+        return xyz.new_zeros((xyz.shape[0], 0))
+    freqs = 2.0 * torch.pi * (2.0 ** torch.arange(n, dtype=xyz.dtype, device=xyz.device))
+    ang = (xyz[:, :, None] * freqs).reshape(xyz.shape[0], -1)
+    return torch.cat([torch.sin(ang), torch.cos(ang)], dim=-1)
 
 
 def hks_features(ops: SurfaceOps, n: int) -> torch.Tensor:
@@ -132,8 +143,9 @@ class RigAnyFace(nn.Module):
 
     # -- pieces -----------------------------------------------------------------------------
     def input_features(self, xyz: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
-        """xyz (V,3) in the head frame -> f (V, 3 + n_hks)."""
-        return torch.cat([xyz, hks_features(ops, self.config.n_hks)], dim=-1)
+        """xyz (V,3) in the head frame -> f (V, 3 + n_hks + 6 n_fourier) (xyz, HKS, positional)."""
+        return torch.cat([xyz, hks_features(ops, self.config.n_hks), fourier_features(xyz, self.config.n_fourier)],
+                         dim=-1)
 
     def encode(self, xyz: torch.Tensor, ops: SurfaceOps) -> dict:
         """Per-head pass: returns ``h`` (V,W+G) trunk features with G0 appended, ``g0`` (G,),
@@ -172,6 +184,25 @@ class RigAnyFace(nn.Module):
     # -- persistence ------------------------------------------------------------------------
     def checkpoint(self, **extra) -> dict:
         return {"config": self.config.to_dict(), "state_dict": self.state_dict(), **extra}
+
+    def load_compatible(self, state_dict: dict) -> list[str]:
+        """Load a state dict of a smaller-input variant: tensors of equal shape are copied; input
+        layers with fewer input columns are copied into the first columns (new columns keep a
+        zero init, so the loaded function is unchanged). Returns the names that were padded."""
+        own = self.state_dict()
+        padded = []
+        with torch.no_grad():
+            for k, v in state_dict.items():
+                if k not in own:
+                    continue
+                if own[k].shape == v.shape:
+                    own[k].copy_(v)
+                elif own[k].dim() == 2 and own[k].shape[0] == v.shape[0] and own[k].shape[1] > v.shape[1]:
+                    own[k].zero_()
+                    own[k][:, : v.shape[1]] = v
+                    padded.append(k)
+        self.load_state_dict(own)
+        return padded
 
     @classmethod
     def from_checkpoint(cls, ckpt: dict) -> "RigAnyFace":

@@ -38,7 +38,7 @@ class TrainConfig:
     n_onehot: int = 4
     n_combo: int = 2
     basis_weight: float = 100.0
-    jitter: float = 0.02
+    jitter: float = 0.005
     seed: int = 0
     log_every: int = 25
     ckpt_every: int = 250
@@ -47,6 +47,7 @@ class TrainConfig:
     threads: int = 1
     device: str = "auto"
     time_limit_min: float = 0.0
+    init_from: str = ""
     model: dict = field(default_factory=lambda: RAFConfig().to_dict())
     weights: dict = field(default_factory=lambda: LossWeights().to_dict())
 
@@ -128,6 +129,10 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         log(f"resumed from {last} at step {step}")
+    elif cfg.init_from:
+        ck0 = torch.load(cfg.init_from, map_location=device, weights_only=False)
+        padded = model.load_compatible(ck0["state_dict"])
+        log(f"initialised from {cfg.init_from} (step {ck0.get('step')}; widened: {', '.join(padded) or 'none'})")
     pool = Pool(cfg.pool_dir, "train_*.npz", k=model.config.k_eig)
     if len(pool) == 0:
         from facerig.errors import DataError
