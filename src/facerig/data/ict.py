@@ -245,30 +245,10 @@ def triangulate(polygons: list[np.ndarray]) -> np.ndarray:
 
 
 def connected_components(num_vertices: int, faces: np.ndarray) -> np.ndarray:
-    """(V,) int64 component labels ordered by each component's lowest vertex index.
+    """(V,) int64 component labels ordered by lowest vertex index (see facerig.geometry.components)."""
+    from facerig.geometry.components import connected_components as cc
 
-    Uses :mod:`facerig.geometry.components` when available, else scipy's csgraph.
-    """
-    try:
-        from facerig.geometry.components import connected_components as cc  # type: ignore
-
-        return np.asarray(cc(num_vertices, faces), dtype=np.int64)
-    except ImportError:
-        pass
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import connected_components as scc
-
-    f = np.asarray(faces, dtype=np.int64)
-    i = np.concatenate([f[:, 0], f[:, 1], f[:, 2]])
-    j = np.concatenate([f[:, 1], f[:, 2], f[:, 0]])
-    g = sp.coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(num_vertices, num_vertices))
-    _, lab = scc(g, directed=False)
-    first = np.full(lab.max() + 1, num_vertices, dtype=np.int64)
-    np.minimum.at(first, lab, np.arange(num_vertices))
-    order = np.argsort(first)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return rank[lab].astype(np.int64)
+    return cc(num_vertices, faces)
 
 
 def region_labels(num_vertices: int = NUM_VERTICES) -> np.ndarray:

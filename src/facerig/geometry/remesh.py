@@ -68,16 +68,9 @@ def interpolate(values: np.ndarray, src_faces: np.ndarray, src_face: np.ndarray,
 
 
 def _components(num_vertices: int, faces: np.ndarray) -> np.ndarray:
-    try:
-        from facerig.geometry.components import connected_components
+    from facerig.geometry.components import connected_components
 
-        return np.asarray(connected_components(num_vertices, faces))
-    except ImportError:  # pragma: no cover - sibling module not there yet
-        from scipy.sparse.csgraph import connected_components as cc
-
-        e = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-        A = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(num_vertices, num_vertices))
-        return cc(A, directed=False)[1]
+    return connected_components(num_vertices, faces)
 
 
 def _vertex_normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:

@@ -50,7 +50,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from facerig.errors import FacerigError
@@ -71,13 +70,10 @@ DT_MODES = ("deformation", "copy")
 
 
 def components(num_vertices: int, faces: np.ndarray) -> np.ndarray:
-    """Connected-component labels (V,) int64 of a triangle mesh (isolated vertices: own label)."""
-    f = np.asarray(faces, dtype=np.int64)
-    i = np.concatenate([f[:, 0], f[:, 1]])
-    j = np.concatenate([f[:, 1], f[:, 2]])
-    A = sp.coo_matrix((np.ones(i.size), (i, j)), shape=(num_vertices, num_vertices))
-    _, lab = connected_components(A, directed=False)
-    return lab.astype(np.int64)
+    """Connected-component labels (V,) int64 (see :mod:`facerig.geometry.components`)."""
+    from facerig.geometry.components import connected_components as cc
+
+    return cc(num_vertices, faces)
 
 
 def read_landmark_pairs(landmarks: Any) -> np.ndarray:
