@@ -603,6 +603,16 @@ def _read_accessor(doc: dict, buffers: list[bytes], index: int) -> np.ndarray:
     return out
 
 
+def read_gltf_document(path: str | os.PathLike) -> tuple[dict, list[bytes]]:
+    """Parse a .glb/.gltf file -> (glTF JSON dict, buffers as bytes); FacerigError if unreadable."""
+    return _read_document(Path(path))
+
+
+def read_gltf_accessor(doc: dict, buffers: list[bytes], index: int) -> np.ndarray:
+    """Accessor ``index`` of ``doc`` -> (count, ncomp) array (strides, sparse and normalisation applied)."""
+    return _read_accessor(doc, buffers, index)
+
+
 def read_rig_gltf(path: str | os.PathLike) -> tuple[Rig, Mesh]:
     """Read the first mesh with morph targets of a glTF/GLB (or the first mesh at all).
 

@@ -16,7 +16,6 @@ Names are matched to the rig's by ARKit canonical name (``EyeBlinkLeft`` = ``eye
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import struct
@@ -130,75 +129,11 @@ def _from_json(path: Path, rig_names: list[str]) -> Animation:
 
 # --- glTF --------------------------------------------------------------------------------------
 
-_COMPONENT = {5120: ("b", 1), 5121: ("B", 1), 5122: ("h", 2), 5123: ("H", 2), 5125: ("I", 4), 5126: ("f", 4)}
-_NCOMP = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
-
-
-def _read_gltf(path: Path) -> tuple[dict[str, Any], list[bytes]]:
-    raw = path.read_bytes()
-    if raw[:4] == b"glTF":
-        _, _, total = struct.unpack_from("<III", raw, 0)
-        pos, doc, blob = 12, None, b""
-        while pos + 8 <= min(total, len(raw)):
-            length, kind = struct.unpack_from("<II", raw, pos)
-            chunk = raw[pos + 8: pos + 8 + length]
-            if kind == 0x4E4F534A:
-                doc = json.loads(chunk.decode("utf-8"))
-            elif kind == 0x004E4942:
-                blob = chunk
-            pos += 8 + length
-        if doc is None:
-            raise ValueError("GLB has no JSON chunk")
-    else:
-        doc = json.loads(raw.decode("utf-8"))
-        blob = b""
-    buffers = []
-    for i, b in enumerate(doc.get("buffers", [])):
-        uri = b.get("uri")
-        if uri is None:
-            buffers.append(blob)
-        elif uri.startswith("data:"):
-            buffers.append(base64.b64decode(uri.split(",", 1)[1]))
-        else:
-            buffers.append((path.parent / uri).read_bytes())
-    return doc, buffers
-
-
-def _accessor(doc: dict[str, Any], buffers: list[bytes], index: int) -> np.ndarray:
-    """Accessor ``index`` as (count, ncomp) float32 (strided, normalized and sparse handled)."""
-    acc = doc["accessors"][index]
-    fmt, size = _COMPONENT[acc["componentType"]]
-    ncomp = _NCOMP[acc["type"]]
-    count = acc["count"]
-    dt = np.dtype("<" + fmt)
-
-    def view_array(view_index: int, offset: int, n: int, nc: int, dtype: np.dtype) -> np.ndarray:
-        view = doc["bufferViews"][view_index]
-        data = buffers[view.get("buffer", 0)]
-        start = view.get("byteOffset", 0) + offset
-        stride = view.get("byteStride") or dtype.itemsize * nc
-        return np.ndarray((n, nc), dtype=dtype, buffer=data, offset=start,
-                          strides=(stride, dtype.itemsize)).copy()
-
-    if "bufferView" in acc:
-        arr = view_array(acc["bufferView"], acc.get("byteOffset", 0), count, ncomp, dt)
-    else:
-        arr = np.zeros((count, ncomp), dtype=dt)
-    sparse = acc.get("sparse")
-    if sparse:
-        n = sparse["count"]
-        ind, val = sparse["indices"], sparse["values"]
-        idt = np.dtype("<" + _COMPONENT[ind["componentType"]][0])
-        rows = view_array(ind["bufferView"], ind.get("byteOffset", 0), n, 1, idt).ravel()
-        arr[rows] = view_array(val["bufferView"], val.get("byteOffset", 0), n, ncomp, dt)
-    if acc.get("normalized") and fmt != "f":
-        arr = np.maximum(arr.astype(np.float32) / float(np.iinfo(dt).max), -1.0)
-    return arr.astype(np.float32)
-
-
 def _from_gltf(path: Path, rig_names: list[str]) -> Animation:
+    from facerig.io.gltf import read_gltf_accessor, read_gltf_document
+
     try:
-        doc, buffers = _read_gltf(path)
+        doc, buffers = read_gltf_document(path)
     except (OSError, ValueError, KeyError, struct.error) as e:
         raise FacerigError(f"{path}: cannot read glTF ({e.__class__.__name__}: {e})") from None
     nodes, meshes = doc.get("nodes", []), doc.get("meshes", [])
@@ -220,8 +155,8 @@ def _from_gltf(path: Path, rig_names: list[str]) -> Animation:
             if not names:
                 names = [f"target{i}" for i in range(ntargets)]
             sampler = anim["samplers"][ch["sampler"]]
-            times = _accessor(doc, buffers, sampler["input"]).ravel()
-            values = _accessor(doc, buffers, sampler["output"]).ravel()
+            times = read_gltf_accessor(doc, buffers, sampler["input"]).astype(np.float64).ravel()
+            values = read_gltf_accessor(doc, buffers, sampler["output"]).astype(np.float32).ravel()
             K = len(names)
             if sampler.get("interpolation") == "CUBICSPLINE":
                 values = values.reshape(len(times), 3, K)[:, 1, :]  # keep the values, drop tangents
