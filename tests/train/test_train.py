@@ -98,12 +98,16 @@ def test_frontal_camera_projects_centre_and_scales_with_depth():
 
 
 def test_scheduler_warmup_then_cosine():
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    class _Opt:  # Scheduler only touches param_groups (a real optimiser import costs seconds)
+        param_groups = [{"lr": 1.0}]
+
+    opt = _Opt()
     s = Scheduler(opt, 1e-3, warmup=10, period=100)
     assert s.lr_at(0) == pytest.approx(1e-4)
     assert s.lr_at(10) == pytest.approx(1e-3, rel=1e-3)
     assert s.lr_at(60) < 6e-4
     assert s.lr_at(110) == pytest.approx(1e-3, rel=1e-3)  # restart
+    assert s.set(60) == opt.param_groups[0]["lr"]
 
 
 def test_pool_item_roundtrip(tmp_path, tiny_head):
