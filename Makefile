@@ -20,6 +20,8 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(BIN)/facerig rig examples/ict_head/head.obj -o out/demo/head.glb -o out/demo/head.npz -o out/demo/obj/
+	@echo "next: $(BIN)/facerig view out/demo/head.npz    (interactive viewer on 127.0.0.1)"
+	@echo "      $(BIN)/facerig animate out/demo/head.npz -w tests/data_files/livelink_5frames.csv -o out/demo/take.glb"
 
 # Test-only tools: the Khronos glTF validator (npm) and a headless Chromium for the viewer's
 # end-to-end test. Each is skipped with a message when it cannot be installed here.

@@ -251,6 +251,11 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"wrote [green]{escape(o)}[/] ({EXPORTERS[kind][2]}: {len(rig.names)} shapes x "
                       f"{rig.num_vertices:,} vertices, {time.perf_counter() - t1:.2f}s)")
     console.print(f"done in {time.perf_counter() - t0:.1f}s")
+    viewable = [o for o, _kind in outputs if Path(o).suffix.lower() in (".npz", ".glb", ".gltf")]
+    if viewable:
+        console.print(f"view it: [bold]facerig view {escape(str(viewable[0]))}[/]  "
+                      f"(local page on 127.0.0.1; drive it with: facerig animate {escape(str(viewable[0]))} "
+                      "-w TAKE.csv -o anim.glb)")
     return 0
 
 
