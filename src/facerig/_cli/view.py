@@ -95,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
     def _stop(signum, frame):  # SIGTERM behaves like Ctrl-C: close the socket, exit 0
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, _stop)
+    # SIGINT explicitly too: a process started in the background by a shell inherits SIGINT as
+    # ignored, and Python then never raises KeyboardInterrupt for Ctrl-C / kill -INT.
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         extra = ""
         if animation is not None:
@@ -112,5 +114,6 @@ def run(args: argparse.Namespace) -> int:
             print("stopped", file=sys.stderr, flush=True)
     finally:
         server.shutdown()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
