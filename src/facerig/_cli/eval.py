@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from facerig.models.registry import METHODS
 
     parser.add_argument("--method", "-m", default=None,
-                        help=f"rigging method: {', '.join(METHODS)} (default: raf if weights ship, else dt)")
+                        help=f"rigging method: {', '.join(METHODS)} (default: as for facerig rig)")
     parser.add_argument("--set", dest="set_dir", default="evalset",
                         help="eval set folder holding index.json (default ./evalset; write one with "
                              "`facerig data make-eval --out evalset`)")

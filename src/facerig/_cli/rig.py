@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
                         help="output path; repeat for several formats (.npz .glb .gltf .fbx or folder/)")
     parser.add_argument("--method", choices=list(METHODS), default=None,
-                        help="rigging method (default: raf when its weights are installed, else dt)")
+                        help="rigging method (default: the most accurate available: dt when the ICT FaceKit template is found, else raf; see BENCHMARKS.md)")
     parser.add_argument("--landmarks", metavar="JSON", default=None,
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -60,9 +62,13 @@ class SurfaceOps:
 
         def sparse(A):
             A = sp.csr_matrix(A)
-            return torch.sparse_csr_tensor(
-                torch.from_numpy(A.indptr.astype(np.int64)), torch.from_numpy(A.indices.astype(np.int64)),
-                torch.from_numpy(A.data).to(dtype), size=A.shape).to(device)
+            # scipy's CSR is valid by construction: skip torch's invariant checks and silence its
+            # "invariant checks implicitly disabled" / "CSR is beta" warnings in user output
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return torch.sparse_csr_tensor(
+                    torch.from_numpy(A.indptr.astype(np.int64)), torch.from_numpy(A.indices.astype(np.int64)),
+                    torch.from_numpy(A.data).to(dtype), size=A.shape, check_invariants=False).to(device)
 
         t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(dtype).to(device)  # noqa: E731
         return cls(mass=t(ops.mass), evals=t(ops.evals[:kk]), evecs=t(ops.evecs[:, :kk]),
