@@ -33,6 +33,24 @@ import torch
 from torch import nn
 
 
+def csr_tensor(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int],
+               dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A torch sparse CSR tensor (shape ``shape``) from scipy-style CSR arrays.
+
+    The arrays come from scipy (valid by construction), so torch's invariant checks are skipped,
+    and its "invariant checks implicitly disabled" / "CSR is beta" warnings are kept out of
+    user output.
+    """
+    values = torch.from_numpy(np.ascontiguousarray(data))
+    if dtype is not None:
+        values = values.to(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(torch.from_numpy(np.asarray(indptr, dtype=np.int64)),
+                                       torch.from_numpy(np.asarray(indices, dtype=np.int64)),
+                                       values, size=tuple(shape), check_invariants=False)
+
+
 @dataclass
 class SurfaceOps:
     """Operators of one mesh as torch tensors (V vertices, k eigenpairs).
@@ -62,13 +80,7 @@ class SurfaceOps:
 
         def sparse(A):
             A = sp.csr_matrix(A)
-            # scipy's CSR is valid by construction: skip torch's invariant checks and silence its
-            # "invariant checks implicitly disabled" / "CSR is beta" warnings in user output
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                return torch.sparse_csr_tensor(
-                    torch.from_numpy(A.indptr.astype(np.int64)), torch.from_numpy(A.indices.astype(np.int64)),
-                    torch.from_numpy(A.data).to(dtype), size=A.shape, check_invariants=False).to(device)
+            return csr_tensor(A.indptr, A.indices, A.data, A.shape, dtype=dtype).to(device)
 
         t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(dtype).to(device)  # noqa: E731
         return cls(mass=t(ops.mass), evals=t(ops.evals[:kk]), evecs=t(ops.evecs[:, :kk]),

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 import torch
 
 from facerig.arkit import ARKIT52
-from facerig.models.diffusion_net import SurfaceOps
+from facerig.models.diffusion_net import SurfaceOps, csr_tensor
 
 K = len(ARKIT52)
 _INDEX = {n: i for i, n in enumerate(ARKIT52)}
@@ -132,9 +132,7 @@ def load_item(path: str | os.PathLike, k: int | None = None) -> Item:
         P = z["xyz"].shape[0]
 
         def csr(name):
-            return torch.sparse_csr_tensor(torch.from_numpy(z[f"{name}_indptr"].astype(np.int64)),
-                                           torch.from_numpy(z[f"{name}_indices"].astype(np.int64)),
-                                           torch.from_numpy(z[f"{name}_data"]), size=(P, P))
+            return csr_tensor(z[f"{name}_indptr"], z[f"{name}_indices"], z[f"{name}_data"], (P, P))
 
         kk = z["evals"].shape[0] if k is None else min(k, z["evals"].shape[0])
         ops = SurfaceOps(mass=torch.from_numpy(z["mass"]), evals=torch.from_numpy(z["evals"][:kk]),
