@@ -112,14 +112,14 @@ def test_epsilon_drops_float_noise_only(tmp_path):
     rig = grid_rig(mesh, K=1)
     diag = np.linalg.norm(mesh.vertices.max(0) - mesh.vertices.min(0))
     rig.deltas[0, 7] = (1e-9 * diag, 0, 0)   # noise: dropped
-    rig.deltas[0, 8] = (1e-4 * diag, 0, 0)   # real (tiny) motion: kept
-    rig.deltas[0, 9] = (5e-6 * diag, 0, 0)   # OBJ rounding noise: dropped by the default
+    rig.deltas[0, 8] = (1e-3 * diag, 0, 0)   # real (small) motion: kept
+    rig.deltas[0, 9] = (5e-5 * diag, 0, 0)   # rounding noise / faint far-field motion: dropped
     out = tmp_path / "eps.glb"
     save_rig_gltf(out, rig, mesh)
     d = load_rig_gltf(out).deltas[0]
-    assert d[7, 0] == 0.0 and d[9, 0] == 0.0 and d[8, 0] == pytest.approx(1e-4 * diag) and d[5, 2] == 0.5
+    assert d[7, 0] == 0.0 and d[9, 0] == 0.0 and d[8, 0] == pytest.approx(1e-3 * diag) and d[5, 2] == 0.5
     assert glb_json(out)["accessors"][glb_json(out)["meshes"][0]["primitives"][0]["targets"][0]["POSITION"]]["sparse"]["count"] == 2
-    save_rig_gltf(out, rig, mesh, delta_epsilon=1e-3)  # coarser: drops the 1e-4 motion too
+    save_rig_gltf(out, rig, mesh, delta_epsilon=1e-2)  # coarser: drops the 1e-3 motion too
     d = load_rig_gltf(out).deltas[0]
     assert d[8, 0] == 0.0 and d[5, 2] == 0.5
     save_rig_gltf(out, rig, mesh, delta_epsilon=0)  # keeps every non-zero delta
