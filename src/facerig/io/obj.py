@@ -186,6 +186,35 @@ _RE_P = re.compile(r"\np[ \t]")
 _RE_INDENTED = re.compile(r"\n[ \t]+(v|vt|vn|f|o|g|usemtl|mtllib)[ \t]")
 
 
+class _Labels:
+    """OBJ ``o``/``g``/``usemtl`` state shared by both parsers: names in order of first use and
+    the current group / material index (-1 = none). A ``g`` inside an ``o`` is named ``obj/group``."""
+
+    def __init__(self) -> None:
+        self.group_names: list[str] = []
+        self.materials: list[str] = []
+        self._group_index: dict[str, int] = {}
+        self._material_index: dict[str, int] = {}
+        self.group, self.material, self._obj = -1, -1, ""
+
+    def marker(self, key: str, rest: str) -> None:
+        if key == "usemtl":
+            if rest not in self._material_index:
+                self._material_index[rest] = len(self.materials)
+                self.materials.append(rest)
+            self.material = self._material_index[rest]
+            return
+        name = rest or "default"
+        if key == "o":
+            self._obj = name
+        elif self._obj and self._obj != name:
+            name = f"{self._obj}/{name}"
+        if name not in self._group_index:
+            self._group_index[name] = len(self.group_names)
+            self.group_names.append(name)
+        self.group = self._group_index[name]
+
+
 def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
     """Vectorised scan (regex per statement kind + numpy parsing), for the common case.
 
@@ -198,11 +227,7 @@ def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
         raise _Fallback  # indented statements: rare, the line scanner strips them
     markers = list(_RE_STATE.finditer(text))
     bounds = [0] + [m.start() for m in markers] + [len(text)]
-    group_names: list[str] = []
-    group_index: dict[str, int] = {}
-    materials: list[str] = []
-    material_index: dict[str, int] = {}
-    cur_group, cur_mat, cur_obj = -1, -1, ""
+    labels = _Labels()
     v_b: list[str] = []
     vt_b: list[str] = []
     vn_b: list[str] = []
@@ -213,21 +238,7 @@ def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
     for i in range(len(bounds) - 1):
         if i > 0:
             key, rest = markers[i - 1].group(1), (markers[i - 1].group(2) or "").strip()
-            if key == "usemtl":
-                if rest not in material_index:
-                    material_index[rest] = len(materials)
-                    materials.append(rest)
-                cur_mat = material_index[rest]
-            else:
-                name = rest or "default"
-                if key == "o":
-                    cur_obj = name
-                elif cur_obj and cur_obj != name:
-                    name = f"{cur_obj}/{name}"
-                if name not in group_index:
-                    group_index[name] = len(group_names)
-                    group_names.append(name)
-                cur_group = group_index[name]
+            labels.marker(key, rest)
         seg = text[bounds[i]:bounds[i + 1]] if len(bounds) > 2 else text
         fb = _RE_F.findall(seg)
         v_b += _RE_V.findall(seg)
@@ -235,8 +246,8 @@ def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
         vn_b += _RE_VN.findall(seg)
         f_b += fb
         seg_nf.append(len(fb))
-        seg_group.append(cur_group)
-        seg_mat.append(cur_mat)
+        seg_group.append(labels.group)
+        seg_mat.append(labels.material)
     if not v_b:
         raise _Fallback  # let the slow scanner explain what the file is
     _too_many(path, len(v_b), max_vertices)
@@ -315,8 +326,8 @@ def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
     return _Parsed(
         vertices=vertices, extra=extra, uv=uv, vn=vn, counts=counts_f, vi=vi, ti=ti, ni=ni,
         f_group=np.repeat(np.asarray(seg_group, np.int64), seg_nf_a),
-        group_names=group_names, f_mat=np.repeat(np.asarray(seg_mat, np.int64), seg_nf_a),
-        materials=materials, mtllibs=[m.strip() for m in _RE_MTLLIB.findall(text)],
+        group_names=labels.group_names, f_mat=np.repeat(np.asarray(seg_mat, np.int64), seg_nf_a),
+        materials=labels.materials, mtllibs=[m.strip() for m in _RE_MTLLIB.findall(text)],
         ignored={"l": len(_RE_L.findall(text)), "p": len(_RE_P.findall(text))}, unknown={},
     )
 
@@ -366,14 +377,8 @@ def _parse_slow(text: str, path: Path, max_vertices: int | None) -> _Parsed:
     f_nvn: list[int] = []
     f_group: list[int] = []
     f_mat: list[int] = []
-    group_names: list[str] = []
-    group_index: dict[str, int] = {}
-    materials: list[str] = []
-    material_index: dict[str, int] = {}
+    labels = _Labels()
     mtllibs: list[str] = []
-    cur_group = -1
-    cur_obj = ""
-    cur_mat = -1
     n_lines = n_points = 0
     unknown: dict[str, int] = {}
 
@@ -406,29 +411,16 @@ def _parse_slow(text: str, path: Path, max_vertices: int | None) -> _Parsed:
             f_nv.append(len(v_lines))
             f_nvt.append(len(vt_lines))
             f_nvn.append(vn_count)
-            f_group.append(cur_group)
-            f_mat.append(cur_mat)
+            f_group.append(labels.group)
+            f_mat.append(labels.material)
         elif c == "#":
             continue
         else:
             parts = ln.split(None, 1)
             key = parts[0]
             rest = parts[1].strip() if len(parts) > 1 else ""
-            if key in ("o", "g"):
-                name = rest or "default"
-                if key == "o":
-                    cur_obj = name
-                elif cur_obj and cur_obj != name:
-                    name = f"{cur_obj}/{name}"
-                if name not in group_index:
-                    group_index[name] = len(group_names)
-                    group_names.append(name)
-                cur_group = group_index[name]
-            elif key == "usemtl":
-                if rest not in material_index:
-                    material_index[rest] = len(materials)
-                    materials.append(rest)
-                cur_mat = material_index[rest]
+            if key in ("o", "g", "usemtl"):
+                labels.marker(key, rest)
             elif key == "mtllib":
                 mtllibs.append(rest)
             elif key == "l":
@@ -471,8 +463,8 @@ def _parse_slow(text: str, path: Path, max_vertices: int | None) -> _Parsed:
             ni = _resolve(ni, np.repeat(np.asarray(f_nvn, np.int64), counts), vn_count, "normal", f_lineno, counts, path)
     return _Parsed(
         vertices=vertices, extra=extra, uv=uv, vn=vn, counts=counts, vi=vi, ti=ti, ni=ni,
-        f_group=np.asarray(f_group, np.int64), group_names=group_names, f_mat=np.asarray(f_mat, np.int64),
-        materials=materials, mtllibs=mtllibs, ignored={"l": n_lines, "p": n_points}, unknown=unknown,
+        f_group=np.asarray(f_group, np.int64), group_names=labels.group_names, f_mat=np.asarray(f_mat, np.int64),
+        materials=labels.materials, mtllibs=mtllibs, ignored={"l": n_lines, "p": n_points}, unknown=unknown,
     )
 
 
