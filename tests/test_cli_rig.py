@@ -200,3 +200,29 @@ def test_rig_is_padded_to_52_arkit_shapes(tiny_obj: Path, tmp_path: Path, monkey
     for k, n in enumerate(ARKIT52):
         assert (rig.deltas[k] == (0 if n == "tongueOut" else k)).all(), n
     assert rig.meta["missing"] == ["tongueOut"]
+
+
+def test_dt_mode_reaches_the_method(tmp_path, monkeypatch):
+    """`--dt-mode copy` is passed to the dt method (checked without running the registration)."""
+    from facerig.cli import main
+    from facerig.models import registry
+    from facerig.models.registry import MethodOutput
+
+    seen = {}
+
+    def fake_dt(mesh, **options):
+        seen.update(options)
+        return MethodOutput(names=["jawOpen"], deltas=np.zeros((1, mesh.num_vertices, 3), np.float32))
+
+    monkeypatch.setattr(registry, "get_method", lambda name: fake_dt)
+    head = tmp_path / "tri.obj"
+    head.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\nf 1 3 4\n")
+    assert main(["rig", str(head), "-o", str(tmp_path / "r.npz"), "--method", "dt", "--dt-mode", "copy",
+                 "--landmarks", str(_landmarks(tmp_path)), "-q"]) == 0
+    assert seen["dt_mode"] == "copy"
+
+
+def _landmarks(tmp_path):
+    p = tmp_path / "lm.json"
+    p.write_text('{"pairs": [[0, 0], [1, 1], [2, 2], [3, 3]]}')
+    return p

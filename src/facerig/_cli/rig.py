@@ -72,6 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output path; repeat for several formats (.npz .glb .gltf .fbx or folder/)")
     parser.add_argument("--method", choices=list(METHODS), default=None,
                         help="rigging method (default: the most accurate available: dt when the ICT FaceKit template is found, else raf; see BENCHMARKS.md)")
+    parser.add_argument("--dt-mode", choices=("deformation", "copy"), default="deformation",
+                        help="dt only: deformation transfer (default) or barycentric copy of the "
+                             "registered template's deltas (closer on ICT-like heads, see BENCHMARKS.md)")
     parser.add_argument("--landmarks", metavar="JSON", default=None,
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
@@ -212,6 +215,8 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"rigging with method [bold]{method}[/] (up {args.up}, forward {args.forward}) ...")
 
     options = {"landmarks": landmarks, "up": args.up, "forward": args.forward}
+    if method == "dt":
+        options["dt_mode"] = args.dt_mode
     rig = rig_mesh(mesh, method, parts=parts, **options)
     rig.meta.setdefault("input", {"path": str(head), "up": args.up, "forward": args.forward})
     repairs = mesh.info.get("repairs") or {}
