@@ -12,7 +12,7 @@ import torch
 
 from facerig.arkit import ARKIT52
 from facerig.render.camera import FrontalCamera
-from facerig.train.dataset import Pool, load_item, make_item, sample_queries
+from facerig.train.dataset import load_item, make_item, sample_queries
 from facerig.train.losses import LossBatch, LossWeights, rig_loss
 from facerig.train.loop import Scheduler, TrainConfig, train
 
