@@ -172,7 +172,7 @@ def external_samples() -> list[tuple[str, Sample, dict[str, Any]]]:
             mm_per_unit=float(z["mm_per_unit"]), info={"family": "external", "source": p.name},
             region_names=tuple(f"part{i}" for i in range(int(z["part"].max()) + 1)),
         )
-        from facerig.data.ict import connected_components
+        from facerig.geometry.components import connected_components
 
         s.parts = connected_components(V, s.faces)
         extra = {"note": str(z["note"]) if "note" in z else "",

@@ -184,7 +184,7 @@ def subset(sample: Sample, keep: np.ndarray) -> Sample:
 
 def component_labels(num_vertices: int, faces: np.ndarray) -> np.ndarray:
     """(V,) int64 connected components ordered by lowest vertex index."""
-    from facerig.data.ict import connected_components
+    from facerig.geometry.components import connected_components
 
     return connected_components(num_vertices, faces)
 

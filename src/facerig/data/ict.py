@@ -32,6 +32,7 @@ import numpy as np
 from facerig import config
 from facerig.arkit import ARKIT52, ict_to_arkit_name
 from facerig.errors import DataError
+from facerig.geometry.components import connected_components
 
 CACHE_VERSION = 1
 CACHE_NAME = f"ict_v{CACHE_VERSION}.npz"
@@ -242,13 +243,6 @@ def triangulate(polygons: list[np.ndarray]) -> np.ndarray:
         for k in range(1, len(p) - 1):
             tris.append((p[0], p[k], p[k + 1]))
     return np.asarray(tris, dtype=np.int64).reshape(-1, 3)
-
-
-def connected_components(num_vertices: int, faces: np.ndarray) -> np.ndarray:
-    """(V,) int64 component labels ordered by lowest vertex index (see facerig.geometry.components)."""
-    from facerig.geometry.components import connected_components as cc
-
-    return cc(num_vertices, faces)
 
 
 def region_labels(num_vertices: int = NUM_VERTICES) -> np.ndarray:

@@ -46,7 +46,7 @@ def find_eyes(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.n
     Raises:
         DataError: no mirror-symmetric pair of sphere-like components.
     """
-    from facerig.data.ict import connected_components
+    from facerig.geometry.components import connected_components
 
     v = np.asarray(vertices, dtype=np.float64)
     lab = connected_components(len(v), faces)
@@ -118,7 +118,7 @@ def auto_landmarks(vertices: np.ndarray, faces: np.ndarray, *, model=None, templ
     t = 0.5 * (tl + tr) - s * 0.5 * (ict_eyes[0] + ict_eyes[1])
     R = np.eye(3)
     # 2. similarity ICP of the narrow face area onto the target skin (largest component)
-    from facerig.data.ict import connected_components
+    from facerig.geometry.components import connected_components
 
     lab = connected_components(len(v), f)
     skin_ids = np.flatnonzero(lab == np.bincount(lab).argmax())

@@ -148,7 +148,7 @@ class MakeHumanFamily:
         self.regions = z["regions"]
         self.region_names = REGION_NAMES
         self.cut_index = z["cut_index"]
-        from facerig.data.ict import connected_components
+        from facerig.geometry.components import connected_components
 
         self.parts = connected_components(self.template.shape[0], self.faces)
         self.landmarks68 = None

@@ -22,20 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facerig.geometry.components import connected_components
 from facerig.geometry.correspondence import closest_point_on_triangles
 
 DEFAULT_PROXY_VERTICES = 5000
 PRESERVE_BORDER = True
-
-
-def _components(num_vertices: int, faces: np.ndarray) -> np.ndarray:
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import connected_components
-
-    f = np.asarray(faces, dtype=np.int64)
-    A = sp.coo_matrix((np.ones(f.size), (f.ravel(), np.roll(f, 1, axis=1).ravel())),
-                      shape=(num_vertices, num_vertices))
-    return connected_components(A, directed=False)[1]
 
 
 @dataclass
@@ -83,7 +74,7 @@ class Proxy:
 
         full_faces = np.asarray(full_faces, dtype=np.int64)
         if full_parts is None:
-            full_parts = _components(len(full_vertices), full_faces)
+            full_parts = connected_components(len(full_vertices), full_faces)
         face_parts = np.asarray(full_parts)[full_faces[:, 0]]
         normals = vertex_normals(self.vertices, self.faces)
         face, bary, _ = closest_points(self.vertices, full_vertices, full_faces, point_parts=self.parts,
@@ -139,7 +130,7 @@ def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = 
     faces = np.ascontiguousarray(faces, dtype=np.int64)
     V = vertices.shape[0]
     if parts is None:
-        parts = _components(V, faces)
+        parts = connected_components(V, faces)
     if V <= 1.2 * target_vertices:
         ar = np.arange(V)
         return Proxy(vertices, faces, ar, np.asarray(parts), np.zeros(V, np.int64), np.zeros((V, 3)), identity=True)

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from facerig.geometry.components import connected_components
+
 
 @dataclass
 class Remeshed:
@@ -65,12 +67,6 @@ def interpolate(values: np.ndarray, src_faces: np.ndarray, src_face: np.ndarray,
     b = b.astype(out_dtype, copy=False)
     g = values[..., idx, :]  # (...,V',3,C)
     return np.einsum("...vkc,vk->...vc", g, b).astype(out_dtype, copy=False)
-
-
-def _components(num_vertices: int, faces: np.ndarray) -> np.ndarray:
-    from facerig.geometry.components import connected_components
-
-    return connected_components(num_vertices, faces)
 
 
 def _vertex_normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
@@ -285,7 +281,7 @@ def remesh(
     V = vertices.shape[0]
     if faces.shape[0] == 0:
         raise ValueError("remesh needs a mesh with faces")
-    parts = _components(V, faces) if parts is None else np.asarray(parts).reshape(-1)
+    parts = connected_components(V, faces) if parts is None else np.asarray(parts).reshape(-1)
     if parts.shape[0] != V:
         raise ValueError(f"parts has {parts.shape[0]} labels for {V} vertices")
     face_parts = parts[faces[:, 0]]

@@ -53,6 +53,7 @@ import scipy.sparse.linalg as spla
 from scipy.spatial import cKDTree
 
 from facerig.errors import FacerigError
+from facerig.geometry.components import connected_components
 from facerig.geometry.correspondence import closest_points
 from facerig.geometry.registration import (
     fit_parts_to_skin,
@@ -67,13 +68,6 @@ DT_MODES = ("deformation", "copy")
 
 
 # ----------------------------------------------------------------------------- small helpers
-
-
-def components(num_vertices: int, faces: np.ndarray) -> np.ndarray:
-    """Connected-component labels (V,) int64 (see :mod:`facerig.geometry.components`)."""
-    from facerig.geometry.components import connected_components as cc
-
-    return cc(num_vertices, faces)
 
 
 def read_landmark_pairs(landmarks: Any) -> np.ndarray:
@@ -174,7 +168,7 @@ class _Template:
         self.neutral = np.asarray(model.neutral, dtype=np.float64)
         self.faces = np.asarray(model.faces, dtype=np.int64)
         self.parts = np.asarray(model.parts, dtype=np.int64) if getattr(model, "parts", None) is not None \
-            else components(len(self.neutral), self.faces)
+            else connected_components(len(self.neutral), self.faces)
         self.landmarks68 = np.asarray(getattr(model, "landmarks68", []), dtype=np.int64)
         names, deltas = model.arkit()
         self.names = list(names)
@@ -304,7 +298,7 @@ def rig_deformation_transfer(
     t1 = time.perf_counter()
     tparts = T.parts
     tskin = np.isin(tparts, np.unique(tparts[ti]))
-    xparts = components(V, Fx)
+    xparts = connected_components(V, Fx)
     xskin = np.isin(xparts, np.unique(xparts[xi]))
     sidx = np.flatnonzero(tskin)
     remap = -np.ones(T.neutral.shape[0], np.int64)
