@@ -84,8 +84,23 @@ def save_rig(path: str | os.PathLike, rig: Rig) -> None:
     if rig.parts is not None:
         arrays["parts"] = np.asarray(rig.parts, dtype=np.int32)
     with atomic_path(path, suffix=".npz") as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
+        _write_npz(tmp, arrays)
+
+
+def _write_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
+    """An ``np.load``-compatible NPZ: arrays that are mostly exact zeros (sparse rigs) are
+    deflated at level 1, dense ones stored (deflating dense float deltas saves ~7 % for ~1 s
+    per 16 MB, which would dominate a 3 s rig)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", allowZip64=True) as zf:
+        for key, value in arrays.items():
+            a = np.asanyarray(value)
+            sparse = a.dtype.kind == "f" and a.size > 0 and np.count_nonzero(a) < 0.5 * a.size
+            # ZipFile.open(name, "w") reads these two (public) attributes for each new entry
+            zf.compression, zf.compresslevel = (zipfile.ZIP_DEFLATED, 1) if sparse else (zipfile.ZIP_STORED, None)
+            with zf.open(key + ".npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, a, allow_pickle=False)
 
 
 def load_rig(path: str | os.PathLike) -> Rig:

@@ -28,7 +28,7 @@ from facerig.errors import FacerigError
 from facerig.io.mesh import Mesh
 from facerig.models.registry import MethodOutput
 
-WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "raf.pt"
+WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "raf.npz"
 
 
 def weights_path() -> Path:
@@ -38,34 +38,35 @@ def weights_path() -> Path:
 
 
 def weights_available() -> bool:
-    """True when the weights file exists (and torch is importable)."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return weights_path().is_file()
+    """True when the weights file exists (inference needs NumPy/SciPy only; a ``.pt``
+    checkpoint also needs torch)."""
+    p = weights_path()
+    if p.suffix == ".pt":
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            return False
+    return p.is_file()
 
 
 @functools.lru_cache(maxsize=4)
 def load_model(path: str | None = None):
-    """(model in eval mode, meta dict) from an exported weights file or a training checkpoint."""
-    import torch
-
-    from facerig.models.riganyface import RigAnyFace
+    """(:class:`~facerig.models.raf_runtime.RigAnyFaceRuntime`, meta dict) from a weights
+    ``.npz`` (or a training checkpoint ``.pt``)."""
+    from facerig.models.raf_runtime import RigAnyFaceRuntime
 
     p = Path(path) if path else weights_path()
     if not p.is_file():
         raise FacerigError(f"RigAnyFace weights not found at {p}; train them (`facerig train`) or use --method dt")
-    ck = torch.load(p, map_location="cpu", weights_only=False)
-    model = RigAnyFace.from_checkpoint(ck)
-    model.eval()
-    meta = dict(ck.get("meta", {}))
-    return model, meta
+    model = RigAnyFaceRuntime.load(p)
+    return model, model.meta
 
 
 def export_weights(checkpoint: str | os.PathLike, output: str | os.PathLike | None = None, note: str = "") -> Path:
-    """Strip a training checkpoint to ``{config, state_dict, meta}`` (float32) for shipping."""
+    """Strip a training checkpoint to the shipped ``.npz`` (config, float32 parameters, meta)."""
     import torch
+
+    from facerig.models.raf_runtime import save_weights
 
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     out = Path(output) if output else WEIGHTS_PATH
@@ -73,10 +74,7 @@ def export_weights(checkpoint: str | os.PathLike, output: str | os.PathLike | No
     trained = ck.get("meta", {}).get("trained_shapes") or _pool_shapes((ck.get("train_config") or {}).get("pool_dir"))
     meta = {"step": int(ck.get("step", 0)), "wall_s": float(ck.get("wall_s", 0.0)), "val": ck.get("val"),
             "train_config": ck.get("train_config"), "trained_shapes": trained, "note": note}
-    state = {k: v.float() for k, v in ck["state_dict"].items()}
-    tmp = out.with_suffix(".tmp")
-    torch.save({"config": ck["config"], "state_dict": state, "meta": meta}, tmp)
-    tmp.replace(out)
+    save_weights(out, ck["config"], ck["state_dict"], meta)
     load_model.cache_clear()
     return out
 
@@ -93,20 +91,15 @@ def _pool_shapes(pool_dir: str | None) -> list[str]:
     return [n for n, m in zip(ARKIT52, mask) if m]
 
 
-def predict_proxy(model, xyz: np.ndarray, ops, queries: np.ndarray, chunk: int = 26):
-    """Network displacements in the head frame: xyz (P,3), ops (Operators), queries (Q,K) ->
-    (Q,P,3) float32. The per-head part runs once; queries go through in chunks."""
-    import torch
+def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26) -> np.ndarray:
+    """Network displacements in the head frame for a :class:`~facerig.geometry.proxy.PreparedHead`:
+    queries (Q,K) -> (Q,P,3) float32. The per-head part runs once; queries go in chunks."""
+    from facerig.geometry.features import local_features
+    from facerig.models.raf_runtime import Ops
 
-    from facerig.models.diffusion_net import SurfaceOps
-
-    sops = SurfaceOps.from_operators(ops, k=model.config.k_eig)
-    with torch.inference_mode():
-        x = torch.from_numpy(np.asarray(xyz, np.float32))
-        enc = model.encode(x, sops)
-        a = torch.from_numpy(np.asarray(queries, np.float32))
-        outs = [model.decode(enc, a[i:i + chunk], sops) for i in range(0, a.shape[0], chunk)]
-    return torch.cat(outs).numpy()
+    ops = Ops.from_operators(prep.ops, k=model.k_eig)
+    local = local_features(prep.xyz, prep.proxy.faces) if model.n_local else None
+    return model(prep.xyz, ops, queries, local, chunk=chunk)
 
 
 def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
@@ -115,25 +108,27 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
-    (torch threads, default: all); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
+    (BLAS threads, default: all); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
     one-hot shapes (then ``names`` are ``query0..``). Unknown options are ignored.
     """
-    import torch
-
     from facerig.geometry.frame import orientation_matrix
     from facerig.geometry.proxy import prepare_head
 
     if threads:
-        torch.set_num_threads(int(threads))
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(int(threads)):
+            return rig_raf(mesh, up=up, forward=forward, weights=weights, proxy_vertices=proxy_vertices,
+                           queries=queries)
     t0 = time.perf_counter()
     model, meta = load_model(weights)
     R = orientation_matrix(up, forward)
     v = np.asarray(mesh.vertices, np.float64) @ R.T
-    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.config.k_eig)
+    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig)
     t1 = time.perf_counter()
-    K = model.config.num_shapes
+    K = model.num_shapes
     a = np.eye(K, dtype=np.float32) if queries is None else np.asarray(queries, np.float32)
-    d = predict_proxy(model, prep.xyz, prep.ops, a)  # (Q,P,3)
+    d = predict_proxy(model, prep, a)  # (Q,P,3)
     t2 = time.perf_counter()
     full = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
     full = full @ R.astype(np.float32)  # back to input axes (R orthonormal)

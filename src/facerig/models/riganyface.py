@@ -6,7 +6,7 @@ Output: per-vertex displacements ``d(a)`` (Q,V,3) in the same normalised frame.
 
 Architecture (one head, Q queries)::
 
-    f = [xyz, HKS]                                  (V, C_in) input features
+    f = [xyz, HKS, Fourier(xyz), local]             (V, C_in) input features
     h = trunk DiffusionNet(f)                       (V, W)    run once per head
     G0 = mean_mass(GlobalEncoder(f))                (C_g,)    2-block DiffusionNet + pooling
     basis = MLP([h, G0])                            (V, K, 3) linear "basis" head
@@ -39,6 +39,7 @@ class RAFConfig:
     num_shapes: int = 52
     n_hks: int = 16
     n_fourier: int = 0
+    n_local: int = 0
     width: int = 128
     n_trunk: int = 4
     global_width: int = 64
@@ -53,7 +54,7 @@ class RAFConfig:
 
     @property
     def c_in(self) -> int:
-        return 3 + self.n_hks + 6 * self.n_fourier
+        return 3 + self.n_hks + 6 * self.n_fourier + self.n_local
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -114,10 +115,18 @@ class ConditionalDiffusionBlock(nn.Module):
         self.fuse = MiniMLP([3 * width + width, width, width])
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
-        Q = cond.shape[0]
-        feats = self.block.features(x, ops).expand(Q, -1, -1)  # (Q,V,3W)
-        c = self.cond_proj(cond)[:, None, :].expand(-1, x.shape[1], -1)
-        return x + self.fuse(torch.cat([feats, c], dim=-1))
+        # fuse(cat[feats, c]) with the first linear layer split into its feature and condition
+        # columns: the same function, but the per-vertex product is computed once for a shared
+        # x (B=1) and the condition enters as a per-query bias (no (Q,V,W) concatenation).
+        feats = self.block.features(x, ops)  # (B,V,3W)
+        first = self.fuse[0]
+        n_f = feats.shape[-1]
+        hf = nn.functional.linear(feats, first.weight[:, :n_f])  # (B,V,W)
+        hc = nn.functional.linear(self.cond_proj(cond), first.weight[:, n_f:], first.bias)  # (Q,W)
+        h = hf + hc[:, None, :]
+        for layer in list(self.fuse)[1:]:
+            h = layer(h)
+        return x + h
 
 
 class RigAnyFace(nn.Module):
@@ -142,15 +151,21 @@ class RigAnyFace(nn.Module):
             nn.init.zeros_(self.cond_out.bias)
 
     # -- pieces -----------------------------------------------------------------------------
-    def input_features(self, xyz: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
-        """xyz (V,3) in the head frame -> f (V, 3 + n_hks + 6 n_fourier) (xyz, HKS, positional)."""
-        return torch.cat([xyz, hks_features(ops, self.config.n_hks), fourier_features(xyz, self.config.n_fourier)],
-                         dim=-1)
+    def input_features(self, xyz: torch.Tensor, ops: SurfaceOps, local: torch.Tensor | None = None) -> torch.Tensor:
+        """xyz (V,3) in the head frame, local (V, n_local) from
+        :func:`facerig.geometry.features.local_features` -> f (V, c_in) (xyz, HKS, positional,
+        local)."""
+        parts = [xyz, hks_features(ops, self.config.n_hks), fourier_features(xyz, self.config.n_fourier)]
+        if self.config.n_local:
+            if local is None or local.shape != (xyz.shape[0], self.config.n_local):
+                raise ValueError(f"this model needs local features (V, {self.config.n_local})")
+            parts.append(local)
+        return torch.cat(parts, dim=-1)
 
-    def encode(self, xyz: torch.Tensor, ops: SurfaceOps) -> dict:
-        """Per-head pass: returns ``h`` (V,W+G) trunk features with G0 appended, ``g0`` (G,),
-        ``basis`` (V,K,3) or None."""
-        f = self.input_features(xyz, ops)
+    def encode(self, xyz: torch.Tensor, ops: SurfaceOps, local: torch.Tensor | None = None) -> dict:
+        """Per-head pass: xyz (V,3), local (V, n_local) or None -> ``h`` (V,W+G) trunk features
+        with G0 appended, ``g0`` (G,), ``basis`` (V,K,3) or None."""
+        f = self.input_features(xyz, ops, local)
         h = self.trunk(f[None], ops)[0]
         if self.config.use_global:
             g0 = self.global_encoder(f, ops)
@@ -177,9 +192,10 @@ class RigAnyFace(nn.Module):
             out = out + self.cond_out(x) * self.config.output_scale
         return out
 
-    def forward(self, xyz: torch.Tensor, ops: SurfaceOps, a: torch.Tensor) -> torch.Tensor:
-        """xyz (V,3) head-frame neutral, ops for that mesh, a (Q,K) -> d (Q,V,3)."""
-        return self.decode(self.encode(xyz, ops), a, ops)
+    def forward(self, xyz: torch.Tensor, ops: SurfaceOps, a: torch.Tensor,
+                local: torch.Tensor | None = None) -> torch.Tensor:
+        """xyz (V,3) head-frame neutral, ops for that mesh, a (Q,K), local (V, n_local) -> d (Q,V,3)."""
+        return self.decode(self.encode(xyz, ops, local), a, ops)
 
     # -- persistence ------------------------------------------------------------------------
     def checkpoint(self, **extra) -> dict:
@@ -203,6 +219,17 @@ class RigAnyFace(nn.Module):
                     padded.append(k)
         self.load_state_dict(own)
         return padded
+
+    @classmethod
+    def from_weights_file(cls, path) -> "RigAnyFace":
+        """A model from a shipped weights ``.npz`` or a checkpoint ``.pt``
+        (:func:`facerig.models.raf_runtime.read_weights`)."""
+        from facerig.models.raf_runtime import read_weights
+
+        config, params, _ = read_weights(path)
+        model = cls(RAFConfig.from_dict(config))
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in params.items()})
+        return model
 
     @classmethod
     def from_checkpoint(cls, ckpt: dict) -> "RigAnyFace":

@@ -11,6 +11,10 @@ One item (P proxy vertices, k eigenpairs, K=52 ARKit shapes):
 - ``deltas`` (K,P,3) f32 GT displacements in the head frame, ``shape_mask`` (K,) bool (shapes the
   family provides), ``landmarks`` (68,) i64 proxy vertex per landmark (-1 absent)
 - ``scale`` head width in input units, ``mm_per_unit``, ``info`` JSON
+
+The local descriptors (:func:`facerig.geometry.features.local_features`) are computed from
+``xyz``/``faces`` when an item is loaded (not stored, so older pools stay valid) and cached per
+item by :class:`Pool`.
 """
 
 from __future__ import annotations
@@ -120,14 +124,19 @@ class Item:
     scale: float
     mm_per_unit: float
     name: str
+    local: torch.Tensor | None = None  # (P, 13) local descriptors
 
     def to(self, device) -> "Item":
         return Item(self.xyz.to(device), self.ops.to(device), self.deltas.to(device), self.shape_mask.to(device),
-                    self.landmarks.to(device), self.scale, self.mm_per_unit, self.name)
+                    self.landmarks.to(device), self.scale, self.mm_per_unit, self.name,
+                    None if self.local is None else self.local.to(device))
 
 
-def load_item(path: str | os.PathLike, k: int | None = None) -> Item:
-    """Read a pool item (optionally keep only ``k`` eigenpairs)."""
+def load_item(path: str | os.PathLike, k: int | None = None, local: np.ndarray | None = None) -> Item:
+    """Read a pool item (optionally keep only ``k`` eigenpairs); ``local`` (P,13) reuses
+    already computed local descriptors."""
+    from facerig.geometry.features import local_features
+
     with np.load(path, allow_pickle=False) as z:
         P = z["xyz"].shape[0]
 
@@ -138,9 +147,12 @@ def load_item(path: str | os.PathLike, k: int | None = None) -> Item:
         ops = SurfaceOps(mass=torch.from_numpy(z["mass"]), evals=torch.from_numpy(z["evals"][:kk]),
                          evecs=torch.from_numpy(np.ascontiguousarray(z["evecs"][:, :kk])),
                          grad_x=csr("gx"), grad_y=csr("gy"))
+        if local is None:
+            local = local_features(z["xyz"], z["faces"])
         return Item(torch.from_numpy(z["xyz"]), ops, torch.from_numpy(z["deltas"]),
                     torch.from_numpy(z["shape_mask"]), torch.from_numpy(z["landmarks"]),
-                    float(z["scale"]), float(z["mm_per_unit"]), Path(path).stem)
+                    float(z["scale"]), float(z["mm_per_unit"]), Path(path).stem,
+                    torch.from_numpy(np.asarray(local, np.float32)))
 
 
 def sample_queries(rng: np.random.Generator, shape_mask: np.ndarray, n_onehot: int = 12,
@@ -171,6 +183,7 @@ class Pool:
         self.pattern = pattern
         self.k = k
         self.paths: list[Path] = []
+        self._local: dict[Path, np.ndarray] = {}
         self.refresh()
 
     def refresh(self) -> int:
@@ -181,4 +194,7 @@ class Pool:
         return len(self.paths)
 
     def __getitem__(self, i: int) -> Item:
-        return load_item(self.paths[i], self.k)
+        p = self.paths[i]
+        item = load_item(p, self.k, self._local.get(p))
+        self._local[p] = item.local.numpy()
+        return item

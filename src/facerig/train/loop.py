@@ -89,7 +89,7 @@ def evaluate(model: RigAnyFace, items: list[Item], device) -> dict:
         it = it.to(device)
         K = it.deltas.shape[0]
         a = torch.eye(K, device=device)
-        pred = model(it.xyz, it.ops, a)
+        pred = model(it.xyz, it.ops, a, it.local)
         mm = it.scale * it.mm_per_unit
         m = it.shape_mask
         e = active_error_mm(pred[m], it.deltas[m], mm)
@@ -130,9 +130,11 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         torch.set_rng_state(ck["torch_rng"])
         log(f"resumed from {last} at step {step}")
     elif cfg.init_from:
-        ck0 = torch.load(cfg.init_from, map_location=device, weights_only=False)
-        padded = model.load_compatible(ck0["state_dict"])
-        log(f"initialised from {cfg.init_from} (step {ck0.get('step')}; widened: {', '.join(padded) or 'none'})")
+        from facerig.models.raf_runtime import read_weights
+
+        _, params, meta0 = read_weights(cfg.init_from)  # checkpoint .pt or shipped .npz
+        padded = model.load_compatible({k: torch.from_numpy(v) for k, v in params.items()})
+        log(f"initialised from {cfg.init_from} (step {meta0.get('step', '?')}; widened: {', '.join(padded) or 'none'})")
     pool = Pool(cfg.pool_dir, "train_*.npz", k=model.config.k_eig)
     if len(pool) == 0:
         from facerig.errors import DataError
@@ -165,7 +167,7 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         a = torch.from_numpy(sample_queries(rng, mask, cfg.n_onehot, cfg.n_combo)).to(device)
         xyz = item.xyz + (torch.from_numpy(rng.normal(0, cfg.jitter, 3).astype(np.float32)).to(device)
                           if cfg.jitter else 0)
-        enc = model.encode(xyz, item.ops)
+        enc = model.encode(xyz, item.ops, item.local)
         pred = model.decode(enc, a, item.ops)
         target = torch.einsum("qk,kvc->qvc", a, item.deltas)
         batch = LossBatch(neutral=xyz, target=target, landmarks=item.landmarks)

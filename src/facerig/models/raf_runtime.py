@@ -1,0 +1,244 @@
+"""NumPy/SciPy inference runtime for RigAnyFace weights: rigging without importing torch.
+
+``import torch`` alone takes 2-3 s on the 2-core CPU the product targets, as much as the whole
+rig budget, while the network itself is a few small dense products and two sparse ones per
+block on a ~5k-vertex proxy. Training and experiments use :mod:`facerig.models.riganyface`
+(torch); ``facerig rig --method raf`` runs the same function here. The two are kept equal by
+``tests/models/test_raf_runtime.py`` (random weights of every configuration switch, and the
+shipped weights), to float32 round-off.
+
+Weights file (``.npz``, :func:`save_weights` / :func:`read_weights`): ``config`` (JSON of
+:class:`facerig.models.riganyface.RAFConfig`), ``meta`` (JSON: step, wall time, validation,
+trained shapes, ...) and one ``param/<state-dict key>`` float32 array per parameter. Training
+checkpoints (``.pt``) are read too when torch is installed.
+
+Feature layout here is ``(V, B, C)`` (vertices first), so spectral projections and sparse
+gradients act on one contiguous ``(V, B*C)`` matrix; the torch modules use ``(B, V, C)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_PREFIX = "param/"
+
+
+# -- weights files ------------------------------------------------------------------------------
+def save_weights(path: str | os.PathLike, config: dict, state: dict[str, Any], meta: dict | None = None) -> Path:
+    """Write ``config``, ``meta`` and the parameters ``state`` (name -> array or tensor) as a
+    float32 NPZ, atomically."""
+    from facerig.io.atomic import atomic_path
+
+    arrays = {"config": np.array(json.dumps(config)), "meta": np.array(json.dumps(meta or {}, default=str))}
+    for k, v in state.items():
+        a = v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
+        arrays[_PREFIX + k] = a.astype(np.float32)
+    path = Path(path)
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+    return path
+
+
+def read_weights(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], dict]:
+    """``(config, params, meta)`` from a weights ``.npz`` or a torch checkpoint/export ``.pt``."""
+    path = Path(path)
+    if path.suffix == ".pt":
+        import torch
+
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        params = {k: v.float().numpy() for k, v in ck["state_dict"].items()}
+        meta = dict(ck.get("meta", {}))
+        meta.setdefault("step", ck.get("step"))
+        return dict(ck["config"]), params, meta
+    with np.load(path, allow_pickle=False) as z:
+        config = json.loads(str(z["config"]))
+        meta = json.loads(str(z["meta"])) if "meta" in z else {}
+        params = {k[len(_PREFIX):]: np.ascontiguousarray(z[k], np.float32) for k in z.files if k.startswith(_PREFIX)}
+    return config, params, meta
+
+
+# -- operators ----------------------------------------------------------------------------------
+class Ops:
+    """Operators of one mesh for the runtime (float32): mass (V,), evals (k,), evecs (V,k),
+    grad_x / grad_y scipy CSR (V,V). ``from_operators`` keeps the first ``k`` eigenpairs."""
+
+    def __init__(self, mass, evals, evecs, grad_x, grad_y):
+        self.mass, self.evals, self.evecs, self.grad_x, self.grad_y = mass, evals, evecs, grad_x, grad_y
+        self.evecs_t_mass = np.ascontiguousarray((evecs * mass[:, None]).T)  # (k,V): Phi^T M
+
+    @classmethod
+    def from_operators(cls, ops, k: int | None = None) -> "Ops":
+        import scipy.sparse as sp
+
+        kk = ops.evals.shape[0] if k is None else min(k, ops.evals.shape[0])
+        f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
+        return cls(f32(ops.mass), f32(ops.evals[:kk]), f32(ops.evecs[:, :kk]),
+                   sp.csr_matrix(ops.grad_x, dtype=np.float32), sp.csr_matrix(ops.grad_y, dtype=np.float32))
+
+    @property
+    def num_vertices(self) -> int:
+        return int(self.mass.shape[0])
+
+
+# -- layers -------------------------------------------------------------------------------------
+def _mm(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """x (..., C) @ w (C, D) as one 2-D product (numpy would run one small product per leading index)."""
+    return (x.reshape(-1, x.shape[-1]) @ w).reshape(*x.shape[:-1], w.shape[1])
+
+
+def _linear(x: np.ndarray, p: dict, name: str, bias: bool = True) -> np.ndarray:
+    y = _mm(x, p[name + ".weight"].T)
+    return y + p[name + ".bias"] if bias else y
+
+
+def _mlp(x: np.ndarray, p: dict, name: str) -> np.ndarray:
+    """A :class:`~facerig.models.diffusion_net.MiniMLP` (Linear, ReLU, ..., Linear; no dropout)."""
+    idx = sorted({int(k[len(name) + 1:].split(".")[0]) for k in p if k.startswith(name + ".")})
+    for j, i in enumerate(idx):
+        x = _linear(x, p, f"{name}.{i}")
+        if j + 1 < len(idx):
+            np.maximum(x, 0.0, out=x)
+    return x
+
+
+def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarray:
+    """DiffusionNetBlock.features: x (V,B,C) -> [x, diffuse(x), gradient features] (V,B,3C)."""
+    V, B, C = x.shape
+    t = np.maximum(p[name + ".diffusion.diffusion_time"], 1e-8)
+    coefs = np.exp(-ops.evals[:, None] * t[None, :])  # (k,C)
+    spec = (ops.evecs_t_mass @ x.reshape(V, B * C)).reshape(-1, B, C) * coefs[:, None, :]
+    xd = (ops.evecs @ spec.reshape(-1, B * C)).reshape(V, B, C)
+    parts = [x, xd]
+    if name + ".gradient_features.A_re.weight" in p:
+        flat = xd.reshape(V, B * C)
+        gx = np.asarray(ops.grad_x @ flat).reshape(V, B, C)
+        gy = np.asarray(ops.grad_y @ flat).reshape(V, B, C)
+        a_re, a_im = p[name + ".gradient_features.A_re.weight"].T, p[name + ".gradient_features.A_im.weight"].T
+        br = _mm(gx, a_re) - _mm(gy, a_im)
+        bi = _mm(gy, a_re) + _mm(gx, a_im)
+        parts.append(np.tanh(gx * br + gy * bi))
+    return np.concatenate(parts, axis=-1)
+
+
+def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarray:
+    """DiffusionNet: x (V,B,C_in) -> (V,B,C_out)."""
+    h = _linear(x, p, name + ".first")
+    n_block = len({k.split(".")[len(name.split("."))+1] for k in p if k.startswith(name + ".blocks.")})
+    for i in range(n_block):
+        b = f"{name}.blocks.{i}"
+        h = h + _mlp(_block_features(h, p, b, ops), p, b + ".mlp")
+    return _linear(h, p, name + ".last")
+
+
+def hks_features(ops: Ops, n: int) -> np.ndarray:
+    """As :func:`facerig.models.riganyface.hks_features`: (V, n)."""
+    if n == 0:
+        return np.zeros((ops.num_vertices, 0), np.float32)
+    ts = np.logspace(-3, -1, n).astype(np.float32)
+    h = (ops.evecs ** 2) @ np.exp(-ops.evals[:, None] * ts[None, :])
+    mean = (h * ops.mass[:, None]).sum(0) / ops.mass.sum()
+    return np.log(h / np.maximum(mean, 1e-12) + 1e-6)
+
+
+def fourier_features(xyz: np.ndarray, n: int) -> np.ndarray:
+    """As :func:`facerig.models.riganyface.fourier_features`: (V,3) -> (V, 6n)."""
+    if n == 0:
+        return np.zeros((xyz.shape[0], 0), np.float32)
+    freqs = (2.0 * np.pi * 2.0 ** np.arange(n)).astype(np.float32)
+    ang = (xyz[:, :, None] * freqs).reshape(xyz.shape[0], -1)
+    return np.concatenate([np.sin(ang), np.cos(ang)], axis=-1)
+
+
+# -- the network ---------------------------------------------------------------------------------
+class RigAnyFaceRuntime:
+    """:class:`facerig.models.riganyface.RigAnyFace` forward in NumPy (inference only).
+
+    ``config`` is a RAFConfig dict, ``params`` its state dict as float32 arrays.
+    """
+
+    def __init__(self, config: dict, params: dict[str, np.ndarray], meta: dict | None = None):
+        self.config = dict(config)
+        self.params = {k: np.ascontiguousarray(v, np.float32) for k, v in params.items()}
+        self.meta = dict(meta or {})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "RigAnyFaceRuntime":
+        return cls(*read_weights(path))
+
+    @property
+    def k_eig(self) -> int:
+        return int(self.config.get("k_eig", 128))
+
+    @property
+    def n_local(self) -> int:
+        return int(self.config.get("n_local", 0))
+
+    @property
+    def num_shapes(self) -> int:
+        return int(self.config.get("num_shapes", 52))
+
+    def input_features(self, xyz: np.ndarray, ops: Ops, local: np.ndarray | None = None) -> np.ndarray:
+        """xyz (V,3), local (V, n_local) -> (V, c_in)."""
+        c = self.config
+        xyz = np.asarray(xyz, np.float32)
+        parts = [xyz, hks_features(ops, int(c.get("n_hks", 16))), fourier_features(xyz, int(c.get("n_fourier", 0)))]
+        if self.n_local:
+            if local is None or local.shape != (xyz.shape[0], self.n_local):
+                raise ValueError(f"these weights need local features (V, {self.n_local})")
+            parts.append(np.asarray(local, np.float32))
+        return np.concatenate(parts, axis=-1)
+
+    def encode(self, xyz: np.ndarray, ops: Ops, local: np.ndarray | None = None) -> dict:
+        """Per-head pass (see RigAnyFace.encode): ``h`` (V,W+G), ``g0`` (G,), ``basis`` (V,K,3) or None."""
+        c, p = self.config, self.params
+        f = self.input_features(xyz, ops, local)[:, None, :]  # (V,1,C)
+        h = _diffusion_net(f, p, "trunk", ops)[:, 0]
+        g0 = np.zeros(0, np.float32)
+        if c.get("use_global", True):
+            g = _diffusion_net(f, p, "global_encoder.net", ops)[:, 0]
+            g0 = (ops.mass / ops.mass.sum()) @ g
+            h = np.concatenate([h, np.broadcast_to(g0, (h.shape[0], g0.shape[0]))], axis=1)
+        basis = None
+        if c.get("use_basis", True):
+            basis = _mlp(h, p, "basis_head").reshape(h.shape[0], self.num_shapes, 3) * np.float32(c.get("output_scale", 0.1))
+        return {"h": h, "g0": g0, "basis": basis}
+
+    def decode(self, enc: dict, a: np.ndarray, ops: Ops) -> np.ndarray:
+        """Queries a (Q,K) -> displacements (Q,V,3) (see RigAnyFace.decode)."""
+        c, p = self.config, self.params
+        h, g0, basis = enc["h"], enc["g0"], enc["basis"]
+        a = np.asarray(a, np.float32)
+        Q, V, K = a.shape[0], h.shape[0], self.num_shapes
+        out = np.zeros((Q, V, 3), np.float32)
+        if basis is not None:
+            out += (a @ basis.transpose(1, 0, 2).reshape(K, V * 3)).reshape(Q, V, 3)
+        n_cond = int(c.get("n_cond", 2))
+        if n_cond > 0:
+            x = _linear(h, p, "cond_in")[:, None, :]  # (V,1,Wc): shared until the first block
+            cond = np.concatenate([a, np.broadcast_to(g0, (Q, g0.shape[0]))], axis=1)
+            for i in range(n_cond):
+                b = f"cond_blocks.{i}"
+                feats = _block_features(x, p, b + ".block", ops)  # (V,B,3Wc)
+                w1 = p[b + ".fuse.0.weight"]
+                n_f = feats.shape[-1]
+                hf = _mm(feats, w1[:, :n_f].T)  # (V,B,Wc)
+                hc = _mm(_mlp(cond, p, b + ".cond_proj"), w1[:, n_f:].T) + p[b + ".fuse.0.bias"]  # (Q,Wc)
+                z = np.maximum(hf + hc[None], 0.0)  # (V,Q,Wc)
+                rest = {k.replace(b + ".fuse.", b + ".rest.", 1): v for k, v in p.items()
+                        if k.startswith(b + ".fuse.") and not k.startswith(b + ".fuse.0.")}
+                x = x + _mlp(z, rest, b + ".rest")
+            out += (_linear(x, p, "cond_out") * np.float32(c.get("output_scale", 0.1))).transpose(1, 0, 2)
+        return out
+
+    def __call__(self, xyz: np.ndarray, ops: Ops, a: np.ndarray, local: np.ndarray | None = None,
+                 chunk: int = 26) -> np.ndarray:
+        """xyz (V,3), ops, a (Q,K) -> (Q,V,3); queries go through ``chunk`` at a time."""
+        enc = self.encode(xyz, ops, local)
+        a = np.asarray(a, np.float32)
+        return np.concatenate([self.decode(enc, a[i:i + chunk], ops) for i in range(0, max(len(a), 1), chunk)])

@@ -1,0 +1,59 @@
+"""Local descriptors: boundary and other-part proximity, invariances."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+
+from facerig.geometry.features import NUM_LOCAL_FEATURES, boundary_vertices, local_features
+
+
+def _grid(n=6):
+    x, y = np.meshgrid(np.linspace(0, 1, n), np.linspace(0, 1, n))
+    v = np.c_[x.ravel(), y.ravel(), np.zeros(n * n)]
+    i = np.arange(n * n).reshape(n, n)
+    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
+    return v, np.r_[np.c_[a, b, d], np.c_[a, d, c]]
+
+
+def test_boundary_vertices_of_a_grid_and_a_sphere():
+    v, f = _grid(6)
+    b = boundary_vertices(len(v), f)
+    assert len(b) == 20  # the 4n - 4 rim vertices
+    assert set(b) == set(np.flatnonzero((v[:, 0] % 1 == 0) | (v[:, 1] % 1 == 0)))
+    s = trimesh.creation.icosphere(2)
+    assert boundary_vertices(len(s.vertices), s.faces).size == 0
+
+
+def test_closed_single_part_has_only_normals():
+    s = trimesh.creation.icosphere(2)
+    F = local_features(s.vertices, s.faces)
+    assert F.shape == (len(s.vertices), NUM_LOCAL_FEATURES) and F.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(F[:, :3], axis=1), 1, atol=1e-5)
+    np.testing.assert_allclose((F[:, :3] * s.vertices).sum(1) / np.linalg.norm(s.vertices, axis=1), 1, atol=0.05)
+    assert np.all(F[:, 3:] == 0)
+
+
+def test_other_part_proximity_points_at_the_other_part():
+    a = trimesh.creation.icosphere(2, radius=0.2)
+    b = trimesh.creation.icosphere(2, radius=0.2)
+    b.vertices += (0.41, 0.0, 0.0)  # 0.01 apart along +x
+    v = np.r_[a.vertices, b.vertices]
+    f = np.r_[a.faces, b.faces + len(a.vertices)]
+    F = local_features(v, f)
+    i = np.argmax(a.vertices[:, 0])  # the point of a closest to b
+    assert F[i, 8] > 0.3 and F[i, 10] > 0.5  # close, and the direction is +x
+    j = np.argmin(a.vertices[:, 0])  # far side of a: 0.41 + 0.2 away
+    assert F[j, 8] < 1e-10
+
+
+def test_translation_scale_and_permutation_invariance():
+    v, f = _grid(7)
+    v = v + np.random.default_rng(1).normal(0, 1e-3, v.shape)  # no exact ties between neighbours
+    v2 = np.r_[v, v[:5] + (0.1, 0.1, 0.05)]  # a small second part (a disconnected triangle fan)
+    f2 = np.r_[f, np.array([[0, 1, 2], [2, 3, 4]]) + len(v)]
+    F = local_features(v2, f2)
+    np.testing.assert_allclose(local_features(v2 + (5.0, -2.0, 1.0), f2), F, atol=1e-5)
+    perm = np.random.default_rng(0).permutation(len(v2))
+    inv = np.argsort(perm)
+    np.testing.assert_allclose(local_features(v2[perm], inv[f2]), F[perm], atol=1e-5)

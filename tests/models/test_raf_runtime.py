@@ -1,0 +1,93 @@
+"""The NumPy inference runtime computes the torch RigAnyFace function (every config switch)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from facerig.geometry.features import NUM_LOCAL_FEATURES, local_features
+from facerig.geometry.operators import compute_operators
+from facerig.geometry.proxy import head_frame
+from facerig.models.diffusion_net import SurfaceOps
+from facerig.models.raf_runtime import Ops, RigAnyFaceRuntime, read_weights, save_weights
+from facerig.models.riganyface import RAFConfig, RigAnyFace
+
+SMALL = dict(width=16, n_trunk=2, global_width=8, global_dim=8, cond_width=8, n_cond=2, n_hks=4, k_eig=16)
+
+
+def _head(tiny_head):
+    v, f = tiny_head(8, 12)
+    c, s = head_frame(v)
+    xyz = (v - c) / s
+    ops = compute_operators(xyz, f, k=16, cache=False)
+    return xyz.astype(np.float32), f, ops
+
+
+def _random_model(**over) -> RigAnyFace:
+    torch.manual_seed(0)
+    model = RigAnyFace(RAFConfig(**{**SMALL, **over})).eval()
+    with torch.no_grad():  # zero-initialised outputs and times would hide mistakes
+        for name, p in model.named_parameters():
+            p.add_(0.3 * torch.randn_like(p))
+            if name.endswith("diffusion_time"):
+                p.abs_()
+    return model
+
+
+@pytest.mark.parametrize("over", [{}, {"use_global": False}, {"use_basis": False}, {"n_cond": 0},
+                                  {"n_fourier": 3}, {"n_local": NUM_LOCAL_FEATURES}])
+def test_runtime_matches_torch(tiny_head, over):
+    xyz, f, ops = _head(tiny_head)
+    model = _random_model(**over)
+    local = local_features(xyz, f) if model.config.n_local else None
+    a = np.eye(52, dtype=np.float32)[:7]
+    a = np.concatenate([a, np.random.default_rng(0).uniform(0, 1, (3, 52)).astype(np.float32)])
+    with torch.no_grad():
+        ref = model(torch.from_numpy(xyz), SurfaceOps.from_operators(ops, k=16), torch.from_numpy(a),
+                    None if local is None else torch.from_numpy(local)).numpy()
+    rt = RigAnyFaceRuntime(model.config.to_dict(), {k: v.numpy() for k, v in model.state_dict().items()})
+    out = rt(xyz, Ops.from_operators(ops, k=16), a, local, chunk=4)
+    assert out.shape == ref.shape == (10, len(xyz), 3)
+    assert np.abs(ref).max() > 1e-3
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
+
+
+def test_weights_file_roundtrip(tmp_path):
+    model = _random_model(n_fourier=2)
+    path = save_weights(tmp_path / "w.npz", model.config.to_dict(), model.state_dict(), {"step": 7})
+    config, params, meta = read_weights(path)
+    assert config == model.config.to_dict() and meta == {"step": 7}
+    assert set(params) == set(model.state_dict())
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(params[k], v.numpy())
+    # the torch model loads the same file (fine-tuning from shipped weights)
+    m2 = RigAnyFace.from_weights_file(path)
+    assert all(torch.equal(m2.state_dict()[k], v) for k, v in model.state_dict().items())
+
+
+def test_runtime_needs_local_features_when_configured(tiny_head):
+    xyz, f, ops = _head(tiny_head)
+    model = _random_model(n_local=NUM_LOCAL_FEATURES)
+    rt = RigAnyFaceRuntime(model.config.to_dict(), {k: v.numpy() for k, v in model.state_dict().items()})
+    with pytest.raises(ValueError, match="local features"):
+        rt(xyz, Ops.from_operators(ops, k=16), np.eye(52, dtype=np.float32)[:1])
+
+
+def test_shipped_weights_match_torch(tiny_head):
+    from facerig.models.raf_method import WEIGHTS_PATH
+
+    assert WEIGHTS_PATH.is_file(), "the shipped weights are part of the package"
+    config, params, _ = read_weights(WEIGHTS_PATH)
+    model = RigAnyFace.from_weights_file(WEIGHTS_PATH).eval()
+    v, f = tiny_head(10, 16)
+    c, s = head_frame(v)
+    xyz = ((v - c) / s).astype(np.float32)
+    ops = compute_operators(xyz, f, k=model.config.k_eig, cache=False)
+    local = local_features(xyz, f) if model.config.n_local else None
+    a = np.eye(52, dtype=np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(xyz), SurfaceOps.from_operators(ops, k=model.config.k_eig), torch.from_numpy(a),
+                    None if local is None else torch.from_numpy(local)).numpy()
+    out = RigAnyFaceRuntime(config, params)(xyz, Ops.from_operators(ops, k=model.config.k_eig), a, local)
+    np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4 * np.abs(ref).max())
