@@ -132,7 +132,7 @@ def main() -> int:
         t, files = timed(lambda: save_rig_obj_folder(tmp / "objs", rig, mesh))
         row(f"OBJ folder ({len(files) - 1} OBJ + rig.json)", t, dir_size(tmp / "objs"), files=len(files))
         t, _ = timed(lambda: save_rig(tmp / "rig.npz", rig))
-        row("NPZ (compressed)", t, (tmp / "rig.npz").stat().st_size)
+        row("NPZ", t, (tmp / "rig.npz").stat().st_size)
         from facerig.io.rig import load_rig
 
         for extra in args.rig:

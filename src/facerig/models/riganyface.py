@@ -202,9 +202,11 @@ class RigAnyFace(nn.Module):
         return {"config": self.config.to_dict(), "state_dict": self.state_dict(), **extra}
 
     def load_compatible(self, state_dict: dict) -> list[str]:
-        """Load a state dict of a smaller-input variant: tensors of equal shape are copied; input
-        layers with fewer input columns are copied into the first columns (new columns keep a
-        zero init, so the loaded function is unchanged). Returns the names that were padded."""
+        """Load a state dict of a variant with other input widths: tensors of equal shape are
+        copied; input layers with fewer input columns are copied into the first columns (new
+        columns keep a zero init, so the loaded function is unchanged); layers with more input
+        columns keep their first ones (e.g. dropping the trailing G0 columns for the no-global
+        ablation). Returns the names that were padded or cut."""
         own = self.state_dict()
         padded = []
         with torch.no_grad():
@@ -216,6 +218,9 @@ class RigAnyFace(nn.Module):
                 elif own[k].dim() == 2 and own[k].shape[0] == v.shape[0] and own[k].shape[1] > v.shape[1]:
                     own[k].zero_()
                     own[k][:, : v.shape[1]] = v
+                    padded.append(k)
+                elif own[k].dim() == 2 and own[k].shape[0] == v.shape[0] and own[k].shape[1] < v.shape[1]:
+                    own[k].copy_(v[:, : own[k].shape[1]])
                     padded.append(k)
         self.load_state_dict(own)
         return padded

@@ -134,7 +134,7 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
 
         _, params, meta0 = read_weights(cfg.init_from)  # checkpoint .pt or shipped .npz
         padded = model.load_compatible({k: torch.from_numpy(v) for k, v in params.items()})
-        log(f"initialised from {cfg.init_from} (step {meta0.get('step', '?')}; widened: {', '.join(padded) or 'none'})")
+        log(f"initialised from {cfg.init_from} (step {meta0.get('step', '?')}; resized inputs: {', '.join(padded) or 'none'})")
     pool = Pool(cfg.pool_dir, "train_*.npz", k=model.config.k_eig)
     if len(pool) == 0:
         from facerig.errors import DataError
