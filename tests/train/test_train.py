@@ -88,6 +88,28 @@ def test_losses_zero_at_target_and_positive_otherwise():
     assert "lmk2d" not in parts
 
 
+def test_active_vertex_term_matches_the_eval_metric():
+    from facerig.train.loop import active_error_mm
+    from facerig.train.losses import act3d
+
+    torch.manual_seed(1)
+    V = 50
+    target = torch.zeros(3, V, 3)
+    target[0, :10, 1] = 0.02  # 10 active vertices (2e-2 > threshold)
+    target[1, 10:40] = 0.01  # 30 active vertices
+    pred = target + 0.003 * torch.randn(3, V, 3)
+    batch = LossBatch(torch.zeros(V, 3), target, torch.full((68,), -1), active_threshold=0.005)
+    v = act3d(pred, batch, None)
+    # the eval's active error in the same units (mm factor 1, threshold 0.005); query 2 has none
+    ref = active_error_mm(pred, target, 1.0, thresh_mm=0.005)
+    assert torch.isnan(ref[2]) and float(v) == pytest.approx(float(ref[:2].mean()), rel=1e-5)
+    assert float(act3d(target.clone(), batch, None)) == pytest.approx(0.0, abs=1e-5)
+    _, parts = rig_loss(pred, batch, LossWeights(act3d=1.0))
+    assert parts["act3d"] == pytest.approx(float(v))
+    _, parts = rig_loss(pred, batch)  # off by default (the paper's recipe)
+    assert "act3d" not in parts
+
+
 def test_frontal_camera_projects_centre_and_scales_with_depth():
     cam = FrontalCamera(distance=3.0, focal=3.0)
     p = torch.tensor([[0.0, 0.0, 0.0], [0.1, 0.2, 0.0], [0.1, 0.2, 1.0]])

@@ -42,6 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--time-limit", type=float, default=0.0, help="minutes (0 = none)")
     r.add_argument("--init-from", default="", help="start from this checkpoint's weights (inputs may be widened)")
     r.add_argument("--model", default="{}", help='JSON overrides of RAFConfig, e.g. \'{"use_global": false}\'')
+    r.add_argument("--loss", default="{}", help='JSON overrides of the loss weights, e.g. \'{"act3d": 1.0}\'')
     e = sub.add_parser("export", help="strip a checkpoint to inference weights")
     e.add_argument("checkpoint")
     e.add_argument("-o", "--output", default=None, help="default: the package's weights/raf.pt")
@@ -60,13 +61,22 @@ def run(args: argparse.Namespace) -> int:
         from facerig.train.dataset import default_pool_dir
         from facerig.train.loop import TrainConfig, train
 
+        from facerig.train.losses import LossWeights
+
         model = RAFConfig().to_dict()
         model.update(json.loads(args.model))
+        loss = LossWeights().to_dict()
+        unknown = set(json.loads(args.loss)) - set(loss)
+        if unknown:
+            from facerig.errors import FacerigError
+
+            raise FacerigError(f"unknown loss terms {sorted(unknown)}; known: {sorted(loss)}")
+        loss.update(json.loads(args.loss))
         cfg = TrainConfig(pool_dir=str(args.pool or default_pool_dir()), out_dir=args.out, steps=args.steps,
                           lr=args.lr, warmup=args.warmup, restart_period=args.restart_period,
                           n_onehot=args.queries, n_combo=args.combos, jitter=args.jitter, seed=args.seed, threads=args.threads,
                           device=args.device, time_limit_min=args.time_limit, model=model,
-                          init_from=args.init_from)
+                          init_from=args.init_from, weights=loss)
         best = train(cfg, log=lambda s: print(s, flush=True))
         print(f"best checkpoint: {best}")
         return 0

@@ -22,7 +22,7 @@ import torch
 
 from facerig.models.riganyface import RAFConfig, RigAnyFace
 from facerig.train.dataset import Item, Pool, sample_queries
-from facerig.train.losses import LossBatch, LossWeights, rig_loss
+from facerig.train.losses import LossBatch, LossWeights, act3d, rig_loss
 
 
 @dataclass
@@ -170,13 +170,19 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         enc = model.encode(xyz, item.ops, item.local)
         pred = model.decode(enc, a, item.ops)
         target = torch.einsum("qk,kvc->qvc", a, item.deltas)
-        batch = LossBatch(neutral=xyz, target=target, landmarks=item.landmarks)
+        thresh = 0.5 / (item.scale * item.mm_per_unit)  # 0.5 mm in head-frame units
+        batch = LossBatch(neutral=xyz, target=target, landmarks=item.landmarks, active_threshold=thresh)
         loss, parts = rig_loss(pred, batch, weights)
         if cfg.basis_weight and enc["basis"] is not None:
             b = enc["basis"].permute(1, 0, 2)[item.shape_mask]  # (K',V,3)
             lb = ((b - item.deltas[item.shape_mask]) ** 2).sum(-1).mean()
             loss = loss + cfg.basis_weight * lb
             parts["basis"] = float(lb.detach())
+            if weights.act3d:  # the metric-aligned term on every supervised one-hot shape too
+                la = act3d(b, LossBatch(neutral=xyz, target=item.deltas[item.shape_mask], landmarks=item.landmarks,
+                                        active_threshold=thresh), None)
+                loss = loss + weights.act3d * la
+                parts["basis_act"] = float(la.detach())
             parts["total"] = float(loss.detach())
         opt.zero_grad(set_to_none=True)
         loss.backward()
