@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q --upgrade pip
 	# torch pinned: 2.13.0 is the local CPU build (an unpinned torch pulls CUDA packages)
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -e ".[dev,train]"
 	touch $@
 
 demo: install

@@ -159,3 +159,15 @@ def test_short_training_run_lowers_loss_and_resumes(tmp_path, tiny_head):
     train(cfg, log=lambda s: None, progress=False)
     ck = torch.load(out / "last.pt", weights_only=False)
     assert ck["step"] == 70
+
+
+def test_train_without_torch_is_a_one_line_error(monkeypatch, capsys):
+    import importlib.util
+
+    from facerig.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    assert main(["train", "run", "--steps", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "facerig[train]" in err[0]

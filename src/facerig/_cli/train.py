@@ -50,6 +50,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        from facerig.errors import FacerigError
+
+        raise FacerigError("training needs torch: pip install 'facerig[train]' (pins torch==2.13.0, the CPU build)")
     if args.action == "pool":
         from facerig.train.dataset import build_pool
 
