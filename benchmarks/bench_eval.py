@@ -1,11 +1,12 @@
 """Accuracy of the baselines (zero rig, deformation transfer) on the validation set.
 
     .venv/bin/python benchmarks/bench_eval.py [SET_DIR] [--methods zero,dt] [--groups g1,g2]
-        [--limit N] [--no-interp] [--dt-mode copy]
+        [--limit N] [--no-interp] [--dt-mode copy] [--weights RAF_WEIGHTS --tag NAME]
 
 ``SET_DIR`` defaults to ``./evalset`` (write it with ``facerig data make-eval --out evalset``).
 For each method, runs :func:`facerig.eval.harness.evaluate` and writes
-``benchmarks/results/eval_<method>.json`` (``eval_dt_copy.json`` for ``--dt-mode copy``), then
+``benchmarks/results/eval_<method>.json`` (``eval_dt_copy.json`` for ``--dt-mode copy``,
+``eval_raf_<tag>.json`` for other raf weights, e.g. an ablation's checkpoint), then
 prints the group table and the worst shapes as markdown (errors in mm; see
 :mod:`facerig.eval.report` for the columns). Seconds and MB per head are measured in-process
 (see :mod:`facerig.eval.harness`).
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="at most N heads per group")
     p.add_argument("--no-interp", action="store_true", help="skip interpenetration ratios")
     p.add_argument("--dt-mode", choices=["deformation", "copy"], default=None, help="dt variant")
+    p.add_argument("--weights", default=None, help="raf weights (.npz or training checkpoint .pt) instead of the shipped ones")
+    p.add_argument("--tag", default=None, help="suffix of the output name (eval_<method>_<tag>.json)")
     p.add_argument("--out-dir", default=str(repo_root() / "benchmarks" / "results"), help="where eval_<method>.json go")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
@@ -42,12 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     groups = [g for g in args.groups.split(",") if g] if args.groups else None
     for method in [m for m in args.methods.split(",") if m]:
         options = {"dt_mode": args.dt_mode} if (args.dt_mode and method == "dt") else {}
+        if args.weights and method == "raf":
+            options["weights"] = str(Path(args.weights).resolve())
         t0 = time.perf_counter()
         r = evaluate(args.set_dir, method, groups=groups, limit=args.limit, interp=not args.no_interp,
                      options=options, progress=not args.quiet)
         r["machine"] = {"platform": platform.platform(), "python": platform.python_version(),
                         "cpus": os.cpu_count(), "threads": os.environ.get("OMP_NUM_THREADS", "default")}
         suffix = f"_{args.dt_mode}" if options.get("dt_mode") == "copy" else ""
+        if args.tag:
+            suffix += f"_{args.tag}"
         out = Path(args.out_dir) / f"eval_{method}{suffix}.json"
         write_json(out, r)
         print(f"\n### {method}{suffix} on {args.set_dir} ({r['overall']['heads']} heads, "
