@@ -111,3 +111,52 @@ def print_report(result: dict[str, Any], *, top_shapes: int | None = 15, console
         console.print(f"shapes the method lacks (excluded from averages): {', '.join(result['missing'])}")
     for s in result.get("skipped", []):
         console.print(f"[yellow]skipped[/] {s['group']}/{s['id']}: {s['reason']}")
+
+
+def markdown_compare(results: dict[str, dict[str, Any]],
+                     columns: tuple[tuple[str, str, str], ...] = (("active", "active_mm", "{:.2f}"),
+                                                                  ("rel", "relative", "{:.3f}"),
+                                                                  ("interp", "interp", "{:.4f}"))) -> str:
+    """Several results side by side: one row per group (+ ``all``), ``columns`` for each labelled
+    result (``{label: result}``), then the GT interpenetration of the first result."""
+    labels = list(results)
+    first = results[labels[0]]
+    groups = list(first.get("groups", {})) + ["all"]
+    head = ["group", "heads"] + [f"{h} ({lab})" for lab in labels for h, _, _ in columns] + ["interp gt"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for g in groups:
+        rows = [r.get("overall", {}) if g == "all" else r.get("groups", {}).get(g, {}) for r in results.values()]
+        cells = [g, str(rows[0].get("heads", 0))]
+        cells += [_fmt(row.get(k), f) for row in rows for _, k, f in columns]
+        cells.append(_fmt(rows[0].get("interp_gt"), "{:.4f}"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown_heads(result: dict[str, Any], group: str = "external") -> str:
+    """One row per head of ``group``: active, relative, scale-invariant (mm and / zero rig)."""
+    lines = ["| head | active mm | relative | si mm | si / zero |", "|---|---|---|---|---|"]
+    for h in result.get("heads", []):
+        m = h.get("metrics") or {}
+        if h.get("group") != group or not m:
+            continue
+        z = m.get("zero_active_mm") or float("nan")
+        lines.append(f"| {h['id']} | {_fmt(m.get('active_mm'), '{:.2f}')} | {_fmt(m.get('relative'), '{:.3f}')} | "
+                     f"{_fmt(m.get('si_active_mm'), '{:.2f}')} | {_fmt(m.get('si_active_mm', float('nan')) / z, '{:.3f}')} |")
+    return "\n".join(lines)
+
+
+def markdown_focus_shapes(result: dict[str, Any], names: list[str]) -> str:
+    """Active error (mm) of the named shapes per group: rows = shapes, columns = groups."""
+    groups: dict[str, dict[str, list[float]]] = {}
+    for h in result.get("heads", []):
+        for n in names:
+            v = (h.get("shapes") or {}).get(n, {}).get("active_mm")
+            if v is not None and math.isfinite(v):
+                groups.setdefault(h["group"], {}).setdefault(n, []).append(v)
+    cols = list(groups)
+    lines = ["| shape | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for n in names:
+        cells = [_fmt(sum(groups[g][n]) / len(groups[g][n]), "{:.2f}") if groups[g].get(n) else "-" for g in cols]
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
