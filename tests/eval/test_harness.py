@@ -62,6 +62,7 @@ def test_failing_method_is_skipped(evalset: Path, monkeypatch):
     assert "kaput" in r["skipped"][0]["reason"]
 
 
+@pytest.mark.ict  # without the ICT data every dt head is skipped for that reason instead
 def test_dt_without_landmarks_is_skipped(evalset: Path):
     r = evaluate(evalset, "dt", groups=["external"], progress=False)
     assert r["overall"]["skipped"] == 1
