@@ -4,7 +4,7 @@
     facerig train pool --n 12 --split eval     # a few held-out heads for validation
     facerig train run --out runs/raf --steps 20000 [--time-limit 60]
     facerig train run --out runs/raf           # resumes from runs/raf/last.pt
-    facerig train export runs/raf/best.pt      # -> src/facerig/weights/raf.pt (inference only)
+    facerig train export runs/raf/best.pt      # -> src/facerig/weights/raf.npz (inference only, no torch needed)
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--loss", default="{}", help='JSON overrides of the loss weights, e.g. \'{"act3d": 1.0}\'')
     e = sub.add_parser("export", help="strip a checkpoint to inference weights")
     e.add_argument("checkpoint")
-    e.add_argument("-o", "--output", default=None, help="default: the package's weights/raf.pt")
+    e.add_argument("-o", "--output", default=None, help="default: the package's weights/raf.npz")
     e.add_argument("--note", default="", help="free text stored in the weights' meta")
 
 
