@@ -126,10 +126,9 @@ def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarray:
     return np.concatenate(parts, axis=-1)
 
 
-def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarray:
-    """DiffusionNet: x (V,B,C_in) -> (V,B,C_out)."""
+def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Ops, n_block: int) -> np.ndarray:
+    """DiffusionNet with ``n_block`` blocks: x (V,B,C_in) -> (V,B,C_out)."""
     h = _linear(x, p, name + ".first")
-    n_block = len({k.split(".")[len(name.split("."))+1] for k in p if k.startswith(name + ".blocks.")})
     for i in range(n_block):
         b = f"{name}.blocks.{i}"
         h = h + _mlp(_block_features(h, p, b, ops), p, b + ".mlp")
@@ -198,10 +197,10 @@ class RigAnyFaceRuntime:
         """Per-head pass (see RigAnyFace.encode): ``h`` (V,W+G), ``g0`` (G,), ``basis`` (V,K,3) or None."""
         c, p = self.config, self.params
         f = self.input_features(xyz, ops, local)[:, None, :]  # (V,1,C)
-        h = _diffusion_net(f, p, "trunk", ops)[:, 0]
+        h = _diffusion_net(f, p, "trunk", ops, int(c.get("n_trunk", 4)))[:, 0]
         g0 = np.zeros(0, np.float32)
         if c.get("use_global", True):
-            g = _diffusion_net(f, p, "global_encoder.net", ops)[:, 0]
+            g = _diffusion_net(f, p, "global_encoder.net", ops, 2)[:, 0]  # GlobalEncoder: 2 blocks
             g0 = (ops.mass / ops.mass.sum()) @ g
             h = np.concatenate([h, np.broadcast_to(g0, (h.shape[0], g0.shape[0]))], axis=1)
         basis = None
@@ -230,9 +229,7 @@ class RigAnyFaceRuntime:
                 hf = _mm(feats, w1[:, :n_f].T)  # (V,B,Wc)
                 hc = _mm(_mlp(cond, p, b + ".cond_proj"), w1[:, n_f:].T) + p[b + ".fuse.0.bias"]  # (Q,Wc)
                 z = np.maximum(hf + hc[None], 0.0)  # (V,Q,Wc)
-                rest = {k.replace(b + ".fuse.", b + ".rest.", 1): v for k, v in p.items()
-                        if k.startswith(b + ".fuse.") and not k.startswith(b + ".fuse.0.")}
-                x = x + _mlp(z, rest, b + ".rest")
+                x = x + _linear(z, p, b + ".fuse.2")  # fuse = [Linear, ReLU, Linear]
             out += (_linear(x, p, "cond_out") * np.float32(c.get("output_scale", 0.1))).transpose(1, 0, 2)
         return out
 
