@@ -50,7 +50,7 @@ METHODS: dict[str, str] = {
 # Methods in order of preference for ``facerig rig`` without ``--method``. Measured on the
 # validation set (BENCHMARKS.md): on heads from other authors and families (the external rigs)
 # raf is clearly better than deformation transfer (relative active error 0.54 vs 0.92) and
-# about 7x faster, and it needs nothing but its shipped weights; on ICT-derived heads dt is
+# 5-9x faster end to end, and it needs nothing but its shipped weights; on ICT-derived heads dt is
 # still more accurate (0.32 vs 0.80 mm on unseen identities), so `--method dt` remains for
 # ICT-like heads when the ICT FaceKit data is present.
 PREFERENCE: tuple[str, ...] = ("raf", "dt")
