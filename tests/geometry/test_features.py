@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import trimesh
 
-from facerig.geometry.features import NUM_LOCAL_FEATURES, boundary_vertices, local_features
+from facerig.geometry.features import NUM_LOCAL_FEATURES, boundary_vertices, cross_part_operator, local_features
 
 
 def _grid(n=6):
@@ -57,3 +58,38 @@ def test_translation_scale_and_permutation_invariance():
     perm = np.random.default_rng(0).permutation(len(v2))
     inv = np.argsort(perm)
     np.testing.assert_allclose(local_features(v2[perm], inv[f2]), F[perm], atol=1e-5)
+
+
+def _two_spheres(gap=0.01):
+    a = trimesh.creation.icosphere(2, radius=0.2)
+    b = trimesh.creation.icosphere(2, radius=0.2)
+    b.vertices += (0.4 + gap, 0.0, 0.0)
+    return np.r_[a.vertices, b.vertices], np.r_[a.faces, b.faces + len(a.vertices)], len(a.vertices)
+
+
+def test_cross_part_operator_averages_only_nearby_other_parts():
+    v, f, na = _two_spheres(0.01)
+    S = cross_part_operator(v, f)
+    assert S.shape == (len(v), len(v)) and S.dtype == np.float32
+    rows = np.asarray(S.sum(1)).ravel()
+    assert np.all((np.abs(rows - 1) < 1e-5) | (rows == 0))  # a weighted mean, or nothing
+    coo = S.tocoo()
+    assert np.all((coo.row < na) != (coo.col < na))  # never the vertex's own part
+    assert np.all(np.linalg.norm(v[coo.row] - v[coo.col], axis=1) <= 0.04 + 1e-9)  # within the radius
+    i = np.argmax(v[:na, 0])  # a's point facing b has b's features
+    assert rows[i] == pytest.approx(1.0)
+    assert rows[np.argmin(v[:na, 0])] == 0  # the far side reads nothing
+    in_b = (np.arange(len(v)) >= na).astype(float)
+    x = np.c_[1 - in_b, in_b]  # a one-hot "which part" feature
+    np.testing.assert_allclose((S @ x)[i], [0.0, 1.0], atol=1e-6)
+
+
+def test_cross_part_operator_invariances_and_single_part():
+    v, f, na = _two_spheres(0.005)
+    S = cross_part_operator(v, f).toarray()
+    np.testing.assert_allclose(cross_part_operator(v + (3.0, -1.0, 2.0), f).toarray(), S, atol=1e-6)
+    perm = np.random.default_rng(0).permutation(len(v))
+    inv = np.argsort(perm)
+    np.testing.assert_allclose(cross_part_operator(v[perm], inv[f]).toarray(), S[np.ix_(perm, perm)], atol=1e-6)
+    s = trimesh.creation.icosphere(2)
+    assert cross_part_operator(s.vertices, s.faces).nnz == 0

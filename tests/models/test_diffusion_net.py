@@ -6,12 +6,14 @@ import numpy as np
 import torch
 
 from facerig.geometry.operators import compute_operators
+from facerig.geometry.features import cross_part_operator
 from facerig.models.diffusion_net import (DiffusionNet, DiffusionNetBlock, LearnedTimeDiffusion, SurfaceOps,
-                                          mass_weighted_mean)
+                                          _sparse_apply, mass_weighted_mean)
 
 
-def _ops(v, f, k=16):
-    return SurfaceOps.from_operators(compute_operators(v, f, k=k, cache=False))
+def _ops(v, f, k=16, cross=False):
+    return SurfaceOps.from_operators(compute_operators(v, f, k=k, cache=False),
+                                     cross=cross_part_operator(v, f, radius=0.3, sigma=0.1) if cross else None)
 
 
 def _permuted(v, f, seed=0):
@@ -70,3 +72,42 @@ def test_block_gradients_flow(tiny_head):
     x = torch.randn(2, len(v), 8, requires_grad=True)
     blk(x, ops).sum().backward()
     assert x.grad is not None and blk.diffusion.diffusion_time.grad is not None
+
+
+def test_cross_part_block_is_permutation_equivariant_and_reads_the_other_part(tiny_head):
+    v, f = tiny_head(8, 12)
+    ops = _ops(v, f, cross=True)
+    assert ops.cross is not None and ops.cross._nnz() > 0
+    vp, fp, perm = _permuted(v, f)
+    torch.manual_seed(0)
+    net = DiffusionNet(3, 4, width=16, n_block=2, cross_part=True)
+    with torch.no_grad():
+        for b in net.blocks:
+            b.diffusion.diffusion_time.fill_(0.05)
+        y = net(torch.from_numpy(v).float(), ops)
+        yp = net(torch.from_numpy(vp).float(), _ops(vp, fp, cross=True))
+    np.testing.assert_allclose(yp.numpy(), y.numpy()[perm], atol=2e-4)
+    # the block's cross features are the other part's features, averaged
+    blk = net.blocks[0]
+    x = torch.randn(1, len(v), 16)
+    with torch.no_grad():
+        feats = blk.features(x, ops)
+    assert feats.shape == (1, len(v), 64)
+    np.testing.assert_allclose(feats[0, :, 48:].numpy(), ops.cross @ x[0], atol=1e-5)
+    try:
+        with torch.no_grad():
+            blk.features(x, _ops(v, f))
+    except ValueError as e:
+        assert "cross-part" in str(e)
+    else:
+        raise AssertionError("a cross-part block without the operator must fail")
+
+
+def test_sparse_apply_backward_uses_the_transpose(tiny_head):
+    v, f = tiny_head(8, 12)
+    ops = _ops(v, f)
+    x = torch.randn(2, len(v), 3, requires_grad=True)
+    g = torch.randn(2, len(v), 3)
+    (_sparse_apply(ops.grad_x, x, ops) * g).sum().backward()
+    dense = ops.grad_x.to_dense()
+    np.testing.assert_allclose(x.grad.numpy(), torch.einsum("uv,buc->bvc", dense, g).numpy(), atol=1e-5)

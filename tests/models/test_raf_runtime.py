@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from facerig.geometry.features import NUM_LOCAL_FEATURES, local_features
+from facerig.geometry.features import NUM_LOCAL_FEATURES, cross_part_operator, local_features
 from facerig.geometry.operators import compute_operators
 from facerig.geometry.proxy import head_frame
 from facerig.models.diffusion_net import SurfaceOps
@@ -36,18 +36,20 @@ def _random_model(**over) -> RigAnyFace:
 
 
 @pytest.mark.parametrize("over", [{}, {"use_global": False}, {"use_basis": False}, {"n_cond": 0},
-                                  {"n_fourier": 3}, {"n_local": NUM_LOCAL_FEATURES}])
+                                  {"n_fourier": 3}, {"n_local": NUM_LOCAL_FEATURES}, {"cross_part": True}])
 def test_runtime_matches_torch(tiny_head, over):
     xyz, f, ops = _head(tiny_head)
     model = _random_model(**over)
     local = local_features(xyz, f) if model.config.n_local else None
+    cross = cross_part_operator(xyz, f, radius=0.3, sigma=0.1) if model.config.cross_part else None
+    assert cross is None or cross.nnz > 0
     a = np.eye(52, dtype=np.float32)[:7]
     a = np.concatenate([a, np.random.default_rng(0).uniform(0, 1, (3, 52)).astype(np.float32)])
     with torch.no_grad():
-        ref = model(torch.from_numpy(xyz), SurfaceOps.from_operators(ops, k=16), torch.from_numpy(a),
+        ref = model(torch.from_numpy(xyz), SurfaceOps.from_operators(ops, k=16, cross=cross), torch.from_numpy(a),
                     None if local is None else torch.from_numpy(local)).numpy()
     rt = RigAnyFaceRuntime(model.config.to_dict(), {k: v.numpy() for k, v in model.state_dict().items()})
-    out = rt(xyz, Ops.from_operators(ops, k=16), a, local, chunk=4)
+    out = rt(xyz, Ops.from_operators(ops, k=16, cross=cross), a, local, chunk=4)
     assert out.shape == ref.shape == (10, len(xyz), 3)
     assert np.abs(ref).max() > 1e-3
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())

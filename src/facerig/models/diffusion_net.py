@@ -14,7 +14,8 @@ Building blocks:
   complex-linear map of them, and ``tanh`` of the dot product of the two (rotation-invariant
   scalar features: the layer does not depend on the choice of tangent frame).
 - :class:`MiniMLP`: per-vertex MLP.
-- :class:`DiffusionNetBlock`: diffusion + gradient features + MLP, residual.
+- :class:`DiffusionNetBlock`: diffusion + gradient features + MLP, residual; optionally also the
+  features of nearby vertices of other parts (``ops.cross``), which diffusion cannot reach.
 - :class:`DiffusionNet`: linear in, ``n_block`` blocks, linear out.
 
 Everything is per vertex or uses mesh operators only, so the network is triangulation-agnostic
@@ -56,7 +57,10 @@ class SurfaceOps:
     """Operators of one mesh as torch tensors (V vertices, k eigenpairs).
 
     mass (V,), evals (k,), evecs (V,k), grad_x / grad_y sparse (V,V) (tangent-frame gradient
-    components). Build with :meth:`from_operators`.
+    components), optionally ``cross`` sparse (V,V): the average over nearby vertices of other
+    parts (:func:`facerig.geometry.features.cross_part_operator`). Build with
+    :meth:`from_operators`. Transposes of the sparse operators (for backward passes) are made
+    once per mesh, on first use.
     """
 
     mass: torch.Tensor
@@ -64,16 +68,27 @@ class SurfaceOps:
     evecs: torch.Tensor
     grad_x: torch.Tensor
     grad_y: torch.Tensor
+    cross: torch.Tensor | None = None
+
+    def __post_init__(self):
+        self._transposed: dict[int, torch.Tensor] = {}
 
     @property
     def num_vertices(self) -> int:
         return int(self.mass.shape[0])
 
+    def transpose_of(self, A: torch.Tensor) -> torch.Tensor:
+        """A^T for one of this mesh's sparse operators (cached)."""
+        key = id(A)
+        if key not in self._transposed:
+            self._transposed[key] = A.t().to_sparse_csr()
+        return self._transposed[key]
+
     @classmethod
     def from_operators(cls, ops, k: int | None = None, dtype: torch.dtype = torch.float32,
-                       device: torch.device | str = "cpu") -> "SurfaceOps":
+                       device: torch.device | str = "cpu", cross=None) -> "SurfaceOps":
         """From a ``facerig.geometry.operators.Operators`` (numpy/scipy); optionally keep the
-        first ``k`` eigenpairs."""
+        first ``k`` eigenpairs; ``cross`` an optional scipy (V,V) cross-part operator."""
         import scipy.sparse as sp
 
         kk = ops.evals.shape[0] if k is None else min(k, ops.evals.shape[0])
@@ -84,17 +99,37 @@ class SurfaceOps:
 
         t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(dtype).to(device)  # noqa: E731
         return cls(mass=t(ops.mass), evals=t(ops.evals[:kk]), evecs=t(ops.evecs[:, :kk]),
-                   grad_x=sparse(ops.grad_x), grad_y=sparse(ops.grad_y))
+                   grad_x=sparse(ops.grad_x), grad_y=sparse(ops.grad_y),
+                   cross=None if cross is None else sparse(cross))
 
     def to(self, device) -> "SurfaceOps":
-        return SurfaceOps(*(getattr(self, f).to(device) for f in ("mass", "evals", "evecs", "grad_x", "grad_y")))
+        return SurfaceOps(*(getattr(self, f).to(device) for f in ("mass", "evals", "evecs", "grad_x", "grad_y")),
+                          cross=None if self.cross is None else self.cross.to(device))
 
 
-def _sparse_apply(A: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Sparse (V,V) times batched features x (B,V,C) -> (B,V,C)."""
+class _SparseMM(torch.autograd.Function):
+    """A @ x for a constant sparse A with a precomputed A^T for the backward pass (torch would
+    transpose and re-sort the CSR matrix on every backward call)."""
+
+    @staticmethod
+    def forward(ctx, A, At, x):
+        ctx.At = At
+        return A @ x
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, None, ctx.At @ g
+
+
+def _sparse_apply(A: torch.Tensor, x: torch.Tensor, ops: SurfaceOps | None = None) -> torch.Tensor:
+    """Sparse (V,V) times batched features x (B,V,C) -> (B,V,C) (``ops`` holding A: its cached
+    transpose serves the backward pass)."""
     B, V, C = x.shape
     flat = x.permute(1, 0, 2).reshape(V, B * C)
-    out = A @ flat
+    if ops is not None and x.requires_grad:
+        out = _SparseMM.apply(A, ops.transpose_of(A), flat)
+    else:
+        out = A @ flat
     return out.reshape(V, B, C).permute(1, 0, 2)
 
 
@@ -165,22 +200,25 @@ class MiniMLP(nn.Sequential):
 
 def surface_gradients(x: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
     """Tangent gradient of every channel: x (B,V,C) -> (B,V,C,2)."""
-    return torch.stack([_sparse_apply(ops.grad_x, x), _sparse_apply(ops.grad_y, x)], dim=-1)
+    return torch.stack([_sparse_apply(ops.grad_x, x, ops), _sparse_apply(ops.grad_y, x, ops)], dim=-1)
 
 
 class DiffusionNetBlock(nn.Module):
     """One DiffusionNet block: x (B,V,C) -> (B,V,C) (residual).
 
     features = [x, diffuse(x), gradient_features(diffuse(x))] -> MLP(3C -> hidden -> C) + x.
+    With ``cross_part`` the features also hold ``ops.cross @ x`` (the mean of ``x`` over nearby
+    vertices of other parts; 4C in all), the only path between touching parts besides pooling.
     """
 
     def __init__(self, width: int, mlp_hidden: list[int] | None = None, dropout: float = 0.0,
-                 with_gradient_features: bool = True, with_mlp: bool = True):
+                 with_gradient_features: bool = True, with_mlp: bool = True, cross_part: bool = False):
         super().__init__()
         self.width = width
         self.diffusion = LearnedTimeDiffusion(width)
         self.with_gradient_features = with_gradient_features
-        n_in = 3 * width if with_gradient_features else 2 * width
+        self.cross_part = cross_part
+        n_in = (3 if with_gradient_features else 2) * width + (width if cross_part else 0)
         if with_gradient_features:
             self.gradient_features = SpatialGradientFeatures(width)
         self.out_features = n_in
@@ -189,11 +227,15 @@ class DiffusionNetBlock(nn.Module):
 
     def features(self, x: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
         """The block's concatenated features before its MLP: (B,V,C) -> (B,V,3C) (2C without
-        gradient features)."""
+        gradient features, one C more with ``cross_part``)."""
         xd = self.diffusion(x, ops)
         parts = [x, xd]
         if self.with_gradient_features:
             parts.append(self.gradient_features(surface_gradients(xd, ops)))
+        if self.cross_part:
+            if ops.cross is None:
+                raise ValueError("this network needs the cross-part operator (SurfaceOps.cross)")
+            parts.append(_sparse_apply(ops.cross, x, ops))
         return torch.cat(parts, dim=-1)
 
     def forward(self, x: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
@@ -207,15 +249,17 @@ class DiffusionNet(nn.Module):
         c_in, c_out: channels in and out.
         width: internal channels; n_block: number of blocks.
         last_activation: optional callable applied to the output.
+        cross_part: blocks also read nearby other-part features (needs ``ops.cross``).
     """
 
     def __init__(self, c_in: int, c_out: int, width: int = 128, n_block: int = 4,
                  mlp_hidden: list[int] | None = None, dropout: float = 0.0,
-                 with_gradient_features: bool = True, last_activation=None):
+                 with_gradient_features: bool = True, last_activation=None, cross_part: bool = False):
         super().__init__()
         self.first = nn.Linear(c_in, width)
         self.blocks = nn.ModuleList(
-            [DiffusionNetBlock(width, mlp_hidden, dropout, with_gradient_features) for _ in range(n_block)])
+            [DiffusionNetBlock(width, mlp_hidden, dropout, with_gradient_features, cross_part=cross_part)
+             for _ in range(n_block)])
         self.last = nn.Linear(width, c_out)
         self.last_activation = last_activation
 

@@ -66,20 +66,24 @@ def read_weights(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], 
 # -- operators ----------------------------------------------------------------------------------
 class Ops:
     """Operators of one mesh for the runtime (float32): mass (V,), evals (k,), evecs (V,k),
-    grad_x / grad_y scipy CSR (V,V). ``from_operators`` keeps the first ``k`` eigenpairs."""
+    grad_x / grad_y scipy CSR (V,V), optionally ``cross`` scipy CSR (V,V) (the cross-part
+    operator, :func:`facerig.geometry.features.cross_part_operator`). ``from_operators`` keeps
+    the first ``k`` eigenpairs."""
 
-    def __init__(self, mass, evals, evecs, grad_x, grad_y):
+    def __init__(self, mass, evals, evecs, grad_x, grad_y, cross=None):
         self.mass, self.evals, self.evecs, self.grad_x, self.grad_y = mass, evals, evecs, grad_x, grad_y
+        self.cross = cross
         self.evecs_t_mass = np.ascontiguousarray((evecs * mass[:, None]).T)  # (k,V): Phi^T M
 
     @classmethod
-    def from_operators(cls, ops, k: int | None = None) -> "Ops":
+    def from_operators(cls, ops, k: int | None = None, cross=None) -> "Ops":
         import scipy.sparse as sp
 
         kk = ops.evals.shape[0] if k is None else min(k, ops.evals.shape[0])
         f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
         return cls(f32(ops.mass), f32(ops.evals[:kk]), f32(ops.evecs[:, :kk]),
-                   sp.csr_matrix(ops.grad_x, dtype=np.float32), sp.csr_matrix(ops.grad_y, dtype=np.float32))
+                   sp.csr_matrix(ops.grad_x, dtype=np.float32), sp.csr_matrix(ops.grad_y, dtype=np.float32),
+                   None if cross is None else sp.csr_matrix(cross, dtype=np.float32))
 
     @property
     def num_vertices(self) -> int:
@@ -107,8 +111,9 @@ def _mlp(x: np.ndarray, p: dict, name: str) -> np.ndarray:
     return x
 
 
-def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarray:
-    """DiffusionNetBlock.features: x (V,B,C) -> [x, diffuse(x), gradient features] (V,B,3C)."""
+def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops, cross_part: bool = False) -> np.ndarray:
+    """DiffusionNetBlock.features: x (V,B,C) -> [x, diffuse(x), gradient features] (V,B,3C),
+    then ``cross @ x`` with ``cross_part`` (V,B,4C)."""
     V, B, C = x.shape
     t = np.maximum(p[name + ".diffusion.diffusion_time"], 1e-8)
     coefs = np.exp(-ops.evals[:, None] * t[None, :])  # (k,C)
@@ -123,15 +128,19 @@ def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarray:
         br = _mm(gx, a_re) - _mm(gy, a_im)
         bi = _mm(gy, a_re) + _mm(gx, a_im)
         parts.append(np.tanh(gx * br + gy * bi))
+    if cross_part:
+        if ops.cross is None:
+            raise ValueError("these weights need the cross-part operator (Ops.cross)")
+        parts.append(np.asarray(ops.cross @ x.reshape(V, B * C)).reshape(V, B, C))
     return np.concatenate(parts, axis=-1)
 
 
-def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Ops, n_block: int) -> np.ndarray:
+def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Ops, n_block: int, cross_part: bool = False) -> np.ndarray:
     """DiffusionNet with ``n_block`` blocks: x (V,B,C_in) -> (V,B,C_out)."""
     h = _linear(x, p, name + ".first")
     for i in range(n_block):
         b = f"{name}.blocks.{i}"
-        h = h + _mlp(_block_features(h, p, b, ops), p, b + ".mlp")
+        h = h + _mlp(_block_features(h, p, b, ops, cross_part), p, b + ".mlp")
     return _linear(h, p, name + ".last")
 
 
@@ -179,6 +188,11 @@ class RigAnyFaceRuntime:
         return int(self.config.get("n_local", 0))
 
     @property
+    def cross_part(self) -> bool:
+        """Whether the trunk reads the cross-part operator (``Ops.cross`` must then be set)."""
+        return bool(self.config.get("cross_part", False))
+
+    @property
     def num_shapes(self) -> int:
         return int(self.config.get("num_shapes", 52))
 
@@ -197,7 +211,7 @@ class RigAnyFaceRuntime:
         """Per-head pass (see RigAnyFace.encode): ``h`` (V,W+G), ``g0`` (G,), ``basis`` (V,K,3) or None."""
         c, p = self.config, self.params
         f = self.input_features(xyz, ops, local)[:, None, :]  # (V,1,C)
-        h = _diffusion_net(f, p, "trunk", ops, int(c.get("n_trunk", 4)))[:, 0]
+        h = _diffusion_net(f, p, "trunk", ops, int(c.get("n_trunk", 4)), self.cross_part)[:, 0]
         g0 = np.zeros(0, np.float32)
         if c.get("use_global", True):
             g = _diffusion_net(f, p, "global_encoder.net", ops, 2)[:, 0]  # GlobalEncoder: 2 blocks

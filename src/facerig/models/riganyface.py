@@ -7,7 +7,9 @@ Output: per-vertex displacements ``d(a)`` (Q,V,3) in the same normalised frame.
 Architecture (one head, Q queries)::
 
     f = [xyz, HKS, Fourier(xyz), local]             (V, C_in) input features
-    h = trunk DiffusionNet(f)                       (V, W)    run once per head
+    h = trunk DiffusionNet(f)                       (V, W)    run once per head (with
+                                                              ``cross_part``, its blocks also
+                                                              read nearby other-part features)
     G0 = mean_mass(GlobalEncoder(f))                (C_g,)    2-block DiffusionNet + pooling
     basis = MLP([h, G0])                            (V, K, 3) linear "basis" head
     x = Linear(h) broadcast over queries            (Q, V, W_c)
@@ -17,8 +19,9 @@ Architecture (one head, Q queries)::
 The conditional blocks are the paper's: the FACS vector concatenated with the global feature
 G0, broadcast to every vertex, fused with the diffusion block's output and refined by a small
 MLP. The unconditional trunk runs once per head, so a whole rig (Q=52 one-hot queries) costs one
-trunk pass plus Q passes of the narrow conditional blocks. G0 is the only path by which
-information crosses disconnected parts (eyeballs, teeth, lashes).
+trunk pass plus Q passes of the narrow conditional blocks. Diffusion stays inside each connected
+part; information crosses disconnected parts (eyeballs, teeth, lashes) through G0 and, with
+``cross_part``, through the trunk's cross-part averaging (``ops.cross``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class RAFConfig:
     k_eig: int = 128
     use_global: bool = True
     use_basis: bool = True
+    cross_part: bool = False
     output_scale: float = 0.1
     extra: dict = field(default_factory=dict)
 
@@ -136,7 +140,8 @@ class RigAnyFace(nn.Module):
         super().__init__()
         self.config = cfg = config or RAFConfig()
         K = cfg.num_shapes
-        self.trunk = DiffusionNet(cfg.c_in, cfg.width, width=cfg.width, n_block=cfg.n_trunk)
+        self.trunk = DiffusionNet(cfg.c_in, cfg.width, width=cfg.width, n_block=cfg.n_trunk,
+                                  cross_part=cfg.cross_part)
         gdim = cfg.global_dim if cfg.use_global else 0
         if cfg.use_global:
             self.global_encoder = GlobalEncoder(cfg.c_in, cfg.global_width, cfg.global_dim)

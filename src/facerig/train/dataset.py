@@ -12,7 +12,8 @@ One item (P proxy vertices, k eigenpairs, K=52 ARKit shapes):
   family provides), ``landmarks`` (68,) i64 proxy vertex per landmark (-1 absent)
 - ``scale`` head width in input units, ``mm_per_unit``, ``info`` JSON
 
-The local descriptors (:func:`facerig.geometry.features.local_features`) are computed from
+The local descriptors (:func:`facerig.geometry.features.local_features`) and the cross-part
+operator (:func:`facerig.geometry.features.cross_part_operator`) are computed from
 ``xyz``/``faces`` when an item is loaded (not stored, so older pools stay valid) and cached per
 item by :class:`Pool`.
 """
@@ -132,10 +133,11 @@ class Item:
                     None if self.local is None else self.local.to(device))
 
 
-def load_item(path: str | os.PathLike, k: int | None = None, local: np.ndarray | None = None) -> Item:
-    """Read a pool item (optionally keep only ``k`` eigenpairs); ``local`` (P,13) reuses
-    already computed local descriptors."""
-    from facerig.geometry.features import local_features
+def load_item(path: str | os.PathLike, k: int | None = None, local: np.ndarray | None = None,
+              cross: sp.csr_matrix | None = None) -> Item:
+    """Read a pool item (optionally keep only ``k`` eigenpairs); ``local`` (P,13) and ``cross``
+    (P,P) reuse already computed local descriptors and cross-part operator."""
+    from facerig.geometry.features import cross_part_operator, local_features
 
     with np.load(path, allow_pickle=False) as z:
         P = z["xyz"].shape[0]
@@ -144,9 +146,12 @@ def load_item(path: str | os.PathLike, k: int | None = None, local: np.ndarray |
             return csr_tensor(z[f"{name}_indptr"], z[f"{name}_indices"], z[f"{name}_data"], (P, P))
 
         kk = z["evals"].shape[0] if k is None else min(k, z["evals"].shape[0])
+        if cross is None:
+            cross = cross_part_operator(z["xyz"], z["faces"])
         ops = SurfaceOps(mass=torch.from_numpy(z["mass"]), evals=torch.from_numpy(z["evals"][:kk]),
                          evecs=torch.from_numpy(np.ascontiguousarray(z["evecs"][:, :kk])),
-                         grad_x=csr("gx"), grad_y=csr("gy"))
+                         grad_x=csr("gx"), grad_y=csr("gy"),
+                         cross=csr_tensor(cross.indptr, cross.indices, cross.data, (P, P)))
         if local is None:
             local = local_features(z["xyz"], z["faces"])
         return Item(torch.from_numpy(z["xyz"]), ops, torch.from_numpy(z["deltas"]),
@@ -184,6 +189,7 @@ class Pool:
         self.k = k
         self.paths: list[Path] = []
         self._local: dict[Path, np.ndarray] = {}
+        self._cross: dict[Path, sp.csr_matrix] = {}
         self.refresh()
 
     def refresh(self) -> int:
@@ -195,6 +201,10 @@ class Pool:
 
     def __getitem__(self, i: int) -> Item:
         p = self.paths[i]
-        item = load_item(p, self.k, self._local.get(p))
+        item = load_item(p, self.k, self._local.get(p), self._cross.get(p))
         self._local[p] = item.local.numpy()
+        if p not in self._cross:
+            c = item.ops.cross
+            self._cross[p] = sp.csr_matrix((c.values().numpy(), c.col_indices().numpy(), c.crow_indices().numpy()),
+                                           shape=tuple(c.shape))
         return item
