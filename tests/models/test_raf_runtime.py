@@ -87,9 +87,10 @@ def test_shipped_weights_match_torch(tiny_head):
     xyz = ((v - c) / s).astype(np.float32)
     ops = compute_operators(xyz, f, k=model.config.k_eig, cache=False)
     local = local_features(xyz, f) if model.config.n_local else None
+    cross = cross_part_operator(xyz, f) if model.config.cross_part else None
     a = np.eye(52, dtype=np.float32)
     with torch.no_grad():
-        ref = model(torch.from_numpy(xyz), SurfaceOps.from_operators(ops, k=model.config.k_eig), torch.from_numpy(a),
-                    None if local is None else torch.from_numpy(local)).numpy()
-    out = RigAnyFaceRuntime(config, params)(xyz, Ops.from_operators(ops, k=model.config.k_eig), a, local)
+        ref = model(torch.from_numpy(xyz), SurfaceOps.from_operators(ops, k=model.config.k_eig, cross=cross),
+                    torch.from_numpy(a), None if local is None else torch.from_numpy(local)).numpy()
+    out = RigAnyFaceRuntime(config, params)(xyz, Ops.from_operators(ops, k=model.config.k_eig, cross=cross), a, local)
     np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4 * np.abs(ref).max())

@@ -171,3 +171,34 @@ def test_train_without_torch_is_a_one_line_error(monkeypatch, capsys):
     assert main(["train", "run", "--steps", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "facerig[train]" in err[0]
+
+
+def test_cross_part_checkpoint_rigs_with_its_pool_shapes(tmp_path, tiny_head):
+    """A few steps with the cross-part trunk; the checkpoint then rigs through the NumPy runtime
+    with the shapes its pool supervised (not the default list of a shipped file)."""
+    from facerig.models.raf_method import load_model
+    from facerig.models.riganyface import RigAnyFace
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    _write_pool(pool, tiny_head, n=1)
+    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "run"), steps=3, lr=1e-3, warmup=1,
+                      log_every=1, ckpt_every=3, eval_every=3, model={**SMALL, "cross_part": True}, jitter=0.0)
+    best = train(cfg, log=lambda s: None, progress=False)
+    it = load_item(pool / "eval_tiny_000000.npz", k=16)
+    assert it.ops.cross is not None and it.ops.cross.shape == (len(it.xyz),) * 2
+    model, meta = load_model(str(best))
+    assert model.cross_part and sorted(meta["trained_shapes"]) == ["eyeBlinkLeft", "jawOpen", "mouthSmileLeft"]
+    ref = RigAnyFace.from_weights_file(best).eval()
+    a = torch.eye(52)[:4]
+    with torch.no_grad():
+        want = ref(it.xyz, it.ops, a, it.local).numpy()
+    from facerig.models.raf_runtime import Ops
+
+    c, gx, gy = (m.to_dense().numpy() for m in (it.ops.cross, it.ops.grad_x, it.ops.grad_y))
+    import scipy.sparse as sp
+
+    ops = Ops(it.ops.mass.numpy(), it.ops.evals.numpy(), it.ops.evecs.numpy(), sp.csr_matrix(gx), sp.csr_matrix(gy),
+              sp.csr_matrix(c))
+    got = model(it.xyz.numpy(), ops, a.numpy(), it.local.numpy())
+    np.testing.assert_allclose(got, want, atol=1e-5 + 1e-4 * np.abs(want).max())

@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
                         help="output path; repeat for several formats (.npz .glb .gltf .fbx or folder/)")
     parser.add_argument("--method", choices=list(METHODS), default=None,
-                        help="rigging method (default: the most accurate available: dt when the ICT FaceKit template is found, else raf; see BENCHMARKS.md)")
+                        help="rigging method (default: raf, the shipped network; dt if its weights are missing; see BENCHMARKS.md)")
     parser.add_argument("--dt-mode", choices=("deformation", "copy"), default="deformation",
                         help="dt only: deformation transfer (default) or barycentric copy of the "
                              "registered template's deltas (closer on ICT-like heads, see BENCHMARKS.md)")

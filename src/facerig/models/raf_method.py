@@ -59,6 +59,9 @@ def load_model(path: str | None = None):
     if not p.is_file():
         raise FacerigError(f"RigAnyFace weights not found at {p}; train them (`facerig train`) or use --method dt")
     model = RigAnyFaceRuntime.load(p)
+    if not model.meta.get("trained_shapes") and p.suffix == ".pt":
+        # a training checkpoint: the shapes its pool supervised (as `train export` records them)
+        model.meta["trained_shapes"] = _pool_shapes((model.meta.get("train_config") or {}).get("pool_dir"))
     return model, model.meta
 
 

@@ -55,6 +55,7 @@ def read_weights(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], 
         params = {k: v.float().numpy() for k, v in ck["state_dict"].items()}
         meta = dict(ck.get("meta", {}))
         meta.setdefault("step", ck.get("step"))
+        meta.setdefault("train_config", ck.get("train_config"))
         return dict(ck["config"]), params, meta
     with np.load(path, allow_pickle=False) as z:
         config = json.loads(str(z["config"]))
