@@ -132,6 +132,18 @@ def cross_part_operator(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarr
     return sp.csr_matrix(sp.diags(inv) @ W, dtype=np.float32)
 
 
+def network_inputs(vertices: np.ndarray, faces: np.ndarray, *, local: bool = True, cross: bool = True):
+    """The per-head geometric inputs of the RigAnyFace network, from one connected-components
+    pass: ``(local_features (V,13) or None, cross_part_operator (V,V) or None)``."""
+    from facerig.geometry.components import connected_components
+
+    if not (local or cross):
+        return None, None
+    parts = connected_components(len(vertices), np.asarray(faces, np.int64))
+    return (local_features(vertices, faces, parts) if local else None,
+            cross_part_operator(vertices, faces, parts) if cross else None)
+
+
 def _nearest_other_part(v: np.ndarray, lab: np.ndarray, k: int = 32,
                         cutoff: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
     """Distance (V,) and position (V,3) of each vertex's nearest vertex with another label.

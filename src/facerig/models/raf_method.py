@@ -97,15 +97,11 @@ def _pool_shapes(pool_dir: str | None) -> list[str]:
 def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26) -> np.ndarray:
     """Network displacements in the head frame for a :class:`~facerig.geometry.proxy.PreparedHead`:
     queries (Q,K) -> (Q,P,3) float32. The per-head part runs once; queries go in chunks."""
-    from facerig.geometry.components import connected_components
-    from facerig.geometry.features import cross_part_operator, local_features
+    from facerig.geometry.features import network_inputs
     from facerig.models.raf_runtime import Ops
 
-    faces = prep.proxy.faces
-    parts = connected_components(len(prep.xyz), faces) if (model.n_local or model.cross_part) else None
-    cross = cross_part_operator(prep.xyz, faces, parts) if model.cross_part else None
+    local, cross = network_inputs(prep.xyz, prep.proxy.faces, local=bool(model.n_local), cross=model.cross_part)
     ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross)
-    local = local_features(prep.xyz, faces, parts) if model.n_local else None
     return model(prep.xyz, ops, queries, local, chunk=chunk)
 
 

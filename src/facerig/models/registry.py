@@ -47,11 +47,10 @@ METHODS: dict[str, str] = {
 }
 
 
-# Methods in order of preference for ``facerig rig`` without ``--method``. Measured on the
-# validation set (BENCHMARKS.md): on heads from other authors and families (the external rigs)
-# raf is clearly better than deformation transfer (relative active error 0.54 vs 0.92) and
-# 5-9x faster end to end, and it needs nothing but its shipped weights; on ICT-derived heads dt is
-# still more accurate (0.32 vs 0.80 mm on unseen identities), so `--method dt` remains for
+# Methods in order of preference for ``facerig rig`` without ``--method``. On the validation set
+# (BENCHMARKS.md) raf is far better than deformation transfer on heads from other authors and
+# families (the external rigs), several times faster end to end, and needs nothing but its
+# shipped weights; dt is still more accurate on ICT-derived heads, so `--method dt` remains for
 # ICT-like heads when the ICT FaceKit data is present.
 PREFERENCE: tuple[str, ...] = ("raf", "dt")
 

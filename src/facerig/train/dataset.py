@@ -133,11 +133,11 @@ class Item:
                     None if self.local is None else self.local.to(device))
 
 
-def load_item(path: str | os.PathLike, k: int | None = None, local: np.ndarray | None = None,
-              cross: sp.csr_matrix | None = None) -> Item:
-    """Read a pool item (optionally keep only ``k`` eigenpairs); ``local`` (P,13) and ``cross``
-    (P,P) reuse already computed local descriptors and cross-part operator."""
-    from facerig.geometry.features import cross_part_operator, local_features
+def load_item(path: str | os.PathLike, k: int | None = None,
+              inputs: tuple[np.ndarray, sp.csr_matrix] | None = None) -> Item:
+    """Read a pool item (optionally keep only ``k`` eigenpairs); ``inputs`` = (local (P,13),
+    cross (P,P)) reuses already computed :func:`facerig.geometry.features.network_inputs`."""
+    from facerig.geometry.features import network_inputs
 
     with np.load(path, allow_pickle=False) as z:
         P = z["xyz"].shape[0]
@@ -146,14 +146,11 @@ def load_item(path: str | os.PathLike, k: int | None = None, local: np.ndarray |
             return csr_tensor(z[f"{name}_indptr"], z[f"{name}_indices"], z[f"{name}_data"], (P, P))
 
         kk = z["evals"].shape[0] if k is None else min(k, z["evals"].shape[0])
-        if cross is None:
-            cross = cross_part_operator(z["xyz"], z["faces"])
+        local, cross = inputs if inputs is not None else network_inputs(z["xyz"], z["faces"])
         ops = SurfaceOps(mass=torch.from_numpy(z["mass"]), evals=torch.from_numpy(z["evals"][:kk]),
                          evecs=torch.from_numpy(np.ascontiguousarray(z["evecs"][:, :kk])),
                          grad_x=csr("gx"), grad_y=csr("gy"),
                          cross=csr_tensor(cross.indptr, cross.indices, cross.data, (P, P)))
-        if local is None:
-            local = local_features(z["xyz"], z["faces"])
         return Item(torch.from_numpy(z["xyz"]), ops, torch.from_numpy(z["deltas"]),
                     torch.from_numpy(z["shape_mask"]), torch.from_numpy(z["landmarks"]),
                     float(z["scale"]), float(z["mm_per_unit"]), Path(path).stem,
@@ -188,8 +185,7 @@ class Pool:
         self.pattern = pattern
         self.k = k
         self.paths: list[Path] = []
-        self._local: dict[Path, np.ndarray] = {}
-        self._cross: dict[Path, sp.csr_matrix] = {}
+        self._inputs: dict[Path, tuple[np.ndarray, sp.csr_matrix]] = {}
         self.refresh()
 
     def refresh(self) -> int:
@@ -201,10 +197,9 @@ class Pool:
 
     def __getitem__(self, i: int) -> Item:
         p = self.paths[i]
-        item = load_item(p, self.k, self._local.get(p), self._cross.get(p))
-        self._local[p] = item.local.numpy()
-        if p not in self._cross:
-            c = item.ops.cross
-            self._cross[p] = sp.csr_matrix((c.values().numpy(), c.col_indices().numpy(), c.crow_indices().numpy()),
-                                           shape=tuple(c.shape))
-        return item
+        if p not in self._inputs:
+            from facerig.geometry.features import network_inputs
+
+            with np.load(p, allow_pickle=False) as z:
+                self._inputs[p] = network_inputs(z["xyz"], z["faces"])
+        return load_item(p, self.k, self._inputs[p])
