@@ -69,7 +69,7 @@ def export_weights(checkpoint: str | os.PathLike, output: str | os.PathLike | No
     """Strip a training checkpoint to the shipped ``.npz`` (config, float32 parameters, meta)."""
     import torch
 
-    from facerig.models.raf_runtime import save_weights
+    from facerig.models.raf_runtime import checkpoint_weights, save_weights
 
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     out = Path(output) if output else WEIGHTS_PATH
@@ -77,7 +77,7 @@ def export_weights(checkpoint: str | os.PathLike, output: str | os.PathLike | No
     trained = ck.get("meta", {}).get("trained_shapes") or _pool_shapes((ck.get("train_config") or {}).get("pool_dir"))
     meta = {"step": int(ck.get("step", 0)), "wall_s": float(ck.get("wall_s", 0.0)), "val": ck.get("val"),
             "train_config": ck.get("train_config"), "trained_shapes": trained, "note": note}
-    save_weights(out, ck["config"], ck["state_dict"], meta)
+    save_weights(out, ck["config"], checkpoint_weights(ck), meta)
     load_model.cache_clear()
     return out
 

@@ -45,6 +45,13 @@ def save_weights(path: str | os.PathLike, config: dict, state: dict[str, Any], m
     return path
 
 
+def checkpoint_weights(ckpt: dict) -> dict:
+    """The weights a training checkpoint rigs with: its moving average of the weights
+    (``ema_state_dict``, written when the run averages, see ``TrainConfig.ema``), else the raw
+    ``state_dict`` (what the optimiser resumes from)."""
+    return ckpt.get("ema_state_dict") or ckpt["state_dict"]
+
+
 def read_weights(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], dict]:
     """``(config, params, meta)`` from a weights ``.npz`` or a torch checkpoint/export ``.pt``."""
     path = Path(path)
@@ -52,7 +59,7 @@ def read_weights(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], 
         import torch
 
         ck = torch.load(path, map_location="cpu", weights_only=False)
-        params = {k: v.float().numpy() for k, v in ck["state_dict"].items()}
+        params = {k: v.float().numpy() for k, v in checkpoint_weights(ck).items()}
         meta = dict(ck.get("meta", {}))
         meta.setdefault("step", ck.get("step"))
         meta.setdefault("train_config", ck.get("train_config"))

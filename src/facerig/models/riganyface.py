@@ -243,6 +243,8 @@ class RigAnyFace(nn.Module):
 
     @classmethod
     def from_checkpoint(cls, ckpt: dict) -> "RigAnyFace":
+        from facerig.models.raf_runtime import checkpoint_weights
+
         model = cls(RAFConfig.from_dict(ckpt["config"]))
-        model.load_state_dict(ckpt["state_dict"])
+        model.load_state_dict(checkpoint_weights(ckpt))
         return model

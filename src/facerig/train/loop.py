@@ -5,6 +5,12 @@ combinations); the trunk runs once, the conditional blocks on all Q queries. Bes
 terms (:mod:`facerig.train.losses`) the linear basis head gets an auxiliary vertex MSE on every
 supervised one-hot shape of the head (``basis_weight``), which is cheap (no conditional pass).
 
+With ``ema`` > 0 the run also keeps an exponential moving average of the weights
+(``torch.optim.swa_utils.AveragedModel``): validation, ``best.pt`` and the rigging/export
+readers (:func:`facerig.models.raf_runtime.checkpoint_weights`) use the average, stored as
+``ema_state_dict`` beside the raw ``state_dict`` that the optimiser resumes from. One head per
+step makes the raw weights noisy; the average is the smoother estimate.
+
 Outputs in ``out_dir``: ``last.pt`` (model + optimiser + scheduler + RNG state, for resume),
 ``best.pt`` (best validation active error), ``train_log.jsonl`` (one JSON object per log line).
 """
@@ -47,6 +53,7 @@ class TrainConfig:
     threads: int = 1
     device: str = "auto"
     time_limit_min: float = 0.0
+    ema: float = 0.0  # decay of the weights' moving average per step (0 = off; e.g. 0.999)
     init_from: str = ""
     model: dict = field(default_factory=lambda: RAFConfig().to_dict())
     weights: dict = field(default_factory=lambda: LossWeights().to_dict())
@@ -135,6 +142,16 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         _, params, meta0 = read_weights(cfg.init_from)  # checkpoint .pt or shipped .npz
         padded = model.load_compatible({k: torch.from_numpy(v) for k, v in params.items()})
         log(f"initialised from {cfg.init_from} (step {meta0.get('step', '?')}; resized inputs: {', '.join(padded) or 'none'})")
+    ema = None
+    if cfg.ema:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True)
+        if last.exists() and ck.get("ema_state_dict"):
+            ema.module.load_state_dict(ck["ema_state_dict"])
+            ema.n_averaged.fill_(int(ck.get("ema_n", 1)))
+        else:  # the average starts at the current weights
+            ema.update_parameters(model)
     pool = Pool(cfg.pool_dir, "train_*.npz", k=model.config.k_eig)
     if len(pool) == 0:
         from facerig.errors import DataError
@@ -151,6 +168,8 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
     model.train()
 
     def save(path: Path, **extra):
+        if ema is not None:
+            extra.update(ema_state_dict=ema.module.state_dict(), ema_n=int(ema.n_averaged))
         ck = model.checkpoint(optimizer=opt.state_dict(), step=step, best=best, rng=rng.bit_generator.state,
                               torch_rng=torch.get_rng_state(), train_config=asdict(cfg),
                               wall_s=run_time0 + time.time() - t_start, **extra)
@@ -188,6 +207,8 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if ema is not None:
+            ema.update_parameters(model)
         step += 1
         for k_, v in parts.items():
             meter.setdefault(k_, []).append(v)
@@ -200,7 +221,7 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
             if progress:
                 log(" ".join(f"{k_}={v:.4g}" if isinstance(v, float) else f"{k_}={v}" for k_, v in rec.items()))
         if step % cfg.eval_every == 0 and val_items:
-            ev = evaluate(model, val_items, device)
+            ev = evaluate(model if ema is None else ema.module, val_items, device)
             rec = {"step": step, "wall_s": round(run_time0 + time.time() - t_start, 1), **ev}
             logf.write(json.dumps(rec) + "\n")
             logf.flush()
