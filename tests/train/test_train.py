@@ -226,3 +226,32 @@ def test_weight_average_is_validated_saved_rigged_and_resumed(tmp_path, tiny_hea
     train(cfg, log=lambda s: None, progress=False)
     ck2 = torch.load(out / "last.pt", weights_only=False)
     assert ck2["step"] == 6 and ck2["ema_n"] == 7
+
+
+def test_average_of_checkpoints_is_the_mean_of_their_weights(tmp_path, tiny_head):
+    from facerig.cli import main
+    from facerig.errors import FacerigError
+    from facerig.models.raf_runtime import read_weights
+    from facerig.train.average import average_checkpoints
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    _write_pool(pool, tiny_head, n=1)
+    runs = []
+    for seed, extra in ((0, {}), (1, {"ema": 0.5})):
+        cfg = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / f"r{seed}"), steps=2, lr=1e-2, warmup=1,
+                          ckpt_every=2, eval_every=100, model={**SMALL}, jitter=0.0, seed=seed, **extra)
+        train(cfg, log=lambda s: None, progress=False)
+        runs.append(tmp_path / f"r{seed}" / "last.pt")
+    soup = tmp_path / "soup.pt"
+    assert main(["train", "average", *map(str, runs), "-o", str(soup), "--weights", "1,3"]) == 0
+    (_, a, _), (_, b, _), (_, s, meta) = (read_weights(p) for p in (*runs, soup))
+    for k in a:  # the second run counts with its moving average
+        np.testing.assert_allclose(s[k], 0.25 * a[k] + 0.75 * b[k], rtol=1e-5, atol=1e-7)
+    assert [m["weight"] for m in torch.load(soup, weights_only=False)["meta"]["averaged_from"]] == [0.25, 0.75]
+    assert main(["train", "export", str(soup), "-o", str(tmp_path / "soup.npz")]) == 0
+    other = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "wide"), steps=1, warmup=1, eval_every=100,
+                        model={**SMALL, "width": 24}, jitter=0.0)
+    train(other, log=lambda s: None, progress=False)
+    with pytest.raises(FacerigError, match="another model config"):
+        average_checkpoints([runs[0], tmp_path / "wide" / "last.pt"], tmp_path / "x.pt")

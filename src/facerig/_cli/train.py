@@ -5,6 +5,7 @@
     facerig train run --out runs/raf --steps 20000 [--time-limit 60]
     facerig train run --out runs/raf           # resumes from runs/raf/last.pt
     facerig train export runs/raf/best.pt      # -> src/facerig/weights/raf.npz (inference only, no torch needed)
+    facerig train average A.pt B.pt -o soup.pt # mean of the weights of runs branched from one model
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
-help = "train the RigAnyFace network (pool | run | export)"
+help = "train the RigAnyFace network (pool | run | export | average)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,6 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     e.add_argument("checkpoint")
     e.add_argument("-o", "--output", default=None, help="default: the package's weights/raf.npz")
     e.add_argument("--note", default="", help="free text stored in the weights' meta")
+    v = sub.add_parser("average", help="average the weights of checkpoints of one architecture")
+    v.add_argument("checkpoints", nargs="+")
+    v.add_argument("-o", "--output", required=True, help="output checkpoint (.pt)")
+    v.add_argument("--weights", default="", help="comma-separated weight per checkpoint (default: equal)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,5 +99,12 @@ def run(args: argparse.Namespace) -> int:
 
         path = export_weights(args.checkpoint, args.output, note=args.note)
         print(f"wrote {path}")
+        return 0
+    if args.action == "average":
+        from facerig.train.average import average_checkpoints
+
+        w = [float(x) for x in args.weights.split(",")] if args.weights else None
+        path = average_checkpoints(args.checkpoints, args.output, w)
+        print(f"wrote {path} (mean of {len(args.checkpoints)} checkpoints)")
         return 0
     return 2
