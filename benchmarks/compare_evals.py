@@ -1,10 +1,12 @@
 """Side-by-side tables of evaluation results (``benchmarks/results/eval_*.json``).
 
-    .venv/bin/python benchmarks/compare_evals.py LABEL=PATH [LABEL=PATH ...] [--focus]
+    .venv/bin/python benchmarks/compare_evals.py LABEL=PATH [LABEL=PATH ...] [--focus] [--gap GROUP]
 
 Prints, as markdown: active / relative error and interpenetration per group for every result;
 then, for the first result, the external heads one by one and (``--focus``) the active error
-of the issue's hardest shapes per group. Used for the ablation and model-card tables.
+of the issue's hardest shapes per group; with ``--gap GROUP``, the shapes of that group where
+the first result trails the second most (active mm and as a share of the shape's motion).
+Used for the ablation and model-card tables.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+import numpy as np
 
 from facerig.eval.report import markdown_compare, markdown_focus_shapes, markdown_heads
 
@@ -22,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("results", nargs="+", help="LABEL=PATH of an eval JSON")
     p.add_argument("--focus", action="store_true", help="also the hardest shapes per group (first result)")
+    p.add_argument("--gap", metavar="GROUP", help="shapes of GROUP where the first result trails the second most")
+    p.add_argument("--top", type=int, default=10, help="rows of the --gap table")
     args = p.parse_args(argv)
     results = {}
     for item in args.results:
@@ -33,7 +39,30 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + markdown_heads(first))
     if args.focus:
         print("\n" + markdown_focus_shapes(first, FOCUS))
+    if args.gap and len(results) >= 2:
+        print("\n" + shape_gap(results, args.gap, args.top))
     return 0
+
+
+def _shape_means(result: dict, group: str, key: str) -> dict[str, float]:
+    heads = [h for h in result["heads"] if h.get("group") == group and h.get("status") == "ok"]
+    names = set.intersection(*(set(h["shapes"]) for h in heads)) if heads else set()
+    return {n: float(np.nanmean([h["shapes"][n][key] for h in heads])) for n in names}
+
+
+def shape_gap(results: dict[str, dict], group: str, top: int = 10) -> str:
+    """Markdown: per shape of ``group``, mean active mm of each result and its share of the zero
+    rig's (the shape's mean motion), the ``top`` shapes where result 1 trails result 2 most."""
+    labels = list(results)
+    act = {lab: _shape_means(r, group, "active_mm") for lab, r in results.items()}
+    zero = _shape_means(results[labels[0]], group, "zero_active_mm")
+    names = sorted(set.intersection(*(set(a) for a in act.values())) & set(zero),
+                   key=lambda n: act[labels[1]][n] - act[labels[0]][n])[:top]
+    rows = [f"| shape ({group}) | motion | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels)]
+    for n in names:
+        cells = [f"{act[lab][n]:.2f} ({100 * act[lab][n] / zero[n]:.0f} %)" for lab in labels]
+        rows.append(f"| {n} | {zero[n]:.2f} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":
