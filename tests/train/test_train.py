@@ -255,3 +255,17 @@ def test_average_of_checkpoints_is_the_mean_of_their_weights(tmp_path, tiny_head
     train(other, log=lambda s: None, progress=False)
     with pytest.raises(FacerigError, match="another model config"):
         average_checkpoints([runs[0], tmp_path / "wide" / "last.pt"], tmp_path / "x.pt")
+
+
+def test_average_refuses_what_is_not_a_checkpoint(tmp_path, capsys):
+    from facerig.cli import main
+
+    junk = tmp_path / "junk.pt"
+    junk.write_text("not a checkpoint")
+    torch.save({"a": 1}, tmp_path / "dict.pt")
+    for args in ([str(tmp_path / "missing.pt"), str(junk)], [str(junk), str(junk)],
+                 [str(tmp_path / "dict.pt")] * 2, [str(junk)]):
+        assert main(["train", "average", *args, "-o", str(tmp_path / "out.pt")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "Traceback" not in err[0]
+    assert not (tmp_path / "out.pt").exists()

@@ -18,6 +18,18 @@ import torch
 from facerig.errors import FacerigError
 
 
+def _load(path) -> dict:
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError:
+        raise FacerigError(f"{path}: no such file") from None
+    except Exception as e:  # noqa: BLE001 - any unreadable file gets the same one-line error
+        raise FacerigError(f"{path}: not a training checkpoint ({e.__class__.__name__})") from None
+    if not isinstance(ck, dict) or "config" not in ck or "state_dict" not in ck:
+        raise FacerigError(f"{path}: not a training checkpoint (no config / state_dict)")
+    return ck
+
+
 def average_checkpoints(paths: list[str | os.PathLike], output: str | os.PathLike,
                         weights: list[float] | None = None) -> Path:
     """Mean of the inference weights (:func:`facerig.models.raf_runtime.checkpoint_weights`) of
@@ -32,7 +44,7 @@ def average_checkpoints(paths: list[str | os.PathLike], output: str | os.PathLik
     if len(w) != len(paths) or min(w) < 0 or sum(w) <= 0:
         raise FacerigError("give one non-negative weight per checkpoint")
     w = [x / sum(w) for x in w]
-    cks = [torch.load(p, map_location="cpu", weights_only=False) for p in paths]
+    cks = [_load(p) for p in paths]
     config = cks[0]["config"]
     for p, ck in zip(paths[1:], cks[1:]):
         if ck["config"] != config:
