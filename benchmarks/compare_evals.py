@@ -1,11 +1,12 @@
 """Side-by-side tables of evaluation results (``benchmarks/results/eval_*.json``).
 
-    .venv/bin/python benchmarks/compare_evals.py LABEL=PATH [LABEL=PATH ...] [--focus] [--gap GROUP]
+    .venv/bin/python benchmarks/compare_evals.py LABEL=PATH [LABEL=PATH ...] [--focus] [--gap GROUP] [--heads GROUP]
 
 Prints, as markdown: active / relative error and interpenetration per group for every result;
 then, for the first result, the external heads one by one and (``--focus``) the active error
 of the issue's hardest shapes per group; with ``--gap GROUP``, the shapes of that group where
-the first result trails the second most (active mm and as a share of the shape's motion).
+the first result trails the second most (active mm and as a share of the shape's motion); with
+``--heads GROUP``, that group's heads one by one (first result), with the hardest shapes.
 Used for the ablation and model-card tables.
 """
 
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--focus", action="store_true", help="also the hardest shapes per group (first result)")
     p.add_argument("--gap", metavar="GROUP", help="shapes of GROUP where the first result trails the second most")
     p.add_argument("--top", type=int, default=10, help="rows of the --gap table")
+    p.add_argument("--heads", metavar="GROUP", help="the heads of GROUP one by one (first result)")
     args = p.parse_args(argv)
     results = {}
     for item in args.results:
@@ -39,9 +41,22 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + markdown_heads(first))
     if args.focus:
         print("\n" + markdown_focus_shapes(first, FOCUS))
+    if args.heads:
+        print("\n" + markdown_heads(first, args.heads))
+        print("\n" + head_shapes(first, args.heads, FOCUS))
     if args.gap and len(results) >= 2:
         print("\n" + shape_gap(results, args.gap, args.top))
     return 0
+
+
+def head_shapes(result: dict, group: str, names: list[str]) -> str:
+    """Markdown: active mm of the named shapes on each head of ``group``."""
+    rows = ["| head | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for h in result["heads"]:
+        if h.get("group") == group and h.get("shapes"):
+            cells = [f"{h['shapes'][n]['active_mm']:.2f}" if n in h["shapes"] else "-" for n in names]
+            rows.append(f"| {h['id']} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def _shape_means(result: dict, group: str, key: str) -> dict[str, float]:
