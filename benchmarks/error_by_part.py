@@ -59,18 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     if len(pool) == 0:
         print("no validation items in the pool (build them with `facerig train pool --split eval`)")
         return 1
-    n = min(args.n, len(pool))
+    items = []  # read once, scored for every weights file
+    for i in range(min(args.n, len(pool))):
+        with np.load(pool.paths[i]) as z:
+            items.append((pool[i], z["faces"]))
     print("| weights | active mm | active mm, small parts counted exact | share on small parts |")
     print("|---|---|---|---|")
     for w in args.weights:
         model = RigAnyFace.from_weights_file(w).eval()
-        rows = []
-        for i in range(n):
-            item = pool[i]
-            with np.load(pool.paths[i]) as z:
-                faces = z["faces"]
-            rows.append(error_split(model, item, faces))
-        full, face = np.mean(rows, axis=0)
+        full, face = np.mean([error_split(model, item, faces) for item, faces in items], axis=0)
         print(f"| {w} | {full:.3f} | {face:.3f} | {100 * (full - face) / full:.0f} % |")
     return 0
 

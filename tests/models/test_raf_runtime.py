@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from facerig.geometry.features import NUM_LOCAL_FEATURES, cross_part_operator, local_features
+from facerig.geometry.features import NUM_LOCAL_FEATURES, cross_part_operator, local_features, network_inputs
 from facerig.geometry.operators import compute_operators
 from facerig.geometry.proxy import head_frame
 from facerig.models.diffusion_net import SurfaceOps
@@ -86,8 +86,7 @@ def test_shipped_weights_match_torch(tiny_head):
     c, s = head_frame(v)
     xyz = ((v - c) / s).astype(np.float32)
     ops = compute_operators(xyz, f, k=model.config.k_eig, cache=False)
-    local = local_features(xyz, f) if model.config.n_local else None
-    cross = cross_part_operator(xyz, f) if model.config.cross_part else None
+    local, cross = network_inputs(xyz, f, local=bool(model.config.n_local), cross=model.config.cross_part)
     a = np.eye(52, dtype=np.float32)
     with torch.no_grad():
         ref = model(torch.from_numpy(xyz), SurfaceOps.from_operators(ops, k=model.config.k_eig, cross=cross),

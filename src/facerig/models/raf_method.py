@@ -59,9 +59,8 @@ def load_model(path: str | None = None):
     if not p.is_file():
         raise FacerigError(f"RigAnyFace weights not found at {p}; train them (`facerig train`) or use --method dt")
     model = RigAnyFaceRuntime.load(p)
-    if not model.meta.get("trained_shapes") and p.suffix == ".pt":
-        # a training checkpoint: the shapes its pool supervised (as `train export` records them)
-        model.meta["trained_shapes"] = _pool_shapes((model.meta.get("train_config") or {}).get("pool_dir"))
+    if p.suffix == ".pt":  # a training checkpoint: the shapes its pool supervised, as `train export` records
+        model.meta["trained_shapes"] = _trained_shapes(model.meta)
     return model, model.meta
 
 
@@ -74,12 +73,17 @@ def export_weights(checkpoint: str | os.PathLike, output: str | os.PathLike | No
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     out = Path(output) if output else WEIGHTS_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
-    trained = ck.get("meta", {}).get("trained_shapes") or _pool_shapes((ck.get("train_config") or {}).get("pool_dir"))
+    trained = _trained_shapes({**ck.get("meta", {}), "train_config": ck.get("train_config")})
     meta = {"step": int(ck.get("step", 0)), "wall_s": float(ck.get("wall_s", 0.0)), "val": ck.get("val"),
             "train_config": ck.get("train_config"), "trained_shapes": trained, "note": note}
     save_weights(out, ck["config"], checkpoint_weights(ck), meta)
     load_model.cache_clear()
     return out
+
+
+def _trained_shapes(meta: dict) -> list[str]:
+    """A checkpoint's trained shapes: recorded in its meta, else those its pool supervised."""
+    return meta.get("trained_shapes") or _pool_shapes((meta.get("train_config") or {}).get("pool_dir"))
 
 
 def _pool_shapes(pool_dir: str | None) -> list[str]:

@@ -62,9 +62,10 @@ def average_checkpoints(paths: list[str | os.PathLike], output: str | os.PathLik
     out_ck = {"config": config, "state_dict": avg, "step": max(int(ck.get("step", 0)) for ck in cks),
               "wall_s": sum(float(ck.get("wall_s", 0.0)) for ck in cks), "train_config": first.get("train_config"),
               "meta": meta}
+    from facerig.io.atomic import atomic_path
+
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    torch.save(out_ck, tmp)
-    tmp.replace(out)
+    with atomic_path(out, suffix=".pt") as tmp:
+        torch.save(out_ck, tmp)
     return out
