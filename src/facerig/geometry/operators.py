@@ -130,13 +130,19 @@ def laplacian_and_mass(vertices: np.ndarray, faces: np.ndarray) -> tuple[sp.csr_
 # Eigenbasis
 
 
-def _eig_block(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` smallest eigenpairs of one block: dense ``eigh`` when small, else shift-invert eigsh."""
+def _eig_block(L: sp.spmatrix, mass: np.ndarray, k: int, bound: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` smallest eigenpairs of one block, or only those with eigenvalue <= ``bound``
+    when that is finite (at least the smallest one): dense ``eigh`` when small, else
+    shift-invert eigsh."""
     V = mass.shape[0]
     k = int(min(k, V))
     if V <= _DENSE_MAX or k >= V - 1:
         Ld = L.toarray()
         Ld = 0.5 * (Ld + Ld.T)
+        if np.isfinite(bound):
+            ev, vec = scipy.linalg.eigh(Ld, np.diag(mass), subset_by_value=[-np.inf, bound])
+            if ev.size:
+                return ev[:k], vec[:, :k]
         return scipy.linalg.eigh(Ld, np.diag(mass), subset_by_index=[0, k - 1])
     # Scale-aware negative shift: a tiny fraction of the typical eigenvalue magnitude, so that
     # L - sigma M is positive definite (L is only semi-definite).
@@ -145,12 +151,25 @@ def _eig_block(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np
     Ls = sp.csc_matrix(0.5 * (L + L.T))
     Mm = sp.diags(mass).tocsc()
     v0 = np.random.default_rng(0).standard_normal(V)
-    for _ in range(3):
-        try:
-            return sla.eigsh(Ls, k=k, M=Mm, sigma=sigma, which="LM", v0=v0)
-        except sla.ArpackNoConvergence:  # pragma: no cover - rare
-            sigma *= 10.0
-    raise RuntimeError("eigsh did not converge")  # pragma: no cover
+    ks = [k]
+    if np.isfinite(bound):
+        # Weyl's law, N(lambda) ~ area * lambda / (4 pi), with margin; if the guess comes back
+        # entirely below the bound, some may be missing and the full k is solved instead
+        guess = int(1.5 * float(mass.sum()) * max(bound, 0.0) / (4 * np.pi)) + 8
+        if guess < k:
+            ks = [guess, k]
+    for kk in ks:
+        for _ in range(3):
+            try:
+                ev, vec = sla.eigsh(Ls, k=kk, M=Mm, sigma=sigma, which="LM", v0=v0)
+                break
+            except sla.ArpackNoConvergence:  # pragma: no cover - rare
+                sigma *= 10.0
+        else:  # pragma: no cover
+            raise RuntimeError("eigsh did not converge")
+        if kk == k or ev.max() > bound:
+            return ev, vec
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -163,7 +182,12 @@ def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np
     component is solved on its own (dense for small ones) and the k smallest are merged. A
     component contributes at most ``k - (n_components - 1)`` of them (every other component has
     a zero eigenvalue), which keeps the big solve small and free of the multiple zero
-    eigenvalue that slows ARPACK down on multi-part heads.
+    eigenvalue that slows ARPACK down on multi-part heads. Components are solved largest
+    first; once the values found so far plus one zero per component still to solve number at
+    least ``k``, the ``k``-th smallest of them bounds every eigenvalue that can be picked, and
+    the remaining components only solve for eigenvalues up to that bound (on a multi-part head
+    the small parts then contribute little more than their zero mode). The result is the
+    same as solving each component for all its candidates.
     """
     from scipy.sparse.csgraph import connected_components
 
@@ -175,13 +199,23 @@ def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np
     n_comp, labels = connected_components(L, directed=False)
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_comp + 1))
-    vals, cols = [], []
-    for c in range(n_comp):
+    sizes = np.diff(bounds)
+    vals: list[np.ndarray] = [np.zeros(0)] * n_comp
+    cols: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int64), np.zeros((0, 0)))] * n_comp
+    found: list[np.ndarray] = []
+    for j, c in enumerate(np.argsort(-sizes, kind="stable")):
         idx = order[bounds[c] : bounds[c + 1]]
         kc = min(idx.size, max(1, k - (n_comp - 1)))
-        ev, vec = _eig_block(L[idx][:, idx], mass[idx], kc)
-        vals.append(ev)
-        cols.append((idx, vec))
+        pending = n_comp - j  # components still to solve, this one included: one zero each
+        have = np.concatenate(found) if found else np.zeros(0)
+        bound = np.inf
+        if have.size + pending >= k:
+            b = float(np.sort(np.concatenate([have, np.zeros(pending)]))[k - 1])
+            bound = b if b > 0 else np.inf  # (with >= k components each solves kc = 1 anyway)
+        ev, vec = _eig_block(L[idx][:, idx], mass[idx], kc, bound)
+        vals[c] = ev
+        cols[c] = (idx, vec)
+        found.append(ev)
     all_vals = np.concatenate(vals)
     owner = np.concatenate([np.full(v.size, c) for c, v in enumerate(vals)])
     local = np.concatenate([np.arange(v.size) for v in vals])

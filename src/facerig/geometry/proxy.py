@@ -55,8 +55,14 @@ class Proxy:
         """Proxy values (...,P,C) -> input values (...,V,C) (barycentric interpolation)."""
         if self.identity:
             return values
-        idx = self.faces[self.full_face]  # (V,3)
-        return np.einsum("...vkc,vk->...vc", values[..., idx, :], self.full_bary.astype(values.dtype))
+        import scipy.sparse as sp
+
+        V, P = self.full_face.shape[0], self.num_vertices
+        W = sp.csr_matrix((self.full_bary.astype(values.dtype).ravel(), self.faces[self.full_face].ravel(),
+                           np.arange(0, 3 * V + 1, 3)), shape=(V, P))  # (V,P), 3 weights per row
+        x = np.moveaxis(values, -2, 0)  # (P,...,C)
+        y = W @ np.ascontiguousarray(x).reshape(P, -1)  # one sparse product for all channels
+        return np.ascontiguousarray(np.moveaxis(y.reshape((V,) + x.shape[1:]), 0, -2))
 
     def from_full(self, full_vertices: np.ndarray, full_faces: np.ndarray, values: np.ndarray,
                   full_parts: np.ndarray | None = None) -> np.ndarray:
