@@ -269,3 +269,55 @@ def test_average_refuses_what_is_not_a_checkpoint(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "Traceback" not in err[0]
     assert not (tmp_path / "out.pt").exists()
+
+
+class _TinyFamily:
+    """A generator head family on the tiny synthetic head (no data needed)."""
+
+    name = "tinyfam"
+    region_names = ("face",)
+    names = ["jawOpen", "eyeBlinkLeft"]
+    mm_per_unit = 10.0
+    landmarks68 = None
+
+    def __init__(self, v, f):
+        self.template, self.faces = np.asarray(v, np.float64), np.asarray(f, np.int64)
+        from facerig.geometry.components import connected_components
+
+        self.parts = connected_components(len(v), f)
+        self.regions = np.zeros(len(v), np.int64)
+
+    def sample_neutral(self, rng, exaggeration=1.0):
+        return self.template * (1.0 + 0.05 * exaggeration * rng.normal(size=3))
+
+    def deltas_for(self, neutral):
+        d = np.zeros((2, len(neutral), 3), np.float32)
+        d[0, neutral[:, 1] < -0.3, 1] = -0.1
+        d[1, neutral[:, 0] > 0.4, 1] = -0.05
+        return d
+
+
+def test_pool_build_in_parallel_writes_the_serial_files_and_resumes(tmp_path, tiny_head, monkeypatch):
+    from facerig.data import families
+    from facerig.data.generator import SampleConfig
+    from facerig.train.dataset import build_pool
+
+    v, f = tiny_head(8, 12)
+    monkeypatch.setitem(families._FAMILIES, "tinyfam", _TinyFamily(v, f))
+    cfg = SampleConfig(split="train", p_remesh=0.0)
+    kw = dict(n=3, families=("tinyfam",), proxy_vertices=5000, k=16, config=cfg)
+    serial = build_pool(tmp_path / "serial", **kw, log=lambda s: None)
+    lines: list[str] = []
+    par = build_pool(tmp_path / "par", **kw, workers=2, log=lines.append)
+    assert [p.name for p in serial] == [p.name for p in par] == [f"train_tinyfam_{s:06d}.npz" for s in range(3)]
+    assert len(lines) == 3 and all(ln.startswith("pool train_tinyfam_") for ln in lines)
+    for a, b in zip(serial, par):
+        with np.load(a) as za, np.load(b) as zb:
+            assert set(za.files) == set(zb.files)
+            for key in za.files:
+                np.testing.assert_array_equal(za[key], zb[key], err_msg=key)
+    # resume: existing items are kept, only missing ones are built
+    par[1].unlink()
+    lines.clear()
+    build_pool(tmp_path / "par", **kw, workers=2, log=lines.append)
+    assert len(lines) == 1 and par[1].name in lines[0] and par[1].exists()

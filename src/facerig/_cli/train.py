@@ -26,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("--families", default="ict", help="comma-separated: ict,makehuman")
     a.add_argument("--proxy-vertices", type=int, default=5000)
     a.add_argument("--k", type=int, default=128)
+    a.add_argument("--workers", type=int, default=1,
+                   help="build items in this many processes (one BLAS thread each; same files as one process)")
     r = sub.add_parser("run", help="train (resumes from OUT/last.pt)")
     r.add_argument("--pool", default=None, help="pool folder (default: cache_dir('train_pool'))")
     r.add_argument("--out", default="runs/raf")
@@ -67,8 +69,12 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "pool":
         from facerig.train.dataset import build_pool
 
+        if args.workers < 1:
+            from facerig.errors import FacerigError
+
+            raise FacerigError(f"--workers must be at least 1 (got {args.workers})")
         build_pool(args.dir, args.n, start=args.start, families=tuple(args.families.split(",")), split=args.split,
-                   proxy_vertices=args.proxy_vertices, k=args.k)
+                   proxy_vertices=args.proxy_vertices, k=args.k, workers=args.workers)
         return 0
     if args.action == "run":
         from facerig.models.riganyface import RAFConfig

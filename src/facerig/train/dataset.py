@@ -81,35 +81,64 @@ def make_item(sample, *, proxy_vertices: int = 5000, k: int = 128) -> dict[str, 
     return out
 
 
+def _build_item(fam_name: str, seed: int, path: Path, config, proxy_vertices: int, k: int) -> str:
+    """Generate, preprocess and write one pool item (atomically); returns the progress line."""
+    from facerig.data.families import get_family
+    from facerig.data.generator import generate_sample
+    from facerig.io.atomic import atomic_path
+
+    t0 = time.perf_counter()
+    sample = generate_sample(get_family(fam_name), seed, config)
+    sample.info["family"] = fam_name
+    item = make_item(sample, proxy_vertices=proxy_vertices, k=k)
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **item)
+    return (f"pool {path.name}: {sample.num_vertices} -> {item['xyz'].shape[0]} vertices, "
+            f"{time.perf_counter() - t0:.1f}s")
+
+
+def _one_thread() -> None:  # worker initializer: one BLAS thread per worker process
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
 def build_pool(out_dir: str | os.PathLike | None = None, n: int = 200, *, start: int = 0, families=("ict",),
                split: str = "train", proxy_vertices: int = 5000, k: int = 128, config=None,
-               log=print) -> list[Path]:
+               workers: int = 1, log=print) -> list[Path]:
     """Write ``n`` items per family (seeds ``start..start+n-1``) to ``out_dir``; existing items are
-    kept (so an interrupted build resumes). Returns the item paths."""
+    kept (so an interrupted build resumes). Returns the item paths.
+
+    ``workers`` > 1 builds items in that many processes (one BLAS thread each); an item depends
+    only on its family, seed and settings, so the files are the same as a serial build's."""
     from facerig.data.families import get_family
-    from facerig.data.generator import SampleConfig, generate_sample
-    from facerig.io.atomic import atomic_path
+    from facerig.data.generator import SampleConfig
 
     out = Path(out_dir) if out_dir else default_pool_dir()
     out.mkdir(parents=True, exist_ok=True)
     config = config or SampleConfig(split=split)
-    paths = []
+    paths, todo = [], []
     for fam_name in families:
-        fam = get_family(fam_name)
         for seed in range(start, start + n):
             path = out / f"{split}_{fam_name}_{seed:06d}.npz"
             paths.append(path)
-            if path.exists():
-                continue
-            t0 = time.perf_counter()
-            sample = generate_sample(fam, seed, config)
-            sample.info["family"] = fam_name
-            item = make_item(sample, proxy_vertices=proxy_vertices, k=k)
-            with atomic_path(path, suffix=".npz") as tmp:
-                with open(tmp, "wb") as f:
-                    np.savez(f, **item)
-            log(f"pool {path.name}: {sample.num_vertices} -> {item['xyz'].shape[0]} vertices, "
-                f"{time.perf_counter() - t0:.1f}s")
+            if not path.exists():
+                todo.append((fam_name, seed, path))
+    for fam_name in {t[0] for t in todo}:
+        get_family(fam_name)  # load once here: forked workers inherit it
+    if workers <= 1 or len(todo) <= 1:
+        for job in todo:
+            log(_build_item(*job, config, proxy_vertices, k))
+        return paths
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(min(workers, len(todo)), mp_context=ctx, initializer=_one_thread) as ex:
+        futures = [ex.submit(_build_item, *job, config, proxy_vertices, k) for job in todo]
+        for fut in as_completed(futures):
+            log(fut.result())
     return paths
 
 
