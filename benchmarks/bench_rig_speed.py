@@ -12,7 +12,12 @@ Targets (issue): 26,719 vertices <= 3 s, 60k <= 8 s, peak <= 3 GB on a 2-core CP
 Results go to ``benchmarks/results/rig_speed.json``; the machine's load average is recorded
 because the numbers are only meaningful on an otherwise idle machine.
 
-Run: ``.venv/bin/python benchmarks/bench_rig_speed.py [--repeat 2] [--weights PATH]``
+Run: ``.venv/bin/python benchmarks/bench_rig_speed.py [--repeat 2] [--weights PATH] [--baseline-src DIR]``
+
+This VM's speed drifts by more than small changes of the code. ``--baseline-src OLD/src`` (for
+example ``git worktree add /tmp/old COMMIT`` then ``--baseline-src /tmp/old/src``) runs that
+checkout's package alternately with this one, with the same weights, so a change is compared
+within the same spells.
 """
 
 from __future__ import annotations
@@ -51,8 +56,11 @@ def _heads(tmp: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def run_once(head: Path, out: Path, weights: str | None, threads: int) -> dict:
+def run_once(head: Path, out: Path, weights: str | None, threads: int, src: str | None = None) -> dict:
+    """One fresh ``facerig rig`` process; ``src``: run the package from this ``src`` folder instead."""
     env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = str(Path(src).resolve())
     env["FACERIG_CACHE"] = tempfile.mkdtemp(prefix="facerig_bench_cache_")
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env.setdefault(var, str(threads))
@@ -79,16 +87,32 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--weights", default=None)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "rig_speed.json"))
+    ap.add_argument("--baseline-src", default=None,
+                    help="another checkout's src/ folder (e.g. a `git worktree` of an older commit): its runs "
+                         "alternate with this code's, so both see the same spells of a drifting machine")
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
         for name, path in _heads(tmp):
-            runs = [run_once(path, tmp / "rig.npz", args.weights, args.threads) for _ in range(args.repeat)]
+            runs, base = [], []
+            for _ in range(args.repeat):
+                runs.append(run_once(path, tmp / "rig.npz", args.weights, args.threads))
+                if args.baseline_src:
+                    base.append(run_once(path, tmp / "rig.npz", args.weights, args.threads, args.baseline_src))
             best = min(runs, key=lambda r: r["wall_s"])
-            results.append({"mesh": name, **best, "all_wall_s": [r["wall_s"] for r in runs]})
+            rec = {"mesh": name, **best, "all_wall_s": [r["wall_s"] for r in runs]}
             print(f"{name:22s} {best['vertices']:7d} v  wall {best['wall_s']:6.2f} s  peak {best['peak_rss_mb']:7.1f} MB  "
                   f"stages {best['raf']['timings'] if best['raf'] else ''}", flush=True)
+            if base:
+                walls = [r["wall_s"] for r in base]
+                rec["baseline"] = {"src": args.baseline_src, "wall_s": min(walls), "all_wall_s": walls,
+                                   "median_wall_s": float(np.median(walls)),
+                                   "timings": min(base, key=lambda r: r["wall_s"])["raf"]["timings"]}
+                rec["median_wall_s"] = float(np.median(rec["all_wall_s"]))
+                print(f"{'':22s} this code: runs {rec['all_wall_s']} (median {rec['median_wall_s']:.2f} s); "
+                      f"baseline {args.baseline_src}: runs {walls} (median {np.median(walls):.2f} s)", flush=True)
+            results.append(rec)
     meta = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.platform()}, {os.cpu_count()} CPUs (threads={args.threads})",
             "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
