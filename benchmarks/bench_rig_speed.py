@@ -16,8 +16,8 @@ Run: ``.venv/bin/python benchmarks/bench_rig_speed.py [--repeat 2] [--weights PA
 
 This VM's speed drifts by more than small changes of the code. ``--baseline-src OLD/src`` (for
 example ``git worktree add /tmp/old COMMIT`` then ``--baseline-src /tmp/old/src``) runs that
-checkout's package alternately with this one, with the same weights, so a change is compared
-within the same spells.
+checkout's package alternately with this one, so a change is compared within the same spells;
+give ``--weights`` too, or each checkout rigs with its own shipped weights.
 """
 
 from __future__ import annotations
