@@ -151,25 +151,25 @@ def _eig_block(L: sp.spmatrix, mass: np.ndarray, k: int, bound: float = np.inf) 
     Ls = sp.csc_matrix(0.5 * (L + L.T))
     Mm = sp.diags(mass).tocsc()
     v0 = np.random.default_rng(0).standard_normal(V)
-    ks = [k]
+
+    def solve(kk: int) -> tuple[np.ndarray, np.ndarray]:
+        s = sigma
+        for _ in range(3):
+            try:
+                return sla.eigsh(Ls, k=kk, M=Mm, sigma=s, which="LM", v0=v0)
+            except sla.ArpackNoConvergence:  # pragma: no cover - rare
+                s *= 10.0
+        raise RuntimeError("eigsh did not converge")  # pragma: no cover
+
     if np.isfinite(bound):
         # Weyl's law, N(lambda) ~ area * lambda / (4 pi), with margin; if the guess comes back
         # entirely below the bound, some may be missing and the full k is solved instead
         guess = int(1.5 * float(mass.sum()) * max(bound, 0.0) / (4 * np.pi)) + 8
         if guess < k:
-            ks = [guess, k]
-    for kk in ks:
-        for _ in range(3):
-            try:
-                ev, vec = sla.eigsh(Ls, k=kk, M=Mm, sigma=sigma, which="LM", v0=v0)
-                break
-            except sla.ArpackNoConvergence:  # pragma: no cover - rare
-                sigma *= 10.0
-        else:  # pragma: no cover
-            raise RuntimeError("eigsh did not converge")
-        if kk == k or ev.max() > bound:
-            return ev, vec
-    raise AssertionError("unreachable")  # pragma: no cover
+            ev, vec = solve(guess)
+            if ev.max() > bound:
+                return ev, vec
+    return solve(k)
 
 
 def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -202,20 +202,21 @@ def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np
     sizes = np.diff(bounds)
     vals: list[np.ndarray] = [np.zeros(0)] * n_comp
     cols: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int64), np.zeros((0, 0)))] * n_comp
-    found: list[np.ndarray] = []
+    have = np.zeros(0)  # eigenvalues found so far
     for j, c in enumerate(np.argsort(-sizes, kind="stable")):
         idx = order[bounds[c] : bounds[c + 1]]
         kc = min(idx.size, max(1, k - (n_comp - 1)))
-        pending = n_comp - j  # components still to solve, this one included: one zero each
-        have = np.concatenate(found) if found else np.zeros(0)
+        # the components still to solve (this one included) give one zero each, so the k-th
+        # smallest of all is at most the m-th smallest found so far
+        m = k - (n_comp - j)
         bound = np.inf
-        if have.size + pending >= k:
-            b = float(np.sort(np.concatenate([have, np.zeros(pending)]))[k - 1])
-            bound = b if b > 0 else np.inf  # (with >= k components each solves kc = 1 anyway)
+        if 0 < m <= have.size:
+            b = float(np.partition(have, m - 1)[m - 1])
+            bound = b if b > 0 else np.inf
         ev, vec = _eig_block(L[idx][:, idx], mass[idx], kc, bound)
         vals[c] = ev
         cols[c] = (idx, vec)
-        found.append(ev)
+        have = np.concatenate([have, ev])
     all_vals = np.concatenate(vals)
     owner = np.concatenate([np.full(v.size, c) for c, v in enumerate(vals)])
     local = np.concatenate([np.arange(v.size) for v in vals])
