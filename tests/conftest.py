@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -11,26 +11,20 @@ import pytest
 from facerig.config import ict_dir
 
 
+@functools.lru_cache(maxsize=1)
 def _ict_neutral_obj() -> Path | None:
-    """The ICT generic neutral OBJ if ICT FaceKit is present and unpacked, else None."""
-    try:
-        root = ict_dir(required=False)
-    except Exception:  # noqa: BLE001 - a bad FACERIG_ICT_DIR just means "not available"
-        root = None
+    """The ICT generic neutral OBJ if ICT FaceKit is present, else None. Resolved by the loader's
+    own rule (``facerig.data.ict.find_model_dir``), which unpacks the archive into the cache on
+    first use, so a fresh machine runs the same tests as one with a warm cache."""
+    root = ict_dir_or_none()
     if root is None:
         return None
-    cache = Path(os.environ.get("FACERIG_CACHE", Path.home() / ".cache" / "facerig"))
-    for base in (root, root / "FaceXModel", cache / "ict" / "FaceXModel"):
-        p = base / "generic_neutral_mesh.obj"
-        if p.is_file():
-            return p
-    return None
+    from facerig.data.ict import find_model_dir
 
-
-ICT_NEUTRAL_OBJ = _ict_neutral_obj()
-#: skip marker; in test modules use ``@pytest.mark.ict`` (see pytest_runtest_setup below), since
-#: ``from conftest import ...`` is ambiguous when several conftest.py files exist.
-ict_available = pytest.mark.skipif(ICT_NEUTRAL_OBJ is None, reason="ICT FaceKit not available (FACERIG_ICT_DIR)")
+    try:
+        return find_model_dir(root) / "generic_neutral_mesh.obj"
+    except Exception:  # noqa: BLE001 - an unreadable archive just means "not available"
+        return None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -108,6 +102,7 @@ def tiny_obj(tmp_path: Path) -> Path:
 @pytest.fixture
 def ict_neutral_obj() -> Path:
     """Path of the ICT generic neutral OBJ (skips the test when ICT FaceKit is absent)."""
-    if ICT_NEUTRAL_OBJ is None:
+    path = _ict_neutral_obj()
+    if path is None:
         pytest.skip("ICT FaceKit not available")
-    return ICT_NEUTRAL_OBJ
+    return path

@@ -96,14 +96,14 @@ def test_unpack_archive(tmp_path, monkeypatch):
     archive.parent.mkdir()
     _tiny_model_tar(archive)
     for p in (archive, archive.parent):
-        d = ict._find_model_dir(p)
+        d = ict.find_model_dir(p)
         assert d == tmp_path / "cache" / "ict" / "FaceXModel"
         assert (d / "generic_neutral_mesh.obj").is_file()
     # a fake model is rejected with a one-line DataError (wrong vertex count / no landmarks)
     with pytest.raises(DataError):
         ict._convert(d, tmp_path / "x.npz", progress=False)
     with pytest.raises(DataError):
-        ict._find_model_dir(tmp_path / "nowhere")
+        ict.find_model_dir(tmp_path / "nowhere")
 
 
 def test_read_obj_vertices(tmp_path):

@@ -149,7 +149,7 @@ def missing_arkit() -> list[str]:
 # --------------------------------------------------------------------------- locating / unpacking
 
 
-def _find_model_dir(path: str | os.PathLike | None) -> Path:
+def find_model_dir(path: str | os.PathLike | None = None) -> Path:
     """Resolve ``path`` to an unpacked FaceXModel folder, unpacking an archive if needed."""
     p = Path(path) if path is not None else config.ict_dir()
     if p.is_file() and p.name.endswith((".tar.xz", ".tar", ".tar.gz", ".tgz")):
@@ -337,7 +337,7 @@ def load_ict(path: str | os.PathLike | None = None, *, progress: bool = True) ->
     if key in _MEMO:
         return _MEMO[key]
     if not _cache_ok(cp):
-        model_dir = _find_model_dir(path)
+        model_dir = find_model_dir(path)
         _convert(model_dir, cp, progress=progress)
     model = _load_cache(cp)
     _MEMO[key] = model
