@@ -140,6 +140,28 @@ def test_pool_item_roundtrip(tmp_path, tiny_head):
     assert int(it.landmarks[37]) == 12
 
 
+def test_pool_computes_network_inputs_once_per_item(tmp_path, tiny_head, monkeypatch):
+    import facerig.geometry.features as features
+    from facerig.train.dataset import Pool
+
+    _write_pool(tmp_path, tiny_head, n=1)
+    calls, reads = [], []
+    real, real_load = features.network_inputs, np.load
+    monkeypatch.setattr(features, "network_inputs", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    monkeypatch.setattr(np, "load", lambda *a, **kw: reads.append(1) or real_load(*a, **kw))
+    pool = Pool(tmp_path, "train_*.npz", k=16)
+    first = pool[0]
+    assert len(reads) == 1  # one read of the file, also on the first access
+    again = pool[0]
+    assert len(calls) == 1 and len(reads) == 2  # the second access reuses the first one's inputs
+    monkeypatch.undo()
+    want = load_item(tmp_path / "train_tiny_000000.npz", k=16)
+    for it in (first, again):
+        assert torch.equal(it.local, want.local) and torch.equal(it.deltas, want.deltas)
+        assert torch.equal(it.ops.cross.to_dense(), want.ops.cross.to_dense())
+        assert it.ops.evecs.shape[1] == 16
+
+
 @pytest.mark.slow
 def test_short_training_run_lowers_loss_and_resumes(tmp_path, tiny_head):
     pool = tmp_path / "pool"

@@ -166,6 +166,12 @@ def load_item(path: str | os.PathLike, k: int | None = None,
               inputs: tuple[np.ndarray, sp.csr_matrix] | None = None) -> Item:
     """Read a pool item (optionally keep only ``k`` eigenpairs); ``inputs`` = (local (P,13),
     cross (P,P)) reuses already computed :func:`facerig.geometry.features.network_inputs`."""
+    return _read_item(path, k, inputs)[0]
+
+
+def _read_item(path: str | os.PathLike, k: int | None,
+               inputs: tuple[np.ndarray, sp.csr_matrix] | None) -> tuple[Item, tuple[np.ndarray, sp.csr_matrix]]:
+    """:func:`load_item` in one read of the file, also returning the network inputs it used."""
     from facerig.geometry.features import network_inputs
 
     with np.load(path, allow_pickle=False) as z:
@@ -180,10 +186,11 @@ def load_item(path: str | os.PathLike, k: int | None = None,
                          evecs=torch.from_numpy(np.ascontiguousarray(z["evecs"][:, :kk])),
                          grad_x=csr("gx"), grad_y=csr("gy"),
                          cross=csr_tensor(cross.indptr, cross.indices, cross.data, (P, P)))
-        return Item(torch.from_numpy(z["xyz"]), ops, torch.from_numpy(z["deltas"]),
+        item = Item(torch.from_numpy(z["xyz"]), ops, torch.from_numpy(z["deltas"]),
                     torch.from_numpy(z["shape_mask"]), torch.from_numpy(z["landmarks"]),
                     float(z["scale"]), float(z["mm_per_unit"]), Path(path).stem,
                     torch.from_numpy(np.asarray(local, np.float32)))
+    return item, (local, cross)
 
 
 def sample_queries(rng: np.random.Generator, shape_mask: np.ndarray, n_onehot: int = 12,
@@ -226,9 +233,5 @@ class Pool:
 
     def __getitem__(self, i: int) -> Item:
         p = self.paths[i]
-        if p not in self._inputs:
-            from facerig.geometry.features import network_inputs
-
-            with np.load(p, allow_pickle=False) as z:
-                self._inputs[p] = network_inputs(z["xyz"], z["faces"])
-        return load_item(p, self.k, self._inputs[p])
+        item, self._inputs[p] = _read_item(p, self.k, self._inputs.get(p))  # inputs computed once per item
+        return item
