@@ -132,6 +132,18 @@ def test_scheduler_warmup_then_cosine():
     assert s.set(60) == opt.param_groups[0]["lr"]
 
 
+
+def test_scheduler_by_time_fraction():
+    class _Opt:
+        param_groups = [{"lr": 1.0}]
+
+    s = Scheduler(_Opt(), 1e-3, warmup=10, period=100)
+    assert s.lr_at_fraction(0, 0.9) == pytest.approx(1e-4)  # warm-up goes by step
+    assert s.lr_at_fraction(20, 0.0) == pytest.approx(1e-3, rel=1e-3)
+    assert s.lr_at_fraction(20, 0.5) == pytest.approx(5e-4, rel=1e-3)
+    assert s.lr_at_fraction(20, 1.5) == pytest.approx(1e-7)  # no restart past the end
+    assert s.set(20, 0.5) == pytest.approx(5e-4, rel=1e-3)
+
 def test_pool_item_roundtrip(tmp_path, tiny_head):
     _write_pool(tmp_path, tiny_head, n=1)
     it = load_item(tmp_path / "train_tiny_000000.npz")
@@ -343,3 +355,37 @@ def test_pool_build_in_parallel_writes_the_serial_files_and_resumes(tmp_path, ti
     lines.clear()
     build_pool(tmp_path / "par", **kw, workers=2, log=lines.append)
     assert len(lines) == 1 and par[1].name in lines[0] and par[1].exists()
+
+
+def test_items_kept_on_the_device_train_the_same_weights(tmp_path, tiny_head):
+    """``cache_items`` only changes where items live: the same seed gives the same weights."""
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    _write_pool(pool, tiny_head, n=2)
+    states = []
+    for cache in (False, True):
+        out = tmp_path / f"run_{cache}"
+        cfg = TrainConfig(pool_dir=str(pool), out_dir=str(out), steps=6, lr=1e-2, warmup=1, log_every=3,
+                          ckpt_every=3, eval_every=3, model={**SMALL}, cache_items=cache)
+        train(cfg, log=lambda s: None, progress=False)
+        states.append(torch.load(out / "last.pt", weights_only=False)["state_dict"])
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
+def test_time_scheduled_run_stops_at_its_limit_with_the_rate_annealed(tmp_path, tiny_head):
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    _write_pool(pool, tiny_head, n=1)
+    out = tmp_path / "run"
+    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(out), steps=0, lr=1e-2, warmup=1, log_every=1,
+                      ckpt_every=1000, eval_every=1000, model={**SMALL}, time_limit_min=0.03)
+    train(cfg, log=lambda s: None, progress=False)
+    recs = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    lrs = [r["lr"] for r in recs if "lr" in r]
+    assert len(lrs) >= 3 and lrs[-1] < 0.5 * max(lrs)  # annealed over the time, not over steps
+    assert torch.load(out / "last.pt", weights_only=False)["step"] == len(lrs)
+    cfg.time_limit_min = 0.0
+    from facerig.errors import FacerigError
+
+    with pytest.raises(FacerigError, match="time limit"):
+        train(cfg, log=lambda s: None, progress=False)

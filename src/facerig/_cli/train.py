@@ -42,7 +42,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--device", default="auto")
-    r.add_argument("--time-limit", type=float, default=0.0, help="minutes (0 = none)")
+    r.add_argument("--time-limit", type=float, default=0.0,
+                   help="minutes (0 = none); with --steps 0 the run lasts this long and its learning rate "
+                        "anneals over that time")
+    r.add_argument("--cache-items", action=argparse.BooleanOptionalAction, default=None,
+                   help="keep pool items on the device after their first use (default: on for CUDA; "
+                        "~7 MB per item)")
     r.add_argument("--ema", type=float, default=0.0,
                    help="decay of a moving average of the weights per step, used for validation, best.pt and "
                         "rigging (0 = off; 0.999 averages over ~1,000 steps)")
@@ -95,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         cfg = TrainConfig(pool_dir=str(args.pool or default_pool_dir()), out_dir=args.out, steps=args.steps,
                           lr=args.lr, warmup=args.warmup, restart_period=args.restart_period,
                           n_onehot=args.queries, n_combo=args.combos, jitter=args.jitter, seed=args.seed, threads=args.threads,
-                          device=args.device, time_limit_min=args.time_limit, ema=args.ema, model=model,
+                          device=args.device, time_limit_min=args.time_limit, cache_items=args.cache_items, ema=args.ema, model=model,
                           init_from=args.init_from, weights=loss)
         best = train(cfg, log=lambda s: print(s, flush=True))
         print(f"best checkpoint: {best}")

@@ -11,6 +11,15 @@ readers (:func:`facerig.models.raf_runtime.checkpoint_weights`) use the average,
 ``ema_state_dict`` beside the raw ``state_dict`` that the optimiser resumes from. One head per
 step makes the raw weights noisy; the average is the smoother estimate.
 
+With ``steps`` <= 0 the run lasts ``time_limit_min`` and its learning rate follows one cosine
+over that time (after the warm-up steps) rather than over a number of steps: a run sized to a
+time budget (e.g. a lent GPU's) whatever its speed turns out to be. A resumed time-scheduled run
+starts a new cosine over its own time limit.
+
+With ``cache_items`` (default: on for a CUDA device) each pool item stays on the device after its
+first use, so later steps read no file and copy nothing to the device (~7 MB per 5k-vertex
+item: the 906-item pool takes ~6 GB).
+
 Outputs in ``out_dir``: ``last.pt`` (model + optimiser + scheduler + RNG state, for resume),
 ``best.pt`` (best validation active error), ``train_log.jsonl`` (one JSON object per log line).
 """
@@ -52,7 +61,8 @@ class TrainConfig:
     max_val: int = 6
     threads: int = 1
     device: str = "auto"
-    time_limit_min: float = 0.0
+    time_limit_min: float = 0.0  # with steps <= 0: the run's length, and the cosine's
+    cache_items: bool | None = None  # keep pool items on the device (None = on for CUDA)
     ema: float = 0.0  # decay of the weights' moving average per step (0 = off; e.g. 0.999)
     init_from: str = ""
     model: dict = field(default_factory=lambda: RAFConfig().to_dict())
@@ -71,8 +81,15 @@ class Scheduler:
         t = (step - self.warmup) % max(self.period, 1)
         return self.eta_min + 0.5 * (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * t / self.period))
 
-    def set(self, step: int) -> float:
-        lr = self.lr_at(step)
+    def lr_at_fraction(self, step: int, frac: float) -> float:
+        """Warm-up by step, then one cosine over ``frac`` in [0, 1] (time-scheduled runs)."""
+        if step < self.warmup:
+            return self.base_lr * (step + 1) / self.warmup
+        f = min(max(frac, 0.0), 1.0)
+        return self.eta_min + 0.5 * (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * f))
+
+    def set(self, step: int, frac: float | None = None) -> float:
+        lr = self.lr_at(step) if frac is None else self.lr_at_fraction(step, frac)
         for g in self.opt.param_groups:
             g["lr"] = lr
         return lr
@@ -116,6 +133,11 @@ def _device(name: str) -> torch.device:
 
 def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
     """Run (or resume) training; returns the path of the best checkpoint."""
+    by_time = cfg.steps <= 0
+    if by_time and cfg.time_limit_min <= 0:
+        from facerig.errors import FacerigError
+
+        raise FacerigError("a run without a step count needs a time limit (--time-limit MINUTES)")
     torch.set_num_threads(max(1, cfg.threads))
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -134,7 +156,7 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         opt.load_state_dict(ck["optimizer"])
         step, best = int(ck["step"]), float(ck.get("best", best))
         rng.bit_generator.state = ck["rng"]
-        torch.set_rng_state(ck["torch_rng"])
+        torch.set_rng_state(ck["torch_rng"].cpu())  # map_location moved it to the device
         log(f"resumed from {last} at step {step}")
     elif cfg.init_from:
         from facerig.models.raf_runtime import read_weights
@@ -159,8 +181,13 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         raise DataError(f"no training items in {cfg.pool_dir} (build them with `facerig train pool`)")
     val_pool = Pool(cfg.pool_dir, "eval_*.npz", k=model.config.k_eig)
     val_items = [val_pool[i] for i in range(min(cfg.max_val, len(val_pool)))]
+    cache_items = (device.type == "cuda") if cfg.cache_items is None else bool(cfg.cache_items)
+    cache: dict[Path, Item] = {}
+    val_items = [it.to(device) for it in val_items] if cache_items else val_items
     log(f"training on {len(pool)} items ({len(val_items)} validation), device {device}, "
-        f"{sum(p.numel() for p in model.parameters())} parameters")
+        f"{sum(p.numel() for p in model.parameters())} parameters"
+        + (f", {cfg.time_limit_min:g} min with the learning rate annealed over that time" if by_time else "")
+        + (", items kept on the device" if cache_items else ""))
     logf = open(out / "train_log.jsonl", "a")
     t_start = time.time()
     run_time0 = float(ck.get("wall_s", 0.0)) if last.exists() else 0.0
@@ -177,11 +204,18 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         torch.save(ck, tmp)
         tmp.replace(path)
 
-    while step < cfg.steps:
+    while by_time or step < cfg.steps:
         if step % 200 == 0:
             pool.refresh()
-        item = pool[int(rng.integers(len(pool)))].to(device)
-        lr = sched.set(step)
+        i = int(rng.integers(len(pool)))
+        if cache_items:
+            path = pool.paths[i]
+            if path not in cache:
+                cache[path] = pool[i].to(device)
+            item = cache[path]
+        else:
+            item = pool[i].to(device)
+        lr = sched.set(step, (time.time() - t_start) / (60 * cfg.time_limit_min) if by_time else None)
         mask = item.shape_mask.cpu().numpy()
         a = torch.from_numpy(sample_queries(rng, mask, cfg.n_onehot, cfg.n_combo)).to(device)
         xyz = item.xyz + (torch.from_numpy(rng.normal(0, cfg.jitter, 3).astype(np.float32)).to(device)
