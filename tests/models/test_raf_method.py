@@ -139,3 +139,48 @@ def test_shipped_weights_rig_small_head(tiny_obj, tmp_path):
     rig = load_rig(out)
     assert rig.deltas.shape[0] == 52 and rig.meta["method"] == "raf"
     assert np.isfinite(rig.deltas).all()
+
+
+def test_open_seam_gives_the_rig_of_the_closed_head(tiny_head, random_weights):
+    """A head split along a seam (duplicated vertices, as exporters and unmerged mirror halves leave
+    them) is rigged as the closed head: each copy moves exactly like its original."""
+    from tests.geometry.test_weld import split_meridian
+
+    v, f = _head(tiny_head)
+    v2, f2, cut = split_meridian(v, f, range(2, 7), 12)
+    d = _rig(v, f, random_weights).deltas
+    d2 = _rig(v2, f2, random_weights).deltas
+    assert d2.shape == (52, len(v2), 3)
+    np.testing.assert_array_equal(d2[:, len(v):], d2[:, cut])  # copies read their originals
+    np.testing.assert_allclose(d2[:, : len(v)], d, atol=1e-4 * np.abs(d).max())
+
+
+def test_proxy_of_large_mesh_with_open_seam():
+    import trimesh
+
+    a = trimesh.creation.icosphere(subdivisions=5)  # 10242 vertices
+    v, f = np.asarray(a.vertices), np.asarray(a.faces)
+    # split the sphere along the arc x = 0, z > 0.3 (a slit that keeps it in one piece)
+    on = np.flatnonzero((np.abs(v[:, 0]) < 1e-9) & (v[:, 2] > 0.3))
+    assert on.size > 10
+    copy = np.full(len(v), -1)
+    copy[on] = len(v) + np.arange(on.size)
+    f2 = f.copy()
+    right = v[f].mean(1)[:, 0] > 0
+    f2[right] = np.where(copy[f[right]] >= 0, copy[f[right]], f[right])
+    v2 = np.concatenate([v, v[on] + 1e-7])
+    p = build_proxy(v2, f2, 3000)
+    assert 2000 < p.num_vertices < 4500 and not p.identity
+    assert np.array_equal(p.origin[len(v):], p.origin[on])
+    field = p.vertices[:, :1] ** 2 + p.vertices[:, 1:2]  # a smooth field on the proxy
+    back = p.to_full(field)
+    np.testing.assert_array_equal(back[len(v):], back[on])
+    # the same proxy and transfer as the sphere that was never cut
+    p0 = build_proxy(v, f, 3000)
+    np.testing.assert_allclose(p.vertices, p0.vertices, atol=1e-4)
+    np.testing.assert_allclose(back[: len(v)], p0.to_full(field), atol=1e-4)
+    # the stitched proxy is closed; without stitching, the slit is a border the decimation keeps
+    from facerig.geometry.weld import boundary_edges
+
+    assert len(boundary_edges(p.faces)) == 0
+    assert len(boundary_edges(build_proxy(v2, f2, 3000, weld=0.0).faces)) > 0

@@ -24,6 +24,7 @@ import numpy as np
 
 from facerig.geometry.components import connected_components
 from facerig.geometry.correspondence import closest_point_on_triangles
+from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
 
 DEFAULT_PROXY_VERTICES = 5000
 PRESERVE_BORDER = True
@@ -124,11 +125,15 @@ def _vertex_faces(num_vertices: int, faces: np.ndarray) -> np.ndarray:
 
 
 def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = DEFAULT_PROXY_VERTICES,
-                parts: np.ndarray | None = None) -> Proxy:
+                parts: np.ndarray | None = None, weld: float = DEFAULT_WELD_TOLERANCE) -> Proxy:
     """Decimate ``vertices`` (V,3), ``faces`` (F,3) to about ``target_vertices`` (see module doc).
 
     Meshes already at or below 1.2 x target are used as they are (``identity=True``).
-    ``parts`` (V,) component labels (computed when not given).
+    ``parts`` (V,) component labels (computed when not given). ``weld``: open seams within a
+    part (boundary vertices closer than ``weld`` x the bounding-box diagonal,
+    :func:`facerig.geometry.weld.weld_seams`) are stitched first, so the proxy's surface is
+    closed there; every input vertex still gets its own row in :meth:`Proxy.to_full` (the
+    vertices of a stitched seam read the same point). 0 disables it.
     """
     import fast_simplification as fs
 
@@ -137,6 +142,9 @@ def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = 
     V = vertices.shape[0]
     if parts is None:
         parts = connected_components(V, faces)
+    wv, wf, wparts, index = _weld(vertices, faces, parts, weld)
+    if index is not None:
+        return _lift(build_proxy(wv, wf, target_vertices, parts=wparts, weld=0.0), index)
     if V <= 1.2 * target_vertices:
         ar = np.arange(V)
         return Proxy(vertices, faces, ar, np.asarray(parts), np.zeros(V, np.int64), np.zeros((V, 3)), identity=True)
@@ -181,6 +189,35 @@ def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = 
             corner = np.flatnonzero(pf[full_face[i]] == origin[i])
             full_bary[i, corner[0] if corner.size else 0] = 1.0
     return Proxy(pv, pf, origin, pparts, full_face, full_bary)
+
+
+def _weld(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, weld: float):
+    """(vertices, faces, parts, index) with open seams stitched (:func:`weld_seams`); index is
+    None when nothing was welded (the inputs come back as they are)."""
+    if weld <= 0:
+        return vertices, faces, np.asarray(parts), None
+    from facerig.geometry.weld import weld_seams
+
+    wv, wf, index = weld_seams(vertices, faces, weld, parts=parts)
+    if wv.shape[0] == vertices.shape[0]:
+        return vertices, faces, np.asarray(parts), None
+    wparts = np.zeros(wv.shape[0], dtype=np.int64)
+    wparts[index] = np.asarray(parts)
+    return wv, wf, wparts, index
+
+
+def _lift(proxy: Proxy, index: np.ndarray) -> Proxy:
+    """A proxy of a welded mesh (W vertices) as a proxy of the unwelded input (V vertices):
+    input vertex ``i`` samples where welded vertex ``index[i]`` does."""
+    if proxy.identity:  # each welded vertex reads itself: a corner of one of its faces, weight 1
+        W = proxy.num_vertices
+        table = _vertex_faces(W, proxy.faces)
+        face = np.maximum(table[:, 0], 0)
+        bary = (proxy.faces[face] == np.arange(W)[:, None]).astype(np.float64)  # zero row if unused
+        origin = np.arange(W)
+    else:
+        face, bary, origin = proxy.full_face, proxy.full_bary, proxy.origin
+    return Proxy(proxy.vertices, proxy.faces, origin[index], proxy.parts, face[index], bary[index])
 
 
 def head_frame(vertices: np.ndarray, iterations: int = 3) -> tuple[np.ndarray, float]:
@@ -232,17 +269,27 @@ class PreparedHead:
 
 def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray | None = None,
                  proxy_vertices: int = DEFAULT_PROXY_VERTICES, k: int = 128,
-                 cache: bool = True) -> PreparedHead:
-    """Proxy + head frame + operators for a mesh: vertices (V,3), faces (F,3) -> PreparedHead."""
+                 cache: bool = True, weld: float = DEFAULT_WELD_TOLERANCE) -> PreparedHead:
+    """Proxy + head frame + operators for a mesh: vertices (V,3), faces (F,3) -> PreparedHead.
+
+    Open seams are stitched first (``weld``, see :func:`build_proxy`), for the proxy and for the
+    head frame alike: a head split along a seam is prepared as the closed head."""
     import time
 
     from facerig.geometry.operators import compute_operators
 
     t = {}
     t0 = time.perf_counter()
-    proxy = build_proxy(vertices, faces, proxy_vertices, parts=parts)
+    vertices = np.ascontiguousarray(vertices, dtype=np.float64)
+    faces = np.ascontiguousarray(faces, dtype=np.int64)
+    if parts is None:
+        parts = connected_components(len(vertices), faces)
+    wv, wf, wparts, index = _weld(vertices, faces, parts, weld)
+    proxy = build_proxy(wv, wf, proxy_vertices, parts=wparts, weld=0.0)
+    if index is not None:
+        proxy = _lift(proxy, index)
     t["proxy"] = time.perf_counter() - t0
-    center, scale = head_frame(vertices)
+    center, scale = head_frame(wv)
     xyz = (proxy.vertices - center) / scale
     t0 = time.perf_counter()
     ops = compute_operators(xyz, proxy.faces, k=k, cache=cache, timings=t)

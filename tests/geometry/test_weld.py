@@ -1,0 +1,65 @@
+"""Stitching open seams: boundary vertices of one part that lie on top of each other."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facerig.geometry.components import connected_components
+from facerig.geometry.weld import boundary_edges, weld_seams
+
+
+def split_meridian(v: np.ndarray, f: np.ndarray, rows: range, n_lon: int, gap: float = 1e-6):
+    """Cut the tiny head's ellipsoid along meridian 0 over ``rows`` (latitude rings): the cut
+    vertices are duplicated (appended, moved by ``gap``) and the faces on the -Z side of the
+    cut use the copies. Returns (vertices, faces, originals (D,) of the appended copies)."""
+    ring = lambda i, j: 1 + (i - 1) * n_lon + (j % n_lon)  # noqa: E731
+    cut = np.array([ring(i, 0) for i in rows])
+    copy = {int(c): len(v) + k for k, c in enumerate(cut)}
+    side = v[f].mean(1)[:, 2] < 0  # faces on the -Z side of the cut (meridian 0 lies at z = 0, x > 0)
+    near = v[f].mean(1)[:, 0] > 0
+    f2 = f.copy()
+    for k, face in enumerate(f):
+        if side[k] and near[k]:
+            f2[k] = [copy.get(int(x), int(x)) for x in face]
+    v2 = np.concatenate([v, v[cut] + gap])
+    return v2, f2, cut
+
+
+def test_seam_within_a_part_is_stitched_back_to_the_closed_mesh(tiny_head):
+    v, f = tiny_head(8, 12)
+    v2, f2, cut = split_meridian(v, f, range(2, 7), 12)
+    parts = connected_components(len(v2), f2)
+    assert len(np.unique(parts)) == 2  # the cut head is still one piece (plus the eye)
+    assert len(boundary_edges(f2)) > 0 and len(boundary_edges(f)) == 0
+    wv, wf, index = weld_seams(v2, f2)
+    assert wv.shape == v.shape and len(wf) == len(f)
+    np.testing.assert_array_equal(index[: len(v)], np.arange(len(v)))  # numbered by lowest input vertex
+    np.testing.assert_array_equal(index[len(v):], cut)  # each copy joins its original
+    np.testing.assert_array_equal(wf, f)  # the closed surface, faces in their order
+    assert len(boundary_edges(wf)) == 0
+    np.testing.assert_allclose(wv[cut], v[cut] + 0.5e-6, atol=1e-12)  # mean of the pair
+
+
+def test_real_openings_and_separate_parts_stay_apart(tiny_head):
+    v, f = tiny_head(8, 12)
+    # an opening: the two lips of the cut 1 % of the diagonal apart stay open
+    v2, f2, _ = split_meridian(v, f, range(2, 7), 12, gap=0.01 * np.linalg.norm(np.ptp(v, 0)))
+    wv, wf, index = weld_seams(v2, f2)
+    assert wv.shape == v2.shape and np.array_equal(index, np.arange(len(v2))) and np.array_equal(wf, f2)
+    # two parts touching along a border (like ICT's eye-occlusion pieces) are not merged
+    a = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0.0]])
+    b = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0.0]])
+    wv, wf, index = weld_seams(np.concatenate([a, b]), np.array([[0, 1, 2], [3, 5, 4]]))
+    assert len(wv) == 6 and np.array_equal(index, np.arange(6))
+    # ... unless the caller says they are one part
+    wv, wf, index = weld_seams(np.concatenate([a, b]), np.array([[0, 1, 2], [3, 5, 4]]), parts=np.zeros(6, int))
+    assert len(wv) == 4 and index[3] == 1 and index[4] == 2
+
+
+def test_nothing_to_weld_returns_the_input(tiny_head):
+    v, f = tiny_head()
+    wv, wf, index = weld_seams(v, f)
+    assert wv is not None and np.array_equal(wv, v) and np.array_equal(wf, f)
+    np.testing.assert_array_equal(index, np.arange(len(v)))
+    wv, wf, index = weld_seams(v, f, tol=0.0)
+    assert np.array_equal(index, np.arange(len(v)))
