@@ -389,3 +389,25 @@ def test_time_scheduled_run_stops_at_its_limit_with_the_rate_annealed(tmp_path, 
 
     with pytest.raises(FacerigError, match="time limit"):
         train(cfg, log=lambda s: None, progress=False)
+
+
+def test_run_from_given_weights_keeps_their_architecture(tmp_path, tiny_head, capsys):
+    """``train run --init-from W`` trains W's architecture (cross-part trunk, its widths), not the
+    default one with W's weights squeezed in; ``--model`` still overrides single fields."""
+    from facerig.cli import main
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    _write_pool(pool, tiny_head, n=1)
+    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "a"), steps=1, warmup=1, eval_every=100,
+                      model={**SMALL, "cross_part": True, "n_local": 13}, jitter=0.0)
+    train(cfg, log=lambda s: None, progress=False)
+    base = ["train", "run", "--pool", str(pool), "--steps", "1", "--warmup", "1", "--init-from", str(tmp_path / "a" / "last.pt")]
+    assert main([*base, "--out", str(tmp_path / "b")]) == 0
+    ck = torch.load(tmp_path / "b" / "last.pt", weights_only=False)
+    assert ck["config"] == torch.load(tmp_path / "a" / "last.pt", weights_only=False)["config"]
+    assert "resized inputs: none" in capsys.readouterr().out
+    assert main([*base, "--out", str(tmp_path / "c"), "--model", '{"cross_part": false}']) == 0
+    ck = torch.load(tmp_path / "c" / "last.pt", weights_only=False)
+    assert ck["config"]["cross_part"] is False and ck["config"]["width"] == SMALL["width"]
+    assert main([*base[:-1], str(tmp_path / "missing.pt"), "--out", str(tmp_path / "d")]) == 2

@@ -51,8 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--ema", type=float, default=0.0,
                    help="decay of a moving average of the weights per step, used for validation, best.pt and "
                         "rigging (0 = off; 0.999 averages over ~1,000 steps)")
-    r.add_argument("--init-from", default="", help="start from this checkpoint's weights (inputs may be widened)")
-    r.add_argument("--model", default="{}", help='JSON overrides of RAFConfig, e.g. \'{"use_global": false}\'')
+    r.add_argument("--init-from", default="", help="start from this checkpoint's (or weights file's) weights and architecture "
+                   "(--model may widen its inputs)")
+    r.add_argument("--model", default="{}", help='JSON overrides of RAFConfig (of the --init-from architecture when given), '
+                   'e.g. \'{"use_global": false}\'')
     r.add_argument("--loss", default="{}", help='JSON overrides of the loss weights, e.g. \'{"act3d": 1.0}\'')
     e = sub.add_parser("export", help="strip a checkpoint to inference weights")
     e.add_argument("checkpoint")
@@ -89,6 +91,15 @@ def run(args: argparse.Namespace) -> int:
         from facerig.train.losses import LossWeights
 
         model = RAFConfig().to_dict()
+        if args.init_from:  # a run from given weights keeps their architecture unless --model changes it
+            from facerig.models.raf_runtime import read_weights
+
+            try:
+                model.update(read_weights(args.init_from)[0])
+            except (OSError, KeyError, ValueError) as e:
+                from facerig.errors import FacerigError
+
+                raise FacerigError(f"cannot read --init-from {args.init_from}: {e}") from None
         model.update(json.loads(args.model))
         loss = LossWeights().to_dict()
         unknown = set(json.loads(args.loss)) - set(loss)
