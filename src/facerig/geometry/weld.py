@@ -28,14 +28,23 @@ import numpy as np
 DEFAULT_WELD_TOLERANCE = 2e-4
 
 
+def _edge_keys(faces: np.ndarray, num_vertices: int) -> np.ndarray:
+    """One int64 key ``lo * V + hi`` per face edge (F*3,), edges as unordered vertex pairs."""
+    f = np.asarray(faces, dtype=np.int64)
+    a = f.ravel()
+    b = f[:, [1, 2, 0]].ravel()
+    return np.minimum(a, b) * num_vertices + np.maximum(a, b)
+
+
 def boundary_edges(faces: np.ndarray) -> np.ndarray:
     """Edges used by exactly one face: faces (F,3) -> (B,2) int64, each row sorted."""
     f = np.asarray(faces, dtype=np.int64)
     if f.size == 0:
         return np.zeros((0, 2), np.int64)
-    e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
-    u, c = np.unique(e, axis=0, return_counts=True)
-    return u[c == 1]
+    V = int(f.max()) + 1
+    keys, counts = np.unique(_edge_keys(f, V), return_counts=True)
+    b = keys[counts == 1]
+    return np.stack([b // V, b % V], axis=1)
 
 
 def weld_seams(vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WELD_TOLERANCE,
@@ -67,8 +76,9 @@ def weld_seams(vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WEL
     identity = (v, f, np.arange(V, dtype=np.int64))
     if V == 0 or f.size == 0 or tol <= 0:
         return identity
-    be = boundary_edges(f)
-    bv = np.unique(be)
+    keys, counts = np.unique(_edge_keys(f, V), return_counts=True)  # sorted edge keys
+    b = keys[counts == 1]
+    bv = np.unique(np.concatenate([b // V, b % V]))
     if bv.size < 2:
         return identity
     diag = float(np.linalg.norm(v.max(0) - v.min(0)))
@@ -83,10 +93,9 @@ def weld_seams(vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WEL
     parts = np.asarray(parts)
     pairs = pairs[parts[pairs[:, 0]] == parts[pairs[:, 1]]]
     # never weld the two ends of an edge (that would collapse a face, not close a seam)
-    e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
-    edge_key = np.unique(e[:, 0] * V + e[:, 1])
-    p = np.sort(pairs, axis=1)
-    pairs = pairs[~np.isin(p[:, 0] * V + p[:, 1], edge_key)]
+    pk = pairs.min(1) * V + pairs.max(1)
+    at = np.minimum(np.searchsorted(keys, pk), len(keys) - 1)
+    pairs = pairs[keys[at] != pk]
     if pairs.size == 0:
         return identity
     graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(V, V))
