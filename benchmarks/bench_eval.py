@@ -2,11 +2,13 @@
 
     .venv/bin/python benchmarks/bench_eval.py [SET_DIR] [--methods zero,dt] [--groups g1,g2]
         [--limit N] [--no-interp] [--dt-mode copy] [--weights RAF_WEIGHTS --tag NAME]
+        [--raf-option KEY=VALUE ...]
 
 ``SET_DIR`` defaults to ``./evalset`` (write it with ``facerig data make-eval --out evalset``).
 For each method, runs :func:`facerig.eval.harness.evaluate` and writes
 ``benchmarks/results/eval_<method>.json`` (``eval_dt_copy.json`` for ``--dt-mode copy``,
-``eval_raf_<tag>.json`` for other raf weights, e.g. an ablation's checkpoint), then
+``eval_raf_<tag>.json`` for other raf weights or options, e.g. an ablation's checkpoint or
+``--raf-option weld=0`` to rig without stitching open seams), then
 prints the group table and the worst shapes as markdown (errors in mm; see
 :mod:`facerig.eval.report` for the columns). Seconds and MB per head are measured in-process
 (see :mod:`facerig.eval.harness`).
@@ -37,8 +39,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", default=None, help="raf weights (.npz or training checkpoint .pt) instead of the shipped ones")
     p.add_argument("--tag", default=None, help="suffix of the output name (eval_<method>_<tag>.json)")
     p.add_argument("--out-dir", default=str(repo_root() / "benchmarks" / "results"), help="where eval_<method>.json go")
+    p.add_argument("--raf-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="option of the raf method (number or string), e.g. weld=0 or proxy_vertices=8000")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
+    raf_options = {}
+    for item in args.raf_option:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"--raf-option wants KEY=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        try:
+            raf_options[key] = float(value) if "." in value or "e" in value.lower() else int(value)
+        except ValueError:
+            raf_options[key] = value
     if not (Path(args.set_dir) / "index.json").is_file():
         print(f"{args.set_dir}/index.json not found: run `facerig data make-eval --out {args.set_dir}` first", file=sys.stderr)
         return 2
@@ -47,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         options = {"dt_mode": args.dt_mode} if (args.dt_mode and method == "dt") else {}
         if args.weights and method == "raf":
             options["weights"] = str(Path(args.weights).resolve())
+        if method == "raf":
+            options.update(raf_options)
         t0 = time.perf_counter()
         r = evaluate(args.set_dir, method, groups=groups, limit=args.limit, interp=not args.no_interp,
                      options=options, progress=not args.quiet)

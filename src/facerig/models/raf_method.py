@@ -3,8 +3,9 @@
 Pipeline for a mesh with V vertices (any size, any vertex order; the output keeps both):
 
 1. rotate into the canonical frame (``up`` / ``forward`` options, default +Y / +Z);
-2. :func:`facerig.geometry.proxy.prepare_head`: ~5k-vertex proxy (meshes up to 6k vertices are
-   used as they are), normalised head frame (translation + head-width scale), operators;
+2. :func:`facerig.geometry.proxy.prepare_head`: open seams stitched
+   (:mod:`facerig.geometry.weld`), ~5k-vertex proxy (meshes up to 6k vertices are used as they
+   are), normalised head frame (translation + head-width scale), operators;
 3. one network pass: trunk + global encoder once, conditional blocks on the 52 one-hot queries;
 4. displacements back to the input: proxy -> input vertices within each part
    (:meth:`Proxy.to_full`), times the head scale, rotated back to the input's axes.
@@ -111,12 +112,14 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26) -> np.ndarr
 
 def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
             proxy_vertices: int = 5000, threads: int | None = None, queries: np.ndarray | None = None,
-            **_: Any) -> MethodOutput:
+            weld: float | None = None, **_: Any) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
     (BLAS threads, default: all); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
-    one-hot shapes (then ``names`` are ``query0..``). Unknown options are ignored.
+    one-hot shapes (then ``names`` are ``query0..``); ``weld``: distance below which open seams
+    are stitched, as a fraction of the bounding-box diagonal (default
+    :data:`facerig.geometry.weld.DEFAULT_WELD_TOLERANCE`; 0 = off). Unknown options are ignored.
     """
     from facerig.geometry.frame import orientation_matrix
     from facerig.geometry.proxy import prepare_head
@@ -126,12 +129,15 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
 
         with threadpool_limits(int(threads)):
             return rig_raf(mesh, up=up, forward=forward, weights=weights, proxy_vertices=proxy_vertices,
-                           queries=queries)
+                           queries=queries, weld=weld)
     t0 = time.perf_counter()
     model, meta = load_model(weights)
     R = orientation_matrix(up, forward)
     v = np.asarray(mesh.vertices, np.float64) @ R.T
-    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig)
+    from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
+
+    weld = DEFAULT_WELD_TOLERANCE if weld is None else float(weld)
+    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=weld)
     t1 = time.perf_counter()
     K = model.num_shapes
     a = np.eye(K, dtype=np.float32) if queries is None else np.asarray(queries, np.float32)
