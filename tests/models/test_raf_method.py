@@ -148,9 +148,11 @@ def test_open_seam_gives_the_rig_of_the_closed_head(tiny_head, random_weights):
 
     v, f = _head(tiny_head)
     v2, f2, cut = split_meridian(v, f, range(2, 7), 12)
-    d = _rig(v, f, random_weights).deltas
-    d2 = _rig(v2, f2, random_weights).deltas
+    out, out2 = _rig(v, f, random_weights), _rig(v2, f2, random_weights)
+    d, d2 = out.deltas, out2.deltas
     assert d2.shape == (52, len(v2), 3)
+    assert out.meta["raf"]["seam_vertices_stitched"] == 0
+    assert out2.meta["raf"]["seam_vertices_stitched"] == len(cut)  # reported in the rig's meta
     np.testing.assert_array_equal(d2[:, len(v):], d2[:, cut])  # copies read their originals
     np.testing.assert_allclose(d2[:, : len(v)], d, atol=1e-4 * np.abs(d).max())
 

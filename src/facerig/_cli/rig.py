@@ -231,6 +231,10 @@ def run(args: argparse.Namespace) -> int:
     rig.faces = raw.faces  # outputs keep every face of the file (dropped ones only skipped in compute)
     rig = pad_to_arkit52(rig)
     console.print(f"rigged: {len(rig.names)} shapes in {rig.meta.get('seconds', 0):.2f}s")
+    stitched = (rig.meta.get("raf") or {}).get("seam_vertices_stitched")
+    if stitched:
+        console.print(f"  open seams stitched for the network: {stitched:,} vertices lie on another one "
+                      "(each keeps its own row in the outputs)")
     missing = rig.meta.get("missing")
     if missing:
         console.print(f"  [yellow]missing shapes[/] ({len(missing)}, not produced by {method}): "

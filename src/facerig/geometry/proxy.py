@@ -256,7 +256,8 @@ class PreparedHead:
 
     proxy: the :class:`Proxy`; center (3,), scale: the head frame (normalised = (x-center)/scale);
     xyz (P,3) f64 normalised proxy vertices; ops: ``facerig.geometry.operators.Operators`` of
-    the normalised proxy; timings: seconds per stage.
+    the normalised proxy; timings: seconds per stage; welded: number of input vertices that
+    seam stitching merged into another one (0 for a mesh without open seams).
     """
 
     proxy: Proxy
@@ -265,6 +266,7 @@ class PreparedHead:
     xyz: np.ndarray
     ops: object
     timings: dict
+    welded: int = 0  # input vertices merged into another one by seam stitching
 
 
 def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray | None = None,
@@ -294,4 +296,4 @@ def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray |
     t0 = time.perf_counter()
     ops = compute_operators(xyz, proxy.faces, k=k, cache=cache, timings=t)
     t["operators"] = time.perf_counter() - t0
-    return PreparedHead(proxy, center, scale, xyz, ops, t)
+    return PreparedHead(proxy, center, scale, xyz, ops, t, welded=len(vertices) - len(wv))

@@ -156,7 +156,7 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     else:
         names = [f"query{i}" for i in range(a.shape[0])]
     t3 = time.perf_counter()
-    info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale,
+    info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale, "seam_vertices_stitched": prep.welded,
             "timings": {"prepare": round(t1 - t0, 3), "network": round(t2 - t1, 3), "transfer": round(t3 - t2, 3),
                         **{k: round(v, 3) for k, v in prep.timings.items()}},
             "weights_step": meta.get("step")}
