@@ -76,6 +76,29 @@ def make_tiny_head(n_lat: int = 6, n_lon: int = 8) -> tuple[np.ndarray, np.ndarr
     return np.asarray(verts, dtype=np.float64), np.asarray(faces, dtype=np.int64)
 
 
+def split_tiny_head_meridian(v: np.ndarray, f: np.ndarray, rows: range, n_lon: int, gap: float = 1e-6):
+    """Cut the tiny head's ellipsoid along meridian 0 over ``rows`` (latitude rings): the cut
+    vertices are duplicated (appended, moved by ``gap``) and the faces on the -Z side of the
+    cut use the copies. Returns (vertices, faces, originals (D,) of the appended copies)."""
+    ring = lambda i, j: 1 + (i - 1) * n_lon + (j % n_lon)  # noqa: E731
+    cut = np.array([ring(i, 0) for i in rows])
+    copy = {int(c): len(v) + k for k, c in enumerate(cut)}
+    side = v[f].mean(1)[:, 2] < 0  # faces on the -Z side of the cut (meridian 0 lies at z = 0, x > 0)
+    near = v[f].mean(1)[:, 0] > 0
+    f2 = f.copy()
+    for k, face in enumerate(f):
+        if side[k] and near[k]:
+            f2[k] = [copy.get(int(x), int(x)) for x in face]
+    v2 = np.concatenate([v, v[cut] + gap])
+    return v2, f2, cut
+
+
+@pytest.fixture
+def split_meridian():
+    """The :func:`split_tiny_head_meridian` helper: an open seam cut into the tiny head."""
+    return split_tiny_head_meridian
+
+
 @pytest.fixture
 def tiny_head():
     """The :func:`make_tiny_head` builder: ``tiny_head(n_lat=6, n_lon=8) -> (vertices, faces)``."""

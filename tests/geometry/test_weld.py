@@ -8,24 +8,7 @@ from facerig.geometry.components import connected_components
 from facerig.geometry.weld import boundary_edges, weld_seams
 
 
-def split_meridian(v: np.ndarray, f: np.ndarray, rows: range, n_lon: int, gap: float = 1e-6):
-    """Cut the tiny head's ellipsoid along meridian 0 over ``rows`` (latitude rings): the cut
-    vertices are duplicated (appended, moved by ``gap``) and the faces on the -Z side of the
-    cut use the copies. Returns (vertices, faces, originals (D,) of the appended copies)."""
-    ring = lambda i, j: 1 + (i - 1) * n_lon + (j % n_lon)  # noqa: E731
-    cut = np.array([ring(i, 0) for i in rows])
-    copy = {int(c): len(v) + k for k, c in enumerate(cut)}
-    side = v[f].mean(1)[:, 2] < 0  # faces on the -Z side of the cut (meridian 0 lies at z = 0, x > 0)
-    near = v[f].mean(1)[:, 0] > 0
-    f2 = f.copy()
-    for k, face in enumerate(f):
-        if side[k] and near[k]:
-            f2[k] = [copy.get(int(x), int(x)) for x in face]
-    v2 = np.concatenate([v, v[cut] + gap])
-    return v2, f2, cut
-
-
-def test_seam_within_a_part_is_stitched_back_to_the_closed_mesh(tiny_head):
+def test_seam_within_a_part_is_stitched_back_to_the_closed_mesh(tiny_head, split_meridian):
     v, f = tiny_head(8, 12)
     v2, f2, cut = split_meridian(v, f, range(2, 7), 12)
     parts = connected_components(len(v2), f2)
@@ -40,7 +23,7 @@ def test_seam_within_a_part_is_stitched_back_to_the_closed_mesh(tiny_head):
     np.testing.assert_allclose(wv[cut], v[cut] + 0.5e-6, atol=1e-12)  # mean of the pair
 
 
-def test_real_openings_and_separate_parts_stay_apart(tiny_head):
+def test_real_openings_and_separate_parts_stay_apart(tiny_head, split_meridian):
     v, f = tiny_head(8, 12)
     # an opening: the two lips of the cut 1 % of the diagonal apart stay open
     v2, f2, _ = split_meridian(v, f, range(2, 7), 12, gap=0.01 * np.linalg.norm(np.ptp(v, 0)))

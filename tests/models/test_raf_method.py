@@ -141,11 +141,9 @@ def test_shipped_weights_rig_small_head(tiny_obj, tmp_path):
     assert np.isfinite(rig.deltas).all()
 
 
-def test_open_seam_gives_the_rig_of_the_closed_head(tiny_head, random_weights):
+def test_open_seam_gives_the_rig_of_the_closed_head(tiny_head, random_weights, split_meridian):
     """A head split along a seam (duplicated vertices, as exporters and unmerged mirror halves leave
     them) is rigged as the closed head: each copy moves exactly like its original."""
-    from tests.geometry.test_weld import split_meridian
-
     v, f = _head(tiny_head)
     v2, f2, cut = split_meridian(v, f, range(2, 7), 12)
     out, out2 = _rig(v, f, random_weights), _rig(v2, f2, random_weights)
