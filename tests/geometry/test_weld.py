@@ -46,3 +46,20 @@ def test_nothing_to_weld_returns_the_input(tiny_head):
     np.testing.assert_array_equal(index, np.arange(len(v)))
     wv, wf, index = weld_seams(v, f, tol=0.0)
     assert np.array_equal(index, np.arange(len(v)))
+
+
+def test_stacked_copies_are_not_seams():
+    """Two copies of a strip lying on top of each other with the same orientation (ICT's eyelash
+    strips are stacked like this) are not a seam: nothing is merged, every face survives."""
+    grid = np.array([[x, y, 0.0] for y in (0, 1) for x in (0, 1, 2)])
+    strip = np.array([[0, 1, 4], [0, 4, 3], [1, 2, 5], [1, 5, 4]])
+    v = np.concatenate([grid, grid, [[-1.0, -1.0, 0.5]]])
+    f = np.concatenate([strip, strip + 6, [[0, 12, 6]]])  # a bridge keeps both copies in one part
+    assert len(np.unique(connected_components(len(v), f))) == 1
+    wv, wf, index = weld_seams(v, f)
+    assert np.array_equal(index, np.arange(len(v))) and np.array_equal(wf, f)
+    # flipped, its border edges do pair up, but stitching them would lay every face on a copy of
+    # itself (a zero-thickness pillow): refused, every face survives
+    f2 = np.concatenate([strip, strip[:, ::-1] + 6, [[0, 12, 6]]])
+    wv, wf, index = weld_seams(v, f2)
+    assert np.array_equal(index, np.arange(len(v))) and np.array_equal(wf, f2)
