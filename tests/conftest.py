@@ -93,6 +93,26 @@ def split_tiny_head_meridian(v: np.ndarray, f: np.ndarray, rows: range, n_lon: i
     return v2, f2, cut
 
 
+def split_tiny_head_ring(v: np.ndarray, f: np.ndarray, ring_index: int, n_lon: int):
+    """Cut the tiny head's ellipsoid all the way round along latitude ring ``ring_index``, as an
+    exporter splits UV islands: the ring's vertices are duplicated (appended) and the faces
+    below the ring use the copies, so the head becomes two disconnected pieces. Returns
+    (vertices, faces, originals (D,) of the appended copies)."""
+    cut = np.array([1 + (ring_index - 1) * n_lon + j for j in range(n_lon)])
+    copy = np.full(len(v), -1)
+    copy[cut] = len(v) + np.arange(len(cut))
+    below = v[f].mean(1)[:, 1] < v[cut, 1].mean()
+    f2 = f.copy()
+    f2[below] = np.where(copy[f[below]] >= 0, copy[f[below]], f[below])
+    return np.concatenate([v, v[cut]]), f2, cut
+
+
+@pytest.fixture
+def split_ring():
+    """The :func:`split_tiny_head_ring` helper: the tiny head cut into two islands."""
+    return split_tiny_head_ring
+
+
 @pytest.fixture
 def split_meridian():
     """The :func:`split_tiny_head_meridian` helper: an open seam cut into the tiny head."""

@@ -23,20 +23,26 @@ def test_seam_within_a_part_is_stitched_back_to_the_closed_mesh(tiny_head, split
     np.testing.assert_allclose(wv[cut], v[cut] + 0.5e-6, atol=1e-12)  # mean of the pair
 
 
-def test_real_openings_and_separate_parts_stay_apart(tiny_head, split_meridian):
+def test_real_openings_stay_open(tiny_head, split_meridian):
     v, f = tiny_head(8, 12)
-    # an opening: the two lips of the cut 1 % of the diagonal apart stay open
+    # the two lips of the cut 1 % of the diagonal apart: an opening, not a seam
     v2, f2, _ = split_meridian(v, f, range(2, 7), 12, gap=0.01 * np.linalg.norm(np.ptp(v, 0)))
     wv, wf, index = weld_seams(v2, f2)
     assert wv.shape == v2.shape and np.array_equal(index, np.arange(len(v2))) and np.array_equal(wf, f2)
-    # two parts touching along a border (like ICT's eye-occlusion pieces) are not merged
+
+
+def test_islands_split_at_a_seam_are_joined_unless_parts_say_otherwise():
+    """Two pieces meeting along an edge of opposite orientation (an exporter's UV-island split)
+    are stitched into one surface; with ``parts`` labels, only within a label."""
     a = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0.0]])
     b = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0.0]])
-    wv, wf, index = weld_seams(np.concatenate([a, b]), np.array([[0, 1, 2], [3, 5, 4]]))
+    v, f = np.concatenate([a, b]), np.array([[0, 1, 2], [3, 5, 4]])
+    assert len(np.unique(connected_components(len(v), f))) == 2
+    wv, wf, index = weld_seams(v, f)
+    assert len(wv) == 4 and index[3] == 1 and index[4] == 2 and len(wf) == 2
+    assert len(np.unique(connected_components(len(wv), wf))) == 1
+    wv, wf, index = weld_seams(v, f, parts=np.array([0, 0, 0, 1, 1, 1]))
     assert len(wv) == 6 and np.array_equal(index, np.arange(6))
-    # ... unless the caller says they are one part
-    wv, wf, index = weld_seams(np.concatenate([a, b]), np.array([[0, 1, 2], [3, 5, 4]]), parts=np.zeros(6, int))
-    assert len(wv) == 4 and index[3] == 1 and index[4] == 2
 
 
 def test_nothing_to_weld_returns_the_input(tiny_head):

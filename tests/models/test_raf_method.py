@@ -155,6 +155,24 @@ def test_open_seam_gives_the_rig_of_the_closed_head(tiny_head, random_weights, s
     np.testing.assert_allclose(d2[:, : len(v)], d, atol=1e-4 * np.abs(d).max())
 
 
+def test_head_split_into_islands_gives_the_rig_of_the_whole_head(tiny_head, random_weights, split_ring):
+    """The head cut all the way round into two pieces (UV islands, as glTF/FBX exporters leave
+    them) is stitched back and rigged as the whole head."""
+    from facerig.geometry.components import connected_components
+
+    v, f = _head(tiny_head)
+    v2, f2, cut = split_ring(v, f, 4, 12)
+    assert connected_components(len(v2), f2).max() + 1 == 3  # two islands + the eye
+    d = _rig(v, f, random_weights).deltas
+    out = _rig(v2, f2, random_weights)
+    assert out.meta["raf"]["seam_vertices_stitched"] == len(cut)
+    np.testing.assert_array_equal(out.deltas[:, len(v):], out.deltas[:, cut])
+    np.testing.assert_allclose(out.deltas[:, : len(v)], d, atol=1e-4 * np.abs(d).max())
+    # without stitching the islands are rigged as separate pieces: a different rig
+    d0 = _rig(v2, f2, random_weights, weld=0).deltas
+    assert np.abs(d0[:, : len(v)] - d).max() > 1e-2 * np.abs(d).max()
+
+
 def test_proxy_of_large_mesh_with_open_seam():
     import trimesh
 
@@ -184,3 +202,18 @@ def test_proxy_of_large_mesh_with_open_seam():
 
     assert len(boundary_edges(p.faces)) == 0
     assert len(boundary_edges(build_proxy(v2, f2, 3000, weld=0.0).faces)) > 0
+
+
+def test_proxy_of_large_mesh_cut_into_islands(tiny_head, split_ring):
+    from facerig.geometry.components import connected_components
+    from facerig.geometry.weld import boundary_edges
+
+    v, f = tiny_head(60, 120)  # 7,088 vertices: decimated, not its own proxy
+    v2, f2, cut = split_ring(v, f, 25, 120)
+    assert connected_components(len(v2), f2).max() == 2  # two islands + the eye
+    p = build_proxy(v2, f2, 3000)
+    assert not p.identity and len(np.unique(p.parts)) == 2 and len(boundary_edges(p.faces)) == 0
+    field = p.vertices[:, 1:2]
+    back = p.to_full(field)
+    np.testing.assert_array_equal(back[len(v):], back[cut])
+    np.testing.assert_allclose(back[:, 0], v2[:, 1], atol=0.02)

@@ -129,8 +129,8 @@ def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = 
     """Decimate ``vertices`` (V,3), ``faces`` (F,3) to about ``target_vertices`` (see module doc).
 
     Meshes already at or below 1.2 x target are used as they are (``identity=True``).
-    ``parts`` (V,) component labels (computed when not given). ``weld``: open seams within a
-    part (boundary vertices closer than ``weld`` x the bounding-box diagonal,
+    ``parts`` (V,) component labels (computed when not given). ``weld``: open seams
+    (boundary edges lying on another one within ``weld`` x the bounding-box diagonal,
     :func:`facerig.geometry.weld.weld_seams`) are stitched first, so the proxy's surface is
     closed there; every input vertex still gets its own row in :meth:`Proxy.to_full` (the
     vertices of a stitched seam read the same point). 0 disables it.
@@ -193,16 +193,34 @@ def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = 
 
 def _weld(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, weld: float):
     """(vertices, faces, parts, index) with open seams stitched (:func:`weld_seams`); index is
-    None when nothing was welded (the inputs come back as they are)."""
+    None when nothing was welded (the inputs come back as they are). Parts joined by a seam
+    become one part (labelled by the lowest of their labels)."""
     if weld <= 0:
         return vertices, faces, np.asarray(parts), None
     from facerig.geometry.weld import weld_seams
 
-    wv, wf, index = weld_seams(vertices, faces, weld, parts=parts)
+    wv, wf, index = weld_seams(vertices, faces, weld)
     if wv.shape[0] == vertices.shape[0]:
         return vertices, faces, np.asarray(parts), None
+    parts = np.asarray(parts, dtype=np.int64)
+    # labels joined through a stitched vertex group: union them (smallest label wins)
+    rep = np.full(wv.shape[0], -1, dtype=np.int64)
+    rep[index] = np.arange(len(index))  # one input vertex of each welded vertex
+    joined = np.stack([parts, parts[rep[index]]], axis=1)
+    joined = joined[joined[:, 0] != joined[:, 1]]
+    label = parts
+    if joined.size:
+        import scipy.sparse as sp
+        from scipy.sparse.csgraph import connected_components as graph_components
+
+        L = int(parts.max()) + 1
+        g = sp.coo_matrix((np.ones(len(joined)), (joined[:, 0], joined[:, 1])), shape=(L, L))
+        _, comp = graph_components(g, directed=False)
+        smallest = np.full(comp.max() + 1, L, dtype=np.int64)
+        np.minimum.at(smallest, comp, np.arange(L))
+        label = smallest[comp][parts]
     wparts = np.zeros(wv.shape[0], dtype=np.int64)
-    wparts[index] = np.asarray(parts)
+    wparts[index] = label
     return wv, wf, wparts, index
 
 
