@@ -226,3 +226,27 @@ def _landmarks(tmp_path):
     p = tmp_path / "lm.json"
     p.write_text('{"pairs": [[0, 0], [1, 1], [2, 2], [3, 3]]}')
     return p
+
+
+def test_seam_tolerance_reaches_the_method_and_is_checked(tmp_path, monkeypatch, capsys):
+    from facerig.cli import main
+    from facerig.models import registry
+    from facerig.models.registry import MethodOutput
+
+    seen = {}
+
+    def fake_raf(mesh, **options):
+        seen.update(options)
+        return MethodOutput(names=["jawOpen"], deltas=np.zeros((1, mesh.num_vertices, 3), np.float32))
+
+    monkeypatch.setattr(registry, "get_method", lambda name: fake_raf)
+    head = tmp_path / "tri.obj"
+    head.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\nf 1 3 4\n")
+    out = str(tmp_path / "r.npz")
+    assert main(["rig", str(head), "-o", out, "--method", "raf", "-q"]) == 0
+    assert "weld" not in seen  # the method's default
+    assert main(["rig", str(head), "-o", out, "--method", "raf", "--seam-tolerance", "0", "-q"]) == 0
+    assert seen["weld"] == 0.0
+    assert main(["rig", str(head), "-o", out, "--method", "raf", "--seam-tolerance", "0.5", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--seam-tolerance" in err[0]

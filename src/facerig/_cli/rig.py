@@ -75,6 +75,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dt-mode", choices=("deformation", "copy"), default="deformation",
                         help="dt only: deformation transfer (default) or barycentric copy of the "
                              "registered template's deltas (closer on ICT-like heads, see BENCHMARKS.md)")
+    parser.add_argument("--seam-tolerance", type=float, default=None, metavar="FRACTION",
+                        help="raf only: stitch open seams (UV-island splits, unmerged mirror halves) whose sides "
+                             "lie within this fraction of the bounding-box diagonal (default 2e-4); 0 turns it "
+                             "off, e.g. for a mouth cut as a zero-width slit")
     parser.add_argument("--landmarks", metavar="JSON", default=None,
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
@@ -217,6 +221,11 @@ def run(args: argparse.Namespace) -> int:
     options = {"landmarks": landmarks, "up": args.up, "forward": args.forward}
     if method == "dt":
         options["dt_mode"] = args.dt_mode
+    if args.seam_tolerance is not None:
+        if not (0 <= args.seam_tolerance < 0.01):
+            raise FacerigError(f"--seam-tolerance must be in [0, 0.01) (a fraction of the bounding-box diagonal), "
+                               f"got {args.seam_tolerance}")
+        options["weld"] = args.seam_tolerance
     rig = rig_mesh(mesh, method, parts=parts, **options)
     rig.meta.setdefault("input", {"path": str(head), "up": args.up, "forward": args.forward})
     repairs = mesh.info.get("repairs") or {}

@@ -22,7 +22,9 @@ merely touch or overlap stay apart: ICT FaceKit's stacked eyelash strips and the
 pieces against them share coincident vertices but no such edge pairs, and nothing is stitched
 on any of the 24 ICT-family and MakeHuman validation heads. (Merging every coincident boundary
 vertex instead glued those strips together and raised the unseen-identity error from 0.41 to
-0.55 mm.) The input's vertex count and order are kept through ``index``: welded values are read
+0.55 mm.) A mouth or eye cut as a zero-width slit (its two borders coinciding) looks exactly like
+a seam and is stitched shut too; ``facerig rig --seam-tolerance 0`` turns stitching off for such
+a head. The input's vertex count and order are kept through ``index``: welded values are read
 back per input vertex as ``values[..., index, :]``.
 """
 
