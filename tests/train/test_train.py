@@ -411,3 +411,14 @@ def test_run_from_given_weights_keeps_their_architecture(tmp_path, tiny_head, ca
     ck = torch.load(tmp_path / "c" / "last.pt", weights_only=False)
     assert ck["config"]["cross_part"] is False and ck["config"]["width"] == SMALL["width"]
     assert main([*base[:-1], str(tmp_path / "missing.pt"), "--out", str(tmp_path / "d")]) == 2
+
+
+def test_validation_watches_every_family():
+    from facerig.train.loop import validation_indices
+
+    paths = [Path(f"eval_ict_{i:06d}.npz") for i in range(12)] + [Path(f"eval_makehuman_{i:06d}.npz") for i in range(3)]
+    idx = validation_indices(paths, 6)
+    assert [paths[i].name for i in idx] == [f"eval_ict_{i:06d}.npz" for i in range(3)] + \
+        [f"eval_makehuman_{i:06d}.npz" for i in range(3)]
+    assert validation_indices(paths[:12], 6) == list(range(6))  # one family: its first items, as before
+    assert len(validation_indices(paths, 100)) == len(paths) and validation_indices([], 6) == []

@@ -131,6 +131,29 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
+
+def _family(path: Path) -> str:
+    """Head family of a pool file ``<split>_<family>_<seed>.npz``."""
+    parts = Path(path).stem.split("_")
+    return "_".join(parts[1:-1]) or "?"
+
+
+def validation_indices(paths: list[Path], n: int) -> list[int]:
+    """Indices of at most ``n`` validation items taken in turn from each head family (first
+    seeds first), so validation watches every family the pool holds, not only the one whose
+    files sort first (ICT before MakeHuman)."""
+    by_family: dict[str, list[int]] = {}
+    for i, p in enumerate(paths):
+        by_family.setdefault(_family(p), []).append(i)
+    queues = [by_family[f] for f in sorted(by_family)]
+    out: list[int] = []
+    while len(out) < n and any(queues):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop(0))
+    return sorted(out)
+
+
 def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
     """Run (or resume) training; returns the path of the best checkpoint."""
     by_time = cfg.steps <= 0
@@ -180,11 +203,12 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
 
         raise DataError(f"no training items in {cfg.pool_dir} (build them with `facerig train pool`)")
     val_pool = Pool(cfg.pool_dir, "eval_*.npz", k=model.config.k_eig)
-    val_items = [val_pool[i] for i in range(min(cfg.max_val, len(val_pool)))]
+    val_items = [val_pool[i] for i in validation_indices(val_pool.paths, cfg.max_val)]
     cache_items = (device.type == "cuda") if cfg.cache_items is None else bool(cfg.cache_items)
     cache: dict[Path, Item] = {}
     val_items = [it.to(device) for it in val_items] if cache_items else val_items
-    log(f"training on {len(pool)} items ({len(val_items)} validation), device {device}, "
+    val_families = sorted({_family(val_pool.paths[i]) for i in validation_indices(val_pool.paths, cfg.max_val)})
+    log(f"training on {len(pool)} items ({len(val_items)} validation: {', '.join(val_families) or 'none'}), device {device}, "
         f"{sum(p.numel() for p in model.parameters())} parameters"
         + (f", {cfg.time_limit_min:g} min with the learning rate annealed over that time" if by_time else "")
         + (", items kept on the device" if cache_items else ""))
