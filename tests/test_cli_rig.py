@@ -202,21 +202,30 @@ def test_rig_is_padded_to_52_arkit_shapes(tiny_obj: Path, tmp_path: Path, monkey
     assert rig.meta["missing"] == ["tongueOut"]
 
 
-def test_dt_mode_reaches_the_method(tmp_path, monkeypatch):
-    """`--dt-mode copy` is passed to the dt method (checked without running the registration)."""
-    from facerig.cli import main
+def _options_seen(tmp_path, monkeypatch):
+    """A tiny head file and a stand-in method recording the options ``facerig rig`` passes:
+    -> (head path, dict filled by the next run)."""
     from facerig.models import registry
     from facerig.models.registry import MethodOutput
 
-    seen = {}
+    seen: dict = {}
 
-    def fake_dt(mesh, **options):
+    def fake(mesh, **options):
+        seen.clear()
         seen.update(options)
         return MethodOutput(names=["jawOpen"], deltas=np.zeros((1, mesh.num_vertices, 3), np.float32))
 
-    monkeypatch.setattr(registry, "get_method", lambda name: fake_dt)
+    monkeypatch.setattr(registry, "get_method", lambda name: fake)
     head = tmp_path / "tri.obj"
     head.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\nf 1 3 4\n")
+    return head, seen
+
+
+def test_dt_mode_reaches_the_method(tmp_path, monkeypatch):
+    """`--dt-mode copy` is passed to the dt method (checked without running the registration)."""
+    from facerig.cli import main
+
+    head, seen = _options_seen(tmp_path, monkeypatch)
     assert main(["rig", str(head), "-o", str(tmp_path / "r.npz"), "--method", "dt", "--dt-mode", "copy",
                  "--landmarks", str(_landmarks(tmp_path)), "-q"]) == 0
     assert seen["dt_mode"] == "copy"
@@ -230,18 +239,8 @@ def _landmarks(tmp_path):
 
 def test_seam_tolerance_reaches_the_method_and_is_checked(tmp_path, monkeypatch, capsys):
     from facerig.cli import main
-    from facerig.models import registry
-    from facerig.models.registry import MethodOutput
 
-    seen = {}
-
-    def fake_raf(mesh, **options):
-        seen.update(options)
-        return MethodOutput(names=["jawOpen"], deltas=np.zeros((1, mesh.num_vertices, 3), np.float32))
-
-    monkeypatch.setattr(registry, "get_method", lambda name: fake_raf)
-    head = tmp_path / "tri.obj"
-    head.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\nf 1 3 4\n")
+    head, seen = _options_seen(tmp_path, monkeypatch)
     out = str(tmp_path / "r.npz")
     assert main(["rig", str(head), "-o", out, "--method", "raf", "-q"]) == 0
     assert "weld" not in seen  # the method's default
