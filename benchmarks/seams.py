@@ -66,7 +66,7 @@ def compare(deltas: np.ndarray, reference: np.ndarray) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from facerig.config import repo_root
     from facerig.geometry.components import connected_components
-    from facerig.geometry.weld import weld_seams
+    from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE, weld_seams
     from facerig.io import load_mesh
     from facerig.io.atomic import write_text_atomic
     from facerig.io.mesh import Mesh
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     ref = rig_raf(mesh).deltas[:, src]
     rows = {}
-    for label, weld in (("stitched (default)", None), ("not stitched (weld=0)", 0.0)):
+    for label, weld in (("stitched (default)", DEFAULT_WELD_TOLERANCE), ("not stitched (weld=0)", 0.0)):
         out = rig_raf(Mesh(vertices=v2, faces=f2), weld=weld)
         rows[label] = {**compare(out.deltas, ref), "stitched_vertices": out.meta["raf"]["seam_vertices_stitched"]}
     result = {

@@ -194,7 +194,7 @@ def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = 
 def _weld(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, weld: float):
     """(vertices, faces, parts, index) with open seams stitched (:func:`weld_seams`); index is
     None when nothing was welded (the inputs come back as they are). Parts joined by a seam
-    become one part (labelled by the lowest of their labels)."""
+    become one part (labels renumbered)."""
     if weld <= 0:
         return vertices, faces, np.asarray(parts), None
     from facerig.geometry.weld import weld_seams
@@ -203,22 +203,11 @@ def _weld(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, weld: floa
     if wv.shape[0] == vertices.shape[0]:
         return vertices, faces, np.asarray(parts), None
     parts = np.asarray(parts, dtype=np.int64)
-    # labels joined through a stitched vertex group: union them (smallest label wins)
+    # labels joined through a stitched vertex group become one label
     rep = np.full(wv.shape[0], -1, dtype=np.int64)
     rep[index] = np.arange(len(index))  # one input vertex of each welded vertex
     joined = np.stack([parts, parts[rep[index]]], axis=1)
-    joined = joined[joined[:, 0] != joined[:, 1]]
-    label = parts
-    if joined.size:
-        import scipy.sparse as sp
-        from scipy.sparse.csgraph import connected_components as graph_components
-
-        L = int(parts.max()) + 1
-        g = sp.coo_matrix((np.ones(len(joined)), (joined[:, 0], joined[:, 1])), shape=(L, L))
-        _, comp = graph_components(g, directed=False)
-        smallest = np.full(comp.max() + 1, L, dtype=np.int64)
-        np.minimum.at(smallest, comp, np.arange(L))
-        label = smallest[comp][parts]
+    label = connected_components(int(parts.max()) + 1, joined)[parts]
     wparts = np.zeros(wv.shape[0], dtype=np.int64)
     wparts[index] = label
     return wv, wf, wparts, index
@@ -305,6 +294,7 @@ def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray |
     if parts is None:
         parts = connected_components(len(vertices), faces)
     wv, wf, wparts, index = _weld(vertices, faces, parts, weld)
+    t["seams"] = time.perf_counter() - t0
     proxy = build_proxy(wv, wf, proxy_vertices, parts=wparts, weld=0.0)
     if index is not None:
         proxy = _lift(proxy, index)

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from facerig.geometry.components import connected_components
+
 #: weld distance as a fraction of the bounding-box diagonal (0.06 mm on a 300 mm head)
 DEFAULT_WELD_TOLERANCE = 2e-4
 
@@ -90,9 +92,8 @@ def weld_seams(vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WEL
     identity = (v, f, np.arange(V, dtype=np.int64))
     if V == 0 or f.size == 0 or tol <= 0:
         return identity
-    a, b = f.ravel(), f[:, [1, 2, 0]].ravel()  # half-edges a -> b
-    ekey = np.minimum(a, b) * V + np.maximum(a, b)
-    keys, inv, counts = np.unique(ekey, return_inverse=True, return_counts=True)
+    a, b = f.ravel(), f[:, [1, 2, 0]].ravel()  # half-edges a -> b, in the order of _edge_keys
+    keys, inv, counts = np.unique(_edge_keys(f, V), return_inverse=True, return_counts=True)
     border = counts[inv] == 1
     ha, hb = a[border], b[border]  # boundary half-edges
     bv = np.unique(np.concatenate([ha, hb]))
@@ -127,7 +128,8 @@ def weld_seams(vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WEL
     for _ in range(3):  # drop stitches that would collapse a face or overload an edge, then retry
         if pairs.size == 0:
             return identity
-        index, n = _groups(pairs, V)
+        index = connected_components(V, pairs)  # groups numbered by their lowest vertex
+        n = int(index.max()) + 1
         wf = index[f]
         bad = (wf[:, 0] == wf[:, 1]) | (wf[:, 1] == wf[:, 2]) | (wf[:, 0] == wf[:, 2])
         _, first_face = np.unique(np.sort(wf, axis=1), axis=0, return_index=True)
@@ -135,7 +137,7 @@ def weld_seams(vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WEL
         dup[first_face] = False
         bad |= dup
         ek = _edge_keys(wf, n)
-        uk, ui, uc = np.unique(ek, return_inverse=True, return_counts=True)
+        _, ui, uc = np.unique(ek, return_inverse=True, return_counts=True)
         bad |= (uc[ui] > limit).reshape(-1, 3).any(1)
         if not bad.any():
             wcounts = np.bincount(index, minlength=n).astype(np.float64)
@@ -145,24 +147,3 @@ def weld_seams(vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WEL
         pairs = pairs[~(touched[pairs[:, 0]] | touched[pairs[:, 1]])]
     return identity
 
-
-def _groups(pairs: np.ndarray, num_vertices: int) -> tuple[np.ndarray, int]:
-    """Welded index (V,) of the groups that ``pairs`` (M,2) join, numbered by lowest vertex."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components as graph_components
-
-    V = num_vertices
-    graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(V, V))
-    n, lab = graph_components(graph, directed=False)
-    first = np.full(n, V, dtype=np.int64)
-    np.minimum.at(first, lab, np.arange(V, dtype=np.int64))
-    rank = np.empty(n, dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(n)
-    return rank[lab], n
-
-
-def _max_edge_faces(faces: np.ndarray, num_vertices: int) -> int:
-    """Largest number of faces sharing one edge."""
-    if len(faces) == 0:
-        return 0
-    return int(np.unique(_edge_keys(faces, num_vertices), return_counts=True)[1].max())

@@ -26,6 +26,7 @@ import numpy as np
 
 from facerig.arkit import ARKIT52
 from facerig.errors import FacerigError
+from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
 from facerig.io.mesh import Mesh
 from facerig.models.registry import MethodOutput
 
@@ -112,14 +113,13 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26) -> np.ndarr
 
 def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
             proxy_vertices: int = 5000, threads: int | None = None, queries: np.ndarray | None = None,
-            weld: float | None = None, **_: Any) -> MethodOutput:
+            weld: float = DEFAULT_WELD_TOLERANCE, **_: Any) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
     (BLAS threads, default: all); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
     one-hot shapes (then ``names`` are ``query0..``); ``weld``: distance below which open seams
-    are stitched, as a fraction of the bounding-box diagonal (default
-    :data:`facerig.geometry.weld.DEFAULT_WELD_TOLERANCE`; 0 = off). Unknown options are ignored.
+    are stitched, as a fraction of the bounding-box diagonal (0 = off). Unknown options are ignored.
     """
     from facerig.geometry.frame import orientation_matrix
     from facerig.geometry.proxy import prepare_head
@@ -134,10 +134,7 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     model, meta = load_model(weights)
     R = orientation_matrix(up, forward)
     v = np.asarray(mesh.vertices, np.float64) @ R.T
-    from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
-
-    weld = DEFAULT_WELD_TOLERANCE if weld is None else float(weld)
-    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=weld)
+    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld))
     t1 = time.perf_counter()
     K = model.num_shapes
     a = np.eye(K, dtype=np.float32) if queries is None else np.asarray(queries, np.float32)

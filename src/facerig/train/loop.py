@@ -131,7 +131,6 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
-
 def _family(path: Path) -> str:
     """Head family of a pool file ``<split>_<family>_<seed>.npz``."""
     parts = Path(path).stem.split("_")
@@ -203,11 +202,12 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
 
         raise DataError(f"no training items in {cfg.pool_dir} (build them with `facerig train pool`)")
     val_pool = Pool(cfg.pool_dir, "eval_*.npz", k=model.config.k_eig)
-    val_items = [val_pool[i] for i in validation_indices(val_pool.paths, cfg.max_val)]
+    val_index = validation_indices(val_pool.paths, cfg.max_val)
+    val_items = [val_pool[i] for i in val_index]
     cache_items = (device.type == "cuda") if cfg.cache_items is None else bool(cfg.cache_items)
     cache: dict[Path, Item] = {}
     val_items = [it.to(device) for it in val_items] if cache_items else val_items
-    val_families = sorted({_family(val_pool.paths[i]) for i in validation_indices(val_pool.paths, cfg.max_val)})
+    val_families = sorted({_family(val_pool.paths[i]) for i in val_index})
     log(f"training on {len(pool)} items ({len(val_items)} validation: {', '.join(val_families) or 'none'}), device {device}, "
         f"{sum(p.numel() for p in model.parameters())} parameters"
         + (f", {cfg.time_limit_min:g} min with the learning rate annealed over that time" if by_time else "")
