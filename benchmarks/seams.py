@@ -7,7 +7,8 @@ exactly that way, rigs the split head with the ``raf`` method with seam stitchin
 and off (``weld=0``), and compares both with the rig of the unsplit head on the same points
 (the split changes the mesh's connectivity only, so a seam-robust rig is identical). It also
 lists how many vertices stitching merges on each head of a validation set (where a head needs
-none, its rig is unchanged).
+none, its rig is unchanged), the widest gap it closes there, and each head's non-manifold
+edges (edges of more than two faces).
 
     python benchmarks/seams.py [SET_DIR] [--out benchmarks/results/seams.json]
 
@@ -47,6 +48,14 @@ def split_like_an_exporter(mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         faces += [[corner[0], corner[k], corner[k + 1]] for k in range(1, len(corner) - 1)]
     src = np.asarray(source, dtype=np.int64)
     return np.asarray(mesh.vertices)[src], np.asarray(faces, dtype=np.int64), src
+
+
+def non_manifold_edges(faces: np.ndarray, num_vertices: int) -> int:
+    """Number of edges shared by more than two faces."""
+    f = np.asarray(faces, dtype=np.int64)
+    a, b = f.ravel(), f[:, [1, 2, 0]].ravel()
+    _, counts = np.unique(np.minimum(a, b) * num_vertices + np.maximum(a, b), return_counts=True)
+    return int((counts > 2).sum())
 
 
 def compare(deltas: np.ndarray, reference: np.ndarray) -> dict:
@@ -107,12 +116,17 @@ def main(argv: list[str] | None = None) -> int:
         scan = {}
         for head in json.loads(index.read_text())["heads"]:
             m = load_mesh(Path(args.set_dir) / head["mesh"], allow_degenerate=True, allow_unreferenced=True)
-            wv, _, _ = weld_seams(m.vertices, m.faces)
-            scan[head["id"]] = len(m.vertices) - len(wv)
-        result["validation_set_stitched"] = scan
-        hit = {k: n for k, n in scan.items() if n}
+            wv, _, ix = weld_seams(m.vertices, m.faces)
+            gap = 2 * np.linalg.norm(m.vertices - wv[ix], axis=1).max() * float(head.get("mm_per_unit") or 1.0)
+            scan[head["id"]] = {"stitched_vertices": len(m.vertices) - len(wv), "largest_gap_mm": round(float(gap), 4),
+                                "non_manifold_edges": non_manifold_edges(m.faces, len(m.vertices))}
+        result["validation_set"] = scan
+        hit = {k: r for k, r in scan.items() if r["stitched_vertices"]}
         print(f"\nvalidation set ({len(scan)} heads): stitching merges vertices on "
-              f"{', '.join(f'{k} ({n})' for k, n in hit.items()) or 'none'}; the other heads are unchanged")
+              + (", ".join(f"{k} ({r['stitched_vertices']} vertices, gaps up to {r['largest_gap_mm']:.3f} mm)"
+                           for k, r in hit.items()) or "none") + "; the other heads are unchanged")
+        nm = {k: r["non_manifold_edges"] for k, r in scan.items() if r["non_manifold_edges"]}
+        print(f"non-manifold edges (edges of more than two faces): {', '.join(f'{k} {n}' for k, n in nm.items()) or 'none'}")
     write_text_atomic(args.out, json.dumps(result, indent=1))
     print(f"\nwrote {args.out}")
     return 0

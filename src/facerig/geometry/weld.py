@@ -6,12 +6,10 @@ or hard-normal seams duplicated by FBX/glTF exporters (which give every UV islan
 vertices, so a head often arrives as several disconnected pieces). Geometrically the surface is
 closed there, but topologically it is cut: Laplacian eigenvectors, heat kernels and distances
 to the mesh boundary all see a slit (down the nose, around the face island), and a network that
-uses them no longer finds the face. Measured with the stage-8 weights: on the external
-``johnsmith_head`` rig, whose halves are split along the mid-line by gaps of 0.002-0.04 mm,
-the relative error falls from 0.81 to 0.74 once the seam is stitched; the bundled ICT head
-split at its UV seams as a glTF exporter does (26,719 -> 28,911 vertices, 56 -> 86 parts)
-was rigged 1.6 mm away from the unsplit head's rig on the moving vertices (40 % of their
-motion) and, stitched, exactly like it.
+uses them no longer finds the face. The external ``johnsmith_head`` rig is split along its
+mid-line by gaps of up to 0.04 mm, and the bundled ICT head split at its UV seams as a glTF
+exporter does has 86 parts instead of 56; ``benchmarks/seams.py`` and BENCHMARKS.md ("Open
+seams") measure what stitching changes on both.
 
 :func:`weld_seams` stitches a *boundary edge* to the one boundary edge of opposite orientation
 lying on it (both ends within a small distance relative to the bounding-box diagonal), the
@@ -21,8 +19,7 @@ two sides being millimetres apart, orders of magnitude above the tolerance; and 
 merely touch or overlap stay apart: ICT FaceKit's stacked eyelash strips and the lacrimal
 pieces against them share coincident vertices but no such edge pairs, and nothing is stitched
 on any of the 24 ICT-family and MakeHuman validation heads. (Merging every coincident boundary
-vertex instead glued those strips together and raised the unseen-identity error from 0.41 to
-0.55 mm.) A mouth or eye cut as a zero-width slit (its two borders coinciding) looks exactly like
+vertex instead glued those strips together.) A mouth or eye cut as a zero-width slit (its two borders coinciding) looks exactly like
 a seam and is stitched shut too; ``facerig rig --seam-tolerance 0`` turns stitching off for such
 a head. The input's vertex count and order are kept through ``index``: welded values are read
 back per input vertex as ``values[..., index, :]``.
