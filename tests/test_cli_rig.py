@@ -249,3 +249,17 @@ def test_seam_tolerance_reaches_the_method_and_is_checked(tmp_path, monkeypatch,
     assert main(["rig", str(head), "-o", out, "--method", "raf", "--seam-tolerance", "0.5", "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--seam-tolerance" in err[0]
+
+
+def test_proxy_size_and_mirror_options_reach_the_method(tmp_path, monkeypatch, capsys):
+    from facerig.cli import main
+
+    head, seen = _options_seen(tmp_path, monkeypatch)
+    out = str(tmp_path / "r.npz")
+    assert main(["rig", str(head), "-o", out, "--method", "raf", "-q"]) == 0
+    assert "proxy_vertices" not in seen and "mirror" not in seen  # the method's defaults
+    assert main(["rig", str(head), "-o", out, "--method", "raf", "--proxy-vertices", "5000", "--no-mirror", "-q"]) == 0
+    assert seen["proxy_vertices"] == 5000 and seen["mirror"] is False
+    assert main(["rig", str(head), "-o", out, "--method", "raf", "--proxy-vertices", "10", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--proxy-vertices" in err[0]

@@ -55,3 +55,21 @@ def ict_to_arkit_name(ict_name: str) -> str:
     if out is None:
         raise KeyError(f"ICT expression {ict_name!r} has no ARKit-52 name")
     return out
+
+
+def mirror_permutation(names=ARKIT52) -> "list[int]":
+    """Index of each shape's mirror image (``eyeBlinkLeft`` <-> ``eyeBlinkRight``, ``jawLeft`` <->
+    ``jawRight``; a shape without a side is its own mirror): ``names[perm[i]]`` is the mirror of
+    ``names[i]``. A side whose counterpart is not in ``names`` maps to itself."""
+    names = list(names)
+    where = {n: i for i, n in enumerate(names)}
+    out = []
+    for i, n in enumerate(names):
+        if "Left" in n:
+            m = n.replace("Left", "Right")
+        elif "Right" in n:
+            m = n.replace("Right", "Left")
+        else:
+            m = n
+        out.append(where.get(m, i))
+    return out

@@ -217,3 +217,22 @@ def test_proxy_of_large_mesh_cut_into_islands(tiny_head, split_ring):
     back = p.to_full(field)
     np.testing.assert_array_equal(back[len(v):], back[cut])
     np.testing.assert_allclose(back[:, 0], v2[:, 1], atol=0.02)
+
+
+def test_mirror_averaging_makes_the_rig_reflection_equivariant(tiny_head, random_weights):
+    """With mirror averaging (the default) the mirror image of a head gets the mirror image of
+    its rig, left and right shapes swapped; the network alone does not."""
+    from facerig.arkit import mirror_permutation
+
+    v, f = _head(tiny_head)
+    flip = np.array([-1.0, 1.0, 1.0])
+    mv, mf = v * flip, np.ascontiguousarray(f[:, ::-1])
+    perm = mirror_permutation()
+    out = _rig(v, f, random_weights)
+    assert out.meta["raf"]["mirror_averaged"] is True
+    d, dm = out.deltas, _rig(mv, mf, random_weights).deltas
+    np.testing.assert_allclose(dm, d[perm] * flip, atol=1e-4 * np.abs(d).max())
+    d0, dm0 = _rig(v, f, random_weights, mirror=False).deltas, _rig(mv, mf, random_weights, mirror=False).deltas
+    assert np.abs(dm0 - d0[perm] * flip).max() > 1e-2 * np.abs(d0).max()
+    # the average of the network's answers on the head and its mirror image
+    np.testing.assert_allclose(d, 0.5 * (d0 + dm0[perm] * flip), atol=1e-5 * np.abs(d).max())

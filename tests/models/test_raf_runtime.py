@@ -93,3 +93,35 @@ def test_shipped_weights_match_torch(tiny_head):
                     torch.from_numpy(a), None if local is None else torch.from_numpy(local)).numpy()
     out = RigAnyFaceRuntime(config, params)(xyz, Ops.from_operators(ops, k=model.config.k_eig, cross=cross), a, local)
     np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4 * np.abs(ref).max())
+
+
+def test_mirrored_ops_give_the_mirrored_mesh_answer(tiny_head):
+    """Ops.mirrored() (same spectrum, gradients (gx, -gy)) computes what operators recomputed on
+    the mirror image (x -> -x, winding reversed) give, with every feature the network reads."""
+    xyz, f, ops = _head(tiny_head)
+    model = _random_model(n_local=NUM_LOCAL_FEATURES, cross_part=True, n_fourier=2)
+    rt = RigAnyFaceRuntime(model.config.to_dict(), {k: v.numpy() for k, v in model.state_dict().items()})
+    mx, mf = xyz * np.float32([-1, 1, 1]), np.ascontiguousarray(f[:, ::-1])
+    a = np.eye(52, dtype=np.float32)[:9]
+    cross = cross_part_operator(xyz, f, radius=0.3, sigma=0.1)
+    mlocal = local_features(mx, mf)
+    ref = rt(mx, Ops.from_operators(compute_operators(mx, mf, k=16, cache=False), k=16,
+                                    cross=cross_part_operator(mx, mf, radius=0.3, sigma=0.1)), a, mlocal)
+    out = rt(mx, Ops.from_operators(ops, k=16, cross=cross).mirrored(), a, mlocal)
+    assert np.abs(ref).max() > 1e-3
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    # the gradient sign matters: the unmirrored operators give another answer
+    other = rt(mx, Ops.from_operators(ops, k=16, cross=cross), a, mlocal)
+    assert np.abs(other - ref).max() > 1e-3 * np.abs(ref).max()
+
+
+def test_threaded_sparse_products_equal_sequential(tiny_head):
+    xyz, f, ops = _head(tiny_head)
+    model = _random_model(cross_part=True)
+    rt = RigAnyFaceRuntime(model.config.to_dict(), {k: v.numpy() for k, v in model.state_dict().items()})
+    cross = cross_part_operator(xyz, f, radius=0.3, sigma=0.1)
+    a = np.eye(52, dtype=np.float32)[:5]
+    one = rt(xyz, Ops.from_operators(ops, k=16, cross=cross, threads=1), a)
+    many = Ops.from_operators(ops, k=16, cross=cross, threads=2)
+    many.PARALLEL_MIN = 0  # thread even these small products
+    np.testing.assert_array_equal(rt(xyz, many, a), one)

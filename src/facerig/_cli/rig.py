@@ -79,6 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="raf only: stitch open seams (UV-island splits, unmerged mirror halves) whose sides "
                              "lie within this fraction of the bounding-box diagonal (default 2e-4); 0 turns it "
                              "off, e.g. for a mouth cut as a zero-width slit")
+    parser.add_argument("--proxy-vertices", type=int, default=None, metavar="N",
+                        help="raf only: vertices of the simplified proxy the network runs on (default 8000; "
+                             "fewer is faster, more loses less detail; meshes up to 1.2 N are used as they are)")
+    parser.add_argument("--no-mirror", action="store_true",
+                        help="raf only: one network pass, without averaging with the pass on the head's mirror "
+                             "image (about 40%% faster network, 3-6%% larger error; see BENCHMARKS.md)")
     parser.add_argument("--landmarks", metavar="JSON", default=None,
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
@@ -226,6 +232,12 @@ def run(args: argparse.Namespace) -> int:
             raise FacerigError(f"--seam-tolerance must be in [0, 0.01) (a fraction of the bounding-box diagonal), "
                                f"got {args.seam_tolerance}")
         options["weld"] = args.seam_tolerance
+    if args.proxy_vertices is not None:
+        if not (500 <= args.proxy_vertices <= 100_000):
+            raise FacerigError(f"--proxy-vertices must be in [500, 100000], got {args.proxy_vertices}")
+        options["proxy_vertices"] = args.proxy_vertices
+    if args.no_mirror:
+        options["mirror"] = False
     rig = rig_mesh(mesh, method, parts=parts, **options)
     rig.meta.setdefault("input", {"path": str(head), "up": args.up, "forward": args.forward})
     repairs = mesh.info.get("repairs") or {}

@@ -28,6 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("--k", type=int, default=128)
     a.add_argument("--workers", type=int, default=1,
                    help="build items in this many processes (one BLAS thread each; same files as one process)")
+    a.add_argument("--sample", default="{}",
+                   help='JSON overrides of the generator\'s SampleConfig, e.g. \'{"p_warp": 1.0}\' for a pool of '
+                        "stylised heads (use another --dir or --start: item names record family and seed only)")
     r = sub.add_parser("run", help="train (resumes from OUT/last.pt)")
     r.add_argument("--pool", default=None, help="pool folder (default: cache_dir('train_pool'))")
     r.add_argument("--out", default="runs/raf")
@@ -74,14 +77,27 @@ def run(args: argparse.Namespace) -> int:
 
         raise FacerigError("training needs torch: pip install 'facerig[train]' (pins torch==2.13.0, the CPU build)")
     if args.action == "pool":
+        from facerig.errors import FacerigError
         from facerig.train.dataset import build_pool
 
         if args.workers < 1:
-            from facerig.errors import FacerigError
-
             raise FacerigError(f"--workers must be at least 1 (got {args.workers})")
+        from dataclasses import fields
+
+        from facerig.data.generator import SampleConfig
+
+        try:
+            over = json.loads(args.sample)
+        except json.JSONDecodeError as e:
+            raise FacerigError(f"--sample is not JSON: {e}") from None
+        known = {f.name for f in fields(SampleConfig)} - {"split"}
+        if not isinstance(over, dict) or set(over) - known:
+            raise FacerigError(f"--sample wants a JSON object of SampleConfig fields; unknown: "
+                               f"{sorted(set(over) - known) if isinstance(over, dict) else over!r}")
+        over = {k: tuple(v) if isinstance(v, list) else v for k, v in over.items()}
         build_pool(args.dir, args.n, start=args.start, families=tuple(args.families.split(",")), split=args.split,
-                   proxy_vertices=args.proxy_vertices, k=args.k, workers=args.workers)
+                   proxy_vertices=args.proxy_vertices, k=args.k, workers=args.workers,
+                   config=SampleConfig(split=args.split, **over))
         return 0
     if args.action == "run":
         from facerig.models.riganyface import RAFConfig

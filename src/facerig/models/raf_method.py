@@ -4,9 +4,11 @@ Pipeline for a mesh with V vertices (any size, any vertex order; the output keep
 
 1. rotate into the canonical frame (``up`` / ``forward`` options, default +Y / +Z);
 2. :func:`facerig.geometry.proxy.prepare_head`: open seams stitched
-   (:mod:`facerig.geometry.weld`), ~5k-vertex proxy (meshes up to 6k vertices are used as they
-   are), normalised head frame (translation + head-width scale), operators;
-3. one network pass: trunk + global encoder once, conditional blocks on the 52 one-hot queries;
+   (:mod:`facerig.geometry.weld`), ~8k-vertex proxy (:data:`RIG_PROXY_VERTICES`; meshes up to
+   9.6k vertices are used as they are), normalised head frame (translation + head-width scale),
+   operators;
+3. the network (trunk + global encoder once, conditional blocks on the 52 one-hot queries), on
+   the head and on its mirror image, averaged (:func:`predict_proxy`);
 4. displacements back to the input: proxy -> input vertices within each part
    (:meth:`Proxy.to_full`), times the head scale, rotated back to the input's axes.
 
@@ -31,6 +33,13 @@ from facerig.io.mesh import Mesh
 from facerig.models.registry import MethodOutput
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "raf.npz"
+
+#: Proxy size for rigging. The network was trained on ~5k-vertex proxies
+#: (``facerig train pool``), but it is triangulation-agnostic, and a denser proxy loses less
+#: detail when its displacements are carried back to the input: on the 26,719-vertex unseen
+#: heads 0.361 mm at 5k, 0.353 at 6.5k, 0.351 at 7.2k, 0.346 at 8k (mirror-averaged;
+#: BENCHMARKS.md). 8k keeps the 26,719-vertex head's rig within its 3 s budget.
+RIG_PROXY_VERTICES = 8000
 
 
 def weights_path() -> Path:
@@ -100,26 +109,52 @@ def _pool_shapes(pool_dir: str | None) -> list[str]:
     return [n for n, m in zip(ARKIT52, mask) if m]
 
 
-def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26) -> np.ndarray:
+def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: bool = True,
+                  threads: int | None = None) -> np.ndarray:
     """Network displacements in the head frame for a :class:`~facerig.geometry.proxy.PreparedHead`:
-    queries (Q,K) -> (Q,P,3) float32. The per-head part runs once; queries go in chunks."""
+    queries (Q,K) -> (Q,P,3) float32. The per-head part runs once; queries go in chunks.
+
+    ``mirror`` (default): also run the network on the head's mirror image (x -> -x in the head
+    frame, whose origin is the nose tip and whose x axis points across the face), asking it for
+    the mirrored queries (left and right shapes swapped, :func:`facerig.arkit.mirror_permutation`),
+    reflect that answer back and average the two. The network is not exactly equivariant to
+    reflections; averaging the two passes makes the rig so (the head's mirror image gets the
+    mirror image of its rig, eyeBlinkLeft and eyeBlinkRight of a symmetric head are each
+    other's mirror images), and the passes' errors partly cancel: 3-6 % lower error on every
+    validation group (BENCHMARKS.md). Costs a second network pass; the operators are reused
+    (:meth:`~facerig.models.raf_runtime.Ops.mirrored`)."""
     from facerig.geometry.features import network_inputs
     from facerig.models.raf_runtime import Ops
 
-    local, cross = network_inputs(prep.xyz, prep.proxy.faces, local=bool(model.n_local), cross=model.cross_part)
-    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross)
-    return model(prep.xyz, ops, queries, local, chunk=chunk)
+    xyz, faces = prep.xyz, prep.proxy.faces
+    local, cross = network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
+    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=threads)
+    d = model(xyz, ops, queries, local, chunk=chunk)
+    if not mirror:
+        return d
+    from facerig.arkit import ARKIT52, mirror_permutation
+
+    flip = np.array([-1.0, 1.0, 1.0])
+    mxyz, mfaces = xyz * flip, np.ascontiguousarray(faces[:, ::-1])  # a reflection reverses the winding
+    mlocal = network_inputs(mxyz, mfaces, local=True, cross=False)[0] if model.n_local else None
+    perm = mirror_permutation(ARKIT52[: queries.shape[1]])
+    dm = model(mxyz, ops.mirrored(), np.ascontiguousarray(queries[:, perm]), mlocal, chunk=chunk)
+    d += dm * flip.astype(np.float32)
+    d *= np.float32(0.5)
+    return d
 
 
 def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
-            proxy_vertices: int = 5000, threads: int | None = None, queries: np.ndarray | None = None,
-            weld: float = DEFAULT_WELD_TOLERANCE, **_: Any) -> MethodOutput:
+            proxy_vertices: int = RIG_PROXY_VERTICES, threads: int | None = None, queries: np.ndarray | None = None,
+            weld: float = DEFAULT_WELD_TOLERANCE, mirror: bool = True, **_: Any) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
-    (BLAS threads, default: all); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
+    (BLAS and sparse-product threads, default: all); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
     one-hot shapes (then ``names`` are ``query0..``); ``weld``: distance below which open seams
-    are stitched, as a fraction of the bounding-box diagonal (0 = off). Unknown options are ignored.
+    are stitched, as a fraction of the bounding-box diagonal (0 = off); ``mirror``: average
+    with the network's answer on the head's mirror image (default; see :func:`predict_proxy`).
+    Unknown options are ignored.
     """
     from facerig.geometry.frame import orientation_matrix
     from facerig.geometry.proxy import prepare_head
@@ -129,7 +164,10 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
 
         with threadpool_limits(int(threads)):
             return rig_raf(mesh, up=up, forward=forward, weights=weights, proxy_vertices=proxy_vertices,
-                           queries=queries, weld=weld)
+                           queries=queries, weld=weld, mirror=mirror)
+    from facerig._alloc import keep_freed_memory
+
+    keep_freed_memory()  # the network's layers reuse freed memory (see facerig._alloc)
     t0 = time.perf_counter()
     model, meta = load_model(weights)
     R = orientation_matrix(up, forward)
@@ -138,7 +176,7 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     t1 = time.perf_counter()
     K = model.num_shapes
     a = np.eye(K, dtype=np.float32) if queries is None else np.asarray(queries, np.float32)
-    d = predict_proxy(model, prep, a)  # (Q,P,3)
+    d = predict_proxy(model, prep, a, mirror=bool(mirror), threads=threads)  # (Q,P,3)
     t2 = time.perf_counter()
     full = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
     full = full @ R.astype(np.float32)  # back to input axes (R orthonormal)
@@ -154,6 +192,7 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         names = [f"query{i}" for i in range(a.shape[0])]
     t3 = time.perf_counter()
     info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale, "seam_vertices_stitched": prep.welded,
+            "mirror_averaged": bool(mirror),
             "timings": {"prepare": round(t1 - t0, 3), "network": round(t2 - t1, 3), "transfer": round(t3 - t2, 3),
                         **{k: round(v, 3) for k, v in prep.timings.items()}},
             "weights_step": meta.get("step")}

@@ -76,26 +76,63 @@ class Ops:
     """Operators of one mesh for the runtime (float32): mass (V,), evals (k,), evecs (V,k),
     grad_x / grad_y scipy CSR (V,V), optionally ``cross`` scipy CSR (V,V) (the cross-part
     operator, :func:`facerig.geometry.features.cross_part_operator`). ``from_operators`` keeps
-    the first ``k`` eigenpairs."""
+    the first ``k`` eigenpairs. ``threads``: how many threads the sparse products
+    (:meth:`spmm`) may use (default: the CPU count, at most 4)."""
 
-    def __init__(self, mass, evals, evecs, grad_x, grad_y, cross=None):
+    PARALLEL_MIN = 200_000  # dense entries below which threads cost more than they save
+
+    def __init__(self, mass, evals, evecs, grad_x, grad_y, cross=None, threads: int | None = None):
         self.mass, self.evals, self.evecs, self.grad_x, self.grad_y = mass, evals, evecs, grad_x, grad_y
         self.cross = cross
         self.evecs_t_mass = np.ascontiguousarray((evecs * mass[:, None]).T)  # (k,V): Phi^T M
+        self.threads = max(1, int(threads or min(os.cpu_count() or 1, 4)))
+
+    def spmm(self, *mats, x: np.ndarray) -> list[np.ndarray]:
+        """``[A @ x for A in mats]`` for scipy CSR matrices (V,V) and dense x (V,N).
+
+        SciPy's sparse-dense product runs on one core and releases the GIL, so with several
+        matrices (the two gradient operators) and ``threads`` > 1 the products run side by side
+        in a thread pool."""
+        if self.threads == 1 or len(mats) == 1 or x.size < self.PARALLEL_MIN:
+            return [np.asarray(a @ x) for a in mats]
+        return list(_pool(min(self.threads, len(mats))).map(lambda a: np.asarray(a @ x), mats))
 
     @classmethod
-    def from_operators(cls, ops, k: int | None = None, cross=None) -> "Ops":
+    def from_operators(cls, ops, k: int | None = None, cross=None, threads: int | None = None) -> "Ops":
         import scipy.sparse as sp
 
         kk = ops.evals.shape[0] if k is None else min(k, ops.evals.shape[0])
         f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
         return cls(f32(ops.mass), f32(ops.evals[:kk]), f32(ops.evecs[:, :kk]),
                    sp.csr_matrix(ops.grad_x, dtype=np.float32), sp.csr_matrix(ops.grad_y, dtype=np.float32),
-                   None if cross is None else sp.csr_matrix(cross, dtype=np.float32))
+                   None if cross is None else sp.csr_matrix(cross, dtype=np.float32), threads)
+
+    def mirrored(self) -> "Ops":
+        """Operators of the mesh's mirror image (x -> -x, faces' winding reversed), from these.
+
+        A reflection changes no length or angle, so mass, spectrum, eigenbasis and the
+        cross-part operator stay. The gradients do too, up to tangent frames: with each vertex's
+        frame ``(e1, e2)`` taken to ``(M e1, -M e2)`` (right-handed about the reflected normal),
+        a gradient's components become ``(gx, -gy)``. The network's gradient features do not
+        depend on the choice of frames, so this equals recomputing the operators on the
+        mirrored mesh (to float round-off; ``tests/models/test_raf_runtime.py``)."""
+        return Ops(self.mass, self.evals, self.evecs, self.grad_x, -self.grad_y, self.cross, self.threads)
 
     @property
     def num_vertices(self) -> int:
         return int(self.mass.shape[0])
+
+
+_POOLS: dict = {}
+
+
+def _pool(n: int):
+    """A shared thread pool of ``n`` workers (created on first use)."""
+    if n not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOLS[n] = ThreadPoolExecutor(n, thread_name_prefix="facerig-spmm")
+    return _POOLS[n]
 
 
 # -- layers -------------------------------------------------------------------------------------
@@ -106,22 +143,42 @@ def _mm(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _linear(x: np.ndarray, p: dict, name: str, bias: bool = True) -> np.ndarray:
     y = _mm(x, p[name + ".weight"].T)
-    return y + p[name + ".bias"] if bias else y
+    if bias:
+        y += p[name + ".bias"]  # in place: y is a new array
+    return y
 
 
 def _mlp(x: np.ndarray, p: dict, name: str) -> np.ndarray:
     """A :class:`~facerig.models.diffusion_net.MiniMLP` (Linear, ReLU, ..., Linear; no dropout)."""
+    return _mlp_parts([x], p, name)
+
+
+def _mlp_parts(parts: list[np.ndarray], p: dict, name: str) -> np.ndarray:
+    """:func:`_mlp` of the concatenation of ``parts`` (each (..., C_i)) along the last axis,
+    without building it: the first layer is the sum of each part times its block of columns
+    of the weight. (Concatenating (V,B,C) arrays along a short last axis is a strided copy
+    that costs more than the products.)"""
     idx = sorted({int(k[len(name) + 1:].split(".")[0]) for k in p if k.startswith(name + ".")})
-    for j, i in enumerate(idx):
+    w = p[f"{name}.{idx[0]}.weight"]
+    x, c0 = None, 0
+    for part in parts:
+        c1 = c0 + part.shape[-1]
+        y = _mm(part, np.ascontiguousarray(w[:, c0:c1].T))
+        x = y if x is None else np.add(x, y, out=x) if x.shape == y.shape else x + y
+        c0 = c1
+    if c0 != w.shape[1]:
+        raise ValueError(f"{name}: inputs have {c0} columns, the weights {w.shape[1]}")
+    x = x + p[f"{name}.{idx[0]}.bias"]
+    for i in idx[1:]:
+        np.maximum(x, 0.0, out=x)
         x = _linear(x, p, f"{name}.{i}")
-        if j + 1 < len(idx):
-            np.maximum(x, 0.0, out=x)
     return x
 
 
-def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops, cross_part: bool = False) -> np.ndarray:
-    """DiffusionNetBlock.features: x (V,B,C) -> [x, diffuse(x), gradient features] (V,B,3C),
-    then ``cross @ x`` with ``cross_part`` (V,B,4C)."""
+def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops, cross_part: bool = False) -> list[np.ndarray]:
+    """DiffusionNetBlock.features as a list of (V,B,C) parts: ``[x, diffuse(x), gradient
+    features]``, then ``cross @ x`` with ``cross_part`` (the block's MLP reads their
+    concatenation, :func:`_mlp_parts`)."""
     V, B, C = x.shape
     t = np.maximum(p[name + ".diffusion.diffusion_time"], 1e-8)
     coefs = np.exp(-ops.evals[:, None] * t[None, :])  # (k,C)
@@ -130,17 +187,21 @@ def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops, cross_part: boo
     parts = [x, xd]
     if name + ".gradient_features.A_re.weight" in p:
         flat = xd.reshape(V, B * C)
-        gx = np.asarray(ops.grad_x @ flat).reshape(V, B, C)
-        gy = np.asarray(ops.grad_y @ flat).reshape(V, B, C)
+        gx, gy = (g.reshape(V, B, C) for g in ops.spmm(ops.grad_x, ops.grad_y, x=flat))
         a_re, a_im = p[name + ".gradient_features.A_re.weight"].T, p[name + ".gradient_features.A_im.weight"].T
-        br = _mm(gx, a_re) - _mm(gy, a_im)
-        bi = _mm(gy, a_re) + _mm(gx, a_im)
-        parts.append(np.tanh(gx * br + gy * bi))
+        br = _mm(gx, a_re)  # Re((gx + i gy)(A_re + i A_im)) and Im(...)
+        br -= _mm(gy, a_im)
+        bi = _mm(gy, a_re)
+        bi += _mm(gx, a_im)
+        br *= gx  # the dot product of (gx, gy) with its transform
+        bi *= gy
+        br += bi
+        parts.append(np.tanh(br, out=br))
     if cross_part:
         if ops.cross is None:
             raise ValueError("these weights need the cross-part operator (Ops.cross)")
-        parts.append(np.asarray(ops.cross @ x.reshape(V, B * C)).reshape(V, B, C))
-    return np.concatenate(parts, axis=-1)
+        parts.append(ops.spmm(ops.cross, x=x.reshape(V, B * C))[0].reshape(V, B, C))
+    return parts
 
 
 def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Ops, n_block: int, cross_part: bool = False) -> np.ndarray:
@@ -148,7 +209,7 @@ def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Ops, n_block: int, cr
     h = _linear(x, p, name + ".first")
     for i in range(n_block):
         b = f"{name}.blocks.{i}"
-        h = h + _mlp(_block_features(h, p, b, ops, cross_part), p, b + ".mlp")
+        h = h + _mlp_parts(_block_features(h, p, b, ops, cross_part), p, b + ".mlp")
     return _linear(h, p, name + ".last")
 
 
@@ -245,13 +306,18 @@ class RigAnyFaceRuntime:
             cond = np.concatenate([a, np.broadcast_to(g0, (Q, g0.shape[0]))], axis=1)
             for i in range(n_cond):
                 b = f"cond_blocks.{i}"
-                feats = _block_features(x, p, b + ".block", ops)  # (V,B,3Wc)
+                feats = _block_features(x, p, b + ".block", ops)  # 3 x (V,B,Wc)
                 w1 = p[b + ".fuse.0.weight"]
-                n_f = feats.shape[-1]
-                hf = _mm(feats, w1[:, :n_f].T)  # (V,B,Wc)
+                hf, n_f = None, 0
+                for f in feats:  # the fuse layer's product with the features, part by part
+                    y = _mm(f, np.ascontiguousarray(w1[:, n_f:n_f + f.shape[-1]].T))
+                    hf = y if hf is None else hf + y if hf.shape != y.shape else np.add(hf, y, out=hf)  # (V,B,Wc)
+                    n_f += f.shape[-1]
                 hc = _mm(_mlp(cond, p, b + ".cond_proj"), w1[:, n_f:].T) + p[b + ".fuse.0.bias"]  # (Q,Wc)
-                z = np.maximum(hf + hc[None], 0.0)  # (V,Q,Wc)
-                x = x + _linear(z, p, b + ".fuse.2")  # fuse = [Linear, ReLU, Linear]
+                z = hf + hc[None] if hf.shape[1] != Q else np.add(hf, hc[None], out=hf)  # (V,Q,Wc)
+                np.maximum(z, 0.0, out=z)
+                y = _linear(z, p, b + ".fuse.2")  # fuse = [Linear, ReLU, Linear]
+                x = x + y if x.shape != y.shape else np.add(x, y, out=x)
             out += (_linear(x, p, "cond_out") * np.float32(c.get("output_scale", 0.1))).transpose(1, 0, 2)
         return out
 
