@@ -12,7 +12,9 @@ Targets (issue): 26,719 vertices <= 3 s, 60k <= 8 s, peak <= 3 GB on a 2-core CP
 Results go to ``benchmarks/results/rig_speed.json``; the machine's load average is recorded
 because the numbers are only meaningful on an otherwise idle machine.
 
-Run: ``.venv/bin/python benchmarks/bench_rig_speed.py [--repeat 2] [--weights PATH] [--baseline-src DIR]``
+Run: ``.venv/bin/python benchmarks/bench_rig_speed.py [--repeat 2] [--weights PATH] [--baseline-src DIR]
+[--rig-arg=--no-mirror --rig-arg=--proxy-vertices=5000 --out OTHER.json]`` (``--rig-arg``: extra
+``facerig rig`` options, e.g. the inference settings compared in BENCHMARKS.md).
 
 This VM's speed drifts by more than small changes of the code. ``--baseline-src OLD/src`` (for
 example ``git worktree add /tmp/old COMMIT`` then ``--baseline-src /tmp/old/src``) runs that
@@ -56,8 +58,10 @@ def _heads(tmp: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def run_once(head: Path, out: Path, weights: str | None, threads: int, src: str | None = None) -> dict:
-    """One fresh ``facerig rig`` process; ``src``: run the package from this ``src`` folder instead."""
+def run_once(head: Path, out: Path, weights: str | None, threads: int, src: str | None = None,
+             extra: list[str] | None = None) -> dict:
+    """One fresh ``facerig rig`` process; ``src``: run the package from this ``src`` folder instead;
+    ``extra``: more ``facerig rig`` options."""
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = str(Path(src).resolve())
@@ -68,7 +72,8 @@ def run_once(head: Path, out: Path, weights: str | None, threads: int, src: str 
         env["FACERIG_RAF_WEIGHTS"] = weights
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "facerig.cli", "rig", str(head), "-o", str(out), "--method", "raf", "--allow-degenerate"],
+    proc = subprocess.run([sys.executable, "-m", "facerig.cli", "rig", str(head), "-o", str(out), "--method", "raf", "--allow-degenerate",
+                           *(extra or [])],
                           env=env, capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -90,6 +95,8 @@ def main() -> int:
     ap.add_argument("--baseline-src", default=None,
                     help="another checkout's src/ folder (e.g. a `git worktree` of an older commit): its runs "
                          "alternate with this code's, so both see the same spells of a drifting machine")
+    ap.add_argument("--rig-arg", action="append", default=[], metavar="OPTION",
+                    help="extra `facerig rig` option for every run (repeat; write as --rig-arg=--no-mirror)")
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as td:
@@ -97,9 +104,10 @@ def main() -> int:
         for name, path in _heads(tmp):
             runs, base = [], []
             for _ in range(args.repeat):
-                runs.append(run_once(path, tmp / "rig.npz", args.weights, args.threads))
+                runs.append(run_once(path, tmp / "rig.npz", args.weights, args.threads, extra=args.rig_arg))
                 if args.baseline_src:
-                    base.append(run_once(path, tmp / "rig.npz", args.weights, args.threads, args.baseline_src))
+                    base.append(run_once(path, tmp / "rig.npz", args.weights, args.threads, args.baseline_src,
+                                         extra=args.rig_arg))
             best = min(runs, key=lambda r: r["wall_s"])
             rec = {"mesh": name, **best, "all_wall_s": [r["wall_s"] for r in runs]}
             print(f"{name:22s} {best['vertices']:7d} v  wall {best['wall_s']:6.2f} s  peak {best['peak_rss_mb']:7.1f} MB  "
@@ -115,7 +123,7 @@ def main() -> int:
             results.append(rec)
     meta = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.platform()}, {os.cpu_count()} CPUs (threads={args.threads})",
-            "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
+            "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()], "rig_args": args.rig_arg,
             "note": "peak_rss_mb is the maximum over this benchmark's child processes so far"}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"meta": meta, "results": results}, indent=1))

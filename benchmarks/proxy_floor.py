@@ -1,12 +1,13 @@
 """The accuracy floor of the proxy design: GT -> proxy -> back, no network.
 
-The network runs on a ~5k-vertex proxy of each head (``facerig.geometry.proxy``). Training
-targets are the GT sampled on the proxy (``Proxy.from_full``, as the pool does) and a rig
-carries proxy displacements back with ``Proxy.to_full``. This benchmark pushes the GT deltas
+``facerig rig`` runs the network on a ~8k-vertex proxy of each head
+(``facerig.models.raf_method.RIG_PROXY_VERTICES``; training pools use ~5k, ``facerig.geometry.proxy``).
+Training targets are the GT sampled on the proxy (``Proxy.from_full``, as the pool does) and a
+rig carries proxy displacements back with ``Proxy.to_full``. This benchmark pushes the GT deltas
 through that round trip and scores the result with the evaluation metrics, so it tells how much
 of the network's error the proxy alone would cost even with a perfect network.
 
-    python benchmarks/proxy_floor.py evalset [--proxy-vertices 5000] [--out benchmarks/results/proxy_floor.json]
+    python benchmarks/proxy_floor.py evalset [--proxy-vertices 8000] [--out benchmarks/results/proxy_floor.json]
 
 Prints active-vertex mean error (mm) per group; writes a JSON with per-head numbers.
 """
@@ -30,10 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.geometry.proxy import build_proxy
     from facerig.io import load_mesh
     from facerig.io.atomic import atomic_path
+    from facerig.models.raf_method import RIG_PROXY_VERTICES
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("set_dir")
-    ap.add_argument("--proxy-vertices", type=int, default=5000)
+    ap.add_argument("--proxy-vertices", type=int, default=RIG_PROXY_VERTICES)
     ap.add_argument("--out", default="benchmarks/results/proxy_floor.json")
     args = ap.parse_args(argv)
 

@@ -422,3 +422,22 @@ def test_validation_watches_every_family():
         [f"eval_makehuman_{i:06d}.npz" for i in range(3)]
     assert validation_indices(paths[:12], 6) == list(range(6))  # one family: its first items, as before
     assert len(validation_indices(paths, 100)) == len(paths) and validation_indices([], 6) == []
+
+
+def test_pool_sample_option_reaches_the_generator_and_bad_keys_fail(tmp_path, monkeypatch, capsys):
+    """``facerig train pool --sample JSON`` builds with those SampleConfig fields; an unknown field
+    or bad JSON is a one-line error."""
+    from facerig.cli import main
+    from facerig.train import dataset
+
+    seen = {}
+    monkeypatch.setattr(dataset, "build_pool", lambda *a, **kw: seen.update(kw) or [])
+    args = ["train", "pool", "--dir", str(tmp_path), "--n", "1"]
+    assert main(args + ["--sample", '{"p_warp": 1.0, "warp_amplitude": [0.1, 0.2]}']) == 0
+    cfg = seen["config"]
+    assert cfg.p_warp == 1.0 and cfg.warp_amplitude == (0.1, 0.2) and cfg.split == "train"
+    assert cfg.p_exaggerate == type(cfg)().p_exaggerate  # the rest stays at the defaults
+    for bad in ('{"p_wrap": 1.0}', "{p_warp: 1}", '{"split": "eval"}'):
+        assert main(args + ["--sample", bad]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--sample" in err[0], bad

@@ -84,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "fewer is faster, more loses less detail; meshes up to 1.2 N are used as they are)")
     parser.add_argument("--no-mirror", action="store_true",
                         help="raf only: one network pass, without averaging with the pass on the head's mirror "
-                             "image (about 40%% faster network, 3-6%% larger error; see BENCHMARKS.md)")
+                             "image (half the network time, 2-6%% larger error; see BENCHMARKS.md)")
     parser.add_argument("--landmarks", metavar="JSON", default=None,
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
@@ -252,7 +252,11 @@ def run(args: argparse.Namespace) -> int:
     rig.faces = raw.faces  # outputs keep every face of the file (dropped ones only skipped in compute)
     rig = pad_to_arkit52(rig)
     console.print(f"rigged: {len(rig.names)} shapes in {rig.meta.get('seconds', 0):.2f}s")
-    stitched = (rig.meta.get("raf") or {}).get("seam_vertices_stitched")
+    raf = rig.meta.get("raf") or {}
+    if raf.get("proxy_vertices"):
+        console.print(f"  network on a {raf['proxy_vertices']:,}-vertex proxy"
+                      + (", averaged with its pass on the mirror image" if raf.get("mirror_averaged") else ""))
+    stitched = raf.get("seam_vertices_stitched")
     if stitched:
         console.print(f"  open seams stitched for the network: {stitched:,} vertices lie on another one "
                       "(each keeps its own row in the outputs)")

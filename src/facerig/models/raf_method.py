@@ -119,8 +119,8 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     the mirrored queries (left and right shapes swapped, :func:`facerig.arkit.mirror_permutation`),
     reflect that answer back and average the two. The network is not exactly equivariant to
     reflections; averaging the two passes makes the rig so (the head's mirror image gets the
-    mirror image of its rig, eyeBlinkLeft and eyeBlinkRight of a symmetric head are each
-    other's mirror images), and the passes' errors partly cancel: 3-6 % lower error on every
+    mirror image of its rig, up to the proxy's decimation; eyeBlinkLeft and eyeBlinkRight of a
+    symmetric head are each other's mirror images), and the passes' errors partly cancel: 2-6 % lower error on every
     validation group (BENCHMARKS.md). Costs a second network pass; the operators are reused
     (:meth:`~facerig.models.raf_runtime.Ops.mirrored`)."""
     from facerig.geometry.features import network_inputs
