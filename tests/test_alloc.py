@@ -18,3 +18,11 @@ def test_keep_freed_memory_applies_once_and_allocations_still_work():
     del a
     b = np.zeros((4000, 2000), np.float32)
     assert b.sum() == 0.0  # reused memory is still handed out zeroed by numpy.zeros
+
+
+def test_keep_freed_memory_can_be_turned_off(monkeypatch):
+    import facerig._alloc as alloc
+
+    monkeypatch.setattr(alloc, "_done", False)
+    monkeypatch.setenv("FACERIG_KEEP_FREED_MEMORY", "0")
+    assert alloc.keep_freed_memory() is False

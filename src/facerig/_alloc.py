@@ -2,16 +2,19 @@
 
 The RigAnyFace runtime allocates and frees arrays of tens of MB per layer. glibc serves each
 from fresh ``mmap`` pages (above its mmap threshold) and hands them back when freed, so every
-layer pays the kernel to map and zero its memory again; on the project's VM that was a third of
-a rig's network time (``benchmarks/bench_rig_speed.py``). Raising the mmap threshold to its
-maximum and the trim threshold lets later layers reuse the memory earlier ones freed.
-A no-op where the C library is not glibc.
+layer pays the kernel to map and zero its memory again (its cost: BENCHMARKS.md, "Rig speed").
+Raising the mmap threshold to its maximum and the trim threshold lets later layers reuse the
+memory earlier ones freed.
+A no-op where the C library is not glibc, or with ``FACERIG_KEEP_FREED_MEMORY=0`` in the
+environment (for a host process that wants glibc's defaults; also how BENCHMARKS.md measures
+the difference).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
@@ -28,7 +31,7 @@ def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 512 
     global _done
     if _done:
         return True
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or os.environ.get("FACERIG_KEEP_FREED_MEMORY") == "0":
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

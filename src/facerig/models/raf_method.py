@@ -37,8 +37,9 @@ WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "raf.npz"
 #: Proxy size for rigging. The network was trained on ~5k-vertex proxies
 #: (``facerig train pool``), but it is triangulation-agnostic, and a denser proxy loses less
 #: detail when its displacements are carried back to the input: on the 26,719-vertex unseen
-#: heads 0.361 mm at 5k, 0.353 at 6.5k, 0.351 at 7.2k, 0.346 at 8k (mirror-averaged;
-#: BENCHMARKS.md). 8k keeps the 26,719-vertex head's rig within its 3 s budget.
+#: heads 0.361 mm at 5k, 0.353 at 6.5k, 0.351 at 7.2k, 0.346 at 8k (stage-9 weights,
+#: mirror-averaged; BENCHMARKS.md, "Inference settings"). 8k keeps the 26,719-vertex head's
+#: rig within its 3 s budget.
 RIG_PROXY_VERTICES = 8000
 
 
