@@ -153,22 +153,33 @@ def _mlp(x: np.ndarray, p: dict, name: str) -> np.ndarray:
     return _mlp_parts([x], p, name)
 
 
+def _add(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x + y, in place in ``x`` (a temporary of the caller's) when no broadcasting grows it."""
+    return np.add(x, y, out=x) if x.shape == np.broadcast_shapes(x.shape, y.shape) else x + y
+
+
+def _product_parts(parts: list[np.ndarray], w: np.ndarray) -> tuple[np.ndarray, int]:
+    """``concatenate(parts, -1) @ w[:, :n].T`` without building the concatenation, and ``n``
+    (the columns of ``w`` the parts used): the sum of each part (..., C_i) times its block of
+    columns. (Concatenating (V,B,C) arrays along a short last axis is a strided copy that costs
+    more than the products.) Parts broadcast against each other, (V,1,C) with (V,B,C)."""
+    out, c0 = None, 0
+    for part in parts:
+        y = _mm(part, np.ascontiguousarray(w[:, c0:c0 + part.shape[-1]].T))
+        out = y if out is None else _add(out, y)
+        c0 += part.shape[-1]
+    return out, c0
+
+
 def _mlp_parts(parts: list[np.ndarray], p: dict, name: str) -> np.ndarray:
-    """:func:`_mlp` of the concatenation of ``parts`` (each (..., C_i)) along the last axis,
-    without building it: the first layer is the sum of each part times its block of columns
-    of the weight. (Concatenating (V,B,C) arrays along a short last axis is a strided copy
-    that costs more than the products.)"""
+    """:func:`_mlp` of the concatenation of ``parts`` along the last axis
+    (:func:`_product_parts` for the first layer)."""
     idx = sorted({int(k[len(name) + 1:].split(".")[0]) for k in p if k.startswith(name + ".")})
     w = p[f"{name}.{idx[0]}.weight"]
-    x, c0 = None, 0
-    for part in parts:
-        c1 = c0 + part.shape[-1]
-        y = _mm(part, np.ascontiguousarray(w[:, c0:c1].T))
-        x = y if x is None else np.add(x, y, out=x) if x.shape == y.shape else x + y
-        c0 = c1
-    if c0 != w.shape[1]:
-        raise ValueError(f"{name}: inputs have {c0} columns, the weights {w.shape[1]}")
-    x = x + p[f"{name}.{idx[0]}.bias"]
+    x, n = _product_parts(parts, w)
+    if n != w.shape[1]:
+        raise ValueError(f"{name}: inputs have {n} columns, the weights {w.shape[1]}")
+    x += p[f"{name}.{idx[0]}.bias"]
     for i in idx[1:]:
         np.maximum(x, 0.0, out=x)
         x = _linear(x, p, f"{name}.{i}")
@@ -308,16 +319,11 @@ class RigAnyFaceRuntime:
                 b = f"cond_blocks.{i}"
                 feats = _block_features(x, p, b + ".block", ops)  # 3 x (V,B,Wc)
                 w1 = p[b + ".fuse.0.weight"]
-                hf, n_f = None, 0
-                for f in feats:  # the fuse layer's product with the features, part by part
-                    y = _mm(f, np.ascontiguousarray(w1[:, n_f:n_f + f.shape[-1]].T))
-                    hf = y if hf is None else hf + y if hf.shape != y.shape else np.add(hf, y, out=hf)  # (V,B,Wc)
-                    n_f += f.shape[-1]
+                hf, n_f = _product_parts(feats, w1)  # (V,B,Wc): the fuse layer's feature columns
                 hc = _mm(_mlp(cond, p, b + ".cond_proj"), w1[:, n_f:].T) + p[b + ".fuse.0.bias"]  # (Q,Wc)
-                z = hf + hc[None] if hf.shape[1] != Q else np.add(hf, hc[None], out=hf)  # (V,Q,Wc)
+                z = _add(hf, hc[None])  # (V,Q,Wc)
                 np.maximum(z, 0.0, out=z)
-                y = _linear(z, p, b + ".fuse.2")  # fuse = [Linear, ReLU, Linear]
-                x = x + y if x.shape != y.shape else np.add(x, y, out=x)
+                x = _add(x, _linear(z, p, b + ".fuse.2"))  # fuse = [Linear, ReLU, Linear]
             out += (_linear(x, p, "cond_out") * np.float32(c.get("output_scale", 0.1))).transpose(1, 0, 2)
         return out
 
