@@ -236,3 +236,21 @@ def test_mirror_averaging_makes_the_rig_reflection_equivariant(tiny_head, random
     assert np.abs(dm0 - d0[perm] * flip).max() > 1e-2 * np.abs(d0).max()
     # the average of the network's answers on the head and its mirror image
     np.testing.assert_allclose(d, 0.5 * (d0 + dm0[perm] * flip), atol=1e-5 * np.abs(d).max())
+
+
+def test_threads_option_reaches_the_sparse_products(tiny_head, random_weights, monkeypatch):
+    """``threads=1`` limits the runtime's threaded sparse products too, not only BLAS."""
+    from facerig.models import raf_runtime
+
+    seen = []
+    real = raf_runtime.Ops.from_operators.__func__
+
+    def spy(cls, *a, **kw):
+        ops = real(cls, *a, **kw)
+        seen.append(ops.threads)
+        return ops
+
+    monkeypatch.setattr(raf_runtime.Ops, "from_operators", classmethod(spy))
+    v, f = _head(tiny_head)
+    _rig(v, f, random_weights, threads=1)
+    assert seen == [1]

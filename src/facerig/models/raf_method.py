@@ -157,16 +157,23 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     with the network's answer on the head's mirror image (default; see :func:`predict_proxy`).
     Unknown options are ignored.
     """
-    from facerig.geometry.frame import orientation_matrix
-    from facerig.geometry.proxy import prepare_head
+    import contextlib
 
     if threads:
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(int(threads)):
-            return rig_raf(mesh, up=up, forward=forward, weights=weights, proxy_vertices=proxy_vertices,
-                           queries=queries, weld=weld, mirror=mirror)
+        limits = threadpool_limits(int(threads))
+    else:
+        limits = contextlib.nullcontext()
+    with limits:
+        return _rig_raf(mesh, up, forward, weights, proxy_vertices, threads, queries, weld, mirror)
+
+
+def _rig_raf(mesh, up, forward, weights, proxy_vertices, threads, queries, weld, mirror) -> MethodOutput:
     from facerig._alloc import keep_freed_memory
+    from facerig.geometry.frame import orientation_matrix
+    from facerig.geometry.proxy import prepare_head
+
 
     keep_freed_memory()  # the network's layers reuse freed memory (see facerig._alloc)
     t0 = time.perf_counter()
