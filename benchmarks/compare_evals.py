@@ -1,12 +1,15 @@
 """Side-by-side tables of evaluation results (``benchmarks/results/eval_*.json``).
 
-    .venv/bin/python benchmarks/compare_evals.py LABEL=PATH [LABEL=PATH ...] [--focus] [--gap GROUP] [--heads GROUP]
+    .venv/bin/python benchmarks/compare_evals.py LABEL=PATH [LABEL=PATH ...] [--focus] [--gap GROUP] [--heads GROUP] [--ci]
 
 Prints, as markdown: active / relative error and interpenetration per group for every result;
 then, for the first result, the external heads one by one and (``--focus``) the active error
 of the issue's hardest shapes per group; with ``--gap GROUP``, the shapes of that group where
 the first result trails the second most (active mm and as a share of the shape's motion); with
-``--heads GROUP``, that group's heads one by one (first result), with the hardest shapes.
+``--heads GROUP``, that group's heads one by one (first result), with the hardest shapes; with
+``--ci``, per group and result the mean active error with a 95 % bootstrap interval over heads,
+the range (5-95 %) of the mean of 4 heads drawn from them (what a 4-head group can show by
+chance), and the paired difference of the first two results.
 Used for the ablation and model-card tables.
 """
 
@@ -30,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gap", metavar="GROUP", help="shapes of GROUP where the first result trails the second most")
     p.add_argument("--top", type=int, default=10, help="rows of the --gap table")
     p.add_argument("--heads", metavar="GROUP", help="the heads of GROUP one by one (first result)")
+    p.add_argument("--ci", action="store_true", help="bootstrap intervals of the group means over heads")
     args = p.parse_args(argv)
     results = {}
     for item in args.results:
@@ -46,7 +50,51 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + head_shapes(first, args.heads, FOCUS))
     if args.gap and len(results) >= 2:
         print("\n" + shape_gap(results, args.gap, args.top))
+    if args.ci:
+        print("\n" + group_intervals(results))
     return 0
+
+
+def _head_errors(result: dict) -> dict[str, dict[str, float]]:
+    """{group: {head id: active mm}} of the heads evaluated ok."""
+    out: dict[str, dict[str, float]] = {}
+    for h in result["heads"]:
+        v = (h.get("metrics") or {}).get("active_mm")
+        if h.get("status") == "ok" and v is not None and np.isfinite(v):
+            out.setdefault(h["group"], {})[h["id"]] = float(v)
+    return out
+
+
+def group_intervals(results: dict[str, dict], n_boot: int = 10000, seed: int = 0) -> str:
+    """Markdown: per group and result, heads, mean active mm [95 % bootstrap interval over heads],
+    the 5-95 % range of the mean of 4 heads drawn with replacement; then, for the heads both
+    of the first two results have, their mean difference [95 % paired bootstrap interval] and
+    the share of heads where the first is lower."""
+    labels = list(results)
+    errs = {lab: _head_errors(r) for lab, r in results.items()}
+    rng = np.random.default_rng(seed)
+    rows = ["| group | result | heads | mean active mm [95 %] | mean of 4 heads, 5-95 % |", "|---|---|---|---|---|"]
+    for g in errs[labels[0]]:
+        for lab in labels:
+            e = np.array(list(errs[lab].get(g, {}).values()))
+            if e.size == 0:
+                continue
+            boot = e[rng.integers(e.size, size=(n_boot, e.size))].mean(1)
+            four = e[rng.integers(e.size, size=(n_boot, 4))].mean(1)
+            rows.append(f"| {g} | {lab} | {e.size} | {e.mean():.3f} [{np.percentile(boot, 2.5):.3f}, "
+                        f"{np.percentile(boot, 97.5):.3f}] | {np.percentile(four, 5):.3f}-{np.percentile(four, 95):.3f} |")
+    if len(labels) >= 2:
+        a, b = labels[:2]
+        rows += ["", f"| group | heads | {a} - {b}, mm [95 %] | heads where {a} is lower |", "|---|---|---|---|"]
+        for g in errs[a]:
+            ids = sorted(set(errs[a][g]) & set(errs[b].get(g, {})))
+            if not ids:
+                continue
+            d = np.array([errs[a][g][i] - errs[b][g][i] for i in ids])
+            boot = d[rng.integers(d.size, size=(n_boot, d.size))].mean(1)
+            rows.append(f"| {g} | {d.size} | {d.mean():+.3f} [{np.percentile(boot, 2.5):+.3f}, "
+                        f"{np.percentile(boot, 97.5):+.3f}] | {int((d < 0).sum())} of {d.size} |")
+    return "\n".join(rows)
 
 
 def head_shapes(result: dict, group: str, names: list[str]) -> str:

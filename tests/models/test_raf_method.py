@@ -254,3 +254,20 @@ def test_threads_option_reaches_the_sparse_products(tiny_head, random_weights, m
     v, f = _head(tiny_head)
     _rig(v, f, random_weights, threads=1)
     assert seen == [1]
+
+
+def test_frame_scale_option(tiny_head, random_weights):
+    """``frame_scale`` multiplies the head frame's width the network sees (a diagnostic): 1 is the
+    default rig exactly; 2 halves the normalised head, doubles the recorded scale and changes the
+    rig; a non-positive value is refused."""
+    v, f = _head(tiny_head)
+    out = _rig(v, f, random_weights)
+    np.testing.assert_array_equal(_rig(v, f, random_weights, frame_scale=1.0).deltas, out.deltas)
+    assert "frame_scale" not in out.meta["raf"]
+    out2 = _rig(v, f, random_weights, frame_scale=2.0)
+    assert out2.meta["raf"]["frame_scale"] == 2.0
+    assert out2.meta["raf"]["head_scale"] == pytest.approx(2.0 * out.meta["raf"]["head_scale"])
+    assert np.abs(out2.deltas - out.deltas).max() > 1e-3 * np.abs(out.deltas).max()
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="frame_scale"):
+            _rig(v, f, random_weights, frame_scale=bad)

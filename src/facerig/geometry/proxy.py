@@ -278,11 +278,13 @@ class PreparedHead:
 
 def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray | None = None,
                  proxy_vertices: int = DEFAULT_PROXY_VERTICES, k: int = 128,
-                 cache: bool = True, weld: float = DEFAULT_WELD_TOLERANCE) -> PreparedHead:
+                 cache: bool = True, weld: float = DEFAULT_WELD_TOLERANCE,
+                 frame_scale: float = 1.0) -> PreparedHead:
     """Proxy + head frame + operators for a mesh: vertices (V,3), faces (F,3) -> PreparedHead.
 
     Open seams are stitched first (``weld``, see :func:`build_proxy`), for the proxy and for the
-    head frame alike: a head split along a seam is prepared as the closed head."""
+    head frame alike: a head split along a seam is prepared as the closed head. ``frame_scale``
+    multiplies the frame's scale (the head width of :func:`head_frame`; 1 = as measured)."""
     import time
 
     from facerig.geometry.operators import compute_operators
@@ -300,6 +302,9 @@ def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray |
         proxy = _lift(proxy, index)
     t["proxy"] = time.perf_counter() - t0
     center, scale = head_frame(wv)
+    if not (np.isfinite(frame_scale) and frame_scale > 0):
+        raise ValueError(f"frame_scale must be a positive number, got {frame_scale!r}")
+    scale *= float(frame_scale)
     xyz = (proxy.vertices - center) / scale
     t0 = time.perf_counter()
     ops = compute_operators(xyz, proxy.faces, k=k, cache=cache, timings=t)

@@ -147,15 +147,18 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
 
 def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
             proxy_vertices: int = RIG_PROXY_VERTICES, threads: int | None = None, queries: np.ndarray | None = None,
-            weld: float = DEFAULT_WELD_TOLERANCE, mirror: bool = True, **_: Any) -> MethodOutput:
+            weld: float = DEFAULT_WELD_TOLERANCE, mirror: bool = True, frame_scale: float = 1.0,
+            **_: Any) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
     (BLAS and sparse-product threads, default: all); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
     one-hot shapes (then ``names`` are ``query0..``); ``weld``: distance below which open seams
     are stitched, as a fraction of the bounding-box diagonal (0 = off); ``mirror``: average
-    with the network's answer on the head's mirror image (default; see :func:`predict_proxy`).
-    Unknown options are ignored.
+    with the network's answer on the head's mirror image (default; see :func:`predict_proxy`);
+    ``frame_scale``: multiply the head frame's width (a diagnostic, default 1: a value > 1 tells
+    the network the head is smaller than its width at the nose says, and scales the rig's
+    motion with it; ``benchmarks/frame_scale.py``). Unknown options are ignored.
     """
     import contextlib
 
@@ -166,10 +169,10 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     else:
         limits = contextlib.nullcontext()
     with limits:
-        return _rig_raf(mesh, up, forward, weights, proxy_vertices, threads, queries, weld, mirror)
+        return _rig_raf(mesh, up, forward, weights, proxy_vertices, threads, queries, weld, mirror, frame_scale)
 
 
-def _rig_raf(mesh, up, forward, weights, proxy_vertices, threads, queries, weld, mirror) -> MethodOutput:
+def _rig_raf(mesh, up, forward, weights, proxy_vertices, threads, queries, weld, mirror, frame_scale) -> MethodOutput:
     from facerig._alloc import keep_freed_memory
     from facerig.geometry.frame import orientation_matrix
     from facerig.geometry.proxy import prepare_head
@@ -180,7 +183,8 @@ def _rig_raf(mesh, up, forward, weights, proxy_vertices, threads, queries, weld,
     model, meta = load_model(weights)
     R = orientation_matrix(up, forward)
     v = np.asarray(mesh.vertices, np.float64) @ R.T
-    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld))
+    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld),
+                        frame_scale=float(frame_scale))
     t1 = time.perf_counter()
     K = model.num_shapes
     a = np.eye(K, dtype=np.float32) if queries is None else np.asarray(queries, np.float32)
@@ -200,7 +204,7 @@ def _rig_raf(mesh, up, forward, weights, proxy_vertices, threads, queries, weld,
         names = [f"query{i}" for i in range(a.shape[0])]
     t3 = time.perf_counter()
     info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale, "seam_vertices_stitched": prep.welded,
-            "mirror_averaged": bool(mirror),
+            "mirror_averaged": bool(mirror), **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
             "timings": {"prepare": round(t1 - t0, 3), "network": round(t2 - t1, 3), "transfer": round(t3 - t2, 3),
                         **{k: round(v, 3) for k, v in prep.timings.items()}},
             "weights_step": meta.get("step")}
