@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -110,16 +109,15 @@ def test_k_clamped_and_loose_vertices():
     assert np.sum(ops2.evals < 1e-8) == 2  # sphere + the loose cluster
 
 
-def test_cache_roundtrip_and_speed(tmp_path, monkeypatch):
+def test_cache_roundtrip(tmp_path, monkeypatch):
     monkeypatch.setenv("FACERIG_CACHE", str(tmp_path))
     v, f = _sphere(3)
     a = compute_operators(v, f, k=10)
     files = list(Path(tmp_path, "operators").glob("*.npz"))
     assert len(files) == 1
-    t = time.perf_counter()
     timings = {}
     b = compute_operators(v, f, k=10, timings=timings)
-    assert time.perf_counter() - t < 0.5 and "load" in timings
+    assert "load" in timings and "eigen" not in timings  # read back, not recomputed
     for name in ("mass", "evals", "evecs", "frames"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     for name in ("L", "grad_x", "grad_y"):
