@@ -72,13 +72,13 @@ def group_intervals(results: dict[str, dict], n_boot: int = 10000, seed: int = 0
     the share of heads where the first is lower."""
     labels = list(results)
     errs = {lab: _head_errors(r) for lab, r in results.items()}
-    rng = np.random.default_rng(seed)
     rows = ["| group | result | heads | mean active mm [95 %] | mean of 4 heads, 5-95 % |", "|---|---|---|---|---|"]
     for g in errs[labels[0]]:
         for lab in labels:
             e = np.array(list(errs[lab].get(g, {}).values()))
             if e.size == 0:
                 continue
+            rng = np.random.default_rng(seed)  # per row: a row's figures do not depend on the other results
             boot = e[rng.integers(e.size, size=(n_boot, e.size))].mean(1)
             four = e[rng.integers(e.size, size=(n_boot, 4))].mean(1)
             rows.append(f"| {g} | {lab} | {e.size} | {e.mean():.3f} [{np.percentile(boot, 2.5):.3f}, "
@@ -91,7 +91,7 @@ def group_intervals(results: dict[str, dict], n_boot: int = 10000, seed: int = 0
             if not ids:
                 continue
             d = np.array([errs[a][g][i] - errs[b][g][i] for i in ids])
-            boot = d[rng.integers(d.size, size=(n_boot, d.size))].mean(1)
+            boot = d[np.random.default_rng(seed).integers(d.size, size=(n_boot, d.size))].mean(1)
             rows.append(f"| {g} | {d.size} | {d.mean():+.3f} [{np.percentile(boot, 2.5):+.3f}, "
                         f"{np.percentile(boot, 97.5):+.3f}] | {int((d < 0).sum())} of {d.size} |")
     return "\n".join(rows)
