@@ -162,53 +162,48 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     """
     import contextlib
 
-    if threads:
+    from facerig._alloc import keep_freed_memory
+    from facerig.geometry.frame import orientation_matrix
+    from facerig.geometry.proxy import prepare_head
+
+    if threads:  # BLAS threads (``predict_proxy`` passes ``threads`` to the sparse products)
         from threadpoolctl import threadpool_limits
 
         limits = threadpool_limits(int(threads))
     else:
         limits = contextlib.nullcontext()
     with limits:
-        return _rig_raf(mesh, up, forward, weights, proxy_vertices, threads, queries, weld, mirror, frame_scale)
-
-
-def _rig_raf(mesh, up, forward, weights, proxy_vertices, threads, queries, weld, mirror, frame_scale) -> MethodOutput:
-    from facerig._alloc import keep_freed_memory
-    from facerig.geometry.frame import orientation_matrix
-    from facerig.geometry.proxy import prepare_head
-
-
-    keep_freed_memory()  # the network's layers reuse freed memory (see facerig._alloc)
-    t0 = time.perf_counter()
-    model, meta = load_model(weights)
-    R = orientation_matrix(up, forward)
-    v = np.asarray(mesh.vertices, np.float64) @ R.T
-    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld),
-                        frame_scale=float(frame_scale))
-    t1 = time.perf_counter()
-    K = model.num_shapes
-    a = np.eye(K, dtype=np.float32) if queries is None else np.asarray(queries, np.float32)
-    d = predict_proxy(model, prep, a, mirror=bool(mirror), threads=threads)  # (Q,P,3)
-    t2 = time.perf_counter()
-    full = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
-    full = full @ R.astype(np.float32)  # back to input axes (R orthonormal)
-    trained = meta.get("trained_shapes") or [n for n in ARKIT52 if n != "tongueOut"]
-    missing: list[str] = []
-    if queries is None:
-        names = list(ARKIT52)
-        for i, n in enumerate(names):
-            if n not in trained:
-                full[i] = 0.0
-                missing.append(n)
-    else:
-        names = [f"query{i}" for i in range(a.shape[0])]
-    t3 = time.perf_counter()
-    info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale, "seam_vertices_stitched": prep.welded,
-            "mirror_averaged": bool(mirror), **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
-            "timings": {"prepare": round(t1 - t0, 3), "network": round(t2 - t1, 3), "transfer": round(t3 - t2, 3),
-                        **{k: round(v, 3) for k, v in prep.timings.items()}},
-            "weights_step": meta.get("step")}
-    out_meta: dict[str, Any] = {"raf": info}
-    if missing:
-        out_meta["missing"] = missing
-    return MethodOutput(names=names, deltas=np.ascontiguousarray(full, dtype=np.float32), meta=out_meta)
+        keep_freed_memory()  # the network's layers reuse freed memory (see facerig._alloc)
+        t0 = time.perf_counter()
+        model, meta = load_model(weights)
+        R = orientation_matrix(up, forward)
+        v = np.asarray(mesh.vertices, np.float64) @ R.T
+        prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld),
+                            frame_scale=float(frame_scale))
+        t1 = time.perf_counter()
+        K = model.num_shapes
+        a = np.eye(K, dtype=np.float32) if queries is None else np.asarray(queries, np.float32)
+        d = predict_proxy(model, prep, a, mirror=bool(mirror), threads=threads)  # (Q,P,3)
+        t2 = time.perf_counter()
+        full = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
+        full = full @ R.astype(np.float32)  # back to input axes (R orthonormal)
+        trained = meta.get("trained_shapes") or [n for n in ARKIT52 if n != "tongueOut"]
+        missing: list[str] = []
+        if queries is None:
+            names = list(ARKIT52)
+            for i, n in enumerate(names):
+                if n not in trained:
+                    full[i] = 0.0
+                    missing.append(n)
+        else:
+            names = [f"query{i}" for i in range(a.shape[0])]
+        t3 = time.perf_counter()
+        info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale, "seam_vertices_stitched": prep.welded,
+                "mirror_averaged": bool(mirror), **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
+                "timings": {"prepare": round(t1 - t0, 3), "network": round(t2 - t1, 3), "transfer": round(t3 - t2, 3),
+                            **{k: round(v, 3) for k, v in prep.timings.items()}},
+                "weights_step": meta.get("step")}
+        out_meta: dict[str, Any] = {"raf": info}
+        if missing:
+            out_meta["missing"] = missing
+        return MethodOutput(names=names, deltas=np.ascontiguousarray(full, dtype=np.float32), meta=out_meta)
