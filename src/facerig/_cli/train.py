@@ -54,6 +54,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--ema", type=float, default=0.0,
                    help="decay of a moving average of the weights per step, used for validation, best.pt and "
                         "rigging (0 = off; 0.999 averages over ~1,000 steps)")
+    r.add_argument("--frame-spread", type=float, default=1.0,
+                   help="head-frame augmentation: show a head in a frame up to this factor wider or narrower "
+                        "(log-uniform; 1 = off)")
+    r.add_argument("--p-frame", type=float, default=0.0,
+                   help="share of steps with a rescaled head frame (0 = off)")
     r.add_argument("--init-from", default="", help="start from this checkpoint's (or weights file's) weights and architecture "
                    "(--model may widen its inputs)")
     r.add_argument("--model", default="{}", help='JSON overrides of RAFConfig (of the --init-from architecture when given), '
@@ -128,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
                           lr=args.lr, warmup=args.warmup, restart_period=args.restart_period,
                           n_onehot=args.queries, n_combo=args.combos, jitter=args.jitter, seed=args.seed, threads=args.threads,
                           device=args.device, time_limit_min=args.time_limit, cache_items=args.cache_items, ema=args.ema, model=model,
-                          init_from=args.init_from, weights=loss)
+                          frame_spread=args.frame_spread, p_frame=args.p_frame, init_from=args.init_from, weights=loss)
         best = train(cfg, log=lambda s: print(s, flush=True))
         print(f"best checkpoint: {best}")
         return 0

@@ -155,11 +155,12 @@ class Item:
     mm_per_unit: float
     name: str
     local: torch.Tensor | None = None  # (P, 13) local descriptors
+    faces: np.ndarray | None = None  # (G, 3) proxy triangles (what a rescaled copy recomputes from)
 
     def to(self, device) -> "Item":
         return Item(self.xyz.to(device), self.ops.to(device), self.deltas.to(device), self.shape_mask.to(device),
                     self.landmarks.to(device), self.scale, self.mm_per_unit, self.name,
-                    None if self.local is None else self.local.to(device))
+                    None if self.local is None else self.local.to(device), self.faces)
 
 
 def load_item(path: str | os.PathLike, k: int | None = None,
@@ -189,7 +190,7 @@ def _read_item(path: str | os.PathLike, k: int | None,
         item = Item(torch.from_numpy(z["xyz"]), ops, torch.from_numpy(z["deltas"]),
                     torch.from_numpy(z["shape_mask"]), torch.from_numpy(z["landmarks"]),
                     float(z["scale"]), float(z["mm_per_unit"]), Path(path).stem,
-                    torch.from_numpy(np.asarray(local, np.float32)))
+                    torch.from_numpy(np.asarray(local, np.float32)), np.asarray(z["faces"], np.int64))
     return item, (local, cross)
 
 

@@ -16,6 +16,10 @@ over that time (after the warm-up steps) rather than over a number of steps: a r
 time budget (e.g. a lent GPU's) whatever its speed turns out to be. A resumed time-scheduled run
 starts a new cosine over its own time limit.
 
+With ``p_frame`` > 0 that share of steps sees its head in a frame ``a`` times wider or narrower
+(``a`` log-uniform in ``[1/frame_spread, frame_spread]``, :func:`facerig.train.augment.rescale_item`),
+so the network does not take the measured head width as the size of the face.
+
 With ``cache_items`` (default: on for a CUDA device) each pool item stays on the device after its
 first use, so later steps read no file and copy nothing to the device (~7 MB per 5k-vertex
 item: the 906-item pool takes ~6 GB).
@@ -36,6 +40,7 @@ import numpy as np
 import torch
 
 from facerig.models.riganyface import RAFConfig, RigAnyFace
+from facerig.train.augment import rescale_item, sample_frame_factor
 from facerig.train.dataset import Item, Pool, sample_queries
 from facerig.train.losses import LossBatch, LossWeights, act3d, rig_loss
 
@@ -64,6 +69,8 @@ class TrainConfig:
     time_limit_min: float = 0.0  # with steps <= 0: the run's length, and the cosine's
     cache_items: bool | None = None  # keep pool items on the device (None = on for CUDA)
     ema: float = 0.0  # decay of the weights' moving average per step (0 = off; e.g. 0.999)
+    frame_spread: float = 1.0  # head-frame augmentation: factor log-uniform in [1/spread, spread]
+    p_frame: float = 0.0  # ... applied to this share of steps (facerig.train.augment; 0 = off)
     init_from: str = ""
     model: dict = field(default_factory=lambda: RAFConfig().to_dict())
     weights: dict = field(default_factory=lambda: LossWeights().to_dict())
@@ -239,6 +246,9 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
             item = cache[path]
         else:
             item = pool[i].to(device)
+        frame = sample_frame_factor(rng, cfg.frame_spread, cfg.p_frame)
+        if frame != 1.0:  # the same head seen in a misjudged head frame
+            item = rescale_item(item, frame)
         lr = sched.set(step, (time.time() - t_start) / (60 * cfg.time_limit_min) if by_time else None)
         mask = item.shape_mask.cpu().numpy()
         a = torch.from_numpy(sample_queries(rng, mask, cfg.n_onehot, cfg.n_combo)).to(device)

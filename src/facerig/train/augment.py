@@ -1,0 +1,75 @@
+"""Training-time augmentation of pool items that needs no new pool: a misjudged head frame.
+
+The network works in the head frame (:func:`facerig.geometry.proxy.head_frame`: positions and
+displacements in head widths measured at nose height). A head whose width there is not
+representative of its face (a caricature pinched at the nose, a head with large ears or hair at
+that height) gets every shape too small or too large by one factor, and a network trained only on
+frames measured as-is has never seen that error. :func:`rescale_item` shows it: the same head and
+targets in a frame ``a`` times wider (``a`` > 1: the head looks smaller) or narrower, so the
+network learns to read the size of the face from the geometry rather than from the frame.
+
+Everything that depends on the frame is rescaled exactly: with ``x' = x / a``,
+``mass' = mass / a^2``, ``evals' = evals * a^2``, ``evecs' = evecs * a`` (mass-orthonormal
+again), the gradient operators ``* a``, targets ``/ a``, and the local descriptors and the
+cross-part operator (fixed radii in head widths) are recomputed from ``x'``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from facerig.models.diffusion_net import SurfaceOps, csr_tensor
+from facerig.train.dataset import Item
+
+
+def _scaled_csr(A: torch.Tensor, factor: float) -> torch.Tensor:
+    """A sparse CSR tensor times a scalar, still CSR (same pattern)."""
+    import warnings
+
+    with warnings.catch_warnings():  # the pattern is A's, valid by construction
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(A.crow_indices(), A.col_indices(), A.values() * factor, A.shape)
+
+
+def rescale_item(item: Item, a: float) -> Item:
+    """The item in a head frame ``a`` times wider: xyz (P,3) / a, deltas (K,P,3) / a, operators
+    and network inputs to match, ``scale * a`` (so millimetres are unchanged).
+
+    Needs ``item.faces`` (items read by :class:`facerig.train.dataset.Pool` have them); the
+    rescaled item lives on the CPU like the item it comes from."""
+    from facerig.geometry.features import network_inputs
+
+    if not (math.isfinite(a) and a > 0):
+        raise ValueError(f"frame factor must be a positive number, got {a!r}")
+    if a == 1.0:
+        return item
+    if item.faces is None:
+        raise ValueError("rescaling an item needs its proxy faces (read it with facerig.train.dataset.load_item)")
+    xyz = item.xyz / a
+    ops = item.ops
+    cross = None
+    local = None
+    need_local = item.local is not None
+    need_cross = ops.cross is not None
+    if need_local or need_cross:
+        loc, cr = network_inputs(xyz.detach().cpu().numpy().astype(np.float64), item.faces,
+                                 local=need_local, cross=need_cross)
+        if need_local:
+            local = torch.from_numpy(np.asarray(loc, np.float32)).to(item.xyz.device)
+        if need_cross:
+            cross = csr_tensor(cr.indptr, cr.indices, cr.data, cr.shape).to(item.xyz.device)
+    new_ops = SurfaceOps(ops.mass / a ** 2, ops.evals * a ** 2, ops.evecs * a,
+                         _scaled_csr(ops.grad_x, a), _scaled_csr(ops.grad_y, a), cross=cross)
+    return Item(xyz, new_ops, item.deltas / a, item.shape_mask, item.landmarks, item.scale * a,
+                item.mm_per_unit, item.name, local, item.faces)
+
+
+def sample_frame_factor(rng: np.random.Generator, spread: float, p: float) -> float:
+    """A frame factor for one step: 1 with probability ``1 - p``, else log-uniform in
+    ``[1 / spread, spread]`` (``spread`` >= 1; 1 or ``p`` = 0 turns the augmentation off)."""
+    if spread <= 1.0 or p <= 0.0 or rng.random() >= p:
+        return 1.0
+    return float(math.exp(rng.uniform(-math.log(spread), math.log(spread))))
