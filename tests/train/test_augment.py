@@ -8,7 +8,6 @@ import torch
 
 from facerig.train.augment import rescale_item, sample_frame_factor
 from facerig.train.dataset import load_item, make_item
-from facerig.train.loop import TrainConfig, train
 
 from test_train import SMALL, _sample, _write_pool
 
@@ -72,7 +71,12 @@ def test_frame_factor_share_and_range():
 
 
 def test_training_with_frame_augmentation_sees_rescaled_heads(tmp_path, tiny_head, monkeypatch):
+    """``train run --frame-spread S --p-frame P`` reaches the loop: every step (P = 1) trains on a
+    head rescaled by a factor within [1/S, S]."""
+    import json
+
     import facerig.train.loop as loop
+    from facerig.cli import main
 
     pool = tmp_path / "pool"
     pool.mkdir()
@@ -80,10 +84,9 @@ def test_training_with_frame_augmentation_sees_rescaled_heads(tmp_path, tiny_hea
     seen = []
     real = loop.rescale_item
     monkeypatch.setattr(loop, "rescale_item", lambda it, a: seen.append(a) or real(it, a))
-    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "run"), steps=8, lr=1e-2, warmup=1, log_every=4,
-                      ckpt_every=4, eval_every=4, model={**SMALL}, frame_spread=1.5, p_frame=1.0)
-    train(cfg, log=lambda s: None, progress=False)
-    assert len(seen) == 8 and all(1 / 1.5 <= a <= 1.5 for a in seen)
+    assert main(["train", "run", "--pool", str(pool), "--out", str(tmp_path / "run"), "--steps", "8", "--warmup", "1",
+                 "--lr", "1e-2", "--model", json.dumps(SMALL), "--frame-spread", "1.5", "--p-frame", "1"]) == 0
+    assert len(seen) == 8 and all(1 / 1.5 <= a <= 1.5 for a in seen) and len(set(seen)) == 8
     ck = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
-    assert ck["train_config"]["p_frame"] == 1.0
+    assert ck["train_config"]["p_frame"] == 1.0 and ck["train_config"]["frame_spread"] == 1.5
     assert all(torch.isfinite(v).all() for v in ck["state_dict"].values() if v.is_floating_point())
