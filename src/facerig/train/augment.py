@@ -38,8 +38,8 @@ def rescale_item(item: Item, a: float) -> Item:
     """The item in a head frame ``a`` times wider: xyz (P,3) / a, deltas (K,P,3) / a, operators
     and network inputs to match, ``scale * a`` (so millimetres are unchanged).
 
-    Needs ``item.faces`` (items read by :class:`facerig.train.dataset.Pool` have them); the
-    rescaled item lives on the CPU like the item it comes from."""
+    Needs ``item.faces`` (items read by :class:`facerig.train.dataset.Pool` have them). The
+    new inputs are computed on the CPU and placed on the item's device; the item is not changed."""
     from facerig.geometry.features import network_inputs
 
     if not (math.isfinite(a) and a > 0):
