@@ -21,10 +21,25 @@ import os
 import platform
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from facerig.config import repo_root
 from facerig.eval.harness import evaluate, write_json
+
+
+def weights_identity(path: str | None) -> dict:
+    """Which raf weights a result measured: path, training step, note and the file's SHA-256
+    (first 12 hex digits); ``path`` None = the shipped file."""
+    import hashlib
+
+    from facerig.models.raf_method import weights_path
+    from facerig.models.raf_runtime import read_weights
+
+    p = Path(path) if path else weights_path()
+    meta = read_weights(p)[2]
+    return {"path": str(p.resolve()), "step": meta.get("step"), "note": meta.get("note"),
+            "sha256": hashlib.sha256(p.read_bytes()).hexdigest()[:12]}
 from facerig.eval.report import markdown_shapes, markdown_table
 
 
@@ -68,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
                      options=options, progress=not args.quiet)
         r["machine"] = {"platform": platform.platform(), "python": platform.python_version(),
                         "cpus": os.cpu_count(), "threads": os.environ.get("OMP_NUM_THREADS", "default")}
+        r["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        if method == "raf":
+            r["weights"] = weights_identity(args.weights)
         suffix = f"_{args.dt_mode}" if options.get("dt_mode") == "copy" else ""
         if args.tag:
             suffix += f"_{args.tag}"
