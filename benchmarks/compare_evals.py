@@ -65,6 +65,11 @@ def _head_errors(result: dict) -> dict[str, dict[str, float]]:
     return out
 
 
+def _resampled_means(x: np.ndarray, size: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Means of ``n`` samples of ``size`` values drawn from x (N,) with replacement: (n,)."""
+    return x[rng.integers(x.size, size=(n, size))].mean(1)
+
+
 def group_intervals(results: dict[str, dict], n_boot: int = 10000, seed: int = 0) -> str:
     """Markdown: per group and result, heads, mean active mm [95 % bootstrap interval over heads],
     the 5-95 % range of the mean of 4 heads drawn with replacement; then, for the heads both
@@ -79,8 +84,8 @@ def group_intervals(results: dict[str, dict], n_boot: int = 10000, seed: int = 0
             if e.size == 0:
                 continue
             rng = np.random.default_rng(seed)  # per row: a row's figures do not depend on the other results
-            boot = e[rng.integers(e.size, size=(n_boot, e.size))].mean(1)
-            four = e[rng.integers(e.size, size=(n_boot, 4))].mean(1)
+            boot = _resampled_means(e, e.size, n_boot, rng)
+            four = _resampled_means(e, 4, n_boot, rng)
             rows.append(f"| {g} | {lab} | {e.size} | {e.mean():.3f} [{np.percentile(boot, 2.5):.3f}, "
                         f"{np.percentile(boot, 97.5):.3f}] | {np.percentile(four, 5):.3f}-{np.percentile(four, 95):.3f} |")
     if len(labels) >= 2:
@@ -91,7 +96,7 @@ def group_intervals(results: dict[str, dict], n_boot: int = 10000, seed: int = 0
             if not ids:
                 continue
             d = np.array([errs[a][g][i] - errs[b][g][i] for i in ids])
-            boot = d[np.random.default_rng(seed).integers(d.size, size=(n_boot, d.size))].mean(1)
+            boot = _resampled_means(d, d.size, n_boot, np.random.default_rng(seed))
             rows.append(f"| {g} | {d.size} | {d.mean():+.3f} [{np.percentile(boot, 2.5):+.3f}, "
                         f"{np.percentile(boot, 97.5):+.3f}] | {int((d < 0).sum())} of {d.size} |")
     return "\n".join(rows)

@@ -45,11 +45,15 @@ def csr_tensor(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape:
     values = torch.from_numpy(np.ascontiguousarray(data))
     if dtype is not None:
         values = values.to(dtype)
+    return _csr(torch.from_numpy(np.asarray(indptr, dtype=np.int64)),
+                torch.from_numpy(np.asarray(indices, dtype=np.int64)), values, shape)
+
+
+def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, shape) -> torch.Tensor:
+    """torch.sparse_csr_tensor from index arrays known to be valid, without its checks and warnings."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(torch.from_numpy(np.asarray(indptr, dtype=np.int64)),
-                                       torch.from_numpy(np.asarray(indices, dtype=np.int64)),
-                                       values, size=tuple(shape), check_invariants=False)
+        return torch.sparse_csr_tensor(crow, col, values, size=tuple(shape), check_invariants=False)
 
 
 @dataclass
@@ -105,6 +109,16 @@ class SurfaceOps:
     def to(self, device) -> "SurfaceOps":
         return SurfaceOps(*(getattr(self, f).to(device) for f in ("mass", "evals", "evecs", "grad_x", "grad_y")),
                           cross=None if self.cross is None else self.cross.to(device))
+
+    def rescaled(self, a: float, cross: torch.Tensor | None = None) -> "SurfaceOps":
+        """The operators of the same mesh with its coordinates divided by ``a``: mass / a^2,
+        evals * a^2, evecs * a (mass-orthonormal again), gradients * a. ``cross`` (V,V) replaces
+        the cross-part operator, which depends on distances and is not rescaled here."""
+        def grad(A):
+            return _csr(A.crow_indices(), A.col_indices(), A.values() * a, A.shape)
+
+        return SurfaceOps(self.mass / a ** 2, self.evals * a ** 2, self.evecs * a, grad(self.grad_x), grad(self.grad_y),
+                          cross=cross)
 
 
 class _SparseMM(torch.autograd.Function):

@@ -8,10 +8,10 @@ frames measured as-is has never seen that error. :func:`rescale_item` shows it: 
 targets in a frame ``a`` times wider (``a`` > 1: the head looks smaller) or narrower, so the
 network learns to read the size of the face from the geometry rather than from the frame.
 
-Everything that depends on the frame is rescaled exactly: with ``x' = x / a``,
-``mass' = mass / a^2``, ``evals' = evals * a^2``, ``evecs' = evecs * a`` (mass-orthonormal
-again), the gradient operators ``* a``, targets ``/ a``, and the local descriptors and the
-cross-part operator (fixed radii in head widths) are recomputed from ``x'``.
+Everything that depends on the frame is rescaled exactly: with ``x' = x / a`` the operators
+follow :meth:`facerig.models.diffusion_net.SurfaceOps.rescaled`, targets are ``/ a``, and the
+local descriptors and the cross-part operator (fixed radii in head widths) are recomputed from
+``x'``.
 """
 
 from __future__ import annotations
@@ -21,17 +21,8 @@ import math
 import numpy as np
 import torch
 
-from facerig.models.diffusion_net import SurfaceOps, csr_tensor
+from facerig.models.diffusion_net import csr_tensor
 from facerig.train.dataset import Item
-
-
-def _scaled_csr(A: torch.Tensor, factor: float) -> torch.Tensor:
-    """A sparse CSR tensor times a scalar, still CSR (same pattern)."""
-    import warnings
-
-    with warnings.catch_warnings():  # the pattern is A's, valid by construction
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(A.crow_indices(), A.col_indices(), A.values() * factor, A.shape)
 
 
 def rescale_item(item: Item, a: float) -> Item:
@@ -49,21 +40,14 @@ def rescale_item(item: Item, a: float) -> Item:
     if item.faces is None:
         raise ValueError("rescaling an item needs its proxy faces (read it with facerig.train.dataset.load_item)")
     xyz = item.xyz / a
-    ops = item.ops
-    cross = None
-    local = None
-    need_local = item.local is not None
-    need_cross = ops.cross is not None
-    if need_local or need_cross:
-        loc, cr = network_inputs(xyz.detach().cpu().numpy().astype(np.float64), item.faces,
-                                 local=need_local, cross=need_cross)
-        if need_local:
-            local = torch.from_numpy(np.asarray(loc, np.float32)).to(item.xyz.device)
-        if need_cross:
-            cross = csr_tensor(cr.indptr, cr.indices, cr.data, cr.shape).to(item.xyz.device)
-    new_ops = SurfaceOps(ops.mass / a ** 2, ops.evals * a ** 2, ops.evecs * a,
-                         _scaled_csr(ops.grad_x, a), _scaled_csr(ops.grad_y, a), cross=cross)
-    return Item(xyz, new_ops, item.deltas / a, item.shape_mask, item.landmarks, item.scale * a,
+    dev = item.xyz.device
+    local, cross = network_inputs(xyz.detach().cpu().numpy().astype(np.float64), item.faces,
+                                  local=item.local is not None, cross=item.ops.cross is not None)
+    if local is not None:
+        local = torch.from_numpy(np.asarray(local, np.float32)).to(dev)
+    if cross is not None:
+        cross = csr_tensor(cross.indptr, cross.indices, cross.data, cross.shape).to(dev)
+    return Item(xyz, item.ops.rescaled(a, cross), item.deltas / a, item.shape_mask, item.landmarks, item.scale * a,
                 item.mm_per_unit, item.name, local, item.faces)
 
 
