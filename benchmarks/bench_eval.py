@@ -26,6 +26,7 @@ from pathlib import Path
 
 from facerig.config import repo_root
 from facerig.eval.harness import evaluate, write_json
+from facerig.eval.report import markdown_shapes, markdown_table
 
 
 def weights_identity(path: str | None) -> dict:
@@ -40,7 +41,6 @@ def weights_identity(path: str | None) -> dict:
     meta = read_weights(p)[2]
     return {"path": str(p.resolve()), "step": meta.get("step"), "note": meta.get("note"),
             "sha256": hashlib.sha256(p.read_bytes()).hexdigest()[:12]}
-from facerig.eval.report import markdown_shapes, markdown_table
 
 
 def main(argv: list[str] | None = None) -> int:
