@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -139,6 +141,10 @@ def test_shipped_weights_rig_small_head(tiny_obj, tmp_path):
     rig = load_rig(out)
     assert rig.deltas.shape[0] == 52 and rig.meta["method"] == "raf"
     assert np.isfinite(rig.deltas).all()
+    assert "face_frame" not in rig.meta["raf"]
+    assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "raf", "--face-frame"]) == 0
+    face = load_rig(out).meta["raf"]["face_frame"]
+    assert 1 / 1.4 - 1e-6 <= face["factor"] <= 1.4 + 1e-6 and face["iod"] > 0 and face["eye_mouth"] > 0
 
 
 def test_open_seam_gives_the_rig_of_the_closed_head(tiny_head, random_weights, split_meridian):
@@ -271,3 +277,77 @@ def test_frame_scale_option(tiny_head, random_weights):
     for bad in (0.0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="frame_scale"):
             _rig(v, f, random_weights, frame_scale=bad)
+
+
+def test_prepared_head_rescaled(tiny_head):
+    """A prepared head in a frame ``a`` times wider: scale * a, xyz / a, operators rescaled, the
+    proxy and frame centre shared; the original is not changed."""
+    from facerig.geometry.proxy import prepare_head
+
+    v, f = _head(tiny_head)
+    prep = prepare_head(v, f, cache=False)
+    xyz = prep.xyz.copy()
+    wide = prep.rescaled(1.25)
+    assert wide.scale == pytest.approx(1.25 * prep.scale)
+    np.testing.assert_allclose(wide.xyz, xyz / 1.25)
+    np.testing.assert_allclose(wide.ops.mass, prep.ops.mass / 1.25**2)
+    np.testing.assert_allclose(wide.ops.evals, prep.ops.evals * 1.25**2)
+    assert wide.proxy is prep.proxy
+    np.testing.assert_array_equal(prep.xyz, xyz)
+
+
+def test_face_frame_factor():
+    """(f / f0) ** beta for the face size f = sqrt(iod * eye_mouth), capped both ways; 1 for a
+    typical face, a missing face or beta = 0."""
+    from facerig.models.raf_method import face_frame_factor
+
+    lm = {"iod": 0.4, "eye_mouth": 0.4}
+    assert face_frame_factor(lm, beta=0.5, f0=0.4) == pytest.approx(1.0)
+    assert face_frame_factor({"iod": 0.8, "eye_mouth": 0.2}, beta=0.5, f0=0.4) == pytest.approx(1.0)
+    assert face_frame_factor({"iod": 0.6, "eye_mouth": 0.6}, beta=0.5, f0=0.4) == pytest.approx(1.5**0.5)
+    assert face_frame_factor({"iod": 0.3, "eye_mouth": 0.3}, beta=0.5, f0=0.4) == pytest.approx(0.75**0.5)
+    assert face_frame_factor({"iod": 4.0, "eye_mouth": 4.0}, beta=1.0, f0=0.4, max_factor=1.4) == pytest.approx(1.4)
+    assert face_frame_factor({"iod": 0.0, "eye_mouth": 0.4}, beta=0.5, f0=0.4) == 1.0
+    assert face_frame_factor({"iod": float("nan"), "eye_mouth": 0.4}, beta=0.5, f0=0.4) == 1.0
+    assert face_frame_factor(lm, beta=0.0, f0=0.2) == 1.0
+
+
+def test_face_frame_option(tiny_head, random_weights, monkeypatch):
+    """With ``face_frame`` the rig is the one of the head in the frame the face asks for: the
+    same as ``frame_scale`` set to that factor; off (default), the head frame as measured."""
+    import facerig.models.raf_method as rm
+
+    v, f = _head(tiny_head)
+    monkeypatch.setitem(rm.FACE_FRAME, "beta", 0.0)
+    plain = _rig(v, f, random_weights)
+    assert "face_frame" not in plain.meta["raf"]
+    same = _rig(v, f, random_weights, face_frame=True)
+    assert same.meta["raf"]["face_frame"]["factor"] == 1.0
+    np.testing.assert_allclose(same.deltas, plain.deltas, rtol=1e-6, atol=1e-7)
+    monkeypatch.setitem(rm.FACE_FRAME, "beta", 1.0)
+    monkeypatch.setitem(rm.FACE_FRAME, "max_factor", 10.0)
+    face = _rig(v, f, random_weights, face_frame=True)
+    k = face.meta["raf"]["face_frame"]["factor"]
+    assert k != 1.0 and face.meta["raf"]["face_frame"]["iod"] > 0
+    scaled = _rig(v, f, random_weights, face_frame=False, frame_scale=k)
+    assert face.meta["raf"]["head_scale"] == pytest.approx(scaled.meta["raf"]["head_scale"], rel=1e-4)
+    np.testing.assert_allclose(face.deltas, scaled.deltas, rtol=1e-3, atol=1e-4 * np.abs(scaled.deltas).max())
+
+
+def test_shipped_weights_find_the_face_of_the_example_head():
+    """On the bundled example head the shipped network puts the eyes either side of the mid-line,
+    level with each other and above the mouth, which sits on the mid-line: the landmarks the
+    face-measured frame uses. (The example is an ICT head, cm: eyes ~6 cm apart.)"""
+    from facerig.io import load_mesh
+    from facerig.geometry.proxy import prepare_head
+    from facerig.models.raf_method import RIG_PROXY_VERTICES, face_landmarks, load_model
+
+    mesh = load_mesh(str(Path(__file__).resolve().parents[2] / "examples" / "ict_head" / "head.obj"))
+    model, _ = load_model()
+    prep = prepare_head(np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES,
+                        k=model.k_eig)
+    lm = face_landmarks(model, prep)
+    el, er, m = (lm[k] * prep.scale + prep.center for k in ("eye_left", "eye_right", "mouth"))
+    assert el[0] > 2.0 and er[0] < -2.0 and abs(el[0] + er[0]) < 0.3
+    assert abs(el[1] - er[1]) < 0.3 and abs(m[0]) < 0.3
+    assert 4.5 < lm["iod"] * prep.scale < 8.0 and el[1] - m[1] > 4.0

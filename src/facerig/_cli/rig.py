@@ -85,6 +85,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-mirror", action="store_true",
                         help="raf only: one network pass, without averaging with the pass on the head's mirror "
                              "image (half the network time, 2-6%% larger error; see BENCHMARKS.md)")
+    parser.add_argument("--face-frame", action="store_true",
+                        help="raf only: widen or narrow the head frame (the head's width at nose height) by the "
+                             "size of the face the network finds, for stylised heads whose skull misjudges their "
+                             "face (one extra 4-shape pass; better on stylised heads, worse on face-only cuts; "
+                             "see BENCHMARKS.md)")
     parser.add_argument("--landmarks", metavar="JSON", default=None,
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
@@ -238,6 +243,8 @@ def run(args: argparse.Namespace) -> int:
         options["proxy_vertices"] = args.proxy_vertices
     if args.no_mirror:
         options["mirror"] = False
+    if args.face_frame:
+        options["face_frame"] = True
     rig = rig_mesh(mesh, method, parts=parts, **options)
     rig.meta.setdefault("input", {"path": str(head), "up": args.up, "forward": args.forward})
     repairs = mesh.info.get("repairs") or {}
@@ -256,6 +263,10 @@ def run(args: argparse.Namespace) -> int:
     if raf.get("proxy_vertices"):
         console.print(f"  network on a {raf['proxy_vertices']:,}-vertex proxy"
                       + (", averaged with its pass on the mirror image" if raf.get("mirror_averaged") else ""))
+    face = raf.get("face_frame")
+    if face and face.get("factor", 1.0) != 1.0:
+        console.print(f"  head frame x{face['factor']:.2f} from the face the network found "
+                      f"(eyes {face['iod']:.4g}, eyes to mouth {face['eye_mouth']:.4g} input units apart)")
     stitched = raf.get("seam_vertices_stitched")
     if stitched:
         console.print(f"  open seams stitched for the network: {stitched:,} vertices lie on another one "

@@ -330,6 +330,19 @@ def gradient_operators(
 # Cache
 
 
+def rescaled_operators(ops: Operators, a: float) -> Operators:
+    """The operators of the same mesh with its coordinates divided by ``a`` (> 0), from these:
+    mass / a^2, evals * a^2, evecs * a (mass-orthonormal again), gradients * a; the weak
+    Laplacian (cotangent weights) and the tangent frames do not change with scale. Equals
+    recomputing them on the scaled mesh up to the eigensolver's round-off
+    (``tests/geometry/test_operators.py``)."""
+    a = float(a)
+    if not (np.isfinite(a) and a > 0):
+        raise ValueError(f"scale factor must be a positive number, got {a!r}")
+    return Operators(ops.mass / a**2, ops.L, ops.evals * a**2, ops.evecs * a,
+                     (ops.grad_x * a).tocsr(), (ops.grad_y * a).tocsr(), ops.frames)
+
+
 def operators_hash(vertices: np.ndarray, faces: np.ndarray, k: int) -> str:
     """SHA-1 hex key of (vertices as f64 bytes, faces as i64 bytes, k, VERSION)."""
     h = hashlib.sha1()

@@ -275,6 +275,15 @@ class PreparedHead:
     timings: dict
     welded: int = 0  # input vertices merged into another one by seam stitching
 
+    def rescaled(self, a: float) -> "PreparedHead":
+        """The same head in a frame ``a`` times wider (``scale * a``, ``xyz / a``), with its
+        operators rescaled exactly rather than recomputed
+        (:func:`facerig.geometry.operators.rescaled_operators`)."""
+        from facerig.geometry.operators import rescaled_operators
+
+        return PreparedHead(self.proxy, self.center, self.scale * float(a), self.xyz / float(a),
+                            rescaled_operators(self.ops, a), dict(self.timings), self.welded)
+
 
 def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray | None = None,
                  proxy_vertices: int = DEFAULT_PROXY_VERTICES, k: int = 128,

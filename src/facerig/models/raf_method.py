@@ -145,10 +145,70 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     return d
 
 
+#: Shapes whose motion locates the face for :func:`face_landmarks`: the two blinks (upper lids)
+#: and two lip-only shapes (the lips).
+FACE_PROBES = ("eyeBlinkLeft", "eyeBlinkRight", "mouthFunnel", "mouthPucker")
+
+
+def face_landmarks(model, prep, threads: int | None = None) -> dict[str, np.ndarray]:
+    """Where the network puts the eyes and the mouth of a prepared head, in its head frame.
+
+    One network pass (no mirror) for :data:`FACE_PROBES`; each landmark is the centroid of its
+    shapes' motion, weighted by squared displacement over the vertices moving more than 30 % of
+    the shape's largest motion. Needs no eyeballs, landmarks or template: the rig itself finds
+    the face. Returns ``eye_left`` (3,) (+X side), ``eye_right`` (3,), ``mouth`` (3,) and the
+    distances ``iod`` (between the eyes) and ``eye_mouth`` (eye midpoint to mouth), in head
+    widths (multiply by ``prep.scale`` for input units)."""
+    from facerig.geometry.features import network_inputs
+    from facerig.models.raf_runtime import Ops
+
+    idx = [ARKIT52.index(n) for n in FACE_PROBES]
+    q = np.zeros((len(idx), model.num_shapes), np.float32)
+    q[np.arange(len(idx)), idx] = 1.0
+    local, cross = network_inputs(prep.xyz, prep.proxy.faces, local=bool(model.n_local), cross=model.cross_part)
+    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=threads)
+    d = np.linalg.norm(model(prep.xyz, ops, q, local, chunk=len(idx)), axis=2).astype(np.float64)  # (4,P)
+
+    def centroid(m: np.ndarray) -> np.ndarray:
+        w = np.where(m > 0.3 * m.max(), m**2, 0.0) if m.max() > 0 else np.ones_like(m)
+        return (w[:, None] * prep.xyz).sum(0) / w.sum()
+
+    eyes = [centroid(d[0]), centroid(d[1])]
+    eyes.sort(key=lambda e: -e[0])
+    mouth = centroid(d[2] + d[3])
+    return {"eye_left": eyes[0], "eye_right": eyes[1], "mouth": mouth,
+            "iod": float(np.linalg.norm(eyes[0] - eyes[1])),
+            "eye_mouth": float(np.linalg.norm(0.5 * (eyes[0] + eyes[1]) - mouth))}
+
+
+#: Face-measured frame (:func:`face_frame_factor`): ``beta``, reference face size ``f0`` (head
+#: widths) and the largest factor either way. Fitted on generated training-split heads, never on
+#: the validation set (``benchmarks/face_frame.py``, ``benchmarks/results/face_frame.json``).
+FACE_FRAME = {"beta": 0.40, "f0": 0.414, "max_factor": 1.4}
+
+
+def face_frame_factor(landmarks: dict, beta: float | None = None, f0: float | None = None,
+                      max_factor: float | None = None) -> float:
+    """How much wider the head frame should be, from where the network found the face.
+
+    The head frame is the head's width at nose height; a head pinched or cut there, or one
+    whose face is large or small for its skull, gets every shape scaled wrong. The face size
+    ``f = sqrt(iod * eye_mouth)`` (head widths, :func:`face_landmarks`) against its typical value
+    ``f0`` says by how much: factor ``(f / f0) ** beta``, within ``[1 / max_factor, max_factor]``
+    (1 where the landmarks are unusable). Defaults: :data:`FACE_FRAME`."""
+    beta = FACE_FRAME["beta"] if beta is None else float(beta)
+    f0 = FACE_FRAME["f0"] if f0 is None else float(f0)
+    cap = FACE_FRAME["max_factor"] if max_factor is None else float(max_factor)
+    f = float(np.sqrt(max(landmarks["iod"], 0.0) * max(landmarks["eye_mouth"], 0.0)))
+    if not (np.isfinite(f) and f > 0) or beta == 0:
+        return 1.0
+    return float(np.clip((f / f0) ** beta, 1.0 / cap, cap))
+
+
 def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
             proxy_vertices: int = RIG_PROXY_VERTICES, threads: int | None = None, queries: np.ndarray | None = None,
             weld: float = DEFAULT_WELD_TOLERANCE, mirror: bool = True, frame_scale: float = 1.0,
-            **_: Any) -> MethodOutput:
+            face_frame: bool = False, **_: Any) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
@@ -158,7 +218,11 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     with the network's answer on the head's mirror image (default; see :func:`predict_proxy`);
     ``frame_scale``: multiply the head frame's width (a diagnostic, default 1: a value > 1 tells
     the network the head is smaller than its width at the nose says, and scales the rig's
-    motion with it; ``benchmarks/frame_scale.py``). Unknown options are ignored.
+    motion with it; ``benchmarks/frame_scale.py``); ``face_frame`` (default off): widen or
+    narrow the head frame by :func:`face_frame_factor` of the face the network finds
+    (:func:`face_landmarks`, one extra 4-shape pass), on top of ``frame_scale``: better on
+    stylised and MakeHuman heads, worse on reframed ones (model card, "Face-measured frame"). Unknown options
+    are ignored.
     """
     import contextlib
 
@@ -180,6 +244,14 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         v = np.asarray(mesh.vertices, np.float64) @ R.T
         prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld),
                             frame_scale=float(frame_scale))
+        face = None
+        if face_frame:
+            lm = face_landmarks(model, prep, threads=threads)
+            factor = face_frame_factor(lm)
+            face = {"factor": round(factor, 4), "iod": round(lm["iod"] * prep.scale, 6),
+                    "eye_mouth": round(lm["eye_mouth"] * prep.scale, 6)}
+            if factor != 1.0:
+                prep = prep.rescaled(factor)
         t1 = time.perf_counter()
         K = model.num_shapes
         a = np.eye(K, dtype=np.float32) if queries is None else np.asarray(queries, np.float32)
@@ -200,6 +272,7 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         t3 = time.perf_counter()
         info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale, "seam_vertices_stitched": prep.welded,
                 "mirror_averaged": bool(mirror), **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
+                **({"face_frame": face} if face is not None else {}),
                 "timings": {"prepare": round(t1 - t0, 3), "network": round(t2 - t1, 3), "transfer": round(t3 - t2, 3),
                             **{k: round(v, 3) for k, v in prep.timings.items()}},
                 "weights_step": meta.get("step")}
