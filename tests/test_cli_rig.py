@@ -260,8 +260,8 @@ def test_proxy_size_and_mirror_options_reach_the_method(tmp_path, monkeypatch, c
     assert "proxy_vertices" not in seen and "mirror" not in seen  # the method's defaults
     assert "face_frame" not in seen
     assert main(["rig", str(head), "-o", out, "--method", "raf", "--proxy-vertices", "5000", "--no-mirror",
-                 "--face-frame", "-q"]) == 0
-    assert seen["proxy_vertices"] == 5000 and seen["mirror"] is False and seen["face_frame"] is True
+                 "--no-face-frame", "-q"]) == 0
+    assert seen["proxy_vertices"] == 5000 and seen["mirror"] is False and seen["face_frame"] is False
     assert main(["rig", str(head), "-o", out, "--method", "raf", "--proxy-vertices", "10", "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--proxy-vertices" in err[0]

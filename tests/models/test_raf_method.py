@@ -141,10 +141,10 @@ def test_shipped_weights_rig_small_head(tiny_obj, tmp_path):
     rig = load_rig(out)
     assert rig.deltas.shape[0] == 52 and rig.meta["method"] == "raf"
     assert np.isfinite(rig.deltas).all()
-    assert "face_frame" not in rig.meta["raf"]
-    assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "raf", "--face-frame"]) == 0
-    face = load_rig(out).meta["raf"]["face_frame"]
+    face = rig.meta["raf"]["face_frame"]
     assert 1 / 1.4 - 1e-6 <= face["factor"] <= 1.4 + 1e-6 and face["iod"] > 0 and face["eye_mouth"] > 0
+    assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "raf", "--no-face-frame"]) == 0
+    assert "face_frame" not in load_rig(out).meta["raf"]
 
 
 def test_open_seam_gives_the_rig_of_the_closed_head(tiny_head, random_weights, split_meridian):
@@ -259,6 +259,9 @@ def test_threads_option_reaches_the_sparse_products(tiny_head, random_weights, m
     monkeypatch.setattr(raf_runtime.Ops, "from_operators", classmethod(spy))
     v, f = _head(tiny_head)
     _rig(v, f, random_weights, threads=1)
+    assert seen == [1, 1]  # the face-frame probe's pass and the rig's
+    seen.clear()
+    _rig(v, f, random_weights, threads=1, face_frame=False)
     assert seen == [1]
 
 
@@ -313,20 +316,20 @@ def test_face_frame_factor():
 
 
 def test_face_frame_option(tiny_head, random_weights, monkeypatch):
-    """With ``face_frame`` the rig is the one of the head in the frame the face asks for: the
-    same as ``frame_scale`` set to that factor; off (default), the head frame as measured."""
+    """With ``face_frame`` (default) the rig is the one of the head in the frame the face asks
+    for: the same as ``frame_scale`` set to that factor; off, the head frame as measured."""
     import facerig.models.raf_method as rm
 
     v, f = _head(tiny_head)
     monkeypatch.setitem(rm.FACE_FRAME, "beta", 0.0)
-    plain = _rig(v, f, random_weights)
+    plain = _rig(v, f, random_weights, face_frame=False)
     assert "face_frame" not in plain.meta["raf"]
-    same = _rig(v, f, random_weights, face_frame=True)
+    same = _rig(v, f, random_weights)
     assert same.meta["raf"]["face_frame"]["factor"] == 1.0
     np.testing.assert_allclose(same.deltas, plain.deltas, rtol=1e-6, atol=1e-7)
     monkeypatch.setitem(rm.FACE_FRAME, "beta", 1.0)
     monkeypatch.setitem(rm.FACE_FRAME, "max_factor", 10.0)
-    face = _rig(v, f, random_weights, face_frame=True)
+    face = _rig(v, f, random_weights)
     k = face.meta["raf"]["face_frame"]["factor"]
     assert k != 1.0 and face.meta["raf"]["face_frame"]["iod"] > 0
     scaled = _rig(v, f, random_weights, face_frame=False, frame_scale=k)

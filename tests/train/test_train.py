@@ -441,3 +441,33 @@ def test_pool_sample_option_reaches_the_generator_and_bad_keys_fail(tmp_path, mo
         assert main(args + ["--sample", bad]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "--sample" in err[0], bad
+
+
+def test_face_frame_run_shows_each_head_in_its_face_frame(tmp_path, tiny_head, monkeypatch):
+    """``face_frame``: every head, training and validation, is seen in the frame
+    ``facerig rig --face-frame`` would give it, measured once by the network the run starts from:
+    one factor per head, the one :func:`item_face_factor` gives with the initial weights."""
+    import facerig.models.raf_method as rm
+    import facerig.train.loop as loop
+    from facerig.models.riganyface import RAFConfig, RigAnyFace
+    from facerig.train.dataset import Pool
+
+    monkeypatch.setitem(rm.FACE_FRAME, "beta", 1.0)
+    monkeypatch.setitem(rm.FACE_FRAME, "max_factor", 10.0)
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    _write_pool(pool, tiny_head)
+    seen: list[tuple[str, float]] = []
+    rescale = loop.rescale_item
+    monkeypatch.setattr(loop, "rescale_item", lambda item, a: (seen.append((item.name, a)), rescale(item, a))[1])
+    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "run"), steps=12, lr=1e-3, warmup=2,
+                      restart_period=100, eval_every=6, model={**SMALL}, jitter=0.0, face_frame=True)
+    train(cfg, log=lambda s: None, progress=False)
+    torch.manual_seed(cfg.seed)  # the run's initial network
+    probe = RigAnyFace(RAFConfig.from_dict({**SMALL})).eval()
+    items = Pool(str(pool), "*.npz", k=16)
+    expected = {items[i].name: loop.item_face_factor(probe, items[i]) for i in range(len(items))}
+    assert len({n for n, _ in seen}) == 4  # 3 training heads and the validation head
+    for name, a in seen:
+        assert a == pytest.approx(expected[name], rel=1e-5)
+    assert any(abs(a - 1.0) > 1e-3 for a in expected.values())

@@ -85,11 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-mirror", action="store_true",
                         help="raf only: one network pass, without averaging with the pass on the head's mirror "
                              "image (half the network time, 2-6%% larger error; see BENCHMARKS.md)")
-    parser.add_argument("--face-frame", action="store_true",
-                        help="raf only: widen or narrow the head frame (the head's width at nose height) by the "
-                             "size of the face the network finds, for stylised heads whose skull misjudges their "
-                             "face (one extra 4-shape pass; better on stylised heads, worse on face-only cuts; "
-                             "see BENCHMARKS.md)")
+    parser.add_argument("--no-face-frame", action="store_true",
+                        help="raf only: keep the head frame as measured (the head's width at nose height), without "
+                             "sizing it by the face the network finds (saves one 4-shape network pass; the shipped "
+                             "weights were trained in the face-sized frame, so this costs accuracy; see BENCHMARKS.md)")
     parser.add_argument("--landmarks", metavar="JSON", default=None,
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
@@ -243,8 +242,8 @@ def run(args: argparse.Namespace) -> int:
         options["proxy_vertices"] = args.proxy_vertices
     if args.no_mirror:
         options["mirror"] = False
-    if args.face_frame:
-        options["face_frame"] = True
+    if args.no_face_frame:
+        options["face_frame"] = False
     rig = rig_mesh(mesh, method, parts=parts, **options)
     rig.meta.setdefault("input", {"path": str(head), "up": args.up, "forward": args.forward})
     repairs = mesh.info.get("repairs") or {}

@@ -57,6 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--frame-spread", type=float, default=1.0,
                    help="head-frame augmentation: show a head in a frame up to this factor wider or narrower "
                         "(log-uniform; 1 = off)")
+    r.add_argument("--face-frame", action="store_true",
+                   help="show every head in the face-measured frame that `facerig rig --face-frame` uses, "
+                        "measured once per head by the network the run starts from")
     r.add_argument("--p-frame", type=float, default=0.0,
                    help="share of steps with a rescaled head frame (0 = off)")
     r.add_argument("--init-from", default="", help="start from this checkpoint's (or weights file's) weights and architecture "
@@ -133,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                           lr=args.lr, warmup=args.warmup, restart_period=args.restart_period,
                           n_onehot=args.queries, n_combo=args.combos, jitter=args.jitter, seed=args.seed, threads=args.threads,
                           device=args.device, time_limit_min=args.time_limit, cache_items=args.cache_items, ema=args.ema, model=model,
-                          frame_spread=args.frame_spread, p_frame=args.p_frame, init_from=args.init_from, weights=loss)
+                          frame_spread=args.frame_spread, p_frame=args.p_frame, face_frame=args.face_frame, init_from=args.init_from, weights=loss)
         best = train(cfg, log=lambda s: print(s, flush=True))
         print(f"best checkpoint: {best}")
         return 0

@@ -162,20 +162,33 @@ def face_landmarks(model, prep, threads: int | None = None) -> dict[str, np.ndar
     from facerig.geometry.features import network_inputs
     from facerig.models.raf_runtime import Ops
 
-    idx = [ARKIT52.index(n) for n in FACE_PROBES]
-    q = np.zeros((len(idx), model.num_shapes), np.float32)
-    q[np.arange(len(idx)), idx] = 1.0
     local, cross = network_inputs(prep.xyz, prep.proxy.faces, local=bool(model.n_local), cross=model.cross_part)
     ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=threads)
-    d = np.linalg.norm(model(prep.xyz, ops, q, local, chunk=len(idx)), axis=2).astype(np.float64)  # (4,P)
+    q = face_probe_queries(model.num_shapes)
+    return landmarks_from_motion(prep.xyz, model(prep.xyz, ops, q, local, chunk=len(q)))
 
-    def centroid(m: np.ndarray) -> np.ndarray:
-        w = np.where(m > 0.3 * m.max(), m**2, 0.0) if m.max() > 0 else np.ones_like(m)
-        return (w[:, None] * prep.xyz).sum(0) / w.sum()
 
-    eyes = [centroid(d[0]), centroid(d[1])]
+def face_probe_queries(num_shapes: int) -> np.ndarray:
+    """One-hot queries (4, num_shapes) float32 for :data:`FACE_PROBES`."""
+    idx = [ARKIT52.index(n) for n in FACE_PROBES]
+    q = np.zeros((len(idx), num_shapes), np.float32)
+    q[np.arange(len(idx)), idx] = 1.0
+    return q
+
+
+def landmarks_from_motion(xyz: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
+    """Eyes and mouth from the motion of the probe shapes: xyz (P,3), d (4,P,3) for
+    :data:`FACE_PROBES` -> the dict of :func:`face_landmarks`."""
+    xyz = np.asarray(xyz, np.float64)
+    m = np.linalg.norm(np.asarray(d, np.float64), axis=2)  # (4,P)
+
+    def centroid(s: np.ndarray) -> np.ndarray:
+        w = np.where(s > 0.3 * s.max(), s**2, 0.0) if s.max() > 0 else np.ones_like(s)
+        return (w[:, None] * xyz).sum(0) / w.sum()
+
+    eyes = [centroid(m[0]), centroid(m[1])]
     eyes.sort(key=lambda e: -e[0])
-    mouth = centroid(d[2] + d[3])
+    mouth = centroid(m[2] + m[3])
     return {"eye_left": eyes[0], "eye_right": eyes[1], "mouth": mouth,
             "iod": float(np.linalg.norm(eyes[0] - eyes[1])),
             "eye_mouth": float(np.linalg.norm(0.5 * (eyes[0] + eyes[1]) - mouth))}
@@ -208,7 +221,7 @@ def face_frame_factor(landmarks: dict, beta: float | None = None, f0: float | No
 def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
             proxy_vertices: int = RIG_PROXY_VERTICES, threads: int | None = None, queries: np.ndarray | None = None,
             weld: float = DEFAULT_WELD_TOLERANCE, mirror: bool = True, frame_scale: float = 1.0,
-            face_frame: bool = False, **_: Any) -> MethodOutput:
+            face_frame: bool = True, **_: Any) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
@@ -218,10 +231,10 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     with the network's answer on the head's mirror image (default; see :func:`predict_proxy`);
     ``frame_scale``: multiply the head frame's width (a diagnostic, default 1: a value > 1 tells
     the network the head is smaller than its width at the nose says, and scales the rig's
-    motion with it; ``benchmarks/frame_scale.py``); ``face_frame`` (default off): widen or
+    motion with it; ``benchmarks/frame_scale.py``); ``face_frame`` (default on): widen or
     narrow the head frame by :func:`face_frame_factor` of the face the network finds
-    (:func:`face_landmarks`, one extra 4-shape pass), on top of ``frame_scale``: better on
-    stylised and MakeHuman heads, worse on reframed ones (model card, "Face-measured frame"). Unknown options
+    (:func:`face_landmarks`, one extra 4-shape pass), on top of ``frame_scale``; the shipped
+    weights were trained in that frame (model card, "Face-measured frame"). Unknown options
     are ignored.
     """
     import contextlib

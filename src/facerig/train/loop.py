@@ -71,6 +71,7 @@ class TrainConfig:
     ema: float = 0.0  # decay of the weights' moving average per step (0 = off; e.g. 0.999)
     frame_spread: float = 1.0  # head-frame augmentation: factor log-uniform in [1/spread, spread]
     p_frame: float = 0.0  # ... applied to this share of steps (facerig.train.augment; 0 = off)
+    face_frame: bool = False  # every head in the face-measured frame (facerig rig --face-frame), see item_face_factor
     init_from: str = ""
     model: dict = field(default_factory=lambda: RAFConfig().to_dict())
     weights: dict = field(default_factory=lambda: LossWeights().to_dict())
@@ -160,6 +161,18 @@ def validation_indices(paths: list[Path], n: int) -> list[int]:
     return sorted(out)
 
 
+@torch.no_grad()
+def item_face_factor(probe: RigAnyFace, item: Item) -> float:
+    """The face-frame factor of a training item (:func:`facerig.models.raf_method.face_frame_factor`),
+    measured as ``facerig rig --face-frame`` measures it, with ``probe`` (the run's initial
+    network, kept fixed) in the item's measured head frame."""
+    from facerig.models.raf_method import face_frame_factor, face_probe_queries, landmarks_from_motion
+
+    q = torch.from_numpy(face_probe_queries(probe.config.num_shapes)).to(item.xyz.device)
+    d = probe(item.xyz, item.ops, q, item.local)
+    return face_frame_factor(landmarks_from_motion(item.xyz.cpu().numpy(), d.cpu().numpy()))
+
+
 def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
     """Run (or resume) training; returns the path of the best checkpoint."""
     by_time = cfg.steps <= 0
@@ -203,6 +216,11 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
             ema.n_averaged.fill_(int(ck.get("ema_n", 1)))
         else:  # the average starts at the current weights
             ema.update_parameters(model)
+    probe, face_factors = None, {}
+    if cfg.face_frame:  # the frame of each head is measured once, by the network the run starts from
+        import copy
+
+        probe = copy.deepcopy(ema.module if ema is not None else model).eval()
     pool = Pool(cfg.pool_dir, "train_*.npz", k=model.config.k_eig)
     if len(pool) == 0:
         from facerig.errors import DataError
@@ -211,6 +229,8 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
     val_pool = Pool(cfg.pool_dir, "eval_*.npz", k=model.config.k_eig)
     val_index = validation_indices(val_pool.paths, cfg.max_val)
     val_items = [val_pool[i] for i in val_index]
+    if probe is not None:
+        val_items = [rescale_item(it, item_face_factor(probe, it)) for it in val_items]
     cache_items = (device.type == "cuda") if cfg.cache_items is None else bool(cfg.cache_items)
     cache: dict[Path, Item] = {}
     val_items = [it.to(device) for it in val_items] if cache_items else val_items
@@ -247,6 +267,10 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         else:
             item = pool[i].to(device)
         frame = sample_frame_factor(rng, cfg.frame_spread, cfg.p_frame)
+        if probe is not None:
+            if pool.paths[i] not in face_factors:
+                face_factors[pool.paths[i]] = item_face_factor(probe, item)
+            frame *= face_factors[pool.paths[i]]
         if frame != 1.0:  # the same head seen in a misjudged head frame
             item = rescale_item(item, frame)
         lr = sched.set(step, (time.time() - t_start) / (60 * cfg.time_limit_min) if by_time else None)
