@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--merge", nargs="+", metavar="JSON", help="fit the heads of earlier runs' files (run in parts) "
                     "and write them as one file; generates nothing")
     ap.add_argument("--factors", metavar="SET_DIR", help="print the face-frame factor of each head of an eval set "
-                    "(what `facerig rig --face-frame` would use) and exit")
+                    "(what `facerig rig` uses) and exit")
     args = ap.parse_args(argv)
     if args.factors:
         return print_factors(args.factors, args.weights)
@@ -149,7 +149,13 @@ def fit(rows: list[dict]) -> dict:
         A = np.c_[x, np.ones_like(x)]
         (beta, c), *_ = np.linalg.lstsq(A, y, rcond=None)
         pred = A @ [beta, c]
-        res[name] = {"beta": float(beta), "log_f0": float(-c / beta) if beta else None,
+        # mean active error at factor 1 and at the fitted factor (capped at 1.4 as the rig does),
+        # interpolated in log factor between the grid's errors
+        fitted = np.exp(np.clip(pred, -np.log(1.4), np.log(1.4)))
+        err = [float(np.interp(np.log(a), np.log(FACTORS), r["errors"])) for a, r in zip(fitted, rows)]
+        res[name] = {"mean_error_mm_at_1": float(np.mean([r["errors"][FACTORS.index(1.0)] for r in rows])),
+                     "mean_error_mm_fitted": float(np.mean(err)),
+                     "beta": float(beta), "log_f0": float(-c / beta) if beta else None,
                      "f0": float(np.exp(-c / beta)) if beta else None, "r": float(np.corrcoef(x, y)[0, 1]),
                      "rms_log_before": float(np.sqrt(np.mean(y**2))), "rms_log_after": float(np.sqrt(np.mean((y - pred) ** 2)))}
     return res

@@ -58,8 +58,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="head-frame augmentation: show a head in a frame up to this factor wider or narrower "
                         "(log-uniform; 1 = off)")
     r.add_argument("--face-frame", action="store_true",
-                   help="show every head in the face-measured frame that `facerig rig --face-frame` uses, "
-                        "measured once per head by the network the run starts from")
+                   help="show every head in the face-measured frame that `facerig rig` uses, "
+                        "measured once per head by the network the run starts (or resumes) from")
     r.add_argument("--p-frame", type=float, default=0.0,
                    help="share of steps with a rescaled head frame (0 = off)")
     r.add_argument("--init-from", default="", help="start from this checkpoint's (or weights file's) weights and architecture "

@@ -71,7 +71,7 @@ class TrainConfig:
     ema: float = 0.0  # decay of the weights' moving average per step (0 = off; e.g. 0.999)
     frame_spread: float = 1.0  # head-frame augmentation: factor log-uniform in [1/spread, spread]
     p_frame: float = 0.0  # ... applied to this share of steps (facerig.train.augment; 0 = off)
-    face_frame: bool = False  # every head in the face-measured frame (facerig rig --face-frame), see item_face_factor
+    face_frame: bool = False  # every head in the face-measured frame `facerig rig` uses, see item_face_factor
     init_from: str = ""
     model: dict = field(default_factory=lambda: RAFConfig().to_dict())
     weights: dict = field(default_factory=lambda: LossWeights().to_dict())
@@ -164,8 +164,8 @@ def validation_indices(paths: list[Path], n: int) -> list[int]:
 @torch.no_grad()
 def item_face_factor(probe: RigAnyFace, item: Item) -> float:
     """The face-frame factor of a training item (:func:`facerig.models.raf_method.face_frame_factor`),
-    measured as ``facerig rig --face-frame`` measures it, with ``probe`` (the run's initial
-    network, kept fixed) in the item's measured head frame."""
+    measured as ``facerig rig`` measures it, with ``probe`` (the network the run starts from,
+    kept fixed: on a resumed run, the resumed network) in the item's measured head frame."""
     from facerig.models.raf_method import face_frame_factor, face_probe_queries, landmarks_from_motion
 
     q = torch.from_numpy(face_probe_queries(probe.config.num_shapes)).to(item.xyz.device)
