@@ -12,6 +12,7 @@ rescaled exactly, :meth:`facerig.geometry.proxy.PreparedHead.rescaled`), then fi
     python benchmarks/face_frame.py [--n-ict 24] [--n-styl 16] [--n-mh 12] [--start S] [--weights W] [--out FILE]
     python benchmarks/face_frame.py --merge PART1.json PART2.json   # a run split over processes
     python benchmarks/face_frame.py --factors evalset   # the factor each head of a set gets (no GT used)
+    python benchmarks/face_frame.py --probe-check evalset   # the probe's small mesh against the full proxy
 
 Writes ``benchmarks/results/face_frame.json`` (per head: measures and errors; the fit).
 """
@@ -74,9 +75,14 @@ def main(argv: list[str] | None = None) -> int:
                     "and write them as one file; generates nothing")
     ap.add_argument("--factors", metavar="SET_DIR", help="print the face-frame factor of each head of an eval set "
                     "(what `facerig rig` uses) and exit")
+    ap.add_argument("--probe-check", metavar="SET_DIR", help="each head's factor measured on the face probe's "
+                    "decimated mesh (what `facerig rig` does) and on the whole rig proxy; writes "
+                    "benchmarks/results/face_probe_check.json and exits")
     args = ap.parse_args(argv)
     if args.factors:
         return print_factors(args.factors, args.weights)
+    if args.probe_check:
+        return probe_check(args.probe_check, args.weights)
     if args.merge:
         parts = [json.loads(Path(p).read_text()) for p in args.merge]
         out = dict(parts[0], heads=[h for p in parts for h in p["heads"]], parts=[p["date"] for p in parts])
@@ -135,6 +141,47 @@ def print_factors(set_dir: str, weights: str | None) -> int:
         mm = float(h.get("mm_per_unit") or 1.0) * prep.scale
         print(f"| {h['id']} | {h['group']} | {mm:.1f} | {lm['iod'] * mm:.1f} | {lm['eye_mouth'] * mm:.1f} | "
               f"{np.sqrt(lm['iod'] * lm['eye_mouth']):.3f} | {face_frame_factor(lm):.3f} |", flush=True)
+    return 0
+
+
+def probe_check(set_dir: str, weights: str | None,
+                out: str = "benchmarks/results/face_probe_check.json") -> int:
+    """Face-frame factor of each head of an eval set with the probe on its decimated mesh
+    (``FACE_PROBE_VERTICES``, as ``facerig rig``) and on the whole rig proxy (as the calibration
+    measured it); the difference in log factor, per head and summarised."""
+    from facerig.eval.harness import load_index
+    from facerig.geometry.proxy import prepare_head
+    from facerig.io import load_mesh
+    from facerig.io.atomic import atomic_path
+    from facerig.models.raf_method import (FACE_PROBE_VERTICES, RIG_PROXY_VERTICES, face_frame_factor,
+                                           face_landmarks, load_model)
+
+    model, meta = load_model(weights)
+    rows = []
+    print(f"| head | group | proxy vertices | factor, whole proxy | factor, probe mesh ({FACE_PROBE_VERTICES}) | difference |")
+    print("|---|---|---|---|---|---|")
+    for h in load_index(Path(set_dir))["heads"]:
+        mesh = load_mesh(Path(set_dir) / h["mesh"], allow_degenerate=True, allow_unreferenced=True)
+        prep = prepare_head(np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES,
+                            k=model.k_eig)
+        whole = face_frame_factor(face_landmarks(model, prep, probe_vertices=0))
+        probe = face_frame_factor(face_landmarks(model, prep))
+        rows.append({"id": h["id"], "group": h["group"], "proxy_vertices": prep.proxy.num_vertices,
+                     "factor_whole_proxy": whole, "factor_probe": probe, "dlog": float(np.log(probe / whole))})
+        print(f"| {h['id']} | {h['group']} | {prep.proxy.num_vertices} | {whole:.4f} | {probe:.4f} | "
+              f"{100 * rows[-1]['dlog']:+.2f} % |", flush=True)
+    d = np.array([r["dlog"] for r in rows])
+    summary = {"mean_abs_dlog": float(np.abs(d).mean()), "max_abs_dlog": float(np.abs(d).max()),
+               "mean_dlog": float(d.mean()), "heads": len(rows)}
+    print(f"mean |difference| {100 * summary['mean_abs_dlog']:.2f} %, largest {100 * summary['max_abs_dlog']:.2f} %, "
+          f"mean {100 * summary['mean_dlog']:+.2f} % ({len(rows)} heads)")
+    doc = {"meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform(),
+                    "set": str(set_dir), "weights_step": meta.get("step"), "probe_vertices": FACE_PROBE_VERTICES,
+                    "rig_proxy_vertices": RIG_PROXY_VERTICES},
+           "summary": summary, "heads": rows}
+    with atomic_path(Path(out), suffix=".json") as tmp:
+        Path(tmp).write_text(json.dumps(doc, indent=1))
+    print(f"wrote {out}")
     return 0
 
 

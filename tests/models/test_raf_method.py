@@ -354,3 +354,81 @@ def test_shipped_weights_find_the_face_of_the_example_head():
     assert el[0] > 2.0 and er[0] < -2.0 and abs(el[0] + er[0]) < 0.3
     assert abs(el[1] - er[1]) < 0.3 and abs(m[0]) < 0.3
     assert 4.5 < lm["iod"] * prep.scale < 8.0 and el[1] - m[1] > 4.0
+
+
+def test_mirror_local_features_equal_recomputing_them(tiny_head):
+    """The mirror pass's local features come from the head's own (x components negated): equal
+    to computing them on the mirrored mesh (x -> -x, winding reversed)."""
+    from facerig.geometry.features import local_features
+    from facerig.models.raf_method import mirror_local_features
+
+    v, f = _head(tiny_head)
+    flip = np.array([-1.0, 1.0, 1.0])
+    direct = local_features(v * flip, np.ascontiguousarray(f[:, ::-1]))
+    np.testing.assert_allclose(mirror_local_features(local_features(v, f)), direct, atol=1e-5)
+    with pytest.raises(ValueError, match="local features"):
+        mirror_local_features(np.zeros((4, 5), np.float32))
+
+
+def test_side_by_side_passes_give_the_same_rig(tiny_head, random_weights):
+    """Two threads (operators beside the face probe, the two network passes or the two halves of
+    one pass side by side) and one thread (the same work in turn) give the same rig."""
+    v, f = _head(tiny_head)
+    one = _rig(v, f, random_weights, threads=1)
+    two = _rig(v, f, random_weights, threads=2)
+    np.testing.assert_allclose(two.deltas, one.deltas, rtol=1e-5, atol=1e-6 * np.abs(one.deltas).max())
+    assert two.meta["raf"]["face_frame"] == one.meta["raf"]["face_frame"]
+    assert {"face_probe", "network_inputs", "operators"} <= set(two.meta["raf"]["timings"])
+    one = _rig(v, f, random_weights, threads=1, mirror=False)  # one pass: query halves side by side
+    two = _rig(v, f, random_weights, threads=2, mirror=False)
+    np.testing.assert_allclose(two.deltas, one.deltas, rtol=1e-5, atol=1e-6 * np.abs(one.deltas).max())
+
+
+def test_prepare_head_without_operators(tiny_head):
+    """``prepare_head(operators=False)`` then ``with_operators`` is ``prepare_head``."""
+    from facerig.geometry.operators import compute_operators
+    from facerig.geometry.proxy import prepare_head
+
+    v, f = _head(tiny_head)
+    full = prepare_head(v, f, cache=False, k=16)
+    bare = prepare_head(v, f, cache=False, k=16, operators=False)
+    assert bare.ops is None
+    np.testing.assert_array_equal(bare.xyz, full.xyz)
+    done = bare.with_operators(compute_operators(bare.xyz, bare.proxy.faces, k=16, cache=False))
+    np.testing.assert_allclose(done.ops.evals, full.ops.evals)
+    assert done.scale == full.scale and done.proxy is bare.proxy
+
+
+def test_probe_mesh_decimates_large_proxies_only():
+    """The face probe's mesh: the proxy as it is up to 1.2 x the target, else a decimation to
+    about the target that keeps the head's extent."""
+    from facerig.io import load_mesh
+    from facerig.models.raf_method import probe_mesh
+
+    mesh = load_mesh(str(Path(__file__).resolve().parents[2] / "examples" / "ict_head" / "head.obj"))
+    v, f = np.asarray(mesh.vertices), mesh.faces
+    same_v, same_f = probe_mesh(v, f, target=len(v))
+    assert same_v is v or np.array_equal(same_v, v)
+    assert np.array_equal(same_f, f)
+    pv, pf = probe_mesh(v, f, target=2500)
+    assert 2000 < len(pv) < 3200 and pf.max() < len(pv)
+    np.testing.assert_allclose(pv.min(0), v.min(0), atol=0.05 * np.ptp(v, 0).max())
+    np.testing.assert_allclose(pv.max(0), v.max(0), atol=0.05 * np.ptp(v, 0).max())
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_rig_in_a_forked_child_after_rigging_in_the_parent(tiny_head, random_weights):
+    """The side-by-side work runs on threads a forked child does not inherit; a child forked
+    after a rig gets its own (rather than waiting forever on its parent's)."""
+    import multiprocessing as mp
+
+    v, f = _head(tiny_head)
+    want = _rig(v, f, random_weights, threads=2).deltas
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(_rig_deltas, (v, f, random_weights)).get(timeout=60)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6 * np.abs(want).max())
+
+
+def _rig_deltas(v, f, weights):
+    return _rig(v, f, weights, threads=2).deltas

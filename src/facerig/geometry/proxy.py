@@ -284,16 +284,24 @@ class PreparedHead:
         return PreparedHead(self.proxy, self.center, self.scale * float(a), self.xyz / float(a),
                             rescaled_operators(self.ops, a), dict(self.timings), self.welded)
 
+    def with_operators(self, ops) -> "PreparedHead":
+        """This head with ``ops`` (the operators of ``xyz``, e.g. computed on another thread
+        after ``prepare_head(..., operators=False)``)."""
+        return PreparedHead(self.proxy, self.center, self.scale, self.xyz, ops, dict(self.timings), self.welded)
+
 
 def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray | None = None,
                  proxy_vertices: int = DEFAULT_PROXY_VERTICES, k: int = 128,
                  cache: bool = True, weld: float = DEFAULT_WELD_TOLERANCE,
-                 frame_scale: float = 1.0) -> PreparedHead:
+                 frame_scale: float = 1.0, operators: bool = True) -> PreparedHead:
     """Proxy + head frame + operators for a mesh: vertices (V,3), faces (F,3) -> PreparedHead.
 
     Open seams are stitched first (``weld``, see :func:`build_proxy`), for the proxy and for the
     head frame alike: a head split along a seam is prepared as the closed head. ``frame_scale``
-    multiplies the frame's scale (the head width of :func:`head_frame`; 1 = as measured)."""
+    multiplies the frame's scale (the head width of :func:`head_frame`; 1 = as measured).
+    ``operators=False`` leaves ``ops`` None (compute them with
+    :func:`facerig.geometry.operators.compute_operators` on ``xyz`` and ``proxy.faces``, then
+    :meth:`PreparedHead.with_operators`: how ``facerig rig`` overlaps them with other work)."""
     import time
 
     from facerig.geometry.operators import compute_operators
@@ -315,6 +323,8 @@ def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray |
         raise ValueError(f"frame_scale must be a positive number, got {frame_scale!r}")
     scale *= float(frame_scale)
     xyz = (proxy.vertices - center) / scale
+    if not operators:
+        return PreparedHead(proxy, center, scale, xyz, None, t, welded=len(vertices) - len(wv))
     t0 = time.perf_counter()
     ops = compute_operators(xyz, proxy.faces, k=k, cache=cache, timings=t)
     t["operators"] = time.perf_counter() - t0

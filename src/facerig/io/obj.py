@@ -541,7 +541,17 @@ def _split(flat: np.ndarray, counts: np.ndarray):
     """Corner array (sum n_i,) -> (P, n) array if all n_i equal, else list of (n_i,) arrays."""
     if (counts == counts[0]).all():
         return flat.reshape(len(counts), int(counts[0]))
-    return np.split(flat, np.cumsum(counts)[:-1])
+    # one gather per polygon size, then the rows (views) in file order: np.split would make one
+    # Python-level slice per polygon (0.15 s for the 26k polygons of the ICT head)
+    starts = np.zeros(len(counts), np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    out: list = [None] * len(counts)
+    for n in np.unique(counts):
+        idx = np.flatnonzero(counts == n)
+        block = flat[starts[idx, None] + np.arange(int(n))]
+        for i, row in zip(idx.tolist(), block):
+            out[i] = row
+    return out
 
 
 def _parse_vertices(v_lines: list[str], v_lineno: list[int], path: Path):

@@ -5,10 +5,12 @@ Pipeline for a mesh with V vertices (any size, any vertex order; the output keep
 1. rotate into the canonical frame (``up`` / ``forward`` options, default +Y / +Z);
 2. :func:`facerig.geometry.proxy.prepare_head`: open seams stitched
    (:mod:`facerig.geometry.weld`), ~8k-vertex proxy (:data:`RIG_PROXY_VERTICES`; meshes up to
-   9.6k vertices are used as they are), normalised head frame (translation + head-width scale),
-   operators;
+   9.6k vertices are used as they are), normalised head frame (translation + head-width scale);
+   then, side by side on two threads, the proxy's operators and the face probe
+   (:func:`face_landmarks` on a ~2.5k-vertex decimation, :data:`FACE_PROBE_VERTICES`), whose
+   factor widens or narrows the frame (:func:`face_frame_factor`, operators rescaled exactly);
 3. the network (trunk + global encoder once, conditional blocks on the 52 one-hot queries), on
-   the head and on its mirror image, averaged (:func:`predict_proxy`);
+   the head and on its mirror image (the two passes side by side), averaged (:func:`predict_proxy`);
 4. displacements back to the input: proxy -> input vertices within each part
    (:meth:`Proxy.to_full`), times the head scale, rotated back to the input's axes.
 
@@ -38,8 +40,8 @@ WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "weights" / "raf.npz"
 #: (``facerig train pool``), but it is triangulation-agnostic, and a denser proxy loses less
 #: detail when its displacements are carried back to the input: on the 26,719-vertex unseen
 #: heads 0.361 mm at 5k, 0.353 at 6.5k, 0.351 at 7.2k, 0.346 at 8k (stage-9 weights,
-#: mirror-averaged; BENCHMARKS.md, "Inference settings"). 8k keeps the 26,719-vertex head's
-#: rig within its 3 s budget.
+#: mirror-averaged; BENCHMARKS.md, "Inference settings"). The network's cost grows with it
+#: (BENCHMARKS.md, "Rig speed").
 RIG_PROXY_VERTICES = 8000
 
 
@@ -111,7 +113,7 @@ def _pool_shapes(pool_dir: str | None) -> list[str]:
 
 
 def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: bool = True,
-                  threads: int | None = None) -> np.ndarray:
+                  threads: int | None = None, inputs: tuple | None = None, workers: int = 1) -> np.ndarray:
     """Network displacements in the head frame for a :class:`~facerig.geometry.proxy.PreparedHead`:
     queries (Q,K) -> (Q,P,3) float32. The per-head part runs once; queries go in chunks.
 
@@ -123,26 +125,100 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     mirror image of its rig, up to the proxy's decimation; eyeBlinkLeft and eyeBlinkRight of a
     symmetric head are each other's mirror images), and the passes' errors partly cancel: 2-6 % lower error on every
     validation group (BENCHMARKS.md). Costs a second network pass; the operators are reused
-    (:meth:`~facerig.models.raf_runtime.Ops.mirrored`)."""
+    (:meth:`~facerig.models.raf_runtime.Ops.mirrored`), and so are the local features
+    (:func:`mirror_local_features`).
+
+    ``inputs``: the head's ``(local, cross)`` network inputs when already computed
+    (:func:`facerig.geometry.features.network_inputs` of ``prep.xyz``). ``workers`` > 1 runs the
+    two passes side by side (without ``mirror``: the two halves of the queries, after the
+    per-head part), each on one BLAS thread (NumPy releases the GIL in its products): faster on
+    two cores than one pass after the other on two BLAS threads. The result is the same either
+    way."""
     from facerig.geometry.features import network_inputs
     from facerig.models.raf_runtime import Ops
 
     xyz, faces = prep.xyz, prep.proxy.faces
-    local, cross = network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
-    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=threads)
-    d = model(xyz, ops, queries, local, chunk=chunk)
+    local, cross = inputs if inputs is not None else network_inputs(
+        xyz, faces, local=bool(model.n_local), cross=model.cross_part)
     if not mirror:
-        return d
+        if workers > 1 and len(queries) > 1:  # one pass: its queries in two halves side by side
+            ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=1)
+            enc = model.encode(xyz, ops, local)
+            half = (len(queries) + 1) // 2
+            with _blas_threads(1):
+                other = _executor().submit(model, xyz, ops, queries[half:], local, chunk, enc)
+                d = model(xyz, ops, queries[:half], local, chunk=chunk, enc=enc)
+                return np.concatenate([d, other.result()])
+        ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=threads)
+        return model(xyz, ops, queries, local, chunk=chunk)
     from facerig.arkit import ARKIT52, mirror_permutation
 
+    side_by_side = workers > 1
+    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=1 if side_by_side else threads)
     flip = np.array([-1.0, 1.0, 1.0])
-    mxyz, mfaces = xyz * flip, np.ascontiguousarray(faces[:, ::-1])  # a reflection reverses the winding
-    mlocal = network_inputs(mxyz, mfaces, local=True, cross=False)[0] if model.n_local else None
+    mxyz = xyz * flip
+    mlocal = None if local is None else mirror_local_features(local)
     perm = mirror_permutation(ARKIT52[: queries.shape[1]])
-    dm = model(mxyz, ops.mirrored(), np.ascontiguousarray(queries[:, perm]), mlocal, chunk=chunk)
+    mq = np.ascontiguousarray(queries[:, perm])
+
+    def mirrored() -> np.ndarray:
+        return model(mxyz, ops.mirrored(), mq, mlocal, chunk=chunk)
+
+    if side_by_side:
+        with _blas_threads(1):
+            other = _executor().submit(mirrored)
+            d = model(xyz, ops, queries, local, chunk=chunk)
+            dm = other.result()
+    else:
+        d = model(xyz, ops, queries, local, chunk=chunk)
+        dm = mirrored()
     d += dm * flip.astype(np.float32)
     d *= np.float32(0.5)
     return d
+
+
+#: Columns of :func:`facerig.geometry.features.local_features` that change sign on the head's
+#: mirror image (x -> -x, winding reversed): the x components of the normal and of the two
+#: directions; distances do not change.
+_MIRROR_LOCAL_SIGN = np.array([-1, 1, 1, 1, 1, -1, 1, 1, 1, 1, -1, 1, 1], np.float32)
+
+
+def mirror_local_features(local: np.ndarray) -> np.ndarray:
+    """The local features (V,13) of a head's mirror image from the head's own: (V,13) float32.
+
+    A reflection keeps every distance, and the mirrored mesh's normals, boundary and other-part
+    directions are the reflected ones, so only the x components change sign. Equal to
+    recomputing them on the mirrored mesh up to ties between equidistant nearest vertices
+    (``tests/models/test_raf_method.py``)."""
+    local = np.asarray(local, np.float32)
+    if local.shape[-1] != _MIRROR_LOCAL_SIGN.shape[0]:
+        raise ValueError(f"expected (V, {_MIRROR_LOCAL_SIGN.shape[0]}) local features, got {local.shape}")
+    return local * _MIRROR_LOCAL_SIGN
+
+
+_EXECUTORS: dict = {}
+
+
+def _executor():
+    """One worker thread for the rig's side-by-side work, created on first use in each process
+    (a forked child does not inherit its parent's thread)."""
+    pid = os.getpid()
+    if pid not in _EXECUTORS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _EXECUTORS[pid] = ThreadPoolExecutor(1, thread_name_prefix="facerig-rig")
+    return _EXECUTORS[pid]
+
+
+def _blas_threads(n: int | None):
+    """A context limiting BLAS to ``n`` threads (a no-op context for None)."""
+    import contextlib
+
+    if not n:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(int(n), user_api="blas")
 
 
 #: Shapes whose motion locates the face for :func:`face_landmarks`: the two blinks (upper lids)
@@ -150,22 +226,54 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
 FACE_PROBES = ("eyeBlinkLeft", "eyeBlinkRight", "mouthFunnel", "mouthPucker")
 
 
-def face_landmarks(model, prep, threads: int | None = None) -> dict[str, np.ndarray]:
+#: The face probe runs on a decimation of the proxy to about this many vertices
+#: (:func:`probe_mesh`): the landmarks are motion centroids and barely depend on the
+#: resolution (factors within 0.3 % on average of the full proxy's on the validation heads,
+#: ``python benchmarks/face_frame.py --probe-check evalset``), and the pass then costs a
+#: fraction of one on the rig's proxy and can run while the rig's operators are computed.
+FACE_PROBE_VERTICES = 2500
+
+
+def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int = FACE_PROBE_VERTICES) -> tuple[np.ndarray, np.ndarray]:
+    """The mesh the face probe runs on: ``xyz`` (P,3), ``faces`` (F,3) decimated by quadric edge
+    collapses to about ``target`` vertices (as they are when at most 1.2 times that, or
+    ``target`` <= 0) -> (xyz (P',3) float64, faces (F',3) int64). Edge collapses stay within
+    each connected part."""
+    xyz = np.asarray(xyz, np.float64)
+    faces = np.asarray(faces, np.int64)
+    if target <= 0 or len(xyz) <= 1.2 * target or len(faces) == 0:
+        return xyz, faces
+    import fast_simplification as fs
+
+    n_faces = max(int(2 * target * len(faces) / (2 * len(xyz))), 4)
+    v, f = fs.simplify(xyz, faces.astype(np.int32), target_count=n_faces)
+    return np.asarray(v, np.float64), np.asarray(f, np.int64)
+
+
+def face_landmarks(model, prep, threads: int | None = None,
+                   probe_vertices: int = FACE_PROBE_VERTICES) -> dict[str, np.ndarray]:
     """Where the network puts the eyes and the mouth of a prepared head, in its head frame.
 
-    One network pass (no mirror) for :data:`FACE_PROBES`; each landmark is the centroid of its
+    One network pass (no mirror) for :data:`FACE_PROBES` on :func:`probe_mesh` of the proxy
+    (its own operators; ``prep.ops`` may be None); each landmark is the centroid of its
     shapes' motion, weighted by squared displacement over the vertices moving more than 30 % of
     the shape's largest motion. Needs no eyeballs, landmarks or template: the rig itself finds
     the face. Returns ``eye_left`` (3,) (+X side), ``eye_right`` (3,), ``mouth`` (3,) and the
     distances ``iod`` (between the eyes) and ``eye_mouth`` (eye midpoint to mouth), in head
     widths (multiply by ``prep.scale`` for input units)."""
     from facerig.geometry.features import network_inputs
+    from facerig.geometry.operators import compute_operators
     from facerig.models.raf_runtime import Ops
 
-    local, cross = network_inputs(prep.xyz, prep.proxy.faces, local=bool(model.n_local), cross=model.cross_part)
-    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=threads)
+    xyz, faces = probe_mesh(prep.xyz, prep.proxy.faces, probe_vertices)
+    if xyz is prep.xyz and prep.ops is not None:
+        ops = prep.ops
+    else:
+        ops = compute_operators(xyz, faces, k=model.k_eig, cache=False)
+    local, cross = network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
+    ops = Ops.from_operators(ops, k=model.k_eig, cross=cross, threads=threads)
     q = face_probe_queries(model.num_shapes)
-    return landmarks_from_motion(prep.xyz, model(prep.xyz, ops, q, local, chunk=len(q)))
+    return landmarks_from_motion(xyz, model(xyz, ops, q, local, chunk=len(q)))
 
 
 def face_probe_queries(num_shapes: int) -> np.ndarray:
@@ -218,6 +326,31 @@ def face_frame_factor(landmarks: dict, beta: float | None = None, f0: float | No
     return float(np.clip((f / f0) ** beta, 1.0 / cap, cap))
 
 
+class _Job:
+    """``fn(*args)`` on the worker thread (``background``) or right here; ``result()`` returns
+    its value or raises its exception."""
+
+    def __init__(self, background: bool, fn, *args):
+        if background:
+            self._future, self._value = _executor().submit(fn, *args), None
+        else:
+            self._future, self._value = None, fn(*args)
+
+    def result(self):
+        return self._future.result() if self._future is not None else self._value
+
+
+def _operators(prep, k: int, timings: dict):
+    """Operators of a prepared head's normalised proxy (``prepare_head(..., operators=False)``),
+    their stage timings added to ``timings``."""
+    from facerig.geometry.operators import compute_operators
+
+    t0 = time.perf_counter()
+    ops = compute_operators(prep.xyz, prep.proxy.faces, k=k, timings=timings)
+    timings["operators"] = time.perf_counter() - t0
+    return ops
+
+
 def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
             proxy_vertices: int = RIG_PROXY_VERTICES, threads: int | None = None, queries: np.ndarray | None = None,
             weld: float = DEFAULT_WELD_TOLERANCE, mirror: bool = True, frame_scale: float = 1.0,
@@ -225,7 +358,9 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
-    (BLAS and sparse-product threads, default: all); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
+    (default: all cores): BLAS and sparse-product threads, and with 2 or more the operators are
+    computed beside the face probe and the two network passes run side by side (1: everything in
+    turn; the rig is the same); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
     one-hot shapes (then ``names`` are ``query0..``); ``weld``: distance below which open seams
     are stitched, as a fraction of the bounding-box diagonal (0 = off); ``mirror``: average
     with the network's answer on the head's mirror image (default; see :func:`predict_proxy`);
@@ -240,9 +375,12 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     import contextlib
 
     from facerig._alloc import keep_freed_memory
+    from facerig.geometry.features import network_inputs
     from facerig.geometry.frame import orientation_matrix
     from facerig.geometry.proxy import prepare_head
 
+    n_threads = int(threads) if threads else (os.cpu_count() or 1)
+    workers = 2 if n_threads >= 2 else 1  # the rig's work splits two ways (see below)
     if threads:  # BLAS threads (``predict_proxy`` passes ``threads`` to the sparse products)
         from threadpoolctl import threadpool_limits
 
@@ -256,38 +394,57 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         R = orientation_matrix(up, forward)
         v = np.asarray(mesh.vertices, np.float64) @ R.T
         prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld),
-                            frame_scale=float(frame_scale))
-        face = None
-        if face_frame:
-            lm = face_landmarks(model, prep, threads=threads)
-            factor = face_frame_factor(lm)
-            face = {"factor": round(factor, 4), "iod": round(lm["iod"] * prep.scale, 6),
-                    "eye_mouth": round(lm["eye_mouth"] * prep.scale, 6)}
-            if factor != 1.0:
-                prep = prep.rescaled(factor)
+                            frame_scale=float(frame_scale), operators=False)
+        # The proxy's operators (mostly the eigenbasis: one core) are computed on a worker
+        # thread while this one finds the face on a small decimation of the proxy and computes
+        # the network's local inputs in the face-measured frame; the two network passes then
+        # run side by side (``predict_proxy``). With one thread, the same work in turn.
+        timings = prep.timings
+        ops_job = _Job(workers > 1, _operators, prep, model.k_eig, timings)
+        face, factor = None, 1.0
+        with _blas_threads(1 if workers > 1 else None):
+            if face_frame:
+                tp = time.perf_counter()
+                lm = face_landmarks(model, prep, threads=1 if workers > 1 else threads)
+                factor = face_frame_factor(lm)
+                face = {"factor": round(factor, 4), "iod": round(lm["iod"] * prep.scale, 6),
+                        "eye_mouth": round(lm["eye_mouth"] * prep.scale, 6)}
+                timings["face_probe"] = time.perf_counter() - tp
+            tp = time.perf_counter()
+            inputs = network_inputs(prep.xyz / factor, prep.proxy.faces, local=bool(model.n_local),
+                                    cross=model.cross_part)
+            timings["network_inputs"] = time.perf_counter() - tp
+            prep = prep.with_operators(ops_job.result())
+        if factor != 1.0:
+            prep = prep.rescaled(factor)
         t1 = time.perf_counter()
         K = model.num_shapes
-        a = np.eye(K, dtype=np.float32) if queries is None else np.asarray(queries, np.float32)
-        d = predict_proxy(model, prep, a, mirror=bool(mirror), threads=threads)  # (Q,P,3)
-        t2 = time.perf_counter()
-        full = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
-        full = full @ R.astype(np.float32)  # back to input axes (R orthonormal)
         trained = meta.get("trained_shapes") or [n for n in ARKIT52 if n != "tongueOut"]
         missing: list[str] = []
-        if queries is None:
+        if queries is None:  # one-hot queries of the shapes the weights were trained for
             names = list(ARKIT52)
-            for i, n in enumerate(names):
-                if n not in trained:
-                    full[i] = 0.0
-                    missing.append(n)
+            missing = [n for n in names if n not in trained]
+            keep = [i for i, n in enumerate(names[:K]) if n in trained]
+            a = np.eye(K, dtype=np.float32)[keep]
         else:
+            a = np.asarray(queries, np.float32)
             names = [f"query{i}" for i in range(a.shape[0])]
+        d = predict_proxy(model, prep, a, mirror=bool(mirror), threads=threads, inputs=inputs,
+                          workers=workers)  # (Q,P,3)
+        t2 = time.perf_counter()
+        moved = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
+        moved = moved @ R.astype(np.float32)  # back to input axes (R orthonormal)
+        if queries is None:  # untrained shapes are zeros
+            full = np.zeros((len(names),) + moved.shape[1:], np.float32)
+            full[keep] = moved
+        else:
+            full = moved
         t3 = time.perf_counter()
         info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale, "seam_vertices_stitched": prep.welded,
                 "mirror_averaged": bool(mirror), **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
                 **({"face_frame": face} if face is not None else {}),
                 "timings": {"prepare": round(t1 - t0, 3), "network": round(t2 - t1, 3), "transfer": round(t3 - t2, 3),
-                            **{k: round(v, 3) for k, v in prep.timings.items()}},
+                            **{k: round(v, 3) for k, v in timings.items()}},
                 "weights_step": meta.get("step")}
         out_meta: dict[str, Any] = {"raf": info}
         if missing:

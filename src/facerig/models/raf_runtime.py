@@ -127,12 +127,14 @@ _POOLS: dict = {}
 
 
 def _pool(n: int):
-    """A shared thread pool of ``n`` workers (created on first use)."""
-    if n not in _POOLS:
+    """A shared thread pool of ``n`` workers, created on first use in each process (a forked
+    child does not inherit its parent's threads)."""
+    key = (os.getpid(), n)
+    if key not in _POOLS:
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOLS[n] = ThreadPoolExecutor(n, thread_name_prefix="facerig-spmm")
-    return _POOLS[n]
+        _POOLS[key] = ThreadPoolExecutor(n, thread_name_prefix="facerig-spmm")
+    return _POOLS[key]
 
 
 # -- layers -------------------------------------------------------------------------------------
@@ -328,8 +330,9 @@ class RigAnyFaceRuntime:
         return out
 
     def __call__(self, xyz: np.ndarray, ops: Ops, a: np.ndarray, local: np.ndarray | None = None,
-                 chunk: int = 26) -> np.ndarray:
-        """xyz (V,3), ops, a (Q,K) -> (Q,V,3); queries go through ``chunk`` at a time."""
-        enc = self.encode(xyz, ops, local)
+                 chunk: int = 26, enc: dict | None = None) -> np.ndarray:
+        """xyz (V,3), ops, a (Q,K) -> (Q,V,3); queries go through ``chunk`` at a time. ``enc``:
+        the head's :meth:`encode` when already computed."""
+        enc = self.encode(xyz, ops, local) if enc is None else enc
         a = np.asarray(a, np.float32)
         return np.concatenate([self.decode(enc, a[i:i + chunk], ops) for i in range(0, max(len(a), 1), chunk)])
