@@ -175,8 +175,13 @@ def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = 
     ok = np.einsum("pc,pc->p", fn[pair_f], vertex_normals(vertices, faces)[pair_v]) >= 0.3
     any_ok = np.bincount(pair_v, ok, minlength=V) > 0
     d = np.where(ok | ~any_ok[pair_v], d, np.inf)
-    order = np.lexsort((d, pair_v))
-    best = order[first[cnt > 0]]  # first (smallest d) pair of each vertex with candidates
+    d = np.where(np.isnan(d), np.inf, d)
+    # the pairs are grouped by input vertex (pair_v is sorted): per group, the first pair with
+    # the group's smallest d (what a stable sort by (vertex, d) would put first)
+    starts = first[cnt > 0]
+    low = np.minimum.reduceat(d, starts) if starts.size else np.zeros(0)
+    hit = np.flatnonzero(d <= np.repeat(low, cnt[cnt > 0]))
+    best = hit[np.r_[True, pair_v[hit[1:]] != pair_v[hit[:-1]]]] if hit.size else hit
     full_face = np.zeros(V, dtype=np.int64)
     full_bary = np.zeros((V, 3))
     has = cnt > 0
