@@ -379,6 +379,8 @@ def test_side_by_side_passes_give_the_same_rig(tiny_head, random_weights):
     np.testing.assert_allclose(two.deltas, one.deltas, rtol=1e-5, atol=1e-6 * np.abs(one.deltas).max())
     assert two.meta["raf"]["face_frame"] == one.meta["raf"]["face_frame"]
     assert {"face_probe", "network_inputs", "operators"} <= set(two.meta["raf"]["timings"])
+    four = _rig(v, f, random_weights, threads=4)  # two BLAS threads per side
+    np.testing.assert_allclose(four.deltas, one.deltas, rtol=1e-5, atol=1e-6 * np.abs(one.deltas).max())
     one = _rig(v, f, random_weights, threads=1, mirror=False)  # one pass: query halves side by side
     two = _rig(v, f, random_weights, threads=2, mirror=False)
     np.testing.assert_allclose(two.deltas, one.deltas, rtol=1e-5, atol=1e-6 * np.abs(one.deltas).max())

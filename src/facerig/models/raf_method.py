@@ -131,21 +131,23 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     ``inputs``: the head's ``(local, cross)`` network inputs when already computed
     (:func:`facerig.geometry.features.network_inputs` of ``prep.xyz``). ``workers`` > 1 runs the
     two passes side by side (without ``mirror``: the two halves of the queries, after the
-    per-head part), each on one BLAS thread (NumPy releases the GIL in its products): faster on
-    two cores than one pass after the other on two BLAS threads. The result is the same either
-    way."""
+    per-head part), each on half of ``threads`` BLAS threads (default: the CPU count; NumPy
+    releases the GIL in its products): on two cores faster than one pass after the other on two
+    BLAS threads, since much of a pass is single-threaded elementwise work. The result is the
+    same either way."""
     from facerig.geometry.features import network_inputs
     from facerig.models.raf_runtime import Ops
 
     xyz, faces = prep.xyz, prep.proxy.faces
     local, cross = inputs if inputs is not None else network_inputs(
         xyz, faces, local=bool(model.n_local), cross=model.cross_part)
+    per = _per_worker(threads, workers)
     if not mirror:
         if workers > 1 and len(queries) > 1:  # one pass: its queries in two halves side by side
-            ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=1)
+            ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=per)
             enc = model.encode(xyz, ops, local)
             half = (len(queries) + 1) // 2
-            with _blas_threads(1):
+            with _blas_threads(per):
                 other = _executor().submit(model, xyz, ops, queries[half:], local, chunk, enc)
                 d = model(xyz, ops, queries[:half], local, chunk=chunk, enc=enc)
                 return np.concatenate([d, other.result()])
@@ -154,7 +156,7 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     from facerig.arkit import ARKIT52, mirror_permutation
 
     side_by_side = workers > 1
-    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=1 if side_by_side else threads)
+    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=per if side_by_side else threads)
     flip = np.array([-1.0, 1.0, 1.0])
     mxyz = xyz * flip
     mlocal = None if local is None else mirror_local_features(local)
@@ -165,7 +167,7 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
         return model(mxyz, ops.mirrored(), mq, mlocal, chunk=chunk)
 
     if side_by_side:
-        with _blas_threads(1):
+        with _blas_threads(per):
             other = _executor().submit(mirrored)
             d = model(xyz, ops, queries, local, chunk=chunk)
             dm = other.result()
@@ -208,6 +210,12 @@ def _executor():
 
         _EXECUTORS[pid] = ThreadPoolExecutor(1, thread_name_prefix="facerig-rig")
     return _EXECUTORS[pid]
+
+
+def _per_worker(threads: int | None, workers: int) -> int:
+    """BLAS threads for each of ``workers`` side-by-side jobs sharing ``threads`` (default: the
+    CPU count): 1 on two cores."""
+    return max(1, int(threads or os.cpu_count() or 1) // max(1, workers))
 
 
 def _blas_threads(n: int | None):
@@ -402,10 +410,11 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         timings = prep.timings
         ops_job = _Job(workers > 1, _operators, prep, model.k_eig, timings)
         face, factor = None, 1.0
-        with _blas_threads(1 if workers > 1 else None):
+        per = _per_worker(threads, workers)
+        with _blas_threads(per if workers > 1 else None):
             if face_frame:
                 tp = time.perf_counter()
-                lm = face_landmarks(model, prep, threads=1 if workers > 1 else threads)
+                lm = face_landmarks(model, prep, threads=per if workers > 1 else threads)
                 factor = face_frame_factor(lm)
                 face = {"factor": round(factor, 4), "iod": round(lm["iod"] * prep.scale, 6),
                         "eye_mouth": round(lm["eye_mouth"] * prep.scale, 6)}
