@@ -57,7 +57,8 @@ def _rig(vertices, faces, weights):
     from facerig.models.raf_method import rig_raf
 
     t = time.perf_counter()
-    o = rig_raf(Mesh(vertices=np.asarray(vertices, np.float64), faces=np.asarray(faces, np.int64)), weights=weights)
+    o = rig_raf(Mesh(vertices=np.asarray(vertices, np.float64), faces=np.asarray(faces, np.int64)), weights=weights,
+                head_check=False)
     return o.names, o.deltas, time.perf_counter() - t
 
 

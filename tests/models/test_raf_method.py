@@ -37,8 +37,10 @@ def _head(tiny_head):
 
 
 def _rig(v, f, weights, **kw):
+    """``rig_raf`` without the head check by default: random weights find no face."""
     from facerig.models.raf_method import rig_raf
 
+    kw.setdefault("head_check", False)
     return rig_raf(Mesh(vertices=v, faces=f), weights=weights, **kw)
 
 
@@ -127,7 +129,7 @@ def test_ict_lower_lip_keeps_its_jaw_motion():
     assert np.linalg.norm(dr - d, axis=1)[lower].mean() < 0.15
 
 
-def test_shipped_weights_rig_small_head(tiny_obj, tmp_path):
+def test_shipped_weights_rig_small_head(tiny_obj, tmp_path, capsys):
     from facerig.models.raf_method import weights_available
 
     assert weights_available(), "the shipped weights (src/facerig/weights/raf.npz) are part of the package"
@@ -137,12 +139,17 @@ def test_shipped_weights_rig_small_head(tiny_obj, tmp_path):
 
     assert method_available("raf")
     out = tmp_path / "rig.npz"
-    assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "raf"]) == 0
+    # a 48-vertex blob with one eye is no head: the network finds no face on it (test below)
+    assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "raf"]) == 2 and not out.exists()
+    err = capsys.readouterr().err.strip()
+    assert "does not look like a head" in err and "--no-head-check" in err and len(err.splitlines()) == 1
+    assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "raf", "--no-head-check"]) == 0
     rig = load_rig(out)
     assert rig.deltas.shape[0] == 52 and rig.meta["method"] == "raf"
     assert np.isfinite(rig.deltas).all()
     face = rig.meta["raf"]["face_frame"]
     assert 1 / 1.4 - 1e-6 <= face["factor"] <= 1.4 + 1e-6 and face["iod"] > 0 and face["eye_mouth"] > 0
+    assert face["check"] == "error" and face["check_reasons"]
     assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "raf", "--no-face-frame"]) == 0
     assert "face_frame" not in load_rig(out).meta["raf"]
 
@@ -343,13 +350,14 @@ def test_shipped_weights_find_the_face_of_the_example_head():
     face-measured frame uses. (The example is an ICT head, cm: eyes ~6 cm apart.)"""
     from facerig.io import load_mesh
     from facerig.geometry.proxy import prepare_head
-    from facerig.models.raf_method import RIG_PROXY_VERTICES, face_landmarks, load_model
+    from facerig.models.raf_method import RIG_PROXY_VERTICES, face_check, face_landmarks, load_model
 
     mesh = load_mesh(str(Path(__file__).resolve().parents[2] / "examples" / "ict_head" / "head.obj"))
     model, _ = load_model()
     prep = prepare_head(np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES,
                         k=model.k_eig)
     lm = face_landmarks(model, prep)
+    assert face_check(lm) == ("ok", [])
     el, er, m = (lm[k] * prep.scale + prep.center for k in ("eye_left", "eye_right", "mouth"))
     assert el[0] > 2.0 and er[0] < -2.0 and abs(el[0] + er[0]) < 0.3
     assert abs(el[1] - er[1]) < 0.3 and abs(m[0]) < 0.3
@@ -434,3 +442,43 @@ def test_rig_in_a_forked_child_after_rigging_in_the_parent(tiny_head, random_wei
 
 def _rig_deltas(v, f, weights):
     return _rig(v, f, weights, threads=2).deltas
+
+
+def _landmarks(el, er, m):
+    el, er, m = (np.array(p, float) for p in (el, er, m))
+    return {"eye_left": el, "eye_right": er, "mouth": m, "iod": float(np.linalg.norm(el - er)),
+            "eye_mouth": float(np.linalg.norm(0.5 * (el + er) - m))}
+
+
+def test_face_check_limits():
+    """An upright face facing +Z is ok; a rolled one is a warning; an upside-down one, or one with
+    an eye far in front of the other (a head lying down), is an error; reasons name the cause."""
+    from facerig.models.raf_method import face_check, face_layout
+
+    ok = _landmarks([0.2, 0.1, -0.15], [-0.2, 0.1, -0.15], [0.0, -0.35, -0.1])
+    assert face_check(ok) == ("ok", [])
+    assert face_layout(ok)["below"] == pytest.approx(0.45 / np.hypot(0.45, 0.05))
+    rolled = _landmarks([0.2, 0.25, -0.15], [-0.2, 0.1, -0.15], [0.0, -0.35, -0.1])  # level 0.375
+    status, why = face_check(rolled)
+    assert status == "warn" and any("level" in w for w in why)
+    upside = _landmarks([0.2, -0.1, -0.15], [-0.2, -0.1, -0.15], [0.0, 0.35, -0.1])
+    status, why = face_check(upside)
+    assert status == "error" and any("not below" in w for w in why)
+    lying = _landmarks([0.2, 0.1, -0.05], [-0.1, 0.1, -0.35], [0.0, -0.35, -0.1])  # depth 0.3 / 0.42
+    assert face_check(lying)[0] == "error"
+    nan = _landmarks([0.2, 0.1, 0.0], [0.2, 0.1, 0.0], [0.0, -0.35, 0.0])  # the eyes at one point
+    assert face_check(nan)[0] == "error"
+
+
+def test_a_sphere_is_not_a_head():
+    """The shipped network finds no face on a sphere: ``rig_raf`` refuses it (NotAHeadError)
+    unless ``head_check=False``; the example head passes."""
+    trimesh = pytest.importorskip("trimesh")
+    from facerig.models.raf_method import NotAHeadError, rig_raf
+
+    s = trimesh.creation.icosphere(subdivisions=4)
+    mesh = Mesh(vertices=np.asarray(s.vertices) * 10.0, faces=np.asarray(s.faces))
+    with pytest.raises(NotAHeadError, match="no plausible face"):
+        rig_raf(mesh)
+    out = rig_raf(mesh, head_check=False)
+    assert out.meta["raf"]["face_frame"]["check"] == "error"

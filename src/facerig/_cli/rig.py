@@ -89,6 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="raf only: keep the head frame as measured (the head's width at nose height), without "
                              "sizing it by the face the network finds (saves one 4-shape network pass; the shipped "
                              "weights were trained in the face-sized frame, so this costs accuracy; see BENCHMARKS.md)")
+    parser.add_argument("--no-head-check", action="store_true",
+                        help="raf only: rig the mesh even where the network finds no plausible face on it (by "
+                             "default such a mesh, or a head not facing --forward with --up up, is an error)")
     parser.add_argument("--landmarks", metavar="JSON", default=None,
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
@@ -244,7 +247,15 @@ def run(args: argparse.Namespace) -> int:
         options["mirror"] = False
     if args.no_face_frame:
         options["face_frame"] = False
-    rig = rig_mesh(mesh, method, parts=parts, **options)
+    if args.no_head_check:
+        options["head_check"] = False
+    try:
+        rig = rig_mesh(mesh, method, parts=parts, **options)
+    except FacerigError as e:
+        if type(e).__name__ != "NotAHeadError":
+            raise
+        raise FacerigError(f"{head}: does not look like a head ({e}); if it is one, give its orientation "
+                           "with --up/--forward, or rig it anyway with --no-head-check") from None
     rig.meta.setdefault("input", {"path": str(head), "up": args.up, "forward": args.forward})
     repairs = mesh.info.get("repairs") or {}
     if repairs:
@@ -266,6 +277,9 @@ def run(args: argparse.Namespace) -> int:
     if face and face.get("factor", 1.0) != 1.0:
         console.print(f"  head frame x{face['factor']:.2f} from the face the network found "
                       f"(eyes {face['iod']:.4g}, eyes to mouth {face['eye_mouth']:.4g} input units apart)")
+    if face and face.get("check") in ("warn", "error"):
+        console.print(f"  [yellow]warning[/]: the face the network found looks odd: "
+                      f"{escape('; '.join(face.get('check_reasons', [])))}; check --up/--forward if the rig looks wrong")
     stitched = raf.get("seam_vertices_stitched")
     if stitched:
         console.print(f"  open seams stitched for the network: {stitched:,} vertices lie on another one "

@@ -1,0 +1,111 @@
+"""Does the face the network finds tell a head from other meshes? Data for ``HEAD_CHECK``.
+
+For every head of one or more eval sets (no ground truth used) and for a fixed list of meshes
+that are not heads or not in the orientation given (spheres, boxes, a cylinder, a capsule, a
+torus; the bundled example head turned 45, 90 and 180 degrees, rolled, tilted, upside down and
+lying down), this runs the face probe (:func:`facerig.models.raf_method.face_landmarks`) and prints
+:func:`facerig.models.raf_method.face_layout` and the verdict of
+:func:`facerig.models.raf_method.face_check`.
+
+    python benchmarks/head_check.py evalset evalset_wide [--weights W] [--out FILE]
+
+Writes ``benchmarks/results/head_check.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rotation(axis, degrees: float) -> np.ndarray:
+    a = np.asarray(axis, float) / np.linalg.norm(axis)
+    t = np.radians(degrees)
+    K = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+    return np.eye(3) + np.sin(t) * K + (1 - np.cos(t)) * K @ K
+
+
+def negatives() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, vertices, faces) of the meshes that should not pass as upright heads."""
+    import trimesh
+
+    from facerig.io import read_mesh
+
+    head = read_mesh(ROOT / "examples" / "ict_head" / "head.obj")
+    v, f = np.asarray(head.vertices, float), np.asarray(head.faces)
+    out = [(f"example head, {name}", v @ _rotation(ax, deg).T, f) for name, ax, deg in [
+        ("facing back (180 about up)", [0, 1, 0], 180), ("turned 90", [0, 1, 0], 90),
+        ("turned 45", [0, 1, 0], 45), ("upside down", [0, 0, 1], 180), ("lying (+Z up)", [1, 0, 0], -90),
+        ("tilted 30 forward", [1, 0, 0], 30), ("rolled 20", [0, 0, 1], 20)]]
+    shapes = [("sphere", trimesh.creation.icosphere(4)), ("box", trimesh.creation.box((1, 1.3, 1)).subdivide().subdivide()),
+              ("cylinder", trimesh.creation.cylinder(0.5, 1.5, sections=64).subdivide()),
+              ("capsule", trimesh.creation.capsule(1.0, 0.5, count=[32, 32]))]
+    if hasattr(trimesh.creation, "torus"):
+        shapes.append(("torus", trimesh.creation.torus(1.0, 0.3)))
+    out += [(name, np.asarray(m.vertices, float) * 10.0, np.asarray(m.faces)) for name, m in shapes]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from facerig.eval.harness import load_index
+    from facerig.geometry.proxy import prepare_head
+    from facerig.io import load_mesh
+    from facerig.io.atomic import atomic_path
+    from facerig.models.raf_method import (HEAD_CHECK, RIG_PROXY_VERTICES, face_check, face_landmarks, face_layout,
+                                           load_model)
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("sets", nargs="*", default=["evalset"], help="eval set folders (heads)")
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--out", default="benchmarks/results/head_check.json")
+    args = ap.parse_args(argv)
+    model, meta = load_model(args.weights)
+
+    def measure(v, f) -> dict:
+        prep = prepare_head(np.asarray(v, np.float64), f, proxy_vertices=RIG_PROXY_VERTICES, k=model.k_eig,
+                            operators=False)
+        lm = face_landmarks(model, prep)
+        status, reasons = face_check(lm)
+        return {**{k: round(float(x), 4) for k, x in face_layout(lm).items()}, "check": status, "reasons": reasons}
+
+    keys = ("sym", "level", "depth", "mouth_mid", "below", "forward", "ratio")
+    print("| mesh | kind | " + " | ".join(keys) + " | check |")
+    print("|---|---|" + "---|" * len(keys) + "---|")
+    rows = []
+
+    def show(name, kind, r):
+        rows.append({"mesh": name, "kind": kind, **r})
+        print(f"| {name} | {kind} | " + " | ".join(f"{r[k]:.3f}" for k in keys) + f" | {r['check']} |", flush=True)
+
+    for d in args.sets:
+        for h in load_index(Path(d))["heads"]:
+            mesh = load_mesh(Path(d) / h["mesh"], allow_degenerate=True, allow_unreferenced=True)
+            show(f"{Path(d).name}/{h['id']}", "head", measure(mesh.vertices, mesh.faces))
+    for name, v, f in negatives():
+        show(name, "not an upright head", measure(v, f))
+    heads = [r for r in rows if r["kind"] == "head"]
+    others = [r for r in rows if r["kind"] != "head"]
+    summary = {"heads": len(heads), "heads_ok": sum(r["check"] == "ok" for r in heads),
+               "heads_error": sum(r["check"] == "error" for r in heads),
+               "others": len(others), "others_error": sum(r["check"] == "error" for r in others),
+               "others_warn": sum(r["check"] == "warn" for r in others),
+               "head_extremes": {k: [min(r[k] for r in heads), max(r[k] for r in heads)] for k in keys} if heads else {}}
+    print(json.dumps(summary))
+    doc = {"meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform(),
+                    "sets": args.sets, "weights_step": meta.get("step"), "limits": HEAD_CHECK},
+           "summary": summary, "rows": rows}
+    with atomic_path(Path(args.out), suffix=".json") as tmp:
+        Path(tmp).write_text(json.dumps(doc, indent=1))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
