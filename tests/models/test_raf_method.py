@@ -482,3 +482,41 @@ def test_a_sphere_is_not_a_head():
         rig_raf(mesh)
     out = rig_raf(mesh, head_check=False)
     assert out.meta["raf"]["face_frame"]["check"] == "error"
+
+
+def test_orientation_candidates_and_score():
+    """24 axis-aligned (up, forward) pairs, each perpendicular; the score grows as the face
+    departs from an upright one: ideal < rolled < upside down."""
+    from facerig.geometry.frame import orientation_matrix
+    from facerig.models.raf_method import ORIENTATIONS, face_check_score
+
+    assert len(ORIENTATIONS) == len(set(ORIENTATIONS)) == 24
+    for up, fwd in ORIENTATIONS:
+        R = orientation_matrix(up, fwd)
+        np.testing.assert_allclose(R @ R.T, np.eye(3), atol=1e-12)
+        assert np.linalg.det(R) == pytest.approx(1.0)
+    ideal = _landmarks([0.2, 0.1, -0.15], [-0.2, 0.1, -0.15], [0.0, -0.35, -0.15])
+    rolled = _landmarks([0.2, 0.25, -0.15], [-0.2, 0.1, -0.15], [0.0, -0.35, -0.1])
+    upside = _landmarks([0.2, -0.1, -0.15], [-0.2, -0.1, -0.15], [0.0, 0.35, -0.1])
+    assert face_check_score(ideal) == pytest.approx(0.0, abs=1e-12)
+    assert 1.0 < face_check_score(rolled) < face_check_score(upside)
+    assert face_check_score(_landmarks([0, 0, 0], [0, 0, 0], [0, -1, 0])) == float("inf")
+
+
+@pytest.mark.slow
+def test_a_head_in_blenders_axes_is_refused_with_the_right_orientation(tmp_path, capsys):
+    """The example head turned to Blender's axes (+Z up, -Y forward) and rigged without saying so
+    is refused, and the error names the orientation that makes it a head; with it, it rigs."""
+    from facerig.cli import main
+    from facerig.io import read_mesh
+    from facerig.io.obj import write_obj
+
+    m = read_mesh(str(Path(__file__).resolve().parents[2] / "examples" / "ict_head" / "head.obj"))
+    R = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  # +Y -> +Z, +Z -> -Y
+    head = tmp_path / "blender_head.obj"
+    write_obj(head, np.asarray(m.vertices) @ R.T, m.faces)
+    out = tmp_path / "rig.npz"
+    assert main(["rig", str(head), "-o", str(out)]) == 2 and not out.exists()
+    err = capsys.readouterr().err.strip()
+    assert "does not look like a head" in err and "--up +z --forward -y" in err and len(err.splitlines()) == 1
+    assert main(["rig", str(head), "-o", str(out), "--up", "+z", "--forward", "-y"]) == 0

@@ -109,6 +109,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
 
+def _better_orientation(console, mesh, args, options) -> tuple[str, str] | None:
+    """``(up, forward)`` in which the network finds a clearly more plausible face than in the
+    orientation given (``facerig.models.raf_method.suggest_orientation``), or None."""
+    from facerig.models.raf_method import suggest_orientation
+
+    console.print("  looking for an orientation in which the network finds a face (24 candidates) ...")
+    ranked = suggest_orientation(mesh, weights=options.get("weights"),
+                                 **{k: options[k] for k in ("proxy_vertices", "weld") if k in options})
+    given = next((r[3] for r in ranked if (r[0], r[1]) == (args.up, args.forward)), float("inf"))
+    up, forward, status, score = ranked[0]
+    if status == "ok" and (up, forward) != (args.up, args.forward) and score < 0.5 * given:
+        return up, forward
+    return None
+
+
 def _axis(s: str) -> str:
     t = s.strip().lower()
     if len(t) == 1:
@@ -254,8 +269,11 @@ def run(args: argparse.Namespace) -> int:
     except FacerigError as e:
         if type(e).__name__ != "NotAHeadError":
             raise
-        raise FacerigError(f"{head}: does not look like a head ({e}); if it is one, give its orientation "
-                           "with --up/--forward, or rig it anyway with --no-head-check") from None
+        better = _better_orientation(console, mesh, args, options)
+        hint = (f"it does with --up {better[0]} --forward {better[1]}" if better
+                else "if it is one, give its orientation with --up/--forward")
+        raise FacerigError(f"{head}: does not look like a head ({e}); {hint}, or rig it anyway with "
+                           "--no-head-check") from None
     rig.meta.setdefault("input", {"path": str(head), "up": args.up, "forward": args.forward})
     repairs = mesh.info.get("repairs") or {}
     if repairs:
@@ -278,8 +296,11 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  head frame x{face['factor']:.2f} from the face the network found "
                       f"(eyes {face['iod']:.4g}, eyes to mouth {face['eye_mouth']:.4g} input units apart)")
     if face and face.get("check") in ("warn", "error"):
+        better = _better_orientation(console, mesh, args, options) if face.get("check") == "warn" else None
+        hint = (f"it looks more like a head with --up {better[0]} --forward {better[1]}" if better
+                else "check --up/--forward if the rig looks wrong")
         console.print(f"  [yellow]warning[/]: the face the network found looks odd: "
-                      f"{escape('; '.join(face.get('check_reasons', [])))}; check --up/--forward if the rig looks wrong")
+                      f"{escape('; '.join(face.get('check_reasons', [])))}; {hint}")
     stitched = raf.get("seam_vertices_stitched")
     if stitched:
         console.print(f"  open seams stitched for the network: {stitched:,} vertices lie on another one "

@@ -336,7 +336,8 @@ def face_layout(landmarks: dict) -> dict[str, float]:
 #: limit the rig is made with a warning. On the 74 validation heads (26, and 48 stylised ones,
 #: warped and asymmetric) the extremes were sym 0.63, level 0.13, depth 0.12, mouth_mid 0.18,
 #: below 0.94, forward -0.25..0.34, and all 74 pass. A sphere, a box, a cylinder, a capsule and
-#: the example head turned 90 degrees, upside down or lying down pass an error limit; a torus and
+#: the example head turned 90 degrees, upside down, lying down or in Blender's axes pass an
+#: error limit; a torus and
 #: the example head facing away, turned 45 degrees, tilted 30 or rolled 20 a warn limit
 #: (``python benchmarks/head_check.py evalset evalset_wide``, ``benchmarks/results/head_check.json``).
 HEAD_CHECK = {
@@ -375,6 +376,72 @@ def face_check(landmarks: dict, limits: dict | None = None) -> tuple[str, list[s
         if reasons:
             return status, reasons
     return "ok", []
+
+
+def face_check_score(landmarks: dict, limits: dict | None = None) -> float:
+    """How far the probe's face is from an ideal one, towards :data:`HEAD_CHECK`'s warn limits:
+    the largest over the limits of the ratio's distance from its ideal value (1 for ``below``,
+    0 for the others) in units of the limit's (below 1 when every ratio is within its limits;
+    inf when the landmarks are unusable). Ranks orientations in :func:`suggest_orientation`."""
+    limits = HEAD_CHECK if limits is None else limits
+    iod, em = float(landmarks["iod"]), float(landmarks["eye_mouth"])
+    if not (np.isfinite(iod) and np.isfinite(em) and iod > 1e-9 and em > 1e-9):
+        return float("inf")
+    lay = face_layout(landmarks)
+    ideal = {"below": 1.0, "forward": 0.0}
+    worst = 0.0
+    for key, lim in limits["warn"].items():
+        name, kind = key.rsplit("_", 1)
+        c = ideal.get(name, 0.0)
+        span = abs(lim - c) or 1.0
+        off = (c - lay[name]) if kind == "min" else (lay[name] - c)  # towards the limit
+        worst = max(worst, off / span)
+    return float(worst)
+
+
+#: The 24 orientations (``up``, ``forward``) of a mesh whose axes are the coordinate axes.
+ORIENTATIONS = tuple((u, f) for u in ("+y", "+z", "-y", "-z", "+x", "-x")
+                     for f in ("+z", "-y", "-z", "+y", "+x", "-x") if u[1] != f[1])
+
+
+def suggest_orientation(mesh: Mesh, *, weights: str | None = None, proxy_vertices: int = RIG_PROXY_VERTICES,
+                        weld: float = DEFAULT_WELD_TOLERANCE,
+                        orientations=ORIENTATIONS) -> list[tuple[str, str, str, float]]:
+    """Which axis-aligned orientation makes ``mesh`` look like an upright head to the network.
+
+    The face probe (:func:`face_landmarks`) runs once per candidate ``(up, forward)`` of
+    :data:`ORIENTATIONS` on one decimation of the mesh: a rotation changes no length, so its
+    Laplacian eigenbasis and gradient operators are computed once and rescaled to each
+    orientation's head frame (the network's gradient features do not depend on the tangent
+    frames); positions, head frame, local features and the cross-part operator are redone.
+    About 0.2 s per orientation on 2 cores. Returns ``(up, forward, check, score)`` sorted best
+    first (:func:`face_check`, :func:`face_check_score`)."""
+    from facerig.geometry.features import network_inputs
+    from facerig.geometry.frame import orientation_matrix
+    from facerig.geometry.operators import compute_operators, rescaled_operators
+    from facerig.geometry.proxy import head_frame, prepare_head
+    from facerig.models.raf_runtime import Ops
+
+    model, _ = load_model(weights)
+    v = np.asarray(mesh.vertices, np.float64)
+    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld),
+                        operators=False)
+    pv = prep.proxy.vertices if prep.proxy.vertices.shape[0] == prep.xyz.shape[0] else prep.xyz
+    xyz0, faces = probe_mesh((pv - prep.center) / prep.scale, prep.proxy.faces)
+    ops0 = compute_operators(xyz0, faces, k=model.k_eig, cache=False)
+    q = face_probe_queries(model.num_shapes)
+    out = []
+    for up, fwd in orientations:
+        R = orientation_matrix(up, fwd)
+        x = xyz0 @ R.T
+        center, scale = head_frame(x)
+        xn = (x - center) / scale
+        local, cross = network_inputs(xn, faces, local=bool(model.n_local), cross=model.cross_part)
+        ops = Ops.from_operators(rescaled_operators(ops0, scale), k=model.k_eig, cross=cross)
+        lm = landmarks_from_motion(xn, model(xn, ops, q, local, chunk=len(q)))
+        status, _reasons = face_check(lm)
+        out.append((up, fwd, status, face_check_score(lm)))
+    return sorted(out, key=lambda r: r[3])
 
 
 class NotAHeadError(FacerigError):
