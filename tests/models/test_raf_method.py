@@ -506,7 +506,8 @@ def test_orientation_candidates_and_score():
 @pytest.mark.slow
 def test_a_head_in_blenders_axes_is_refused_with_the_right_orientation(tmp_path, capsys):
     """The example head turned to Blender's axes (+Z up, -Y forward) and rigged without saying so
-    is refused, and the error names the orientation that makes it a head; with it, it rigs."""
+    is refused, and the error names the orientation that makes it a head; ``--auto-orient``
+    finds that orientation and rigs it."""
     from facerig.cli import main
     from facerig.io import read_mesh
     from facerig.io.obj import write_obj
@@ -519,4 +520,9 @@ def test_a_head_in_blenders_axes_is_refused_with_the_right_orientation(tmp_path,
     assert main(["rig", str(head), "-o", str(out)]) == 2 and not out.exists()
     err = capsys.readouterr().err.strip()
     assert "does not look like a head" in err and "--up +z --forward -y" in err and len(err.splitlines()) == 1
-    assert main(["rig", str(head), "-o", str(out), "--up", "+z", "--forward", "-y"]) == 0
+    assert main(["rig", str(head), "-o", str(out), "--auto-orient"]) == 0  # finds it by itself
+    from facerig.io.rig import load_rig
+
+    meta = load_rig(out).meta
+    assert (meta["input"]["up"], meta["input"]["forward"]) == ("+z", "-y")
+    assert meta["raf"]["face_frame"]["check"] == "ok"

@@ -96,6 +96,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
                         help="input axis pointing up: +x -x +y -y +z -z (default +y; Blender: +z)")
+    parser.add_argument("--auto-orient", action="store_true",
+                        help="find --up/--forward: the axis-aligned orientation (of 24) in which the network finds "
+                             "the most plausible face (+4-5 s; needs the raf weights; replaces --up/--forward)")
     parser.add_argument("--forward", default="+z", type=_axis, metavar="AXIS",
                         help="input axis the face looks along (default +z; Blender: -y)")
     parser.add_argument("--names", choices=["arkit", "ict"], default="arkit",
@@ -210,6 +213,11 @@ def run(args: argparse.Namespace) -> int:
 
     # everything that can be checked before the (slow) rigging is checked first
     orientation_matrix(args.up, args.forward)
+    if args.auto_orient:
+        from facerig.models.raf_method import weights_available
+
+        if not weights_available():
+            raise FacerigError("--auto-orient needs the raf weights, which this installation lacks")
     for o in args.output:
         if _same_file(head, Path(o.rstrip("/\\") or o)):
             raise FacerigError(f"output {o} is the input file; refusing to overwrite the head")
@@ -244,6 +252,18 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  [yellow]note[/]: {k.replace('_', ' ')}: {v}")
     if landmarks:
         console.print(f"  landmarks: {escape(landmarks)}")
+    if args.auto_orient:
+        from facerig.models.raf_method import suggest_orientation
+
+        console.print("finding the orientation in which the network sees a face (24 candidates) ...")
+        t1 = time.perf_counter()
+        up, forward, status, score = suggest_orientation(mesh)[0]
+        if status != "ok":
+            raise FacerigError(f"{head}: in no axis-aligned orientation does it look like a head to the network "
+                               f"(best: --up {up} --forward {forward}, {status})")
+        args.up, args.forward = up, forward
+        console.print(f"  oriented: --up {up} --forward {forward} (score {score:.2f}, "
+                      f"{time.perf_counter() - t1:.1f}s)")
     console.print(f"rigging with method [bold]{method}[/] (up {args.up}, forward {args.forward}) ...")
 
     options = {"landmarks": landmarks, "up": args.up, "forward": args.forward}
