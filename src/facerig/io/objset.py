@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,7 @@ def _face_block(polys, uv: np.ndarray | None, uv_faces) -> str:
 PARALLEL_MIN_ROWS = 400_000
 
 _JOB: tuple | None = None  # (paths, neutral, deltas, faces_text) for forked workers
+_JOB_LOCK = threading.Lock()
 
 
 def _write_file(k: int) -> None:
@@ -94,7 +96,6 @@ def _write_file(k: int) -> None:
 def _write_files(job: tuple, workers: int | None) -> None:
     """Write every file of ``job`` (see :data:`_JOB`), in ``workers`` forked processes when
     that is worth it and possible, else here."""
-    global _JOB
     import multiprocessing as mp
 
     paths, neutral = job[0], job[1]
@@ -103,6 +104,15 @@ def _write_files(job: tuple, workers: int | None) -> None:
         workers = min(os.cpu_count() or 1, 4) if big else 1
     if workers > 1 and "fork" not in mp.get_all_start_methods():
         workers = 1
+    with _JOB_LOCK:  # one folder at a time per process: _JOB is what forked workers read
+        _write_files_locked(job, workers)
+
+
+def _write_files_locked(job: tuple, workers: int) -> None:
+    global _JOB
+    import multiprocessing as mp
+
+    paths = job[0]
     _JOB = job
     try:
         if workers <= 1:
