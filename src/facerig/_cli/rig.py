@@ -252,19 +252,6 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  [yellow]note[/]: {k.replace('_', ' ')}: {v}")
     if landmarks:
         console.print(f"  landmarks: {escape(landmarks)}")
-    if args.auto_orient:
-        from facerig.models.raf_method import suggest_orientation
-
-        console.print("finding the orientation in which the network sees a face (24 candidates) ...")
-        t1 = time.perf_counter()
-        up, forward, status, score = suggest_orientation(mesh)[0]
-        if status != "ok":
-            raise FacerigError(f"{head}: in no axis-aligned orientation does it look like a head to the network "
-                               f"(best: --up {up} --forward {forward}, {status})")
-        args.up, args.forward = up, forward
-        console.print(f"  oriented: --up {up} --forward {forward} (score {score:.2f}, "
-                      f"{time.perf_counter() - t1:.1f}s)")
-    console.print(f"rigging with method [bold]{method}[/] (up {args.up}, forward {args.forward}) ...")
 
     options = {"landmarks": landmarks, "up": args.up, "forward": args.forward}
     if method == "dt":
@@ -284,6 +271,21 @@ def run(args: argparse.Namespace) -> int:
         options["face_frame"] = False
     if args.no_head_check:
         options["head_check"] = False
+    if args.auto_orient:
+        from facerig.models.raf_method import suggest_orientation
+
+        console.print("finding the orientation in which the network sees a face (24 candidates) ...")
+        t1 = time.perf_counter()
+        up, forward, status, score = suggest_orientation(
+            mesh, **{k: options[k] for k in ("proxy_vertices", "weld") if k in options})[0]
+        if status != "ok":
+            raise FacerigError(f"{head}: in no axis-aligned orientation does it look like a head to the network "
+                               f"(best: --up {up} --forward {forward}, {status})")
+        args.up, args.forward = up, forward
+        options.update(up=up, forward=forward)
+        console.print(f"  oriented: --up {up} --forward {forward} (score {score:.2f}, "
+                      f"{time.perf_counter() - t1:.1f}s)")
+    console.print(f"rigging with method [bold]{method}[/] (up {args.up}, forward {args.forward}) ...")
     try:
         rig = rig_mesh(mesh, method, parts=parts, **options)
     except FacerigError as e:
