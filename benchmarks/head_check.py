@@ -33,10 +33,10 @@ TURNS = [("facing back (180 about up)", [0, 1, 0], 180), ("turned 90", [0, 1, 0]
 
 
 def _rotation(axis, degrees: float) -> np.ndarray:
-    a = np.asarray(axis, float) / np.linalg.norm(axis)
-    t = np.radians(degrees)
-    K = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
-    return np.eye(3) + np.sin(t) * K + (1 - np.cos(t)) * K @ K
+    """(3, 3) rotation by ``degrees`` about ``axis``."""
+    import trimesh
+
+    return trimesh.transformations.rotation_matrix(np.radians(degrees), axis)[:3, :3]
 
 
 def negatives() -> list[tuple[str, np.ndarray, np.ndarray]]:

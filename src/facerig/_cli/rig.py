@@ -112,14 +112,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
 
-def _better_orientation(console, mesh, args, options) -> tuple[str, str] | None:
-    """``(up, forward)`` in which the network finds a clearly more plausible face than in the
-    orientation given (``facerig.models.raf_method.suggest_orientation``), or None."""
+def _ranked_orientations(console, mesh, options, what: str) -> list:
+    """``facerig.models.raf_method.suggest_orientation`` of ``mesh`` with the rig's proxy and
+    seam options, announced as ``what``."""
     from facerig.models.raf_method import suggest_orientation
 
-    console.print("  looking for an orientation in which the network finds a face (24 candidates) ...")
-    ranked = suggest_orientation(mesh, weights=options.get("weights"),
-                                 **{k: options[k] for k in ("proxy_vertices", "weld") if k in options})
+    console.print(f"{what} (24 candidates) ...")
+    return suggest_orientation(mesh, **{k: options[k] for k in ("proxy_vertices", "weld") if k in options})
+
+
+def _better_orientation(console, mesh, args, options) -> tuple[str, str] | None:
+    """``(up, forward)`` in which the network finds a clearly more plausible face than in the
+    orientation given, or None."""
+    ranked = _ranked_orientations(console, mesh, options,
+                                  "  looking for an orientation in which the network finds a face")
     given = next((r[3] for r in ranked if (r[0], r[1]) == (args.up, args.forward)), float("inf"))
     up, forward, status, score = ranked[0]
     if status == "ok" and (up, forward) != (args.up, args.forward) and score < 0.5 * given:
@@ -272,12 +278,9 @@ def run(args: argparse.Namespace) -> int:
     if args.no_head_check:
         options["head_check"] = False
     if args.auto_orient:
-        from facerig.models.raf_method import suggest_orientation
-
-        console.print("finding the orientation in which the network sees a face (24 candidates) ...")
         t1 = time.perf_counter()
-        up, forward, status, score = suggest_orientation(
-            mesh, **{k: options[k] for k in ("proxy_vertices", "weld") if k in options})[0]
+        up, forward, status, score = _ranked_orientations(
+            console, mesh, options, "finding the orientation in which the network sees a face")[0]
         if status != "ok":
             raise FacerigError(f"{head}: in no axis-aligned orientation does it look like a head to the network "
                                f"(best: --up {up} --forward {forward}, {status})")
@@ -286,11 +289,11 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  oriented: --up {up} --forward {forward} (score {score:.2f}, "
                       f"{time.perf_counter() - t1:.1f}s)")
     console.print(f"rigging with method [bold]{method}[/] (up {args.up}, forward {args.forward}) ...")
+    from facerig.models.raf_method import NotAHeadError
+
     try:
         rig = rig_mesh(mesh, method, parts=parts, **options)
-    except FacerigError as e:
-        if type(e).__name__ != "NotAHeadError":
-            raise
+    except NotAHeadError as e:
         better = _better_orientation(console, mesh, args, options)
         hint = (f"it does with --up {better[0]} --forward {better[1]}" if better
                 else "if it is one, give its orientation with --up/--forward")

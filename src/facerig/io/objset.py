@@ -104,26 +104,18 @@ def _write_files(job: tuple, workers: int | None) -> None:
         workers = min(os.cpu_count() or 1, 4) if big else 1
     if workers > 1 and "fork" not in mp.get_all_start_methods():
         workers = 1
-    with _JOB_LOCK:  # one folder at a time per process: _JOB is what forked workers read
-        _write_files_locked(job, workers)
-
-
-def _write_files_locked(job: tuple, workers: int) -> None:
     global _JOB
-    import multiprocessing as mp
-
-    paths = job[0]
-    _JOB = job
-    try:
-        if workers <= 1:
-            for k in range(len(paths)):
-                _write_file(k)
-            return
-        # forked workers see _JOB (the rig's arrays) without copying or pickling them
-        with mp.get_context("fork").Pool(min(workers, len(paths))) as pool:
-            pool.map(_write_file, range(len(paths)), chunksize=1)
-    finally:
-        _JOB = None
+    with _JOB_LOCK:  # one folder at a time per process: _JOB is what forked workers read
+        _JOB = job
+        try:
+            if workers <= 1:
+                for k in range(len(paths)):
+                    _write_file(k)
+            else:  # forked workers see _JOB (the rig's arrays) without copying or pickling them
+                with mp.get_context("fork").Pool(min(workers, len(paths))) as pool:
+                    pool.map(_write_file, range(len(paths)), chunksize=1)
+        finally:
+            _JOB = None
 
 
 def shape_filename(name: str) -> str:

@@ -141,22 +141,20 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     xyz, faces = prep.xyz, prep.proxy.faces
     local, cross = inputs if inputs is not None else network_inputs(
         xyz, faces, local=bool(model.n_local), cross=model.cross_part)
+    side_by_side = workers > 1
     per = _per_worker(threads, workers)
+    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=per if side_by_side else threads)
     if not mirror:
-        if workers > 1 and len(queries) > 1:  # one pass: its queries in two halves side by side
-            ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=per)
+        if side_by_side and len(queries) > 1:  # one pass: its queries in two halves side by side
             enc = model.encode(xyz, ops, local)
             half = (len(queries) + 1) // 2
             with _blas_threads(per):
                 other = _executor().submit(model, xyz, ops, queries[half:], local, chunk, enc)
                 d = model(xyz, ops, queries[:half], local, chunk=chunk, enc=enc)
                 return np.concatenate([d, other.result()])
-        ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=threads)
         return model(xyz, ops, queries, local, chunk=chunk)
     from facerig.arkit import ARKIT52, mirror_permutation
 
-    side_by_side = workers > 1
-    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=per if side_by_side else threads)
     flip = np.array([-1.0, 1.0, 1.0])
     mxyz = xyz * flip
     mlocal = None if local is None else mirror_local_features(local)
@@ -242,6 +240,12 @@ FACE_PROBES = ("eyeBlinkLeft", "eyeBlinkRight", "mouthFunnel", "mouthPucker")
 FACE_PROBE_VERTICES = 2500
 
 
+def probe_decimates(num_vertices: int, target: int = FACE_PROBE_VERTICES) -> bool:
+    """Whether :func:`probe_mesh` decimates a proxy of ``num_vertices`` (more than 1.2 times a
+    positive ``target``) rather than using it as it is."""
+    return target > 0 and num_vertices > 1.2 * target
+
+
 def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int = FACE_PROBE_VERTICES) -> tuple[np.ndarray, np.ndarray]:
     """The mesh the face probe runs on: ``xyz`` (P,3), ``faces`` (F,3) decimated by quadric edge
     collapses to about ``target`` vertices (as they are when at most 1.2 times that, or
@@ -249,7 +253,7 @@ def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int = FACE_PROBE_VERT
     each connected part."""
     xyz = np.asarray(xyz, np.float64)
     faces = np.asarray(faces, np.int64)
-    if target <= 0 or len(xyz) <= 1.2 * target or len(faces) == 0:
+    if not probe_decimates(len(xyz), target) or len(faces) == 0:
         return xyz, faces
     import fast_simplification as fs
 
@@ -269,15 +273,22 @@ def face_landmarks(model, prep, threads: int | None = None,
     the face. Returns ``eye_left`` (3,) (+X side), ``eye_right`` (3,), ``mouth`` (3,) and the
     distances ``iod`` (between the eyes) and ``eye_mouth`` (eye midpoint to mouth), in head
     widths (multiply by ``prep.scale`` for input units)."""
-    from facerig.geometry.features import network_inputs
     from facerig.geometry.operators import compute_operators
-    from facerig.models.raf_runtime import Ops
 
     xyz, faces = probe_mesh(prep.xyz, prep.proxy.faces, probe_vertices)
     if xyz is prep.xyz and prep.ops is not None:
         ops = prep.ops
     else:
         ops = compute_operators(xyz, faces, k=model.k_eig, cache=False)
+    return _probe_pass(model, xyz, faces, ops, threads)
+
+
+def _probe_pass(model, xyz: np.ndarray, faces: np.ndarray, ops, threads: int | None = None) -> dict:
+    """The face probe's network pass on a normalised mesh xyz (P,3), faces (F,3) with its
+    operators -> the landmarks of :func:`landmarks_from_motion`."""
+    from facerig.geometry.features import network_inputs
+    from facerig.models.raf_runtime import Ops
+
     local, cross = network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
     ops = Ops.from_operators(ops, k=model.k_eig, cross=cross, threads=threads)
     q = face_probe_queries(model.num_shapes)
@@ -357,12 +368,17 @@ _HEAD_CHECK_WORDS = {
 }
 
 
+def _usable(landmarks: dict) -> bool:
+    """Whether the probe found two separate eyes and a mouth apart from them."""
+    iod, em = float(landmarks["iod"]), float(landmarks["eye_mouth"])
+    return bool(np.isfinite(iod) and np.isfinite(em) and iod > 1e-9 and em > 1e-9)
+
+
 def face_check(landmarks: dict, limits: dict | None = None) -> tuple[str, list[str]]:
     """Whether the face the probe found looks like a face on a head that is upright and facing
     forward: ``("ok" | "warn" | "error", reasons)``, reasons in words (:data:`HEAD_CHECK`)."""
     limits = HEAD_CHECK if limits is None else limits
-    iod, em = float(landmarks["iod"]), float(landmarks["eye_mouth"])
-    if not (np.isfinite(iod) and np.isfinite(em) and iod > 1e-9 and em > 1e-9):
+    if not _usable(landmarks):
         return "error", ["the network found no separate eyes and mouth"]
     lay = face_layout(landmarks)
     for status in ("error", "warn"):
@@ -384,8 +400,7 @@ def face_check_score(landmarks: dict, limits: dict | None = None) -> float:
     0 for the others) in units of the limit's (below 1 when every ratio is within its limits;
     inf when the landmarks are unusable). Ranks orientations in :func:`suggest_orientation`."""
     limits = HEAD_CHECK if limits is None else limits
-    iod, em = float(landmarks["iod"]), float(landmarks["eye_mouth"])
-    if not (np.isfinite(iod) and np.isfinite(em) and iod > 1e-9 and em > 1e-9):
+    if not _usable(landmarks):
         return float("inf")
     lay = face_layout(landmarks)
     ideal = {"below": 1.0, "forward": 0.0}
@@ -416,29 +431,21 @@ def suggest_orientation(mesh: Mesh, *, weights: str | None = None, proxy_vertice
     frames); positions, head frame, local features and the cross-part operator are redone.
     About 0.2 s per orientation on 2 cores. Returns ``(up, forward, check, score)`` sorted best
     first (:func:`face_check`, :func:`face_check_score`)."""
-    from facerig.geometry.features import network_inputs
     from facerig.geometry.frame import orientation_matrix
     from facerig.geometry.operators import compute_operators, rescaled_operators
     from facerig.geometry.proxy import head_frame, prepare_head
-    from facerig.models.raf_runtime import Ops
 
     model, _ = load_model(weights)
     v = np.asarray(mesh.vertices, np.float64)
     prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld),
                         operators=False)
-    pv = prep.proxy.vertices if prep.proxy.vertices.shape[0] == prep.xyz.shape[0] else prep.xyz
-    xyz0, faces = probe_mesh((pv - prep.center) / prep.scale, prep.proxy.faces)
+    xyz0, faces = probe_mesh(prep.xyz, prep.proxy.faces)
     ops0 = compute_operators(xyz0, faces, k=model.k_eig, cache=False)
-    q = face_probe_queries(model.num_shapes)
     out = []
     for up, fwd in orientations:
-        R = orientation_matrix(up, fwd)
-        x = xyz0 @ R.T
+        x = xyz0 @ orientation_matrix(up, fwd).T
         center, scale = head_frame(x)
-        xn = (x - center) / scale
-        local, cross = network_inputs(xn, faces, local=bool(model.n_local), cross=model.cross_part)
-        ops = Ops.from_operators(rescaled_operators(ops0, scale), k=model.k_eig, cross=cross)
-        lm = landmarks_from_motion(xn, model(xn, ops, q, local, chunk=len(q)))
+        lm = _probe_pass(model, (x - center) / scale, faces, rescaled_operators(ops0, scale))
         status, _reasons = face_check(lm)
         out.append((up, fwd, status, face_check_score(lm)))
     return sorted(out, key=lambda r: r[3])
@@ -549,6 +556,8 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         with _blas_threads(per if workers > 1 else None):
             if face_frame:
                 tp = time.perf_counter()
+                if not probe_decimates(prep.proxy.num_vertices):  # the probe runs on the proxy itself
+                    prep = prep.with_operators(ops_job.result())
                 lm = face_landmarks(model, prep, threads=per if workers > 1 else threads)
                 factor = face_frame_factor(lm)
                 face = {"factor": round(factor, 4), "iod": round(lm["iod"] * prep.scale, 6),
@@ -565,7 +574,8 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
             inputs = network_inputs(prep.xyz / factor, prep.proxy.faces, local=bool(model.n_local),
                                     cross=model.cross_part)
             timings["network_inputs"] = time.perf_counter() - tp
-            prep = prep.with_operators(ops_job.result())
+            if prep.ops is None:
+                prep = prep.with_operators(ops_job.result())
         if factor != 1.0:
             prep = prep.rescaled(factor)
         t1 = time.perf_counter()
