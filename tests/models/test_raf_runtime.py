@@ -35,7 +35,7 @@ def _random_model(**over) -> RigAnyFace:
     return model
 
 
-@pytest.mark.parametrize("over", [{}, {"use_global": False}, {"use_basis": False}, {"n_cond": 0},
+@pytest.mark.parametrize("over", [{}, {"use_global": False}, {"use_basis": False}, {"n_cond": 0}, {"n_cond": 1}, {"n_cond": 3},
                                   {"n_fourier": 3}, {"n_local": NUM_LOCAL_FEATURES}, {"cross_part": True}])
 def test_runtime_matches_torch(tiny_head, over):
     xyz, f, ops = _head(tiny_head)

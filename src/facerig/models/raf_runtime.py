@@ -188,28 +188,49 @@ def _mlp_parts(parts: list[np.ndarray], p: dict, name: str) -> np.ndarray:
     return x
 
 
+def _diffusion_coefs(p: dict, name: str, ops: Ops) -> np.ndarray:
+    """The block's spectral filter ``exp(-lambda_j t_c)``: (k,C)."""
+    t = np.maximum(p[name + ".diffusion.diffusion_time"], 1e-8)
+    return np.exp(-ops.evals[:, None] * t[None, :])
+
+
+def _spectral(x: np.ndarray, ops: Ops) -> np.ndarray:
+    """Spectral coefficients ``Phi^T M x``: x (V,B,C) -> (k,B,C)."""
+    V, B, C = x.shape
+    return (ops.evecs_t_mass @ x.reshape(V, B * C)).reshape(-1, B, C)
+
+
+def _from_spectral(spec: np.ndarray, ops: Ops) -> np.ndarray:
+    """``Phi spec``: (k,B,C) -> (V,B,C)."""
+    k, B, C = spec.shape
+    return (ops.evecs @ spec.reshape(k, B * C)).reshape(-1, B, C)
+
+
+def _gradient_features(xd: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarray:
+    """The block's gradient features of the diffused xd (V,B,C): ``tanh(<(gx,gy), A (gx,gy)>)``
+    per channel, with A the learned complex-linear map: (V,B,C)."""
+    V, B, C = xd.shape
+    gx, gy = (g.reshape(V, B, C) for g in ops.spmm(ops.grad_x, ops.grad_y, x=xd.reshape(V, B * C)))
+    a_re, a_im = p[name + ".gradient_features.A_re.weight"].T, p[name + ".gradient_features.A_im.weight"].T
+    br = _mm(gx, a_re)  # Re((gx + i gy)(A_re + i A_im)) and Im(...)
+    br -= _mm(gy, a_im)
+    bi = _mm(gy, a_re)
+    bi += _mm(gx, a_im)
+    br *= gx  # the dot product of (gx, gy) with its transform
+    bi *= gy
+    br += bi
+    return np.tanh(br, out=br)
+
+
 def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops, cross_part: bool = False) -> list[np.ndarray]:
     """DiffusionNetBlock.features as a list of (V,B,C) parts: ``[x, diffuse(x), gradient
     features]``, then ``cross @ x`` with ``cross_part`` (the block's MLP reads their
     concatenation, :func:`_mlp_parts`)."""
     V, B, C = x.shape
-    t = np.maximum(p[name + ".diffusion.diffusion_time"], 1e-8)
-    coefs = np.exp(-ops.evals[:, None] * t[None, :])  # (k,C)
-    spec = (ops.evecs_t_mass @ x.reshape(V, B * C)).reshape(-1, B, C) * coefs[:, None, :]
-    xd = (ops.evecs @ spec.reshape(-1, B * C)).reshape(V, B, C)
+    xd = _from_spectral(_spectral(x, ops) * _diffusion_coefs(p, name, ops)[:, None, :], ops)
     parts = [x, xd]
     if name + ".gradient_features.A_re.weight" in p:
-        flat = xd.reshape(V, B * C)
-        gx, gy = (g.reshape(V, B, C) for g in ops.spmm(ops.grad_x, ops.grad_y, x=flat))
-        a_re, a_im = p[name + ".gradient_features.A_re.weight"].T, p[name + ".gradient_features.A_im.weight"].T
-        br = _mm(gx, a_re)  # Re((gx + i gy)(A_re + i A_im)) and Im(...)
-        br -= _mm(gy, a_im)
-        bi = _mm(gy, a_re)
-        bi += _mm(gx, a_im)
-        br *= gx  # the dot product of (gx, gy) with its transform
-        bi *= gy
-        br += bi
-        parts.append(np.tanh(br, out=br))
+        parts.append(_gradient_features(xd, p, name, ops))
     if cross_part:
         if ops.cross is None:
             raise ValueError("these weights need the cross-part operator (Ops.cross)")
@@ -305,7 +326,16 @@ class RigAnyFaceRuntime:
         return {"h": h, "g0": g0, "basis": basis}
 
     def decode(self, enc: dict, a: np.ndarray, ops: Ops) -> np.ndarray:
-        """Queries a (Q,K) -> displacements (Q,V,3) (see RigAnyFace.decode)."""
+        """Queries a (Q,K) -> displacements (Q,V,3) (see RigAnyFace.decode).
+
+        The conditional blocks' per-query features are never formed where only products of
+        them are needed. Each block adds ``z W2^T + b2`` to its input, z = relu(fuse layer)
+        (V,Q,Wc), so the running features are kept as a shared (V,1,Wc) part plus those
+        terms: the next block reads ``x Wa`` as ``x_shared Wa + z (W2^T Wa)`` and the spectral
+        coefficients of x as ``Phi^T M x_shared + (Phi^T M z) W2^T`` (linear maps commute with
+        the per-channel ones), and the output layer reads each term through ``W2^T Wo^T``.
+        With the shipped two blocks this skips two (V,Q,Wc) products and sums per query; it is
+        the same function (to float32 round-off; ``tests/models/test_raf_runtime.py``)."""
         c, p = self.config, self.params
         h, g0, basis = enc["h"], enc["g0"], enc["basis"]
         a = np.asarray(a, np.float32)
@@ -315,19 +345,53 @@ class RigAnyFaceRuntime:
             out += (a @ basis.transpose(1, 0, 2).reshape(K, V * 3)).reshape(Q, V, 3)
         n_cond = int(c.get("n_cond", 2))
         if n_cond > 0:
-            x = _linear(h, p, "cond_in")[:, None, :]  # (V,1,Wc): shared until the first block
+            x = _linear(h, p, "cond_in")[:, None, :]  # (V,1,Wc) (or (V,Q,Wc) once materialised)
+            terms: list[tuple[np.ndarray, np.ndarray]] = []  # the features are x + sum(z @ U)
             cond = np.concatenate([a, np.broadcast_to(g0, (Q, g0.shape[0]))], axis=1)
             for i in range(n_cond):
                 b = f"cond_blocks.{i}"
-                feats = _block_features(x, p, b + ".block", ops)  # 3 x (V,B,Wc)
+                if len(terms) > 1:  # two or more projections would cost more than the sum
+                    for z, u in terms:
+                        x = _add(_mm(z, u), x)
+                    terms = []
                 w1 = p[b + ".fuse.0.weight"]
-                hf, n_f = _product_parts(feats, w1)  # (V,B,Wc): the fuse layer's feature columns
+                if terms:
+                    hf, n_f = self._fuse_lazy(x, terms[0], w1, b + ".block", ops)
+                else:
+                    hf, n_f = _product_parts(_block_features(x, p, b + ".block", ops), w1)  # (V,B,Wc)
                 hc = _mm(_mlp(cond, p, b + ".cond_proj"), w1[:, n_f:].T) + p[b + ".fuse.0.bias"]  # (Q,Wc)
                 z = _add(hf, hc[None])  # (V,Q,Wc)
                 np.maximum(z, 0.0, out=z)
-                x = _add(x, _linear(z, p, b + ".fuse.2"))  # fuse = [Linear, ReLU, Linear]
-            out += (_linear(x, p, "cond_out") * np.float32(c.get("output_scale", 0.1))).transpose(1, 0, 2)
+                x = x + p[b + ".fuse.2.bias"]  # fuse = [Linear, ReLU, Linear]
+                terms.append((z, np.ascontiguousarray(p[b + ".fuse.2.weight"].T)))
+            wo = np.ascontiguousarray(p["cond_out.weight"].T)  # (Wc,3)
+            y = _mm(x, wo) + p["cond_out.bias"]  # (V,1|Q,3)
+            for z, u in terms:
+                y = _add(_mm(z, u @ wo), y)
+            out += (y * np.float32(c.get("output_scale", 0.1))).transpose(1, 0, 2)
         return out
+
+    def _fuse_lazy(self, x: np.ndarray, term: tuple[np.ndarray, np.ndarray], w1: np.ndarray, name: str,
+                   ops: Ops) -> tuple[np.ndarray, int]:
+        """A conditional block's fuse-layer product of its features (:func:`_product_parts` of
+        :func:`_block_features`) for features ``x + z @ u`` given as x (V,1,C), z (V,Q,C),
+        u (C,C), without forming them: (V,Q,C) and the feature columns used."""
+        p = self.params
+        z, u = term
+        C = x.shape[-1]
+        wa, wb, wg = (np.ascontiguousarray(w1[:, j * C:(j + 1) * C].T) for j in range(3))
+        spec = _spectral(z, ops)  # (k,Q,C) -> times u, plus the shared part's coefficients
+        spec = _mm(spec, u)
+        spec += _spectral(x, ops)
+        spec *= _diffusion_coefs(p, name, ops)[:, None, :]
+        xd = _from_spectral(spec, ops)  # (V,Q,C)
+        hf = _mm(z, u @ wa)
+        hf += _mm(x, wa)
+        hf += _mm(xd, wb)
+        if name + ".gradient_features.A_re.weight" not in p:
+            return hf, 2 * C
+        hf += _mm(_gradient_features(xd, p, name, ops), wg)
+        return hf, 3 * C
 
     def __call__(self, xyz: np.ndarray, ops: Ops, a: np.ndarray, local: np.ndarray | None = None,
                  chunk: int = 26, enc: dict | None = None) -> np.ndarray:
