@@ -394,6 +394,31 @@ def test_side_by_side_passes_give_the_same_rig(tiny_head, random_weights):
     np.testing.assert_allclose(two.deltas, one.deltas, rtol=1e-5, atol=1e-6 * np.abs(one.deltas).max())
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_face_probe_in_a_forked_child_gives_the_same_rig(tiny_head, random_weights, monkeypatch):
+    """With two threads and a probe mesh smaller than the proxy, the face probe and the network
+    inputs run in a forked child beside the operators; without fork (``FACERIG_NO_FORK``) a
+    worker thread computes the operators instead; one thread does it all in turn. Same rig."""
+    from facerig import _fork
+    from facerig.models import raf_method
+
+    v, f = _head(tiny_head)
+    monkeypatch.setattr(raf_method, "FACE_PROBE_VERTICES", len(v) // 2)
+    calls = []
+    real = _fork.fork_call
+    monkeypatch.setattr(raf_method, "fork_call", lambda *a: calls.append(a[0]) or real(*a))
+    one = _rig(v, f, random_weights, threads=1)
+    assert calls == []
+    two = _rig(v, f, random_weights, threads=2)
+    assert calls == [raf_method._probe_and_inputs]
+    monkeypatch.setenv("FACERIG_NO_FORK", "1")
+    thread = _rig(v, f, random_weights, threads=2)
+    for out in (two, thread):
+        np.testing.assert_allclose(out.deltas, one.deltas, rtol=1e-5, atol=1e-6 * np.abs(one.deltas).max())
+        assert out.meta["raf"]["face_frame"] == one.meta["raf"]["face_frame"]
+        assert {"face_probe", "network_inputs", "operators"} <= set(out.meta["raf"]["timings"])
+
+
 def test_prepare_head_without_operators(tiny_head):
     """``prepare_head(operators=False)`` then ``with_operators`` is ``prepare_head``."""
     from facerig.geometry.operators import compute_operators

@@ -6,9 +6,10 @@ Pipeline for a mesh with V vertices (any size, any vertex order; the output keep
 2. :func:`facerig.geometry.proxy.prepare_head`: open seams stitched
    (:mod:`facerig.geometry.weld`), ~8k-vertex proxy (:data:`RIG_PROXY_VERTICES`; meshes up to
    9.6k vertices are used as they are), normalised head frame (translation + head-width scale);
-   then, side by side on two threads, the proxy's operators and the face probe
-   (:func:`face_landmarks` on a ~2.5k-vertex decimation, :data:`FACE_PROBE_VERTICES`), whose
-   factor widens or narrows the frame (:func:`face_frame_factor`, operators rescaled exactly);
+   then, side by side on two cores, the proxy's operators and the face probe
+   (:func:`face_landmarks` on a ~2.5k-vertex decimation, :data:`FACE_PROBE_VERTICES`; in a
+   forked child, :mod:`facerig._fork`, else a thread), whose factor widens or narrows the frame
+   (:func:`face_frame_factor`, operators rescaled exactly);
 3. the network (trunk + global encoder once, conditional blocks on the 52 one-hot queries), on
    the head and on its mirror image (the two passes side by side), averaged (:func:`predict_proxy`);
 4. displacements back to the input: proxy -> input vertices within each part
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from facerig._fork import fork_call
 from facerig.arkit import ARKIT52
 from facerig.errors import FacerigError
 from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
@@ -240,17 +242,19 @@ FACE_PROBES = ("eyeBlinkLeft", "eyeBlinkRight", "mouthFunnel", "mouthPucker")
 FACE_PROBE_VERTICES = 2500
 
 
-def probe_decimates(num_vertices: int, target: int = FACE_PROBE_VERTICES) -> bool:
+def probe_decimates(num_vertices: int, target: int | None = None) -> bool:
     """Whether :func:`probe_mesh` decimates a proxy of ``num_vertices`` (more than 1.2 times a
-    positive ``target``) rather than using it as it is."""
+    positive ``target``, default :data:`FACE_PROBE_VERTICES`) rather than using it as it is."""
+    target = FACE_PROBE_VERTICES if target is None else target
     return target > 0 and num_vertices > 1.2 * target
 
 
-def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int = FACE_PROBE_VERTICES) -> tuple[np.ndarray, np.ndarray]:
+def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The mesh the face probe runs on: ``xyz`` (P,3), ``faces`` (F,3) decimated by quadric edge
     collapses to about ``target`` vertices (as they are when at most 1.2 times that, or
     ``target`` <= 0) -> (xyz (P',3) float64, faces (F',3) int64). Edge collapses stay within
-    each connected part."""
+    each connected part. ``target`` defaults to :data:`FACE_PROBE_VERTICES`."""
+    target = FACE_PROBE_VERTICES if target is None else target
     xyz = np.asarray(xyz, np.float64)
     faces = np.asarray(faces, np.int64)
     if not probe_decimates(len(xyz), target) or len(faces) == 0:
@@ -263,7 +267,7 @@ def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int = FACE_PROBE_VERT
 
 
 def face_landmarks(model, prep, threads: int | None = None,
-                   probe_vertices: int = FACE_PROBE_VERTICES) -> dict[str, np.ndarray]:
+                   probe_vertices: int | None = None) -> dict[str, np.ndarray]:
     """Where the network puts the eyes and the mouth of a prepared head, in its head frame.
 
     One network pass (no mirror) for :data:`FACE_PROBES` on :func:`probe_mesh` of the proxy
@@ -498,6 +502,28 @@ def _operators(prep, k: int, timings: dict):
     return ops
 
 
+def _probe_and_inputs(model, prep, threads: int | None, face_frame: bool, skip_on_error: bool) -> tuple:
+    """The face probe of a prepared head (with ``face_frame``: :func:`face_landmarks` and
+    :func:`face_frame_factor`) and the network's local inputs on its proxy in the frame that
+    measures: ``(landmarks or None, factor, (local, cross) or None, timings)``. The inputs are
+    skipped (None) when ``skip_on_error`` and the face fails :func:`face_check` (the rig is then
+    refused). Runs in a forked child beside the operators (:func:`rig_raf`)."""
+    from facerig.geometry.features import network_inputs
+
+    lm, factor, t = None, 1.0, {}
+    if face_frame:
+        tp = time.perf_counter()
+        lm = face_landmarks(model, prep, threads=threads)
+        factor = face_frame_factor(lm)
+        t["face_probe"] = time.perf_counter() - tp
+        if skip_on_error and face_check(lm)[0] == "error":
+            return lm, factor, None, t
+    tp = time.perf_counter()
+    inputs = network_inputs(prep.xyz / factor, prep.proxy.faces, local=bool(model.n_local), cross=model.cross_part)
+    t["network_inputs"] = time.perf_counter() - tp
+    return lm, factor, inputs, t
+
+
 def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
             proxy_vertices: int = RIG_PROXY_VERTICES, threads: int | None = None, queries: np.ndarray | None = None,
             weld: float = DEFAULT_WELD_TOLERANCE, mirror: bool = True, frame_scale: float = 1.0,
@@ -506,8 +532,9 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
     (default: all cores): BLAS and sparse-product threads, and with 2 or more the operators are
-    computed beside the face probe and the two network passes run side by side (1: everything in
-    turn; the rig is the same); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
+    computed beside the face probe (which runs in a forked child where fork is available,
+    :mod:`facerig._fork`) and the two network passes run side by side (1: everything in turn;
+    the rig is the same); ``queries`` (Q,52) FACS vectors to evaluate instead of the 52
     one-hot shapes (then ``names`` are ``query0..``); ``weld``: distance below which open seams
     are stitched, as a fraction of the bounding-box diagonal (0 = off); ``mirror``: average
     with the network's answer on the head's mirror image (default; see :func:`predict_proxy`);
@@ -525,7 +552,6 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     import contextlib
 
     from facerig._alloc import keep_freed_memory
-    from facerig.geometry.features import network_inputs
     from facerig.geometry.frame import orientation_matrix
     from facerig.geometry.proxy import prepare_head
 
@@ -545,37 +571,42 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         v = np.asarray(mesh.vertices, np.float64) @ R.T
         prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld),
                             frame_scale=float(frame_scale), operators=False)
-        # The proxy's operators (mostly the eigenbasis: one core) are computed on a worker
-        # thread while this one finds the face on a small decimation of the proxy and computes
-        # the network's local inputs in the face-measured frame; the two network passes then
-        # run side by side (``predict_proxy``). With one thread, the same work in turn.
+        # The proxy's operators (mostly the eigenbasis: one core) are computed here while a
+        # forked child finds the face on a small decimation of the proxy and computes the
+        # network's local inputs in the face-measured frame (a child rather than a thread: the
+        # two share no GIL); the two network passes then run side by side (``predict_proxy``).
+        # Without fork, a worker thread computes the operators; with one thread, all in turn.
         timings = prep.timings
-        ops_job = _Job(workers > 1, _operators, prep, model.k_eig, timings)
-        face, factor = None, 1.0
         per = _per_worker(threads, workers)
-        with _blas_threads(per if workers > 1 else None):
-            if face_frame:
-                tp = time.perf_counter()
-                if not probe_decimates(prep.proxy.num_vertices):  # the probe runs on the proxy itself
+        job = None
+        if workers > 1 and (not face_frame or probe_decimates(prep.proxy.num_vertices)):
+            job = fork_call(_probe_and_inputs, model, prep, 1, face_frame, head_check)
+        if job is not None:
+            with job, _blas_threads(per):
+                ops = _operators(prep, model.k_eig, timings)
+                lm, factor, inputs, t_face = job.result()
+            prep = prep.with_operators(ops)
+        else:
+            ops_job = _Job(workers > 1, _operators, prep, model.k_eig, timings)
+            with _blas_threads(per if workers > 1 else None):
+                if face_frame and not probe_decimates(prep.proxy.num_vertices):  # the probe runs on the proxy itself
                     prep = prep.with_operators(ops_job.result())
-                lm = face_landmarks(model, prep, threads=per if workers > 1 else threads)
-                factor = face_frame_factor(lm)
-                face = {"factor": round(factor, 4), "iod": round(lm["iod"] * prep.scale, 6),
-                        "eye_mouth": round(lm["eye_mouth"] * prep.scale, 6)}
-                status, reasons = face_check(lm)
-                face["check"] = status
-                if reasons:
-                    face["check_reasons"] = reasons
-                if status == "error" and head_check:
-                    raise NotAHeadError(f"no plausible face found with up {up} and forward {forward}: "
-                                        + "; ".join(reasons))
-                timings["face_probe"] = time.perf_counter() - tp
-            tp = time.perf_counter()
-            inputs = network_inputs(prep.xyz / factor, prep.proxy.faces, local=bool(model.n_local),
-                                    cross=model.cross_part)
-            timings["network_inputs"] = time.perf_counter() - tp
-            if prep.ops is None:
-                prep = prep.with_operators(ops_job.result())
+                lm, factor, inputs, t_face = _probe_and_inputs(model, prep, per if workers > 1 else threads,
+                                                                face_frame, head_check)
+                if prep.ops is None:
+                    prep = prep.with_operators(ops_job.result())
+        timings.update(t_face)
+        face = None
+        if lm is not None:
+            face = {"factor": round(factor, 4), "iod": round(lm["iod"] * prep.scale, 6),
+                    "eye_mouth": round(lm["eye_mouth"] * prep.scale, 6)}
+            status, reasons = face_check(lm)
+            face["check"] = status
+            if reasons:
+                face["check_reasons"] = reasons
+            if status == "error" and head_check:
+                raise NotAHeadError(f"no plausible face found with up {up} and forward {forward}: "
+                                    + "; ".join(reasons))
         if factor != 1.0:
             prep = prep.rescaled(factor)
         t1 = time.perf_counter()
