@@ -98,11 +98,13 @@ def _write_files(job: tuple, workers: int | None) -> None:
     that is worth it and possible, else here."""
     import multiprocessing as mp
 
+    from facerig._fork import can_fork
+
     paths, neutral = job[0], job[1]
     if workers is None:
         big = len(paths) * neutral.shape[0] >= PARALLEL_MIN_ROWS
         workers = min(os.cpu_count() or 1, 4) if big else 1
-    if workers > 1 and "fork" not in mp.get_all_start_methods():
+    if workers > 1 and not can_fork():
         workers = 1
     global _JOB
     with _JOB_LOCK:  # one folder at a time per process: _JOB is what forked workers read
@@ -134,8 +136,9 @@ def save_rig_obj_folder(folder: str | os.PathLike, rig: Rig, mesh: Mesh | None =
         mesh: the input :class:`Mesh` with the same V: its polygons (``polygons`` or
             ``faces``), ``uv`` (T, 2) and ``uv_faces`` are written to every file.
         workers: processes formatting the files (default: up to 4 CPUs for a large rig where
-            ``fork`` is available, else 1). Formatting shortest round-trip floats is nearly all
-            of the time and holds the GIL, so processes, not threads; the files are the same.
+            the project forks, :func:`facerig._fork.can_fork`, else 1). Formatting shortest
+            round-trip floats is nearly all of the time and holds the GIL, so processes, not
+            threads; the files are the same.
 
     Returns:
         the written paths: neutral.obj, then one per shape in ``rig.names`` order, then rig.json.

@@ -151,7 +151,7 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
             enc = model.encode(xyz, ops, local)
             half = (len(queries) + 1) // 2
             with _blas_threads(per):
-                other = _executor().submit(model, xyz, ops, queries[half:], local, chunk, enc)
+                other = _Job(True, model, xyz, ops, queries[half:], local, chunk, enc)
                 d = model(xyz, ops, queries[:half], local, chunk=chunk, enc=enc)
                 return np.concatenate([d, other.result()])
         return model(xyz, ops, queries, local, chunk=chunk)
@@ -163,17 +163,10 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     perm = mirror_permutation(ARKIT52[: queries.shape[1]])
     mq = np.ascontiguousarray(queries[:, perm])
 
-    def mirrored() -> np.ndarray:
-        return model(mxyz, ops.mirrored(), mq, mlocal, chunk=chunk)
-
-    if side_by_side:
-        with _blas_threads(per):
-            other = _executor().submit(mirrored)
-            d = model(xyz, ops, queries, local, chunk=chunk)
-            dm = other.result()
-    else:
+    with _blas_threads(per if side_by_side else None):  # the mirror pass on the worker thread, or in turn
+        other = _Job(side_by_side, model, mxyz, ops.mirrored(), mq, mlocal, chunk)
         d = model(xyz, ops, queries, local, chunk=chunk)
-        dm = mirrored()
+        dm = other.result()
     d += dm * flip.astype(np.float32)
     d *= np.float32(0.5)
     return d
