@@ -10,7 +10,7 @@ before anyone trains it:
 - ``encode`` / ``decode``: one pass's per-head part (trunk, global encoder, basis head) and its
   51 one-hot queries (conditional blocks), one thread, best of ``--repeat``;
 - ``network``: both passes as ``facerig rig`` runs them (head and mirror image side by side on
-  two threads, ``facerig.models.raf_method.predict_proxy``), best of ``--repeat``;
+  two threads, ``facerig.models.raf.method.predict_proxy``), best of ``--repeat``;
 - ``gemm_gflops``: this machine's float32 matrix-product rate on one thread (a (8426*26, 32) x
   (32, 32) product, the decoder's typical shape), to compare runs on different machines.
 
@@ -70,14 +70,14 @@ def _gemm_gflops(repeat: int) -> float:
 def _runtime(config: dict, shipped):
     """A :class:`RigAnyFaceRuntime` with ``config``: the shipped weights for the shipped
     configuration, random ones of the right shapes otherwise."""
-    from facerig.models.raf_runtime import RigAnyFaceRuntime
-
+    from facerig.models.raf.runtime import RigAnyFaceRuntime
     if config == shipped.config:
         return shipped
     import torch
 
-    from facerig.models.riganyface import RAFConfig, RigAnyFace
+    from facerig.models.raf.config import RAFConfig
 
+    from facerig.models.raf.network import RigAnyFace
     torch.manual_seed(0)
     model = RigAnyFace(RAFConfig.from_dict(config))
     state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
@@ -90,13 +90,14 @@ def _runtime(config: dict, shipped):
 def main(argv: list[str] | None = None) -> int:
     from threadpoolctl import threadpool_limits
 
-    from facerig._alloc import keep_freed_memory
+    from facerig.parallel import keep_freed_memory
     from facerig.geometry.features import network_inputs
     from facerig.geometry.proxy import prepare_head
     from facerig.io import read_mesh
-    from facerig.models.raf_method import RIG_PROXY_VERTICES, load_model, predict_proxy
-    from facerig.models.raf_runtime import Ops
-
+    from facerig.models.raf.config import RIG_PROXY_VERTICES
+    from facerig.models.raf.weights import load_model
+    from facerig.models.raf.method import predict_proxy
+    from facerig.models.raf.runtime import Ops
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--head", default=str(ROOT / "examples" / "ict_head" / "head.obj"))
     ap.add_argument("--repeat", type=int, default=3)

@@ -113,10 +113,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _ranked_orientations(console, mesh, options, what: str) -> list:
-    """``facerig.models.raf_method.suggest_orientation`` of ``mesh`` with the rig's proxy and
+    """``facerig.models.raf.probe.suggest_orientation`` of ``mesh`` with the rig's proxy and
     seam options, announced as ``what``."""
-    from facerig.models.raf_method import suggest_orientation
-
+    from facerig.models.raf.probe import suggest_orientation
     console.print(f"{what} (24 candidates) ...")
     return suggest_orientation(mesh, **{k: options[k] for k in ("proxy_vertices", "weld") if k in options})
 
@@ -220,8 +219,7 @@ def run(args: argparse.Namespace) -> int:
     # everything that can be checked before the (slow) rigging is checked first
     orientation_matrix(args.up, args.forward)
     if args.auto_orient:
-        from facerig.models.raf_method import weights_available
-
+        from facerig.models.raf.weights import weights_available
         if not weights_available():
             raise FacerigError("--auto-orient needs the raf weights, which this installation lacks")
     for o in args.output:
@@ -289,8 +287,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  oriented: --up {up} --forward {forward} (score {score:.2f}, "
                       f"{time.perf_counter() - t1:.1f}s)")
     console.print(f"rigging with method [bold]{method}[/] (up {args.up}, forward {args.forward}) ...")
-    from facerig.models.raf_method import NotAHeadError
-
+    from facerig.models.raf.probe import NotAHeadError
     try:
         rig = rig_mesh(mesh, method, parts=parts, **options)
     except NotAHeadError as e:

@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                    config=SampleConfig(split=args.split, **over))
         return 0
     if args.action == "run":
-        from facerig.models.riganyface import RAFConfig
+        from facerig.models.raf.config import RAFConfig
         from facerig.train.dataset import default_pool_dir
         from facerig.train.loop import TrainConfig, train
 
@@ -116,8 +116,7 @@ def run(args: argparse.Namespace) -> int:
 
         model = RAFConfig().to_dict()
         if args.init_from:  # a run from given weights keeps their architecture unless --model changes it
-            from facerig.models.raf_runtime import read_weights
-
+            from facerig.models.raf.weights import read_weights
             try:
                 model.update(read_weights(args.init_from)[0])
             except (OSError, KeyError, ValueError) as e:
@@ -141,8 +140,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"best checkpoint: {best}")
         return 0
     if args.action == "export":
-        from facerig.models.raf_method import export_weights
-
+        from facerig.models.raf.weights import export_weights
         path = export_weights(args.checkpoint, args.output, note=args.note)
         print(f"wrote {path}")
         return 0

@@ -2,15 +2,13 @@
 
 ``import torch`` alone takes 2-3 s on the 2-core CPU the product targets, as much as the whole
 rig budget, while the network itself is a few small dense products and two sparse ones per
-block on a ~5k-vertex proxy. Training and experiments use :mod:`facerig.models.riganyface`
+block on a ~5k-vertex proxy. Training and experiments use :mod:`facerig.models.raf.network`
 (torch); ``facerig rig --method raf`` runs the same function here. The two are kept equal by
 ``tests/models/test_raf_runtime.py`` (random weights of every configuration switch, and the
 shipped weights), to float32 round-off.
 
-Weights file (``.npz``, :func:`save_weights` / :func:`read_weights`): ``config`` (JSON of
-:class:`facerig.models.riganyface.RAFConfig`), ``meta`` (JSON: step, wall time, validation,
-trained shapes, ...) and one ``param/<state-dict key>`` float32 array per parameter. Training
-checkpoints (``.pt``) are read too when torch is installed.
+The weights file's format is :mod:`facerig.models.raf.weights`'s; the configuration is
+:class:`facerig.models.raf.config.RAFConfig`, shared with the torch network.
 
 Feature layout here is ``(V, B, C)`` (vertices first), so spectral projections and sparse
 gradients act on one contiguous ``(V, B*C)`` matrix; the torch modules use ``(B, V, C)``.
@@ -18,58 +16,13 @@ gradients act on one contiguous ``(V, B*C)`` matrix; the torch modules use ``(B,
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-_PREFIX = "param/"
-
-
-# -- weights files ------------------------------------------------------------------------------
-def save_weights(path: str | os.PathLike, config: dict, state: dict[str, Any], meta: dict | None = None) -> Path:
-    """Write ``config``, ``meta`` and the parameters ``state`` (name -> array or tensor) as a
-    float32 NPZ, atomically."""
-    from facerig.io.atomic import atomic_path
-
-    arrays = {"config": np.array(json.dumps(config)), "meta": np.array(json.dumps(meta or {}, default=str))}
-    for k, v in state.items():
-        a = v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
-        arrays[_PREFIX + k] = a.astype(np.float32)
-    path = Path(path)
-    with atomic_path(path, suffix=".npz") as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-    return path
-
-
-def checkpoint_weights(ckpt: dict) -> dict:
-    """The weights a training checkpoint rigs with: its moving average of the weights
-    (``ema_state_dict``, written when the run averages, see ``TrainConfig.ema``), else the raw
-    ``state_dict`` (what the optimiser resumes from)."""
-    return ckpt.get("ema_state_dict") or ckpt["state_dict"]
-
-
-def read_weights(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], dict]:
-    """``(config, params, meta)`` from a weights ``.npz`` or a torch checkpoint/export ``.pt``."""
-    path = Path(path)
-    if path.suffix == ".pt":
-        import torch
-
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-        params = {k: v.float().numpy() for k, v in checkpoint_weights(ck).items()}
-        meta = dict(ck.get("meta", {}))
-        meta.setdefault("step", ck.get("step"))
-        meta.setdefault("train_config", ck.get("train_config"))
-        return dict(ck["config"]), params, meta
-    with np.load(path, allow_pickle=False) as z:
-        config = json.loads(str(z["config"]))
-        meta = json.loads(str(z["meta"])) if "meta" in z else {}
-        params = {k[len(_PREFIX):]: np.ascontiguousarray(z[k], np.float32) for k in z.files if k.startswith(_PREFIX)}
-    return config, params, meta
-
+from facerig.models.raf.config import RAFConfig
+from facerig.parallel import thread_pool
+from facerig.models.raf.weights import read_weights
 
 # -- operators ----------------------------------------------------------------------------------
 class Ops:
@@ -95,7 +48,7 @@ class Ops:
         in a thread pool."""
         if self.threads == 1 or len(mats) == 1 or x.size < self.PARALLEL_MIN:
             return [np.asarray(a @ x) for a in mats]
-        return list(_pool(min(self.threads, len(mats))).map(lambda a: np.asarray(a @ x), mats))
+        return list(thread_pool(min(self.threads, len(mats))).map(lambda a: np.asarray(a @ x), mats))
 
     @classmethod
     def from_operators(cls, ops, k: int | None = None, cross=None, threads: int | None = None) -> "Ops":
@@ -121,20 +74,6 @@ class Ops:
     @property
     def num_vertices(self) -> int:
         return int(self.mass.shape[0])
-
-
-_POOLS: dict = {}
-
-
-def _pool(n: int):
-    """A shared thread pool of ``n`` workers, created on first use in each process (a forked
-    child does not inherit its parent's threads)."""
-    key = (os.getpid(), n)
-    if key not in _POOLS:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOLS[key] = ThreadPoolExecutor(n, thread_name_prefix="facerig-spmm")
-    return _POOLS[key]
 
 
 # -- layers -------------------------------------------------------------------------------------
@@ -248,7 +187,7 @@ def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Ops, n_block: int, cr
 
 
 def hks_features(ops: Ops, n: int) -> np.ndarray:
-    """As :func:`facerig.models.riganyface.hks_features`: (V, n)."""
+    """As :func:`facerig.models.raf.network.hks_features`: (V, n)."""
     if n == 0:
         return np.zeros((ops.num_vertices, 0), np.float32)
     ts = np.logspace(-3, -1, n).astype(np.float32)
@@ -258,7 +197,7 @@ def hks_features(ops: Ops, n: int) -> np.ndarray:
 
 
 def fourier_features(xyz: np.ndarray, n: int) -> np.ndarray:
-    """As :func:`facerig.models.riganyface.fourier_features`: (V,3) -> (V, 6n)."""
+    """As :func:`facerig.models.raf.network.fourier_features`: (V,3) -> (V, 6n)."""
     if n == 0:
         return np.zeros((xyz.shape[0], 0), np.float32)
     freqs = (2.0 * np.pi * 2.0 ** np.arange(n)).astype(np.float32)
@@ -268,13 +207,14 @@ def fourier_features(xyz: np.ndarray, n: int) -> np.ndarray:
 
 # -- the network ---------------------------------------------------------------------------------
 class RigAnyFaceRuntime:
-    """:class:`facerig.models.riganyface.RigAnyFace` forward in NumPy (inference only).
+    """:class:`facerig.models.raf.network.RigAnyFace` forward in NumPy (inference only).
 
-    ``config`` is a RAFConfig dict, ``params`` its state dict as float32 arrays.
+    ``config`` is a :class:`~facerig.models.raf.config.RAFConfig` (or its dict), ``params`` its
+    state dict as float32 arrays.
     """
 
     def __init__(self, config: dict, params: dict[str, np.ndarray], meta: dict | None = None):
-        self.config = dict(config)
+        self.config = config if isinstance(config, RAFConfig) else RAFConfig.from_dict(config)
         self.params = {k: np.ascontiguousarray(v, np.float32) for k, v in params.items()}
         self.meta = dict(meta or {})
 
@@ -284,26 +224,26 @@ class RigAnyFaceRuntime:
 
     @property
     def k_eig(self) -> int:
-        return int(self.config.get("k_eig", 128))
+        return self.config.k_eig
 
     @property
     def n_local(self) -> int:
-        return int(self.config.get("n_local", 0))
+        return self.config.n_local
 
     @property
     def cross_part(self) -> bool:
         """Whether the trunk reads the cross-part operator (``Ops.cross`` must then be set)."""
-        return bool(self.config.get("cross_part", False))
+        return bool(self.config.cross_part)
 
     @property
     def num_shapes(self) -> int:
-        return int(self.config.get("num_shapes", 52))
+        return self.config.num_shapes
 
     def input_features(self, xyz: np.ndarray, ops: Ops, local: np.ndarray | None = None) -> np.ndarray:
         """xyz (V,3), local (V, n_local) -> (V, c_in)."""
         c = self.config
         xyz = np.asarray(xyz, np.float32)
-        parts = [xyz, hks_features(ops, int(c.get("n_hks", 16))), fourier_features(xyz, int(c.get("n_fourier", 0)))]
+        parts = [xyz, hks_features(ops, c.n_hks), fourier_features(xyz, c.n_fourier)]
         if self.n_local:
             if local is None or local.shape != (xyz.shape[0], self.n_local):
                 raise ValueError(f"these weights need local features (V, {self.n_local})")
@@ -314,15 +254,15 @@ class RigAnyFaceRuntime:
         """Per-head pass (see RigAnyFace.encode): ``h`` (V,W+G), ``g0`` (G,), ``basis`` (V,K,3) or None."""
         c, p = self.config, self.params
         f = self.input_features(xyz, ops, local)[:, None, :]  # (V,1,C)
-        h = _diffusion_net(f, p, "trunk", ops, int(c.get("n_trunk", 4)), self.cross_part)[:, 0]
+        h = _diffusion_net(f, p, "trunk", ops, c.n_trunk, self.cross_part)[:, 0]
         g0 = np.zeros(0, np.float32)
-        if c.get("use_global", True):
+        if c.use_global:
             g = _diffusion_net(f, p, "global_encoder.net", ops, 2)[:, 0]  # GlobalEncoder: 2 blocks
             g0 = (ops.mass / ops.mass.sum()) @ g
             h = np.concatenate([h, np.broadcast_to(g0, (h.shape[0], g0.shape[0]))], axis=1)
         basis = None
-        if c.get("use_basis", True):
-            basis = _mlp(h, p, "basis_head").reshape(h.shape[0], self.num_shapes, 3) * np.float32(c.get("output_scale", 0.1))
+        if c.use_basis:
+            basis = _mlp(h, p, "basis_head").reshape(h.shape[0], self.num_shapes, 3) * np.float32(c.output_scale)
         return {"h": h, "g0": g0, "basis": basis}
 
     def decode(self, enc: dict, a: np.ndarray, ops: Ops) -> np.ndarray:
@@ -343,7 +283,7 @@ class RigAnyFaceRuntime:
         out = np.zeros((Q, V, 3), np.float32)
         if basis is not None:
             out += (a @ basis.transpose(1, 0, 2).reshape(K, V * 3)).reshape(Q, V, 3)
-        n_cond = int(c.get("n_cond", 2))
+        n_cond = c.n_cond
         if n_cond > 0:
             x = _linear(h, p, "cond_in")[:, None, :]  # (V,1,Wc) (or (V,Q,Wc) once materialised)
             terms: list[tuple[np.ndarray, np.ndarray]] = []  # the features are x + sum(z @ U)
@@ -368,7 +308,7 @@ class RigAnyFaceRuntime:
             y = _mm(x, wo) + p["cond_out.bias"]  # (V,1|Q,3)
             for z, u in terms:
                 y = _add(_mm(z, u @ wo), y)
-            out += (y * np.float32(c.get("output_scale", 0.1))).transpose(1, 0, 2)
+            out += (y * np.float32(c.output_scale)).transpose(1, 0, 2)
         return out
 
     def _fuse_lazy(self, x: np.ndarray, term: tuple[np.ndarray, np.ndarray], w1: np.ndarray, name: str,

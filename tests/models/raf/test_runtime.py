@@ -10,9 +10,10 @@ from facerig.geometry.features import NUM_LOCAL_FEATURES, cross_part_operator, l
 from facerig.geometry.operators import compute_operators
 from facerig.geometry.proxy import head_frame
 from facerig.models.diffusion_net import SurfaceOps
-from facerig.models.raf_runtime import Ops, RigAnyFaceRuntime, read_weights, save_weights
-from facerig.models.riganyface import RAFConfig, RigAnyFace
-
+from facerig.models.raf.runtime import Ops, RigAnyFaceRuntime
+from facerig.models.raf.weights import read_weights, save_weights
+from facerig.models.raf.config import RAFConfig
+from facerig.models.raf.network import RigAnyFace
 SMALL = dict(width=16, n_trunk=2, global_width=8, global_dim=8, cond_width=8, n_cond=2, n_hks=4, k_eig=16)
 
 
@@ -77,8 +78,7 @@ def test_runtime_needs_local_features_when_configured(tiny_head):
 
 
 def test_shipped_weights_match_torch(tiny_head):
-    from facerig.models.raf_method import WEIGHTS_PATH
-
+    from facerig.models.raf.weights import WEIGHTS_PATH
     assert WEIGHTS_PATH.is_file(), "the shipped weights are part of the package"
     config, params, _ = read_weights(WEIGHTS_PATH)
     model = RigAnyFace.from_weights_file(WEIGHTS_PATH).eval()

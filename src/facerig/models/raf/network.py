@@ -26,47 +26,12 @@ part; information crosses disconnected parts (eyeballs, teeth, lashes) through G
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import torch
 from torch import nn
 
 from facerig.models.diffusion_net import (DiffusionNet, DiffusionNetBlock, MiniMLP, SurfaceOps,
                                           mass_weighted_mean)
-
-
-@dataclass
-class RAFConfig:
-    """Hyper-parameters of :class:`RigAnyFace` (saved with the weights)."""
-
-    num_shapes: int = 52
-    n_hks: int = 16
-    n_fourier: int = 0
-    n_local: int = 0
-    width: int = 128
-    n_trunk: int = 4
-    global_width: int = 64
-    global_dim: int = 64
-    cond_width: int = 32
-    n_cond: int = 2
-    k_eig: int = 128
-    use_global: bool = True
-    use_basis: bool = True
-    cross_part: bool = False
-    output_scale: float = 0.1
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def c_in(self) -> int:
-        return 3 + self.n_hks + 6 * self.n_fourier + self.n_local
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RAFConfig":
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+from facerig.models.raf.config import RAFConfig
 
 
 def fourier_features(xyz: torch.Tensor, n: int) -> torch.Tensor:
@@ -233,8 +198,8 @@ class RigAnyFace(nn.Module):
     @classmethod
     def from_weights_file(cls, path) -> "RigAnyFace":
         """A model from a shipped weights ``.npz`` or a checkpoint ``.pt``
-        (:func:`facerig.models.raf_runtime.read_weights`)."""
-        from facerig.models.raf_runtime import read_weights
+        (:func:`facerig.models.raf.weights.read_weights`)."""
+        from facerig.models.raf.weights import read_weights
 
         config, params, _ = read_weights(path)
         model = cls(RAFConfig.from_dict(config))
@@ -243,7 +208,7 @@ class RigAnyFace(nn.Module):
 
     @classmethod
     def from_checkpoint(cls, ckpt: dict) -> "RigAnyFace":
-        from facerig.models.raf_runtime import checkpoint_weights
+        from facerig.models.raf.weights import checkpoint_weights
 
         model = cls(RAFConfig.from_dict(ckpt["config"]))
         model.load_state_dict(checkpoint_weights(ckpt))

@@ -7,8 +7,8 @@ import torch
 
 from facerig.geometry.operators import compute_operators
 from facerig.models.diffusion_net import SurfaceOps
-from facerig.models.riganyface import RAFConfig, RigAnyFace
-
+from facerig.models.raf.config import RAFConfig
+from facerig.models.raf.network import RigAnyFace
 SMALL = dict(width=16, n_trunk=1, global_width=8, global_dim=8, cond_width=8, n_cond=1, n_hks=4, k_eig=16)
 
 
