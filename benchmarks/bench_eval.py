@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="option of the raf method (number or string), e.g. weld=0 or proxy_vertices=8000")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
+    from facerig import parallel
+
+    parallel.configure(fork=True, keep_freed_memory=True)  # as the CLI: speed figures comparable
     raf_options = {}
     for item in args.raf_option:
         key, sep, value = item.partition("=")

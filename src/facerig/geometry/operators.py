@@ -39,6 +39,8 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
+from facerig.geometry.normals import vertex_normals
+
 VERSION = 1
 _DENSE_MAX = 600  # below this many vertices use a dense generalized eigensolver
 
@@ -235,36 +237,6 @@ def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np
 
 # --------------------------------------------------------------------------------------------
 # Frames and gradients
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray, L: sp.csr_matrix | None = None) -> np.ndarray:
-    """Unit area-weighted vertex normals (V,3). vertices (V,3), faces (F,3).
-
-    Vertices with a degenerate normal (unreferenced, or cancelling faces) get a PCA normal over
-    their neighbours in ``L`` (V,V) if given, else +Z.
-    """
-    V = vertices.shape[0]
-    tri = vertices[faces]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # 2 x area weighted
-    n = np.zeros((V, 3))
-    for c in range(3):
-        np.add.at(n, faces[:, c], fn)
-    norm = np.linalg.norm(n, axis=1)
-    scale = np.median(norm[norm > 0]) if np.any(norm > 0) else 1.0
-    bad = norm <= 1e-12 * scale
-    n[~bad] /= norm[~bad, None]
-    if bad.any():
-        n[bad] = (0.0, 0.0, 1.0)
-        if L is not None:
-            Lc = sp.csr_matrix(L)
-            for i in np.flatnonzero(bad):
-                nb = Lc.indices[Lc.indptr[i] : Lc.indptr[i + 1]]
-                nb = nb[nb != i]
-                if nb.size >= 2:
-                    P = vertices[nb] - vertices[i]
-                    _, _, vt = np.linalg.svd(P - P.mean(0), full_matrices=True)
-                    n[i] = vt[-1]
-    return n
 
 
 def tangent_frames(normals: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ import numpy as np
 
 from facerig.geometry.components import connected_components
 from facerig.geometry.correspondence import closest_point_on_triangles
+from facerig.geometry.normals import vertex_normals
 from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
 
 DEFAULT_PROXY_VERTICES = 5000
@@ -87,18 +88,6 @@ class Proxy:
         face, bary, _ = closest_points(self.vertices, full_vertices, full_faces, point_parts=self.parts,
                                        face_parts=face_parts, point_normals=normals, min_normal_dot=0.3)
         return face, bary
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals (V,3) (zero-area vertices get +Z)."""
-    tri = vertices[faces]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    idx = np.asarray(faces).ravel()
-    n = np.stack([np.bincount(idx, np.repeat(fn[:, c], 3), minlength=len(vertices)) for c in range(3)], axis=1)
-    ln = np.linalg.norm(n, axis=1, keepdims=True)
-    out = np.where(ln > 0, n / np.where(ln > 0, ln, 1), 0.0)
-    out[ln[:, 0] == 0] = (0, 0, 1)
-    return out
 
 
 def _vertex_faces_csr(num_vertices: int, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
