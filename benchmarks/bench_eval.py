@@ -34,8 +34,7 @@ def weights_identity(path: str | None) -> dict:
     (first 12 hex digits); ``path`` None = the shipped file."""
     import hashlib
 
-    from facerig.models.raf.weights import weights_path
-    from facerig.models.raf.weights import read_weights
+    from facerig.models.raf.weights import read_weights, weights_path
     p = Path(path) if path else weights_path()
     meta = read_weights(p)[2]
     return {"path": str(p.resolve()), "step": meta.get("step"), "note": meta.get("note"),

@@ -154,9 +154,9 @@ def probe_check(set_dir: str, weights: str | None,
     from facerig.geometry.proxy import prepare_head
     from facerig.io import load_mesh
     from facerig.io.atomic import atomic_path
-    from facerig.models.raf.probe import FACE_PROBE_VERTICES, face_frame_factor
     from facerig.models.raf.config import RIG_PROXY_VERTICES
-                                           face_landmarks, load_model)
+    from facerig.models.raf.probe import FACE_PROBE_VERTICES, face_frame_factor, face_landmarks
+    from facerig.models.raf.weights import load_model
 
     model, meta = load_model(weights)
     rows = []

@@ -103,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.geometry.proxy import prepare_head
     from facerig.io import load_mesh
     from facerig.io.atomic import atomic_path
-    from facerig.models.raf.probe import HEAD_CHECK, face_check, face_landmarks, face_layout
     from facerig.models.raf.config import RIG_PROXY_VERTICES
-                                           load_model)
+    from facerig.models.raf.probe import HEAD_CHECK, face_check, face_landmarks, face_layout
+    from facerig.models.raf.weights import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("sets", nargs="*", default=["evalset"], help="eval set folders (heads)")

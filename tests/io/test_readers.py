@@ -11,8 +11,6 @@ from facerig.errors import MeshError
 from facerig.io import load_mesh, read_mesh
 from facerig.io.readers import merge_exact_corners, read_gltf
 
-
-
 # ----------------------------------------------------------------------------- PLY / STL
 
 

@@ -13,8 +13,8 @@ import torch
 from facerig.arkit import ARKIT52
 from facerig.render.camera import FrontalCamera
 from facerig.train.dataset import load_item, make_item, sample_queries
-from facerig.train.losses import LossBatch, LossWeights, rig_loss
 from facerig.train.loop import Scheduler, TrainConfig, train
+from facerig.train.losses import LossBatch, LossWeights, rig_loss
 
 SMALL = dict(width=16, n_trunk=1, global_width=8, global_dim=8, cond_width=8, n_cond=1, n_hks=4, k_eig=16)
 
@@ -210,8 +210,8 @@ def test_train_without_torch_is_a_one_line_error(monkeypatch, capsys):
 def test_cross_part_checkpoint_rigs_with_its_pool_shapes(tmp_path, tiny_head):
     """A few steps with the cross-part trunk; the checkpoint then rigs through the NumPy runtime
     with the shapes its pool supervised (not the default list of a shipped file)."""
-    from facerig.models.raf.weights import load_model
     from facerig.models.raf.network import RigAnyFace
+    from facerig.models.raf.weights import load_model
     pool = tmp_path / "pool"
     pool.mkdir()
     _write_pool(pool, tiny_head, n=1)
@@ -226,12 +226,13 @@ def test_cross_part_checkpoint_rigs_with_its_pool_shapes(tmp_path, tiny_head):
     a = torch.eye(52)[:4]
     with torch.no_grad():
         want = ref(it.xyz, it.ops, a, it.local).numpy()
-    from facerig.models.raf.runtime import Ops
-    c, gx, gy = (m.to_dense().numpy() for m in (it.ops.cross, it.ops.grad_x, it.ops.grad_y))
     import scipy.sparse as sp
 
-    ops = Ops(it.ops.mass.numpy(), it.ops.evals.numpy(), it.ops.evecs.numpy(), sp.csr_matrix(gx), sp.csr_matrix(gy),
-              sp.csr_matrix(c))
+    from facerig.geometry.operators import Operators
+
+    c, gx, gy = (m.to_dense().numpy() for m in (it.ops.cross, it.ops.grad_x, it.ops.grad_y))
+    ops = Operators(it.ops.mass.numpy(), it.ops.evals.numpy(), it.ops.evecs.numpy(), sp.csr_matrix(gx),
+                    sp.csr_matrix(gy), cross=sp.csr_matrix(c))
     got = model(it.xyz.numpy(), ops, a.numpy(), it.local.numpy())
     np.testing.assert_allclose(got, want, atol=1e-5 + 1e-4 * np.abs(want).max())
 

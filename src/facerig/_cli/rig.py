@@ -9,9 +9,9 @@ written atomically, and an output path equal to the input is refused.
 from __future__ import annotations
 
 import argparse
-import re
 import importlib
 import importlib.util
+import re
 import time
 from pathlib import Path
 
@@ -205,13 +205,13 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     from facerig.geometry.components import connected_components
     from facerig.geometry.frame import orientation_matrix
     from facerig.io import read_mesh
     from facerig.io.validate import validate_mesh
     from facerig.models.registry import default_method, rig_mesh
-
-    from rich.markup import escape
 
     console = _console(args.quiet)
     head = Path(args.head)

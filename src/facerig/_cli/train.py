@@ -111,7 +111,6 @@ def run(args: argparse.Namespace) -> int:
         from facerig.models.raf.config import RAFConfig
         from facerig.train.dataset import default_pool_dir
         from facerig.train.loop import TrainConfig, train
-
         from facerig.train.losses import LossWeights
 
         model = RAFConfig().to_dict()

@@ -272,11 +272,10 @@ class PreparedHead:
     def rescaled(self, a: float) -> "PreparedHead":
         """The same head in a frame ``a`` times wider (``scale * a``, ``xyz / a``), with its
         operators rescaled exactly rather than recomputed
-        (:func:`facerig.geometry.operators.rescaled_operators`)."""
-        from facerig.geometry.operators import rescaled_operators
+        (:meth:`facerig.geometry.operators.Operators.rescaled`)."""
 
         return PreparedHead(self.proxy, self.center, self.scale * float(a), self.xyz / float(a),
-                            rescaled_operators(self.ops, a), dict(self.timings), self.welded)
+                            self.ops.rescaled(a), dict(self.timings), self.welded)
 
     def with_operators(self, ops) -> "PreparedHead":
         """This head with ``ops`` (the operators of ``xyz``, e.g. computed on another thread

@@ -40,7 +40,6 @@ import numpy as np
 import torch
 
 from facerig.models.raf.config import RAFConfig
-
 from facerig.models.raf.network import RigAnyFace
 from facerig.train.augment import rescale_item, sample_frame_factor
 from facerig.train.dataset import Item, Pool, sample_queries

@@ -6,6 +6,7 @@ import numpy as np
 
 from facerig.io.mesh import Mesh
 
+
 def _head(tiny_head):
     """The tiny head with a little noise: a perfectly regular mesh has exact ties between nearest
     boundary/part vertices, where the local features' direction may flip with round-off."""

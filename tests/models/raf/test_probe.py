@@ -10,7 +10,6 @@ import pytest
 from facerig.io.mesh import Mesh
 
 
-
 def test_face_frame_factor():
     """(f / f0) ** beta for the face size f = sqrt(iod * eye_mouth), capped both ways; 1 for a
     typical face, a missing face or beta = 0."""
@@ -30,8 +29,8 @@ def test_shipped_weights_find_the_face_of_the_example_head():
     """On the bundled example head the shipped network puts the eyes either side of the mid-line,
     level with each other and above the mouth, which sits on the mid-line: the landmarks the
     face-measured frame uses. (The example is an ICT head, cm: eyes ~6 cm apart.)"""
-    from facerig.io import load_mesh
     from facerig.geometry.proxy import prepare_head
+    from facerig.io import load_mesh
     from facerig.models.raf.config import RIG_PROXY_VERTICES
     from facerig.models.raf.probe import face_check, face_landmarks
     from facerig.models.raf.weights import load_model
@@ -92,8 +91,8 @@ def test_a_sphere_is_not_a_head():
     """The shipped network finds no face on a sphere: ``rig_raf`` refuses it (NotAHeadError)
     unless ``head_check=False``; the example head passes."""
     trimesh = pytest.importorskip("trimesh")
-    from facerig.models.raf.probe import NotAHeadError
     from facerig.models.raf.method import rig_raf
+    from facerig.models.raf.probe import NotAHeadError
     s = trimesh.creation.icosphere(subdivisions=4)
     mesh = Mesh(vertices=np.asarray(s.vertices) * 10.0, faces=np.asarray(s.faces))
     with pytest.raises(NotAHeadError, match="no plausible face"):

@@ -32,8 +32,7 @@ from facerig.arkit import ARKIT52
 from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
 from facerig.io.mesh import Mesh
 from facerig.models.raf.config import RIG_PROXY_VERTICES
-from facerig.models.raf.probe import (NotAHeadError, face_check, face_frame_factor, face_landmarks,
-                                      probe_decimates)
+from facerig.models.raf.probe import NotAHeadError, face_check, face_frame_factor, face_landmarks, probe_decimates
 from facerig.models.raf.weights import load_model
 from facerig.models.registry import MethodOutput
 from facerig.parallel import Job, blas_threads, fork_call, per_worker
@@ -52,7 +51,7 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     mirror image of its rig, up to the proxy's decimation; eyeBlinkLeft and eyeBlinkRight of a
     symmetric head are each other's mirror images), and the passes' errors partly cancel: 2-6 % lower error on every
     validation group (BENCHMARKS.md). Costs a second network pass; the operators are reused
-    (:meth:`~facerig.models.raf.runtime.Ops.mirrored`), and so are the local features
+    (:meth:`~facerig.geometry.operators.Operators.mirrored`), and so are the local features
     (:func:`mirror_local_features`).
 
     ``inputs``: the head's ``(local, cross)`` network inputs when already computed
@@ -63,23 +62,23 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     BLAS threads, since much of a pass is single-threaded elementwise work. The result is the
     same either way."""
     from facerig.geometry.features import network_inputs
-    from facerig.models.raf.runtime import Ops
 
     xyz, faces = prep.xyz, prep.proxy.faces
     local, cross = inputs if inputs is not None else network_inputs(
         xyz, faces, local=bool(model.n_local), cross=model.cross_part)
     side_by_side = workers > 1
     per = per_worker(threads, workers)
-    ops = Ops.from_operators(prep.ops, k=model.k_eig, cross=cross, threads=per if side_by_side else threads)
+    t = per if side_by_side else threads  # sparse products side by side within a pass
+    ops = prep.ops.for_network(k=model.k_eig, cross=cross)
     if not mirror:
         if side_by_side and len(queries) > 1:  # one pass: its queries in two halves side by side
-            enc = model.encode(xyz, ops, local)
+            enc = model.encode(xyz, ops, local, t)
             half = (len(queries) + 1) // 2
             with blas_threads(per):
-                other = Job(True, model, xyz, ops, queries[half:], local, chunk, enc)
-                d = model(xyz, ops, queries[:half], local, chunk=chunk, enc=enc)
+                other = Job(True, model, xyz, ops, queries[half:], local, chunk, enc, t)
+                d = model(xyz, ops, queries[:half], local, chunk=chunk, enc=enc, threads=t)
                 return np.concatenate([d, other.result()])
-        return model(xyz, ops, queries, local, chunk=chunk)
+        return model(xyz, ops, queries, local, chunk=chunk, threads=t)
     from facerig.arkit import ARKIT52, mirror_permutation
 
     flip = np.array([-1.0, 1.0, 1.0])
@@ -89,8 +88,8 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     mq = np.ascontiguousarray(queries[:, perm])
 
     with blas_threads(per if side_by_side else None):  # the mirror pass on the worker thread, or in turn
-        other = Job(side_by_side, model, mxyz, ops.mirrored(), mq, mlocal, chunk)
-        d = model(xyz, ops, queries, local, chunk=chunk)
+        other = Job(side_by_side, model, mxyz, ops.mirrored(), mq, mlocal, chunk, None, t)
+        d = model(xyz, ops, queries, local, chunk=chunk, threads=t)
         dm = other.result()
     d += dm * flip.astype(np.float32)
     d *= np.float32(0.5)

@@ -29,8 +29,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from facerig.models.diffusion_net import (DiffusionNet, DiffusionNetBlock, MiniMLP, SurfaceOps,
-                                          mass_weighted_mean)
+from facerig.geometry.operators import Operators
+from facerig.models.diffusion_net import DiffusionNet, DiffusionNetBlock, MiniMLP, mass_weighted_mean
 from facerig.models.raf.config import RAFConfig
 
 
@@ -44,7 +44,7 @@ def fourier_features(xyz: torch.Tensor, n: int) -> torch.Tensor:
     return torch.cat([torch.sin(ang), torch.cos(ang)], dim=-1)
 
 
-def hks_features(ops: SurfaceOps, n: int) -> torch.Tensor:
+def hks_features(ops: Operators, n: int) -> torch.Tensor:
     """Heat-kernel signature at ``n`` log-spaced times: (V, n).
 
     Times are relative to the head frame (the head is about 1 unit wide), from local (1e-3) to
@@ -66,7 +66,7 @@ class GlobalEncoder(nn.Module):
         super().__init__()
         self.net = DiffusionNet(c_in, c_out, width=width, n_block=2)
 
-    def forward(self, f: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+    def forward(self, f: torch.Tensor, ops: Operators) -> torch.Tensor:
         return mass_weighted_mean(self.net(f[None], ops), ops.mass)[0]
 
 
@@ -83,7 +83,7 @@ class ConditionalDiffusionBlock(nn.Module):
         self.cond_proj = nn.Sequential(nn.Linear(cond_dim, width), nn.ReLU(), nn.Linear(width, width))
         self.fuse = MiniMLP([3 * width + width, width, width])
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, ops: Operators) -> torch.Tensor:
         # fuse(cat[feats, c]) with the first linear layer split into its feature and condition
         # columns: the same function, but the per-vertex product is computed once for a shared
         # x (B=1) and the condition enters as a per-query bias (no (Q,V,W) concatenation).
@@ -121,7 +121,7 @@ class RigAnyFace(nn.Module):
             nn.init.zeros_(self.cond_out.bias)
 
     # -- pieces -----------------------------------------------------------------------------
-    def input_features(self, xyz: torch.Tensor, ops: SurfaceOps, local: torch.Tensor | None = None) -> torch.Tensor:
+    def input_features(self, xyz: torch.Tensor, ops: Operators, local: torch.Tensor | None = None) -> torch.Tensor:
         """xyz (V,3) in the head frame, local (V, n_local) from
         :func:`facerig.geometry.features.local_features` -> f (V, c_in) (xyz, HKS, positional,
         local)."""
@@ -132,7 +132,7 @@ class RigAnyFace(nn.Module):
             parts.append(local)
         return torch.cat(parts, dim=-1)
 
-    def encode(self, xyz: torch.Tensor, ops: SurfaceOps, local: torch.Tensor | None = None) -> dict:
+    def encode(self, xyz: torch.Tensor, ops: Operators, local: torch.Tensor | None = None) -> dict:
         """Per-head pass: xyz (V,3), local (V, n_local) or None -> ``h`` (V,W+G) trunk features
         with G0 appended, ``g0`` (G,), ``basis`` (V,K,3) or None."""
         f = self.input_features(xyz, ops, local)
@@ -147,7 +147,7 @@ class RigAnyFace(nn.Module):
             basis = self.basis_head(h).view(h.shape[0], self.config.num_shapes, 3) * self.config.output_scale
         return {"h": h, "g0": g0, "basis": basis}
 
-    def decode(self, enc: dict, a: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+    def decode(self, enc: dict, a: torch.Tensor, ops: Operators) -> torch.Tensor:
         """Queries a (Q,K) -> displacements (Q,V,3) given :meth:`encode`'s output."""
         h, g0, basis = enc["h"], enc["g0"], enc["basis"]
         Q, V = a.shape[0], h.shape[0]
@@ -162,7 +162,7 @@ class RigAnyFace(nn.Module):
             out = out + self.cond_out(x) * self.config.output_scale
         return out
 
-    def forward(self, xyz: torch.Tensor, ops: SurfaceOps, a: torch.Tensor,
+    def forward(self, xyz: torch.Tensor, ops: Operators, a: torch.Tensor,
                 local: torch.Tensor | None = None) -> torch.Tensor:
         """xyz (V,3) head-frame neutral, ops for that mesh, a (Q,K), local (V, n_local) -> d (Q,V,3)."""
         return self.decode(self.encode(xyz, ops, local), a, ops)

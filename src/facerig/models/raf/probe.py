@@ -21,7 +21,6 @@ from facerig.io.mesh import Mesh
 from facerig.models.raf.config import RIG_PROXY_VERTICES
 from facerig.models.raf.weights import load_model
 
-
 #: Shapes whose motion locates the face for :func:`face_landmarks`: the two blinks (upper lids)
 #: and two lip-only shapes (the lips).
 FACE_PROBES = ("eyeBlinkLeft", "eyeBlinkRight", "mouthFunnel", "mouthPucker")
@@ -84,12 +83,11 @@ def _probe_pass(model, xyz: np.ndarray, faces: np.ndarray, ops, threads: int | N
     """The face probe's network pass on a normalised mesh xyz (P,3), faces (F,3) with its
     operators -> the landmarks of :func:`landmarks_from_motion`."""
     from facerig.geometry.features import network_inputs
-    from facerig.models.raf.runtime import Ops
 
     local, cross = network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
-    ops = Ops.from_operators(ops, k=model.k_eig, cross=cross, threads=threads)
+    ops = ops.for_network(k=model.k_eig, cross=cross)
     q = face_probe_queries(model.num_shapes)
-    return landmarks_from_motion(xyz, model(xyz, ops, q, local, chunk=len(q)))
+    return landmarks_from_motion(xyz, model(xyz, ops, q, local, chunk=len(q), threads=threads))
 
 
 def face_probe_queries(num_shapes: int) -> np.ndarray:
@@ -230,7 +228,7 @@ def suggest_orientation(mesh: Mesh, *, weights: str | None = None, proxy_vertice
     About 0.2 s per orientation on 2 cores. Returns ``(up, forward, check, score)`` sorted best
     first (:func:`face_check`, :func:`face_check_score`)."""
     from facerig.geometry.frame import orientation_matrix
-    from facerig.geometry.operators import compute_operators, rescaled_operators
+    from facerig.geometry.operators import compute_operators
     from facerig.geometry.proxy import head_frame, prepare_head
 
     model, _ = load_model(weights)
@@ -243,7 +241,7 @@ def suggest_orientation(mesh: Mesh, *, weights: str | None = None, proxy_vertice
     for up, fwd in orientations:
         x = xyz0 @ orientation_matrix(up, fwd).T
         center, scale = head_frame(x)
-        lm = _probe_pass(model, (x - center) / scale, faces, rescaled_operators(ops0, scale))
+        lm = _probe_pass(model, (x - center) / scale, faces, ops0.rescaled(scale))
         status, _reasons = face_check(lm)
         out.append((up, fwd, status, face_check_score(lm)))
     return sorted(out, key=lambda r: r[3])

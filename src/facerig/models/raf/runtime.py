@@ -20,60 +20,31 @@ import os
 
 import numpy as np
 
+from facerig.geometry.operators import Operators
 from facerig.models.raf.config import RAFConfig
-from facerig.parallel import thread_pool
 from facerig.models.raf.weights import read_weights
+from facerig.parallel import thread_pool
 
-# -- operators ----------------------------------------------------------------------------------
-class Ops:
-    """Operators of one mesh for the runtime (float32): mass (V,), evals (k,), evecs (V,k),
-    grad_x / grad_y scipy CSR (V,V), optionally ``cross`` scipy CSR (V,V) (the cross-part
-    operator, :func:`facerig.geometry.features.cross_part_operator`). ``from_operators`` keeps
-    the first ``k`` eigenpairs. ``threads``: how many threads the sparse products
-    (:meth:`spmm`) may use (default: the CPU count, at most 4)."""
+# -- sparse products ----------------------------------------------------------------------------
+#: Dense entries below which threads cost more than they save in :func:`spmm`.
+PARALLEL_MIN = 200_000
 
-    PARALLEL_MIN = 200_000  # dense entries below which threads cost more than they save
 
-    def __init__(self, mass, evals, evecs, grad_x, grad_y, cross=None, threads: int | None = None):
-        self.mass, self.evals, self.evecs, self.grad_x, self.grad_y = mass, evals, evecs, grad_x, grad_y
-        self.cross = cross
-        self.evecs_t_mass = np.ascontiguousarray((evecs * mass[:, None]).T)  # (k,V): Phi^T M
-        self.threads = max(1, int(threads or min(os.cpu_count() or 1, 4)))
+def spmm(*mats, x: np.ndarray, threads: int | None = None) -> list[np.ndarray]:
+    """``[A @ x for A in mats]`` for SciPy CSR matrices (V,V) and dense x (V,N).
 
-    def spmm(self, *mats, x: np.ndarray) -> list[np.ndarray]:
-        """``[A @ x for A in mats]`` for scipy CSR matrices (V,V) and dense x (V,N).
+    SciPy's sparse-dense product runs on one core and releases the GIL, so with several
+    matrices (the two gradient operators) and ``threads`` > 1 the products run side by side
+    on :func:`facerig.parallel.thread_pool` (``threads`` None: the CPU count, at most 4)."""
+    threads = max(1, int(threads or min(os.cpu_count() or 1, 4)))
+    if threads == 1 or len(mats) == 1 or x.size < PARALLEL_MIN:
+        return [np.asarray(a @ x) for a in mats]
+    return list(thread_pool(min(threads, len(mats))).map(lambda a: np.asarray(a @ x), mats))
 
-        SciPy's sparse-dense product runs on one core and releases the GIL, so with several
-        matrices (the two gradient operators) and ``threads`` > 1 the products run side by side
-        in a thread pool."""
-        if self.threads == 1 or len(mats) == 1 or x.size < self.PARALLEL_MIN:
-            return [np.asarray(a @ x) for a in mats]
-        return list(thread_pool(min(self.threads, len(mats))).map(lambda a: np.asarray(a @ x), mats))
 
-    @classmethod
-    def from_operators(cls, ops, k: int | None = None, cross=None, threads: int | None = None) -> "Ops":
-        import scipy.sparse as sp
-
-        kk = ops.evals.shape[0] if k is None else min(k, ops.evals.shape[0])
-        f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
-        return cls(f32(ops.mass), f32(ops.evals[:kk]), f32(ops.evecs[:, :kk]),
-                   sp.csr_matrix(ops.grad_x, dtype=np.float32), sp.csr_matrix(ops.grad_y, dtype=np.float32),
-                   None if cross is None else sp.csr_matrix(cross, dtype=np.float32), threads)
-
-    def mirrored(self) -> "Ops":
-        """Operators of the mesh's mirror image (x -> -x, faces' winding reversed), from these.
-
-        A reflection changes no length or angle, so mass, spectrum, eigenbasis and the
-        cross-part operator stay. The gradients do too, up to tangent frames: with each vertex's
-        frame ``(e1, e2)`` taken to ``(M e1, -M e2)`` (right-handed about the reflected normal),
-        a gradient's components become ``(gx, -gy)``. The network's gradient features do not
-        depend on the choice of frames, so this equals recomputing the operators on the
-        mirrored mesh (to float round-off; ``tests/models/test_raf_runtime.py``)."""
-        return Ops(self.mass, self.evals, self.evecs, self.grad_x, -self.grad_y, self.cross, self.threads)
-
-    @property
-    def num_vertices(self) -> int:
-        return int(self.mass.shape[0])
+def _evecs_t_mass(ops: Operators) -> np.ndarray:
+    """``Phi^T M`` (k,V), computed once per operators object."""
+    return ops.cached("evecs_t_mass", lambda: np.ascontiguousarray((ops.evecs * ops.mass[:, None]).T))
 
 
 # -- layers -------------------------------------------------------------------------------------
@@ -127,29 +98,29 @@ def _mlp_parts(parts: list[np.ndarray], p: dict, name: str) -> np.ndarray:
     return x
 
 
-def _diffusion_coefs(p: dict, name: str, ops: Ops) -> np.ndarray:
+def _diffusion_coefs(p: dict, name: str, ops: Operators) -> np.ndarray:
     """The block's spectral filter ``exp(-lambda_j t_c)``: (k,C)."""
     t = np.maximum(p[name + ".diffusion.diffusion_time"], 1e-8)
     return np.exp(-ops.evals[:, None] * t[None, :])
 
 
-def _spectral(x: np.ndarray, ops: Ops) -> np.ndarray:
+def _spectral(x: np.ndarray, ops: Operators) -> np.ndarray:
     """Spectral coefficients ``Phi^T M x``: x (V,B,C) -> (k,B,C)."""
     V, B, C = x.shape
-    return (ops.evecs_t_mass @ x.reshape(V, B * C)).reshape(-1, B, C)
+    return (_evecs_t_mass(ops) @ x.reshape(V, B * C)).reshape(-1, B, C)
 
 
-def _from_spectral(spec: np.ndarray, ops: Ops) -> np.ndarray:
+def _from_spectral(spec: np.ndarray, ops: Operators) -> np.ndarray:
     """``Phi spec``: (k,B,C) -> (V,B,C)."""
     k, B, C = spec.shape
     return (ops.evecs @ spec.reshape(k, B * C)).reshape(-1, B, C)
 
 
-def _gradient_features(xd: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarray:
+def _gradient_features(xd: np.ndarray, p: dict, name: str, ops: Operators, threads: int | None = None) -> np.ndarray:
     """The block's gradient features of the diffused xd (V,B,C): ``tanh(<(gx,gy), A (gx,gy)>)``
     per channel, with A the learned complex-linear map: (V,B,C)."""
     V, B, C = xd.shape
-    gx, gy = (g.reshape(V, B, C) for g in ops.spmm(ops.grad_x, ops.grad_y, x=xd.reshape(V, B * C)))
+    gx, gy = (g.reshape(V, B, C) for g in spmm(ops.grad_x, ops.grad_y, x=xd.reshape(V, B * C), threads=threads))
     a_re, a_im = p[name + ".gradient_features.A_re.weight"].T, p[name + ".gradient_features.A_im.weight"].T
     br = _mm(gx, a_re)  # Re((gx + i gy)(A_re + i A_im)) and Im(...)
     br -= _mm(gy, a_im)
@@ -161,7 +132,8 @@ def _gradient_features(xd: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarr
     return np.tanh(br, out=br)
 
 
-def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops, cross_part: bool = False) -> list[np.ndarray]:
+def _block_features(x: np.ndarray, p: dict, name: str, ops: Operators, cross_part: bool = False,
+                    threads: int | None = None) -> list[np.ndarray]:
     """DiffusionNetBlock.features as a list of (V,B,C) parts: ``[x, diffuse(x), gradient
     features]``, then ``cross @ x`` with ``cross_part`` (the block's MLP reads their
     concatenation, :func:`_mlp_parts`)."""
@@ -169,24 +141,25 @@ def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops, cross_part: boo
     xd = _from_spectral(_spectral(x, ops) * _diffusion_coefs(p, name, ops)[:, None, :], ops)
     parts = [x, xd]
     if name + ".gradient_features.A_re.weight" in p:
-        parts.append(_gradient_features(xd, p, name, ops))
+        parts.append(_gradient_features(xd, p, name, ops, threads))
     if cross_part:
         if ops.cross is None:
-            raise ValueError("these weights need the cross-part operator (Ops.cross)")
-        parts.append(ops.spmm(ops.cross, x=x.reshape(V, B * C))[0].reshape(V, B, C))
+            raise ValueError("these weights need the cross-part operator (Operators.cross)")
+        parts.append(spmm(ops.cross, x=x.reshape(V, B * C), threads=threads)[0].reshape(V, B, C))
     return parts
 
 
-def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Ops, n_block: int, cross_part: bool = False) -> np.ndarray:
+def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Operators, n_block: int, cross_part: bool = False,
+                   threads: int | None = None) -> np.ndarray:
     """DiffusionNet with ``n_block`` blocks: x (V,B,C_in) -> (V,B,C_out)."""
     h = _linear(x, p, name + ".first")
     for i in range(n_block):
         b = f"{name}.blocks.{i}"
-        h = h + _mlp_parts(_block_features(h, p, b, ops, cross_part), p, b + ".mlp")
+        h = h + _mlp_parts(_block_features(h, p, b, ops, cross_part, threads), p, b + ".mlp")
     return _linear(h, p, name + ".last")
 
 
-def hks_features(ops: Ops, n: int) -> np.ndarray:
+def hks_features(ops: Operators, n: int) -> np.ndarray:
     """As :func:`facerig.models.raf.network.hks_features`: (V, n)."""
     if n == 0:
         return np.zeros((ops.num_vertices, 0), np.float32)
@@ -232,14 +205,14 @@ class RigAnyFaceRuntime:
 
     @property
     def cross_part(self) -> bool:
-        """Whether the trunk reads the cross-part operator (``Ops.cross`` must then be set)."""
+        """Whether the trunk reads the cross-part operator (``Operators.cross`` must then be set)."""
         return bool(self.config.cross_part)
 
     @property
     def num_shapes(self) -> int:
         return self.config.num_shapes
 
-    def input_features(self, xyz: np.ndarray, ops: Ops, local: np.ndarray | None = None) -> np.ndarray:
+    def input_features(self, xyz: np.ndarray, ops: Operators, local: np.ndarray | None = None) -> np.ndarray:
         """xyz (V,3), local (V, n_local) -> (V, c_in)."""
         c = self.config
         xyz = np.asarray(xyz, np.float32)
@@ -250,14 +223,14 @@ class RigAnyFaceRuntime:
             parts.append(np.asarray(local, np.float32))
         return np.concatenate(parts, axis=-1)
 
-    def encode(self, xyz: np.ndarray, ops: Ops, local: np.ndarray | None = None) -> dict:
+    def encode(self, xyz: np.ndarray, ops: Operators, local: np.ndarray | None = None, threads: int | None = None) -> dict:
         """Per-head pass (see RigAnyFace.encode): ``h`` (V,W+G), ``g0`` (G,), ``basis`` (V,K,3) or None."""
         c, p = self.config, self.params
         f = self.input_features(xyz, ops, local)[:, None, :]  # (V,1,C)
-        h = _diffusion_net(f, p, "trunk", ops, c.n_trunk, self.cross_part)[:, 0]
+        h = _diffusion_net(f, p, "trunk", ops, c.n_trunk, self.cross_part, threads)[:, 0]
         g0 = np.zeros(0, np.float32)
         if c.use_global:
-            g = _diffusion_net(f, p, "global_encoder.net", ops, 2)[:, 0]  # GlobalEncoder: 2 blocks
+            g = _diffusion_net(f, p, "global_encoder.net", ops, 2, threads=threads)[:, 0]  # GlobalEncoder: 2 blocks
             g0 = (ops.mass / ops.mass.sum()) @ g
             h = np.concatenate([h, np.broadcast_to(g0, (h.shape[0], g0.shape[0]))], axis=1)
         basis = None
@@ -265,7 +238,7 @@ class RigAnyFaceRuntime:
             basis = _mlp(h, p, "basis_head").reshape(h.shape[0], self.num_shapes, 3) * np.float32(c.output_scale)
         return {"h": h, "g0": g0, "basis": basis}
 
-    def decode(self, enc: dict, a: np.ndarray, ops: Ops) -> np.ndarray:
+    def decode(self, enc: dict, a: np.ndarray, ops: Operators, threads: int | None = None) -> np.ndarray:
         """Queries a (Q,K) -> displacements (Q,V,3) (see RigAnyFace.decode).
 
         The conditional blocks' per-query features are never formed where only products of
@@ -296,9 +269,9 @@ class RigAnyFaceRuntime:
                     terms = []
                 w1 = p[b + ".fuse.0.weight"]
                 if terms:
-                    hf, n_f = self._fuse_lazy(x, terms[0], w1, b + ".block", ops)
+                    hf, n_f = self._fuse_lazy(x, terms[0], w1, b + ".block", ops, threads)
                 else:
-                    hf, n_f = _product_parts(_block_features(x, p, b + ".block", ops), w1)  # (V,B,Wc)
+                    hf, n_f = _product_parts(_block_features(x, p, b + ".block", ops, threads=threads), w1)  # (V,B,Wc)
                 hc = _mm(_mlp(cond, p, b + ".cond_proj"), w1[:, n_f:].T) + p[b + ".fuse.0.bias"]  # (Q,Wc)
                 z = _add(hf, hc[None])  # (V,Q,Wc)
                 np.maximum(z, 0.0, out=z)
@@ -312,7 +285,7 @@ class RigAnyFaceRuntime:
         return out
 
     def _fuse_lazy(self, x: np.ndarray, term: tuple[np.ndarray, np.ndarray], w1: np.ndarray, name: str,
-                   ops: Ops) -> tuple[np.ndarray, int]:
+                   ops: Operators, threads: int | None = None) -> tuple[np.ndarray, int]:
         """A conditional block's fuse-layer product of its features (:func:`_product_parts` of
         :func:`_block_features`) for features ``x + z @ u`` given as x (V,1,C), z (V,Q,C),
         u (C,C), without forming them: (V,Q,C) and the feature columns used."""
@@ -330,13 +303,14 @@ class RigAnyFaceRuntime:
         hf += _mm(xd, wb)
         if name + ".gradient_features.A_re.weight" not in p:
             return hf, 2 * C
-        hf += _mm(_gradient_features(xd, p, name, ops), wg)
+        hf += _mm(_gradient_features(xd, p, name, ops, threads), wg)
         return hf, 3 * C
 
-    def __call__(self, xyz: np.ndarray, ops: Ops, a: np.ndarray, local: np.ndarray | None = None,
-                 chunk: int = 26, enc: dict | None = None) -> np.ndarray:
-        """xyz (V,3), ops, a (Q,K) -> (Q,V,3); queries go through ``chunk`` at a time. ``enc``:
-        the head's :meth:`encode` when already computed."""
-        enc = self.encode(xyz, ops, local) if enc is None else enc
+    def __call__(self, xyz: np.ndarray, ops: Operators, a: np.ndarray, local: np.ndarray | None = None,
+                 chunk: int = 26, enc: dict | None = None, threads: int | None = None) -> np.ndarray:
+        """xyz (V,3), ops (:meth:`Operators.for_network`), a (Q,K) -> (Q,V,3); queries go through
+        ``chunk`` at a time. ``enc``: the head's :meth:`encode` when already computed;
+        ``threads``: how many sparse products may run side by side (:func:`spmm`)."""
+        enc = self.encode(xyz, ops, local, threads) if enc is None else enc
         a = np.asarray(a, np.float32)
-        return np.concatenate([self.decode(enc, a[i:i + chunk], ops) for i in range(0, max(len(a), 1), chunk)])
+        return np.concatenate([self.decode(enc, a[i:i + chunk], ops, threads) for i in range(0, max(len(a), 1), chunk)])
