@@ -19,7 +19,6 @@ import numpy as np
 
 from facerig.errors import FacerigError
 
-help = "rig a head mesh: write an ARKit-52 blendshape rig (NPZ, GLB, OBJ folder)"
 
 EPILOG = """\
 Rigs always carry the 52 ARKit shapes in Apple's order; a shape the method cannot make
@@ -186,10 +185,8 @@ def _check_folder_collision(head: Path, folder: str, names: list[str] | None) ->
         from facerig.arkit import ARKIT52
 
         names = list(ARKIT52)
-    try:
-        from facerig.io.objset import shape_filename
-    except ImportError:
-        shape_filename = lambda n: f"{n}.obj"  # noqa: E731
+    from facerig.io.objset import shape_filename
+
     written = {"neutral.obj", "rig.json"} | {shape_filename(n) for n in names}
     if head.name.lower() in {w.lower() for w in written}:
         raise FacerigError(f"output folder {folder} would overwrite the head {head.name}; choose another folder")

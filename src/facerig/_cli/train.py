@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 
-help = "train the RigAnyFace network (pool | run | export | average)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

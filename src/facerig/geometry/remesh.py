@@ -94,15 +94,6 @@ def _edges(f: np.ndarray) -> np.ndarray:
     return _unique_pairs(e[:, 0], e[:, 1])
 
 
-def _compact(v: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop degenerate faces and unreferenced vertices. v (n,3), f (m,3)."""
-    f = f[(f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 2] != f[:, 0])]
-    used = np.unique(f)
-    remap = np.full(v.shape[0], -1, dtype=np.int64)
-    remap[used] = np.arange(used.size)
-    return v[used], remap[f]
-
-
 def _allocate(target: int, areas: np.ndarray, counts: np.ndarray, min_part: int) -> np.ndarray:
     """Vertex budget per part (P,) from target, areas (P,), vertex counts (P,)."""
     floor = np.minimum(min_part, counts)

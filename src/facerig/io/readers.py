@@ -399,10 +399,8 @@ def read_fbx(path: str | os.PathLike) -> Mesh:
     path = Path(path)
     if not fbx_available():
         raise MeshError(FBX_HINT)
-    try:
-        from facerig.io.fbx import load_mesh_fbx
-    except ImportError:
-        raise MeshError("FBX input is not available in this installation (facerig.io.fbx missing)") from None
+    from facerig.io.fbx import load_mesh_fbx
+
     mesh = load_mesh_fbx(path)
     mesh.info.setdefault("format", "fbx")
     return mesh
