@@ -1,6 +1,7 @@
 """Simplified proxy meshes for the network, the normalised head frame, and transfer back.
 
-The network runs on a ~5k-vertex proxy of any input. :func:`build_proxy` decimates with
+The network runs on a proxy of any input (:data:`facerig.models.raf.config.RIG_PROXY_VERTICES`
+vertices when rigging; ~5k in the training pool). :func:`build_proxy` decimates with
 quadric edge collapses (``fast_simplification``) and keeps the collapse history: every input
 vertex ``i`` knows the proxy vertex ``origin[i]`` it was collapsed into. Edge collapses only
 merge vertices joined by an edge, so ``origin`` never crosses a connected component and, on a

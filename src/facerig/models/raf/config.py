@@ -48,7 +48,7 @@ class RAFConfig:
 #: Proxy size for rigging. The network was trained on ~5k-vertex proxies
 #: (``facerig train pool``), but it is triangulation-agnostic, and a denser proxy loses less
 #: detail when its displacements are carried back to the input: on the 26,719-vertex unseen
-#: heads 0.361 mm at 5k, 0.353 at 6.5k, 0.351 at 7.2k, 0.346 at 8k (stage-9 weights,
-#: mirror-averaged; BENCHMARKS.md, "Inference settings"). The network's cost grows with it
+#: heads the error falls from 5k to 8k vertices (BENCHMARKS.md, "Inference settings", where the
+#: weights measured and the command are given). The network's cost grows with it
 #: (BENCHMARKS.md, "Rig speed").
 RIG_PROXY_VERTICES = 8000

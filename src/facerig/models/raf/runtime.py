@@ -2,7 +2,7 @@
 
 ``import torch`` alone takes 2-3 s on the 2-core CPU the product targets, as much as the whole
 rig budget, while the network itself is a few small dense products and two sparse ones per
-block on a ~5k-vertex proxy. Training and experiments use :mod:`facerig.models.raf.network`
+block on the rig's proxy (:data:`facerig.models.raf.config.RIG_PROXY_VERTICES`). Training and experiments use :mod:`facerig.models.raf.network`
 (torch); ``facerig rig --method raf`` runs the same function here. The two are kept equal by
 ``tests/models/test_raf_runtime.py`` (random weights of every configuration switch, and the
 shipped weights), to float32 round-off.
