@@ -14,7 +14,7 @@ import pytest
 
 from facerig.config import repo_root
 from facerig.errors import FacerigError
-from facerig.io.gltf import GltfAnimation, ict_name, load_rig_gltf, per_vertex_uv, read_rig_gltf, save_rig_gltf
+from facerig.io.gltf import DELTA_EPS_REL, GltfAnimation, ict_name, load_rig_gltf, per_vertex_uv, read_rig_gltf, save_rig_gltf
 from facerig.io.obj import read_obj
 from facerig.io.rig import Rig
 
@@ -107,23 +107,44 @@ def test_forced_dense_and_forced_sparse_read_back_the_same(tmp_path):
     np.testing.assert_array_equal(load_rig_gltf(a).deltas, load_rig_gltf(b).deltas)
 
 
-def test_epsilon_drops_float_noise_only(tmp_path):
+def test_morph_targets_are_lossless_by_default(tmp_path):
+    """Tiny, signed-zero and large deltas: the GLB's targets read back bit for bit equal to the NPZ's."""
+    from facerig.io.rig import load_rig, save_rig
+
+    mesh = read_obj(grid_obj(tmp_path))
+    rig = grid_rig(mesh)
+    rng = np.random.default_rng(0)
+    diag = np.linalg.norm(mesh.vertices.max(0) - mesh.vertices.min(0))
+    rig.deltas[0, 7] = (1e-9 * diag, 0, 0)    # far below the old 1e-4 threshold
+    rig.deltas[0, 9] = (5e-5 * diag, -0.0, 0)  # and a negative zero
+    rig.deltas[1] = rng.normal(scale=1e-6, size=rig.deltas[1].shape)
+    save_rig(tmp_path / "r.npz", rig)
+    npz = load_rig(tmp_path / "r.npz").deltas.astype(np.float32)
+    for sparse in ("auto", True, False):
+        out = tmp_path / f"r_{sparse}.glb"
+        save_rig_gltf(out, rig, mesh, sparse=sparse)
+        back = load_rig_gltf(out).deltas
+        np.testing.assert_array_equal(back.view(np.uint32), npz.view(np.uint32))
+    # sparse storage lists exactly the non-zero rows (vertex 9's row counts: 5e-5 * diag != 0)
+    doc = glb_json(tmp_path / "r_auto.glb")
+    acc0 = doc["accessors"][doc["meshes"][0]["primitives"][0]["targets"][0]["POSITION"]]
+    assert acc0["sparse"]["count"] == 3
+
+
+def test_epsilon_option_drops_small_motion(tmp_path):
     mesh = read_obj(grid_obj(tmp_path))
     rig = grid_rig(mesh, K=1)
     diag = np.linalg.norm(mesh.vertices.max(0) - mesh.vertices.min(0))
     rig.deltas[0, 7] = (1e-9 * diag, 0, 0)   # noise: dropped
     rig.deltas[0, 8] = (1e-3 * diag, 0, 0)   # real (small) motion: kept
-    rig.deltas[0, 9] = (5e-5 * diag, 0, 0)   # rounding noise / faint far-field motion: dropped
+    rig.deltas[0, 9] = (5e-5 * diag, 0, 0)   # under 1e-4 * diag: dropped
     out = tmp_path / "eps.glb"
-    save_rig_gltf(out, rig, mesh)
+    save_rig_gltf(out, rig, mesh, delta_epsilon=DELTA_EPS_REL)
     d = load_rig_gltf(out).deltas[0]
     assert d[7, 0] == 0.0 and d[9, 0] == 0.0 and d[8, 0] == pytest.approx(1e-3 * diag) and d[5, 2] == 0.5
-    assert glb_json(out)["accessors"][glb_json(out)["meshes"][0]["primitives"][0]["targets"][0]["POSITION"]]["sparse"]["count"] == 2
     save_rig_gltf(out, rig, mesh, delta_epsilon=1e-2)  # coarser: drops the 1e-3 motion too
     d = load_rig_gltf(out).deltas[0]
     assert d[8, 0] == 0.0 and d[5, 2] == 0.5
-    save_rig_gltf(out, rig, mesh, delta_epsilon=0)  # keeps every non-zero delta
-    assert load_rig_gltf(out).deltas[0][7, 0] == np.float32(1e-9 * diag)
     with pytest.raises(FacerigError, match="delta_epsilon"):
         save_rig_gltf(out, rig, mesh, delta_epsilon=-1)
 
@@ -320,15 +341,9 @@ def test_ict_head_export_validates(tmp_path, ict_neutral_obj):
     out = tmp_path / "ict.glb"
     s = save_rig_gltf(out, rig, mesh)
     assert s["vertices"] == 26719 and s["primitives"] == len(mesh.info["materials"])
-    assert s["uv"]["seamVertices"] > 0 and s["sparse_targets"] == 3
+    assert s["uv"]["seamVertices"] > 0
     back = load_rig_gltf(out)
     assert back.num_vertices == 26719
-    diag = np.linalg.norm(mesh.vertices.max(0) - mesh.vertices.min(0))
-    # motion under the default threshold (DELTA_EPS_REL of the diagonal) is dropped, the rest exact
-    from facerig.io.gltf import DELTA_EPS_REL
-
-    np.testing.assert_allclose(back.deltas, rig.deltas, atol=DELTA_EPS_REL * diag + 1e-6)
-    moving = np.abs(rig.deltas).max(-1) > DELTA_EPS_REL * diag
-    np.testing.assert_allclose(back.deltas[moving], rig.deltas[moving], atol=1e-5)
+    np.testing.assert_array_equal(back.deltas, rig.deltas.astype(np.float32))  # lossless
     if VALIDATOR.is_dir() and shutil.which("node"):
         assert _validate(out)["numErrors"] == 0
