@@ -209,7 +209,7 @@ def test_symlink_leaving_the_folder_and_special_files_are_refused(tmp_path):
 
 
 def test_reads_are_bounded_by_byte_length_and_caps(tmp_path):
-    doc, blob = quad()
+    _, blob = quad()
     p = gltf_with_uri(tmp_path, "big.bin")
     (p.parent / "big.bin").write_bytes(blob + b"x" * 5000)  # file longer than byteLength
     d = load_document(p)
