@@ -320,7 +320,8 @@ def _validate(path: Path) -> dict:
         "v.validateBytes(new Uint8Array(fs.readFileSync(process.argv[2])),{maxIssues:50})"
         ".then(r=>{console.log(JSON.stringify(r.issues))}).catch(e=>{console.error(String(e));process.exit(3)});"
     )
-    proc = subprocess.run([node, "-e", script, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([node, "-e", script, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=120,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
