@@ -50,7 +50,8 @@ print("RESULT" + json.dumps(res))
 
 
 def blender_import_gltf(path: Path) -> list[dict]:
-    proc = subprocess.run([sys.executable, "-c", _IMPORT_GLTF, str(path)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", _IMPORT_GLTF, str(path)], capture_output=True, text=True, timeout=300,
+                          check=False)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
     assert line is not None, proc.stderr[-2000:]
     return json.loads(line[6:])
@@ -141,7 +142,7 @@ print("RESULT" + json.dumps(list(ob.matrix_world.to_scale())))
 
 def blender_object_scale(path: Path) -> np.ndarray:
     proc = subprocess.run([sys.executable, "-c", _IMPORT_FBX_SCALE, str(path)], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, check=False)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
     assert line is not None, proc.stderr[-2000:]
     return np.array(json.loads(line[6:]))
