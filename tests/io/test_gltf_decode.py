@@ -123,6 +123,8 @@ def test_sparse_normalized_and_strided_accessors(tmp_path):
     (lambda d: d["nodes"][0].update(matrix=[1, 2]), "'matrix' must be 16 numbers"),
     (lambda d: d.update(asset={"version": "1.0"}), "not a glTF 2.0 file"),
     (lambda d: d.update(accessors={"0": 1}), "'accessors' must be an array"),
+    (lambda d: d.pop("buffers"), "buffer index 0 is out of range"),
+    (lambda d: d["buffers"][0].update(uri="missing.bin"), "not found next to"),
 ])
 def test_malformed_documents_raise_one_line_mesh_errors(tmp_path, mutate, match):
     doc, blob = quad()
