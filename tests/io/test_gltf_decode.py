@@ -124,6 +124,8 @@ def test_sparse_normalized_and_strided_accessors(tmp_path):
     (lambda d: d.update(asset={"version": "1.0"}), "not a glTF 2.0 file"),
     (lambda d: d.update(accessors={"0": 1}), "'accessors' must be an array"),
     (lambda d: d.pop("buffers"), "buffer index 0 is out of range"),
+    (lambda d: d["accessors"][0].update(count=10**8) or d["accessors"][0].pop("bufferView"),
+     "far more than the file holds"),
     (lambda d: d["buffers"][0].update(uri="missing.bin"), "not found next to"),
 ])
 def test_malformed_documents_raise_one_line_mesh_errors(tmp_path, mutate, match):

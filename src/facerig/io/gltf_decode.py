@@ -17,7 +17,9 @@ Safety (a glTF names other files and sizes; none of them is trusted):
 - an external buffer is read for exactly its declared ``byteLength`` after checking the file
   is that large; ``data:`` URIs are size-checked before they are decoded;
 - one cap (``max_bytes``, default :data:`DEFAULT_MAX_BYTES` = 2 GiB) bounds the file itself,
-  each buffer / image, the bytes read in all, and what an accessor may allocate.
+  each buffer / image, the bytes read in all, and what an accessor may allocate; an accessor
+  without a bufferView (zeros, e.g. a sparse morph target) may ask for at most 16 times the
+  bytes the file and its buffers hold (or 64 MiB), so a tiny file cannot demand gigabytes.
 
 Every problem raises :class:`facerig.errors.MeshError` with a one-line message naming it.
 """
@@ -46,6 +48,7 @@ COMPONENT_TYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint1
 NUM_COMPONENTS = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
 INDEX_TYPES = (5121, 5123, 5125)
 _GLB_MAGIC, _CHUNK_JSON, _CHUNK_BIN = b"glTF", 0x4E4F534A, 0x004E4942
+_ZEROS_FLOOR = 64 * 1024**2  # an accessor without data may always ask for this many bytes of zeros
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
@@ -63,8 +66,9 @@ class GltfDocument:
         max_bytes: the size cap (see module doc).
     """
 
-    def __init__(self, path: Path, doc: dict, glb_bin: bytes | None, max_bytes: int) -> None:
+    def __init__(self, path: Path, doc: dict, glb_bin: bytes | None, max_bytes: int, file_size: int = 0) -> None:
         self.path = path
+        self.file_size = file_size
         self.json = doc
         self.glb_bin = glb_bin
         self.max_bytes = max_bytes
@@ -294,7 +298,11 @@ class GltfDocument:
             view, stride = self.buffer_view(acc["bufferView"], f"{where} ")
             off = self.get_int(acc, "byteOffset", where, default=0)
             out = self._strided(view, stride, off, count, dtype, ncomp, where)
-        else:
+        else:  # zeros (sparse-only or empty data): bounded by the data the file really holds
+            need = count * ncomp * dtype.itemsize
+            if need > max(_ZEROS_FLOOR, 16 * (self.file_size + self._read_total)):
+                raise self.error(f"{where} has no bufferView but asks for {need} bytes of zeros, far more than "
+                                 f"the file holds")
             out = np.zeros((count, ncomp), dtype.newbyteorder("="))
         sp = acc.get("sparse")
         if sp is not None:
@@ -441,7 +449,7 @@ def load_document(path: str | os.PathLike, *, max_bytes: int | None = None) -> G
     version = asset.get("version") if isinstance(asset, dict) else None
     if not isinstance(version, str) or not version.startswith("2."):
         raise MeshError(f"{path}: not a glTF 2.0 file (asset.version is {version!r})")
-    return GltfDocument(path, doc, glb_bin, cap)
+    return GltfDocument(path, doc, glb_bin, cap, file_size=len(raw))
 
 
 def _glb_chunks(path: Path, raw: bytes) -> tuple[bytes, bytes | None]:
