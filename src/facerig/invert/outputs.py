@@ -87,7 +87,7 @@ def mediapipe_json(W: np.ndarray, times: np.ndarray | None = None, fps: float = 
     frames = []
     for i in range(W.shape[0]):
         scores = (0.0,) + tuple(float(round(v, 8)) for v in W[i])
-        frames.append({"timestamp_ms": round(float(t[i]) * 1000.0, 4),
+        frames.append({"timestamp_ms": float(t[i]) * 1000.0,
                        "categories": [{"index": k, "categoryName": n, "score": s}
                                       for k, (n, s) in enumerate(zip(names, scores))]})
     return json.dumps({"fps": fps, "frames": frames}, separators=(",", ":"))
