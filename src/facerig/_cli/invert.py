@@ -68,8 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
 
-def load_neutral_and_rig(neutral: str | None, rig_path: str | None, method: str, console=None):
-    """(--neutral, --rig) -> (neutral Mesh or None, Rig, how). Raises FacerigError for mismatches."""
+def load_neutral(neutral: str | None, rig_path: str | None):
+    """(--neutral, --rig) -> (neutral Mesh or None, Rig or None, how). Raises FacerigError for mismatches."""
     from facerig.invert.pipeline import _read_rig
 
     if neutral is None and rig_path is None:
@@ -80,18 +80,23 @@ def load_neutral_and_rig(neutral: str | None, rig_path: str | None, method: str,
         from facerig.io import load_mesh
 
         mesh = load_mesh(neutral, allow_degenerate=True, allow_unreferenced=True)
-    if rig_path is not None:
-        rig, rig_mesh_ = _read_rig(rig_path)
-        if mesh is not None and rig.num_vertices != mesh.num_vertices:
-            raise FacerigError(f"--rig {rig_path} has {rig.num_vertices} vertices, the neutral {mesh.num_vertices}")
-        return (mesh if mesh is not None else rig_mesh_), rig, f"rig {rig_path}"
+    if rig_path is None:
+        return mesh, None, ""
+    rig, rig_mesh_ = _read_rig(rig_path)
+    if mesh is not None and rig.num_vertices != mesh.num_vertices:
+        raise FacerigError(f"--rig {rig_path} has {rig.num_vertices} vertices, the neutral {mesh.num_vertices}")
+    return (mesh if mesh is not None else rig_mesh_), rig, f"rig {rig_path}"
+
+
+def rig_neutral(mesh, method: str, console=None):
+    """facerig's rig of the neutral -> (Rig, how)."""
     from facerig.models.registry import rig_mesh
 
     if console is not None:
-        console.print(f"rigging {neutral} ({mesh.num_vertices} vertices) with {method} ...")
+        console.print(f"rigging the neutral ({mesh.num_vertices} vertices) with {method} ...")
     t0 = time.perf_counter()
     rig = rig_mesh(mesh, method=method)
-    return mesh, rig, f"facerig {method} rig of the neutral ({time.perf_counter() - t0:.1f} s)"
+    return rig, f"facerig {method} rig of the neutral ({time.perf_counter() - t0:.1f} s)"
 
 
 def report_rows(labels: list[str], residual: dict, mm: float, flagged: np.ndarray) -> list[dict]:
@@ -115,9 +120,11 @@ def run(args: argparse.Namespace) -> int:
     if args.fps is not None and not args.fps > 0:
         raise FacerigError("--fps must be positive")
     t0 = time.perf_counter()
-    mesh, rig, how = load_neutral_and_rig(args.neutral, args.rig, args.method, console)
+    mesh, rig, how = load_neutral(args.neutral, args.rig)
     neutral = mesh.vertices if mesh is not None else rig.neutral
-    frames = read_frames(args.posed, neutral.shape[0])
+    frames = read_frames(args.posed, neutral.shape[0])  # bad frames fail before the rig is made
+    if rig is None:
+        rig, how = rig_neutral(mesh, args.method, console)
     console.print(f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {neutral.shape[0]} vertices; "
                   f"{escape(how)}")
     inv = invert_meshes(frames.vertices, neutral, rig=rig, l1=args.l1, smooth=args.smooth, symmetry=args.symmetry,

@@ -73,12 +73,14 @@ def run(args: argparse.Namespace) -> int:
         W, times, fps = take.weights, take.times, take.fps
         console.print(f"[bold]{escape(args.source)}[/]: {take.format} take, {take.num_frames} frames, {fps:.3g} fps")
     else:
-        from facerig._cli.invert import load_neutral_and_rig
+        from facerig._cli.invert import load_neutral, rig_neutral
         from facerig.invert.frames import read_frames
 
-        mesh, rig, how = load_neutral_and_rig(args.neutral, args.rig, args.method, console)
+        mesh, rig, how = load_neutral(args.neutral, args.rig)
         neutral = mesh.vertices if mesh is not None else rig.neutral
         frames = read_frames(args.source, neutral.shape[0])
+        if rig is None:
+            rig, how = rig_neutral(mesh, args.method, console)
         inv = invert_meshes(frames.vertices, neutral, rig=rig, l1=args.l1, smooth=args.smooth,
                             symmetry=args.symmetry, residual=False)
         W = inv.weights

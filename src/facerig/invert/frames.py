@@ -147,7 +147,7 @@ def read_frames(posed: str | os.PathLike, num_vertices: int, *, max_frames: int 
         except FacerigError as e:
             raise FacerigError(f"frame {t} ({f.name}): {str(e).splitlines()[0]}") from None
         if m.num_vertices != num_vertices:
-            raise FacerigError(f"frame {t} ({f}): {m.num_vertices} vertices, the neutral has {num_vertices} "
+            raise FacerigError(f"frame {t} ({f.name}): {m.num_vertices} vertices, the neutral has {num_vertices} "
                                "(frames must keep the neutral's vertex count and order)")
         Y[t] = m.vertices
     labels = [f.name for f in files]

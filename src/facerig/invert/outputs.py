@@ -68,7 +68,7 @@ def livelink_csv(W: np.ndarray, times: np.ndarray | None = None, fps: float = 60
     zeros = ",".join(["0.0000000000"] * len(ROTATIONS))
     for i in range(T):
         s = int(secs[i])
-        tc = f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{int(ff[i]):02d}.{int(round(sub[i] * 1000)):03d}"
+        tc = f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{int(ff[i]):02d}.{round(sub[i] * 1000):03d}"
         lines.append(f"{tc},61," + ",".join(f"{v:.10f}" for v in W[i, col]) + "," + zeros)
     return "\n".join(lines) + "\n"
 

@@ -228,7 +228,7 @@ def _admm_smooth(H: np.ndarray, C: np.ndarray, smooth: float, W0: np.ndarray, to
     """
     from scipy.fft import dct, idct
 
-    T, K = C.shape
+    T, _K = C.shape
     lam, Q = np.linalg.eigh(H)
     mu = 2.0 - 2.0 * np.cos(np.pi * np.arange(T) / T)
     rho = float(np.sqrt(max(lam[0], 1e-6 * lam[-1]) * lam[-1]))
