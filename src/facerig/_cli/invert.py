@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         rig, how = rig_neutral(mesh, args.method, console)
     console.print(f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {neutral.shape[0]} vertices; "
                   f"{escape(how)}")
-    inv = invert_meshes(frames.vertices, neutral, rig=rig, l1=args.l1, smooth=args.smooth, symmetry=args.symmetry,
+    inv = invert_meshes(frames, neutral, rig=rig, l1=args.l1, smooth=args.smooth, symmetry=args.symmetry,
                         residual=True)
     fps = args.fps or 60.0
     times = frames.times if frames.times is not None and args.fps is None else None

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         frames = read_frames(args.source, neutral.shape[0])
         if rig is None:
             rig, how = rig_neutral(mesh, args.method, console)
-        inv = invert_meshes(frames.vertices, neutral, rig=rig, l1=args.l1, smooth=args.smooth,
+        inv = invert_meshes(frames, neutral, rig=rig, l1=args.l1, smooth=args.smooth,
                             symmetry=args.symmetry, residual=False)
         W = inv.weights
         fps = args.fps or 60.0

@@ -24,23 +24,51 @@ FRAME_SUFFIXES = (".obj", ".ply", ".glb", ".gltf", ".stl")
 class Frames:
     """Posed meshes in the neutral's vertex order.
 
+    Stored either as ``dense`` (T, V, 3) vertices, or, for a morph-weight animation, as the
+    ``lowrank`` triple ``(base (V, 3), weights (T, K), deltas (K, 3V))`` with frame ``t`` =
+    ``base + weights[t] @ deltas``, so a long animation of a dense head is never expanded at once.
+
     Attributes:
-        vertices: (T, V, 3) float64.
         labels: (T,) where each frame came from (file name, or ``file#t``).
         times: (T,) seconds, or None when the source has no timing (files).
         source: what was read.
         notes: human-readable notes.
     """
 
-    vertices: np.ndarray
+    dense: np.ndarray | None
     labels: list[str]
     times: np.ndarray | None = None
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    lowrank: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def num_frames(self) -> int:
-        return int(self.vertices.shape[0])
+        return int(self.dense.shape[0] if self.dense is not None else self.lowrank[1].shape[0])
+
+    @property
+    def num_vertices(self) -> int:
+        return int(self.dense.shape[1] if self.dense is not None else self.lowrank[0].shape[0])
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start:stop`` as (n, V, 3) float64."""
+        if self.dense is not None:
+            return self.dense[start:stop]
+        base, W, D = self.lowrank
+        return (base.reshape(1, -1) + W[start:stop] @ D).reshape(-1, base.shape[0], 3)
+
+    @property
+    def vertices(self) -> np.ndarray:
+        """All frames (T, V, 3) float64 (expands a low-rank animation)."""
+        return self.block(0, self.num_frames)
+
+    @classmethod
+    def from_array(cls, vertices: np.ndarray) -> Frames:
+        """(T, V, 3) or (V, 3) vertices -> Frames labelled ``frame t``."""
+        Y = np.asarray(vertices, dtype=np.float64)
+        if Y.ndim == 2:
+            Y = Y[None]
+        return cls(Y, [f"frame {t}" for t in range(Y.shape[0])])
 
 
 def _natural_key(p: Path) -> list:
@@ -133,11 +161,14 @@ def read_frames(posed: str | os.PathLike, num_vertices: int, *, max_frames: int 
                 raise FacerigError(f"{files[0]}: animated mesh has {rig.num_vertices} vertices, "
                                    f"the neutral has {num_vertices}")
             D = rig.deltas.reshape(len(rig.names), -1).astype(np.float64)
-            Y = (rig.neutral.reshape(1, -1) + W @ D).reshape(len(W), num_vertices, 3)
             labels = [f"{files[0].name}#{t}" for t in range(len(W))]
-            _check_finite(Y, labels)
-            return Frames(Y, labels, times=times, source=str(files[0]),
-                          notes=[f"{len(W)} keyframes of the morph-weight animation"])
+            if not (np.isfinite(W).all() and np.isfinite(D).all() and np.isfinite(rig.neutral).all()):
+                bad = ~np.isfinite(W).all(1)
+                t = int(np.flatnonzero(bad)[0]) if bad.any() else 0
+                raise FacerigError(f"frame {t} ({labels[t]}): NaN or infinite weights, targets or positions")
+            return Frames(None, labels, times=times, source=str(files[0]),
+                          notes=[f"{len(W)} keyframes of the morph-weight animation"],
+                          lowrank=(rig.neutral.astype(np.float64), W, D))
     if max_frames is not None and len(files) > max_frames:
         raise FacerigError(f"{posed}: {len(files)} frames, more than the limit {max_frames}")
     Y = np.empty((len(files), num_vertices, 3))

@@ -100,13 +100,14 @@ class Inversion:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def invert_meshes(frames: np.ndarray, neutral: np.ndarray | None = None, *, rig=None, mesh=None,
+def invert_meshes(frames, neutral: np.ndarray | None = None, *, rig=None, mesh=None,
                   method: str = "raf", l1: float = 0.0, smooth: float = 0.0, symmetry: float = 0.0,
                   residual: bool = True, rig_options: dict | None = None) -> Inversion:
     """ARKit-52 weights of posed meshes.
 
     Args:
-        frames: (T, V, 3) posed vertices in the neutral's vertex order ((V, 3): one frame).
+        frames: (T, V, 3) posed vertices in the neutral's vertex order ((V, 3): one frame), or a
+            :class:`facerig.invert.frames.Frames` (e.g. from :func:`facerig.invert.read_frames`).
         neutral: (V, 3) the unposed head (default ``rig.neutral``).
         rig: a :class:`facerig.io.rig.Rig` of the neutral (same V); None: ``rig_mesh(mesh or
             Mesh(neutral), method)``.
@@ -121,24 +122,27 @@ def invert_meshes(frames: np.ndarray, neutral: np.ndarray | None = None, *, rig=
     import time
 
     from facerig.invert import solver
+    from facerig.invert.frames import Frames
 
     if neutral is None and rig is None and mesh is None:
         raise FacerigError("inverting needs --neutral (the unposed head, same vertex order); without one a "
                            "learned expression encoder would be needed, which facerig does not have yet")
-    Y = np.asarray(frames, dtype=np.float64)
-    if Y.ndim == 2:
-        Y = Y[None]
+    Y = frames if isinstance(frames, Frames) else Frames.from_array(frames)
     if neutral is None:
         neutral = mesh.vertices if mesh is not None else rig.neutral
     neutral = np.asarray(neutral, dtype=np.float64)
     V = neutral.shape[0]
-    if Y.ndim != 3 or Y.shape[1:] != (V, 3):
-        raise FacerigError(f"frames have {Y.shape[1] if Y.ndim == 3 else '?'} vertices, the neutral has {V}")
+    if Y.dense is not None and (Y.dense.ndim != 3 or Y.dense.shape[2] != 3):
+        raise FacerigError(f"frames must be (T, V, 3), got {Y.dense.shape}")
+    if Y.num_vertices != V:
+        raise FacerigError(f"frames have {Y.num_vertices} vertices, the neutral has {V}")
     if not np.isfinite(neutral).all():
         raise FacerigError("the neutral has NaN or infinite coordinates")
-    bad = ~np.isfinite(Y).all(axis=(1, 2))
-    if bad.any():
-        raise FacerigError(f"frame {int(np.flatnonzero(bad)[0])}: NaN or infinite vertex coordinates")
+    if Y.dense is not None:
+        bad = ~np.isfinite(Y.dense).all(axis=(1, 2))
+        if bad.any():
+            t = int(np.flatnonzero(bad)[0])
+            raise FacerigError(f"frame {t} ({Y.labels[t]}): NaN or infinite vertex coordinates")
     if rig is None:
         from facerig.io.mesh import Mesh
         from facerig.models.registry import rig_mesh

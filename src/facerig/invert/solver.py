@@ -98,15 +98,26 @@ def prepare(rig, neutral: np.ndarray | None = None) -> Prepared:
                     scale=scale, live=live, pairs=pairs)
 
 
-def projections(prep: Prepared, frames: np.ndarray) -> np.ndarray:
+def projections(prep: Prepared, frames) -> np.ndarray:
     """``B (y_t - neutral)`` for every frame: the only product that touches vertices.
 
     Args:
-        frames: (T, V, 3) or (T, 3V) posed vertices in the neutral's order.
+        frames: (T, V, 3) or (T, 3V) posed vertices in the neutral's order, or a
+            :class:`facerig.invert.frames.Frames` (a low-rank animation is projected without
+            expanding it: ``B (base - neutral) + W (B D^T)^T``).
 
     Returns:
         (T, K) float64.
     """
+    from facerig.invert.frames import Frames
+
+    if isinstance(frames, Frames):
+        if frames.num_vertices != prep.num_vertices:
+            raise FacerigError(f"frames have {frames.num_vertices} vertices, the rig {prep.num_vertices}")
+        if frames.lowrank is not None:
+            base, W, D = frames.lowrank
+            return (prep.basis @ base.reshape(-1) - prep.basis_neutral)[None] + W @ (D @ prep.basis.T)
+        frames = frames.dense
     Y = np.asarray(frames)
     T = Y.shape[0]
     Y = Y.reshape(T, -1)
@@ -287,9 +298,11 @@ def solve_weights(rig, frames: np.ndarray, *, neutral: np.ndarray | None = None,
     Returns:
         (T, 52) float64 in [0, 1], :data:`facerig.arkit.ARKIT52` order (shapes the rig lacks: 0).
     """
+    from facerig.invert.frames import Frames
+
     prep = rig if isinstance(rig, Prepared) else prepare(rig, neutral)
-    Y = np.asarray(frames, dtype=np.float64)
-    if Y.ndim == 2:
+    Y = frames if isinstance(frames, Frames) else np.asarray(frames, dtype=np.float64)
+    if not isinstance(Y, Frames) and Y.ndim == 2:
         Y = Y[None]
     W = solve(prep, Y, l1=l1, smooth=smooth, symmetry=symmetry, **kw)
     return rig_weights_to_arkit(prep.names, W)
@@ -300,22 +313,26 @@ def rebuild(prep: Prepared, W: np.ndarray) -> np.ndarray:
     return (prep.neutral[None] + W @ prep.basis).reshape(W.shape[0], -1, 3)
 
 
-def residuals(prep: Prepared, frames: np.ndarray, W: np.ndarray, *, chunk: int = 256) -> dict[str, np.ndarray]:
+def residuals(prep: Prepared, frames, W: np.ndarray, *, chunk: int = 256) -> dict[str, np.ndarray]:
     """Per-frame fit errors (mesh units).
 
     Args:
-        frames: (T, V, 3) the posed input. W: (T, K) solved weights.
+        frames: (T, V, 3) the posed input, or a :class:`facerig.invert.frames.Frames`.
+        W: (T, K) solved weights.
 
     Returns:
         ``{"mean": (T,), "rms": (T,), "max": (T,), "motion_rms": (T,)}``: per-vertex distance between
         the rebuilt and the input mesh (mean, root mean square, max) and the input's own RMS
         displacement from the neutral (how much there was to fit).
     """
+    from facerig.invert.frames import Frames
+
     T = W.shape[0]
     out = {k: np.zeros(T) for k in ("mean", "rms", "max", "motion_rms")}
     base = prep.neutral.reshape(-1, 3)
     for s in range(0, T, chunk):
-        Y = np.asarray(frames[s:s + chunk], np.float64).reshape(-1, prep.num_vertices, 3)
+        part = frames.block(s, s + chunk) if isinstance(frames, Frames) else frames[s:s + chunk]
+        Y = np.asarray(part, np.float64).reshape(-1, prep.num_vertices, 3)
         d = np.linalg.norm(rebuild(prep, W[s:s + chunk]) - Y, axis=2)
         out["mean"][s:s + chunk] = d.mean(1)
         out["rms"][s:s + chunk] = np.sqrt((d ** 2).mean(1))
