@@ -68,3 +68,22 @@ def test_bad_frames_name_the_frame(tmp_path, folder, head_arrays):
     write_obj(folder / "pose3.obj", bad, f)
     with pytest.raises(FacerigError, match=r"frame 3 \(pose3.obj\): 1 vertices with NaN"):
         read_frames(folder, V)
+
+
+def test_lowrank_animation_solves_like_its_dense_frames(tmp_path, head_arrays):
+    from facerig.invert.solver import prepare, residuals, solve
+
+    v, f = head_arrays
+    rng = np.random.default_rng(1)
+    src = Rig(names=["jawOpen", "eyeBlinkLeft", "mouthSmileLeft"], deltas=rng.normal(size=(3, len(v), 3)).astype(
+        np.float32), neutral=v, faces=f)
+    save_rig_gltf(tmp_path / "a.glb", src, animation=GltfAnimation(weights=rng.random((7, 3)).astype(np.float32)),
+                  delta_epsilon=0)
+    fr = read_frames(tmp_path / "a.glb", len(v))
+    assert fr.lowrank is not None and fr.dense is None
+    other = Rig(names=["jawOpen", "eyeBlinkLeft"], deltas=rng.normal(size=(2, len(v), 3)).astype(np.float32),
+                neutral=v)  # another rig: the fit is not exact, so both paths must agree on a real optimum
+    prep = prepare(other)
+    np.testing.assert_allclose(solve(prep, fr), solve(prep, fr.vertices), atol=1e-9)
+    W = solve(prep, fr)
+    np.testing.assert_allclose(residuals(prep, fr, W)["rms"], residuals(prep, fr.vertices, W)["rms"], rtol=1e-9)
