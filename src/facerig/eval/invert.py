@@ -40,6 +40,8 @@ from facerig.errors import DataError
 #: goals from issue 25
 GOALS = {"in_family_weight_mae": 0.03, "out_of_family_weight_mae": 0.10, "out_of_family_moving_mm": 1.0}
 MOVING_MM = 0.1
+#: an adult head's breadth (mm), to give a unitless scan millimetres
+HEAD_BREADTH_MM = 155.0
 
 SIZES = {
     "quick": {"frames": 40, "ict": 1, "remesh": 1, "makehuman": 1, "rocketbox": 1, "external": 1,
@@ -264,7 +266,9 @@ def evaluate_invert(*, quick: bool = False, seed: int = 0, progress: bool = True
         lps = root / "heads" / "lps_leeperrysmith.obj"
         if lps.exists():
             m = load_mesh(lps, allow_degenerate=True, allow_unreferenced=True)
-            heads.append(("roundtrip/lps_leeperrysmith", rig_mesh(m, method="raf"), 1.0))
+            # a scan without units: millimetres estimated from the head's breadth (an adult's ~155 mm)
+            mm_lps = HEAD_BREADTH_MM / float(np.ptp(m.vertices[:, 0]))
+            heads.append(("roundtrip/lps_leeperrysmith", rig_mesh(m, method="raf"), mm_lps))
     for name, rig, mm in heads:
         add(roundtrip_case(name, rig, W_take, mm))
         add(roundtrip_case(name + "+noise0.2mm", rig, W_take, mm, noise_mm=0.2, seed=seed))
