@@ -272,7 +272,13 @@ def evaluate_invert(*, quick: bool = False, seed: int = 0, progress: bool = True
     for name, rig, mm in heads:
         add(roundtrip_case(name, rig, W_take, mm))
         add(roundtrip_case(name + "+noise0.2mm", rig, W_take, mm, noise_mm=0.2, seed=seed))
+    import datetime
+    import os
+    import platform
+
     return {"task": "invert", "size": "quick" if quick else "full", "seed": seed, "take": str(take_path().name),
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
             "goals": GOALS, "cases": cases, "summary": summarise(cases),
             "seconds": round(time.perf_counter() - t_start, 1)}
 
