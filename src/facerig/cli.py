@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "train": "train the RigAnyFace network",
     "animate": "drive a rig with face-tracking weights (Live Link Face CSV, JSON)",
     "view": "interactive local viewer for a rig",
+    "invert": "posed meshes -> ARKit-52 weights per frame (Live Link Face CSV, MediaPipe JSON, animated GLB)",
+    "retarget": "drive another head (any topology) with posed meshes or a take: animated GLB",
 }
 
 

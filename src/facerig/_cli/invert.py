@@ -1,0 +1,169 @@
+"""``facerig invert POSED --neutral NEUTRAL [-o OUT]``: ARKit-52 weights that rebuild posed meshes.
+
+facerig rigs the neutral (or takes ``--rig RIG``) and solves every frame's 52 weights by bounded
+least squares (``facerig.invert``); the output format follows the suffix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from facerig.errors import FacerigError
+
+help = "posed meshes -> ARKit-52 weights per frame (Live Link Face CSV, MediaPipe JSON, animated GLB)"
+
+MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "dm": 100.0, "m": 1000.0, "in": 25.4}
+
+EPILOG = """\
+POSED:    one mesh (.obj .ply .glb .gltf .stl), a folder of them or a quoted glob ("frames/*.obj"),
+          in natural order (f2 before f10); or a .glb/.gltf with a morph-weight animation (one
+          frame per keyframe). Every frame has the neutral's vertex count and order (separate
+          parts such as eyes and teeth are fine).
+NEUTRAL:  the unposed head in the same vertex order. facerig rigs it (--method, default raf)
+          unless --rig gives a rig of it (.npz, .glb/.gltf with morph targets, OBJ rig folder).
+OUT:      by suffix, repeatable: .csv Live Link Face CSV (the iPhone app's columns: Timecode,
+          BlendShapeCount, 52 shapes, head/eye rotations written as 0), .json MediaPipe-style
+          ({"fps", "frames": [{"timestamp_ms", "categories": [...]}]}), .glb/.gltf the neutral's
+          rig with the solved weights as a morph animation. `facerig animate` reads the CSV/JSON.
+
+solver: per frame, min |rig(w) - frame|^2 (normalised by the mean squared shape size)
+        + l1 * sum(w) + smooth/2 * |w_t - w_(t-1)|^2 + symmetry/2 * sum over Left/Right pairs
+        (w_L - w_R)^2, with 0 <= w <= 1. --l1 0.001-0.01 prefers fewer shapes, --smooth 0.1-10
+        steadies noisy scans (frames in time order), --symmetry 0.1-1 keeps both sides together.
+
+--report: each frame's fit residual (RMS and max vertex distance in mm, --units of the mesh), and
+          frames flagged when the RMS residual exceeds --bad-mm or half the frame's own motion.
+
+examples:
+  facerig invert frames/ --neutral neutral.obj -o take.csv --report
+  facerig invert anim.glb --neutral neutral.obj --rig head.npz -o weights.json --smooth 1
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from facerig.models.registry import METHODS
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument("posed", help="posed mesh, folder, glob, or animated .glb/.gltf")
+    parser.add_argument("--neutral", "-n", default=None, metavar="NEUTRAL", help="the unposed head (same vertex order)")
+    parser.add_argument("--rig", default=None, metavar="RIG", help="a rig of the neutral (default: facerig rigs it)")
+    parser.add_argument("-o", "--output", action="append", default=[], metavar="OUT",
+                        help=".csv / .json / .glb (repeatable)")
+    parser.add_argument("--method", choices=list(METHODS), default="raf", help="how to rig the neutral (default raf)")
+    parser.add_argument("--l1", type=float, default=0.0, help="sparsity weight (default 0)")
+    parser.add_argument("--smooth", type=float, default=0.0, help="temporal smoothness weight (default 0)")
+    parser.add_argument("--symmetry", type=float, default=0.0, help="Left/Right symmetry weight (default 0)")
+    parser.add_argument("--fps", type=float, default=None,
+                        help="frame rate of a mesh sequence (default 60; an animated glTF keeps its times)")
+    parser.add_argument("--units", choices=list(MM_PER_UNIT), default="mm", help="mesh units for --report (default mm)")
+    parser.add_argument("--report", action="store_true", help="print each frame's fit residual in mm; flag bad fits")
+    parser.add_argument("--report-json", default=None, metavar="PATH", help="write the per-frame report as JSON")
+    parser.add_argument("--bad-mm", type=float, default=1.0, help="flag frames with an RMS residual above this (mm)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def load_neutral(neutral: str | None, rig_path: str | None):
+    """(--neutral, --rig) -> (neutral Mesh or None, Rig or None, how). Raises FacerigError for mismatches."""
+    from facerig.invert.pipeline import _read_rig
+
+    if neutral is None and rig_path is None:
+        raise FacerigError("needs --neutral NEUTRAL (the unposed head in the frames' vertex order): inverting "
+                           "without a neutral needs a learned expression encoder, which facerig does not have yet")
+    mesh = None
+    if neutral is not None:
+        from facerig.io import load_mesh
+
+        mesh = load_mesh(neutral, allow_degenerate=True, allow_unreferenced=True)
+    if rig_path is None:
+        return mesh, None, ""
+    rig, rig_mesh_ = _read_rig(rig_path)
+    if mesh is not None and rig.num_vertices != mesh.num_vertices:
+        raise FacerigError(f"--rig {rig_path} has {rig.num_vertices} vertices, the neutral {mesh.num_vertices}")
+    return (mesh if mesh is not None else rig_mesh_), rig, f"rig {rig_path}"
+
+
+def rig_neutral(mesh, method: str, console=None):
+    """facerig's rig of the neutral -> (Rig, how)."""
+    from facerig.models.registry import rig_mesh
+
+    if console is not None:
+        console.print(f"rigging the neutral ({mesh.num_vertices} vertices) with {method} ...")
+    t0 = time.perf_counter()
+    rig = rig_mesh(mesh, method=method)
+    return rig, f"facerig {method} rig of the neutral ({time.perf_counter() - t0:.1f} s)"
+
+
+def report_rows(labels: list[str], residual: dict, mm: float, flagged: np.ndarray) -> list[dict]:
+    return [{"frame": t, "label": labels[t], "rms_mm": round(float(residual["rms"][t] * mm), 5),
+             "max_mm": round(float(residual["max"][t] * mm), 5),
+             "motion_rms_mm": round(float(residual["motion_rms"][t] * mm), 5), "flagged": bool(flagged[t])}
+            for t in range(len(labels))]
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from facerig.invert.frames import read_frames
+    from facerig.invert.outputs import output_kind, write_weights
+    from facerig.invert.pipeline import flag_frames, invert_meshes
+
+    console = Console(quiet=args.quiet, highlight=False, soft_wrap=True)
+    for out in args.output:
+        output_kind(out)  # fail on a bad suffix before any work
+    if args.fps is not None and not args.fps > 0:
+        raise FacerigError("--fps must be positive")
+    t0 = time.perf_counter()
+    mesh, rig, how = load_neutral(args.neutral, args.rig)
+    neutral = mesh.vertices if mesh is not None else rig.neutral
+    frames = read_frames(args.posed, neutral.shape[0])  # bad frames fail before the rig is made
+    if rig is None:
+        rig, how = rig_neutral(mesh, args.method, console)
+    console.print(f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {neutral.shape[0]} vertices; "
+                  f"{escape(how)}")
+    inv = invert_meshes(frames, neutral, rig=rig, l1=args.l1, smooth=args.smooth, symmetry=args.symmetry,
+                        residual=True)
+    fps = args.fps or 60.0
+    times = frames.times if frames.times is not None and args.fps is None else None
+    mm = MM_PER_UNIT[args.units]
+    flagged = flag_frames(inv.residual, mm, bad_mm=args.bad_mm)
+    rms = inv.residual["rms"] * mm
+    console.print(f"solved {frames.num_frames} x {len(rig.names)} weights in {inv.seconds['solve']:.3f} s; fit RMS "
+                  f"median {np.median(rms):.3g} mm, worst {rms.max():.3g} mm (frame {int(rms.argmax())}); "
+                  f"{int(flagged.sum())} frame(s) flagged")
+    if args.report:
+        rows = report_rows(frames.labels, inv.residual, mm, flagged)
+        show = rows if len(rows) <= 30 else sorted(rows, key=lambda r: -r["rms_mm"])[:15]
+        if len(rows) > 30:
+            console.print(f"worst {len(show)} of {len(rows)} frames:")
+        console.print(f"{'frame':>6} {'rms mm':>9} {'max mm':>9} {'motion mm':>10}  label")
+        for r in show:
+            mark = "  [red]BAD FIT[/]" if r["flagged"] else ""
+            console.print(f"{r['frame']:>6} {r['rms_mm']:>9.4f} {r['max_mm']:>9.4f} {r['motion_rms_mm']:>10.4f}  "
+                          f"{escape(r['label'])}{mark}")
+    if args.report_json:
+        from facerig.io.atomic import write_text_atomic
+
+        write_text_atomic(args.report_json, json.dumps({
+            "posed": str(args.posed), "rig": how, "units": args.units, "bad_mm": args.bad_mm,
+            "flagged": [int(t) for t in np.flatnonzero(flagged)], "frames": report_rows(frames.labels, inv.residual,
+                                                                                       mm, flagged)}, indent=1))
+    if not args.output and frames.num_frames == 1:
+        top = np.argsort(-inv.weights[0])[:8]
+        from facerig.arkit import ARKIT52
+
+        console.print("top weights: " + ", ".join(f"{ARKIT52[k]} {inv.weights[0, k]:.3f}" for k in top
+                                                  if inv.weights[0, k] > 0))
+    for out in args.output:
+        s = write_weights(out, inv.weights, times=times, fps=fps, rig=rig, mesh=mesh, name=Path(args.posed).stem,
+                          extras={"source": str(args.posed), "solver": {"l1": args.l1, "smooth": args.smooth,
+                                                                        "symmetry": args.symmetry}})
+        console.print(f"wrote [green]{escape(out)}[/] ({s['kind']}, {s['frames']} frames, {s['bytes'] / 1e3:.1f} kB)")
+    console.print(f"done in {time.perf_counter() - t0:.2f} s")
+    return 0

@@ -1,0 +1,352 @@
+"""``facerig eval --task invert``: how well posed meshes invert to ARKit-52 weights.
+
+NFR's inverse-rigging protocol (Neural Face Rigging, Table 1: mean / 90th-percentile vertex error of
+the rebuilt mesh in mm; ICT rig 0.378 / 0.860 mm) on facerig's pipeline: the neutral is rigged by
+facerig (``raf``), every frame is solved through that rig (:mod:`facerig.invert`), and the answer is
+compared with the truth. Expressions are realistic combinations: whole frames of the real Live Link
+Face take ``takes/livelink_rom_a.csv`` resampled (so shapes co-activate as a face does), never
+independent uniform weights.
+
+Cases (each a row; ``family`` says in-family (ICT, MakeHuman: the families the network was trained
+on) or out-of-family (other authors' rigs)):
+
+- ``ict``: held-out ICT identities (eval split), frames from ICT's own 51 shapes.
+- ``ict_remesh10k``: the same identities retriangulated to ~10k vertices within parts
+  (:func:`facerig.geometry.remesh.remesh`), posed frames carried to the new mesh by barycentric
+  interpolation, the rig being facerig's rig of the remeshed neutral.
+- ``makehuman``: held-out MakeHuman identities with their 52 ARKit targets.
+- ``external/*``, ``rocketbox/*``: other authors' rigs posed with their own shapes.
+- ``roundtrip/*``: the whole take drives facerig's rig of a head, the frames are inverted through
+  the same rig: weight MAE and per-shape correlation with the take; exact, and with 0.2 mm RMS
+  Gaussian noise per vertex (``+noise0.2mm``, a scanner's).
+
+Metrics per case: ``weight_mae`` (over the shapes the truth has), ``vertex_mean_mm`` /
+``vertex_p90_mm`` of the rebuilt mesh (facerig's rig at the solved weights) against the posed
+frame over all vertices and over moving vertices (those a frame moves > 0.1 mm), and
+``truth_rig_*`` the same with the solved weights driving the true rig (NFR's "ICT rig" row).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facerig.arkit import ARKIT52, canonical_name
+from facerig.errors import DataError
+
+#: goals from issue 25
+GOALS = {"in_family_weight_mae": 0.03, "out_of_family_weight_mae": 0.10, "out_of_family_moving_mm": 1.0}
+MOVING_MM = 0.1
+#: an adult head's breadth (mm), to give a unitless scan millimetres
+HEAD_BREADTH_MM = 155.0
+
+SIZES = {
+    "quick": {"frames": 40, "ict": 1, "remesh": 1, "makehuman": 1, "rocketbox": 1, "external": 1,
+              "roundtrip_stride": 8, "roundtrip_heads": 1},
+    "full": {"frames": 200, "ict": 3, "remesh": 2, "makehuman": 2, "rocketbox": 2, "external": 2,
+             "roundtrip_stride": 1, "roundtrip_heads": 2},
+}
+
+
+def take_path() -> Path:
+    from facerig.config import data_root
+
+    p = data_root() / "takes" / "livelink_rom_a.csv"
+    if not p.exists():
+        raise DataError(f"{p}: the real take is missing (needed for realistic expression combinations)")
+    return p
+
+
+def sample_combinations(take_weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(n, 52) realistic weight vectors: whole frames of a real take drawn with replacement.
+
+    Args:
+        take_weights: (T, 52) a take's weights (ARKit order).
+    """
+    return take_weights[rng.integers(0, len(take_weights), size=n)].copy()
+
+
+def _truth_weights(W52: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[int]]:
+    """(T, 52) -> ((T, K) in ``names`` order, ARKit columns used)."""
+    cols = [ARKIT52.index(canonical_name(n)) for n in names]
+    return W52[:, cols], cols
+
+
+def _errors(rebuilt: np.ndarray, frames: np.ndarray, neutral: np.ndarray, mm: float) -> dict[str, float]:
+    """Per-vertex distances (T, V) -> mean / p90 over all and over moving vertices, in mm."""
+    d = np.linalg.norm(rebuilt - frames, axis=2) * mm
+    moving = np.linalg.norm(frames - neutral[None], axis=2) * mm > MOVING_MM
+    dm = d[moving] if moving.any() else np.zeros(1)
+    return {"mean_mm": float(d.mean()), "p90_mm": float(np.percentile(d, 90)), "moving_mean_mm": float(dm.mean()),
+            "moving_p90_mm": float(np.percentile(dm, 90)), "moving_share": float(moving.mean())}
+
+
+def evaluate_case(name: str, family: str, neutral: np.ndarray, faces: np.ndarray, names: list[str],
+                  deltas: np.ndarray, mm_per_unit: float, W52: np.ndarray, *, rig=None,
+                  rig_options: dict | None = None) -> tuple[dict[str, Any], Any]:
+    """Pose a head's true rig with ``W52``, invert through facerig's rig of its neutral, score.
+
+    Args:
+        neutral: (V, 3), faces: (F, 3), names: (K,) ARKit names of ``deltas`` (K, V, 3) (the truth).
+        W52: (T, 52) weights (ARKit order) to pose with (columns the truth lacks are unused).
+        rig: facerig's rig of the neutral when already made (else ``rig_mesh(..., "raf")``).
+
+    Returns:
+        ``(record, rig)``.
+    """
+    from facerig.invert.solver import prepare, rig_weights_to_arkit, solve
+    from facerig.io.mesh import Mesh
+    from facerig.models.registry import rig_mesh
+
+    Wt, cols = _truth_weights(W52, names)
+    D = np.asarray(deltas, np.float64).reshape(len(names), -1)
+    frames = (neutral.reshape(1, -1) + Wt @ D).reshape(len(Wt), -1, 3)
+    t0 = time.perf_counter()
+    if rig is None:
+        rig = rig_mesh(Mesh(vertices=neutral, faces=faces), method="raf", **(rig_options or {}))
+    t1 = time.perf_counter()
+    prep = prepare(rig, neutral)
+    Wk = solve(prep, frames)
+    t2 = time.perf_counter()
+    W_hat = rig_weights_to_arkit(prep.names, Wk)
+    rebuilt = (prep.neutral[None] + Wk @ prep.basis).reshape(frames.shape)
+    via_truth = (neutral.reshape(1, -1) + W_hat[:, cols] @ D).reshape(frames.shape)
+    fit = _errors(rebuilt, frames, neutral, mm_per_unit)
+    tr = _errors(via_truth, frames, neutral, mm_per_unit)
+    rec = {"case": name, "family": family, "vertices": int(neutral.shape[0]), "frames": len(Wt),
+           "shapes": len(names), "weight_mae": float(np.abs(W_hat[:, cols] - Wt).mean()),
+           "vertex_mean_mm": fit["mean_mm"], "vertex_p90_mm": fit["p90_mm"],
+           "moving_mean_mm": fit["moving_mean_mm"], "moving_p90_mm": fit["moving_p90_mm"],
+           "moving_share": fit["moving_share"], "truth_rig_mean_mm": tr["mean_mm"], "truth_rig_p90_mm": tr["p90_mm"],
+           "truth_rig_moving_mean_mm": tr["moving_mean_mm"], "rig_seconds": round(t1 - t0, 3),
+           "solve_seconds": round(t2 - t1, 4)}
+    return rec, rig
+
+
+def roundtrip_case(name: str, rig, take_weights: np.ndarray, mm_per_unit: float, noise_mm: float = 0.0,
+                   seed: int = 0, error_frames: int = 400, chunk: int = 256) -> dict[str, Any]:
+    """The take drives ``rig``; the frames (plus Gaussian noise of ``noise_mm`` RMS per vertex, a
+    scanner's) are inverted through the same rig.
+
+    Frames are never all expanded (a 4,000-frame take on a 27k head would be 2.6 GB): the clean
+    frames are the rig's low-rank animation, the noise is projected chunk by chunk, and the mesh
+    error (against the noise-free frames) is measured on ``error_frames`` evenly spaced frames.
+
+    Returns:
+        record with ``weight_mae`` (over the 52 shapes the take has), ``shape_corr`` (mean Pearson
+        correlation over shapes that move in the take), per-shape ``corr``.
+    """
+    from facerig.invert.frames import Frames
+    from facerig.invert.solver import arkit_to_rig_weights, prepare, projections, rig_weights_to_arkit, solve
+
+    prep = prepare(rig)
+    Wr = arkit_to_rig_weights(prep.names, take_weights)
+    T = len(Wr)
+    clean = Frames(None, [f"take#{t}" for t in range(T)], lowrank=(prep.neutral.reshape(-1, 3), Wr, prep.basis))
+    t0 = time.perf_counter()
+    C = projections(prep, clean)
+    if noise_mm > 0:
+        rng = np.random.default_rng(seed)
+        for s in range(0, T, chunk):
+            n = rng.normal(scale=noise_mm / mm_per_unit / np.sqrt(3), size=(min(chunk, T - s), prep.basis.shape[1]))
+            C[s:s + chunk] += n @ prep.basis.T
+    Wk = solve(prep, projected=C)
+    dt = time.perf_counter() - t0
+    W_hat = rig_weights_to_arkit(prep.names, Wk)
+    pick = np.unique(np.linspace(0, T - 1, min(T, error_frames)).round().astype(np.int64))
+    rebuilt = (prep.neutral[None] + Wk[pick] @ prep.basis).reshape(len(pick), -1, 3)
+    truth = (prep.neutral[None] + Wr[pick] @ prep.basis).reshape(len(pick), -1, 3)
+    fit = _errors(rebuilt, truth, prep.neutral.reshape(-1, 3), mm_per_unit)
+    corr = {}
+    for k, n in enumerate(ARKIT52):
+        a, b = take_weights[:, k], W_hat[:, k]
+        if a.std() > 1e-3 and b.std() > 0:
+            corr[n] = float(np.corrcoef(a, b)[0, 1])
+    return {"case": name, "family": "roundtrip", "vertices": prep.num_vertices, "frames": T,
+            "noise_mm": noise_mm, "weight_mae": float(np.abs(W_hat - take_weights).mean()),
+            "shape_corr": float(np.mean(list(corr.values()))) if corr else float("nan"),
+            "min_shape_corr": min(corr.items(), key=lambda kv: kv[1]) if corr else None,
+            "vertex_mean_mm": fit["mean_mm"], "vertex_p90_mm": fit["p90_mm"], "error_frames": len(pick),
+            "solve_seconds": round(dt, 4), "frames_per_second": round(T / max(dt, 1e-9), 1), "corr": corr}
+
+
+def _ict_identities(n: int, seed: int):
+    from facerig.data.families import get_family, split_rng
+
+    fam = get_family("ict")
+    return fam, [fam.sample_neutral(split_rng(seed, "eval", 900 + i)) for i in range(n)]
+
+
+def evaluate_invert(*, quick: bool = False, seed: int = 0, progress: bool = True) -> dict[str, Any]:
+    """Run every case (see module docstring); ``quick`` for a small size (tests, smoke runs).
+
+    Returns:
+        ``{"size", "seed", "take", "goals", "cases": [record, ...], "summary": {...}, "seconds"}``.
+    """
+    from facerig.io.takes import read_take
+
+    size = SIZES["quick" if quick else "full"]
+    t_start = time.perf_counter()
+    take = read_take(take_path())
+    rng = np.random.default_rng(seed)
+    cases: list[dict[str, Any]] = []
+
+    def log(msg: str) -> None:
+        if progress:
+            print(f"  [{time.perf_counter() - t_start:6.1f}s] {msg}", flush=True)
+
+    def add(rec: dict[str, Any]) -> None:
+        cases.append(rec)
+        log(f"{rec['case']}: weight MAE {rec['weight_mae']:.4f}, mesh {rec.get('vertex_mean_mm', float('nan')):.3f} "
+            f"/ p90 {rec.get('vertex_p90_mm', float('nan')):.3f} mm")
+
+    # ICT, in family (and its 10k retriangulation)
+    fam, neutrals = _ict_identities(max(size["ict"], size["remesh"]), seed)
+    ict_rigs = []
+    for i, v in enumerate(neutrals[: size["ict"]]):
+        rec, rig = evaluate_case(f"ict/eval{i}", "ict", v, fam.faces, fam.names, fam.deltas_for(v), fam.mm_per_unit,
+                                 sample_combinations(take.weights, size["frames"], rng))
+        ict_rigs.append(rig)
+        add(rec)
+    from facerig.geometry.remesh import interpolate, remesh
+
+    for i, v in enumerate(neutrals[: size["remesh"]]):
+        rm = remesh(v, fam.faces, 10_000, parts=fam.parts, seed=seed + i)
+        src_face, bary = np.asarray(rm.src_face), np.asarray(rm.bary)
+        d = np.asarray(interpolate(fam.deltas_for(v), fam.faces, src_face, bary), np.float64)
+        nv = np.asarray(rm.vertices, np.float64)
+        rec, _ = evaluate_case(f"ict_remesh10k/eval{i}", "ict", nv, np.asarray(rm.faces), fam.names, d,
+                               fam.mm_per_unit, sample_combinations(take.weights, size["frames"], rng))
+        add(rec)
+    # MakeHuman, in family
+    try:
+        from facerig.data.families import get_family, split_rng
+
+        mh = get_family("makehuman")
+        for i in range(size["makehuman"]):
+            v = mh.sample_neutral(split_rng(seed, "eval", 950 + i))
+            rec, _ = evaluate_case(f"makehuman/eval{i}", "makehuman", v, mh.faces, mh.names, mh.deltas_for(v),
+                                   mh.mm_per_unit, sample_combinations(take.weights, size["frames"], rng))
+            add(rec)
+    except DataError as e:
+        log(f"makehuman skipped: {e}")
+    # other authors
+    from facerig.config import data_root
+
+    root = data_root()
+    ext = sorted((root / "external-rigs").glob("*.npz"))
+    ext = sorted(ext, key=lambda p: not p.stem.startswith("johnsmith"))[: size["external"]]
+    for p in ext:
+        z = np.load(p, allow_pickle=False)
+        fam_name = "makehuman" if p.stem.startswith("makehuman") else "out_of_family"
+        rec, _ = evaluate_case(f"external/{p.stem}", fam_name, z["neutral"].astype(np.float64),
+                               z["faces"].astype(np.int64), [str(n) for n in z["arkit_names"]], z["deltas"],
+                               float(z["mm_per_unit"]), sample_combinations(take.weights, size["frames"], rng))
+        add(rec)
+    from facerig.io import load_mesh
+
+    for p in sorted((root / "heads").glob("rocketbox_*.blendshapes.npz"))[: size["rocketbox"]]:
+        z = np.load(p, allow_pickle=False)
+        m = load_mesh(p.with_name(p.name.replace(".blendshapes.npz", ".obj")), allow_degenerate=True,
+                      allow_unreferenced=True)
+        rec, _ = evaluate_case(f"rocketbox/{p.name.split('.')[0]}", "out_of_family", m.vertices, m.faces,
+                               [str(n) for n in z["names"]], z["deltas"], float(z["mm_per_unit"]),
+                               sample_combinations(take.weights, size["frames"], rng))
+        add(rec)
+    # round trip of the real take through facerig's rigs
+    stride = size["roundtrip_stride"]
+    W_take = take.weights[::stride]
+    heads = [("roundtrip/ict_eval0", ict_rigs[0], fam.mm_per_unit)] if ict_rigs else []
+    if size["roundtrip_heads"] > 1:
+        from facerig.models.registry import rig_mesh
+
+        lps = root / "heads" / "lps_leeperrysmith.obj"
+        if lps.exists():
+            m = load_mesh(lps, allow_degenerate=True, allow_unreferenced=True)
+            # a scan without units: millimetres estimated from the head's breadth (an adult's ~155 mm)
+            mm_lps = HEAD_BREADTH_MM / float(np.ptp(m.vertices[:, 0]))
+            heads.append(("roundtrip/lps_leeperrysmith", rig_mesh(m, method="raf"), mm_lps))
+    for name, rig, mm in heads:
+        add(roundtrip_case(name, rig, W_take, mm))
+        add(roundtrip_case(name + "+noise0.2mm", rig, W_take, mm, noise_mm=0.2, seed=seed))
+    import datetime
+    import os
+    import platform
+
+    return {"task": "invert", "size": "quick" if quick else "full", "seed": seed, "take": str(take_path().name),
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
+            "goals": GOALS, "cases": cases, "summary": summarise(cases),
+            "seconds": round(time.perf_counter() - t_start, 1)}
+
+
+def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means per group: ``in_family`` (ICT, MakeHuman), ``ict`` and ``ict_remesh10k`` apart,
+    ``out_of_family``, ``roundtrip``; with the issue's goals checked."""
+    groups: dict[str, list[dict]] = {}
+    for r in cases:
+        g = r["family"]
+        key = "out_of_family" if g == "out_of_family" else ("roundtrip" if g == "roundtrip" else "in_family")
+        groups.setdefault(key, []).append(r)
+        if r["case"].startswith("ict/"):
+            groups.setdefault("ict", []).append(r)
+        if r["case"].startswith("ict_remesh10k/"):
+            groups.setdefault("ict_remesh10k", []).append(r)
+    keys = ("weight_mae", "vertex_mean_mm", "vertex_p90_mm", "moving_mean_mm", "moving_p90_mm", "truth_rig_mean_mm",
+            "truth_rig_p90_mm", "shape_corr")
+    out: dict[str, Any] = {}
+    for g, rs in groups.items():
+        out[g] = {"n": len(rs)}
+        for k in keys:
+            vals = [r[k] for r in rs if k in r]
+            if vals:
+                out[g][k] = float(np.mean(vals))
+    ict_like = [r for r in cases if r["case"].startswith(("ict/", "ict_remesh10k/"))]
+    if ict_like:
+        out["goal_ict_weight_mae"] = {"value": float(np.mean([r["weight_mae"] for r in ict_like])),
+                                      "goal": GOALS["in_family_weight_mae"]}
+    if "out_of_family" in out:
+        o = out["out_of_family"]
+        out["goal_out_of_family"] = {"weight_mae": o["weight_mae"], "moving_mean_mm": o["moving_mean_mm"],
+                                     "goal_weight_mae": GOALS["out_of_family_weight_mae"],
+                                     "goal_moving_mm": GOALS["out_of_family_moving_mm"]}
+    return out
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The per-case table as Markdown."""
+    rows = [("| case | family | V | frames | weight MAE | mesh mean / p90 mm | moving mean / p90 mm | "
+             "true rig at solved w: mean / p90 mm | shape corr |"), "|---|---|---|---|---|---|---|---|---|"]
+
+    def cell(r: dict[str, Any], k: str, p: int = 3) -> str:
+        return f"{r[k]:.{p}f}" if k in r and r[k] == r[k] else "–"
+
+    for r in result["cases"]:
+        pairs = [("vertex_mean_mm", "vertex_p90_mm"), ("moving_mean_mm", "moving_p90_mm"),
+                 ("truth_rig_mean_mm", "truth_rig_p90_mm")]
+        cells = [f"{cell(r, a)} / {cell(r, b)}" for a, b in pairs]
+        rows.append(f"| {r['case']} | {r['family']} | {r['vertices']} | {r['frames']} | {cell(r, 'weight_mae', 4)} | "
+                    + " | ".join(cells) + f" | {cell(r, 'shape_corr')} |")
+    return "\n".join(rows)
+
+
+def print_report(result: dict[str, Any]) -> None:
+    print(markdown(result))
+    s = result["summary"]
+    for g in ("ict", "ict_remesh10k", "in_family", "out_of_family", "roundtrip"):
+        if g in s:
+            items = ", ".join(f"{k} {v:.4g}" for k, v in s[g].items() if k != "n")
+            print(f"{g} (n={s[g]['n']}): {items}")
+    if "goal_ict_weight_mae" in s:
+        gi = s["goal_ict_weight_mae"]
+        print(f"goal ICT weight MAE <= {gi['goal']}: {gi['value']:.4f} ({'met' if gi['value'] <= gi['goal'] else 'NOT met'})")
+    if "goal_out_of_family" in s:
+        go = s["goal_out_of_family"]
+        ok = go["weight_mae"] <= go["goal_weight_mae"] and go["moving_mean_mm"] <= go["goal_moving_mm"]
+        print(f"goal other authors weight MAE <= {go['goal_weight_mae']} and moving-vertex error <= "
+              f"{go['goal_moving_mm']} mm: {go['weight_mae']:.4f}, {go['moving_mean_mm']:.3f} mm "
+              f"({'met' if ok else 'NOT met'})")
+    print(f"({result['seconds']} s)")

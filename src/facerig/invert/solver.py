@@ -1,0 +1,341 @@
+"""Inverse rigging: per-frame blendshape weights that rebuild given meshes with a linear rig.
+
+For a rig ``neutral + sum_k w_k D_k`` with ``B = deltas.reshape(K, 3V)`` and frames ``Y`` (T, V, 3),
+the weights ``W`` (T, K) minimise, frame by frame and all frames at once::
+
+    sum_t 1/2 |B^T w_t - (y_t - neutral)|^2 / s                     (data, s = mean |D_k|^2)
+        + l1 * sum_tk w_tk                                           (sparsity; w >= 0, so L1 is linear)
+        + smooth / 2 * sum_t |w_t - w_{t-1}|^2                        (temporal smoothness)
+        + symmetry / 2 * sum_t sum_(L,R) (w_tL - w_tR)^2              (Left/Right pairs agree)
+    subject to 0 <= w <= 1
+
+the terms Audio2Face's blendshape solver exposes. The data term is divided by the mean squared norm
+of the rig's shapes, so the three weights are dimensionless (``l1=0.01`` costs one full shape 1 % of a
+typical shape's squared size). Everything after the one-off factorisation (:func:`prepare`: ``G =
+B B^T`` (K, K), ``B neutral``) lives in the K-dimensional weight space: the per-frame cost is one
+(3V,) x (3V, K) product. Without ``smooth`` each frame is a box-constrained QP solved by projected
+Newton (Bertsekas 1982) with batched (n, K, K) solves, exact once the active set is right; with
+``smooth`` the frames are coupled and the problem is solved by ADMM whose linear step is diagonal in
+the eigenbasis of ``G`` times the DCT-II basis of the time axis (the eigenvectors of the path graph's
+Laplacian), so it is exact and costs O(T K^2 + T K log T) per iteration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from facerig.arkit import ARKIT52, canonical_name, mirror_permutation
+from facerig.errors import FacerigError
+
+#: frames per batched Newton block (bounds the (n, K, K) temporaries to ~22 MB at K = 52)
+_BLOCK = 1024
+
+
+@dataclass
+class Prepared:
+    """The one-off factorisation of a rig for inversion.
+
+    Attributes:
+        names: (K,) the rig's shape names.
+        basis: (K, 3V) float64 shape deltas, flattened (``rig.deltas.reshape(K, -1)``).
+        neutral: (3V,) float64 flattened neutral the frames are measured from.
+        gram: (K, K) ``basis @ basis.T``.
+        basis_neutral: (K,) ``basis @ neutral``.
+        scale: mean squared norm of the non-zero shapes (the data term's normaliser).
+        live: (K,) bool, shapes with a non-zero delta (dead shapes keep weight 0).
+        pairs: (P, 2) int Left/Right shape pairs (by ARKit name).
+    """
+
+    names: list[str]
+    basis: np.ndarray
+    neutral: np.ndarray
+    gram: np.ndarray
+    basis_neutral: np.ndarray
+    scale: float
+    live: np.ndarray
+    pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+
+    @property
+    def num_vertices(self) -> int:
+        return int(self.neutral.shape[0] // 3)
+
+    @property
+    def num_shapes(self) -> int:
+        return len(self.names)
+
+
+def prepare(rig, neutral: np.ndarray | None = None) -> Prepared:
+    """Factorise ``rig`` once for :func:`solve`.
+
+    Args:
+        rig: a :class:`facerig.io.rig.Rig` (``deltas`` (K, V, 3), ``neutral`` (V, 3), ``names`` (K,)).
+        neutral: (V, 3) the frames' neutral when it is not ``rig.neutral`` (same vertex order).
+
+    Returns:
+        :class:`Prepared`.
+    """
+    names = [str(n) for n in rig.names]
+    K = len(names)
+    if K == 0:
+        raise FacerigError("the rig has no shapes to solve for")
+    base = np.asarray(rig.neutral if neutral is None else neutral, dtype=np.float64)
+    V = int(rig.deltas.shape[1])
+    if base.shape != (V, 3):
+        raise FacerigError(f"the neutral has {base.shape[0]} vertices, the rig {V}")
+    B = np.ascontiguousarray(np.asarray(rig.deltas, dtype=np.float64).reshape(K, 3 * V))
+    G = B @ B.T
+    d = np.diag(G).copy()
+    live = d > 1e-12 * max(float(d.max()), 1e-300)
+    if not live.any():
+        raise FacerigError("every shape of the rig is zero; nothing to solve for")
+    scale = float(d[live].mean())
+    canon = [canonical_name(n) or n for n in names]
+    perm = mirror_permutation(canon)
+    pairs = np.array(sorted({(min(i, j), max(i, j)) for i, j in enumerate(perm) if i != j}), np.int64).reshape(-1, 2)
+    return Prepared(names=names, basis=B, neutral=base.reshape(-1), gram=G, basis_neutral=B @ base.reshape(-1),
+                    scale=scale, live=live, pairs=pairs)
+
+
+def projections(prep: Prepared, frames) -> np.ndarray:
+    """``B (y_t - neutral)`` for every frame: the only product that touches vertices.
+
+    Args:
+        frames: (T, V, 3) or (T, 3V) posed vertices in the neutral's order, or a
+            :class:`facerig.invert.frames.Frames` (a low-rank animation is projected without
+            expanding it: ``B (base - neutral) + W (B D^T)^T``).
+
+    Returns:
+        (T, K) float64.
+    """
+    from facerig.invert.frames import Frames
+
+    if isinstance(frames, Frames):
+        if frames.num_vertices != prep.num_vertices:
+            raise FacerigError(f"frames have {frames.num_vertices} vertices, the rig {prep.num_vertices}")
+        if frames.lowrank is not None:
+            base, W, D = frames.lowrank
+            return (prep.basis @ base.reshape(-1) - prep.basis_neutral)[None] + W @ (D @ prep.basis.T)
+        frames = frames.dense
+    Y = np.asarray(frames)
+    T = Y.shape[0]
+    Y = Y.reshape(T, -1)
+    if Y.shape[1] != prep.basis.shape[1]:
+        raise FacerigError(f"frames have {Y.shape[1] // 3} vertices, the rig {prep.num_vertices}")
+    if Y.dtype != np.float64:
+        Y = Y.astype(np.float64)
+    return Y @ prep.basis.T - prep.basis_neutral
+
+
+def _hessian(prep: Prepared, symmetry: float, ridge: float) -> np.ndarray:
+    """(K, K) normalised Hessian of one frame's terms (data + symmetry + ridge)."""
+    H = prep.gram / prep.scale
+    if symmetry > 0 and len(prep.pairs):
+        i, j = prep.pairs[:, 0], prep.pairs[:, 1]
+        H = H.copy()
+        H[i, i] += symmetry
+        H[j, j] += symmetry
+        H[i, j] -= symmetry
+        H[j, i] -= symmetry
+    H = H + ridge * np.eye(len(H))
+    dead = ~prep.live
+    if dead.any():  # dead shapes: identity rows, zero coupling, rhs 0 -> weight 0
+        H = H.copy()
+        H[dead, :] = 0.0
+        H[:, dead] = 0.0
+        H[dead, dead] = 1.0
+    return H
+
+
+def solve(prep: Prepared, frames: np.ndarray | None = None, *, projected: np.ndarray | None = None,
+          l1: float = 0.0, smooth: float = 0.0, symmetry: float = 0.0, ridge: float = 1e-10,
+          tol: float = 1e-8, max_iter: int | None = None) -> np.ndarray:
+    """Bounded least-squares weights for every frame (see the module docstring for the objective).
+
+    Args:
+        prep: :func:`prepare` of the rig.
+        frames: (T, V, 3) posed vertices (or give ``projected``).
+        projected: (T, K) ``projections(prep, frames)`` when already computed.
+        l1: sparsity weight (>= 0). smooth: temporal smoothness weight (>= 0; frames in time order).
+        symmetry: Left/Right agreement weight (>= 0). ridge: tiny Tikhonov term that keeps exactly
+            collinear shapes solvable. tol: a frame is done when its largest projected-gradient entry is below
+            ``tol * max(1, |c_t|)`` (normalised units; rounding of ``c_t`` sets that floor) or no step
+            lowers its objective. max_iter: Newton steps (default 100) or ADMM iterations (default 1000).
+
+    Returns:
+        (T, K) float64 weights in [0, 1], columns in ``prep.names`` order.
+    """
+    for name, v in (("l1", l1), ("smooth", smooth), ("symmetry", symmetry)):
+        if not (np.isfinite(v) and v >= 0):
+            raise FacerigError(f"--{name} must be a number >= 0, got {v}")
+    C = projections(prep, frames) if projected is None else np.asarray(projected, np.float64)
+    if not np.isfinite(C).all():
+        t = int(np.flatnonzero(~np.isfinite(C).all(1))[0])
+        raise FacerigError(f"frame {t}: non-finite vertex coordinates (NaN or infinite)")
+    C = C / prep.scale - l1
+    C[:, ~prep.live] = 0.0
+    H = _hessian(prep, symmetry, ridge)
+    if smooth > 0 and C.shape[0] > 1:
+        W0 = _newton(H, C, tol, 100 if max_iter is None else max_iter)
+        return _admm_smooth(H, C, smooth, W0, tol, 1000 if max_iter is None else max_iter)
+    return _newton(H, C, tol, 100 if max_iter is None else max_iter)
+
+
+def _objective(H: np.ndarray, C: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Per-row ``1/2 w H w - c w`` for (..., K) arrays."""
+    return 0.5 * np.einsum("...k,...k->...", W @ H, W) - np.einsum("...k,...k->...", C, W)
+
+
+def _newton(H: np.ndarray, C: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
+    """Box-constrained QP ``min 1/2 w H w - c w, 0 <= w <= 1`` for every row of C (T, K)."""
+    import scipy.linalg
+
+    T, K = C.shape
+    cho = scipy.linalg.cho_factor(H)
+    W = np.clip(scipy.linalg.cho_solve(cho, C.T).T, 0.0, 1.0)
+    L = float(np.linalg.eigvalsh(H)[-1])
+    alphas = 0.5 ** np.arange(0, 12)
+    eye = np.eye(K, dtype=bool)
+    todo = np.arange(T)
+    floor = tol * np.maximum(1.0, np.abs(C).max(1))  # rounding of C sets the reachable accuracy
+    for _ in range(max_iter):
+        g = W[todo] @ H - C[todo]
+        w = W[todo]
+        pg = w - np.clip(w - g, 0.0, 1.0)
+        viol = np.abs(pg).max(1)
+        keep = viol > floor[todo]
+        todo, w, g, viol = todo[keep], w[keep], g[keep], viol[keep]
+        if todo.size == 0:
+            break
+        stalled = np.zeros(todo.size, bool)
+        for s in range(0, todo.size, _BLOCK):
+            idx = todo[s:s + _BLOCK]
+            wb, gb = w[s:s + _BLOCK], g[s:s + _BLOCK]
+            eps = np.minimum(viol[s:s + _BLOCK], 1e-3)[:, None]
+            bind = ((wb <= eps) & (gb > 0)) | ((wb >= 1.0 - eps) & (gb < 0))
+            free = ~bind
+            M = np.where(free[:, :, None] & free[:, None, :], H[None], 0.0)
+            M[:, eye] += bind
+            d = np.linalg.solve(M, (-gb * free)[:, :, None])[:, :, 0]
+            cand = np.clip(wb[:, None, :] + alphas[None, :, None] * d[:, None, :], 0.0, 1.0)  # (n, A, K)
+            cand = np.concatenate([cand, np.clip(wb - gb / L, 0.0, 1.0)[:, None], wb[:, None]], axis=1)
+            f = _objective(H, C[idx][:, None, :], cand)
+            best = np.argmin(f, axis=1)
+            W[idx] = cand[np.arange(len(idx)), best]
+            stalled[s:s + _BLOCK] = best == cand.shape[1] - 1  # no candidate lowers f: at the rounding floor
+        todo = todo[~stalled]
+        if todo.size == 0:
+            break
+    return W
+
+
+def _admm_smooth(H: np.ndarray, C: np.ndarray, smooth: float, W0: np.ndarray, tol: float,
+                 max_iter: int) -> np.ndarray:
+    """Frames coupled by ``smooth/2 |w_t - w_{t-1}|^2``: ADMM with the box as the second block.
+
+    The W-step solves ``W H + smooth Lap W + rho W = R`` exactly: ``Lap`` (T, T) is the path graph's
+    Laplacian, diagonal in the orthonormal DCT-II basis with eigenvalues ``2 - 2 cos(pi t / T)``.
+    """
+    from scipy.fft import dct, idct
+
+    T, _K = C.shape
+    lam, Q = np.linalg.eigh(H)
+    mu = 2.0 - 2.0 * np.cos(np.pi * np.arange(T) / T)
+    rho = float(np.sqrt(max(lam[0], 1e-6 * lam[-1]) * lam[-1]))
+    denom = lam[None, :] + smooth * mu[:, None] + rho
+    Z = W0.copy()
+    U = np.zeros_like(Z)
+    Ct = dct(C @ Q, type=2, norm="ortho", axis=0)
+    W = Z
+    for it in range(max_iter):
+        R = dct((Z - U) @ Q, type=2, norm="ortho", axis=0) * rho + Ct
+        W = idct(R / denom, type=2, norm="ortho", axis=0) @ Q.T
+        Zold = Z
+        Z = np.clip(W + U, 0.0, 1.0)
+        U = U + W - Z
+        if it % 10 == 9:
+            r = np.abs(W - Z).max()
+            s = rho * np.abs(Z - Zold).max()
+            if max(r, s) < max(100 * tol, 1e-6):
+                break
+    return Z
+
+
+def rig_weights_to_arkit(names: list[str], W: np.ndarray) -> np.ndarray:
+    """(T, K) weights in a rig's name order -> (T, 52) in :data:`facerig.arkit.ARKIT52` order.
+
+    Shapes without an ARKit name are dropped; ARKit shapes the rig lacks get 0.
+    """
+    out = np.zeros((W.shape[0], 52))
+    for k, n in enumerate(names):
+        c = canonical_name(n)
+        if c is not None:
+            out[:, ARKIT52.index(c)] = W[:, k]
+    return out
+
+
+def arkit_to_rig_weights(names: list[str], W52: np.ndarray) -> np.ndarray:
+    """(T, 52) ARKit-order weights -> (T, K) in a rig's name order (non-ARKit rig shapes get 0)."""
+    out = np.zeros((W52.shape[0], len(names)))
+    for k, n in enumerate(names):
+        c = canonical_name(n)
+        if c is not None:
+            out[:, k] = W52[:, ARKIT52.index(c)]
+    return out
+
+
+def solve_weights(rig, frames: np.ndarray, *, neutral: np.ndarray | None = None, l1: float = 0.0,
+                  smooth: float = 0.0, symmetry: float = 0.0, **kw) -> np.ndarray:
+    """ARKit-52 weights of posed meshes under ``rig``.
+
+    Args:
+        rig: :class:`facerig.io.rig.Rig` (or a :class:`Prepared`).
+        frames: (T, V, 3) posed vertices in the rig's vertex order ((V, 3): one frame).
+        neutral: (V, 3) the frames' neutral if it is not ``rig.neutral``.
+        l1, smooth, symmetry: see the module docstring; ``**kw`` goes to :func:`solve`.
+
+    Returns:
+        (T, 52) float64 in [0, 1], :data:`facerig.arkit.ARKIT52` order (shapes the rig lacks: 0).
+    """
+    from facerig.invert.frames import Frames
+
+    prep = rig if isinstance(rig, Prepared) else prepare(rig, neutral)
+    Y = frames if isinstance(frames, Frames) else np.asarray(frames, dtype=np.float64)
+    if not isinstance(Y, Frames) and Y.ndim == 2:
+        Y = Y[None]
+    W = solve(prep, Y, l1=l1, smooth=smooth, symmetry=symmetry, **kw)
+    return rig_weights_to_arkit(prep.names, W)
+
+
+def rebuild(prep: Prepared, W: np.ndarray) -> np.ndarray:
+    """(T, K) weights -> (T, V, 3) rebuilt vertices ``neutral + W B``."""
+    return (prep.neutral[None] + W @ prep.basis).reshape(W.shape[0], -1, 3)
+
+
+def residuals(prep: Prepared, frames, W: np.ndarray, *, chunk: int = 256) -> dict[str, np.ndarray]:
+    """Per-frame fit errors (mesh units).
+
+    Args:
+        frames: (T, V, 3) the posed input, or a :class:`facerig.invert.frames.Frames`.
+        W: (T, K) solved weights.
+
+    Returns:
+        ``{"mean": (T,), "rms": (T,), "max": (T,), "motion_rms": (T,)}``: per-vertex distance between
+        the rebuilt and the input mesh (mean, root mean square, max) and the input's own RMS
+        displacement from the neutral (how much there was to fit).
+    """
+    from facerig.invert.frames import Frames
+
+    T = W.shape[0]
+    out = {k: np.zeros(T) for k in ("mean", "rms", "max", "motion_rms")}
+    base = prep.neutral.reshape(-1, 3)
+    for s in range(0, T, chunk):
+        part = frames.block(s, s + chunk) if isinstance(frames, Frames) else frames[s:s + chunk]
+        Y = np.asarray(part, np.float64).reshape(-1, prep.num_vertices, 3)
+        d = np.linalg.norm(rebuild(prep, W[s:s + chunk]) - Y, axis=2)
+        out["mean"][s:s + chunk] = d.mean(1)
+        out["rms"][s:s + chunk] = np.sqrt((d ** 2).mean(1))
+        out["max"][s:s + chunk] = d.max(1)
+        out["motion_rms"][s:s + chunk] = np.sqrt(((Y - base) ** 2).sum(2).mean(1))
+    return out

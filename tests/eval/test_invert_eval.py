@@ -1,0 +1,72 @@
+"""The inverse-rigging evaluation: realistic combinations, error measures, and a quick full run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facerig.arkit import ARKIT52
+from facerig.eval.invert import _errors, evaluate_case, roundtrip_case, sample_combinations, summarise
+from facerig.io.rig import Rig
+
+
+def test_combinations_are_whole_frames_of_the_take():
+    rng = np.random.default_rng(0)
+    take = rng.random((30, 52)) * (rng.random((30, 52)) < 0.3)
+    W = sample_combinations(take, 100, np.random.default_rng(1))
+    assert W.shape == (100, 52)
+    # every sampled row is one of the take's frames, so co-activations are the take's
+    assert all(any(np.array_equal(w, t) for t in take) for w in W)
+
+
+def test_errors_all_and_moving_vertices():
+    neutral = np.zeros((4, 3))
+    frames = np.zeros((1, 4, 3))
+    frames[0, :2, 0] = 1.0  # two vertices move 1 unit = 10 mm
+    rebuilt = frames.copy()
+    rebuilt[0, 0, 0] = 0.9  # 1 mm off on a moving vertex
+    e = _errors(rebuilt, frames, neutral, mm=10.0)
+    assert e["mean_mm"] == pytest.approx(0.25) and e["moving_mean_mm"] == pytest.approx(0.5)
+    assert e["moving_share"] == 0.5
+
+
+def _rig(K=8, V=50, seed=0):
+    rng = np.random.default_rng(seed)
+    return Rig(names=list(ARKIT52[:K]), deltas=rng.normal(size=(K, V, 3)).astype(np.float32),
+               neutral=rng.normal(size=(V, 3)), faces=np.array([[0, 1, 2]]))
+
+
+def test_case_through_the_true_rig_is_exact_and_through_another_is_not():
+    truth = _rig()
+    W52 = np.zeros((20, 52))
+    W52[:, :8] = np.random.default_rng(2).random((20, 8))
+    rec, _ = evaluate_case("t", "ict", truth.neutral, truth.faces, truth.names, truth.deltas, 10.0, W52, rig=truth)
+    assert rec["weight_mae"] < 1e-6 and rec["vertex_p90_mm"] < 1e-5
+    other = _rig(seed=1)
+    other.neutral = truth.neutral
+    rec2, _ = evaluate_case("o", "out_of_family", truth.neutral, truth.faces, truth.names, truth.deltas, 10.0, W52,
+                            rig=other)
+    assert rec2["weight_mae"] > 0.05 and rec2["vertex_mean_mm"] > 1.0
+    s = summarise([rec, rec2])
+    assert s["in_family"]["n"] == 1 and s["out_of_family"]["weight_mae"] == rec2["weight_mae"]
+
+
+def test_roundtrip_correlation():
+    rig = _rig(K=10)
+    W = np.zeros((40, 52))
+    W[:, :10] = np.random.default_rng(3).random((40, 10))
+    rec = roundtrip_case("r", rig, W, 1.0)
+    assert rec["weight_mae"] < 1e-6 and rec["shape_corr"] == pytest.approx(1.0)
+    noisy = roundtrip_case("r", rig, W, 1.0, noise_mm=0.5)
+    assert 1e-4 < noisy["weight_mae"] < 0.2 and noisy["shape_corr"] < 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.ict
+def test_quick_evaluation_runs():
+    from facerig.eval.invert import evaluate_invert
+
+    res = evaluate_invert(quick=True, progress=False)
+    names = [c["case"] for c in res["cases"]]
+    assert any(n.startswith("ict/") for n in names) and any(n.startswith("ict_remesh10k/") for n in names)
+    assert res["summary"]["goal_ict_weight_mae"]["value"] < 0.1
