@@ -61,6 +61,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise FacerigError("--limit must be >= 1")
+    if args.json_out:
+        from facerig.io.atomic import check_outputs, check_writable
+
+        check_outputs([args.set_dir], [args.json_out])
+        check_writable(args.json_out)
     method = args.method or default_method()
     options = _parse_options(args.option)
     if args.dt_mode:

@@ -8,6 +8,12 @@ Routes:
 - ``/rig.bin``          mesh + deltas as little-endian float32/uint32 sections
 - ``/anim.json``        the animation, if one was given (404 otherwise)
 
+Safety: it binds a loopback address only; a request is answered only when its ``Host`` header
+is exactly ``127.0.0.1``, ``localhost`` or ``[::1]`` (with or without this server's port;
+anything else, or no Host, gets 403: DNS rebinding); connections are served by a bounded pool
+of worker threads (``workers``), each idle connection is closed after ``idle_timeout`` seconds,
+and the listen backlog is 128.
+
 Usage::
 
     with ViewerServer(rig, port=0) as server:   # port 0 = any free port
@@ -22,10 +28,11 @@ import json
 import mimetypes
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from importlib import resources
-from typing import Any
+from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
 from facerig.errors import FacerigError
@@ -74,10 +81,78 @@ def check_loopback(host: str) -> str:
                        f"({', '.join(addrs)}); use an SSH tunnel to view it remotely")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+#: Worker threads serving connections, seconds an idle connection is kept, listen backlog.
+WORKERS = 16
+IDLE_TIMEOUT = 10.0
+BACKLOG = 128
+#: Accepted connections waiting for a worker beyond this many are closed at once.
+MAX_PENDING = 512
+
+
+def allowed_hosts(port: int) -> frozenset[str]:
+    """The exact ``Host`` header values the viewer answers (lower case)."""
+    names = ("127.0.0.1", "localhost", "[::1]")
+    return frozenset(names) | frozenset(f"{n}:{port}" for n in names)
+
+
+class _Server(HTTPServer):
+    """HTTPServer whose connections go to a bounded thread pool (not one thread each)."""
+
+    request_queue_size = BACKLOG
     allow_reuse_address = True  # rebind over TIME_WAIT; a second *listener* still fails (no SO_REUSEPORT)
-    viewer: "ViewerServer"
+    viewer: ViewerServer
+
+    def __init__(self, address, handler, *, workers: int, idle_timeout: float) -> None:
+        self.idle_timeout = idle_timeout
+        self._pool = ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix="facerig-viewer")
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:
+        with self._lock:
+            full = len(self._open) >= MAX_PENDING
+            if not full:
+                self._open.add(request)
+        if full:
+            self.shutdown_request(request)
+            return
+        try:
+            self._pool.submit(self._serve_one, request, client_address)
+        except RuntimeError:  # pool shut down
+            self._forget(request)
+
+    def _serve_one(self, request, client_address) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - one bad connection never stops the server
+            if self.viewer.verbose:
+                self.handle_error(request, client_address)
+        finally:
+            self._forget(request)
+
+    def _forget(self, request) -> None:
+        with self._lock:
+            self._open.discard(request)
+        self.shutdown_request(request)
+
+    def open_connections(self) -> int:
+        """Connections accepted and not yet closed (served or waiting for a worker)."""
+        with self._lock:
+            return len(self._open)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._lock:
+            pending = list(self._open)
+        for sock in pending:  # wake workers blocked reading an idle connection
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for sock in pending:
+            self._forget(sock)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -85,7 +160,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "facerig-viewer"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout  # StreamRequestHandler applies it to the socket
+        super().setup()
+
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.viewer.verbose:
             super().log_message(format, *args)
 
@@ -100,18 +179,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _host_ok(self) -> bool:
-        # DNS-rebinding guard: only answer requests addressed to this loopback server
+        # DNS-rebinding guard: answer only requests addressed to this loopback server by name
         host = self.headers.get("Host")
-        if host is None:
-            return True
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        name = name.strip("[]").lower()
-        return name in ("localhost", "127.0.0.1", "::1") or name.startswith("127.")
+        return host is not None and host.strip().lower() in self.server.viewer.allowed_hosts
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._route(head=True)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._route(head=False)
 
     def _route(self, *, head: bool) -> None:
@@ -155,12 +230,14 @@ class ViewerServer:
         animation: optional :class:`~facerig.viewer.animation.Animation` (see ``load_animation``).
         title, up, forward: passed to :func:`~facerig.viewer.payload.build_payload`.
         verbose: log each request to stderr.
+        workers: threads serving connections (a pool; more connections wait for a free one).
+        idle_timeout: seconds a connection may stay silent (before or between requests).
     """
 
     def __init__(self, rig: Rig, *, host: str = "127.0.0.1", port: int = 0,
                  animation: Animation | None = None, title: str | None = None,
                  up: str | None = None, forward: str | None = None, normals: bool | str = "auto",
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, workers: int = WORKERS, idle_timeout: float = IDLE_TIMEOUT) -> None:
         self.verbose = verbose
         addr = check_loopback(host)
         self.static = _static_files()
@@ -174,13 +251,14 @@ class ViewerServer:
 
         cls = type("_BoundServer", (_Server,), {"address_family": socket.AF_INET6 if ":" in addr else socket.AF_INET})
         try:
-            self._httpd = cls((addr, int(port)), _Handler)
+            self._httpd = cls((addr, int(port)), _Handler, workers=workers, idle_timeout=idle_timeout)
         except OSError as e:
             raise FacerigError(f"cannot listen on {addr} port {port}: {e.strerror or e}"
                                + ("; pass --port 0 for any free port" if port else "")) from None
         self._httpd.viewer = self
         self._thread: threading.Thread | None = None
         self.host, self.port = addr, int(self._httpd.server_address[1])
+        self.allowed_hosts = allowed_hosts(self.port)
 
     @property
     def url(self) -> str:
@@ -191,7 +269,7 @@ class ViewerServer:
         """Block serving requests until :meth:`shutdown` (from another thread) or Ctrl-C."""
         self._httpd.serve_forever(poll_interval=0.2)
 
-    def start(self) -> "ViewerServer":
+    def start(self) -> ViewerServer:
         """Serve in a daemon thread and return at once."""
         if self._thread is None:
             self._thread = threading.Thread(target=self.serve_forever, name="facerig-viewer", daemon=True)
@@ -206,8 +284,8 @@ class ViewerServer:
             self._thread = None
         self._httpd.server_close()
 
-    def __enter__(self) -> "ViewerServer":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.shutdown()

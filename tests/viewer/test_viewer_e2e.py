@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from facerig.viewer import ViewerServer, load_animation
-from facerig.viewer.synthetic import egg_rig
+from fixtures.egg import egg_rig
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 

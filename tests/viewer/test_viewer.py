@@ -18,7 +18,7 @@ from facerig.io.rig import Rig
 from facerig.viewer import ViewerServer, build_payload, load_animation
 from facerig.viewer.payload import vertex_normals
 from facerig.viewer.server import assets_dir
-from facerig.viewer.synthetic import egg_rig
+from fixtures.egg import egg_rig
 
 
 @pytest.fixture(scope="module")

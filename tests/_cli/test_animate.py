@@ -13,7 +13,7 @@ from facerig.io.gltf import _read_accessor, _read_document, save_rig_gltf
 from facerig.io.obj import read_obj
 from facerig.io.rig import Rig, load_rig, save_rig
 
-DATA = Path(__file__).resolve().parent / "data_files"
+DATA = Path(__file__).resolve().parents[1] / "data_files"
 NAMES = ["jawOpen", "eyeBlinkLeft", "mouthLeft", "eyeBlinkRight"]
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from facerig.cli import main
 from facerig.io.rig import save_rig
-from facerig.viewer.synthetic import egg_rig
+from fixtures.egg import egg_rig
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_view_serves_and_stops(rig_path, tmp_path, sig):
 
 def test_view_errors_are_one_line(rig_path, tmp_path, capsys):
     assert main(["view", str(tmp_path / "missing.npz"), "--no-browser"]) == 2
-    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.npz'}: rig file not found"
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.npz'}: no such rig file"
     assert main(["view", str(rig_path), "--host", "0.0.0.0", "--no-browser"]) == 2
     assert "loopback" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
