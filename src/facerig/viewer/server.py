@@ -23,11 +23,15 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import mimetypes
+import queue
+import selectors
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -96,63 +100,128 @@ def allowed_hosts(port: int) -> frozenset[str]:
 
 
 class _Server(HTTPServer):
-    """HTTPServer whose connections go to a bounded thread pool (not one thread each)."""
+    """HTTPServer with a bounded worker pool and a waiting room for idle connections.
+
+    A connection holds a worker only while a request is being read and answered: a new
+    connection, and a kept-alive one between requests, waits in one selector thread (the
+    waiting room) until it has data, and is closed there after ``idle_timeout`` seconds of
+    silence. Threads: the accept loop, the waiting room, at most ``workers`` workers.
+    """
 
     request_queue_size = BACKLOG
     allow_reuse_address = True  # rebind over TIME_WAIT; a second *listener* still fails (no SO_REUSEPORT)
     viewer: ViewerServer
 
     def __init__(self, address, handler, *, workers: int, idle_timeout: float) -> None:
-        self.idle_timeout = idle_timeout
+        self.idle_timeout = float(idle_timeout)
         self._pool = ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix="facerig-viewer")
-        self._open: set[socket.socket] = set()
+        self._open: dict[socket.socket, Any] = {}  # socket -> client address
         self._lock = threading.Lock()
+        self._parked: queue.SimpleQueue = queue.SimpleQueue()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._closing = threading.Event()
         super().__init__(address, handler)
+        self._room = threading.Thread(target=self._waiting_room, name="facerig-viewer-idle", daemon=True)
+        self._room.start()
+
+    # -- connection life cycle: accept -> park -> (readable) worker -> park ... -> close
 
     def process_request(self, request, client_address) -> None:
         with self._lock:
             full = len(self._open) >= MAX_PENDING
             if not full:
-                self._open.add(request)
+                self._open[request] = client_address
         if full:
             self.shutdown_request(request)
             return
-        try:
-            self._pool.submit(self._serve_one, request, client_address)
-        except RuntimeError:  # pool shut down
-            self._forget(request)
+        with contextlib.suppress(OSError):  # small responses on a kept-alive connection: no Nagle delay
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._park(request)
 
-    def _serve_one(self, request, client_address) -> None:
+    def _park(self, sock: socket.socket) -> None:
+        self._parked.put(sock)
         try:
-            self.finish_request(request, client_address)
+            self._wake_w.send(b"\0")
+        except OSError:  # wake-up pipe full (the room is awake anyway) or closed
+            pass
+
+    def _waiting_room(self) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(self._wake_r, selectors.EVENT_READ)
+        since: dict[socket.socket, float] = {}
+        try:
+            while not self._closing.is_set():
+                for key, _ in sel.select(timeout=min(0.5, self.idle_timeout / 4)):
+                    sock = key.fileobj
+                    if sock is self._wake_r:
+                        with contextlib.suppress(OSError):
+                            while self._wake_r.recv(4096):
+                                pass
+                        continue
+                    sel.unregister(sock)
+                    since.pop(sock, None)
+                    try:
+                        self._pool.submit(self._serve, sock)
+                    except RuntimeError:  # pool shut down
+                        self._forget(sock)
+                while True:
+                    try:
+                        sock = self._parked.get_nowait()
+                    except queue.Empty:
+                        break
+                    try:
+                        sel.register(sock, selectors.EVENT_READ)
+                        since[sock] = time.monotonic()
+                    except (ValueError, KeyError, OSError):  # closed meanwhile
+                        self._forget(sock)
+                now = time.monotonic()
+                for sock in [s for s, t in since.items() if now - t > self.idle_timeout]:
+                    sel.unregister(sock)
+                    del since[sock]
+                    self._forget(sock)
+        finally:
+            sel.close()
+
+    def _serve(self, sock: socket.socket) -> None:
+        """Answer the request(s) waiting on ``sock``; park it again if it stays open."""
+        keep = False
+        try:
+            handler = self.RequestHandlerClass(sock, self._open.get(sock), self)
+            keep = handler.keep_open and not self._closing.is_set()
         except Exception:  # noqa: BLE001 - one bad connection never stops the server
             if self.viewer.verbose:
-                self.handle_error(request, client_address)
-        finally:
-            self._forget(request)
+                self.handle_error(sock, self._open.get(sock))
+        if keep:
+            self._park(sock)
+        else:
+            self._forget(sock)
 
-    def _forget(self, request) -> None:
+    def _forget(self, sock: socket.socket) -> None:
         with self._lock:
-            self._open.discard(request)
-        self.shutdown_request(request)
+            known = self._open.pop(sock, None) is not None
+        if known:
+            self.shutdown_request(sock)
 
     def open_connections(self) -> int:
-        """Connections accepted and not yet closed (served or waiting for a worker)."""
+        """Connections accepted and not yet closed (being served or waiting)."""
         with self._lock:
             return len(self._open)
 
     def server_close(self) -> None:
+        self._closing.set()
         super().server_close()
+        with contextlib.suppress(OSError):  # wake the room so that it sees _closing
+            self._wake_w.send(b"\0")
+        self._room.join(timeout=5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             pending = list(self._open)
-        for sock in pending:  # wake workers blocked reading an idle connection
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._pool.shutdown(wait=False, cancel_futures=True)
         for sock in pending:
             self._forget(sock)
+        self._wake_r.close()
+        self._wake_w.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -160,9 +229,32 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "facerig-viewer"
 
+    keep_open = False  # set by handle(): park the connection for its next request
+    wbufsize = -1  # headers and body leave in one send (handle_one_request flushes after each request)
+
     def setup(self) -> None:
-        self.timeout = self.server.idle_timeout  # StreamRequestHandler applies it to the socket
+        self.timeout = self.server.idle_timeout  # a request must arrive in full without such a pause
         super().setup()
+
+    def handle(self) -> None:
+        """Answer the request that woke this connection, and any already sent behind it; the
+        connection then goes back to the server's waiting room instead of holding this thread."""
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection and self._more_input():
+            self.handle_one_request()
+        self.keep_open = not self.close_connection
+
+    def _more_input(self) -> bool:
+        """True when bytes of a next request are already buffered or readable right now."""
+        try:
+            self.connection.settimeout(0)
+            return bool(self.rfile.peek(1))
+        except (OSError, ValueError):
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                self.connection.settimeout(self.timeout)
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.viewer.verbose:
