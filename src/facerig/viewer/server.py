@@ -122,9 +122,9 @@ class _Server(HTTPServer):
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._closing = threading.Event()
-        super().__init__(address, handler)
         self._room = threading.Thread(target=self._waiting_room, name="facerig-viewer-idle", daemon=True)
         self._room.start()
+        super().__init__(address, handler)  # on a bind error it calls server_close, which stops the room
 
     # -- connection life cycle: accept -> park -> (readable) worker -> park ... -> close
 
