@@ -148,6 +148,22 @@ def replace_folder(new: Path, folder: Path) -> None:
     raise FacerigError(f"{folder}: another process keeps replacing this folder")
 
 
+def _may_replace(folder: Path, replaceable: Callable[[Path], bool] | None) -> bool:
+    """Missing, empty, or ``replaceable(folder)``; a folder that another writer is swapping
+    (briefly absent) is looked at again."""
+    for _ in range(50):
+        try:
+            if not any(folder.iterdir()) or (replaceable is not None and replaceable(folder)):
+                return True
+        except FileNotFoundError:
+            return True
+        except NotADirectoryError:
+            return False
+        if folder.is_dir():
+            return False
+    return False
+
+
 @contextlib.contextmanager
 def atomic_folder(folder: str | os.PathLike, *, replaceable: Callable[[Path], bool] | None = None) -> Iterator[Path]:
     """Yield an empty temporary sibling folder; on success it replaces ``folder`` as a whole.
@@ -163,7 +179,7 @@ def atomic_folder(folder: str | os.PathLike, *, replaceable: Callable[[Path], bo
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise FacerigError(f"{folder}: exists and is not a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not (replaceable and replaceable(folder)):
+    if not _may_replace(folder, replaceable):
         raise FacerigError(f"{folder}: folder exists and holds other files; choose a new folder or empty it")
     folder.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(folder)
