@@ -221,7 +221,7 @@ def read_rig_obj_folder(folder: str | os.PathLike, *, max_bytes: int | None = No
     """
     from facerig.errors import MeshError
     from facerig.io.obj import read_obj
-    from facerig.io.rig import max_rig_bytes
+    from facerig.io.rig import format_bytes, max_rig_bytes
 
     folder = Path(folder)
     limit = max_rig_bytes() if max_bytes is None else int(max_bytes)
@@ -245,8 +245,8 @@ def read_rig_obj_folder(folder: str | os.PathLike, *, max_bytes: int | None = No
         V = neutral.num_vertices
         need = len(files) * V * 12 + V * 24
         if need > limit:
-            raise FacerigError(f"{folder}: {len(files)} shapes x {V} vertices would take {need / 1e9:.3g} GB, "
-                               f"over the {limit / 1e9:.3g} GB limit (FACERIG_MAX_RIG_BYTES)")
+            raise FacerigError(f"{folder}: {len(files)} shapes x {V} vertices would take {format_bytes(need)}, "
+                               f"over the {format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)")
         deltas = np.zeros((len(files), V, 3), np.float32)
         for k, f in enumerate(files):
             shape = read_obj(folder / f, max_vertices=V)

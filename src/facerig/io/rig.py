@@ -110,6 +110,14 @@ MAX_RIG_BYTES = 1 << 30
 _NPZ_KEYS = ("names", "deltas", "neutral", "faces", "parts", "meta")
 
 
+def format_bytes(n: float) -> str:
+    """``9.36 GB``, ``208 MB``, ``10 kB``, ``12 B`` (3 significant digits, decimal units)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{int(n)} B"
+
+
 def max_rig_bytes() -> int:
     """:data:`MAX_RIG_BYTES`, or ``FACERIG_MAX_RIG_BYTES`` when set (bytes)."""
     env = os.environ.get("FACERIG_MAX_RIG_BYTES")
@@ -189,8 +197,8 @@ def load_rig(path: str | os.PathLike, *, max_bytes: int | None = None) -> Rig:
             total += int(np.prod(shape, dtype=object)) * dtype.itemsize
     if total > limit:
         shape = headers["deltas"][0]
-        raise FacerigError(f"{path}: rig arrays would take {total / 1e9:.3g} GB once loaded (deltas {shape}), "
-                           f"over the {limit / 1e9:.3g} GB limit (FACERIG_MAX_RIG_BYTES)")
+        raise FacerigError(f"{path}: rig arrays would take {format_bytes(total)} once loaded (deltas {shape}), "
+                           f"over the {format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)")
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"])) if "meta" in z else {}

@@ -29,7 +29,7 @@ import numpy as np
 
 from facerig.errors import FacerigError
 from facerig.io.mesh import Mesh
-from facerig.io.rig import Rig, load_rig, max_rig_bytes
+from facerig.io.rig import Rig, format_bytes, load_rig, max_rig_bytes
 
 RIG_SUFFIXES = (".npz", ".glb", ".gltf", ".fbx")
 
@@ -89,8 +89,8 @@ def read_rig_and_mesh(path: str | os.PathLike, *, max_bytes: int | None = None) 
             rig, mesh = read_rig_gltf(p)
         else:
             if p.stat().st_size > limit:
-                raise FacerigError(f"{p}: {p.stat().st_size / 1e9:.3g} GB file, over the "
-                                   f"{limit / 1e9:.3g} GB rig limit (FACERIG_MAX_RIG_BYTES)")
+                raise FacerigError(f"{p}: {format_bytes(p.stat().st_size)} file, over the "
+                                   f"{format_bytes(limit)} rig limit (FACERIG_MAX_RIG_BYTES)")
             from facerig.io.fbx import read_rig_fbx
 
             mesh, rig = read_rig_fbx(p)
@@ -121,8 +121,8 @@ def check_rig(rig: Rig, source: str | os.PathLike = "rig", *, max_bytes: int | N
     if deltas.shape != (K, V, 3):
         raise FacerigError(f"{source}: deltas are {deltas.shape}, expected ({K}, {V}, 3) for {K} names")
     if deltas.nbytes + neutral.nbytes > limit:
-        raise FacerigError(f"{source}: rig arrays take {(deltas.nbytes + neutral.nbytes) / 1e9:.3g} GB, over the "
-                           f"{limit / 1e9:.3g} GB limit (FACERIG_MAX_RIG_BYTES)")
+        raise FacerigError(f"{source}: rig arrays take {format_bytes(deltas.nbytes + neutral.nbytes)}, over the "
+                           f"{format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)")
     seen: set[str] = set()
     for n in rig.names:
         if n in seen:
@@ -164,7 +164,7 @@ def check_gltf_size(path: str | os.PathLike, max_bytes: int) -> None:
 
     def refuse(what: str, n: int) -> None:
         if n > max_bytes:
-            raise FacerigError(f"{p}: {what} {n / 1e9:.3g} GB, over the {max_bytes / 1e9:.3g} GB rig limit "
+            raise FacerigError(f"{p}: {what} {format_bytes(n)}, over the {format_bytes(max_bytes)} rig limit "
                                f"(FACERIG_MAX_RIG_BYTES)")
 
     try:
@@ -215,7 +215,7 @@ def _gltf_json(p: Path, max_bytes: int) -> dict[str, Any]:
             else:
                 size = os.fstat(fh.fileno()).st_size
                 if size > _MAX_JSON + max_bytes * 4 // 3:  # base64 data URIs are 4/3 of the bytes
-                    raise FacerigError(f"{p}: {size / 1e9:.3g} GB glTF, over the rig limit (FACERIG_MAX_RIG_BYTES)")
+                    raise FacerigError(f"{p}: {format_bytes(size)} glTF, over the rig limit (FACERIG_MAX_RIG_BYTES)")
                 raw = head + fh.read()
     except OSError as e:
         raise FacerigError(f"{p}: cannot read ({e.strerror or e})") from None
