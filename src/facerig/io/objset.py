@@ -196,6 +196,22 @@ def save_rig_obj_folder(folder: str | os.PathLike, rig: Rig, mesh: Mesh | None =
     return [folder / fname for fname in files] + [folder / "rig.json"]
 
 
+def check_rig_folder_output(folder: str | os.PathLike) -> None:
+    """Before any work: refuse an OBJ-rig output ``folder`` that :func:`save_rig_obj_folder` would
+    refuse (a file, or a non-empty folder that is not a rig folder) or could not write.
+
+    Raises:
+        FacerigError: one line.
+    """
+    from facerig.io.atomic import check_writable
+
+    folder = Path(folder)
+    check_writable(folder, folder=True)
+    if folder.is_dir() and any(folder.iterdir()) and not is_rig_folder(folder):
+        raise FacerigError(f"{folder}: folder exists and holds other files (not a facerig OBJ rig folder); "
+                           f"choose a new folder or empty it")
+
+
 def is_rig_folder(folder: str | os.PathLike) -> bool:
     """True when ``folder/rig.json`` says ``"format": "facerig-obj-folder"``."""
     try:
