@@ -64,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json_out:
         from facerig.io.atomic import check_outputs, check_writable
 
-        check_outputs([args.set_dir], [args.json_out])
+        from pathlib import Path
+
+        # results may go into the set's folder, never over its index (or the folder itself)
+        check_outputs([Path(args.set_dir) / "index.json"], [args.json_out])
         check_writable(args.json_out)
     method = args.method or default_method()
     options = _parse_options(args.option)
