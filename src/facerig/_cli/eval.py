@@ -62,9 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise FacerigError("--limit must be >= 1")
     if args.json_out:
-        from facerig.io.atomic import check_outputs, check_writable
-
         from pathlib import Path
+
+        from facerig.io.atomic import check_outputs, check_writable
 
         # results may go into the set's folder, never over its index (or the folder itself)
         check_outputs([Path(args.set_dir) / "index.json"], [args.json_out])
