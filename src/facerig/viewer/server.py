@@ -28,6 +28,7 @@ import ipaddress
 import json
 import mimetypes
 import queue
+import select
 import selectors
 import socket
 import threading
@@ -89,7 +90,7 @@ def check_loopback(host: str) -> str:
 WORKERS = 16
 IDLE_TIMEOUT = 10.0
 BACKLOG = 128
-#: Accepted connections waiting for a worker beyond this many are closed at once.
+#: Connections open at once (served or waiting); more are closed as soon as they are accepted.
 MAX_PENDING = 512
 
 
@@ -97,6 +98,18 @@ def allowed_hosts(port: int) -> frozenset[str]:
     """The exact ``Host`` header values the viewer answers (lower case)."""
     names = ("127.0.0.1", "localhost", "[::1]")
     return frozenset(names) | frozenset(f"{n}:{port}" for n in names)
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether ``sock`` has data (or EOF) to read right now (poll: no FD_SETSIZE limit)."""
+    try:
+        if hasattr(select, "poll"):
+            p = select.poll()
+            p.register(sock, select.POLLIN)
+            return bool(p.poll(0))
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True  # let a worker find out what is wrong with it
 
 
 class _Server(HTTPServer):
@@ -138,7 +151,17 @@ class _Server(HTTPServer):
             return
         with contextlib.suppress(OSError):  # small responses on a kept-alive connection: no Nagle delay
             request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._park(request)
+        self._dispatch(request)
+
+    def _dispatch(self, sock: socket.socket) -> None:
+        """To a worker at once when the request is already there, else to the waiting room."""
+        if not _readable(sock):
+            self._park(sock)
+            return
+        try:
+            self._pool.submit(self._serve, sock)
+        except RuntimeError:  # pool shut down
+            self._forget(sock)
 
     def _park(self, sock: socket.socket) -> None:
         self._parked.put(sock)
