@@ -91,16 +91,28 @@ def test_writable_paths_pass_and_nothing_is_left(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing"]  # no probe files, no folders made
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_read_only_folder_is_refused(tmp_path):
+    """chmod 555 for a normal user; root writes there anyway, so as root the folder is made
+    immutable (chattr +i), which root cannot write in either."""
+    import shutil
+
     ro = tmp_path / "ro"
     ro.mkdir()
-    ro.chmod(0o555)
+    if os.geteuid() != 0:
+        ro.chmod(0o555)
+        undo = ["chmod", "755", str(ro)]
+    else:
+        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(ro)], check=False).returncode:
+            pytest.skip("root and no chattr +i here: no read-only folder to test with")
+        undo = ["chattr", "-i", str(ro)]
     try:
-        with pytest.raises(FacerigError, match="cannot write"):
+        with pytest.raises(FacerigError, match=f"output {ro / 'out.glb'}: cannot write in {ro} "):
             check_writable(ro / "out.glb")
+        with pytest.raises(FacerigError, match="cannot write in"):
+            check_writable(ro / "frames", folder=True)
+        assert list(ro.iterdir()) == []
     finally:
-        ro.chmod(0o755)
+        subprocess.run(undo, check=False)
 
 
 # --- atomic folders --------------------------------------------------------------------------
