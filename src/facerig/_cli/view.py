@@ -37,7 +37,7 @@ def _serve(args: argparse.Namespace, rig, animation):
     from facerig.viewer.server import ViewerServer
 
     kw = {"host": args.host, "animation": animation, "up": args.up, "forward": args.forward,
-              "verbose": args.verbose, "title": Path(args.rig).name}
+          "verbose": args.verbose, "title": Path(args.rig).name}
     if args.port is not None:
         return ViewerServer(rig, port=args.port, **kw)
     try:
