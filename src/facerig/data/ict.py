@@ -289,7 +289,7 @@ def _convert(model_dir: Path, out: Path, progress: bool = True) -> None:
                 _log.info("  ict: %s %d/%d", label, i + 1, len(files))
         return out_arr
 
-    config.cache_note("ict", f"the ICT FaceKit conversion of {model_dir}", cost="about 20 s")
+    config.cache_note("ict", f"the ICT FaceKit conversion of {model_dir}", cost="10-20 s")
     modes = deltas([f"identity{i:03d}.obj" for i in range(NUM_IDENTITIES)], "identities")
     expr = deltas([f"{n}.obj" for n in names], "expressions")
     faces = triangulate(polys)
