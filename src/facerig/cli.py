@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from facerig import __version__
@@ -26,7 +27,29 @@ COMMANDS: dict[str, str] = {
     "view": "interactive local viewer for a rig",
     "invert": "posed meshes -> ARKit-52 weights per frame (Live Link Face CSV, MediaPipe JSON, animated GLB)",
     "retarget": "drive another head (any topology) with posed meshes or a take: animated GLB",
+    "cache": "show facerig's cache (location, size per kind) or clear it",
 }
+
+
+class _StderrHandler(logging.Handler):
+    """Prints ``facerig`` log records (INFO and up) as plain lines on the *current* sys.stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001 - logging never breaks a command
+            self.handleError(record)
+
+
+def _setup_logging(quiet: bool) -> None:
+    """Library code reports through the ``facerig`` logger (e.g. "caching ... (one-off)");
+    the CLI shows its INFO lines on stderr, only warnings with ``--quiet``."""
+    logger = logging.getLogger("facerig")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         module.add_arguments(sub)
         args = sub.parse_args(argv[1:])
         args.debug = debug
+        _setup_logging(bool(getattr(args, "quiet", False)))
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -123,3 +123,23 @@ def test_worker_processes_write_the_same_files(tmp_path, head_arrays):
     assert [p.name for p in one] == [p.name for p in two]
     for a, b in zip(one, two):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_folder_is_replaced_whole_and_foreign_folders_refused(tmp_path):
+    from facerig.io.objset import check_rig_folder_output
+
+    mesh = read_obj(quad_obj(tmp_path))
+    out = tmp_path / "rig"
+    save_rig_obj_folder(out, make_rig(mesh, names=("jawOpen", "eyeBlinkLeft", "browInnerUp")))
+    check_rig_folder_output(out)  # an old rig folder may be replaced
+    save_rig_obj_folder(out, make_rig(mesh, names=("mouthClose",)))
+    assert sorted(p.name for p in out.iterdir()) == ["mouthClose.obj", "neutral.obj", "rig.json"]  # no stale shapes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q.obj", "rig"]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(FacerigError, match="holds other files"):
+        check_rig_folder_output(other)
+    with pytest.raises(FacerigError, match="holds other files"):
+        save_rig_obj_folder(other, make_rig(mesh))
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]

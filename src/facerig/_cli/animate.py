@@ -17,7 +17,8 @@ from facerig.errors import FacerigError
 
 EPILOG = """\
 RIG:    a rig NPZ (facerig rig -o head.npz), a rigged .glb/.gltf (facerig rig -o head.glb; UVs,
-        materials and normals are carried over), or an OBJ rig folder with rig.json.
+        materials and normals are carried over), an .fbx with shape keys (needs bpy) or an OBJ
+        rig folder with rig.json (facerig.io.rigfile.read_rig_and_mesh reads them all).
 TAKE:   Live Link Face CSV (Timecode, BlendShapeCount, EyeBlinkLeft, ..., HeadYaw, ...),
         JSON ([{name: weight}, ...], {"fps": 60, "frames": [...]}, MediaPipe categories
         [{"categoryName": .., "score": ..}]) or CSV with a header of shape names (+ time column).
@@ -25,6 +26,8 @@ TAKE:   Live Link Face CSV (Timecode, BlendShapeCount, EyeBlinkLeft, ..., HeadYa
         eye_blink_left are the same shape.
 OUT:    .glb/.gltf: the rigged head with a morph-weight animation at the take's timestamps;
         a folder: one mesh per frame, frame_0000.obj ... (--format ply for binary PLY).
+        OUT may not be the rig or the take, nor a folder holding them; it is checked to be
+        writable before any work.
 
 policies:
   unknown columns      ignored, listed once (--strict: error)
@@ -50,7 +53,7 @@ examples:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
-    parser.add_argument("rig", help="rig: .npz, .glb/.gltf or an OBJ rig folder")
+    parser.add_argument("rig", help="rig: .npz, .glb/.gltf, .fbx or an OBJ rig folder")
     parser.add_argument("--weights", "-w", required=True, metavar="TAKE", help="take file: .csv or .json")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output .glb/.gltf or folder/")
     parser.add_argument("--fps", type=float, default=None, help="frame rate; ignores the take's timestamps")
@@ -63,28 +66,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="glTF sampler interpolation (default linear)")
     parser.add_argument("--names", choices=["arkit", "ict"], default="arkit", help="target names in a glTF output")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-
-
-def load_any_rig(path: str | Path):
-    """RIG argument -> (Rig, Mesh or None)."""
-    from facerig.io.rig import load_rig
-
-    p = Path(path)
-    if p.is_dir():
-        from facerig.io.objset import load_rig_obj_folder
-
-        return load_rig_obj_folder(p), None
-    if not p.exists():
-        raise FacerigError(f"{p}: no such rig file")
-    suffix = p.suffix.lower()
-    if suffix in (".glb", ".gltf"):
-        from facerig.io.gltf import read_rig_gltf
-
-        rig, mesh = read_rig_gltf(p)
-        return rig, mesh
-    if suffix == ".npz":
-        return load_rig(p), None
-    raise FacerigError(f"{p}: unknown rig format {p.suffix!r}; use a .npz, .glb/.gltf or an OBJ rig folder")
 
 
 def output_is_gltf(out: str) -> bool:
@@ -143,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
+    from facerig.io.atomic import check_outputs, check_writable
+    from facerig.io.rigfile import read_rig_and_mesh
     from facerig.io.takes import read_take
 
     console = Console(quiet=args.quiet, highlight=False, soft_wrap=True)
@@ -150,8 +133,10 @@ def run(args: argparse.Namespace) -> int:
     to_gltf = output_is_gltf(out)
     if args.fps is not None and not args.fps > 0:
         raise FacerigError("--fps must be positive")
+    check_outputs([args.rig, args.weights], [out])
+    check_writable(out, folder=not to_gltf)
     t0 = time.perf_counter()
-    rig, mesh = load_any_rig(args.rig)
+    rig, mesh = read_rig_and_mesh(args.rig)
     take = read_take(args.weights, fps=args.fps, strict=args.strict)
     if args.swap_mouth_lr:
         take.swap_mouth_lr()

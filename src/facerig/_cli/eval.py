@@ -74,6 +74,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.limit is not None and args.limit < 1:
         raise FacerigError("--limit must be >= 1")
+    if args.json_out:
+        from pathlib import Path
+
+        from facerig.io.atomic import check_outputs, check_writable
+
+        # results may go into the set's folder, never over its index (or the folder itself)
+        check_outputs([Path(args.set_dir) / "index.json"], [args.json_out])
+        check_writable(args.json_out)
     method = args.method or default_method()
     options = _parse_options(args.option)
     if args.dt_mode:

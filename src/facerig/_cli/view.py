@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -15,7 +16,8 @@ DEFAULT_PORT = 8765
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rig", help="rig file: .npz (facerig rig) or .glb/.gltf with morph targets")
+    parser.add_argument("rig", help="rig: .npz (facerig rig), .glb/.gltf with morph targets, .fbx with shape keys "
+                                    "or an OBJ rig folder (rig.json)")
     parser.add_argument("--port", type=int, default=None,
                         help=f"TCP port (default {DEFAULT_PORT}, or any free port if that is taken; 0 = any free port)")
     parser.add_argument("--host", default="127.0.0.1",
@@ -30,27 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
 
 
-def load_any_rig(path: str):
-    """A rig from ``.npz`` (facerig.io.rig) or ``.glb/.gltf`` (facerig.io.gltf, when installed)."""
-    p = Path(path)
-    if not p.is_file():
-        raise FacerigError(f"{p}: rig file not found")
-    if p.suffix.lower() in (".glb", ".gltf"):
-        try:
-            from facerig.io.gltf import load_rig_gltf
-        except ImportError:
-            raise FacerigError(f"{p}: reading glTF rigs needs facerig.io.gltf; pass the rig .npz") from None
-        return load_rig_gltf(p)
-    from facerig.io.rig import load_rig
-
-    return load_rig(p)
-
-
 def _serve(args: argparse.Namespace, rig, animation):
     from facerig.viewer.server import ViewerServer
 
-    kw = dict(host=args.host, animation=animation, up=args.up, forward=args.forward,
-              verbose=args.verbose, title=Path(args.rig).name)
+    kw = {"host": args.host, "animation": animation, "up": args.up, "forward": args.forward,
+          "verbose": args.verbose, "title": Path(args.rig).name}
     if args.port is not None:
         return ViewerServer(rig, port=args.port, **kw)
     try:
@@ -71,14 +57,14 @@ def _open_browser(url: str) -> None:
         return
     import webbrowser
 
-    try:
+    with contextlib.suppress(Exception):  # no browser is fine, the URL is printed
         webbrowser.open(url)
-    except Exception:  # noqa: BLE001 - no browser is fine, the URL is printed
-        pass
 
 
 def run(args: argparse.Namespace) -> int:
-    rig = load_any_rig(args.rig)
+    from facerig.io.rigfile import read_rig
+
+    rig = read_rig(args.rig)
     from facerig.viewer.animation import load_animation
 
     animation = None

@@ -21,6 +21,7 @@ Facts checked against the data (see ``tests/data/test_ict.py``):
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tarfile
 import time
@@ -33,6 +34,8 @@ from facerig import config
 from facerig.arkit import ARKIT52, ict_to_arkit_name
 from facerig.errors import DataError
 from facerig.geometry.components import connected_components
+
+_log = logging.getLogger(__name__)
 
 CACHE_VERSION = 1
 CACHE_NAME = f"ict_v{CACHE_VERSION}.npz"
@@ -174,6 +177,7 @@ def _unpack(archive: Path) -> Path:
         return out
     import shutil
 
+    config.cache_note("ict", f"ICT FaceKit unpacked from {archive.name}", cost="about 10 s")
     tmp = dest / f".unpack-{os.getpid()}"
     try:
         with tarfile.open(archive) as tar:
@@ -282,11 +286,10 @@ def _convert(model_dir: Path, out: Path, progress: bool = True) -> None:
                 raise DataError(f"{p}: {v.shape[0]} vertices, expected {V}")
             out_arr[i] = v - neutral
             if progress and (i + 1) % 25 == 0:
-                print(f"  ict: {label} {i + 1}/{len(files)}", flush=True)
+                _log.info("  ict: %s %d/%d", label, i + 1, len(files))
         return out_arr
 
-    if progress:
-        print(f"converting ICT FaceKit from {model_dir} (once) ...", flush=True)
+    config.cache_note("ict", f"the ICT FaceKit conversion of {model_dir}", cost="10-20 s")
     modes = deltas([f"identity{i:03d}.obj" for i in range(NUM_IDENTITIES)], "identities")
     expr = deltas([f"{n}.obj" for n in names], "expressions")
     faces = triangulate(polys)
@@ -312,7 +315,7 @@ def _convert(model_dir: Path, out: Path, progress: bool = True) -> None:
                 landmarks68=lm,
             )
     if progress:
-        print(f"  ict: cached {out} ({out.stat().st_size / 1e6:.0f} MB, {time.time() - t0:.1f} s)", flush=True)
+        _log.info("  ict: cached %s (%.0f MB, %.1f s)", out, out.stat().st_size / 1e6, time.time() - t0)
 
 
 def cache_path() -> Path:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -33,6 +34,8 @@ import numpy as np
 from facerig import config
 from facerig.arkit import ARKIT52
 from facerig.errors import DataError
+
+_log = logging.getLogger(__name__)
 
 CACHE_VERSION = 1
 MM_PER_UNIT = 100.0  # decimetres
@@ -274,7 +277,7 @@ def _load_cache(path: Path | None) -> dict:
 
 def _convert(root: Path, out: Path) -> None:
     t0 = time.time()
-    print(f"converting MakeHuman data from {root} (once) ...", flush=True)
+    config.cache_note("makehuman", f"the MakeHuman head conversion of {root}", cost="about 30 s")
     verts, polys, faces, regions, cut_index = head_cut(root / "3dobjs" / "base.obj")
     V = verts.shape[0]
     remap = np.full(int(cut_index.max()) + 100000, -1, np.int64)
@@ -324,5 +327,5 @@ def _convert(root: Path, out: Path) -> None:
                 faceunit_names=np.array(fu_names), faceunit_deltas=fu_d,
                 macro_json=np.array(json.dumps(macro)), categories_json=np.array(json.dumps(cats)),
             )
-    print(f"  makehuman: cached {out} ({V} head vertices, {len(names)} targets, "
-          f"{out.stat().st_size / 1e6:.0f} MB, {time.time() - t0:.1f} s)", flush=True)
+    _log.info("  makehuman: cached %s (%d head vertices, %d targets, %.0f MB, %.1f s)", out, V, len(names),
+              out.stat().st_size / 1e6, time.time() - t0)

@@ -228,6 +228,9 @@ def _gt_interpenetration(gt_path: Path, names: list[str], compute: Callable[[], 
             pass
     v = compute()
     try:
+        from facerig.config import cache_note
+
+        cache_note("eval", "ground-truth interpenetration ratios (one per eval head)", first_only=True)
         np.save(path, v)
     except OSError:
         pass

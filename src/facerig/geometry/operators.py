@@ -510,12 +510,12 @@ def compute_operators(
 
         raise MeshError("faces index out of range of vertices")
     timings = timings if timings is not None else {}
-    path = None
+    path = _default_dir = None
     if cache:
         if cache_dir is None:
             from facerig.config import cache_dir as _cache_dir
 
-            cache_dir = _cache_dir("operators")
+            cache_dir = _default_dir = _cache_dir("operators")
         path = Path(cache_dir) / f"{operators_hash(vertices, faces, k)}.npz"
         if path.is_file():
             t = time.perf_counter()
@@ -543,6 +543,11 @@ def compute_operators(
     ops = Operators(mass=mass, L=L, evals=evals, evecs=evecs, grad_x=grad_x, grad_y=grad_y, frames=frames)
     if path is not None:
         try:
+            if cache_dir == _default_dir:
+                from facerig.config import cache_note
+
+                cache_note("operators", "mesh operators (one small NPZ per new mesh, reused when it comes back)",
+                           first_only=True)
             save_operators(path, ops)
         except OSError:  # read-only cache: not fatal
             pass

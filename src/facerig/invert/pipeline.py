@@ -21,30 +21,13 @@ RIG_SUFFIXES = (".npz",)
 
 
 def _read_rig(path: str | os.PathLike):
-    """Rig file -> (Rig, Mesh or None): ``.npz`` / ``.glb`` / ``.gltf`` / OBJ rig folder.
+    """Rig file -> (Rig, Mesh or None), through the one rig loader (:mod:`facerig.io.rigfile`)."""
+    from facerig.io.rigfile import read_rig_and_mesh
 
-    (Private until ``facerig.io.rigfile.read_rig`` is merged; the lead re-points it there.)
-    """
-    p = Path(path)
-    if p.is_dir():
-        from facerig.io.objset import load_rig_obj_folder
-
-        return load_rig_obj_folder(p), None
-    if not p.exists():
-        raise FacerigError(f"{p}: no such rig file")
-    suffix = p.suffix.lower()
-    if suffix == ".npz":
-        from facerig.io.rig import load_rig
-
-        return load_rig(p), None
-    if suffix in (".glb", ".gltf"):
-        from facerig.io.gltf import read_rig_gltf
-
-        rig, mesh = read_rig_gltf(p)
-        if len(rig.names) == 0:
-            raise FacerigError(f"{p}: the glTF has no morph targets (not a rig)")
-        return rig, mesh
-    raise FacerigError(f"{p}: unknown rig format {p.suffix!r}; use a .npz, .glb/.gltf or an OBJ rig folder")
+    rig, mesh = read_rig_and_mesh(path)
+    if len(rig.names) == 0:
+        raise FacerigError(f"{path}: the file has no blendshapes (not a rig)")
+    return rig, mesh
 
 
 def is_rig_path(path: str | os.PathLike) -> bool:

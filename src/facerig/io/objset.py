@@ -13,8 +13,12 @@ triangles. Files are byte-identical to :func:`facerig.io.obj.write_obj` output (
 round-trip floats, so ``read_obj`` gives back the exact float64 values) but the face block is
 formatted once and reused, and the vertex block is formatted in one C-level ``%`` operation
 per file; a large rig's files are formatted in forked worker processes (``workers``; 52 x
-27k-vertex files: about 4.6 s in one process on a slow 2-core VM, half that in two). Each file
-is written atomically.
+27k-vertex files: about 4.6 s in one process on a slow 2-core VM, half that in two).
+
+The folder is written as a whole (:func:`facerig.io.atomic.atomic_folder`): every file goes
+into a temporary sibling ``.<name>.facerig-tmp-<pid>-<hex>``, ``rig.json`` last, and the
+finished folder is renamed into place, replacing an older rig folder of the same name. A
+killed run leaves only that temporary (removed by the next write); readers never see a mix.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from facerig.errors import FacerigError
-from facerig.io.atomic import write_bytes_atomic, write_text_atomic
+from facerig.io.atomic import atomic_folder
 from facerig.io.mesh import Mesh
 from facerig.io.rig import Rig
 
@@ -90,7 +94,7 @@ def _write_file(k: int) -> None:
     """Write file ``k`` of :data:`_JOB` (0: the neutral, k: neutral + deltas[k - 1])."""
     paths, neutral, deltas, faces_text = _JOB
     verts = neutral if k == 0 else neutral + np.asarray(deltas[k - 1], np.float64)
-    write_bytes_atomic(paths[k], _vertex_block(verts).encode("ascii") + faces_text)
+    paths[k].write_bytes(_vertex_block(verts).encode("ascii") + faces_text)  # inside the temporary folder
 
 
 def _write_files(job: tuple, workers: int | None) -> None:
@@ -131,7 +135,8 @@ def save_rig_obj_folder(folder: str | os.PathLike, rig: Rig, mesh: Mesh | None =
     """Write ``rig`` as ``folder/neutral.obj`` + ``folder/<name>.obj`` per shape + ``rig.json``.
 
     Args:
-        folder: output folder (created; existing files of the same names are replaced).
+        folder: output folder, written as a whole (see the module doc). An existing folder is
+            replaced only when it is empty or a facerig OBJ rig folder (``rig.json``).
         rig: names (K,), deltas (K, V, 3), neutral (V, 3), faces (F, 3) used when no mesh.
         mesh: the input :class:`Mesh` with the same V: its polygons (``polygons`` or
             ``faces``), ``uv`` (T, 2) and ``uv_faces`` are written to every file.
@@ -144,8 +149,8 @@ def save_rig_obj_folder(folder: str | os.PathLike, rig: Rig, mesh: Mesh | None =
         the written paths: neutral.obj, then one per shape in ``rig.names`` order, then rig.json.
 
     Raises:
-        FacerigError: V mismatch between mesh and rig, no faces, duplicate file names, or the
-            folder path is an existing file.
+        FacerigError: V mismatch between mesh and rig, no faces, duplicate file names, the
+            folder path is an existing file, or an existing folder that is not a rig folder.
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -169,10 +174,6 @@ def save_rig_obj_folder(folder: str | os.PathLike, rig: Rig, mesh: Mesh | None =
         raise FacerigError(f"two shapes map to the same file name {dup!r} (names must be unique, case-insensitively)")
 
     faces_text = _face_block(polys, uv, uv_faces).encode("utf-8")
-    folder.mkdir(parents=True, exist_ok=True)
-    out = [folder / fname for fname in files]
-    _write_files((out, rig.neutral.astype(np.float64), rig.deltas, faces_text), workers)
-
     from facerig import __version__
 
     meta = dict(rig.meta or {})
@@ -188,27 +189,94 @@ def save_rig_obj_folder(folder: str | os.PathLike, rig: Rig, mesh: Mesh | None =
         "missing": meta.get("missing", []),
         "note": "each <name>.obj = neutral.obj + that shape's delta, same vertex order as the input",
     }
-    path = folder / "rig.json"
-    write_text_atomic(path, json.dumps(info, indent=1, default=str) + "\n")
-    out.append(path)
-    return out
+    with atomic_folder(folder, replaceable=is_rig_folder) as tmp:
+        _write_files(([tmp / fname for fname in files], rig.neutral.astype(np.float64), rig.deltas, faces_text),
+                     workers)
+        (tmp / "rig.json").write_text(json.dumps(info, indent=1, default=str) + "\n")  # last: the marker
+    return [folder / fname for fname in files] + [folder / "rig.json"]
+
+
+def check_rig_folder_output(folder: str | os.PathLike) -> None:
+    """Before any work: refuse an OBJ-rig output ``folder`` that :func:`save_rig_obj_folder` would
+    refuse (a file, or a non-empty folder that is not a rig folder) or could not write.
+
+    Raises:
+        FacerigError: one line.
+    """
+    from facerig.io.atomic import check_writable
+
+    folder = Path(folder)
+    check_writable(folder, folder=True)
+    if folder.is_dir() and any(folder.iterdir()) and not is_rig_folder(folder):
+        raise FacerigError(f"{folder}: folder exists and holds other files (not a facerig OBJ rig folder); "
+                           f"choose a new folder or empty it")
+
+
+def is_rig_folder(folder: str | os.PathLike) -> bool:
+    """True when ``folder/rig.json`` says ``"format": "facerig-obj-folder"``."""
+    try:
+        return json.loads((Path(folder) / "rig.json").read_text()).get("format") == "facerig-obj-folder"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def read_rig_obj_folder(folder: str | os.PathLike, *, max_bytes: int | None = None) -> tuple[Rig, Mesh]:
+    """Read a folder written by :func:`save_rig_obj_folder` back into a rig and its neutral mesh.
+
+    ``rig.json`` must list plain file names inside the folder; the neutral is read first and
+    ``K x V`` checked against ``max_bytes`` (default :func:`facerig.io.rig.max_rig_bytes`)
+    before any shape file is parsed.
+
+    Returns:
+        ``(rig, mesh)``: rig with names (K,) from rig.json, deltas (K, V, 3) = shape - neutral,
+        neutral (V, 3), faces (F, 3); mesh = ``neutral.obj`` as read (polygons, UVs kept).
+
+    Raises:
+        FacerigError: no / malformed rig.json, a file name leaving the folder, a shape file
+            with another vertex count, too large.
+    """
+    from facerig.errors import MeshError
+    from facerig.io.obj import read_obj
+    from facerig.io.rig import format_bytes, max_rig_bytes
+
+    folder = Path(folder)
+    limit = max_rig_bytes() if max_bytes is None else int(max_bytes)
+    try:
+        info = json.loads((folder / "rig.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FacerigError(f"{folder}: no rig.json (not a facerig OBJ folder)") from None
+    except (OSError, ValueError) as e:
+        raise FacerigError(f"{folder}/rig.json: unreadable ({e.__class__.__name__}: {e})") from None
+    names, files = info.get("names") if isinstance(info, dict) else None, info.get("files") if isinstance(info, dict) \
+        else None
+    neutral_name = info.get("neutral", "neutral.obj") if isinstance(info, dict) else None
+    if not isinstance(names, list) or not isinstance(files, list) or len(names) != len(files):
+        raise FacerigError(f"{folder}/rig.json: needs lists 'names' and 'files' of the same length")
+    for f in [neutral_name, *files]:
+        if not isinstance(f, str) or not f or f != Path(f).name or f in (".", ".."):
+            raise FacerigError(f"{folder}/rig.json: {f!r} is not a file name inside the folder")
+    max_v = max(1, limit // 24)
+    try:
+        neutral = read_obj(folder / neutral_name, max_vertices=max_v)
+        V = neutral.num_vertices
+        need = len(files) * V * 12 + V * 24
+        if need > limit:
+            raise FacerigError(f"{folder}: {len(files)} shapes x {V} vertices would take {format_bytes(need)}, "
+                               f"over the {format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)")
+        deltas = np.zeros((len(files), V, 3), np.float32)
+        for k, f in enumerate(files):
+            shape = read_obj(folder / f, max_vertices=V)
+            if shape.num_vertices != V:
+                raise FacerigError(f"{folder / f}: {shape.num_vertices} vertices, the neutral has {V}")
+            deltas[k] = shape.vertices - neutral.vertices
+    except MeshError as e:
+        raise FacerigError(str(e)) from None
+    meta = {k: info.get(k) for k in ("units", "method", "missing") if info.get(k) is not None}
+    meta.setdefault("source", str(folder))
+    rig = Rig(names=names, deltas=deltas, neutral=neutral.vertices, faces=neutral.faces, meta=meta)
+    return rig, neutral
 
 
 def load_rig_obj_folder(folder: str | os.PathLike) -> Rig:
-    """Read a folder written by :func:`save_rig_obj_folder` back into a :class:`Rig`.
-
-    Returns:
-        Rig with names (K,) from rig.json, deltas (K, V, 3) = shape - neutral, neutral (V, 3).
-    """
-    from facerig.io.obj import read_obj
-
-    folder = Path(folder)
-    try:
-        info = json.loads((folder / "rig.json").read_text())
-    except FileNotFoundError:
-        raise FacerigError(f"{folder}: no rig.json (not a facerig OBJ folder)") from None
-    neutral = read_obj(folder / info.get("neutral", "neutral.obj"))
-    deltas = np.stack([read_obj(folder / f).vertices - neutral.vertices for f in info["files"]]) if info["files"] else \
-        np.zeros((0, neutral.num_vertices, 3))
-    meta = {k: info.get(k) for k in ("units", "method", "missing") if info.get(k) is not None}
-    return Rig(names=info["names"], deltas=deltas, neutral=neutral.vertices, faces=neutral.faces, meta=meta)
+    """The rig of :func:`read_rig_obj_folder` (names (K,), deltas (K, V, 3), neutral (V, 3))."""
+    return read_rig_obj_folder(folder)[0]

@@ -103,24 +103,113 @@ def _write_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
                 np.lib.format.write_array(fh, a, allow_pickle=False)
 
 
-def load_rig(path: str | os.PathLike) -> Rig:
-    """Read a rig NPZ written by :func:`save_rig` (or any NPZ with names/deltas/neutral)."""
+#: Most bytes a rig's arrays may take once loaded (default 1 GiB: 52 shapes of a 1M-vertex head
+#: are 0.65 GB); ``FACERIG_MAX_RIG_BYTES`` overrides it. Readers check it before expanding anything.
+MAX_RIG_BYTES = 1 << 30
+
+_NPZ_KEYS = ("names", "deltas", "neutral", "faces", "parts", "meta")
+
+
+def format_bytes(n: float) -> str:
+    """``9.36 GB``, ``208 MB``, ``10 kB``, ``12 B`` (3 significant digits, decimal units)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{int(n)} B"
+
+
+def max_rig_bytes() -> int:
+    """:data:`MAX_RIG_BYTES`, or ``FACERIG_MAX_RIG_BYTES`` when set (bytes)."""
+    from facerig import config
+
+    return config.max_rig_bytes(MAX_RIG_BYTES)
+
+
+def npz_array_headers(path: str | os.PathLike) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """key -> (shape, dtype) of every ``.npy`` member of an NPZ, read from the member headers only
+    (nothing is expanded).
+
+    Raises:
+        FacerigError: not a zip / an unreadable member header.
+    """
+    import zipfile
+
+    out: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
     try:
-        z = np.load(path, allow_pickle=False)
-    except Exception as e:  # noqa: BLE001
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as fh:
+                    shape, dtype = _npy_header(fh)
+                out[info.filename[:-4]] = (shape, dtype)
+    except FileNotFoundError:
+        raise FacerigError(f"{path}: no such rig file") from None
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, SyntaxError) as e:
         raise FacerigError(f"{path}: not a facerig rig NPZ ({e.__class__.__name__}: {e})") from None
-    missing = [k for k in ("names", "deltas", "neutral") if k not in z]
+    return out
+
+
+def _npy_header(fh) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) from an open ``.npy`` stream positioned at its start (reads the header only)."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    if version == (1, 0):
+        shape, _fortran, dtype = fmt.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        shape, _fortran, dtype = fmt.read_array_header_2_0(fh)
+    else:  # 3.0 (utf-8 field names): same header layout as 2.0 apart from the encoding
+        import struct
+
+        (hlen,) = struct.unpack("<I", fh.read(4))
+        import ast
+
+        d = ast.literal_eval(fh.read(hlen).decode("utf-8"))
+        shape, dtype = d["shape"], fmt.descr_to_dtype(d["descr"])
+    return tuple(int(n) for n in shape), np.dtype(dtype)
+
+
+def load_rig(path: str | os.PathLike, *, max_bytes: int | None = None) -> Rig:
+    """Read a rig NPZ written by :func:`save_rig` (or any NPZ with names/deltas/neutral).
+
+    The members' shapes and dtypes are read from their headers first: an NPZ whose arrays
+    would take more than ``max_bytes`` (default :func:`max_rig_bytes`) once loaded, or that
+    holds object arrays, is refused before anything is expanded.
+
+    Raises:
+        FacerigError: not an NPZ, missing keys, too large, mismatched shapes.
+    """
+    limit = max_rig_bytes() if max_bytes is None else int(max_bytes)
+    headers = npz_array_headers(path)
+    missing = [k for k in ("names", "deltas", "neutral") if k not in headers]
     if missing:
         raise FacerigError(f"{path}: rig NPZ lacks {', '.join(missing)}")
-    meta = json.loads(str(z["meta"])) if "meta" in z else {}
-    return Rig(
-        names=list(z["names"]),
-        deltas=z["deltas"],
-        neutral=z["neutral"],
-        faces=z["faces"] if "faces" in z else None,
-        parts=z["parts"] if "parts" in z else None,
-        meta=meta,
-    )
+    total = 0
+    for key in _NPZ_KEYS:
+        if key in headers:
+            shape, dtype = headers[key]
+            if dtype.hasobject:
+                raise FacerigError(f"{path}: rig NPZ member {key!r} holds Python objects (not allowed)")
+            total += int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if total > limit:
+        shape = headers["deltas"][0]
+        raise FacerigError(f"{path}: rig arrays would take {format_bytes(total)} once loaded (deltas {shape}), "
+                           f"over the {format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"])) if "meta" in z else {}
+            return Rig(
+                names=list(z["names"]),
+                deltas=z["deltas"],
+                neutral=z["neutral"],
+                faces=z.get("faces", None),
+                parts=z.get("parts", None),
+                meta=meta if isinstance(meta, dict) else {},
+            )
+    except FacerigError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any malformed member is a bad file
+        raise FacerigError(f"{path}: not a usable rig NPZ ({e.__class__.__name__}: {e})") from None
 
 
 def _json_default(o: Any) -> Any:

@@ -54,7 +54,7 @@ class Animation:
             "source": self.source,
             "names": self.names,
             "fps": self.fps,
-            "num_frames": int(len(self.times)),
+            "num_frames": len(self.times),
             "duration": round(self.duration, 6),
             "times": [round(float(t), 6) for t in self.times],
             "weights": np.round(self.weights.astype(np.float64), 4).tolist(),
@@ -172,7 +172,7 @@ def _from_gltf(path: Path, rig_names: list[str]) -> Animation:
 
 def _from_take(path: Path, rig_names: list[str]) -> Animation:
     """Through :func:`facerig.io.takes.read_take` (Live Link Face / MediaPipe / CSV / JSON takes)."""
-    from facerig.io.takes import read_take  # noqa: PLC0415 - optional sibling module
+    from facerig.io.takes import read_take
 
     take = read_take(path)
     present = np.asarray(take.present, dtype=bool)
@@ -185,7 +185,7 @@ def _from_take(path: Path, rig_names: list[str]) -> Animation:
 
 def _takes_available() -> bool:
     try:
-        from facerig.io import takes  # noqa: F401, PLC0415
+        from facerig.io import takes  # noqa: F401
     except ImportError:
         return False
     return True

@@ -8,6 +8,12 @@ Routes:
 - ``/rig.bin``          mesh + deltas as little-endian float32/uint32 sections
 - ``/anim.json``        the animation, if one was given (404 otherwise)
 
+Safety: it binds a loopback address only; a request is answered only when its ``Host`` header
+is exactly ``127.0.0.1``, ``localhost`` or ``[::1]`` (with or without this server's port;
+anything else, or no Host, gets 403: DNS rebinding); connections are served by a bounded pool
+of worker threads (``workers``), each idle connection is closed after ``idle_timeout`` seconds,
+and the listen backlog is 128.
+
 Usage::
 
     with ViewerServer(rig, port=0) as server:   # port 0 = any free port
@@ -17,15 +23,21 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import mimetypes
+import queue
+import select
+import selectors
 import socket
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from importlib import resources
-from typing import Any
+from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
 from facerig.errors import FacerigError
@@ -74,10 +86,165 @@ def check_loopback(host: str) -> str:
                        f"({', '.join(addrs)}); use an SSH tunnel to view it remotely")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+#: Worker threads serving connections, seconds an idle connection is kept, listen backlog.
+WORKERS = 16
+IDLE_TIMEOUT = 10.0
+BACKLOG = 128
+#: Connections open at once (served or waiting); more are closed as soon as they are accepted.
+MAX_PENDING = 512
+
+
+def allowed_hosts(port: int) -> frozenset[str]:
+    """The exact ``Host`` header values the viewer answers (lower case)."""
+    names = ("127.0.0.1", "localhost", "[::1]")
+    return frozenset(names) | frozenset(f"{n}:{port}" for n in names)
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether ``sock`` has data (or EOF) to read right now (poll: no FD_SETSIZE limit)."""
+    try:
+        if hasattr(select, "poll"):
+            p = select.poll()
+            p.register(sock, select.POLLIN)
+            return bool(p.poll(0))
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True  # let a worker find out what is wrong with it
+
+
+class _Server(HTTPServer):
+    """HTTPServer with a bounded worker pool and a waiting room for idle connections.
+
+    A connection holds a worker only while a request is being read and answered: a new
+    connection, and a kept-alive one between requests, waits in one selector thread (the
+    waiting room) until it has data, and is closed there after ``idle_timeout`` seconds of
+    silence. Threads: the accept loop, the waiting room, at most ``workers`` workers.
+    """
+
+    request_queue_size = BACKLOG
     allow_reuse_address = True  # rebind over TIME_WAIT; a second *listener* still fails (no SO_REUSEPORT)
-    viewer: "ViewerServer"
+    viewer: ViewerServer
+
+    def __init__(self, address, handler, *, workers: int, idle_timeout: float) -> None:
+        self.idle_timeout = float(idle_timeout)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix="facerig-viewer")
+        self._open: dict[socket.socket, Any] = {}  # socket -> client address
+        self._lock = threading.Lock()
+        self._parked: queue.SimpleQueue = queue.SimpleQueue()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._closing = threading.Event()
+        self._room = threading.Thread(target=self._waiting_room, name="facerig-viewer-idle", daemon=True)
+        self._room.start()
+        super().__init__(address, handler)  # on a bind error it calls server_close, which stops the room
+
+    # -- connection life cycle: accept -> park -> (readable) worker -> park ... -> close
+
+    def process_request(self, request, client_address) -> None:
+        with self._lock:
+            full = len(self._open) >= MAX_PENDING
+            if not full:
+                self._open[request] = client_address
+        if full:
+            self.shutdown_request(request)
+            return
+        with contextlib.suppress(OSError):  # small responses on a kept-alive connection: no Nagle delay
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._dispatch(request)
+
+    def _dispatch(self, sock: socket.socket) -> None:
+        """To a worker at once when the request is already there, else to the waiting room."""
+        if not _readable(sock):
+            self._park(sock)
+            return
+        try:
+            self._pool.submit(self._serve, sock)
+        except RuntimeError:  # pool shut down
+            self._forget(sock)
+
+    def _park(self, sock: socket.socket) -> None:
+        self._parked.put(sock)
+        try:
+            self._wake_w.send(b"\0")
+        except OSError:  # wake-up pipe full (the room is awake anyway) or closed
+            pass
+
+    def _waiting_room(self) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(self._wake_r, selectors.EVENT_READ)
+        since: dict[socket.socket, float] = {}
+        try:
+            while not self._closing.is_set():
+                for key, _ in sel.select(timeout=min(0.5, self.idle_timeout / 4)):
+                    sock = key.fileobj
+                    if sock is self._wake_r:
+                        with contextlib.suppress(OSError):
+                            while self._wake_r.recv(4096):
+                                pass
+                        continue
+                    sel.unregister(sock)
+                    since.pop(sock, None)
+                    try:
+                        self._pool.submit(self._serve, sock)
+                    except RuntimeError:  # pool shut down
+                        self._forget(sock)
+                while True:
+                    try:
+                        sock = self._parked.get_nowait()
+                    except queue.Empty:
+                        break
+                    try:
+                        sel.register(sock, selectors.EVENT_READ)
+                        since[sock] = time.monotonic()
+                    except (ValueError, KeyError, OSError):  # closed meanwhile
+                        self._forget(sock)
+                now = time.monotonic()
+                for sock in [s for s, t in since.items() if now - t > self.idle_timeout]:
+                    sel.unregister(sock)
+                    del since[sock]
+                    self._forget(sock)
+        finally:
+            sel.close()
+
+    def _serve(self, sock: socket.socket) -> None:
+        """Answer the request(s) waiting on ``sock``; park it again if it stays open."""
+        keep = False
+        try:
+            handler = self.RequestHandlerClass(sock, self._open.get(sock), self)
+            keep = handler.keep_open and not self._closing.is_set()
+        except Exception:  # noqa: BLE001 - one bad connection never stops the server
+            if self.viewer.verbose:
+                self.handle_error(sock, self._open.get(sock))
+        if keep:
+            self._park(sock)
+        else:
+            self._forget(sock)
+
+    def _forget(self, sock: socket.socket) -> None:
+        with self._lock:
+            known = self._open.pop(sock, None) is not None
+        if known:
+            self.shutdown_request(sock)
+
+    def open_connections(self) -> int:
+        """Connections accepted and not yet closed (being served or waiting)."""
+        with self._lock:
+            return len(self._open)
+
+    def server_close(self) -> None:
+        self._closing.set()
+        super().server_close()
+        with contextlib.suppress(OSError):  # wake the room so that it sees _closing
+            self._wake_w.send(b"\0")
+        self._room.join(timeout=5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            pending = list(self._open)
+        for sock in pending:
+            self._forget(sock)
+        self._wake_r.close()
+        self._wake_w.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -85,7 +252,34 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "facerig-viewer"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    keep_open = False  # set by handle(): park the connection for its next request
+    wbufsize = -1  # headers and body leave in one send (handle_one_request flushes after each request)
+
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout  # a request must arrive in full without such a pause
+        super().setup()
+
+    def handle(self) -> None:
+        """Answer the request that woke this connection, and any already sent behind it; the
+        connection then goes back to the server's waiting room instead of holding this thread."""
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection and self._more_input():
+            self.handle_one_request()
+        self.keep_open = not self.close_connection
+
+    def _more_input(self) -> bool:
+        """True when bytes of a next request are already buffered or readable right now."""
+        try:
+            self.connection.settimeout(0)
+            return bool(self.rfile.peek(1))
+        except (OSError, ValueError):
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                self.connection.settimeout(self.timeout)
+
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.viewer.verbose:
             super().log_message(format, *args)
 
@@ -100,18 +294,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _host_ok(self) -> bool:
-        # DNS-rebinding guard: only answer requests addressed to this loopback server
+        # DNS-rebinding guard: answer only requests addressed to this loopback server by name
         host = self.headers.get("Host")
-        if host is None:
-            return True
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        name = name.strip("[]").lower()
-        return name in ("localhost", "127.0.0.1", "::1") or name.startswith("127.")
+        return host is not None and host.strip().lower() in self.server.viewer.allowed_hosts
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._route(head=True)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._route(head=False)
 
     def _route(self, *, head: bool) -> None:
@@ -155,12 +345,14 @@ class ViewerServer:
         animation: optional :class:`~facerig.viewer.animation.Animation` (see ``load_animation``).
         title, up, forward: passed to :func:`~facerig.viewer.payload.build_payload`.
         verbose: log each request to stderr.
+        workers: threads serving connections (a pool; more connections wait for a free one).
+        idle_timeout: seconds a connection may stay silent (before or between requests).
     """
 
     def __init__(self, rig: Rig, *, host: str = "127.0.0.1", port: int = 0,
                  animation: Animation | None = None, title: str | None = None,
                  up: str | None = None, forward: str | None = None, normals: bool | str = "auto",
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, workers: int = WORKERS, idle_timeout: float = IDLE_TIMEOUT) -> None:
         self.verbose = verbose
         addr = check_loopback(host)
         self.static = _static_files()
@@ -174,13 +366,14 @@ class ViewerServer:
 
         cls = type("_BoundServer", (_Server,), {"address_family": socket.AF_INET6 if ":" in addr else socket.AF_INET})
         try:
-            self._httpd = cls((addr, int(port)), _Handler)
+            self._httpd = cls((addr, int(port)), _Handler, workers=workers, idle_timeout=idle_timeout)
         except OSError as e:
             raise FacerigError(f"cannot listen on {addr} port {port}: {e.strerror or e}"
                                + ("; pass --port 0 for any free port" if port else "")) from None
         self._httpd.viewer = self
         self._thread: threading.Thread | None = None
         self.host, self.port = addr, int(self._httpd.server_address[1])
+        self.allowed_hosts = allowed_hosts(self.port)
 
     @property
     def url(self) -> str:
@@ -191,7 +384,7 @@ class ViewerServer:
         """Block serving requests until :meth:`shutdown` (from another thread) or Ctrl-C."""
         self._httpd.serve_forever(poll_interval=0.2)
 
-    def start(self) -> "ViewerServer":
+    def start(self) -> ViewerServer:
         """Serve in a daemon thread and return at once."""
         if self._thread is None:
             self._thread = threading.Thread(target=self.serve_forever, name="facerig-viewer", daemon=True)
@@ -206,8 +399,8 @@ class ViewerServer:
             self._thread = None
         self._httpd.server_close()
 
-    def __enter__(self) -> "ViewerServer":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.shutdown()

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures.egg import egg_rig
 
 from facerig.errors import FacerigError
 from facerig.io.rig import Rig
 from facerig.viewer import ViewerServer, build_payload, load_animation
 from facerig.viewer.payload import vertex_normals
 from facerig.viewer.server import assets_dir
-from facerig.viewer.synthetic import egg_rig
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ import time
 import urllib.request
 
 import pytest
+from fixtures.egg import egg_rig
 
 from facerig.cli import main
 from facerig.io.rig import save_rig
-from facerig.viewer.synthetic import egg_rig
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_view_serves_and_stops(rig_path, tmp_path, sig):
 
 def test_view_errors_are_one_line(rig_path, tmp_path, capsys):
     assert main(["view", str(tmp_path / "missing.npz"), "--no-browser"]) == 2
-    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.npz'}: rig file not found"
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.npz'}: no such rig file"
     assert main(["view", str(rig_path), "--host", "0.0.0.0", "--no-browser"]) == 2
     assert "loopback" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
@@ -135,3 +135,53 @@ def test_view_glb_rig_plays_its_own_animation(tmp_path, monkeypatch, capsys):
     assert seen["anim"]["names"] == rig.names and seen["anim"]["times"] == [0, 0.5, 1.0]
     assert seen["anim"]["weights"][1][rig.names.index("jawOpen")] == 1.0
     assert "animation 3 frames" in capsys.readouterr().out
+
+
+def _fake_server(monkeypatch) -> dict:
+    """Replace ViewerServer by a subclass that builds everything but serves nothing."""
+    from facerig.viewer import server as server_mod
+
+    seen: dict = {}
+
+    class Fake(server_mod.ViewerServer):
+        def serve_forever(self):
+            seen["info"] = self.payload.info
+
+    monkeypatch.setattr(server_mod, "ViewerServer", Fake)
+    return seen
+
+
+def test_view_accepts_every_rig_format(tmp_path, monkeypatch, capsys):
+    from facerig.io.gltf import save_rig_gltf
+    from facerig.io.objset import save_rig_obj_folder
+
+    rig = egg_rig()
+    save_rig(tmp_path / "egg.npz", rig)
+    save_rig_gltf(tmp_path / "egg.glb", rig)
+    save_rig_obj_folder(tmp_path / "egg_objs", rig)
+    for name in ("egg.npz", "egg.glb", "egg_objs"):
+        seen = _fake_server(monkeypatch)
+        assert main(["view", str(tmp_path / name), "--port", "0", "--no-browser"]) == 0, capsys.readouterr().err
+        assert seen["info"]["num_vertices"] == 738 and seen["info"]["names"] == rig.names
+
+
+def test_view_refuses_unusable_rigs_before_serving(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from facerig.io.rig import Rig
+
+    seen = _fake_server(monkeypatch)
+    rig = egg_rig()
+    d = rig.deltas.copy()
+    d[0, 10, 1] = np.nan
+    save_rig(tmp_path / "nan.npz", Rig(names=rig.names, deltas=d, neutral=rig.neutral, faces=rig.faces))
+    save_rig(tmp_path / "empty.npz", Rig(names=["jawOpen"], deltas=np.zeros((1, 0, 3)), neutral=np.zeros((0, 3))))
+    save_rig(tmp_path / "ok.npz", rig)
+    for name, match in [("nan.npz", "shape 'jawOpen' has non-finite deltas"), ("empty.npz", "no vertices")]:
+        assert main(["view", str(tmp_path / name), "--port", "0", "--no-browser"]) == 2
+        err = capsys.readouterr().err
+        assert match in err and len(err.strip().splitlines()) == 1
+    monkeypatch.setenv("FACERIG_MAX_RIG_BYTES", "10000")  # the size limit applies to view too
+    assert main(["view", str(tmp_path / "ok.npz"), "--port", "0", "--no-browser"]) == 2
+    assert "over the 10 kB limit" in capsys.readouterr().err
+    assert seen == {}

@@ -13,7 +13,7 @@ from facerig.io.gltf import _read_accessor, _read_document, save_rig_gltf
 from facerig.io.obj import read_obj
 from facerig.io.rig import Rig, load_rig, save_rig
 
-DATA = Path(__file__).resolve().parent / "data_files"
+DATA = Path(__file__).resolve().parents[1] / "data_files"
 NAMES = ["jawOpen", "eyeBlinkLeft", "mouthLeft", "eyeBlinkRight"]
 
 
@@ -140,3 +140,42 @@ def test_help_explains_swap(capsys):
         main(["animate", "--help"])
     out = capsys.readouterr().out
     assert "--swap-mouth-lr" in out and "mirrored" in out
+
+
+def test_output_that_is_an_input_is_refused_before_any_work(tmp_path, rig_npz, capsys):
+    take = tmp_path / "take.csv"
+    take.write_bytes((DATA / "livelink_5frames.csv").read_bytes())
+    glb = tmp_path / "head.glb"
+    assert main(["animate", str(rig_npz), "-w", str(take), "-o", str(glb)]) == 0
+    before = (glb.read_bytes(), glb.stat().st_mtime_ns)
+    capsys.readouterr()
+    for out, match in [(glb, "is the input"), (tmp_path, "contains the input"), (tmp_path / ".." / tmp_path.name,
+                                                                                   "contains the input")]:
+        assert main(["animate", str(glb), "-w", str(take), "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert match in err and len(err.strip().splitlines()) == 1, err
+    assert (glb.read_bytes(), glb.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["head.glb", "rig.npz", "take.csv"]
+
+
+def test_obj_folder_rig_and_outputs_inside_it(tmp_path, rig_npz, capsys):
+    from facerig.io.objset import save_rig_obj_folder
+
+    folder = tmp_path / "rig_objs"
+    save_rig_obj_folder(folder, load_rig(rig_npz))
+    take = str(DATA / "livelink_5frames.csv")
+    assert main(["animate", str(folder), "-w", take, "-o", str(folder / "frames")]) == 2
+    assert "inside the input folder" in capsys.readouterr().err
+    assert main(["animate", str(folder), "-w", take, "-o", str(tmp_path / "frames")]) == 0
+    assert len(list((tmp_path / "frames").glob("frame_*.obj"))) == 5
+
+
+def test_unwritable_output_is_refused_before_reading_anything(tmp_path, capsys):
+    (tmp_path / "file.txt").write_text("x")
+    take = str(DATA / "livelink_5frames.csv")
+    # the rig does not even exist: the output is checked first
+    assert main(["animate", str(tmp_path / "none.npz"), "-w", take, "-o", str(tmp_path / "file.txt" / "o.glb")]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and len(err.strip().splitlines()) == 1
+    assert main(["animate", str(tmp_path / "none.npz"), "-w", take, "-o", str(tmp_path / "file.txt" / "f/")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err

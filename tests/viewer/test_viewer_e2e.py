@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures.egg import egg_rig
 
 from facerig.viewer import ViewerServer, load_animation
-from facerig.viewer.synthetic import egg_rig
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
