@@ -248,6 +248,10 @@ def run(args: argparse.Namespace) -> int:
     raw = read_mesh(head, max_vertices=args.max_vertices)  # exactly the file: written back out
     mesh = validate_mesh(raw, args.max_vertices, allow_degenerate=args.allow_degenerate,
                          allow_unreferenced=args.allow_unreferenced)  # what methods compute on
+    if method in ("raf", "dt"):  # the methods that rig a face (zero claims nothing about the mesh)
+        from facerig.io.limits import check_head_size
+
+        check_head_size(mesh)  # a triangle or a cube is no head (and fools the network's head check)
     parts = connected_components(mesh.num_vertices, mesh.faces)
     lo, hi = mesh.vertices.min(0), mesh.vertices.max(0)
     size = hi - lo
