@@ -111,6 +111,9 @@ def _check_ply_data(header: dict, data: bytes, path: Path) -> None:
         if have < need:
             raise MeshError(f"{path}: truncated ASCII PLY: the header declares {_elements_str(header)} "
                             f"(at least {need:,} numbers), the file has {have:,}")
+        if need and not body.rstrip(b" \t").endswith((b"\n", b"\r")):  # cut inside the last number?
+            raise MeshError(f"{path}: truncated ASCII PLY: the last line has no line end (if the file is "
+                            "complete, end it with a newline)")
         return
     need = 0  # lower bound: every list holds at least 3 items (a face needs 3 corners)
     for _name, count, props in header["elements"]:
