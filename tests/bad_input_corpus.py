@@ -2,7 +2,7 @@
 
 Each :class:`Spec` builds one :class:`Case`: the files it needs (written under its own folder),
 the ``facerig`` command line, the pattern its one-line error must match, the files that must
-stay unchanged and the outputs that must not appear. Valid base files (a head of 116 vertices
+stay unchanged and the outputs that must not appear. Valid base files (an egg of 162 vertices
 as OBJ / PLY / STL / GLB, a small rig NPZ and GLB, a take) come from :class:`Bases`, built once;
 each case corrupts one of them in one way. ``tests/test_bad_inputs.py`` runs the cases, and its
 fuzz test mutates the same base files.
@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from conftest import make_tiny_head
-
 #: xfail reasons for code owned by other branches (see the report of the inputs branch)
 GLTF = "owned by gltf branch"
 CLISAFE = "owned by clisafe branch"
@@ -49,6 +47,14 @@ class Spec:
     owner: str | None = None  # xfail reason when the failure is in code another branch owns
 
 
+def egg() -> tuple[np.ndarray, np.ndarray]:
+    """A closed egg (+Y up): vertices (162, 3), faces (320, 3); big enough to rig."""
+    import trimesh
+
+    m = trimesh.creation.icosphere(subdivisions=2)
+    return np.asarray(m.vertices) * [1.0, 1.2, 0.9], np.asarray(m.faces, dtype=np.int64)
+
+
 class Bases:
     """Valid small files, as bytes, built once (lazily)."""
 
@@ -58,7 +64,7 @@ class Bases:
 
     @functools.cached_property
     def head(self) -> tuple[np.ndarray, np.ndarray]:
-        return make_tiny_head(10, 12)  # 116 vertices, 224 triangles: big enough to rig
+        return egg()
 
     @functools.cached_property
     def obj(self) -> bytes:
@@ -293,7 +299,7 @@ SPECS: list[Spec] = [
     Spec("obj-degenerate", _rig("h.obj", _append("obj", b"f 1 1 2\n"), r"degenerate face")),
     Spec("obj-duplicate", _rig("h.obj", _append("obj", b"f 3 2 1\nf 1 2 3\n"), r"duplicate face")),
     Spec("obj-unreferenced", _rig("h.obj", _append("obj", b"v 9 9 9\n"), r"not used by any face")),
-    Spec("obj-max-vertices", _rig("h.obj", lambda b: b.obj, r"116 vertices is over the limit of 50", "--max-vertices", "50")),
+    Spec("obj-max-vertices", _rig("h.obj", lambda b: b.obj, r"162 vertices is over the limit of 50", "--max-vertices", "50")),
     Spec("obj-file-size", _rig("h.obj", lambda b: b.obj, r"over the limit of 1000 bytes",
                                env={"FACERIG_MAX_FILE_BYTES": "1000"})),
     Spec("rig-missing-head", lambda b, d: Case(["rig", str(d / "none.obj"), "-o", str(d / "o.npz")],
@@ -316,7 +322,7 @@ SPECS: list[Spec] = [
     Spec("ply-vertices-only", _rig("h.ply", b"ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\n"
                                             b"property float y\nproperty float z\nend_header\n0 0 0\n1 0 0\n0 1 0\n",
                                    r"no faces")),
-    Spec("ply-max-vertices", _rig("h.ply", lambda b: b.ply_binary, r"116 vertices is over the limit of 50",
+    Spec("ply-max-vertices", _rig("h.ply", lambda b: b.ply_binary, r"162 vertices is over the limit of 50",
                                   "--max-vertices", "50")),
     Spec("ply-nan", _rig("h.ply", lambda b: _ply_nan(b.ply_ascii), r"NaN or infinite")),
     # --- STL

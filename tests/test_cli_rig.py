@@ -216,12 +216,13 @@ def _options_seen(tmp_path, monkeypatch):
         return MethodOutput(names=["jawOpen"], deltas=np.zeros((1, mesh.num_vertices, 3), np.float32))
 
     monkeypatch.setattr(registry, "get_method", lambda name: fake)
-    from conftest import make_tiny_head
+    import trimesh
 
     from facerig.io.obj import write_obj
 
     head = tmp_path / "head.obj"  # big enough for raf / dt (facerig.io.limits.check_head_size)
-    write_obj(head, *make_tiny_head(10, 12))
+    sphere = trimesh.creation.icosphere(subdivisions=2)
+    write_obj(head, sphere.vertices, sphere.faces)
     return head, seen
 
 
