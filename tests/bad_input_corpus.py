@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 #: xfail reasons for code owned by other branches (see the report of the inputs branch)
 GLTF = "owned by gltf branch"
 CLISAFE = "owned by clisafe branch"
