@@ -290,3 +290,25 @@ def test_take_file_size_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("FACERIG_MAX_FILE_BYTES", "100")
     with pytest.raises(FacerigError, match="over the limit of 100"):
         read_take(p)
+
+
+@pytest.mark.parametrize("doc,match", [
+    ({"fps": 1e-320, "frames": [{"jawOpen": 0.1}, {"jawOpen": 0.2}]}, r"'fps' 9.99989e-321 is not a plausible frame rate"),
+    ([{"t": 0, "jawOpen": 0.1}, {"t": 1e-320, "jawOpen": 0.2}], r"frame times give inf fps, not a plausible"),
+    ([{"t": -1e308, "jawOpen": 0.1}, {"t": 1e308, "jawOpen": 0.2}], r"frame times out of range"),
+])
+def test_implausible_frame_times(tmp_path, doc, match):
+    with pytest.raises(FacerigError, match=match):
+        read_take(_write(tmp_path, doc))
+    with pytest.raises(FacerigError, match="--fps 1e-09 is not a plausible frame rate"):
+        read_take(_write(tmp_path, doc), fps=1e-9)
+
+
+def test_column_names_in_messages_stay_on_one_line(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text('"a\nb",c\n1,2\n')
+    with pytest.raises(FacerigError, match=r"no ARKit blendshape columns found \(columns: a\\nb, c\)") as e:
+        read_take(p)
+    assert "\n" not in str(e.value)
+    with pytest.raises(FacerigError, match=r"bad timecode"):
+        timecodes_to_seconds(["00:00:00:" + "9" * 400])

@@ -73,7 +73,9 @@ _ROT_KEYS = {c.lower() for c in ROTATION_COLUMNS}
 _STANDARD_RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)
 _TIME_SECONDS = ("time", "t", "seconds", "sec", "timestamp", "time_s")
 _TIME_MS = ("timestamp_ms", "timestampms", "time_ms", "ms")
-_TIMECODE_RE = re.compile(r"^\s*(\d+):(\d+):(\d+)[:;.](\d+)(?:\.(\d+))?\s*$")
+_TIMECODE_RE = re.compile(r"^\s*(\d{1,6}):(\d{1,2}):(\d{1,2})[:;.](\d{1,4})(?:\.(\d{1,9}))?\s*$")
+#: plausible frame rates (a rate outside is a damaged file or a wrong --fps)
+MIN_FPS, MAX_FPS = 1e-3, 1e4
 
 
 @dataclass
@@ -160,6 +162,8 @@ def read_take(path: str | os.PathLike, *, fps: float | None = None, strict: bool
     path = Path(path)
     if fps is not None and not (fps > 0 and math.isfinite(fps)):
         raise FacerigError(f"--fps must be a positive number, got {fps}")
+    if fps is not None and not (MIN_FPS <= fps <= MAX_FPS):
+        raise FacerigError(f"--fps {fps:g} is not a plausible frame rate ({MIN_FPS:g} to {MAX_FPS:g})")
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -219,10 +223,20 @@ def _classify(columns: list[str], path: Path, strict: bool) -> tuple[dict[int, i
         elif name:
             unknown.append(name)
     if strict and unknown:
-        raise FacerigError(f"{path}: unknown columns (--strict): {', '.join(unknown)}")
+        raise FacerigError(f"{path}: unknown columns (--strict): {', '.join(map(_label, unknown))}")
     if not shapes:
-        raise FacerigError(f"{path}: no ARKit blendshape columns found (columns: {', '.join(columns[:8])}...)")
+        shown = ", ".join(_label(c) for c in columns[:8] if c.strip())
+        raise FacerigError(f"{path}: no ARKit blendshape columns found (columns: {shown or 'none'}"
+                           f"{', ...' if len(columns) > 8 else ''})")
     return shapes, rot, unknown
+
+
+def _label(name: str) -> str:
+    """A column name for a one-line message: control characters escaped, long names cut."""
+    r = name.strip()
+    if not r.isprintable():
+        r = repr(r)[1:-1]
+    return r if len(r) <= 40 else r[:37] + "..."
 
 
 def _finish(W: np.ndarray, present: np.ndarray, times: np.ndarray | None, fps: float | None, path: Path, fmt: str,
@@ -248,13 +262,20 @@ def _finish(W: np.ndarray, present: np.ndarray, times: np.ndarray | None, fps: f
         times = np.arange(T, dtype=np.float64) / fps
         notes.append("no timestamps in the take: assuming 60 fps (use --fps)")
     else:
-        times = np.asarray(times, np.float64) - float(times[0])
-        dt = np.diff(times)
+        with np.errstate(all="ignore"):  # 1e308-sized times are refused just below, not warned about
+            times = np.asarray(times, np.float64) - float(times[0])
+            dt = np.diff(times)
+        if not np.isfinite(times).all():
+            raise FacerigError(f"{path}: frame times out of range (over 1e308 s apart); use --fps to ignore them")
         if (dt <= 0).any():
             i = int(np.flatnonzero(dt <= 0)[0]) + 1
             where = rows[i] if rows else f"frame {i}"
             raise FacerigError(f"{path}: {where}: time does not increase ({times[i - 1]:.6g} s -> {times[i]:.6g} s); use --fps to ignore file times")
-        fps = round(float(1.0 / np.median(dt)), 6) if T > 1 else 60.0
+        with np.errstate(all="ignore"):  # sub-normal intervals are refused just below
+            fps = round(float(1.0 / np.median(dt)), 6) if T > 1 else 60.0
+        if not (MIN_FPS <= fps <= MAX_FPS):
+            raise FacerigError(f"{path}: frame times give {fps:.6g} fps, not a plausible frame rate "
+                               f"({MIN_FPS:g} to {MAX_FPS:g}); use --fps to ignore them")
     missing = [n for i, n in enumerate(ARKIT52) if not present[i]]
     if extra:
         notes.append(f"rotation columns not applied to the rig (kept in the take): {', '.join(extra)}")
@@ -486,6 +507,8 @@ def _from_json(data: Any, path: Path, fps: float | None, strict: bool) -> Take:
         for k in ("fps", "frameRate", "frame_rate"):
             v = _finite(data.get(k))
             if v is not None and v > 0:
+                if not (MIN_FPS <= v <= MAX_FPS):
+                    raise FacerigError(f"{path}: {k!r} {v:g} is not a plausible frame rate ({MIN_FPS:g} to {MAX_FPS:g})")
                 file_fps = v
         frames = next((data[k] for k in ("frames", "data", "takes") if k in data), None)
         if frames is None and any(k in data for k in _RESULT_KEYS):
