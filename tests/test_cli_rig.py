@@ -215,8 +215,13 @@ def _options_seen(tmp_path, monkeypatch):
         return MethodOutput(names=["jawOpen"], deltas=np.zeros((1, mesh.num_vertices, 3), np.float32))
 
     monkeypatch.setattr(registry, "get_method", lambda name: fake)
-    head = tmp_path / "tri.obj"
-    head.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\nf 1 3 4\n")
+    import trimesh
+
+    from facerig.io.obj import write_obj
+
+    head = tmp_path / "head.obj"  # big enough for raf / dt (facerig.io.limits.check_head_size)
+    sphere = trimesh.creation.icosphere(subdivisions=2)
+    write_obj(head, sphere.vertices, sphere.faces)
     return head, seen
 
 

@@ -18,6 +18,9 @@ where it keeps its caches, and the host-process vetoes of :mod:`facerig.parallel
 
 - ``FACERIG_MAX_RIG_BYTES``: the largest rig a reader expands (:func:`max_rig_bytes`; default
   :data:`facerig.io.rig.MAX_RIG_BYTES`).
+- ``FACERIG_MAX_FILE_BYTES``: the largest mesh or take file a reader opens (:func:`max_file_bytes`;
+  default :data:`facerig.io.limits.DEFAULT_MAX_FILE_BYTES`; ``0``: no limit).
+- ``FACERIG_FUZZ_SECONDS``: how long the slow fuzz tests run (tests only).
 
 ``tests/test_config.py`` checks that no other module reads the environment.
 """
@@ -221,9 +224,14 @@ def _bytes_switch(name: str, default: int) -> int:
     try:
         return int(float(env))
     except ValueError:
-        raise DataError(f"{name}={env!r} is not a number of bytes") from None
+        raise DataError(f"{name} must be a number of bytes, got {env[:30]!r}") from None
 
 
 def max_rig_bytes(default: int) -> int:
     """``FACERIG_MAX_RIG_BYTES`` (bytes) when set, else ``default``."""
     return _bytes_switch("FACERIG_MAX_RIG_BYTES", default)
+
+
+def max_file_bytes(default: int) -> int:
+    """``FACERIG_MAX_FILE_BYTES`` (bytes; 0 = no limit) when set, else ``default``."""
+    return _bytes_switch("FACERIG_MAX_FILE_BYTES", default)

@@ -141,7 +141,7 @@ def test_write_ngons_list(tmp_path: Path) -> None:
         (b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2\n", "at least 3"),
         (b"v 0 zero 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n", "bad number"),
         (b"v 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n", "3 coordinates"),
-        (b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 x\n", "bad face index"),
+        (b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 x\n", "line 4: bad face corner 'x'"),
     ],
 )
 def test_bad_obj_raises_one_line(tmp_path: Path, content: bytes, match: str) -> None:
@@ -224,3 +224,97 @@ def test_fast_scanner_agrees_on_ict(ict_neutral_obj: Path) -> None:
 
     text = ict_neutral_obj.read_text()
     _assert_same(_parse_fast(text, ict_neutral_obj, None), _parse_slow(text, ict_neutral_obj, None))
+
+
+_TRI = b"v 0 0 0\nv 1 0 0\nv 0 1 0\n"
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (_TRI + b"f 1// 2// 3//\n", r"line 4: bad face corner '1//'"),
+        (_TRI + b"vn 0 0 1\nf 1//1 2//1 3//\n", r"line 5: bad face corner '3//'"),
+        (_TRI + b"vt 0 0\nf 1/1/ 2/1/ 3/1/\n", r"line 5: bad face corner '1/1/'"),
+        (_TRI + b"f 1///2 2 3\n", r"line 4: bad face corner '1///2'"),
+        (_TRI + b"f /1 2 3\n", r"line 4: bad face corner '/1'"),
+        (_TRI + b"f 1 2 3.0\n", r"line 4: bad face corner '3.0'"),
+        (_TRI + b"f 0 1 2\n", r"line 4: vertex index 0 is out of range \(3 vertices defined\)"),
+        (_TRI + b"f 1 2 99999999999999999999999\n", r"line 4: face index 99999999999999999999999 is out of range"),
+        (_TRI + b"f 1 2 -99999999999999999999999\n", r"line 4: face index -99999999999999999999999 is out of range"),
+        (_TRI + b"f 1 2 9223372036854775807\n", r"line 4: vertex index 9223372036854775807 is out of range"),
+        (_TRI.replace(b"v 1 0 0", b"v 1\xff 0 0") + b"f 1 2 3\n", r"line 2: bad number '1\xff' in a 'v' line"),
+        (_TRI.replace(b"v 1 0 0", b"v 1 3x 0") + b"f 1 2 3\n", r"line 2: bad number '3x' in a 'v' line"),
+        (_TRI + b"v\nf 1 2 3\n", r"line 4: vertex needs 3 coordinates, got 0"),
+        (_TRI + b"f\n", r"line 4: face has 0 corner\(s\)"),
+        (_TRI + b"vt 0 q\nf 1 2 3\n", r"line 4: bad number 'q' in a 'vt' line"),
+        (_TRI + b"vn 0 1\nf 1 2 3\n", r"line 4: a 'vn' line needs 3 values, got 2"),
+        (_TRI + "f 1 2 \u0663\n".encode(), r"line 4: bad face corner"),
+    ],
+)
+def test_malformed_lines_are_named(tmp_path: Path, content: bytes, match: str) -> None:
+    p = tmp_path / "bad.obj"
+    p.write_bytes(content)
+    with pytest.raises(MeshError, match=match) as e:
+        read_obj(p)
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("blank", ["\u00a0", "\x1f", "\x0c", " \t\u00a0 "])
+def test_lines_of_odd_whitespace_are_blank(tmp_path: Path, blank: str) -> None:
+    p = tmp_path / "ws.obj"
+    p.write_bytes((f"v 0 0 0\n{blank}\nv 1 0 0\nv 0 1 0\n{blank}\nf 1 2 3\n").encode())
+    m = read_obj(p)
+    np.testing.assert_array_equal(m.vertices, [[0, 0, 0], [1, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(m.faces, [[0, 1, 2]])
+
+
+def test_no_break_space_separates_like_a_space_and_line_numbers_count_lf(tmp_path: Path) -> None:
+    p = tmp_path / "nbsp.obj"
+    # U+001C would end a line for str.splitlines(); editors (and this reader) count LF only
+    p.write_bytes("v\u00a00 0 0\nv 1 0 0\x1c\nv 0 1 0\nf 1 2 3\nf 1 2 x\n".encode())
+    with pytest.raises(MeshError, match="line 5: bad face corner 'x'"):
+        read_obj(p)
+    p.write_bytes("v\u00a00 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n".encode())
+    np.testing.assert_array_equal(read_obj(p).vertices[0], [0, 0, 0])
+
+
+def test_cr_only_line_ends(tmp_path: Path) -> None:
+    p = tmp_path / "mac.obj"
+    p.write_bytes(b"v 0 0 0\rv 1 0 0\rv 0 1 0\rf 1 2 3\r")
+    m = read_obj(p)
+    assert m.vertices.shape == (3, 3)
+    np.testing.assert_array_equal(m.faces, [[0, 1, 2]])
+
+
+def test_face_and_file_size_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "many.obj"
+    p.write_bytes(_TRI + b"f 1 2 3\n" * 20)
+    with pytest.raises(MeshError, match="20 faces is over the limit of 10"):
+        read_obj(p, max_faces=10)
+    p.write_bytes(_TRI + b"f 1 2 3 1 2 3\n" * 4)  # 4 polygons, 16 triangles
+    with pytest.raises(MeshError, match="16 faces is over the limit of 10"):
+        read_obj(p, max_faces=10)
+    with pytest.raises(MeshError, match="over the limit of 50 bytes"):
+        read_obj(p, max_bytes=50)
+    monkeypatch.setenv("FACERIG_MAX_FILE_BYTES", "60")
+    with pytest.raises(MeshError, match="over the limit of 60 bytes .*FACERIG_MAX_FILE_BYTES"):
+        read_obj(p)
+    assert read_obj(p, max_bytes=0).num_vertices == 3  # 0 = no limit
+
+
+@pytest.mark.slow
+def test_million_vertex_file_over_the_limit_fails_fast(tmp_path: Path) -> None:
+    p = tmp_path / "big.obj"
+    n = 1_000_001
+    rng = np.random.default_rng(0)
+    v = rng.random((n, 3))
+    body = ("v %.6f %.6f %.6f\n" * n) % tuple(v.ravel())
+    p.write_text(body + "f 1 2 3\nf 1 2 x\n")
+    t0 = time.perf_counter()
+    with pytest.raises(MeshError, match="1,000,001 vertices is over the limit of 1,000,000"):
+        read_obj(p, max_vertices=1_000_000)
+    assert time.perf_counter() - t0 < 10.0
+    t0 = time.perf_counter()
+    with pytest.raises(MeshError, match=f"line {n + 2}: bad face corner 'x'"):
+        read_obj(p, max_vertices=None)
+    assert time.perf_counter() - t0 < 10.0

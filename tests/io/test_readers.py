@@ -87,7 +87,7 @@ def _build_gltf(path: Path) -> dict:
     q_pos = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], np.float32)
     q_idx = np.array([0, 1, 2, 0, 2, 3], np.uint32)
     p_pos = np.array([[5, 5, 5]], np.float32)
-    prim = lambda pos, idx=None, mode=4: g.Primitive(  # noqa: E731
+    prim = lambda pos, idx=None, mode=4: g.Primitive(
         attributes=g.Attributes(POSITION=pos), indices=idx, mode=mode)
     acc_a = add(a_pos, 34962, "VEC3", F32)
     acc_ai = add(a_idx, 34963, "SCALAR", U16)
@@ -338,3 +338,102 @@ def test_draco_without_decoder_says_how_to_install(tmp_path: Path, monkeypatch: 
     monkeypatch.setitem(sys.modules, "DracoPy", None)  # import DracoPy -> ImportError
     with pytest.raises(MeshError, match="pip install DracoPy"):
         load_mesh(p)
+
+
+# ----------------------------------------------------------------------------- PLY / STL: damage and limits
+
+
+def _exports(tiny_head) -> dict[str, bytes]:
+    import trimesh
+
+    tm = trimesh.Trimesh(*tiny_head(), process=False)
+    return {"ply_ascii": tm.export(file_type="ply", encoding="ascii"),
+            "ply_binary": tm.export(file_type="ply", encoding="binary"),
+            "stl_binary": tm.export(file_type="stl"), "stl_ascii": tm.export(file_type="stl_ascii").encode()}
+
+
+@pytest.mark.parametrize("kind, cut, match", [
+    ("ply_ascii", 2 / 3, "truncated ASCII PLY: the header declares 48 'vertex', 88 'face'"),
+    ("ply_ascii", 1 / 4, "truncated ASCII PLY"),
+    ("ply_ascii", -3, "truncated ASCII PLY"),  # only the last index lost
+    ("ply_binary", 2 / 3, "truncated binary PLY"),
+    ("ply_binary", -1, "truncated binary PLY"),
+    ("ply_binary", 100, "no 'end_header'"),
+    ("stl_binary", 2 / 3, "truncated or corrupt binary STL: its header declares 88 triangles"),
+    ("stl_binary", -1, "truncated or corrupt binary STL"),
+    ("stl_binary", 50, "not an STL file"),
+    ("stl_ascii", 2 / 3, "ASCII STL ends without 'endsolid'"),
+])
+def test_truncated_ply_stl_are_refused(tiny_head, tmp_path: Path, kind: str, cut, match: str) -> None:
+    data = _exports(tiny_head)[kind]
+    n = int(len(data) * cut) if isinstance(cut, float) else cut
+    p = tmp_path / f"cut.{kind[:3]}"
+    p.write_bytes(data[:n])
+    with pytest.raises(MeshError, match=match) as e:
+        read_mesh(p)
+    assert "\n" not in str(e.value)
+
+
+def test_whole_exports_read_and_stl_needs_no_charset_normalizer(tiny_head, tmp_path: Path) -> None:
+    import importlib.util
+
+    v, f = tiny_head()
+    for kind, data in _exports(tiny_head).items():
+        p = tmp_path / f"whole.{kind[:3]}"
+        p.write_bytes(data)
+        m = read_mesh(p)
+        assert m.num_vertices == len(v) and m.num_faces == len(f), kind
+    # the message for garbage never names a missing module (trimesh's STL fallback did)
+    p = tmp_path / "bin.stl"
+    p.write_bytes(bytes(range(256)) * 3)
+    with pytest.raises(MeshError, match="truncated or corrupt binary STL") as e:
+        read_mesh(p)
+    assert "module" not in str(e.value)
+    if importlib.util.find_spec("charset_normalizer") is None:  # the case the old reader got wrong
+        assert "charset_normalizer" not in str(e.value)
+
+
+@pytest.mark.parametrize("kind, bad, match", [
+    ("stl_ascii", (b"vertex 0", b"vertex x", 1), "bad number 'x.0' in a 'vertex' line"),
+    ("stl_ascii", (b"endloop", b"vertex 0 0 0\nendloop", 1), "each facet needs exactly 3 vertices"),
+    ("ply_ascii", (b"format ascii", b"format utf8", 1), "unknown format"),
+    ("ply_ascii", (b"element vertex 48", b"element vertex -48", 1), "bad element line"),
+    ("ply_ascii", (b"property float x", b"property quaternion x", 1), "bad property line"),
+    ("ply_ascii", (b"property float x\n", b"", 1), "lack x / y / z"),
+    ("ply_ascii", (b"ply\n", b"plx\n", 1), "not a PLY file"),
+])
+def test_malformed_ply_stl_name_the_problem(tiny_head, tmp_path: Path, kind: str, bad, match: str) -> None:
+    p = tmp_path / f"bad.{kind[:3]}"
+    p.write_bytes(_exports(tiny_head)[kind].replace(*bad))
+    with pytest.raises(MeshError, match=match):
+        read_mesh(p)
+
+
+def test_ply_stl_counts_checked_from_the_header(tiny_head, tmp_path: Path) -> None:
+    ex = _exports(tiny_head)
+    p = tmp_path / "h.ply"
+    p.write_bytes(ex["ply_binary"])
+    with pytest.raises(MeshError, match="48 vertices is over the limit of 40"):
+        read_mesh(p, max_vertices=40)
+    with pytest.raises(MeshError, match="88 faces is over the limit of 50"):
+        read_mesh(p, max_faces=50)
+    p = tmp_path / "h.stl"
+    p.write_bytes(ex["stl_binary"])
+    with pytest.raises(MeshError, match="88 faces is over the limit of 50"):
+        read_mesh(p, max_faces=50)
+    with pytest.raises(MeshError, match="over the limit of 1.0 kB"):
+        read_mesh(p, max_bytes=1024)
+
+
+def test_million_vertex_ply_over_the_limit_fails_before_reading_data(tmp_path: Path) -> None:
+    import time
+
+    p = tmp_path / "big.ply"
+    # a header claiming 2M vertices over a short body: refused from the header alone
+    p.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 2000000\nproperty float x\n"
+                  b"property float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\n"
+                  b"end_header\n" + b"\0" * 64)
+    t0 = time.perf_counter()
+    with pytest.raises(MeshError, match="2,000,000 vertices is over the limit of 1,000,000"):
+        load_mesh(p)
+    assert time.perf_counter() - t0 < 1.0

@@ -194,12 +194,7 @@ def test_simple_json_animation(tmp_path, rig):
         load_animation(tmp_path / "missing.json", rig.names)
 
 
-@pytest.mark.parametrize("takes", [True, False], ids=["io.takes", "fallback"])
-def test_named_frames_json_animation(tmp_path, rig, monkeypatch, takes):
-    if takes:
-        pytest.importorskip("facerig.io.takes")
-    else:
-        monkeypatch.setattr("facerig.viewer.animation._takes_available", lambda: False)
+def test_named_frames_json_animation(tmp_path, rig):
     p = tmp_path / "a.json"
     p.write_text(json.dumps({"fps": 30, "frames": [{"jawOpen": 0.2, "JawLeft": 0.0}, {"jawOpen": 0.0, "JawLeft": 1.0}]}))
     a = load_animation(p, rig.names)

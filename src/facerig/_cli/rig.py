@@ -90,7 +90,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "weights were trained in the face-sized frame, so this costs accuracy; see BENCHMARKS.md)")
     parser.add_argument("--no-head-check", action="store_true",
                         help="raf only: rig the mesh even where the network finds no plausible face on it (by "
-                             "default such a mesh, or a head not facing --forward with --up up, is an error)")
+                             "default such a mesh, or a head not facing --forward with --up up, is an error); "
+                             "raf and dt: also a mesh under 100 vertices or triangles")
     parser.add_argument("--landmarks", metavar="JSON", default=None,
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
@@ -243,6 +244,14 @@ def run(args: argparse.Namespace) -> int:
     raw = read_mesh(head, max_vertices=args.max_vertices)  # exactly the file: written back out
     mesh = validate_mesh(raw, args.max_vertices, allow_degenerate=args.allow_degenerate,
                          allow_unreferenced=args.allow_unreferenced)  # what methods compute on
+    if method in ("raf", "dt") and not args.no_head_check:  # the methods that rig a face
+        from facerig.errors import MeshError
+        from facerig.io.limits import check_head_size
+
+        try:
+            check_head_size(mesh)  # a triangle or a cube is no head (and fools the network's head check)
+        except MeshError as e:
+            raise MeshError(f"{e}, so it does not look like a head; rig it anyway with --no-head-check") from None
     parts = connected_components(mesh.num_vertices, mesh.faces)
     lo, hi = mesh.vertices.min(0), mesh.vertices.max(0)
     size = hi - lo

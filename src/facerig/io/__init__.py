@@ -13,15 +13,21 @@ import os
 from pathlib import Path
 
 from facerig.errors import MeshError
+from facerig.io.limits import DEFAULT_MAX_FACES, check_file_size
 from facerig.io.mesh import Mesh
 
 SUPPORTED_SUFFIXES = (".obj", ".ply", ".stl", ".gltf", ".glb", ".fbx")
 
 
-def read_mesh(path: str | os.PathLike, *, max_vertices: int | None = None) -> Mesh:
+def read_mesh(path: str | os.PathLike, *, max_vertices: int | None = None, max_faces: int | None = DEFAULT_MAX_FACES,
+              max_bytes: int | None = None) -> Mesh:
     """Read a mesh file without validating it (vertices (V, 3) exactly the file's, in order).
 
-    Raises MeshError for a missing / empty / unsupported / unparsable file.
+    ``max_bytes`` caps the file size before anything is read (None: 2 GB or
+    ``FACERIG_MAX_FILE_BYTES``; see :mod:`facerig.io.limits`); ``max_vertices`` / ``max_faces``
+    are checked as soon as the reader knows the counts (OBJ, PLY, STL).
+
+    Raises MeshError for a missing / empty / unsupported / unparsable / too large file.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -32,20 +38,21 @@ def read_mesh(path: str | os.PathLike, *, max_vertices: int | None = None) -> Me
         raise MeshError(f"{path}: no such file")
     if path.is_dir():
         raise MeshError(f"{path}: is a folder, not a mesh file")
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise MeshError(f"{path}: cannot read ({e.strerror or e})") from None
+    size = check_file_size(path, max_bytes)
     if size == 0:
         raise MeshError(f"{path}: empty file")
+    limits = {"max_vertices": max_vertices, "max_faces": max_faces, "max_bytes": max_bytes}
     if suffix == ".obj":
         from facerig.io.obj import read_obj
 
-        return read_obj(path, max_vertices=max_vertices)
+        return read_obj(path, **limits)
     from facerig.io import readers
 
-    reader = {".ply": readers.read_ply, ".stl": readers.read_stl, ".gltf": readers.read_gltf,
-              ".glb": readers.read_gltf, ".fbx": readers.read_fbx}[suffix]
+    if suffix == ".ply":
+        return readers.read_ply(path, **limits)
+    if suffix == ".stl":
+        return readers.read_stl(path, **limits)
+    reader = {".gltf": readers.read_gltf, ".glb": readers.read_gltf, ".fbx": readers.read_fbx}[suffix]
     return reader(path)
 
 
@@ -55,6 +62,8 @@ def load_mesh(
     max_vertices: int | None = 1_000_000,
     allow_degenerate: bool = False,
     allow_unreferenced: bool = False,
+    max_faces: int | None = DEFAULT_MAX_FACES,
+    max_bytes: int | None = None,
 ) -> Mesh:
     """Read and validate a user mesh.
 
@@ -64,6 +73,7 @@ def load_mesh(
         allow_degenerate: drop degenerate / duplicate triangles from ``faces`` instead of
             raising (vertices untouched; see :mod:`facerig.io.validate`).
         allow_unreferenced: accept vertices no face uses (they get zero deltas).
+        max_faces, max_bytes: see :func:`read_mesh`.
 
     Returns:
         Mesh with ``vertices`` (V, 3) float64 exactly as in the file, in file order, and
@@ -74,9 +84,9 @@ def load_mesh(
     """
     from facerig.io.validate import validate_mesh
 
-    mesh = read_mesh(path, max_vertices=max_vertices)
+    mesh = read_mesh(path, max_vertices=max_vertices, max_faces=max_faces, max_bytes=max_bytes)
     return validate_mesh(mesh, max_vertices, allow_degenerate=allow_degenerate,
                          allow_unreferenced=allow_unreferenced)
 
 
-__all__ = ["Mesh", "load_mesh", "read_mesh", "SUPPORTED_SUFFIXES"]
+__all__ = ["SUPPORTED_SUFFIXES", "Mesh", "load_mesh", "read_mesh"]

@@ -24,25 +24,28 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from facerig.errors import MeshError
 from facerig.io.atomic import atomic_path
+from facerig.io.limits import DEFAULT_MAX_FACES, check_counts, check_file_size
 from facerig.io.mesh import Mesh
 
 
-def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None) -> Mesh:
+def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None, max_faces: int | None = DEFAULT_MAX_FACES,
+             max_bytes: int | None = None) -> Mesh:
     """Read an OBJ file into a :class:`Mesh` without reordering anything.
 
     Args:
         path: the ``.obj`` file.
         max_vertices: if given, raise :class:`MeshError` as soon as the number of ``v`` lines
             is known to exceed it (before parsing coordinates).
+        max_faces: the same for ``f`` lines (and for triangles once polygons are split).
+        max_bytes: file-size limit checked before reading (None: :func:`facerig.io.limits.max_file_bytes`).
 
     Returns:
         Mesh with
@@ -63,6 +66,7 @@ def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None) -> Mes
         MeshError: missing / binary / unparsable file (one line, with the offending line number).
     """
     path = Path(path)
+    check_file_size(path, max_bytes)
     data = _read_bytes(path)
     if b"\0" in data[:65536]:
         raise MeshError(f"{path}: not a text OBJ file (binary data; is it really an .obj?)")
@@ -73,11 +77,18 @@ def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None) -> Mes
     del data
     if "\\\n" in text or "\\\r\n" in text:
         text = text.replace("\\\r\n", " ").replace("\\\n", " ")
+    limits = _Limits(max_vertices, max_faces)
     try:
-        r = _parse_fast(text, path, max_vertices)
+        r = _parse_fast(text, path, limits)
     except _Fallback:
-        r = _parse_slow(text, path, max_vertices)
-    return _assemble(r, path)
+        r = _parse_slow(text, path, limits)
+    return _assemble(r, path, limits)
+
+
+@dataclass
+class _Limits:
+    max_vertices: int | None = None
+    max_faces: int | None = DEFAULT_MAX_FACES
 
 
 class _Fallback(Exception):
@@ -105,7 +116,7 @@ class _Parsed:
     unknown: dict[str, int]
 
 
-def _assemble(r: _Parsed, path: Path) -> Mesh:
+def _assemble(r: _Parsed, path: Path, limits: _Limits | None = None) -> Mesh:
     """Triangulate and package a scan into a Mesh (see :func:`read_obj`)."""
     info: dict = {"format": "obj"}
     if r.extra is not None:
@@ -121,6 +132,8 @@ def _assemble(r: _Parsed, path: Path) -> Mesh:
         np.cumsum(counts[:-1], out=starts[1:])
         # fan triangulation: (c0, ck, ck+1), k = 1..n-2
         ntri = counts - 2
+        if limits is not None:
+            check_counts(path, faces=int(ntri.sum()), max_faces=limits.max_faces)
         tri_poly = np.repeat(np.arange(F, dtype=np.int64), ntri)
         tri_start = np.zeros(F, np.int64)
         np.cumsum(ntri[:-1], out=tri_start[1:])
@@ -163,12 +176,9 @@ def _assemble(r: _Parsed, path: Path) -> Mesh:
     )
 
 
-def _too_many(path: Path, n: int, max_vertices: int | None) -> None:
-    if max_vertices is not None and n > max_vertices:
-        raise MeshError(
-            f"{path}: {n:,} vertices is over the limit of {max_vertices:,} "
-            "(raise it with --max-vertices, or decimate the mesh)"
-        )
+def _too_many(path: Path, n_vertices: int, n_faces: int, limits: _Limits | None) -> None:
+    if limits is not None:
+        check_counts(path, n_vertices, n_faces, max_vertices=limits.max_vertices, max_faces=limits.max_faces)
 
 
 # --------------------------------------------------------------------------- fast scanner
@@ -184,6 +194,24 @@ _RE_MTLLIB = re.compile(r"\nmtllib[ \t]+([^\r\n]*?)[ \t]*(?=\r?\n|\Z)")
 _RE_L = re.compile(r"\nl[ \t]")
 _RE_P = re.compile(r"\np[ \t]")
 _RE_INDENTED = re.compile(r"\n[ \t]+(v|vt|vn|f|o|g|usemtl|mtllib)[ \t]")
+# statements without data ("v" alone) and whitespace other than space / tab / CR / LF (no-break
+# space, unit separator, form feed...): the line scanner explains or handles them
+# statements with nothing after them (with trailing blanks the fast scanner sees an empty body and falls back)
+_BARE = tuple(f"\n{k}{end}" for k in ("v", "vt", "vn", "f") for end in ("\n", "\r"))
+_RE_ODD_SPACE = re.compile(r"[^\S \t\r\n]")
+_ODD_ASCII_SPACE = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
+def _odd(text: str) -> bool:
+    """Anything only the line scanner handles: a bare statement, a lone CR, or whitespace other
+    than space / tab / CR / LF (substring tests first: a regex pass costs ~15 ms per MB)."""
+    if any(c in text for c in _ODD_ASCII_SPACE) or any(b in text for b in _BARE):
+        return True
+    if text.endswith(("\nv", "\nvt", "\nvn", "\nf")):
+        return True
+    if "\r" in text and text.count("\r") != text.count("\r\n"):  # a CR that does not end a line
+        return True
+    return not text.isascii() and _RE_ODD_SPACE.search(text) is not None
 
 
 class _Labels:
@@ -215,7 +243,7 @@ class _Labels:
         self.group = self._group_index[name]
 
 
-def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
+def _parse_fast(text: str, path: Path, limits: _Limits | None = None) -> _Parsed:
     """Vectorised scan (regex per statement kind + numpy parsing), for the common case.
 
     Raises _Fallback for anything unusual (negative indices, comments after data, mixed corner
@@ -223,8 +251,8 @@ def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
     and produces the precise error message.
     """
     text = "\n" + text
-    if _RE_INDENTED.search(text):
-        raise _Fallback  # indented statements: rare, the line scanner strips them
+    if _RE_INDENTED.search(text) or _odd(text):
+        raise _Fallback  # indented statements, odd whitespace: rare, the line scanner handles them
     markers = list(_RE_STATE.finditer(text))
     bounds = [0] + [m.start() for m in markers] + [len(text)]
     labels = _Labels()
@@ -250,7 +278,7 @@ def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
         seg_mat.append(labels.material)
     if not v_b:
         raise _Fallback  # let the slow scanner explain what the file is
-    _too_many(path, len(v_b), max_vertices)
+    _too_many(path, len(v_b), len(f_b), limits)
     vjoined = "\n".join(v_b)
     if "#" in vjoined:
         raise _Fallback
@@ -284,7 +312,7 @@ def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
     counts_f = np.zeros(0, np.int64)
     if F:
         fj = "\n".join(f_b)
-        if "#" in fj or "-" in fj:  # comments, relative indices: need line-by-line counts
+        if "#" in fj or "-" in fj or "+" in fj:  # comments, relative indices: need line-by-line counts
             raise _Fallback
         counts_f = _token_counts(fj, F)
         if (counts_f < 3).any():
@@ -302,8 +330,6 @@ def _parse_fast(text: str, path: Path, max_vertices: int | None) -> _Parsed:
                 raise _Fallback
             ns0 = int(ns[0])
             fj = fj.replace("//", "/0/")
-            if ns0 == 2:
-                fj = re.sub(r"/(?=[ \t\n]|$)", "/0", fj)  # "a/b/" -> "a/b/0"
             vals = _fromstring(fj.replace("/", " "), np.int64, C * (ns0 + 1)).reshape(C, ns0 + 1)
             vi = vals[:, 0]
             t = vals[:, 1]
@@ -346,14 +372,21 @@ def _token_counts(joined: str, n_lines: int) -> np.ndarray:
     return counts.astype(np.int64)
 
 
+_FLOAT_CHARS = str.maketrans("", "", "0123456789eE.+- \t\r\n")
+
+
 def _fromstring(s: str, dtype, expected: int) -> np.ndarray:
-    """Parse whitespace-separated numbers in C; _Fallback unless exactly ``expected`` parse."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            out = np.fromstring(s, dtype=dtype, sep=" ")
-        except (ValueError, DeprecationWarning):
-            raise _Fallback from None
+    """Parse whitespace-separated numbers in C; _Fallback unless exactly ``expected`` parse.
+
+    numpy stops at a bad token (numpy >= 2 raises), so fewer numbers than tokens means a bad
+    one; an empty corner field ("3//", "3/1/") likewise leaves too few numbers. Floats must be
+    plain decimals (``nan``, ``0x1p3`` go to the line scanner: one C pass, ~1 ms per MB)."""
+    if np.dtype(dtype).kind == "f" and s.translate(_FLOAT_CHARS):
+        raise _Fallback
+    try:
+        out = np.fromstring(s, dtype=dtype, sep=" ")
+    except ValueError:
+        raise _Fallback from None
     if out.size != expected:
         raise _Fallback
     return out
@@ -362,14 +395,20 @@ def _fromstring(s: str, dtype, expected: int) -> np.ndarray:
 # --------------------------------------------------------------------------- line-by-line scanner
 
 
-def _parse_slow(text: str, path: Path, max_vertices: int | None) -> _Parsed:
-    """Line-by-line scan: handles everything OBJ allows and names the line of any error."""
-    lines = text.splitlines()
+def _parse_slow(text: str, path: Path, limits: _Limits | None = None) -> _Parsed:
+    """Line-by-line scan: handles everything OBJ allows and names the line of any error.
+
+    Lines end at LF (CR LF, or CR alone in a file without LF), as a text editor counts them;
+    any other Unicode whitespace (no-break space, unit separator...) is only whitespace.
+    """
+    lines = text.split("\n") if ("\n" in text or "\r" not in text) else text.split("\r")
     v_lines: list[str] = []
     v_lineno: list[int] = []
     vt_lines: list[str] = []
+    vt_lineno: list[int] = []
     vn_count = 0
     vn_lines: list[str] = []
+    vn_lineno: list[int] = []
     f_lines: list[str] = []
     f_lineno: list[int] = []
     f_nv: list[int] = []  # number of v/vt/vn seen when each f line appears (negative indices)
@@ -386,25 +425,10 @@ def _parse_slow(text: str, path: Path, max_vertices: int | None) -> _Parsed:
         if not ln:
             continue
         c = ln[0]
-        if c in " \t":
-            ln = ln.strip()
-            if not ln:
-                continue
-            c = ln[0]
         c1 = ln[1:2]
-        if c == "v":
-            if c1 == " " or c1 == "\t":
-                v_lines.append(ln[2:])
-                v_lineno.append(lineno)
-            elif c1 == "t" and ln[2:3] in (" ", "\t"):
-                vt_lines.append(ln[3:])
-            elif c1 == "n" and ln[2:3] in (" ", "\t"):
-                vn_lines.append(ln[3:])
-                vn_count += 1
-            else:
-                key = ln.split(None, 1)[0]
-                if key != "vp":
-                    unknown[key] = unknown.get(key, 0) + 1
+        if c == "v" and (c1 == " " or c1 == "\t"):  # the common statements first, without split()
+            v_lines.append(ln[2:])
+            v_lineno.append(lineno)
         elif c == "f" and (c1 == " " or c1 == "\t"):
             f_lines.append(ln[2:])
             f_lineno.append(lineno)
@@ -416,10 +440,30 @@ def _parse_slow(text: str, path: Path, max_vertices: int | None) -> _Parsed:
         elif c == "#":
             continue
         else:
-            parts = ln.split(None, 1)
+            parts = ln.split(None, 1)  # any Unicode whitespace separates (and may indent)
+            if not parts or parts[0].startswith("#"):
+                continue  # blank (e.g. only a no-break space) or an indented comment
             key = parts[0]
             rest = parts[1].strip() if len(parts) > 1 else ""
-            if key in ("o", "g", "usemtl"):
+            if key == "v":
+                v_lines.append(rest)
+                v_lineno.append(lineno)
+            elif key == "vt":
+                vt_lines.append(rest)
+                vt_lineno.append(lineno)
+            elif key == "vn":
+                vn_lines.append(rest)
+                vn_lineno.append(lineno)
+                vn_count += 1
+            elif key == "f":
+                f_lines.append(rest)
+                f_lineno.append(lineno)
+                f_nv.append(len(v_lines))
+                f_nvt.append(len(vt_lines))
+                f_nvn.append(vn_count)
+                f_group.append(labels.group)
+                f_mat.append(labels.material)
+            elif key in ("o", "g", "usemtl"):
                 labels.marker(key, rest)
             elif key == "mtllib":
                 mtllibs.append(rest)
@@ -437,14 +481,14 @@ def _parse_slow(text: str, path: Path, max_vertices: int | None) -> _Parsed:
             first = next(iter(unknown))[:20]
             raise MeshError(f"{path}: not an OBJ mesh (no 'v' vertex lines; first unknown statement {first!r})")
         raise MeshError(f"{path}: no vertices (no 'v' lines in the file)")
-    _too_many(path, len(v_lines), max_vertices)
+    _too_many(path, len(v_lines), len(f_lines), limits)
 
     vertices, extra = _parse_vertices(v_lines, v_lineno, path)
     uv = None
     if vt_lines:
-        uv = _parse_floats(vt_lines, path, "vt", min_cols=1)
+        uv = _parse_floats(vt_lines, vt_lineno, path, "vt", min_cols=1)
         uv = uv[:, :2] if uv.shape[1] >= 2 else np.concatenate([uv, np.zeros_like(uv)], 1)
-    vn = _parse_floats(vn_lines, path, "vn", min_cols=3)[:, :3] if vn_lines else None
+    vn = _parse_floats(vn_lines, vn_lineno, path, "vn", min_cols=3)[:, :3] if vn_lines else None
 
     counts = np.zeros(0, np.int64)
     vi = np.zeros(0, np.int64)
@@ -554,103 +598,122 @@ def _split(flat: np.ndarray, counts: np.ndarray):
     return out
 
 
+def _strip_comments(lines: list[str], rows: list[list[str]]) -> list[list[str]]:
+    """Drop trailing ``# ...`` tokens (``v 1 2 3 # note``) from split rows."""
+    if any("#" in ln for ln in lines):
+        rows = [r[: next((i for i, t in enumerate(r) if t.startswith("#")), len(r))] for r in rows]
+    return rows
+
+
 def _parse_vertices(v_lines: list[str], v_lineno: list[int], path: Path):
     """``v`` line bodies -> ((V, 3) float64, (V, k) extra columns or None)."""
-    rows = [ln.split() for ln in v_lines]
-    if any("#" in ln for ln in v_lines):  # "v 1 2 3 # note"
-        rows = [r[: next((i for i, t in enumerate(r) if t.startswith("#")), len(r))] for r in rows]
+    rows = _strip_comments(v_lines, [ln.split() for ln in v_lines])
     lens = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
     if (lens < 3).any():
         bad = int(np.flatnonzero(lens < 3)[0])
         raise MeshError(f"{path}: line {v_lineno[bad]}: vertex needs 3 coordinates, got {int(lens[bad])}")
-    extra = None
-    if (lens == 3).all():
-        flat = list(itertools.chain.from_iterable(rows))
-        arr = _floats(flat, path, "v", v_lineno).reshape(-1, 3)
-        return arr, None
     width = int(lens.max())
     if (lens == width).all():
-        arr = _floats(list(itertools.chain.from_iterable(rows)), path, "v", v_lineno).reshape(-1, width)
-        return np.ascontiguousarray(arr[:, :3]), arr[:, 3:]
-    xyz = [r[:3] for r in rows]
-    arr = _floats(list(itertools.chain.from_iterable(xyz)), path, "v", v_lineno).reshape(-1, 3)
-    return arr, extra
+        arr = _float_rows(rows, v_lineno, path, "v", width)
+        return (arr, None) if width == 3 else (np.ascontiguousarray(arr[:, :3]), arr[:, 3:])
+    return _float_rows([r[:3] for r in rows], v_lineno, path, "v", 3), None
 
 
-def _floats(tokens: list[str], path: Path, what: str, linenos: list[int] | None = None) -> np.ndarray:
+def _float_rows(rows: list[list[str]], linenos: list[int], path: Path, what: str, width: int) -> np.ndarray:
+    """Rows of ``width`` number tokens -> (N, width) float64; a bad token is named with its line."""
     try:
-        return np.array(tokens, dtype=np.float64)
+        return np.array(list(itertools.chain.from_iterable(rows)), dtype=np.float64).reshape(-1, width)
     except ValueError:
-        for t in tokens:
-            try:
-                float(t)
-            except ValueError:
-                raise MeshError(f"{path}: bad number {t[:30]!r} in a '{what}' line") from None
-        raise
+        for r, ln in zip(rows, linenos):
+            for t in r:
+                try:
+                    float(t)
+                except ValueError:
+                    raise MeshError(f"{path}: line {ln}: bad number {t[:30]!r} in a '{what}' line") from None
+        raise MeshError(f"{path}: bad number in a '{what}' line") from None
 
 
-def _parse_floats(lines: list[str], path: Path, what: str, min_cols: int) -> np.ndarray:
-    rows = [ln.split() for ln in lines]
-    width = min(len(r) for r in rows)
+def _parse_floats(lines: list[str], linenos: list[int], path: Path, what: str, min_cols: int) -> np.ndarray:
+    """``vt`` / ``vn`` line bodies -> (N, w) float64, w = the fewest values on a line (>= min_cols)."""
+    rows = _strip_comments(lines, [ln.split() for ln in lines])
+    lens = [len(r) for r in rows]
+    width = min(lens)
     if width < min_cols:
-        raise MeshError(f"{path}: a '{what}' line has {width} values, needs {min_cols}")
-    flat = list(itertools.chain.from_iterable(r[:width] for r in rows))
-    return _floats(flat, path, what).reshape(-1, width)
+        i = lens.index(width)
+        raise MeshError(f"{path}: line {linenos[i]}: a '{what}' line needs {min_cols} values, got {width}")
+    return _float_rows([r[:width] for r in rows], linenos, path, what, width)
 
 
-def _ints(tokens: list[str], path: Path) -> np.ndarray:
+# a face corner: v, v/vt, v//vn or v/vt/vn, each an integer (negative = relative)
+_INT = r"[+-]?[0-9]+"
+_CORNER = rf"{_INT}(?:/{_INT}/{_INT}|//{_INT}|/{_INT})?"
+_RE_CORNER = re.compile(_CORNER)
+_RE_CORNERS = re.compile(rf"(?:{_CORNER})(?: (?:{_CORNER}))*")
+
+
+def _explain_corners(rows: list[list[str]], linenos: list[int], path: Path) -> None:
+    """Raise MeshError naming the first line with a corner that is not v, v/vt, v//vn or v/vt/vn,
+    or with an index too large for a 64-bit integer."""
+    for r, ln in zip(rows, linenos):
+        for t in r:
+            if not _RE_CORNER.fullmatch(t):
+                raise MeshError(f"{path}: line {ln}: bad face corner {t[:30]!r} (expected v, v/vt, v//vn or "
+                                "v/vt/vn with integer indices)")
+            for x in t.split("/"):
+                if x and abs(int(x)) >= 2**63:
+                    raise MeshError(f"{path}: line {ln}: face index {x[:30]} is out of range")
+    raise MeshError(f"{path}: bad face index in an 'f' line")
+
+
+def _ints(tokens: list[str], rows: list[list[str]], linenos: list[int], path: Path) -> np.ndarray:
+    """Integer tokens (already checked by :data:`_RE_CORNERS`) -> (N,) int64; overflow names the line."""
     try:
         return np.array(tokens, dtype=np.int64)
     except (ValueError, OverflowError):
-        for t in tokens:
-            try:
-                int(t)
-            except ValueError:
-                raise MeshError(f"{path}: bad face index {t[:30]!r} in an 'f' line") from None
-        raise MeshError(f"{path}: bad face index in an 'f' line") from None
+        _explain_corners(rows, linenos, path)
+        raise  # unreachable: _explain_corners always raises
 
 
 def _parse_face_corners(f_lines: list[str], f_lineno: list[int], path: Path):
     """``f`` line bodies -> counts (F,), v (C,), vt (C,) or None, vn (C,) or None (raw 1-based/negative)."""
-    rows = [ln.split() for ln in f_lines]
-    # drop trailing comments "f 1 2 3 # note"
-    if any("#" in ln for ln in f_lines):
-        rows = [r[: next((i for i, t in enumerate(r) if t.startswith("#")), len(r))] for r in rows]
+    rows = _strip_comments(f_lines, [ln.split() for ln in f_lines])
     counts = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
     tokens = list(itertools.chain.from_iterable(rows))
     flat = " ".join(tokens)
+    if tokens and not _RE_CORNERS.fullmatch(flat):
+        _explain_corners(rows, f_lineno, path)
     if "/" not in flat:
-        return counts, _ints(tokens, path), None, None
+        return counts, _ints(tokens, rows, f_lineno, path), None, None
     nslash = np.fromiter((t.count("/") for t in tokens), dtype=np.int64, count=len(tokens))
     C = len(tokens)
     if (nslash == nslash[0]).all() and nslash[0] in (1, 2):
         ns = int(nslash[0])
         has_empty_t = "//" in flat
         if ns == 2 and has_empty_t and flat.count("//") != C:
-            return _parse_corners_slow(tokens, counts, path)
+            return _parse_corners_slow(tokens, counts, rows, f_lineno, path)
         if ns == 2 and has_empty_t:  # a//c everywhere
-            vals = _ints(flat.replace("//", " ").split(), path).reshape(C, 2)
+            vals = _ints(flat.replace("//", " ").split(), rows, f_lineno, path).reshape(C, 2)
             return counts, vals[:, 0], None, vals[:, 1]
-        parts = flat.replace("/", " ").split()
-        if len(parts) != C * (ns + 1):  # some empty field, e.g. "a/b/" or "a/"
-            return _parse_corners_slow(tokens, counts, path)
-        vals = _ints(parts, path).reshape(C, ns + 1)
+        vals = _ints(flat.replace("/", " ").split(), rows, f_lineno, path).reshape(C, ns + 1)
         return counts, vals[:, 0], vals[:, 1], (vals[:, 2] if ns == 2 else None)
-    return _parse_corners_slow(tokens, counts, path)
+    return _parse_corners_slow(tokens, counts, rows, f_lineno, path)
 
 
-def _parse_corners_slow(tokens: list[str], counts: np.ndarray, path: Path):
+def _parse_corners_slow(tokens: list[str], counts: np.ndarray, rows: list[list[str]], linenos: list[int], path: Path):
     """Mixed corner formats: per-token parse; a column is kept only if every corner has it."""
     fields = [t.split("/") for t in tokens]
-    v = _ints([f[0] for f in fields], path)
+    v = _ints([f[0] for f in fields], rows, linenos, path)
 
     def column(j: int):
         vals = [f[j] if len(f) > j else "" for f in fields]
         if any(x == "" for x in vals):
             return None
-        return _ints(vals, path)
+        return _ints(vals, rows, linenos, path)
 
     return counts, v, column(1), column(2)
+
+
+_PLURAL = {"vertex": "vertices", "texture coordinate": "texture coordinates", "normal": "normals"}
 
 
 def _resolve(idx: np.ndarray, n_seen: np.ndarray, n_total: int, what: str, f_lineno: list[int], counts: np.ndarray, path: Path) -> np.ndarray:
@@ -664,6 +727,6 @@ def _resolve(idx: np.ndarray, n_seen: np.ndarray, n_total: int, what: str, f_lin
         face = int(np.searchsorted(np.cumsum(counts), corner, side="right"))
         raise MeshError(
             f"{path}: line {f_lineno[face]}: {what} index {int(idx[corner])} is out of range "
-            f"({n_total} {what}s defined)"
+            f"({n_total} {_PLURAL[what]} defined)"
         )
     return out

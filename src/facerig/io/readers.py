@@ -3,9 +3,10 @@
 Every reader keeps the file's vertex order; the one documented exception is STL, which stores
 three separate corners per triangle and no shared vertices at all.
 
-- PLY: ``trimesh.load(..., process=False)``: vertex ``i`` is the ``i``-th element of the
-  ``vertex`` block (trimesh does not merge or reorder with ``process=False``).
-- STL: corners are merged when *exactly* coincident (bitwise-equal float32 coordinates), in
+- PLY: header parsed here (counts, truncation), data by ``trimesh.load(..., process=False)``:
+  vertex ``i`` is the ``i``-th element of the ``vertex`` block (trimesh does not merge or
+  reorder with ``process=False``).
+- STL (numpy, binary or ASCII): corners are merged when *exactly* coincident (bitwise-equal float32 coordinates), in
   order of first appearance, so vertex ``i`` is the ``i``-th distinct corner of the file. This
   is the only faithful reading: an STL has no vertex identity to keep.
 - glTF / GLB: :mod:`facerig.io.gltf_decode` (see :func:`read_gltf` for the order).
@@ -15,6 +16,7 @@ three separate corners per triangle and no shared vertices at all.
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from facerig.errors import MeshError
+from facerig.io.limits import DEFAULT_MAX_FACES, check_counts, check_file_size
 from facerig.io.mesh import Mesh
 
 FBX_HINT = "FBX input needs the optional Blender module: pip install 'facerig[blender]'"
@@ -29,17 +32,121 @@ FBX_HINT = "FBX input needs the optional Blender module: pip install 'facerig[bl
 
 # --------------------------------------------------------------------------- PLY / STL
 
+_PLY_TYPES = {"char": 1, "int8": 1, "uchar": 1, "uint8": 1, "short": 2, "int16": 2, "ushort": 2, "uint16": 2,
+              "int": 4, "int32": 4, "uint": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
+_PLY_HEADER_MAX = 1 << 20  # a real PLY header is a few hundred bytes
 
-def _trimesh_load(path: Path, file_type: str):
+
+def _read_limited(path: Path, max_bytes: int | None) -> bytes:
+    """The whole file, after the size check (MeshError for a missing / unreadable / empty file)."""
+    check_file_size(path, max_bytes)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MeshError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise MeshError(f"{path}: is a folder, not a mesh file") from None
+    except OSError as e:
+        raise MeshError(f"{path}: cannot read ({e.strerror or e})") from None
+    if not data:
+        raise MeshError(f"{path}: empty file")
+    return data
+
+
+def ply_header(data: bytes, path: str | os.PathLike = "PLY") -> dict:
+    """Parse a PLY header (without the data).
+
+    Returns: ``{"format": "ascii" | "binary_little_endian" | "binary_big_endian",
+    "elements": [(name, count, [(property, type, list count type or None), ...]), ...],
+    "data_start": byte offset of the first data byte}``.
+
+    Raises:
+        MeshError: not a PLY, no ``end_header``, unknown format or property type, bad counts.
+    """
+    if not data.startswith(b"ply") or data[3:4] not in (b"\n", b"\r"):
+        raise MeshError(f"{path}: not a PLY file (it does not start with 'ply')")
+    end = data.find(b"end_header", 0, _PLY_HEADER_MAX)
+    if end < 0:
+        raise MeshError(f"{path}: PLY header has no 'end_header' (truncated or not a PLY)")
+    nl = data.find(b"\n", end)
+    data_start = len(data) if nl < 0 else nl + 1
+    fmt = None
+    elements: list = []
+    for lineno, raw in enumerate(data[:end].split(b"\n")[1:], 2):
+        words = raw.decode("latin-1").split()
+        if not words or words[0] in ("comment", "obj_info"):
+            continue
+        if words[0] == "format":
+            if len(words) < 2 or words[1] not in ("ascii", "binary_little_endian", "binary_big_endian"):
+                raise MeshError(f"{path}: PLY header line {lineno}: unknown format {' '.join(words[1:])[:40]!r}")
+            fmt = words[1]
+        elif words[0] == "element":
+            if len(words) != 3 or not words[2].isdigit():
+                raise MeshError(f"{path}: PLY header line {lineno}: bad element line {raw[:60].decode('latin-1')!r}")
+            elements.append((words[1], int(words[2]), []))
+        elif words[0] == "property":
+            if not elements:
+                raise MeshError(f"{path}: PLY header line {lineno}: property before any element")
+            if len(words) == 5 and words[1] == "list" and words[2] in _PLY_TYPES and words[3] in _PLY_TYPES:
+                elements[-1][2].append((words[4], words[3], words[2]))
+            elif len(words) == 3 and words[1] in _PLY_TYPES:
+                elements[-1][2].append((words[2], words[1], None))
+            else:
+                raise MeshError(f"{path}: PLY header line {lineno}: bad property line {raw[:60].decode('latin-1')!r}")
+        else:
+            raise MeshError(f"{path}: PLY header line {lineno}: unknown header line {raw[:40].decode('latin-1')!r}")
+    if fmt is None:
+        raise MeshError(f"{path}: PLY header has no 'format' line")
+    return {"format": fmt, "elements": elements, "data_start": data_start}
+
+
+def _check_ply_data(header: dict, data: bytes, path: Path) -> None:
+    """Refuse a PLY whose data is shorter than its header declares (a truncated download or copy)."""
+    body = data[header["data_start"]:]
+    if header["format"] == "ascii":
+        need = 0  # tokens, lower bound: every list holds at least 3 items (a face needs 3 corners)
+        for _name, count, props in header["elements"]:
+            need += count * sum(1 if lst is None else 4 for _n, _t, lst in props)
+        have = len(body.split())
+        if have < need:
+            raise MeshError(f"{path}: truncated ASCII PLY: the header declares {_elements_str(header)} "
+                            f"(at least {need:,} numbers), the file has {have:,}")
+        if need and not body.rstrip(b" \t").endswith((b"\n", b"\r")):  # cut inside the last number?
+            raise MeshError(f"{path}: truncated ASCII PLY: the last line has no line end (if the file is "
+                            "complete, end it with a newline)")
+        return
+    need = 0  # lower bound: every list holds at least 3 items (a face needs 3 corners)
+    for _name, count, props in header["elements"]:
+        row = sum(_PLY_TYPES[t] if lst is None else _PLY_TYPES[lst] + 3 * _PLY_TYPES[t] for _n, t, lst in props)
+        need += count * row
+    if len(body) < need:
+        raise MeshError(f"{path}: truncated binary PLY: the header declares {_elements_str(header)} "
+                        f"(at least {need:,} bytes of data), the file has {len(body):,}")
+
+
+def _elements_str(header: dict) -> str:
+    return ", ".join(f"{count:,} '{name}'" for name, count, _p in header["elements"])
+
+
+def _trimesh_load(path: Path, file_type: str, data: bytes | None = None):
     import trimesh
 
     try:
-        with open(path, "rb") as f:
-            loaded = trimesh.load(f, file_type=file_type, process=False, validate=False, maintain_order=True)
+        if data is None:
+            with open(path, "rb") as f:
+                loaded = trimesh.load(f, file_type=file_type, process=False, validate=False, maintain_order=True)
+        else:
+            with np.errstate(all="ignore"):
+                loaded = trimesh.load(io.BytesIO(data), file_type=file_type, process=False, validate=False,
+                                      maintain_order=True)
     except FileNotFoundError:
         raise MeshError(f"{path}: no such file") from None
     except Exception as e:  # noqa: BLE001 - any parser failure is a bad file
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        msg = _first_line(e)
+        if "unexpected length" in msg:
+            msg = "its data is not the length its header declares: truncated or corrupt"
+        elif isinstance(e, (IndexError, KeyError, TypeError, ValueError, AttributeError)):
+            msg = f"malformed data: {msg}"
         raise MeshError(f"{path}: cannot read as {file_type.upper()} ({msg[:120]})") from None
     if isinstance(loaded, trimesh.Scene):
         geoms = list(loaded.geometry.values())
@@ -51,24 +158,44 @@ def _trimesh_load(path: Path, file_type: str):
     return loaded
 
 
-def read_ply(path: str | os.PathLike) -> Mesh:
+def read_ply(path: str | os.PathLike, *, max_vertices: int | None = None, max_faces: int | None = DEFAULT_MAX_FACES,
+             max_bytes: int | None = None) -> Mesh:
     """Read a PLY (ASCII or binary) into a Mesh.
+
+    The header is parsed first (counts checked against ``max_vertices`` / ``max_faces`` before
+    the data is read; ``max_bytes`` caps the file size), the data by trimesh, and the result is
+    checked against the header: a truncated file is an error, never a mesh with faces missing.
 
     Returns: vertices (V, 3) float64 in the file's vertex-element order, faces (F, 3) int64
     (polygons fan-triangulated by trimesh), normals (V, 3) if the file has nx/ny/nz.
     A PLY with vertices but no faces loads with ``faces`` (0, 3) (validation rejects it).
     """
     path = Path(path)
-    m = _trimesh_load(path, "ply")
+    data = _read_limited(path, max_bytes)
+    header = ply_header(data, path)
+    counts = {name: count for name, count, _p in header["elements"]}
+    if "vertex" not in counts:
+        raise MeshError(f"{path}: PLY has no 'vertex' element (elements: {_elements_str(header) or 'none'})")
+    vprops = [n for n, _t, _l in next(p for name, _c, p in header["elements"] if name == "vertex")]
+    if not {"x", "y", "z"} <= set(vprops):
+        raise MeshError(f"{path}: PLY vertices lack x / y / z (properties: {', '.join(vprops[:8])})")
+    n_faces = counts.get("face", 0)
+    check_counts(path, counts["vertex"], n_faces, max_vertices=max_vertices, max_faces=max_faces)
+    _check_ply_data(header, data, path)
+    m = _trimesh_load(path, "ply", data)
+    del data
     vertices = np.asarray(getattr(m, "vertices", np.zeros((0, 3))), dtype=np.float64)
     faces = np.asarray(getattr(m, "faces", np.zeros((0, 3))), dtype=np.int64).reshape(-1, 3)
+    if len(vertices) != counts["vertex"] or len(faces) < n_faces:
+        raise MeshError(f"{path}: truncated or corrupt PLY: the header declares {counts['vertex']:,} vertices and "
+                        f"{n_faces:,} faces, {len(vertices):,} vertices and {len(faces):,} triangles could be read")
     info: dict = {"format": "ply", "reader": "trimesh(process=False)"}
     normals = None
     try:
         ply_raw = m.metadata.get("_ply_raw", {}) if hasattr(m, "metadata") else {}
-        vprops = ply_raw.get("vertex", {}).get("data", None)
-        if vprops is not None and vprops.dtype.names and {"nx", "ny", "nz"} <= set(vprops.dtype.names):
-            normals = np.stack([vprops["nx"], vprops["ny"], vprops["nz"]], 1).astype(np.float64).reshape(-1, 3)
+        vdata = ply_raw.get("vertex", {}).get("data", None)
+        if vdata is not None and vdata.dtype.names and {"nx", "ny", "nz"} <= set(vdata.dtype.names):
+            normals = np.stack([vdata["nx"], vdata["ny"], vdata["nz"]], 1).astype(np.float64).reshape(-1, 3)
     except Exception:  # noqa: BLE001 - normals are optional
         normals = None
     uv = None
@@ -79,20 +206,80 @@ def read_ply(path: str | os.PathLike) -> Mesh:
                 uv_faces=faces if uv is not None else None, source=str(path), info=info)
 
 
-def read_stl(path: str | os.PathLike) -> Mesh:
+_STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
+
+
+def read_stl(path: str | os.PathLike, *, max_vertices: int | None = None, max_faces: int | None = DEFAULT_MAX_FACES,
+             max_bytes: int | None = None) -> Mesh:
     """Read an STL (ASCII or binary); exactly-coincident corners become one vertex.
+
+    A file whose size is ``84 + 50 n`` with ``n`` the triangle count in its header is binary;
+    one starting with ``solid`` otherwise is ASCII (``facet ... outer loop, 3 x vertex x y z,
+    endloop, endfacet``, one or more ``solid ... endsolid`` blocks). Anything else (a binary
+    STL cut short, an ASCII one without its closing ``endsolid``) is refused with the counts.
+    Read with numpy (trimesh's STL fallback needs ``charset_normalizer`` to guess a text
+    encoding and reported its absence instead of the real problem).
 
     Returns: vertices (V, 3) float64, the distinct corners in order of first appearance;
     faces (F, 3) int64 in file order. ``info["stl_corners"]`` = 3F, the corner count before
     merging.
     """
     path = Path(path)
-    m = _trimesh_load(path, "stl")
-    corners = np.asarray(m.vertices, dtype=np.float64)[np.asarray(m.faces, dtype=np.int64).reshape(-1)]
-    vertices, faces = merge_exact_corners(corners.reshape(-1, 3, 3))
-    info = {"format": "stl", "reader": "trimesh(process=False) + exact corner merge",
-            "stl_corners": int(len(corners))}
+    data = _read_limited(path, max_bytes)
+    n = int.from_bytes(data[80:84], "little") if len(data) >= 84 else -1
+    if n >= 0 and len(data) == 84 + 50 * n:
+        check_counts(path, None, n, max_faces=max_faces)
+        corners = np.frombuffer(data, _STL_RECORD, n, 84)["corners"].astype(np.float64)
+        kind = "binary"
+    elif data.lstrip()[:5].lower() == b"solid" and _looks_like_text(data):
+        corners = _stl_ascii_corners(data, path, max_faces)
+        kind = "ascii"
+    elif n >= 0 and not _looks_like_text(data):
+        raise MeshError(f"{path}: truncated or corrupt binary STL: its header declares {n:,} triangles "
+                        f"({84 + 50 * n:,} bytes), the file has {len(data):,} bytes")
+    else:
+        raise MeshError(f"{path}: not an STL file (neither a binary STL of the right length nor ASCII 'solid ...')")
+    del data
+    vertices, faces = merge_exact_corners(corners)
+    check_counts(path, len(vertices), None, max_vertices=max_vertices)
+    info = {"format": "stl", "reader": f"numpy ({kind}) + exact corner merge", "stl_corners": int(3 * len(faces))}
     return Mesh(vertices=vertices, faces=faces, source=str(path), info=info)
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:65536]
+    return b"\0" not in head and sum(b < 9 or 13 < b < 32 or b == 127 for b in head[:4096]) == 0
+
+
+def _stl_ascii_corners(data: bytes, path: Path, max_faces: int | None) -> np.ndarray:
+    """ASCII STL -> triangle corners (F, 3, 3) float64 (MeshError naming what is wrong)."""
+    tokens = data.decode("latin-1").split()
+    low = [t.lower() for t in tokens]
+    n_facet, n_end = low.count("facet"), low.count("endfacet")
+    check_counts(path, None, n_facet, max_faces=max_faces)
+    if "endsolid" not in low[-2:]:
+        raise MeshError(f"{path}: ASCII STL ends without 'endsolid' (truncated?); {n_facet:,} facets started")
+    at = np.array([i for i, t in enumerate(low) if t == "vertex"], dtype=np.int64)
+    if n_facet != n_end or len(at) != 3 * n_facet:
+        raise MeshError(f"{path}: malformed ASCII STL: {n_facet:,} 'facet', {n_end:,} 'endfacet' and {len(at):,} "
+                        "'vertex' lines (each facet needs exactly 3 vertices)")
+    if len(at) and at[-1] + 3 >= len(tokens):
+        raise MeshError(f"{path}: ASCII STL ends inside a vertex line (truncated?)")
+    coords = [tokens[i + k] for i in at.tolist() for k in (1, 2, 3)]
+    try:
+        xyz = np.array(coords, dtype=np.float64)
+    except ValueError:
+        bad = next(c for c in coords if not _is_float(c))
+        raise MeshError(f"{path}: ASCII STL: bad number {bad[:30]!r} in a 'vertex' line") from None
+    return xyz.reshape(-1, 3, 3)
+
+
+def _is_float(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
 
 
 def merge_exact_corners(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -455,4 +642,4 @@ def _first_line(e: BaseException) -> str:
     return s.splitlines()[0] if s else e.__class__.__name__
 
 
-__all__ = ["read_ply", "read_stl", "read_gltf", "read_fbx", "merge_exact_corners", "fbx_available", "FBX_HINT"]
+__all__ = ["FBX_HINT", "fbx_available", "merge_exact_corners", "read_fbx", "read_gltf", "read_ply", "read_stl"]

@@ -13,10 +13,20 @@
   ``1 / median(dt)``. With ``fps=`` the timecodes are ignored and frame ``i`` is at ``i / fps``.
 - **JSON**: a list of frames, or ``{"fps": .., "frames": [..]}``. A frame is ``{name: weight}``,
   or a dict holding such a mapping / list under ``blendshapes`` / ``blendShapes`` /
-  ``weights`` / ``faceBlendshapes`` / ``categories`` (plus optional ``time`` / ``t`` seconds or
-  ``timestamp_ms`` / ``timestampMs``), or MediaPipe's category list ``[{"categoryName":
-  "eyeBlinkLeft", "score": 0.1}, ...]`` (possibly nested per face: the first face is used).
-  MediaPipe's ``_neutral`` category is ignored silently.
+  ``weights`` / ``faceBlendshapes`` / ``face_blendshapes`` / ``categories`` (plus optional
+  ``time`` / ``t`` seconds or ``timestamp_ms`` / ``timestampMs``), or MediaPipe's category list
+  ``[{"categoryName": "eyeBlinkLeft", "score": 0.1}, ...]`` (possibly nested per face: the
+  first face is used).
+- **MediaPipe Tasks** FaceLandmarker results: one result is one frame, in the JavaScript
+  layout ``{"faceBlendshapes": [{"categories": [{"index", "score", "categoryName",
+  "displayName"}, ...]}, ...]}`` or the Python one (``dataclasses.asdict``)
+  ``{"face_blendshapes": [[{"index", "score", "category_name", "display_name"}, ...]]}``;
+  a file holds one result, a list of results, or a list of ``{"timestampMs" |
+  "timestamp_ms": ms, "faceBlendshapes" | "face_blendshapes": ...}`` whose timestamps give the
+  frame times. The first face of each frame is used; a frame in which MediaPipe found no face
+  (an empty list) is an error naming the frame, like a NaN weight. A category without a name
+  is named by its ``index`` in MediaPipe's blendshape order (``_neutral``, then the 51 ARKit
+  names without ``tongueOut``, alphabetically). MediaPipe's ``_neutral`` category is ignored.
 - **CSV of named weights**: a header of shape names, optional time column (``time``, ``t``,
   ``seconds``, ``timestamp`` in seconds; ``timestamp_ms`` / ``time_ms`` in ms; ``frame``:
   frame numbers at ``fps``).
@@ -30,7 +40,10 @@ Names are matched with :func:`facerig.arkit.canonical_name` (``EyeBlinkLeft``, `
 - ARKit shapes missing from the take: weight 0, listed in ``take.missing``;
 - NaN / empty / non-numeric weight: **error** naming the row (1-based file line for CSV,
   0-based frame for JSON) and the column, because silently zeroing a tracking dropout makes
-  the face snap to neutral;
+  the face snap to neutral; a non-numeric rotation or time cell is an error too (an empty
+  rotation cell is kept as NaN);
+- files larger than :func:`facerig.io.limits.max_file_bytes` (2 GB, ``FACERIG_MAX_FILE_BYTES``)
+  and JSON nested too deeply to parse are refused with one line;
 - values outside [0, 1]: clamped, with a note counting them (``strict=True``: error);
 - empty take (no frames) or no known shape column: error.
 """
@@ -51,6 +64,7 @@ import numpy as np
 
 from facerig.arkit import ARKIT52, canonical_name
 from facerig.errors import FacerigError
+from facerig.io.limits import max_file_bytes
 
 #: Live Link Face rotation columns (kept in Take.extra, not applied)
 ROTATION_COLUMNS = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
@@ -59,7 +73,9 @@ _ROT_KEYS = {c.lower() for c in ROTATION_COLUMNS}
 _STANDARD_RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)
 _TIME_SECONDS = ("time", "t", "seconds", "sec", "timestamp", "time_s")
 _TIME_MS = ("timestamp_ms", "timestampms", "time_ms", "ms")
-_TIMECODE_RE = re.compile(r"^\s*(\d+):(\d+):(\d+)[:;.](\d+)(?:\.(\d+))?\s*$")
+_TIMECODE_RE = re.compile(r"^\s*(\d{1,6}):(\d{1,2}):(\d{1,2})[:;.](\d{1,4})(?:\.(\d{1,9}))?\s*$")
+#: plausible frame rates (a rate outside is a damaged file or a wrong --fps)
+MIN_FPS, MAX_FPS = 1e-3, 1e4
 
 
 @dataclass
@@ -146,6 +162,18 @@ def read_take(path: str | os.PathLike, *, fps: float | None = None, strict: bool
     path = Path(path)
     if fps is not None and not (fps > 0 and math.isfinite(fps)):
         raise FacerigError(f"--fps must be a positive number, got {fps}")
+    if fps is not None and not (MIN_FPS <= fps <= MAX_FPS):
+        raise FacerigError(f"--fps {fps:g} is not a plausible frame rate ({MIN_FPS:g} to {MAX_FPS:g})")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise FacerigError(f"{path}: no such take file") from None
+    except OSError as e:
+        raise FacerigError(f"{path}: cannot read ({e.strerror or e})") from None
+    limit = max_file_bytes()
+    if limit is not None and size > limit and not path.is_dir():
+        raise FacerigError(f"{path}: take file is {size:,} bytes, over the limit of {limit:,} "
+                           "(set FACERIG_MAX_FILE_BYTES to raise it)")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -164,6 +192,8 @@ def read_take(path: str | os.PathLike, *, fps: float | None = None, strict: bool
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise FacerigError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+        except RecursionError:
+            raise FacerigError(f"{path}: JSON nested too deeply to be a take") from None
         return _from_json(data, path, fps, strict)
     return _from_csv(text, path, fps, strict)
 
@@ -193,10 +223,20 @@ def _classify(columns: list[str], path: Path, strict: bool) -> tuple[dict[int, i
         elif name:
             unknown.append(name)
     if strict and unknown:
-        raise FacerigError(f"{path}: unknown columns (--strict): {', '.join(unknown)}")
+        raise FacerigError(f"{path}: unknown columns (--strict): {', '.join(map(_label, unknown))}")
     if not shapes:
-        raise FacerigError(f"{path}: no ARKit blendshape columns found (columns: {', '.join(columns[:8])}...)")
+        shown = ", ".join(_label(c) for c in columns[:8] if c.strip())
+        raise FacerigError(f"{path}: no ARKit blendshape columns found (columns: {shown or 'none'}"
+                           f"{', ...' if len(columns) > 8 else ''})")
     return shapes, rot, unknown
+
+
+def _label(name: str) -> str:
+    """A column name for a one-line message: control characters escaped, long names cut."""
+    r = name.strip()
+    if not r.isprintable():
+        r = repr(r)[1:-1]
+    return r if len(r) <= 40 else r[:37] + "..."
 
 
 def _finish(W: np.ndarray, present: np.ndarray, times: np.ndarray | None, fps: float | None, path: Path, fmt: str,
@@ -222,13 +262,20 @@ def _finish(W: np.ndarray, present: np.ndarray, times: np.ndarray | None, fps: f
         times = np.arange(T, dtype=np.float64) / fps
         notes.append("no timestamps in the take: assuming 60 fps (use --fps)")
     else:
-        times = np.asarray(times, np.float64) - float(times[0])
-        dt = np.diff(times)
+        with np.errstate(all="ignore"):  # 1e308-sized times are refused just below, not warned about
+            times = np.asarray(times, np.float64) - float(times[0])
+            dt = np.diff(times)
+        if not np.isfinite(times).all():
+            raise FacerigError(f"{path}: frame times out of range (over 1e308 s apart); use --fps to ignore them")
         if (dt <= 0).any():
             i = int(np.flatnonzero(dt <= 0)[0]) + 1
             where = rows[i] if rows else f"frame {i}"
             raise FacerigError(f"{path}: {where}: time does not increase ({times[i - 1]:.6g} s -> {times[i]:.6g} s); use --fps to ignore file times")
-        fps = round(float(1.0 / np.median(dt)), 6) if T > 1 else 60.0
+        with np.errstate(all="ignore"):  # sub-normal intervals are refused just below
+            fps = round(float(1.0 / np.median(dt)), 6) if T > 1 else 60.0
+        if not (MIN_FPS <= fps <= MAX_FPS):
+            raise FacerigError(f"{path}: frame times give {fps:.6g} fps, not a plausible frame rate "
+                               f"({MIN_FPS:g} to {MAX_FPS:g}); use --fps to ignore them")
     missing = [n for i, n in enumerate(ARKIT52) if not present[i]]
     if extra:
         notes.append(f"rotation columns not applied to the rig (kept in the take): {', '.join(extra)}")
@@ -236,16 +283,17 @@ def _finish(W: np.ndarray, present: np.ndarray, times: np.ndarray | None, fps: f
                 unknown=unknown, missing=missing, extra=extra, notes=notes)
 
 
-def _number(s: str, path: Path, where: str, col: str) -> float:
+def _number(s: str, path: Path, where: str, col: str, what: str = "weight") -> float:
+    """One CSV cell -> a finite float (FacerigError naming the row and column otherwise)."""
     s = s.strip()
     try:
         v = float(s)
     except ValueError:
         if not s:
-            raise FacerigError(f"{path}: {where}, column {col!r}: empty value (NaN weights are errors)") from None
+            raise FacerigError(f"{path}: {where}, column {col!r}: empty value (NaN {what}s are errors)") from None
         raise FacerigError(f"{path}: {where}, column {col!r}: {s[:20]!r} is not a number") from None
     if not math.isfinite(v):
-        raise FacerigError(f"{path}: {where}, column {col!r}: {s!r} (NaN / infinite weights are errors)")
+        raise FacerigError(f"{path}: {where}, column {col!r}: {s[:20]!r} (NaN / infinite {what}s are errors)")
     return v
 
 
@@ -259,7 +307,10 @@ def _from_csv(text: str, path: Path, fps: float | None, strict: bool) -> Take:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    rows_raw = [(i + 1, r) for i, r in enumerate(reader) if any(c.strip() for c in r)]
+    try:
+        rows_raw = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
+    except csv.Error as e:
+        raise FacerigError(f"{path}: line {reader.line_num + 1}: not a readable CSV row ({e})") from None
     if not rows_raw:
         raise FacerigError(f"{path}: empty take (no frames)")
     header = [c.strip() for c in rows_raw[0][1]]
@@ -305,7 +356,7 @@ def _from_csv(text: str, path: Path, fps: float | None, strict: bool) -> Take:
             W[i, k] = _number(r[j], path, where, header[j])
         for j, name in rot.items():
             cell = r[j].strip()
-            extra[name][i] = float(cell) if cell else float("nan")
+            extra[name][i] = _number(cell, path, where, header[j], what="rotation") if cell else float("nan")
         if time_col is not None:
             times[i] = _number(r[time_col], path, where, header[time_col]) * time_scale
         elif frame_col is not None:
@@ -361,40 +412,91 @@ def timecodes_to_seconds(tcs: list[str], path: Path | str = "", rows: list[str] 
 
 _FRAME_KEYS = ("blendshapes", "blendShapes", "weights", "faceBlendshapes", "face_blendshapes", "categories",
                "blendshapeCoefficients", "coefficients")
+_RESULT_KEYS = ("faceBlendshapes", "face_blendshapes")  # a MediaPipe Tasks FaceLandmarker result
+_TIME_KEYS_S = ("time", "t", "seconds", "timestamp")
+_TIME_KEYS_MS = ("timestamp_ms", "timestampMs", "time_ms")
+_NAME_KEYS = ("categoryName", "category_name", "name", "displayName", "display_name")
+_VALUE_KEYS = ("score", "value", "weight")
+#: MediaPipe's blendshape model outputs, by category index
+MEDIAPIPE_ORDER = ("_neutral", *sorted(n for n in ARKIT52 if n != "tongueOut"))
+
+
+def _finite(v: Any) -> float | None:
+    """A JSON number as a finite float, else None (bools, strings, null, NaN, inf, 1e999-sized ints)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    try:
+        f = float(v)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _frame_time(fr: dict, i: int, path: Path) -> float | None:
+    """A frame's time in seconds from its ``time``-like (s) or ``timestampMs``-like (ms) key."""
+    t = None
+    for keys, scale in ((_TIME_KEYS_S, 1.0), (_TIME_KEYS_MS, 1e-3)):
+        for k in keys:
+            if k in fr:
+                v = _finite(fr[k])
+                if v is None:
+                    raise FacerigError(f"{path}: frame {i}, {k!r}: {_short(fr[k])} is not a finite number")
+                t = v * scale
+    return t
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 30 else r[:27] + "..."
+
+
+def _first_face(x: Any, i: int, path: Path) -> Any:
+    """Unwrap MediaPipe's per-face nesting (``[{"categories": [...]}, ...]``, ``[[...], ...]``,
+    ``{"categories": [...]}``) down to the first face's categories."""
+    while True:
+        if isinstance(x, dict) and "categories" in x and isinstance(x["categories"], list):
+            x = x["categories"]
+        elif isinstance(x, list) and x and (isinstance(x[0], list) or (isinstance(x[0], dict) and "categories" in x[0])):
+            x = x[0]
+        else:
+            return x
 
 
 def _frame_mapping(fr: Any, i: int, path: Path) -> tuple[dict[str, Any], float | None, bool]:
     """One JSON frame -> ({name: value}, time in seconds or None, is_mediapipe)."""
     t = None
-    mp = False
     if isinstance(fr, dict):
-        for k in ("time", "t", "seconds", "timestamp"):
-            if k in fr and isinstance(fr[k], (int, float)):
-                t = float(fr[k])
-        for k in ("timestamp_ms", "timestampMs", "time_ms"):
-            if k in fr and isinstance(fr[k], (int, float)):
-                t = float(fr[k]) * 1e-3
-        inner = next((fr[k] for k in _FRAME_KEYS if k in fr), None)
-        if inner is None:
-            return {k: v for k, v in fr.items() if k not in ("time", "t", "seconds", "timestamp", "timestamp_ms",
-                                                                "timestampMs", "time_ms", "frame")}, t, False
-        fr = inner
+        t = _frame_time(fr, i, path)
+        key = next((k for k in _FRAME_KEYS if k in fr), None)
+        if key is None:
+            return {k: v for k, v in fr.items() if k not in (*_TIME_KEYS_S, *_TIME_KEYS_MS, "frame")}, t, False
+        fr = fr[key]
+        if isinstance(fr, list) and not fr and key in _RESULT_KEYS:
+            raise FacerigError(f"{path}: frame {i}: no face in this frame (MediaPipe found none; "
+                               "a missing frame is an error, like a NaN weight)")
+    fr = _first_face(fr, i, path)
     if isinstance(fr, dict):
         return fr, t, False
     if isinstance(fr, list):
-        while fr and isinstance(fr[0], list):  # per-face nesting: first face
-            fr = fr[0]
+        if not fr:
+            raise FacerigError(f"{path}: frame {i}: no blendshapes in this frame (empty list)")
         out: dict[str, Any] = {}
         for c in fr:
             if not isinstance(c, dict):
-                raise FacerigError(f"{path}: frame {i}: expected {{name: weight}} or MediaPipe categories, got a list of {type(c).__name__}")
-            name = c.get("categoryName", c.get("category_name", c.get("name", c.get("displayName"))))
-            val = c.get("score", c.get("value", c.get("weight")))
+                raise FacerigError(f"{path}: frame {i}: expected {{name: weight}} or MediaPipe categories, "
+                                   f"got a list of {type(c).__name__}")
+            name = next((c[k] for k in _NAME_KEYS if isinstance(c.get(k), str) and c[k]), None)
             if name is None:
-                raise FacerigError(f"{path}: frame {i}: a category without categoryName")
-            out[str(name)] = val
-            mp = True
-        return out, t, mp
+                index = c.get("index")
+                if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(MEDIAPIPE_ORDER):
+                    name = MEDIAPIPE_ORDER[index]
+                else:
+                    raise FacerigError(f"{path}: frame {i}: a category without categoryName (or a MediaPipe index)")
+            val = next((c[k] for k in _VALUE_KEYS if k in c), None)
+            if name in out:
+                raise FacerigError(f"{path}: frame {i}: category {name[:40]!r} appears twice")
+            out[name] = val
+        return out, t, True
     raise FacerigError(f"{path}: frame {i}: expected an object or a list, got {type(fr).__name__}")
 
 
@@ -403,11 +505,17 @@ def _from_json(data: Any, path: Path, fps: float | None, strict: bool) -> Take:
     frames = data
     if isinstance(data, dict):
         for k in ("fps", "frameRate", "frame_rate"):
-            if isinstance(data.get(k), (int, float)) and data[k] > 0:
-                file_fps = float(data[k])
-        frames = next((data[k] for k in ("frames", "data", "takes", "faceBlendshapes") if k in data), None)
+            v = _finite(data.get(k))
+            if v is not None and v > 0:
+                if not (MIN_FPS <= v <= MAX_FPS):
+                    raise FacerigError(f"{path}: {k!r} {v:g} is not a plausible frame rate ({MIN_FPS:g} to {MAX_FPS:g})")
+                file_fps = v
+        frames = next((data[k] for k in ("frames", "data", "takes") if k in data), None)
+        if frames is None and any(k in data for k in _RESULT_KEYS):
+            frames = [data]  # one MediaPipe result: one frame
         if frames is None:
-            raise FacerigError(f"{path}: JSON object without 'frames' (expected a list of frames or {{\"fps\", \"frames\"}})")
+            raise FacerigError(f"{path}: JSON object without 'frames' (expected a list of frames, {{\"fps\", "
+                               "\"frames\"}} or a MediaPipe result with faceBlendshapes)")
     if not isinstance(frames, list):
         raise FacerigError(f"{path}: 'frames' must be a list")
     if not frames:
@@ -418,6 +526,11 @@ def _from_json(data: Any, path: Path, fps: float | None, strict: bool) -> Take:
         maps.append(m)
         times.append(t)
         mp_any |= mp
+    timed = [t is not None for t in times]
+    if any(timed) and not all(timed):
+        i = timed.index(not timed[0])
+        raise FacerigError(f"{path}: frame {i} {'has' if timed[i] else 'lacks'} a timestamp but frame 0 "
+                           f"{'does' if timed[0] else 'does not'}; give every frame one (or none and use --fps)")
     names: list[str] = []
     seen = set()
     for m in maps:
@@ -436,16 +549,19 @@ def _from_json(data: Any, path: Path, fps: float | None, strict: bool) -> Take:
             col = names[j]
             if col not in m:
                 raise FacerigError(f"{path}: frame {i}: {col!r} missing (present in other frames)")
-            v = m[col]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
-                raise FacerigError(f"{path}: frame {i}, {col!r}: {v!r} is not a finite number (NaN weights are errors)")
-            W[i, k] = float(v)
+            v = _finite(m[col])
+            if v is None:
+                raise FacerigError(f"{path}: frame {i}, {col!r}: {_short(m[col])} is not a finite number "
+                                   "(NaN weights are errors)")
+            W[i, k] = v
         for j, name in rot.items():
-            v = m.get(names[j])
-            if isinstance(v, (int, float)):
-                extra[name][i] = float(v)
+            if names[j] in m and m[names[j]] is not None:
+                v = _finite(m[names[j]])
+                if v is None:
+                    raise FacerigError(f"{path}: frame {i}, {names[j]!r}: {_short(m[names[j]])} is not a number")
+                extra[name][i] = v
     notes: list[str] = []
-    have_t = all(t is not None for t in times)
+    have_t = all(timed)
     fmt = "mediapipe" if mp_any else "json"
     if fps is None and file_fps is not None and not have_t:
         take = _finish(W, present, None, file_fps, path, fmt, unknown, extra, notes, strict)

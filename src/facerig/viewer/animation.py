@@ -183,20 +183,12 @@ def _from_take(path: Path, rig_names: list[str]) -> Animation:
     return anim
 
 
-def _takes_available() -> bool:
-    try:
-        from facerig.io import takes  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _simple_json(path: Path) -> bool:
     """True for the viewer's own ``{"names": [...], "frames": [[...], ...]}`` JSON."""
     try:
         doc = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return True  # let _from_json report it
+    except (OSError, ValueError, RecursionError):
+        return False  # not the viewer's JSON: the takes reader reports what is wrong with it
     return isinstance(doc, dict) and "names" in doc and isinstance(doc.get("frames"), list) \
         and bool(doc["frames"]) and isinstance(doc["frames"][0], list)
 
@@ -209,8 +201,6 @@ def load_animation(path: str | os.PathLike, rig_names: list[str]) -> Animation:
     suffix = p.suffix.lower()
     if suffix in (".glb", ".gltf"):
         return _from_gltf(p, rig_names)
-    if suffix == ".json" and (_simple_json(p) or not _takes_available()):
+    if suffix == ".json" and _simple_json(p):
         return _from_json(p, rig_names)
-    if not _takes_available():
-        raise FacerigError(f"{p}: unsupported animation file (use .json or .glb)")
     return _from_take(p, rig_names)
