@@ -186,7 +186,7 @@ def test_simple_json_animation(tmp_path, rig):
     for bad, msg in ((json.dumps({"names": ["nothing"], "frames": [[1]]}), "match"),
                      (json.dumps({"names": ["jawOpen"], "frames": [[1, 2]]}), "shape"),
                      (json.dumps({"names": ["jawOpen"], "times": [1, 0], "frames": [[1], [2]]}), "increase"),
-                     ("{", "cannot read")):
+                     ("{", "invalid JSON")):
         p.write_text(bad)
         with pytest.raises(FacerigError, match=msg):
             load_animation(p, rig.names)
