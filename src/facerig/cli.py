@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "train": "train the RigAnyFace network",
     "animate": "drive a rig with face-tracking weights (Live Link Face CSV, JSON)",
     "view": "interactive local viewer for a rig",
+    "check": "audit a rig with no ground truth: eyelids, mouth, mirroring, rigid parts, tearing (pass/fail)",
 }
 
 

@@ -7,8 +7,9 @@ mesh first when it is not). Parts are connected components after stitching open 
 - skin: the part with the largest bounding box;
 - eyeballs: a left/right pair of other parts, mirrored across the mid-plane, shaped like a
   ball or a cap (extents sorted: the second >= 0.55 and the third >= 0.3 of the largest; on a
-  least-squares sphere to 10 % of its radius and spanning >= 1.2 radii: not a lash card, a
-  whisker, an ear or a thin shell in front of the eye), the pair on the largest spheres winning;
+  least-squares sphere to 10 % of its radius, spanning >= 1.2 radii, <= 12 % boundary edges:
+  not a lash card or strip, a whisker, an ear or a thin shell in front of the eye), the pair on
+  the largest spheres winning;
 - eye holes (no eyeballs): a mirrored pair of the skin's boundary loops (a face mask's eye
   openings), the pair with the largest area seen from the front;
 - mouth parts (teeth, gums, tongue): other parts closer to the mid-plane than a third of the
@@ -132,10 +133,13 @@ def fit_sphere(p: np.ndarray) -> tuple[np.ndarray, float, float]:
     return c, r, res
 
 
-def _eyeball_pair(v: np.ndarray, labels: np.ndarray, skin: int, mid_x: float, skin_lo, skin_hi):
+def _eyeball_pair(v: np.ndarray, f: np.ndarray, labels: np.ndarray, skin: int, mid_x: float, skin_lo, skin_hi):
     """Best mirrored pair of ball-shaped parts -> (left label, right label) or None."""
+    from facerig.eval.metrics import boundary_ratio
+
     size = skin_hi - skin_lo
     cands = []
+    fpart = labels[f[:, 0]]
     for p in np.unique(labels):
         if p == skin:
             continue
@@ -148,6 +152,8 @@ def _eyeball_pair(v: np.ndarray, labels: np.ndarray, skin: int, mid_x: float, sk
             continue
         _, r, res = fit_sphere(pv)
         if res > 0.1 or e1 < 1.2 * r:  # not on a sphere, or a shallow shell of a large one
+            continue
+        if boundary_ratio(f[fpart == p]) > 0.12:  # a curved strip (lashes), not a ball or a cap
             continue
         c = 0.5 * (pv.max(0) + pv.min(0))
         if abs(c[0] - mid_x) < 0.05 * size[0]:
@@ -186,7 +192,7 @@ def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | No
     mid_x = float(0.5 * (skin_lo[0] + skin_hi[0]))
     eyes: list[Eye] = []
     eyeball_parts: list[int] = []
-    pair = _eyeball_pair(v, labels, skin, mid_x, skin_lo, skin_hi)
+    pair = _eyeball_pair(v, f, labels, skin, mid_x, skin_lo, skin_hi)
     if pair is not None:
         for side, p in zip(("Left", "Right"), pair):
             pv = v[labels == p]
@@ -240,7 +246,8 @@ def _eye_holes(v: np.ndarray, skin_faces: np.ndarray, mid_x: float, lo: np.ndarr
     for i, (lp, c, r, a) in enumerate(info):
         for lq, d, s, b in info[i + 1:]:
             rr = max(r, s)
-            if abs((c[0] - mid_x) + (d[0] - mid_x)) < rr and abs(c[1] - d[1]) < rr and min(a, b) > 0 \
+            if abs((c[0] - mid_x) + (d[0] - mid_x)) < rr and abs(c[1] - d[1]) < rr and abs(c[2] - d[2]) < rr \
+                    and min(a, b) > 0 \
                     and c[1] > 0.5 * (lo[1] + hi[1]) - 0.25 * (hi[1] - lo[1]) and a + b > best_area:
                 best, best_area = ((lp, c, r), (lq, d, s)) if c[0] > d[0] else ((lq, d, s), (lp, c, r)), a + b
     if best is None:
