@@ -55,7 +55,7 @@ def _record(name: str, group: str, path: Path, head: Path | None) -> dict:
 
 
 def _machine() -> dict:
-    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    return {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "machine": platform.node(), "cpu": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(), "python": sys.version.split()[0]}
 

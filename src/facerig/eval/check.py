@@ -501,7 +501,7 @@ def check_rig(rig: Rig, *, up: str = "+y", forward: str = "+z", checks: tuple[st
         "summary": summary,
         "passed": all(s["status"] != "fail" for s in summary.values()),
         "layout": {
-            "vertices": int(len(v0)), "shapes": len(d), "eye_distance": lay.scale,
+            "vertices": len(v0), "shapes": len(d), "eye_distance": lay.scale,
             "eyes": [{"side": e.side, "kind": e.kind, "center": e.center.tolist(), "radius": e.radius} for e in lay.eyes],
             "skin_part": lay.skin, "eyeball_parts": lay.eyeball_parts, "mouth_parts": lay.mouth_parts,
             "parts": int(lay.labels.max()) + 1 if lay.labels.size else 0,

@@ -29,7 +29,7 @@ class Grid:
     ny: int
 
     @classmethod
-    def around(cls, xmin: float, xmax: float, ymin: float, ymax: float, step: float) -> "Grid":
+    def around(cls, xmin: float, xmax: float, ymin: float, ymax: float, step: float) -> Grid:
         """The grid with spacing ``step`` covering the box ``[xmin, xmax] x [ymin, ymax]``."""
         step = float(step)
         nx = max(1, int(np.floor((xmax - xmin) / step)) + 1)
