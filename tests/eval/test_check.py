@@ -265,3 +265,23 @@ def test_eval_runs_the_check(evalset):
     assert set(r["check"]) == set(C.EVAL_CHECKS)
     off = evaluate(evalset, "zero", progress=False, interp=False, check=False)
     assert "check" not in off and all("check" not in h for h in off["heads"])
+
+
+def test_lids_pushed_into_the_eyeball():
+    from facerig.eval.check_contact import penetration_ratios
+
+    rig = good_rig()
+    v = rig.neutral
+    lay = find_layout(v, rig.faces)
+    ex, ey = EYES[0]
+    plate = ~np.isin(lay.labels, lay.eyeball_parts)
+    around = plate & (np.hypot(v[:, 0] - ex, v[:, 1] - ey) < 0.8)
+    d = np.zeros((2, len(v), 3))
+    d[0, around, 2] = -0.4  # the skin around the left eye sinks into the eyeball
+    d[1, around, 2] = 0.4  # ...or moves away from it
+    ratio, n = penetration_ratios(v, rig.faces, d, lay.labels, lay.eyeball_parts, lay.scale)
+    assert n > 0 and ratio[1] == 0.0
+    assert 0.3 < ratio[0] < 0.7  # the left eye's candidates, about half of all
+    res = C.check_rig(Rig(["eyeSquintLeft", "eyeSquintRight"], d, v, rig.faces), checks=("interpenetration",))
+    assert _status(res, "interpenetration", "eyeSquintLeft")["status"] == "fail"
+    assert _status(res, "interpenetration", "eyeSquintRight")["status"] == "pass"
