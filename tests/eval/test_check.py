@@ -19,8 +19,8 @@ MOUTH_Y, MOUTH_W = -1.5, 0.6
 
 def synthetic_head():
     """A face plate (z = 0, x in [-3, 3], y in [-9, 3], step 0.1) with two eye openings and a mouth
-    slit (the lips' vertices doubled along y = -1.5, |x| < 0.6), two closed eyeballs behind the
-    openings. Returns vertices (V, 3), faces (F, 3), and index sets (top-lid rows, lower lip + below,
+    slit (the lips' vertices doubled along y = -1.5, |x| < 0.6), a box of lower teeth behind the
+    lower lip, two closed eyeballs behind the openings. Returns vertices (V, 3), faces (F, 3), and index sets (top-lid rows, lower lip + below,
     eyeball vertex ranges)."""
     step = 0.1
     xs = np.round(np.arange(-3.0, 3.0 + 1e-9, step), 6)
@@ -53,6 +53,11 @@ def synthetic_head():
                 d = twin.get(i, d)
             faces += [[a, b, c], [a, c, d]]
     f = np.array(faces, np.int64)
+    teeth = trimesh.creation.box(extents=[0.6, 0.15, 0.15])
+    teeth.apply_translation([0.0, MOUTH_Y - 0.2, -0.15])  # lower teeth just behind the lower lip
+    teeth_ix = np.arange(len(v), len(v) + len(teeth.vertices))
+    f = np.vstack([f, teeth.faces + len(v)])
+    v = np.vstack([v, teeth.vertices])
     balls = []
     for ex, ey in EYES:
         s = trimesh.creation.icosphere(subdivisions=2, radius=0.5)
@@ -65,10 +70,12 @@ def synthetic_head():
     for ex, ey in EYES:
         lids.append(np.flatnonzero((np.abs(v[:, 0] - ex) <= HOLE[0] + 0.05) & (v[:, 1] >= ey + HOLE[1] - 0.05)
                                    & (v[:, 1] <= ey + HOLE[1] + 0.06) & (np.arange(len(v)) < balls[0][0])))
-    lower = np.r_[[twin[i] for i in slit], np.flatnonzero((v[:, 1] < MOUTH_Y - 0.05) & (np.arange(len(v)) < balls[0][0]))]
+    lower = np.r_[[twin[i] for i in slit], np.flatnonzero((v[:, 1] < MOUTH_Y - 0.05) & (np.arange(len(v)) < teeth_ix[0]))]
     # the jaw's weight: 1 at the lower lip, fading to 0 at y = -5 (the neck does not move)
     jaw = np.clip((v[lower, 1] + 5.0) / (MOUTH_Y + 5.0), 0.0, 1.0)
-    return v, f, {"lids": lids, "lower": lower, "jaw": jaw, "balls": balls}
+    lower = np.r_[lower, teeth_ix]  # the teeth ride with the jaw
+    jaw = np.r_[jaw, np.ones(len(teeth_ix))]
+    return v, f, {"lids": lids, "lower": lower, "jaw": jaw, "balls": balls, "teeth": teeth_ix}
 
 
 def good_rig() -> Rig:
@@ -139,6 +146,7 @@ def test_layout_finds_eyeballs_and_scale():
     assert lay.eyes[0].center[0] > 0 > lay.eyes[1].center[0]
     assert lay.scale == pytest.approx(2.0, abs=0.05)
     assert lay.eye_y == pytest.approx(1.0, abs=0.05)
+    assert lay.mouth_parts == [int(lay.labels[ix["teeth"][0]])]
     _c, r, res = fit_sphere(v[ix["balls"][0][0]:ix["balls"][0][1]])
     assert r == pytest.approx(0.5, rel=0.02) and res < 0.02
 
@@ -161,11 +169,14 @@ def test_good_rig_passes():
     assert _status(res, "mouth_close", "mouthClose")["value"] > 0.9
     assert _status(res, "rigidity", "eyeLookUpLeft")["value"] < 1e-6
     assert _status(res, "mirror")["value"] < 1e-6
+    assert 1.0 <= _status(res, "jaw_teeth")["value"] < 1.2  # teeth move as much as the chin (its 99th pct)
+    assert _status(res, "rigidity", "jawOpen")["value"] < 1e-6  # the teeth translate
     assert "tongueOut" in res["missing"]
 
 
 def test_faults_are_caught():
     rig = good_rig()
+    ix_teeth = synthetic_head()[2]["teeth"]
     v = rig.neutral
     i = {n: k for k, n in enumerate(rig.names)}
     d = rig.deltas.astype(np.float64).copy()
@@ -174,6 +185,7 @@ def test_faults_are_caught():
     lay = find_layout(v, rig.faces)
     a = np.flatnonzero(lay.labels == lay.eyeball_parts[0])
     d[i["eyeLookUpLeft"], a, 1] += 0.3 * (v[a, 1] - v[a, 1].mean())  # eyeball stretched, not rotated
+    d[i["jawOpen"], ix_teeth] = 0.0  # the teeth stay behind when the jaw opens
     far = np.flatnonzero(v[:, 1] < -8.5)
     d[i["jawOpen"], far, 2] += 1.0  # the bottom of the plate moves with the jaw
     bad = Rig(rig.names, d, v, rig.faces)
@@ -184,6 +196,7 @@ def test_faults_are_caught():
     assert _status(res, "mouth_close", "mouthClose")["status"] == "fail"
     assert _status(res, "rigidity", "eyeLookUpLeft")["status"] == "fail"
     assert _status(res, "far_motion", "jawOpen")["status"] == "fail"
+    assert _status(res, "jaw_teeth")["status"] == "fail"
     # |d - 0.2 d| / mean(|d|, |0.2 d|) = 1.33: the two sides no longer mirror each other
     assert _status(res, "mirror", "eyeBlinkLeft/eyeBlinkRight")["value"] == pytest.approx(4 / 3, abs=0.05)
 

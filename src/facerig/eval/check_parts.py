@@ -13,7 +13,8 @@ mesh first when it is not). Parts are connected components after stitching open 
 - eye holes (no eyeballs): a mirrored pair of the skin's boundary loops (a face mask's eye
   openings), the pair with the largest area seen from the front;
 - mouth parts (teeth, gums, tongue): other parts closer to the mid-plane than a third of the
-  eye distance, below the eyes, inside the skin's bounding box.
+  eye distance, below the eyes, inside the skin's bounding box (or at most half an eye distance
+  behind it).
 
 ``scale`` is the distance between the eyes (or 0.4 x the skin's width without eyes): every
 distance threshold of the check is a multiple of it, so the check does not depend on units.
@@ -218,7 +219,8 @@ def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | No
         c = pv.mean(0)
         if abs(c[0] - mid_x) > scale / 3 or (eye_y is not None and c[1] > eye_y - 0.4 * scale):
             continue
-        if np.any(c < skin_lo) or np.any(c > skin_hi):
+        if np.any(c[:2] < skin_lo[:2]) or np.any(c[:2] > skin_hi[:2]) or c[2] > skin_hi[2] \
+                or c[2] < skin_lo[2] - 0.5 * scale:
             continue
         mouth_parts.append(int(p))
     return Layout(labels, face_part, skin, eyes, eyeball_parts, mouth_parts, mid_x, eye_y, eye_z, max(scale, 1e-12))
