@@ -14,7 +14,7 @@ mesh first when it is not). Parts are connected components after stitching open 
   openings), the pair with the largest area seen from the front;
 - mouth parts (teeth, gums, tongue): other parts closer to the mid-plane than a third of the
   eye distance, below the eyes, inside the skin's bounding box (or at most half an eye distance
-  behind it).
+  behind it); none on a head without eyes.
 
 ``scale`` is the distance between the eyes (or 0.4 x the skin's width without eyes): every
 distance threshold of the check is a multiple of it, so the check does not depend on units.
@@ -212,12 +212,12 @@ def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | No
         scale = 0.4 * float(skin_hi[0] - skin_lo[0])
         eye_y = eye_z = None
     mouth_parts = []
-    for p in used:
+    for p in used if eyes else []:  # without eyes there is no telling where the mouth is
         if p == skin or p in eyeball_parts:
             continue
         pv = v[labels == p]
         c = pv.mean(0)
-        if abs(c[0] - mid_x) > scale / 3 or (eye_y is not None and c[1] > eye_y - 0.4 * scale):
+        if abs(c[0] - mid_x) > scale / 3 or c[1] > eye_y - 0.4 * scale:
             continue
         if np.any(c[:2] < skin_lo[:2]) or np.any(c[:2] > skin_hi[:2]) or c[2] > skin_hi[2] \
                 or c[2] < skin_lo[2] - 0.5 * scale:
