@@ -10,8 +10,8 @@ mesh first when it is not). Parts are connected components after stitching open 
   least-squares sphere to 10 % of its radius, spanning >= 1.2 radii, <= 12 % boundary edges:
   not a lash card or strip, a whisker, an ear or a thin shell in front of the eye), the pair on
   the largest spheres winning;
-- eye holes (no eyeballs): a mirrored pair of the skin's boundary loops (a face mask's eye
-  openings), the pair with the largest area seen from the front;
+- eye holes (no eyeballs): a mirrored pair of the skin's boundary loops in the front half of
+  the head (a face mask's eye openings), the pair with the largest area seen from the front;
 - mouth parts (teeth, gums, tongue): other parts closer to the mid-plane than a third of the
   eye distance, below the eyes, inside the skin's bounding box (or at most half an eye distance
   behind it); none on a head without eyes.
@@ -241,8 +241,8 @@ def _eye_holes(v: np.ndarray, skin_faces: np.ndarray, mid_x: float, lo: np.ndarr
         p = v[lp]
         c = p.mean(0)
         r = 0.5 * float(np.ptp(p[:, :2], axis=0).max())
-        if abs(c[0] - mid_x) < 0.05 * width or r > 0.25 * width:
-            continue
+        if abs(c[0] - mid_x) < 0.05 * width or r > 0.25 * width or c[2] < 0.5 * (lo[2] + hi[2]):
+            continue  # on the mid-line (the mouth), too large, or in the back half of the head
         info.append((lp, c, r, _area_xy(p)))
     best, best_area = None, 0.0
     for i, (lp, c, r, a) in enumerate(info):
