@@ -248,7 +248,7 @@ def _eye_holes(v: np.ndarray, skin_faces: np.ndarray, mid_x: float, lo: np.ndarr
     for i, (lp, c, r, a) in enumerate(info):
         for lq, d, s, b in info[i + 1:]:
             rr = max(r, s)
-            if abs((c[0] - mid_x) + (d[0] - mid_x)) < rr and abs(c[1] - d[1]) < rr and abs(c[2] - d[2]) < rr \
+            if abs((c[0] - mid_x) + (d[0] - mid_x)) < 0.5 * rr and abs(c[1] - d[1]) < rr and abs(c[2] - d[2]) < rr \
                     and min(a, b) > 0 \
                     and c[1] > 0.5 * (lo[1] + hi[1]) - 0.25 * (hi[1] - lo[1]) and a + b > best_area:
                 best, best_area = ((lp, c, r), (lq, d, s)) if c[0] > d[0] else ((lq, d, s), (lp, c, r)), a + b
