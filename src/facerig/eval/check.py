@@ -335,6 +335,11 @@ def _jaw_teeth_rows(v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> li
 # ----------------------------------------------------------------------------- symmetry
 
 
+def _fro(x: np.ndarray) -> float:
+    """Frobenius norm without BLAS (np.linalg.norm's dot stalls when BLAS threads contend)."""
+    return float(np.sqrt((x * x).sum()))
+
+
 def _mirror_rows(v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[dict]:
     from scipy.spatial import cKDTree
 
@@ -354,11 +359,11 @@ def _mirror_rows(v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[
             continue
         dl = d[name][valid]
         dr = d[other][j[valid]] * flip
-        scale = 0.5 * (np.linalg.norm(dl) + np.linalg.norm(dr))
+        scale = 0.5 * (_fro(dl) + _fro(dr))
         if scale < 1e-6 * lay.scale:
             rows.append(_row("mirror", pair, None, "neither side moves"))
             continue
-        rows.append(_row("mirror", pair, float(np.linalg.norm(dl - dr) / scale),
+        rows.append(_row("mirror", pair, _fro(dl - dr) / scale,
                          f"{valid.mean():.0%} of vertices have a mirror image"))
     for name in ARKIT52:
         if not name.startswith(_SIDED) or name not in d:
@@ -498,13 +503,18 @@ def check_rig(rig: Rig, *, up: str = "+y", forward: str = "+z", checks: tuple[st
     if rig.faces is None or len(rig.faces) == 0:
         raise FacerigError("the rig has no faces: cannot check it")
     R = orientation_matrix(up, forward)
-    v0 = np.asarray(rig.neutral, np.float64) @ R.T
+    same = np.array_equal(R, np.eye(3))
+
+    def rot(x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, np.float64) if same else np.asarray(x, np.float64) @ R.T
+
+    v0 = rot(rig.neutral)
     faces = np.asarray(rig.faces, np.int64)
     d: dict[str, np.ndarray] = {}
     for i, n in enumerate(rig.names):
         c = canonical_name(n)
         if c is not None and c not in d:
-            d[c] = np.asarray(rig.deltas[i], np.float64) @ R.T
+            d[c] = rot(rig.deltas[i])
     lay = find_layout(v0, faces)
     rows: list[dict] = []
     if "eyelid_closure" in want:
