@@ -28,7 +28,7 @@ import platform
 import sys
 from pathlib import Path
 
-from facerig.eval.check import CHECKS, THRESHOLDS, check_rig, read_rig
+from facerig.eval.check import CHECKS, THRESHOLDS, _read_rig, check_rig
 
 DATA = Path(os.environ.get("FACERIG_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 if not DATA.is_dir():
@@ -51,7 +51,7 @@ def _author_rigs(evalsets: list[str]):
 
 
 def _record(name: str, group: str, path: Path, head: Path | None) -> dict:
-    rig = read_rig(path, head)
+    rig = _read_rig(path, head)
     res = check_rig(rig)
     return {"name": name, "group": group, "rig": str(path), "head": str(head) if head else None,
             "passed": res["passed"], "seconds": res["seconds"], "layout": res["layout"],
@@ -111,7 +111,7 @@ def _speed(args) -> int:
     if not heads:
         raise SystemExit("speed needs --evalset with an unseen (ICT) group")
     name, path = heads[0]
-    rig = read_rig(path)
+    rig = _read_rig(path)
     times, loads = [], []
     for _ in range(args.repeat):
         loads.append(os.getloadavg()[0])

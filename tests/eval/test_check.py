@@ -239,22 +239,28 @@ def test_read_rig_npz_variants(tmp_path):
 
     rig = good_rig()
     save_rig(tmp_path / "r.npz", rig)
-    back = C.read_rig(tmp_path / "r.npz")
+    back = C._read_rig(tmp_path / "r.npz")
     assert back.names == rig.names and back.faces is not None
     # deltas only (a NAME.blendshapes.npz) + the head mesh; names matched to ARKit
     np.savez(tmp_path / "b.npz", names=np.array(["EyeBlinkLeft", "jawOpen"]), deltas=rig.deltas[:2].astype(np.float32),
              mm_per_unit=np.float64(10.0))
     write_obj(tmp_path / "head.obj", rig.neutral, rig.faces)
     with pytest.raises(FacerigError, match="--head"):
-        C.read_rig(tmp_path / "b.npz")
-    b = C.read_rig(tmp_path / "b.npz", tmp_path / "head.obj")
+        C._read_rig(tmp_path / "b.npz")
+    b = C._read_rig(tmp_path / "b.npz", tmp_path / "head.obj")
     assert b.names == ["eyeBlinkLeft", "jawOpen"] and b.meta["mm_per_unit"] == 10.0
     np.testing.assert_allclose(b.neutral, rig.neutral, atol=1e-5)
     write_obj(tmp_path / "small.obj", np.eye(3), np.array([[0, 1, 2]]))
     with pytest.raises(FacerigError, match="vertices"):
-        C.read_rig(tmp_path / "b.npz", tmp_path / "small.obj")
+        C._read_rig(tmp_path / "b.npz", tmp_path / "small.obj")
     with pytest.raises(FacerigError):
         C.check_rig(rig, checks=("nope",))
+    with pytest.raises(FacerigError, match="ARKit"):
+        C.check_rig(Rig(["foo"], rig.deltas[:1], rig.neutral, rig.faces))
+    nan = rig.deltas.copy()
+    nan[2, 5, 0] = np.nan
+    with pytest.raises(FacerigError, match="jawOpen"):
+        C.check_rig(Rig(rig.names, nan, rig.neutral, rig.faces))
 
 
 def test_check_summary_for_eval():

@@ -87,12 +87,12 @@ def print_result(result: dict, *, all_rows: bool = False, console=None, title: s
 
 def run(args: argparse.Namespace) -> int:
     from facerig.errors import FacerigError
-    from facerig.eval.check import check_rig, read_rig
+    from facerig.eval.check import _read_rig, check_rig
     from facerig.geometry.frame import orientation_matrix
 
     orientation_matrix(args.up, args.forward)  # bad axes -> FacerigError before reading
     checks = tuple(c.strip() for c in args.checks.split(",") if c.strip()) if args.checks else None
-    rig = read_rig(args.rig, args.head)
+    rig = _read_rig(args.rig, args.head)
     if not any(n for n in rig.names):
         raise FacerigError(f"{args.rig}: the rig has no shapes")
     result = check_rig(rig, up=args.up, forward=args.forward, checks=checks)

@@ -95,9 +95,11 @@ def _row(check: str, shape: str | None, value: float | None, note: str = "") -> 
 # ----------------------------------------------------------------------------- reading rigs
 
 
-def read_rig(path: str | os.PathLike, head: str | os.PathLike | None = None) -> Rig:
+def _read_rig(path: str | os.PathLike, head: str | os.PathLike | None = None) -> Rig:
     """Read a rig for checking: NPZ (facerig's, an external rig's ``arkit_names``, or a
     ``NAME.blendshapes.npz`` with deltas only and ``head`` for the mesh), GLB/glTF, or OBJ folder.
+
+    (Private until ``facerig.io.rigfile.read_rig`` is merged; then this dispatch moves there.)
 
     Args:
         path: the rig. head: optional mesh (OBJ, ...) whose vertices / faces are the rig's
@@ -491,7 +493,7 @@ def check_rig(rig: Rig, *, up: str = "+y", forward: str = "+z", checks: tuple[st
         rig lacks), ``seconds``.
 
     Raises:
-        FacerigError: no faces, or an unknown check.
+        FacerigError: no faces, no ARKit-named shape, NaN / inf values, or an unknown check.
     """
     from facerig.geometry.frame import orientation_matrix
 
@@ -515,6 +517,11 @@ def check_rig(rig: Rig, *, up: str = "+y", forward: str = "+z", checks: tuple[st
         c = canonical_name(n)
         if c is not None and c not in d:
             d[c] = rot(rig.deltas[i])
+    if not d:
+        raise FacerigError("the rig has no ARKit-named shapes: nothing to check")
+    bad_shape = next((n for n, x in d.items() if not np.isfinite(x).all()), None)
+    if not np.isfinite(v0).all() or bad_shape:
+        raise FacerigError(f"the rig has NaN or infinite values ({'in ' + bad_shape if bad_shape else 'in the neutral'})")
     lay = find_layout(v0, faces)
     rows: list[dict] = []
     if "eyelid_closure" in want:
