@@ -6,7 +6,8 @@
 
 ``authors``: every rig made by people (the two external rigs, the Rocketbox and Weboji
 blendshapes on their heads in ``heads/``, and the ICT FaceKit / MakeHuman ground truth of eval
-sets written by ``facerig data make-eval``): per rig and check the worst value, the threshold and
+sets written by ``facerig data make-eval``: groups unseen and makehuman, and ICT's deltas on the
+remeshed and reframed heads): per rig and check the worst value, the threshold and
 pass / fail / n-a. Every author rig must pass every check that applies to it.
 
 ``heads``: facerig's own rigs of the public heads (``DIR/NAME.npz``, written by
@@ -36,7 +37,10 @@ if not DATA.is_dir():
 OUT = Path(__file__).resolve().parent / "results"
 
 
-def _author_rigs(evalsets: list[str]):
+AUTHOR_GROUPS = ("unseen", "makehuman", "remeshed", "reframed")
+
+
+def _author_rigs(evalsets: list[str], groups: tuple[str, ...] = AUTHOR_GROUPS):
     for p in sorted((DATA / "external-rigs").glob("*.npz")):
         yield p.stem, "external", p, None
     for p in sorted((DATA / "heads").glob("*.blendshapes.npz")):
@@ -46,8 +50,8 @@ def _author_rigs(evalsets: list[str]):
         for p in sorted(glob.glob(os.path.join(es, "*", "*.gt.npz"))):
             name = Path(p).name.replace(".gt.npz", "")
             group = Path(p).parent.name
-            if group in ("unseen", "makehuman"):  # authors' rigs on their own heads (ICT FaceKit, MakeHuman)
-                yield name, "ict" if group == "unseen" else "makehuman", Path(p), None
+            if group in groups:  # authors' rigs on their heads (ICT FaceKit, MakeHuman; ICT remeshed / reframed)
+                yield name, "makehuman" if group == "makehuman" else f"ict-{group}", Path(p), None
 
 
 def _record(name: str, group: str, path: Path, head: Path | None) -> dict:
@@ -107,7 +111,7 @@ def _table(records: list[dict]) -> str:
 def _speed(args) -> int:
     import time
 
-    heads = [(n, p) for n, g, p, _ in _author_rigs(args.evalset) if g == "ict"]
+    heads = [(n, p) for n, g, p, _ in _author_rigs(args.evalset) if g == "ict-unseen"]
     if not heads:
         raise SystemExit("speed needs --evalset with an unseen (ICT) group")
     name, path = heads[0]

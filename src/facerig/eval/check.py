@@ -201,8 +201,9 @@ def eye_opening(vertices: np.ndarray, faces: np.ndarray, eye: Eye, neutral: np.n
             ``faces`` that are skin. n: rays across the window.
 
     An eyeball's window is the disc of 0.9 x its radius around its centre; a ray is open when
-    it meets the eyeball before the skin (other parts are ignored). A hole's window is the hole's outline at neutral; a
-    ray is open when it hits nothing or only surfaces more than the hole's radius behind it.
+    it meets the eyeball before the skin (other parts are ignored). A hole's window is the
+    hole's outline at neutral; a ray is open when it hits nothing or only surfaces more than
+    the hole's radius behind it.
     """
     c, r = eye.center, eye.radius
     grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
