@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "invert": "posed meshes -> ARKit-52 weights per frame (Live Link Face CSV, MediaPipe JSON, animated GLB)",
     "retarget": "drive another head (any topology) with posed meshes or a take: animated GLB",
     "cache": "show facerig's cache (location, size per kind) or clear it",
+    "check": "audit a rig with no ground truth: eyelids, mouth, mirroring, rigid parts, tearing (pass/fail)",
 }
 
 

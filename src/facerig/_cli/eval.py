@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shapes", default=None, help="comma-separated ARKit shapes to score (default all)")
     parser.add_argument("--json", dest="json_out", default=None, help="write the full results as JSON here")
     parser.add_argument("--no-interp", action="store_true", help="skip the interpenetration ratio (faster)")
+    parser.add_argument("--no-check", action="store_true", help="skip facerig check on the predicted rigs (faster)")
     parser.add_argument("--dt-mode", choices=["deformation", "copy"], default=None,
                         help="dt only: real deformation transfer (default) or barycentric delta copy")
     parser.add_argument("-O", "--option", action="append", default=[], metavar="KEY=VALUE",
@@ -89,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     groups = [g.strip() for g in args.groups.split(",") if g.strip()] if args.groups else None
     shapes = [s.strip() for s in args.shapes.split(",") if s.strip()] if args.shapes else None
     result = evaluate(args.set_dir, method, groups=groups, limit=args.limit, shapes=shapes,
-                      interp=not args.no_interp, options=options, progress=not args.quiet)
+                      interp=not args.no_interp, options=options, progress=not args.quiet,
+                      check=not args.no_check)
     print_report(result, top_shapes=args.top_shapes)
     if args.json_out:
         write_json(args.json_out, result)

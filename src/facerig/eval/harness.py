@@ -135,7 +135,7 @@ def _finite(x: Any) -> Any:
 
 
 def evaluate_head(set_dir: Path, head: dict, method: str, *, shapes: list[str] | None = None,
-                  interp: bool = True, options: dict[str, Any] | None = None) -> dict[str, Any]:
+                  interp: bool = True, options: dict[str, Any] | None = None, check: bool = True) -> dict[str, Any]:
     """Run ``method`` on one head and score it -> JSON-able record (see module doc)."""
     from facerig.io import load_mesh
     from facerig.models.registry import rig_mesh
@@ -204,6 +204,13 @@ def evaluate_head(set_dir: Path, head: dict, method: str, *, shapes: list[str] |
             shape_rec[n]["interp_gt"] = ig[i]
     rec["metrics"] = head_m
     rec["shapes"] = shape_rec
+    if check:  # facerig check on the predicted rig (no ground truth; facerig.eval.check)
+        from facerig.eval.check import check_summary
+
+        try:
+            rec["check"] = check_summary(rig, mesh.faces)
+        except Exception as e:  # noqa: BLE001 - the check must not cost the head its scores
+            rec["check"] = {"error": f"{e.__class__.__name__}: {str(e)[:200]}"}
     rec["method_meta"] = {k: v for k, v in rig.meta.items() if k in ("missing", "dt_mode", "timings", "seconds")}
     return rec
 
@@ -273,7 +280,7 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
 def evaluate(set_dir: str | os.PathLike, method: str, *, groups: Iterable[str] | None = None,
              limit: int | None = None, shapes: list[str] | None = None, interp: bool = True,
              options: dict[str, Any] | None = None, progress: bool = True,
-             on_head: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+             on_head: Callable[[dict[str, Any]], None] | None = None, check: bool = True) -> dict[str, Any]:
     """Evaluate ``method`` on the eval set in ``set_dir``.
 
     Args:
@@ -283,6 +290,8 @@ def evaluate(set_dir: str | os.PathLike, method: str, *, groups: Iterable[str] |
         shapes: only these ARKit shapes; interp: compute interpenetration ratios.
         options: extra keyword options for the method (e.g. ``{"dt_mode": "copy"}``).
         progress: show a rich progress bar; on_head: callback per finished head record.
+        check: run ``facerig check`` on each predicted rig (``check`` per head record and
+            ``check`` pass counts per check in the result).
 
     Returns:
         JSON-able dict: ``method``, ``set``, ``options``, ``heads`` (per-head records with
@@ -307,19 +316,23 @@ def evaluate(set_dir: str | os.PathLike, method: str, *, groups: Iterable[str] |
             task = bar.add_task("eval", total=len(heads), method=method, head="")
             for h in heads:
                 bar.update(task, head=f"{h.get('group')}/{h.get('id')}")
-                rec = evaluate_head(set_dir, h, method, shapes=shapes, interp=interp, options=options)
+                rec = evaluate_head(set_dir, h, method, shapes=shapes, interp=interp, options=options, check=check)
                 records.append(rec)
                 if on_head:
                     on_head(rec)
                 bar.advance(task)
     else:
         for h in heads:
-            rec = evaluate_head(set_dir, h, method, shapes=shapes, interp=interp, options=options)
+            rec = evaluate_head(set_dir, h, method, shapes=shapes, interp=interp, options=options, check=check)
             records.append(rec)
             if on_head:
                 on_head(rec)
     result = {"method": method, "set": str(set_dir), "options": options or {}, "heads": records}
     result.update(aggregate(records))
+    if check:
+        from facerig.eval.check import check_pass_rates
+
+        result["check"] = check_pass_rates(records)
     result["wall_seconds"] = time.perf_counter() - t0
     return _finite(result)
 

@@ -107,6 +107,9 @@ def print_report(result: dict[str, Any], *, top_shapes: int | None = 15, console
         for r in shape_rows(result, top_shapes):
             ts.add_row(*r)
         console.print(ts)
+    if result.get("check"):
+        cells = [f"{c} {s['pass']}/{s['pass'] + s['fail']}" for c, s in result["check"].items() if s["pass"] + s["fail"]]
+        console.print("facerig check, heads passing: " + ", ".join(cells))
     if result.get("missing"):
         console.print(f"shapes the method lacks (excluded from averages): {', '.join(result['missing'])}")
     for s in result.get("skipped", []):

@@ -107,7 +107,7 @@ def _write_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> None:
 #: are 0.65 GB); ``FACERIG_MAX_RIG_BYTES`` overrides it. Readers check it before expanding anything.
 MAX_RIG_BYTES = 1 << 30
 
-_NPZ_KEYS = ("names", "deltas", "neutral", "faces", "parts", "meta")
+_NPZ_KEYS = ("names", "arkit_names", "deltas", "neutral", "faces", "parts", "meta")
 
 
 def format_bytes(n: float) -> str:
@@ -169,8 +169,12 @@ def _npy_header(fh) -> tuple[tuple[int, ...], np.dtype]:
     return tuple(int(n) for n in shape), np.dtype(dtype)
 
 
-def load_rig(path: str | os.PathLike, *, max_bytes: int | None = None) -> Rig:
+def load_rig(path: str | os.PathLike, *, max_bytes: int | None = None, neutral: np.ndarray | None = None) -> Rig:
     """Read a rig NPZ written by :func:`save_rig` (or any NPZ with names/deltas/neutral).
+
+    Other authors' rig NPZs are read too: ``arkit_names`` (K,) is preferred to ``names`` when
+    present (the ARKit name of each target), ``mm_per_unit`` goes into the meta, and a file with
+    deltas but no neutral (``NAME.blendshapes.npz``) takes ``neutral`` (V, 3) from the caller.
 
     The members' shapes and dtypes are read from their headers first: an NPZ whose arrays
     would take more than ``max_bytes`` (default :func:`max_rig_bytes`) once loaded, or that
@@ -181,9 +185,17 @@ def load_rig(path: str | os.PathLike, *, max_bytes: int | None = None) -> Rig:
     """
     limit = max_rig_bytes() if max_bytes is None else int(max_bytes)
     headers = npz_array_headers(path)
-    missing = [k for k in ("names", "deltas", "neutral") if k not in headers]
+    missing = [k for k in ("deltas",) if k not in headers]
+    if "names" not in headers and "arkit_names" not in headers:
+        missing.append("names")
+    if "neutral" not in headers and neutral is None:
+        missing.append("neutral (give the head mesh: --head)")
     if missing:
         raise FacerigError(f"{path}: rig NPZ lacks {', '.join(missing)}")
+    if "neutral" not in headers and neutral is not None:
+        dshape = headers["deltas"][0]
+        if len(dshape) != 3 or dshape[1] != len(neutral):
+            raise FacerigError(f"{path}: the head mesh has {len(neutral):,} vertices, the rig's deltas {tuple(dshape)}")
     total = 0
     for key in _NPZ_KEYS:
         if key in headers:
@@ -198,13 +210,16 @@ def load_rig(path: str | os.PathLike, *, max_bytes: int | None = None) -> Rig:
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"])) if "meta" in z else {}
+            meta = meta if isinstance(meta, dict) else {}
+            if "mm_per_unit" in z:
+                meta["mm_per_unit"] = float(z["mm_per_unit"])
             return Rig(
-                names=list(z["names"]),
+                names=list(z["arkit_names"] if "arkit_names" in z else z["names"]),
                 deltas=z["deltas"],
-                neutral=z["neutral"],
+                neutral=z["neutral"] if "neutral" in z else neutral,
                 faces=z.get("faces", None),
                 parts=z.get("parts", None),
-                meta=meta if isinstance(meta, dict) else {},
+                meta=meta,
             )
     except FacerigError:
         raise

@@ -38,7 +38,8 @@ _ITEMSIZE = {5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4}
 _MAX_JSON = 64 << 20  # a glTF JSON document larger than this is not a rig
 
 
-def read_rig(path: str | os.PathLike, *, max_bytes: int | None = None) -> Rig:
+def read_rig(path: str | os.PathLike, *, max_bytes: int | None = None,
+             head: str | os.PathLike | None = None) -> Rig:
     """Read and check a rig in any supported format (see the module doc).
 
     Returns:
@@ -47,16 +48,19 @@ def read_rig(path: str | os.PathLike, *, max_bytes: int | None = None) -> Rig:
     Raises:
         FacerigError: missing / unknown / malformed / too large / invalid rig (one line).
     """
-    return read_rig_and_mesh(path, max_bytes=max_bytes)[0]
+    return read_rig_and_mesh(path, max_bytes=max_bytes, head=head)[0]
 
 
-def read_rig_and_mesh(path: str | os.PathLike, *, max_bytes: int | None = None) -> tuple[Rig, Mesh | None]:
+def read_rig_and_mesh(path: str | os.PathLike, *, max_bytes: int | None = None,
+                      head: str | os.PathLike | None = None) -> tuple[Rig, Mesh | None]:
     """Read and check a rig, with the mesh it was stored on when the format has one.
 
     Args:
         path: ``.npz``, ``.glb``/``.gltf``, ``.fbx`` or an OBJ rig folder (``rig.json``).
         max_bytes: most bytes the rig's arrays may take once loaded (default
             :func:`facerig.io.rig.max_rig_bytes`, 1 GiB or ``FACERIG_MAX_RIG_BYTES``).
+        head: a mesh file with the rig's vertex count, for a rig stored without its neutral
+            (an author's ``NAME.blendshapes.npz``) or without faces; it must match the rig's V.
 
     Returns:
         ``(rig, mesh)``: the checked rig, and a :class:`Mesh` with the same V (glTF: per-vertex
@@ -67,6 +71,11 @@ def read_rig_and_mesh(path: str | os.PathLike, *, max_bytes: int | None = None) 
     """
     p = Path(path)
     limit = max_rig_bytes() if max_bytes is None else int(max_bytes)
+    head_mesh = None
+    if head is not None:
+        from facerig.io import load_mesh
+
+        head_mesh = load_mesh(head, allow_degenerate=True, allow_unreferenced=True)
     if p.is_dir():
         if not (p / "rig.json").is_file():
             raise FacerigError(f"{p}: folder without rig.json (not a facerig OBJ rig folder)")
@@ -81,7 +90,8 @@ def read_rig_and_mesh(path: str | os.PathLike, *, max_bytes: int | None = None) 
             raise FacerigError(f"{p}: unknown rig format {p.suffix!r}; use a .npz, .glb/.gltf, .fbx "
                                f"or an OBJ rig folder")
         if suffix == ".npz":
-            rig, mesh = load_rig(p, max_bytes=limit), None
+            rig = load_rig(p, max_bytes=limit, neutral=None if head_mesh is None else head_mesh.vertices)
+            mesh = head_mesh
         elif suffix in (".glb", ".gltf"):
             check_gltf_size(p, limit)
             from facerig.io.gltf import read_rig_gltf
@@ -96,6 +106,11 @@ def read_rig_and_mesh(path: str | os.PathLike, *, max_bytes: int | None = None) 
             mesh, rig = read_rig_fbx(p)
             if rig is None:
                 raise FacerigError(f"{p}: the FBX has no shape keys (not a rig)")
+    if head_mesh is not None:
+        if head_mesh.num_vertices != rig.num_vertices:
+            raise FacerigError(f"{head}: {head_mesh.num_vertices:,} vertices, the rig {p.name} has {rig.num_vertices:,}")
+        if rig.faces is None or len(rig.faces) == 0:
+            rig.faces = head_mesh.faces
     check_rig(rig, p, max_bytes=limit)
     if mesh is not None and mesh.num_vertices != rig.num_vertices:
         mesh = None  # cannot carry its UVs / polygons over; the rig alone is still right

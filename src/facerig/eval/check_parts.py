@@ -1,0 +1,257 @@
+"""Where things are on a head, for ``facerig check``: skin, eyeballs or eye holes, mouth parts.
+
+Coordinates are the face frame: +Y up, face toward +Z, the character's left at +X (rotate the
+mesh first when it is not). Parts are connected components after stitching open seams
+(:func:`facerig.geometry.weld.weld_seams`), so a head split along its UV seams still has one skin.
+
+- skin: the part with the largest bounding box;
+- eyeballs: a left/right pair of other parts, mirrored across the mid-plane, shaped like a
+  ball or a cap (extents sorted: the second >= 0.55 and the third >= 0.3 of the largest; on a
+  least-squares sphere to 10 % of its radius, spanning >= 1.2 radii, <= 12 % boundary edges:
+  not a lash card or strip, a whisker, an ear or a thin shell in front of the eye), the pair on
+  the largest spheres winning;
+- eye holes (no eyeballs): a mirrored pair of the skin's boundary loops in the front half of
+  the head (a face mask's eye openings), the pair with the largest area seen from the front;
+- mouth parts (teeth, gums, tongue): other parts closer to the mid-plane than a third of the
+  eye distance, below the eyes, inside the skin's bounding box (or at most half an eye distance
+  behind it); none on a head without eyes.
+
+``scale`` is the distance between the eyes (or 0.4 x the skin's width without eyes): every
+distance threshold of the check is a multiple of it, so the check does not depend on units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Eye:
+    """One eye seen from the front.
+
+    Attributes:
+        side: "Left" (+X) or "Right" (-X).
+        kind: "eyeball" or "hole".
+        center: (3,) centre (eyeball centroid, or loop centroid).
+        radius: half the larger XY extent.
+        faces: (Fe,) rows of the mesh's faces belonging to the eyeball (empty for a hole).
+        loop: (L,) vertex indices of the hole's boundary loop (empty for an eyeball).
+    """
+
+    side: str
+    kind: str
+    center: np.ndarray
+    radius: float
+    faces: np.ndarray
+    loop: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+@dataclass
+class Layout:
+    """Parts of a head (see module doc).
+
+    Attributes:
+        labels: (V,) part of each vertex; face_part: (F,) part of each face.
+        skin: label of the skin part.
+        eyes: eyes found (0 or 2); eyeball_parts: their labels; mouth_parts: labels of teeth etc.
+        mid_x: x of the mid-plane; eye_y, eye_z: height and depth of the eyes (None without eyes).
+        scale: eye distance (or 0.4 x skin width).
+    """
+
+    labels: np.ndarray
+    face_part: np.ndarray
+    skin: int
+    eyes: list[Eye]
+    eyeball_parts: list[int]
+    mouth_parts: list[int]
+    mid_x: float
+    eye_y: float | None
+    eye_z: float | None
+    scale: float
+
+
+def part_labels(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(V,) connected-component labels after stitching open seams (vertices (V,3), faces (F,3))."""
+    from facerig.geometry.components import connected_components
+    from facerig.geometry.weld import weld_seams
+
+    _, wf, index = weld_seams(vertices, faces)
+    lab = connected_components(int(index.max()) + 1 if index.size else 0, wf)
+    return lab[index]
+
+
+def boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
+    """Closed boundary loops of a triangle set: faces (F,3) -> list of (L,) vertex index arrays.
+
+    Edges used by one face are chained head to tail; vertices where several loops touch are
+    followed in the order met (a loop that cannot close is dropped).
+    """
+    f = np.asarray(faces, dtype=np.int64)
+    if f.size == 0:
+        return []
+    a, b = f.ravel(), f[:, [1, 2, 0]].ravel()
+    key = np.minimum(a, b) * (int(f.max()) + 1) + np.maximum(a, b)
+    _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    border = cnt[inv] == 1
+    nxt: dict[int, list[int]] = {}
+    for x, y in zip(a[border].tolist(), b[border].tolist()):
+        nxt.setdefault(x, []).append(y)
+    loops = []
+    while nxt:
+        start = next(iter(nxt))
+        loop = [start]
+        cur = start
+        while True:
+            outs = nxt.get(cur)
+            if not outs:
+                break
+            y = outs.pop()
+            if not outs:
+                del nxt[cur]
+            if y == start:
+                loops.append(np.array(loop, np.int64))
+                break
+            loop.append(y)
+            cur = y
+    return loops
+
+
+def _area_xy(p: np.ndarray) -> float:
+    """Area of a closed polygon (L, >=2) projected on XY (shoelace, absolute)."""
+    x, y = p[:, 0], p[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def fit_sphere(p: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Least-squares sphere through points (N, 3) -> (centre (3,), radius, RMS residual / radius)."""
+    A = np.c_[2 * p, np.ones(len(p))]
+    sol = np.linalg.lstsq(A, (p**2).sum(1), rcond=None)[0]
+    c = sol[:3]
+    r = float(np.sqrt(max(sol[3] + c @ c, 0.0)))
+    res = float(np.sqrt(((np.linalg.norm(p - c, axis=1) - r) ** 2).mean()) / r) if r > 0 else np.inf
+    return c, r, res
+
+
+def _eyeball_pair(v: np.ndarray, f: np.ndarray, labels: np.ndarray, skin: int, mid_x: float, skin_lo, skin_hi):
+    """Best mirrored pair of ball-shaped parts -> (left label, right label) or None."""
+    from facerig.eval.metrics import boundary_ratio
+
+    size = skin_hi - skin_lo
+    cands = []
+    fpart = labels[f[:, 0]]
+    for p in np.unique(labels):
+        if p == skin:
+            continue
+        pv = v[labels == p]
+        if len(pv) < 8:
+            continue
+        ext = pv.max(0) - pv.min(0)
+        e1, e2, e3 = np.sort(ext)[::-1]
+        if e1 <= 0 or e2 < 0.55 * e1 or e3 < 0.3 * e1 or e1 > 0.35 * size[0]:
+            continue
+        _, r, res = fit_sphere(pv)
+        if res > 0.1 or e1 < 1.2 * r:  # not on a sphere, or a shallow shell of a large one
+            continue
+        if boundary_ratio(f[fpart == p]) > 0.12:  # a curved strip (lashes), not a ball or a cap
+            continue
+        c = 0.5 * (pv.max(0) + pv.min(0))
+        if abs(c[0] - mid_x) < 0.05 * size[0]:
+            continue
+        cands.append((int(p), c, ext, r))
+    best, best_r = None, -np.inf
+    for i, (p, c, e, rp) in enumerate(cands):
+        for q, d, g, rq in cands[i + 1:]:
+            r = max(e.max(), g.max())
+            mirrored = abs((c[0] - mid_x) + (d[0] - mid_x)) < 0.5 * r and abs(c[1] - d[1]) < 0.5 * r \
+                and abs(c[2] - d[2]) < 0.5 * r and abs(e.max() - g.max()) < 0.25 * r
+            if mirrored and rp + rq > best_r:
+                best, best_r = ((p, q) if c[0] > d[0] else (q, p)), rp + rq
+    return best
+
+
+def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | None = None) -> Layout:
+    """Find skin, eyes and mouth parts of a head in the face frame (see module doc).
+
+    Args:
+        vertices: (V, 3) neutral. faces: (F, 3) int triangles. labels: (V,) parts (default
+            :func:`part_labels`).
+
+    Returns:
+        :class:`Layout`.
+    """
+    v = np.asarray(vertices, dtype=np.float64)
+    f = np.asarray(faces, dtype=np.int64)
+    labels = part_labels(v, f) if labels is None else np.asarray(labels, dtype=np.int64)
+    face_part = labels[f[:, 0]] if len(f) else np.zeros(0, np.int64)
+    used = np.unique(face_part)
+    diag = [float(np.linalg.norm(np.ptp(v[labels == p], axis=0))) for p in used]
+    skin = int(used[int(np.argmax(diag))]) if used.size else 0
+    sv = v[labels == skin]
+    skin_lo, skin_hi = sv.min(0), sv.max(0)
+    mid_x = float(0.5 * (skin_lo[0] + skin_hi[0]))
+    eyes: list[Eye] = []
+    eyeball_parts: list[int] = []
+    pair = _eyeball_pair(v, f, labels, skin, mid_x, skin_lo, skin_hi)
+    if pair is not None:
+        for side, p in zip(("Left", "Right"), pair):
+            pv = v[labels == p]
+            c = 0.5 * (pv.max(0) + pv.min(0))
+            r = 0.5 * float(np.ptp(pv[:, :2], axis=0).max())
+            eyes.append(Eye(side, "eyeball", c, r, np.flatnonzero(face_part == p)))
+        eyeball_parts = list(pair)
+    else:
+        eyes = _eye_holes(v, f[face_part == skin], mid_x, skin_lo, skin_hi)
+    if eyes:
+        mid_x = float(0.5 * (eyes[0].center[0] + eyes[1].center[0]))
+        scale = float(abs(eyes[0].center[0] - eyes[1].center[0]))
+        eye_y = float(0.5 * (eyes[0].center[1] + eyes[1].center[1]))
+        eye_z = float(0.5 * (eyes[0].center[2] + eyes[1].center[2]))
+    else:
+        scale = 0.4 * float(skin_hi[0] - skin_lo[0])
+        eye_y = eye_z = None
+    mouth_parts = []
+    for p in used if eyes else []:  # without eyes there is no telling where the mouth is
+        if p == skin or p in eyeball_parts:
+            continue
+        pv = v[labels == p]
+        c = pv.mean(0)
+        if abs(c[0] - mid_x) > scale / 3 or c[1] > eye_y - 0.4 * scale:
+            continue
+        if np.any(c[:2] < skin_lo[:2]) or np.any(c[:2] > skin_hi[:2]) or c[2] > skin_hi[2] \
+                or c[2] < skin_lo[2] - 0.5 * scale:
+            continue
+        mouth_parts.append(int(p))
+    return Layout(labels, face_part, skin, eyes, eyeball_parts, mouth_parts, mid_x, eye_y, eye_z, max(scale, 1e-12))
+
+
+def _eye_holes(v: np.ndarray, skin_faces: np.ndarray, mid_x: float, lo: np.ndarray, hi: np.ndarray) -> list[Eye]:
+    """A mirrored pair of the skin's boundary loops in the upper half (largest front area), or []."""
+    width = float(hi[0] - lo[0])
+    loops = boundary_loops(skin_faces)
+    if len(loops) < 2:
+        return []
+    info = []
+    perim = [float(np.linalg.norm(v[lp] - v[np.roll(lp, -1)], axis=1).sum()) for lp in loops]
+    outer = int(np.argmax(perim))
+    for i, lp in enumerate(loops):
+        if i == outer or len(lp) < 4:
+            continue
+        p = v[lp]
+        c = p.mean(0)
+        r = 0.5 * float(np.ptp(p[:, :2], axis=0).max())
+        if abs(c[0] - mid_x) < 0.05 * width or r > 0.25 * width or c[2] < 0.5 * (lo[2] + hi[2]):
+            continue  # on the mid-line (the mouth), too large, or in the back half of the head
+        info.append((lp, c, r, _area_xy(p)))
+    best, best_area = None, 0.0
+    for i, (lp, c, r, a) in enumerate(info):
+        for lq, d, s, b in info[i + 1:]:
+            rr = max(r, s)
+            if abs((c[0] - mid_x) + (d[0] - mid_x)) < 0.5 * rr and abs(c[1] - d[1]) < rr and abs(c[2] - d[2]) < rr \
+                    and min(a, b) > 0 \
+                    and c[1] > 0.5 * (lo[1] + hi[1]) - 0.25 * (hi[1] - lo[1]) and a + b > best_area:
+                best, best_area = ((lp, c, r), (lq, d, s)) if c[0] > d[0] else ((lq, d, s), (lp, c, r)), a + b
+    if best is None:
+        return []
+    return [Eye(side, "hole", c, r, np.zeros(0, np.int64), lp) for side, (lp, c, r) in zip(("Left", "Right"), best)]

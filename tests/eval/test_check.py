@@ -1,0 +1,306 @@
+"""facerig.eval.check: the no-ground-truth audit on a small synthetic head with known faults."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+
+from facerig.errors import FacerigError
+from facerig.eval import check as C
+from facerig.eval.check_parts import boundary_loops, find_layout, fit_sphere
+from facerig.eval.check_rays import Grid, first_hits
+from facerig.io.rig import Rig, save_rig
+
+EYES = [(1.0, 1.0), (-1.0, 1.0)]  # (x, y) of the left (+X) and right eye
+HOLE = (0.45, 0.25)  # half width, half height of the eye openings
+MOUTH_Y, MOUTH_W = -1.5, 0.6
+
+
+def synthetic_head():
+    """A face plate (z = 0, x in [-3, 3], y in [-9, 3], step 0.1) with two eye openings and a mouth
+    slit (the lips' vertices doubled along y = -1.5, |x| < 0.6), a box of lower teeth behind the
+    lower lip, two closed eyeballs behind the openings. Returns vertices (V, 3), faces (F, 3), and index sets (top-lid rows, lower lip + below,
+    eyeball vertex ranges)."""
+    step = 0.1
+    xs = np.round(np.arange(-3.0, 3.0 + 1e-9, step), 6)
+    ys = np.round(np.arange(-9.0, 3.0 + 1e-9, step), 6)
+    X, Y = np.meshgrid(xs, ys)
+    v = np.c_[X.ravel(), Y.ravel(), np.zeros(X.size)]
+    nx = len(xs)
+
+    def vid(i, j):
+        return j * nx + i
+
+    # the slit: vertices on the mouth row strictly inside the slit get a twin for the lower lip
+    jm = int(np.argmin(np.abs(ys - MOUTH_Y)))
+    slit = [i for i in range(nx) if abs(xs[i]) < MOUTH_W - 1e-9]
+    twin = {}
+    extra = []
+    for i in slit:
+        twin[i] = len(v) + len(extra)
+        extra.append(v[vid(i, jm)])
+    v = np.vstack([v, np.array(extra)])
+    faces = []
+    for j in range(len(ys) - 1):
+        for i in range(nx - 1):
+            cx, cy = 0.5 * (xs[i] + xs[i + 1]), 0.5 * (ys[j] + ys[j + 1])
+            if any(abs(cx - ex) < HOLE[0] and abs(cy - ey) < HOLE[1] for ex, ey in EYES):
+                continue
+            a, b, c, d = vid(i, j), vid(i + 1, j), vid(i + 1, j + 1), vid(i, j + 1)
+            if j + 1 == jm:  # cell just below the mouth row: its top corners are the lower lip
+                c = twin.get(i + 1, c)
+                d = twin.get(i, d)
+            faces += [[a, b, c], [a, c, d]]
+    f = np.array(faces, np.int64)
+    teeth = trimesh.creation.box(extents=[0.6, 0.15, 0.15])
+    teeth.apply_translation([0.0, MOUTH_Y - 0.2, -0.15])  # lower teeth just behind the lower lip
+    teeth_ix = np.arange(len(v), len(v) + len(teeth.vertices))
+    f = np.vstack([f, teeth.faces + len(v)])
+    v = np.vstack([v, teeth.vertices])
+    balls = []
+    for ex, ey in EYES:
+        s = trimesh.creation.icosphere(subdivisions=2, radius=0.5)
+        s.apply_translation([ex, ey, -0.6])
+        balls.append((len(v), len(v) + len(s.vertices)))
+        f = np.vstack([f, s.faces + len(v)])
+        v = np.vstack([v, s.vertices])
+    # upper lid rows: plate vertices just above each opening (they come down to close it)
+    lids = []
+    for ex, ey in EYES:
+        lids.append(np.flatnonzero((np.abs(v[:, 0] - ex) <= HOLE[0] + 0.05) & (v[:, 1] >= ey + HOLE[1] - 0.05)
+                                   & (v[:, 1] <= ey + HOLE[1] + 0.06) & (np.arange(len(v)) < balls[0][0])))
+    lower = np.r_[[twin[i] for i in slit], np.flatnonzero((v[:, 1] < MOUTH_Y - 0.05) & (np.arange(len(v)) < teeth_ix[0]))]
+    # the jaw's weight: 1 at the lower lip, fading to 0 at y = -5 (the neck does not move)
+    jaw = np.clip((v[lower, 1] + 5.0) / (MOUTH_Y + 5.0), 0.0, 1.0)
+    lower = np.r_[lower, teeth_ix]  # the teeth ride with the jaw
+    jaw = np.r_[jaw, np.ones(len(teeth_ix))]
+    return v, f, {"lids": lids, "lower": lower, "jaw": jaw, "balls": balls, "teeth": teeth_ix}
+
+
+def good_rig() -> Rig:
+    v, f, ix = synthetic_head()
+    names = ["eyeBlinkLeft", "eyeBlinkRight", "jawOpen", "mouthClose", "eyeLookUpLeft", "eyeLookUpRight"]
+    d = np.zeros((len(names), len(v), 3))
+    for k, lid in enumerate(ix["lids"]):
+        d[k, lid, 1] = -2 * HOLE[1]  # the lid row comes down over the opening
+    d[2, ix["lower"], 1] = -0.5 * ix["jaw"]  # jaw drops 0.5 = a quarter of the eye distance
+    d[3, ix["lower"], 1] = 0.5 * ix["jaw"]  # mouthClose on top of jawOpen brings the lower lip back
+    for k, (a, b) in zip((4, 5), ix["balls"]):
+        c = v[a:b].mean(0)
+        rot = trimesh.transformations.rotation_matrix(0.3, [1, 0, 0])[:3, :3]
+        d[k, a:b] = (v[a:b] - c) @ rot.T + c - v[a:b]  # eyes look up: a rigid rotation
+    return Rig(names=names, deltas=d, neutral=v, faces=f)
+
+
+def _status(res, check, shape=None):
+    rows = [r for r in res["rows"] if r["check"] == check and (shape is None or r["shape"] == shape)]
+    assert rows, (check, shape)
+    return rows[0]
+
+
+def _moller_trumbore_first(v, f, origins):
+    """Reference: nearest hit along -Z of each origin (P, 3), brute force over all triangles (3D test)."""
+    d = np.array([0.0, 0.0, -1.0])
+    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
+    e1, e2 = b - a, c - a
+    p = np.cross(d, e2)
+    det = np.einsum("fi,fi->f", e1, p)
+    ok = np.abs(det) > 1e-12
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    s = origins[:, None, :] - a[None]  # (P, F, 3)
+    u = np.einsum("pfi,fi->pf", s, p) * inv
+    q = np.cross(s, e1[None])
+    w = (q @ d) * inv
+    t = np.einsum("pfi,fi->pf", q, e2) * inv
+    hit = ok & (u >= 0) & (w >= 0) & (u + w <= 1) & (t > 0)
+    t = np.where(hit, t, np.inf)
+    first = np.argmin(t, axis=1)
+    tmin = t[np.arange(len(origins)), first]
+    return np.where(np.isfinite(tmin), first, -1), np.where(np.isfinite(tmin), origins[:, 2] - tmin, -np.inf)
+
+
+def test_first_hits_matches_brute_force_rays():
+    mesh = trimesh.creation.icosphere(subdivisions=2, radius=1.0)
+    box = trimesh.creation.box(extents=[0.5, 0.5, 0.5])
+    box.apply_translation([0.3, 0.2, 1.5])
+    v = np.vstack([mesh.vertices, box.vertices])
+    f = np.vstack([mesh.faces, box.faces + len(mesh.vertices)])
+    grid = Grid.around(-1.2, 1.2, -1.2, 1.2, 0.1)
+    hit, depth = first_hits(v, f, grid)
+    X, Y = grid.points()
+    origins = np.c_[X.ravel(), Y.ravel(), np.full(X.size, 10.0)]
+    ref, zref = _moller_trumbore_first(v, f, origins)
+    ours = hit.ravel()
+    assert np.mean((ours >= 0) == (ref >= 0)) > 0.99  # rays grazing the silhouette may differ
+    both = (ours >= 0) & (ref >= 0)
+    np.testing.assert_allclose(depth.ravel()[both], zref[both], atol=1e-9)  # same surface, maybe other face
+    assert depth.max() == pytest.approx(1.75, abs=1e-9)  # the box's top face in front of the sphere
+    assert (depth.ravel()[ours < 0] == -np.inf).all()
+
+
+def test_layout_finds_eyeballs_and_scale():
+    v, f, ix = synthetic_head()
+    lay = find_layout(v, f)
+    assert [e.side for e in lay.eyes] == ["Left", "Right"] and all(e.kind == "eyeball" for e in lay.eyes)
+    assert lay.eyes[0].center[0] > 0 > lay.eyes[1].center[0]
+    assert lay.scale == pytest.approx(2.0, abs=0.05)
+    assert lay.eye_y == pytest.approx(1.0, abs=0.05)
+    assert lay.mouth_parts == [int(lay.labels[ix["teeth"][0]])]
+    _c, r, res = fit_sphere(v[ix["balls"][0][0]:ix["balls"][0][1]])
+    assert r == pytest.approx(0.5, rel=0.02) and res < 0.02
+
+
+def test_layout_eye_holes_without_eyeballs():
+    v, f, ix = synthetic_head()
+    plate = f[(f < ix["balls"][0][0]).all(1)]
+    lay = find_layout(v, plate)
+    assert [e.kind for e in lay.eyes] == ["hole", "hole"]
+    assert lay.eyes[0].center[0] == pytest.approx(1.0, abs=0.05)
+    # the plate's loops: outline, two eyes, the mouth slit
+    assert len(boundary_loops(plate)) == 4
+
+
+def test_good_rig_passes():
+    res = C.check_rig(good_rig())
+    assert res["passed"], [r for r in res["rows"] if r["status"] == "fail"]
+    assert _status(res, "eyelid_closure", "eyeBlinkLeft")["value"] > 0.95
+    assert _status(res, "mouth_open", "jawOpen")["value"] == pytest.approx(0.25, abs=0.03)
+    assert _status(res, "mouth_close", "mouthClose")["value"] > 0.9
+    assert _status(res, "rigidity", "eyeLookUpLeft")["value"] < 1e-6
+    assert _status(res, "mirror")["value"] < 1e-6
+    assert 1.0 <= _status(res, "jaw_teeth")["value"] < 1.2  # teeth move as much as the chin (its 99th pct)
+    assert _status(res, "rigidity", "jawOpen")["value"] < 1e-6  # the teeth translate
+    assert "tongueOut" in res["missing"]
+
+
+def test_faults_are_caught():
+    rig = good_rig()
+    ix_teeth = synthetic_head()[2]["teeth"]
+    v = rig.neutral
+    i = {n: k for k, n in enumerate(rig.names)}
+    d = rig.deltas.astype(np.float64).copy()
+    d[i["eyeBlinkRight"]] *= 0.2  # the right lid hardly moves
+    d[i["mouthClose"]] = 0.0  # mouthClose does nothing
+    lay = find_layout(v, rig.faces)
+    a = np.flatnonzero(lay.labels == lay.eyeball_parts[0])
+    d[i["eyeLookUpLeft"], a, 1] += 0.3 * (v[a, 1] - v[a, 1].mean())  # eyeball stretched, not rotated
+    d[i["jawOpen"], ix_teeth] = 0.0  # the teeth stay behind when the jaw opens
+    far = np.flatnonzero(v[:, 1] < -8.5)
+    d[i["jawOpen"], far, 2] += 1.0  # the bottom of the plate moves with the jaw
+    bad = Rig(rig.names, d, v, rig.faces)
+    res = C.check_rig(bad)
+    assert not res["passed"]
+    assert _status(res, "eyelid_closure", "eyeBlinkRight")["status"] == "fail"
+    assert _status(res, "eyelid_closure", "eyeBlinkLeft")["status"] == "pass"
+    assert _status(res, "mouth_close", "mouthClose")["status"] == "fail"
+    assert _status(res, "rigidity", "eyeLookUpLeft")["status"] == "fail"
+    assert _status(res, "far_motion", "jawOpen")["status"] == "fail"
+    assert _status(res, "jaw_teeth")["status"] == "fail"
+    # |d - 0.2 d| / mean(|d|, |0.2 d|) = 1.33: the two sides no longer mirror each other
+    assert _status(res, "mirror", "eyeBlinkLeft/eyeBlinkRight")["value"] == pytest.approx(4 / 3, abs=0.05)
+
+
+def test_swapped_sides_and_tearing():
+    rig = good_rig()
+    i = {n: k for k, n in enumerate(rig.names)}
+    d = rig.deltas.astype(np.float64).copy()
+    d[[i["eyeBlinkLeft"], i["eyeBlinkRight"]]] = d[[i["eyeBlinkRight"], i["eyeBlinkLeft"]]]
+    d[i["jawOpen"], 100, 2] = 5.0  # one vertex torn away
+    res = C.check_rig(Rig(rig.names, d, rig.neutral, rig.faces))
+    assert _status(res, "side", "eyeBlinkLeft")["status"] == "fail"
+    assert _status(res, "side", "eyeBlinkLeft")["value"] < 0.01
+    assert _status(res, "stretch", "jawOpen")["status"] == "fail"
+    assert _status(res, "stretch", "eyeBlinkLeft")["status"] == "pass"
+
+
+def test_closed_eyes_and_missing_shapes_are_na():
+    rig = good_rig()
+    v = rig.pose({"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0})  # a head sculpted with closed eyes
+    keep = [k for k, n in enumerate(rig.names) if n != "mouthClose"]
+    res = C.check_rig(Rig([rig.names[k] for k in keep], rig.deltas[keep], v, rig.faces))
+    assert _status(res, "mouth_close")["status"] == "n/a"
+    # the eyeballs are found, but not seen at neutral
+    row = _status(res, "eyelid_closure", "eyeBlinkLeft")
+    assert row["status"] == "n/a" and "closed at neutral" in row["note"]
+
+
+def test_orientation_blender_axes():
+    rig = good_rig()
+    R = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  # canonical -> Blender (+z up, -y forward)
+    blender = Rig(rig.names, rig.deltas @ R.T, rig.neutral @ R.T, rig.faces)
+    res = C.check_rig(blender, up="+z", forward="-y")
+    assert res["passed"]
+    assert _status(res, "mouth_open", "jawOpen")["value"] == pytest.approx(0.25, abs=0.03)
+
+
+def test_read_rig_npz_variants(tmp_path):
+    from facerig.io.obj import write_obj
+
+    rig = good_rig()
+    save_rig(tmp_path / "r.npz", rig)
+    back = C._read_rig(tmp_path / "r.npz")
+    assert back.names == rig.names and back.faces is not None
+    # deltas only (a NAME.blendshapes.npz) + the head mesh; names matched to ARKit
+    np.savez(tmp_path / "b.npz", names=np.array(["EyeBlinkLeft", "jawOpen"]), deltas=rig.deltas[:2].astype(np.float32),
+             mm_per_unit=np.float64(10.0))
+    write_obj(tmp_path / "head.obj", rig.neutral, rig.faces)
+    with pytest.raises(FacerigError, match="--head"):
+        C._read_rig(tmp_path / "b.npz")
+    b = C._read_rig(tmp_path / "b.npz", tmp_path / "head.obj")
+    assert b.names == ["eyeBlinkLeft", "jawOpen"] and b.meta["mm_per_unit"] == 10.0
+    np.testing.assert_allclose(b.neutral, rig.neutral, atol=1e-5)
+    write_obj(tmp_path / "small.obj", np.eye(3), np.array([[0, 1, 2]]))
+    with pytest.raises(FacerigError, match="vertices"):
+        C._read_rig(tmp_path / "b.npz", tmp_path / "small.obj")
+    with pytest.raises(FacerigError):
+        C.check_rig(rig, checks=("nope",))
+    with pytest.raises(FacerigError, match="ARKit"):
+        C.check_rig(Rig(["foo"], rig.deltas[:1], rig.neutral, rig.faces))
+    nan = rig.deltas.copy()
+    nan[2, 5, 0] = np.nan
+    with pytest.raises(FacerigError, match="jawOpen"):
+        C.check_rig(Rig(rig.names, nan, rig.neutral, rig.faces))
+
+
+def test_check_summary_for_eval():
+    from facerig.eval.check import check_pass_rates, check_summary
+
+    rig = good_rig()
+    s = check_summary(Rig(rig.names, rig.deltas, rig.neutral), rig.faces)
+    assert s["passed"] and "interpenetration" not in s["checks"]
+    rates = check_pass_rates([{"check": s}, {"check": s}, {"status": "skipped"}])
+    assert rates["eyelid_closure"] == {"pass": 2, "fail": 0, "na": 0, "pass_rate": 1.0}
+
+
+def test_eval_runs_the_check(evalset):
+    from facerig.eval.harness import evaluate
+
+    r = evaluate(evalset, "zero", progress=False, interp=False)
+    heads = [h for h in r["heads"] if h["status"] == "ok"]
+    assert heads and all("checks" in h["check"] for h in heads)
+    # the zero rig moves nothing: the jaw opens no gap on any head
+    assert all(h["check"]["checks"]["mouth_open"]["status"] != "pass" for h in heads)
+    assert set(r["check"]) == set(C.EVAL_CHECKS)
+    off = evaluate(evalset, "zero", progress=False, interp=False, check=False)
+    assert "check" not in off and all("check" not in h for h in off["heads"])
+
+
+def test_lids_pushed_into_the_eyeball():
+    from facerig.eval.check_contact import penetration_ratios
+
+    rig = good_rig()
+    v = rig.neutral
+    lay = find_layout(v, rig.faces)
+    ex, ey = EYES[0]
+    plate = ~np.isin(lay.labels, lay.eyeball_parts)
+    around = plate & (np.hypot(v[:, 0] - ex, v[:, 1] - ey) < 0.8)
+    d = np.zeros((2, len(v), 3))
+    d[0, around, 2] = -0.4  # the skin around the left eye sinks into the eyeball
+    d[1, around, 2] = 0.4  # ...or moves away from it
+    ratio, n = penetration_ratios(v, rig.faces, d, lay.labels, lay.eyeball_parts, lay.scale)
+    assert n > 0 and ratio[1] == 0.0
+    assert 0.3 < ratio[0] < 0.7  # the left eye's candidates, about half of all
+    res = C.check_rig(Rig(["eyeSquintLeft", "eyeSquintRight"], d, v, rig.faces), checks=("interpenetration",))
+    assert _status(res, "interpenetration", "eyeSquintLeft")["status"] == "fail"
+    assert _status(res, "interpenetration", "eyeSquintRight")["status"] == "pass"
