@@ -6,14 +6,22 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip
 
-.PHONY: install devtools demo test test-all bench clean
+.PHONY: install install-dev devtools demo test test-all lint format bench clean
 
+# What rigging needs (NumPy, SciPy, trimesh, ...; no torch): all `make demo` installs.
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	# torch pinned: 2.13.0 is the local CPU build (an unpinned torch pulls CUDA packages)
+	$(PIP) install -q -e .
+	touch $@
+
+# Tests, lint and training on top: torch pinned, 2.13.0 is the local CPU build (an unpinned
+# torch pulls gigabytes of CUDA packages).
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[dev,train]"
 	touch $@
@@ -25,7 +33,7 @@ demo: install
 
 # Test-only tools: the Khronos glTF validator (npm) and a headless Chromium for the viewer's
 # end-to-end test. Each is skipped with a message when it cannot be installed here.
-devtools: install node_modules/.package-lock.json .chromium-checked
+devtools: install-dev node_modules/.package-lock.json .chromium-checked
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
@@ -39,13 +47,21 @@ node_modules/.package-lock.json: package.json package-lock.json
 	else echo "chromium not found: the viewer's browser test will be skipped"; fi
 	@touch $@
 
-test: devtools
+test: devtools lint
 	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: install-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: install-dev
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
 
 test-all: devtools
 	$(BIN)/python -m pytest -q
 
-bench: install
+bench: install-dev
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

@@ -34,9 +34,7 @@ def weights_identity(path: str | None) -> dict:
     (first 12 hex digits); ``path`` None = the shipped file."""
     import hashlib
 
-    from facerig.models.raf_method import weights_path
-    from facerig.models.raf_runtime import read_weights
-
+    from facerig.models.raf.weights import read_weights, weights_path
     p = Path(path) if path else weights_path()
     meta = read_weights(p)[2]
     return {"path": str(p.resolve()), "step": meta.get("step"), "note": meta.get("note"),
@@ -58,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="option of the raf method (number or string), e.g. weld=0 or proxy_vertices=8000")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
+    from facerig import parallel
+
+    parallel.configure(fork=True, keep_freed_memory=True)  # as the CLI: speed figures comparable
     raf_options = {}
     for item in args.raf_option:
         key, sep, value = item.partition("=")

@@ -54,8 +54,7 @@ def _score(pred_names, pred, gt_names, gt, mm, faces=None, neutral=None, interp=
 
 def _rig(vertices, faces, weights):
     from facerig.io.mesh import Mesh
-    from facerig.models.raf_method import rig_raf
-
+    from facerig.models.raf.method import rig_raf
     t = time.perf_counter()
     o = rig_raf(Mesh(vertices=np.asarray(vertices, np.float64), faces=np.asarray(faces, np.int64)), weights=weights,
                 head_check=False)

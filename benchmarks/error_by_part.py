@@ -44,7 +44,7 @@ def error_split(model, item, faces: np.ndarray, big_fraction: float = 0.05) -> t
 def main(argv: list[str] | None = None) -> int:
     import torch
 
-    from facerig.models.riganyface import RigAnyFace
+    from facerig.models.raf.network import RigAnyFace
     from facerig.train.dataset import Pool, default_pool_dir
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -4,7 +4,7 @@ The network works in head widths measured at nose height (``facerig.geometry.pro
 A warp that pinches a head there, or a cut that narrows it, misjudges the face's size, and
 every shape comes out scaled wrong. This script measures, on generated **training-split** heads
 (never the validation set), how the best frame factor of each head relates to where the network
-itself puts the eyes and the mouth (:func:`facerig.models.raf_method.face_landmarks`): for each
+itself puts the eyes and the mouth (:func:`facerig.models.raf.probe.face_landmarks`): for each
 head it records the face measures and the active error at a grid of frame factors (the operators
 rescaled exactly, :meth:`facerig.geometry.proxy.PreparedHead.rescaled`), then fits
 ``log(best factor) = beta * log(face size / reference)``.
@@ -35,8 +35,7 @@ def head_errors(model, prep, sample, factors=FACTORS) -> list[float]:
     """Active error (mm, mean over GT shapes) of the mirrored rig at each frame factor."""
     from facerig.arkit import ARKIT52
     from facerig.eval.metrics import head_summary, shape_errors
-    from facerig.models.raf_method import predict_proxy
-
+    from facerig.models.raf.method import predict_proxy
     names = [str(n) for n in sample.names]
     rows = [ARKIT52.index(n) for n in names]
     out = []
@@ -62,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.data.generator import SampleConfig, generate_sample
     from facerig.geometry.proxy import prepare_head
     from facerig.io.atomic import atomic_path
-    from facerig.models.raf_method import RIG_PROXY_VERTICES, face_landmarks, load_model
-
+    from facerig.models.raf.config import RIG_PROXY_VERTICES
+    from facerig.models.raf.probe import face_landmarks
+    from facerig.models.raf.weights import load_model
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n-ict", type=int, default=24, help="ICT heads, training mix of augmentations")
     ap.add_argument("--n-styl", type=int, default=16, help="ICT heads, all warped, half exaggerated")
@@ -128,8 +128,9 @@ def print_factors(set_dir: str, weights: str | None) -> int:
     from facerig.eval.harness import load_index
     from facerig.geometry.proxy import prepare_head
     from facerig.io import load_mesh
-    from facerig.models.raf_method import RIG_PROXY_VERTICES, face_frame_factor, face_landmarks, load_model
-
+    from facerig.models.raf.config import RIG_PROXY_VERTICES
+    from facerig.models.raf.probe import face_frame_factor, face_landmarks
+    from facerig.models.raf.weights import load_model
     model, _ = load_model(weights)
     print("| head | group | frame width mm | eyes mm | eyes to mouth mm | face size (widths) | factor |")
     print("|---|---|---|---|---|---|---|")
@@ -153,8 +154,9 @@ def probe_check(set_dir: str, weights: str | None,
     from facerig.geometry.proxy import prepare_head
     from facerig.io import load_mesh
     from facerig.io.atomic import atomic_path
-    from facerig.models.raf_method import (FACE_PROBE_VERTICES, RIG_PROXY_VERTICES, face_frame_factor,
-                                           face_landmarks, load_model)
+    from facerig.models.raf.config import RIG_PROXY_VERTICES
+    from facerig.models.raf.probe import FACE_PROBE_VERTICES, face_frame_factor, face_landmarks
+    from facerig.models.raf.weights import load_model
 
     model, meta = load_model(weights)
     rows = []

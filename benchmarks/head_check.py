@@ -3,9 +3,9 @@
 For every head of one or more eval sets (no ground truth used) and for a fixed list of meshes
 that are not heads or not in the orientation given (spheres, boxes, a cylinder, a capsule, a
 torus; the bundled example head turned 45, 90 and 180 degrees, rolled, tilted, upside down and
-lying down), this runs the face probe (:func:`facerig.models.raf_method.face_landmarks`) and prints
-:func:`facerig.models.raf_method.face_layout` and the verdict of
-:func:`facerig.models.raf_method.face_check`.
+lying down), this runs the face probe (:func:`facerig.models.raf.probe.face_landmarks`) and prints
+:func:`facerig.models.raf.probe.face_layout` and the verdict of
+:func:`facerig.models.raf.probe.face_check`.
 
     python benchmarks/head_check.py evalset evalset_wide [--weights W] [--out FILE]
     python benchmarks/head_check.py --orientations   # suggest_orientation on the turned example heads
@@ -66,8 +66,7 @@ def orientations(weights: str | None, out: str) -> int:
     from facerig.io import read_mesh
     from facerig.io.atomic import atomic_path
     from facerig.io.mesh import Mesh
-    from facerig.models.raf_method import suggest_orientation
-
+    from facerig.models.raf.probe import suggest_orientation
     head = read_mesh(ROOT / "examples" / "ict_head" / "head.obj")
     v, f = np.asarray(head.vertices, float), np.asarray(head.faces)
     cases = [("as it is", np.eye(3))] + [(name, _rotation(ax, deg)) for name, ax, deg in TURNS]
@@ -104,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.geometry.proxy import prepare_head
     from facerig.io import load_mesh
     from facerig.io.atomic import atomic_path
-    from facerig.models.raf_method import (HEAD_CHECK, RIG_PROXY_VERTICES, face_check, face_landmarks, face_layout,
-                                           load_model)
+    from facerig.models.raf.config import RIG_PROXY_VERTICES
+    from facerig.models.raf.probe import HEAD_CHECK, face_check, face_landmarks, face_layout
+    from facerig.models.raf.weights import load_model
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("sets", nargs="*", default=["evalset"], help="eval set folders (heads)")

@@ -10,7 +10,7 @@ before anyone trains it:
 - ``encode`` / ``decode``: one pass's per-head part (trunk, global encoder, basis head) and its
   51 one-hot queries (conditional blocks), one thread, best of ``--repeat``;
 - ``network``: both passes as ``facerig rig`` runs them (head and mirror image side by side on
-  two threads, ``facerig.models.raf_method.predict_proxy``), best of ``--repeat``;
+  two threads, ``facerig.models.raf.method.predict_proxy``), best of ``--repeat``;
 - ``gemm_gflops``: this machine's float32 matrix-product rate on one thread (a (8426*26, 32) x
   (32, 32) product, the decoder's typical shape), to compare runs on different machines.
 
@@ -70,14 +70,13 @@ def _gemm_gflops(repeat: int) -> float:
 def _runtime(config: dict, shipped):
     """A :class:`RigAnyFaceRuntime` with ``config``: the shipped weights for the shipped
     configuration, random ones of the right shapes otherwise."""
-    from facerig.models.raf_runtime import RigAnyFaceRuntime
-
-    if config == shipped.config:
+    from facerig.models.raf.runtime import RigAnyFaceRuntime
+    if config == shipped.config.to_dict():
         return shipped
     import torch
 
-    from facerig.models.riganyface import RAFConfig, RigAnyFace
-
+    from facerig.models.raf.config import RAFConfig
+    from facerig.models.raf.network import RigAnyFace
     torch.manual_seed(0)
     model = RigAnyFace(RAFConfig.from_dict(config))
     state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
@@ -90,13 +89,13 @@ def _runtime(config: dict, shipped):
 def main(argv: list[str] | None = None) -> int:
     from threadpoolctl import threadpool_limits
 
-    from facerig._alloc import keep_freed_memory
     from facerig.geometry.features import network_inputs
     from facerig.geometry.proxy import prepare_head
     from facerig.io import read_mesh
-    from facerig.models.raf_method import RIG_PROXY_VERTICES, load_model, predict_proxy
-    from facerig.models.raf_runtime import Ops
-
+    from facerig.models.raf.config import RIG_PROXY_VERTICES
+    from facerig.models.raf.method import predict_proxy
+    from facerig.models.raf.weights import load_model
+    from facerig.parallel import keep_freed_memory
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--head", default=str(ROOT / "examples" / "ict_head" / "head.obj"))
     ap.add_argument("--repeat", type=int, default=3)
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     preps: dict[int, object] = {}
     rows = []
     for name in names:
-        config = {**shipped.config, **VARIANTS[name]}
+        config = {**shipped.config.to_dict(), **VARIANTS[name]}
         model = _runtime(config, shipped)
         k = model.k_eig
         if k not in preps:
@@ -124,10 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         local, cross = inputs
         a = np.eye(model.num_shapes, dtype=np.float32)[:51]  # the rig's queries (no tongueOut)
         with threadpool_limits(1):
-            ops = Ops.from_operators(prep.ops, k=k, cross=cross, threads=1)
-            enc = model.encode(prep.xyz, ops, local)
-            t_enc = _best(lambda: model.encode(prep.xyz, ops, local), args.repeat)
-            t_dec = _best(lambda: model(prep.xyz, ops, a, local, enc=enc), args.repeat)
+            ops = prep.ops.for_network(k=k, cross=cross)
+            enc = model.encode(prep.xyz, ops, local, 1)
+            t_enc = _best(lambda: model.encode(prep.xyz, ops, local, 1), args.repeat)
+            t_dec = _best(lambda: model(prep.xyz, ops, a, local, enc=enc, threads=1), args.repeat)
         t_net = _best(lambda: predict_proxy(model, prep, a, mirror=True, threads=2, inputs=inputs, workers=2),
                       args.repeat)
         n_params = int(sum(v.size for v in model.params.values()))

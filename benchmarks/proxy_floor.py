@@ -1,7 +1,7 @@
 """The accuracy floor of the proxy design: GT -> proxy -> back, no network.
 
 ``facerig rig`` runs the network on a ~8k-vertex proxy of each head
-(``facerig.models.raf_method.RIG_PROXY_VERTICES``; training pools use ~5k, ``facerig.geometry.proxy``).
+(``facerig.models.raf.method.RIG_PROXY_VERTICES``; training pools use ~5k, ``facerig.geometry.proxy``).
 Training targets are the GT sampled on the proxy (``Proxy.from_full``, as the pool does) and a
 rig carries proxy displacements back with ``Proxy.to_full``. This benchmark pushes the GT deltas
 through that round trip and scores the result with the evaluation metrics, so it tells how much
@@ -31,8 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.geometry.proxy import build_proxy
     from facerig.io import load_mesh
     from facerig.io.atomic import atomic_path
-    from facerig.models.raf_method import RIG_PROXY_VERTICES
-
+    from facerig.models.raf.config import RIG_PROXY_VERTICES
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("set_dir")
     ap.add_argument("--proxy-vertices", type=int, default=RIG_PROXY_VERTICES)

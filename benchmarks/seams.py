@@ -79,8 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.io import load_mesh
     from facerig.io.atomic import write_text_atomic
     from facerig.io.mesh import Mesh
-    from facerig.models.raf_method import rig_raf
-
+    from facerig.models.raf.method import rig_raf
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("set_dir", nargs="?", default="evalset", help="validation set to scan (skipped if absent)")
     ap.add_argument("--head", default=str(repo_root() / "examples" / "ict_head" / "head.obj"))

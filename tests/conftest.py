@@ -149,3 +149,14 @@ def ict_neutral_obj() -> Path:
     if path is None:
         pytest.skip("ICT FaceKit not available")
     return path
+
+
+@pytest.fixture
+def allow_fork():
+    """Let the library fork helpers for this test, as the CLI does (``facerig.parallel.configure``)."""
+    from facerig import parallel
+
+    before = parallel.configure()
+    parallel.configure(fork=True)
+    yield
+    parallel.configure(fork=before["fork"])

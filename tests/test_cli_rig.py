@@ -13,7 +13,6 @@ import pytest
 from facerig.cli import main
 
 
-
 def _v_lines(path: Path) -> np.ndarray:
     return np.array([[float(x) for x in ln.split()[1:4]] for ln in path.read_text().splitlines()
                      if ln.startswith("v ")])

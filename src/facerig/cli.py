@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     name = argv[0]
     try:
+        from facerig import parallel
+
+        # The CLI owns its process: it lets the rig fork helpers and tunes the allocator
+        # (a library caller opts in the same way, or not at all).
+        parallel.configure(fork=True, keep_freed_memory=True)
         module = _command_module(name)
         sub = argparse.ArgumentParser(prog=f"facerig {name}", description=COMMANDS[name])
         module.add_arguments(sub)

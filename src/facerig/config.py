@@ -1,4 +1,5 @@
-"""Where facerig finds public data and keeps its caches (all configurable by environment).
+"""Every environment switch facerig reads, in one place: where it finds public data and weights,
+where it keeps its caches, and the host-process vetoes of :mod:`facerig.parallel`.
 
 - ``FACERIG_DATA``: folder holding ``ict-facekit/``, ``makehuman/`` and ``external-rigs/``.
   Default: the first of ``<repo>/../shared/data`` and ``./../shared/data`` that exists.
@@ -6,6 +7,14 @@
   holding ``FaceXModel.tar.xz``). Default: ``$FACERIG_DATA/ict-facekit``.
 - ``FACERIG_CACHE``: cache folder (unpacked/converted data, operators). Default:
   ``~/.cache/facerig``.
+- ``FACERIG_RAF_WEIGHTS``: a RigAnyFace weights file (``.npz``, or a training checkpoint
+  ``.pt``) used instead of the shipped one (:func:`raf_weights_override`).
+- ``FACERIG_NO_FORK=1``: never fork, even where the host process allowed it
+  (:func:`fork_disabled`; :func:`facerig.parallel.configure`).
+- ``FACERIG_KEEP_FREED_MEMORY=0``: never tune glibc's allocator, even where the host process
+  asked (:func:`keep_freed_memory_disabled`; :func:`facerig.parallel.keep_freed_memory`).
+
+``tests/test_config.py`` checks that no other module reads the environment.
 """
 
 from __future__ import annotations
@@ -59,3 +68,19 @@ def ict_dir(required: bool = True) -> Path | None:
 def repo_root() -> Path:
     """Source checkout root (for examples/ and benchmarks/ when running from a clone)."""
     return _REPO
+
+
+def raf_weights_override() -> Path | None:
+    """``FACERIG_RAF_WEIGHTS`` as a path, or None when unset or empty."""
+    env = os.environ.get("FACERIG_RAF_WEIGHTS")
+    return Path(env) if env else None
+
+
+def fork_disabled() -> bool:
+    """``FACERIG_NO_FORK`` set to anything but empty or ``0``."""
+    return os.environ.get("FACERIG_NO_FORK", "") not in ("", "0")
+
+
+def keep_freed_memory_disabled() -> bool:
+    """``FACERIG_KEEP_FREED_MEMORY=0``."""
+    return os.environ.get("FACERIG_KEEP_FREED_MEMORY") == "0"

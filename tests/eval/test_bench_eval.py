@@ -34,8 +34,7 @@ def test_results_say_when_and_which_weights(evalset: Path, tmp_path: Path):
     """A result records its date, and a raf result the weights it measured (step, file hash)."""
     import hashlib
 
-    from facerig.models.raf_method import weights_path
-
+    from facerig.models.raf.weights import weights_path
     out = tmp_path / "results"
     assert _bench().main([str(evalset), "--methods", "zero", "--quiet", "--out-dir", str(out), "--no-interp"]) == 0
     assert json.loads((out / "eval_zero.json").read_text())["date"].endswith("UTC")

@@ -126,3 +126,15 @@ def test_interpenetration_no_candidates_is_zero():
     s = trimesh.creation.icosphere(subdivisions=2)
     d = np.random.default_rng(0).normal(size=(2, len(s.vertices), 3))
     assert np.all(interpenetration(s.vertices, s.faces, d) == 0.0)
+
+
+def test_completion_measures_how_far_the_motion_goes():
+    from facerig.eval.metrics import completion
+
+    rng = np.random.default_rng(0)
+    g = rng.normal(size=(3, 200, 3))
+    g[:, 20:] *= 0.01  # the top 5 % are among the first 20 vertices
+    p = np.stack([g[0], 0.4 * g[1], np.zeros_like(g[2])])
+    c = completion(p, g)
+    np.testing.assert_allclose(c, [1.0, 0.4, 0.0], atol=1e-12)
+    assert np.isnan(completion(np.zeros((1, 5, 3)), np.zeros((1, 5, 3)))[0])

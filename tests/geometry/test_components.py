@@ -10,7 +10,6 @@ import pytest
 from facerig.geometry.components import connected_components
 
 
-
 def test_tiny_head_has_two_parts(tiny_head) -> None:
     v, f = tiny_head()
     labels = connected_components(len(v), f)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from facerig.geometry.operators import compute_operators, operators_to_torch
+from facerig.geometry.operators import compute_operators
 
 
 def _sphere(subdiv=3, r=1.0, center=(0.0, 0.0, 0.0)):
@@ -126,18 +126,24 @@ def test_cache_roundtrip(tmp_path, monkeypatch):
     assert len(list(Path(tmp_path, "operators").glob("*.npz"))) == 2
 
 
-def test_operators_to_torch():
+def test_operators_to_torch_and_for_network():
     torch = pytest.importorskip("torch")
     v, f = _sphere(2)
     ops = compute_operators(v, f, k=6, cache=False)
-    t = operators_to_torch(ops)
-    assert t["evecs"].dtype == torch.float32 and t["evecs"].shape == (len(v), 6)
-    assert t["grad_x"].is_sparse and t["L"].shape == (len(v), len(v))
+    t = ops.to_torch()
+    assert t.evecs.dtype == torch.float32 and t.evecs.shape == (len(v), 6)
+    assert t.grad_x.layout == torch.sparse_csr and t.L.shape == (len(v), len(v))
     x = np.random.default_rng(0).normal(size=len(v))
-    got = torch.sparse.mm(t["grad_y"], torch.from_numpy(x).float()[:, None])[:, 0].numpy()
+    got = (t.grad_y @ torch.from_numpy(x).float()[:, None])[:, 0].numpy()
     np.testing.assert_allclose(got, ops.grad_y @ x, rtol=1e-4, atol=1e-4)
-    t64 = operators_to_torch(ops, dtype=torch.float64)
-    assert t64["mass"].dtype == torch.float64
+    assert ops.to_torch(torch.float64).mass.dtype == torch.float64
+    n = ops.for_network(k=4)
+    assert n.evecs.dtype == np.float32 and n.evecs.shape == (len(v), 4) and n.grad_x.dtype == np.float32
+    assert n.L is None and n.cross is None
+    m = n.mirrored()
+    assert (m.grad_y != -n.grad_y).nnz == 0 and m.evecs is n.evecs
+    assert n.cached("x", lambda: 1) == 1 and n.cached("x", lambda: 2) == 1
+    assert m.cached("x", lambda: 2) == 2  # copies do not share the cache
 
 
 @pytest.mark.slow
@@ -198,7 +204,6 @@ def test_rescaled_operators_match_recomputed(tmp_path):
     """Operators of a mesh scaled by 1/a, from the originals, equal recomputing them: mass, L,
     gradients and tangent frames directly; the eigenbasis through the heat operator
     ``Phi exp(-t Lambda) Phi^T M`` (unique even where eigenvalues repeat), with every eigenpair."""
-    from facerig.geometry.operators import rescaled_operators
 
     rng = np.random.default_rng(0)
     v, f = _sphere(1)  # 42 vertices: k = V, the full basis
@@ -206,7 +211,7 @@ def test_rescaled_operators_match_recomputed(tmp_path):
     a = 2.5
     ops = compute_operators(v, f, k=len(v), cache_dir=tmp_path)
     ref = compute_operators(v / a, f, k=len(v), cache_dir=tmp_path)
-    got = rescaled_operators(ops, a)
+    got = ops.rescaled(a)
     np.testing.assert_allclose(got.mass, ref.mass, rtol=1e-9)
     np.testing.assert_allclose(got.L.toarray(), ref.L.toarray(), atol=1e-9)
     np.testing.assert_allclose(got.evals, ref.evals, rtol=1e-6, atol=1e-9)
@@ -220,4 +225,4 @@ def test_rescaled_operators_match_recomputed(tmp_path):
     for t in (0.01, 0.1):
         np.testing.assert_allclose(heat(got, t), heat(ref, t), atol=1e-7)
     with pytest.raises(ValueError, match="positive"):
-        rescaled_operators(ops, 0.0)
+        ops.rescaled(0.0)

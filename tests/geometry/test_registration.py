@@ -11,8 +11,8 @@ from facerig.geometry.correspondence import closest_points
 from facerig.geometry.registration import (
     fit_parts_to_skin,
     nonrigid_icp,
-    uniform_laplacian,
     umeyama,
+    uniform_laplacian,
     vertex_normals,
 )
 

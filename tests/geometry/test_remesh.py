@@ -108,8 +108,8 @@ def test_ict_head_remesh_range(ict_neutral_obj):
             idx = [int(t.split("/")[0]) - 1 for t in line.split()[1:]]
             fs += [[idx[0], idx[a], idx[a + 1]] for a in range(1, len(idx) - 1)]
     v, f = np.array(vs), np.array(fs, dtype=np.int64)
-    from scipy.sparse.csgraph import connected_components
     import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
 
     e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]]])
     parts = connected_components(sp.coo_matrix((np.ones(len(e)), e.T), shape=(len(v),) * 2), directed=False)[1]

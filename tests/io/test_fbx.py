@@ -50,7 +50,8 @@ print("RESULT" + json.dumps(res))
 
 
 def blender_import_gltf(path: Path) -> list[dict]:
-    proc = subprocess.run([sys.executable, "-c", _IMPORT_GLTF, str(path)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", _IMPORT_GLTF, str(path)], capture_output=True, text=True, timeout=300,
+                          check=False)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
     assert line is not None, proc.stderr[-2000:]
     return json.loads(line[6:])
@@ -128,3 +129,48 @@ def test_fbx_errors(tmp_path, head_arrays):
     with pytest.raises(FacerigError, match="no such file"):
         load_mesh_fbx(tmp_path / "none.fbx")
     assert not (tmp_path / "x.fbx").exists()
+
+
+_IMPORT_FBX_SCALE = r"""
+import sys, json, bpy
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.import_scene.fbx(filepath=sys.argv[-1])
+ob = next(o for o in bpy.context.scene.objects if o.type == 'MESH')
+print("RESULT" + json.dumps(list(ob.matrix_world.to_scale())))
+"""
+
+
+def blender_object_scale(path: Path) -> np.ndarray:
+    proc = subprocess.run([sys.executable, "-c", _IMPORT_FBX_SCALE, str(path)], capture_output=True, text=True,
+                          timeout=300, check=False)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
+    assert line is not None, proc.stderr[-2000:]
+    return np.array(json.loads(line[6:]))
+
+
+@needs_bpy
+@pytest.mark.slow
+def test_fbx_declares_the_inputs_units(tmp_path):
+    """A glTF input (metres) -> UnitScaleFactor 100, raw numbers kept, Blender shows it at scale 1;
+    units='mm' -> 0.1 (Blender: 0.001); an OBJ declares nothing -> cm, said to be assumed."""
+    from facerig.io.gltf import read_rig_gltf
+
+    mesh = read_obj(grid_obj(tmp_path, materials=False))
+    save_rig_gltf(tmp_path / "m.glb", grid_rig(mesh), mesh)
+    rig_m, mesh_m = read_rig_gltf(tmp_path / "m.glb")
+    out = tmp_path / "m.fbx"
+    s = save_rig_fbx(out, rig_m, mesh_m)
+    assert s["unit_scale_cm"] == 100.0 and s["units"].startswith("m (glTF")
+    back, _ = read_rig_fbx(out)
+    assert back.info["fbx_unit_scale_cm"] == pytest.approx(100.0)
+    np.testing.assert_allclose(back.vertices, mesh_m.vertices, atol=1e-6)  # raw numbers, not rescaled
+    np.testing.assert_allclose(blender_object_scale(out), 1.0, rtol=1e-6)
+    s = save_rig_fbx(tmp_path / "mm.fbx", grid_rig(mesh), mesh, units="mm")
+    assert s["unit_scale_cm"] == pytest.approx(0.1)
+    np.testing.assert_allclose(blender_object_scale(tmp_path / "mm.fbx"), 0.001, rtol=1e-6)
+    assert read_rig_fbx(tmp_path / "mm.fbx")[0].info["fbx_unit_scale_cm"] == pytest.approx(0.1)
+    s = save_rig_fbx(tmp_path / "obj.fbx", Rig(names=["jawOpen"], deltas=grid_rig(mesh).deltas[:1],
+                                               neutral=mesh.vertices, faces=mesh.faces), mesh)
+    assert s["unit_scale_cm"] == 1.0 and "assumed" in s["units"]
+    with pytest.raises(FacerigError, match="units="):
+        save_rig_fbx(tmp_path / "x.fbx", grid_rig(mesh), mesh, units="furlong")

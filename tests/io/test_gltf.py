@@ -14,7 +14,15 @@ import pytest
 
 from facerig.config import repo_root
 from facerig.errors import FacerigError
-from facerig.io.gltf import GltfAnimation, ict_name, load_rig_gltf, per_vertex_uv, read_rig_gltf, save_rig_gltf
+from facerig.io.gltf import (
+    DELTA_EPS_REL,
+    GltfAnimation,
+    ict_name,
+    load_rig_gltf,
+    per_vertex_uv,
+    read_rig_gltf,
+    save_rig_gltf,
+)
 from facerig.io.obj import read_obj
 from facerig.io.rig import Rig
 
@@ -107,23 +115,44 @@ def test_forced_dense_and_forced_sparse_read_back_the_same(tmp_path):
     np.testing.assert_array_equal(load_rig_gltf(a).deltas, load_rig_gltf(b).deltas)
 
 
-def test_epsilon_drops_float_noise_only(tmp_path):
+def test_morph_targets_are_lossless_by_default(tmp_path):
+    """Tiny, signed-zero and large deltas: the GLB's targets read back bit for bit equal to the NPZ's."""
+    from facerig.io.rig import load_rig, save_rig
+
+    mesh = read_obj(grid_obj(tmp_path))
+    rig = grid_rig(mesh)
+    rng = np.random.default_rng(0)
+    diag = np.linalg.norm(mesh.vertices.max(0) - mesh.vertices.min(0))
+    rig.deltas[0, 7] = (1e-9 * diag, 0, 0)    # far below the old 1e-4 threshold
+    rig.deltas[0, 9] = (5e-5 * diag, -0.0, 0)  # and a negative zero
+    rig.deltas[1] = rng.normal(scale=1e-6, size=rig.deltas[1].shape)
+    save_rig(tmp_path / "r.npz", rig)
+    npz = load_rig(tmp_path / "r.npz").deltas.astype(np.float32)
+    for sparse in ("auto", True, False):
+        out = tmp_path / f"r_{sparse}.glb"
+        save_rig_gltf(out, rig, mesh, sparse=sparse)
+        back = load_rig_gltf(out).deltas
+        np.testing.assert_array_equal(back.view(np.uint32), npz.view(np.uint32))
+    # sparse storage lists exactly the non-zero rows (vertex 9's row counts: 5e-5 * diag != 0)
+    doc = glb_json(tmp_path / "r_auto.glb")
+    acc0 = doc["accessors"][doc["meshes"][0]["primitives"][0]["targets"][0]["POSITION"]]
+    assert acc0["sparse"]["count"] == 3
+
+
+def test_epsilon_option_drops_small_motion(tmp_path):
     mesh = read_obj(grid_obj(tmp_path))
     rig = grid_rig(mesh, K=1)
     diag = np.linalg.norm(mesh.vertices.max(0) - mesh.vertices.min(0))
     rig.deltas[0, 7] = (1e-9 * diag, 0, 0)   # noise: dropped
     rig.deltas[0, 8] = (1e-3 * diag, 0, 0)   # real (small) motion: kept
-    rig.deltas[0, 9] = (5e-5 * diag, 0, 0)   # rounding noise / faint far-field motion: dropped
+    rig.deltas[0, 9] = (5e-5 * diag, 0, 0)   # under 1e-4 * diag: dropped
     out = tmp_path / "eps.glb"
-    save_rig_gltf(out, rig, mesh)
+    save_rig_gltf(out, rig, mesh, delta_epsilon=DELTA_EPS_REL)
     d = load_rig_gltf(out).deltas[0]
     assert d[7, 0] == 0.0 and d[9, 0] == 0.0 and d[8, 0] == pytest.approx(1e-3 * diag) and d[5, 2] == 0.5
-    assert glb_json(out)["accessors"][glb_json(out)["meshes"][0]["primitives"][0]["targets"][0]["POSITION"]]["sparse"]["count"] == 2
     save_rig_gltf(out, rig, mesh, delta_epsilon=1e-2)  # coarser: drops the 1e-3 motion too
     d = load_rig_gltf(out).deltas[0]
     assert d[8, 0] == 0.0 and d[5, 2] == 0.5
-    save_rig_gltf(out, rig, mesh, delta_epsilon=0)  # keeps every non-zero delta
-    assert load_rig_gltf(out).deltas[0][7, 0] == np.float32(1e-9 * diag)
     with pytest.raises(FacerigError, match="delta_epsilon"):
         save_rig_gltf(out, rig, mesh, delta_epsilon=-1)
 
@@ -291,7 +320,8 @@ def _validate(path: Path) -> dict:
         "v.validateBytes(new Uint8Array(fs.readFileSync(process.argv[2])),{maxIssues:50})"
         ".then(r=>{console.log(JSON.stringify(r.issues))}).catch(e=>{console.error(String(e));process.exit(3)});"
     )
-    proc = subprocess.run([node, "-e", script, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([node, "-e", script, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=120,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -320,15 +350,135 @@ def test_ict_head_export_validates(tmp_path, ict_neutral_obj):
     out = tmp_path / "ict.glb"
     s = save_rig_gltf(out, rig, mesh)
     assert s["vertices"] == 26719 and s["primitives"] == len(mesh.info["materials"])
-    assert s["uv"]["seamVertices"] > 0 and s["sparse_targets"] == 3
+    assert s["uv"]["seamVertices"] > 0
     back = load_rig_gltf(out)
     assert back.num_vertices == 26719
-    diag = np.linalg.norm(mesh.vertices.max(0) - mesh.vertices.min(0))
-    # motion under the default threshold (DELTA_EPS_REL of the diagonal) is dropped, the rest exact
-    from facerig.io.gltf import DELTA_EPS_REL
-
-    np.testing.assert_allclose(back.deltas, rig.deltas, atol=DELTA_EPS_REL * diag + 1e-6)
-    moving = np.abs(rig.deltas).max(-1) > DELTA_EPS_REL * diag
-    np.testing.assert_allclose(back.deltas[moving], rig.deltas[moving], atol=1e-5)
+    np.testing.assert_array_equal(back.deltas, rig.deltas.astype(np.float32))  # lossless
     if VALIDATOR.is_dir() and shutil.which("node"):
         assert _validate(out)["numErrors"] == 0
+
+
+# ----------------------------------------------------------------------------- materials carried over
+
+
+def textured_glb(tmp_path: Path) -> tuple[Path, bytes]:
+    """A quad in two primitives sharing vertices: material 0 (PNG base colour texture + sampler,
+    KHR_texture_transform), material 1 (colour factor + KHR_materials_emissive_strength)."""
+    from facerig.io.materials import white_png
+
+    png = white_png()
+    pos = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], np.float32)
+    uv = np.array([[0, 1], [1, 1], [1, 0], [0, 0]], np.float32)
+    i0, i1 = np.array([0, 1, 2], np.uint16), np.array([0, 2, 3], np.uint16)
+    parts = [pos.tobytes(), uv.tobytes(), i0.tobytes() + b"\0\0", i1.tobytes() + b"\0\0", png]
+    views, off = [], 0
+    for p in parts:
+        views.append({"buffer": 0, "byteOffset": off, "byteLength": len(p)})
+        off += len(p) + (-len(p)) % 4
+    views[2]["byteLength"] = views[3]["byteLength"] = 6
+    blob = b"".join(p + b"\0" * ((-len(p)) % 4) for p in parts)
+    attrs = {"POSITION": 0, "TEXCOORD_0": 1}
+    doc = {
+        "asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
+        "extensionsUsed": ["KHR_texture_transform", "KHR_materials_emissive_strength"],
+        "meshes": [{"name": "face", "primitives": [{"attributes": attrs, "indices": 2, "material": 0},
+                                                   {"attributes": attrs, "indices": 3, "material": 1}]}],
+        "materials": [{"name": "skin", "pbrMetallicRoughness": {"baseColorTexture": {
+                           "index": 0, "extensions": {"KHR_texture_transform": {"scale": [2, 2]}}}}},
+                      {"name": "lips", "emissiveFactor": [1, 0, 0],
+                       "pbrMetallicRoughness": {"baseColorFactor": [0.8, 0.2, 0.2, 1]},
+                       "extensions": {"KHR_materials_emissive_strength": {"emissiveStrength": 2}}}],
+        "textures": [{"source": 0, "sampler": 0}],
+        "samplers": [{"magFilter": 9728, "wrapS": 33071}],
+        "images": [{"bufferView": 4, "mimeType": "image/png", "name": "albedo"}],
+        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3",
+                       "min": [0, 0, 0], "max": [1, 1, 0]},
+                      {"bufferView": 1, "componentType": 5126, "count": 4, "type": "VEC2"},
+                      {"bufferView": 2, "componentType": 5123, "count": 3, "type": "SCALAR"},
+                      {"bufferView": 3, "componentType": 5123, "count": 3, "type": "SCALAR"}],
+        "bufferViews": views, "buffers": [{"byteLength": len(blob)}],
+    }
+    text = json.dumps(doc).encode()
+    text += b" " * ((-len(text)) % 4)
+    path = tmp_path / "textured.glb"
+    path.write_bytes(struct.pack("<4sII", b"glTF", 2, 28 + len(text) + len(blob))
+                     + struct.pack("<II", len(text), 0x4E4F534A) + text + struct.pack("<II", len(blob), 0x004E4942) + blob)
+    return path, png
+
+
+def test_gltf_materials_and_textures_carried_into_the_glb(tmp_path):
+    from facerig.io import load_mesh
+
+    src, png = textured_glb(tmp_path)
+    mesh = load_mesh(src, allow_unreferenced=True)
+    np.testing.assert_array_equal(mesh.info["face_material"], [0, 1])
+    rig = Rig(names=["jawOpen"], deltas=np.full((1, 4, 3), 0.1, np.float32), neutral=mesh.vertices, faces=mesh.faces)
+    out = tmp_path / "out.glb"
+    s = save_rig_gltf(out, rig, mesh)
+    assert s["materials"] == 2 and s["primitives"] == 2
+    doc = glb_json(out)
+    src_doc = glb_json(src)
+    assert doc["materials"] == src_doc["materials"]
+    assert doc["textures"] == src_doc["textures"] and doc["samplers"] == src_doc["samplers"]
+    assert [doc["materials"][p["material"]]["name"] for p in doc["meshes"][0]["primitives"]] == ["skin", "lips"]
+    assert set(doc["extensionsUsed"]) == {"KHR_texture_transform", "KHR_materials_emissive_strength"}
+    # the image is embedded byte for byte as a bufferView of the one buffer
+    from facerig.io.gltf_decode import load_document
+
+    d = load_document(out)
+    assert d.image_bytes(0) == (png, "image/png")
+    np.testing.assert_allclose(read_rig_gltf(out)[1].uv, mesh.uv, atol=1e-7)  # UVs unchanged (not flipped twice)
+    issues = _validate(out)
+    assert issues["numErrors"] == 0, issues["messages"]
+
+
+def write_mtl(tmp_path: Path, texture: str = "skin.png") -> bytes:
+    from facerig.io.materials import white_png
+
+    png = white_png()
+    (tmp_path / "skin.png").write_bytes(png)
+    (tmp_path / "grid.mtl").write_text(
+        "# grid materials\nnewmtl skin\nKd 0.9 0.7 0.6\nmap_Kd -s 1 1 1 -clamp on " + texture + "\n\n"
+        "newmtl lips\nKd 0.8 0.1 0.1\nd 0.5\n")
+    return png
+
+
+def test_obj_mtl_material_with_base_colour_texture(tmp_path):
+    png = write_mtl(tmp_path)
+    mesh = read_obj(grid_obj(tmp_path))
+    out = tmp_path / "mtl.glb"
+    s = save_rig_gltf(out, grid_rig(mesh), mesh)
+    assert s["materials"] == 2
+    doc = glb_json(out)
+    skin, lips = doc["materials"]
+    assert skin["name"] == "skin" and skin["pbrMetallicRoughness"]["baseColorTexture"] == {"index": 0}
+    assert skin["pbrMetallicRoughness"]["baseColorFactor"] == pytest.approx([0.9, 0.7, 0.6, 1.0])
+    assert lips["pbrMetallicRoughness"]["baseColorFactor"] == pytest.approx([0.8, 0.1, 0.1, 0.5])
+    assert lips["alphaMode"] == "BLEND" and "baseColorTexture" not in lips["pbrMetallicRoughness"]
+    assert doc["samplers"][0]["wrapS"] == 33071  # -clamp on
+    from facerig.io.gltf_decode import load_document
+
+    assert load_document(out).image_bytes(0) == (png, "image/png")
+    issues = _validate(out)
+    assert issues["numErrors"] == 0, issues["messages"]
+
+
+@pytest.mark.parametrize("texture", ["../skin.png", "/etc/passwd", "missing.png", "grid.mtl"])
+def test_obj_texture_outside_the_folder_or_unusable_is_skipped(tmp_path, texture):
+    sub = tmp_path / "obj"
+    sub.mkdir()
+    write_mtl(sub, texture)
+    (tmp_path / "skin.png").write_bytes((sub / "skin.png").read_bytes())
+    mesh = read_obj(grid_obj(sub))
+    out = tmp_path / "skip.glb"
+    save_rig_gltf(out, grid_rig(mesh), mesh)
+    doc = glb_json(out)
+    assert "images" not in doc and "baseColorTexture" not in doc["materials"][0]["pbrMetallicRoughness"]
+    assert doc["asset"]["extras"]["facerig"]["materials"]["notes"]  # says what was skipped
+
+
+def test_obj_without_mtl_file_gets_default_materials(tmp_path):
+    mesh = read_obj(grid_obj(tmp_path))  # names grid.mtl, which does not exist
+    out = tmp_path / "nomtl.glb"
+    save_rig_gltf(out, grid_rig(mesh), mesh)
+    assert [m["name"] for m in glb_json(out)["materials"]] == ["skin", "lips"]

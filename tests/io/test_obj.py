@@ -11,7 +11,6 @@ import pytest
 from facerig.errors import MeshError
 from facerig.io.obj import read_obj, write_obj
 
-
 COMPLEX_OBJ = """\
 # a messy but valid OBJ
 mtllib skin.mtl

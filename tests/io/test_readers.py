@@ -11,8 +11,6 @@ from facerig.errors import MeshError
 from facerig.io import load_mesh, read_mesh
 from facerig.io.readers import merge_exact_corners, read_gltf
 
-
-
 # ----------------------------------------------------------------------------- PLY / STL
 
 
@@ -270,11 +268,73 @@ def test_ply_unreferenced_vertex_is_kept_then_reported(tmp_path: Path) -> None:
     assert load_mesh(p, allow_unreferenced=True).num_vertices == 4
 
 
-def test_compressed_gltf_is_refused(tmp_path: Path) -> None:
+def test_meshopt_compressed_gltf_is_refused(tmp_path: Path) -> None:
     import json
 
-    p = tmp_path / "draco.gltf"
-    p.write_text(json.dumps({"asset": {"version": "2.0"}, "extensionsUsed": ["KHR_draco_mesh_compression"],
-                             "extensionsRequired": ["KHR_draco_mesh_compression"]}))
+    p = tmp_path / "meshopt.gltf"
+    p.write_text(json.dumps({"asset": {"version": "2.0"}, "extensionsUsed": ["EXT_meshopt_compression"],
+                             "extensionsRequired": ["EXT_meshopt_compression"]}))
     with pytest.raises(MeshError, match="compressed glTF"):
+        load_mesh(p)
+
+
+def _draco_glb(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A GLB whose one primitive is KHR_draco_mesh_compression (DracoPy-encoded grid)."""
+    import json
+    import struct
+
+    DracoPy = pytest.importorskip("DracoPy")
+    n = 5
+    xs, ys = np.meshgrid(np.arange(n, dtype=np.float64), np.arange(n, dtype=np.float64))
+    pts = np.stack([xs.ravel(), ys.ravel(), 0.1 * xs.ravel() * ys.ravel()], 1)
+    quads = [(j * n + i, j * n + i + 1, (j + 1) * n + i + 1, (j + 1) * n + i) for j in range(n - 1) for i in range(n - 1)]
+    faces = np.array([t for a, b, c, d in quads for t in ((a, b, c), (a, c, d))], np.uint32)
+    stream = DracoPy.encode(pts, faces, quantization_bits=16, tex_coord=pts[:, :2] / (n - 1))
+    dec = DracoPy.decode(stream)
+    uid = {a["attribute_type"]: a["unique_id"] for a in dec.attributes}
+    blob = stream + b"\0" * ((-len(stream)) % 4)
+    doc = {"asset": {"version": "2.0"}, "extensionsUsed": ["KHR_draco_mesh_compression"],
+           "extensionsRequired": ["KHR_draco_mesh_compression"], "scene": 0, "scenes": [{"nodes": [0]}],
+           "nodes": [{"mesh": 0}],
+           "meshes": [{"primitives": [{"attributes": {"POSITION": 0, "TEXCOORD_0": 2}, "indices": 1, "extensions": {
+               "KHR_draco_mesh_compression": {"bufferView": 0, "attributes": {"POSITION": uid[0], "TEXCOORD_0": uid[3]}}}}]}],
+           "accessors": [{"componentType": 5126, "count": len(dec.points), "type": "VEC3",
+                          "min": dec.points.min(0).tolist(), "max": dec.points.max(0).tolist()},
+                         {"componentType": 5125, "count": dec.faces.size, "type": "SCALAR"},
+                         {"componentType": 5126, "count": len(dec.points), "type": "VEC2"}],
+           "bufferViews": [{"buffer": 0, "byteLength": len(stream)}], "buffers": [{"byteLength": len(blob)}]}
+    text = json.dumps(doc).encode()
+    text += b" " * ((-len(text)) % 4)
+    path.write_bytes(struct.pack("<4sII", b"glTF", 2, 28 + len(text) + len(blob)) + struct.pack("<II", len(text), 0x4E4F534A)
+                     + text + struct.pack("<II", len(blob), 0x004E4942) + blob)
+    return pts, faces
+
+
+def test_draco_glb_reads_in_the_decoders_vertex_order(tmp_path: Path) -> None:
+    DracoPy = pytest.importorskip("DracoPy")
+
+    p = tmp_path / "draco.glb"
+    pts, faces = _draco_glb(p)
+    m = load_mesh(p)
+    dec = DracoPy.decode(bytes(p.read_bytes()[28 + int.from_bytes(p.read_bytes()[12:16], "little"):]))
+    np.testing.assert_array_equal(m.vertices, dec.points.astype(np.float64))  # the decoder's order, as is
+    np.testing.assert_array_equal(m.faces, dec.faces)
+    assert m.info["primitives"][0]["draco"] is True and m.uv is not None
+    # same triangles as before compression (16-bit quantisation, corners possibly rotated)
+    def canon(tri: np.ndarray) -> np.ndarray:
+        c = np.round(tri, 3) + 0.0
+        c = np.array([sorted(map(tuple, t)) for t in c]).reshape(len(c), -1)
+        return c[np.lexsort(c.T[::-1])]
+
+    assert len(m.faces) == len(faces)
+    np.testing.assert_array_equal(canon(m.vertices[m.faces]), canon(pts[faces]))
+
+
+def test_draco_without_decoder_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    p = tmp_path / "draco.glb"
+    _draco_glb(p)
+    monkeypatch.setitem(sys.modules, "DracoPy", None)  # import DracoPy -> ImportError
+    with pytest.raises(MeshError, match="pip install DracoPy"):
         load_mesh(p)

@@ -13,7 +13,6 @@ from facerig.io.mesh import Mesh
 from facerig.io.validate import degenerate_triangles, duplicate_triangles, validate_mesh
 
 
-
 def _err(mesh: Mesh, **kw) -> str:
     with pytest.raises(MeshError) as e:
         validate_mesh(mesh, **kw)

@@ -5,15 +5,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from facerig.geometry.operators import compute_operators
 from facerig.geometry.features import cross_part_operator
-from facerig.models.diffusion_net import (DiffusionNet, DiffusionNetBlock, LearnedTimeDiffusion, SurfaceOps,
-                                          _sparse_apply, mass_weighted_mean)
+from facerig.geometry.operators import compute_operators
+from facerig.models.diffusion_net import (
+    DiffusionNet,
+    DiffusionNetBlock,
+    LearnedTimeDiffusion,
+    _sparse_apply,
+    mass_weighted_mean,
+)
 
 
 def _ops(v, f, k=16, cross=False):
-    return SurfaceOps.from_operators(compute_operators(v, f, k=k, cache=False),
-                                     cross=cross_part_operator(v, f, radius=0.3, sigma=0.1) if cross else None)
+    cross = cross_part_operator(v, f, radius=0.3, sigma=0.1) if cross else None
+    return compute_operators(v, f, k=k, cache=False).with_cross(cross).to_torch()
 
 
 def _permuted(v, f, seed=0):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_train import SMALL, _sample, _write_pool
 
 from facerig.train.augment import rescale_item, sample_frame_factor
 from facerig.train.dataset import load_item, make_item
-
-from test_train import SMALL, _sample, _write_pool
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import torch
 from facerig.arkit import ARKIT52
 from facerig.render.camera import FrontalCamera
 from facerig.train.dataset import load_item, make_item, sample_queries
-from facerig.train.losses import LossBatch, LossWeights, rig_loss
 from facerig.train.loop import Scheduler, TrainConfig, train
+from facerig.train.losses import LossBatch, LossWeights, rig_loss
 
 SMALL = dict(width=16, n_trunk=1, global_width=8, global_dim=8, cond_width=8, n_cond=1, n_hks=4, k_eig=16)
 
@@ -210,9 +210,8 @@ def test_train_without_torch_is_a_one_line_error(monkeypatch, capsys):
 def test_cross_part_checkpoint_rigs_with_its_pool_shapes(tmp_path, tiny_head):
     """A few steps with the cross-part trunk; the checkpoint then rigs through the NumPy runtime
     with the shapes its pool supervised (not the default list of a shipped file)."""
-    from facerig.models.raf_method import load_model
-    from facerig.models.riganyface import RigAnyFace
-
+    from facerig.models.raf.network import RigAnyFace
+    from facerig.models.raf.weights import load_model
     pool = tmp_path / "pool"
     pool.mkdir()
     _write_pool(pool, tiny_head, n=1)
@@ -227,13 +226,13 @@ def test_cross_part_checkpoint_rigs_with_its_pool_shapes(tmp_path, tiny_head):
     a = torch.eye(52)[:4]
     with torch.no_grad():
         want = ref(it.xyz, it.ops, a, it.local).numpy()
-    from facerig.models.raf_runtime import Ops
-
-    c, gx, gy = (m.to_dense().numpy() for m in (it.ops.cross, it.ops.grad_x, it.ops.grad_y))
     import scipy.sparse as sp
 
-    ops = Ops(it.ops.mass.numpy(), it.ops.evals.numpy(), it.ops.evecs.numpy(), sp.csr_matrix(gx), sp.csr_matrix(gy),
-              sp.csr_matrix(c))
+    from facerig.geometry.operators import Operators
+
+    c, gx, gy = (m.to_dense().numpy() for m in (it.ops.cross, it.ops.grad_x, it.ops.grad_y))
+    ops = Operators(it.ops.mass.numpy(), it.ops.evals.numpy(), it.ops.evecs.numpy(), sp.csr_matrix(gx),
+                    sp.csr_matrix(gy), cross=sp.csr_matrix(c))
     got = model(it.xyz.numpy(), ops, a.numpy(), it.local.numpy())
     np.testing.assert_allclose(got, want, atol=1e-5 + 1e-4 * np.abs(want).max())
 
@@ -241,8 +240,7 @@ def test_cross_part_checkpoint_rigs_with_its_pool_shapes(tmp_path, tiny_head):
 def test_weight_average_is_validated_saved_rigged_and_resumed(tmp_path, tiny_head):
     """With ``ema`` the checkpoint carries the moving average beside the raw weights; readers rig
     with the average, and a resumed run continues the same average."""
-    from facerig.models.raf_runtime import read_weights
-
+    from facerig.models.raf.weights import read_weights
     pool = tmp_path / "pool"
     pool.mkdir()
     _write_pool(pool, tiny_head, n=1)
@@ -265,7 +263,7 @@ def test_weight_average_is_validated_saved_rigged_and_resumed(tmp_path, tiny_hea
 def test_average_of_checkpoints_is_the_mean_of_their_weights(tmp_path, tiny_head):
     from facerig.cli import main
     from facerig.errors import FacerigError
-    from facerig.models.raf_runtime import read_weights
+    from facerig.models.raf.weights import read_weights
     from facerig.train.average import average_checkpoints
 
     pool = tmp_path / "pool"
@@ -447,9 +445,10 @@ def test_face_frame_run_shows_each_head_in_its_face_frame(tmp_path, tiny_head, m
     """``face_frame``: every head, training and validation, is seen in the frame
     ``facerig rig --face-frame`` would give it, measured once by the network the run starts from:
     one factor per head, the one :func:`item_face_factor` gives with the initial weights."""
-    import facerig.models.raf_method as rm
+    import facerig.models.raf.probe as rm
     import facerig.train.loop as loop
-    from facerig.models.riganyface import RAFConfig, RigAnyFace
+    from facerig.models.raf.config import RAFConfig
+    from facerig.models.raf.network import RigAnyFace
     from facerig.train.dataset import Pool
 
     monkeypatch.setitem(rm.FACE_FRAME, "beta", 1.0)

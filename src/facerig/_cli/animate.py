@@ -14,7 +14,6 @@ import numpy as np
 
 from facerig.errors import FacerigError
 
-help = "drive a rig with face-tracking weights (Live Link Face CSV, JSON)"
 
 EPILOG = """\
 RIG:    a rig NPZ (facerig rig -o head.npz), a rigged .glb/.gltf (facerig rig -o head.glb; UVs,

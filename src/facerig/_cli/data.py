@@ -12,7 +12,6 @@ import argparse
 import json
 from pathlib import Path
 
-help = "ICT FaceKit / sample generator utilities (make-eval, sample, info)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,6 @@ import argparse
 import json
 from typing import Any
 
-help = "evaluate a rigging method on a validation set (errors in mm)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,9 +9,9 @@ written atomically, and an output path equal to the input is refused.
 from __future__ import annotations
 
 import argparse
-import re
 import importlib
 import importlib.util
+import re
 import time
 from pathlib import Path
 
@@ -19,7 +19,6 @@ import numpy as np
 
 from facerig.errors import FacerigError
 
-help = "rig a head mesh: write an ARKit-52 blendshape rig (NPZ, GLB, OBJ folder)"
 
 EPILOG = """\
 Rigs always carry the 52 ARKit shapes in Apple's order; a shape the method cannot make
@@ -113,10 +112,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _ranked_orientations(console, mesh, options, what: str) -> list:
-    """``facerig.models.raf_method.suggest_orientation`` of ``mesh`` with the rig's proxy and
+    """``facerig.models.raf.probe.suggest_orientation`` of ``mesh`` with the rig's proxy and
     seam options, announced as ``what``."""
-    from facerig.models.raf_method import suggest_orientation
-
+    from facerig.models.raf.probe import suggest_orientation
     console.print(f"{what} (24 candidates) ...")
     return suggest_orientation(mesh, **{k: options[k] for k in ("proxy_vertices", "weld") if k in options})
 
@@ -187,10 +185,8 @@ def _check_folder_collision(head: Path, folder: str, names: list[str] | None) ->
         from facerig.arkit import ARKIT52
 
         names = list(ARKIT52)
-    try:
-        from facerig.io.objset import shape_filename
-    except ImportError:
-        shape_filename = lambda n: f"{n}.obj"  # noqa: E731
+    from facerig.io.objset import shape_filename
+
     written = {"neutral.obj", "rig.json"} | {shape_filename(n) for n in names}
     if head.name.lower() in {w.lower() for w in written}:
         raise FacerigError(f"output folder {folder} would overwrite the head {head.name}; choose another folder")
@@ -206,13 +202,13 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     from facerig.geometry.components import connected_components
     from facerig.geometry.frame import orientation_matrix
     from facerig.io import read_mesh
     from facerig.io.validate import validate_mesh
     from facerig.models.registry import default_method, rig_mesh
-
-    from rich.markup import escape
 
     console = _console(args.quiet)
     head = Path(args.head)
@@ -220,8 +216,7 @@ def run(args: argparse.Namespace) -> int:
     # everything that can be checked before the (slow) rigging is checked first
     orientation_matrix(args.up, args.forward)
     if args.auto_orient:
-        from facerig.models.raf_method import weights_available
-
+        from facerig.models.raf.weights import weights_available
         if not weights_available():
             raise FacerigError("--auto-orient needs the raf weights, which this installation lacks")
     for o in args.output:
@@ -289,8 +284,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  oriented: --up {up} --forward {forward} (score {score:.2f}, "
                       f"{time.perf_counter() - t1:.1f}s)")
     console.print(f"rigging with method [bold]{method}[/] (up {args.up}, forward {args.forward}) ...")
-    from facerig.models.raf_method import NotAHeadError
-
+    from facerig.models.raf.probe import NotAHeadError
     try:
         rig = rig_mesh(mesh, method, parts=parts, **options)
     except NotAHeadError as e:

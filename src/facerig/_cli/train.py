@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 
-help = "train the RigAnyFace network (pool | run | export | average)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -108,16 +107,14 @@ def run(args: argparse.Namespace) -> int:
                    config=SampleConfig(split=args.split, **over))
         return 0
     if args.action == "run":
-        from facerig.models.riganyface import RAFConfig
+        from facerig.models.raf.config import RAFConfig
         from facerig.train.dataset import default_pool_dir
         from facerig.train.loop import TrainConfig, train
-
         from facerig.train.losses import LossWeights
 
         model = RAFConfig().to_dict()
         if args.init_from:  # a run from given weights keeps their architecture unless --model changes it
-            from facerig.models.raf_runtime import read_weights
-
+            from facerig.models.raf.weights import read_weights
             try:
                 model.update(read_weights(args.init_from)[0])
             except (OSError, KeyError, ValueError) as e:
@@ -141,8 +138,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"best checkpoint: {best}")
         return 0
     if args.action == "export":
-        from facerig.models.raf_method import export_weights
-
+        from facerig.models.raf.weights import export_weights
         path = export_weights(args.checkpoint, args.output, note=args.note)
         print(f"wrote {path}")
         return 0

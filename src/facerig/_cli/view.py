@@ -10,7 +10,6 @@ from pathlib import Path
 
 from facerig.errors import FacerigError
 
-help = "interactive local viewer for a rig"  # noqa: A001 - the CLI contract names it `help`
 
 DEFAULT_PORT = 8765
 

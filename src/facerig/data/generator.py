@@ -123,9 +123,6 @@ class Sample:
     def num_vertices(self) -> int:
         return int(self.vertices.shape[0])
 
-    def head_size(self) -> float:
-        """Bounding-box diagonal of the vertices (mesh units)."""
-        return float(np.linalg.norm(self.vertices.max(0) - self.vertices.min(0)))
 
 
 def _step(sample: Sample, name: str, record: dict[str, Any]) -> None:

@@ -174,10 +174,6 @@ class MakeHumanFamily:
     def num_vertices(self) -> int:
         return int(self.template.shape[0])
 
-    def _t(self, name: str) -> np.ndarray | None:
-        i = self._tindex.get(name)
-        return None if i is None else self._targets[i]
-
     def macro_weights(self, rng: np.random.Generator) -> dict[str, float]:
         """Random convex macro blend -> {target name: weight} (see module doc)."""
         race = dict(zip(("african", "asian", "caucasian"), rng.dirichlet([1.0, 1.0, 1.0])))

@@ -83,6 +83,27 @@ def shape_errors(pred: np.ndarray, gt: np.ndarray, mm_per_unit: float = 1.0,
     }
 
 
+def completion(pred: np.ndarray, gt: np.ndarray, top: float = 0.05) -> np.ndarray:
+    """How far each predicted shape goes along its ground truth: (K,) float64.
+
+    pred, gt (K, V, 3). Over the ``top`` share of vertices the ground truth moves most,
+    ``sum(p . g) / sum(g . g)``: 1 when the motion goes all the way, 0 when nothing moves (or it
+    moves across), above 1 when it overshoots. NaN for a shape that does not move."""
+    p = np.asarray(pred, np.float64)
+    g = np.asarray(gt, np.float64)
+    if p.shape != g.shape or p.ndim != 3:
+        raise ValueError(f"pred {p.shape} and gt {g.shape} must both be (K, V, 3)")
+    mag = np.linalg.norm(g, axis=2)
+    n = max(1, int(round(top * g.shape[1])))
+    out = np.full(g.shape[0], np.nan)
+    for k in range(g.shape[0]):
+        idx = np.argpartition(-mag[k], n - 1)[:n]
+        gg = float(np.einsum("vc,vc->", g[k, idx], g[k, idx]))
+        if gg > 0:
+            out[k] = float(np.einsum("vc,vc->", p[k, idx], g[k, idx])) / gg
+    return out
+
+
 def head_summary(per_shape: dict[str, np.ndarray]) -> dict[str, float]:
     """Head-level numbers from :func:`shape_errors` output (mean over shapes, pooled q95)."""
     out: dict[str, float] = {}

@@ -66,7 +66,7 @@ def local_features(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray | 
     from scipy.spatial import cKDTree
 
     from facerig.geometry.components import connected_components
-    from facerig.geometry.proxy import vertex_normals
+    from facerig.geometry.normals import vertex_normals
 
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)

@@ -29,15 +29,19 @@ Results are cached as ``.npz`` in ``facerig.config.cache_dir("operators")`` keye
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
+
+from facerig.geometry.normals import vertex_normals
 
 VERSION = 1
 _DENSE_MAX = 600  # below this many vertices use a dense generalized eigensolver
@@ -45,19 +49,27 @@ _DENSE_MAX = 600  # below this many vertices use a dense generalized eigensolver
 
 @dataclass
 class Operators:
-    """Operators of one mesh (V vertices, k eigenpairs). See the module doc for definitions.
+    """Operators of one mesh (V vertices, k eigenpairs): the one container every part of facerig
+    uses, as NumPy/SciPy arrays (:func:`compute_operators`: float64) or as torch tensors
+    (:meth:`to_torch`, for training). See the module doc for definitions.
 
-    mass (V,) f64, L (V,V) csr f64, evals (k,) f64, evecs (V,k) f64, grad_x / grad_y (V,V) csr
-    f64, frames (V,3,3) f64 with rows [x_axis, y_axis, normal].
+    mass (V,), evals (k,), evecs (V,k), grad_x / grad_y (V,V) sparse (tangent-frame gradient
+    components); L (V,V) sparse weak Laplacian and frames (V,3,3) rows [x_axis, y_axis, normal]
+    where computed here (None in copies made for the network); cross (V,V) sparse or None: the
+    average over nearby vertices of other parts
+    (:func:`facerig.geometry.features.cross_part_operator`), which diffusion cannot reach.
+    Derived arrays (``Phi^T M``, sparse transposes) are cached per object (:meth:`cached`).
     """
 
-    mass: np.ndarray
-    L: sp.csr_matrix
-    evals: np.ndarray
-    evecs: np.ndarray
-    grad_x: sp.csr_matrix
-    grad_y: sp.csr_matrix
-    frames: np.ndarray
+    mass: Any
+    evals: Any
+    evecs: Any
+    grad_x: Any
+    grad_y: Any
+    L: Any = None
+    frames: Any = None
+    cross: Any = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def num_vertices(self) -> int:
@@ -66,6 +78,120 @@ class Operators:
     @property
     def k(self) -> int:
         return int(self.evals.shape[0])
+
+    def cached(self, key, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per object under ``key`` (derived arrays of constant operators)."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def replace(self, **fields) -> "Operators":
+        """A copy with some fields replaced (the cache is not carried over)."""
+        return dataclasses.replace(self, _cache={}, **fields)
+
+    def truncated(self, k: int | None) -> "Operators":
+        """The first ``k`` eigenpairs (all when ``k`` is None or larger)."""
+        kk = self.k if k is None else min(int(k), self.k)
+        return self if kk == self.k else self.replace(evals=self.evals[:kk], evecs=self.evecs[:, :kk])
+
+    def with_cross(self, cross) -> "Operators":
+        """With the cross-part operator ``cross`` (V,V) (or None)."""
+        return self.replace(cross=cross)
+
+    def for_network(self, k: int | None = None, cross=None) -> "Operators":
+        """The float32 copy the NumPy network runs on (:mod:`facerig.models.raf.runtime`): the
+        first ``k`` eigenpairs, contiguous float32 arrays, float32 CSR operators, ``cross``;
+        no L or frames."""
+        kk = self.k if k is None else min(int(k), self.k)
+        f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
+        csr = lambda a: None if a is None else sp.csr_matrix(a, dtype=np.float32)  # noqa: E731
+        return Operators(f32(self.mass), f32(self.evals[:kk]), f32(self.evecs[:, :kk]), csr(self.grad_x),
+                         csr(self.grad_y), cross=csr(cross))
+
+    def mirrored(self) -> "Operators":
+        """Operators of the mesh's mirror image (x -> -x, faces' winding reversed), from these.
+
+        A reflection changes no length or angle, so mass, spectrum, eigenbasis and the
+        cross-part operator stay. The gradients do too, up to tangent frames: with each vertex's
+        frame ``(e1, e2)`` taken to ``(M e1, -M e2)`` (right-handed about the reflected normal),
+        a gradient's components become ``(gx, -gy)``. The network's gradient features do not
+        depend on the choice of frames, so this equals recomputing the operators on the
+        mirrored mesh (to float round-off; ``tests/models/raf/test_runtime.py``)."""
+        return self.replace(grad_y=-self.grad_y, L=None, frames=None)
+
+    def rescaled(self, a: float, cross=None) -> "Operators":
+        """The operators of the same mesh with its coordinates divided by ``a`` (> 0): mass / a^2,
+        evals * a^2, evecs * a (mass-orthonormal again), gradients * a; the weak Laplacian
+        (cotangent weights) and the tangent frames do not change with scale. ``cross`` replaces
+        the cross-part operator, which depends on distances and is not rescaled. Equals
+        recomputing them on the scaled mesh up to the eigensolver's round-off
+        (``tests/geometry/test_operators.py``). NumPy/SciPy or torch alike."""
+        a = float(a)
+        if not (np.isfinite(a) and a > 0):
+            raise ValueError(f"scale factor must be a positive number, got {a!r}")
+        return self.replace(mass=self.mass / a**2, evals=self.evals * a**2, evecs=self.evecs * a,
+                            grad_x=_scaled_sparse(self.grad_x, a), grad_y=_scaled_sparse(self.grad_y, a),
+                            cross=cross)
+
+    def to_torch(self, dtype=None, device="cpu") -> "Operators":
+        """The same operators as torch tensors (training, :mod:`facerig.models.diffusion_net`):
+        dense mass, evals, evecs (and frames), sparse CSR grad_x, grad_y, L, cross. ``dtype``
+        defaults to ``torch.float32``. torch is imported here only."""
+        import torch
+
+        dtype = torch.float32 if dtype is None else dtype
+
+        def dense(a):
+            return None if a is None else torch.from_numpy(np.ascontiguousarray(a)).to(dtype).to(device)
+
+        def sparse(A):
+            if A is None:
+                return None
+            A = sp.csr_matrix(A)
+            return csr_tensor(A.indptr, A.indices, A.data, A.shape, dtype=dtype).to(device)
+
+        return Operators(dense(self.mass), dense(self.evals), dense(self.evecs), sparse(self.grad_x),
+                         sparse(self.grad_y), L=sparse(self.L), frames=dense(self.frames), cross=sparse(self.cross))
+
+    def to(self, device) -> "Operators":
+        """Torch operators moved to ``device``."""
+        return Operators(*(None if getattr(self, f) is None else getattr(self, f).to(device)
+                           for f in ("mass", "evals", "evecs", "grad_x", "grad_y", "L", "frames", "cross")))
+
+
+def _scaled_sparse(A, a: float):
+    """A sparse matrix (SciPy, or a torch CSR tensor) times ``a``."""
+    if A is None:
+        return None
+    if hasattr(A, "crow_indices"):
+        return _torch_csr(A.crow_indices(), A.col_indices(), A.values() * a, A.shape)
+    return (A * a).tocsr()
+
+
+def csr_tensor(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int], dtype=None):
+    """A torch sparse CSR tensor (shape ``shape``) from SciPy-style CSR arrays.
+
+    The arrays come from SciPy (valid by construction), so torch's invariant checks are skipped,
+    and its "invariant checks implicitly disabled" / "CSR is beta" warnings are kept out of
+    user output."""
+    import torch
+
+    values = torch.from_numpy(np.ascontiguousarray(data))
+    if dtype is not None:
+        values = values.to(dtype)
+    return _torch_csr(torch.from_numpy(np.asarray(indptr, dtype=np.int64)),
+                      torch.from_numpy(np.asarray(indices, dtype=np.int64)), values, shape)
+
+
+def _torch_csr(crow, col, values, shape):
+    """torch.sparse_csr_tensor from index arrays known to be valid, without its checks and warnings."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, col, values, size=tuple(shape), check_invariants=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,36 +363,6 @@ def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np
 # Frames and gradients
 
 
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray, L: sp.csr_matrix | None = None) -> np.ndarray:
-    """Unit area-weighted vertex normals (V,3). vertices (V,3), faces (F,3).
-
-    Vertices with a degenerate normal (unreferenced, or cancelling faces) get a PCA normal over
-    their neighbours in ``L`` (V,V) if given, else +Z.
-    """
-    V = vertices.shape[0]
-    tri = vertices[faces]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # 2 x area weighted
-    n = np.zeros((V, 3))
-    for c in range(3):
-        np.add.at(n, faces[:, c], fn)
-    norm = np.linalg.norm(n, axis=1)
-    scale = np.median(norm[norm > 0]) if np.any(norm > 0) else 1.0
-    bad = norm <= 1e-12 * scale
-    n[~bad] /= norm[~bad, None]
-    if bad.any():
-        n[bad] = (0.0, 0.0, 1.0)
-        if L is not None:
-            Lc = sp.csr_matrix(L)
-            for i in np.flatnonzero(bad):
-                nb = Lc.indices[Lc.indptr[i] : Lc.indptr[i + 1]]
-                nb = nb[nb != i]
-                if nb.size >= 2:
-                    P = vertices[nb] - vertices[i]
-                    _, _, vt = np.linalg.svd(P - P.mean(0), full_matrices=True)
-                    n[i] = vt[-1]
-    return n
-
-
 def tangent_frames(normals: np.ndarray) -> np.ndarray:
     """Per-vertex orthonormal frames (V,3,3), rows [x_axis, y_axis, normal], from unit normals (V,3).
 
@@ -328,19 +424,6 @@ def gradient_operators(
 
 # --------------------------------------------------------------------------------------------
 # Cache
-
-
-def rescaled_operators(ops: Operators, a: float) -> Operators:
-    """The operators of the same mesh with its coordinates divided by ``a`` (> 0), from these:
-    mass / a^2, evals * a^2, evecs * a (mass-orthonormal again), gradients * a; the weak
-    Laplacian (cotangent weights) and the tangent frames do not change with scale. Equals
-    recomputing them on the scaled mesh up to the eigensolver's round-off
-    (``tests/geometry/test_operators.py``)."""
-    a = float(a)
-    if not (np.isfinite(a) and a > 0):
-        raise ValueError(f"scale factor must be a positive number, got {a!r}")
-    return Operators(ops.mass / a**2, ops.L, ops.evals * a**2, ops.evecs * a,
-                     (ops.grad_x * a).tocsr(), (ops.grad_y * a).tocsr(), ops.frames)
 
 
 def operators_hash(vertices: np.ndarray, faces: np.ndarray, k: int) -> str:
@@ -464,29 +547,3 @@ def compute_operators(
         except OSError:  # read-only cache: not fatal
             pass
     return ops
-
-
-def operators_to_torch(ops: Operators, dtype=None) -> dict:
-    """Torch tensors of ``ops``: dense ``mass`` (V,), ``evals`` (k,), ``evecs`` (V,k),
-    ``frames`` (V,3,3) and sparse COO ``L``, ``grad_x``, ``grad_y`` (V,V). ``dtype`` defaults
-    to ``torch.float32``. torch is imported lazily.
-    """
-    import torch
-
-    dtype = torch.float32 if dtype is None else dtype
-
-    def sparse(A):
-        A = sp.coo_matrix(A)
-        idx = torch.from_numpy(np.vstack([A.row, A.col]).astype(np.int64))
-        val = torch.from_numpy(A.data).to(dtype)
-        return torch.sparse_coo_tensor(idx, val, A.shape, check_invariants=False).coalesce()
-
-    return {
-        "mass": torch.from_numpy(np.ascontiguousarray(ops.mass)).to(dtype),
-        "evals": torch.from_numpy(np.ascontiguousarray(ops.evals)).to(dtype),
-        "evecs": torch.from_numpy(np.ascontiguousarray(ops.evecs)).to(dtype),
-        "frames": torch.from_numpy(np.ascontiguousarray(ops.frames)).to(dtype),
-        "L": sparse(ops.L),
-        "grad_x": sparse(ops.grad_x),
-        "grad_y": sparse(ops.grad_y),
-    }

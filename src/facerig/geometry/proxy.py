@@ -1,6 +1,7 @@
 """Simplified proxy meshes for the network, the normalised head frame, and transfer back.
 
-The network runs on a ~5k-vertex proxy of any input. :func:`build_proxy` decimates with
+The network runs on a proxy of any input (:data:`facerig.models.raf.config.RIG_PROXY_VERTICES`
+vertices when rigging; ~5k in the training pool). :func:`build_proxy` decimates with
 quadric edge collapses (``fast_simplification``) and keeps the collapse history: every input
 vertex ``i`` knows the proxy vertex ``origin[i]`` it was collapsed into. Edge collapses only
 merge vertices joined by an edge, so ``origin`` never crosses a connected component and, on a
@@ -24,6 +25,7 @@ import numpy as np
 
 from facerig.geometry.components import connected_components
 from facerig.geometry.correspondence import closest_point_on_triangles
+from facerig.geometry.normals import vertex_normals
 from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
 
 DEFAULT_PROXY_VERTICES = 5000
@@ -87,18 +89,6 @@ class Proxy:
         face, bary, _ = closest_points(self.vertices, full_vertices, full_faces, point_parts=self.parts,
                                        face_parts=face_parts, point_normals=normals, min_normal_dot=0.3)
         return face, bary
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals (V,3) (zero-area vertices get +Z)."""
-    tri = vertices[faces]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    idx = np.asarray(faces).ravel()
-    n = np.stack([np.bincount(idx, np.repeat(fn[:, c], 3), minlength=len(vertices)) for c in range(3)], axis=1)
-    ln = np.linalg.norm(n, axis=1, keepdims=True)
-    out = np.where(ln > 0, n / np.where(ln > 0, ln, 1), 0.0)
-    out[ln[:, 0] == 0] = (0, 0, 1)
-    return out
 
 
 def _vertex_faces_csr(num_vertices: int, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -283,11 +273,10 @@ class PreparedHead:
     def rescaled(self, a: float) -> "PreparedHead":
         """The same head in a frame ``a`` times wider (``scale * a``, ``xyz / a``), with its
         operators rescaled exactly rather than recomputed
-        (:func:`facerig.geometry.operators.rescaled_operators`)."""
-        from facerig.geometry.operators import rescaled_operators
+        (:meth:`facerig.geometry.operators.Operators.rescaled`)."""
 
         return PreparedHead(self.proxy, self.center, self.scale * float(a), self.xyz / float(a),
-                            rescaled_operators(self.ops, a), dict(self.timings), self.welded)
+                            self.ops.rescaled(a), dict(self.timings), self.welded)
 
     def with_operators(self, ops) -> "PreparedHead":
         """This head with ``ops`` (the operators of ``xyz``, e.g. computed on another thread

@@ -32,6 +32,7 @@ import scipy.sparse.linalg as spla
 from scipy.spatial import cKDTree
 
 from facerig.geometry.correspondence import closest_points
+from facerig.geometry.normals import vertex_normals
 
 
 def umeyama(src: np.ndarray, dst: np.ndarray, *, with_scale: bool = True,
@@ -63,17 +64,6 @@ def umeyama(src: np.ndarray, dst: np.ndarray, *, with_scale: bool = True,
     s = float(np.trace(np.diag(S) @ D) / var_s) if with_scale and var_s > 0 else 1.0
     t = mu_d - s * R @ mu_s
     return s, R, t
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals: vertices (V,3), faces (F,3) -> (V,3) (0 for isolated)."""
-    v = np.asarray(vertices, dtype=np.float64)
-    fn = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
-    n = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(n, faces[:, k], fn)
-    ln = np.linalg.norm(n, axis=1, keepdims=True)
-    return n / np.where(ln > 0, ln, 1.0)
 
 
 def uniform_laplacian(num_vertices: int, faces: np.ndarray) -> sp.csr_matrix:

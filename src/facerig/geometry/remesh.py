@@ -35,6 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from facerig.geometry.components import connected_components
+from facerig.geometry.normals import vertex_normals
 
 
 @dataclass
@@ -69,15 +70,6 @@ def interpolate(values: np.ndarray, src_faces: np.ndarray, src_face: np.ndarray,
     return np.einsum("...vkc,vk->...vc", g, b).astype(out_dtype, copy=False)
 
 
-def _vertex_normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
-    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
-    n = np.zeros_like(v)
-    for c in range(3):
-        np.add.at(n, f[:, c], fn)
-    ln = np.linalg.norm(n, axis=1, keepdims=True)
-    return n / np.where(ln > 0, ln, 1.0)
-
-
 def _unique_pairs(a: np.ndarray, b: np.ndarray, **kw):
     """np.unique over rows (a, b) of non-negative ints via a 1-D int64 key (much faster than axis=0).
 
@@ -100,15 +92,6 @@ def _edges(f: np.ndarray) -> np.ndarray:
     """Unique undirected edges (E,2), sorted per row, of faces f (m,3)."""
     e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
     return _unique_pairs(e[:, 0], e[:, 1])
-
-
-def _compact(v: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop degenerate faces and unreferenced vertices. v (n,3), f (m,3)."""
-    f = f[(f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 2] != f[:, 0])]
-    used = np.unique(f)
-    remap = np.full(v.shape[0], -1, dtype=np.int64)
-    remap[used] = np.arange(used.size)
-    return v[used], remap[f]
 
 
 def _allocate(target: int, areas: np.ndarray, counts: np.ndarray, min_part: int) -> np.ndarray:
@@ -174,7 +157,7 @@ def _relax(v: np.ndarray, f: np.ndarray, iters: int, lam: float = 0.5) -> np.nda
     A = sp.csr_matrix((np.ones(2 * a.size), (np.r_[a, b], np.r_[b, a])), shape=(n, n))
     deg = np.maximum(np.asarray(A.sum(axis=1)).ravel(), 1)[:, None]
     for _ in range(iters):
-        nrm = _vertex_normals(v, f)
+        nrm = vertex_normals(v, f)
         d = A @ v / deg - v
         d -= np.sum(d * nrm, axis=1, keepdims=True) * nrm
         d[boundary] = 0.0
@@ -205,7 +188,7 @@ def _remesh_part(
     if jitter > 0:
         e = _edges(cur_f)
         h = float(np.mean(np.linalg.norm(cur_v[e[:, 0]] - cur_v[e[:, 1]], axis=1)))
-        nrm = _vertex_normals(cur_v, cur_f)
+        nrm = vertex_normals(cur_v, cur_f)
         noise = np.clip(rng.normal(scale=jitter * h, size=cur_v.shape), -3 * jitter * h, 3 * jitter * h)
         noise -= np.sum(noise * nrm, axis=1, keepdims=True) * nrm
         cur_v = cur_v + noise

@@ -9,9 +9,20 @@ Coordinates: facerig meshes are +Y up (glTF / Maya / FBX convention). The script
 them into Blender's +Z up space (``(x, y, z) -> (x, -z, y)``) and exports with Blender's default
 FBX axes (``-Z`` forward, ``Y`` up) and ``bake_space_transform=True``, so the FBX control points
 are the input's own coordinates, in the input's vertex order, with an identity node transform.
-Units: the raw numbers are kept; FBX files declare a unit (``apply_unit_scale=False``: the
-file says 1 unit = 1 cm, FBX's default), which matches cm heads like ICT FaceKit; scale on
-import for heads in other units.
+Units: the raw numbers are kept (control points = the input's coordinates) and the file
+declares the input's unit in its ``GlobalSettings.UnitScaleFactor`` (centimetres per unit:
+100 for metres, 1 for cm, 0.1 for mm, 2.54 for inches), so applications that honour FBX units
+show the head at its real size. The unit is ``units=`` when given, else what the input says:
+glTF / GLB inputs are metres (the glTF spec), an FBX input its own UnitScaleFactor, a rig
+whose ``meta["units"]`` names a unit that unit; OBJ / PLY / STL declare none, so they are
+written as centimetres (UnitScaleFactor 1, the FBX default) and the return value says the
+unit was assumed. This is done with the scene's unit scale (``scale_length`` = metres per
+unit), ``apply_unit_scale=True`` and ``apply_scale_options='FBX_SCALE_UNITS'``, which writes the
+unit without scaling the geometry. What Blender does on import (its default
+``apply_unit_scale=True``, a metre scene): it keeps the raw control points as mesh data and
+scales the object by ``UnitScaleFactor / 100`` (a metres file: 1, a cm file: 0.01), so the
+head appears at its real size in metres; :func:`read_rig_fbx` reads the raw points and
+reports the file's unit in ``info["fbx_unit_scale_cm"]``.
 
 Blender's FBX exporter writes only the vertices a shape moves; a shape with no motion at all
 (e.g. a ``tongueOut`` the method could not make) is still written as a shape key with no
@@ -54,6 +65,8 @@ src, out = sys.argv[-2], sys.argv[-1]
 z = np.load(src, allow_pickle=False)
 spec = json.loads(str(z["spec"]))
 bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.context.scene.unit_settings.system = "METRIC"
+bpy.context.scene.unit_settings.scale_length = spec["metres_per_unit"]
 def to_bl(p):
     p = p.reshape(-1, 3)
     return np.stack([p[:, 0], -p[:, 2], p[:, 1]], 1)
@@ -80,7 +93,8 @@ for k, name in enumerate(spec["names"]):
     sk.data.foreach_set("co", to_bl(neutral + deltas[k]).astype(np.float32).ravel())
     sk.slider_min = 0.0; sk.slider_max = 1.0
 bpy.ops.export_scene.fbx(filepath=out, use_selection=False, object_types={"MESH"}, axis_forward="-Z", axis_up="Y",
-                         global_scale=0.01, apply_unit_scale=False, bake_space_transform=True, use_mesh_modifiers=False,
+                         global_scale=1.0, apply_unit_scale=True, apply_scale_options="FBX_SCALE_UNITS",
+                         bake_space_transform=True, use_mesh_modifiers=False,
                          mesh_smooth_type="FACE", add_leaf_bones=False, bake_anim=False)
 print("FACERIG_OK", json.dumps({"shape_keys": len(ob.data.shape_keys.key_blocks) - 1, "blender": bpy.app.version_string}))
 """
@@ -92,6 +106,14 @@ import bpy
 src, out = sys.argv[-2], sys.argv[-1]
 bpy.ops.wm.read_factory_settings(use_empty=True)
 bpy.ops.import_scene.fbx(filepath=src)
+try:
+    from io_scene_fbx import parse_fbx, import_fbx
+    root, _ = parse_fbx.parse(src)
+    gs = import_fbx.elem_find_first(root, b"GlobalSettings")
+    unit_cm = float(import_fbx.elem_props_get_number(import_fbx.elem_find_first(gs, b"Properties70"),
+                                                     b"UnitScaleFactor", 1.0))
+except Exception:
+    unit_cm = None
 obs = sorted([o for o in bpy.context.scene.objects if o.type == "MESH"], key=lambda o: o.name)
 V, C, N, UV, PM, SK = [], [], [], [], [], {}
 mats, names, off = [], [], 0
@@ -122,7 +144,7 @@ for ob in obs:
             SK.setdefault(kb.name, []).append((off, d.reshape(-1, 3) - basis))
     names.append(ob.name); off += n
 res = {"names": names, "materials": mats, "uv": all(u is not None for u in UV) and bool(UV),
-       "shape_keys": list(SK)}
+       "shape_keys": list(SK), "unit_cm": unit_cm}
 arrays = dict(vertices=np.concatenate(V) if V else np.zeros((0, 3)), counts=np.concatenate(N) if N else np.zeros(0, np.int64),
               corners=np.concatenate(C) if C else np.zeros(0, np.int64), poly_material=np.concatenate(PM) if PM else np.zeros(0, np.int64))
 if res["uv"]:
@@ -145,7 +167,8 @@ def _run_blender(script: str, args: list[str], what: str, timeout: float = 900) 
         sp = Path(tmp) / "script.py"
         sp.write_text(script)
         try:
-            proc = subprocess.run([sys.executable, str(sp), *args], capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run([sys.executable, str(sp), *args], capture_output=True, text=True, timeout=timeout,
+                                  check=False)
         except subprocess.TimeoutExpired:
             raise FacerigError(f"{what}: Blender did not finish within {timeout:.0f}s") from None
     if proc.returncode != 0 or "FACERIG_OK" not in proc.stdout:
@@ -173,7 +196,41 @@ def _polygons(rig: Rig, mesh: Mesh | None) -> tuple[np.ndarray, np.ndarray, list
     return counts, corners, polys
 
 
-def save_rig_fbx(path: str | os.PathLike, rig: Rig, mesh: Mesh | None = None, *, names: str = "arkit") -> dict:
+#: metres per unit of the unit names facerig understands
+UNIT_METRES = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "cm": 0.01,
+               "centimeter": 0.01, "centimeters": 0.01, "centimetre": 0.01, "centimetres": 0.01, "mm": 0.001,
+               "millimeter": 0.001, "millimeters": 0.001, "millimetre": 0.001, "millimetres": 0.001,
+               "in": 0.0254, "inch": 0.0254, "inches": 0.0254, "ft": 0.3048, "foot": 0.3048, "feet": 0.3048}
+
+
+def input_units(rig: Rig, mesh: Mesh | None, units: str | float | None = None) -> tuple[float, str]:
+    """The unit to declare for the rig's numbers -> (metres per unit, where that came from).
+
+    ``units`` (a name in :data:`UNIT_METRES` or metres per unit) wins; then a glTF / GLB
+    input (metres by the glTF spec), an FBX input's UnitScaleFactor, ``rig.meta["units"]`` if
+    it names a unit; otherwise centimetres, assumed (OBJ / PLY / STL carry no unit).
+    """
+    if units is not None:
+        if isinstance(units, str):
+            if units.strip().lower() not in UNIT_METRES:
+                raise FacerigError(f"units={units!r}: expected one of m, cm, mm, in, ft or metres per unit")
+            return UNIT_METRES[units.strip().lower()], f"{units} (given)"
+        if not (float(units) > 0 and np.isfinite(float(units))):
+            raise FacerigError(f"units={units!r}: metres per unit must be a positive number")
+        return float(units), f"{float(units):g} m per unit (given)"
+    info = mesh.info if mesh is not None else {}
+    if info.get("format") in ("glb", "gltf"):
+        return 1.0, "m (glTF input: metres by the glTF spec)"
+    if info.get("fbx_unit_scale_cm"):
+        return float(info["fbx_unit_scale_cm"]) / 100.0, f"the FBX input's unit ({info['fbx_unit_scale_cm']:g} cm)"
+    u = (rig.meta or {}).get("units")
+    if isinstance(u, str) and u.strip().lower() in UNIT_METRES:
+        return UNIT_METRES[u.strip().lower()], f"{u} (rig meta)"
+    return 0.01, "cm (assumed: the input declares no unit)"
+
+
+def save_rig_fbx(path: str | os.PathLike, rig: Rig, mesh: Mesh | None = None, *, names: str = "arkit",
+                 units: str | float | None = None) -> dict:
     """Write the rig as an FBX mesh with one shape key per shape (through Blender, see module doc).
 
     Args:
@@ -182,9 +239,12 @@ def save_rig_fbx(path: str | os.PathLike, rig: Rig, mesh: Mesh | None = None, *,
         mesh: the input :class:`Mesh` (same V): its polygons (quads kept), per-corner UVs
             (``uv`` (T, 2) + ``uv_faces``) and materials (``info["materials"]``) are written.
         names: ``"arkit"`` or ``"ict"`` shape key names.
+        units: the unit of the rig's numbers (``"m"``, ``"cm"``, ``"mm"``, ``"in"``, ``"ft"`` or
+            metres per unit); None: the input's (see :func:`input_units` and the module doc).
 
     Returns:
-        dict: ``path``, ``bytes``, ``shape_keys`` (as created in Blender), ``blender`` version.
+        dict: ``path``, ``bytes``, ``shape_keys`` (as created in Blender), ``blender`` version,
+        ``unit_scale_cm`` (the UnitScaleFactor written) and ``units`` (where it came from).
 
     Raises:
         FacerigError: bpy not installed, V mismatch, no faces, Blender failure.
@@ -199,11 +259,12 @@ def save_rig_fbx(path: str | os.PathLike, rig: Rig, mesh: Mesh | None = None, *,
     V = rig.num_vertices
     if mesh is not None and mesh.num_vertices != V:
         raise FacerigError(f"mesh has {mesh.num_vertices} vertices but the rig has {V}")
-    counts, corners, polys = _polygons(rig, mesh)
+    counts, corners, _ = _polygons(rig, mesh)
     if corners.min() < 0 or corners.max() >= V:
         raise FacerigError(f"face index out of range (0..{V - 1})")
+    metres, unit_note = input_units(rig, mesh, units)
     spec = {"name": (Path(mesh.source).stem if mesh is not None and mesh.source else "head"),
-            "names": _target_names(rig.names, names), "materials": []}
+            "names": _target_names(rig.names, names), "materials": [], "metres_per_unit": metres}
     arrays = {"neutral": rig.neutral.astype(np.float64), "deltas": rig.deltas.astype(np.float32),
               "counts": counts, "corners": corners}
     if mesh is not None and mesh.uv is not None and mesh.uv_faces is not None:
@@ -228,7 +289,8 @@ def save_rig_fbx(path: str | os.PathLike, rig: Rig, mesh: Mesh | None = None, *,
             if not tmp_out.exists() or tmp_out.stat().st_size == 0:
                 raise FacerigError(f"{path}: Blender wrote no FBX")
     info = json.loads(stdout.split("FACERIG_OK", 1)[1].strip().splitlines()[0])
-    return {"path": str(path), "bytes": path.stat().st_size, **info}
+    return {"path": str(path), "bytes": path.stat().st_size, **info, "unit_scale_cm": metres * 100.0,
+            "units": unit_note}
 
 
 def read_rig_fbx(path: str | os.PathLike) -> tuple[Mesh, Rig | None]:
@@ -236,7 +298,8 @@ def read_rig_fbx(path: str | os.PathLike) -> tuple[Mesh, Rig | None]:
 
     Vertices are each mesh object's *local* coordinates as stored in the file (FBX control
     points, no node transform / unit scale / axis conversion applied), objects sorted by
-    name and concatenated. Returns ``(mesh, rig or None)``: mesh with ``vertices`` (V, 3),
+    name and concatenated; the file's unit (UnitScaleFactor, cm per unit) is in
+    ``mesh.info["fbx_unit_scale_cm"]``. Returns ``(mesh, rig or None)``: mesh with ``vertices`` (V, 3),
     ``faces`` (F, 3) fan-triangulated, ``polygons``, per-corner ``uv`` / ``uv_faces``,
     ``info["materials"]`` / ``info["face_material"]``; rig with the shape keys' names and
     deltas (K, V, 3) (key minus basis), or None without shape keys.
@@ -274,6 +337,8 @@ def read_rig_fbx(path: str | os.PathLike) -> tuple[Mesh, Rig | None]:
         uv_faces = ci.reshape(len(counts), -1) if same else np.split(ci, np.cumsum(counts)[:-1])
     info = {"format": "fbx", "reader": "bpy (subprocess), local coordinates", "objects": spec["names"],
             "triangle_polygon": tri_poly}
+    if spec.get("unit_cm"):
+        info["fbx_unit_scale_cm"] = spec["unit_cm"]  # the file's UnitScaleFactor (cm per unit)
     if spec["materials"] and (pm >= 0).all():
         info["materials"] = spec["materials"]
         info["face_material"] = pm[tri_poly]

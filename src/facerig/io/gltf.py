@@ -5,27 +5,29 @@ What :func:`save_rig_gltf` writes
 One scene, one node, one mesh. Every vertex of the input is written once, in the input's order
 (vertex ``i`` of the GLB is vertex ``i`` of the input file), as float32 ``POSITION``.
 
-- **Primitives / materials.** When the input OBJ used ``usemtl`` (``mesh.info["materials"]`` +
-  ``mesh.info["face_material"]``) there is one primitive per material, each with its own
-  ``indices`` and a glTF material of that name (default PBR values; textures are not copied).
-  All primitives *share* the same ``POSITION`` / ``NORMAL`` / ``TEXCOORD_0`` accessors and the
-  same morph-target accessors, so nothing is duplicated or reordered. Triangles are the input's
-  fan-triangulated polygons, in file order within each material.
+- **Primitives / materials.** When the input has materials (``mesh.info["materials"]`` +
+  ``mesh.info["face_material"]``) there is one primitive per material used, each with its own
+  ``indices``. A glTF / GLB input's materials, textures, samplers and images are carried over
+  as they were (:mod:`facerig.io.materials`; images embedded as bufferViews, material-related
+  extensions declared); an OBJ's ``mtllib`` materials become glTF materials with ``Kd`` as base
+  colour and the ``map_Kd`` image embedded as base colour texture (:mod:`facerig.io.mtl`).
+  Without a material library, each OBJ material name gets default PBR values. Textures are
+  dropped (noted) when no UVs are written. All primitives *share* the same ``POSITION`` /
+  ``NORMAL`` / ``TEXCOORD_0`` accessors and the same morph-target accessors, so nothing is
+  duplicated or reordered. Triangles are the input's fan-triangulated polygons, in file order
+  within each material.
 - **Morph targets.** One target per rig shape, ``POSITION`` deltas only (float32, input units).
   Names are in ``mesh.extras.targetNames`` (ARKit names, or ICT FaceKit names with
-  ``names="ict"``); default ``mesh.weights`` are all 0. A vertex whose delta has every
-  component ``<= eps`` in magnitude is written as exactly zero, with
-  ``eps = delta_epsilon * bbox diagonal`` of the neutral (default :data:`DELTA_EPS_REL` = 1e-4:
-  0.05 mm on a 50 cm head, under half a pixel even in a 4K close-up; it drops float noise, the
-  rounding noise of 6-digit OBJ files such as ICT FaceKit's, and the faint far-field motion of
-  solved or predicted rigs (deformation transfer, networks), which otherwise makes every target
-  dense and the GLB 2-3x larger; pass ``delta_epsilon=0`` to keep every non-zero delta; the
-  NPZ output always keeps the exact deltas). Each target is stored *sparse* (only the non-zero
-  vertices: ``uint16``/``uint32`` indices + float32 values) when that is smaller than the
-  dense ``V x 12`` bytes, and dense otherwise (``sparse="auto"``, or force ``True``/``False``).
-  An all-zero target (e.g. ``tongueOut`` when the method has none) has no data at all
-  (an accessor without bufferView reads as zeros). Every ``POSITION`` accessor (base and
-  targets, sparse ones included) has ``min``/``max`` as the spec requires.
+  ``names="ict"``); default ``mesh.weights`` are all 0. Lossless by default: the deltas are
+  the rig's float32 values bit for bit (Blender / three.js read back the NPZ's numbers). A
+  target is stored *sparse* (only the vertices whose delta is not exactly zero: ``uint16`` /
+  ``uint32`` indices + float32 values) when that is smaller than the dense ``V x 12`` bytes,
+  and dense otherwise (``sparse="auto"``, or force ``True``/``False``). ``delta_epsilon > 0``
+  (e.g. :data:`DELTA_EPS_REL` = 1e-4 of the bbox diagonal) is a lossy option that writes
+  vertices moving less than that as zero, for smaller files. An all-zero target (e.g.
+  ``tongueOut`` when the method has none) has no data at all (an accessor without bufferView
+  reads as zeros). Every ``POSITION`` accessor (base and targets, sparse ones included) has
+  ``min``/``max`` as the spec requires.
 - **UVs (policy).** glTF attributes are per vertex but OBJ UVs are per face corner. The vertex
   count and order of the input is never changed, so: if every vertex has a single UV value
   across its corners, ``TEXCOORD_0`` is exact. If the UV layout has seams (a vertex with
@@ -44,7 +46,8 @@ One scene, one node, one mesh. Every vertex of the input is written once, in the
 
 :func:`load_rig_gltf` reads any glTF/GLB with morph targets (dense or sparse) back into a
 :class:`~facerig.io.rig.Rig` (the node transform is ignored: vertices are the raw accessor
-values, which is what facerig writes).
+values, which is what facerig writes), through :mod:`facerig.io.gltf_decode`, the one glTF
+decoder of facerig (the mesh reader uses it too).
 """
 
 from __future__ import annotations
@@ -53,25 +56,26 @@ import base64
 import json
 import os
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from facerig.errors import FacerigError
+from facerig.errors import FacerigError, MeshError
 from facerig.io.atomic import write_bytes_atomic
 from facerig.io.mesh import Mesh
 from facerig.io.rig import Rig
 
-#: relative epsilon (times the neutral's bbox diagonal) under which a delta is written as zero
+#: a lossy ``delta_epsilon`` for smaller files (times the neutral's bbox diagonal); the default is 0 (lossless)
 DELTA_EPS_REL = 1e-4
 
 _FLOAT, _USHORT, _UINT, _UBYTE, _SHORT, _BYTE = 5126, 5123, 5125, 5121, 5122, 5120
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
 _DTYPES = {_FLOAT: np.float32, _USHORT: np.uint16, _UINT: np.uint32, _UBYTE: np.uint8,
            _SHORT: np.int16, _BYTE: np.int8}
-_NCOMP = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
+_DRACO = "KHR_draco_mesh_compression"
 
 
 @dataclass
@@ -128,6 +132,7 @@ class _Blob:
         self.size = 0
         self.views: list[dict] = []
         self.accessors: list[dict] = []
+        self.material_json: dict | None = None  # textures / samplers / images of embedded materials
 
     def view(self, data: np.ndarray, target: int | None = None) -> int:
         raw = np.ascontiguousarray(data).tobytes()
@@ -175,7 +180,7 @@ def save_rig_gltf(
     sparse: bool | str = "auto",
     uv_seams: str = "majority",
     normals: str | None = "auto",
-    delta_epsilon: float = DELTA_EPS_REL,
+    delta_epsilon: float = 0.0,
 ) -> dict:
     """Write ``rig`` as a glTF 2.0 file with one morph target per shape (see module docstring).
 
@@ -191,8 +196,8 @@ def save_rig_gltf(
         uv_seams: ``"majority"`` (most-used UV per seam vertex) or ``"drop"`` (no UVs if seams).
         normals: ``"auto"`` (input normals, else computed smooth normals) or None.
         delta_epsilon: relative threshold (times the bbox diagonal) under which a vertex's
-            delta is written as zero (default :data:`DELTA_EPS_REL` = 1e-4, see the module
-            doc; 0 keeps every non-zero delta).
+            delta is written as zero; default 0: lossless, the float32 deltas exactly as in
+            the rig (:data:`DELTA_EPS_REL` = 1e-4 is a lossy setting for smaller files).
 
     Returns:
         summary dict: ``path``, ``bytes``, ``vertices``, ``triangles``, ``targets``,
@@ -227,7 +232,7 @@ def save_rig_gltf(
     eps = delta_epsilon * diag
     idx_dtype = np.uint16 if V < 65535 else np.uint32
     blob = _Blob()
-    summary: dict[str, Any] = {"path": str(path), "vertices": V, "triangles": int(len(tri)), "targets": K}
+    summary: dict[str, Any] = {"path": str(path), "vertices": V, "triangles": len(tri), "targets": K}
 
     attributes = {"POSITION": blob.dense(pos, "VEC3", _ARRAY_BUFFER, minmax=True)}
 
@@ -257,8 +262,9 @@ def save_rig_gltf(
     dense_bytes = V * 12
     for k in range(K):
         d = rig.deltas[k].astype(np.float32, copy=True)
-        keep = np.abs(d).max(1) > eps
-        d[~keep] = 0.0
+        if eps > 0:
+            d[np.abs(d).max(1) <= eps] = 0.0
+        keep = (d.view(np.uint32) != 0).any(1)  # exactly-zero (+0.0) rows only: -0.0 is kept, bit for bit
         nz = np.flatnonzero(keep)
         n_nonzero += len(nz)
         acc: dict[str, Any] = {"componentType": _FLOAT, "count": V, "type": "VEC3", "name": target_names[k]}
@@ -275,7 +281,7 @@ def save_rig_gltf(
             acc["max"] = [float(x) for x in hi]
             if use_sparse:
                 acc["sparse"] = {
-                    "count": int(len(nz)),
+                    "count": len(nz),
                     "indices": {"bufferView": blob.view(nz.astype(idx_dtype)),
                                 "componentType": _USHORT if idx_dtype == np.uint16 else _UINT},
                     "values": {"bufferView": blob.view(d[nz])},
@@ -289,15 +295,27 @@ def save_rig_gltf(
     # primitives: one per material, all sharing the vertex + target accessors
     materials_json: list[dict] = []
     groups: list[tuple[np.ndarray, int | None]] = []
+    mat_notes: list[str] = []
+    extensions_used: list[str] = []
+    extensions_required: list[str] = []
     mats = mesh.info.get("materials") if mesh is not None else None
     fmat = mesh.info.get("face_material") if mesh is not None else None
     if mats and fmat is not None and len(fmat) == len(tri):
-        fmat = np.asarray(fmat)
-        for m, name in enumerate(mats):
-            sel = fmat == m
-            if sel.any():
-                materials_json.append(_material(name or f"material{m}"))
-                groups.append((tri[sel], len(materials_json) - 1))
+        fmat = np.asarray(fmat, np.int64)
+        mset = _material_set(mesh, len(mats), uv is not None)
+        if mset is not None:
+            materials_json, mat_notes = _embed_materials(blob, mset), list(mset.notes)
+            extensions_used, extensions_required = mset.extensions_used, mset.extensions_required
+            for m in sorted(set(fmat.tolist())):
+                groups.append((tri[fmat == m], None if m < 0 else m))
+        else:
+            for m, name in enumerate(mats):
+                sel = fmat == m
+                if sel.any():
+                    materials_json.append(_material(name or f"material{m}"))
+                    groups.append((tri[sel], len(materials_json) - 1))
+            if (fmat < 0).any():
+                groups.append((tri[fmat < 0], None))
     else:
         groups.append((tri, None))
     primitives = []
@@ -346,6 +364,9 @@ def save_rig_gltf(
     }
     if meta.get("missing"):
         facerig_extras["missing"] = meta.get("missing")
+    if materials_json:
+        facerig_extras["materials"] = {"count": len(materials_json), "notes": mat_notes}
+    summary["materials"] = len(materials_json)
     doc: dict[str, Any] = {
         "asset": {"version": "2.0", "generator": f"facerig {__version__}", "extras": {"facerig": _jsonable(facerig_extras)}},
         "scene": 0,
@@ -357,6 +378,12 @@ def save_rig_gltf(
     }
     if materials_json:
         doc["materials"] = materials_json
+    if blob.material_json:
+        doc.update({k: v for k, v in blob.material_json.items() if v})
+    if extensions_used:
+        doc["extensionsUsed"] = list(extensions_used)
+    if extensions_required:
+        doc["extensionsRequired"] = list(extensions_required)
     if animations:
         doc["animations"] = animations
     data = _encode(doc, blob.bytes(), binary=suffix == ".glb")
@@ -366,26 +393,51 @@ def save_rig_gltf(
 
 
 def _encode(doc: dict, bin_data: bytes, *, binary: bool) -> bytes:
-    """JSON doc + buffer -> GLB bytes or embedded .gltf bytes (via pygltflib)."""
-    import pygltflib
-
+    """JSON doc + buffer -> GLB bytes (JSON chunk padded with spaces, BIN chunk with zeros) or
+    embedded .gltf bytes (the buffer as a base64 data URI)."""
     if binary:
         doc["buffers"] = [{"byteLength": len(bin_data)}]
-        gltf = _fix_defaults(pygltflib.GLTF2.from_dict(doc))
-        gltf.set_binary_blob(bin_data)
-        return b"".join(gltf.save_to_bytes())
+        text = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        text += b" " * ((-len(text)) % 4)
+        body = bin_data + b"\0" * ((-len(bin_data)) % 4)
+        total = 12 + 8 + len(text) + (8 + len(body) if body else 0)
+        out = [struct.pack("<4sII", b"glTF", 2, total), struct.pack("<II", len(text), 0x4E4F534A), text]
+        if body:
+            out += [struct.pack("<II", len(body), 0x004E4942), body]
+        return b"".join(out)
     uri = "data:application/octet-stream;base64," + base64.b64encode(bin_data).decode("ascii")
     doc["buffers"] = [{"byteLength": len(bin_data), "uri": uri}]
-    gltf = _fix_defaults(pygltflib.GLTF2.from_dict(doc))
-    return gltf.gltf_to_json(separators=(",", ":"), indent=None).encode("utf-8")
+    return json.dumps(doc, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
-def _fix_defaults(gltf):
-    """pygltflib fills ``accessor.byteOffset = 0`` even without a bufferView (invalid glTF)."""
-    for acc in gltf.accessors:
-        if acc.bufferView is None:
-            acc.byteOffset = None
-    return gltf
+def _material_set(mesh: Mesh, n_names: int, has_uv: bool):
+    """The input's :class:`~facerig.io.materials.MaterialSet` (glTF input, or OBJ + MTL), or None
+    when it has none or it does not match ``n_names`` materials; textures dropped without UVs."""
+    mset = mesh.info.get("gltf_materials")
+    if mset is None and mesh.info.get("format", "obj") == "obj" and mesh.info.get("mtllib"):
+        from facerig.io.mtl import materials_from_obj
+
+        mset = materials_from_obj(mesh)
+    if mset is None or len(mset.materials) != n_names:
+        return None
+    if not has_uv and mset.textures:
+        mset = mset.without_textures()
+    return mset
+
+
+def _embed_materials(blob: _Blob, mset) -> list[dict]:
+    """Put a MaterialSet's images in ``blob`` as bufferViews; returns the materials JSON and
+    leaves ``blob.material_json`` = {"textures", "samplers", "images"}."""
+    images = []
+    for img in mset.images:
+        view = blob.view(np.frombuffer(img["data"], np.uint8))
+        j: dict[str, Any] = {"bufferView": view, "mimeType": img["mimeType"]}
+        if img.get("name"):
+            j["name"] = str(img["name"])
+        images.append(j)
+    blob.material_json = {"textures": _jsonable(mset.textures), "samplers": _jsonable(mset.samplers),
+                          "images": images}
+    return _jsonable(mset.materials)
 
 
 def _material(name: str) -> dict:
@@ -524,100 +576,35 @@ def _jsonable(o: Any) -> Any:
 # --------------------------------------------------------------------------- load
 
 
-def _read_document(path: Path) -> tuple[dict, list[bytes]]:
-    """Parse .glb/.gltf -> (JSON dict, buffers as bytes)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise FacerigError(f"{path}: no such file") from None
-    except OSError as e:
-        raise FacerigError(f"{path}: cannot read ({e.strerror or e})") from None
-    glb_bin = None
-    if raw[:4] == b"glTF":
-        if len(raw) < 20:
-            raise FacerigError(f"{path}: truncated GLB")
-        _, _version, length = struct.unpack_from("<4sII", raw, 0)
-        off, doc = 12, None
-        while off + 8 <= min(length, len(raw)):
-            clen, ctype = struct.unpack_from("<II", raw, off)
-            chunk = raw[off + 8: off + 8 + clen]
-            if ctype == 0x4E4F534A:
-                doc = json.loads(chunk.decode("utf-8"))
-            elif ctype == 0x004E4942:
-                glb_bin = chunk
-            off += 8 + clen
-        if doc is None:
-            raise FacerigError(f"{path}: GLB without a JSON chunk")
-    else:
-        try:
-            doc = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FacerigError(f"{path}: not a glTF file ({e.__class__.__name__})") from None
-    buffers = []
-    for i, b in enumerate(doc.get("buffers", [])):
-        uri = b.get("uri")
-        if uri is None:
-            if glb_bin is None:
-                raise FacerigError(f"{path}: buffer {i} has no uri and there is no GLB binary chunk")
-            buffers.append(glb_bin)
-        elif uri.startswith("data:"):
-            buffers.append(base64.b64decode(uri.split(",", 1)[1]))
-        else:
-            from urllib.parse import unquote
+def _read_document(path: Path):
+    """Parse .glb/.gltf -> (JSON dict, :class:`~facerig.io.gltf_decode.GltfDocument`) (kept for callers)."""
+    from facerig.io.gltf_decode import load_document
 
-            p = path.parent / unquote(uri)
-            if not p.is_file():
-                raise FacerigError(f"{path}: external buffer {uri!r} not found next to the file")
-            buffers.append(p.read_bytes())
-    return doc, buffers
+    d = load_document(path)
+    return d.json, d
 
 
-def _read_accessor(doc: dict, buffers: list[bytes], index: int) -> np.ndarray:
-    """Accessor ``index`` -> (count, ncomp) array (float32/int), sparse substitution applied."""
-    acc = doc["accessors"][index]
-    dtype = np.dtype(_DTYPES[acc["componentType"]])
-    nc, count = _NCOMP[acc["type"]], acc["count"]
-    if "bufferView" in acc:
-        view = doc["bufferViews"][acc["bufferView"]]
-        buf = buffers[view.get("buffer", 0)]
-        start = view.get("byteOffset", 0) + acc.get("byteOffset", 0)
-        stride = view.get("byteStride") or dtype.itemsize * nc
-        if stride == dtype.itemsize * nc:
-            out = np.frombuffer(buf, dtype=dtype, count=count * nc, offset=start).reshape(count, nc).copy()
-        else:
-            rows = np.frombuffer(buf, dtype=np.uint8, count=stride * (count - 1) + dtype.itemsize * nc, offset=start)
-            out = np.lib.stride_tricks.as_strided(rows, (count, dtype.itemsize * nc), (stride, 1)).copy()
-            out = out.view(dtype).reshape(count, nc)
-    else:
-        out = np.zeros((count, nc), dtype=dtype)
-    sp = acc.get("sparse")
-    if sp:
-        n = sp["count"]
-        iv = doc["bufferViews"][sp["indices"]["bufferView"]]
-        idt = np.dtype(_DTYPES[sp["indices"]["componentType"]])
-        ind = np.frombuffer(buffers[iv.get("buffer", 0)], dtype=idt, count=n,
-                            offset=iv.get("byteOffset", 0) + sp["indices"].get("byteOffset", 0)).astype(np.int64)
-        vv = doc["bufferViews"][sp["values"]["bufferView"]]
-        vals = np.frombuffer(buffers[vv.get("buffer", 0)], dtype=dtype, count=n * nc,
-                             offset=vv.get("byteOffset", 0) + sp["values"].get("byteOffset", 0)).reshape(n, nc)
-        out[ind] = vals
-    if acc.get("normalized") and dtype.kind in "iu":
-        out = out.astype(np.float32) / np.iinfo(dtype).max
-    return out
+def _read_accessor(doc: dict, buffers, index: int) -> np.ndarray:
+    """Accessor ``index`` -> (count, ncomp) array; ``buffers`` is the document from :func:`_read_document`."""
+    return buffers.accessor(index)
 
 
-def read_gltf_document(path: str | os.PathLike) -> tuple[dict, list[bytes]]:
-    """Parse a .glb/.gltf file -> (glTF JSON dict, buffers as bytes); FacerigError if unreadable."""
+def read_gltf_document(path: str | os.PathLike):
+    """Parse a .glb/.gltf file -> (glTF JSON dict, document for :func:`read_gltf_accessor`); MeshError if unreadable.
+
+    The one decoder is :mod:`facerig.io.gltf_decode`; this pair is its dict-style front door."""
     return _read_document(Path(path))
 
 
-def read_gltf_accessor(doc: dict, buffers: list[bytes], index: int) -> np.ndarray:
-    """Accessor ``index`` of ``doc`` -> (count, ncomp) array (strides, sparse and normalisation applied)."""
+def read_gltf_accessor(doc: dict, buffers, index: int) -> np.ndarray:
+    """Accessor ``index`` -> (count, ncomp) array (strides, sparse and normalisation applied; checked)."""
     return _read_accessor(doc, buffers, index)
 
 
-def read_rig_gltf(path: str | os.PathLike) -> tuple[Rig, Mesh]:
+def read_rig_gltf(path: str | os.PathLike, *, max_bytes: int | None = None) -> tuple[Rig, Mesh]:
     """Read the first mesh with morph targets of a glTF/GLB (or the first mesh at all).
+
+    Decoded by :mod:`facerig.io.gltf_decode` (the same decoder and checks as the mesh reader).
 
     Returns:
         ``(rig, mesh)``: rig with ``names`` (K,) from ``mesh.extras.targetNames`` (or the
@@ -625,84 +612,133 @@ def read_rig_gltf(path: str | os.PathLike) -> tuple[Rig, Mesh]:
         ``faces`` (F, 3) of every primitive, ``meta`` from ``asset.extras.facerig``; and a
         :class:`Mesh` with the same vertices/faces, per-vertex ``uv`` (V, 2) (OBJ convention,
         V flipped back) and ``normals`` when present, ``info["materials"]`` /
-        ``info["face_material"]``. Primitives that share one POSITION accessor share vertices;
-        otherwise their vertices are concatenated in primitive order.
+        ``info["face_material"]`` / ``info["gltf_materials"]`` (textures included).
+        Primitives that share one POSITION accessor share vertices; otherwise their vertices
+        are concatenated in primitive order.
 
     Raises:
-        FacerigError: not a glTF, no meshes, malformed accessors.
+        FacerigError (MeshError): not a glTF, no meshes, malformed or out-of-range data.
     """
+    from facerig.io.gltf_decode import load_document
+
     path = Path(path)
-    doc, buffers = _read_document(path)
-    meshes = doc.get("meshes") or []
-    if not meshes:
-        raise FacerigError(f"{path}: glTF has no meshes")
-    gm = next((m for m in meshes if any(p.get("targets") for p in m.get("primitives", []))), meshes[0])
-    prims = [p for p in gm.get("primitives", []) if p.get("mode", 4) == 4 and "POSITION" in p.get("attributes", {})]
-    if not prims:
-        raise FacerigError(f"{path}: mesh has no triangle primitives with POSITION")
+    doc = load_document(path, max_bytes=max_bytes)
     try:
-        pos_ids: list[int] = []
-        base_of: dict[int, int] = {}
-        for p in prims:
-            a = p["attributes"]["POSITION"]
-            if a not in base_of:
-                base_of[a] = sum(doc["accessors"][i]["count"] for i in pos_ids)
-                pos_ids.append(a)
-        neutral = np.concatenate([_read_accessor(doc, buffers, a) for a in pos_ids]).astype(np.float64)
-        V = neutral.shape[0]
+        return _read_rig(doc, path)
+    except FacerigError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as e:  # safety net
+        msg = str(e).strip().splitlines()[0][:100] if str(e).strip() else ""
+        raise MeshError(f"{path}: malformed glTF ({e.__class__.__name__}: {msg})") from None
 
-        def gather(attr: str, ncomp: int):
-            ids = []
-            for a in pos_ids:
-                p = next(p for p in prims if p["attributes"]["POSITION"] == a)
-                if attr not in p["attributes"]:
-                    return None
-                ids.append(p["attributes"][attr])
-            return np.concatenate([_read_accessor(doc, buffers, i)[:, :ncomp] for i in ids]).astype(np.float64)
 
-        faces_l, fmat = [], []
-        for p in prims:
-            off = base_of[p["attributes"]["POSITION"]]
-            n = doc["accessors"][p["attributes"]["POSITION"]]["count"]
-            if "indices" in p:
-                ind = _read_accessor(doc, buffers, p["indices"]).reshape(-1).astype(np.int64)
-            else:
-                ind = np.arange(n, dtype=np.int64)
-            f = ind[: len(ind) // 3 * 3].reshape(-1, 3) + off
-            faces_l.append(f)
-            fmat.append(np.full(len(f), p.get("material", -1), np.int64))
-        faces = np.concatenate(faces_l) if faces_l else np.zeros((0, 3), np.int64)
+def _read_rig(doc, path: Path) -> tuple[Rig, Mesh]:
+    meshes = doc.items("meshes")
+    if not meshes:
+        raise doc.error("glTF has no meshes")
 
-        ntargets = max(len(p.get("targets", [])) for p in prims)
-        deltas = np.zeros((ntargets, V, 3), np.float32)
-        for k in range(ntargets):
-            for a in pos_ids:
-                p = next(p for p in prims if p["attributes"]["POSITION"] == a)
-                t = p.get("targets", [])
-                if k < len(t) and "POSITION" in t[k]:
-                    d = _read_accessor(doc, buffers, t[k]["POSITION"]).astype(np.float32)
-                    deltas[k, base_of[a]: base_of[a] + len(d)] = d
-        uv = gather("TEXCOORD_0", 2)
-        nrm = gather("NORMAL", 3)
-    except (KeyError, IndexError, ValueError, TypeError) as e:
-        raise FacerigError(f"{path}: malformed glTF ({e.__class__.__name__}: {e})") from None
+    def prims_of(m: dict) -> list:
+        p = m.get("primitives", [])
+        if not isinstance(p, list) or not all(isinstance(x, dict) for x in p):
+            raise doc.error("mesh 'primitives' must be an array of objects")
+        return p
 
-    extras = gm.get("extras") or {}
+    gi = next((i for i, m in enumerate(meshes) if any(p.get("targets") for p in prims_of(m))), 0)
+    gm = meshes[gi]
+    prims = []
+    for p in prims_of(gm):
+        attrs = doc.get_dict(p, "attributes", f"mesh {gi} primitive")
+        if doc.get_int(p, "mode", f"mesh {gi} primitive", default=4) == 4 and "POSITION" in attrs:
+            if _DRACO in doc.get_dict(p, "extensions", f"mesh {gi} primitive"):
+                raise doc.error("a Draco-compressed rig cannot be read back (morph targets are not compressed "
+                                "by Draco); use the uncompressed glTF")
+            prims.append(p)
+    if not prims:
+        raise doc.error(f"mesh {gi} has no triangle primitives with POSITION")
+    pos_ids: list = []
+    base_of: dict = {}
+    blocks = []
+    for p in prims:
+        a = p["attributes"]["POSITION"]
+        doc.item("accessors", a, f"mesh {gi} POSITION accessor")
+        if a not in base_of:
+            base_of[a] = sum(len(b) for b in blocks)
+            pos_ids.append(a)
+            blocks.append(doc.positions(a, f"mesh {gi}"))
+    neutral = np.concatenate(blocks)
+    V = neutral.shape[0]
+    first_prim = {a: next(p for p in prims if p["attributes"]["POSITION"] == a) for a in pos_ids}
+
+    def gather(attr: str, ncomp: int):
+        out = []
+        for a in pos_ids:
+            p = first_prim[a]
+            if attr not in p["attributes"]:
+                return None
+            x = doc.attribute(p["attributes"][attr], ncomp, f"mesh {gi} {attr}")
+            if len(x) != len(blocks[pos_ids.index(a)]):
+                raise doc.error(f"mesh {gi}: {attr} has {len(x)} values for {len(blocks[pos_ids.index(a)])} vertices")
+            out.append(x)
+        return np.concatenate(out)
+
+    faces_l, fmat = [], []
+    n_mat = len(doc.items("materials"))
+    for p in prims:
+        a = p["attributes"]["POSITION"]
+        off, n = base_of[a], len(blocks[pos_ids.index(a)])
+        ind = doc.indices(p["indices"], n, f"mesh {gi}") if "indices" in p else np.arange(n, dtype=np.int64)
+        f = ind[: len(ind) // 3 * 3].reshape(-1, 3) + off
+        faces_l.append(f)
+        m = p.get("material", -1)
+        fmat.append(np.full(len(f), m if isinstance(m, int) and not isinstance(m, bool) and 0 <= m < n_mat else -1,
+                            np.int64))
+    faces = np.concatenate(faces_l) if faces_l else np.zeros((0, 3), np.int64)
+
+    def targets_of(p: dict) -> list:
+        t = p.get("targets", [])
+        if not isinstance(t, list) or not all(isinstance(x, dict) for x in t):
+            raise doc.error(f"mesh {gi}: 'targets' must be an array of objects")
+        return t
+
+    ntargets = max(len(targets_of(p)) for p in prims)
+    deltas = np.zeros((ntargets, V, 3), np.float32)
+    for k in range(ntargets):
+        for a in pos_ids:
+            t = targets_of(first_prim[a])
+            if k < len(t) and "POSITION" in t[k]:
+                d = doc.accessor(t[k]["POSITION"])
+                n = len(blocks[pos_ids.index(a)])
+                if d.shape != (n, 3):
+                    raise doc.error(f"mesh {gi} target {k}: POSITION has shape {d.shape}, expected ({n}, 3)")
+                deltas[k, base_of[a]: base_of[a] + n] = d
+    uv = gather("TEXCOORD_0", 2)
+    nrm = gather("NORMAL", 3)
+
+    extras = gm.get("extras") if isinstance(gm.get("extras"), dict) else {}
     names = extras.get("targetNames")
-    if not isinstance(names, list) or len(names) != ntargets:
+    if not isinstance(names, list) or len(names) != ntargets or not all(isinstance(x, str) for x in names):
         names = []
+        t0 = targets_of(prims[0])
         for k in range(ntargets):
-            acc_name = doc["accessors"][prims[0]["targets"][k]["POSITION"]].get("name") if k < len(prims[0].get("targets", [])) else None
-            names.append(acc_name or f"target{k}")
-    meta = dict(((doc.get("asset") or {}).get("extras") or {}).get("facerig") or {})
+            acc_name = None
+            if k < len(t0) and "POSITION" in t0[k]:
+                acc_name = doc.item("accessors", t0[k]["POSITION"], "target accessor").get("name")
+            names.append(acc_name if isinstance(acc_name, str) and acc_name else f"target{k}")
+    asset = doc.json.get("asset") or {}
+    fx = asset.get("extras") if isinstance(asset.get("extras"), dict) else {}
+    meta = dict(fx.get("facerig")) if isinstance(fx.get("facerig"), dict) else {}
     meta.setdefault("source", str(path))
     rig = Rig(names=names, deltas=deltas, neutral=neutral, faces=faces, meta=meta)
     info: dict[str, Any] = {"format": "glb" if path.suffix.lower() == ".glb" else "gltf"}
-    mat_names = [m.get("name", f"material{i}") for i, m in enumerate(doc.get("materials", []))]
+    mats = doc.items("materials")
     fm = np.concatenate(fmat) if fmat else np.zeros(0, np.int64)
-    if mat_names and (fm >= 0).all():
-        info["materials"] = mat_names
+    if mats:
+        from facerig.io.materials import materials_from_gltf
+
+        info["materials"] = [m.get("name") if isinstance(m.get("name"), str) else f"material{i}"
+                             for i, m in enumerate(mats)]
         info["face_material"] = fm
+        info["gltf_materials"] = materials_from_gltf(doc)
     if uv is not None:
         uv = np.stack([uv[:, 0], 1.0 - uv[:, 1]], 1)
     mesh = Mesh(vertices=neutral, faces=faces, uv=uv, normals=nrm, source=str(path), info=info)

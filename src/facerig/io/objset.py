@@ -98,7 +98,7 @@ def _write_files(job: tuple, workers: int | None) -> None:
     that is worth it and possible, else here."""
     import multiprocessing as mp
 
-    from facerig._fork import can_fork
+    from facerig.parallel import can_fork
 
     paths, neutral = job[0], job[1]
     if workers is None:
@@ -136,7 +136,7 @@ def save_rig_obj_folder(folder: str | os.PathLike, rig: Rig, mesh: Mesh | None =
         mesh: the input :class:`Mesh` with the same V: its polygons (``polygons`` or
             ``faces``), ``uv`` (T, 2) and ``uv_faces`` are written to every file.
         workers: processes formatting the files (default: up to 4 CPUs for a large rig where
-            the project forks, :func:`facerig._fork.can_fork`, else 1). Formatting shortest
+            the project forks, :func:`facerig.parallel.can_fork`, else 1). Formatting shortest
             round-trip floats is nearly all of the time and holds the GIL, so processes, not
             threads; the files are the same.
 

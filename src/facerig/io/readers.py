@@ -8,16 +8,16 @@ three separate corners per triangle and no shared vertices at all.
 - STL: corners are merged when *exactly* coincident (bitwise-equal float32 coordinates), in
   order of first appearance, so vertex ``i`` is the ``i``-th distinct corner of the file. This
   is the only faithful reading: an STL has no vertex identity to keep.
-- glTF / GLB: read with pygltflib (see :func:`read_gltf` for the order).
+- glTF / GLB: :mod:`facerig.io.gltf_decode` (see :func:`read_gltf` for the order).
 - FBX: through Blender's ``bpy`` if installed (:func:`read_fbx`, via :mod:`facerig.io.fbx`).
 """
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -117,14 +117,18 @@ def merge_exact_corners(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # --------------------------------------------------------------------------- glTF / GLB
 
-_COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
-_NCOMP = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
-_UNSUPPORTED_EXTENSIONS = {"KHR_draco_mesh_compression", "EXT_meshopt_compression", "KHR_meshopt_compression"}
+_UNSUPPORTED_EXTENSIONS = {"EXT_meshopt_compression", "KHR_meshopt_compression"}
+_DRACO = "KHR_draco_mesh_compression"
 _MODES = {0: "POINTS", 1: "LINES", 2: "LINE_LOOP", 3: "LINE_STRIP", 4: "TRIANGLES", 5: "TRIANGLE_STRIP", 6: "TRIANGLE_FAN"}
+DRACO_HINT = "Draco-compressed glTF needs the DracoPy decoder: pip install DracoPy"
 
 
-def read_gltf(path: str | os.PathLike) -> Mesh:
+def read_gltf(path: str | os.PathLike, *, max_bytes: int | None = None) -> Mesh:
     """Read a glTF 2.0 (``.gltf`` + buffers, or ``.glb``) into one Mesh.
+
+    Decoding and every safety check (buffer URIs confined to the file's folder, sizes, indices)
+    are :mod:`facerig.io.gltf_decode`'s; ``max_bytes`` caps the file and its buffers (default
+    2 GiB).
 
     Order (what "vertex i" means): the scene's nodes are visited depth-first in the order the
     scene and each node's ``children`` list them (the default ``scene``, else scene 0, else every
@@ -133,7 +137,12 @@ def read_gltf(path: str | os.PathLike) -> Mesh:
     appears twice (two instances). Primitives of one node that share a POSITION accessor (the
     usual multi-material layout, e.g. what :mod:`facerig.io.gltf` writes) share vertices: that
     block is appended once, when first met. So V = sum, over visited nodes, of the counts of
-    their mesh's distinct POSITION accessors.
+    their mesh's distinct POSITION accessors. A node reached twice (not a tree) is an error.
+
+    Draco-compressed primitives (``KHR_draco_mesh_compression``, decoded with DracoPy): the
+    vertices of such a primitive are in the *decoder's* order, which is the order the Draco
+    encoder chose (it usually reorders, and may drop unreferenced vertices), not the order of
+    the mesh before compression; that order is what every facerig output then keeps.
 
     Each node's world transform (parent chain of ``matrix`` or TRS) is applied to its positions
     (and normals), so the result is what a viewer shows. Primitives in TRIANGLES mode are read
@@ -144,196 +153,227 @@ def read_gltf(path: str | os.PathLike) -> Mesh:
     Returns:
         Mesh: vertices (V, 3) float64; faces (F, 3) int64 (indices offset per primitive);
         normals (V, 3) / uv (V, 2) (``uv_faces`` = ``faces``) when every primitive has them;
-        groups (F,) int64 into group_names (one name per primitive, ``"<mesh>[/<k>]"``);
+        UVs in the OBJ convention (``v = 1 - v_gltf``, origin bottom-left, like every facerig
+        mesh); groups (F,) int64 into group_names (one name per primitive, ``"<mesh>[/<k>]"``);
         info: format, ``primitives`` (list of {node, mesh, primitive, name, first_vertex,
-        num_vertices, first_face, num_faces, mode}), notes.
+        num_vertices, first_face, num_faces, mode, draco}), notes; with materials in the file,
+        ``materials`` (names, one per glTF material), ``face_material`` (F,) int64 (-1: none)
+        and ``gltf_materials`` (:class:`facerig.io.materials.MaterialSet`, images included).
+
+    Raises:
+        MeshError: one line naming the problem (bad file, index, size, unsafe URI, NaN ...).
     """
-    import pygltflib
+    from facerig.io.gltf_decode import load_document
 
     path = Path(path)
+    doc = load_document(path, max_bytes=max_bytes)
     try:
-        if path.suffix.lower() == ".glb":
-            g = pygltflib.GLTF2().load_binary(str(path))
-        else:
-            g = pygltflib.GLTF2().load_json(str(path))
-    except FileNotFoundError:
-        raise MeshError(f"{path}: no such file") from None
-    except Exception as e:  # noqa: BLE001
-        raise MeshError(f"{path}: cannot read as glTF ({_first_line(e)[:120]})") from None
-    if g is None:
-        raise MeshError(f"{path}: cannot read as glTF (not a glTF 2.0 file)")
+        return _read_gltf_mesh(doc, path)
+    except MeshError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as e:  # safety net
+        raise MeshError(f"{path}: malformed glTF ({e.__class__.__name__}: {_first_line(e)[:100]})") from None
 
-    unsupported = sorted(set(g.extensionsRequired or []) & _UNSUPPORTED_EXTENSIONS)
+
+def _read_gltf_mesh(doc, path: Path) -> Mesh:
+    g = doc.json
+    for key in ("extensionsRequired", "extensionsUsed"):
+        if not isinstance(g.get(key, []), list):
+            raise doc.error(f"'{key}' must be an array")
+    unsupported = sorted(set(map(str, g.get("extensionsRequired", []))) & _UNSUPPORTED_EXTENSIONS)
     if unsupported:
-        raise MeshError(
-            f"{path}: compressed glTF ({', '.join(unsupported)}) is not supported; "
-            "re-export without mesh compression"
-        )
-    buffers: dict[int, bytes] = {}
-
-    def buffer_bytes(i: int) -> bytes:
-        if i not in buffers:
-            buf = g.buffers[i]
-            if buf.uri is None:
-                blob = g.binary_blob()
-                if blob is None:
-                    raise MeshError(f"{path}: glTF buffer {i} has no data")
-                buffers[i] = bytes(blob)
-            elif buf.uri.startswith("data:"):
-                buffers[i] = base64.b64decode(buf.uri.split(",", 1)[1])
-            else:
-                from urllib.parse import unquote
-
-                f = path.parent / unquote(buf.uri)
-                try:
-                    buffers[i] = f.read_bytes()
-                except OSError:
-                    raise MeshError(f"{path}: glTF buffer file {buf.uri!r} not found next to it") from None
-        return buffers[i]
-
-    def accessor(i: int) -> np.ndarray:
-        acc = g.accessors[i]
-        dtype = np.dtype(_COMPONENT[acc.componentType]).newbyteorder("<")
-        ncomp = _NCOMP[acc.type]
-        count = acc.count
-        if acc.bufferView is None:
-            out = np.zeros((count, ncomp), dtype)
-        else:
-            bv = g.bufferViews[acc.bufferView]
-            data = buffer_bytes(bv.buffer)
-            start = (bv.byteOffset or 0) + (acc.byteOffset or 0)
-            item = dtype.itemsize * ncomp
-            stride = bv.byteStride or item
-            if stride == item:
-                out = np.frombuffer(data, dtype, count * ncomp, start).reshape(count, ncomp)
-            else:
-                raw = np.frombuffer(data, np.uint8, (count - 1) * stride + item, start)
-                rows = np.lib.stride_tricks.as_strided(raw, (count, item), (stride, 1))
-                out = np.ascontiguousarray(rows).view(dtype).reshape(count, ncomp)
-        if acc.sparse is not None and acc.sparse.count:
-            out = out.copy()
-            sp = acc.sparse
-            ibv = g.bufferViews[sp.indices.bufferView]
-            idx = np.frombuffer(buffer_bytes(ibv.buffer), np.dtype(_COMPONENT[sp.indices.componentType]),
-                                sp.count, (ibv.byteOffset or 0) + (sp.indices.byteOffset or 0))
-            vbv = g.bufferViews[sp.values.bufferView]
-            vals = np.frombuffer(buffer_bytes(vbv.buffer), dtype, sp.count * ncomp,
-                                 (vbv.byteOffset or 0) + (sp.values.byteOffset or 0)).reshape(-1, ncomp)
-            out[idx.astype(np.int64)] = vals
-        if acc.normalized and dtype.kind in "iu":
-            info_ = np.iinfo(dtype)
-            out = np.maximum(out.astype(np.float64) / info_.max, -1.0)
-        return out
+        raise doc.error(f"compressed glTF ({', '.join(unsupported)}) is not supported; "
+                        "re-export without meshopt compression")
+    nodes = doc.items("nodes")
 
     # scene traversal
-    if g.scenes:
-        scene_index = g.scene if g.scene is not None else 0
-        roots = list(g.scenes[scene_index].nodes or [])
+    scenes = doc.items("scenes")
+    if scenes:
+        si = doc.get_int(g, "scene", "glTF", default=0)
+        scene = doc.item("scenes", si, "scene")
+        roots = scene.get("nodes", [])
+        if not isinstance(roots, list):
+            raise doc.error(f"scene {si}: 'nodes' must be an array")
     else:
-        children = {c for n in g.nodes for c in (n.children or [])}
-        roots = [i for i in range(len(g.nodes)) if i not in children]
+        children = set()
+        for n in nodes:
+            c = n.get("children", [])
+            children |= {x for x in c if isinstance(x, int)} if isinstance(c, list) else set()
+        roots = [i for i in range(len(nodes)) if i not in children]
 
     visits: list[tuple[int, np.ndarray]] = []  # (node index, world matrix)
+    seen: set[int] = set()
     stack = [(r, np.eye(4)) for r in reversed(roots)]
-    seen_guard = 0
     while stack:
         ni, parent = stack.pop()
-        seen_guard += 1
-        if seen_guard > 10 * (len(g.nodes) + 1) * (len(g.nodes) + 1):
-            raise MeshError(f"{path}: glTF node hierarchy has a cycle")
-        node = g.nodes[ni]
-        world = parent @ _node_matrix(node)
+        node = doc.item("nodes", ni, "node")
+        if ni in seen:
+            raise doc.error(f"node {ni} is reached twice (a cycle, or a node with two parents)")
+        seen.add(ni)
+        world = parent @ _node_matrix(doc, node, f"node {ni}")
         visits.append((ni, world))
-        for c in reversed(node.children or []):
+        kids = node.get("children", [])
+        if not isinstance(kids, list):
+            raise doc.error(f"node {ni}: 'children' must be an array")
+        for c in reversed(kids):
             stack.append((c, world))
 
-    V_parts, F_parts, N_parts, UV_parts, G_parts = [], [], [], [], []
+    V_parts, F_parts, N_parts, UV_parts, G_parts, M_parts = [], [], [], [], [], []
     prims_info, skipped, group_names = [], [], []
     notes = set()
     offset = 0
     nface = 0
+    materials = doc.items("materials")
     for ni, world in visits:
-        node = g.nodes[ni]
-        if node.mesh is None:
+        node = nodes[ni]
+        if "mesh" not in node:
             continue
-        gmesh = g.meshes[node.mesh]
-        blocks: dict[int, tuple[int, int]] = {}  # POSITION accessor -> (first vertex, count)
-        if node.skin is not None:
+        mi = node["mesh"]
+        gmesh = doc.item("meshes", mi, f"node {ni} mesh")
+        blocks: dict[Any, tuple[int, int]] = {}  # POSITION accessor -> (first vertex, count)
+        if "skin" in node:
             notes.add("skins ignored (bind pose read)")
-        for pi, prim in enumerate(gmesh.primitives):
-            mode = 4 if prim.mode is None else prim.mode
-            mesh_name = gmesh.name or f"mesh{node.mesh}"
-            pname = mesh_name if len(gmesh.primitives) == 1 else f"{mesh_name}/{pi}"
-            if prim.attributes.POSITION is None:
-                skipped.append({"node": ni, "mesh": node.mesh, "primitive": pi, "why": "no POSITION"})
+        prims = gmesh.get("primitives", [])
+        if not isinstance(prims, list) or not all(isinstance(p, dict) for p in prims):
+            raise doc.error(f"mesh {mi}: 'primitives' must be an array of objects")
+        mesh_name = gmesh.get("name") if isinstance(gmesh.get("name"), str) and gmesh.get("name") else f"mesh{mi}"
+        for pi, prim in enumerate(prims):
+            where = f"mesh {mesh_name!r} primitive {pi}"
+            mode = doc.get_int(prim, "mode", where, default=4)
+            pname = mesh_name if len(prims) == 1 else f"{mesh_name}/{pi}"
+            attrs = doc.get_dict(prim, "attributes", where)
+            if "POSITION" not in attrs:
+                skipped.append({"node": ni, "mesh": mi, "primitive": pi, "why": "no POSITION"})
                 continue
             if mode not in (4, 5, 6):
-                skipped.append({"node": ni, "mesh": node.mesh, "primitive": pi, "why": _MODES.get(mode, str(mode))})
+                skipped.append({"node": ni, "mesh": mi, "primitive": pi, "why": _MODES.get(mode, str(mode))})
                 continue
-            pos_acc = prim.attributes.POSITION
-            shared = pos_acc in blocks
-            if shared:  # another primitive of this node already brought these vertices
-                first, n = blocks[pos_acc]
-            else:
-                pos = accessor(pos_acc).astype(np.float64)[:, :3]
+            draco = doc.get_dict(doc.get_dict(prim, "extensions", where), _DRACO, where)
+            if draco:
+                pos, idx, nrm, uv = _draco_primitive(doc, draco, where)
+                key: Any = ("draco", ni, pi)
+                shared = False
                 first, n = offset, len(pos)
-            if prim.indices is not None:
-                idx = accessor(prim.indices).reshape(-1).astype(np.int64)
             else:
-                idx = np.arange(n, dtype=np.int64)
+                key = attrs["POSITION"]
+                doc.item("accessors", key, f"{where} POSITION accessor")
+                shared = key in blocks
+                if shared:  # another primitive of this node already brought these vertices
+                    first, n = blocks[key]
+                else:
+                    pos = doc.positions(key, where)
+                    first, n = offset, len(pos)
+                idx = doc.indices(prim["indices"], n, where) if "indices" in prim else np.arange(n, dtype=np.int64)
+                nrm = doc.attribute(attrs["NORMAL"], 3, where) if "NORMAL" in attrs and not shared else None
+                uv = doc.attribute(attrs["TEXCOORD_0"], 2, where) if "TEXCOORD_0" in attrs and not shared else None
+                for name, a in (("NORMAL", nrm), ("TEXCOORD_0", uv)):
+                    if a is not None and len(a) != n:
+                        raise doc.error(f"{where}: {name} has {len(a)} values for {n} vertices")
             tris = _triangles_from_mode(idx, mode)
             if tris.size and (tris.max() >= n or tris.min() < 0):
-                raise MeshError(
-                    f"{path}: glTF mesh {mesh_name!r} primitive {pi} uses vertex index {int(tris.max())} "
-                    f"but has {n} vertices"
-                )
-            if prim.targets:
+                raise doc.error(f"{where} uses vertex index {int(tris.max())} but has {n} vertices")
+            if prim.get("targets"):
                 notes.add("morph targets in the input ignored")
             M = world[:3, :3]
             if not shared:
-                blocks[pos_acc] = (first, n)
+                blocks[key] = (first, n)
                 V_parts.append(pos @ M.T + world[:3, 3])
-                if prim.attributes.NORMAL is not None:
-                    nrm = accessor(prim.attributes.NORMAL).astype(np.float64)[:, :3]
-                    nrm = nrm @ np.linalg.inv(M)  # inverse-transpose applied to row vectors
+                if nrm is not None:
+                    nrm = nrm @ np.linalg.pinv(M)  # inverse-transpose applied to row vectors
                     nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-30)
-                    N_parts.append(nrm)
-                else:
-                    N_parts.append(None)
-                if prim.attributes.TEXCOORD_0 is not None:
-                    UV_parts.append(accessor(prim.attributes.TEXCOORD_0).astype(np.float64)[:, :2])
-                else:
-                    UV_parts.append(None)
+                N_parts.append(nrm)
+                UV_parts.append(None if uv is None else np.stack([uv[:, 0], 1.0 - uv[:, 1]], 1))
                 offset += n
             if np.linalg.det(M) < 0:
                 tris = tris[:, ::-1].copy()  # mirrored node: keep outward winding
                 notes.add("mirrored node transform: triangle winding flipped to stay outward")
+            mat = prim.get("material", -1)
+            if mat != -1 and not (isinstance(mat, int) and not isinstance(mat, bool) and 0 <= mat < len(materials)):
+                notes.add(f"{where}: material {mat!r} does not exist (read without a material)")
+                mat = -1
             F_parts.append(tris + first)
             G_parts.append(np.full(len(tris), len(group_names), np.int64))
+            M_parts.append(np.full(len(tris), mat, np.int64))
             group_names.append(pname)
-            prims_info.append({"node": ni, "node_name": node.name, "mesh": node.mesh, "primitive": pi,
+            prims_info.append({"node": ni, "node_name": node.get("name"), "mesh": mi, "primitive": pi,
                                "name": pname, "first_vertex": first, "num_vertices": n,
                                "shares_vertices": shared, "first_face": nface, "num_faces": len(tris),
-                               "mode": _MODES.get(mode, mode)})
+                               "mode": _MODES.get(mode, mode), "draco": bool(draco)})
             nface += len(tris)
 
-    info: dict = {"format": "glb" if path.suffix.lower() == ".glb" else "gltf", "reader": "pygltflib",
+    info: dict = {"format": "glb" if path.suffix.lower() == ".glb" else "gltf", "reader": "facerig.io.gltf_decode",
                   "order": "depth-first scene nodes; each node's mesh primitives in order; "
-                           "primitives sharing a POSITION accessor share vertices",
+                           "primitives sharing a POSITION accessor share vertices; Draco primitives in the "
+                           "decoder's vertex order",
                   "primitives": prims_info}
     if skipped:
         info["skipped_primitives"] = skipped
-    if notes:
-        info["notes"] = sorted(notes)
     if not V_parts:
         why = f" ({len(skipped)} point/line primitives skipped)" if skipped else ""
-        raise MeshError(f"{path}: no triangle meshes in the glTF scene{why}")
+        raise doc.error(f"no triangle meshes in the glTF scene{why}")
     vertices = np.concatenate(V_parts)
+    if not np.isfinite(vertices).all():
+        raise doc.error("vertex positions are not finite after the node transforms")
     faces = np.concatenate(F_parts)
     normals = np.concatenate(N_parts) if all(x is not None for x in N_parts) else None
     uv = np.concatenate(UV_parts) if all(x is not None for x in UV_parts) else None
+    if materials:
+        from facerig.io.materials import materials_from_gltf
+
+        info["materials"] = [m.get("name") if isinstance(m.get("name"), str) else f"material{i}"
+                             for i, m in enumerate(materials)]
+        info["face_material"] = np.concatenate(M_parts)
+        ms = materials_from_gltf(doc)
+        info["gltf_materials"] = ms
+        notes |= set(ms.notes) if ms is not None else set()
+    if notes:
+        info["notes"] = sorted(notes)
     return Mesh(vertices=vertices, faces=faces, normals=normals, uv=uv, uv_faces=faces if uv is not None else None,
                 groups=np.concatenate(G_parts), group_names=group_names, source=str(path), info=info)
+
+
+def _draco_primitive(doc, ext: dict, where: str):
+    """A KHR_draco_mesh_compression primitive -> (positions (N, 3), indices (3F,), normals (N, 3) | None,
+    uv (N, 2) | None), in the decoder's vertex order."""
+    try:
+        import DracoPy
+    except ImportError:
+        raise doc.error(DRACO_HINT) from None
+    view, _ = doc.buffer_view(ext.get("bufferView"), f"{where} Draco ")
+    ids = doc.get_dict(ext, "attributes", f"{where} Draco")
+    if "POSITION" not in ids:
+        raise doc.error(f"{where}: Draco extension has no POSITION attribute")
+    try:
+        dm = DracoPy.decode(bytes(view))
+        faces = getattr(dm, "faces", None)
+        if faces is None:
+            raise ValueError("a point cloud, not a mesh")
+
+        def attr(name: str, nc: int):
+            if name not in ids:
+                return None
+            a = dm.get_attribute_by_unique_id(ids[name])
+            if a is None:
+                raise ValueError(f"no attribute with unique id {ids[name]!r} for {name}")
+            return np.asarray(a["data"], np.float64).reshape(len(a["data"]), -1)[:, :nc]
+
+        pos = attr("POSITION", 3)
+        nrm, uv = attr("NORMAL", 3), attr("TEXCOORD_0", 2)
+        idx = np.asarray(faces, np.int64).reshape(-1)
+    except MeshError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any decoder failure is a bad stream
+        raise doc.error(f"{where}: cannot decode the Draco stream ({_first_line(e)[:100]})") from None
+    if pos.shape[1] != 3:
+        raise doc.error(f"{where}: Draco POSITION has {pos.shape[1]} components")
+    if not np.isfinite(pos).all():
+        raise doc.error(f"{where}: Draco POSITION has NaN or infinite coordinates")
+    for name, a in (("NORMAL", nrm), ("TEXCOORD_0", uv)):
+        if a is not None and len(a) != len(pos):
+            raise doc.error(f"{where}: Draco {name} has {len(a)} values for {len(pos)} vertices")
+    if idx.size and (idx.min() < 0 or idx.max() >= len(pos)):
+        raise doc.error(f"{where}: Draco vertex index {int(idx.max())} is past its {len(pos)} vertices")
+    return pos, idx, nrm, uv
 
 
 def _triangles_from_mode(idx: np.ndarray, mode: int) -> np.ndarray:
@@ -350,16 +390,19 @@ def _triangles_from_mode(idx: np.ndarray, mode: int) -> np.ndarray:
     return np.stack([np.full(len(k), idx[0]), idx[k + 1], idx[k + 2]], 1)  # fan
 
 
-def _node_matrix(node) -> np.ndarray:
+def _node_matrix(doc, node: dict, where: str) -> np.ndarray:
     """(4, 4) local transform of a glTF node (``matrix`` is column-major; else T @ R @ S)."""
-    if node.matrix is not None and len(node.matrix) == 16:
-        return np.asarray(node.matrix, dtype=np.float64).reshape(4, 4).T
+    m = doc.numbers(node, "matrix", 16, where)
+    if m is not None:
+        return m.reshape(4, 4).T
     T = np.eye(4)
-    if node.translation is not None:
-        T[:3, 3] = node.translation
+    t = doc.numbers(node, "translation", 3, where)
+    if t is not None:
+        T[:3, 3] = t
     R = np.eye(4)
-    if node.rotation is not None:
-        x, y, z, w = node.rotation
+    q = doc.numbers(node, "rotation", 4, where)
+    if q is not None:
+        x, y, z, w = q
         nq = np.sqrt(x * x + y * y + z * z + w * w) or 1.0
         x, y, z, w = x / nq, y / nq, z / nq, w / nq
         R[:3, :3] = [
@@ -368,8 +411,9 @@ def _node_matrix(node) -> np.ndarray:
             [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
         ]
     S = np.eye(4)
-    if node.scale is not None:
-        S[0, 0], S[1, 1], S[2, 2] = node.scale
+    sc = doc.numbers(node, "scale", 3, where)
+    if sc is not None:
+        S[0, 0], S[1, 1], S[2, 2] = sc
     return T @ R @ S
 
 
@@ -399,10 +443,8 @@ def read_fbx(path: str | os.PathLike) -> Mesh:
     path = Path(path)
     if not fbx_available():
         raise MeshError(FBX_HINT)
-    try:
-        from facerig.io.fbx import load_mesh_fbx
-    except ImportError:
-        raise MeshError("FBX input is not available in this installation (facerig.io.fbx missing)") from None
+    from facerig.io.fbx import load_mesh_fbx
+
     mesh = load_mesh_fbx(path)
     mesh.info.setdefault("format", "fbx")
     return mesh

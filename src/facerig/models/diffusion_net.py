@@ -1,7 +1,8 @@
 """DiffusionNet layers (Sharp et al. 2022), written for facerig.
 
-Geometry is kept apart from the layers: every layer takes a :class:`SurfaceOps` holding the
-precomputed operators of one mesh (``facerig.geometry.operators``) as torch tensors. Features
+Geometry is kept apart from the layers: every layer takes the precomputed operators of one mesh
+as torch tensors (:class:`facerig.geometry.operators.Operators`, :meth:`~Operators.to_torch`).
+Features
 carry a leading batch dimension ``B`` that shares the mesh (e.g. ``B`` FACS queries on one
 head): ``x`` is ``(B, V, C)`` throughout.
 
@@ -25,100 +26,10 @@ outputs permute alike).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import warnings
-
-import numpy as np
 import torch
 from torch import nn
 
-
-def csr_tensor(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int],
-               dtype: torch.dtype | None = None) -> torch.Tensor:
-    """A torch sparse CSR tensor (shape ``shape``) from scipy-style CSR arrays.
-
-    The arrays come from scipy (valid by construction), so torch's invariant checks are skipped,
-    and its "invariant checks implicitly disabled" / "CSR is beta" warnings are kept out of
-    user output.
-    """
-    values = torch.from_numpy(np.ascontiguousarray(data))
-    if dtype is not None:
-        values = values.to(dtype)
-    return _csr(torch.from_numpy(np.asarray(indptr, dtype=np.int64)),
-                torch.from_numpy(np.asarray(indices, dtype=np.int64)), values, shape)
-
-
-def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, shape) -> torch.Tensor:
-    """torch.sparse_csr_tensor from index arrays known to be valid, without its checks and warnings."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(crow, col, values, size=tuple(shape), check_invariants=False)
-
-
-@dataclass
-class SurfaceOps:
-    """Operators of one mesh as torch tensors (V vertices, k eigenpairs).
-
-    mass (V,), evals (k,), evecs (V,k), grad_x / grad_y sparse (V,V) (tangent-frame gradient
-    components), optionally ``cross`` sparse (V,V): the average over nearby vertices of other
-    parts (:func:`facerig.geometry.features.cross_part_operator`). Build with
-    :meth:`from_operators`. Transposes of the sparse operators (for backward passes) are made
-    once per mesh, on first use.
-    """
-
-    mass: torch.Tensor
-    evals: torch.Tensor
-    evecs: torch.Tensor
-    grad_x: torch.Tensor
-    grad_y: torch.Tensor
-    cross: torch.Tensor | None = None
-
-    def __post_init__(self):
-        self._transposed: dict[int, torch.Tensor] = {}
-
-    @property
-    def num_vertices(self) -> int:
-        return int(self.mass.shape[0])
-
-    def transpose_of(self, A: torch.Tensor) -> torch.Tensor:
-        """A^T for one of this mesh's sparse operators (cached)."""
-        key = id(A)
-        if key not in self._transposed:
-            self._transposed[key] = A.t().to_sparse_csr()
-        return self._transposed[key]
-
-    @classmethod
-    def from_operators(cls, ops, k: int | None = None, dtype: torch.dtype = torch.float32,
-                       device: torch.device | str = "cpu", cross=None) -> "SurfaceOps":
-        """From a ``facerig.geometry.operators.Operators`` (numpy/scipy); optionally keep the
-        first ``k`` eigenpairs; ``cross`` an optional scipy (V,V) cross-part operator."""
-        import scipy.sparse as sp
-
-        kk = ops.evals.shape[0] if k is None else min(k, ops.evals.shape[0])
-
-        def sparse(A):
-            A = sp.csr_matrix(A)
-            return csr_tensor(A.indptr, A.indices, A.data, A.shape, dtype=dtype).to(device)
-
-        t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(dtype).to(device)  # noqa: E731
-        return cls(mass=t(ops.mass), evals=t(ops.evals[:kk]), evecs=t(ops.evecs[:, :kk]),
-                   grad_x=sparse(ops.grad_x), grad_y=sparse(ops.grad_y),
-                   cross=None if cross is None else sparse(cross))
-
-    def to(self, device) -> "SurfaceOps":
-        return SurfaceOps(*(getattr(self, f).to(device) for f in ("mass", "evals", "evecs", "grad_x", "grad_y")),
-                          cross=None if self.cross is None else self.cross.to(device))
-
-    def rescaled(self, a: float, cross: torch.Tensor | None = None) -> "SurfaceOps":
-        """The operators of the same mesh with its coordinates divided by ``a``: mass / a^2,
-        evals * a^2, evecs * a (mass-orthonormal again), gradients * a. ``cross`` (V,V) replaces
-        the cross-part operator, which depends on distances and is not rescaled here."""
-        def grad(A):
-            return _csr(A.crow_indices(), A.col_indices(), A.values() * a, A.shape)
-
-        return SurfaceOps(self.mass / a ** 2, self.evals * a ** 2, self.evecs * a, grad(self.grad_x), grad(self.grad_y),
-                          cross=cross)
+from facerig.geometry.operators import Operators
 
 
 class _SparseMM(torch.autograd.Function):
@@ -135,24 +46,24 @@ class _SparseMM(torch.autograd.Function):
         return None, None, ctx.At @ g
 
 
-def _sparse_apply(A: torch.Tensor, x: torch.Tensor, ops: SurfaceOps | None = None) -> torch.Tensor:
+def _sparse_apply(A: torch.Tensor, x: torch.Tensor, ops: Operators | None = None) -> torch.Tensor:
     """Sparse (V,V) times batched features x (B,V,C) -> (B,V,C) (``ops`` holding A: its cached
     transpose serves the backward pass)."""
     B, V, C = x.shape
     flat = x.permute(1, 0, 2).reshape(V, B * C)
     if ops is not None and x.requires_grad:
-        out = _SparseMM.apply(A, ops.transpose_of(A), flat)
+        out = _SparseMM.apply(A, ops.cached(("transpose", id(A)), lambda: A.t().to_sparse_csr()), flat)
     else:
         out = A @ flat
     return out.reshape(V, B, C).permute(1, 0, 2)
 
 
-def to_spectral(x: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+def to_spectral(x: torch.Tensor, ops: Operators) -> torch.Tensor:
     """Project x (B,V,C) onto the eigenbasis: Phi^T M x -> (B,k,C)."""
     return torch.einsum("vk,bvc->bkc", ops.evecs, x * ops.mass[None, :, None])
 
 
-def from_spectral(s: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+def from_spectral(s: torch.Tensor, ops: Operators) -> torch.Tensor:
     """Back to vertices: Phi s, s (B,k,C) -> (B,V,C)."""
     return torch.einsum("vk,bkc->bvc", ops.evecs, s)
 
@@ -168,7 +79,7 @@ class LearnedTimeDiffusion(nn.Module):
         self.channels = channels
         self.diffusion_time = nn.Parameter(torch.full((channels,), float(init_time)))
 
-    def forward(self, x: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, ops: Operators) -> torch.Tensor:
         t = self.diffusion_time.clamp(min=1e-8)
         coefs = torch.exp(-ops.evals[:, None] * t[None, :])  # (k,C)
         return from_spectral(coefs[None] * to_spectral(x, ops), ops)
@@ -212,7 +123,7 @@ class MiniMLP(nn.Sequential):
         super().__init__(*layers)
 
 
-def surface_gradients(x: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+def surface_gradients(x: torch.Tensor, ops: Operators) -> torch.Tensor:
     """Tangent gradient of every channel: x (B,V,C) -> (B,V,C,2)."""
     return torch.stack([_sparse_apply(ops.grad_x, x, ops), _sparse_apply(ops.grad_y, x, ops)], dim=-1)
 
@@ -239,7 +150,7 @@ class DiffusionNetBlock(nn.Module):
         if with_mlp:  # a conditional block brings its own MLP and uses :meth:`features` only
             self.mlp = MiniMLP([n_in] + list(mlp_hidden or [width]) + [width], dropout=dropout)
 
-    def features(self, x: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+    def features(self, x: torch.Tensor, ops: Operators) -> torch.Tensor:
         """The block's concatenated features before its MLP: (B,V,C) -> (B,V,3C) (2C without
         gradient features, one C more with ``cross_part``)."""
         xd = self.diffusion(x, ops)
@@ -248,11 +159,11 @@ class DiffusionNetBlock(nn.Module):
             parts.append(self.gradient_features(surface_gradients(xd, ops)))
         if self.cross_part:
             if ops.cross is None:
-                raise ValueError("this network needs the cross-part operator (SurfaceOps.cross)")
+                raise ValueError("this network needs the cross-part operator (Operators.cross)")
             parts.append(_sparse_apply(ops.cross, x, ops))
         return torch.cat(parts, dim=-1)
 
-    def forward(self, x: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, ops: Operators) -> torch.Tensor:
         return x + self.mlp(self.features(x, ops))
 
 
@@ -277,7 +188,7 @@ class DiffusionNet(nn.Module):
         self.last = nn.Linear(width, c_out)
         self.last_activation = last_activation
 
-    def forward(self, x: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, ops: Operators) -> torch.Tensor:
         squeeze = x.dim() == 2
         if squeeze:
             x = x[None]

@@ -43,7 +43,7 @@ class MethodOutput:
 METHODS: dict[str, str] = {
     "zero": "facerig.models.zero:rig_zero",
     "dt": "facerig.models.deformation_transfer:rig_deformation_transfer",
-    "raf": "facerig.models.raf_method:rig_raf",
+    "raf": "facerig.models.raf.method:rig_raf",
 }
 
 
@@ -59,8 +59,7 @@ def method_available(name: str) -> bool:
     """Whether ``name`` can run on this machine (weights / template data present)."""
     if name == "raf":
         try:
-            from facerig.models.raf_method import weights_available
-
+            from facerig.models.raf.weights import weights_available
             return bool(weights_available())
         except ImportError:
             return False

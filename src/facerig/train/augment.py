@@ -9,7 +9,7 @@ targets in a frame ``a`` times wider (``a`` > 1: the head looks smaller) or narr
 network learns to read the size of the face from the geometry rather than from the frame.
 
 Everything that depends on the frame is rescaled exactly: with ``x' = x / a`` the operators
-follow :meth:`facerig.models.diffusion_net.SurfaceOps.rescaled`, targets are ``/ a``, and the
+follow :meth:`facerig.geometry.operators.Operators.rescaled`, targets are ``/ a``, and the
 local descriptors and the cross-part operator (fixed radii in head widths) are recomputed from
 ``x'``.
 """
@@ -21,7 +21,7 @@ import math
 import numpy as np
 import torch
 
-from facerig.models.diffusion_net import csr_tensor
+from facerig.geometry.operators import csr_tensor
 from facerig.train.dataset import Item
 
 

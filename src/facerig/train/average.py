@@ -32,12 +32,11 @@ def _load(path) -> dict:
 
 def average_checkpoints(paths: list[str | os.PathLike], output: str | os.PathLike,
                         weights: list[float] | None = None) -> Path:
-    """Mean of the inference weights (:func:`facerig.models.raf_runtime.checkpoint_weights`) of
+    """Mean of the inference weights (:func:`facerig.models.raf.weights.checkpoint_weights`) of
     ``paths`` -> checkpoint at ``output``; ``weights`` (one per path, default equal) are
     normalised to sum to 1. All checkpoints must share the model config and parameter shapes.
     The output keeps the first checkpoint's training config and records its sources."""
-    from facerig.models.raf_runtime import checkpoint_weights
-
+    from facerig.models.raf.weights import checkpoint_weights
     if len(paths) < 2:
         raise FacerigError("averaging needs at least two checkpoints")
     w = [1.0] * len(paths) if weights is None else [float(x) for x in weights]

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 import torch
 
 from facerig.arkit import ARKIT52
-from facerig.models.diffusion_net import SurfaceOps, csr_tensor
+from facerig.geometry.operators import Operators, csr_tensor
 
 K = len(ARKIT52)
 _INDEX = {n: i for i, n in enumerate(ARKIT52)}
@@ -147,7 +147,7 @@ class Item:
     """One pool item as torch tensors (see module doc for shapes)."""
 
     xyz: torch.Tensor
-    ops: SurfaceOps
+    ops: Operators
     deltas: torch.Tensor
     shape_mask: torch.Tensor
     landmarks: torch.Tensor
@@ -183,7 +183,7 @@ def _read_item(path: str | os.PathLike, k: int | None,
 
         kk = z["evals"].shape[0] if k is None else min(k, z["evals"].shape[0])
         local, cross = inputs if inputs is not None else network_inputs(z["xyz"], z["faces"])
-        ops = SurfaceOps(mass=torch.from_numpy(z["mass"]), evals=torch.from_numpy(z["evals"][:kk]),
+        ops = Operators(mass=torch.from_numpy(z["mass"]), evals=torch.from_numpy(z["evals"][:kk]),
                          evecs=torch.from_numpy(np.ascontiguousarray(z["evecs"][:, :kk])),
                          grad_x=csr("gx"), grad_y=csr("gy"),
                          cross=csr_tensor(cross.indptr, cross.indices, cross.data, (P, P)))

@@ -7,7 +7,7 @@ supervised one-hot shape of the head (``basis_weight``), which is cheap (no cond
 
 With ``ema`` > 0 the run also keeps an exponential moving average of the weights
 (``torch.optim.swa_utils.AveragedModel``): validation, ``best.pt`` and the rigging/export
-readers (:func:`facerig.models.raf_runtime.checkpoint_weights`) use the average, stored as
+readers (:func:`facerig.models.raf.weights.checkpoint_weights`) use the average, stored as
 ``ema_state_dict`` beside the raw ``state_dict`` that the optimiser resumes from. One head per
 step makes the raw weights noisy; the average is the smoother estimate.
 
@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facerig.models.riganyface import RAFConfig, RigAnyFace
+from facerig.models.raf.config import RAFConfig
+from facerig.models.raf.network import RigAnyFace
 from facerig.train.augment import rescale_item, sample_frame_factor
 from facerig.train.dataset import Item, Pool, sample_queries
 from facerig.train.losses import LossBatch, LossWeights, act3d, rig_loss
@@ -163,11 +164,10 @@ def validation_indices(paths: list[Path], n: int) -> list[int]:
 
 @torch.no_grad()
 def item_face_factor(probe: RigAnyFace, item: Item) -> float:
-    """The face-frame factor of a training item (:func:`facerig.models.raf_method.face_frame_factor`),
+    """The face-frame factor of a training item (:func:`facerig.models.raf.probe.face_frame_factor`),
     measured as ``facerig rig`` measures it, with ``probe`` (the network the run starts from,
     kept fixed: on a resumed run, the resumed network) in the item's measured head frame."""
-    from facerig.models.raf_method import face_frame_factor, face_probe_queries, landmarks_from_motion
-
+    from facerig.models.raf.probe import face_frame_factor, face_probe_queries, landmarks_from_motion
     q = torch.from_numpy(face_probe_queries(probe.config.num_shapes)).to(item.xyz.device)
     d = probe(item.xyz, item.ops, q, item.local)
     return face_frame_factor(landmarks_from_motion(item.xyz.cpu().numpy(), d.cpu().numpy()))
@@ -201,8 +201,7 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         torch.set_rng_state(ck["torch_rng"].cpu())  # map_location moved it to the device
         log(f"resumed from {last} at step {step}")
     elif cfg.init_from:
-        from facerig.models.raf_runtime import read_weights
-
+        from facerig.models.raf.weights import read_weights
         _, params, meta0 = read_weights(cfg.init_from)  # checkpoint .pt or shipped .npz
         padded = model.load_compatible({k: torch.from_numpy(v) for k, v in params.items()})
         log(f"initialised from {cfg.init_from} (step {meta0.get('step', '?')}; resized inputs: {', '.join(padded) or 'none'})")

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from facerig.geometry.normals import vertex_normals
 from facerig.io.rig import Rig
 
 AXES = {"+x": (1, 0, 0), "-x": (-1, 0, 0), "+y": (0, 1, 0), "-y": (0, -1, 0),
@@ -44,18 +45,6 @@ class Payload:
 
     def json_bytes(self) -> bytes:
         return json.dumps(self.info, separators=(",", ":")).encode()
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals (V, 3) float64; zero rows stay zero."""
-    v = np.asarray(vertices, dtype=np.float64)
-    f = np.asarray(faces, dtype=np.int64)
-    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # (F,3), |fn| = 2 area
-    n = np.zeros_like(v)
-    for c in range(3):
-        n[:, c] = np.bincount(f.ravel(), weights=np.repeat(fn[:, c], 3), minlength=len(v))
-    length = np.linalg.norm(n, axis=1, keepdims=True)
-    return np.divide(n, length, out=np.zeros_like(n), where=length > 0)
 
 
 def _short_units(meta: dict[str, Any]) -> str:

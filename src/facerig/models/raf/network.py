@@ -26,47 +26,12 @@ part; information crosses disconnected parts (eyeballs, teeth, lashes) through G
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import torch
 from torch import nn
 
-from facerig.models.diffusion_net import (DiffusionNet, DiffusionNetBlock, MiniMLP, SurfaceOps,
-                                          mass_weighted_mean)
-
-
-@dataclass
-class RAFConfig:
-    """Hyper-parameters of :class:`RigAnyFace` (saved with the weights)."""
-
-    num_shapes: int = 52
-    n_hks: int = 16
-    n_fourier: int = 0
-    n_local: int = 0
-    width: int = 128
-    n_trunk: int = 4
-    global_width: int = 64
-    global_dim: int = 64
-    cond_width: int = 32
-    n_cond: int = 2
-    k_eig: int = 128
-    use_global: bool = True
-    use_basis: bool = True
-    cross_part: bool = False
-    output_scale: float = 0.1
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def c_in(self) -> int:
-        return 3 + self.n_hks + 6 * self.n_fourier + self.n_local
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RAFConfig":
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+from facerig.geometry.operators import Operators
+from facerig.models.diffusion_net import DiffusionNet, DiffusionNetBlock, MiniMLP, mass_weighted_mean
+from facerig.models.raf.config import RAFConfig
 
 
 def fourier_features(xyz: torch.Tensor, n: int) -> torch.Tensor:
@@ -79,7 +44,7 @@ def fourier_features(xyz: torch.Tensor, n: int) -> torch.Tensor:
     return torch.cat([torch.sin(ang), torch.cos(ang)], dim=-1)
 
 
-def hks_features(ops: SurfaceOps, n: int) -> torch.Tensor:
+def hks_features(ops: Operators, n: int) -> torch.Tensor:
     """Heat-kernel signature at ``n`` log-spaced times: (V, n).
 
     Times are relative to the head frame (the head is about 1 unit wide), from local (1e-3) to
@@ -101,7 +66,7 @@ class GlobalEncoder(nn.Module):
         super().__init__()
         self.net = DiffusionNet(c_in, c_out, width=width, n_block=2)
 
-    def forward(self, f: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+    def forward(self, f: torch.Tensor, ops: Operators) -> torch.Tensor:
         return mass_weighted_mean(self.net(f[None], ops), ops.mass)[0]
 
 
@@ -118,7 +83,7 @@ class ConditionalDiffusionBlock(nn.Module):
         self.cond_proj = nn.Sequential(nn.Linear(cond_dim, width), nn.ReLU(), nn.Linear(width, width))
         self.fuse = MiniMLP([3 * width + width, width, width])
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, ops: Operators) -> torch.Tensor:
         # fuse(cat[feats, c]) with the first linear layer split into its feature and condition
         # columns: the same function, but the per-vertex product is computed once for a shared
         # x (B=1) and the condition enters as a per-query bias (no (Q,V,W) concatenation).
@@ -156,7 +121,7 @@ class RigAnyFace(nn.Module):
             nn.init.zeros_(self.cond_out.bias)
 
     # -- pieces -----------------------------------------------------------------------------
-    def input_features(self, xyz: torch.Tensor, ops: SurfaceOps, local: torch.Tensor | None = None) -> torch.Tensor:
+    def input_features(self, xyz: torch.Tensor, ops: Operators, local: torch.Tensor | None = None) -> torch.Tensor:
         """xyz (V,3) in the head frame, local (V, n_local) from
         :func:`facerig.geometry.features.local_features` -> f (V, c_in) (xyz, HKS, positional,
         local)."""
@@ -167,7 +132,7 @@ class RigAnyFace(nn.Module):
             parts.append(local)
         return torch.cat(parts, dim=-1)
 
-    def encode(self, xyz: torch.Tensor, ops: SurfaceOps, local: torch.Tensor | None = None) -> dict:
+    def encode(self, xyz: torch.Tensor, ops: Operators, local: torch.Tensor | None = None) -> dict:
         """Per-head pass: xyz (V,3), local (V, n_local) or None -> ``h`` (V,W+G) trunk features
         with G0 appended, ``g0`` (G,), ``basis`` (V,K,3) or None."""
         f = self.input_features(xyz, ops, local)
@@ -182,7 +147,7 @@ class RigAnyFace(nn.Module):
             basis = self.basis_head(h).view(h.shape[0], self.config.num_shapes, 3) * self.config.output_scale
         return {"h": h, "g0": g0, "basis": basis}
 
-    def decode(self, enc: dict, a: torch.Tensor, ops: SurfaceOps) -> torch.Tensor:
+    def decode(self, enc: dict, a: torch.Tensor, ops: Operators) -> torch.Tensor:
         """Queries a (Q,K) -> displacements (Q,V,3) given :meth:`encode`'s output."""
         h, g0, basis = enc["h"], enc["g0"], enc["basis"]
         Q, V = a.shape[0], h.shape[0]
@@ -197,7 +162,7 @@ class RigAnyFace(nn.Module):
             out = out + self.cond_out(x) * self.config.output_scale
         return out
 
-    def forward(self, xyz: torch.Tensor, ops: SurfaceOps, a: torch.Tensor,
+    def forward(self, xyz: torch.Tensor, ops: Operators, a: torch.Tensor,
                 local: torch.Tensor | None = None) -> torch.Tensor:
         """xyz (V,3) head-frame neutral, ops for that mesh, a (Q,K), local (V, n_local) -> d (Q,V,3)."""
         return self.decode(self.encode(xyz, ops, local), a, ops)
@@ -233,8 +198,8 @@ class RigAnyFace(nn.Module):
     @classmethod
     def from_weights_file(cls, path) -> "RigAnyFace":
         """A model from a shipped weights ``.npz`` or a checkpoint ``.pt``
-        (:func:`facerig.models.raf_runtime.read_weights`)."""
-        from facerig.models.raf_runtime import read_weights
+        (:func:`facerig.models.raf.weights.read_weights`)."""
+        from facerig.models.raf.weights import read_weights
 
         config, params, _ = read_weights(path)
         model = cls(RAFConfig.from_dict(config))
@@ -243,7 +208,7 @@ class RigAnyFace(nn.Module):
 
     @classmethod
     def from_checkpoint(cls, ckpt: dict) -> "RigAnyFace":
-        from facerig.models.raf_runtime import checkpoint_weights
+        from facerig.models.raf.weights import checkpoint_weights
 
         model = cls(RAFConfig.from_dict(ckpt["config"]))
         model.load_state_dict(checkpoint_weights(ckpt))

@@ -9,9 +9,11 @@ import torch
 from facerig.geometry.features import NUM_LOCAL_FEATURES, cross_part_operator, local_features, network_inputs
 from facerig.geometry.operators import compute_operators
 from facerig.geometry.proxy import head_frame
-from facerig.models.diffusion_net import SurfaceOps
-from facerig.models.raf_runtime import Ops, RigAnyFaceRuntime, read_weights, save_weights
-from facerig.models.riganyface import RAFConfig, RigAnyFace
+from facerig.models.raf import runtime as raf_runtime
+from facerig.models.raf.config import RAFConfig
+from facerig.models.raf.network import RigAnyFace
+from facerig.models.raf.runtime import RigAnyFaceRuntime
+from facerig.models.raf.weights import read_weights, save_weights
 
 SMALL = dict(width=16, n_trunk=2, global_width=8, global_dim=8, cond_width=8, n_cond=2, n_hks=4, k_eig=16)
 
@@ -46,10 +48,10 @@ def test_runtime_matches_torch(tiny_head, over):
     a = np.eye(52, dtype=np.float32)[:7]
     a = np.concatenate([a, np.random.default_rng(0).uniform(0, 1, (3, 52)).astype(np.float32)])
     with torch.no_grad():
-        ref = model(torch.from_numpy(xyz), SurfaceOps.from_operators(ops, k=16, cross=cross), torch.from_numpy(a),
+        ref = model(torch.from_numpy(xyz), ops.truncated(16).with_cross(cross).to_torch(), torch.from_numpy(a),
                     None if local is None else torch.from_numpy(local)).numpy()
     rt = RigAnyFaceRuntime(model.config.to_dict(), {k: v.numpy() for k, v in model.state_dict().items()})
-    out = rt(xyz, Ops.from_operators(ops, k=16, cross=cross), a, local, chunk=4)
+    out = rt(xyz, ops.for_network(k=16, cross=cross), a, local, chunk=4)
     assert out.shape == ref.shape == (10, len(xyz), 3)
     assert np.abs(ref).max() > 1e-3
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
@@ -73,12 +75,11 @@ def test_runtime_needs_local_features_when_configured(tiny_head):
     model = _random_model(n_local=NUM_LOCAL_FEATURES)
     rt = RigAnyFaceRuntime(model.config.to_dict(), {k: v.numpy() for k, v in model.state_dict().items()})
     with pytest.raises(ValueError, match="local features"):
-        rt(xyz, Ops.from_operators(ops, k=16), np.eye(52, dtype=np.float32)[:1])
+        rt(xyz, ops.for_network(k=16), np.eye(52, dtype=np.float32)[:1])
 
 
 def test_shipped_weights_match_torch(tiny_head):
-    from facerig.models.raf_method import WEIGHTS_PATH
-
+    from facerig.models.raf.weights import WEIGHTS_PATH
     assert WEIGHTS_PATH.is_file(), "the shipped weights are part of the package"
     config, params, _ = read_weights(WEIGHTS_PATH)
     model = RigAnyFace.from_weights_file(WEIGHTS_PATH).eval()
@@ -89,14 +90,14 @@ def test_shipped_weights_match_torch(tiny_head):
     local, cross = network_inputs(xyz, f, local=bool(model.config.n_local), cross=model.config.cross_part)
     a = np.eye(52, dtype=np.float32)
     with torch.no_grad():
-        ref = model(torch.from_numpy(xyz), SurfaceOps.from_operators(ops, k=model.config.k_eig, cross=cross),
+        ref = model(torch.from_numpy(xyz), ops.truncated(model.config.k_eig).with_cross(cross).to_torch(),
                     torch.from_numpy(a), None if local is None else torch.from_numpy(local)).numpy()
-    out = RigAnyFaceRuntime(config, params)(xyz, Ops.from_operators(ops, k=model.config.k_eig, cross=cross), a, local)
+    out = RigAnyFaceRuntime(config, params)(xyz, ops.for_network(k=model.config.k_eig, cross=cross), a, local)
     np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4 * np.abs(ref).max())
 
 
 def test_mirrored_ops_give_the_mirrored_mesh_answer(tiny_head):
-    """Ops.mirrored() (same spectrum, gradients (gx, -gy)) computes what operators recomputed on
+    """Operators.mirrored() (same spectrum, gradients (gx, -gy)) computes what operators recomputed on
     the mirror image (x -> -x, winding reversed) give, with every feature the network reads."""
     xyz, f, ops = _head(tiny_head)
     model = _random_model(n_local=NUM_LOCAL_FEATURES, cross_part=True, n_fourier=2)
@@ -105,23 +106,23 @@ def test_mirrored_ops_give_the_mirrored_mesh_answer(tiny_head):
     a = np.eye(52, dtype=np.float32)[:9]
     cross = cross_part_operator(xyz, f, radius=0.3, sigma=0.1)
     mlocal = local_features(mx, mf)
-    ref = rt(mx, Ops.from_operators(compute_operators(mx, mf, k=16, cache=False), k=16,
-                                    cross=cross_part_operator(mx, mf, radius=0.3, sigma=0.1)), a, mlocal)
-    out = rt(mx, Ops.from_operators(ops, k=16, cross=cross).mirrored(), a, mlocal)
+    ref = rt(mx, compute_operators(mx, mf, k=16, cache=False).for_network(
+        k=16, cross=cross_part_operator(mx, mf, radius=0.3, sigma=0.1)), a, mlocal)
+    out = rt(mx, ops.for_network(k=16, cross=cross).mirrored(), a, mlocal)
     assert np.abs(ref).max() > 1e-3
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
     # the gradient sign matters: the unmirrored operators give another answer
-    other = rt(mx, Ops.from_operators(ops, k=16, cross=cross), a, mlocal)
+    other = rt(mx, ops.for_network(k=16, cross=cross), a, mlocal)
     assert np.abs(other - ref).max() > 1e-3 * np.abs(ref).max()
 
 
-def test_threaded_sparse_products_equal_sequential(tiny_head):
+def test_threaded_sparse_products_equal_sequential(tiny_head, monkeypatch):
     xyz, f, ops = _head(tiny_head)
     model = _random_model(cross_part=True)
     rt = RigAnyFaceRuntime(model.config.to_dict(), {k: v.numpy() for k, v in model.state_dict().items()})
     cross = cross_part_operator(xyz, f, radius=0.3, sigma=0.1)
     a = np.eye(52, dtype=np.float32)[:5]
-    one = rt(xyz, Ops.from_operators(ops, k=16, cross=cross, threads=1), a)
-    many = Ops.from_operators(ops, k=16, cross=cross, threads=2)
-    many.PARALLEL_MIN = 0  # thread even these small products
-    np.testing.assert_array_equal(rt(xyz, many, a), one)
+    net = ops.for_network(k=16, cross=cross)
+    one = rt(xyz, net, a, threads=1)
+    monkeypatch.setattr(raf_runtime, "PARALLEL_MIN", 0)  # thread even these small products
+    np.testing.assert_array_equal(rt(xyz, net, a, threads=2), one)

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 
 from facerig.geometry.operators import compute_operators
-from facerig.models.diffusion_net import SurfaceOps
-from facerig.models.riganyface import RAFConfig, RigAnyFace
+from facerig.models.raf.config import RAFConfig
+from facerig.models.raf.network import RigAnyFace
 
 SMALL = dict(width=16, n_trunk=1, global_width=8, global_dim=8, cond_width=8, n_cond=1, n_hks=4, k_eig=16)
 
@@ -17,7 +17,7 @@ def _setup(v, f, **cfg):
     model = RigAnyFace(RAFConfig(**{**SMALL, **cfg})).eval()
     with torch.no_grad():  # make the conditional path non-trivial
         torch.nn.init.normal_(model.cond_out.weight, std=0.5)
-    ops = SurfaceOps.from_operators(compute_operators(v, f, k=16, cache=False))
+    ops = compute_operators(v, f, k=16, cache=False).to_torch()
     return model, ops, torch.from_numpy(v).float()
 
 

@@ -1,47 +1,12 @@
-"""The ``raf`` method: proxy transfer within parts, invariances, shipped weights through ``rig``."""
+"""The ``raf`` method: proxy transfer within parts, invariances, threads and forks, shipped weights through ``rig``."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import torch
+from _raf_helpers import _head, _rig
 
 from facerig.geometry.proxy import build_proxy, head_frame
-from facerig.io.mesh import Mesh
-from facerig.models.riganyface import RAFConfig, RigAnyFace
-
-SMALL = dict(width=16, n_trunk=1, global_width=8, global_dim=8, cond_width=8, n_cond=1, n_hks=4, k_eig=16,
-             n_fourier=2, n_local=13)
-
-
-@pytest.fixture
-def random_weights(tmp_path):
-    torch.manual_seed(0)
-    model = RigAnyFace(RAFConfig(**SMALL))
-    with torch.no_grad():
-        torch.nn.init.normal_(model.cond_out.weight, std=0.5)
-    with torch.no_grad():  # the local-feature columns start at zero in a fresh model
-        model.trunk.first.weight.add_(0.3 * torch.randn_like(model.trunk.first.weight))
-    from facerig.models.raf_runtime import save_weights
-
-    return str(save_weights(tmp_path / "raf_random.npz", model.config.to_dict(), model.state_dict(), {}))
-
-
-def _head(tiny_head):
-    """The tiny head with a little noise: a perfectly regular mesh has exact ties between nearest
-    boundary/part vertices, where the local features' direction may flip with round-off."""
-    v, f = tiny_head(8, 12)
-    return v + np.random.default_rng(3).normal(0, 2e-3, v.shape), f
-
-
-def _rig(v, f, weights, **kw):
-    """``rig_raf`` without the head check by default: random weights find no face."""
-    from facerig.models.raf_method import rig_raf
-
-    kw.setdefault("head_check", False)
-    return rig_raf(Mesh(vertices=v, faces=f), weights=weights, **kw)
 
 
 def test_rig_shapes_order_and_missing(tiny_head, random_weights):
@@ -130,8 +95,7 @@ def test_ict_lower_lip_keeps_its_jaw_motion():
 
 
 def test_shipped_weights_rig_small_head(tiny_obj, tmp_path, capsys):
-    from facerig.models.raf_method import weights_available
-
+    from facerig.models.raf.weights import weights_available
     assert weights_available(), "the shipped weights (src/facerig/weights/raf.npz) are part of the package"
     from facerig.cli import main
     from facerig.io.rig import load_rig
@@ -253,23 +217,22 @@ def test_mirror_averaging_makes_the_rig_reflection_equivariant(tiny_head, random
 
 def test_threads_option_reaches_the_sparse_products(tiny_head, random_weights, monkeypatch):
     """``threads=1`` limits the runtime's threaded sparse products too, not only BLAS."""
-    from facerig.models import raf_runtime
+    from facerig.models.raf import runtime as raf_runtime
 
-    seen = []
-    real = raf_runtime.Ops.from_operators.__func__
+    seen = set()
+    real = raf_runtime.spmm
 
-    def spy(cls, *a, **kw):
-        ops = real(cls, *a, **kw)
-        seen.append(ops.threads)
-        return ops
+    def spy(*mats, x, threads=None):
+        seen.add(threads)
+        return real(*mats, x=x, threads=threads)
 
-    monkeypatch.setattr(raf_runtime.Ops, "from_operators", classmethod(spy))
+    monkeypatch.setattr(raf_runtime, "spmm", spy)
     v, f = _head(tiny_head)
     _rig(v, f, random_weights, threads=1)
-    assert seen == [1, 1]  # the face-frame probe's pass and the rig's
+    assert seen == {1}  # the face-frame probe's pass and the rig's
     seen.clear()
-    _rig(v, f, random_weights, threads=1, face_frame=False)
-    assert seen == [1]
+    _rig(v, f, random_weights, threads=2, face_frame=False)
+    assert seen == {1}  # two passes side by side: one thread each
 
 
 def test_frame_scale_option(tiny_head, random_weights):
@@ -306,26 +269,10 @@ def test_prepared_head_rescaled(tiny_head):
     np.testing.assert_array_equal(prep.xyz, xyz)
 
 
-def test_face_frame_factor():
-    """(f / f0) ** beta for the face size f = sqrt(iod * eye_mouth), capped both ways; 1 for a
-    typical face, a missing face or beta = 0."""
-    from facerig.models.raf_method import face_frame_factor
-
-    lm = {"iod": 0.4, "eye_mouth": 0.4}
-    assert face_frame_factor(lm, beta=0.5, f0=0.4) == pytest.approx(1.0)
-    assert face_frame_factor({"iod": 0.8, "eye_mouth": 0.2}, beta=0.5, f0=0.4) == pytest.approx(1.0)
-    assert face_frame_factor({"iod": 0.6, "eye_mouth": 0.6}, beta=0.5, f0=0.4) == pytest.approx(1.5**0.5)
-    assert face_frame_factor({"iod": 0.3, "eye_mouth": 0.3}, beta=0.5, f0=0.4) == pytest.approx(0.75**0.5)
-    assert face_frame_factor({"iod": 4.0, "eye_mouth": 4.0}, beta=1.0, f0=0.4, max_factor=1.4) == pytest.approx(1.4)
-    assert face_frame_factor({"iod": 0.0, "eye_mouth": 0.4}, beta=0.5, f0=0.4) == 1.0
-    assert face_frame_factor({"iod": float("nan"), "eye_mouth": 0.4}, beta=0.5, f0=0.4) == 1.0
-    assert face_frame_factor(lm, beta=0.0, f0=0.2) == 1.0
-
-
 def test_face_frame_option(tiny_head, random_weights, monkeypatch):
     """With ``face_frame`` (default) the rig is the one of the head in the frame the face asks
     for: the same as ``frame_scale`` set to that factor; off, the head frame as measured."""
-    import facerig.models.raf_method as rm
+    import facerig.models.raf.probe as rm
 
     v, f = _head(tiny_head)
     monkeypatch.setitem(rm.FACE_FRAME, "beta", 0.0)
@@ -344,32 +291,11 @@ def test_face_frame_option(tiny_head, random_weights, monkeypatch):
     np.testing.assert_allclose(face.deltas, scaled.deltas, rtol=1e-3, atol=1e-4 * np.abs(scaled.deltas).max())
 
 
-def test_shipped_weights_find_the_face_of_the_example_head():
-    """On the bundled example head the shipped network puts the eyes either side of the mid-line,
-    level with each other and above the mouth, which sits on the mid-line: the landmarks the
-    face-measured frame uses. (The example is an ICT head, cm: eyes ~6 cm apart.)"""
-    from facerig.io import load_mesh
-    from facerig.geometry.proxy import prepare_head
-    from facerig.models.raf_method import RIG_PROXY_VERTICES, face_check, face_landmarks, load_model
-
-    mesh = load_mesh(str(Path(__file__).resolve().parents[2] / "examples" / "ict_head" / "head.obj"))
-    model, _ = load_model()
-    prep = prepare_head(np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES,
-                        k=model.k_eig)
-    lm = face_landmarks(model, prep)
-    assert face_check(lm) == ("ok", [])
-    el, er, m = (lm[k] * prep.scale + prep.center for k in ("eye_left", "eye_right", "mouth"))
-    assert el[0] > 2.0 and er[0] < -2.0 and abs(el[0] + er[0]) < 0.3
-    assert abs(el[1] - er[1]) < 0.3 and abs(m[0]) < 0.3
-    assert 4.5 < lm["iod"] * prep.scale < 8.0 and el[1] - m[1] > 4.0
-
-
 def test_mirror_local_features_equal_recomputing_them(tiny_head):
     """The mirror pass's local features come from the head's own (x components negated): equal
     to computing them on the mirrored mesh (x -> -x, winding reversed)."""
     from facerig.geometry.features import local_features
-    from facerig.models.raf_method import mirror_local_features
-
+    from facerig.models.raf.method import mirror_local_features
     v, f = _head(tiny_head)
     flip = np.array([-1.0, 1.0, 1.0])
     direct = local_features(v * flip, np.ascontiguousarray(f[:, ::-1]))
@@ -395,15 +321,16 @@ def test_side_by_side_passes_give_the_same_rig(tiny_head, random_weights):
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
-def test_face_probe_in_a_forked_child_gives_the_same_rig(tiny_head, random_weights, monkeypatch):
+def test_face_probe_in_a_forked_child_gives_the_same_rig(tiny_head, random_weights, monkeypatch, allow_fork):
     """With two threads and a probe mesh smaller than the proxy, the face probe and the network
     inputs run in a forked child beside the operators; without fork (``FACERIG_NO_FORK``) a
     worker thread computes the operators instead; one thread does it all in turn. Same rig."""
-    from facerig import _fork
-    from facerig.models import raf_method
+    from facerig import parallel as _fork
+    from facerig.models.raf import method as raf_method
+    from facerig.models.raf import probe
 
     v, f = _head(tiny_head)
-    monkeypatch.setattr(raf_method, "FACE_PROBE_VERTICES", len(v) // 2)
+    monkeypatch.setattr(probe, "FACE_PROBE_VERTICES", len(v) // 2)
     calls = []
     real = _fork.fork_call
     monkeypatch.setattr(raf_method, "fork_call", lambda *a: calls.append(a[0]) or real(*a))
@@ -434,23 +361,6 @@ def test_prepare_head_without_operators(tiny_head):
     assert done.scale == full.scale and done.proxy is bare.proxy
 
 
-def test_probe_mesh_decimates_large_proxies_only():
-    """The face probe's mesh: the proxy as it is up to 1.2 x the target, else a decimation to
-    about the target that keeps the head's extent."""
-    from facerig.io import load_mesh
-    from facerig.models.raf_method import probe_mesh
-
-    mesh = load_mesh(str(Path(__file__).resolve().parents[2] / "examples" / "ict_head" / "head.obj"))
-    v, f = np.asarray(mesh.vertices), mesh.faces
-    same_v, same_f = probe_mesh(v, f, target=len(v))
-    assert same_v is v or np.array_equal(same_v, v)
-    assert np.array_equal(same_f, f)
-    pv, pf = probe_mesh(v, f, target=2500)
-    assert 2000 < len(pv) < 3200 and pf.max() < len(pv)
-    np.testing.assert_allclose(pv.min(0), v.min(0), atol=0.05 * np.ptp(v, 0).max())
-    np.testing.assert_allclose(pv.max(0), v.max(0), atol=0.05 * np.ptp(v, 0).max())
-
-
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
 def test_rig_in_a_forked_child_after_rigging_in_the_parent(tiny_head, random_weights):
     """The side-by-side work runs on threads a forked child does not inherit; a child forked
@@ -467,87 +377,3 @@ def test_rig_in_a_forked_child_after_rigging_in_the_parent(tiny_head, random_wei
 
 def _rig_deltas(v, f, weights):
     return _rig(v, f, weights, threads=2).deltas
-
-
-def _landmarks(el, er, m):
-    el, er, m = (np.array(p, float) for p in (el, er, m))
-    return {"eye_left": el, "eye_right": er, "mouth": m, "iod": float(np.linalg.norm(el - er)),
-            "eye_mouth": float(np.linalg.norm(0.5 * (el + er) - m))}
-
-
-def test_face_check_limits():
-    """An upright face facing +Z is ok; a rolled one is a warning; an upside-down one, or one with
-    an eye far in front of the other (a head lying down), is an error; reasons name the cause."""
-    from facerig.models.raf_method import face_check, face_layout
-
-    ok = _landmarks([0.2, 0.1, -0.15], [-0.2, 0.1, -0.15], [0.0, -0.35, -0.1])
-    assert face_check(ok) == ("ok", [])
-    assert face_layout(ok)["below"] == pytest.approx(0.45 / np.hypot(0.45, 0.05))
-    rolled = _landmarks([0.2, 0.25, -0.15], [-0.2, 0.1, -0.15], [0.0, -0.35, -0.1])  # level 0.375
-    status, why = face_check(rolled)
-    assert status == "warn" and any("level" in w for w in why)
-    upside = _landmarks([0.2, -0.1, -0.15], [-0.2, -0.1, -0.15], [0.0, 0.35, -0.1])
-    status, why = face_check(upside)
-    assert status == "error" and any("not below" in w for w in why)
-    lying = _landmarks([0.2, 0.1, -0.05], [-0.1, 0.1, -0.35], [0.0, -0.35, -0.1])  # depth 0.3 / 0.42
-    assert face_check(lying)[0] == "error"
-    nan = _landmarks([0.2, 0.1, 0.0], [0.2, 0.1, 0.0], [0.0, -0.35, 0.0])  # the eyes at one point
-    assert face_check(nan)[0] == "error"
-
-
-def test_a_sphere_is_not_a_head():
-    """The shipped network finds no face on a sphere: ``rig_raf`` refuses it (NotAHeadError)
-    unless ``head_check=False``; the example head passes."""
-    trimesh = pytest.importorskip("trimesh")
-    from facerig.models.raf_method import NotAHeadError, rig_raf
-
-    s = trimesh.creation.icosphere(subdivisions=4)
-    mesh = Mesh(vertices=np.asarray(s.vertices) * 10.0, faces=np.asarray(s.faces))
-    with pytest.raises(NotAHeadError, match="no plausible face"):
-        rig_raf(mesh)
-    out = rig_raf(mesh, head_check=False)
-    assert out.meta["raf"]["face_frame"]["check"] == "error"
-
-
-def test_orientation_candidates_and_score():
-    """24 axis-aligned (up, forward) pairs, each perpendicular; the score grows as the face
-    departs from an upright one: ideal < rolled < upside down."""
-    from facerig.geometry.frame import orientation_matrix
-    from facerig.models.raf_method import ORIENTATIONS, face_check_score
-
-    assert len(ORIENTATIONS) == len(set(ORIENTATIONS)) == 24
-    for up, fwd in ORIENTATIONS:
-        R = orientation_matrix(up, fwd)
-        np.testing.assert_allclose(R @ R.T, np.eye(3), atol=1e-12)
-        assert np.linalg.det(R) == pytest.approx(1.0)
-    ideal = _landmarks([0.2, 0.1, -0.15], [-0.2, 0.1, -0.15], [0.0, -0.35, -0.15])
-    rolled = _landmarks([0.2, 0.25, -0.15], [-0.2, 0.1, -0.15], [0.0, -0.35, -0.1])
-    upside = _landmarks([0.2, -0.1, -0.15], [-0.2, -0.1, -0.15], [0.0, 0.35, -0.1])
-    assert face_check_score(ideal) == pytest.approx(0.0, abs=1e-12)
-    assert 1.0 < face_check_score(rolled) < face_check_score(upside)
-    assert face_check_score(_landmarks([0, 0, 0], [0, 0, 0], [0, -1, 0])) == float("inf")
-
-
-@pytest.mark.slow
-def test_a_head_in_blenders_axes_is_refused_with_the_right_orientation(tmp_path, capsys):
-    """The example head turned to Blender's axes (+Z up, -Y forward) and rigged without saying so
-    is refused, and the error names the orientation that makes it a head; ``--auto-orient``
-    finds that orientation and rigs it."""
-    from facerig.cli import main
-    from facerig.io import read_mesh
-    from facerig.io.obj import write_obj
-
-    m = read_mesh(str(Path(__file__).resolve().parents[2] / "examples" / "ict_head" / "head.obj"))
-    R = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  # +Y -> +Z, +Z -> -Y
-    head = tmp_path / "blender_head.obj"
-    write_obj(head, np.asarray(m.vertices) @ R.T, m.faces)
-    out = tmp_path / "rig.npz"
-    assert main(["rig", str(head), "-o", str(out)]) == 2 and not out.exists()
-    err = capsys.readouterr().err.strip()
-    assert "does not look like a head" in err and "--up +z --forward -y" in err and len(err.splitlines()) == 1
-    assert main(["rig", str(head), "-o", str(out), "--auto-orient"]) == 0  # finds it by itself
-    from facerig.io.rig import load_rig
-
-    meta = load_rig(out).meta
-    assert (meta["input"]["up"], meta["input"]["forward"]) == ("+z", "-y")
-    assert meta["raf"]["face_frame"]["check"] == "ok"

@@ -2,15 +2,13 @@
 
 ``import torch`` alone takes 2-3 s on the 2-core CPU the product targets, as much as the whole
 rig budget, while the network itself is a few small dense products and two sparse ones per
-block on a ~5k-vertex proxy. Training and experiments use :mod:`facerig.models.riganyface`
+block on the rig's proxy (:data:`facerig.models.raf.config.RIG_PROXY_VERTICES`). Training and experiments use :mod:`facerig.models.raf.network`
 (torch); ``facerig rig --method raf`` runs the same function here. The two are kept equal by
 ``tests/models/test_raf_runtime.py`` (random weights of every configuration switch, and the
 shipped weights), to float32 round-off.
 
-Weights file (``.npz``, :func:`save_weights` / :func:`read_weights`): ``config`` (JSON of
-:class:`facerig.models.riganyface.RAFConfig`), ``meta`` (JSON: step, wall time, validation,
-trained shapes, ...) and one ``param/<state-dict key>`` float32 array per parameter. Training
-checkpoints (``.pt``) are read too when torch is installed.
+The weights file's format is :mod:`facerig.models.raf.weights`'s; the configuration is
+:class:`facerig.models.raf.config.RAFConfig`, shared with the torch network.
 
 Feature layout here is ``(V, B, C)`` (vertices first), so spectral projections and sparse
 gradients act on one contiguous ``(V, B*C)`` matrix; the torch modules use ``(B, V, C)``.
@@ -18,123 +16,35 @@ gradients act on one contiguous ``(V, B*C)`` matrix; the torch modules use ``(B,
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-_PREFIX = "param/"
+from facerig.geometry.operators import Operators
+from facerig.models.raf.config import RAFConfig
+from facerig.models.raf.weights import read_weights
+from facerig.parallel import thread_pool
+
+# -- sparse products ----------------------------------------------------------------------------
+#: Dense entries below which threads cost more than they save in :func:`spmm`.
+PARALLEL_MIN = 200_000
 
 
-# -- weights files ------------------------------------------------------------------------------
-def save_weights(path: str | os.PathLike, config: dict, state: dict[str, Any], meta: dict | None = None) -> Path:
-    """Write ``config``, ``meta`` and the parameters ``state`` (name -> array or tensor) as a
-    float32 NPZ, atomically."""
-    from facerig.io.atomic import atomic_path
+def spmm(*mats, x: np.ndarray, threads: int | None = None) -> list[np.ndarray]:
+    """``[A @ x for A in mats]`` for SciPy CSR matrices (V,V) and dense x (V,N).
 
-    arrays = {"config": np.array(json.dumps(config)), "meta": np.array(json.dumps(meta or {}, default=str))}
-    for k, v in state.items():
-        a = v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
-        arrays[_PREFIX + k] = a.astype(np.float32)
-    path = Path(path)
-    with atomic_path(path, suffix=".npz") as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-    return path
+    SciPy's sparse-dense product runs on one core and releases the GIL, so with several
+    matrices (the two gradient operators) and ``threads`` > 1 the products run side by side
+    on :func:`facerig.parallel.thread_pool` (``threads`` None: the CPU count, at most 4)."""
+    threads = max(1, int(threads or min(os.cpu_count() or 1, 4)))
+    if threads == 1 or len(mats) == 1 or x.size < PARALLEL_MIN:
+        return [np.asarray(a @ x) for a in mats]
+    return list(thread_pool(min(threads, len(mats))).map(lambda a: np.asarray(a @ x), mats))
 
 
-def checkpoint_weights(ckpt: dict) -> dict:
-    """The weights a training checkpoint rigs with: its moving average of the weights
-    (``ema_state_dict``, written when the run averages, see ``TrainConfig.ema``), else the raw
-    ``state_dict`` (what the optimiser resumes from)."""
-    return ckpt.get("ema_state_dict") or ckpt["state_dict"]
-
-
-def read_weights(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], dict]:
-    """``(config, params, meta)`` from a weights ``.npz`` or a torch checkpoint/export ``.pt``."""
-    path = Path(path)
-    if path.suffix == ".pt":
-        import torch
-
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-        params = {k: v.float().numpy() for k, v in checkpoint_weights(ck).items()}
-        meta = dict(ck.get("meta", {}))
-        meta.setdefault("step", ck.get("step"))
-        meta.setdefault("train_config", ck.get("train_config"))
-        return dict(ck["config"]), params, meta
-    with np.load(path, allow_pickle=False) as z:
-        config = json.loads(str(z["config"]))
-        meta = json.loads(str(z["meta"])) if "meta" in z else {}
-        params = {k[len(_PREFIX):]: np.ascontiguousarray(z[k], np.float32) for k in z.files if k.startswith(_PREFIX)}
-    return config, params, meta
-
-
-# -- operators ----------------------------------------------------------------------------------
-class Ops:
-    """Operators of one mesh for the runtime (float32): mass (V,), evals (k,), evecs (V,k),
-    grad_x / grad_y scipy CSR (V,V), optionally ``cross`` scipy CSR (V,V) (the cross-part
-    operator, :func:`facerig.geometry.features.cross_part_operator`). ``from_operators`` keeps
-    the first ``k`` eigenpairs. ``threads``: how many threads the sparse products
-    (:meth:`spmm`) may use (default: the CPU count, at most 4)."""
-
-    PARALLEL_MIN = 200_000  # dense entries below which threads cost more than they save
-
-    def __init__(self, mass, evals, evecs, grad_x, grad_y, cross=None, threads: int | None = None):
-        self.mass, self.evals, self.evecs, self.grad_x, self.grad_y = mass, evals, evecs, grad_x, grad_y
-        self.cross = cross
-        self.evecs_t_mass = np.ascontiguousarray((evecs * mass[:, None]).T)  # (k,V): Phi^T M
-        self.threads = max(1, int(threads or min(os.cpu_count() or 1, 4)))
-
-    def spmm(self, *mats, x: np.ndarray) -> list[np.ndarray]:
-        """``[A @ x for A in mats]`` for scipy CSR matrices (V,V) and dense x (V,N).
-
-        SciPy's sparse-dense product runs on one core and releases the GIL, so with several
-        matrices (the two gradient operators) and ``threads`` > 1 the products run side by side
-        in a thread pool."""
-        if self.threads == 1 or len(mats) == 1 or x.size < self.PARALLEL_MIN:
-            return [np.asarray(a @ x) for a in mats]
-        return list(_pool(min(self.threads, len(mats))).map(lambda a: np.asarray(a @ x), mats))
-
-    @classmethod
-    def from_operators(cls, ops, k: int | None = None, cross=None, threads: int | None = None) -> "Ops":
-        import scipy.sparse as sp
-
-        kk = ops.evals.shape[0] if k is None else min(k, ops.evals.shape[0])
-        f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
-        return cls(f32(ops.mass), f32(ops.evals[:kk]), f32(ops.evecs[:, :kk]),
-                   sp.csr_matrix(ops.grad_x, dtype=np.float32), sp.csr_matrix(ops.grad_y, dtype=np.float32),
-                   None if cross is None else sp.csr_matrix(cross, dtype=np.float32), threads)
-
-    def mirrored(self) -> "Ops":
-        """Operators of the mesh's mirror image (x -> -x, faces' winding reversed), from these.
-
-        A reflection changes no length or angle, so mass, spectrum, eigenbasis and the
-        cross-part operator stay. The gradients do too, up to tangent frames: with each vertex's
-        frame ``(e1, e2)`` taken to ``(M e1, -M e2)`` (right-handed about the reflected normal),
-        a gradient's components become ``(gx, -gy)``. The network's gradient features do not
-        depend on the choice of frames, so this equals recomputing the operators on the
-        mirrored mesh (to float round-off; ``tests/models/test_raf_runtime.py``)."""
-        return Ops(self.mass, self.evals, self.evecs, self.grad_x, -self.grad_y, self.cross, self.threads)
-
-    @property
-    def num_vertices(self) -> int:
-        return int(self.mass.shape[0])
-
-
-_POOLS: dict = {}
-
-
-def _pool(n: int):
-    """A shared thread pool of ``n`` workers, created on first use in each process (a forked
-    child does not inherit its parent's threads)."""
-    key = (os.getpid(), n)
-    if key not in _POOLS:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOLS[key] = ThreadPoolExecutor(n, thread_name_prefix="facerig-spmm")
-    return _POOLS[key]
+def _evecs_t_mass(ops: Operators) -> np.ndarray:
+    """``Phi^T M`` (k,V), computed once per operators object."""
+    return ops.cached("evecs_t_mass", lambda: np.ascontiguousarray((ops.evecs * ops.mass[:, None]).T))
 
 
 # -- layers -------------------------------------------------------------------------------------
@@ -188,29 +98,29 @@ def _mlp_parts(parts: list[np.ndarray], p: dict, name: str) -> np.ndarray:
     return x
 
 
-def _diffusion_coefs(p: dict, name: str, ops: Ops) -> np.ndarray:
+def _diffusion_coefs(p: dict, name: str, ops: Operators) -> np.ndarray:
     """The block's spectral filter ``exp(-lambda_j t_c)``: (k,C)."""
     t = np.maximum(p[name + ".diffusion.diffusion_time"], 1e-8)
     return np.exp(-ops.evals[:, None] * t[None, :])
 
 
-def _spectral(x: np.ndarray, ops: Ops) -> np.ndarray:
+def _spectral(x: np.ndarray, ops: Operators) -> np.ndarray:
     """Spectral coefficients ``Phi^T M x``: x (V,B,C) -> (k,B,C)."""
     V, B, C = x.shape
-    return (ops.evecs_t_mass @ x.reshape(V, B * C)).reshape(-1, B, C)
+    return (_evecs_t_mass(ops) @ x.reshape(V, B * C)).reshape(-1, B, C)
 
 
-def _from_spectral(spec: np.ndarray, ops: Ops) -> np.ndarray:
+def _from_spectral(spec: np.ndarray, ops: Operators) -> np.ndarray:
     """``Phi spec``: (k,B,C) -> (V,B,C)."""
     k, B, C = spec.shape
     return (ops.evecs @ spec.reshape(k, B * C)).reshape(-1, B, C)
 
 
-def _gradient_features(xd: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarray:
+def _gradient_features(xd: np.ndarray, p: dict, name: str, ops: Operators, threads: int | None = None) -> np.ndarray:
     """The block's gradient features of the diffused xd (V,B,C): ``tanh(<(gx,gy), A (gx,gy)>)``
     per channel, with A the learned complex-linear map: (V,B,C)."""
     V, B, C = xd.shape
-    gx, gy = (g.reshape(V, B, C) for g in ops.spmm(ops.grad_x, ops.grad_y, x=xd.reshape(V, B * C)))
+    gx, gy = (g.reshape(V, B, C) for g in spmm(ops.grad_x, ops.grad_y, x=xd.reshape(V, B * C), threads=threads))
     a_re, a_im = p[name + ".gradient_features.A_re.weight"].T, p[name + ".gradient_features.A_im.weight"].T
     br = _mm(gx, a_re)  # Re((gx + i gy)(A_re + i A_im)) and Im(...)
     br -= _mm(gy, a_im)
@@ -222,7 +132,8 @@ def _gradient_features(xd: np.ndarray, p: dict, name: str, ops: Ops) -> np.ndarr
     return np.tanh(br, out=br)
 
 
-def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops, cross_part: bool = False) -> list[np.ndarray]:
+def _block_features(x: np.ndarray, p: dict, name: str, ops: Operators, cross_part: bool = False,
+                    threads: int | None = None) -> list[np.ndarray]:
     """DiffusionNetBlock.features as a list of (V,B,C) parts: ``[x, diffuse(x), gradient
     features]``, then ``cross @ x`` with ``cross_part`` (the block's MLP reads their
     concatenation, :func:`_mlp_parts`)."""
@@ -230,25 +141,26 @@ def _block_features(x: np.ndarray, p: dict, name: str, ops: Ops, cross_part: boo
     xd = _from_spectral(_spectral(x, ops) * _diffusion_coefs(p, name, ops)[:, None, :], ops)
     parts = [x, xd]
     if name + ".gradient_features.A_re.weight" in p:
-        parts.append(_gradient_features(xd, p, name, ops))
+        parts.append(_gradient_features(xd, p, name, ops, threads))
     if cross_part:
         if ops.cross is None:
-            raise ValueError("these weights need the cross-part operator (Ops.cross)")
-        parts.append(ops.spmm(ops.cross, x=x.reshape(V, B * C))[0].reshape(V, B, C))
+            raise ValueError("these weights need the cross-part operator (Operators.cross)")
+        parts.append(spmm(ops.cross, x=x.reshape(V, B * C), threads=threads)[0].reshape(V, B, C))
     return parts
 
 
-def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Ops, n_block: int, cross_part: bool = False) -> np.ndarray:
+def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Operators, n_block: int, cross_part: bool = False,
+                   threads: int | None = None) -> np.ndarray:
     """DiffusionNet with ``n_block`` blocks: x (V,B,C_in) -> (V,B,C_out)."""
     h = _linear(x, p, name + ".first")
     for i in range(n_block):
         b = f"{name}.blocks.{i}"
-        h = h + _mlp_parts(_block_features(h, p, b, ops, cross_part), p, b + ".mlp")
+        h = h + _mlp_parts(_block_features(h, p, b, ops, cross_part, threads), p, b + ".mlp")
     return _linear(h, p, name + ".last")
 
 
-def hks_features(ops: Ops, n: int) -> np.ndarray:
-    """As :func:`facerig.models.riganyface.hks_features`: (V, n)."""
+def hks_features(ops: Operators, n: int) -> np.ndarray:
+    """As :func:`facerig.models.raf.network.hks_features`: (V, n)."""
     if n == 0:
         return np.zeros((ops.num_vertices, 0), np.float32)
     ts = np.logspace(-3, -1, n).astype(np.float32)
@@ -258,7 +170,7 @@ def hks_features(ops: Ops, n: int) -> np.ndarray:
 
 
 def fourier_features(xyz: np.ndarray, n: int) -> np.ndarray:
-    """As :func:`facerig.models.riganyface.fourier_features`: (V,3) -> (V, 6n)."""
+    """As :func:`facerig.models.raf.network.fourier_features`: (V,3) -> (V, 6n)."""
     if n == 0:
         return np.zeros((xyz.shape[0], 0), np.float32)
     freqs = (2.0 * np.pi * 2.0 ** np.arange(n)).astype(np.float32)
@@ -268,13 +180,14 @@ def fourier_features(xyz: np.ndarray, n: int) -> np.ndarray:
 
 # -- the network ---------------------------------------------------------------------------------
 class RigAnyFaceRuntime:
-    """:class:`facerig.models.riganyface.RigAnyFace` forward in NumPy (inference only).
+    """:class:`facerig.models.raf.network.RigAnyFace` forward in NumPy (inference only).
 
-    ``config`` is a RAFConfig dict, ``params`` its state dict as float32 arrays.
+    ``config`` is a :class:`~facerig.models.raf.config.RAFConfig` (or its dict), ``params`` its
+    state dict as float32 arrays.
     """
 
     def __init__(self, config: dict, params: dict[str, np.ndarray], meta: dict | None = None):
-        self.config = dict(config)
+        self.config = config if isinstance(config, RAFConfig) else RAFConfig.from_dict(config)
         self.params = {k: np.ascontiguousarray(v, np.float32) for k, v in params.items()}
         self.meta = dict(meta or {})
 
@@ -284,48 +197,48 @@ class RigAnyFaceRuntime:
 
     @property
     def k_eig(self) -> int:
-        return int(self.config.get("k_eig", 128))
+        return self.config.k_eig
 
     @property
     def n_local(self) -> int:
-        return int(self.config.get("n_local", 0))
+        return self.config.n_local
 
     @property
     def cross_part(self) -> bool:
-        """Whether the trunk reads the cross-part operator (``Ops.cross`` must then be set)."""
-        return bool(self.config.get("cross_part", False))
+        """Whether the trunk reads the cross-part operator (``Operators.cross`` must then be set)."""
+        return bool(self.config.cross_part)
 
     @property
     def num_shapes(self) -> int:
-        return int(self.config.get("num_shapes", 52))
+        return self.config.num_shapes
 
-    def input_features(self, xyz: np.ndarray, ops: Ops, local: np.ndarray | None = None) -> np.ndarray:
+    def input_features(self, xyz: np.ndarray, ops: Operators, local: np.ndarray | None = None) -> np.ndarray:
         """xyz (V,3), local (V, n_local) -> (V, c_in)."""
         c = self.config
         xyz = np.asarray(xyz, np.float32)
-        parts = [xyz, hks_features(ops, int(c.get("n_hks", 16))), fourier_features(xyz, int(c.get("n_fourier", 0)))]
+        parts = [xyz, hks_features(ops, c.n_hks), fourier_features(xyz, c.n_fourier)]
         if self.n_local:
             if local is None or local.shape != (xyz.shape[0], self.n_local):
                 raise ValueError(f"these weights need local features (V, {self.n_local})")
             parts.append(np.asarray(local, np.float32))
         return np.concatenate(parts, axis=-1)
 
-    def encode(self, xyz: np.ndarray, ops: Ops, local: np.ndarray | None = None) -> dict:
+    def encode(self, xyz: np.ndarray, ops: Operators, local: np.ndarray | None = None, threads: int | None = None) -> dict:
         """Per-head pass (see RigAnyFace.encode): ``h`` (V,W+G), ``g0`` (G,), ``basis`` (V,K,3) or None."""
         c, p = self.config, self.params
         f = self.input_features(xyz, ops, local)[:, None, :]  # (V,1,C)
-        h = _diffusion_net(f, p, "trunk", ops, int(c.get("n_trunk", 4)), self.cross_part)[:, 0]
+        h = _diffusion_net(f, p, "trunk", ops, c.n_trunk, self.cross_part, threads)[:, 0]
         g0 = np.zeros(0, np.float32)
-        if c.get("use_global", True):
-            g = _diffusion_net(f, p, "global_encoder.net", ops, 2)[:, 0]  # GlobalEncoder: 2 blocks
+        if c.use_global:
+            g = _diffusion_net(f, p, "global_encoder.net", ops, 2, threads=threads)[:, 0]  # GlobalEncoder: 2 blocks
             g0 = (ops.mass / ops.mass.sum()) @ g
             h = np.concatenate([h, np.broadcast_to(g0, (h.shape[0], g0.shape[0]))], axis=1)
         basis = None
-        if c.get("use_basis", True):
-            basis = _mlp(h, p, "basis_head").reshape(h.shape[0], self.num_shapes, 3) * np.float32(c.get("output_scale", 0.1))
+        if c.use_basis:
+            basis = _mlp(h, p, "basis_head").reshape(h.shape[0], self.num_shapes, 3) * np.float32(c.output_scale)
         return {"h": h, "g0": g0, "basis": basis}
 
-    def decode(self, enc: dict, a: np.ndarray, ops: Ops) -> np.ndarray:
+    def decode(self, enc: dict, a: np.ndarray, ops: Operators, threads: int | None = None) -> np.ndarray:
         """Queries a (Q,K) -> displacements (Q,V,3) (see RigAnyFace.decode).
 
         The conditional blocks' per-query features are never formed where only products of
@@ -343,7 +256,7 @@ class RigAnyFaceRuntime:
         out = np.zeros((Q, V, 3), np.float32)
         if basis is not None:
             out += (a @ basis.transpose(1, 0, 2).reshape(K, V * 3)).reshape(Q, V, 3)
-        n_cond = int(c.get("n_cond", 2))
+        n_cond = c.n_cond
         if n_cond > 0:
             x = _linear(h, p, "cond_in")[:, None, :]  # (V,1,Wc) (or (V,Q,Wc) once materialised)
             terms: list[tuple[np.ndarray, np.ndarray]] = []  # the features are x + sum(z @ U)
@@ -356,9 +269,9 @@ class RigAnyFaceRuntime:
                     terms = []
                 w1 = p[b + ".fuse.0.weight"]
                 if terms:
-                    hf, n_f = self._fuse_lazy(x, terms[0], w1, b + ".block", ops)
+                    hf, n_f = self._fuse_lazy(x, terms[0], w1, b + ".block", ops, threads)
                 else:
-                    hf, n_f = _product_parts(_block_features(x, p, b + ".block", ops), w1)  # (V,B,Wc)
+                    hf, n_f = _product_parts(_block_features(x, p, b + ".block", ops, threads=threads), w1)  # (V,B,Wc)
                 hc = _mm(_mlp(cond, p, b + ".cond_proj"), w1[:, n_f:].T) + p[b + ".fuse.0.bias"]  # (Q,Wc)
                 z = _add(hf, hc[None])  # (V,Q,Wc)
                 np.maximum(z, 0.0, out=z)
@@ -368,11 +281,11 @@ class RigAnyFaceRuntime:
             y = _mm(x, wo) + p["cond_out.bias"]  # (V,1|Q,3)
             for z, u in terms:
                 y = _add(_mm(z, u @ wo), y)
-            out += (y * np.float32(c.get("output_scale", 0.1))).transpose(1, 0, 2)
+            out += (y * np.float32(c.output_scale)).transpose(1, 0, 2)
         return out
 
     def _fuse_lazy(self, x: np.ndarray, term: tuple[np.ndarray, np.ndarray], w1: np.ndarray, name: str,
-                   ops: Ops) -> tuple[np.ndarray, int]:
+                   ops: Operators, threads: int | None = None) -> tuple[np.ndarray, int]:
         """A conditional block's fuse-layer product of its features (:func:`_product_parts` of
         :func:`_block_features`) for features ``x + z @ u`` given as x (V,1,C), z (V,Q,C),
         u (C,C), without forming them: (V,Q,C) and the feature columns used."""
@@ -390,13 +303,14 @@ class RigAnyFaceRuntime:
         hf += _mm(xd, wb)
         if name + ".gradient_features.A_re.weight" not in p:
             return hf, 2 * C
-        hf += _mm(_gradient_features(xd, p, name, ops), wg)
+        hf += _mm(_gradient_features(xd, p, name, ops, threads), wg)
         return hf, 3 * C
 
-    def __call__(self, xyz: np.ndarray, ops: Ops, a: np.ndarray, local: np.ndarray | None = None,
-                 chunk: int = 26, enc: dict | None = None) -> np.ndarray:
-        """xyz (V,3), ops, a (Q,K) -> (Q,V,3); queries go through ``chunk`` at a time. ``enc``:
-        the head's :meth:`encode` when already computed."""
-        enc = self.encode(xyz, ops, local) if enc is None else enc
+    def __call__(self, xyz: np.ndarray, ops: Operators, a: np.ndarray, local: np.ndarray | None = None,
+                 chunk: int = 26, enc: dict | None = None, threads: int | None = None) -> np.ndarray:
+        """xyz (V,3), ops (:meth:`Operators.for_network`), a (Q,K) -> (Q,V,3); queries go through
+        ``chunk`` at a time. ``enc``: the head's :meth:`encode` when already computed;
+        ``threads``: how many sparse products may run side by side (:func:`spmm`)."""
+        enc = self.encode(xyz, ops, local, threads) if enc is None else enc
         a = np.asarray(a, np.float32)
-        return np.concatenate([self.decode(enc, a[i:i + chunk], ops) for i in range(0, max(len(a), 1), chunk)])
+        return np.concatenate([self.decode(enc, a[i:i + chunk], ops, threads) for i in range(0, max(len(a), 1), chunk)])
