@@ -8,8 +8,8 @@ import trimesh
 
 from facerig.errors import FacerigError
 from facerig.eval import check as C
-from facerig.eval.check_parts import boundary_loops, find_layout, fit_sphere
-from facerig.eval.check_rays import Grid, first_hits
+from facerig.geometry.face_parts import boundary_loops, find_layout, fit_sphere
+from facerig.geometry.raycast import Grid, first_hits
 from facerig.io.rig import Rig, save_rig
 
 EYES = [(1.0, 1.0), (-1.0, 1.0)]  # (x, y) of the left (+X) and right eye

@@ -3,7 +3,7 @@
 Each check gives a number per shape (or per Left/Right pair), a threshold and PASS / FAIL, or
 "n/a" with the reason when it does not apply (a shape the rig lacks, a head without eyes,
 eyes closed at neutral). Distances are in units of the head's eye distance ``S`` (see
-:mod:`facerig.eval.check_parts`), so thresholds hold for any units. Shapes are posed at weight 1.
+:mod:`facerig.geometry.face_parts`), so thresholds hold for any units. Shapes are posed at weight 1.
 
 =================  ==========================================================================
 check              value (pass when ``value op threshold``; see :data:`THRESHOLDS`)
@@ -49,8 +49,8 @@ import numpy as np
 
 from facerig.arkit import ARKIT52, canonical_name
 from facerig.errors import FacerigError
-from facerig.eval.check_parts import Eye, Layout, find_layout
-from facerig.eval.check_rays import Grid, first_hits
+from facerig.geometry.face_parts import Eye, Layout, find_layout
+from facerig.geometry.raycast import Grid, first_hits
 from facerig.io.rig import Rig
 
 # check -> (op, threshold); see the module docstring and BENCHMARKS.md "Rig check"

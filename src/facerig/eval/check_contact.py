@@ -1,6 +1,6 @@
 """Skin through eyeballs and teeth, for ``facerig check`` (a fast side test, no ground truth).
 
-The *blockers* are the eyeballs and the teeth found by :func:`facerig.eval.check_parts.find_layout`.
+The *blockers* are the eyeballs and the teeth found by :func:`facerig.geometry.face_parts.find_layout`.
 The *candidates* are the vertices of every other part (skin, lids, lips, tongue) lying between
 ``margin`` and ``near`` (in eye distances ``S``) from a blocker at neutral. A candidate's side of
 a blocker is the sign of ``(p - q) . n_q``, with ``q`` its nearest blocker vertex and ``n_q`` that

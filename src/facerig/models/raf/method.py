@@ -151,7 +151,7 @@ def _probe_and_inputs(model, prep, threads: int | None, face_frame: bool, skip_o
 def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
             proxy_vertices: int = RIG_PROXY_VERTICES, threads: int | None = None, queries: np.ndarray | None = None,
             weld: float = DEFAULT_WELD_TOLERANCE, mirror: bool = True, frame_scale: float = 1.0,
-            face_frame: bool = True, head_check: bool = True, **_: Any) -> MethodOutput:
+            face_frame: bool = True, head_check: bool = True, close_eyes: bool = True, **_: Any) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
@@ -171,7 +171,10 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
     (default on, with ``face_frame``): raise :class:`NotAHeadError` when the face the probe found
     is implausible past :data:`HEAD_CHECK`'s error limits (not a head, or a head not in the
     ``up``/``forward`` orientation given), record ``warn`` and its reasons in the meta past the
-    warning limits (:func:`face_check`). Unknown options are ignored.
+    warning limits (:func:`face_check`); ``close_eyes`` (default on): an eyeBlink that leaves an
+    eyeball's opening seen from the front gets the lids' motion that closes it in the lid region
+    (:func:`facerig.geometry.eyelids.close_blinks`; meta ``raf.eyelids``). Unknown options are
+    ignored.
     """
     import contextlib
 
@@ -247,6 +250,15 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
                           workers=workers)  # (Q,P,3)
         t2 = time.perf_counter()
         moved = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
+        eyelids = None
+        if close_eyes and queries is None:
+            from facerig.geometry.eyelids import close_blinks
+
+            te = time.perf_counter()
+            trained_names = [names[i] for i in keep]
+            labels = prep.proxy.parts[prep.proxy.origin]  # the parts of the stitched head
+            moved, eyelids = close_blinks(v, mesh.faces, trained_names, moved, labels=labels)
+            timings["eyelids"] = time.perf_counter() - te
         moved = moved @ R.astype(np.float32)  # back to input axes (R orthonormal)
         if queries is None:  # untrained shapes are zeros
             full = np.zeros((len(names),) + moved.shape[1:], np.float32)
@@ -257,6 +269,7 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale, "seam_vertices_stitched": prep.welded,
                 "mirror_averaged": bool(mirror), **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
                 **({"face_frame": face} if face is not None else {}),
+                **({"eyelids": eyelids} if eyelids else {}),
                 "timings": {"prepare": round(t1 - t0, 3), "network": round(t2 - t1, 3), "transfer": round(t3 - t2, 3),
                             **{k: round(v, 3) for k, v in timings.items()}},
                 "weights_step": meta.get("step")}
