@@ -11,72 +11,7 @@ from facerig.eval import check as C
 from facerig.geometry.face_parts import boundary_loops, find_layout, fit_sphere
 from facerig.geometry.raycast import Grid, first_hits
 from facerig.io.rig import Rig, save_rig
-
-EYES = [(1.0, 1.0), (-1.0, 1.0)]  # (x, y) of the left (+X) and right eye
-HOLE = (0.45, 0.25)  # half width, half height of the eye openings
-MOUTH_Y, MOUTH_W = -1.5, 0.6
-
-
-def synthetic_head():
-    """A face plate (z = 0, x in [-3, 3], y in [-9, 3], step 0.1) with two eye openings and a mouth
-    slit (the lips' vertices doubled along y = -1.5, |x| < 0.6), a box of lower teeth behind the
-    lower lip, two closed eyeballs behind the openings. Returns vertices (V, 3), faces (F, 3), and index sets (top-lid rows, lower lip + below,
-    eyeball vertex ranges)."""
-    step = 0.1
-    xs = np.round(np.arange(-3.0, 3.0 + 1e-9, step), 6)
-    ys = np.round(np.arange(-9.0, 3.0 + 1e-9, step), 6)
-    X, Y = np.meshgrid(xs, ys)
-    v = np.c_[X.ravel(), Y.ravel(), np.zeros(X.size)]
-    nx = len(xs)
-
-    def vid(i, j):
-        return j * nx + i
-
-    # the slit: vertices on the mouth row strictly inside the slit get a twin for the lower lip
-    jm = int(np.argmin(np.abs(ys - MOUTH_Y)))
-    slit = [i for i in range(nx) if abs(xs[i]) < MOUTH_W - 1e-9]
-    twin = {}
-    extra = []
-    for i in slit:
-        twin[i] = len(v) + len(extra)
-        extra.append(v[vid(i, jm)])
-    v = np.vstack([v, np.array(extra)])
-    faces = []
-    for j in range(len(ys) - 1):
-        for i in range(nx - 1):
-            cx, cy = 0.5 * (xs[i] + xs[i + 1]), 0.5 * (ys[j] + ys[j + 1])
-            if any(abs(cx - ex) < HOLE[0] and abs(cy - ey) < HOLE[1] for ex, ey in EYES):
-                continue
-            a, b, c, d = vid(i, j), vid(i + 1, j), vid(i + 1, j + 1), vid(i, j + 1)
-            if j + 1 == jm:  # cell just below the mouth row: its top corners are the lower lip
-                c = twin.get(i + 1, c)
-                d = twin.get(i, d)
-            faces += [[a, b, c], [a, c, d]]
-    f = np.array(faces, np.int64)
-    teeth = trimesh.creation.box(extents=[0.6, 0.15, 0.15])
-    teeth.apply_translation([0.0, MOUTH_Y - 0.2, -0.15])  # lower teeth just behind the lower lip
-    teeth_ix = np.arange(len(v), len(v) + len(teeth.vertices))
-    f = np.vstack([f, teeth.faces + len(v)])
-    v = np.vstack([v, teeth.vertices])
-    balls = []
-    for ex, ey in EYES:
-        s = trimesh.creation.icosphere(subdivisions=2, radius=0.5)
-        s.apply_translation([ex, ey, -0.6])
-        balls.append((len(v), len(v) + len(s.vertices)))
-        f = np.vstack([f, s.faces + len(v)])
-        v = np.vstack([v, s.vertices])
-    # upper lid rows: plate vertices just above each opening (they come down to close it)
-    lids = []
-    for ex, ey in EYES:
-        lids.append(np.flatnonzero((np.abs(v[:, 0] - ex) <= HOLE[0] + 0.05) & (v[:, 1] >= ey + HOLE[1] - 0.05)
-                                   & (v[:, 1] <= ey + HOLE[1] + 0.06) & (np.arange(len(v)) < balls[0][0])))
-    lower = np.r_[[twin[i] for i in slit], np.flatnonzero((v[:, 1] < MOUTH_Y - 0.05) & (np.arange(len(v)) < teeth_ix[0]))]
-    # the jaw's weight: 1 at the lower lip, fading to 0 at y = -5 (the neck does not move)
-    jaw = np.clip((v[lower, 1] + 5.0) / (MOUTH_Y + 5.0), 0.0, 1.0)
-    lower = np.r_[lower, teeth_ix]  # the teeth ride with the jaw
-    jaw = np.r_[jaw, np.ones(len(teeth_ix))]
-    return v, f, {"lids": lids, "lower": lower, "jaw": jaw, "balls": balls, "teeth": teeth_ix}
-
+from fixtures.face_plate import EYES, HOLE, MOUTH_W, MOUTH_Y, synthetic_head  # noqa: F401
 
 def good_rig() -> Rig:
     v, f, ix = synthetic_head()

@@ -4,5 +4,5 @@
 - :mod:`facerig.eval.harness`  :func:`~facerig.eval.harness.evaluate` over ``DIR/index.json``
 - :mod:`facerig.eval.report`   rich and markdown tables
 - :mod:`facerig.eval.check`    ``facerig check``: audit of any rig with no ground truth (with
-  ``check_parts`` (skin, eyes, mouth parts), ``check_rays`` (front ray cast), ``check_contact``)
+  :mod:`facerig.geometry.face_parts` (skin, eyes, mouth parts), :mod:`facerig.geometry.raycast` (front ray cast), ``check_contact``)
 """

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
+
+from facerig.geometry.components import boundary_ratio, connected_components
 
 ACTIVE_MM = 0.5
 
@@ -118,24 +118,6 @@ def head_summary(per_shape: dict[str, np.ndarray]) -> dict[str, float]:
 # ----------------------------------------------------------------------------- interpenetration
 
 
-def mesh_components(num_vertices: int, faces: np.ndarray) -> np.ndarray:
-    """Connected-component labels (V,) of a triangle mesh (faces (F,3))."""
-    f = np.asarray(faces, dtype=np.int64)
-    A = sp.coo_matrix((np.ones(2 * len(f)), (np.r_[f[:, 0], f[:, 1]], np.r_[f[:, 1], f[:, 2]])),
-                      shape=(num_vertices, num_vertices))
-    return connected_components(A, directed=False)[1].astype(np.int64)
-
-
-def boundary_ratio(faces: np.ndarray) -> float:
-    """Share of a triangle set's edges that are boundary edges (used once): 0 for closed surfaces."""
-    f = np.asarray(faces, dtype=np.int64)
-    if len(f) == 0:
-        return 1.0
-    e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
-    _, counts = np.unique(e, axis=0, return_counts=True)
-    return float((counts == 1).sum() / counts.size)
-
-
 @dataclass
 class PenetrationSetup:
     """Precomputed candidate pairs for :func:`interpenetration` on one head (neutral).
@@ -215,7 +197,7 @@ def penetration_setup(neutral: np.ndarray, faces: np.ndarray, parts: np.ndarray 
     """
     v = np.asarray(neutral, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64)
-    parts = mesh_components(len(v), f) if parts is None else np.asarray(parts, dtype=np.int64)
+    parts = connected_components(len(v), f) if parts is None else np.asarray(parts, dtype=np.int64)
     fpart = parts[f[:, 0]]
     labels, fcounts = np.unique(fpart, return_counts=True)
     near = near_mm / mm_per_unit

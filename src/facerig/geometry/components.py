@@ -36,3 +36,14 @@ def connected_components(num_vertices: int, faces: np.ndarray) -> np.ndarray:
     rank = np.empty_like(first)
     rank[np.argsort(first, kind="stable")] = np.arange(len(first))
     return rank[labels]
+
+
+def boundary_ratio(faces: np.ndarray) -> float:
+    """Share of a triangle set's (F, 3) edges that are boundary edges (used by one face): 0 for a
+    closed surface, 1 for no faces."""
+    f = np.asarray(faces, dtype=np.int64)
+    if len(f) == 0:
+        return 1.0
+    e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
+    _, counts = np.unique(e, axis=0, return_counts=True)
+    return float((counts == 1).sum() / counts.size)

@@ -136,7 +136,7 @@ def fit_sphere(p: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 def _eyeball_pair(v: np.ndarray, f: np.ndarray, labels: np.ndarray, skin: int, mid_x: float, skin_lo, skin_hi):
     """Best mirrored pair of ball-shaped parts -> (left label, right label) or None."""
-    from facerig.eval.metrics import boundary_ratio
+    from facerig.geometry.components import boundary_ratio
 
     size = skin_hi - skin_lo
     cands = []
