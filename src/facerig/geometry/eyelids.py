@@ -224,10 +224,14 @@ def close_blinks(vertices: np.ndarray, faces: np.ndarray, names: list[str], delt
             continue
         c, r = opening.center, opening.radius
         left = seen_share(v + deltas[k], f, skin_faces, eye.faces, c, r) / opening.seen
+        entry = {"open_after": round(left, 3)}
+        if left <= limit:
+            report[name] = entry
+            continue
         d, w = blink_deltas(v, movable, opening)
         progress = lid_progress(deltas[k], d, w)
-        entry = {"open_after": round(left, 3), "progress": round(progress, 3)}
-        if left > limit and progress < min_progress:
+        entry["progress"] = round(progress, 3)
+        if progress < min_progress:
             new = deltas[k] * (1.0 - w[:, None]).astype(np.float32) + d.astype(np.float32)
             after = seen_share(v + new, f, skin_faces, eye.faces, c, r) / opening.seen
             if after < left:
