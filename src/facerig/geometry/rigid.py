@@ -1,0 +1,36 @@
+"""Rigid parts stay rigid: each shape's motion of a part replaced by its best rigid motion."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def kabsch(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rotation R (3, 3) and translation t (3,) that best take points p (N, 3) to q (N, 3)
+    in the least-squares sense (``q ~ p @ R.T + t``; no reflection)."""
+    pc, qc = p.mean(0), q.mean(0)
+    u, _, vt = np.linalg.svd((p - pc).T @ (q - qc))
+    d = np.sign(np.linalg.det(vt.T @ u.T)) or 1.0
+    r = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return r, qc - pc @ r.T
+
+
+def rigid_part_deltas(vertices: np.ndarray, deltas: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """Deltas (K, V, 3) with the vertices of ``part`` (V,) bool moving rigidly in every shape.
+
+    vertices (V, 3) neutral. Each shape's motion of the part is replaced by the rigid motion
+    (rotation + translation, :func:`kabsch`) closest to it; other vertices keep theirs. A part
+    that a shape does not move stays still."""
+    v = np.asarray(vertices, np.float64)
+    idx = np.flatnonzero(part)
+    if idx.size < 4:
+        return deltas
+    out = np.array(deltas, copy=True)
+    p = v[idx]
+    for k in range(out.shape[0]):
+        d = out[k, idx].astype(np.float64)
+        if not np.any(d):
+            continue
+        r, t = kabsch(p, p + d)
+        out[k, idx] = (p @ r.T + t - p).astype(out.dtype)
+    return out
