@@ -65,7 +65,7 @@ def fill_unused(vertices: np.ndarray, faces: np.ndarray, used: np.ndarray, delta
         d = np.asarray(dropped, np.int64)
         pos = np.full(len(vertices), -1, np.int64)
         pos[loose] = np.arange(len(loose))
-        a, b = np.repeat(d, 3, axis=0).ravel(), np.tile(d, (1, 3)).ravel()  # all corner pairs
+        a, b = np.repeat(d, 3, axis=1).ravel(), np.tile(d, (1, 3)).ravel()  # all corner pairs
         pairs = np.unique(np.stack([a, b], 1)[(pos[a] >= 0) & used[b]], axis=0)  # (loose, used neighbour)
         if len(pairs):
             inc_v, inc_f = faces.ravel(), np.repeat(np.arange(len(faces)), 3)
