@@ -11,9 +11,10 @@ external rigs' neutrals written as OBJ, the example head). For each head:
    each of the 24 orientations (turned for real: vertices permuted and negated, so exactly what
    a user's file would hold): the rank of the true orientation;
 2. the face probe in all 24 orientations, once per head
-   (:func:`facerig.models.raf_method.suggest_orientation`), which ``--auto-orient``
+   (:func:`facerig.models.raf_method.suggest_orientation` on a proxy of the probe's size, as
+   the head check and ``--auto-orient`` run it), which ``--auto-orient``
    (:func:`facerig.models.orientation.find_orientation`) reads for the prior's first
-   :data:`~facerig.models.orientation.PROBED` candidates: whether its choice is the truth. The
+   :data:`~facerig.models.orientation.AUTO_PROBED` candidates: whether its choice is the truth. The
    probe is computed in the head's own axes and looked up for each turned copy (a turn by axis
    permutation changes the probe's input only by float rounding in the decimation);
    ``--check N`` runs the real ``find_orientation`` on N turned copies per head to confirm;
@@ -77,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit:
         return fit(Path(args.fit))
     from facerig.geometry.orient import ORIENTATIONS, rank_orientations
-    from facerig.models.orientation import PROBED, find_orientation
-    from facerig.models.raf_method import NotAHeadError, suggest_orientation
+    from facerig.models.orientation import AUTO_PROBED, choose, find_orientation
+    from facerig.models.raf_method import FACE_PROBE_VERTICES, NotAHeadError, suggest_orientation
     from facerig.models.registry import rig_mesh
 
     rng = np.random.default_rng(0)
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in sorted(Path(args.heads).glob("*.obj")):
         mesh = _mesh(path)
         t0 = time.perf_counter()
-        probe = {(u, f): (st, sc) for u, f, st, sc in suggest_orientation(mesh)}
+        probe = {(u, f): (st, sc) for u, f, st, sc in suggest_orientation(mesh, proxy_vertices=FACE_PROBE_VERTICES)}
         t_probe = time.perf_counter() - t0
         prior_ranks, auto_right, t_prior = [], [], []
         for up, fwd in ORIENTATIONS:
@@ -101,12 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
             Rt = orientation_matrix(up, fwd).T  # canonical -> turned
             cands = []
-            for u, f, _ in ranked[:PROBED]:
+            for u, f, _ in ranked[:AUTO_PROBED]:
                 M = orientation_matrix(u, f) @ Rt  # head axes -> candidate's canonical
                 cu, cf = _axis_name(M.T @ np.array([0, 1.0, 0])), _axis_name(M.T @ np.array([0, 0, 1.0]))
                 cands.append(((u, f), probe[(cu, cf)]))
-            ok = [c for c in cands if c[1][0] == "ok"]
-            choice = min(ok, key=lambda c: c[1][1])[0] if ok else cands[0][0]
+            choice = choose([c[0] for c in cands], dict(cands))
             auto_right.append(choice == (up, fwd))
         checks = []
         for k in rng.choice(len(ORIENTATIONS), size=min(args.check, 24), replace=False):
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                "prior_top1": int(sum(r == 0 for r in prior_ranks)), "prior_top3": int(sum(r < 3 for r in prior_ranks)),
                "prior_worst_rank": int(max(prior_ranks)), "auto_orient_right": int(sum(auto_right)), "of": 24,
                "probe_rank_of_truth": sorted(probe, key=lambda c: probe[c][1]).index(("+y", "+z")),
-               "probe_truth": list(probe[("+y", "+z")]), "prior_seconds": round(float(np.median(t_prior)), 3),
+               "probe_truth": list(probe[("+y", "+z")]), "probe24": {f"{u} {f}": [st, round(sc, 4)] for (u, f), (st, sc) in probe.items()}, "prior_seconds": round(float(np.median(t_prior)), 3),
                "probe24_seconds": round(t_probe, 2), "find_orientation_checks": checks,
                "head_check": check, "head_check_judge_seconds": judged, "rig_seconds": round(t_rig, 2)}
         rows.append(row)
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                "find_orientation_checks_right": sum(c["right"] for r in rows for c in r["find_orientation_checks"]),
                "find_orientation_checks": sum(len(r["find_orientation_checks"]) for r in rows)}
     out = {"meta": {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform(),
-                    "heads": str(args.heads), "probed": PROBED}, "summary": summary, "rows": rows}
+                    "heads": str(args.heads), "probed": AUTO_PROBED}, "summary": summary, "rows": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1, default=str))
     print(json.dumps(summary))

@@ -10,8 +10,8 @@ in milliseconds; the probe (~0.2 s each) then only looks at the first :data:`PRO
   is refused only if one of the prior's first candidates passes the check (the error names its
   ``--up``/``--forward``), or as no head at all if every candidate fails outright; otherwise it
   is rigged in the orientation given, with a warning.
-- :func:`find_orientation` (``--auto-orient``): the best-scoring candidate that passes the probe,
-  among the prior's first, else the prior's first.
+- :func:`find_orientation` (``--auto-orient``): of the prior's first :data:`AUTO_PROBED`
+  candidates, the one whose probed face scores best (:func:`choose`).
 """
 
 from __future__ import annotations
@@ -21,17 +21,31 @@ from typing import Any
 
 import numpy as np
 
-#: Candidates of :func:`facerig.geometry.orient.rank_orientations` the face probe looks at.
+#: Candidates of :func:`facerig.geometry.orient.rank_orientations` the face probe looks at: in
+#: the head check (the orientation given and the prior's first others, up to this many in all),
+#: and for ``--auto-orient`` (:data:`AUTO_PROBED`).
 PROBED = 3
+AUTO_PROBED = 2
+
+
+def choose(candidates, probes: dict) -> tuple[str, str]:
+    """``--auto-orient``'s pick among the prior's first candidates: the one whose probed face
+    scores best (:func:`facerig.models.raf_method.face_check_score`; ties: the prior's order).
+    ``benchmarks/orientation.py`` compared this with "the best that passes, else the prior's
+    first" and "the best that passes, else the first that does not fail outright" over the public
+    heads: fewer misses (BENCHMARKS.md, "Head check and orientation")."""
+    return min(candidates, key=lambda c: (probes[c][1], list(candidates).index(c)))
 
 
 def probe_candidates(mesh, candidates, options: dict) -> dict[tuple[str, str], tuple[str, float]]:
     """``{(up, forward): (check, score)}`` of the face probe in each candidate orientation
-    (:func:`facerig.models.raf_method.suggest_orientation` on those only)."""
-    from facerig.models.raf_method import suggest_orientation
+    (:func:`facerig.models.raf_method.suggest_orientation` on those only, on a proxy of the
+    probe's size, :data:`~facerig.models.raf_method.FACE_PROBE_VERTICES`)."""
+    from facerig.models.raf_method import FACE_PROBE_VERTICES, suggest_orientation
 
-    kw = {k: options[k] for k in ("proxy_vertices", "weld", "weights") if k in options}
-    rows = suggest_orientation(mesh, orientations=tuple(candidates), **kw)
+    kw = {k: options[k] for k in ("weld", "weights") if k in options}
+    # the probe's own resolution straight from the mesh: no rig-sized proxy to build first
+    rows = suggest_orientation(mesh, orientations=tuple(candidates), proxy_vertices=FACE_PROBE_VERTICES, **kw)
     return {(u, f): (st, float(sc)) for u, f, st, sc in rows}
 
 
@@ -47,10 +61,9 @@ def find_orientation(mesh, options: dict) -> tuple[str, str, dict]:
     and the face probe (module doc); ``info`` holds the candidates' checks and the seconds."""
     t0 = time.perf_counter()
     ranked = _ranked(mesh)
-    cands = [(u, f) for u, f, _ in ranked[:PROBED]]
+    cands = [(u, f) for u, f, _ in ranked[:AUTO_PROBED]]
     probes = probe_candidates(mesh, cands, options)
-    ok = [c for c in cands if probes[c][0] == "ok"]
-    best = min(ok, key=lambda c: probes[c][1]) if ok else cands[0]
+    best = choose(cands, probes)
     info = {"found": True, "up": best[0], "forward": best[1], "seconds": round(time.perf_counter() - t0, 3),
             "candidates": [[c[0], c[1], probes[c][0], round(probes[c][1], 4)] for c in cands]}
     return best[0], best[1], info
