@@ -18,7 +18,11 @@ external rigs' neutrals written as OBJ, the example head). For each head:
    probe is computed in the head's own axes and looked up for each turned copy (a turn by axis
    permutation changes the probe's input only by float rounding in the decimation);
    ``--check N`` runs the real ``find_orientation`` on N turned copies per head to confirm;
-3. the head check as ``facerig rig`` runs it on the head as it is
+3. the head check on each turned copy rigged without ``--up``/``--forward`` (from the same
+   probe table and the prior, as :func:`facerig.models.orientation.judge_orientation` decides):
+   refused naming the right axes, refused naming wrong ones, refused as no head, or rigged in
+   the wrong axes (with the probe's warning or silently);
+4. the head check as ``facerig rig`` runs it on the head as it is
    (:func:`facerig.models.orientation.rig_oriented` through ``rig_mesh``): refused or not, and
    its cost.
 
@@ -90,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         probe = {(u, f): (st, sc) for u, f, st, sc in suggest_orientation(mesh, proxy_vertices=FACE_PROBE_VERTICES)}
         t_probe = time.perf_counter() - t0
         prior_ranks, auto_right, t_prior = [], [], []
+        verdicts = dict.fromkeys(("refused naming the right axes", "refused naming wrong axes", "refused as no head",
+                                  "rigged in the wrong axes with a warning", "rigged in the wrong axes silently"), 0)
         for up, fwd in ORIENTATIONS:
             turned = _turned(mesh, up, fwd)
             t1 = time.perf_counter()
@@ -103,11 +109,11 @@ def main(argv: list[str] | None = None) -> int:
             Rt = orientation_matrix(up, fwd).T  # canonical -> turned
             cands = []
             for u, f, _ in ranked[:AUTO_PROBED]:
-                M = orientation_matrix(u, f) @ Rt  # head axes -> candidate's canonical
-                cu, cf = _axis_name(M.T @ np.array([0, 1.0, 0])), _axis_name(M.T @ np.array([0, 0, 1.0]))
-                cands.append(((u, f), probe[(cu, cf)]))
+                cands.append(((u, f), probe[_in_head_axes(orientation_matrix(u, f) @ Rt)]))
             choice = choose([c[0] for c in cands], dict(cands))
             auto_right.append(choice == (up, fwd))
+            if (up, fwd) != ("+y", "+z"):  # the head check on the turned head given as +y/+z
+                verdicts[_judged(ranked, Rt, probe, up, fwd)] += 1
         checks = []
         for k in rng.choice(len(ORIENTATIONS), size=min(args.check, 24), replace=False):
             up, fwd = ORIENTATIONS[int(k)]
@@ -129,13 +135,15 @@ def main(argv: list[str] | None = None) -> int:
                "probe_rank_of_truth": sorted(probe, key=lambda c: probe[c][1]).index(("+y", "+z")),
                "probe_truth": list(probe[("+y", "+z")]), "probe24": {f"{u} {f}": [st, round(sc, 4)] for (u, f), (st, sc) in probe.items()}, "prior_seconds": round(float(np.median(t_prior)), 3),
                "probe24_seconds": round(t_probe, 2), "find_orientation_checks": checks,
-               "head_check": check, "head_check_judge_seconds": judged, "rig_seconds": round(t_rig, 2)}
+               "turned_head_check": verdicts, "head_check": check, "head_check_judge_seconds": judged, "rig_seconds": round(t_rig, 2)}
         rows.append(row)
         print(json.dumps({k: row[k] for k in ("head", "prior_top1", "prior_top3", "auto_orient_right",
                                               "head_check", "head_check_judge_seconds")}), flush=True)
     total = sum(r["auto_orient_right"] for r in rows)
     summary = {"auto_orient_right": total, "of": 24 * len(rows), "fraction": round(total / max(24 * len(rows), 1), 4),
                "head_check_refused": [r["head"] for r in rows if r["head_check"].startswith("refused")],
+               "turned_head_check": {k: sum(r["turned_head_check"][k] for r in rows) for k in rows[0]["turned_head_check"]}
+               if rows else {},
                "find_orientation_checks_right": sum(c["right"] for r in rows for c in r["find_orientation_checks"]),
                "find_orientation_checks": sum(len(r["find_orientation_checks"]) for r in rows)}
     out = {"meta": {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform(),
@@ -144,6 +152,37 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out).write_text(json.dumps(out, indent=1, default=str))
     print(json.dumps(summary))
     return 0
+
+
+def _in_head_axes(M: np.ndarray) -> tuple[str, str]:
+    """The (up, forward) of the untouched head that the map M (head axes -> canonical) stands for."""
+    return _axis_name(M.T @ np.array([0, 1.0, 0])), _axis_name(M.T @ np.array([0, 0, 1.0]))
+
+
+def _judged(ranked, Rt, probe, up, fwd) -> str:
+    """What the head check does with a head turned to (up, fwd) and rigged as +y/+z, from the
+    probe table (as :func:`facerig.models.orientation.judge_orientation` decides)."""
+    from facerig.geometry.frame import orientation_matrix
+    from facerig.models.orientation import PROBED
+
+    def status(u, f):
+        return probe[_in_head_axes(orientation_matrix(u, f) @ Rt)]
+
+    given = status("+y", "+z")
+    if given[0] == "warn" and ranked[0][:2] != ("+y", "+z"):  # clearly_better
+        first = status(*ranked[0][:2])
+        if first[0] == "ok" and first[1] < 0.5 * given[1]:
+            return "refused naming the right axes" if ranked[0][:2] == (up, fwd) else "refused naming wrong axes"
+    if given[0] != "error":
+        return "rigged in the wrong axes " + ("with a warning" if given[0] == "warn" else "silently")
+    cands = [(u, f) for u, f, _ in ranked[:PROBED] if (u, f) != ("+y", "+z")][: PROBED - 1]
+    ok = [c for c in cands if status(*c)[0] == "ok"]
+    if ok:
+        best = min(ok, key=lambda c: status(*c)[1])
+        return "refused naming the right axes" if best == (up, fwd) else "refused naming wrong axes"
+    if all(status(*c)[0] == "error" for c in cands):
+        return "refused as no head"
+    return "rigged in the wrong axes with a warning"
 
 
 def _axis_name(v: np.ndarray) -> str:

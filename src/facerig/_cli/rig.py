@@ -329,8 +329,7 @@ def _report(console, rig, method: str) -> None:
         console.print(f"  head frame x{face['factor']:.2f} from the face the network found "
                       f"(eyes {face['iod']:.4g}, eyes to mouth {face['eye_mouth']:.4g} input units apart)")
     if face and face.get("check") in ("warn", "error"):
-        better = orient.get("better")
-        hint = (f"it looks more like a head with --up {better[0]} --forward {better[1]}" if better
+        hint = ("no other orientation looks more like a head" if orient.get("warning")
                 else "check --up/--forward if the rig looks wrong")
         console.print(f"  [yellow]warning[/]: the face the network found looks odd: "
                       f"{escape('; '.join(face.get('check_reasons', [])))}; {hint}")

@@ -126,11 +126,23 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, head_check: bool = True
                                               "looks more like a head"}
             return out, meta
     face = (out.meta.get("raf") or {}).get("face_frame") or {}
-    if face.get("check") == "warn":  # a clearly better orientation, if the prior's first candidate is one
-        ranked = _ranked(mesh)
-        first = ranked[0][:2]
-        if first != (up, forward):
-            probes = probe_candidates(mesh, [first, (up, forward)], options)
-            if probes[first][0] == "ok" and probes[first][1] < 0.5 * probes[(up, forward)][1]:
-                meta["orientation"] = {"up": up, "forward": forward, "better": list(first)}
+    if face.get("check") == "warn":
+        better = clearly_better(mesh, up, forward, options)
+        if better is not None:
+            raise NotAHeadError(f"{name}: does not look like a head with --up {up} --forward {forward} "
+                                f"({'; '.join(face.get('check_reasons', []))}); it does with --up {better[0]} "
+                                f"--forward {better[1]}, or rig it anyway with --no-head-check")
     return out, meta
+
+
+def clearly_better(mesh, up: str, forward: str, options: dict) -> tuple[str, str] | None:
+    """For a head the probe finds odd (``warn``) in (``up``, ``forward``): the prior's first
+    candidate when it is another orientation and the probe finds a plausible face there
+    (``ok``) scoring under half of the given one's, else None."""
+    first = _ranked(mesh)[0][:2]
+    if first == (up, forward):
+        return None
+    probes = probe_candidates(mesh, [first, (up, forward)], options)
+    if probes[first][0] == "ok" and probes[first][1] < 0.5 * probes[(up, forward)][1]:
+        return first
+    return None
