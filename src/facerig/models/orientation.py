@@ -89,11 +89,15 @@ def judge_orientation(mesh, up: str, forward: str, options: dict) -> tuple[str, 
     return "rig", None, info
 
 
-def rig_oriented(fn, mesh, *, auto_orient: bool = False, head_check: bool = True, **options: Any):
-    """Run the ``raf`` method ``fn`` on ``mesh`` with the orientation logic of the module doc:
-    ``(MethodOutput, meta)`` with ``meta["orientation"]`` when orientation was searched or
-    judged. Raises :class:`facerig.models.raf_method.NotAHeadError` with the refusal's one line."""
+def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
+    """Run the ``raf`` method ``fn`` on ``mesh`` with the orientation logic of the module doc
+    (the head check's part only where ``options`` leave it on: ``head_check`` and ``face_frame``
+    not False): ``(MethodOutput, meta)`` with ``meta["orientation"]`` when orientation was
+    searched or judged. Raises :class:`facerig.models.raf_method.NotAHeadError` with the
+    refusal's one line."""
     from facerig.models.raf_method import NotAHeadError
+
+    head_check = options.get("head_check", True) is not False and options.get("face_frame", True) is not False
 
     meta: dict[str, Any] = {}
     name = mesh.source or "mesh"
@@ -109,6 +113,9 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, head_check: bool = True
                 return fn(mesh, **options), meta
             except NotAHeadError:  # the prior and the probe agreed on it: rig it, with the probe's warning
                 return fn(mesh, **{**options, "head_check": False}), meta
+    if not head_check:
+        with np.errstate(all="ignore"):
+            return fn(mesh, **options), meta
     up, forward = options.get("up", "+y"), options.get("forward", "+z")
     with np.errstate(all="ignore"):
         try:

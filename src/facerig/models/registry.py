@@ -167,15 +167,17 @@ def rig_mesh(mesh: Mesh, method: str | None = None, parts: np.ndarray | None = N
     factor = 1.0
     if not COMPUTE_DIAGONAL[0] <= diag <= COMPUTE_DIAGONAL[1]:
         factor = float(2.0 ** -np.round(np.log2(diag)))  # exact: a power of two
-    work = dataclasses.replace(checked, vertices=verts[keep] * factor if factor != 1.0 else verts[keep],
-                               faces=index[faces], info={k: v for k, v in checked.info.items() if k != "dropped_faces"})
-    if len(keep) == V and factor == 1.0:
-        work = dataclasses.replace(work, vertices=checked.vertices)
+    info = {k: v for k, v in checked.info.items() if k != "dropped_faces"}
+    if len(keep) == V:
+        work = dataclasses.replace(checked, vertices=verts * factor if factor != 1.0 else checked.vertices, info=info)
+    else:  # per-vertex attributes and polygons index the file's vertices: not the method's
+        work = dataclasses.replace(checked, vertices=verts[keep] * factor, faces=index[faces], polygons=None, uv=None,
+                                   uv_faces=None, normals=None, info=info)
     meta_extra: dict[str, Any] = {}
     if method == "raf" and (auto_orient or head_check):
         from facerig.models.orientation import rig_oriented
 
-        out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, head_check=head_check, **options)
+        out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, **options)
     else:
         with np.errstate(all="ignore"):  # a method's own arithmetic never prints warnings
             out = fn(work, **options)
