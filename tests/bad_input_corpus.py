@@ -254,7 +254,7 @@ def _cube_obj() -> bytes:
 
 def _output_is_input(b: Bases, d: Path) -> Case:
     head = b.write(d, "h.obj", b.obj)
-    return Case(["rig", str(head), "-o", str(head)], r"is the input file", [head], [])
+    return Case(["rig", str(head), "-o", str(head)], r"is the input", [head], [])
 
 
 def _missing(b: Bases, d: Path, command: str, missing: str, match: str) -> Case:
@@ -295,11 +295,11 @@ SPECS: list[Spec] = [
     Spec("obj-inf", _rig("h.obj", _sub("obj", b"\nv ", b"\nv 1e999 ", 1), r"NaN or infinite coordinates")),
     Spec("obj-point-cloud", _rig("h.obj", b"".join(f"v {i} {i * i} 0\n".encode() for i in range(200)), r"no faces")),
     Spec("obj-no-vertices", _rig("h.obj", b"# nothing\ng head\n", r"no vertices")),
-    Spec("obj-single-triangle", _rig("h.obj", _TRI + b"f 1 2 3\n", r"too small to rig \(3 vertices", "--method", "raf")),
-    Spec("obj-cube", _rig("h.obj", _cube_obj(), r"too small to rig \(8 vertices", "--method", "raf")),
-    Spec("obj-degenerate", _rig("h.obj", _append("obj", b"f 1 1 2\n"), r"degenerate face")),
-    Spec("obj-duplicate", _rig("h.obj", _append("obj", b"f 3 2 1\nf 1 2 3\n"), r"duplicate face")),
-    Spec("obj-unreferenced", _rig("h.obj", _append("obj", b"v 9 9 9\n"), r"not used by any face")),
+    Spec("obj-single-triangle", _rig("h.obj", _TRI + b"f 1 2 3\n", r"does not look like a head \(3 vertices", "--method", "raf")),
+    Spec("obj-cube", _rig("h.obj", _cube_obj(), r"does not look like a head \(8 vertices", "--method", "raf")),
+    Spec("obj-degenerate", _rig("h.obj", _append("obj", b"f 1 1 2\n"), r"degenerate face", "--strict")),
+    Spec("obj-duplicate", _rig("h.obj", _append("obj", b"f 3 2 1\nf 1 2 3\n"), r"duplicate face", "--strict")),
+    Spec("obj-unreferenced", _rig("h.obj", _append("obj", b"v 9 9 9\n"), r"not used by any face", "--strict")),
     Spec("obj-max-vertices", _rig("h.obj", lambda b: b.obj, r"162 vertices is over the limit of 50", "--max-vertices", "50")),
     Spec("obj-file-size", _rig("h.obj", lambda b: b.obj, r"over the limit of 1000 bytes",
                                env={"FACERIG_MAX_FILE_BYTES": "1000"})),
@@ -335,7 +335,7 @@ SPECS: list[Spec] = [
     Spec("stl-ascii-bad-number", _rig("h.stl", _sub("stl_ascii", b"vertex ", b"vertex x"), r"bad number")),
     Spec("stl-single-triangle", _rig("h.stl", b"solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\n"
                                               b"vertex 0 1 0\nendloop\nendfacet\nendsolid t\n",
-                                     r"too small to rig \(3 vertices", "--method", "raf")),
+                                     r"does not look like a head \(3 vertices", "--method", "raf")),
     # --- glTF / GLB (reader owned by the gltf branch)
     Spec("glb-empty", _rig("h.glb", b"", r"empty file")),
     Spec("glb-garbage", _rig("h.glb", b"glTF" + bytes(range(200)), r"GLB version .* is not supported"), GLTF),

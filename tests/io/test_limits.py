@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facerig.errors import MeshError
+from facerig.errors import FacerigError, MeshError
 from facerig.io.limits import check_counts, check_file_size, check_head_size, max_file_bytes
 from facerig.io.mesh import Mesh
 
@@ -25,7 +25,7 @@ def test_file_size_limit_argument_environment_default(tmp_path: Path, monkeypatc
         check_file_size(p)
     assert check_file_size(p, 0) == 2000  # an explicit 0 = no limit wins over the environment
     monkeypatch.setenv("FACERIG_MAX_FILE_BYTES", "lots")
-    with pytest.raises(MeshError, match="FACERIG_MAX_FILE_BYTES must be a number"):
+    with pytest.raises(FacerigError, match="FACERIG_MAX_FILE_BYTES must be a number"):
         check_file_size(p)
     with pytest.raises(MeshError, match="no such file"):
         check_file_size(tmp_path / "none.obj", 10)

@@ -66,7 +66,7 @@ def test_some_degenerate_faces(tiny_head) -> None:
     v, f = tiny_head()
     f2 = np.concatenate([f, [[0, 0, 5]], [[1, 2, 2]]])  # repeated index
     msg = _err(Mesh(v, f2))
-    assert "2 degenerate face(s)" in msg and f"first: face {len(f)}" in msg and "--allow-degenerate" in msg
+    assert "2 degenerate face(s)" in msg and f"first: face {len(f)}" in msg and "--strict" in msg
     out = validate_mesh(Mesh(v, f2), allow_degenerate=True)
     np.testing.assert_array_equal(out.faces, f)
     assert out.vertices is v  # vertices untouched
@@ -103,7 +103,7 @@ def test_unreferenced_vertices(tiny_head) -> None:
     v2 = np.concatenate([v[:5], [[9.0, 9, 9]], v[5:]])
     f2 = np.where(f >= 5, f + 1, f)
     msg = _err(Mesh(v2, f2))
-    assert "1 vertices are not used by any face" in msg and "first: vertex 5" in msg and "--allow-unreferenced" in msg
+    assert "1 vertices are not used by any face" in msg and "first: vertex 5" in msg and "--strict" in msg
     out = validate_mesh(Mesh(v2, f2), allow_unreferenced=True)
     assert out.vertices is v2 and out.faces is f2
     assert out.info["repairs"] == {"unreferenced_vertices": 1}
@@ -138,3 +138,32 @@ def test_load_mesh_bad_obj_files(tmp_path: Path, text: str, match: str) -> None:
         load_mesh(p)
     assert "\n" not in str(e.value) and str(p) in str(e.value)
     assert p.read_bytes() == before
+
+
+def test_dropped_faces_are_recorded(tiny_head) -> None:
+    v, f = tiny_head()
+    bad = np.array([[0, 0, 5], [1, 2, 2]])
+    out = validate_mesh(Mesh(v, np.concatenate([f, bad, f[:1]])), allow_degenerate=True)
+    np.testing.assert_array_equal(out.info["dropped_faces"], np.concatenate([bad, f[:1]]))
+
+
+@pytest.mark.parametrize("scale, match", [(1e37, "too large"), (1e-36, "too small"), (None, "from the origin")])
+def test_extreme_coordinates_one_line_no_warning(tiny_head, scale, match) -> None:
+    import warnings
+
+    v, f = tiny_head()
+    v = v * scale if scale is not None else v * 1e-12 + 5.0  # a speck far from the origin
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning would fail the test
+        msg = _err(Mesh(v, f))
+    assert match in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("scale", [1e30, 1e-30])
+def test_large_and_small_but_workable_coordinates_pass(tiny_head, scale) -> None:
+    import warnings
+
+    v, f = tiny_head()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert validate_mesh(Mesh(v * scale, f)).num_vertices == len(v)

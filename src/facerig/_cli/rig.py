@@ -15,10 +15,9 @@ import re
 import time
 from pathlib import Path
 
-import numpy as np
-
 from facerig.errors import FacerigError
 
+help = "rig a head mesh: write an ARKit-52 blendshape rig (NPZ, GLB, OBJ folder)"
 
 EPILOG = """\
 Rigs always carry the 52 ARKit shapes in Apple's order; a shape the method cannot make
@@ -31,20 +30,21 @@ outputs (by suffix of each -o):
   out.fbx          FBX with shape keys (needs Blender's bpy: pip install 'facerig[blender]')
 
 input checks (each problem is a one-line error, exit status 2):
-  empty / unreadable / unsupported file, no faces, NaN or inf coordinates, face indices out
-  of range, more than --max-vertices vertices. Degenerate (zero-area) and duplicate faces
-  and vertices used by no face are errors too unless you allow them:
-  --allow-degenerate    skip degenerate/duplicate triangles in the computation (the outputs
-                        still carry every vertex and face of the file)
-  --allow-unreferenced  accept loose vertices; they get zero deltas
+  empty / unreadable / unsupported file, no faces, NaN or inf coordinates, coordinates too
+  large or too small to compute on, face indices out of range, more than --max-vertices
+  vertices, fewer than 100 vertices (raf: too few for a face). Zero-area and duplicate faces
+  are skipped in the computation and vertices used by no face move with the surface next to
+  them (one note line; every vertex and face of the file is kept in the outputs);
+  --strict refuses such meshes instead.
 
 orientation: --up/--forward name the input's axes (Maya/glTF/ARKit: +y/+z, the default;
 Blender: --up +z --forward -y). They only steer the computation; the output keeps the
-input's coordinates, units and vertex order exactly.
+input's coordinates, units and vertex order exactly. raf refuses a head that is clearly in
+other axes and names them; --auto-orient finds them.
 
 example:
   facerig rig head.obj -o head_rig.glb -o head_rig.npz
-  facerig rig scan.ply -o rig/ --method dt --landmarks scan.landmarks.json --allow-degenerate
+  facerig rig scan.ply -o rig/ --method dt --landmarks scan.landmarks.json
 """
 
 AXES = ("+x", "-x", "+y", "-y", "+z", "-z")
@@ -90,46 +90,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "weights were trained in the face-sized frame, so this costs accuracy; see BENCHMARKS.md)")
     parser.add_argument("--no-head-check", action="store_true",
                         help="raf only: rig the mesh even where the network finds no plausible face on it (by "
-                             "default such a mesh, or a head not facing --forward with --up up, is an error); "
-                             "raf and dt: also a mesh under 100 vertices or triangles")
+                             "default such a mesh, or a head not facing --forward with --up up, is an error)")
     parser.add_argument("--landmarks", metavar="JSON", default=None,
                         help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
     parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
                         help="input axis pointing up: +x -x +y -y +z -z (default +y; Blender: +z)")
     parser.add_argument("--auto-orient", action="store_true",
-                        help="find --up/--forward: the axis-aligned orientation (of 24) in which the network finds "
-                             "the most plausible face (+4-5 s; needs the raf weights; replaces --up/--forward)")
+                        help="find --up/--forward: the axis-aligned orientation (of 24) that the head's shape and the "
+                             "face the network finds agree on (about 1 s; needs the raf weights; replaces "
+                             "--up/--forward)")
     parser.add_argument("--forward", default="+z", type=_axis, metavar="AXIS",
                         help="input axis the face looks along (default +z; Blender: -y)")
     parser.add_argument("--names", choices=["arkit", "ict"], default="arkit",
                         help="shape names in glTF/FBX outputs (default arkit)")
-    parser.add_argument("--allow-degenerate", action="store_true",
-                        help="ignore zero-area and duplicate faces instead of refusing the mesh")
-    parser.add_argument("--allow-unreferenced", action="store_true",
-                        help="accept vertices used by no face (they get zero deltas)")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse meshes with zero-area or duplicate faces or vertices no face uses "
+                             "(by default they are handled, with a note)")
+    parser.add_argument("--allow-degenerate", action="store_true", help=argparse.SUPPRESS)  # the default now
+    parser.add_argument("--allow-unreferenced", action="store_true", help=argparse.SUPPRESS)  # the default now
     parser.add_argument("--max-vertices", type=int, default=1_000_000, metavar="N",
                         help="refuse meshes with more vertices than this (default 1,000,000)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-
-
-def _ranked_orientations(console, mesh, options, what: str) -> list:
-    """``facerig.models.raf.probe.suggest_orientation`` of ``mesh`` with the rig's proxy and
-    seam options, announced as ``what``."""
-    from facerig.models.raf.probe import suggest_orientation
-    console.print(f"{what} (24 candidates) ...")
-    return suggest_orientation(mesh, **{k: options[k] for k in ("proxy_vertices", "weld") if k in options})
-
-
-def _better_orientation(console, mesh, args, options) -> tuple[str, str] | None:
-    """``(up, forward)`` in which the network finds a clearly more plausible face than in the
-    orientation given, or None."""
-    ranked = _ranked_orientations(console, mesh, options,
-                                  "  looking for an orientation in which the network finds a face")
-    given = next((r[3] for r in ranked if (r[0], r[1]) == (args.up, args.forward)), float("inf"))
-    up, forward, status, score = ranked[0]
-    if status == "ok" and (up, forward) != (args.up, args.forward) and score < 0.5 * given:
-        return up, forward
-    return None
 
 
 def _axis(s: str) -> str:
@@ -157,7 +138,7 @@ def output_kind(path: str) -> str:
 
 
 def _check_exporter(kind: str) -> None:
-    mod, fn, what = EXPORTERS[kind]
+    mod, _fn, what = EXPORTERS[kind]
     try:
         found = importlib.util.find_spec(mod) is not None
     except (ImportError, ValueError):
@@ -174,41 +155,11 @@ def _exporter(kind: str):
         raise FacerigError(f"{what} output is not available: {e}") from None
 
 
-def _check_folder_collision(head: Path, folder: str, names: list[str] | None) -> None:
-    """Refuse an OBJ-folder output that would overwrite the head (e.g. a head named
-    ``jawOpen.obj`` or ``neutral.obj`` and ``-o`` its own folder)."""
-    try:
-        if not (Path(folder).is_dir() and head.parent.resolve() == Path(folder).resolve()):
-            return
-    except OSError:
-        return
-    if names is None:
-        from facerig.arkit import ARKIT52
-
-        names = list(ARKIT52)
-    from facerig.io.objset import shape_filename
-
-    written = {"neutral.obj", "rig.json"} | {shape_filename(n) for n in names}
-    if head.name.lower() in {w.lower() for w in written}:
-        raise FacerigError(f"output folder {folder} would overwrite the head {head.name}; choose another folder")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if b.exists() and a.exists():
-            return a.samefile(b)
-    except OSError:
-        pass
-    return a.resolve() == b.resolve()
-
-
 def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
-    from facerig.geometry.components import connected_components
     from facerig.geometry.frame import orientation_matrix
     from facerig.io import read_mesh
-    from facerig.io.validate import validate_mesh
     from facerig.models.registry import default_method, rig_mesh
 
     console = _console(args.quiet)
@@ -218,16 +169,20 @@ def run(args: argparse.Namespace) -> int:
     orientation_matrix(args.up, args.forward)
     if args.auto_orient:
         from facerig.models.raf.weights import weights_available
+
         if not weights_available():
             raise FacerigError("--auto-orient needs the raf weights, which this installation lacks")
-    for o in args.output:
-        if _same_file(head, Path(o.rstrip("/\\") or o)):
-            raise FacerigError(f"output {o} is the input file; refusing to overwrite the head")
+    from facerig.io.atomic import check_outputs, check_writable
+    from facerig.io.objset import check_rig_folder_output
+
+    check_outputs([head, args.landmarks], args.output)  # no output may be (or hold) an input
     outputs = [(o, output_kind(o)) for o in args.output]
     for o, kind in outputs:
         _check_exporter(kind)
         if kind == "folder":
-            _check_folder_collision(head, o, None)
+            check_rig_folder_output(o)
+        else:
+            check_writable(o)
     if args.max_vertices is not None and args.max_vertices <= 0:
         raise FacerigError("--max-vertices must be positive")
     method = args.method or default_method()
@@ -239,108 +194,19 @@ def run(args: argparse.Namespace) -> int:
         guess = head.with_name(head.stem + ".landmarks.json")
         if guess.is_file() and guess != head:
             landmarks = str(guess)
+    options = _method_options(args, method, landmarks)
 
     t0 = time.perf_counter()
     raw = read_mesh(head, max_vertices=args.max_vertices)  # exactly the file: written back out
-    mesh = validate_mesh(raw, args.max_vertices, allow_degenerate=args.allow_degenerate,
-                         allow_unreferenced=args.allow_unreferenced)  # what methods compute on
-    if method in ("raf", "dt") and not args.no_head_check:  # the methods that rig a face
-        from facerig.errors import MeshError
-        from facerig.io.limits import check_head_size
-
-        try:
-            check_head_size(mesh)  # a triangle or a cube is no head (and fools the network's head check)
-        except MeshError as e:
-            raise MeshError(f"{e}, so it does not look like a head; rig it anyway with --no-head-check") from None
-    parts = connected_components(mesh.num_vertices, mesh.faces)
-    lo, hi = mesh.vertices.min(0), mesh.vertices.max(0)
-    size = hi - lo
-    console.print(f"[bold]{escape(str(head))}[/]: {mesh.num_vertices:,} vertices, {mesh.num_faces:,} triangles, "
-                  f"{int(parts.max()) + 1} parts, bbox {size[0]:.4g} x {size[1]:.4g} x {size[2]:.4g} "
-                  f"(read in {time.perf_counter() - t0:.2f}s)")
-    for k, v in (mesh.info.get("repairs") or {}).items():
-        console.print(f"  [yellow]note[/]: {k.replace('_', ' ')}: {v}")
+    console.print(f"[bold]{escape(str(head))}[/]: {_summary(raw)} (read in {time.perf_counter() - t0:.2f}s)")
     if landmarks:
         console.print(f"  landmarks: {escape(landmarks)}")
+    console.print(f"rigging with method [bold]{method}[/]"
+                  + (" (finding up/forward) ..." if args.auto_orient else f" (up {args.up}, forward {args.forward}) ..."))
+    rig = rig_mesh(raw, method, strict=args.strict, max_vertices=args.max_vertices, auto_orient=args.auto_orient,
+                   **options)
+    _report(console, rig, method)
 
-    options = {"landmarks": landmarks, "up": args.up, "forward": args.forward}
-    if method == "dt":
-        options["dt_mode"] = args.dt_mode
-    if args.seam_tolerance is not None:
-        if not (0 <= args.seam_tolerance < 0.01):
-            raise FacerigError(f"--seam-tolerance must be in [0, 0.01) (a fraction of the bounding-box diagonal), "
-                               f"got {args.seam_tolerance}")
-        options["weld"] = args.seam_tolerance
-    if args.proxy_vertices is not None:
-        if not (500 <= args.proxy_vertices <= 100_000):
-            raise FacerigError(f"--proxy-vertices must be in [500, 100000], got {args.proxy_vertices}")
-        options["proxy_vertices"] = args.proxy_vertices
-    if args.no_mirror:
-        options["mirror"] = False
-    if args.no_face_frame:
-        options["face_frame"] = False
-    if args.no_head_check:
-        options["head_check"] = False
-    if args.auto_orient:
-        t1 = time.perf_counter()
-        up, forward, status, score = _ranked_orientations(
-            console, mesh, options, "finding the orientation in which the network sees a face")[0]
-        if status != "ok":
-            raise FacerigError(f"{head}: in no axis-aligned orientation does it look like a head to the network "
-                               f"(best: --up {up} --forward {forward}, {status})")
-        args.up, args.forward = up, forward
-        options.update(up=up, forward=forward)
-        console.print(f"  oriented: --up {up} --forward {forward} (score {score:.2f}, "
-                      f"{time.perf_counter() - t1:.1f}s)")
-    console.print(f"rigging with method [bold]{method}[/] (up {args.up}, forward {args.forward}) ...")
-    from facerig.models.raf.probe import NotAHeadError
-    try:
-        rig = rig_mesh(mesh, method, parts=parts, **options)
-    except NotAHeadError as e:
-        better = _better_orientation(console, mesh, args, options)
-        hint = (f"it does with --up {better[0]} --forward {better[1]}" if better
-                else "if it is one, give its orientation with --up/--forward")
-        raise FacerigError(f"{head}: does not look like a head ({e}); {hint}, or rig it anyway with "
-                           "--no-head-check") from None
-    rig.meta.setdefault("input", {"path": str(head), "up": args.up, "forward": args.forward})
-    repairs = mesh.info.get("repairs") or {}
-    if repairs:
-        rig.meta.setdefault("repairs", repairs)
-    if repairs.get("unreferenced_vertices"):
-        used = np.zeros(mesh.num_vertices, dtype=bool)
-        used[mesh.faces.ravel()] = True
-        if not rig.deltas.flags.writeable:
-            rig.deltas = rig.deltas.copy()
-        rig.deltas[:, ~used] = 0.0  # loose vertices stay still, whatever the method did
-    rig.faces = raw.faces  # outputs keep every face of the file (dropped ones only skipped in compute)
-    rig = pad_to_arkit52(rig)
-    console.print(f"rigged: {len(rig.names)} shapes in {rig.meta.get('seconds', 0):.2f}s")
-    raf = rig.meta.get("raf") or {}
-    if raf.get("proxy_vertices"):
-        console.print(f"  network on a {raf['proxy_vertices']:,}-vertex proxy"
-                      + (", averaged with its pass on the mirror image" if raf.get("mirror_averaged") else ""))
-    face = raf.get("face_frame")
-    if face and face.get("factor", 1.0) != 1.0:
-        console.print(f"  head frame x{face['factor']:.2f} from the face the network found "
-                      f"(eyes {face['iod']:.4g}, eyes to mouth {face['eye_mouth']:.4g} input units apart)")
-    if face and face.get("check") in ("warn", "error"):
-        better = _better_orientation(console, mesh, args, options) if face.get("check") == "warn" else None
-        hint = (f"it looks more like a head with --up {better[0]} --forward {better[1]}" if better
-                else "check --up/--forward if the rig looks wrong")
-        console.print(f"  [yellow]warning[/]: the face the network found looks odd: "
-                      f"{escape('; '.join(face.get('check_reasons', [])))}; {hint}")
-    stitched = raf.get("seam_vertices_stitched")
-    if stitched:
-        console.print(f"  open seams stitched for the network: {stitched:,} vertices lie on another one "
-                      "(each keeps its own row in the outputs)")
-    missing = rig.meta.get("missing")
-    if missing:
-        console.print(f"  [yellow]missing shapes[/] ({len(missing)}, not produced by {method}): "
-                      f"{escape(', '.join(map(str, missing)))}")
-
-    for o, kind in outputs:
-        if kind == "folder":
-            _check_folder_collision(head, o, rig.names)
     for o, kind in outputs:
         t1 = time.perf_counter()
         save = _exporter(kind)
@@ -366,24 +232,89 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def pad_to_arkit52(rig):
-    """A rig whose names are all ARKit names gets the full 52, in Apple's order: shapes the
-    method did not make are added with zero deltas (K', V, 3) and listed in ``meta["missing"]``.
-    Rigs with other names are returned unchanged."""
-    from facerig.arkit import ARKIT52
-    from facerig.io.rig import Rig
+def _summary(mesh) -> str:
+    """``"V vertices, F triangles, P parts, bbox X x Y x Z"`` of a mesh as read."""
+    import numpy as np
 
-    if list(rig.names) == list(ARKIT52) or not set(rig.names) <= set(ARKIT52):
-        return rig
-    index = {n: i for i, n in enumerate(rig.names)}
-    deltas = np.zeros((len(ARKIT52), rig.num_vertices, 3), np.float32)
-    for k, n in enumerate(ARKIT52):
-        if n in index:
-            deltas[k] = rig.deltas[index[n]]
-    meta = dict(rig.meta)
-    absent = [n for n in ARKIT52 if n not in index]
-    meta["missing"] = list(dict.fromkeys(list(meta.get("missing") or []) + absent))
-    return Rig(names=list(ARKIT52), deltas=deltas, neutral=rig.neutral, faces=rig.faces, parts=rig.parts, meta=meta)
+    from facerig.geometry.components import connected_components
+
+    text = f"{mesh.num_vertices:,} vertices, {mesh.num_faces:,} triangles"
+    faces = np.asarray(mesh.faces, np.int64)
+    if faces.size and faces.min() >= 0 and faces.max() < mesh.num_vertices:
+        text += f", {int(connected_components(mesh.num_vertices, faces).max()) + 1} parts"
+    with np.errstate(all="ignore"):
+        size = np.ptp(np.asarray(mesh.vertices, np.float64), axis=0) if mesh.num_vertices else np.zeros(3)
+    return text + f", bbox {size[0]:.4g} x {size[1]:.4g} x {size[2]:.4g}"
+
+
+def _method_options(args: argparse.Namespace, method: str, landmarks: str | None) -> dict:
+    """The method options of the command line (checked), for :func:`facerig.models.registry.rig_mesh`."""
+    options = {"landmarks": landmarks, "up": args.up, "forward": args.forward}
+    if method == "dt":
+        options["dt_mode"] = args.dt_mode
+    if args.seam_tolerance is not None:
+        if not (0 <= args.seam_tolerance < 0.01):
+            raise FacerigError(f"--seam-tolerance must be in [0, 0.01) (a fraction of the bounding-box diagonal), "
+                               f"got {args.seam_tolerance}")
+        options["weld"] = args.seam_tolerance
+    if args.proxy_vertices is not None:
+        if not (500 <= args.proxy_vertices <= 100_000):
+            raise FacerigError(f"--proxy-vertices must be in [500, 100000], got {args.proxy_vertices}")
+        options["proxy_vertices"] = args.proxy_vertices
+    if args.no_mirror:
+        options["mirror"] = False
+    if args.no_face_frame:
+        options["face_frame"] = False
+    if args.no_head_check:
+        options["head_check"] = False
+    return options
+
+
+def _report(console, rig, method: str) -> None:
+    """Print what ``rig.meta`` says about the rigging: one note line for repairs, orientation,
+    face frame, warnings, missing shapes."""
+    from rich.markup import escape
+
+    meta = rig.meta
+    repairs = meta.get("repairs") or {}
+    if repairs:
+        words = {"dropped_degenerate_triangles": "zero-area triangles skipped",
+                 "dropped_duplicate_triangles": "duplicate triangles skipped",
+                 "unreferenced_vertices": "vertices no triangle uses move with the surface next to them"}
+        parts = [f"{v:,} {words.get(k, k.replace('_', ' '))}" for k, v in repairs.items() if v]
+        console.print(f"  [yellow]note[/]: {escape('; '.join(parts))} (--strict refuses such meshes)")
+    orient = meta.get("orientation") or {}
+    if orient.get("found"):
+        console.print(f"  oriented: --up {orient['up']} --forward {orient['forward']} ({orient['seconds']:.1f}s)")
+    if meta.get("computed_at_scale"):
+        console.print(f"  computed at x{meta['computed_at_scale']:.3g} scale (the mesh's coordinates are extreme); "
+                      "deltas scaled back")
+    console.print(f"rigged: {len(rig.names)} shapes in {meta.get('seconds', 0):.2f}s")
+    raf = meta.get("raf") or {}
+    if raf.get("proxy_vertices"):
+        console.print(f"  network on a {raf['proxy_vertices']:,}-vertex proxy"
+                      + (", averaged with its pass on the mirror image" if raf.get("mirror_averaged") else ""))
+    face = raf.get("face_frame")
+    if face and face.get("factor", 1.0) != 1.0:
+        console.print(f"  head frame x{face['factor']:.2f} from the face the network found "
+                      f"(eyes {face['iod']:.4g}, eyes to mouth {face['eye_mouth']:.4g} input units apart)")
+    if face and face.get("check") in ("warn", "error"):
+        hint = ("no other orientation looks more like a head" if orient.get("warning")
+                else "check --up/--forward if the rig looks wrong")
+        console.print(f"  [yellow]warning[/]: the face the network found looks odd: "
+                      f"{escape('; '.join(face.get('check_reasons', [])))}; {hint}")
+    fade = meta.get("falloff")
+    if fade:
+        console.print(f"  {fade['vertices_faded']:,} vertices far from the face move less ({fade['vertices_still']:,} "
+                      f"not at all: beyond {fade['outer']:g} face sizes)")
+    stitched = raf.get("seam_vertices_stitched")
+    if stitched:
+        console.print(f"  open seams stitched for the network: {stitched:,} vertices lie on another one "
+                      "(each keeps its own row in the outputs)")
+    missing = meta.get("missing")
+    if missing:
+        console.print(f"  [yellow]missing shapes[/] ({len(missing)}, not produced by {method}): "
+                      f"{escape(', '.join(map(str, missing)))}")
 
 
 def _console(quiet: bool):

@@ -144,12 +144,17 @@ def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = 
     pv, pf, origin = fs.replay_simplification(vertices, faces.astype(np.int32), collapses)
     pf = np.asarray(pf, dtype=np.int64)
     origin = np.asarray(origin, dtype=np.int64)
+    pv = np.asarray(pv, dtype=np.float64)
     P = pv.shape[0]
+    lost = origin < 0  # vertices used by no face: the decimation gives them no proxy vertex
     pparts = np.zeros(P, dtype=np.int64)
-    pparts[origin] = np.asarray(parts)
+    pparts[origin[~lost]] = np.asarray(parts)[~lost]
+    if lost.any():  # they sample the proxy around its nearest vertex
+        from scipy.spatial import cKDTree
+
+        origin[lost] = cKDTree(pv).query(vertices[lost])[1]
     # where each input vertex samples the proxy: closest point on the one-ring of origin[i],
     # evaluated on the flat list of (input vertex, candidate proxy face) pairs
-    pv = np.asarray(pv, dtype=np.float64)
     indptr, face_ids = _vertex_faces_csr(P, pf)
     cnt = (indptr[1:] - indptr[:-1])[origin]  # (V,) candidates per input vertex
     pair_v = np.repeat(np.arange(V), cnt)
@@ -270,7 +275,7 @@ class PreparedHead:
     timings: dict
     welded: int = 0  # input vertices merged into another one by seam stitching
 
-    def rescaled(self, a: float) -> "PreparedHead":
+    def rescaled(self, a: float) -> PreparedHead:
         """The same head in a frame ``a`` times wider (``scale * a``, ``xyz / a``), with its
         operators rescaled exactly rather than recomputed
         (:meth:`facerig.geometry.operators.Operators.rescaled`)."""
@@ -278,7 +283,7 @@ class PreparedHead:
         return PreparedHead(self.proxy, self.center, self.scale * float(a), self.xyz / float(a),
                             self.ops.rescaled(a), dict(self.timings), self.welded)
 
-    def with_operators(self, ops) -> "PreparedHead":
+    def with_operators(self, ops) -> PreparedHead:
         """This head with ``ops`` (the operators of ``xyz``, e.g. computed on another thread
         after ``prepare_head(..., operators=False)``)."""
         return PreparedHead(self.proxy, self.center, self.scale, self.xyz, ops, dict(self.timings), self.welded)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import time
 import re
 import shutil
 import tempfile
@@ -122,7 +123,9 @@ def replace_folder(new: Path, folder: Path) -> None:
     """Move the complete folder ``new`` onto ``folder``: a plain rename when ``folder`` is absent
     (or empty), else rename the old one away, rename ``new`` in, delete the old one. A reader
     sees the old folder, briefly no folder, or the new one; never a mix."""
-    for _ in range(20):
+    for attempt in range(100):
+        if attempt:
+            time.sleep(min(0.002 * attempt, 0.05))  # another writer is swapping: let it finish
         try:
             os.rename(new, folder)  # atomic; succeeds onto a missing or empty folder
             return
@@ -151,7 +154,9 @@ def replace_folder(new: Path, folder: Path) -> None:
 def _may_replace(folder: Path, replaceable: Callable[[Path], bool] | None) -> bool:
     """Missing, empty, or ``replaceable(folder)``; a folder that another writer is swapping
     (briefly absent) is looked at again."""
-    for _ in range(50):
+    for attempt in range(50):
+        if attempt:
+            time.sleep(0.002)
         try:
             if not any(folder.iterdir()) or (replaceable is not None and replaceable(folder)):
                 return True

@@ -13,17 +13,20 @@ What is checked, in order (the first failure is reported):
 8. unreferenced vertices: vertices no face uses.
 
 Items 6-8 are the kind of damage a scan or a careless export leaves in an otherwise usable
-head, so each has an escape hatch (the CLI's ``--allow-degenerate`` / ``--allow-unreferenced``):
+head. :func:`facerig.models.registry.rig_mesh` (and so ``facerig rig``) handles them by default
+and refuses them only with ``strict=True`` (``--strict``); :func:`validate_mesh` itself refuses
+them unless allowed:
 
 - ``allow_degenerate=True`` drops degenerate and duplicate triangles from ``faces`` (the
   triangles used for computation). Vertices are never touched; the original ``polygons`` are
   kept for writing, so exports still show the file's faces. A mesh whose triangles are all
   degenerate is still an error.
-- ``allow_unreferenced=True`` accepts loose vertices; rigging methods give them zero deltas
-  (they have no surface to move with), and they form their own single-vertex parts.
+- ``allow_unreferenced=True`` accepts loose vertices (``rig_mesh`` moves them with the surface
+  next to them, :func:`facerig.models.finish.fill_unused`).
 
-Nothing is ever silently changed: without the flags these are errors, and with them the
-returned mesh's ``info["repairs"]`` says what was dropped or allowed.
+Before the faces, coordinates are checked for a usable extent (:data:`EXTENT`: nothing beyond
+1e36, a mesh not vanishingly small). Nothing is ever silently changed: the returned mesh's
+``info["repairs"]`` says what was dropped or allowed.
 """
 
 from __future__ import annotations
@@ -56,7 +59,8 @@ def validate_mesh(
     Returns:
         ``mesh`` itself when nothing was dropped, else a shallow copy whose ``faces`` (F', 3),
         ``groups`` and ``info["face_material"]`` / ``info["triangle_polygon"]`` keep only the
-        good triangles, with ``info["repairs"]`` describing what was done. ``vertices`` are the
+        good triangles, with ``info["repairs"]`` describing what was done and
+        ``info["dropped_faces"]`` (D, 3) the triangles dropped. ``vertices`` are the
         same array, untouched.
 
     Raises:
@@ -80,6 +84,7 @@ def validate_mesh(
         raise MeshError(
             f"{name}: {len(bad)} vertices have NaN or infinite coordinates (first: vertex {int(bad[0])})"
         )
+    _check_extent(name, verts)
     faces = np.asarray(mesh.faces)
     if faces.size == 0:
         raise MeshError(f"{name}: the mesh has no faces (a point cloud or line set cannot be rigged)")
@@ -105,13 +110,13 @@ def validate_mesh(
         first = int(np.flatnonzero(degenerate)[0])
         raise MeshError(
             f"{name}: {n_deg:,} degenerate face(s) (zero area or repeated vertex; first: face "
-            f"{_face_label(mesh, first)}); fix the mesh or pass --allow-degenerate to ignore them"
+            f"{_face_label(mesh, first)}); fix the mesh, or rig it without --strict (drops them)"
         )
     if n_dup and not allow_degenerate:
         first = int(np.flatnonzero(duplicate)[0])
         raise MeshError(
             f"{name}: {n_dup:,} duplicate face(s) (same 3 vertices as an earlier face; first: face "
-            f"{_face_label(mesh, first)}); fix the mesh or pass --allow-degenerate to ignore them"
+            f"{_face_label(mesh, first)}); fix the mesh, or rig it without --strict (drops them)"
         )
     keep = ~(degenerate | duplicate)
     if n_deg or n_dup:
@@ -127,7 +132,7 @@ def validate_mesh(
             extra = " once degenerate faces are dropped" if (n_deg or n_dup) else ""
             raise MeshError(
                 f"{name}: {n_unref:,} vertices are not used by any face{extra} (first: vertex {first}); "
-                "pass --allow-unreferenced to keep them still (zero deltas)"
+                "fix the mesh, or rig it without --strict (they move with the surface next to them)"
             )
         repairs["unreferenced_vertices"] = n_unref
 
@@ -136,12 +141,37 @@ def validate_mesh(
     info = dict(mesh.info)
     info["repairs"] = repairs
     if n_deg or n_dup:
+        info["dropped_faces"] = faces[~keep]  # (D, 3): what the computation skips
         for key in ("face_material", "triangle_polygon"):
             if isinstance(info.get(key), np.ndarray) and len(info[key]) == len(faces):
                 info[key] = info[key][keep]
         groups = mesh.groups[keep] if mesh.groups is not None and len(mesh.groups) == len(faces) else mesh.groups
         return dataclasses.replace(mesh, faces=faces[keep], groups=groups, info=info)
     return dataclasses.replace(mesh, info=info)
+
+
+#: Coordinates :func:`validate_mesh` accepts: no coordinate beyond ``max_abs`` (float32 outputs
+#: hold up to 3.4e38), a bounding-box diagonal of at least ``min_diag`` (float32 keeps deltas of a
+#: 1e-30-sized head) and at least ``min_rel`` of the largest coordinate (a head 1e-12 across,
+#: 1 unit from the origin, has no digits left to move in).
+EXTENT = {"max_abs": 1e36, "min_diag": 1e-34, "min_rel": 1e-9}
+
+
+def _check_extent(name: str, verts: np.ndarray) -> None:
+    """Refuse coordinates too large or too small to be rigged in float64 / written in float32
+    (:data:`EXTENT`), in one line and without numpy warnings."""
+    with np.errstate(all="ignore"):
+        big = float(np.abs(verts).max())
+        diag = float(np.sqrt(np.square((verts.max(0) - verts.min(0)) / max(big, 1e-300)).sum())) * big
+    if big > EXTENT["max_abs"]:
+        raise MeshError(f"{name}: coordinates up to {big:.3g} are too large (limit {EXTENT['max_abs']:.0e}); "
+                        "rescale the mesh")
+    if diag == 0.0:
+        return  # every triangle is degenerate: reported below
+    if diag < EXTENT["min_diag"] or diag < EXTENT["min_rel"] * big:
+        where = f" lying {big:.3g} from the origin" if diag < EXTENT["min_rel"] * big else ""
+        raise MeshError(f"{name}: the mesh is only {diag:.3g} across{where}; too small to compute on, "
+                        "rescale it (or move it to the origin)")
 
 
 def degenerate_triangles(vertices: np.ndarray, faces: np.ndarray, rel_eps: float = 1e-12) -> np.ndarray:

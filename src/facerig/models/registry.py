@@ -13,10 +13,12 @@ Methods:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +26,7 @@ from facerig import __version__
 from facerig.errors import FacerigError
 from facerig.io.mesh import Mesh
 from facerig.io.rig import Rig
+from facerig.io.validate import DEFAULT_MAX_VERTICES
 
 
 @dataclass
@@ -88,19 +91,127 @@ def get_method(name: str) -> Callable[..., MethodOutput]:
     return getattr(importlib.import_module(mod), fn)
 
 
-def rig_mesh(mesh: Mesh, method: str | None = None, parts: np.ndarray | None = None, **options: Any) -> Rig:
-    """Rig ``mesh`` with ``method``; returns a :class:`Rig` in the input's units and order."""
+#: Fewest vertices ``rig_mesh`` rigs with a head check on (``raf`` unless ``head_check=False`` or
+#: ``face_frame=False``): the face probe needs room for two eyes and a mouth (the 468-vertex
+#: MediaPipe face mask is the smallest public head it rigs; a 42-vertex sphere passes the
+#: probe's check by chance).
+MIN_HEAD_VERTICES = 100
+
+#: Meshes whose bounding-box diagonal lies outside this range are rigged at a power-of-two
+#: rescale (exact in floating point) and the deltas scaled back: a head modelled in
+#: light years or in femtometres gets the rig it gets in millimetres.
+COMPUTE_DIAGONAL = (1e-3, 1e6)
+
+
+def rig_mesh(mesh: Mesh, method: str | None = None, parts: np.ndarray | None = None, *, strict: bool = False,
+             max_vertices: int | None = DEFAULT_MAX_VERTICES, falloff: bool = True, auto_orient: bool = False,
+             **options: Any) -> Rig:
+    """Rig ``mesh`` (as read from a file, e.g. :func:`facerig.io.read_mesh`) with ``method``: the
+    :class:`Rig` ``facerig rig`` writes, in the input's units, vertex order and faces.
+
+    Args:
+        mesh: vertices (V, 3), faces (F, 3); validated here (:func:`facerig.io.validate.validate_mesh`).
+        method: a name of :data:`METHODS` (default :func:`default_method`).
+        parts: (V,) part labels stored in the rig (default: connected components of the kept faces).
+        strict: refuse degenerate / duplicate faces and vertices no face uses instead of
+            handling them (``--strict``).
+        max_vertices: refuse larger meshes (None: no limit).
+        falloff: fade the motion out far from the face (:func:`facerig.models.finish.face_falloff`;
+            a bust's base stays still).
+        auto_orient: find ``up``/``forward`` (``raf``; :func:`facerig.models.orientation.find_orientation`).
+        options: passed to the method (``up``, ``forward``, ``landmarks``, ``weld`` ...).
+
+    What the method gets and what comes back:
+
+    - degenerate and duplicate triangles are skipped, vertices no kept triangle uses are left
+      out; those vertices then move with the surface next to them
+      (:func:`facerig.models.finish.fill_unused`) and ``meta["repairs"]`` says how many;
+    - vertices at the same position get the same deltas (unless ``weld=0``, which keeps slits
+      open: :func:`facerig.models.finish.share_coincident`);
+    - ARKit rigs are padded to the 52 shapes (``meta["missing"]``);
+    - with a head check (``raf``), a mesh of fewer than :data:`MIN_HEAD_VERTICES` vertices is
+      refused, and a head the face probe rejects is refused only when another orientation fits
+      it better (the error names it), else rigged with ``meta["orientation"]["warning"]``
+      (:func:`facerig.models.orientation.judge_orientation`).
+
+    Raises:
+        FacerigError (``MeshError``, ``NotAHeadError``): one line naming the problem.
+    """
+    from facerig.geometry.components import connected_components
+    from facerig.io.validate import validate_mesh
+    from facerig.models import finish
+
     method = method or default_method()
     fn = get_method(method)
     t0 = time.perf_counter()
-    out = fn(mesh, **options)
+    checked = validate_mesh(mesh, max_vertices, allow_degenerate=not strict, allow_unreferenced=not strict)
+    V = mesh.num_vertices
+    faces = np.asarray(checked.faces, np.int64)
+    repairs = {**(mesh.info.get("repairs") or {}), **(checked.info.get("repairs") or {})}
+    used = np.zeros(V, bool)
+    used[faces.ravel()] = True
+    head_check = method == "raf" and options.get("head_check", True) and options.get("face_frame", True)
+    if head_check and used.sum() < MIN_HEAD_VERTICES:
+        from facerig.models.raf.probe import NotAHeadError
+
+        raise NotAHeadError(f"{mesh.source or 'mesh'}: does not look like a head ({int(used.sum())} vertices, too few "
+                            f"for eyes and a mouth; a head needs {MIN_HEAD_VERTICES}); rig it anyway with "
+                            "--no-head-check")
+    # the method rigs the used vertices only, at a workable scale
+    keep = np.flatnonzero(used)
+    index = np.full(V, -1, np.int64)
+    index[keep] = np.arange(len(keep))
+    verts = np.asarray(mesh.vertices, np.float64)
+    diag = float(np.linalg.norm(verts[keep].max(0) - verts[keep].min(0)))
+    factor = 1.0
+    if not COMPUTE_DIAGONAL[0] <= diag <= COMPUTE_DIAGONAL[1]:
+        factor = float(2.0 ** -np.round(np.log2(diag)))  # exact: a power of two
+    info = {k: v for k, v in checked.info.items() if k != "dropped_faces"}
+    if len(keep) == V:
+        work = dataclasses.replace(checked, vertices=verts * factor if factor != 1.0 else checked.vertices, info=info)
+    else:  # per-vertex attributes and polygons index the file's vertices: not the method's
+        work = dataclasses.replace(checked, vertices=verts[keep] * factor, faces=index[faces], polygons=None, uv=None,
+                                   uv_faces=None, normals=None, info=info)
+    meta_extra: dict[str, Any] = {}
+    if method == "raf" and (auto_orient or head_check):
+        from facerig.models.orientation import rig_oriented
+
+        out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, **options)
+    else:
+        with np.errstate(all="ignore"):  # a method's own arithmetic never prints warnings
+            out = fn(work, **options)
     seconds = time.perf_counter() - t0
     deltas = np.asarray(out.deltas, dtype=np.float32)
-    if deltas.shape != (len(out.names), mesh.num_vertices, 3):
-        raise RuntimeError(f"method {method} returned deltas {deltas.shape} for {mesh.num_vertices} vertices")
+    if deltas.shape != (len(out.names), work.num_vertices, 3):
+        raise RuntimeError(f"method {method} returned deltas {deltas.shape} for {work.num_vertices} vertices")
+    if factor != 1.0:
+        deltas = deltas * np.float32(1.0 / factor)
+    if len(keep) < V:
+        full = np.zeros((len(out.names), V, 3), np.float32)
+        full[:, keep] = deltas
+        deltas = finish.fill_unused(verts, faces, used, full, checked.info.get("dropped_faces"))
+    if options.get("weld", 1.0) != 0:
+        deltas = finish.share_coincident(verts, deltas)
+    fade_info: dict = {}
+    if falloff:
+        w, fade_info = finish.face_falloff(verts, deltas, list(out.names))
+        if w is not None and (w < 1).any():
+            deltas = deltas * w[None, :, None].astype(np.float32)
+    if parts is None:
+        parts = connected_components(V, faces)
     meta = {"method": method, "facerig_version": __version__, "seconds": round(seconds, 3),
             "units": "input units (deltas are in the same units and frame as the input vertices)",
-            "num_vertices": mesh.num_vertices, "source": mesh.source}
+            "num_vertices": V, "source": mesh.source}
     meta.update(out.meta)
-    return Rig(names=list(out.names), deltas=deltas, neutral=mesh.vertices, faces=mesh.faces,
-               parts=parts, meta=meta)
+    meta.update(meta_extra)
+    meta["input"] = {"path": mesh.source, "up": meta_extra.get("orientation", {}).get("up", options.get("up", "+y")),
+                     "forward": meta_extra.get("orientation", {}).get("forward", options.get("forward", "+z"))}
+    if repairs:
+        meta["repairs"] = repairs
+    if fade_info.get("vertices_faded"):
+        meta["falloff"] = fade_info
+    if factor != 1.0:
+        meta["computed_at_scale"] = factor
+    rig = Rig(names=list(out.names), deltas=np.ascontiguousarray(deltas), neutral=mesh.vertices, faces=mesh.faces,
+              parts=parts, meta=meta)
+    return finish.pad_to_arkit52(rig)

@@ -108,7 +108,7 @@ def mirror_local_features(local: np.ndarray) -> np.ndarray:
     A reflection keeps every distance, and the mirrored mesh's normals, boundary and other-part
     directions are the reflected ones, so only the x components change sign. Equal to
     recomputing them on the mirrored mesh up to ties between equidistant nearest vertices
-    (``tests/models/test_raf_method.py``)."""
+    (``tests/models/raf/test_method.py``)."""
     local = np.asarray(local, np.float32)
     if local.shape[-1] != _MIRROR_LOCAL_SIGN.shape[0]:
         raise ValueError(f"expected (V, {_MIRROR_LOCAL_SIGN.shape[0]}) local features, got {local.shape}")

@@ -4,7 +4,7 @@
 rig budget, while the network itself is a few small dense products and two sparse ones per
 block on the rig's proxy (:data:`facerig.models.raf.config.RIG_PROXY_VERTICES`). Training and experiments use :mod:`facerig.models.raf.network`
 (torch); ``facerig rig --method raf`` runs the same function here. The two are kept equal by
-``tests/models/test_raf_runtime.py`` (random weights of every configuration switch, and the
+``tests/models/raf/test_runtime.py`` (random weights of every configuration switch, and the
 shipped weights), to float32 round-off.
 
 The weights file's format is :mod:`facerig.models.raf.weights`'s; the configuration is
@@ -248,7 +248,7 @@ class RigAnyFaceRuntime:
         coefficients of x as ``Phi^T M x_shared + (Phi^T M z) W2^T`` (linear maps commute with
         the per-channel ones), and the output layer reads each term through ``W2^T Wo^T``.
         With the shipped two blocks this skips two (V,Q,Wc) products and sums per query; it is
-        the same function (to float32 round-off; ``tests/models/test_raf_runtime.py``)."""
+        the same function (to float32 round-off; ``tests/models/raf/test_runtime.py``)."""
         c, p = self.config, self.params
         h, g0, basis = enc["h"], enc["g0"], enc["basis"]
         a = np.asarray(a, np.float32)

@@ -1,0 +1,194 @@
+"""How well ``--auto-orient`` and the head check find a head's axes: every public head in all 24
+axis-aligned orientations.
+
+    .venv/bin/python benchmarks/orientation.py HEADS_DIR [--evalset DIR] [--check N] [--out JSON]
+    .venv/bin/python benchmarks/orientation.py --fit EVALSET_DIR
+
+``HEADS_DIR`` holds the heads as OBJ, each +Y up and facing +Z (``/work/shared/data/heads``, the
+external rigs' neutrals written as OBJ, the example head). For each head:
+
+1. the shape prior (:func:`facerig.geometry.orient.rank_orientations`) on the head turned into
+   each of the 24 orientations (turned for real: vertices permuted and negated, so exactly what
+   a user's file would hold): the rank of the true orientation;
+2. the face probe in all 24 orientations, once per head
+   (:func:`facerig.models.raf.probe.suggest_orientation` on a proxy of the probe's size, as
+   the head check and ``--auto-orient`` run it), which ``--auto-orient``
+   (:func:`facerig.models.orientation.find_orientation`) reads for the prior's first
+   :data:`~facerig.models.orientation.AUTO_PROBED` candidates: whether its choice is the truth. The
+   probe is computed in the head's own axes and looked up for each turned copy (a turn by axis
+   permutation changes the probe's input only by float rounding in the decimation);
+   ``--check N`` runs the real ``find_orientation`` on N turned copies per head to confirm;
+3. the head check on each turned copy rigged without ``--up``/``--forward`` (from the same
+   probe table and the prior, as :func:`facerig.models.orientation.judge_orientation` decides):
+   refused naming the right axes, refused naming wrong ones, refused as no head, or rigged in
+   the wrong axes (with the probe's warning or silently);
+4. the head check as ``facerig rig`` runs it on the head as it is
+   (:func:`facerig.models.orientation.rig_oriented` through ``rig_mesh``): refused or not, and
+   its cost.
+
+``--fit`` prints the cue statistics (:data:`facerig.geometry.orient.CUE_STATS`) measured on the
+validation set's generated heads (``facerig data make-eval``) in their canonical frame.
+Writes ``benchmarks/results/orientation.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+
+def _mesh(path: Path):
+    from facerig.io import read_mesh
+    from facerig.io.validate import validate_mesh
+
+    return validate_mesh(read_mesh(path), None, allow_degenerate=True, allow_unreferenced=True)
+
+
+def _turned(mesh, up: str, forward: str):
+    """The head (+Y up, +Z forward) turned so that its up is ``up`` and its forward ``forward``."""
+    import dataclasses
+
+    from facerig.geometry.frame import orientation_matrix
+
+    R = orientation_matrix(up, forward)  # input -> canonical; the turned head is canonical -> input
+    return dataclasses.replace(mesh, vertices=np.asarray(mesh.vertices) @ R)
+
+
+def fit(evalset: Path) -> int:
+    from facerig.geometry.orient import CUES, orientation_features
+
+    heads = json.loads((evalset / "index.json").read_text())["heads"]
+    feats = [orientation_features(m.vertices, m.faces) for m in (_mesh(evalset / h["mesh"]) for h in heads)]
+    for k in CUES:
+        a = np.array([f[k] for f in feats])
+        m, s = a.mean(0), a.std(0) + 1e-4
+        print(f'    "{k}": (({m[0]:.4g}, {m[1]:.4g}, {m[2]:.4g}), ({s[0]:.4g}, {s[1]:.4g}, {s[2]:.4g})),')
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("heads", nargs="?", help="folder of heads (OBJ, +Y up, facing +Z)")
+    p.add_argument("--fit", metavar="EVALSET", default=None, help="print the cue statistics of a validation set")
+    p.add_argument("--check", type=int, default=2, help="turned copies per head run through find_orientation")
+    p.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "orientation.json"))
+    args = p.parse_args(argv)
+    if args.fit:
+        return fit(Path(args.fit))
+    from facerig.geometry.orient import ORIENTATIONS, rank_orientations
+    from facerig.models.orientation import AUTO_PROBED, choose, find_orientation
+    from facerig.models.raf.probe import FACE_PROBE_VERTICES, NotAHeadError, suggest_orientation
+    from facerig.models.registry import rig_mesh
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for path in sorted(Path(args.heads).glob("*.obj")):
+        mesh = _mesh(path)
+        t0 = time.perf_counter()
+        probe = {(u, f): (st, sc) for u, f, st, sc in suggest_orientation(mesh, proxy_vertices=FACE_PROBE_VERTICES)}
+        t_probe = time.perf_counter() - t0
+        prior_ranks, auto_right, t_prior = [], [], []
+        verdicts = dict.fromkeys(("refused naming the right axes", "refused naming wrong axes", "refused as no head",
+                                  "rigged in the wrong axes with a warning", "rigged in the wrong axes silently"), 0)
+        for up, fwd in ORIENTATIONS:
+            turned = _turned(mesh, up, fwd)
+            t1 = time.perf_counter()
+            ranked = rank_orientations(turned.vertices, turned.faces)
+            t_prior.append(time.perf_counter() - t1)
+            prior_ranks.append(next(i for i, r in enumerate(ranked) if r[:2] == (up, fwd)))
+            # the probe of candidate (u, f) of the turned head = the probe of the head itself in
+            # the orientation that candidate maps it to
+            from facerig.geometry.frame import orientation_matrix
+
+            Rt = orientation_matrix(up, fwd).T  # canonical -> turned
+            cands = []
+            for u, f, _ in ranked[:AUTO_PROBED]:
+                cands.append(((u, f), probe[_in_head_axes(orientation_matrix(u, f) @ Rt)]))
+            choice = choose([c[0] for c in cands], dict(cands))
+            auto_right.append(choice == (up, fwd))
+            if (up, fwd) != ("+y", "+z"):  # the head check on the turned head given as +y/+z
+                verdicts[_judged(ranked, Rt, probe, up, fwd)] += 1
+        checks = []
+        for k in rng.choice(len(ORIENTATIONS), size=min(args.check, 24), replace=False):
+            up, fwd = ORIENTATIONS[int(k)]
+            t1 = time.perf_counter()
+            fu, ff, _info = find_orientation(_turned(mesh, up, fwd), {})
+            checks.append({"up": up, "forward": fwd, "found": [fu, ff], "right": (fu, ff) == (up, fwd),
+                           "seconds": round(time.perf_counter() - t1, 3)})
+        t1 = time.perf_counter()
+        try:
+            rig = rig_mesh(mesh, "raf", falloff=False)
+            check = "rigged" + (" (warning)" if (rig.meta.get("orientation") or {}).get("warning") else "")
+            judged = (rig.meta.get("orientation") or {}).get("seconds")
+        except NotAHeadError as e:
+            check, judged = f"refused: {e}", None
+        t_rig = time.perf_counter() - t1
+        row = {"head": path.stem, "vertices": mesh.num_vertices,
+               "prior_top1": int(sum(r == 0 for r in prior_ranks)), "prior_top3": int(sum(r < 3 for r in prior_ranks)),
+               "prior_worst_rank": int(max(prior_ranks)), "auto_orient_right": int(sum(auto_right)), "of": 24,
+               "probe_rank_of_truth": sorted(probe, key=lambda c: probe[c][1]).index(("+y", "+z")),
+               "probe_truth": list(probe[("+y", "+z")]), "probe24": {f"{u} {f}": [st, round(sc, 4)] for (u, f), (st, sc) in probe.items()}, "prior_seconds": round(float(np.median(t_prior)), 3),
+               "probe24_seconds": round(t_probe, 2), "find_orientation_checks": checks,
+               "turned_head_check": verdicts, "head_check": check, "head_check_judge_seconds": judged, "rig_seconds": round(t_rig, 2)}
+        rows.append(row)
+        print(json.dumps({k: row[k] for k in ("head", "prior_top1", "prior_top3", "auto_orient_right",
+                                              "head_check", "head_check_judge_seconds")}), flush=True)
+    total = sum(r["auto_orient_right"] for r in rows)
+    summary = {"auto_orient_right": total, "of": 24 * len(rows), "fraction": round(total / max(24 * len(rows), 1), 4),
+               "head_check_refused": [r["head"] for r in rows if r["head_check"].startswith("refused")],
+               "turned_head_check": {k: sum(r["turned_head_check"][k] for r in rows) for k in rows[0]["turned_head_check"]}
+               if rows else {},
+               "find_orientation_checks_right": sum(c["right"] for r in rows for c in r["find_orientation_checks"]),
+               "find_orientation_checks": sum(len(r["find_orientation_checks"]) for r in rows)}
+    out = {"meta": {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform(),
+                    "heads": str(args.heads), "probed": AUTO_PROBED}, "summary": summary, "rows": rows}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=1, default=str))
+    print(json.dumps(summary))
+    return 0
+
+
+def _in_head_axes(M: np.ndarray) -> tuple[str, str]:
+    """The (up, forward) of the untouched head that the map M (head axes -> canonical) stands for."""
+    return _axis_name(M.T @ np.array([0, 1.0, 0])), _axis_name(M.T @ np.array([0, 0, 1.0]))
+
+
+def _judged(ranked, Rt, probe, up, fwd) -> str:
+    """What the head check does with a head turned to (up, fwd) and rigged as +y/+z, from the
+    probe table (as :func:`facerig.models.orientation.judge_orientation` decides)."""
+    from facerig.geometry.frame import orientation_matrix
+    from facerig.models.orientation import PROBED
+
+    def status(u, f):
+        return probe[_in_head_axes(orientation_matrix(u, f) @ Rt)]
+
+    given = status("+y", "+z")
+    if given[0] == "warn" and ranked[0][:2] != ("+y", "+z"):  # clearly_better
+        first = status(*ranked[0][:2])
+        if first[0] == "ok" and first[1] < 0.5 * given[1]:
+            return "refused naming the right axes" if ranked[0][:2] == (up, fwd) else "refused naming wrong axes"
+    if given[0] != "error":
+        return "rigged in the wrong axes " + ("with a warning" if given[0] == "warn" else "silently")
+    cands = [(u, f) for u, f, _ in ranked[:PROBED] if (u, f) != ("+y", "+z")][: PROBED - 1]
+    ok = [c for c in cands if status(*c)[0] == "ok"]
+    if ok:
+        best = min(ok, key=lambda c: status(*c)[1])
+        return "refused naming the right axes" if best == (up, fwd) else "refused naming wrong axes"
+    if all(status(*c)[0] == "error" for c in cands):
+        return "refused as no head"
+    return "rigged in the wrong axes with a warning"
+
+
+def _axis_name(v: np.ndarray) -> str:
+    i = int(np.argmax(np.abs(v)))
+    return ("+" if v[i] > 0 else "-") + "xyz"[i]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""Which way a head mesh faces, from its shape alone: a cheap ranking of the 24 axis-aligned
+orientations (``up``, ``forward``), for the head check and ``--auto-orient`` to confirm with the
+network's face probe on the first few only.
+
+Two kinds of evidence, both exact under the 24 rotations (signed permutations of the axes):
+
+1. **Symmetry** (:func:`symmetry_residuals`): a head is mirror-symmetric across its mid-plane.
+   Surface samples are reflected across the plane perpendicular to each coordinate axis (its
+   offset fitted by a few ICP-like steps) and matched to their nearest samples; the axis with the
+   smallest mean residual is the left-right one, which leaves 8 of the 24 candidates.
+2. **Shape cues** (:func:`orientation_features`): 3-vectors that turn with the mesh: where the
+   mesh's vertices are denser than its area (faces carry the detail: eyes, nostrils, lips), where
+   its sharp creases are, where its small separate parts sit (eyeballs, teeth, tongue), where its
+   open boundary is (a neck cut, the back of a face mask), its skewness along each axis and the
+   odd moment of its normals (the flatter face against the rounder skull). Their expected
+   directions in the canonical frame (+Y up, face toward +Z) are :data:`CUE_STATS`, measured on
+   generated validation heads (``benchmarks/orientation.py --fit``), never on the public heads
+   the benchmark scores.
+
+:func:`rank_orientations` adds the two: the candidates whose left-right axis is the symmetric
+one first, ordered by how well the cues agree with an upright, forward-facing head.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: The 24 orientations (``up``, ``forward``) of a mesh whose axes are the coordinate axes (as
+#: :data:`facerig.models.raf.probe.ORIENTATIONS`).
+ORIENTATIONS = tuple((u, f) for u in ("+y", "+z", "-y", "-z", "+x", "-x")
+                     for f in ("+z", "-y", "-z", "+y", "+x", "-x") if u[1] != f[1])
+
+CUES = ("detail", "crease", "parts", "boundary", "skew", "normal3")
+
+#: Each cue's mean and standard deviation (x, y, z) over the 20 generated validation heads in
+#: their canonical frame (``benchmarks/orientation.py --fit``, never the public heads the
+#: benchmark scores). :func:`cue_score` standardises a candidate's canonical cue by them, clips it
+#: to +-:data:`CLIP` (one odd mesh feature, a robot's box edges, cannot outvote the rest) and
+#: weighs it by mean / deviation; x, the left-right axis, carries no evidence and is skipped.
+CUE_STATS = {
+    "detail": ((0.0001612, 0.01334, 0.07418), (0.002245, 0.01464, 0.0206)),
+    "crease": ((-0.0001508, -0.0151, 0.05793), (0.001594, 0.01694, 0.0189)),
+    "parts": ((0.0001609, 0.00378, 0.0861), (0.002599, 0.0315, 0.0307)),
+    "boundary": ((-8.922e-06, -0.03904, 0.04591), (0.001539, 0.06153, 0.02656)),
+    "skew": ((-0.01042, 0.02375, -0.4318), (0.04833, 0.2884, 0.1353)),
+    "normal3": ((0.002848, 0.06017, 0.03274), (0.007335, 0.03005, 0.03638)),
+}
+CLIP = 2.0
+
+#: How much a candidate loses per unit of its left-right axis's mirror residual above the best
+#: axis's (relative): an axis twice as asymmetric as the best one costs ``SYMMETRY_WEIGHT``.
+SYMMETRY_WEIGHT = 10.0
+
+
+def surface_samples(vertices: np.ndarray, faces: np.ndarray, n: int = 4000,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Area-weighted random points on the surface and their face normals: (n, 3), (n, 3)."""
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    tri = v[f]
+    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    area = np.linalg.norm(cross, axis=1)
+    rng = np.random.default_rng(seed)
+    p = area / area.sum() if area.sum() > 0 else np.full(len(f), 1.0 / len(f))
+    idx = rng.choice(len(f), size=n, p=p)
+    r1, r2 = rng.random(n), rng.random(n)
+    s = np.sqrt(r1)
+    bary = np.stack([1 - s, s * (1 - r2), s * r2], 1)
+    pts = np.einsum("nk,nkc->nc", bary, tri[idx])
+    nrm = cross[idx] / np.maximum(area[idx], 1e-300)[:, None]
+    return pts, nrm
+
+
+def symmetry_residuals(points: np.ndarray, iterations: int = 4) -> np.ndarray:
+    """(3,) mean distance from each sample reflected across the plane perpendicular to axis
+    x, y, z (its offset refined by ICP-like steps) to the nearest sample, over the samples'
+    bounding-box diagonal: small for the mirror axis of a symmetric shape. points (N, 3)."""
+    from scipy.spatial import cKDTree
+
+    p = np.asarray(points, np.float64)
+    diag = float(np.linalg.norm(p.max(0) - p.min(0))) or 1.0
+    tree = cKDTree(p)
+    out = np.zeros(3)
+    for a in range(3):
+        m = float(np.median(p[:, a]))
+        for it in range(iterations + 1):
+            q = p.copy()
+            q[:, a] = 2 * m - q[:, a]
+            d, i = tree.query(q)
+            if it < iterations:
+                m += 0.5 * float(np.median(p[i, a] - q[:, a]))
+        out[a] = float(d.mean()) / diag
+    return out
+
+
+def orientation_features(vertices: np.ndarray, faces: np.ndarray, n_samples: int = 4000,
+                         seed: int = 0) -> dict[str, np.ndarray]:
+    """The shape cues of the module doc, each a (3,) vector in the mesh's own axes, lengths
+    over the bounding-box diagonal: ``detail``, ``crease``, ``parts``, ``boundary``, ``skew``,
+    ``normal3``, plus ``symmetry`` (3,) (:func:`symmetry_residuals`). vertices (V, 3),
+    faces (F, 3) (only the vertices faces use count)."""
+    from facerig.geometry.components import connected_components
+
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    used = np.unique(f)
+    lo, hi = v[used].min(0), v[used].max(0)
+    diag = float(np.linalg.norm(hi - lo)) or 1.0
+    tri = v[f]
+    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    area = np.linalg.norm(cross, axis=1)
+    A = float(area.sum()) or 1.0
+    c_area = (area[:, None] * tri.mean(1)).sum(0) / A
+    out: dict[str, np.ndarray] = {}
+    out["detail"] = (v[used].mean(0) - c_area) / diag
+    # creases: edges weighted by length x dihedral angle
+    e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    fid = np.tile(np.arange(len(f)), 3)
+    key = np.sort(e, axis=1)
+    order = np.lexsort((key[:, 1], key[:, 0]))
+    ks, fs = key[order], fid[order]
+    same = (ks[1:] == ks[:-1]).all(1)
+    i0 = np.flatnonzero(same)
+    fn = cross / np.maximum(area, 1e-300)[:, None]
+    ang = np.arccos(np.clip(np.einsum("ij,ij->i", fn[fs[i0]], fn[fs[i0 + 1]]), -1, 1))
+    mid = 0.5 * (v[ks[i0, 0]] + v[ks[i0, 1]])
+    w = ang * np.linalg.norm(v[ks[i0, 0]] - v[ks[i0, 1]], axis=1)
+    out["crease"] = ((w[:, None] * mid).sum(0) / w.sum() - c_area) / diag if w.sum() > 0 else np.zeros(3)
+    # open boundary: edges used by one face
+    counts_first = np.r_[True, ~same] & np.r_[~same, True]
+    b = ks[counts_first]
+    if len(b):
+        bl = np.linalg.norm(v[b[:, 0]] - v[b[:, 1]], axis=1)
+        bm = 0.5 * (v[b[:, 0]] + v[b[:, 1]])
+        out["boundary"] = ((bl[:, None] * bm).sum(0) / max(bl.sum(), 1e-300) - c_area) / diag
+    else:
+        out["boundary"] = np.zeros(3)
+    # small separate parts (eyeballs, teeth, ...): area-weighted centroid of parts under 15 % of the area
+    labels = connected_components(len(v), f)
+    fl = labels[f[:, 0]]
+    part_area = np.bincount(fl, area)
+    small = part_area[fl] < 0.15 * A
+    if small.any() and area[small].sum() > 0:
+        out["parts"] = ((area[small, None] * tri[small].mean(1)).sum(0) / area[small].sum() - c_area) / diag
+    else:
+        out["parts"] = np.zeros(3)
+    pts, nrm = surface_samples(v, f, n_samples, seed)
+    x = pts - pts.mean(0)
+    sd = x.std(0)
+    out["skew"] = (x**3).mean(0) / np.maximum(sd, 1e-300) ** 3
+    out["normal3"] = (nrm**3).mean(0)
+    out["symmetry"] = symmetry_residuals(pts)
+    return out
+
+
+def _axis_index(axis: str) -> tuple[int, float]:
+    return "xyz".index(axis[1]), (1.0 if axis[0] == "+" else -1.0)
+
+
+def candidate_matrix(up: str, forward: str) -> np.ndarray:
+    """(3, 3) rotation taking the mesh's axes to the canonical ones (rows: right, up, forward),
+    as :func:`facerig.geometry.frame.orientation_matrix`."""
+    from facerig.geometry.frame import orientation_matrix
+
+    return orientation_matrix(up, forward)
+
+
+def cue_score(features: dict[str, np.ndarray], up: str, forward: str, stats: dict | None = None) -> float:
+    """How well the shape cues agree with ``up``/``forward`` (higher is better): the sum over
+    cues and canonical y, z components of (mean / sd) x clip((R @ cue) / sd, +-CLIP)
+    (:data:`CUE_STATS`)."""
+    stats = CUE_STATS if stats is None else stats
+    R = candidate_matrix(up, forward)
+    total = 0.0
+    for k, (mean, sd) in stats.items():
+        if k not in features:
+            continue
+        mean, sd = np.asarray(mean, np.float64), np.asarray(sd, np.float64)
+        z = np.clip((R @ np.asarray(features[k], np.float64)) / sd, -CLIP, CLIP)
+        total += float((mean / sd)[1:] @ z[1:])
+    return total
+
+
+def rank_orientations(vertices: np.ndarray, faces: np.ndarray, *, features: dict | None = None,
+                      stats: dict | None = None) -> list[tuple[str, str, float]]:
+    """The 24 :data:`ORIENTATIONS` ranked by the shape evidence: ``(up, forward, score)`` best
+    first (higher score is better): :func:`cue_score` minus :data:`SYMMETRY_WEIGHT` x the
+    relative excess mirror residual of the candidate's left-right axis over the smallest one.
+    vertices (V, 3), faces (F, 3); ``features`` from :func:`orientation_features` when known."""
+    feats = orientation_features(vertices, faces) if features is None else features
+    sym = np.asarray(feats["symmetry"], np.float64)
+    best = max(float(sym.min()), 1e-12)
+    rows = []
+    for up, fwd in ORIENTATIONS:
+        right = candidate_matrix(up, fwd)[0]
+        axis = int(np.argmax(np.abs(right)))
+        penalty = SYMMETRY_WEIGHT * (sym[axis] / best - 1.0)
+        rows.append((up, fwd, cue_score(feats, up, fwd, stats) - penalty))
+    return sorted(rows, key=lambda r: -r[2])

@@ -1,0 +1,162 @@
+"""What every rig gets after its method ran on the usable part of a mesh.
+
+:func:`facerig.models.registry.rig_mesh` runs a method on the triangles it can use (degenerate
+and duplicate triangles dropped, vertices no triangle uses left out); these functions then make
+the rig whole and consistent, on plain arrays:
+
+- :func:`fill_unused`: vertices the method did not see move with the surface next to them: a
+  vertex used only by dropped triangles with the kept triangles around its neighbours in them,
+  an isolated vertex with the nearest point of the surface (barycentric interpolation of the
+  deltas there), so no sliver opens between a loose vertex and the face it sits on.
+- :func:`share_coincident`: vertices at exactly the same position (a seam split by an
+  exporter, an unmerged mirror half) get one delta, the mean of theirs.
+- :func:`face_falloff`: motion fades out with the distance from the face the rig itself moves
+  (eyes and mouth found from its blink and lip shapes, as the face probe finds them), so a
+  bust's base or shoulders do not move with the jaw.
+- :func:`pad_to_arkit52`: a rig with ARKit names carries all 52 in Apple's order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: :func:`face_falloff`: motion is kept in full within ``inner`` face sizes of the face centre
+#: (the mean of the two eyes and the mouth) and fades to zero (cosine) at ``outer`` face sizes,
+#: the face size being sqrt(eye distance x eye-to-mouth distance). A human face is about 1.5
+#: face sizes from the face centre to the chin and 3 to the crown or the back of the skull, so
+#: ``inner`` keeps the whole head, jaw, throat and ears (benchmarks/results/falloff.json: the
+#: validation rigs' own motion beyond ``inner``); a bust's base or a torso lies beyond ``outer``.
+FALLOFF = {"inner": 3.5, "outer": 5.0}
+
+#: Shapes whose motion places the eyes and the mouth for :func:`face_falloff` (those of the face
+#: probe, :data:`facerig.models.raf.probe.FACE_PROBES`).
+FACE_SHAPES = ("eyeBlinkLeft", "eyeBlinkRight", "mouthFunnel", "mouthPucker")
+
+
+def fill_unused(vertices: np.ndarray, faces: np.ndarray, used: np.ndarray, deltas: np.ndarray,
+                dropped: np.ndarray | None = None) -> np.ndarray:
+    """Deltas of the vertices no kept triangle uses, from the surface next to them.
+
+    Args:
+        vertices: (V, 3) positions.
+        faces: (F, 3) kept triangles (what the method rigged).
+        used: (V,) bool, vertices some kept triangle uses (their deltas are the method's).
+        deltas: (K, V, 3) the rig; rows of unused vertices are overwritten (a copy is returned).
+        dropped: (D, 3) dropped triangles (degenerate / duplicate), or None.
+
+    Returns:
+        (K, V, 3) float32: a vertex used only by dropped triangles reads the closest point of the
+        kept triangles around its used neighbours in them; any other unused vertex reads the
+        closest point of the whole kept surface.
+    """
+    from facerig.geometry.correspondence import closest_points, closest_points_among
+
+    vertices = np.asarray(vertices, np.float64)
+    faces = np.asarray(faces, np.int64)
+    used = np.asarray(used, bool)
+    out = np.array(deltas, dtype=np.float32, copy=True)
+    loose = np.flatnonzero(~used)
+    if loose.size == 0 or len(faces) == 0:
+        return out
+    face_of = np.full(len(loose), -1, np.int64)
+    bary = np.zeros((len(loose), 3))
+    if dropped is not None and len(dropped):
+        # kept triangles around each loose vertex's used neighbours in the dropped triangles
+        d = np.asarray(dropped, np.int64)
+        pos = np.full(len(vertices), -1, np.int64)
+        pos[loose] = np.arange(len(loose))
+        a, b = np.repeat(d, 3, axis=1).ravel(), np.tile(d, (1, 3)).ravel()  # all corner pairs
+        pairs = np.unique(np.stack([a, b], 1)[(pos[a] >= 0) & used[b]], axis=0)  # (loose, used neighbour)
+        if len(pairs):
+            inc_v, inc_f = faces.ravel(), np.repeat(np.arange(len(faces)), 3)
+            order = np.argsort(inc_v, kind="stable")
+            start = np.searchsorted(inc_v[order], np.arange(len(vertices) + 1))
+            cnt = start[pairs[:, 1] + 1] - start[pairs[:, 1]]
+            pi = np.repeat(pos[pairs[:, 0]], cnt)
+            fi = inc_f[order][np.concatenate([np.arange(start[n], start[n + 1]) for n in pairs[:, 1]])]
+            have = np.unique(pi)
+            remap = np.full(len(loose), -1, np.int64)
+            remap[have] = np.arange(len(have))
+            f, bc, _ = closest_points_among(vertices[loose[have]], vertices, faces, remap[pi], fi)
+            face_of[have], bary[have] = f, bc
+    rest = face_of < 0
+    if rest.any():
+        f, bc, _ = closest_points(vertices[loose[rest]], vertices, faces)
+        face_of[rest], bary[rest] = f, bc
+    corners = faces[face_of]  # (L, 3)
+    out[:, loose] = np.einsum("klcd,lc->kld", out[:, corners], bary.astype(np.float32))
+    return out
+
+
+def share_coincident(vertices: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    """Vertices at exactly the same position get the mean of their deltas.
+
+    vertices (V, 3), deltas (K, V, 3) -> (K, V, 3) float32 (``deltas`` itself when no two
+    vertices coincide; a copy otherwise)."""
+    v = np.ascontiguousarray(np.asarray(vertices, np.float64))
+    _, inverse, counts = np.unique(v, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    shared = counts[inverse] > 1
+    if not shared.any():
+        return deltas
+    idx = np.flatnonzero(shared)
+    groups = np.unique(inverse[idx], return_inverse=True)[1].ravel()
+    out = np.array(deltas, dtype=np.float32, copy=True)
+    sums = np.zeros((out.shape[0], int(groups.max()) + 1, 3), np.float64)
+    np.add.at(sums, (slice(None), groups), out[:, idx].astype(np.float64))
+    out[:, idx] = (sums / np.bincount(groups)[None, :, None])[:, groups].astype(np.float32)
+    return out
+
+
+def face_falloff(vertices: np.ndarray, deltas: np.ndarray, names: list[str],
+                 inner: float | None = None, outer: float | None = None) -> tuple[np.ndarray | None, dict]:
+    """Weights (V,) fading the rig's motion out far from the face, and what they were made from.
+
+    The eyes and the mouth are where the rig's blinks and lip shapes (:data:`FACE_SHAPES`) move
+    the surface (:func:`facerig.models.raf.probe.landmarks_from_motion` on ``vertices`` (V, 3)
+    and ``deltas`` (K, V, 3)); the face centre is their mean and the face size ``s`` sqrt(eye
+    distance x eye-to-mouth distance). The weight is 1 within ``inner`` x ``s`` of the centre,
+    0 beyond ``outer`` x ``s``, a cosine in between (:data:`FALLOFF`). Returns ``(None, {})``
+    when the rig lacks those shapes or they do not move.
+    """
+    from facerig.models.raf.probe import landmarks_from_motion
+
+    inner = FALLOFF["inner"] if inner is None else float(inner)
+    outer = FALLOFF["outer"] if outer is None else float(outer)
+    if not set(FACE_SHAPES) <= set(names):
+        return None, {}
+    d = np.stack([np.asarray(deltas[list(names).index(n)], np.float64) for n in FACE_SHAPES])
+    if not all(np.abs(s).max() > 0 for s in d):
+        return None, {}
+    v = np.asarray(vertices, np.float64)
+    lm = landmarks_from_motion(v, d)
+    size = float(np.sqrt(lm["iod"] * lm["eye_mouth"]))
+    if not (np.isfinite(size) and size > 0):
+        return None, {}
+    center = (lm["eye_left"] + lm["eye_right"] + lm["mouth"]) / 3.0
+    r = np.linalg.norm(v - center, axis=1) / size
+    t = np.clip((r - inner) / max(outer - inner, 1e-12), 0.0, 1.0)
+    w = 0.5 * (1.0 + np.cos(np.pi * t))
+    info = {"center": [round(float(c), 6) for c in center], "face_size": round(size, 6), "inner": inner,
+            "outer": outer, "vertices_faded": int((w < 1).sum()), "vertices_still": int((w == 0).sum())}
+    return w, info
+
+
+def pad_to_arkit52(rig):
+    """A rig whose names are all ARKit names gets the full 52, in Apple's order: shapes the
+    method did not make are added with zero deltas (K', V, 3) and listed in ``meta["missing"]``.
+    Rigs with other names are returned unchanged."""
+    from facerig.arkit import ARKIT52
+    from facerig.io.rig import Rig
+
+    if list(rig.names) == list(ARKIT52) or not set(rig.names) <= set(ARKIT52):
+        return rig
+    index = {n: i for i, n in enumerate(rig.names)}
+    deltas = np.zeros((len(ARKIT52), rig.num_vertices, 3), np.float32)
+    for k, n in enumerate(ARKIT52):
+        if n in index:
+            deltas[k] = rig.deltas[index[n]]
+    meta = dict(rig.meta)
+    absent = [n for n in ARKIT52 if n not in index]
+    meta["missing"] = list(dict.fromkeys(list(meta.get("missing") or []) + absent))
+    return Rig(names=list(ARKIT52), deltas=deltas, neutral=rig.neutral, faces=rig.faces, parts=rig.parts, meta=meta)

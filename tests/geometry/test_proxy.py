@@ -1,0 +1,28 @@
+"""build_proxy on meshes with vertices no face uses (they used to crash it with an IndexError)."""
+
+import numpy as np
+
+from facerig.geometry.proxy import build_proxy
+
+
+def _grid(n=40):
+    x, y = np.meshgrid(np.linspace(0, 1, n), np.linspace(0, 1, n))
+    v = np.stack([x.ravel(), y.ravel(), 0.1 * np.sin(6 * x.ravel()) * np.cos(5 * y.ravel())], 1)
+    f = []
+    for i in range(n - 1):
+        for j in range(n - 1):
+            a = i * n + j
+            f += [[a, a + 1, a + n + 1], [a, a + n + 1, a + n]]
+    return v, np.array(f)
+
+
+def test_unreferenced_vertex_samples_the_proxy_near_it():
+    v, f = _grid()
+    v2 = np.concatenate([v, [[0.5, 0.5, 0.3]]])
+    proxy = build_proxy(v2, f, target_vertices=400, weld=0.0)
+    assert not proxy.identity and proxy.num_vertices < len(v)
+    values = proxy.vertices[None]  # (1, P, 3): interpolating positions gives points on the proxy
+    full = proxy.to_full(values)[0]
+    assert full.shape == (len(v2), 3)
+    assert np.linalg.norm(full[-1] - [0.5, 0.5, 0.0]) < 0.15  # the loose vertex reads the surface below it
+    np.testing.assert_allclose(full[:-1], v, atol=0.05)
