@@ -1,0 +1,88 @@
+"""One call from world-space meshes to every image the losses and the rig inversion use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from facerig.render.antialias import antialias, soft_silhouette
+from facerig.render.cameras import PerspectiveCameras
+from facerig.render.interpolate import interpolate_vertex_attributes
+from facerig.render.normal_map import normal_map
+from facerig.render.normals import vertex_normals
+from facerig.render.rasterize import Fragments, rasterize_meshes
+from facerig.render.shading import lambert_shade
+
+
+@dataclass
+class Rendering:
+    """Images of N meshes, H x W each.
+
+    Attributes:
+        image: (N, H, W, 3) Lambert-shaded colour (silhouette antialiased when asked).
+        normal_map: (N, H, W, 3) camera-space normals as (n + 1) / 2, background 0.
+        depth: (N, H, W) distance along the viewing axis, 0 on the background.
+        mask: (N, H, W) bool hard silhouette.
+        soft_mask: (N, H, W) antialiased silhouette in [0, 1] (differentiable at the boundary).
+        fragments: the rasteriser's :class:`Fragments`.
+        verts_screen: (N, V, 3) projected vertices (pixel x, pixel y, depth).
+    """
+
+    image: torch.Tensor
+    normal_map: torch.Tensor
+    depth: torch.Tensor
+    mask: torch.Tensor
+    soft_mask: torch.Tensor
+    fragments: Fragments
+    verts_screen: torch.Tensor
+
+
+def rasterize(
+    verts: torch.Tensor, faces: torch.Tensor, cameras: PerspectiveCameras, image_size: tuple[int, int],
+    cull_backfaces: bool = False,
+) -> tuple[Fragments, torch.Tensor]:
+    """Project world (N, V, 3) vertices and rasterise -> (fragments, verts_screen (N, V, 3))."""
+    vs = cameras.transform_points_screen(verts, image_size)
+    return rasterize_meshes(vs, faces, image_size, cull_backfaces=cull_backfaces), vs
+
+
+def render_mesh(
+    verts: torch.Tensor, faces: torch.Tensor, cameras: PerspectiveCameras, image_size: tuple[int, int],
+    vertex_colors: torch.Tensor | None = None, light_dirs: torch.Tensor | tuple | None = None,
+    light_colors: torch.Tensor | tuple | None = None, ambient: float | torch.Tensor = 0.25,
+    background: float | torch.Tensor = 0.0, antialias_image: bool = True, cull_backfaces: bool = False,
+) -> Rendering:
+    """Render N meshes: shaded image, normal map, depth, hard and soft silhouettes.
+
+    Args:
+        verts: (N, V, 3) world positions (or (V, 3) for one mesh).
+        faces: (F, 3) shared or (N, F, 3) per mesh.
+        cameras: N or 1 :class:`PerspectiveCameras`.
+        image_size: (H, W).
+        vertex_colors: (N, V, 3) or (V, 3) albedo, default white.
+        light_dirs: (L, 3) or (N, L, 3) world directions toward the lights; default one light
+            from the camera (its view +Z in world space).
+        light_colors, ambient, background: see :func:`facerig.render.shading.lambert_shade`.
+        antialias_image: blend the shaded image across the silhouette like the soft mask.
+        cull_backfaces: skip faces turned away from the camera.
+
+    Returns:
+        :class:`Rendering`; every image is differentiable w.r.t. ``verts`` and ``vertex_colors``.
+    """
+    if verts.dim() == 2:
+        verts = verts[None]
+    frags, vs = rasterize(verts, faces, cameras, image_size, cull_backfaces)
+    vn = vertex_normals(verts, faces)
+    pn = interpolate_vertex_attributes(frags, vn)
+    mask = frags.mask
+    albedo = None if vertex_colors is None else interpolate_vertex_attributes(frags, vertex_colors)
+    if light_dirs is None:
+        light_dirs = cameras.view_to_world_normals(verts.new_tensor([0.0, 0.0, 1.0]).expand(len(cameras), 1, 3))
+    img = lambert_shade(pn, mask, albedo, light_dirs, light_colors, ambient, background)
+    if antialias_image:
+        img = antialias(img, frags, vs, faces)
+    return Rendering(
+        image=img, normal_map=normal_map(pn, mask, cameras), depth=frags.zbuf, mask=mask,
+        soft_mask=soft_silhouette(frags, vs, faces), fragments=frags, verts_screen=vs,
+    )
