@@ -1,0 +1,75 @@
+import math
+
+import pytest
+import torch
+
+from facerig.render.antialias import antialias, soft_silhouette
+from facerig.render.rasterize import rasterize_meshes
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def _disc(n=48, c=(15.3, 16.1), r=10.7, device="cpu"):
+    """A fan of n triangles approximating a disc in screen space: (1, n + 1, 3) verts, (n, 3) faces."""
+    t = torch.arange(n, dtype=torch.float64) * 2 * math.pi / n
+    rim = torch.stack([c[0] + r * torch.cos(t), c[1] + r * torch.sin(t), torch.full_like(t, 2.0)], 1)
+    p = torch.cat([torch.tensor([[c[0], c[1], 2.0]], dtype=torch.float64), rim])
+    f = torch.stack([torch.zeros(n, dtype=torch.long), torch.arange(1, n + 1), torch.arange(1, n + 1) % n + 1], 1)
+    return p[None].to(device), f.to(device)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_soft_mask_is_close_to_the_true_pixel_coverage(device):
+    vs, f = _disc(device=device)
+    fr = rasterize_meshes(vs, f, (32, 32))
+    soft = soft_silhouette(fr, vs, f)[0]
+    S = 16  # true box-filtered coverage by 16 x 16 supersampling
+    big = rasterize_meshes(vs * torch.tensor([S, S, 1.0], dtype=torch.float64, device=device), f, (32 * S, 32 * S))
+    cov = big.mask[0].double().reshape(32, S, 32, S).mean((1, 3))
+    edge = (cov > 0) & (cov < 1)
+    assert int(edge.sum()) > 50
+    assert torch.equal(soft[~edge], cov[~edge])  # exactly 0 / 1 away from the boundary
+    hard_err = (fr.mask[0].double() - cov)[edge].abs().mean()
+    soft_err = (soft - cov)[edge].abs().mean()
+    assert soft_err < 0.4 * hard_err
+
+
+def test_soft_mask_gradient_matches_finite_differences():
+    vs, f = _disc(n=7, r=5.3, c=(6.2, 5.9))
+    vs = vs.clone().requires_grad_(True)
+    wts = torch.randn(1, 12, 13, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+
+    def loss(v):
+        return (soft_silhouette(rasterize_meshes(v, f, (12, 13)), v, f) * wts).sum()
+
+    g = torch.autograd.grad(loss(vs), vs)[0]
+    assert float(g[..., :2].abs().sum()) > 0.1  # rim vertices get a gradient
+    assert torch.autograd.gradcheck(loss, (vs,), eps=1e-6, atol=1e-6)
+
+
+def test_a_mask_loss_moves_the_mesh_onto_the_target():
+    vs, f = _disc(n=24, r=7.0)
+    target = soft_silhouette(*(lambda v: (rasterize_meshes(v, f, (32, 32)), v))(vs + torch.tensor([3.0, -2.0, 0.0],
+                                                                                                    dtype=torch.float64)), f)
+    shift = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([shift], lr=0.3)
+    for _ in range(60):
+        v = vs + torch.cat([shift, shift.new_zeros(1)])
+        loss = ((soft_silhouette(rasterize_meshes(v, f, (32, 32)), v, f) - target) ** 2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert torch.allclose(shift.detach(), torch.tensor([3.0, -2.0], dtype=torch.float64), atol=0.3)
+
+
+def test_antialias_blends_colours_only_at_the_silhouette():
+    vs, f = _disc()
+    fr = rasterize_meshes(vs, f, (32, 32))
+    img = torch.where(fr.mask[..., None], torch.tensor([1.0, 0.5, 0.0], dtype=torch.float64),
+                      torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64))
+    img = img.clone().requires_grad_(True)
+    out = antialias(img, fr, vs, f)
+    soft = soft_silhouette(fr, vs, f)
+    expected = soft[..., None] * torch.tensor([1.0, 0.5, 0.0]) + (1 - soft[..., None]) * torch.tensor([0.0, 0.0, 1.0])
+    assert torch.allclose(out, expected)
+    assert torch.autograd.gradcheck(lambda im: antialias(im, fr, vs, f), (img,), fast_mode=True)
