@@ -49,8 +49,8 @@ def test_soft_mask_gradient_matches_finite_differences():
 
 def test_a_mask_loss_moves_the_mesh_onto_the_target():
     vs, f = _disc(n=24, r=7.0)
-    target = soft_silhouette(*(lambda v: (rasterize_meshes(v, f, (32, 32)), v))(vs + torch.tensor([3.0, -2.0, 0.0],
-                                                                                                    dtype=torch.float64)), f)
+    moved = vs + torch.tensor([3.0, -2.0, 0.0], dtype=torch.float64)
+    target = soft_silhouette(rasterize_meshes(moved, f, (32, 32)), moved, f)
     shift = torch.zeros(2, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([shift], lr=0.3)
     for _ in range(60):
