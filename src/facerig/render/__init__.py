@@ -13,7 +13,7 @@
 Conventions: camera looks down its -Z, +Y up; screen pixels from the top-left corner, y down.
 """
 
-from facerig.render.antialias import antialias, soft_silhouette
+from facerig.render.antialias import antialias, silhouette_crossings, soft_silhouette
 from facerig.render.camera import FrontalCamera
 from facerig.render.cameras import PerspectiveCameras, look_at_view_transform
 from facerig.render.displacement import displacement_2d
@@ -28,5 +28,5 @@ from facerig.render.shading import lambert_shade
 __all__ = [
     "Fragments", "FrontalCamera", "PerspectiveCameras", "Rendering", "antialias", "displacement_2d", "encode_png",
     "face_normals", "interpolate_vertex_attributes", "lambert_shade", "look_at_view_transform", "normal_map",
-    "rasterize", "rasterize_meshes", "render_mesh", "soft_silhouette", "vertex_normals", "write_png",
+    "rasterize", "rasterize_meshes", "render_mesh", "silhouette_crossings", "soft_silhouette", "vertex_normals", "write_png",
 ]

@@ -34,21 +34,21 @@ def _pairs(mask: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.where(fa, pa, pb), torch.where(fa, pb, pa)
 
 
-def antialias(
-    image: torch.Tensor, fragments: Fragments, verts_screen: torch.Tensor, faces: torch.Tensor,
-) -> torch.Tensor:
-    """Blend colours across silhouette edges so the image depends smoothly on vertex positions.
+def silhouette_crossings(
+    fragments: Fragments, verts_screen: torch.Tensor, faces: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Where silhouette edges cross between neighbouring foreground / background pixel centres.
 
     Args:
-        image: (N, H, W, C) rendered values (foreground from the fragments, background elsewhere).
         fragments: the rasteriser's output for ``verts_screen`` / ``faces``.
         verts_screen: (N, V, 3) pixel x, pixel y, depth (the rasteriser's input).
         faces: (F, 3) or (N, F, 3).
 
     Returns:
-        (N, H, W, C) antialiased image; differentiable w.r.t. ``image`` and ``verts_screen``.
+        fg (K,), bg (K,) flat pixel indices (``n * H * W + y * W + x``) and t (K, 1): the
+        crossing's fraction of the way from the foreground centre, differentiable w.r.t. ``verts_screen``.
     """
-    N, H, W, C = image.shape
+    N, H, W = fragments.pix_to_face.shape
     V = verts_screen.shape[1]
     mask = fragments.pix_to_face >= 0
     fg_h, bg_h = _pairs(mask, 2)
@@ -56,10 +56,7 @@ def antialias(
     fg = torch.cat([fg_h, fg_v])
     bg = torch.cat([bg_h, bg_v])
     horizontal = torch.arange(fg.shape[0], device=fg.device) < fg_h.shape[0]
-    flat = image.reshape(N * H * W, C)
-    if fg.numel() == 0:
-        return image
-    fb = batch_faces(faces.to(image.device), N, V)
+    fb = batch_faces(faces.to(verts_screen.device), N, V)
     n = fg // (H * W)
     face = fragments.pix_to_face.reshape(-1)[fg]
     vid = fb[n, face] + (n * V)[:, None]  # (K, 3) flat vertex ids
@@ -70,8 +67,9 @@ def antialias(
         r = p % (H * W)
         return (r % W).to(dt) + 0.5, (r // W).to(dt) + 0.5
 
-    area = edge_functions(tri, *centre(fg)).sum(-1, keepdim=True)  # 2A, independent of the point
-    w_fg = edge_functions(tri, *centre(fg)) / area  # (K, 3) barycentrics at the foreground centre (>= 0)
+    e_fg = edge_functions(tri, *centre(fg))
+    area = (e_fg[:, 0] + e_fg[:, 1] + e_fg[:, 2])[:, None]  # 2A, the same at any point
+    w_fg = e_fg / area  # (K, 3) barycentrics at the foreground centre (>= 0)
     w_bg = edge_functions(tri, *centre(bg)) / area
     leaving = w_bg < 0  # edge k (opposite vertex k) separates the two centres
     denom = torch.where(leaving, w_fg - w_bg, torch.ones_like(w_fg))
@@ -84,7 +82,28 @@ def antialias(
         use = leaving.any(-1) & (steep == horizontal)
     sel = use.nonzero()[:, 0]
     t = t_all[sel, k[sel]].clamp(0.0, 1.0)[:, None]
-    fg, bg = fg[sel], bg[sel]
+    return fg[sel], bg[sel], t
+
+
+def antialias(
+    image: torch.Tensor, fragments: Fragments, verts_screen: torch.Tensor, faces: torch.Tensor,
+    crossings: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Blend colours across silhouette edges so the image depends smoothly on vertex positions.
+
+    Args:
+        image: (N, H, W, C) rendered values (foreground from the fragments, background elsewhere).
+        fragments: the rasteriser's output for ``verts_screen`` / ``faces``.
+        verts_screen: (N, V, 3) pixel x, pixel y, depth (the rasteriser's input).
+        faces: (F, 3) or (N, F, 3).
+        crossings: :func:`silhouette_crossings` of these, if already computed.
+
+    Returns:
+        (N, H, W, C) antialiased image; differentiable w.r.t. ``image`` and ``verts_screen``.
+    """
+    N, H, W, C = image.shape
+    fg, bg, t = crossings if crossings is not None else silhouette_crossings(fragments, verts_screen, faces)
+    flat = image.reshape(N * H * W, C)
     v_fg, v_bg = flat[fg], flat[bg]
     d_fg = (v_bg - v_fg) * (0.5 - t).clamp(min=0)
     d_bg = (v_fg - v_bg) * (t - 0.5).clamp(min=0)
@@ -92,11 +111,14 @@ def antialias(
     return (flat + delta).reshape(N, H, W, C)
 
 
-def soft_silhouette(fragments: Fragments, verts_screen: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
+def soft_silhouette(
+    fragments: Fragments, verts_screen: torch.Tensor, faces: torch.Tensor,
+    crossings: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
     """Antialiased coverage mask (N, H, W) in [0, 1], differentiable w.r.t. ``verts_screen`` (N, V, 3).
 
     1 inside, 0 outside, the box-filtered edge coverage in the pixels next to the silhouette;
-    a mask loss on it moves silhouette vertices.
+    a mask loss on it moves silhouette vertices. ``crossings`` as in :func:`antialias`.
     """
     hard = fragments.mask.to(verts_screen.dtype)[..., None]
-    return antialias(hard, fragments, verts_screen, faces)[..., 0].clamp(0.0, 1.0)
+    return antialias(hard, fragments, verts_screen, faces, crossings)[..., 0].clamp(0.0, 1.0)

@@ -33,8 +33,10 @@ def interpolate_vertex_attributes(
     C = attributes.shape[-1]
     bary = fragments.pix_bary
     dtype = torch.promote_types(attributes.dtype, bary.dtype)
-    vals = attributes.reshape(-1, C)[fragments.pix_verts]  # (M, 3, C)
-    vals = (bary.to(dtype)[..., None] * vals.to(dtype)).sum(1)  # (M, C)
+    vals = attributes.reshape(-1, C).to(dtype).index_select(0, fragments.pix_verts.reshape(-1)).reshape(-1, 3, C)
+    b0, b1, b2 = bary.to(dtype)[..., None].unbind(1)
+    v0, v1, v2 = vals.unbind(1)
+    vals = b0 * v0 + b1 * v1 + b2 * v2  # (M, C); unbind + adds: faster than a size-3 reduction on the CPU
     bg = torch.as_tensor(background, dtype=dtype, device=vals.device).expand(C)
     out = bg.expand(N * H * W, C).index_put((fragments.pix_idx,), vals)
     return out.reshape(N, H, W, C)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from facerig.render.cameras import PerspectiveCameras
+from facerig.render.normals import normalize
 
 
 def normal_map(
@@ -22,7 +23,7 @@ def normal_map(
     Returns:
         (N, H, W, 3) in [0, 1]; differentiable.
     """
-    n = torch.nn.functional.normalize(normals, dim=-1, eps=1e-12)
+    n = normalize(normals)
     rgb = (cameras.world_to_view_normals(n) + 1.0) * 0.5
     bg = torch.as_tensor(background, dtype=rgb.dtype, device=rgb.device).expand(3)
     return torch.where(mask[..., None], rgb, bg)

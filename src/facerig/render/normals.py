@@ -7,6 +7,13 @@ import torch
 from facerig.render.rasterize import batch_faces
 
 
+def normalize(v: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """Unit vectors (..., 3) -> (..., 3); zero stays zero (written per component: faster on the CPU)."""
+    x, y, z = v.unbind(-1)
+    n = (x * x + y * y + z * z).sqrt().clamp(min=eps)
+    return v / n[..., None]
+
+
 def face_normals(verts: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
     """Area-weighted face normals: verts (N, V, 3), faces (F, 3) or (N, F, 3) -> (N, F, 3).
 
@@ -30,5 +37,4 @@ def vertex_normals(verts: torch.Tensor, faces: torch.Tensor, eps: float = 1e-12)
     fn = face_normals(verts, faces)  # (N, F, 3)
     idx = (fb + (torch.arange(N, device=verts.device) * V)[:, None, None]).reshape(-1)
     vn = verts.new_zeros(N * V, 3).index_add(0, idx, fn[:, :, None, :].expand(-1, -1, 3, -1).reshape(-1, 3))
-    vn = vn.reshape(N, V, 3)
-    return vn / vn.norm(dim=-1, keepdim=True).clamp(min=eps)
+    return normalize(vn.reshape(N, V, 3), eps)

@@ -79,17 +79,19 @@ def edge_functions(tri: torch.Tensor, px: torch.Tensor, py: torch.Tensor) -> tor
 
     tri (..., 3, 2) screen positions, px / py (...,) points -> (..., 3): entry k is twice the
     signed area of (p, v_{k+1}, v_{k+2}); dividing by their sum gives the barycentrics.
+    (Written per component: reductions over a size-3 axis are slow on the CPU.)
     """
-    x, y = tri[..., 0], tri[..., 1]
-    x1, y1 = x.roll(-1, dims=-1), y.roll(-1, dims=-1)
-    x2, y2 = x.roll(-2, dims=-1), y.roll(-2, dims=-1)
-    return (x1 - px[..., None]) * (y2 - py[..., None]) - (x2 - px[..., None]) * (y1 - py[..., None])
+    xs, ys = tri.unbind(-1)  # unbind, not indexing: its backward is one stack, not three zero-filled copies
+    x0, x1, x2 = (xs - px[..., None]).unbind(-1)
+    y0, y1, y2 = (ys - py[..., None]).unbind(-1)
+    return torch.stack([x1 * y2 - x2 * y1, x2 * y0 - x0 * y2, x0 * y1 - x1 * y0], dim=-1)
 
 
 def screen_barycentrics(tri: torch.Tensor, px: torch.Tensor, py: torch.Tensor) -> torch.Tensor:
     """Screen-space (affine) barycentrics of points (...,) in triangles tri (..., 3, 2) -> (..., 3)."""
     w = edge_functions(tri, px, py)
-    return w / w.sum(-1, keepdim=True)
+    w0, w1, w2 = w.unbind(-1)
+    return w / (w0 + w1 + w2)[..., None]
 
 
 @torch.no_grad()
@@ -111,10 +113,11 @@ def _candidates(tri: torch.Tensor, H: int, W: int, znear: float, cull_backfaces:
         ok &= area < 0  # counter-clockwise seen from the camera is clockwise in y-down pixels
     x = torch.nan_to_num(x)
     y = torch.nan_to_num(y)
-    i0 = torch.ceil(x.min(-1).values - 0.5).clamp(0, W).long()
-    i1 = torch.floor(x.max(-1).values - 0.5).clamp(-1, W - 1).long()
-    j0 = torch.ceil(y.min(-1).values - 0.5).clamp(0, H).long()
-    j1 = torch.floor(y.max(-1).values - 0.5).clamp(-1, H - 1).long()
+    (xa, xb, xc), (ya, yb, yc) = x.unbind(-1), y.unbind(-1)  # min / max over a size-3 axis are slow on the CPU
+    i0 = torch.ceil(torch.minimum(torch.minimum(xa, xb), xc) - 0.5).clamp(0, W).long()
+    i1 = torch.floor(torch.maximum(torch.maximum(xa, xb), xc) - 0.5).clamp(-1, W - 1).long()
+    j0 = torch.ceil(torch.minimum(torch.minimum(ya, yb), yc) - 0.5).clamp(0, H).long()
+    j1 = torch.floor(torch.maximum(torch.maximum(ya, yb), yc) - 0.5).clamp(-1, H - 1).long()
     bw, bh = (i1 - i0 + 1).clamp(min=0), (j1 - j0 + 1).clamp(min=0)
     counts = torch.where(ok, bw * bh, 0)
     keep = counts.nonzero()[:, 0]
@@ -132,12 +135,14 @@ def _candidates(tri: torch.Tensor, H: int, W: int, znear: float, cull_backfaces:
     py = off // wid
     px = i0[cand] + (off - py * wid)
     py += j0[cand]
-    cf = coef[cand]
+    cf = coef.index_select(0, cand)
     cx, cy = (px.float() + 0.5)[:, None], (py.float() + 0.5)[:, None]
     w = cf[:, 0:3] * cx + cf[:, 3:6] * cy + cf[:, 6:9]
-    idx = (w.amin(1) >= 0).nonzero()[:, 0]
-    depth = 1.0 / (w[idx] * cf[idx, 9:12]).sum(1)
-    return keep[cand[idx]], px[idx], py[idx], depth
+    w0, w1, w2 = w.unbind(1)
+    idx = ((w0 >= 0) & (w1 >= 0) & (w2 >= 0)).nonzero()[:, 0]
+    w, cf = w.index_select(0, idx), cf.index_select(0, idx)
+    depth = 1.0 / (w[:, 0] * cf[:, 9] + w[:, 1] * cf[:, 10] + w[:, 2] * cf[:, 11])
+    return keep.index_select(0, cand.index_select(0, idx)), px.index_select(0, idx), py.index_select(0, idx), depth
 
 
 def rasterize_meshes(
@@ -186,17 +191,19 @@ def rasterize_meshes(
         face_g = key_buf[pix_idx] & 0xFFFFFFFF
         pix_to_face = torch.full((N * H * W,), -1, dtype=torch.long, device=dev)
         pix_to_face[pix_idx] = face_g % F if F else face_g
-        pix_verts = flat_verts.reshape(N * F, 3)[face_g]  # (M, 3)
+        pix_verts = flat_verts.reshape(N * F, 3).index_select(0, face_g)  # (M, 3)
         rem = pix_idx % (H * W)
         cx = (rem % W).to(verts_screen.dtype) + 0.5
         cy = (rem // W).to(verts_screen.dtype) + 0.5
     # differentiable pass over the M covered pixels
-    tv = vflat[pix_verts]  # (M, 3, 3)
-    w = screen_barycentrics(tv[..., :2], cx, cy)
-    wz = w / tv[..., 2]
-    zinv = wz.sum(-1, keepdim=True)
-    bary = wz / zinv
-    depth = 1.0 / zinv[:, 0]
+    tv = vflat.index_select(0, pix_verts.reshape(-1)).reshape(-1, 3, 3)  # (M, 3, 3)
+    w = edge_functions(tv[..., :2], cx, cy)
+    w0, w1, w2 = w.unbind(1)
+    z0, z1, z2 = tv[..., 2].unbind(1)
+    q0, q1, q2 = w0 / z0, w1 / z1, w2 / z2
+    wsum = q0 + q1 + q2
+    bary = torch.stack([q0, q1, q2], dim=1) / wsum[:, None]
+    depth = (w0 + w1 + w2) / wsum
     bary_img = bary.new_zeros(N * H * W, 3).index_put((pix_idx,), bary)
     zbuf = depth.new_zeros(N * H * W).index_put((pix_idx,), depth)
     return Fragments(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from facerig.render.antialias import antialias, soft_silhouette
+from facerig.render.antialias import antialias, silhouette_crossings, soft_silhouette
 from facerig.render.cameras import PerspectiveCameras
 from facerig.render.interpolate import interpolate_vertex_attributes
 from facerig.render.normal_map import normal_map
@@ -80,9 +80,10 @@ def render_mesh(
     if light_dirs is None:
         light_dirs = cameras.view_to_world_normals(verts.new_tensor([0.0, 0.0, 1.0]).expand(len(cameras), 1, 3))
     img = lambert_shade(pn, mask, albedo, light_dirs, light_colors, ambient, background)
+    cross = silhouette_crossings(frags, vs, faces)
     if antialias_image:
-        img = antialias(img, frags, vs, faces)
+        img = antialias(img, frags, vs, faces, cross)
     return Rendering(
         image=img, normal_map=normal_map(pn, mask, cameras), depth=frags.zbuf, mask=mask,
-        soft_mask=soft_silhouette(frags, vs, faces), fragments=frags, verts_screen=vs,
+        soft_mask=soft_silhouette(frags, vs, faces, cross), fragments=frags, verts_screen=vs,
     )

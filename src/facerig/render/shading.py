@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from facerig.render.normals import normalize
+
 
 def lambert_shade(
     normals: torch.Tensor, mask: torch.Tensor, albedo: torch.Tensor | None = None,
@@ -35,9 +37,13 @@ def lambert_shade(
     while col.dim() < 3:
         col = col[None]
     col = col.expand_as(d)
-    n = torch.nn.functional.normalize(normals, dim=-1, eps=1e-12)
-    cos = torch.einsum("nhwc,nlc->nhwl", n, d).clamp(min=0)  # (N, H, W, L)
-    light = torch.einsum("nhwl,nlc->nhwc", cos, col) + torch.as_tensor(ambient, **kw)
+    nx, ny, nz = normalize(normals).unbind(-1)
+    light = torch.as_tensor(ambient, **kw).expand(3)
+    for k in range(d.shape[1]):  # a handful of lights; per component, as size-3 reductions are slow
+        dk = d[:, None, None, k]  # (N, 1, 1, 3)
+        dx, dy, dz = dk.unbind(-1)
+        cos = (nx * dx + ny * dy + nz * dz).clamp(min=0)
+        light = light + cos[..., None] * col[:, None, None, k]
     img = light if albedo is None else light * albedo
     bg = torch.as_tensor(background, **kw).expand(3)
     return torch.where(mask[..., None], img, bg)
