@@ -17,7 +17,7 @@ from facerig.render.antialias import antialias, silhouette_crossings, soft_silho
 from facerig.render.camera import FrontalCamera
 from facerig.render.cameras import PerspectiveCameras, look_at_view_transform
 from facerig.render.displacement import displacement_2d
-from facerig.render.interpolate import interpolate_vertex_attributes
+from facerig.render.interpolate import interpolate_packed, interpolate_vertex_attributes, unpack_pixels
 from facerig.render.normal_map import normal_map
 from facerig.render.normals import face_normals, vertex_normals
 from facerig.render.png import encode_png, write_png
@@ -27,6 +27,7 @@ from facerig.render.shading import lambert_shade
 
 __all__ = [
     "Fragments", "FrontalCamera", "PerspectiveCameras", "Rendering", "antialias", "displacement_2d", "encode_png",
-    "face_normals", "interpolate_vertex_attributes", "lambert_shade", "look_at_view_transform", "normal_map",
-    "rasterize", "rasterize_meshes", "render_mesh", "silhouette_crossings", "soft_silhouette", "vertex_normals", "write_png",
+    "face_normals", "interpolate_packed", "interpolate_vertex_attributes", "lambert_shade", "look_at_view_transform", "normal_map",
+    "rasterize", "rasterize_meshes", "render_mesh", "silhouette_crossings", "soft_silhouette", "unpack_pixels", "vertex_normals",
+    "write_png",
 ]

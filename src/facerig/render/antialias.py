@@ -107,8 +107,7 @@ def antialias(
     v_fg, v_bg = flat[fg], flat[bg]
     d_fg = (v_bg - v_fg) * (0.5 - t).clamp(min=0)
     d_bg = (v_fg - v_bg) * (t - 0.5).clamp(min=0)
-    delta = torch.zeros_like(flat).index_add(0, fg, d_fg).index_add(0, bg, d_bg)
-    return (flat + delta).reshape(N, H, W, C)
+    return flat.index_add(0, fg, d_fg).index_add(0, bg, d_bg).reshape(N, H, W, C)
 
 
 def soft_silhouette(

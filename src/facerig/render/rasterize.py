@@ -108,7 +108,9 @@ def _candidates(tri: torch.Tensor, H: int, W: int, znear: float, cull_backfaces:
     # w_k(p) = a_k px + b_k py + c_k is twice the signed area of (p, v_k+1, v_k+2); sum_k c_k = 2A
     a, b, c = y1 - y2, x2 - x1, x1 * y2 - x2 * y1
     area = c.sum(-1)
-    ok = torch.isfinite(t).all(-1).all(-1) & (z > znear).all(-1) & (area.abs() > 1e-12)
+    za, zb, zc = z.unbind(-1)
+    # a NaN / inf coordinate makes the area non-finite
+    ok = torch.isfinite(area) & (torch.minimum(torch.minimum(za, zb), zc) > znear) & (area.abs() > 1e-12)
     if cull_backfaces:
         ok &= area < 0  # counter-clockwise seen from the camera is clockwise in y-down pixels
     x = torch.nan_to_num(x)

@@ -8,7 +8,7 @@ import torch
 
 from facerig.render.antialias import antialias, silhouette_crossings, soft_silhouette
 from facerig.render.cameras import PerspectiveCameras
-from facerig.render.interpolate import interpolate_vertex_attributes
+from facerig.render.interpolate import interpolate_packed, unpack_pixels
 from facerig.render.normal_map import normal_map
 from facerig.render.normals import vertex_normals
 from facerig.render.rasterize import Fragments, rasterize_meshes
@@ -36,6 +36,13 @@ class Rendering:
     soft_mask: torch.Tensor
     fragments: Fragments
     verts_screen: torch.Tensor
+
+
+def _per_pixel(a: torch.Tensor, bidx: torch.Tensor, n: int) -> torch.Tensor:
+    """(L, 3) shared or (N, L, 3) per-image light values -> broadcastable to packed (M, L, 3)."""
+    if a.dim() == 3 and a.shape[0] > 1:
+        return a.index_select(0, bidx)
+    return a.reshape(-1, 3)
 
 
 def rasterize(
@@ -73,17 +80,26 @@ def render_mesh(
     if verts.dim() == 2:
         verts = verts[None]
     frags, vs = rasterize(verts, faces, cameras, image_size, cull_backfaces)
+    N, (H, W) = verts.shape[0], image_size
+    # shading and normal map on the M covered pixels only, then one scatter into the images
     vn = vertex_normals(verts, faces)
-    pn = interpolate_vertex_attributes(frags, vn)
+    pn = interpolate_packed(frags, vn)  # (M, 3)
     mask = frags.mask
-    albedo = None if vertex_colors is None else interpolate_vertex_attributes(frags, vertex_colors)
+    bidx = frags.pix_idx // (H * W)
+    albedo = None if vertex_colors is None else interpolate_packed(frags, vertex_colors)
     if light_dirs is None:
         light_dirs = cameras.view_to_world_normals(verts.new_tensor([0.0, 0.0, 1.0]).expand(len(cameras), 1, 3))
-    img = lambert_shade(pn, mask, albedo, light_dirs, light_colors, ambient, background)
+    lights, colors = [torch.as_tensor(a, dtype=verts.dtype, device=verts.device) if a is not None else None
+                      for a in (light_dirs, light_colors)]
+    lights = _per_pixel(lights, bidx, N)
+    colors = None if colors is None else _per_pixel(colors, bidx, N)
+    shaded = lambert_shade(pn, None, albedo, lights, colors, ambient)
+    img = unpack_pixels(frags, shaded, background)
+    nmap = unpack_pixels(frags, normal_map(pn, None, cameras, batch_index=bidx), 0.0)
     cross = silhouette_crossings(frags, vs, faces)
     if antialias_image:
         img = antialias(img, frags, vs, faces, cross)
     return Rendering(
-        image=img, normal_map=normal_map(pn, mask, cameras), depth=frags.zbuf, mask=mask,
+        image=img, normal_map=nmap, depth=frags.zbuf, mask=mask,
         soft_mask=soft_silhouette(frags, vs, faces, cross), fragments=frags, verts_screen=vs,
     )
