@@ -112,6 +112,16 @@ def test_barycentrics_gradient_matches_finite_differences():
     assert torch.autograd.gradcheck(f, (vs,), eps=1e-6, atol=1e-6)
 
 
+def test_too_many_candidates_fail_with_one_line(monkeypatch):
+    import facerig.render.rasterize as rz
+
+    vs = torch.tensor([[[0.0, 0.0, 1.0], [64.0, 0.0, 1.0], [0.0, 64.0, 1.0]]])
+    assert rasterize_meshes(vs, torch.tensor([[0, 1, 2]]), (64, 64)).mask.any()
+    monkeypatch.setattr(rz, "MAX_CANDIDATES", 64 * 64 - 1)  # the triangle's box is 64 x 64 pixels
+    with pytest.raises(FacerigError, match="4,096 pixels"):
+        rasterize_meshes(vs, torch.tensor([[0, 1, 2]]), (64, 64))
+
+
 def test_bad_input_fails_with_one_line():
     vs = torch.zeros(1, 3, 3)
     with pytest.raises(FacerigError, match="vertex 3 of a mesh with 3"):

@@ -22,12 +22,12 @@ from facerig.render.normal_map import normal_map
 from facerig.render.normals import face_normals, vertex_normals
 from facerig.render.png import encode_png, write_png
 from facerig.render.rasterize import Fragments, rasterize_meshes
-from facerig.render.renderer import Rendering, rasterize, render_mesh
+from facerig.render.renderer import Rendering, project_and_rasterize, render_mesh
 from facerig.render.shading import lambert_shade
 
 __all__ = [
     "Fragments", "FrontalCamera", "PerspectiveCameras", "Rendering", "antialias", "displacement_2d", "encode_png",
     "face_normals", "interpolate_packed", "interpolate_vertex_attributes", "lambert_shade", "look_at_view_transform", "normal_map",
-    "rasterize", "rasterize_meshes", "render_mesh", "silhouette_crossings", "soft_silhouette", "unpack_pixels", "vertex_normals",
+    "project_and_rasterize", "rasterize_meshes", "render_mesh", "silhouette_crossings", "soft_silhouette", "unpack_pixels", "vertex_normals",
     "write_png",
 ]

@@ -13,7 +13,8 @@ Two passes, as in nvdiffrast:
 
 Faces with a vertex nearer than ``znear`` are culled (no clipping); degenerate faces (screen
 area below 1e-12 px^2) are skipped. Memory grows with the summed bounding-box area of the
-faces, so very large on-screen faces (a floor plane across the image) cost H x W candidates each.
+faces, so very large on-screen faces (a floor plane across the image) cost H x W candidates each
+(a call fails with :class:`FacerigError` above :data:`MAX_CANDIDATES`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ import torch
 from facerig.errors import FacerigError
 
 _NO_KEY = torch.iinfo(torch.int64).max
+#: Most (face, pixel) candidates one call may enumerate (their summed bounding-box area); about
+#: 13 GB of temporaries at the limit. Beyond it the call fails instead of exhausting memory.
+MAX_CANDIDATES = 250_000_000
 
 
 @dataclass
@@ -127,6 +131,11 @@ def _candidates(tri: torch.Tensor, H: int, W: int, znear: float, cull_backfaces:
     inv = 1.0 / area[keep, None]
     coef = torch.cat([a[keep] * inv, b[keep] * inv, c[keep] * inv, 1.0 / z[keep]], dim=1)  # (K', 12)
     total = int(counts.sum())
+    if total > MAX_CANDIDATES:
+        raise FacerigError(
+            f"the faces' screen bounding boxes cover {total:,} pixels in all (limit {MAX_CANDIDATES:,}): "
+            "render a smaller image or subdivide the faces that fill the screen"
+        )
     if total == 0:
         e = torch.zeros(0, dtype=torch.long, device=dev)
         return e, e, e, torch.zeros(0, device=dev)

@@ -45,7 +45,7 @@ def _per_pixel(a: torch.Tensor, bidx: torch.Tensor, n: int) -> torch.Tensor:
     return a.reshape(-1, 3)
 
 
-def rasterize(
+def project_and_rasterize(
     verts: torch.Tensor, faces: torch.Tensor, cameras: PerspectiveCameras, image_size: tuple[int, int],
     cull_backfaces: bool = False,
 ) -> tuple[Fragments, torch.Tensor]:
@@ -79,7 +79,7 @@ def render_mesh(
     """
     if verts.dim() == 2:
         verts = verts[None]
-    frags, vs = rasterize(verts, faces, cameras, image_size, cull_backfaces)
+    frags, vs = project_and_rasterize(verts, faces, cameras, image_size, cull_backfaces)
     N, (H, W) = verts.shape[0], image_size
     # shading and normal map on the M covered pixels only, then one scatter into the images
     vn = vertex_normals(verts, faces)
