@@ -27,7 +27,7 @@ from facerig.render.shading import lambert_shade
 
 __all__ = [
     "Fragments", "FrontalCamera", "PerspectiveCameras", "Rendering", "antialias", "displacement_2d", "encode_png",
-    "face_normals", "interpolate_packed", "interpolate_vertex_attributes", "lambert_shade", "look_at_view_transform", "normal_map",
-    "project_and_rasterize", "rasterize_meshes", "render_mesh", "silhouette_crossings", "soft_silhouette", "unpack_pixels", "vertex_normals",
-    "write_png",
+    "face_normals", "interpolate_packed", "interpolate_vertex_attributes", "lambert_shade", "look_at_view_transform",
+    "normal_map", "project_and_rasterize", "rasterize_meshes", "render_mesh", "silhouette_crossings",
+    "soft_silhouette", "unpack_pixels", "vertex_normals", "write_png",
 ]
