@@ -8,13 +8,14 @@ Cases (one mesh, one camera, float32):
 - ``head_10k_512``: the 10k head at 512 x 512.
 
 Wall time and process CPU time (all threads) are both kept: on a busy machine the one-thread CPU
-time is the better estimate of the work. Each timed step is what a 2D loss does: ``render_mesh`` (projection, rasterisation, vertex
-normals, Lambert shading with the silhouette antialiased, camera-space normal map, soft mask)
-plus a 2D displacement field, a scalar loss over all of them and ``backward`` to the vertex
-positions. Also timed separately: the forward alone and the visibility pass alone. Median of
-``--repeats`` runs after 3 warm-ups. Writes ``benchmarks/results/rasterizer.json`` (date, machine,
-torch threads, load average before the run) and, as a demo, the shaded head and its normal map
-side by side to ``benchmarks/results/rasterizer_head.png`` (face toward +Z, +Y up).
+time is the better estimate of the work. Each timed step is what a 2D loss does: ``render_mesh``
+(projection, rasterisation, vertex normals, Lambert shading with the silhouette antialiased,
+camera-space normal map, soft mask) plus a 2D displacement field, a scalar loss over all of them
+and ``backward`` to the vertex positions. Also timed separately: the forward alone and the
+visibility pass alone. Median of ``--repeats`` runs after 3 warm-ups. Writes
+``benchmarks/results/rasterizer.json`` (date, machine, torch threads, load average before and
+after) and, as a demo, the shaded head and its normal map side by side to
+``benchmarks/results/rasterizer_head.png`` (face toward +Z, +Y up).
 
 Run: ``nice .venv/bin/python benchmarks/bench_rasterizer.py [--repeats 20] [--threads 1 2]``
 """
@@ -157,7 +158,8 @@ def main() -> None:
           f"{'fwd ms':>7s} {'raster ms':>9s}")
     for run in runs:
         for name, c in run["cases"].items():
-            print(f"{name:14s} {run['torch_threads']:7d} {c['faces']:6d} {c['image_size'][0]:4d}x{c['image_size'][1]:<4d} "
+            h, w = c["image_size"]
+            print(f"{name:14s} {run['torch_threads']:7d} {c['faces']:6d} {h:4d}x{w:<4d} "
                   f"{c['forward_backward_ms_median']:10.1f} {c['forward_backward_ms_min']:6.1f} "
                   f"{c['forward_backward_cpu_ms_median']:6.1f} {c['forward_ms_median']:7.1f} "
                   f"{c['rasterize_ms_median']:9.1f}")

@@ -42,4 +42,5 @@ class FrontalCamera:
         """
         from facerig.render.cameras import PerspectiveCameras
 
-        return PerspectiveCameras.look_at((0.0, 0.0, self.distance), focal_length=self.focal, dtype=dtype, device=device)
+        eye = (0.0, 0.0, self.distance)
+        return PerspectiveCameras.look_at(eye, focal_length=self.focal, dtype=dtype, device=device)
