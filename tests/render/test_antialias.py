@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from facerig.render.antialias import antialias, soft_silhouette
+from facerig.render.cameras import PerspectiveCameras
 from facerig.render.rasterize import rasterize_meshes
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -73,3 +74,61 @@ def test_antialias_blends_colours_only_at_the_silhouette():
     expected = soft[..., None] * torch.tensor([1.0, 0.5, 0.0]) + (1 - soft[..., None]) * torch.tensor([0.0, 0.0, 1.0])
     assert torch.allclose(out, expected)
     assert torch.autograd.gradcheck(lambda im: antialias(im, fr, vs, f), (img,), fast_mode=True)
+
+
+def _occluder_scene():
+    """A triangle (face 2) at depth 1 over a quad (faces 0, 1) at depth 3 that fills the image."""
+    vs = torch.tensor([[[-1.0, -1.0, 3.0], [25.0, -1.0, 3.0], [25.0, 21.0, 3.0], [-1.0, 21.0, 3.0],
+                        [4.3, 3.7, 1.0], [19.6, 6.2, 1.0], [8.1, 17.4, 1.0]]], dtype=torch.float64)
+    faces = torch.tensor([[0, 1, 2], [0, 2, 3], [4, 5, 6]])
+    return vs, faces
+
+
+def _colour(fr):
+    front = (fr.pix_to_face == 2)[..., None]
+    return torch.where(front, torch.tensor([1.0, 0.2, 0.0], dtype=torch.float64),
+                       torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64))
+
+
+def test_occlusion_boundaries_are_antialiased_like_the_supersampled_image():
+    vs, faces = _occluder_scene()
+    fr = rasterize_meshes(vs, faces, (20, 24))
+    img = _colour(fr)
+    out = antialias(img, fr, vs, faces)
+    S = 16
+    big = rasterize_meshes(vs * torch.tensor([S, S, 1.0], dtype=torch.float64), faces, (20 * S, 24 * S))
+    ref = _colour(big).reshape(1, 20, S, 24, S, 3).mean((2, 4))
+    edge = ((ref - img).abs().sum(-1) > 1e-9) | ((ref[..., 0] > 0) & (ref[..., 0] < 1))
+    assert int(edge.sum()) > 20
+    assert (out - ref)[edge].abs().mean() < 0.4 * (img - ref)[edge].abs().mean()
+    assert torch.equal(out[~edge], img[~edge])  # the quad's own diagonal and the interior are untouched
+
+
+def test_occlusion_antialias_gradient_matches_finite_differences():
+    vs, faces = _occluder_scene()
+    vs = vs.clone().requires_grad_(True)
+    wts = torch.randn(1, 20, 24, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+
+    def loss(v):
+        fr = rasterize_meshes(v, faces, (20, 24))
+        return (antialias(_colour(fr), fr, v, faces) * wts).sum()
+
+    g = torch.autograd.grad(loss(vs), vs)[0]
+    assert float(g[0, 4:, :2].abs().sum()) > 0.1 and float(g[0, :4].abs().sum()) == 0.0  # only the occluder moves
+    assert torch.autograd.gradcheck(loss, (vs,), eps=1e-6, atol=1e-6)
+
+
+def test_edges_inside_a_smooth_surface_are_not_blended():
+    import trimesh
+
+    s = trimesh.creation.icosphere(subdivisions=3)
+    cam = PerspectiveCameras.look_at((0.0, 0.0, 3.0), fov_y=35.0, dtype=torch.float64)
+    vs = cam.transform_points_screen(torch.tensor(s.vertices)[None], (48, 48))
+    faces = torch.tensor(s.faces)
+    fr = rasterize_meshes(vs, faces, (48, 48))
+    img = torch.rand(1, 48, 48, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))  # noisy texture
+    out = antialias(img, fr, vs, faces)
+    near_rim = (soft_silhouette(fr, vs, faces) < 1) | ~fr.mask
+    near_rim = near_rim | near_rim.roll(1, 1) | near_rim.roll(-1, 1) | near_rim.roll(1, 2) | near_rim.roll(-1, 2)
+    assert torch.equal(out[~near_rim], img[~near_rim])  # nothing blended inside the disc
+    assert not torch.equal(out[near_rim], img[near_rim])
