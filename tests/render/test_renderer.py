@@ -55,3 +55,15 @@ def test_same_rendering_on_every_device(device):
     assert (r.fragments.pix_to_face.cpu() != ref.fragments.pix_to_face).float().mean() < 0.01
     same = r.fragments.pix_to_face.cpu() == ref.fragments.pix_to_face
     assert torch.allclose(r.image.cpu()[same], ref.image[same], atol=1e-4)
+
+
+def test_precomputed_neighbours_give_the_same_rendering():
+    from facerig.render.topology import face_neighbours
+
+    a, _ = _meshes()
+    v = torch.tensor(a.vertices, dtype=torch.float64)[None]
+    f = torch.tensor(a.faces)
+    cam = PerspectiveCameras.look_at((0.5, 0.2, 3.0), fov_y=45.0, dtype=torch.float64)
+    r0 = render_mesh(v, f, cam, (32, 48))
+    r1 = render_mesh(v, f, cam, (32, 48), neighbours=face_neighbours(f))
+    assert torch.equal(r0.image, r1.image) and torch.equal(r0.soft_mask, r1.soft_mask)

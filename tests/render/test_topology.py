@@ -22,3 +22,10 @@ def test_boundary_non_manifold_and_padding_edges_have_none():
     assert nb.tolist() == [[1, -1, -1], [-1, 3, 0], [-1, -1, -1], [-1, 1, -1]]  # edge k: vertex k+1 -> k+2
     f3 = torch.tensor([[0, 1, 2], [2, 1, 3], [1, 2, 4]])  # edge 1-2 shared by three faces
     assert int(face_neighbours(f3).max()) == -1
+
+
+def test_batched_faces_give_per_mesh_neighbours():
+    f = torch.tensor([[0, 1, 2], [2, 1, 3], [-1, -1, -1], [3, 4, 2]])
+    g = torch.tensor([[0, 1, 2], [1, 2, 3], [3, 2, 0], [-1, -1, -1]])
+    nb = face_neighbours(torch.stack([f, g]))
+    assert torch.equal(nb[0], face_neighbours(f)) and torch.equal(nb[1], face_neighbours(g))

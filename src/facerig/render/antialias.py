@@ -48,6 +48,7 @@ def _pairs(p2f: torch.Tensor, zbuf: torch.Tensor, dim: int, occlusion: bool) -> 
 
 def silhouette_crossings(
     fragments: Fragments, verts_screen: torch.Tensor, faces: torch.Tensor, occlusion: bool = True,
+    neighbours: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Where silhouette edges cross between neighbouring foreground / background pixel centres.
 
@@ -56,6 +57,7 @@ def silhouette_crossings(
         verts_screen: (N, V, 3) pixel x, pixel y, depth (the rasteriser's input).
         faces: (F, 3) or (N, F, 3).
         occlusion: also look at occlusion boundaries between two faces (not needed for a mask).
+        neighbours: ``face_neighbours(faces)`` ((F, 3) or (N, F, 3)) if already computed.
 
     Returns:
         fg (K,), bg (K,) flat pixel indices (``n * H * W + y * W + x``) and t (K, 1): the
@@ -75,7 +77,9 @@ def silhouette_crossings(
     sil_edges = None
     if occlusion and bool(occ.any()):
         with torch.no_grad():
-            sil_edges = _edge_is_silhouette(fb, verts_screen)  # (N * F, 3)
+            if neighbours is None:  # shared faces: once, not per mesh
+                neighbours = face_neighbours(faces.to(fb.device).long())
+            sil_edges = _edge_is_silhouette(fb, verts_screen, neighbours)  # (N * F, 3)
             keep = ~occ | sil_edges.any(-1)[n * F + face]  # most of a smooth surface has none
             fg, bg, occ, horizontal, n, face = (x[keep] for x in (fg, bg, occ, horizontal, n, face))
     vid = fb[n, face] + (n * V)[:, None]  # (K, 3) flat vertex ids
@@ -115,11 +119,11 @@ def _orientation(fb: torch.Tensor, verts_screen: torch.Tensor) -> torch.Tensor:
     return torch.sign(w[:, 0] + w[:, 1] + w[:, 2]) * (fb >= 0).all(-1).reshape(-1)
 
 
-def _edge_is_silhouette(fb: torch.Tensor, verts_screen: torch.Tensor) -> torch.Tensor:
+def _edge_is_silhouette(fb: torch.Tensor, verts_screen: torch.Tensor, neighbours: torch.Tensor) -> torch.Tensor:
     """(N * F, 3) bool: edge k of each face is a boundary / non-manifold edge or its neighbour turns the other way."""
-    N, V, _ = verts_screen.shape
-    flat = torch.where(fb >= 0, fb + (torch.arange(N, device=fb.device) * V)[:, None, None], -1).reshape(-1, 3)
-    nb = face_neighbours(flat)  # (N * F, 3)
+    N, F, _ = fb.shape
+    nb = neighbours.to(fb.device).expand(N, F, 3)
+    nb = torch.where(nb >= 0, nb + (torch.arange(N, device=fb.device) * F)[:, None, None], -1).reshape(-1, 3)
     orient = _orientation(fb, verts_screen)
     return (nb < 0) | (orient[nb.clamp(min=0)] != orient[:, None])
 

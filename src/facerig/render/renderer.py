@@ -59,6 +59,7 @@ def render_mesh(
     vertex_colors: torch.Tensor | None = None, light_dirs: torch.Tensor | tuple | None = None,
     light_colors: torch.Tensor | tuple | None = None, ambient: float | torch.Tensor = 0.25,
     background: float | torch.Tensor = 0.0, antialias_image: bool = True, cull_backfaces: bool = False,
+    neighbours: torch.Tensor | None = None,
 ) -> Rendering:
     """Render N meshes: shaded image, normal map, depth, hard and soft silhouettes.
 
@@ -73,6 +74,8 @@ def render_mesh(
         light_colors, ambient, background: see :func:`facerig.render.shading.lambert_shade`.
         antialias_image: blend the shaded image across the silhouette like the soft mask.
         cull_backfaces: skip faces turned away from the camera.
+        neighbours: :func:`facerig.render.topology.face_neighbours` of ``faces``, to skip
+            recomputing it when the same topology is rendered many times.
 
     Returns:
         :class:`Rendering`; every image is differentiable w.r.t. ``verts`` and ``vertex_colors``.
@@ -96,7 +99,7 @@ def render_mesh(
     shaded = lambert_shade(pn, None, albedo, lights, colors, ambient)
     img = unpack_pixels(frags, shaded, background)
     nmap = unpack_pixels(frags, normal_map(pn, None, cameras, batch_index=bidx), 0.0)
-    cross = silhouette_crossings(frags, vs, faces)
+    cross = silhouette_crossings(frags, vs, faces, neighbours=neighbours)
     if antialias_image:
         img = antialias(img, frags, vs, faces, cross)
     return Rendering(

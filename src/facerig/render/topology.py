@@ -8,15 +8,24 @@ import torch
 def face_neighbours(faces: torch.Tensor) -> torch.Tensor:
     """The face across each edge.
 
+    Depends on the topology only: compute it once and pass it to
+    :func:`facerig.render.renderer.render_mesh` / :func:`facerig.render.antialias.antialias` when
+    the same faces are rendered many times.
+
     Args:
-        faces: (K, 3) long vertex ids (any numbering shared by all rows, e.g. flat ``n * V + v``
-            over a batch); rows with a negative id are padding.
+        faces: (F, 3) long vertex ids, or (N, F, 3) per mesh; rows with a negative id are padding.
 
     Returns:
-        (K, 3) long: entry (f, k) is the row of the other face on edge k of face f (the edge
-        from vertex k+1 to vertex k+2, opposite vertex k), -1 on boundary and non-manifold edges
-        (three or more faces) and for padding rows.
+        (F, 3) or (N, F, 3) long: entry (f, k) is the other face (same mesh) on edge k of face f
+        (the edge from vertex k+1 to vertex k+2, opposite vertex k), -1 on boundary and
+        non-manifold edges (three or more faces) and for padding rows.
     """
+    if faces.dim() == 3:
+        N, F, _ = faces.shape
+        off = (int(faces.max()) + 1 if faces.numel() else 1) * torch.arange(N, device=faces.device)
+        flat = torch.where(faces >= 0, faces + off[:, None, None], -1).reshape(-1, 3)
+        nb = face_neighbours(flat).reshape(N, F, 3)
+        return torch.where(nb >= 0, nb - (F * torch.arange(N, device=faces.device))[:, None, None], -1)
     K = faces.shape[0]
     dev = faces.device
     a, b = faces.roll(-1, dims=1), faces.roll(-2, dims=1)
