@@ -4,18 +4,20 @@ The hard rasteriser is piecewise constant in the vertex positions, so a mask los
 gradient. Like nvdiffrast's ``antialias``, every pair of horizontally or vertically adjacent
 pixels across a silhouette is looked at: one pixel is covered by a face f in front (foreground)
 and the other shows the background or a surface behind. The segment between their centres
-leaves triangle f through one edge, at a fraction ``t`` in [0, 1] of the way from the
-foreground centre, computed from f's projected vertices and therefore differentiable. With a
+leaves the front surface through a silhouette edge of the mesh -- a boundary or non-manifold
+edge, or one whose neighbouring face turns the other way on screen (front / back facing) --
+found by following the segment from f across interior edges (up to 16 faces: faces can be
+smaller than a pixel). The crossing lies at a fraction ``t`` in [0, 1] of the way from the
+foreground centre, computed from the last face's projected vertices, so differentiable. With a
 box filter across that edge the foreground pixel's coverage is ``0.5 + t`` (when t < 0.5) or
 the other pixel gets ``t - 0.5`` of the foreground (t > 0.5), and the two pixels' values are
 blended accordingly. Each edge is handled by the pairs across its dominant direction
 (horizontal pairs for edges steeper than 45 degrees, vertical ones for the others), which makes
 the coverage exact for a straight edge crossing the pixel.
 
-Against the background any edge of f counts. Between two faces (an occlusion boundary, e.g. an
-eyelid over the eyeball) the nearer pixel's face must leave through a silhouette edge of the
-mesh: a boundary or non-manifold edge, or one whose neighbouring face turns the other way on
-screen (front / back facing); edges inside a smooth surface are never blended.
+Pairs between two faces (occlusion boundaries, e.g. an eyelid over the eyeball) are handled the
+same way, the nearer pixel in front; where the segment reaches the other pixel's face without
+crossing a silhouette edge (a smooth surface) nothing is blended.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ import torch
 
 from facerig.render.rasterize import Fragments, batch_faces, edge_functions
 from facerig.render.topology import face_neighbours
+
+#: Most faces a pixel-to-pixel segment is followed through before its silhouette edge.
+_MAX_WALK = 16
+#: Occlusion pairs are looked at when the front face is this many face rings from a silhouette edge.
+_NEAR_RINGS = 4
 
 
 def _pairs(p2f: torch.Tensor, zbuf: torch.Tensor, dim: int, occlusion: bool) -> tuple[torch.Tensor, ...]:
@@ -72,60 +79,75 @@ def silhouette_crossings(
     horizontal = torch.arange(fg.shape[0], device=fg.device) < fg_h.shape[0]
     fb = batch_faces(faces.to(verts_screen.device), N, V)
     F = fb.shape[1]
+    vflat = verts_screen.reshape(N * V, 3)
+    fv = (fb.clamp(min=0) + (torch.arange(N, device=fb.device) * V)[:, None, None]).reshape(-1, 3)  # (N*F, 3)
     n = fg // (H * W)
-    face = p2f.reshape(-1)[fg]
-    sil_edges = None
-    if occlusion and bool(occ.any()):
-        with torch.no_grad():
-            if neighbours is None:  # shared faces: once, not per mesh
-                neighbours = face_neighbours(faces.to(fb.device).long())
-            sil_edges = _edge_is_silhouette(fb, verts_screen, neighbours)  # (N * F, 3)
-            keep = ~occ | sil_edges.any(-1)[n * F + face]  # most of a smooth surface has none
-            fg, bg, occ, horizontal, n, face = (x[keep] for x in (fg, bg, occ, horizontal, n, face))
-    vid = fb[n, face] + (n * V)[:, None]  # (K, 3) flat vertex ids
-    tri = verts_screen.reshape(N * V, 3)[vid][..., :2]  # (K, 3, 2)
-    dt = tri.dtype
+    dt = verts_screen.dtype
 
     def centre(p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         r = p % (H * W)
         return (r % W).to(dt) + 0.5, (r // W).to(dt) + 0.5
 
-    e_fg = edge_functions(tri, *centre(fg))
-    area = (e_fg[:, 0] + e_fg[:, 1] + e_fg[:, 2])[:, None]  # 2A, the same at any point
-    w_fg = e_fg / area  # (K, 3) barycentrics at the foreground centre (>= 0)
-    w_bg = edge_functions(tri, *centre(bg)) / area
-    leaving = w_bg < 0  # edge k (opposite vertex k) separates the two centres
-    denom = torch.where(leaving, w_fg - w_bg, torch.ones_like(w_fg))
-    t_all = torch.where(leaving, w_fg / denom, torch.full_like(w_fg, 2.0))
+    def exits(face_flat: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Per edge k of faces (K,): t_k where the segment a -> b (pixel ids) leaves them, whether it does,
+        and (K,) twice the faces' signed screen areas."""
+        tri = vflat[fv[face_flat]][..., :2]  # (K, 3, 2)
+        e_a = edge_functions(tri, *centre(a))
+        area = (e_a[:, 0] + e_a[:, 1] + e_a[:, 2])[:, None]  # 2A, the same at any point
+        w_a, w_b = e_a / area, edge_functions(tri, *centre(b)) / area
+        leaving = w_b < 0  # the segment ends beyond edge k (opposite vertex k)
+        denom = torch.where(leaving, w_a - w_b, torch.ones_like(w_a))
+        return torch.where(leaving, w_a / denom, torch.full_like(w_a, 2.0)), leaving, area[:, 0]
+
+    def orientation(face_flat: torch.Tensor) -> torch.Tensor:
+        """Sign of the signed screen area of faces (K,) (flat ``n * F + f``)."""
+        p = vflat[fv[face_flat]]
+        return torch.sign((p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
+                          - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1]))
+
     with torch.no_grad():
-        k = t_all.argmin(-1)  # the first edge the segment crosses
-        e = tri.roll(-2, dims=1) - tri.roll(-1, dims=1)  # edge k runs v_k+1 -> v_k+2
-        ek = e[torch.arange(e.shape[0], device=e.device), k]
+        # walk from the front pixel's face across interior edges until the segment leaves the
+        # surface through a silhouette edge (a few steps: faces can be smaller than a pixel)
+        if neighbours is None:  # shared faces: once, not per mesh
+            neighbours = face_neighbours(faces.to(fb.device).long())
+        nb = neighbours.to(fb.device).expand(N, F, 3)
+        nb = torch.where(nb >= 0, nb + (torch.arange(N, device=fb.device) * F)[:, None, None], -1).reshape(-1, 3)
+        cur = n * F + p2f.reshape(-1)[fg]
+        if bool(occ.any()):
+            # between two faces, only pairs whose front face is a few rings from a silhouette edge
+            # can cross one (most such pairs lie on one smooth surface: skip their walks)
+            ori = orientation(torch.arange(N * F, device=fb.device))
+            near = ((nb < 0) | (ori[nb.clamp(min=0)] != ori[:, None])).any(-1)
+            for _ in range(_NEAR_RINGS):
+                near = near | (near[nb.clamp(min=0)] & (nb >= 0)).any(-1)
+            keep = (~occ | near[cur]).nonzero()[:, 0]
+            fg, bg, horizontal, cur = fg[keep], bg[keep], horizontal[keep], cur[keep]
+        edge = torch.zeros_like(cur)
+        found = torch.zeros_like(fg, dtype=torch.bool)
+        todo = torch.arange(fg.shape[0], device=fg.device)
+        for _ in range(_MAX_WALK):
+            if todo.numel() == 0:
+                break
+            t_all, leaving, area = exits(cur[todo], fg[todo], bg[todo])
+            k = t_all.argmin(-1)  # the first edge the segment crosses
+            out = leaving.any(-1)
+            nxt = nb[cur[todo], k]
+            # a silhouette edge: boundary / non-manifold, or the face across turns the other way
+            sil = (nxt < 0) | (orientation(nxt.clamp(min=0)) != torch.sign(area))
+            edge[todo] = k
+            found[todo] = out & sil
+            walk = out & ~sil
+            cur[todo[walk]] = nxt[walk]
+            todo = todo[walk]
+        found[todo] = False  # still inside after the last step
+        ends = vflat[fv[cur]][..., :2]  # (K, 3, 2)
+        e = ends.roll(-2, dims=1) - ends.roll(-1, dims=1)  # edge k runs v_k+1 -> v_k+2
+        ek = e[torch.arange(e.shape[0], device=e.device), edge]
         steep = ek[:, 1].abs() >= ek[:, 0].abs()
-        use = leaving.any(-1) & (steep == horizontal)
-        if sil_edges is not None:  # between two faces: only through a silhouette edge of the front one
-            use &= ~occ | sil_edges[n * F + face, k]
-    sel = use.nonzero()[:, 0]
-    t = t_all[sel, k[sel]].clamp(0.0, 1.0)[:, None]
+        sel = (found & (steep == horizontal)).nonzero()[:, 0]
+    t_all, _, _ = exits(cur[sel], fg[sel], bg[sel])  # differentiable
+    t = t_all.gather(1, edge[sel, None]).clamp(0.0, 1.0)
     return fg[sel], bg[sel], t
-
-
-def _orientation(fb: torch.Tensor, verts_screen: torch.Tensor) -> torch.Tensor:
-    """(N * F,) sign of each face's signed screen area (0 for padding)."""
-    N, V, _ = verts_screen.shape
-    flat = (fb.clamp(min=0) + (torch.arange(N, device=fb.device) * V)[:, None, None]).reshape(-1)
-    tri = verts_screen.reshape(N * V, 3)[flat].reshape(-1, 3, 3)[..., :2]
-    w = edge_functions(tri, tri.new_zeros(tri.shape[0]), tri.new_zeros(tri.shape[0]))
-    return torch.sign(w[:, 0] + w[:, 1] + w[:, 2]) * (fb >= 0).all(-1).reshape(-1)
-
-
-def _edge_is_silhouette(fb: torch.Tensor, verts_screen: torch.Tensor, neighbours: torch.Tensor) -> torch.Tensor:
-    """(N * F, 3) bool: edge k of each face is a boundary / non-manifold edge or its neighbour turns the other way."""
-    N, F, _ = fb.shape
-    nb = neighbours.to(fb.device).expand(N, F, 3)
-    nb = torch.where(nb >= 0, nb + (torch.arange(N, device=fb.device) * F)[:, None, None], -1).reshape(-1, 3)
-    orient = _orientation(fb, verts_screen)
-    return (nb < 0) | (orient[nb.clamp(min=0)] != orient[:, None])
 
 
 def antialias(
