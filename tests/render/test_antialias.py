@@ -149,3 +149,19 @@ def test_soft_mask_of_a_dense_sphere_follows_its_contour_through_sub_pixel_faces
     edge = (cov > 0) & (cov < 1)
     assert (soft - cov)[edge].abs().mean() < 0.25 * (fr.mask[0].double() - cov)[edge].abs().mean()
     assert abs(float(soft.sum() - cov.sum())) < 2.0
+
+
+def test_soft_mask_gradient_through_sub_pixel_faces_matches_finite_differences():
+    import trimesh
+
+    s = trimesh.creation.icosphere(subdivisions=2)
+    cam = PerspectiveCameras.look_at((0.1, 0.2, 3.0), fov_y=40.0, dtype=torch.float64)
+    v = torch.tensor(s.vertices)[None].requires_grad_(True)
+    f = torch.tensor(s.faces)
+    wts = torch.randn(1, 12, 12, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+
+    def loss(x):
+        vs = cam.transform_points_screen(x, (12, 12))
+        return (soft_silhouette(rasterize_meshes(vs, f, (12, 12)), vs, f) * wts).sum()
+
+    assert torch.autograd.gradcheck(loss, (v,), eps=1e-7, atol=1e-5, fast_mode=True)
