@@ -34,3 +34,13 @@ class FrontalCamera:
     def depth(self, points: torch.Tensor) -> torch.Tensor:
         """Distance along the viewing axis (..., 3) -> (...,)."""
         return self.distance - points[..., 2]
+
+    def to_perspective(self, dtype: torch.dtype = torch.float32, device: torch.device | str | None = None):
+        """The same camera as a :class:`facerig.render.cameras.PerspectiveCameras` for the rasteriser.
+
+        Its NDC coordinates (image half-height 1) equal :meth:`project`'s image coordinates.
+        """
+        from facerig.render.cameras import PerspectiveCameras
+
+        eye = (0.0, 0.0, self.distance)
+        return PerspectiveCameras.look_at(eye, focal_length=self.focal, dtype=dtype, device=device)
