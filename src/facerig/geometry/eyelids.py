@@ -83,6 +83,7 @@ def eye_opening(vertices: np.ndarray, faces: np.ndarray, skin_faces: np.ndarray,
     grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
     X, Y = grid.points()
     window = (X - c[0]) ** 2 + (Y - c[1]) ** 2 <= (0.95 * r) ** 2
+    skin_faces = _near(v, f, np.asarray(skin_faces), c, 2.0 * r)
     sub = np.concatenate([skin_faces, eyeball_faces])
     hit, depth = first_hits(v, f[sub], grid)
     seen = (hit >= len(skin_faces)) & window
@@ -104,6 +105,14 @@ def eye_opening(vertices: np.ndarray, faces: np.ndarray, skin_faces: np.ndarray,
     if ok.sum() < 2:
         return None
     return EyeOpening(c, r, centres[ok], top[ok], bot[ok], share)
+
+
+def _near(vertices: np.ndarray, faces: np.ndarray, rows: np.ndarray, center: np.ndarray, reach: float) -> np.ndarray:
+    """The rows of ``faces`` (F, 3) among ``rows`` with a corner within ``reach`` of ``center``
+    in XY: the only faces rays over an eye's disc can meet (the rest are skipped, so the cost
+    does not grow with the head's size)."""
+    near = np.hypot(vertices[:, 0] - center[0], vertices[:, 1] - center[1]) <= reach
+    return rows[near[faces[rows]].any(axis=1)]
 
 
 def _smooth_fall(t: np.ndarray) -> np.ndarray:
@@ -163,7 +172,9 @@ def seen_share(vertices: np.ndarray, faces: np.ndarray, skin_faces: np.ndarray, 
     grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
     X, Y = grid.points()
     window = (X - c[0]) ** 2 + (Y - c[1]) ** 2 <= (0.95 * r) ** 2
-    hit, _ = first_hits(vertices, np.asarray(faces)[np.concatenate([skin_faces, eyeball_faces])], grid)
+    faces = np.asarray(faces)
+    skin_faces = _near(np.asarray(vertices), faces, np.asarray(skin_faces), c, 2.0 * r)
+    hit, _ = first_hits(vertices, faces[np.concatenate([skin_faces, eyeball_faces])], grid)
     return float(((hit >= len(skin_faces)) & window).sum() / max(window.sum(), 1))
 
 
