@@ -13,17 +13,17 @@ external rigs' neutrals written as OBJ, the example head). For each head:
 2. the face probe in all 24 orientations, once per head
    (:func:`facerig.models.raf.probe.suggest_orientation` on a proxy of the probe's size, as
    the head check and ``--auto-orient`` run it), which ``--auto-orient``
-   (:func:`facerig.models.orientation.find_orientation`) reads for the prior's first
-   :data:`~facerig.models.orientation.AUTO_PROBED` candidates: whether its choice is the truth. The
+   (:func:`facerig.models.raf.orientation.find_orientation`) reads for the prior's first
+   :data:`~facerig.models.raf.orientation.AUTO_PROBED` candidates: whether its choice is the truth. The
    probe is computed in the head's own axes and looked up for each turned copy (a turn by axis
    permutation changes the probe's input only by float rounding in the decimation);
    ``--check N`` runs the real ``find_orientation`` on N turned copies per head to confirm;
 3. the head check on each turned copy rigged without ``--up``/``--forward`` (from the same
-   probe table and the prior, as :func:`facerig.models.orientation.judge_orientation` decides):
+   probe table and the prior, as :func:`facerig.models.raf.orientation.judge_orientation` decides):
    refused naming the right axes, refused naming wrong ones, refused as no head, or rigged in
    the wrong axes (with the probe's warning or silently);
 4. the head check as ``facerig rig`` runs it on the head as it is
-   (:func:`facerig.models.orientation.rig_oriented` through ``rig_mesh``): refused or not, and
+   (:func:`facerig.models.raf.orientation.rig_oriented` through ``rig_mesh``): refused or not, and
    its cost.
 
 ``--fit`` prints the cue statistics (:data:`facerig.geometry.orient.CUE_STATS`) measured on the
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit:
         return fit(Path(args.fit))
     from facerig.geometry.orient import ORIENTATIONS, rank_orientations
-    from facerig.models.orientation import AUTO_PROBED, choose, find_orientation
+    from facerig.models.raf.orientation import AUTO_PROBED, choose, find_orientation
     from facerig.models.raf.probe import FACE_PROBE_VERTICES, NotAHeadError, suggest_orientation
     from facerig.models.registry import rig_mesh
 
@@ -161,9 +161,9 @@ def _in_head_axes(M: np.ndarray) -> tuple[str, str]:
 
 def _judged(ranked, Rt, probe, up, fwd) -> str:
     """What the head check does with a head turned to (up, fwd) and rigged as +y/+z, from the
-    probe table (as :func:`facerig.models.orientation.judge_orientation` decides)."""
+    probe table (as :func:`facerig.models.raf.orientation.judge_orientation` decides)."""
     from facerig.geometry.frame import orientation_matrix
-    from facerig.models.orientation import PROBED
+    from facerig.models.raf.orientation import PROBED
 
     def status(u, f):
         return probe[_in_head_axes(orientation_matrix(u, f) @ Rt)]

@@ -72,7 +72,8 @@ def load_mesh(
         max_vertices: refuse meshes with more vertices (None = no limit).
         allow_degenerate: drop degenerate / duplicate triangles from ``faces`` instead of
             raising (vertices untouched; see :mod:`facerig.io.validate`).
-        allow_unreferenced: accept vertices no face uses (they get zero deltas).
+        allow_unreferenced: accept vertices no face uses (the rig moves them with the nearest
+            surface point; :func:`facerig.models.registry.rig_mesh` repairs both by default).
         max_faces, max_bytes: see :func:`read_mesh`.
 
     Returns:

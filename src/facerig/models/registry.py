@@ -118,7 +118,7 @@ def rig_mesh(mesh: Mesh, method: str | None = None, parts: np.ndarray | None = N
         max_vertices: refuse larger meshes (None: no limit).
         falloff: fade the motion out far from the face (:func:`facerig.models.finish.face_falloff`;
             a bust's base stays still).
-        auto_orient: find ``up``/``forward`` (``raf``; :func:`facerig.models.orientation.find_orientation`).
+        auto_orient: find ``up``/``forward`` (``raf``; :func:`facerig.models.raf.orientation.find_orientation`).
         options: passed to the method (``up``, ``forward``, ``landmarks``, ``weld`` ...).
 
     What the method gets and what comes back:
@@ -132,7 +132,7 @@ def rig_mesh(mesh: Mesh, method: str | None = None, parts: np.ndarray | None = N
     - with a head check (``raf``), a mesh of fewer than :data:`MIN_HEAD_VERTICES` vertices is
       refused, and a head the face probe rejects is refused only when another orientation fits
       it better (the error names it), else rigged with ``meta["orientation"]["warning"]``
-      (:func:`facerig.models.orientation.judge_orientation`).
+      (:func:`facerig.models.raf.orientation.judge_orientation`).
 
     Raises:
         FacerigError (``MeshError``, ``NotAHeadError``): one line naming the problem.
@@ -174,7 +174,7 @@ def rig_mesh(mesh: Mesh, method: str | None = None, parts: np.ndarray | None = N
                                    uv_faces=None, normals=None, info=info)
     meta_extra: dict[str, Any] = {}
     if method == "raf" and (auto_orient or head_check):
-        from facerig.models.orientation import rig_oriented
+        from facerig.models.raf.orientation import rig_oriented
 
         out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, **options)
     else:
