@@ -54,6 +54,24 @@ def check_file_size(path: str | os.PathLike, max_bytes: int | None = None) -> in
     return size
 
 
+def read_limited(path: str | os.PathLike, max_bytes: int | None = None, *, empty_ok: bool = False) -> bytes:
+    """The whole file after :func:`check_file_size`: one-line MeshError for a missing, unreadable,
+    oversized or (unless ``empty_ok``) empty file, or a folder."""
+    path = Path(path)
+    check_file_size(path, max_bytes)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MeshError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise MeshError(f"{path}: is a folder, not a mesh file") from None
+    except OSError as e:
+        raise MeshError(f"{path}: cannot read ({e.strerror or e})") from None
+    if not data and not empty_ok:
+        raise MeshError(f"{path}: empty file")
+    return data
+
+
 def check_counts(path: str | os.PathLike, vertices: int | None = None, faces: int | None = None, *,
                  max_vertices: int | None = None, max_faces: int | None = DEFAULT_MAX_FACES) -> None:
     """Raise MeshError when a known vertex / face count is over its limit (None = unknown / no limit)."""

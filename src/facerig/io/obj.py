@@ -32,7 +32,7 @@ import numpy as np
 
 from facerig.errors import MeshError
 from facerig.io.atomic import atomic_path
-from facerig.io.limits import DEFAULT_MAX_FACES, check_counts, check_file_size
+from facerig.io.limits import DEFAULT_MAX_FACES, check_counts, read_limited
 from facerig.io.mesh import Mesh
 
 
@@ -66,8 +66,7 @@ def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None, max_fa
         MeshError: missing / binary / unparsable file (one line, with the offending line number).
     """
     path = Path(path)
-    check_file_size(path, max_bytes)
-    data = _read_bytes(path)
+    data = read_limited(path, max_bytes, empty_ok=True)
     if b"\0" in data[:65536]:
         raise MeshError(f"{path}: not a text OBJ file (binary data; is it really an .obj?)")
     try:
@@ -562,17 +561,6 @@ def write_obj(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise MeshError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise MeshError(f"{path}: is a folder, not a mesh file") from None
-    except OSError as e:
-        raise MeshError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
 def _as_rows(x) -> list[list[int]]:

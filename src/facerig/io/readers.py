@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from facerig.errors import MeshError
-from facerig.io.limits import DEFAULT_MAX_FACES, check_counts, check_file_size
+from facerig.io.limits import DEFAULT_MAX_FACES, check_counts, read_limited
 from facerig.io.mesh import Mesh
 
 FBX_HINT = "FBX input needs the optional Blender module: pip install 'facerig[blender]'"
@@ -35,22 +35,6 @@ FBX_HINT = "FBX input needs the optional Blender module: pip install 'facerig[bl
 _PLY_TYPES = {"char": 1, "int8": 1, "uchar": 1, "uint8": 1, "short": 2, "int16": 2, "ushort": 2, "uint16": 2,
               "int": 4, "int32": 4, "uint": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
 _PLY_HEADER_MAX = 1 << 20  # a real PLY header is a few hundred bytes
-
-
-def _read_limited(path: Path, max_bytes: int | None) -> bytes:
-    """The whole file, after the size check (MeshError for a missing / unreadable / empty file)."""
-    check_file_size(path, max_bytes)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise MeshError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise MeshError(f"{path}: is a folder, not a mesh file") from None
-    except OSError as e:
-        raise MeshError(f"{path}: cannot read ({e.strerror or e})") from None
-    if not data:
-        raise MeshError(f"{path}: empty file")
-    return data
 
 
 def ply_header(data: bytes, path: str | os.PathLike = "PLY") -> dict:
@@ -171,7 +155,7 @@ def read_ply(path: str | os.PathLike, *, max_vertices: int | None = None, max_fa
     A PLY with vertices but no faces loads with ``faces`` (0, 3) (validation rejects it).
     """
     path = Path(path)
-    data = _read_limited(path, max_bytes)
+    data = read_limited(path, max_bytes)
     header = ply_header(data, path)
     counts = {name: count for name, count, _p in header["elements"]}
     if "vertex" not in counts:
@@ -225,7 +209,7 @@ def read_stl(path: str | os.PathLike, *, max_vertices: int | None = None, max_fa
     merging.
     """
     path = Path(path)
-    data = _read_limited(path, max_bytes)
+    data = read_limited(path, max_bytes)
     n = int.from_bytes(data[80:84], "little") if len(data) >= 84 else -1
     if n >= 0 and len(data) == 84 + 50 * n:
         check_counts(path, None, n, max_faces=max_faces)
