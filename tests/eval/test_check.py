@@ -8,8 +8,7 @@ import trimesh
 
 from facerig.errors import FacerigError
 from facerig.eval import check as C
-from facerig.geometry.face_parts import boundary_loops, find_layout, fit_sphere
-from facerig.geometry.raycast import Grid, first_hits
+from facerig.geometry.face_parts import find_layout
 from facerig.io.rig import Rig, save_rig
 from fixtures.face_plate import EYES, HOLE, MOUTH_W, MOUTH_Y, synthetic_head  # noqa: F401
 
@@ -32,68 +31,6 @@ def _status(res, check, shape=None):
     rows = [r for r in res["rows"] if r["check"] == check and (shape is None or r["shape"] == shape)]
     assert rows, (check, shape)
     return rows[0]
-
-
-def _moller_trumbore_first(v, f, origins):
-    """Reference: nearest hit along -Z of each origin (P, 3), brute force over all triangles (3D test)."""
-    d = np.array([0.0, 0.0, -1.0])
-    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
-    e1, e2 = b - a, c - a
-    p = np.cross(d, e2)
-    det = np.einsum("fi,fi->f", e1, p)
-    ok = np.abs(det) > 1e-12
-    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
-    s = origins[:, None, :] - a[None]  # (P, F, 3)
-    u = np.einsum("pfi,fi->pf", s, p) * inv
-    q = np.cross(s, e1[None])
-    w = (q @ d) * inv
-    t = np.einsum("pfi,fi->pf", q, e2) * inv
-    hit = ok & (u >= 0) & (w >= 0) & (u + w <= 1) & (t > 0)
-    t = np.where(hit, t, np.inf)
-    first = np.argmin(t, axis=1)
-    tmin = t[np.arange(len(origins)), first]
-    return np.where(np.isfinite(tmin), first, -1), np.where(np.isfinite(tmin), origins[:, 2] - tmin, -np.inf)
-
-
-def test_first_hits_matches_brute_force_rays():
-    mesh = trimesh.creation.icosphere(subdivisions=2, radius=1.0)
-    box = trimesh.creation.box(extents=[0.5, 0.5, 0.5])
-    box.apply_translation([0.3, 0.2, 1.5])
-    v = np.vstack([mesh.vertices, box.vertices])
-    f = np.vstack([mesh.faces, box.faces + len(mesh.vertices)])
-    grid = Grid.around(-1.2, 1.2, -1.2, 1.2, 0.1)
-    hit, depth = first_hits(v, f, grid)
-    X, Y = grid.points()
-    origins = np.c_[X.ravel(), Y.ravel(), np.full(X.size, 10.0)]
-    ref, zref = _moller_trumbore_first(v, f, origins)
-    ours = hit.ravel()
-    assert np.mean((ours >= 0) == (ref >= 0)) > 0.99  # rays grazing the silhouette may differ
-    both = (ours >= 0) & (ref >= 0)
-    np.testing.assert_allclose(depth.ravel()[both], zref[both], atol=1e-9)  # same surface, maybe other face
-    assert depth.max() == pytest.approx(1.75, abs=1e-9)  # the box's top face in front of the sphere
-    assert (depth.ravel()[ours < 0] == -np.inf).all()
-
-
-def test_layout_finds_eyeballs_and_scale():
-    v, f, ix = synthetic_head()
-    lay = find_layout(v, f)
-    assert [e.side for e in lay.eyes] == ["Left", "Right"] and all(e.kind == "eyeball" for e in lay.eyes)
-    assert lay.eyes[0].center[0] > 0 > lay.eyes[1].center[0]
-    assert lay.scale == pytest.approx(2.0, abs=0.05)
-    assert lay.eye_y == pytest.approx(1.0, abs=0.05)
-    assert lay.mouth_parts == [int(lay.labels[ix["teeth"][0]])]
-    _c, r, res = fit_sphere(v[ix["balls"][0][0]:ix["balls"][0][1]])
-    assert r == pytest.approx(0.5, rel=0.02) and res < 0.02
-
-
-def test_layout_eye_holes_without_eyeballs():
-    v, f, ix = synthetic_head()
-    plate = f[(f < ix["balls"][0][0]).all(1)]
-    lay = find_layout(v, plate)
-    assert [e.kind for e in lay.eyes] == ["hole", "hole"]
-    assert lay.eyes[0].center[0] == pytest.approx(1.0, abs=0.05)
-    # the plate's loops: outline, two eyes, the mouth slit
-    assert len(boundary_loops(plate)) == 4
 
 
 def test_good_rig_passes():

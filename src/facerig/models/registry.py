@@ -61,11 +61,9 @@ PREFERENCE: tuple[str, ...] = ("raf", "dt")
 def method_available(name: str) -> bool:
     """Whether ``name`` can run on this machine (weights / template data present)."""
     if name == "raf":
-        try:
-            from facerig.models.raf.weights import weights_available
-            return bool(weights_available())
-        except ImportError:
-            return False
+        from facerig.models.raf.weights import weights_available
+
+        return bool(weights_available())
     if name == "dt":
         from facerig.config import ict_dir
 
