@@ -21,7 +21,7 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from facerig.config import repo_root
@@ -35,10 +35,15 @@ def weights_identity(path: str | None) -> dict:
     import hashlib
 
     from facerig.models.raf.weights import read_weights, weights_path
+
     p = Path(path) if path else weights_path()
     meta = read_weights(p)[2]
-    return {"path": str(p.resolve()), "step": meta.get("step"), "note": meta.get("note"),
-            "sha256": hashlib.sha256(p.read_bytes()).hexdigest()[:12]}
+    return {
+        "path": str(p.resolve()),
+        "step": meta.get("step"),
+        "note": meta.get("note"),
+        "sha256": hashlib.sha256(p.read_bytes()).hexdigest()[:12],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,11 +54,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="at most N heads per group")
     p.add_argument("--no-interp", action="store_true", help="skip interpenetration ratios")
     p.add_argument("--dt-mode", choices=["deformation", "copy"], default=None, help="dt variant")
-    p.add_argument("--weights", default=None, help="raf weights (.npz or training checkpoint .pt) instead of the shipped ones")
+    p.add_argument(
+        "--weights", default=None, help="raf weights (.npz or training checkpoint .pt) instead of the shipped ones"
+    )
     p.add_argument("--tag", default=None, help="suffix of the output name (eval_<method>_<tag>.json)")
     p.add_argument("--out-dir", default=str(repo_root() / "benchmarks" / "results"), help="where eval_<method>.json go")
-    p.add_argument("--raf-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="option of the raf method (number or string), e.g. weld=0 or proxy_vertices=8000")
+    p.add_argument(
+        "--raf-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="option of the raf method (number or string), e.g. weld=0 or proxy_vertices=8000",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     from facerig import parallel
@@ -70,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             raf_options[key] = value
     if not (Path(args.set_dir) / "index.json").is_file():
-        print(f"{args.set_dir}/index.json not found: run `facerig data make-eval --out {args.set_dir}` first", file=sys.stderr)
+        print(
+            f"{args.set_dir}/index.json not found: run `facerig data make-eval --out {args.set_dir}` first",
+            file=sys.stderr,
+        )
         return 2
     groups = [g for g in args.groups.split(",") if g] if args.groups else None
     for method in [m for m in args.methods.split(",") if m]:
@@ -80,11 +95,22 @@ def main(argv: list[str] | None = None) -> int:
         if method == "raf":
             options.update(raf_options)
         t0 = time.perf_counter()
-        r = evaluate(args.set_dir, method, groups=groups, limit=args.limit, interp=not args.no_interp,
-                     options=options, progress=not args.quiet)
-        r["machine"] = {"platform": platform.platform(), "python": platform.python_version(),
-                        "cpus": os.cpu_count(), "threads": os.environ.get("OMP_NUM_THREADS", "default")}
-        r["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        r = evaluate(
+            args.set_dir,
+            method,
+            groups=groups,
+            limit=args.limit,
+            interp=not args.no_interp,
+            options=options,
+            progress=not args.quiet,
+        )
+        r["machine"] = {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "threads": os.environ.get("OMP_NUM_THREADS", "default"),
+        }
+        r["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         if method == "raf":
             r["weights"] = weights_identity(args.weights)
         suffix = f"_{args.dt_mode}" if options.get("dt_mode") == "copy" else ""
@@ -92,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             suffix += f"_{args.tag}"
         out = Path(args.out_dir) / f"eval_{method}{suffix}.json"
         write_json(out, r)
-        print(f"\n### {method}{suffix} on {args.set_dir} ({r['overall']['heads']} heads, "
-              f"{r['overall']['skipped']} skipped, {time.perf_counter() - t0:.0f} s)\n")
+        print(
+            f"\n### {method}{suffix} on {args.set_dir} ({r['overall']['heads']} heads, "
+            f"{r['overall']['skipped']} skipped, {time.perf_counter() - t0:.0f} s)\n"
+        )
         print(markdown_table(r))
         print("\nworst shapes:\n")
         print(markdown_shapes(r, top=10))

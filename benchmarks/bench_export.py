@@ -59,8 +59,13 @@ def build_rig(ict: Path):
     names = [n for n in ARKIT52 if n in acc]
     missing = [n for n in ARKIT52 if n not in acc]
     deltas = np.stack([acc[n] for n in names] + [np.zeros_like(mesh.vertices) for _ in missing]).astype(np.float32)
-    rig = Rig(names=names + missing, deltas=deltas, neutral=mesh.vertices, faces=mesh.faces,
-              meta={"method": "ict-groundtruth", "units": "cm", "missing": missing})
+    rig = Rig(
+        names=names + missing,
+        deltas=deltas,
+        neutral=mesh.vertices,
+        faces=mesh.faces,
+        meta={"method": "ict-groundtruth", "units": "cm", "missing": missing},
+    )
     return mesh, rig, len(names)
 
 
@@ -82,10 +87,14 @@ def validate(path: Path) -> dict | None:
     node, val = shutil.which("node"), repo_root() / "node_modules" / "gltf-validator"
     if node is None or not val.is_dir():
         return None
-    script = ("const v=require(process.argv[1]);const fs=require('fs');"
-              "v.validateBytes(new Uint8Array(fs.readFileSync(process.argv[2]))).then(r=>console.log(JSON.stringify("
-              "{errors:r.issues.numErrors,warnings:r.issues.numWarnings,infos:r.issues.numInfos})));")
-    p = subprocess.run([node, "-e", script, str(val), str(path)], capture_output=True, text=True, timeout=300, check=False)
+    script = (
+        "const v=require(process.argv[1]);const fs=require('fs');"
+        "v.validateBytes(new Uint8Array(fs.readFileSync(process.argv[2]))).then(r=>console.log(JSON.stringify("
+        "{errors:r.issues.numErrors,warnings:r.issues.numWarnings,infos:r.issues.numInfos})));"
+    )
+    p = subprocess.run(
+        [node, "-e", script, str(val), str(path)], capture_output=True, text=True, timeout=300, check=False
+    )
     return json.loads(p.stdout) if p.returncode == 0 else None
 
 
@@ -94,9 +103,14 @@ def main() -> int:
     ap.add_argument("--ict", default=None)
     ap.add_argument("--out", default=str(repo_root() / "benchmarks" / "results" / "export.json"))
     ap.add_argument("--no-fbx", action="store_true")
-    ap.add_argument("--rig", action="append", default=[], metavar="NPZ",
-                    help="also measure the default GLB of this rig NPZ (e.g. `facerig rig "
-                         "examples/ict_head/head.obj -o dt.npz --method dt`); repeatable")
+    ap.add_argument(
+        "--rig",
+        action="append",
+        default=[],
+        metavar="NPZ",
+        help="also measure the default GLB of this rig NPZ (e.g. `facerig rig "
+        "examples/ict_head/head.obj -o dt.npz --method dt`); repeatable",
+    )
     args = ap.parse_args()
 
     from facerig import __version__
@@ -107,27 +121,46 @@ def main() -> int:
     ict = find_ict(args.ict)
     t_build, (mesh, rig, n_real) = timed(lambda: build_rig(ict))
     V, K = rig.num_vertices, len(rig.names)
-    print(f"ICT head: {V} vertices, {mesh.info.get('num_polygons')} polygons, {K} shapes ({n_real} from ICT, "
-          f"zero: {', '.join(rig.meta['missing'])}); built in {t_build:.1f}s", file=sys.stderr)
+    print(
+        f"ICT head: {V} vertices, {mesh.info.get('num_polygons')} polygons, {K} shapes ({n_real} from ICT, "
+        f"zero: {', '.join(rig.meta['missing'])}); built in {t_build:.1f}s",
+        file=sys.stderr,
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="facerig-bench-") as tmp:
         tmp = Path(tmp)
 
         def row(name, seconds, size, **extra):
-            rows.append({"output": name, "seconds": round(seconds, 3), "bytes": int(size), "MB": round(size / 1e6, 2), **extra})
+            rows.append(
+                {"output": name, "seconds": round(seconds, 3), "bytes": int(size), "MB": round(size / 1e6, 2), **extra}
+            )
 
         t, s = timed(lambda: save_rig_gltf(tmp / "sparse.glb", rig, mesh), repeat=2)
         v = validate(tmp / "sparse.glb")
         tl, _ = timed(lambda: load_rig_gltf(tmp / "sparse.glb"))
         back = load_rig_gltf(tmp / "sparse.glb").deltas
         lossless = bool(np.array_equal(back.view(np.uint32), rig.deltas.astype(np.float32).view(np.uint32)))
-        row("GLB (default: lossless, sparse where smaller)", t, s["bytes"], sparse_targets=s["sparse_targets"],
-            nonzero_vertices=s["nonzero_vertices"], load_seconds=round(tl, 3), validator=v,
-            bit_identical_to_npz=lossless, materials=s.get("materials"))
+        row(
+            "GLB (default: lossless, sparse where smaller)",
+            t,
+            s["bytes"],
+            sparse_targets=s["sparse_targets"],
+            nonzero_vertices=s["nonzero_vertices"],
+            load_seconds=round(tl, 3),
+            validator=v,
+            bit_identical_to_npz=lossless,
+            materials=s.get("materials"),
+        )
         for e in (1e-5, 1e-4):
             t, s = timed(lambda e=e: save_rig_gltf(tmp / "e.glb", rig, mesh, delta_epsilon=e))
-            row(f"GLB (lossy option delta_epsilon={e:g})", t, s["bytes"], sparse_targets=s["sparse_targets"],
-                nonzero_vertices=s["nonzero_vertices"], validator=validate(tmp / "e.glb"))
+            row(
+                f"GLB (lossy option delta_epsilon={e:g})",
+                t,
+                s["bytes"],
+                sparse_targets=s["sparse_targets"],
+                nonzero_vertices=s["nonzero_vertices"],
+                validator=validate(tmp / "e.glb"),
+            )
         t, s = timed(lambda: save_rig_gltf(tmp / "dense.glb", rig, mesh, sparse=False), repeat=2)
         row("GLB (dense)", t, s["bytes"], validator=validate(tmp / "dense.glb"))
         t, s = timed(lambda: save_rig_gltf(tmp / "embedded.gltf", rig, mesh))
@@ -142,8 +175,14 @@ def main() -> int:
             other = load_rig(extra)
             t, s = timed(lambda other=other: save_rig_gltf(tmp / "other.glb", other))
             label = f"GLB of {Path(extra).name} (method {other.meta.get('method', '?')}, default settings)"
-            row(label, t, s["bytes"], sparse_targets=s["sparse_targets"], nonzero_vertices=s["nonzero_vertices"],
-                validator=validate(tmp / "other.glb"))
+            row(
+                label,
+                t,
+                s["bytes"],
+                sparse_targets=s["sparse_targets"],
+                nonzero_vertices=s["nonzero_vertices"],
+                validator=validate(tmp / "other.glb"),
+            )
         if not args.no_fbx:
             from facerig.io.fbx import bpy_available, save_rig_fbx
 
@@ -156,8 +195,10 @@ def main() -> int:
     for r in rows:
         notes = []
         if "sparse_targets" in r:
-            notes.append(f"{r['sparse_targets']}/{K} targets sparse, {r['nonzero_vertices']:,} stored deltas"
-                         + (f", read back {r['load_seconds']} s" if "load_seconds" in r else ""))
+            notes.append(
+                f"{r['sparse_targets']}/{K} targets sparse, {r['nonzero_vertices']:,} stored deltas"
+                + (f", read back {r['load_seconds']} s" if "load_seconds" in r else "")
+            )
         if "bit_identical_to_npz" in r:
             notes.append("read back bit-identical to the NPZ" if r["bit_identical_to_npz"] else "LOSSY read-back")
         if r.get("validator"):
@@ -167,10 +208,18 @@ def main() -> int:
             notes.append(f"{r['files']} files")
         print(f"| {r['output']} | {r['seconds']:.2f} | {r['MB']:.2f} | {'; '.join(notes)} |")
     result = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "platform": platform.platform(),
-        "version": __version__, "python": platform.python_version(), "machine": platform.machine(),
-        "cpus": os.cpu_count(), "head": "ICT FaceKit generic neutral", "vertices": V, "shapes": K,
-        "shapes_from_ict": n_real, "zero_shapes": rig.meta["missing"], "build_seconds": round(t_build, 2),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "platform": platform.platform(),
+        "version": __version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "head": "ICT FaceKit generic neutral",
+        "vertices": V,
+        "shapes": K,
+        "shapes_from_ict": n_real,
+        "zero_shapes": rig.meta["missing"],
+        "build_seconds": round(t_build, 2),
         "rows": rows,
     }
     out = Path(args.out)

@@ -45,7 +45,7 @@ def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat):
     rig = rig_mesh(Mesh(vertices=neutral, faces=faces), method="raf")
     rig_s = time.perf_counter() - t0
     Wt, _ = _truth_weights(take_W[:T], names)
-    frames = (neutral.reshape(1, -1) + Wt @ np.asarray(deltas, np.float64).reshape(len(names), -1))
+    frames = neutral.reshape(1, -1) + Wt @ np.asarray(deltas, np.float64).reshape(len(names), -1)
     frames = frames.reshape(T, -1, 3)
     prep_s, solve_s, smooth_s = [], [], []
     for _ in range(repeat):
@@ -59,11 +59,17 @@ def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat):
         solve(prep, frames, smooth=1.0)
         smooth_s.append(time.perf_counter() - t0)
     med = float(np.median(solve_s))
-    return {"head": name, "vertices": int(neutral.shape[0]), "frames": T, "rig_seconds": round(rig_s, 2),
-            "prepare_seconds": round(float(np.median(prep_s)), 4), "solve_seconds": [round(s, 4) for s in solve_s],
-            "frames_per_second": round(T / med, 1),
-            "smooth1_seconds": [round(s, 4) for s in smooth_s],
-            "smooth1_frames_per_second": round(T / float(np.median(smooth_s)), 1)}
+    return {
+        "head": name,
+        "vertices": int(neutral.shape[0]),
+        "frames": T,
+        "rig_seconds": round(rig_s, 2),
+        "prepare_seconds": round(float(np.median(prep_s)), 4),
+        "solve_seconds": [round(s, 4) for s in solve_s],
+        "frames_per_second": round(T / med, 1),
+        "smooth1_seconds": [round(s, 4) for s in smooth_s],
+        "smooth1_frames_per_second": round(T / float(np.median(smooth_s)), 1),
+    }
 
 
 def _end_to_end(tmp: Path, take_W: np.ndarray, repeat: int) -> dict:
@@ -80,8 +86,11 @@ def _end_to_end(tmp: Path, take_W: np.ndarray, repeat: int) -> dict:
 
     Wt, _ = _truth_weights(W, fam.names)
     src = tmp / "source_1min.glb"
-    save_rig_gltf(src, Rig(names=fam.names, deltas=fam.deltas_for(v), neutral=v, faces=fam.faces),
-                  animation=GltfAnimation(weights=Wt.astype(np.float32), fps=60.0))
+    save_rig_gltf(
+        src,
+        Rig(names=fam.names, deltas=fam.deltas_for(v), neutral=v, faces=fam.faces),
+        animation=GltfAnimation(weights=Wt.astype(np.float32), fps=60.0),
+    )
     neutral = tmp / "source_neutral.obj"
     write_obj(neutral, v, fam.faces)
     from facerig.config import data_root
@@ -89,8 +98,19 @@ def _end_to_end(tmp: Path, take_W: np.ndarray, repeat: int) -> dict:
     target = data_root() / "heads" / "rocketbox_female_adult_01.obj"
     out = tmp / "retargeted.glb"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    cmd = [sys.executable, "-m", "facerig.cli", "retarget", str(src), "--neutral", str(neutral), "--to", str(target),
-           "-o", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "facerig.cli",
+        "retarget",
+        str(src),
+        "--neutral",
+        str(neutral),
+        "--to",
+        str(target),
+        "-o",
+        str(out),
+    ]
     runs, log = [], ""
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -99,13 +119,17 @@ def _end_to_end(tmp: Path, take_W: np.ndarray, repeat: int) -> dict:
         if p.returncode != 0:
             raise SystemExit(f"retarget failed: {p.stderr.strip()}")
         log = p.stdout
-    return {"command": "facerig retarget source_1min.glb --neutral source_neutral.obj --to "
-                       "rocketbox_female_adult_01.obj -o retargeted.glb",
-            "source": f"ICT eval identity, {fam.num_vertices} vertices, {T} keyframes at 60 fps (animated GLB, "
-                      f"{src.stat().st_size / 1e6:.1f} MB)",
-            "target": "rocketbox_female_adult_01.obj (1,729 vertices), rigged by facerig raf in the run",
-            "seconds": runs, "median_seconds": float(np.median(runs)), "output_mb": round(out.stat().st_size / 1e6, 2),
-            "log": log.strip().splitlines()}
+    return {
+        "command": "facerig retarget source_1min.glb --neutral source_neutral.obj --to "
+        "rocketbox_female_adult_01.obj -o retargeted.glb",
+        "source": f"ICT eval identity, {fam.num_vertices} vertices, {T} keyframes at 60 fps (animated GLB, "
+        f"{src.stat().st_size / 1e6:.1f} MB)",
+        "target": "rocketbox_female_adult_01.obj (1,729 vertices), rigged by facerig raf in the run",
+        "seconds": runs,
+        "median_seconds": float(np.median(runs)),
+        "output_mb": round(out.stat().st_size / 1e6, 2),
+        "log": log.strip().splitlines(),
+    }
 
 
 def main() -> None:
@@ -119,19 +143,24 @@ def main() -> None:
     from facerig.io.takes import read_take
 
     take_W = read_take(take_path()).weights
-    res = {"date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-           "machine": f"{platform.platform()}, {os.cpu_count()} CPUs", "python": platform.python_version(),
-           "loadavg_before": os.getloadavg(), "goals": {"frames_per_second_5k": 1000, "frames_per_second_27k": 200,
-                                                        "one_minute_take_end_to_end_seconds": 15}}
+    res = {
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "python": platform.python_version(),
+        "loadavg_before": os.getloadavg(),
+        "goals": {"frames_per_second_5k": 1000, "frames_per_second_27k": 200, "one_minute_take_end_to_end_seconds": 15},
+    }
     mh = get_family("makehuman")
     v = mh.sample_neutral(split_rng(0, "eval", 950))
-    res["solve"] = [_solve_speed("MakeHuman eval identity", v, mh.faces, mh.names, mh.deltas_for(v), take_W, 1000,
-                                 args.repeat)]
+    res["solve"] = [
+        _solve_speed("MakeHuman eval identity", v, mh.faces, mh.names, mh.deltas_for(v), take_W, 1000, args.repeat)
+    ]
     print(res["solve"][-1], flush=True)
     ict = get_family("ict")
     v = ict.sample_neutral(split_rng(0, "eval", 900))
-    res["solve"].append(_solve_speed("ICT eval identity", v, ict.faces, ict.names, ict.deltas_for(v), take_W, 500,
-                                     args.repeat))
+    res["solve"].append(
+        _solve_speed("ICT eval identity", v, ict.faces, ict.names, ict.deltas_for(v), take_W, 500, args.repeat)
+    )
     print(res["solve"][-1], flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         res["end_to_end"] = _end_to_end(Path(tmp), take_W, max(1, args.repeat - 1))

@@ -76,8 +76,13 @@ def _head() -> tuple[str, np.ndarray, np.ndarray]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--k", type=int, default=128)
-    ap.add_argument("--sizes", type=int, nargs="*", default=[2000, 10000, 0, 60000],
-                    help="target vertex counts; 0 = the head itself")
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="*",
+        default=[2000, 10000, 0, 60000],
+        help="target vertex counts; 0 = the head itself",
+    )
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "operators.json")
     args = ap.parse_args()
 
@@ -99,25 +104,27 @@ def main() -> None:
             hit: dict = {}
             compute_operators(v, f, k=args.k, cache=True, cache_dir=tmp, timings=hit)
             size_mb = sum(p.stat().st_size for p in Path(tmp).glob("*.npz")) / 2**20
-        rows.append({
-            "mesh": label,
-            "vertices": int(len(v)),
-            "faces": int(len(f)),
-            "k": int(ops.k),
-            "remesh_s": None if t_remesh is None else round(t_remesh, 3),
-            "laplacian_mass_s": round(tm["laplacian"], 3),
-            "eigenbasis_s": round(tm["eigen"], 3),
-            "gradients_s": round(tm["gradients"], 3),
-            "total_s": round(total, 3),  # includes writing the cache file
-            "cache_hit_s": round(hit["load"], 4),
-            "cache_mb": round(size_mb, 1),
-        })
+        rows.append(
+            {
+                "mesh": label,
+                "vertices": int(len(v)),
+                "faces": int(len(f)),
+                "k": int(ops.k),
+                "remesh_s": None if t_remesh is None else round(t_remesh, 3),
+                "laplacian_mass_s": round(tm["laplacian"], 3),
+                "eigenbasis_s": round(tm["eigen"], 3),
+                "gradients_s": round(tm["gradients"], 3),
+                "total_s": round(total, 3),  # includes writing the cache file
+                "cache_hit_s": round(hit["load"], 4),
+                "cache_mb": round(size_mb, 1),
+            }
+        )
         print(f"done {len(v)} vertices in {total:.1f}s", flush=True)
 
     meta = {
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.platform()}, {platform.processor() or platform.machine()}, "
-                   f"{os.cpu_count()} CPUs (threads={os.environ.get('OMP_NUM_THREADS')})",
+        f"{os.cpu_count()} CPUs (threads={os.environ.get('OMP_NUM_THREADS')})",
         "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],  # shared machine: context for timings
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -132,14 +139,20 @@ def main() -> None:
     args.out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
 
     print(f"\n### compute_operators (k={args.k}, no cache) — {meta['date']}\n")
-    print(f"Machine: {meta['machine']}; Python {meta['python']}, numpy {meta['numpy']}, "
-          f"scipy {meta.get('scipy')}; load average {meta['load_avg_1_5_15']}\n")
-    print("| mesh | V | F | Laplacian+mass (s) | eigenbasis (s) | gradients (s) | total (s) | cache hit (s) | cache (MB) |")
+    print(
+        f"Machine: {meta['machine']}; Python {meta['python']}, numpy {meta['numpy']}, "
+        f"scipy {meta.get('scipy')}; load average {meta['load_avg_1_5_15']}\n"
+    )
+    print(
+        "| mesh | V | F | Laplacian+mass (s) | eigenbasis (s) | gradients (s) | total (s) | cache hit (s) | cache (MB) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['mesh']} | {r['vertices']:,} | {r['faces']:,} | {r['laplacian_mass_s']:.2f} | "
-              f"{r['eigenbasis_s']:.2f} | {r['gradients_s']:.2f} | {r['total_s']:.2f} | "
-              f"{r['cache_hit_s']:.3f} | {r['cache_mb']:.1f} |")
+        print(
+            f"| {r['mesh']} | {r['vertices']:,} | {r['faces']:,} | {r['laplacian_mass_s']:.2f} | "
+            f"{r['eigenbasis_s']:.2f} | {r['gradients_s']:.2f} | {r['total_s']:.2f} | "
+            f"{r['cache_hit_s']:.3f} | {r['cache_mb']:.1f} |"
+        )
     print(f"\nwrote {args.out}")
 
 

@@ -29,8 +29,16 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-FOCUS = ("jawOpen", "mouthClose", "eyeBlinkLeft", "eyeBlinkRight", "mouthRollLower", "mouthRollUpper",
-         "mouthSmileLeft", "browInnerUp")
+FOCUS = (
+    "jawOpen",
+    "mouthClose",
+    "eyeBlinkLeft",
+    "eyeBlinkRight",
+    "mouthRollLower",
+    "mouthRollUpper",
+    "mouthSmileLeft",
+    "browInnerUp",
+)
 
 
 def _score(pred_names, pred, gt_names, gt, mm, faces=None, neutral=None, interp=False):
@@ -42,8 +50,14 @@ def _score(pred_names, pred, gt_names, gt, mm, faces=None, neutral=None, interp=
     g = gt[[b for _, b, _ in keep]]
     per = shape_errors(p, g, mm)
     out = head_summary(per)
-    out["shapes"] = {n: {"active_mm": float(per["active_mm"][i]), "relative": float(per["relative"][i]),
-                         "si_active_mm": float(per["si_active_mm"][i])} for i, (_, _, n) in enumerate(keep)}
+    out["shapes"] = {
+        n: {
+            "active_mm": float(per["active_mm"][i]),
+            "relative": float(per["relative"][i]),
+            "si_active_mm": float(per["si_active_mm"][i]),
+        }
+        for i, (_, _, n) in enumerate(keep)
+    }
     if interp and faces is not None:
         r = interpenetration(neutral, faces, p, mm_per_unit=mm)
         rg = interpenetration(neutral, faces, g, mm_per_unit=mm)
@@ -55,9 +69,13 @@ def _score(pred_names, pred, gt_names, gt, mm, faces=None, neutral=None, interp=
 def _rig(vertices, faces, weights):
     from facerig.io.mesh import Mesh
     from facerig.models.raf.method import rig_raf
+
     t = time.perf_counter()
-    o = rig_raf(Mesh(vertices=np.asarray(vertices, np.float64), faces=np.asarray(faces, np.int64)), weights=weights,
-                head_check=False)
+    o = rig_raf(
+        Mesh(vertices=np.asarray(vertices, np.float64), faces=np.asarray(faces, np.int64)),
+        weights=weights,
+        head_check=False,
+    )
     return o.names, o.deltas, time.perf_counter() - t
 
 
@@ -77,8 +95,16 @@ def main() -> int:
         for name in ("johnsmith_head", "makehuman_hm08"):
             z = np.load(data_root() / "external-rigs" / f"{name}.npz")
             names, d, sec = _rig(z["neutral"], z["faces"], args.weights)
-            s = _score(names, d, [str(n) for n in z["arkit_names"]], z["deltas"], float(z["mm_per_unit"]),
-                       z["faces"], z["neutral"], args.interp)
+            s = _score(
+                names,
+                d,
+                [str(n) for n in z["arkit_names"]],
+                z["deltas"],
+                float(z["mm_per_unit"]),
+                z["faces"],
+                z["neutral"],
+                args.interp,
+            )
             s.update(id=name, seconds=sec)
             res["external"].append(s)
     if "unseen" in groups or "generator" in groups:
@@ -91,8 +117,9 @@ def main() -> int:
                 continue
             cfg = SampleConfig(split="eval")
             if g == "unseen":
-                cfg = SampleConfig(split="eval", p_exaggerate=0, p_remove_parts=0, p_reframe=0, p_warp=0, p_remesh=0,
-                                   p_units=0)
+                cfg = SampleConfig(
+                    split="eval", p_exaggerate=0, p_remove_parts=0, p_reframe=0, p_warp=0, p_remesh=0, p_units=0
+                )
             for seed in range(1000, 1000 + args.n):
                 smp = generate_sample(fam, seed, cfg)
                 names, d, sec = _rig(smp.vertices, smp.faces, args.weights)
@@ -103,20 +130,37 @@ def main() -> int:
     for g, heads in res.items():
         if not heads:
             continue
-        summary[g] = {k: float(np.nanmean([h[k] for h in heads])) for k in
-                      ("active_mm", "relative", "si_active_mm", "zero_active_mm") + (("interp", "interp_gt") if args.interp else ())}
+        summary[g] = {
+            k: float(np.nanmean([h[k] for h in heads]))
+            for k in ("active_mm", "relative", "si_active_mm", "zero_active_mm")
+            + (("interp", "interp_gt") if args.interp else ())
+        }
         shape_names = sorted({n for h in heads for n in h["shapes"]})
-        per = {n: float(np.nanmean([h["shapes"][n]["active_mm"] for h in heads if n in h["shapes"]])) for n in shape_names}
+        per = {
+            n: float(np.nanmean([h["shapes"][n]["active_mm"] for h in heads if n in h["shapes"]])) for n in shape_names
+        }
         summary[g]["worst"] = dict(sorted(per.items(), key=lambda kv: -kv[1] if np.isfinite(kv[1]) else 0)[:6])
         summary[g]["focus"] = {n: per[n] for n in FOCUS if n in per}
         for h in heads:
-            print(f"{g:10s} {h['id']:18s} active {h['active_mm']:.3f} mm  rel {h['relative']:.3f}  "
-                  f"si {h['si_active_mm']:.3f}  zero {h['zero_active_mm']:.3f}  ({h['seconds']:.1f}s)", flush=True)
-        print(f"== {g}: " + json.dumps({k: (round(v, 3) if isinstance(v, float) else {a: round(b, 3) for a, b in v.items()})
-                                        for k, v in summary[g].items()}), flush=True)
+            print(
+                f"{g:10s} {h['id']:18s} active {h['active_mm']:.3f} mm  rel {h['relative']:.3f}  "
+                f"si {h['si_active_mm']:.3f}  zero {h['zero_active_mm']:.3f}  ({h['seconds']:.1f}s)",
+                flush=True,
+            )
+        print(
+            f"== {g}: "
+            + json.dumps(
+                {
+                    k: (round(v, 3) if isinstance(v, float) else {a: round(b, 3) for a, b in v.items()})
+                    for k, v in summary[g].items()
+                }
+            ),
+            flush=True,
+        )
     if args.json:
-        Path(args.json).write_text(json.dumps({"weights": args.weights, "summary": summary, "heads": res}, indent=1,
-                                              default=float))
+        Path(args.json).write_text(
+            json.dumps({"weights": args.weights, "summary": summary, "heads": res}, indent=1, default=float)
+        )
     return 0
 
 

@@ -118,19 +118,30 @@ def bench_case(v_np: np.ndarray, f_np: np.ndarray, size: tuple[int, int], repeat
     med_f, _, _ = _median_ms(fwd, repeats)
     med_r, _, _ = _median_ms(vis, repeats)
     return {
-        "vertices": int(v0.shape[1]), "faces": int(faces.shape[0]), "image_size": list(size),
-        "covered_pixels": int(r.mask.sum()), "forward_backward_ms_median": round(med, 2),
-        "forward_backward_ms_min": round(min(ts), 2), "forward_backward_ms_max": round(max(ts), 2),
+        "vertices": int(v0.shape[1]),
+        "faces": int(faces.shape[0]),
+        "image_size": list(size),
+        "covered_pixels": int(r.mask.sum()),
+        "forward_backward_ms_median": round(med, 2),
+        "forward_backward_ms_min": round(min(ts), 2),
+        "forward_backward_ms_max": round(max(ts), 2),
         "forward_backward_cpu_ms_median": round(cpu, 2),
-        "forward_ms_median": round(med_f, 2), "rasterize_ms_median": round(med_r, 2), "repeats": repeats,
+        "forward_ms_median": round(med_f, 2),
+        "rasterize_ms_median": round(med_r, 2),
+        "repeats": repeats,
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--threads", type=int, nargs="+", default=None,
-                    help="torch intra-op thread counts to run in turn (default: torch's own)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=None,
+        help="torch intra-op thread counts to run in turn (default: torch's own)",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS / "rasterizer.json")
     ap.add_argument("--png", type=Path, default=RESULTS / "rasterizer_head.png")
     args = ap.parse_args()
@@ -141,11 +152,16 @@ def main() -> None:
     runs = []
     for threads in args.threads or [torch.get_num_threads()]:
         torch.set_num_threads(threads)  # a benchmark script, not the library: it may set its own threads
-        runs.append({"torch_threads": threads, "cases": {
-            "head_10k": bench_case(v10, f10, (256, 256), args.repeats),
-            "head_full": bench_case(v, f, (256, 256), args.repeats),
-            "head_10k_512": bench_case(v10, f10, (512, 512), args.repeats),
-        }})
+        runs.append(
+            {
+                "torch_threads": threads,
+                "cases": {
+                    "head_10k": bench_case(v10, f10, (256, 256), args.repeats),
+                    "head_full": bench_case(v, f, (256, 256), args.repeats),
+                    "head_10k_512": bench_case(v10, f10, (512, 512), args.repeats),
+                },
+            }
+        )
     # demo: the full head, shaded and as a normal map, side by side
     vt = torch.tensor(v, dtype=torch.float32)[None]
     r = render_mesh(vt, torch.tensor(f), _camera(vt[0]), (256, 256))
@@ -153,24 +169,33 @@ def main() -> None:
     out = {
         "benchmark": "bench_rasterizer.py",
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
-                    "torch": torch.__version__, "loadavg_1_5_15_before": [round(x, 2) for x in load],
-                    "loadavg_1_5_15_after": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {
+            "cpu": _cpu_name(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "loadavg_1_5_15_before": [round(x, 2) for x in load],
+            "loadavg_1_5_15_after": [round(x, 2) for x in os.getloadavg()],
+        },
         "step": "render_mesh (shade + antialias + normal map + soft mask) + displacement_2d, loss, backward",
         "note": "2-core VM shared with other engineers' jobs during the run (see loadavg); the lead re-runs it",
         "runs": runs,
         "demo_png": str(args.png.relative_to(ROOT)) if args.png.is_relative_to(ROOT) else str(args.png),
     }
     write_text_atomic(args.out, json.dumps(out, indent=2) + "\n")
-    print(f"{'case':14s} {'threads':>7s} {'faces':>6s} {'size':>9s} {'fwd+bwd ms':>10s} {'(min)':>6s} {'(cpu)':>6s} "
-          f"{'fwd ms':>7s} {'raster ms':>9s}")
+    print(
+        f"{'case':14s} {'threads':>7s} {'faces':>6s} {'size':>9s} {'fwd+bwd ms':>10s} {'(min)':>6s} {'(cpu)':>6s} "
+        f"{'fwd ms':>7s} {'raster ms':>9s}"
+    )
     for run in runs:
         for name, c in run["cases"].items():
             h, w = c["image_size"]
-            print(f"{name:14s} {run['torch_threads']:7d} {c['faces']:6d} {h:4d}x{w:<4d} "
-                  f"{c['forward_backward_ms_median']:10.1f} {c['forward_backward_ms_min']:6.1f} "
-                  f"{c['forward_backward_cpu_ms_median']:6.1f} {c['forward_ms_median']:7.1f} "
-                  f"{c['rasterize_ms_median']:9.1f}")
+            print(
+                f"{name:14s} {run['torch_threads']:7d} {c['faces']:6d} {h:4d}x{w:<4d} "
+                f"{c['forward_backward_ms_median']:10.1f} {c['forward_backward_ms_min']:6.1f} "
+                f"{c['forward_backward_cpu_ms_median']:6.1f} {c['forward_ms_median']:7.1f} "
+                f"{c['rasterize_ms_median']:9.1f}"
+            )
     print(f"loadavg before {load}, after {os.getloadavg()}; wrote {args.out}")
 
 

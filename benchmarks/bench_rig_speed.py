@@ -58,8 +58,9 @@ def _heads(tmp: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def run_once(head: Path, out: Path, weights: str | None, threads: int, src: str | None = None,
-             extra: list[str] | None = None) -> dict:
+def run_once(
+    head: Path, out: Path, weights: str | None, threads: int, src: str | None = None, extra: list[str] | None = None
+) -> dict:
     """One fresh ``facerig rig`` process; ``src``: run the package from this ``src`` folder instead;
     ``extra``: more ``facerig rig`` options."""
     env = dict(os.environ)
@@ -72,9 +73,25 @@ def run_once(head: Path, out: Path, weights: str | None, threads: int, src: str 
         env["FACERIG_RAF_WEIGHTS"] = weights
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "facerig.cli", "rig", str(head), "-o", str(out), "--method", "raf", "--allow-degenerate",
-                           *(extra or [])],
-                          env=env, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facerig.cli",
+            "rig",
+            str(head),
+            "-o",
+            str(out),
+            "--method",
+            "raf",
+            "--allow-degenerate",
+            *(extra or []),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode != 0:
@@ -82,8 +99,13 @@ def run_once(head: Path, out: Path, weights: str | None, threads: int, src: str 
     from facerig.io.rig import load_rig
 
     rig = load_rig(out)
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(max(peak, before) / 1024, 1),
-            "vertices": rig.num_vertices, "raf": rig.meta.get("raf"), "rig_seconds": rig.meta.get("seconds")}
+    return {
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": round(max(peak, before) / 1024, 1),
+        "vertices": rig.num_vertices,
+        "raf": rig.meta.get("raf"),
+        "rig_seconds": rig.meta.get("seconds"),
+    }
 
 
 def main() -> int:
@@ -92,11 +114,19 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--weights", default=None)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "rig_speed.json"))
-    ap.add_argument("--baseline-src", default=None,
-                    help="another checkout's src/ folder (e.g. a `git worktree` of an older commit): its runs "
-                         "alternate with this code's, so both see the same spells of a drifting machine")
-    ap.add_argument("--rig-arg", action="append", default=[], metavar="OPTION",
-                    help="extra `facerig rig` option for every run (repeat; write as --rig-arg=--no-mirror)")
+    ap.add_argument(
+        "--baseline-src",
+        default=None,
+        help="another checkout's src/ folder (e.g. a `git worktree` of an older commit): its runs "
+        "alternate with this code's, so both see the same spells of a drifting machine",
+    )
+    ap.add_argument(
+        "--rig-arg",
+        action="append",
+        default=[],
+        metavar="OPTION",
+        help="extra `facerig rig` option for every run (repeat; write as --rig-arg=--no-mirror)",
+    )
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as td:
@@ -106,25 +136,41 @@ def main() -> int:
             for _ in range(args.repeat):
                 runs.append(run_once(path, tmp / "rig.npz", args.weights, args.threads, extra=args.rig_arg))
                 if args.baseline_src:
-                    base.append(run_once(path, tmp / "rig.npz", args.weights, args.threads, args.baseline_src,
-                                         extra=args.rig_arg))
+                    base.append(
+                        run_once(
+                            path, tmp / "rig.npz", args.weights, args.threads, args.baseline_src, extra=args.rig_arg
+                        )
+                    )
             best = min(runs, key=lambda r: r["wall_s"])
             rec = {"mesh": name, **best, "all_wall_s": [r["wall_s"] for r in runs]}
-            print(f"{name:22s} {best['vertices']:7d} v  wall {best['wall_s']:6.2f} s  peak {best['peak_rss_mb']:7.1f} MB  "
-                  f"stages {best['raf']['timings'] if best['raf'] else ''}", flush=True)
+            print(
+                f"{name:22s} {best['vertices']:7d} v  wall {best['wall_s']:6.2f} s  peak {best['peak_rss_mb']:7.1f} MB  "
+                f"stages {best['raf']['timings'] if best['raf'] else ''}",
+                flush=True,
+            )
             if base:
                 walls = [r["wall_s"] for r in base]
-                rec["baseline"] = {"src": args.baseline_src, "wall_s": min(walls), "all_wall_s": walls,
-                                   "median_wall_s": float(np.median(walls)),
-                                   "timings": min(base, key=lambda r: r["wall_s"])["raf"]["timings"]}
+                rec["baseline"] = {
+                    "src": args.baseline_src,
+                    "wall_s": min(walls),
+                    "all_wall_s": walls,
+                    "median_wall_s": float(np.median(walls)),
+                    "timings": min(base, key=lambda r: r["wall_s"])["raf"]["timings"],
+                }
                 rec["median_wall_s"] = float(np.median(rec["all_wall_s"]))
-                print(f"{'':22s} this code: runs {rec['all_wall_s']} (median {rec['median_wall_s']:.2f} s); "
-                      f"baseline {args.baseline_src}: runs {walls} (median {np.median(walls):.2f} s)", flush=True)
+                print(
+                    f"{'':22s} this code: runs {rec['all_wall_s']} (median {rec['median_wall_s']:.2f} s); "
+                    f"baseline {args.baseline_src}: runs {walls} (median {np.median(walls):.2f} s)",
+                    flush=True,
+                )
             results.append(rec)
-    meta = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs (threads={args.threads})",
-            "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()], "rig_args": args.rig_arg,
-            "note": "peak_rss_mb is the maximum over this benchmark's child processes so far"}
+    meta = {
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs (threads={args.threads})",
+        "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "rig_args": args.rig_arg,
+        "note": "peak_rss_mb is the maximum over this benchmark's child processes so far",
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     print(f"wrote {args.out}")

@@ -81,19 +81,31 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for src in srcs:
         env = {**os.environ, "PYTHONPATH": src}
-        r = subprocess.run([sys.executable, "-c", CHILD, str(ROOT / "tests")], check=False, env=env, capture_output=True,
-                           text=True, timeout=170)
+        r = subprocess.run(
+            [sys.executable, "-c", CHILD, str(ROOT / "tests")],
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=170,
+        )
         if r.returncode != 0:
             print(r.stderr, file=sys.stderr)
             return 1
         res = json.loads(r.stdout.strip().splitlines()[-1])
-        git = subprocess.run(["git", "-C", src, "rev-parse", "--short", "HEAD"], check=False, capture_output=True,
-                             text=True)
+        git = subprocess.run(
+            ["git", "-C", src, "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
+        )
         runs.append({"src": src, "commit": git.stdout.strip() or None, **res})
         print(f"{src}: {res}")
-    result = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-              "machine": f"{platform.platform()}, {os.cpu_count()} CPUs", "python": platform.python_version(),
-              "requests_per_burst": 1000, "client_threads": 5, "runs": runs}
+    result = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "python": platform.python_version(),
+        "requests_per_burst": 1000,
+        "client_threads": 5,
+        "runs": runs,
+    }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")

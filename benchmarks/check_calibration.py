@@ -57,23 +57,43 @@ def _author_rigs(evalsets: list[str], groups: tuple[str, ...] = AUTHOR_GROUPS):
 def _record(name: str, group: str, path: Path, head: Path | None) -> dict:
     rig = _read_rig(path, head)
     res = check_rig(rig)
-    return {"name": name, "group": group, "rig": str(path), "head": str(head) if head else None,
-            "passed": res["passed"], "seconds": res["seconds"], "layout": res["layout"],
-            "summary": res["summary"], "rows": res["rows"], "missing": res["missing"]}
+    return {
+        "name": name,
+        "group": group,
+        "rig": str(path),
+        "head": str(head) if head else None,
+        "passed": res["passed"],
+        "seconds": res["seconds"],
+        "layout": res["layout"],
+        "summary": res["summary"],
+        "rows": res["rows"],
+        "missing": res["missing"],
+    }
 
 
 def _machine() -> dict:
     import subprocess
 
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            check=False,
+        ).stdout.strip()
     except OSError:
         commit = ""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "machine": platform.node(), "cpu": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "load_average_1min": load, "python": sys.version.split()[0], "commit": commit}
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": platform.node(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average_1min": load,
+        "python": sys.version.split()[0],
+        "commit": commit,
+    }
 
 
 def _rig_status(folder: Path) -> dict:
@@ -127,10 +147,21 @@ def _speed(args) -> int:
         t0 = time.perf_counter()
         check_rig(rig, checks=(c,))
         stages[c] = time.perf_counter() - t0
-    out = {"what": "speed", **_machine(), "head": name, "vertices": rig.num_vertices, "shapes": len(rig.names),
-           "seconds": times, "median_seconds": sorted(times)[len(times) // 2], "load_average_1min_per_run": loads,
-           "seconds_per_check_alone": stages, "passed": res["passed"]}
-    print(json.dumps({k: out[k] for k in ("head", "vertices", "median_seconds", "seconds", "load_average_1min_per_run")}))
+    out = {
+        "what": "speed",
+        **_machine(),
+        "head": name,
+        "vertices": rig.num_vertices,
+        "shapes": len(rig.names),
+        "seconds": times,
+        "median_seconds": sorted(times)[len(times) // 2],
+        "load_average_1min_per_run": loads,
+        "seconds_per_check_alone": stages,
+        "passed": res["passed"],
+    }
+    print(
+        json.dumps({k: out[k] for k in ("head", "vertices", "median_seconds", "seconds", "load_average_1min_per_run")})
+    )
     if not args.no_write:
         path = Path(args.out) if args.out else OUT / "check_speed.json"
         path.write_text(json.dumps(out, indent=1))
@@ -178,11 +209,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:28s} {'PASS' if rec['passed'] else 'FAIL ' + ','.join(fails)}  {rec['seconds']:.2f}s", flush=True)
     table = _table(records)
     print(table)
-    out = {"what": args.what, **_machine(), "thresholds": {c: list(t) for c, t in THRESHOLDS.items()},
-           "records": records, "table_markdown": table}
+    out = {
+        "what": args.what,
+        **_machine(),
+        "thresholds": {c: list(t) for c, t in THRESHOLDS.items()},
+        "records": records,
+        "table_markdown": table,
+    }
     if args.what == "heads":
-        out["rig_command"] = ("python -m facerig.cli rig HEAD.obj -o DIR/NAME.npz --no-head-check --allow-degenerate "
-                              "--allow-unreferenced (status.txt: exit code and seconds per head)")
+        out["rig_command"] = (
+            "python -m facerig.cli rig HEAD.obj -o DIR/NAME.npz --no-head-check --allow-degenerate "
+            "--allow-unreferenced (status.txt: exit code and seconds per head)"
+        )
         ok = [r for r in records if "error" not in r]
         out["pass_counts"] = {c: sum(r["summary"][c]["status"] == "pass" for r in ok) for c in CHECKS}
         out["applicable_counts"] = {c: sum(r["summary"][c]["status"] != "n/a" for r in ok) for c in CHECKS}
@@ -190,7 +228,11 @@ def main(argv: list[str] | None = None) -> int:
         ok = [r for r in records if "error" not in r]
         out["all_author_rigs_pass"] = all(r["passed"] for r in ok) and len(ok) == len(records)
     if not args.no_write:
-        path = Path(args.out) if args.out else OUT / ("check_calibration.json" if args.what == "authors" else "check_heads.json")
+        path = (
+            Path(args.out)
+            if args.out
+            else OUT / ("check_calibration.json" if args.what == "authors" else "check_heads.json")
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(out, indent=1, default=float))
         print(f"wrote {path}")

@@ -86,8 +86,10 @@ def group_intervals(results: dict[str, dict], n_boot: int = 10000, seed: int = 0
             rng = np.random.default_rng(seed)  # per row: a row's figures do not depend on the other results
             boot = _resampled_means(e, e.size, n_boot, rng)
             four = _resampled_means(e, 4, n_boot, rng)
-            rows.append(f"| {g} | {lab} | {e.size} | {e.mean():.3f} [{np.percentile(boot, 2.5):.3f}, "
-                        f"{np.percentile(boot, 97.5):.3f}] | {np.percentile(four, 5):.3f}-{np.percentile(four, 95):.3f} |")
+            rows.append(
+                f"| {g} | {lab} | {e.size} | {e.mean():.3f} [{np.percentile(boot, 2.5):.3f}, "
+                f"{np.percentile(boot, 97.5):.3f}] | {np.percentile(four, 5):.3f}-{np.percentile(four, 95):.3f} |"
+            )
     if len(labels) >= 2:
         a, b = labels[:2]
         rows += ["", f"| group | heads | {a} - {b}, mm [95 %] | heads where {a} is lower |", "|---|---|---|---|"]
@@ -97,8 +99,10 @@ def group_intervals(results: dict[str, dict], n_boot: int = 10000, seed: int = 0
                 continue
             d = np.array([errs[a][g][i] - errs[b][g][i] for i in ids])
             boot = _resampled_means(d, d.size, n_boot, np.random.default_rng(seed))
-            rows.append(f"| {g} | {d.size} | {d.mean():+.3f} [{np.percentile(boot, 2.5):+.3f}, "
-                        f"{np.percentile(boot, 97.5):+.3f}] | {int((d < 0).sum())} of {d.size} |")
+            rows.append(
+                f"| {g} | {d.size} | {d.mean():+.3f} [{np.percentile(boot, 2.5):+.3f}, "
+                f"{np.percentile(boot, 97.5):+.3f}] | {int((d < 0).sum())} of {d.size} |"
+            )
     return "\n".join(rows)
 
 
@@ -124,8 +128,10 @@ def shape_gap(results: dict[str, dict], group: str, top: int = 10) -> str:
     labels = list(results)
     act = {lab: _shape_means(r, group, "active_mm") for lab, r in results.items()}
     zero = _shape_means(results[labels[0]], group, "zero_active_mm")
-    names = sorted(set.intersection(*(set(a) for a in act.values())) & set(zero),
-                   key=lambda n: act[labels[1]][n] - act[labels[0]][n])[:top]
+    names = sorted(
+        set.intersection(*(set(a) for a in act.values())) & set(zero),
+        key=lambda n: act[labels[1]][n] - act[labels[0]][n],
+    )[:top]
     rows = [f"| shape ({group}) | motion | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels)]
     for n in names:
         cells = [f"{act[lab][n]:.2f} ({100 * act[lab][n] / zero[n]:.0f} %)" for lab in labels]

@@ -23,7 +23,7 @@ import argparse
 import json
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ def head_errors(model, prep, sample, factors=FACTORS) -> list[float]:
     from facerig.arkit import ARKIT52
     from facerig.eval.metrics import head_summary, shape_errors
     from facerig.models.raf.method import predict_proxy
+
     names = [str(n) for n in sample.names]
     rows = [ARKIT52.index(n) for n in names]
     out = []
@@ -51,7 +52,7 @@ def best_factor(factors, errors) -> float:
     """Minimum of a parabola through the lowest grid point and its neighbours (log factor)."""
     x, y = np.log(factors), np.asarray(errors)
     i = int(np.clip(np.argmin(y), 1, len(y) - 2))
-    a, b, _ = np.polyfit(x[i - 1:i + 2], y[i - 1:i + 2], 2)
+    a, b, _ = np.polyfit(x[i - 1 : i + 2], y[i - 1 : i + 2], 2)
     xb = -b / (2 * a) if a > 0 else x[int(np.argmin(y))]
     return float(np.exp(np.clip(xb, x[0], x[-1])))
 
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.models.raf.config import RIG_PROXY_VERTICES
     from facerig.models.raf.probe import face_landmarks
     from facerig.models.raf.weights import load_model
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n-ict", type=int, default=24, help="ICT heads, training mix of augmentations")
     ap.add_argument("--n-styl", type=int, default=16, help="ICT heads, all warped, half exaggerated")
@@ -71,13 +73,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", type=int, default=900000, help="first seed (train split; pools use < 400000)")
     ap.add_argument("--weights", default=None)
     ap.add_argument("--out", default="benchmarks/results/face_frame.json")
-    ap.add_argument("--merge", nargs="+", metavar="JSON", help="fit the heads of earlier runs' files (run in parts) "
-                    "and write them as one file; generates nothing")
-    ap.add_argument("--factors", metavar="SET_DIR", help="print the face-frame factor of each head of an eval set "
-                    "(what `facerig rig` uses) and exit")
-    ap.add_argument("--probe-check", metavar="SET_DIR", help="each head's factor measured on the face probe's "
-                    "decimated mesh (what `facerig rig` does) and on the whole rig proxy; writes "
-                    "benchmarks/results/face_probe_check.json and exits")
+    ap.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="JSON",
+        help="fit the heads of earlier runs' files (run in parts) and write them as one file; generates nothing",
+    )
+    ap.add_argument(
+        "--factors",
+        metavar="SET_DIR",
+        help="print the face-frame factor of each head of an eval set (what `facerig rig` uses) and exit",
+    )
+    ap.add_argument(
+        "--probe-check",
+        metavar="SET_DIR",
+        help="each head's factor measured on the face probe's "
+        "decimated mesh (what `facerig rig` does) and on the whole rig proxy; writes "
+        "benchmarks/results/face_probe_check.json and exits",
+    )
     args = ap.parse_args(argv)
     if args.factors:
         return print_factors(args.factors, args.weights)
@@ -94,11 +107,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     model, meta = load_model(args.weights)
-    styl = dict(p_warp=1.0, p_exaggerate=0.5, warp_amplitude=(0.08, 0.2), p_remesh=0.0, p_reframe=0.0,
-                p_remove_parts=0.0, p_units=0.0)
-    plan = ([("ict", "mix", SampleConfig(split="train"))] * args.n_ict
-            + [("ict", "stylised", SampleConfig(split="train", **styl))] * args.n_styl
-            + [("makehuman", "mix", SampleConfig(split="train"))] * args.n_mh)
+    styl = dict(
+        p_warp=1.0,
+        p_exaggerate=0.5,
+        warp_amplitude=(0.08, 0.2),
+        p_remesh=0.0,
+        p_reframe=0.0,
+        p_remove_parts=0.0,
+        p_units=0.0,
+    )
+    plan = (
+        [("ict", "mix", SampleConfig(split="train"))] * args.n_ict
+        + [("ict", "stylised", SampleConfig(split="train", **styl))] * args.n_styl
+        + [("makehuman", "mix", SampleConfig(split="train"))] * args.n_mh
+    )
     rows, t0 = [], time.perf_counter()
     for i, (fam, kind, cfg) in enumerate(plan):
         seed = args.start + i
@@ -106,16 +128,34 @@ def main(argv: list[str] | None = None) -> int:
         prep = prepare_head(s.vertices, s.faces, parts=s.parts, proxy_vertices=RIG_PROXY_VERTICES, k=model.k_eig)
         lm = face_landmarks(model, prep)
         errs = head_errors(model, prep, s)
-        rec = {"seed": seed, "family": fam, "kind": kind, "vertices": int(len(s.vertices)),
-               "width_mm": prep.scale * s.mm_per_unit, "iod": lm["iod"], "eye_mouth": lm["eye_mouth"],
-               "errors": errs, "best": best_factor(FACTORS, errs), "steps": s.info.get("steps")}
+        rec = {
+            "seed": seed,
+            "family": fam,
+            "kind": kind,
+            "vertices": int(len(s.vertices)),
+            "width_mm": prep.scale * s.mm_per_unit,
+            "iod": lm["iod"],
+            "eye_mouth": lm["eye_mouth"],
+            "errors": errs,
+            "best": best_factor(FACTORS, errs),
+            "steps": s.info.get("steps"),
+        }
         rows.append(rec)
-        print(f"{i + 1:3d}/{len(plan)} {fam:9s} {kind:8s} width {rec['width_mm']:6.1f} mm  iod {lm['iod']:.3f} "
-              f"eye-mouth {lm['eye_mouth']:.3f}  best x{rec['best']:.2f}  err@1 {errs[FACTORS.index(1.0)]:.3f}  "
-              f"min {min(errs):.3f}  ({time.perf_counter() - t0:.0f} s)", flush=True)
-    out = {"benchmark": "face_frame", "date": datetime.now(timezone.utc).isoformat(timespec="minutes"),
-           "machine": platform.platform(), "weights_step": meta.get("step"), "factors": list(FACTORS),
-           "heads": rows, "fit": fit(rows)}
+        print(
+            f"{i + 1:3d}/{len(plan)} {fam:9s} {kind:8s} width {rec['width_mm']:6.1f} mm  iod {lm['iod']:.3f} "
+            f"eye-mouth {lm['eye_mouth']:.3f}  best x{rec['best']:.2f}  err@1 {errs[FACTORS.index(1.0)]:.3f}  "
+            f"min {min(errs):.3f}  ({time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
+    out = {
+        "benchmark": "face_frame",
+        "date": datetime.now(UTC).isoformat(timespec="minutes"),
+        "machine": platform.platform(),
+        "weights_step": meta.get("step"),
+        "factors": list(FACTORS),
+        "heads": rows,
+        "fit": fit(rows),
+    }
     print(json.dumps(out["fit"], indent=1))
     with atomic_path(args.out) as tmp:
         Path(tmp).write_text(json.dumps(out, indent=1, default=str))
@@ -131,22 +171,26 @@ def print_factors(set_dir: str, weights: str | None) -> int:
     from facerig.models.raf.config import RIG_PROXY_VERTICES
     from facerig.models.raf.probe import face_frame_factor, face_landmarks
     from facerig.models.raf.weights import load_model
+
     model, _ = load_model(weights)
     print("| head | group | frame width mm | eyes mm | eyes to mouth mm | face size (widths) | factor |")
     print("|---|---|---|---|---|---|---|")
     for h in load_index(Path(set_dir))["heads"]:
         mesh = load_mesh(Path(set_dir) / h["mesh"], allow_degenerate=True, allow_unreferenced=True)
-        prep = prepare_head(np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES,
-                            k=model.k_eig)
+        prep = prepare_head(
+            np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES, k=model.k_eig
+        )
         lm = face_landmarks(model, prep)
         mm = float(h.get("mm_per_unit") or 1.0) * prep.scale
-        print(f"| {h['id']} | {h['group']} | {mm:.1f} | {lm['iod'] * mm:.1f} | {lm['eye_mouth'] * mm:.1f} | "
-              f"{np.sqrt(lm['iod'] * lm['eye_mouth']):.3f} | {face_frame_factor(lm):.3f} |", flush=True)
+        print(
+            f"| {h['id']} | {h['group']} | {mm:.1f} | {lm['iod'] * mm:.1f} | {lm['eye_mouth'] * mm:.1f} | "
+            f"{np.sqrt(lm['iod'] * lm['eye_mouth']):.3f} | {face_frame_factor(lm):.3f} |",
+            flush=True,
+        )
     return 0
 
 
-def probe_check(set_dir: str, weights: str | None,
-                out: str = "benchmarks/results/face_probe_check.json") -> int:
+def probe_check(set_dir: str, weights: str | None, out: str = "benchmarks/results/face_probe_check.json") -> int:
     """Face-frame factor of each head of an eval set with the probe on its decimated mesh
     (``FACE_PROBE_VERTICES``, as ``facerig rig``) and on the whole rig proxy (as the calibration
     measured it); the difference in log factor, per head and summarised."""
@@ -160,27 +204,55 @@ def probe_check(set_dir: str, weights: str | None,
 
     model, meta = load_model(weights)
     rows = []
-    print(f"| head | group | proxy vertices | factor, whole proxy | factor, probe mesh ({FACE_PROBE_VERTICES}) | difference |")
+    print(
+        f"| head | group | proxy vertices | factor, whole proxy | factor, probe mesh ({FACE_PROBE_VERTICES}) | difference |"
+    )
     print("|---|---|---|---|---|---|")
     for h in load_index(Path(set_dir))["heads"]:
         mesh = load_mesh(Path(set_dir) / h["mesh"], allow_degenerate=True, allow_unreferenced=True)
-        prep = prepare_head(np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES,
-                            k=model.k_eig)
+        prep = prepare_head(
+            np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES, k=model.k_eig
+        )
         whole = face_frame_factor(face_landmarks(model, prep, probe_vertices=0))
         probe = face_frame_factor(face_landmarks(model, prep))
-        rows.append({"id": h["id"], "group": h["group"], "proxy_vertices": prep.proxy.num_vertices,
-                     "factor_whole_proxy": whole, "factor_probe": probe, "dlog": float(np.log(probe / whole))})
-        print(f"| {h['id']} | {h['group']} | {prep.proxy.num_vertices} | {whole:.4f} | {probe:.4f} | "
-              f"{100 * rows[-1]['dlog']:+.2f} % |", flush=True)
+        rows.append(
+            {
+                "id": h["id"],
+                "group": h["group"],
+                "proxy_vertices": prep.proxy.num_vertices,
+                "factor_whole_proxy": whole,
+                "factor_probe": probe,
+                "dlog": float(np.log(probe / whole)),
+            }
+        )
+        print(
+            f"| {h['id']} | {h['group']} | {prep.proxy.num_vertices} | {whole:.4f} | {probe:.4f} | "
+            f"{100 * rows[-1]['dlog']:+.2f} % |",
+            flush=True,
+        )
     d = np.array([r["dlog"] for r in rows])
-    summary = {"mean_abs_dlog": float(np.abs(d).mean()), "max_abs_dlog": float(np.abs(d).max()),
-               "mean_dlog": float(d.mean()), "heads": len(rows)}
-    print(f"mean |difference| {100 * summary['mean_abs_dlog']:.2f} %, largest {100 * summary['max_abs_dlog']:.2f} %, "
-          f"mean {100 * summary['mean_dlog']:+.2f} % ({len(rows)} heads)")
-    doc = {"meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform(),
-                    "set": str(set_dir), "weights_step": meta.get("step"), "probe_vertices": FACE_PROBE_VERTICES,
-                    "rig_proxy_vertices": RIG_PROXY_VERTICES},
-           "summary": summary, "heads": rows}
+    summary = {
+        "mean_abs_dlog": float(np.abs(d).mean()),
+        "max_abs_dlog": float(np.abs(d).max()),
+        "mean_dlog": float(d.mean()),
+        "heads": len(rows),
+    }
+    print(
+        f"mean |difference| {100 * summary['mean_abs_dlog']:.2f} %, largest {100 * summary['max_abs_dlog']:.2f} %, "
+        f"mean {100 * summary['mean_dlog']:+.2f} % ({len(rows)} heads)"
+    )
+    doc = {
+        "meta": {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": platform.platform(),
+            "set": str(set_dir),
+            "weights_step": meta.get("step"),
+            "probe_vertices": FACE_PROBE_VERTICES,
+            "rig_proxy_vertices": RIG_PROXY_VERTICES,
+        },
+        "summary": summary,
+        "heads": rows,
+    }
     with atomic_path(Path(out), suffix=".json") as tmp:
         Path(tmp).write_text(json.dumps(doc, indent=1))
     print(f"wrote {out}")
@@ -192,8 +264,11 @@ def fit(rows: list[dict]) -> dict:
     (and for each measure alone); f0 and beta from the heads."""
     res = {}
     y = np.log([r["best"] for r in rows])
-    for name, f in (("face", [np.sqrt(r["iod"] * r["eye_mouth"]) for r in rows]),
-                    ("iod", [r["iod"] for r in rows]), ("eye_mouth", [r["eye_mouth"] for r in rows])):
+    for name, f in (
+        ("face", [np.sqrt(r["iod"] * r["eye_mouth"]) for r in rows]),
+        ("iod", [r["iod"] for r in rows]),
+        ("eye_mouth", [r["eye_mouth"] for r in rows]),
+    ):
         x = np.log(f)
         A = np.c_[x, np.ones_like(x)]
         (beta, c), *_ = np.linalg.lstsq(A, y, rcond=None)
@@ -202,11 +277,16 @@ def fit(rows: list[dict]) -> dict:
         # interpolated in log factor between the grid's errors
         fitted = np.exp(np.clip(pred, -np.log(1.4), np.log(1.4)))
         err = [float(np.interp(np.log(a), np.log(FACTORS), r["errors"])) for a, r in zip(fitted, rows)]
-        res[name] = {"mean_error_mm_at_1": float(np.mean([r["errors"][FACTORS.index(1.0)] for r in rows])),
-                     "mean_error_mm_fitted": float(np.mean(err)),
-                     "beta": float(beta), "log_f0": float(-c / beta) if beta else None,
-                     "f0": float(np.exp(-c / beta)) if beta else None, "r": float(np.corrcoef(x, y)[0, 1]),
-                     "rms_log_before": float(np.sqrt(np.mean(y**2))), "rms_log_after": float(np.sqrt(np.mean((y - pred) ** 2)))}
+        res[name] = {
+            "mean_error_mm_at_1": float(np.mean([r["errors"][FACTORS.index(1.0)] for r in rows])),
+            "mean_error_mm_fitted": float(np.mean(err)),
+            "beta": float(beta),
+            "log_f0": float(-c / beta) if beta else None,
+            "f0": float(np.exp(-c / beta)) if beta else None,
+            "r": float(np.corrcoef(x, y)[0, 1]),
+            "rms_log_before": float(np.sqrt(np.mean(y**2))),
+            "rms_log_after": float(np.sqrt(np.mean((y - pred) ** 2))),
+        }
     return res
 
 

@@ -48,8 +48,14 @@ def main(argv=None) -> int:
             row[f"max_mm_beyond_{R}"] = round(float(m[:, far].max() * mm) if far.any() else 0.0, 4)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    out = {"meta": {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform(),
-                    "falloff": FALLOFF}, "rows": rows}
+    out = {
+        "meta": {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": platform.platform(),
+            "falloff": FALLOFF,
+        },
+        "rows": rows,
+    }
     Path(a.out).write_text(json.dumps(out, indent=1))
     return 0
 

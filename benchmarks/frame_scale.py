@@ -60,13 +60,27 @@ def main(argv: list[str] | None = None) -> int:
         v = np.asarray(mesh.vertices, np.float64) * mm
         widths = slab_widths(v)
         scale = float(np.median([s["si_scale"] for s in r["shapes"].values()]))
-        rec = {"id": h["id"], "group": h["group"], "bbox_x_mm": float(np.ptp(v[:, 0])), "first_width_mm": widths[0],
-               "frame_width_mm": widths[-1], "median_si_scale": scale, "fitting_width_mm": widths[-1] * scale}
+        rec = {
+            "id": h["id"],
+            "group": h["group"],
+            "bbox_x_mm": float(np.ptp(v[:, 0])),
+            "first_width_mm": widths[0],
+            "frame_width_mm": widths[-1],
+            "median_si_scale": scale,
+            "fitting_width_mm": widths[-1] * scale,
+        }
         rows.append(rec)
-        print(f"| {h['id']} | {h['group']} | {rec['bbox_x_mm']:.1f} | {widths[0]:.1f} | {widths[-1]:.1f} | "
-              f"{scale:.2f} | {rec['fitting_width_mm']:.1f} |")
-    out = {"benchmark": "frame_scale", "date": date.today().isoformat(), "machine": platform.platform(),
-           "eval": args.eval, "heads": rows}
+        print(
+            f"| {h['id']} | {h['group']} | {rec['bbox_x_mm']:.1f} | {widths[0]:.1f} | {widths[-1]:.1f} | "
+            f"{scale:.2f} | {rec['fitting_width_mm']:.1f} |"
+        )
+    out = {
+        "benchmark": "frame_scale",
+        "date": date.today().isoformat(),
+        "machine": platform.platform(),
+        "eval": args.eval,
+        "heads": rows,
+    }
     with atomic_path(args.out) as tmp:
         Path(tmp).write_text(json.dumps(out, indent=1))
     print(f"\nwrote {args.out}")

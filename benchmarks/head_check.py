@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 #: Axis-aligned turns of the example head (name, rotation axis, degrees).
-TURNS = [("facing back (180 about up)", [0, 1, 0], 180), ("turned 90", [0, 1, 0], 90),
-         ("upside down", [0, 0, 1], 180), ("lying down (up along -Z)", [1, 0, 0], -90),
-         ("Blender's +Z up, -Y forward", [1, 0, 0], 90)]
+TURNS = [
+    ("facing back (180 about up)", [0, 1, 0], 180),
+    ("turned 90", [0, 1, 0], 90),
+    ("upside down", [0, 0, 1], 180),
+    ("lying down (up along -Z)", [1, 0, 0], -90),
+    ("Blender's +Z up, -Y forward", [1, 0, 0], 90),
+]
 
 
 def _rotation(axis, degrees: float) -> np.ndarray:
@@ -47,11 +51,17 @@ def negatives() -> list[tuple[str, np.ndarray, np.ndarray]]:
 
     head = read_mesh(ROOT / "examples" / "ict_head" / "head.obj")
     v, f = np.asarray(head.vertices, float), np.asarray(head.faces)
-    out = [(f"example head, {name}", v @ _rotation(ax, deg).T, f) for name, ax, deg in TURNS + [
-        ("turned 45", [0, 1, 0], 45), ("tilted 30 forward", [1, 0, 0], 30), ("rolled 20", [0, 0, 1], 20)]]
-    shapes = [("sphere", trimesh.creation.icosphere(4)), ("box", trimesh.creation.box((1, 1.3, 1)).subdivide().subdivide()),
-              ("cylinder", trimesh.creation.cylinder(0.5, 1.5, sections=64).subdivide()),
-              ("capsule", trimesh.creation.capsule(1.0, 0.5, count=[32, 32]))]
+    out = [
+        (f"example head, {name}", v @ _rotation(ax, deg).T, f)
+        for name, ax, deg in TURNS
+        + [("turned 45", [0, 1, 0], 45), ("tilted 30 forward", [1, 0, 0], 30), ("rolled 20", [0, 0, 1], 20)]
+    ]
+    shapes = [
+        ("sphere", trimesh.creation.icosphere(4)),
+        ("box", trimesh.creation.box((1, 1.3, 1)).subdivide().subdivide()),
+        ("cylinder", trimesh.creation.cylinder(0.5, 1.5, sections=64).subdivide()),
+        ("capsule", trimesh.creation.capsule(1.0, 0.5, count=[32, 32])),
+    ]
     if hasattr(trimesh.creation, "torus"):
         shapes.append(("torus", trimesh.creation.torus(1.0, 0.3)))
     out += [(name, np.asarray(m.vertices, float) * 10.0, np.asarray(m.faces)) for name, m in shapes]
@@ -67,6 +77,7 @@ def orientations(weights: str | None, out: str) -> int:
     from facerig.io.atomic import atomic_path
     from facerig.io.mesh import Mesh
     from facerig.models.raf.probe import suggest_orientation
+
     head = read_mesh(ROOT / "examples" / "ict_head" / "head.obj")
     v, f = np.asarray(head.vertices, float), np.asarray(head.faces)
     cases = [("as it is", np.eye(3))] + [(name, _rotation(ax, deg)) for name, ax, deg in TURNS]
@@ -81,12 +92,27 @@ def orientations(weights: str | None, out: str) -> int:
         dt = time.perf_counter() - t
         rank = next(i for i, r in enumerate(ranked) if (r[0], r[1]) == (up, fwd)) + 1
         other = next(r for r in ranked if (r[0], r[1]) != (up, fwd))
-        rows.append({"case": name, "up": up, "forward": fwd, "rank": rank, "score": ranked[rank - 1][3],
-                     "check": ranked[rank - 1][2], "best_other": list(other), "seconds": round(dt, 2)})
-        print(f"| {name} | --up {up} --forward {fwd} | {rank} | {ranked[rank - 1][3]:.2f} ({ranked[rank - 1][2]}) | "
-              f"{other[0]} / {other[1]} ({other[3]:.2f}) | {dt:.1f} |", flush=True)
-    doc = {"meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform()},
-           "rows": rows}
+        rows.append(
+            {
+                "case": name,
+                "up": up,
+                "forward": fwd,
+                "rank": rank,
+                "score": ranked[rank - 1][3],
+                "check": ranked[rank - 1][2],
+                "best_other": list(other),
+                "seconds": round(dt, 2),
+            }
+        )
+        print(
+            f"| {name} | --up {up} --forward {fwd} | {rank} | {ranked[rank - 1][3]:.2f} ({ranked[rank - 1][2]}) | "
+            f"{other[0]} / {other[1]} ({other[3]:.2f}) | {dt:.1f} |",
+            flush=True,
+        )
+    doc = {
+        "meta": {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform()},
+        "rows": rows,
+    }
     with atomic_path(Path(out), suffix=".json") as tmp:
         Path(tmp).write_text(json.dumps(doc, indent=1))
     print(f"wrote {out}")
@@ -110,10 +136,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("sets", nargs="*", default=["evalset"], help="eval set folders (heads)")
     ap.add_argument("--weights", default=None)
-    ap.add_argument("--out", default=None, help="default benchmarks/results/head_check.json "
-                    "(head_orientation.json with --orientations)")
-    ap.add_argument("--orientations", action="store_true", help="rank the 24 axis-aligned orientations of the "
-                    "example head turned 7 ways (suggest_orientation) and exit")
+    ap.add_argument(
+        "--out",
+        default=None,
+        help="default benchmarks/results/head_check.json (head_orientation.json with --orientations)",
+    )
+    ap.add_argument(
+        "--orientations",
+        action="store_true",
+        help="rank the 24 axis-aligned orientations of the example head turned 7 ways (suggest_orientation) and exit",
+    )
     args = ap.parse_args(argv)
     if args.orientations:
         return orientations(args.weights, args.out or "benchmarks/results/head_orientation.json")
@@ -121,8 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     model, meta = load_model(args.weights)
 
     def measure(v, f) -> dict:
-        prep = prepare_head(np.asarray(v, np.float64), f, proxy_vertices=RIG_PROXY_VERTICES, k=model.k_eig,
-                            operators=False)
+        prep = prepare_head(
+            np.asarray(v, np.float64), f, proxy_vertices=RIG_PROXY_VERTICES, k=model.k_eig, operators=False
+        )
         lm = face_landmarks(model, prep)
         status, reasons = face_check(lm)
         return {**{k: round(float(x), 4) for k, x in face_layout(lm).items()}, "check": status, "reasons": reasons}
@@ -144,15 +177,27 @@ def main(argv: list[str] | None = None) -> int:
         show(name, "not an upright head", measure(v, f))
     heads = [r for r in rows if r["kind"] == "head"]
     others = [r for r in rows if r["kind"] != "head"]
-    summary = {"heads": len(heads), "heads_ok": sum(r["check"] == "ok" for r in heads),
-               "heads_error": sum(r["check"] == "error" for r in heads),
-               "others": len(others), "others_error": sum(r["check"] == "error" for r in others),
-               "others_warn": sum(r["check"] == "warn" for r in others),
-               "head_extremes": {k: [min(r[k] for r in heads), max(r[k] for r in heads)] for k in keys} if heads else {}}
+    summary = {
+        "heads": len(heads),
+        "heads_ok": sum(r["check"] == "ok" for r in heads),
+        "heads_error": sum(r["check"] == "error" for r in heads),
+        "others": len(others),
+        "others_error": sum(r["check"] == "error" for r in others),
+        "others_warn": sum(r["check"] == "warn" for r in others),
+        "head_extremes": {k: [min(r[k] for r in heads), max(r[k] for r in heads)] for k in keys} if heads else {},
+    }
     print(json.dumps(summary))
-    doc = {"meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform(),
-                    "sets": args.sets, "weights_step": meta.get("step"), "limits": HEAD_CHECK},
-           "summary": summary, "rows": rows}
+    doc = {
+        "meta": {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": platform.platform(),
+            "sets": args.sets,
+            "weights_step": meta.get("step"),
+            "limits": HEAD_CHECK,
+        },
+        "summary": summary,
+        "rows": rows,
+    }
     with atomic_path(Path(args.out), suffix=".json") as tmp:
         Path(tmp).write_text(json.dumps(doc, indent=1))
     print(f"wrote {args.out}")

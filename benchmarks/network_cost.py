@@ -71,12 +71,14 @@ def _runtime(config: dict, shipped):
     """A :class:`RigAnyFaceRuntime` with ``config``: the shipped weights for the shipped
     configuration, random ones of the right shapes otherwise."""
     from facerig.models.raf.runtime import RigAnyFaceRuntime
+
     if config == shipped.config.to_dict():
         return shipped
     import torch
 
     from facerig.models.raf.config import RAFConfig
     from facerig.models.raf.network import RigAnyFace
+
     torch.manual_seed(0)
     model = RigAnyFace(RAFConfig.from_dict(config))
     state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
@@ -96,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.models.raf.method import predict_proxy
     from facerig.models.raf.weights import load_model
     from facerig.parallel import keep_freed_memory
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--head", default=str(ROOT / "examples" / "ict_head" / "head.obj"))
     ap.add_argument("--repeat", type=int, default=3)
@@ -116,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         model = _runtime(config, shipped)
         k = model.k_eig
         if k not in preps:
-            preps[k] = prepare_head(np.asarray(mesh.vertices, np.float64), mesh.faces,
-                                    proxy_vertices=RIG_PROXY_VERTICES, k=k)
+            preps[k] = prepare_head(
+                np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES, k=k
+            )
         prep = preps[k]
         inputs = network_inputs(prep.xyz, prep.proxy.faces, local=bool(model.n_local), cross=model.cross_part)
         local, cross = inputs
@@ -127,19 +131,34 @@ def main(argv: list[str] | None = None) -> int:
             enc = model.encode(prep.xyz, ops, local, 1)
             t_enc = _best(lambda: model.encode(prep.xyz, ops, local, 1), args.repeat)
             t_dec = _best(lambda: model(prep.xyz, ops, a, local, enc=enc, threads=1), args.repeat)
-        t_net = _best(lambda: predict_proxy(model, prep, a, mirror=True, threads=2, inputs=inputs, workers=2),
-                      args.repeat)
+        t_net = _best(
+            lambda: predict_proxy(model, prep, a, mirror=True, threads=2, inputs=inputs, workers=2), args.repeat
+        )
         n_params = int(sum(v.size for v in model.params.values()))
-        row = {"variant": name, "config": VARIANTS[name], "parameters": n_params, "proxy_vertices": prep.proxy.num_vertices,
-               "encode_s": round(t_enc, 3), "decode_s": round(t_dec, 3), "network_s": round(t_net, 3)}
+        row = {
+            "variant": name,
+            "config": VARIANTS[name],
+            "parameters": n_params,
+            "proxy_vertices": prep.proxy.num_vertices,
+            "encode_s": round(t_enc, 3),
+            "decode_s": round(t_dec, 3),
+            "network_s": round(t_net, 3),
+        }
         rows.append(row)
-        print(f"{name:36s} {n_params:>8,d} params  encode {t_enc:.3f} s  decode {t_dec:.3f} s  "
-              f"two passes side by side {t_net:.3f} s")
+        print(
+            f"{name:36s} {n_params:>8,d} params  encode {t_enc:.3f} s  decode {t_dec:.3f} s  "
+            f"two passes side by side {t_net:.3f} s"
+        )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    result = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-              "load_average": load, "gemm_gflops": round(gflops, 1), "head": str(Path(args.head).name),
-              "repeat": args.repeat, "rows": rows}
+    result = {
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        "load_average": load,
+        "gemm_gflops": round(gflops, 1),
+        "head": str(Path(args.head).name),
+        "repeat": args.repeat,
+        "rows": rows,
+    }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     from facerig.io.atomic import atomic_path

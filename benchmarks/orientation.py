@@ -94,8 +94,16 @@ def main(argv: list[str] | None = None) -> int:
         probe = {(u, f): (st, sc) for u, f, st, sc in suggest_orientation(mesh, proxy_vertices=FACE_PROBE_VERTICES)}
         t_probe = time.perf_counter() - t0
         prior_ranks, auto_right, t_prior = [], [], []
-        verdicts = dict.fromkeys(("refused naming the right axes", "refused naming wrong axes", "refused as no head",
-                                  "rigged in the wrong axes with a warning", "rigged in the wrong axes silently"), 0)
+        verdicts = dict.fromkeys(
+            (
+                "refused naming the right axes",
+                "refused naming wrong axes",
+                "refused as no head",
+                "rigged in the wrong axes with a warning",
+                "rigged in the wrong axes silently",
+            ),
+            0,
+        )
         for up, fwd in ORIENTATIONS:
             turned = _turned(mesh, up, fwd)
             t1 = time.perf_counter()
@@ -119,8 +127,15 @@ def main(argv: list[str] | None = None) -> int:
             up, fwd = ORIENTATIONS[int(k)]
             t1 = time.perf_counter()
             fu, ff, _info = find_orientation(_turned(mesh, up, fwd), {})
-            checks.append({"up": up, "forward": fwd, "found": [fu, ff], "right": (fu, ff) == (up, fwd),
-                           "seconds": round(time.perf_counter() - t1, 3)})
+            checks.append(
+                {
+                    "up": up,
+                    "forward": fwd,
+                    "found": [fu, ff],
+                    "right": (fu, ff) == (up, fwd),
+                    "seconds": round(time.perf_counter() - t1, 3),
+                }
+            )
         t1 = time.perf_counter()
         try:
             rig = rig_mesh(mesh, "raf", falloff=False)
@@ -129,25 +144,64 @@ def main(argv: list[str] | None = None) -> int:
         except NotAHeadError as e:
             check, judged = f"refused: {e}", None
         t_rig = time.perf_counter() - t1
-        row = {"head": path.stem, "vertices": mesh.num_vertices,
-               "prior_top1": int(sum(r == 0 for r in prior_ranks)), "prior_top3": int(sum(r < 3 for r in prior_ranks)),
-               "prior_worst_rank": int(max(prior_ranks)), "auto_orient_right": int(sum(auto_right)), "of": 24,
-               "probe_rank_of_truth": sorted(probe, key=lambda c: probe[c][1]).index(("+y", "+z")),
-               "probe_truth": list(probe[("+y", "+z")]), "probe24": {f"{u} {f}": [st, round(sc, 4)] for (u, f), (st, sc) in probe.items()}, "prior_seconds": round(float(np.median(t_prior)), 3),
-               "probe24_seconds": round(t_probe, 2), "find_orientation_checks": checks,
-               "turned_head_check": verdicts, "head_check": check, "head_check_judge_seconds": judged, "rig_seconds": round(t_rig, 2)}
+        row = {
+            "head": path.stem,
+            "vertices": mesh.num_vertices,
+            "prior_top1": int(sum(r == 0 for r in prior_ranks)),
+            "prior_top3": int(sum(r < 3 for r in prior_ranks)),
+            "prior_worst_rank": int(max(prior_ranks)),
+            "auto_orient_right": int(sum(auto_right)),
+            "of": 24,
+            "probe_rank_of_truth": sorted(probe, key=lambda c: probe[c][1]).index(("+y", "+z")),
+            "probe_truth": list(probe[("+y", "+z")]),
+            "probe24": {f"{u} {f}": [st, round(sc, 4)] for (u, f), (st, sc) in probe.items()},
+            "prior_seconds": round(float(np.median(t_prior)), 3),
+            "probe24_seconds": round(t_probe, 2),
+            "find_orientation_checks": checks,
+            "turned_head_check": verdicts,
+            "head_check": check,
+            "head_check_judge_seconds": judged,
+            "rig_seconds": round(t_rig, 2),
+        }
         rows.append(row)
-        print(json.dumps({k: row[k] for k in ("head", "prior_top1", "prior_top3", "auto_orient_right",
-                                              "head_check", "head_check_judge_seconds")}), flush=True)
+        print(
+            json.dumps(
+                {
+                    k: row[k]
+                    for k in (
+                        "head",
+                        "prior_top1",
+                        "prior_top3",
+                        "auto_orient_right",
+                        "head_check",
+                        "head_check_judge_seconds",
+                    )
+                }
+            ),
+            flush=True,
+        )
     total = sum(r["auto_orient_right"] for r in rows)
-    summary = {"auto_orient_right": total, "of": 24 * len(rows), "fraction": round(total / max(24 * len(rows), 1), 4),
-               "head_check_refused": [r["head"] for r in rows if r["head_check"].startswith("refused")],
-               "turned_head_check": {k: sum(r["turned_head_check"][k] for r in rows) for k in rows[0]["turned_head_check"]}
-               if rows else {},
-               "find_orientation_checks_right": sum(c["right"] for r in rows for c in r["find_orientation_checks"]),
-               "find_orientation_checks": sum(len(r["find_orientation_checks"]) for r in rows)}
-    out = {"meta": {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform(),
-                    "heads": str(args.heads), "probed": AUTO_PROBED}, "summary": summary, "rows": rows}
+    summary = {
+        "auto_orient_right": total,
+        "of": 24 * len(rows),
+        "fraction": round(total / max(24 * len(rows), 1), 4),
+        "head_check_refused": [r["head"] for r in rows if r["head_check"].startswith("refused")],
+        "turned_head_check": {k: sum(r["turned_head_check"][k] for r in rows) for k in rows[0]["turned_head_check"]}
+        if rows
+        else {},
+        "find_orientation_checks_right": sum(c["right"] for r in rows for c in r["find_orientation_checks"]),
+        "find_orientation_checks": sum(len(r["find_orientation_checks"]) for r in rows),
+    }
+    out = {
+        "meta": {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": platform.platform(),
+            "heads": str(args.heads),
+            "probed": AUTO_PROBED,
+        },
+        "summary": summary,
+        "rows": rows,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1, default=str))
     print(json.dumps(summary))

@@ -43,8 +43,16 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Heads whose rigs trained the shipped network's family (MakeHuman identities).
 IN_FAMILY = {"makehuman_hm08"}
 #: Shapes summarised on their own (the issue's list).
-WATCH = ("eyeBlinkLeft", "eyeBlinkRight", "jawOpen", "browInnerUp", "mouthFunnel", "mouthSmileLeft",
-         "mouthSmileRight", "mouthPucker")
+WATCH = (
+    "eyeBlinkLeft",
+    "eyeBlinkRight",
+    "jawOpen",
+    "browInnerUp",
+    "mouthFunnel",
+    "mouthSmileLeft",
+    "mouthSmileRight",
+    "mouthPucker",
+)
 
 
 def author_heads(data: Path) -> list[dict]:
@@ -55,16 +63,30 @@ def author_heads(data: Path) -> list[dict]:
     heads = []
     for p in sorted((data / "external-rigs").glob("*.npz")):
         with np.load(p, allow_pickle=False) as z:
-            heads.append({"name": p.stem, "vertices": z["neutral"].astype(np.float64), "faces": z["faces"],
-                          "names": [str(n) for n in z["arkit_names"]], "deltas": z["deltas"].astype(np.float32),
-                          "mm_per_unit": float(z["mm_per_unit"])})
+            heads.append(
+                {
+                    "name": p.stem,
+                    "vertices": z["neutral"].astype(np.float64),
+                    "faces": z["faces"],
+                    "names": [str(n) for n in z["arkit_names"]],
+                    "deltas": z["deltas"].astype(np.float32),
+                    "mm_per_unit": float(z["mm_per_unit"]),
+                }
+            )
     for p in sorted((data / "heads").glob("*.blendshapes.npz")):
         name = p.name[: -len(".blendshapes.npz")]
         mesh = read_mesh(data / "heads" / f"{name}.obj")
         with np.load(p, allow_pickle=False) as z:
-            heads.append({"name": name, "vertices": mesh.vertices, "faces": mesh.faces,
-                          "names": [str(n) for n in z["names"]], "deltas": z["deltas"].astype(np.float32),
-                          "mm_per_unit": float(z["mm_per_unit"])})
+            heads.append(
+                {
+                    "name": name,
+                    "vertices": mesh.vertices,
+                    "faces": mesh.faces,
+                    "names": [str(n) for n in z["names"]],
+                    "deltas": z["deltas"].astype(np.float32),
+                    "mm_per_unit": float(z["mm_per_unit"]),
+                }
+            )
     return heads
 
 
@@ -75,8 +97,12 @@ def evaluate_head(head: dict, options: dict) -> dict:
     from facerig.io.validate import validate_mesh
     from facerig.models.registry import rig_mesh
 
-    mesh = validate_mesh(Mesh(vertices=head["vertices"], faces=np.asarray(head["faces"], np.int64)), None,
-                         allow_degenerate=True, allow_unreferenced=True)
+    mesh = validate_mesh(
+        Mesh(vertices=head["vertices"], faces=np.asarray(head["faces"], np.int64)),
+        None,
+        allow_degenerate=True,
+        allow_unreferenced=True,
+    )
     t0 = time.perf_counter()
     rig = rig_mesh(mesh, "raf", **{"head_check": False, **options})
     seconds = time.perf_counter() - t0
@@ -90,22 +116,36 @@ def evaluate_head(head: dict, options: dict) -> dict:
     e = shape_errors(pred, gt, head["mm_per_unit"])
     comp = completion(pred, gt)
     si_rel = e["si_active_mm"] / e["zero_active_mm"]
-    per_shape = {n: {"relative": round(float(e["relative"][i]), 4), "si": round(float(si_rel[i]), 4),
-                     "completion": round(float(comp[i]), 4), "si_scale": round(float(e["si_scale"][i]), 3)}
-                 for i, n in enumerate(names)}
+    per_shape = {
+        n: {
+            "relative": round(float(e["relative"][i]), 4),
+            "si": round(float(si_rel[i]), 4),
+            "completion": round(float(comp[i]), 4),
+            "si_scale": round(float(e["si_scale"][i]), 3),
+        }
+        for i, n in enumerate(names)
+    }
     blinks = [per_shape[n]["completion"] for n in ("eyeBlinkLeft", "eyeBlinkRight") if n in per_shape]
-    return {"head": head["name"], "vertices": int(len(head["vertices"])), "shapes": len(names),
-            "relative": round(float(np.nanmean(e["relative"])), 4), "si": round(float(np.nanmean(si_rel)), 4),
-            "completion": round(float(np.nanmean(comp)), 4),
-            "blink_completion": round(float(np.mean(blinks)), 4) if blinks else None,
-            "seconds": round(seconds, 2), "per_shape": per_shape}
+    return {
+        "head": head["name"],
+        "vertices": int(len(head["vertices"])),
+        "shapes": len(names),
+        "relative": round(float(np.nanmean(e["relative"])), 4),
+        "si": round(float(np.nanmean(si_rel)), 4),
+        "completion": round(float(np.nanmean(comp)), 4),
+        "blink_completion": round(float(np.mean(blinks)), 4) if blinks else None,
+        "seconds": round(seconds, 2),
+        "per_shape": per_shape,
+    }
 
 
 def summarise(rows: list[dict]) -> dict:
     """Means over heads, per group, and per watched shape."""
     out = {}
-    for group, members in (("in_family", [r for r in rows if r["head"] in IN_FAMILY]),
-                           ("out_of_family", [r for r in rows if r["head"] not in IN_FAMILY])):
+    for group, members in (
+        ("in_family", [r for r in rows if r["head"] in IN_FAMILY]),
+        ("out_of_family", [r for r in rows if r["head"] not in IN_FAMILY]),
+    ):
         if not members:
             continue
         g = {k: round(float(np.nanmean([r[k] for r in members])), 4) for k in ("relative", "si", "completion")}
@@ -114,8 +154,10 @@ def summarise(rows: list[dict]) -> dict:
         g["blink_completion_min"] = round(float(np.min(blinks)), 4) if blinks else None
         g["heads"] = [r["head"] for r in members]
         g["shape_completion_median"] = {
-            n: round(float(np.median(v)), 3) for n in WATCH
-            if (v := [r["per_shape"][n]["completion"] for r in members if n in r["per_shape"]])}
+            n: round(float(np.median(v)), 3)
+            for n in WATCH
+            if (v := [r["per_shape"][n]["completion"] for r in members if n in r["per_shape"]])
+        }
         out[group] = g
     return out
 
@@ -126,8 +168,13 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--heads", default="", help="comma-separated head names (default all)")
-    ap.add_argument("--raf-option", action="append", default=[], metavar="KEY=VALUE",
-                    help="rig_raf option (value parsed as JSON when possible), repeatable")
+    ap.add_argument(
+        "--raf-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="rig_raf option (value parsed as JSON when possible), repeatable",
+    )
     ap.add_argument("--tag", default="", help="result file suffix")
     args = ap.parse_args(argv)
     parallel.configure(fork=True, keep_freed_memory=True)  # as the CLI
@@ -146,17 +193,25 @@ def main(argv: list[str] | None = None) -> int:
         row = evaluate_head(head, options)
         rows.append(row)
         blink = "-" if row["blink_completion"] is None else f"{row['blink_completion']:.2f}"
-        print(f"{row['head']:28s} {row['vertices']:>6d} v {row['shapes']:>3d} shapes  rel {row['relative']:.3f}  "
-              f"si {row['si']:.3f}  completion {row['completion']:.2f}  blink {blink}  ({row['seconds']:.1f} s)",
-              flush=True)
+        print(
+            f"{row['head']:28s} {row['vertices']:>6d} v {row['shapes']:>3d} shapes  rel {row['relative']:.3f}  "
+            f"si {row['si']:.3f}  completion {row['completion']:.2f}  blink {blink}  ({row['seconds']:.1f} s)",
+            flush=True,
+        )
     summary = summarise(rows)
     for group, g in summary.items():
-        print(f"{group}: rel {g['relative']:.3f} si {g['si']:.3f} completion {g['completion']:.2f} "
-              f"blink median {g['blink_completion_median']} min {g['blink_completion_min']}")
-    result = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-              "command": "python benchmarks/out_of_family.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "options": options, "summary": summary, "heads": rows}
+        print(
+            f"{group}: rel {g['relative']:.3f} si {g['si']:.3f} completion {g['completion']:.2f} "
+            f"blink median {g['blink_completion_median']} min {g['blink_completion_min']}"
+        )
+    result = {
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        "command": "python benchmarks/out_of_family.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "options": options,
+        "summary": summary,
+        "heads": rows,
+    }
     out = ROOT / "benchmarks" / "results" / f"out_of_family{'_' + args.tag if args.tag else ''}.json"
     out.write_text(json.dumps(result, indent=1))
     print(f"wrote {out}")

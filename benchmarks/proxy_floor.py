@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.io import load_mesh
     from facerig.io.atomic import atomic_path
     from facerig.models.raf.config import RIG_PROXY_VERTICES
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("set_dir")
     ap.add_argument("--proxy-vertices", type=int, default=RIG_PROXY_VERTICES)
@@ -52,12 +53,20 @@ def main(argv: list[str] | None = None) -> int:
         back = proxy.to_full(proxy.from_full(v, mesh.faces, deltas))
         per = M.shape_errors(back, deltas, mm)
         s = M.head_summary(per)
-        rec = {"id": h["id"], "group": h["group"], "num_vertices": mesh.num_vertices,
-               "proxy_vertices": proxy.num_vertices, "active_mm": s["active_mm"], "relative": s["relative"],
-               "seconds": round(time.perf_counter() - t0, 2)}
+        rec = {
+            "id": h["id"],
+            "group": h["group"],
+            "num_vertices": mesh.num_vertices,
+            "proxy_vertices": proxy.num_vertices,
+            "active_mm": s["active_mm"],
+            "relative": s["relative"],
+            "seconds": round(time.perf_counter() - t0, 2),
+        }
         records.append(rec)
-        print(f"{h['id']:>20s} {mesh.num_vertices:6d} -> {proxy.num_vertices:5d}  active {s['active_mm']:.3f} mm",
-              flush=True)
+        print(
+            f"{h['id']:>20s} {mesh.num_vertices:6d} -> {proxy.num_vertices:5d}  active {s['active_mm']:.3f} mm",
+            flush=True,
+        )
     groups: dict[str, list[float]] = {}
     for r in records:
         groups.setdefault(r["group"], []).append(r["active_mm"])
@@ -66,8 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     print("\nactive mm of the GT round trip through the proxy, by group:")
     for g, v in summary.items():
         print(f"  {g:>14s} {v:.3f}")
-    out = {"benchmark": "proxy_floor", "date": date.today().isoformat(), "machine": platform.platform(),
-           "proxy_vertices": args.proxy_vertices, "groups": summary, "heads": records}
+    out = {
+        "benchmark": "proxy_floor",
+        "date": date.today().isoformat(),
+        "machine": platform.platform(),
+        "proxy_vertices": args.proxy_vertices,
+        "groups": summary,
+        "heads": records,
+    }
     with atomic_path(Path(args.out), suffix=".json") as tmp:
         tmp.write_text(json.dumps(out, indent=1))
     return 0

@@ -12,8 +12,17 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_operators.py", "bench_export.py", "bench_rig_speed.py", "network_cost.py", "bench_eval.py", "bench_raf_accuracy.py", "proxy_floor.py",
-           "frame_scale.py", "seams.py"]
+SCRIPTS = [
+    "bench_operators.py",
+    "bench_export.py",
+    "bench_rig_speed.py",
+    "network_cost.py",
+    "bench_eval.py",
+    "bench_raf_accuracy.py",
+    "proxy_floor.py",
+    "frame_scale.py",
+    "seams.py",
+]
 
 
 def main() -> int:

@@ -23,7 +23,7 @@ import json
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.io.atomic import write_text_atomic
     from facerig.io.mesh import Mesh
     from facerig.models.raf.method import rig_raf
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("set_dir", nargs="?", default="evalset", help="validation set to scan (skipped if absent)")
     ap.add_argument("--head", default=str(repo_root() / "examples" / "ict_head" / "head.obj"))
@@ -97,15 +98,23 @@ def main(argv: list[str] | None = None) -> int:
         out = rig_raf(Mesh(vertices=v2, faces=f2), weld=weld)
         rows[label] = {**compare(out.deltas, ref), "stitched_vertices": out.meta["raf"]["seam_vertices_stitched"]}
     result = {
-        "head": str(Path(args.head).name), "vertices": len(mesh.vertices), "parts": parts,
-        "split_vertices": len(v2), "split_parts": parts2, "rigs": rows,
+        "head": str(Path(args.head).name),
+        "vertices": len(mesh.vertices),
+        "parts": parts,
+        "split_vertices": len(v2),
+        "split_parts": parts2,
+        "rigs": rows,
         "seconds": round(time.perf_counter() - t0, 1),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
     }
-    print(f"{result['head']} split at its UV seams as a glTF exporter does: {len(mesh.vertices):,} -> "
-          f"{len(v2):,} vertices, {parts} -> {parts2} parts\n")
-    print("| raf on the split head | stitched vertices | mm from the unsplit head's rig (moving vertices) | share of motion |")
+    print(
+        f"{result['head']} split at its UV seams as a glTF exporter does: {len(mesh.vertices):,} -> "
+        f"{len(v2):,} vertices, {parts} -> {parts2} parts\n"
+    )
+    print(
+        "| raf on the split head | stitched vertices | mm from the unsplit head's rig (moving vertices) | share of motion |"
+    )
     print("|---|---|---|---|")
     for label, r in rows.items():
         print(f"| {label} | {r['stitched_vertices']:,} | {r['active_mm']:.3f} | {r['share_of_motion']:.3f} |")
@@ -117,15 +126,28 @@ def main(argv: list[str] | None = None) -> int:
             m = load_mesh(Path(args.set_dir) / head["mesh"], allow_degenerate=True, allow_unreferenced=True)
             wv, _, ix = weld_seams(m.vertices, m.faces)
             gap = 2 * np.linalg.norm(m.vertices - wv[ix], axis=1).max() * float(head.get("mm_per_unit") or 1.0)
-            scan[head["id"]] = {"stitched_vertices": len(m.vertices) - len(wv), "largest_gap_mm": round(float(gap), 4),
-                                "non_manifold_edges": non_manifold_edges(m.faces, len(m.vertices))}
+            scan[head["id"]] = {
+                "stitched_vertices": len(m.vertices) - len(wv),
+                "largest_gap_mm": round(float(gap), 4),
+                "non_manifold_edges": non_manifold_edges(m.faces, len(m.vertices)),
+            }
         result["validation_set"] = scan
         hit = {k: r for k, r in scan.items() if r["stitched_vertices"]}
-        print(f"\nvalidation set ({len(scan)} heads): stitching merges vertices on "
-              + (", ".join(f"{k} ({r['stitched_vertices']} vertices, gaps up to {r['largest_gap_mm']:.3f} mm)"
-                           for k, r in hit.items()) or "none") + "; the other heads are unchanged")
+        print(
+            f"\nvalidation set ({len(scan)} heads): stitching merges vertices on "
+            + (
+                ", ".join(
+                    f"{k} ({r['stitched_vertices']} vertices, gaps up to {r['largest_gap_mm']:.3f} mm)"
+                    for k, r in hit.items()
+                )
+                or "none"
+            )
+            + "; the other heads are unchanged"
+        )
         nm = {k: r["non_manifold_edges"] for k, r in scan.items() if r["non_manifold_edges"]}
-        print(f"non-manifold edges (edges of more than two faces): {', '.join(f'{k} {n}' for k, n in nm.items()) or 'none'}")
+        print(
+            f"non-manifold edges (edges of more than two faces): {', '.join(f'{k} {n}' for k, n in nm.items()) or 'none'}"
+        )
     write_text_atomic(args.out, json.dumps(result, indent=1))
     print(f"\nwrote {args.out}")
     return 0

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bad_input_corpus import CLISAFE, GLTF, SPECS, Bases
 
+from bad_input_corpus import CLISAFE, GLTF, SPECS, Bases
 from facerig.cli import main
 from facerig.errors import FacerigError
 
@@ -51,8 +51,13 @@ def _listing(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")} if folder.is_dir() else set()
 
 
-@pytest.mark.parametrize("spec", [pytest.param(s, id=s.id, marks=[pytest.mark.xfail(
-    reason=s.owner, strict=False)] if s.owner else []) for s in SPECS])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pytest.param(s, id=s.id, marks=[pytest.mark.xfail(reason=s.owner, strict=False)] if s.owner else [])
+        for s in SPECS
+    ],
+)
 def test_bad_input(spec, bases: Bases, tmp_path: Path, capsys, monkeypatch) -> None:
     case = spec.build(bases, tmp_path / "case")
     for k, v in case.env.items():
@@ -90,10 +95,47 @@ def test_corpus_covers_every_reader_and_command() -> None:
 
 # ----------------------------------------------------------------------------- fuzz
 
-_TOKENS = [b"3//", b"//", b"/", b"0", b"-0", b"-1", b"99999999999999999999", b"1e999", b"nan", b"inf", b"-",
-           "\u00a0".encode(), b"\x1f", b"\x00", b"\xff", b"\r", b"\n", b" ", b"\t", b"#", b"f", b"v", b"vt", b"vn",
-           b"end_header", b"endsolid", b"facet", b"vertex", b"element vertex 99999999", b"[", b"]", b"{", b"}",
-           b'"', b",", b"null", b"true", b"-1e308", b"1e-320"]
+_TOKENS = [
+    b"3//",
+    b"//",
+    b"/",
+    b"0",
+    b"-0",
+    b"-1",
+    b"99999999999999999999",
+    b"1e999",
+    b"nan",
+    b"inf",
+    b"-",
+    "\u00a0".encode(),
+    b"\x1f",
+    b"\x00",
+    b"\xff",
+    b"\r",
+    b"\n",
+    b" ",
+    b"\t",
+    b"#",
+    b"f",
+    b"v",
+    b"vt",
+    b"vn",
+    b"end_header",
+    b"endsolid",
+    b"facet",
+    b"vertex",
+    b"element vertex 99999999",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b'"',
+    b",",
+    b"null",
+    b"true",
+    b"-1e308",
+    b"1e-320",
+]
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
@@ -110,7 +152,7 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         if op == 0:  # flip a byte
             b[i] = rng.randrange(256)
         elif op == 1:  # delete a span
-            del b[i:i + rng.randint(1, 16)]
+            del b[i : i + rng.randint(1, 16)]
         elif op == 2:  # insert a token
             b[i:i] = rng.choice(_TOKENS)
         elif op == 3:  # truncate
@@ -118,7 +160,7 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         elif op == 4:  # replace a digit run with a token
             m = re.search(rb"[0-9.]+", bytes(b[i:]))
             if m:
-                b[i + m.start():i + m.end()] = rng.choice(_TOKENS)
+                b[i + m.start() : i + m.end()] = rng.choice(_TOKENS)
         else:  # line-level: duplicate / delete / swap
             lines = bytes(b).split(b"\n")
             j, k = rng.randrange(len(lines)), rng.randrange(len(lines))
@@ -183,14 +225,18 @@ def _fuzz(name: str, bases: Bases, tmp_path: Path, *, iterations: int | None, se
         except Exception as e:
             keep = tmp_path / f"failing-{k}-{fname}"
             keep.write_bytes(data)
-            raise AssertionError(f"{name} mutation {k} raised {e.__class__.__name__}: {e} (input kept in {keep})") from e
+            raise AssertionError(
+                f"{name} mutation {k} raised {e.__class__.__name__}: {e} (input kept in {keep})"
+            ) from e
         k += 1
     return k
 
 
 def _fuzz_params():
-    return [pytest.param(n, id=n, marks=[pytest.mark.xfail(reason=o, strict=False)] if o else [])
-            for n, (_f, _a, _r, o) in READERS.items()]
+    return [
+        pytest.param(n, id=n, marks=[pytest.mark.xfail(reason=o, strict=False)] if o else [])
+        for n, (_f, _a, _r, o) in READERS.items()
+    ]
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")

@@ -51,8 +51,9 @@ def test_glb_and_obj_folder_with_head(tmp_path, rig):
     assert main(["check", str(tmp_path / "r.glb"), "--checks", "eyelid_closure,mouth_open"]) == 0
     np.savez(tmp_path / "only.npz", names=np.array(rig.names), deltas=rig.deltas)
     write_obj(tmp_path / "head.obj", rig.neutral, rig.faces)
-    assert main(["check", str(tmp_path / "only.npz"), "--head", str(tmp_path / "head.obj"),
-                 "--checks", "mouth_open"]) == 0
+    assert (
+        main(["check", str(tmp_path / "only.npz"), "--head", str(tmp_path / "head.obj"), "--checks", "mouth_open"]) == 0
+    )
 
 
 def test_bad_input_exit_2(tmp_path, rig, capsys):

@@ -14,8 +14,9 @@ from facerig.cli import main
 
 
 def _v_lines(path: Path) -> np.ndarray:
-    return np.array([[float(x) for x in ln.split()[1:4]] for ln in path.read_text().splitlines()
-                     if ln.startswith("v ")])
+    return np.array(
+        [[float(x) for x in ln.split()[1:4]] for ln in path.read_text().splitlines() if ln.startswith("v ")]
+    )
 
 
 def _check_npz(out: Path, head: Path) -> None:
@@ -39,9 +40,27 @@ def test_rig_zero_npz_in_process(tiny_obj: Path, tmp_path: Path, capsys: pytest.
 
 def test_rig_zero_npz_subprocess(tiny_obj: Path, tmp_path: Path) -> None:
     out = tmp_path / "rig.npz"
-    proc = subprocess.run([sys.executable, "-m", "facerig.cli", "rig", str(tiny_obj), "-o", str(out),
-                           "--method", "zero", "--up", "+z", "--forward", "-y"],
-                          check=False, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facerig.cli",
+            "rig",
+            str(tiny_obj),
+            "-o",
+            str(out),
+            "--method",
+            "zero",
+            "--up",
+            "+z",
+            "--forward",
+            "-y",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     _check_npz(out, tiny_obj)
 
@@ -70,8 +89,8 @@ def test_flawed_mesh_is_rigged_by_default_with_one_note(tiny_head, tmp_path: Pat
     from facerig.io.obj import write_obj
 
     v, f = tiny_head()
-    v = np.concatenate([v, [[5.0, 5, 5]]])            # a loose vertex
-    f = np.concatenate([f, [[0, 0, 3]], f[:1]])       # a degenerate and a duplicate face
+    v = np.concatenate([v, [[5.0, 5, 5]]])  # a loose vertex
+    f = np.concatenate([f, [[0, 0, 3]], f[:1]])  # a degenerate and a duplicate face
     head = tmp_path / "messy.obj"
     write_obj(head, v, f)
     out = tmp_path / "messy.npz"
@@ -85,8 +104,9 @@ def test_flawed_mesh_is_rigged_by_default_with_one_note(tiny_head, tmp_path: Pat
     out.unlink()
     assert main(["rig", str(head), "-o", str(out), "--method", "zero", "--strict"]) == 2 and not out.exists()
     assert "--strict" in capsys.readouterr().err
-    assert main(["rig", str(head), "-o", str(out), "--method", "zero", "--allow-degenerate",
-                 "--allow-unreferenced"]) == 0
+    assert (
+        main(["rig", str(head), "-o", str(out), "--method", "zero", "--allow-degenerate", "--allow-unreferenced"]) == 0
+    )
 
 
 def _write(p: Path, data: bytes) -> Path:
@@ -133,8 +153,23 @@ def test_bad_input_one_line_nonzero_input_untouched(case: str, tmp_path: Path, c
 
 
 def test_missing_input_subprocess(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "facerig.cli", "rig", str(tmp_path / "nope.obj"), "-o",
-                           str(tmp_path / "o.npz"), "--method", "zero"], check=False, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "facerig.cli",
+            "rig",
+            str(tmp_path / "nope.obj"),
+            "-o",
+            str(tmp_path / "o.npz"),
+            "--method",
+            "zero",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "no such file" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -149,8 +184,9 @@ def rig_position(mesh, **options):
     return MethodOutput(names=["a", "b"], deltas=np.stack([d, 2 * d]), meta={"missing": ["tongueOut"]})
 
 
-def test_loose_vertices_move_with_the_surface_and_options_pass_through(tiny_head,
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+def test_loose_vertices_move_with_the_surface_and_options_pass_through(
+    tiny_head, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from facerig.geometry.correspondence import closest_points
     from facerig.io.obj import write_obj
     from facerig.models import registry
@@ -263,8 +299,24 @@ def test_dt_mode_reaches_the_method(tmp_path, monkeypatch, tiny_head):
     from facerig.cli import main
 
     head, seen = _options_seen(tmp_path, monkeypatch, tiny_head)
-    assert main(["rig", str(head), "-o", str(tmp_path / "r.npz"), "--method", "dt", "--dt-mode", "copy",
-                 "--landmarks", str(_landmarks(tmp_path)), "-q"]) == 0
+    assert (
+        main(
+            [
+                "rig",
+                str(head),
+                "-o",
+                str(tmp_path / "r.npz"),
+                "--method",
+                "dt",
+                "--dt-mode",
+                "copy",
+                "--landmarks",
+                str(_landmarks(tmp_path)),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert seen["dt_mode"] == "copy"
 
 
@@ -296,8 +348,24 @@ def test_proxy_size_and_mirror_options_reach_the_method(tmp_path, monkeypatch, t
     assert main(["rig", str(head), "-o", out, "--method", "raf", "-q"]) == 0
     assert "proxy_vertices" not in seen and "mirror" not in seen  # the method's defaults
     assert "face_frame" not in seen
-    assert main(["rig", str(head), "-o", out, "--method", "raf", "--proxy-vertices", "5000", "--no-mirror",
-                 "--no-face-frame", "-q"]) == 0
+    assert (
+        main(
+            [
+                "rig",
+                str(head),
+                "-o",
+                out,
+                "--method",
+                "raf",
+                "--proxy-vertices",
+                "5000",
+                "--no-mirror",
+                "--no-face-frame",
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert seen["proxy_vertices"] == 5000 and seen["mirror"] is False and seen["face_frame"] is False
     assert main(["rig", str(head), "-o", out, "--method", "raf", "--proxy-vertices", "10", "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -19,8 +19,11 @@ def test_only_config_reads_the_environment():
     """``os.environ``/``getenv`` appear in config.py only (the CLI may look at the terminal's
     display variables to decide whether to open a browser)."""
     pattern = re.compile(r"os\.environ|getenv\(")
-    offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
-                 if p.name != "config.py" and not p.parts[-2] == "_cli" and pattern.search(p.read_text())]
+    offenders = [
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if p.name != "config.py" and not p.parts[-2] == "_cli" and pattern.search(p.read_text())
+    ]
     assert offenders == []
 
 
@@ -57,8 +60,12 @@ def test_operators_cache_says_what_it_caches_once(tmp_path, monkeypatch, caplog,
         compute_operators(v * 2.0, f, k=8)  # a second mesh: the cache is warm, nothing said
         compute_operators(v, f, k=8)  # a hit
     lines = [r.getMessage() for r in caplog.records if r.name == "facerig.cache"]
-    assert lines == [(f"caching mesh operators (one small NPZ per new mesh, reused when it comes back) in "
-                     f"{tmp_path / 'c' / 'operators'} (one-off)")]
+    assert lines == [
+        (
+            f"caching mesh operators (one small NPZ per new mesh, reused when it comes back) in "
+            f"{tmp_path / 'c' / 'operators'} (one-off)"
+        )
+    ]
     assert cache_usage()["kinds"]["operators"]["files"] == 2
 
 

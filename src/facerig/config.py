@@ -106,8 +106,13 @@ def cache_usage() -> dict:
         for entry in sorted(root.iterdir()):
             size, files = _tree_size(entry)
             kinds[entry.name] = {"bytes": size, "files": files, "about": CACHE_KINDS.get(entry.name)}
-    return {"root": str(root), "exists": root.is_dir(), "bytes": sum(k["bytes"] for k in kinds.values()),
-            "files": sum(k["files"] for k in kinds.values()), "kinds": kinds}
+    return {
+        "root": str(root),
+        "exists": root.is_dir(),
+        "bytes": sum(k["bytes"] for k in kinds.values()),
+        "files": sum(k["files"] for k in kinds.values()),
+        "kinds": kinds,
+    }
 
 
 def _tree_size(path: Path) -> tuple[int, int]:

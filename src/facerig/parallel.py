@@ -30,7 +30,8 @@ import ctypes.util
 import os
 import pickle
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _SETTINGS = {"fork": False}
 
@@ -109,7 +110,6 @@ class Job:
         return self._future.result() if self._future is not None else self._value
 
 
-
 # -- forked children ---------------------------------------------------------------------------
 class ForkJob:
     """A forked child computing ``fn(*args)``; see the module doc."""
@@ -154,7 +154,7 @@ class ForkJob:
         os.close(self._fd)
         os.waitpid(self._pid, 0)
 
-    def __enter__(self) -> "ForkJob":
+    def __enter__(self) -> ForkJob:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -223,8 +223,7 @@ _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
 _done = False
 
 
-def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 512 << 20,
-                      top_pad: int = 64 << 20) -> bool:
+def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 512 << 20, top_pad: int = 64 << 20) -> bool:
     """Tune glibc's allocator for this process (once); returns whether it was applied.
 
     Raising the mmap threshold to its maximum and the trim threshold lets the network's later
@@ -249,7 +248,9 @@ def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 512 
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    ok = all(mallopt(k, v) == 1 for k, v in ((_M_MMAP_THRESHOLD, mmap_threshold),
-                                                 (_M_TRIM_THRESHOLD, trim_threshold), (_M_TOP_PAD, top_pad)))
+    ok = all(
+        mallopt(k, v) == 1
+        for k, v in ((_M_MMAP_THRESHOLD, mmap_threshold), (_M_TRIM_THRESHOLD, trim_threshold), (_M_TOP_PAD, top_pad))
+    )
     _done = ok
     return ok

@@ -43,9 +43,9 @@ def test_livelink_to_glb(tmp_path, rig_npz, capsys):
     doc, times, values = sampler(out)
     np.testing.assert_allclose(times, np.arange(5) / 60, atol=1e-6)
     assert values.shape == (5, 4)
-    np.testing.assert_allclose(values[:, 0], [0.1, 0.2, 0.3, 0.4, 0.5], rtol=1e-6)   # jawOpen
-    np.testing.assert_allclose(values[:, 1], [0, 0.25, 0.5, 0.75, 1.0])              # eyeBlinkLeft
-    np.testing.assert_allclose(values[:, 2], 0.3, rtol=1e-6)                          # mouthLeft
+    np.testing.assert_allclose(values[:, 0], [0.1, 0.2, 0.3, 0.4, 0.5], rtol=1e-6)  # jawOpen
+    np.testing.assert_allclose(values[:, 1], [0, 0.25, 0.5, 0.75, 1.0])  # eyeBlinkLeft
+    np.testing.assert_allclose(values[:, 2], 0.3, rtol=1e-6)  # mouthLeft
     assert doc["animations"][0]["samplers"][0]["interpolation"] == "LINEAR"
     assert doc["animations"][0]["channels"][0]["target"]["path"] == "weights"
     assert doc["meshes"][0]["extras"]["targetNames"] == NAMES
@@ -53,8 +53,25 @@ def test_livelink_to_glb(tmp_path, rig_npz, capsys):
 
 def test_swap_mouth_and_fps_and_step(tmp_path, rig_npz):
     out = tmp_path / "swap.glb"
-    assert main(["animate", str(rig_npz), "-w", str(DATA / "livelink_5frames.csv"), "-o", str(out),
-                 "--swap-mouth-lr", "--fps", "30", "--interpolation", "step", "-q"]) == 0
+    assert (
+        main(
+            [
+                "animate",
+                str(rig_npz),
+                "-w",
+                str(DATA / "livelink_5frames.csv"),
+                "-o",
+                str(out),
+                "--swap-mouth-lr",
+                "--fps",
+                "30",
+                "--interpolation",
+                "step",
+                "-q",
+            ]
+        )
+        == 0
+    )
     doc, times, values = sampler(out)
     np.testing.assert_allclose(times, np.arange(5) / 30, atol=1e-6)
     np.testing.assert_allclose(values[:, 2], 0.0)  # mouthLeft now reads the MouthRight column
@@ -82,7 +99,10 @@ def test_glb_rig_to_ply_sequence(tmp_path, rig_npz):
     glb = tmp_path / "rig.glb"
     save_rig_gltf(glb, rig)
     out = tmp_path / "ply"
-    assert main(["animate", str(glb), "-w", str(DATA / "mediapipe_3frames.json"), "-o", str(out), "--format", "ply", "-q"]) == 0
+    assert (
+        main(["animate", str(glb), "-w", str(DATA / "mediapipe_3frames.json"), "-o", str(out), "--format", "ply", "-q"])
+        == 0
+    )
     files = sorted(out.glob("*.ply"))
     assert len(files) == 3
     m = trimesh.load(files[2], process=False)
@@ -104,12 +124,15 @@ def test_glb_output_from_glb_rig_keeps_extras(tmp_path, rig_npz):
     assert doc["asset"]["extras"]["facerig"]["units"] == "cm"
 
 
-@pytest.mark.parametrize("take,extra,match", [
-    ("nan.csv", [], "line 3, column 'eyeBlinkLeft'"),
-    ("named_variants.csv", ["--strict"], "unknown columns (--strict): confidence"),
-    ("empty.json", [], "empty take"),
-    ("missing.csv", [], "no such take file"),
-])
+@pytest.mark.parametrize(
+    "take,extra,match",
+    [
+        ("nan.csv", [], "line 3, column 'eyeBlinkLeft'"),
+        ("named_variants.csv", ["--strict"], "unknown columns (--strict): confidence"),
+        ("empty.json", [], "empty take"),
+        ("missing.csv", [], "no such take file"),
+    ],
+)
 def test_failures_are_one_line(tmp_path, rig_npz, capsys, take, extra, match):
     (tmp_path / "nan.csv").write_text("jawOpen,eyeBlinkLeft\n0.1,0.2\n0.3,NaN\n")
     (tmp_path / "empty.json").write_text("[]")
@@ -130,8 +153,20 @@ def test_rig_and_output_errors(tmp_path, rig_npz, capsys):
     assert main(["animate", str(tmp_path / "r.txt"), "-w", take, "-o", str(tmp_path / "o.glb")]) == 2
     assert "unknown rig format" in capsys.readouterr().err
     # a rig lacking shapes the take drives: noted, and an error with --strict
-    assert main(["animate", str(rig_npz), "-w", str(DATA / "livelink_5frames.csv"), "-o", str(tmp_path / "o.glb"),
-                 "--strict"]) == 2
+    assert (
+        main(
+            [
+                "animate",
+                str(rig_npz),
+                "-w",
+                str(DATA / "livelink_5frames.csv"),
+                "-o",
+                str(tmp_path / "o.glb"),
+                "--strict",
+            ]
+        )
+        == 2
+    )
     assert "the take drives shapes the rig lacks" in capsys.readouterr().err
 
 
@@ -149,8 +184,11 @@ def test_output_that_is_an_input_is_refused_before_any_work(tmp_path, rig_npz, c
     assert main(["animate", str(rig_npz), "-w", str(take), "-o", str(glb)]) == 0
     before = (glb.read_bytes(), glb.stat().st_mtime_ns)
     capsys.readouterr()
-    for out, match in [(glb, "is the input"), (tmp_path, "contains the input"), (tmp_path / ".." / tmp_path.name,
-                                                                                   "contains the input")]:
+    for out, match in [
+        (glb, "is the input"),
+        (tmp_path, "contains the input"),
+        (tmp_path / ".." / tmp_path.name, "contains the input"),
+    ]:
         assert main(["animate", str(glb), "-w", str(take), "-o", str(out)]) == 2
         err = capsys.readouterr().err
         assert match in err and len(err.strip().splitlines()) == 1, err

@@ -72,7 +72,8 @@ def test_cli_prints_the_library_cache_line(cache, capsys):
     capsys.readouterr()
     assert cache_note("makehuman", "the MakeHuman head conversion", cost="about 30 s")
     assert capsys.readouterr().err.strip() == (
-        f"caching the MakeHuman head conversion in {cache / 'makehuman'} (one-off, about 30 s)")
+        f"caching the MakeHuman head conversion in {cache / 'makehuman'} (one-off, about 30 s)"
+    )
     logging.getLogger("facerig").setLevel(logging.WARNING)  # as after --quiet
     cache_note("makehuman", "x")
     assert capsys.readouterr().err == ""

@@ -10,8 +10,11 @@ def test_json_output_over_the_set_or_unwritable_is_refused_first(tmp_path, capsy
     s.mkdir()
     (s / "index.json").write_text('{"heads": "not even valid"}')
     (tmp_path / "file.txt").write_text("x")
-    for out, match in [(s / "index.json", "is the input"), (s, "contains the input"),
-                       (tmp_path / "file.txt" / "r.json", "is a file, not a folder")]:
+    for out, match in [
+        (s / "index.json", "is the input"),
+        (s, "contains the input"),
+        (tmp_path / "file.txt" / "r.json", "is a file, not a folder"),
+    ]:
         assert main(["eval", "--method", "zero", "--set", str(s), "--json", str(out), "-q"]) == 2
         err = capsys.readouterr().err
         assert match in err and len(err.strip().splitlines()) == 1, err

@@ -13,10 +13,10 @@ import time
 import urllib.request
 
 import pytest
-from fixtures.egg import egg_rig
 
 from facerig.cli import main
 from facerig.io.rig import save_rig
+from fixtures.egg import egg_rig
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,7 @@ def rig_path(tmp_path_factory):
 def read_line(proc: subprocess.Popen, prefix: str, timeout: float = 20.0) -> str:
     """The first stdout line starting with ``prefix`` (fails on timeout or exit)."""
     lines: queue.Queue = queue.Queue()
-    proc.reader = threading.Thread(target=lambda: [lines.put(ln) for ln in iter(proc.stdout.readline, "")],
-                                   daemon=True)
+    proc.reader = threading.Thread(target=lambda: [lines.put(ln) for ln in iter(proc.stdout.readline, "")], daemon=True)
     proc.reader.start()
     deadline = time.monotonic() + timeout
     seen = []
@@ -53,9 +52,22 @@ def test_view_serves_and_stops(rig_path, tmp_path, sig):
     anim = tmp_path / "take.json"
     anim.write_text(json.dumps({"fps": 30, "frames": [{"jawOpen": 0.0}, {"jawOpen": 1.0}]}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "facerig.cli", "view", str(rig_path), "--port", "0", "--no-browser",
-         "--animation", str(anim)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "facerig.cli",
+            "view",
+            str(rig_path),
+            "--port",
+            "0",
+            "--no-browser",
+            "--animation",
+            str(anim),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = read_line(proc, "serving ")
         url = line.split()[1]

@@ -55,7 +55,7 @@ class TinyFamily:
         self.faces = np.concatenate([skin.faces, eye.faces + len(vs)]).astype(np.int64)
         V = self.template.shape[0]
         self.parts = np.zeros(V, np.int64)
-        self.parts[len(vs):] = 1
+        self.parts[len(vs) :] = 1
         self.regions = self.parts.copy()
         self.landmarks68 = None
         d = np.zeros((2, V, 3), np.float32)

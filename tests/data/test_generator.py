@@ -55,8 +55,9 @@ def test_units_scale_gt(tiny_family):
     np.testing.assert_allclose(out.deltas, s.deltas / 100.0, rtol=1e-6)  # cm -> m
     # same shape up to translation: edge vectors scale by 1/100
     e = s.faces[:, :2]
-    np.testing.assert_allclose(out.vertices[e[:, 1]] - out.vertices[e[:, 0]],
-                               (s.vertices[e[:, 1]] - s.vertices[e[:, 0]]) / 100.0, atol=1e-9)
+    np.testing.assert_allclose(
+        out.vertices[e[:, 1]] - out.vertices[e[:, 0]], (s.vertices[e[:, 1]] - s.vertices[e[:, 0]]) / 100.0, atol=1e-9
+    )
     mm = G.change_units(s, np.random.default_rng(0), SampleConfig(), unit="arbitrary").mm_per_unit
     assert 0.01 <= mm <= 100
 

@@ -49,7 +49,9 @@ def test_arkit_mapping(ict_model):
     assert ict.missing_arkit() == ["tongueOut"]
     en = [str(n) for n in ict_model.expression_names]
     for whole in ("browInnerUp", "cheekPuff"):
-        expect = ict_model.expression_deltas[en.index(whole + "_L")] + ict_model.expression_deltas[en.index(whole + "_R")]
+        expect = (
+            ict_model.expression_deltas[en.index(whole + "_L")] + ict_model.expression_deltas[en.index(whole + "_R")]
+        )
         np.testing.assert_allclose(deltas[names.index(whole)], expect, atol=1e-6)
     np.testing.assert_array_equal(deltas[names.index("jawOpen")], ict_model.expression_deltas[en.index("jawOpen")])
     # largest jawOpen displacement ~4.2 cm (README)

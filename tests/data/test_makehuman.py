@@ -28,12 +28,23 @@ def test_read_target(tmp_path):
 
 
 def test_macro_parts():
-    macro = {"macrotargets": {"age": {"parts": [
-        {"lowest": -0.01, "highest": 0.1874998, "low": "baby", "high": "child"},
-        {"lowest": 0.1874999, "highest": 0.49998, "low": "child", "high": "young"},
-        {"lowest": 0.49999, "highest": 1.01, "low": "young", "high": "old"}]},
-        "height": {"parts": [{"lowest": -0.01, "highest": 0.49, "low": "minheight", "high": ""},
-                             {"lowest": 0.51, "highest": 1.01, "low": "", "high": "maxheight"}]}}}
+    macro = {
+        "macrotargets": {
+            "age": {
+                "parts": [
+                    {"lowest": -0.01, "highest": 0.1874998, "low": "baby", "high": "child"},
+                    {"lowest": 0.1874999, "highest": 0.49998, "low": "child", "high": "young"},
+                    {"lowest": 0.49999, "highest": 1.01, "low": "young", "high": "old"},
+                ]
+            },
+            "height": {
+                "parts": [
+                    {"lowest": -0.01, "highest": 0.49, "low": "minheight", "high": ""},
+                    {"lowest": 0.51, "highest": 1.01, "low": "", "high": "maxheight"},
+                ]
+            },
+        }
+    }
     assert mh._macro_parts(macro, "age", 0.5) == pytest.approx({"young": 1.0, "old": 0.0}, abs=1e-4)
     assert mh._macro_parts(macro, "age", 0.75) == pytest.approx({"young": 0.5, "old": 0.5}, abs=1e-4)
     assert sum(mh._macro_parts(macro, "age", 0.3).values()) == pytest.approx(1.0)

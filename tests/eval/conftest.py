@@ -25,7 +25,7 @@ def _head(seed: int):
     d = np.zeros((len(NAMES), len(v), 3), np.float32)
     front = v[:, 2] > 50
     d[0, front, 1] = -5.0  # "jawOpen"
-    d[1, len(skin.vertices):] = rng.normal(size=3) * 2  # eye moves
+    d[1, len(skin.vertices) :] = rng.normal(size=3) * 2  # eye moves
     d[2, :10, 2] = 3.0
     parts = np.r_[np.zeros(len(skin.vertices)), np.ones(len(eye.vertices))].astype(np.int32)
     return v, f, d, parts
@@ -40,11 +40,25 @@ def evalset(tmp_path: Path, monkeypatch) -> Path:
         hid = f"{group}_{i:03d}"
         (tmp_path / group).mkdir(exist_ok=True)
         write_obj(tmp_path / group / f"{hid}.obj", v, f, header="test head")
-        np.savez(tmp_path / group / f"{hid}.gt.npz", names=np.array(NAMES), deltas=d, neutral=v, faces=f,
-                 parts=parts, mm_per_unit=np.float64(mm))
-        heads.append({"id": hid, "group": group, "mesh": f"{group}/{hid}.obj", "gt": f"{group}/{hid}.gt.npz",
-                      "landmarks": None, "mm_per_unit": mm, "info": {}})
+        np.savez(
+            tmp_path / group / f"{hid}.gt.npz",
+            names=np.array(NAMES),
+            deltas=d,
+            neutral=v,
+            faces=f,
+            parts=parts,
+            mm_per_unit=np.float64(mm),
+        )
+        heads.append(
+            {
+                "id": hid,
+                "group": group,
+                "mesh": f"{group}/{hid}.obj",
+                "gt": f"{group}/{hid}.gt.npz",
+                "landmarks": None,
+                "mm_per_unit": mm,
+                "info": {},
+            }
+        )
     (tmp_path / "index.json").write_text(json.dumps({"version": 1, "heads": heads}))
     return tmp_path
-
-

@@ -35,6 +35,7 @@ def test_results_say_when_and_which_weights(evalset: Path, tmp_path: Path):
     import hashlib
 
     from facerig.models.raf.weights import weights_path
+
     out = tmp_path / "results"
     assert _bench().main([str(evalset), "--methods", "zero", "--quiet", "--out-dir", str(out), "--no-interp"]) == 0
     assert json.loads((out / "eval_zero.json").read_text())["date"].endswith("UTC")

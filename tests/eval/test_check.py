@@ -12,6 +12,7 @@ from facerig.geometry.face_parts import find_layout
 from facerig.io.rig import Rig, save_rig
 from fixtures.face_plate import EYES, HOLE, MOUTH_W, MOUTH_Y, synthetic_head  # noqa: F401
 
+
 def good_rig() -> Rig:
     v, f, ix = synthetic_head()
     names = ["eyeBlinkLeft", "eyeBlinkRight", "jawOpen", "mouthClose", "eyeLookUpLeft", "eyeLookUpRight"]
@@ -114,8 +115,12 @@ def test_read_rig_npz_variants(tmp_path):
     back = C._read_rig(tmp_path / "r.npz")
     assert back.names == rig.names and back.faces is not None
     # deltas only (a NAME.blendshapes.npz) + the head mesh; names matched to ARKit
-    np.savez(tmp_path / "b.npz", names=np.array(["EyeBlinkLeft", "jawOpen"]), deltas=rig.deltas[:2].astype(np.float32),
-             mm_per_unit=np.float64(10.0))
+    np.savez(
+        tmp_path / "b.npz",
+        names=np.array(["EyeBlinkLeft", "jawOpen"]),
+        deltas=rig.deltas[:2].astype(np.float32),
+        mm_per_unit=np.float64(10.0),
+    )
     write_obj(tmp_path / "head.obj", rig.neutral, rig.faces)
     with pytest.raises(FacerigError, match="--head"):
         C._read_rig(tmp_path / "b.npz")

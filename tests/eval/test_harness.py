@@ -85,8 +85,24 @@ def test_missing_index(tmp_path: Path):
 
 def test_cli(evalset: Path, tmp_path: Path, capsys):
     out = tmp_path / "r.json"
-    rc = main(["eval", "--method", "zero", "--set", str(evalset), "--groups", "unseen", "--limit", "1",
-               "--json", str(out), "--quiet", "--shapes", "jawOpen,eyeBlinkLeft"])
+    rc = main(
+        [
+            "eval",
+            "--method",
+            "zero",
+            "--set",
+            str(evalset),
+            "--groups",
+            "unseen",
+            "--limit",
+            "1",
+            "--json",
+            str(out),
+            "--quiet",
+            "--shapes",
+            "jawOpen,eyeBlinkLeft",
+        ]
+    )
     assert rc == 0
     r = json.loads(out.read_text())
     assert r["overall"]["heads"] == 1
@@ -95,5 +111,3 @@ def test_cli(evalset: Path, tmp_path: Path, capsys):
     assert "unseen" in text and "active" in text
     assert markdown_table(r).startswith("| group | heads |")
     assert main(["eval", "--method", "nope", "--set", str(evalset), "--quiet"]) == 2
-
-

@@ -18,7 +18,7 @@ from facerig.eval.metrics import (
 def _gt(seed: int = 0, K: int = 3, V: int = 50) -> np.ndarray:
     rng = np.random.default_rng(seed)
     d = rng.normal(size=(K, V, 3)) * 0.1
-    d[:, V // 2:] = 0.0  # half the vertices never move
+    d[:, V // 2 :] = 0.0  # half the vertices never move
     return d
 
 
@@ -106,7 +106,7 @@ def test_interpenetration_lid_through_eyeball():
     setup = penetration_setup(v, f, mm_per_unit=1.0)
     assert setup.num_candidates > 0
     # the far sphere has no vertex near anything: never a candidate
-    assert not any(np.any((ci >= c)) for ci in setup.cand)
+    assert not any(np.any(ci >= c) for ci in setup.cand)
     K = 4
     deltas = np.zeros((K, len(v), 3))
     deltas[1, b:c, 2] = -4.0  # lid pushed 4 mm back: into the eyeball

@@ -6,9 +6,12 @@ from facerig.eval.report import markdown_compare, markdown_focus_shapes, markdow
 
 
 def _result(active):
-    head = {"id": "h1", "group": "external",
-            "metrics": {"active_mm": active, "relative": active / 2, "si_active_mm": active * 0.9, "zero_active_mm": 2.0},
-            "shapes": {"jawOpen": {"active_mm": active * 2}, "eyeBlinkLeft": {"active_mm": float("nan")}}}
+    head = {
+        "id": "h1",
+        "group": "external",
+        "metrics": {"active_mm": active, "relative": active / 2, "si_active_mm": active * 0.9, "zero_active_mm": 2.0},
+        "shapes": {"jawOpen": {"active_mm": active * 2}, "eyeBlinkLeft": {"active_mm": float("nan")}},
+    }
     g = {"heads": 1, "active_mm": active, "relative": active / 2, "interp": 0.01, "interp_gt": 0.02}
     return {"groups": {"external": g}, "overall": g, "heads": [head]}
 

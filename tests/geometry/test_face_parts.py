@@ -16,7 +16,7 @@ def test_layout_finds_eyeballs_and_scale():
     assert lay.scale == pytest.approx(2.0, abs=0.05)
     assert lay.eye_y == pytest.approx(1.0, abs=0.05)
     assert lay.mouth_parts == [int(lay.labels[ix["teeth"][0]])]
-    _c, r, res = fit_sphere(v[ix["balls"][0][0]:ix["balls"][0][1]])
+    _c, r, res = fit_sphere(v[ix["balls"][0][0] : ix["balls"][0][1]])
     assert r == pytest.approx(0.5, rel=0.02) and res < 0.02
 
 

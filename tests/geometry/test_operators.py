@@ -179,10 +179,12 @@ def test_bounded_solve_of_smaller_parts_matches_global_dense():
 
     from facerig.geometry.operators import eigenbasis, laplacian_and_mass
 
-    parts = [(4, 1.0, 0.0),    # 2,562 vertices, the largest: solved in full
-             (3, 0.5, 6.0),    # 642 (sparse path, bounded): small, ~16 eigenvalues below the bound
-             (2, 0.3, 11.0),   # 162 (dense, bounded): tiny, only its zero mode is below the bound
-             (1, 4.0, 20.0)]   # 42 (dense, bounded): large, several eigenvalues below the bound
+    parts = [
+        (4, 1.0, 0.0),  # 2,562 vertices, the largest: solved in full
+        (3, 0.5, 6.0),  # 642 (sparse path, bounded): small, ~16 eigenvalues below the bound
+        (2, 0.3, 11.0),  # 162 (dense, bounded): tiny, only its zero mode is below the bound
+        (1, 4.0, 20.0),
+    ]  # 42 (dense, bounded): large, several eigenvalues below the bound
     vs, fs, off = [], [], 0
     for subdiv, r, x in parts:
         v, f = _sphere(subdiv, r=r, center=(x, 0, 0))
@@ -196,7 +198,7 @@ def test_bounded_solve_of_smaller_parts_matches_global_dense():
     ref = scipy.linalg.eigh(L.toarray(), np.diag(mass), eigvals_only=True, subset_by_index=[0, k - 1])
     np.testing.assert_allclose(evals, np.clip(ref, 0, None), rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(L @ evecs, mass[:, None] * evecs * evals, atol=1e-7)
-    owners = [np.abs(evecs[o:o + len(vv)]).sum() for o, vv in zip(np.cumsum([0] + [len(x) for x in vs[:-1]]), vs)]
+    owners = [np.abs(evecs[o : o + len(vv)]).sum() for o, vv in zip(np.cumsum([0] + [len(x) for x in vs[:-1]]), vs)]
     assert all(w > 0 for w in owners)  # every part contributes
 
 

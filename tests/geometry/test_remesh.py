@@ -79,7 +79,7 @@ def test_triangulation_differs_and_seed_is_deterministic():
     np.testing.assert_array_equal(a.faces, b.faces)
     assert a.vertices.shape != c.vertices.shape or not np.allclose(a.vertices, c.vertices)
     # few output vertices coincide with source vertices
-    d = np.min(np.linalg.norm(a.vertices[:, None] - v[None, :: 4], axis=2), axis=1)
+    d = np.min(np.linalg.norm(a.vertices[:, None] - v[None, ::4], axis=2), axis=1)
     assert np.mean(d < 1e-6) < 0.2
 
 

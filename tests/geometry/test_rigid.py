@@ -33,4 +33,6 @@ def test_a_bent_part_becomes_rigid_and_the_rest_is_kept():
     np.testing.assert_array_equal(out[1, ~part], turn[1, ~part])
     assert not np.any(out[2])
     pp = v[part] + out[1, part]  # distances within the part are kept
-    np.testing.assert_allclose(np.linalg.norm(pp - pp[0], axis=1), np.linalg.norm(v[part] - v[part][0], axis=1), atol=1e-5)
+    np.testing.assert_allclose(
+        np.linalg.norm(pp - pp[0], axis=1), np.linalg.norm(v[part] - v[part][0], axis=1), atol=1e-5
+    )

@@ -17,7 +17,7 @@ def test_seam_within_a_part_is_stitched_back_to_the_closed_mesh(tiny_head, split
     wv, wf, index = weld_seams(v2, f2)
     assert wv.shape == v.shape and len(wf) == len(f)
     np.testing.assert_array_equal(index[: len(v)], np.arange(len(v)))  # numbered by lowest input vertex
-    np.testing.assert_array_equal(index[len(v):], cut)  # each copy joins its original
+    np.testing.assert_array_equal(index[len(v) :], cut)  # each copy joins its original
     np.testing.assert_array_equal(wf, f)  # the closed surface, faces in their order
     assert len(boundary_edges(wf)) == 0
     np.testing.assert_allclose(wv[cut], v[cut] + 0.5e-6, atol=1e-12)  # mean of the pair

@@ -39,11 +39,13 @@ def test_glob_and_single_file(folder, head_arrays):
 def test_gltf_animation_gives_one_frame_per_key(tmp_path, head_arrays):
     v, f = head_arrays
     rng = np.random.default_rng(0)
-    rig = Rig(names=["jawOpen", "eyeBlinkLeft"], deltas=rng.normal(size=(2, len(v), 3)).astype(np.float32),
-              neutral=v, faces=f)
+    rig = Rig(
+        names=["jawOpen", "eyeBlinkLeft"], deltas=rng.normal(size=(2, len(v), 3)).astype(np.float32), neutral=v, faces=f
+    )
     W = np.array([[0.0, 0.0], [0.5, 0.25], [1.0, 0.0]], np.float32)
-    save_rig_gltf(tmp_path / "a.glb", rig, animation=GltfAnimation(weights=W, times=np.array([0.0, 0.1, 0.3])),
-                  delta_epsilon=0)
+    save_rig_gltf(
+        tmp_path / "a.glb", rig, animation=GltfAnimation(weights=W, times=np.array([0.0, 0.1, 0.3])), delta_epsilon=0
+    )
     fr = read_frames(tmp_path / "a.glb", len(v))
     np.testing.assert_allclose(fr.times, [0.0, 0.1, 0.3], atol=1e-6)
     np.testing.assert_allclose(fr.vertices, [rig.pose(w) for w in W], atol=1e-5)
@@ -75,14 +77,20 @@ def test_lowrank_animation_solves_like_its_dense_frames(tmp_path, head_arrays):
 
     v, f = head_arrays
     rng = np.random.default_rng(1)
-    src = Rig(names=["jawOpen", "eyeBlinkLeft", "mouthSmileLeft"], deltas=rng.normal(size=(3, len(v), 3)).astype(
-        np.float32), neutral=v, faces=f)
-    save_rig_gltf(tmp_path / "a.glb", src, animation=GltfAnimation(weights=rng.random((7, 3)).astype(np.float32)),
-                  delta_epsilon=0)
+    src = Rig(
+        names=["jawOpen", "eyeBlinkLeft", "mouthSmileLeft"],
+        deltas=rng.normal(size=(3, len(v), 3)).astype(np.float32),
+        neutral=v,
+        faces=f,
+    )
+    save_rig_gltf(
+        tmp_path / "a.glb", src, animation=GltfAnimation(weights=rng.random((7, 3)).astype(np.float32)), delta_epsilon=0
+    )
     fr = read_frames(tmp_path / "a.glb", len(v))
     assert fr.lowrank is not None and fr.dense is None
-    other = Rig(names=["jawOpen", "eyeBlinkLeft"], deltas=rng.normal(size=(2, len(v), 3)).astype(np.float32),
-                neutral=v)  # another rig: the fit is not exact, so both paths must agree on a real optimum
+    other = Rig(
+        names=["jawOpen", "eyeBlinkLeft"], deltas=rng.normal(size=(2, len(v), 3)).astype(np.float32), neutral=v
+    )  # another rig: the fit is not exact, so both paths must agree on a real optimum
     prep = prepare(other)
     np.testing.assert_allclose(solve(prep, fr), solve(prep, fr.vertices), atol=1e-9)
     W = solve(prep, fr)

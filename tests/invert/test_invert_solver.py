@@ -74,8 +74,13 @@ def test_smoothness_optimal_and_smoother():
     assert tv(smooth) < 0.5 * tv(rough)
     assert np.abs(smooth - truth).mean() < 0.5 * np.abs(rough - truth).mean()  # noise averaged out
     # the ADMM answer is the constrained optimum: a generic bounded optimiser finds nothing lower
-    ref = minimize(lambda w: _full_objective(prep, Y, w.reshape(T, 6), 1.0), rough.ravel(), method="L-BFGS-B",
-                   bounds=[(0, 1)] * (T * 6), options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
+    ref = minimize(
+        lambda w: _full_objective(prep, Y, w.reshape(T, 6), 1.0),
+        rough.ravel(),
+        method="L-BFGS-B",
+        bounds=[(0, 1)] * (T * 6),
+        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000},
+    )
     assert _full_objective(prep, Y, smooth, 1.0) <= ref.fun + 1e-6
 
 
@@ -92,8 +97,13 @@ def test_symmetry_pulls_pairs_together():
     np.testing.assert_allclose(free, W, atol=1e-7)
     assert abs(tied[0, 0] - tied[0, 1]) < 0.05 * abs(W[0, 0] - W[0, 1])
     assert abs(tied[0, 3] - tied[0, 4]) < 0.05 * abs(W[0, 3] - W[0, 4])
-    ref = minimize(lambda w: _full_objective(prep, Y, w[None], 0.0, 100.0), free.ravel(), method="L-BFGS-B",
-                   bounds=[(0, 1)] * 5, options={"ftol": 1e-15, "gtol": 1e-12})
+    ref = minimize(
+        lambda w: _full_objective(prep, Y, w[None], 0.0, 100.0),
+        free.ravel(),
+        method="L-BFGS-B",
+        bounds=[(0, 1)] * 5,
+        options={"ftol": 1e-15, "gtol": 1e-12},
+    )
     assert _full_objective(prep, Y, tied, 0.0, 100.0) <= ref.fun + 1e-9
 
 
@@ -102,8 +112,11 @@ def test_dead_and_duplicate_shapes():
     d = rng.normal(size=(3, 40, 3))
     d[1] = 0.0  # a shape the rig cannot make (e.g. tongueOut without a tongue)
     d = np.concatenate([d, d[:1]])  # and an exact duplicate of shape 0
-    rig = Rig(names=["jawOpen", "tongueOut", "eyeBlinkLeft", "mouthClose"], deltas=d.astype(np.float32),
-              neutral=np.zeros((40, 3)))
+    rig = Rig(
+        names=["jawOpen", "tongueOut", "eyeBlinkLeft", "mouthClose"],
+        deltas=d.astype(np.float32),
+        neutral=np.zeros((40, 3)),
+    )
     W = solve(prepare(rig), pose(rig, np.array([[0.6, 0.0, 0.3, 0.0]])))
     assert W[0, 1] == 0.0
     assert W[0, 0] + W[0, 3] == pytest.approx(0.6, abs=1e-6)  # the pair shares the motion

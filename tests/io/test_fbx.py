@@ -22,7 +22,9 @@ def _gltf_test_helpers():
     """grid_obj / grid_rig from test_gltf.py, loaded by path (no sys.path / module-name games)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("_facerig_test_gltf_helpers", Path(__file__).with_name("test_gltf.py"))
+    spec = importlib.util.spec_from_file_location(
+        "_facerig_test_gltf_helpers", Path(__file__).with_name("test_gltf.py")
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.grid_obj, mod.grid_rig
@@ -50,8 +52,9 @@ print("RESULT" + json.dumps(res))
 
 
 def blender_import_gltf(path: Path) -> list[dict]:
-    proc = subprocess.run([sys.executable, "-c", _IMPORT_GLTF, str(path)], capture_output=True, text=True, timeout=300,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORT_GLTF, str(path)], capture_output=True, text=True, timeout=300, check=False
+    )
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
     assert line is not None, proc.stderr[-2000:]
     return json.loads(line[6:])
@@ -141,8 +144,9 @@ print("RESULT" + json.dumps(list(ob.matrix_world.to_scale())))
 
 
 def blender_object_scale(path: Path) -> np.ndarray:
-    proc = subprocess.run([sys.executable, "-c", _IMPORT_FBX_SCALE, str(path)], capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORT_FBX_SCALE, str(path)], capture_output=True, text=True, timeout=300, check=False
+    )
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
     assert line is not None, proc.stderr[-2000:]
     return np.array(json.loads(line[6:]))
@@ -169,8 +173,11 @@ def test_fbx_declares_the_inputs_units(tmp_path):
     assert s["unit_scale_cm"] == pytest.approx(0.1)
     np.testing.assert_allclose(blender_object_scale(tmp_path / "mm.fbx"), 0.001, rtol=1e-6)
     assert read_rig_fbx(tmp_path / "mm.fbx")[0].info["fbx_unit_scale_cm"] == pytest.approx(0.1)
-    s = save_rig_fbx(tmp_path / "obj.fbx", Rig(names=["jawOpen"], deltas=grid_rig(mesh).deltas[:1],
-                                               neutral=mesh.vertices, faces=mesh.faces), mesh)
+    s = save_rig_fbx(
+        tmp_path / "obj.fbx",
+        Rig(names=["jawOpen"], deltas=grid_rig(mesh).deltas[:1], neutral=mesh.vertices, faces=mesh.faces),
+        mesh,
+    )
     assert s["unit_scale_cm"] == 1.0 and "assumed" in s["units"]
     with pytest.raises(FacerigError, match="units="):
         save_rig_fbx(tmp_path / "x.fbx", grid_rig(mesh), mesh, units="furlong")

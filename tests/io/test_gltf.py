@@ -61,7 +61,7 @@ def grid_obj(tmp_path: Path, seam: bool = False, materials: bool = True) -> Path
 def grid_rig(mesh, K: int = 3) -> Rig:
     V = mesh.num_vertices
     d = np.zeros((K, V, 3), np.float32)
-    d[0, 5] = (0.0, 0.0, 0.5)          # local: one vertex -> sparse
+    d[0, 5] = (0.0, 0.0, 0.5)  # local: one vertex -> sparse
     if K > 1:
         d[1] = np.linspace(0, 1, V * 3).reshape(V, 3)  # global -> dense
     # d[2] stays zero (an absent shape)
@@ -73,7 +73,7 @@ def glb_json(path: Path) -> dict:
     raw = path.read_bytes()
     assert raw[:4] == b"glTF"
     (n,) = struct.unpack_from("<I", raw, 12)
-    return json.loads(raw[20:20 + n])
+    return json.loads(raw[20 : 20 + n])
 
 
 def test_round_trip_sparse_dense_and_empty(tmp_path):
@@ -123,7 +123,7 @@ def test_morph_targets_are_lossless_by_default(tmp_path):
     rig = grid_rig(mesh)
     rng = np.random.default_rng(0)
     diag = np.linalg.norm(mesh.vertices.max(0) - mesh.vertices.min(0))
-    rig.deltas[0, 7] = (1e-9 * diag, 0, 0)    # far below the old 1e-4 threshold
+    rig.deltas[0, 7] = (1e-9 * diag, 0, 0)  # far below the old 1e-4 threshold
     rig.deltas[0, 9] = (5e-5 * diag, -0.0, 0)  # and a negative zero
     rig.deltas[1] = rng.normal(scale=1e-6, size=rig.deltas[1].shape)
     save_rig(tmp_path / "r.npz", rig)
@@ -143,9 +143,9 @@ def test_epsilon_option_drops_small_motion(tmp_path):
     mesh = read_obj(grid_obj(tmp_path))
     rig = grid_rig(mesh, K=1)
     diag = np.linalg.norm(mesh.vertices.max(0) - mesh.vertices.min(0))
-    rig.deltas[0, 7] = (1e-9 * diag, 0, 0)   # noise: dropped
-    rig.deltas[0, 8] = (1e-3 * diag, 0, 0)   # real (small) motion: kept
-    rig.deltas[0, 9] = (5e-5 * diag, 0, 0)   # under 1e-4 * diag: dropped
+    rig.deltas[0, 7] = (1e-9 * diag, 0, 0)  # noise: dropped
+    rig.deltas[0, 8] = (1e-3 * diag, 0, 0)  # real (small) motion: kept
+    rig.deltas[0, 9] = (5e-5 * diag, 0, 0)  # under 1e-4 * diag: dropped
     out = tmp_path / "eps.glb"
     save_rig_gltf(out, rig, mesh, delta_epsilon=DELTA_EPS_REL)
     d = load_rig_gltf(out).deltas[0]
@@ -158,8 +158,13 @@ def test_epsilon_option_drops_small_motion(tmp_path):
 
 
 def test_ict_names(tmp_path):
-    assert [ict_name(n) for n in ("eyeBlinkLeft", "mouthSmileRight", "jawOpen", "mouthLeft", "browInnerUp")] == \
-        ["eyeBlink_L", "mouthSmile_R", "jawOpen", "mouthLeft", "browInnerUp"]
+    assert [ict_name(n) for n in ("eyeBlinkLeft", "mouthSmileRight", "jawOpen", "mouthLeft", "browInnerUp")] == [
+        "eyeBlink_L",
+        "mouthSmile_R",
+        "jawOpen",
+        "mouthLeft",
+        "browInnerUp",
+    ]
     mesh = read_obj(grid_obj(tmp_path))
     out = tmp_path / "ict.glb"
     save_rig_gltf(out, grid_rig(mesh), mesh, names="ict")
@@ -320,8 +325,9 @@ def _validate(path: Path) -> dict:
         "v.validateBytes(new Uint8Array(fs.readFileSync(process.argv[2])),{maxIssues:50})"
         ".then(r=>{console.log(JSON.stringify(r.issues))}).catch(e=>{console.error(String(e));process.exit(3)});"
     )
-    proc = subprocess.run([node, "-e", script, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        [node, "-e", script, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -379,30 +385,56 @@ def textured_glb(tmp_path: Path) -> tuple[Path, bytes]:
     blob = b"".join(p + b"\0" * ((-len(p)) % 4) for p in parts)
     attrs = {"POSITION": 0, "TEXCOORD_0": 1}
     doc = {
-        "asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
+        "asset": {"version": "2.0"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"mesh": 0}],
         "extensionsUsed": ["KHR_texture_transform", "KHR_materials_emissive_strength"],
-        "meshes": [{"name": "face", "primitives": [{"attributes": attrs, "indices": 2, "material": 0},
-                                                   {"attributes": attrs, "indices": 3, "material": 1}]}],
-        "materials": [{"name": "skin", "pbrMetallicRoughness": {"baseColorTexture": {
-                           "index": 0, "extensions": {"KHR_texture_transform": {"scale": [2, 2]}}}}},
-                      {"name": "lips", "emissiveFactor": [1, 0, 0],
-                       "pbrMetallicRoughness": {"baseColorFactor": [0.8, 0.2, 0.2, 1]},
-                       "extensions": {"KHR_materials_emissive_strength": {"emissiveStrength": 2}}}],
+        "meshes": [
+            {
+                "name": "face",
+                "primitives": [
+                    {"attributes": attrs, "indices": 2, "material": 0},
+                    {"attributes": attrs, "indices": 3, "material": 1},
+                ],
+            }
+        ],
+        "materials": [
+            {
+                "name": "skin",
+                "pbrMetallicRoughness": {
+                    "baseColorTexture": {"index": 0, "extensions": {"KHR_texture_transform": {"scale": [2, 2]}}}
+                },
+            },
+            {
+                "name": "lips",
+                "emissiveFactor": [1, 0, 0],
+                "pbrMetallicRoughness": {"baseColorFactor": [0.8, 0.2, 0.2, 1]},
+                "extensions": {"KHR_materials_emissive_strength": {"emissiveStrength": 2}},
+            },
+        ],
         "textures": [{"source": 0, "sampler": 0}],
         "samplers": [{"magFilter": 9728, "wrapS": 33071}],
         "images": [{"bufferView": 4, "mimeType": "image/png", "name": "albedo"}],
-        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3",
-                       "min": [0, 0, 0], "max": [1, 1, 0]},
-                      {"bufferView": 1, "componentType": 5126, "count": 4, "type": "VEC2"},
-                      {"bufferView": 2, "componentType": 5123, "count": 3, "type": "SCALAR"},
-                      {"bufferView": 3, "componentType": 5123, "count": 3, "type": "SCALAR"}],
-        "bufferViews": views, "buffers": [{"byteLength": len(blob)}],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3", "min": [0, 0, 0], "max": [1, 1, 0]},
+            {"bufferView": 1, "componentType": 5126, "count": 4, "type": "VEC2"},
+            {"bufferView": 2, "componentType": 5123, "count": 3, "type": "SCALAR"},
+            {"bufferView": 3, "componentType": 5123, "count": 3, "type": "SCALAR"},
+        ],
+        "bufferViews": views,
+        "buffers": [{"byteLength": len(blob)}],
     }
     text = json.dumps(doc).encode()
     text += b" " * ((-len(text)) % 4)
     path = tmp_path / "textured.glb"
-    path.write_bytes(struct.pack("<4sII", b"glTF", 2, 28 + len(text) + len(blob))
-                     + struct.pack("<II", len(text), 0x4E4F534A) + text + struct.pack("<II", len(blob), 0x004E4942) + blob)
+    path.write_bytes(
+        struct.pack("<4sII", b"glTF", 2, 28 + len(text) + len(blob))
+        + struct.pack("<II", len(text), 0x4E4F534A)
+        + text
+        + struct.pack("<II", len(blob), 0x004E4942)
+        + blob
+    )
     return path, png
 
 
@@ -439,7 +471,8 @@ def write_mtl(tmp_path: Path, texture: str = "skin.png") -> bytes:
     (tmp_path / "skin.png").write_bytes(png)
     (tmp_path / "grid.mtl").write_text(
         "# grid materials\nnewmtl skin\nKd 0.9 0.7 0.6\nmap_Kd -s 1 1 1 -clamp on " + texture + "\n\n"
-        "newmtl lips\nKd 0.8 0.1 0.1\nd 0.5\n")
+        "newmtl lips\nKd 0.8 0.1 0.1\nd 0.5\n"
+    )
     return png
 
 

@@ -24,8 +24,13 @@ def pack_glb(doc: dict, blob: bytes) -> bytes:
     text += b" " * ((-len(text)) % 4)
     blob = blob + b"\0" * ((-len(blob)) % 4)
     total = 12 + 8 + len(text) + 8 + len(blob)
-    return (struct.pack("<4sII", b"glTF", 2, total) + struct.pack("<II", len(text), 0x4E4F534A) + text
-            + struct.pack("<II", len(blob), 0x004E4942) + blob)
+    return (
+        struct.pack("<4sII", b"glTF", 2, total)
+        + struct.pack("<II", len(text), 0x4E4F534A)
+        + text
+        + struct.pack("<II", len(blob), 0x004E4942)
+        + blob
+    )
 
 
 def quad() -> tuple[dict, bytes]:
@@ -41,16 +46,35 @@ def quad() -> tuple[dict, bytes]:
         views.append({"buffer": 0, "byteOffset": off, "byteLength": len(p)})
         off += len(p)
     views[3]["byteLength"] = 12
-    accs = [{"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3", "min": [0, 0, 0], "max": [1, 1, 0]},
-            {"bufferView": 1, "componentType": 5126, "count": 4, "type": "VEC3"},
-            {"bufferView": 2, "componentType": 5126, "count": 4, "type": "VEC2"},
-            {"bufferView": 3, "componentType": 5123, "count": 6, "type": "SCALAR"},
-            {"bufferView": 4, "componentType": 5126, "count": 4, "type": "VEC3", "min": [0, 0, 0], "max": [0, 0, 0.5]}]
-    doc = {"asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
-           "meshes": [{"name": "quad", "primitives": [{"attributes": {"POSITION": 0, "NORMAL": 1, "TEXCOORD_0": 2},
-                                                       "indices": 3, "targets": [{"POSITION": 4}]}],
-                       "extras": {"targetNames": ["jawOpen"]}}],
-           "accessors": accs, "bufferViews": views, "buffers": [{"byteLength": off}]}
+    accs = [
+        {"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3", "min": [0, 0, 0], "max": [1, 1, 0]},
+        {"bufferView": 1, "componentType": 5126, "count": 4, "type": "VEC3"},
+        {"bufferView": 2, "componentType": 5126, "count": 4, "type": "VEC2"},
+        {"bufferView": 3, "componentType": 5123, "count": 6, "type": "SCALAR"},
+        {"bufferView": 4, "componentType": 5126, "count": 4, "type": "VEC3", "min": [0, 0, 0], "max": [0, 0, 0.5]},
+    ]
+    doc = {
+        "asset": {"version": "2.0"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"mesh": 0}],
+        "meshes": [
+            {
+                "name": "quad",
+                "primitives": [
+                    {
+                        "attributes": {"POSITION": 0, "NORMAL": 1, "TEXCOORD_0": 2},
+                        "indices": 3,
+                        "targets": [{"POSITION": 4}],
+                    }
+                ],
+                "extras": {"targetNames": ["jawOpen"]},
+            }
+        ],
+        "accessors": accs,
+        "bufferViews": views,
+        "buffers": [{"byteLength": off}],
+    }
     return doc, b"".join(parts)
 
 
@@ -88,14 +112,28 @@ def test_sparse_normalized_and_strided_accessors(tmp_path):
     sp_idx = np.array([1], np.uint8).tobytes() + b"\0\0\0"
     sp_val = np.array([7, 8, 9], np.float32).tobytes()
     blob = raw + sp_idx + sp_val
-    doc = {"asset": {"version": "2.0"}, "buffers": [{"byteLength": len(blob)}],
-           "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": 8, "byteStride": 4},
-                           {"buffer": 0, "byteOffset": 8, "byteLength": 1},
-                           {"buffer": 0, "byteOffset": 12, "byteLength": 12}],
-           "accessors": [{"bufferView": 0, "componentType": 5120, "normalized": True, "count": 2, "type": "VEC3"},
-                         {"componentType": 5126, "count": 3, "type": "VEC3",
-                          "sparse": {"count": 1, "indices": {"bufferView": 1, "componentType": 5121},
-                                     "values": {"bufferView": 2}}}]}
+    doc = {
+        "asset": {"version": "2.0"},
+        "buffers": [{"byteLength": len(blob)}],
+        "bufferViews": [
+            {"buffer": 0, "byteOffset": 0, "byteLength": 8, "byteStride": 4},
+            {"buffer": 0, "byteOffset": 8, "byteLength": 1},
+            {"buffer": 0, "byteOffset": 12, "byteLength": 12},
+        ],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5120, "normalized": True, "count": 2, "type": "VEC3"},
+            {
+                "componentType": 5126,
+                "count": 3,
+                "type": "VEC3",
+                "sparse": {
+                    "count": 1,
+                    "indices": {"bufferView": 1, "componentType": 5121},
+                    "values": {"bufferView": 2},
+                },
+            },
+        ],
+    }
     d = load_document(write(tmp_path, doc, blob))
     a = d.accessor(0)
     assert a.dtype == np.float32
@@ -108,26 +146,31 @@ def test_sparse_normalized_and_strided_accessors(tmp_path):
     one_line_error(load_document(write(tmp_path, doc, blob2, "s.glb")).accessor, 1, match="past the accessor's count")
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda d: d["accessors"][0].update(count=400), "run past the end of their bufferView"),
-    (lambda d: d["accessors"][0].update(componentType=5124), "unknown componentType"),
-    (lambda d: d["accessors"][0].update(type="VEC7"), "unknown type"),
-    (lambda d: d["meshes"][0]["primitives"][0].update(indices=99), "accessor index 99 is out of range"),
-    (lambda d: d["accessors"][3].update(bufferView=42), "bufferView index 42 is out of range"),
-    (lambda d: d["bufferViews"][0].update(byteLength=10_000), "runs past the end of buffer 0"),
-    (lambda d: d["bufferViews"][0].update(byteStride=4), "smaller than one element"),
-    (lambda d: d["buffers"][0].update(byteLength=10_000), "fewer than its byteLength"),
-    (lambda d: d["accessors"][3].update(componentType=5126), "unsigned integer SCALARs"),
-    (lambda d: d["accessors"][0].update(count="4"), "'count' must be an integer"),
-    (lambda d: d["nodes"][0].update(children=[0]), "reached twice"),
-    (lambda d: d["nodes"][0].update(matrix=[1, 2]), "'matrix' must be 16 numbers"),
-    (lambda d: d.update(asset={"version": "1.0"}), "not a glTF 2.0 file"),
-    (lambda d: d.update(accessors={"0": 1}), "'accessors' must be an array"),
-    (lambda d: d.pop("buffers"), "buffer index 0 is out of range"),
-    (lambda d: d["accessors"][0].update(count=10**8) or d["accessors"][0].pop("bufferView"),
-     "far more than the file holds"),
-    (lambda d: d["buffers"][0].update(uri="missing.bin"), "not found next to"),
-])
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda d: d["accessors"][0].update(count=400), "run past the end of their bufferView"),
+        (lambda d: d["accessors"][0].update(componentType=5124), "unknown componentType"),
+        (lambda d: d["accessors"][0].update(type="VEC7"), "unknown type"),
+        (lambda d: d["meshes"][0]["primitives"][0].update(indices=99), "accessor index 99 is out of range"),
+        (lambda d: d["accessors"][3].update(bufferView=42), "bufferView index 42 is out of range"),
+        (lambda d: d["bufferViews"][0].update(byteLength=10_000), "runs past the end of buffer 0"),
+        (lambda d: d["bufferViews"][0].update(byteStride=4), "smaller than one element"),
+        (lambda d: d["buffers"][0].update(byteLength=10_000), "fewer than its byteLength"),
+        (lambda d: d["accessors"][3].update(componentType=5126), "unsigned integer SCALARs"),
+        (lambda d: d["accessors"][0].update(count="4"), "'count' must be an integer"),
+        (lambda d: d["nodes"][0].update(children=[0]), "reached twice"),
+        (lambda d: d["nodes"][0].update(matrix=[1, 2]), "'matrix' must be 16 numbers"),
+        (lambda d: d.update(asset={"version": "1.0"}), "not a glTF 2.0 file"),
+        (lambda d: d.update(accessors={"0": 1}), "'accessors' must be an array"),
+        (lambda d: d.pop("buffers"), "buffer index 0 is out of range"),
+        (
+            lambda d: d["accessors"][0].update(count=10**8) or d["accessors"][0].pop("bufferView"),
+            "far more than the file holds",
+        ),
+        (lambda d: d["buffers"][0].update(uri="missing.bin"), "not found next to"),
+    ],
+)
 def test_malformed_documents_raise_one_line_mesh_errors(tmp_path, mutate, match):
     doc, blob = quad()
     mutate(doc)
@@ -190,9 +233,19 @@ def test_external_buffer_next_to_the_file_is_read(tmp_path):
     assert read_gltf(gltf_with_uri(tmp_path, "sub%20dir/q.bin", name="s.gltf")).num_vertices == 4
 
 
-@pytest.mark.parametrize("uri", ["../quad.bin", "%2e%2e/quad.bin", "sub/%2E%2E/%2e%2e/quad.bin", "/etc/passwd",
-                                 "file:///etc/passwd", "http://example.com/q.bin", "C:/Windows/x.bin",
-                                 "..\\quad.bin"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "../quad.bin",
+        "%2e%2e/quad.bin",
+        "sub/%2E%2E/%2e%2e/quad.bin",
+        "/etc/passwd",
+        "file:///etc/passwd",
+        "http://example.com/q.bin",
+        "C:/Windows/x.bin",
+        "..\\quad.bin",
+    ],
+)
 def test_buffer_uris_outside_the_folder_are_refused(tmp_path, uri):
     (tmp_path / "quad.bin").write_bytes(quad()[1])
     one_line_error(read_gltf, gltf_with_uri(tmp_path, uri), match="buffer 0")
@@ -250,8 +303,34 @@ def _paths(obj, prefix=()):
             yield from _paths(v, prefix + (i,))
 
 
-_JUNK = [-1, 0, 1, 3, 7, 255, 2**31, 10**15, -(10**15), 1.5, float("nan"), "x", "", None, True, [], {}, [0] * 20,
-         {"a": 1}, "../../etc/passwd", "data:,", 5120, 5126, "VEC3", "SCALAR", "MAT4"]
+_JUNK = [
+    -1,
+    0,
+    1,
+    3,
+    7,
+    255,
+    2**31,
+    10**15,
+    -(10**15),
+    1.5,
+    float("nan"),
+    "x",
+    "",
+    None,
+    True,
+    [],
+    {},
+    [0] * 20,
+    {"a": 1},
+    "../../etc/passwd",
+    "data:,",
+    5120,
+    5126,
+    "VEC3",
+    "SCALAR",
+    "MAT4",
+]
 
 
 def test_fuzz_only_facerig_errors_escape(tmp_path):

@@ -19,12 +19,21 @@ def test_unsafe_or_missing_images_become_white_pixels(tmp_path):
     sub = tmp_path / "model"
     sub.mkdir()
     (sub / "ok.png").write_bytes(white_png() + b"tail")
-    doc = {"asset": {"version": "2.0"}, "extensionsRequired": ["KHR_texture_transform"],
-           "images": [{"uri": "ok.png"}, {"uri": "../secret.png"}, {"uri": "missing.png"}, {"uri": "/etc/hostname"}],
-           "textures": [{"source": 0}, {"source": 1, "sampler": 5}],
-           "materials": [{"name": "a", "pbrMetallicRoughness": {"baseColorTexture": {
-                              "index": 0, "texCoord": 1, "extensions": {"KHR_texture_transform": {}}}}},
-                         {"name": "b", "normalTexture": {"index": 7}}]}
+    doc = {
+        "asset": {"version": "2.0"},
+        "extensionsRequired": ["KHR_texture_transform"],
+        "images": [{"uri": "ok.png"}, {"uri": "../secret.png"}, {"uri": "missing.png"}, {"uri": "/etc/hostname"}],
+        "textures": [{"source": 0}, {"source": 1, "sampler": 5}],
+        "materials": [
+            {
+                "name": "a",
+                "pbrMetallicRoughness": {
+                    "baseColorTexture": {"index": 0, "texCoord": 1, "extensions": {"KHR_texture_transform": {}}}
+                },
+            },
+            {"name": "b", "normalTexture": {"index": 7}},
+        ],
+    }
     p = sub / "m.gltf"
     p.write_text(json.dumps(doc))
     ms = materials_from_gltf(load_document(p))

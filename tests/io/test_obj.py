@@ -52,9 +52,15 @@ def test_complex_obj_keeps_v_order_and_triangulates(tmp_path: Path) -> None:
     np.testing.assert_array_equal(m.vertices, np.array(_hand_parse_v(COMPLEX_OBJ)))
     assert m.vertices.dtype == np.float64
     # quad -> 2 triangles, pentagon (negative indices) -> 3, two triangles
-    expected = [[0, 1, 2], [0, 2, 3],
-                [1, 4, 5], [1, 5, 6], [1, 6, 2],  # -6 of 7 seen = index 1, ...
-                [7, 8, 9], [9, 8, 7]]
+    expected = [
+        [0, 1, 2],
+        [0, 2, 3],
+        [1, 4, 5],
+        [1, 5, 6],
+        [1, 6, 2],  # -6 of 7 seen = index 1, ...
+        [7, 8, 9],
+        [9, 8, 7],
+    ]
     np.testing.assert_array_equal(m.faces, expected)
     assert [p.tolist() for p in m.polygons] == [[0, 1, 2, 3], [1, 4, 5, 6, 2], [7, 8, 9], [9, 8, 7]]
     assert m.group_names == ["Head", "Head/Jaw", "Eye"]
@@ -69,8 +75,9 @@ def test_complex_obj_keeps_v_order_and_triangulates(tmp_path: Path) -> None:
 
 def test_uv_faces_and_per_vertex_normals(tmp_path: Path) -> None:
     p = tmp_path / "uvn.obj"
-    p.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nvt 1 0\nvt 0 1\n"
-                 "vn 0 0 1\nvn 0 0 1\nvn 0 0 1\nf 1/3/1 2/2/2 3/1/3\n")
+    p.write_text(
+        "v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nvt 1 0\nvt 0 1\nvn 0 0 1\nvn 0 0 1\nvn 0 0 1\nf 1/3/1 2/2/2 3/1/3\n"
+    )
     m = read_obj(p)
     assert m.polygons is None  # triangles only
     np.testing.assert_array_equal(m.uv_faces, [[2, 1, 0]])
@@ -79,8 +86,10 @@ def test_uv_faces_and_per_vertex_normals(tmp_path: Path) -> None:
 
 def test_mixed_corner_formats_and_extra_columns(tmp_path: Path) -> None:
     p = tmp_path / "mixed.obj"
-    p.write_text("v 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 0 1 0 0 0 1\nv 1 1 0 1 1 1\n"
-                 "vt 0 0\nf 1/1 2/1 3/1\nf 2 4 3\n  f\t3//1 2//1 1//1 # trailing comment\n")
+    p.write_text(
+        "v 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 0 1 0 0 0 1\nv 1 1 0 1 1 1\n"
+        "vt 0 0\nf 1/1 2/1 3/1\nf 2 4 3\n  f\t3//1 2//1 1//1 # trailing comment\n"
+    )
     m = read_obj(p)
     np.testing.assert_array_equal(m.faces, [[0, 1, 2], [1, 3, 2], [2, 1, 0]])
     np.testing.assert_array_equal(m.info["vertex_extra"][:, :3], [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]])
@@ -90,9 +99,11 @@ def test_trimesh_would_reindex_but_we_do_not(tmp_path: Path) -> None:
     """trimesh drops unused vertices and splits UV seams; we keep the v lines as they are."""
     import trimesh
 
-    text = ("v 0 0 0\nv 9 9 9\nv 1 0 0\nv 1 1 0\nv 0 1 0\n"
-            "vt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\nvt 0.5 0.5\n"
-            "f 1/1 3/2 4/3 5/4\nf 1/5 5/4 4/3\n")
+    text = (
+        "v 0 0 0\nv 9 9 9\nv 1 0 0\nv 1 1 0\nv 0 1 0\n"
+        "vt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\nvt 0.5 0.5\n"
+        "f 1/1 3/2 4/3 5/4\nf 1/5 5/4 4/3\n"
+    )
     p = tmp_path / "seam.obj"
     p.write_text(text)
     ours = read_obj(p).vertices
@@ -203,7 +214,9 @@ def _assert_same(a, b) -> None:
     assert a.group_names == b.group_names and a.materials == b.materials and a.mtllibs == b.mtllibs
 
 
-@pytest.mark.parametrize("text", [GROUPED_OBJ, GROUPED_OBJ.replace("/1/1", "//1").replace("/2/1", "//1").replace("/3/1", "//1")])
+@pytest.mark.parametrize(
+    "text", [GROUPED_OBJ, GROUPED_OBJ.replace("/1/1", "//1").replace("/2/1", "//1").replace("/3/1", "//1")]
+)
 def test_fast_and_line_scanners_agree(text: str, tmp_path: Path) -> None:
     from facerig.io.obj import _parse_fast, _parse_slow
 

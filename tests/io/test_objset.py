@@ -28,8 +28,13 @@ def quad_obj(tmp_path):
 def make_rig(mesh, names=("jawOpen", "eyeBlinkLeft")):
     rng = np.random.default_rng(1)
     d = rng.normal(size=(len(names), mesh.num_vertices, 3)).astype(np.float32)
-    return Rig(names=list(names), deltas=d, neutral=mesh.vertices, faces=mesh.faces,
-               meta={"method": "test", "units": "mm", "missing": ["tongueOut"]})
+    return Rig(
+        names=list(names),
+        deltas=d,
+        neutral=mesh.vertices,
+        faces=mesh.faces,
+        meta={"method": "test", "units": "mm", "missing": ["tongueOut"]},
+    )
 
 
 def test_folder_keeps_order_polygons_uvs(tmp_path):
@@ -100,8 +105,12 @@ def test_speed_52_shapes(tmp_path, head_arrays):
     verts = np.concatenate([v + i for i in range(reps)])
     faces = np.concatenate([f + i * V0 for i in range(reps)])
     rng = np.random.default_rng(0)
-    rig = Rig(names=[f"s{i}" for i in range(52)], deltas=rng.normal(size=(52, len(verts), 3)) * 0.01,
-              neutral=verts, faces=faces)
+    rig = Rig(
+        names=[f"s{i}" for i in range(52)],
+        deltas=rng.normal(size=(52, len(verts), 3)) * 0.01,
+        neutral=verts,
+        faces=faces,
+    )
     t = time.perf_counter()
     out = save_rig_obj_folder(tmp_path / "fast", rig)
     dt = time.perf_counter() - t

@@ -11,8 +11,14 @@ from facerig.io.rig import Rig, load_rig, save_rig
 
 def _rig(deltas):
     V = deltas.shape[1]
-    return Rig(names=[f"s{i}" for i in range(len(deltas))], deltas=deltas, neutral=np.zeros((V, 3)),
-               faces=np.array([[0, 1, 2]]), parts=np.zeros(V, int), meta={"method": "test"})
+    return Rig(
+        names=[f"s{i}" for i in range(len(deltas))],
+        deltas=deltas,
+        neutral=np.zeros((V, 3)),
+        faces=np.array([[0, 1, 2]]),
+        parts=np.zeros(V, int),
+        meta={"method": "test"},
+    )
 
 
 def test_dense_and_sparse_rigs_roundtrip(tmp_path):

@@ -55,9 +55,11 @@ def test_npz_glb_gltf_and_obj_folder_read_the_same_rig(tmp_path, rig):
 
 def test_obj_folder_mesh_keeps_polygons_and_uvs(tmp_path):
     p = tmp_path / "q.obj"
-    p.write_text("v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 2 0 0\nv 2 1 0\n"
-                 "vt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\nvt 2 0\nvt 2 1\n"
-                 "f 1/1 2/2 3/3 4/4\nf 2/2 5/5 6/6 3/3\n")
+    p.write_text(
+        "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 2 0 0\nv 2 1 0\n"
+        "vt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\nvt 2 0\nvt 2 1\n"
+        "f 1/1 2/2 3/3 4/4\nf 2/2 5/5 6/6 3/3\n"
+    )
     m = read_obj(p)
     rig = Rig(names=["jawOpen"], deltas=np.ones((1, 6, 3), np.float32), neutral=m.vertices, faces=m.faces)
     save_rig_obj_folder(tmp_path / "rig", rig, m)
@@ -141,11 +143,13 @@ def test_npz_with_object_arrays_is_refused(tmp_path):
 
 
 def gltf_doc(tmp_path, **over) -> dict:
-    doc = {"asset": {"version": "2.0"},
-           "buffers": [{"byteLength": 36}],
-           "bufferViews": [{"buffer": 0, "byteLength": 36}],
-           "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3"}],
-           "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}]}
+    doc = {
+        "asset": {"version": "2.0"},
+        "buffers": [{"byteLength": 36}],
+        "bufferViews": [{"buffer": 0, "byteLength": 36}],
+        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3"}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+    }
     doc.update(over)
     return doc
 
@@ -165,9 +169,15 @@ def test_gltf_with_huge_declared_buffers_or_accessors_is_refused(tmp_path):
     # 52 sparse targets on a 10M-vertex POSITION: nothing in the file, 6.5 GB once expanded
     acc = [{"componentType": 5126, "count": 10_000_000, "type": "VEC3"}]
     targets = [{"POSITION": 0}] * 52
-    bomb = write_glb(tmp_path / "bomb.glb", gltf_doc(tmp_path, accessors=acc, bufferViews=[],
-                                                      meshes=[{"primitives": [{"attributes": {"POSITION": 0},
-                                                                               "targets": targets}]}]))
+    bomb = write_glb(
+        tmp_path / "bomb.glb",
+        gltf_doc(
+            tmp_path,
+            accessors=acc,
+            bufferViews=[],
+            meshes=[{"primitives": [{"attributes": {"POSITION": 0}, "targets": targets}]}],
+        ),
+    )
     with pytest.raises(FacerigError, match="accessor 0 expands to 120 MB, over the 100 MB rig limit"):
         read_rig(bomb, max_bytes=100_000_000)
     with pytest.raises(FacerigError, match=r"the rig \(52 shapes x 10000000 vertices\) would take 6\.48 GB"):
@@ -231,17 +241,42 @@ def test_nan_and_inf_are_refused(tmp_path, rig, fmt):
 
 def test_empty_mismatched_and_broken_rigs_are_refused(tmp_path, rig):
     with pytest.raises(FacerigError, match="no vertices"):
-        read_rig(npz(tmp_path / "e.npz", names=np.array(["a"]), deltas=np.zeros((1, 0, 3), np.float32),
-                     neutral=np.zeros((0, 3))))
+        read_rig(
+            npz(
+                tmp_path / "e.npz",
+                names=np.array(["a"]),
+                deltas=np.zeros((1, 0, 3), np.float32),
+                neutral=np.zeros((0, 3)),
+            )
+        )
     with pytest.raises(FacerigError, match="not a usable rig NPZ .*deltas shape"):
-        read_rig(npz(tmp_path / "m.npz", names=np.array(["a", "b"]), deltas=np.zeros((2, 5, 3), np.float32),
-                     neutral=np.zeros((4, 3))))
+        read_rig(
+            npz(
+                tmp_path / "m.npz",
+                names=np.array(["a", "b"]),
+                deltas=np.zeros((2, 5, 3), np.float32),
+                neutral=np.zeros((4, 3)),
+            )
+        )
     with pytest.raises(FacerigError, match="faces index vertices outside 0..3"):
-        read_rig(npz(tmp_path / "f.npz", names=np.array(["a"]), deltas=np.zeros((1, 4, 3), np.float32),
-                     neutral=np.zeros((4, 3)), faces=np.array([[0, 1, 4]], np.int32)))
+        read_rig(
+            npz(
+                tmp_path / "f.npz",
+                names=np.array(["a"]),
+                deltas=np.zeros((1, 4, 3), np.float32),
+                neutral=np.zeros((4, 3)),
+                faces=np.array([[0, 1, 4]], np.int32),
+            )
+        )
     with pytest.raises(FacerigError, match="shape name 'a' appears twice"):
-        read_rig(npz(tmp_path / "d.npz", names=np.array(["a", "a"]), deltas=np.zeros((2, 4, 3), np.float32),
-                     neutral=np.zeros((4, 3))))
+        read_rig(
+            npz(
+                tmp_path / "d.npz",
+                names=np.array(["a", "a"]),
+                deltas=np.zeros((2, 4, 3), np.float32),
+                neutral=np.zeros((4, 3)),
+            )
+        )
     with pytest.raises(FacerigError, match="lacks deltas"):
         read_rig(npz(tmp_path / "l.npz", names=np.array(["a"]), neutral=np.zeros((4, 3))))
     assert check_rig(rig) is rig

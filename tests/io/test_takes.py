@@ -28,8 +28,17 @@ def test_live_link_face_csv():
     np.testing.assert_allclose(t.times, np.arange(5) / 60, atol=1e-9)
     assert t.fps == pytest.approx(60.0)
     assert t.missing == [] and t.unknown == []
-    assert set(t.extra) == {"HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
-                            "RightEyeYaw", "RightEyePitch", "RightEyeRoll"}
+    assert set(t.extra) == {
+        "HeadYaw",
+        "HeadPitch",
+        "HeadRoll",
+        "LeftEyeYaw",
+        "LeftEyePitch",
+        "LeftEyeRoll",
+        "RightEyeYaw",
+        "RightEyePitch",
+        "RightEyeRoll",
+    }
     np.testing.assert_allclose(t.extra["HeadYaw"], [0, 0.05, 0.1, 0.15, 0.2])
     assert any("rotation columns not applied" in n for n in t.notes)
 
@@ -76,12 +85,18 @@ def test_named_csv_case_variants():
         read_take(DATA / "named_variants.csv", strict=True)
 
 
-@pytest.mark.parametrize("frames,expected", [
-    ([{"jawOpen": 0.5}, {"jawOpen": 1.0}], [0.5, 1.0]),
-    ({"fps": 30, "frames": [{"JawOpen": 0.2}, {"JawOpen": 0.4}]}, [0.2, 0.4]),
-    ([{"time": 0.0, "blendshapes": {"jaw_open": 0.1}}, {"time": 0.5, "blendshapes": {"jaw_open": 0.2}}], [0.1, 0.2]),
-    ([[{"categoryName": "jawOpen", "score": 0.3}], [{"categoryName": "jawOpen", "score": 0.6}]], [0.3, 0.6]),
-])
+@pytest.mark.parametrize(
+    "frames,expected",
+    [
+        ([{"jawOpen": 0.5}, {"jawOpen": 1.0}], [0.5, 1.0]),
+        ({"fps": 30, "frames": [{"JawOpen": 0.2}, {"JawOpen": 0.4}]}, [0.2, 0.4]),
+        (
+            [{"time": 0.0, "blendshapes": {"jaw_open": 0.1}}, {"time": 0.5, "blendshapes": {"jaw_open": 0.2}}],
+            [0.1, 0.2],
+        ),
+        ([[{"categoryName": "jawOpen", "score": 0.3}], [{"categoryName": "jawOpen", "score": 0.6}]], [0.3, 0.6]),
+    ],
+)
 def test_json_variants(tmp_path, frames, expected):
     p = tmp_path / "t.json"
     p.write_text(json.dumps(frames))
@@ -105,16 +120,19 @@ def test_clamping_note_and_strict(tmp_path):
     assert any("assuming 60 fps" in n for n in t.notes)
 
 
-@pytest.mark.parametrize("content,match", [
-    ("jawOpen,eyeBlinkLeft\n0.1,0.2\n0.3,nan\n", r"line 3, column 'eyeBlinkLeft': 'nan' \(NaN"),
-    ("jawOpen,eyeBlinkLeft\n0.1,0.2\n0.3,\n", r"line 3, column 'eyeBlinkLeft': empty value"),
-    ("jawOpen,eyeBlinkLeft\n0.1,abc\n", r"line 2, column 'eyeBlinkLeft': 'abc' is not a number"),
-    ("jawOpen,eyeBlinkLeft\n", r"empty take \(a header but no frames\)"),
-    ("", r"empty take \(no frames\)"),
-    ("foo,bar\n1,2\n", r"no ARKit blendshape columns"),
-    ("jawOpen,JawOpen\n1,2\n", r"columns 'jawOpen' and 'JawOpen' are both jawOpen"),
-    ("time,jawOpen\n0.1,0.2\n0.1,0.3\n", r"line 3: time does not increase"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        ("jawOpen,eyeBlinkLeft\n0.1,0.2\n0.3,nan\n", r"line 3, column 'eyeBlinkLeft': 'nan' \(NaN"),
+        ("jawOpen,eyeBlinkLeft\n0.1,0.2\n0.3,\n", r"line 3, column 'eyeBlinkLeft': empty value"),
+        ("jawOpen,eyeBlinkLeft\n0.1,abc\n", r"line 2, column 'eyeBlinkLeft': 'abc' is not a number"),
+        ("jawOpen,eyeBlinkLeft\n", r"empty take \(a header but no frames\)"),
+        ("", r"empty take \(no frames\)"),
+        ("foo,bar\n1,2\n", r"no ARKit blendshape columns"),
+        ("jawOpen,JawOpen\n1,2\n", r"columns 'jawOpen' and 'JawOpen' are both jawOpen"),
+        ("time,jawOpen\n0.1,0.2\n0.1,0.3\n", r"line 3: time does not increase"),
+    ],
+)
 def test_csv_failures(tmp_path, content, match):
     p = tmp_path / "bad.csv"
     p.write_text(content)
@@ -122,15 +140,18 @@ def test_csv_failures(tmp_path, content, match):
         read_take(p)
 
 
-@pytest.mark.parametrize("content,match", [
-    ("[]", r"empty take"),
-    ('{"fps": 30, "frames": []}', r"empty take"),
-    ('{"fps": 30}', r"without 'frames'"),
-    ('[{"jawOpen": 0.1}, {"jawOpen": null}]', r"frame 1, 'jawOpen': None is not a finite number"),
-    ('[{"jawOpen": 0.1}, {"eyeBlinkLeft": 0.1}]', r"frame 0: 'eyeBlinkLeft' missing"),
-    ('[{"jawOpen": 0.1', r"invalid JSON at line 1"),
-    ('[1, 2]', r"frame 0: expected an object or a list"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        ("[]", r"empty take"),
+        ('{"fps": 30, "frames": []}', r"empty take"),
+        ('{"fps": 30}', r"without 'frames'"),
+        ('[{"jawOpen": 0.1}, {"jawOpen": null}]', r"frame 1, 'jawOpen': None is not a finite number"),
+        ('[{"jawOpen": 0.1}, {"eyeBlinkLeft": 0.1}]', r"frame 0: 'eyeBlinkLeft' missing"),
+        ('[{"jawOpen": 0.1', r"invalid JSON at line 1"),
+        ("[1, 2]", r"frame 0: expected an object or a list"),
+    ],
+)
 def test_json_failures(tmp_path, content, match):
     p = tmp_path / "bad.json"
     p.write_text(content)
@@ -166,24 +187,30 @@ def _categories(scores: dict[str, float], snake: bool = False) -> list[dict]:
     out = []
     for name, score in {"_neutral": 0.9, **scores}.items():
         if snake:
-            out.append({"index": MEDIAPIPE_ORDER.index(name), "score": score, "category_name": name,
-                        "display_name": ""})
+            out.append(
+                {"index": MEDIAPIPE_ORDER.index(name), "score": score, "category_name": name, "display_name": ""}
+            )
         else:
-            out.append({"index": MEDIAPIPE_ORDER.index(name), "score": score, "categoryName": name,
-                        "displayName": ""})
+            out.append({"index": MEDIAPIPE_ORDER.index(name), "score": score, "categoryName": name, "displayName": ""})
     return out
 
 
 def _js_result(jaw: float, blink: float) -> dict:
-    return {"faceBlendshapes": [{"categories": _categories({"jawOpen": jaw, "eyeBlinkLeft": blink}),
-                                 "headIndex": -1, "headName": ""}],
-            "faceLandmarks": [[{"x": 0.5, "y": 0.5, "z": 0.0}]], "facialTransformationMatrixes": []}
+    return {
+        "faceBlendshapes": [
+            {"categories": _categories({"jawOpen": jaw, "eyeBlinkLeft": blink}), "headIndex": -1, "headName": ""}
+        ],
+        "faceLandmarks": [[{"x": 0.5, "y": 0.5, "z": 0.0}]],
+        "facialTransformationMatrixes": [],
+    }
 
 
 def _py_result(jaw: float, blink: float) -> dict:
-    return {"face_landmarks": [[{"x": 0.5, "y": 0.5, "z": 0.0}]],
-            "face_blendshapes": [_categories({"jawOpen": jaw, "eyeBlinkLeft": blink}, snake=True)],
-            "facial_transformation_matrixes": []}
+    return {
+        "face_landmarks": [[{"x": 0.5, "y": 0.5, "z": 0.0}]],
+        "face_blendshapes": [_categories({"jawOpen": jaw, "eyeBlinkLeft": blink}, snake=True)],
+        "facial_transformation_matrixes": [],
+    }
 
 
 def _write(tmp_path: Path, doc) -> Path:
@@ -219,11 +246,15 @@ def test_mediapipe_tasks_list_of_results(tmp_path, result):
 @pytest.mark.parametrize("layout", ["js", "python"])
 def test_mediapipe_tasks_timestamps_give_frame_times(tmp_path, layout):
     if layout == "js":
-        doc = [{"timestampMs": 1000 + 40 * k, "faceBlendshapes": _js_result(0.1 * k, 0)["faceBlendshapes"]}
-               for k in range(4)]
+        doc = [
+            {"timestampMs": 1000 + 40 * k, "faceBlendshapes": _js_result(0.1 * k, 0)["faceBlendshapes"]}
+            for k in range(4)
+        ]
     else:
-        doc = [{"timestamp_ms": 1000 + 40 * k, "face_blendshapes": _py_result(0.1 * k, 0)["face_blendshapes"]}
-               for k in range(4)]
+        doc = [
+            {"timestamp_ms": 1000 + 40 * k, "face_blendshapes": _py_result(0.1 * k, 0)["face_blendshapes"]}
+            for k in range(4)
+        ]
     t = read_take(_write(tmp_path, doc))
     np.testing.assert_allclose(t.times, [0, 0.04, 0.08, 0.12])
     assert t.fps == pytest.approx(25.0)
@@ -236,15 +267,18 @@ def test_mediapipe_unnamed_categories_use_the_model_index(tmp_path):
     assert t.weights[0, A("jawOpen")] == 0.4
 
 
-@pytest.mark.parametrize("doc,match", [
-    ([_js_result(0.1, 0), {"timestampMs": 5, "faceBlendshapes": []}], r"frame 1: no face in this frame"),
-    ([{"timestampMs": 0, **_js_result(0.1, 0)}, _js_result(0.2, 0)], r"frame 1 lacks a timestamp but frame 0 does"),
-    ([{"timestampMs": "soon", **_js_result(0.1, 0)}], r"frame 0, 'timestampMs': 'soon' is not a finite number"),
-    ({"faceBlendshapes": [{"categories": [{"score": 0.1}]}]}, r"frame 0: a category without categoryName"),
-    ([{"jawOpen": 10 ** 400}], r"frame 0, 'jawOpen': 1000.*is not a finite number"),
-    ({"fps": 10 ** 400, "frames": [{"jawOpen": 0.5}, {"jawOpen": True}]}, r"frame 1, 'jawOpen': True is not"),
-    ([{"jawOpen": 0.5, "HeadYaw": "left"}], r"frame 0, 'HeadYaw': 'left' is not a number"),
-])
+@pytest.mark.parametrize(
+    "doc,match",
+    [
+        ([_js_result(0.1, 0), {"timestampMs": 5, "faceBlendshapes": []}], r"frame 1: no face in this frame"),
+        ([{"timestampMs": 0, **_js_result(0.1, 0)}, _js_result(0.2, 0)], r"frame 1 lacks a timestamp but frame 0 does"),
+        ([{"timestampMs": "soon", **_js_result(0.1, 0)}], r"frame 0, 'timestampMs': 'soon' is not a finite number"),
+        ({"faceBlendshapes": [{"categories": [{"score": 0.1}]}]}, r"frame 0: a category without categoryName"),
+        ([{"jawOpen": 10**400}], r"frame 0, 'jawOpen': 1000.*is not a finite number"),
+        ({"fps": 10**400, "frames": [{"jawOpen": 0.5}, {"jawOpen": True}]}, r"frame 1, 'jawOpen': True is not"),
+        ([{"jawOpen": 0.5, "HeadYaw": "left"}], r"frame 0, 'HeadYaw': 'left' is not a number"),
+    ],
+)
 def test_mediapipe_and_json_damage(tmp_path, doc, match):
     with pytest.raises(FacerigError, match=match) as e:
         read_take(_write(tmp_path, doc))
@@ -260,15 +294,22 @@ def test_deeply_nested_json_is_one_line(tmp_path, depth):
     assert "\n" not in str(e.value) and str(e.value).startswith(str(p))
 
 
-@pytest.mark.parametrize("content,match", [
-    ("Timecode,BlendShapeCount,JawOpen,HeadYaw\n00:00:00:01.0,52,0.1,0.2\n00:00:00:02.0,52,0.2,left\n",
-     r"line 3, column 'HeadYaw': 'left' is not a number"),
-    ("Timecode,BlendShapeCount,JawOpen,HeadYaw\n00:00:00:01.0,52,0.1,inf\n",
-     r"line 2, column 'HeadYaw': 'inf' \(NaN / infinite rotations are errors\)"),
-    ("time,jawOpen\n0.0,0.1\nsoon,0.2\n", r"line 3, column 'time': 'soon' is not a number"),
-    ("frame,jawOpen\n0,0.1\n1.5e999,0.2\n", r"line 3, column 'frame'"),
-    ("jawOpen,eyeBlinkLeft\n0.1,0.2\n0.3,\"" + "x" * 200_000 + "\"\n", r"line \d+: not a readable CSV row"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (
+            "Timecode,BlendShapeCount,JawOpen,HeadYaw\n00:00:00:01.0,52,0.1,0.2\n00:00:00:02.0,52,0.2,left\n",
+            r"line 3, column 'HeadYaw': 'left' is not a number",
+        ),
+        (
+            "Timecode,BlendShapeCount,JawOpen,HeadYaw\n00:00:00:01.0,52,0.1,inf\n",
+            r"line 2, column 'HeadYaw': 'inf' \(NaN / infinite rotations are errors\)",
+        ),
+        ("time,jawOpen\n0.0,0.1\nsoon,0.2\n", r"line 3, column 'time': 'soon' is not a number"),
+        ("frame,jawOpen\n0,0.1\n1.5e999,0.2\n", r"line 3, column 'frame'"),
+        ('jawOpen,eyeBlinkLeft\n0.1,0.2\n0.3,"' + "x" * 200_000 + '"\n', r"line \d+: not a readable CSV row"),
+    ],
+)
 def test_csv_non_numeric_cells_name_row_and_column(tmp_path, content, match):
     p = tmp_path / "bad.csv"
     p.write_text(content)
@@ -292,11 +333,17 @@ def test_take_file_size_limit(tmp_path, monkeypatch):
         read_take(p)
 
 
-@pytest.mark.parametrize("doc,match", [
-    ({"fps": 1e-320, "frames": [{"jawOpen": 0.1}, {"jawOpen": 0.2}]}, r"'fps' 9.99989e-321 is not a plausible frame rate"),
-    ([{"t": 0, "jawOpen": 0.1}, {"t": 1e-320, "jawOpen": 0.2}], r"frame times give inf fps, not a plausible"),
-    ([{"t": -1e308, "jawOpen": 0.1}, {"t": 1e308, "jawOpen": 0.2}], r"frame times out of range"),
-])
+@pytest.mark.parametrize(
+    "doc,match",
+    [
+        (
+            {"fps": 1e-320, "frames": [{"jawOpen": 0.1}, {"jawOpen": 0.2}]},
+            r"'fps' 9.99989e-321 is not a plausible frame rate",
+        ),
+        ([{"t": 0, "jawOpen": 0.1}, {"t": 1e-320, "jawOpen": 0.2}], r"frame times give inf fps, not a plausible"),
+        ([{"t": -1e308, "jawOpen": 0.1}, {"t": 1e308, "jawOpen": 0.2}], r"frame times out of range"),
+    ],
+)
 def test_implausible_frame_times(tmp_path, doc, match):
     with pytest.raises(FacerigError, match=match):
         read_take(_write(tmp_path, doc))

@@ -49,8 +49,11 @@ def test_flawed_mesh_is_handled_by_default_and_refused_when_strict(monkeypatch, 
     rig = registry.rig_mesh(Mesh(v2, f2), "pos", falloff=False)
     assert rig.deltas.shape == (52, len(v2), 3)
     assert len(_position_method.seen) == len(v)  # the method never saw the loose vertex
-    assert rig.meta["repairs"] == {"dropped_degenerate_triangles": 1, "dropped_duplicate_triangles": 0,
-                                   "unreferenced_vertices": 1}
+    assert rig.meta["repairs"] == {
+        "dropped_degenerate_triangles": 1,
+        "dropped_duplicate_triangles": 0,
+        "unreferenced_vertices": 1,
+    }
     np.testing.assert_array_equal(rig.faces, f2)  # the file's faces, the dropped one too
     from facerig.errors import MeshError
 

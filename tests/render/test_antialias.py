@@ -66,8 +66,11 @@ def test_a_mask_loss_moves_the_mesh_onto_the_target():
 def test_antialias_blends_colours_only_at_the_silhouette():
     vs, f = _disc()
     fr = rasterize_meshes(vs, f, (32, 32))
-    img = torch.where(fr.mask[..., None], torch.tensor([1.0, 0.5, 0.0], dtype=torch.float64),
-                      torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64))
+    img = torch.where(
+        fr.mask[..., None],
+        torch.tensor([1.0, 0.5, 0.0], dtype=torch.float64),
+        torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64),
+    )
     img = img.clone().requires_grad_(True)
     out = antialias(img, fr, vs, f)
     soft = soft_silhouette(fr, vs, f)
@@ -78,16 +81,29 @@ def test_antialias_blends_colours_only_at_the_silhouette():
 
 def _occluder_scene():
     """A triangle (face 2) at depth 1 over a quad (faces 0, 1) at depth 3 that fills the image."""
-    vs = torch.tensor([[[-1.0, -1.0, 3.0], [25.0, -1.0, 3.0], [25.0, 21.0, 3.0], [-1.0, 21.0, 3.0],
-                        [4.3, 3.7, 1.0], [19.6, 6.2, 1.0], [8.1, 17.4, 1.0]]], dtype=torch.float64)
+    vs = torch.tensor(
+        [
+            [
+                [-1.0, -1.0, 3.0],
+                [25.0, -1.0, 3.0],
+                [25.0, 21.0, 3.0],
+                [-1.0, 21.0, 3.0],
+                [4.3, 3.7, 1.0],
+                [19.6, 6.2, 1.0],
+                [8.1, 17.4, 1.0],
+            ]
+        ],
+        dtype=torch.float64,
+    )
     faces = torch.tensor([[0, 1, 2], [0, 2, 3], [4, 5, 6]])
     return vs, faces
 
 
 def _colour(fr):
     front = (fr.pix_to_face == 2)[..., None]
-    return torch.where(front, torch.tensor([1.0, 0.2, 0.0], dtype=torch.float64),
-                       torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64))
+    return torch.where(
+        front, torch.tensor([1.0, 0.2, 0.0], dtype=torch.float64), torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64)
+    )
 
 
 def test_occlusion_boundaries_are_antialiased_like_the_supersampled_image():

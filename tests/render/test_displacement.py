@@ -5,8 +5,9 @@ from facerig.render.displacement import displacement_2d
 
 
 def test_displacement_of_a_translated_fronto_parallel_plane():
-    verts = torch.tensor([[[-1.0, -1.0, -5.0], [1.0, -1.0, -5.0], [1.0, 1.0, -5.0], [-1.0, 1.0, -5.0]]],
-                         dtype=torch.float64)
+    verts = torch.tensor(
+        [[[-1.0, -1.0, -5.0], [1.0, -1.0, -5.0], [1.0, 1.0, -5.0], [-1.0, 1.0, -5.0]]], dtype=torch.float64
+    )
     faces = torch.tensor([[0, 1, 2], [0, 2, 3]])
     cam = PerspectiveCameras(focal_length=2.0, dtype=torch.float64)
     H, W = 20, 30

@@ -11,11 +11,15 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 def _scene(device="cpu"):
     """Two triangles of a slanted quad in front of a camera; float64."""
-    verts = torch.tensor([[[-1.0, -0.9, -3.0], [1.1, -1.0, -3.6], [0.9, 1.0, -4.2], [-1.0, 0.8, -3.4]]],
-                         dtype=torch.float64, device=device)
+    verts = torch.tensor(
+        [[[-1.0, -0.9, -3.0], [1.1, -1.0, -3.6], [0.9, 1.0, -4.2], [-1.0, 0.8, -3.4]]],
+        dtype=torch.float64,
+        device=device,
+    )
     faces = torch.tensor([[0, 1, 2], [0, 2, 3]], device=device)
-    cam = PerspectiveCameras.look_at((0.1, 0.2, 0.5), at=(0.0, 0.0, -3.5), fov_y=45.0, dtype=torch.float64,
-                                     device=device)
+    cam = PerspectiveCameras.look_at(
+        (0.1, 0.2, 0.5), at=(0.0, 0.0, -3.5), fov_y=45.0, dtype=torch.float64, device=device
+    )
     return verts, faces, cam
 
 

@@ -13,8 +13,9 @@ def _sphere(device, centre):
     import trimesh
 
     s = trimesh.creation.icosphere(subdivisions=4, radius=1.0)
-    v = torch.tensor(s.vertices, dtype=torch.float64, device=device) + torch.tensor(centre, dtype=torch.float64,
-                                                                                    device=device)
+    v = torch.tensor(s.vertices, dtype=torch.float64, device=device) + torch.tensor(
+        centre, dtype=torch.float64, device=device
+    )
     return v[None], torch.tensor(s.faces, device=device)
 
 
@@ -24,8 +25,9 @@ def test_sphere_normal_map_matches_the_analytic_sphere(device, eye):
     centre = (0.3, -0.2, 0.1)
     verts, faces = _sphere(device, centre)
     c = torch.tensor(centre, dtype=torch.float64, device=device)
-    cam = PerspectiveCameras.look_at(c + torch.tensor(eye, dtype=torch.float64, device=device), at=c, fov_y=40.0,
-                                     dtype=torch.float64, device=device)
+    cam = PerspectiveCameras.look_at(
+        c + torch.tensor(eye, dtype=torch.float64, device=device), at=c, fov_y=40.0, dtype=torch.float64, device=device
+    )
     H, W = 48, 64
     r = render_mesh(verts, faces, cam, (H, W))
     # analytic: camera-space ray through each pixel centre hits the sphere; its normal is (hit - centre)

@@ -81,12 +81,14 @@ def test_backfaces_and_faces_behind_the_camera_are_culled():
     cam = PerspectiveCameras(fov_y=60.0)
     verts = torch.tensor([ccw])
     for faces, cull, drawn in [([0, 1, 2], True, True), ([0, 2, 1], True, False), ([0, 2, 1], False, True)]:
-        fr = rasterize_meshes(cam.transform_points_screen(verts, (16, 16)), torch.tensor([faces]), (16, 16),
-                              cull_backfaces=cull)
+        fr = rasterize_meshes(
+            cam.transform_points_screen(verts, (16, 16)), torch.tensor([faces]), (16, 16), cull_backfaces=cull
+        )
         assert bool(fr.mask.any()) == drawn
     behind = verts * torch.tensor([1.0, 1.0, -1.0])
-    assert not rasterize_meshes(cam.transform_points_screen(behind, (16, 16)), torch.tensor([[0, 1, 2]]),
-                                (16, 16)).mask.any()
+    assert not rasterize_meshes(
+        cam.transform_points_screen(behind, (16, 16)), torch.tensor([[0, 1, 2]]), (16, 16)
+    ).mask.any()
 
 
 def test_per_mesh_faces_with_padding():

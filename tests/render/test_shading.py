@@ -10,8 +10,15 @@ def test_lambert_terms():
     n = n.reshape(1, 1, 4, 3)
     mask = torch.tensor([[[True, True, True, False]]])
     albedo = torch.tensor([0.5, 1.0, 0.2]).expand(1, 1, 4, 3)
-    img = lambert_shade(n, mask, albedo, light_dirs=[[0.0, 0.0, 3.0]], light_colors=[[0.75, 0.75, 0.75]],
-                        ambient=0.25, background=torch.tensor([0.1, 0.2, 0.3]))
+    img = lambert_shade(
+        n,
+        mask,
+        albedo,
+        light_dirs=[[0.0, 0.0, 3.0]],
+        light_colors=[[0.75, 0.75, 0.75]],
+        ambient=0.25,
+        background=torch.tensor([0.1, 0.2, 0.3]),
+    )
     assert torch.allclose(img[0, 0, 0], torch.tensor([0.5, 1.0, 0.2]))  # facing the light: ambient + 0.75
     assert torch.allclose(img[0, 0, 1], torch.tensor([0.5, 1.0, 0.2]) * (0.25 + 0.75 * 0.5))  # 60 degrees
     assert torch.allclose(img[0, 0, 2], torch.tensor([0.5, 1.0, 0.2]) * 0.25)  # facing away: ambient only

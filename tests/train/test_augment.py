@@ -83,8 +83,31 @@ def test_training_with_frame_augmentation_sees_rescaled_heads(tmp_path, tiny_hea
     seen = []
     real = loop.rescale_item
     monkeypatch.setattr(loop, "rescale_item", lambda it, a: seen.append(a) or real(it, a))
-    assert main(["train", "run", "--pool", str(pool), "--out", str(tmp_path / "run"), "--steps", "8", "--warmup", "1",
-                 "--lr", "1e-2", "--model", json.dumps(SMALL), "--frame-spread", "1.5", "--p-frame", "1"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "run",
+                "--pool",
+                str(pool),
+                "--out",
+                str(tmp_path / "run"),
+                "--steps",
+                "8",
+                "--warmup",
+                "1",
+                "--lr",
+                "1e-2",
+                "--model",
+                json.dumps(SMALL),
+                "--frame-spread",
+                "1.5",
+                "--p-frame",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert len(seen) == 8 and all(1 / 1.5 <= a <= 1.5 for a in seen) and len(set(seen)) == 8
     ck = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
     assert ck["train_config"]["p_frame"] == 1.0 and ck["train_config"]["frame_spread"] == 1.5

@@ -132,7 +132,6 @@ def test_scheduler_warmup_then_cosine():
     assert s.set(60) == opt.param_groups[0]["lr"]
 
 
-
 def test_scheduler_by_time_fraction():
     class _Opt:
         param_groups = [{"lr": 1.0}]
@@ -143,6 +142,7 @@ def test_scheduler_by_time_fraction():
     assert s.lr_at_fraction(20, 0.5) == pytest.approx(5e-4, rel=1e-3)
     assert s.lr_at_fraction(20, 1.5) == pytest.approx(1e-7)  # no restart past the end
     assert s.set(20, 0.5) == pytest.approx(5e-4, rel=1e-3)
+
 
 def test_pool_item_roundtrip(tmp_path, tiny_head):
     _write_pool(tmp_path, tiny_head, n=1)
@@ -180,8 +180,19 @@ def test_short_training_run_lowers_loss_and_resumes(tmp_path, tiny_head):
     pool.mkdir()
     _write_pool(pool, tiny_head)
     out = tmp_path / "run"
-    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(out), steps=60, lr=3e-3, warmup=5, restart_period=1000,
-                      log_every=10, ckpt_every=30, eval_every=30, model={**SMALL}, jitter=0.0)
+    cfg = TrainConfig(
+        pool_dir=str(pool),
+        out_dir=str(out),
+        steps=60,
+        lr=3e-3,
+        warmup=5,
+        restart_period=1000,
+        log_every=10,
+        ckpt_every=30,
+        eval_every=30,
+        model={**SMALL},
+        jitter=0.0,
+    )
     best = train(cfg, log=lambda s: None, progress=False)
     assert best.is_file() and (out / "last.pt").is_file()
     recs = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
@@ -212,11 +223,22 @@ def test_cross_part_checkpoint_rigs_with_its_pool_shapes(tmp_path, tiny_head):
     with the shapes its pool supervised (not the default list of a shipped file)."""
     from facerig.models.raf.network import RigAnyFace
     from facerig.models.raf.weights import load_model
+
     pool = tmp_path / "pool"
     pool.mkdir()
     _write_pool(pool, tiny_head, n=1)
-    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "run"), steps=3, lr=1e-3, warmup=1,
-                      log_every=1, ckpt_every=3, eval_every=3, model={**SMALL, "cross_part": True}, jitter=0.0)
+    cfg = TrainConfig(
+        pool_dir=str(pool),
+        out_dir=str(tmp_path / "run"),
+        steps=3,
+        lr=1e-3,
+        warmup=1,
+        log_every=1,
+        ckpt_every=3,
+        eval_every=3,
+        model={**SMALL, "cross_part": True},
+        jitter=0.0,
+    )
     best = train(cfg, log=lambda s: None, progress=False)
     it = load_item(pool / "eval_tiny_000000.npz", k=16)
     assert it.ops.cross is not None and it.ops.cross.shape == (len(it.xyz),) * 2
@@ -231,8 +253,14 @@ def test_cross_part_checkpoint_rigs_with_its_pool_shapes(tmp_path, tiny_head):
     from facerig.geometry.operators import Operators
 
     c, gx, gy = (m.to_dense().numpy() for m in (it.ops.cross, it.ops.grad_x, it.ops.grad_y))
-    ops = Operators(it.ops.mass.numpy(), it.ops.evals.numpy(), it.ops.evecs.numpy(), sp.csr_matrix(gx),
-                    sp.csr_matrix(gy), cross=sp.csr_matrix(c))
+    ops = Operators(
+        it.ops.mass.numpy(),
+        it.ops.evals.numpy(),
+        it.ops.evecs.numpy(),
+        sp.csr_matrix(gx),
+        sp.csr_matrix(gy),
+        cross=sp.csr_matrix(c),
+    )
     got = model(it.xyz.numpy(), ops, a.numpy(), it.local.numpy())
     np.testing.assert_allclose(got, want, atol=1e-5 + 1e-4 * np.abs(want).max())
 
@@ -241,12 +269,24 @@ def test_weight_average_is_validated_saved_rigged_and_resumed(tmp_path, tiny_hea
     """With ``ema`` the checkpoint carries the moving average beside the raw weights; readers rig
     with the average, and a resumed run continues the same average."""
     from facerig.models.raf.weights import read_weights
+
     pool = tmp_path / "pool"
     pool.mkdir()
     _write_pool(pool, tiny_head, n=1)
     out = tmp_path / "run"
-    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(out), steps=4, lr=1e-2, warmup=1, log_every=2, ckpt_every=2,
-                      eval_every=2, model={**SMALL}, jitter=0.0, ema=0.5)
+    cfg = TrainConfig(
+        pool_dir=str(pool),
+        out_dir=str(out),
+        steps=4,
+        lr=1e-2,
+        warmup=1,
+        log_every=2,
+        ckpt_every=2,
+        eval_every=2,
+        model={**SMALL},
+        jitter=0.0,
+        ema=0.5,
+    )
     train(cfg, log=lambda s: None, progress=False)
     ck = torch.load(out / "last.pt", weights_only=False)
     raw, avg = ck["state_dict"], ck["ema_state_dict"]
@@ -271,8 +311,19 @@ def test_average_of_checkpoints_is_the_mean_of_their_weights(tmp_path, tiny_head
     _write_pool(pool, tiny_head, n=1)
     runs = []
     for seed, extra in ((0, {}), (1, {"ema": 0.5})):
-        cfg = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / f"r{seed}"), steps=2, lr=1e-2, warmup=1,
-                          ckpt_every=2, eval_every=100, model={**SMALL}, jitter=0.0, seed=seed, **extra)
+        cfg = TrainConfig(
+            pool_dir=str(pool),
+            out_dir=str(tmp_path / f"r{seed}"),
+            steps=2,
+            lr=1e-2,
+            warmup=1,
+            ckpt_every=2,
+            eval_every=100,
+            model={**SMALL},
+            jitter=0.0,
+            seed=seed,
+            **extra,
+        )
         train(cfg, log=lambda s: None, progress=False)
         runs.append(tmp_path / f"r{seed}" / "last.pt")
     soup = tmp_path / "soup.pt"
@@ -282,8 +333,15 @@ def test_average_of_checkpoints_is_the_mean_of_their_weights(tmp_path, tiny_head
         np.testing.assert_allclose(s[k], 0.25 * a[k] + 0.75 * b[k], rtol=1e-5, atol=1e-7)
     assert [m["weight"] for m in torch.load(soup, weights_only=False)["meta"]["averaged_from"]] == [0.25, 0.75]
     assert main(["train", "export", str(soup), "-o", str(tmp_path / "soup.npz")]) == 0
-    other = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "wide"), steps=1, warmup=1, eval_every=100,
-                        model={**SMALL, "width": 24}, jitter=0.0)
+    other = TrainConfig(
+        pool_dir=str(pool),
+        out_dir=str(tmp_path / "wide"),
+        steps=1,
+        warmup=1,
+        eval_every=100,
+        model={**SMALL, "width": 24},
+        jitter=0.0,
+    )
     train(other, log=lambda s: None, progress=False)
     with pytest.raises(FacerigError, match="another model config"):
         average_checkpoints([runs[0], tmp_path / "wide" / "last.pt"], tmp_path / "x.pt")
@@ -295,8 +353,12 @@ def test_average_refuses_what_is_not_a_checkpoint(tmp_path, capsys):
     junk = tmp_path / "junk.pt"
     junk.write_text("not a checkpoint")
     torch.save({"a": 1}, tmp_path / "dict.pt")
-    for args in ([str(tmp_path / "missing.pt"), str(junk)], [str(junk), str(junk)],
-                 [str(tmp_path / "dict.pt")] * 2, [str(junk)]):
+    for args in (
+        [str(tmp_path / "missing.pt"), str(junk)],
+        [str(junk), str(junk)],
+        [str(tmp_path / "dict.pt")] * 2,
+        [str(junk)],
+    ):
         assert main(["train", "average", *args, "-o", str(tmp_path / "out.pt")]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "Traceback" not in err[0]
@@ -363,8 +425,18 @@ def test_items_kept_on_the_device_train_the_same_weights(tmp_path, tiny_head):
     states = []
     for cache in (False, True):
         out = tmp_path / f"run_{cache}"
-        cfg = TrainConfig(pool_dir=str(pool), out_dir=str(out), steps=6, lr=1e-2, warmup=1, log_every=3,
-                          ckpt_every=3, eval_every=3, model={**SMALL}, cache_items=cache)
+        cfg = TrainConfig(
+            pool_dir=str(pool),
+            out_dir=str(out),
+            steps=6,
+            lr=1e-2,
+            warmup=1,
+            log_every=3,
+            ckpt_every=3,
+            eval_every=3,
+            model={**SMALL},
+            cache_items=cache,
+        )
         train(cfg, log=lambda s: None, progress=False)
         states.append(torch.load(out / "last.pt", weights_only=False)["state_dict"])
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
@@ -375,8 +447,18 @@ def test_time_scheduled_run_stops_at_its_limit_with_the_rate_annealed(tmp_path, 
     pool.mkdir()
     _write_pool(pool, tiny_head, n=1)
     out = tmp_path / "run"
-    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(out), steps=0, lr=1e-2, warmup=1, log_every=1,
-                      ckpt_every=1000, eval_every=1000, model={**SMALL}, time_limit_min=0.03)
+    cfg = TrainConfig(
+        pool_dir=str(pool),
+        out_dir=str(out),
+        steps=0,
+        lr=1e-2,
+        warmup=1,
+        log_every=1,
+        ckpt_every=1000,
+        eval_every=1000,
+        model={**SMALL},
+        time_limit_min=0.03,
+    )
     train(cfg, log=lambda s: None, progress=False)
     recs = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     lrs = [r["lr"] for r in recs if "lr" in r]
@@ -397,10 +479,28 @@ def test_run_from_given_weights_keeps_their_architecture(tmp_path, tiny_head, ca
     pool = tmp_path / "pool"
     pool.mkdir()
     _write_pool(pool, tiny_head, n=1)
-    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "a"), steps=1, warmup=1, eval_every=100,
-                      model={**SMALL, "cross_part": True, "n_local": 13}, jitter=0.0)
+    cfg = TrainConfig(
+        pool_dir=str(pool),
+        out_dir=str(tmp_path / "a"),
+        steps=1,
+        warmup=1,
+        eval_every=100,
+        model={**SMALL, "cross_part": True, "n_local": 13},
+        jitter=0.0,
+    )
     train(cfg, log=lambda s: None, progress=False)
-    base = ["train", "run", "--pool", str(pool), "--steps", "1", "--warmup", "1", "--init-from", str(tmp_path / "a" / "last.pt")]
+    base = [
+        "train",
+        "run",
+        "--pool",
+        str(pool),
+        "--steps",
+        "1",
+        "--warmup",
+        "1",
+        "--init-from",
+        str(tmp_path / "a" / "last.pt"),
+    ]
     assert main([*base, "--out", str(tmp_path / "b")]) == 0
     ck = torch.load(tmp_path / "b" / "last.pt", weights_only=False)
     assert ck["config"] == torch.load(tmp_path / "a" / "last.pt", weights_only=False)["config"]
@@ -416,8 +516,9 @@ def test_validation_watches_every_family():
 
     paths = [Path(f"eval_ict_{i:06d}.npz") for i in range(12)] + [Path(f"eval_makehuman_{i:06d}.npz") for i in range(3)]
     idx = validation_indices(paths, 6)
-    assert [paths[i].name for i in idx] == [f"eval_ict_{i:06d}.npz" for i in range(3)] + \
-        [f"eval_makehuman_{i:06d}.npz" for i in range(3)]
+    assert [paths[i].name for i in idx] == [f"eval_ict_{i:06d}.npz" for i in range(3)] + [
+        f"eval_makehuman_{i:06d}.npz" for i in range(3)
+    ]
     assert validation_indices(paths[:12], 6) == list(range(6))  # one family: its first items, as before
     assert len(validation_indices(paths, 100)) == len(paths) and validation_indices([], 6) == []
 
@@ -459,8 +560,18 @@ def test_face_frame_run_shows_each_head_in_its_face_frame(tmp_path, tiny_head, m
     seen: list[tuple[str, float]] = []
     rescale = loop.rescale_item
     monkeypatch.setattr(loop, "rescale_item", lambda item, a: (seen.append((item.name, a)), rescale(item, a))[1])
-    cfg = TrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "run"), steps=12, lr=1e-3, warmup=2,
-                      restart_period=100, eval_every=6, model={**SMALL}, jitter=0.0, face_frame=True)
+    cfg = TrainConfig(
+        pool_dir=str(pool),
+        out_dir=str(tmp_path / "run"),
+        steps=12,
+        lr=1e-3,
+        warmup=2,
+        restart_period=100,
+        eval_every=6,
+        model={**SMALL},
+        jitter=0.0,
+        face_frame=True,
+    )
     train(cfg, log=lambda s: None, progress=False)
     torch.manual_seed(cfg.seed)  # the run's initial network
     probe = RigAnyFace(RAFConfig.from_dict({**SMALL})).eval()

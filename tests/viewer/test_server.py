@@ -8,9 +8,9 @@ import threading
 import time
 
 import pytest
-from fixtures.egg import egg_rig
 
 from facerig.viewer.server import ViewerServer, allowed_hosts
+from fixtures.egg import egg_rig
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,9 @@ def rig():
 def raw_request(port: int, host: str | None, path: str = "/rig.json") -> int:
     """Status of one HTTP/1.1 GET with exactly this Host header (None: no Host header at all)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        head = f"GET {path} HTTP/1.1\r\n" + (f"Host: {host}\r\n" if host is not None else "") + "Connection: close\r\n\r\n"
+        head = (
+            f"GET {path} HTTP/1.1\r\n" + (f"Host: {host}\r\n" if host is not None else "") + "Connection: close\r\n\r\n"
+        )
         s.sendall(head.encode("latin-1"))
         data = b""
         while b"\r\n" not in data:
@@ -36,9 +38,21 @@ def test_exact_host_table(rig):
     with ViewerServer(rig, port=0).start() as srv:
         p = srv.port
         ok = ["127.0.0.1", f"127.0.0.1:{p}", "localhost", f"localhost:{p}", f"LOCALHOST:{p}", "[::1]", f"[::1]:{p}"]
-        bad = [None, "", "127.0.0.1.evil.example", f"127.0.0.1.evil.example:{p}", f"evil.example:{p}",
-               f"localhost.:{p}", f"localhost:{p + 1}", f"127.0.0.2:{p}", "::1", f"127.0.0.1:{p}@evil.example",
-               f"0x7f000001:{p}", f"localhost:{p}, evil.example", f"sub.localhost:{p}"]
+        bad = [
+            None,
+            "",
+            "127.0.0.1.evil.example",
+            f"127.0.0.1.evil.example:{p}",
+            f"evil.example:{p}",
+            f"localhost.:{p}",
+            f"localhost:{p + 1}",
+            f"127.0.0.2:{p}",
+            "::1",
+            f"127.0.0.1:{p}@evil.example",
+            f"0x7f000001:{p}",
+            f"localhost:{p}, evil.example",
+            f"sub.localhost:{p}",
+        ]
         assert {h: raw_request(p, h) for h in ok} == dict.fromkeys(ok, 200)
         assert {h: raw_request(p, h) for h in bad} == dict.fromkeys(bad, 403)
     assert allowed_hosts(80) == {"127.0.0.1", "localhost", "[::1]", "127.0.0.1:80", "localhost:80", "[::1]:80"}
@@ -106,6 +120,7 @@ def test_a_burst_of_1000_requests_all_get_answers(rig):
     lock = threading.Lock()
 
     with ViewerServer(rig, port=0, workers=4).start() as srv:
+
         def client() -> None:
             keep = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
             try:

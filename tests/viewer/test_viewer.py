@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixtures.egg import egg_rig
 
 from facerig.errors import FacerigError
 from facerig.io.rig import Rig
 from facerig.viewer import ViewerServer, build_payload, load_animation
 from facerig.viewer.payload import vertex_normals
 from facerig.viewer.server import assets_dir
+from fixtures.egg import egg_rig
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +43,9 @@ def get(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
 
 def section(info: dict, data: bytes, name: str) -> np.ndarray:
     b = info["buffers"][name]
-    return np.frombuffer(data, dtype="<" + {"float32": "f4", "uint32": "u4"}[b["dtype"]],
-                         count=b["count"], offset=b["offset"]).reshape(b["shape"])
+    return np.frombuffer(
+        data, dtype="<" + {"float32": "f4", "uint32": "u4"}[b["dtype"]], count=b["count"], offset=b["offset"]
+    ).reshape(b["shape"])
 
 
 # --- payload --------------------------------------------------------------------------------
@@ -88,8 +89,12 @@ def test_payload_without_faces_and_axes():
 
 
 def test_long_units_are_shortened():
-    r = Rig(names=[], deltas=np.zeros((0, 3, 3)), neutral=np.eye(3),
-            meta={"units": "input units (deltas are in the same units and frame as the input vertices)"})
+    r = Rig(
+        names=[],
+        deltas=np.zeros((0, 3, 3)),
+        neutral=np.eye(3),
+        meta={"units": "input units (deltas are in the same units and frame as the input vertices)"},
+    )
     assert build_payload(r).info["units"] == "input units"
 
 
@@ -106,8 +111,7 @@ def test_endpoints_return_the_rig(server, rig):
     status, headers, data = get(server.url + "rig.bin")
     assert status == 200 and int(headers["Content-Length"]) == len(data) == info["byte_length"]
     np.testing.assert_array_equal(section(info, data, "positions"), rig.neutral.astype(np.float32))
-    np.testing.assert_array_equal(section(info, data, "deltas")[rig.names.index("jawOpen")],
-                                  rig.delta("jawOpen"))
+    np.testing.assert_array_equal(section(info, data, "deltas")[rig.names.index("jawOpen")], rig.delta("jawOpen"))
     assert get(server.url + "anim.json")[0] == 404
 
 
@@ -172,8 +176,15 @@ def test_port_in_use_and_clean_shutdown(rig):
 
 def test_simple_json_animation(tmp_path, rig):
     p = tmp_path / "a.json"
-    p.write_text(json.dumps({"fps": 10, "names": ["JawOpen", "eyeBlink_L", "cheekPuff"],
-                             "frames": [[0, 0, 0], [1, 0.5, 1], [0.5, 1, 0]]}))
+    p.write_text(
+        json.dumps(
+            {
+                "fps": 10,
+                "names": ["JawOpen", "eyeBlink_L", "cheekPuff"],
+                "frames": [[0, 0, 0], [1, 0.5, 1], [0.5, 1, 0]],
+            }
+        )
+    )
     a = load_animation(p, rig.names)
     assert a.names == ["jawOpen", "eyeBlinkLeft"] and a.unmatched == ["cheekPuff"]
     np.testing.assert_allclose(a.times, [0, 0.1, 0.2])
@@ -183,10 +194,12 @@ def test_simple_json_animation(tmp_path, rig):
     p.write_text(json.dumps({"times": [0.5, 1.5], "names": ["jawOpen"], "frames": [[1], [0]]}))
     np.testing.assert_allclose(load_animation(p, rig.names).times, [0, 1.0])
 
-    for bad, msg in ((json.dumps({"names": ["nothing"], "frames": [[1]]}), "match"),
-                     (json.dumps({"names": ["jawOpen"], "frames": [[1, 2]]}), "shape"),
-                     (json.dumps({"names": ["jawOpen"], "times": [1, 0], "frames": [[1], [2]]}), "increase"),
-                     ("{", "invalid JSON")):
+    for bad, msg in (
+        (json.dumps({"names": ["nothing"], "frames": [[1]]}), "match"),
+        (json.dumps({"names": ["jawOpen"], "frames": [[1, 2]]}), "shape"),
+        (json.dumps({"names": ["jawOpen"], "times": [1, 0], "frames": [[1], [2]]}), "increase"),
+        ("{", "invalid JSON"),
+    ):
         p.write_text(bad)
         with pytest.raises(FacerigError, match=msg):
             load_animation(p, rig.names)
@@ -196,7 +209,9 @@ def test_simple_json_animation(tmp_path, rig):
 
 def test_named_frames_json_animation(tmp_path, rig):
     p = tmp_path / "a.json"
-    p.write_text(json.dumps({"fps": 30, "frames": [{"jawOpen": 0.2, "JawLeft": 0.0}, {"jawOpen": 0.0, "JawLeft": 1.0}]}))
+    p.write_text(
+        json.dumps({"fps": 30, "frames": [{"jawOpen": 0.2, "JawLeft": 0.0}, {"jawOpen": 0.0, "JawLeft": 1.0}]})
+    )
     a = load_animation(p, rig.names)
     assert a.names == ["jawOpen", "jawLeft"]
     np.testing.assert_allclose(a.weights, [[0.2, 0], [0, 1]], atol=1e-6)
@@ -228,20 +243,37 @@ def write_weights_glb(path: Path, names: list[str], times: np.ndarray, weights: 
     doc = {
         "asset": {"version": "2.0"},
         "buffers": [{"byteLength": len(blob)}],
-        "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": n_pos},
-                        {"buffer": 0, "byteOffset": n_pos, "byteLength": n_t},
-                        {"buffer": 0, "byteOffset": n_pos + n_t, "byteLength": weights.nbytes}],
-        "accessors": [{"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
-                       "min": [0, 0, 0], "max": [1, 1, 0]},
-                      {"bufferView": 1, "componentType": 5126, "count": len(times), "type": "SCALAR",
-                       "min": [float(times.min())], "max": [float(times.max())]},
-                      {"bufferView": 2, "componentType": 5126, "count": weights.size, "type": "SCALAR"}],
-        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "targets": [{"POSITION": 0}] * len(names)}],
-                    "extras": {"targetNames": names}}],
+        "bufferViews": [
+            {"buffer": 0, "byteOffset": 0, "byteLength": n_pos},
+            {"buffer": 0, "byteOffset": n_pos, "byteLength": n_t},
+            {"buffer": 0, "byteOffset": n_pos + n_t, "byteLength": weights.nbytes},
+        ],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "min": [0, 0, 0], "max": [1, 1, 0]},
+            {
+                "bufferView": 1,
+                "componentType": 5126,
+                "count": len(times),
+                "type": "SCALAR",
+                "min": [float(times.min())],
+                "max": [float(times.max())],
+            },
+            {"bufferView": 2, "componentType": 5126, "count": weights.size, "type": "SCALAR"},
+        ],
+        "meshes": [
+            {
+                "primitives": [{"attributes": {"POSITION": 0}, "targets": [{"POSITION": 0}] * len(names)}],
+                "extras": {"targetNames": names},
+            }
+        ],
         "nodes": [{"mesh": 0}],
         "scenes": [{"nodes": [0]}],
-        "animations": [{"samplers": [{"input": 1, "output": 2, "interpolation": "LINEAR"}],
-                        "channels": [{"sampler": 0, "target": {"node": 0, "path": "weights"}}]}],
+        "animations": [
+            {
+                "samplers": [{"input": 1, "output": 2, "interpolation": "LINEAR"}],
+                "channels": [{"sampler": 0, "target": {"node": 0, "path": "weights"}}],
+            }
+        ],
     }
     js = json.dumps(doc).encode()
     js += b" " * (-len(js) % 4)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixtures.egg import egg_rig
 
 from facerig.viewer import ViewerServer, load_animation
+from fixtures.egg import egg_rig
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
@@ -37,9 +37,19 @@ CHROMIUM = find_chromium()
 if CHROMIUM is None:
     pytest.skip("no chromium binary (apt-get install chromium, or set FACERIG_CHROMIUM)", allow_module_level=True)
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--mute-audio"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--mute-audio",
+]
 
 # copy the WebGL canvas into a 2D canvas and read its RGBA pixels (preserveDrawingBuffer is on)
 READ_PIXELS = """() => {
@@ -55,8 +65,11 @@ READ_PIXELS = """() => {
 def take(tmp_path_factory) -> Path:
     p = tmp_path_factory.mktemp("anim") / "take.json"
     # frame 0 is neutral (so the first image is the neutral pose), then the jaw opens and closes
-    p.write_text(json.dumps({"fps": 4, "names": ["jawOpen", "eyeBlink_L"],
-                             "frames": [[0, 0], [0.5, 0.5], [1, 1], [0.5, 0], [0, 0]]}))
+    p.write_text(
+        json.dumps(
+            {"fps": 4, "names": ["jawOpen", "eyeBlink_L"], "frames": [[0, 0], [0.5, 0.5], [1, 1], [0.5, 0], [0, 0]]}
+        )
+    )
     return p
 
 
@@ -83,8 +96,9 @@ def page(browser, server):
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
     pg.on("request", lambda r: None if r.url.startswith(server.url) else pg.foreign.append(r.url))
     pg.goto(server.url)
-    pg.wait_for_function("window.facerigViewer && (window.facerigViewer.ready || window.facerigViewer.error)",
-                         timeout=25_000)
+    pg.wait_for_function(
+        "window.facerigViewer && (window.facerigViewer.ready || window.facerigViewer.error)", timeout=25_000
+    )
     assert pg.evaluate("window.facerigViewer.error") is None
     yield pg
     assert pg.errors == [] and pg.foreign == []  # no JS errors, nothing fetched from elsewhere
@@ -120,7 +134,7 @@ def test_slider_search_reset_orbit(page, server, tmp_path):
     background = first[2, 2]
     mesh = np.abs(first - background).max(-1) > 24
     assert mesh.mean() > 0.05, "the heads are not on the canvas"
-    assert mesh[:, : w // 2].any() and mesh[:, w // 2:].any(), "neutral and posed side by side"
+    assert mesh[:, : w // 2].any() and mesh[:, w // 2 :].any(), "neutral and posed side by side"
 
     jaw = page.locator('input[data-shape="jawOpen"]')
     after_render(page, lambda: jaw.fill("1"))
@@ -130,7 +144,7 @@ def test_slider_search_reset_orbit(page, server, tmp_path):
     assert page.locator('.shape[data-name="jawOpen"] output').inner_text() == "1.00"
     diff = changed(first, opened)
     assert diff.mean() > 0.004, f"jawOpen=1 changed only {diff.mean():.4%} of the pixels"
-    assert diff[:, w // 2:].sum() > 20 * max(diff[:, : w // 2].sum(), 1), "only the posed (right) head moves"
+    assert diff[:, w // 2 :].sum() > 20 * max(diff[:, : w // 2].sum(), 1), "only the posed (right) head moves"
 
     page.fill("#search", "jaw")
     visible = page.locator("#sliders .shape:not([hidden])")
@@ -194,8 +208,9 @@ def test_ict_sized_rig_stays_responsive(browser):
     except (ImportError, FacerigError) as e:
         pytest.skip(f"ICT FaceKit not available ({e})")
     names, deltas = model.arkit()
-    rig = Rig(names=names, deltas=deltas, neutral=model.neutral, faces=model.faces,
-              meta={"method": "ict", "units": "cm"})
+    rig = Rig(
+        names=names, deltas=deltas, neutral=model.neutral, faces=model.faces, meta={"method": "ict", "units": "cm"}
+    )
     t0 = time.perf_counter()
     with ViewerServer(rig, port=0).start() as server:
         build = time.perf_counter() - t0
@@ -203,8 +218,9 @@ def test_ict_sized_rig_stays_responsive(browser):
         pg = ctx.new_page()
         t0 = time.perf_counter()
         pg.goto(server.url)
-        pg.wait_for_function("window.facerigViewer && (window.facerigViewer.ready || window.facerigViewer.error)",
-                             timeout=60_000)
+        pg.wait_for_function(
+            "window.facerigViewer && (window.facerigViewer.ready || window.facerigViewer.error)", timeout=60_000
+        )
         load = time.perf_counter() - t0
         assert pg.evaluate("window.facerigViewer.error") is None
         assert "26,719 vertices" in pg.locator("#status").inner_text()

@@ -14,7 +14,6 @@ import numpy as np
 
 from facerig.errors import FacerigError
 
-
 EPILOG = """\
 RIG:    a rig NPZ (facerig rig -o head.npz), a rigged .glb/.gltf (facerig rig -o head.glb; UVs,
         materials and normals are carried over), an .fbx with shape keys (needs bpy) or an OBJ
@@ -57,13 +56,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", "-w", required=True, metavar="TAKE", help="take file: .csv or .json")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output .glb/.gltf or folder/")
     parser.add_argument("--fps", type=float, default=None, help="frame rate; ignores the take's timestamps")
-    parser.add_argument("--swap-mouth-lr", action="store_true",
-                        help="swap mouthLeft/mouthRight (Live Link Face reports them mirrored; see below)")
-    parser.add_argument("--strict", action="store_true",
-                        help="unknown columns, out-of-range weights and take shapes the rig lacks are errors")
+    parser.add_argument(
+        "--swap-mouth-lr",
+        action="store_true",
+        help="swap mouthLeft/mouthRight (Live Link Face reports them mirrored; see below)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="unknown columns, out-of-range weights and take shapes the rig lacks are errors",
+    )
     parser.add_argument("--format", choices=["obj", "ply"], default="obj", help="frame format for a folder output")
-    parser.add_argument("--interpolation", choices=["linear", "step"], default="linear",
-                        help="glTF sampler interpolation (default linear)")
+    parser.add_argument(
+        "--interpolation",
+        choices=["linear", "step"],
+        default="linear",
+        help="glTF sampler interpolation (default linear)",
+    )
     parser.add_argument("--names", choices=["arkit", "ict"], default="arkit", help="target names in a glTF output")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
@@ -144,8 +153,10 @@ def run(args: argparse.Namespace) -> int:
     if absent and args.strict:
         raise FacerigError(f"the take drives shapes the rig lacks (--strict): {', '.join(absent)}")
     dur = float(take.times[-1]) if take.num_frames > 1 else 0.0
-    console.print(f"[bold]{escape(str(args.weights))}[/]: {take.format}, {take.num_frames} frames, "
-                  f"{take.fps:.3g} fps, {dur:.3f} s")
+    console.print(
+        f"[bold]{escape(str(args.weights))}[/]: {take.format}, {take.num_frames} frames, "
+        f"{take.fps:.3g} fps, {dur:.3f} s"
+    )
     if take.unknown:
         console.print(f"  [yellow]ignored columns[/] ({len(take.unknown)}): {escape(', '.join(take.unknown))}")
     if take.missing:
@@ -160,15 +171,29 @@ def run(args: argparse.Namespace) -> int:
     if to_gltf:
         from facerig.io.gltf import GltfAnimation, save_rig_gltf
 
-        anim = GltfAnimation(weights=W.astype(np.float32), times=take.times, fps=take.fps,
-                             interpolation=args.interpolation.upper(), name=Path(args.weights).stem,
-                             extras={"source": str(args.weights), "format": take.format, "notes": take.notes,
-                                     "ignoredColumns": take.unknown, "missingShapes": take.missing})
+        anim = GltfAnimation(
+            weights=W.astype(np.float32),
+            times=take.times,
+            fps=take.fps,
+            interpolation=args.interpolation.upper(),
+            name=Path(args.weights).stem,
+            extras={
+                "source": str(args.weights),
+                "format": take.format,
+                "notes": take.notes,
+                "ignoredColumns": take.unknown,
+                "missingShapes": take.missing,
+            },
+        )
         summary = save_rig_gltf(out, rig, mesh, names=args.names, animation=anim)
-        console.print(f"wrote [green]{escape(out)}[/] ({summary['bytes'] / 1e6:.2f} MB, {take.num_frames} keyframes "
-                      f"x {len(rig.names)} weights, {time.perf_counter() - t0:.2f}s)")
+        console.print(
+            f"wrote [green]{escape(out)}[/] ({summary['bytes'] / 1e6:.2f} MB, {take.num_frames} keyframes "
+            f"x {len(rig.names)} weights, {time.perf_counter() - t0:.2f}s)"
+        )
     else:
         paths = write_frames(Path(out), rig, W, args.format, mesh)
-        console.print(f"wrote [green]{len(paths)}[/] {args.format.upper()} frames to [green]{escape(out)}[/] "
-                      f"({time.perf_counter() - t0:.2f}s)")
+        console.print(
+            f"wrote [green]{len(paths)}[/] {args.format.upper()} frames to [green]{escape(out)}[/] "
+            f"({time.perf_counter() - t0:.2f}s)"
+        )
     return 0

@@ -1,9 +1,9 @@
 """``facerig cache``: where facerig keeps its caches, how big they are; ``--clear`` empties them.
 
-    facerig cache                       location, size and file count per kind
-    facerig cache --clear               remove everything facerig cached
-    facerig cache --clear --kind ict    remove one kind (repeatable)
-    facerig cache --json                the same as JSON
+facerig cache                       location, size and file count per kind
+facerig cache --clear               remove everything facerig cached
+facerig cache --clear --kind ict    remove one kind (repeatable)
+facerig cache --json                the same as JSON
 """
 
 from __future__ import annotations
@@ -18,8 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from facerig.config import CACHE_KINDS
 
     parser.add_argument("--clear", action="store_true", help="delete the cache (all of it, or the --kind ones)")
-    parser.add_argument("--kind", action="append", default=None, metavar="KIND",
-                        help=f"with --clear: only this kind ({', '.join(CACHE_KINDS)}); repeatable")
+    parser.add_argument(
+        "--kind",
+        action="append",
+        default=None,
+        metavar="KIND",
+        help=f"with --clear: only this kind ({', '.join(CACHE_KINDS)}); repeatable",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 

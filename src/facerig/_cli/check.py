@@ -34,11 +34,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
     parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[xyzXYZ]$")
-    parser.add_argument("rig", help="rig: .npz (facerig's, an external rig's, or deltas only with --head), "
-                                    ".glb/.gltf, or an OBJ folder")
-    parser.add_argument("--head", default=None, help="head mesh whose vertices/faces are the rig's neutral "
-                                                     "(needed when the rig file has no neutral or no faces)")
-    parser.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="write the full result as JSON here")
+    parser.add_argument(
+        "rig", help="rig: .npz (facerig's, an external rig's, or deltas only with --head), .glb/.gltf, or an OBJ folder"
+    )
+    parser.add_argument(
+        "--head",
+        default=None,
+        help="head mesh whose vertices/faces are the rig's neutral "
+        "(needed when the rig file has no neutral or no faces)",
+    )
+    parser.add_argument(
+        "--json", dest="json_out", default=None, metavar="OUT", help="write the full result as JSON here"
+    )
     parser.add_argument("--up", default="+y", help="rig axis pointing up (default +y; Blender: +z)")
     parser.add_argument("--forward", default="+z", help="rig axis out of the face (default +z; Blender: -y)")
     parser.add_argument("--checks", default=None, help=f"comma-separated subset of: {', '.join(CHECKS)}")
@@ -66,23 +73,32 @@ def print_result(result: dict, *, all_rows: bool = False, console=None, title: s
         table.add_column(col, justify="right" if col in ("value", "threshold") else "left")
     if all_rows:
         for r in result["rows"]:
-            table.add_row(r["check"], r["shape"] or "-", _fmt(r["value"]), f"{r['op']} {r['threshold']:g}",
-                          _STYLE[r["status"]], r["note"])
+            table.add_row(
+                r["check"],
+                r["shape"] or "-",
+                _fmt(r["value"]),
+                f"{r['op']} {r['threshold']:g}",
+                _STYLE[r["status"]],
+                r["note"],
+            )
     else:
         for c, s in result["summary"].items():
             counts = f"{s['pass']} pass, {s['fail']} fail, {s['na']} n/a"
             note = counts if s["status"] != "n/a" else (s["note"] or counts)
-            table.add_row(c, s["worst_shape"] or "-", _fmt(s["worst"]), f"{s['op']} {s['threshold']:g}",
-                          _STYLE[s["status"]], note)
+            table.add_row(
+                c, s["worst_shape"] or "-", _fmt(s["worst"]), f"{s['op']} {s['threshold']:g}", _STYLE[s["status"]], note
+            )
     console.print(table)
     lay = result["layout"]
     eyes = ", ".join(sorted({e["kind"] for e in lay["eyes"]})) or "none"
     failed = [c for c, s in result["summary"].items() if s["status"] == "fail"]
     na = [c for c, s in result["summary"].items() if s["status"] == "n/a"]
     verdict = "[bold green]PASS[/]" if not failed else f"[bold red]FAIL[/] ({', '.join(failed)})"
-    console.print(f"{verdict}: {len(result['summary']) - len(failed) - len(na)} checks pass, {len(failed)} fail, "
-                  f"{len(na)} n/a; {lay['vertices']:,} vertices, {lay['shapes']} ARKit shapes, eyes: {eyes}, "
-                  f"{len(lay['mouth_parts'])} mouth parts; {result['seconds']:.2f} s")
+    console.print(
+        f"{verdict}: {len(result['summary']) - len(failed) - len(na)} checks pass, {len(failed)} fail, "
+        f"{len(na)} n/a; {lay['vertices']:,} vertices, {lay['shapes']} ARKit shapes, eyes: {eyes}, "
+        f"{len(lay['mouth_parts'])} mouth parts; {result['seconds']:.2f} s"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub.add_parser("info", help="where the data was found, cache state, counts")
@@ -21,7 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from facerig.data.evalset import DEFAULT_PER_GROUP, DEFAULT_SEED, GROUPS
 
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--per-group", type=int, default=DEFAULT_PER_GROUP, help=f"heads per synthetic group (default {DEFAULT_PER_GROUP})")
+    p.add_argument(
+        "--per-group",
+        type=int,
+        default=DEFAULT_PER_GROUP,
+        help=f"heads per synthetic group (default {DEFAULT_PER_GROUP})",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"base seed (default {DEFAULT_SEED})")
     p.add_argument("--groups", default=None, help=f"comma-separated subset of {','.join(GROUPS)}")
     p = sub.add_parser("sample", help="write one generated head (OBJ + GT NPZ) for debugging")
@@ -70,13 +74,17 @@ def _info() -> int:
     unpacked = config.cache_dir("ict") / "FaceXModel"
     print(f"cache:         {config.cache_dir()}")
     print(f"  unpacked:    {unpacked if unpacked.is_dir() else 'no'}")
-    print(f"  ICT NPZ:     {f'{cp} ({cp.stat().st_size / 1e6:.0f} MB)' if cp.is_file() else 'not built (first use converts, ~15 s)'}")
+    print(
+        f"  ICT NPZ:     {f'{cp} ({cp.stat().st_size / 1e6:.0f} MB)' if cp.is_file() else 'not built (first use converts, ~15 s)'}"
+    )
     if cp.is_file() or d is not None:
         m = ict.load_ict()
         names, _ = m.arkit()
-        print(f"ICT model:     {m.num_vertices} vertices, {m.faces.shape[0]} triangles, "
-              f"{len(m.polygons)} polygons, {int(m.parts.max()) + 1} parts, {m.identity_modes.shape[0]} identity modes, "
-              f"{len(m.expression_names)} expressions -> {len(names)} ARKit shapes (missing: {', '.join(ict.missing_arkit())})")
+        print(
+            f"ICT model:     {m.num_vertices} vertices, {m.faces.shape[0]} triangles, "
+            f"{len(m.polygons)} polygons, {int(m.parts.max()) + 1} parts, {m.identity_modes.shape[0]} identity modes, "
+            f"{len(m.expression_names)} expressions -> {len(names)} ARKit shapes (missing: {', '.join(ict.missing_arkit())})"
+        )
     if root is not None:
         from facerig.data import makehuman
 
@@ -84,7 +92,9 @@ def _info() -> int:
         print(f"MakeHuman:     {mh if mh else 'not found'}")
         if mh:
             mcp = makehuman._cache_path()
-            print(f"  MH NPZ:      {f'{mcp} ({mcp.stat().st_size / 1e6:.0f} MB)' if mcp.is_file() else 'not built (first use converts, ~25 s)'}")
+            print(
+                f"  MH NPZ:      {f'{mcp} ({mcp.stat().st_size / 1e6:.0f} MB)' if mcp.is_file() else 'not built (first use converts, ~25 s)'}"
+            )
         ext = sorted((root / "external-rigs").glob("*.npz")) if (root / "external-rigs").is_dir() else []
         print(f"external rigs: {', '.join(p.stem for p in ext) if ext else 'none'}")
     return 0
@@ -103,10 +113,17 @@ def _sample(args: argparse.Namespace) -> int:
     fam = get_family(args.family)
     s = generate_sample(fam, args.seed, SampleConfig(split=args.split))
     stem = out.name[: -len(".obj")]
-    e = write_head(out.parent if str(out.parent) else Path("."), stem, s,
-                   template_landmarks=fam.landmarks68 if fam.name == "ict" else None,
-                   header=f"facerig sample seed {args.seed} ({args.split}, {fam.name})")
-    print(f"wrote {out} ({s.num_vertices} vertices, {s.mm_per_unit:g} mm/unit), "
-          f"{out.parent / (stem + '.gt.npz')}" + (f", {out.parent / (stem + '.landmarks.json')}" if e["landmarks"] else ""))
+    e = write_head(
+        out.parent if str(out.parent) else Path("."),
+        stem,
+        s,
+        template_landmarks=fam.landmarks68 if fam.name == "ict" else None,
+        header=f"facerig sample seed {args.seed} ({args.split}, {fam.name})",
+    )
+    print(
+        f"wrote {out} ({s.num_vertices} vertices, {s.mm_per_unit:g} mm/unit), "
+        f"{out.parent / (stem + '.gt.npz')}"
+        + (f", {out.parent / (stem + '.landmarks.json')}" if e["landmarks"] else "")
+    )
     print(json.dumps(e["info"]["steps"], indent=1))
     return 0

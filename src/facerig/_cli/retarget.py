@@ -81,18 +81,33 @@ def run(args: argparse.Namespace) -> int:
         frames = read_frames(args.source, neutral.shape[0])
         if rig is None:
             rig, how = rig_neutral(mesh, args.method, console)
-        inv = invert_meshes(frames, neutral, rig=rig, l1=args.l1, smooth=args.smooth,
-                            symmetry=args.symmetry, residual=False)
+        inv = invert_meshes(
+            frames, neutral, rig=rig, l1=args.l1, smooth=args.smooth, symmetry=args.symmetry, residual=False
+        )
         W = inv.weights
         fps = args.fps or 60.0
         times = frames.times if frames.times is not None and args.fps is None else None
-        console.print(f"[bold]{escape(args.source)}[/]: {frames.num_frames} frame(s) inverted through the {escape(how)} "
-                      f"in {inv.seconds['solve']:.3f} s")
+        console.print(
+            f"[bold]{escape(args.source)}[/]: {frames.num_frames} frame(s) inverted through the {escape(how)} "
+            f"in {inv.seconds['solve']:.3f} s"
+        )
     target_rig, target_mesh, how = rig_for(args.target, method=args.method)
-    console.print(f"target [bold]{escape(args.target)}[/]: {target_rig.num_vertices} vertices, "
-                  f"{len(target_rig.names)} shapes ({how})")
-    s = write_weights(args.output, W, times=times, fps=fps, rig=target_rig, mesh=target_mesh,
-                      name=Path(args.source).stem, extras={"source": str(args.source), "target": str(args.target)})
-    console.print(f"wrote [green]{escape(args.output)}[/] ({s['frames']} frames, {s['bytes'] / 1e6:.2f} MB, "
-                  f"{time.perf_counter() - t0:.2f} s)")
+    console.print(
+        f"target [bold]{escape(args.target)}[/]: {target_rig.num_vertices} vertices, "
+        f"{len(target_rig.names)} shapes ({how})"
+    )
+    s = write_weights(
+        args.output,
+        W,
+        times=times,
+        fps=fps,
+        rig=target_rig,
+        mesh=target_mesh,
+        name=Path(args.source).stem,
+        extras={"source": str(args.source), "target": str(args.target)},
+    )
+    console.print(
+        f"wrote [green]{escape(args.output)}[/] ({s['frames']} frames, {s['bytes'] / 1e6:.2f} MB, "
+        f"{time.perf_counter() - t0:.2f} s)"
+    )
     return 0

@@ -67,49 +67,108 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[xyzXYZ]$")
     parser.epilog = EPILOG
     parser.add_argument("head", help="head mesh: .obj .ply .stl .gltf .glb (.fbx with Blender)")
-    parser.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
-                        help="output path; repeat for several formats (.npz .glb .gltf .fbx or folder/)")
-    parser.add_argument("--method", choices=list(METHODS), default=None,
-                        help="rigging method (default: raf, the shipped network; dt if its weights are missing; see BENCHMARKS.md)")
-    parser.add_argument("--dt-mode", choices=("deformation", "copy"), default="deformation",
-                        help="dt only: deformation transfer (default) or barycentric copy of the "
-                             "registered template's deltas (closer on ICT-like heads, see BENCHMARKS.md)")
-    parser.add_argument("--seam-tolerance", type=float, default=None, metavar="FRACTION",
-                        help="raf only: stitch open seams (UV-island splits, unmerged mirror halves) whose sides "
-                             "lie within this fraction of the bounding-box diagonal (default 2e-4); 0 turns it "
-                             "off, e.g. for a mouth cut as a zero-width slit")
-    parser.add_argument("--proxy-vertices", type=int, default=None, metavar="N",
-                        help="raf only: vertices of the simplified proxy the network runs on (default 8000; "
-                             "fewer is faster, more loses less detail; meshes up to 1.2 N are used as they are)")
-    parser.add_argument("--no-mirror", action="store_true",
-                        help="raf only: one network pass, without averaging with the pass on the head's mirror "
-                             "image (half the network time, 2-6%% larger error; see BENCHMARKS.md)")
-    parser.add_argument("--no-face-frame", action="store_true",
-                        help="raf only: keep the head frame as measured (the head's width at nose height), without "
-                             "sizing it by the face the network finds (saves one 4-shape network pass; the shipped "
-                             "weights were trained in the face-sized frame, so this costs accuracy; see BENCHMARKS.md)")
-    parser.add_argument("--no-head-check", action="store_true",
-                        help="raf only: rig the mesh even where the network finds no plausible face on it (by "
-                             "default such a mesh, or a head not facing --forward with --up up, is an error)")
-    parser.add_argument("--landmarks", metavar="JSON", default=None,
-                        help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)")
-    parser.add_argument("--up", default="+y", type=_axis, metavar="AXIS",
-                        help="input axis pointing up: +x -x +y -y +z -z (default +y; Blender: +z)")
-    parser.add_argument("--auto-orient", action="store_true",
-                        help="find --up/--forward: the axis-aligned orientation (of 24) that the head's shape and the "
-                             "face the network finds agree on (about 1 s; needs the raf weights; replaces "
-                             "--up/--forward)")
-    parser.add_argument("--forward", default="+z", type=_axis, metavar="AXIS",
-                        help="input axis the face looks along (default +z; Blender: -y)")
-    parser.add_argument("--names", choices=["arkit", "ict"], default="arkit",
-                        help="shape names in glTF/FBX outputs (default arkit)")
-    parser.add_argument("--strict", action="store_true",
-                        help="refuse meshes with zero-area or duplicate faces or vertices no face uses "
-                             "(by default they are handled, with a note)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        required=True,
+        metavar="OUT",
+        help="output path; repeat for several formats (.npz .glb .gltf .fbx or folder/)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=list(METHODS),
+        default=None,
+        help="rigging method (default: raf, the shipped network; dt if its weights are missing; see BENCHMARKS.md)",
+    )
+    parser.add_argument(
+        "--dt-mode",
+        choices=("deformation", "copy"),
+        default="deformation",
+        help="dt only: deformation transfer (default) or barycentric copy of the "
+        "registered template's deltas (closer on ICT-like heads, see BENCHMARKS.md)",
+    )
+    parser.add_argument(
+        "--seam-tolerance",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="raf only: stitch open seams (UV-island splits, unmerged mirror halves) whose sides "
+        "lie within this fraction of the bounding-box diagonal (default 2e-4); 0 turns it "
+        "off, e.g. for a mouth cut as a zero-width slit",
+    )
+    parser.add_argument(
+        "--proxy-vertices",
+        type=int,
+        default=None,
+        metavar="N",
+        help="raf only: vertices of the simplified proxy the network runs on (default 8000; "
+        "fewer is faster, more loses less detail; meshes up to 1.2 N are used as they are)",
+    )
+    parser.add_argument(
+        "--no-mirror",
+        action="store_true",
+        help="raf only: one network pass, without averaging with the pass on the head's mirror "
+        "image (half the network time, 2-6%% larger error; see BENCHMARKS.md)",
+    )
+    parser.add_argument(
+        "--no-face-frame",
+        action="store_true",
+        help="raf only: keep the head frame as measured (the head's width at nose height), without "
+        "sizing it by the face the network finds (saves one 4-shape network pass; the shipped "
+        "weights were trained in the face-sized frame, so this costs accuracy; see BENCHMARKS.md)",
+    )
+    parser.add_argument(
+        "--no-head-check",
+        action="store_true",
+        help="raf only: rig the mesh even where the network finds no plausible face on it (by "
+        "default such a mesh, or a head not facing --forward with --up up, is an error)",
+    )
+    parser.add_argument(
+        "--landmarks",
+        metavar="JSON",
+        default=None,
+        help="landmark correspondences for dt (default: HEAD_STEM.landmarks.json next to HEAD, if present)",
+    )
+    parser.add_argument(
+        "--up",
+        default="+y",
+        type=_axis,
+        metavar="AXIS",
+        help="input axis pointing up: +x -x +y -y +z -z (default +y; Blender: +z)",
+    )
+    parser.add_argument(
+        "--auto-orient",
+        action="store_true",
+        help="find --up/--forward: the axis-aligned orientation (of 24) that the head's shape and the "
+        "face the network finds agree on (about 1 s; needs the raf weights; replaces "
+        "--up/--forward)",
+    )
+    parser.add_argument(
+        "--forward",
+        default="+z",
+        type=_axis,
+        metavar="AXIS",
+        help="input axis the face looks along (default +z; Blender: -y)",
+    )
+    parser.add_argument(
+        "--names", choices=["arkit", "ict"], default="arkit", help="shape names in glTF/FBX outputs (default arkit)"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse meshes with zero-area or duplicate faces or vertices no face uses "
+        "(by default they are handled, with a note)",
+    )
     parser.add_argument("--allow-degenerate", action="store_true", help=argparse.SUPPRESS)  # the default now
     parser.add_argument("--allow-unreferenced", action="store_true", help=argparse.SUPPRESS)  # the default now
-    parser.add_argument("--max-vertices", type=int, default=1_000_000, metavar="N",
-                        help="refuse meshes with more vertices than this (default 1,000,000)")
+    parser.add_argument(
+        "--max-vertices",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="refuse meshes with more vertices than this (default 1,000,000)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
 
@@ -201,10 +260,13 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"[bold]{escape(str(head))}[/]: {_summary(raw)} (read in {time.perf_counter() - t0:.2f}s)")
     if landmarks:
         console.print(f"  landmarks: {escape(landmarks)}")
-    console.print(f"rigging with method [bold]{method}[/]"
-                  + (" (finding up/forward) ..." if args.auto_orient else f" (up {args.up}, forward {args.forward}) ..."))
-    rig = rig_mesh(raw, method, strict=args.strict, max_vertices=args.max_vertices, auto_orient=args.auto_orient,
-                   **options)
+    console.print(
+        f"rigging with method [bold]{method}[/]"
+        + (" (finding up/forward) ..." if args.auto_orient else f" (up {args.up}, forward {args.forward}) ...")
+    )
+    rig = rig_mesh(
+        raw, method, strict=args.strict, max_vertices=args.max_vertices, auto_orient=args.auto_orient, **options
+    )
     _report(console, rig, method)
 
     for o, kind in outputs:
@@ -221,14 +283,18 @@ def run(args: argparse.Namespace) -> int:
 
             takes_names = "names" in inspect.signature(save).parameters
             save(o, rig, raw, names=args.names) if takes_names else save(o, rig, raw)
-        console.print(f"wrote [green]{escape(o)}[/] ({EXPORTERS[kind][2]}: {len(rig.names)} shapes x "
-                      f"{rig.num_vertices:,} vertices, {time.perf_counter() - t1:.2f}s)")
+        console.print(
+            f"wrote [green]{escape(o)}[/] ({EXPORTERS[kind][2]}: {len(rig.names)} shapes x "
+            f"{rig.num_vertices:,} vertices, {time.perf_counter() - t1:.2f}s)"
+        )
     console.print(f"done in {time.perf_counter() - t0:.1f}s")
     viewable = [o for o, _kind in outputs if Path(o).suffix.lower() in (".npz", ".glb", ".gltf")]
     if viewable:
-        console.print(f"view it: [bold]facerig view {escape(str(viewable[0]))}[/]  "
-                      f"(local page on 127.0.0.1; drive it with: facerig animate {escape(str(viewable[0]))} "
-                      "-w TAKE.csv -o anim.glb)")
+        console.print(
+            f"view it: [bold]facerig view {escape(str(viewable[0]))}[/]  "
+            f"(local page on 127.0.0.1; drive it with: facerig animate {escape(str(viewable[0]))} "
+            "-w TAKE.csv -o anim.glb)"
+        )
     return 0
 
 
@@ -254,8 +320,10 @@ def _method_options(args: argparse.Namespace, method: str, landmarks: str | None
         options["dt_mode"] = args.dt_mode
     if args.seam_tolerance is not None:
         if not (0 <= args.seam_tolerance < 0.01):
-            raise FacerigError(f"--seam-tolerance must be in [0, 0.01) (a fraction of the bounding-box diagonal), "
-                               f"got {args.seam_tolerance}")
+            raise FacerigError(
+                f"--seam-tolerance must be in [0, 0.01) (a fraction of the bounding-box diagonal), "
+                f"got {args.seam_tolerance}"
+            )
         options["weld"] = args.seam_tolerance
     if args.proxy_vertices is not None:
         if not (500 <= args.proxy_vertices <= 100_000):
@@ -278,43 +346,62 @@ def _report(console, rig, method: str) -> None:
     meta = rig.meta
     repairs = meta.get("repairs") or {}
     if repairs:
-        words = {"dropped_degenerate_triangles": "zero-area triangles skipped",
-                 "dropped_duplicate_triangles": "duplicate triangles skipped",
-                 "unreferenced_vertices": "vertices no triangle uses move with the surface next to them"}
+        words = {
+            "dropped_degenerate_triangles": "zero-area triangles skipped",
+            "dropped_duplicate_triangles": "duplicate triangles skipped",
+            "unreferenced_vertices": "vertices no triangle uses move with the surface next to them",
+        }
         parts = [f"{v:,} {words.get(k, k.replace('_', ' '))}" for k, v in repairs.items() if v]
         console.print(f"  [yellow]note[/]: {escape('; '.join(parts))} (--strict refuses such meshes)")
     orient = meta.get("orientation") or {}
     if orient.get("found"):
         console.print(f"  oriented: --up {orient['up']} --forward {orient['forward']} ({orient['seconds']:.1f}s)")
     if meta.get("computed_at_scale"):
-        console.print(f"  computed at x{meta['computed_at_scale']:.3g} scale (the mesh's coordinates are extreme); "
-                      "deltas scaled back")
+        console.print(
+            f"  computed at x{meta['computed_at_scale']:.3g} scale (the mesh's coordinates are extreme); "
+            "deltas scaled back"
+        )
     console.print(f"rigged: {len(rig.names)} shapes in {meta.get('seconds', 0):.2f}s")
     raf = meta.get("raf") or {}
     if raf.get("proxy_vertices"):
-        console.print(f"  network on a {raf['proxy_vertices']:,}-vertex proxy"
-                      + (", averaged with its pass on the mirror image" if raf.get("mirror_averaged") else ""))
+        console.print(
+            f"  network on a {raf['proxy_vertices']:,}-vertex proxy"
+            + (", averaged with its pass on the mirror image" if raf.get("mirror_averaged") else "")
+        )
     face = raf.get("face_frame")
     if face and face.get("factor", 1.0) != 1.0:
-        console.print(f"  head frame x{face['factor']:.2f} from the face the network found "
-                      f"(eyes {face['iod']:.4g}, eyes to mouth {face['eye_mouth']:.4g} input units apart)")
+        console.print(
+            f"  head frame x{face['factor']:.2f} from the face the network found "
+            f"(eyes {face['iod']:.4g}, eyes to mouth {face['eye_mouth']:.4g} input units apart)"
+        )
     if face and face.get("check") in ("warn", "error"):
-        hint = ("no other orientation looks more like a head" if orient.get("warning")
-                else "check --up/--forward if the rig looks wrong")
-        console.print(f"  [yellow]warning[/]: the face the network found looks odd: "
-                      f"{escape('; '.join(face.get('check_reasons', [])))}; {hint}")
+        hint = (
+            "no other orientation looks more like a head"
+            if orient.get("warning")
+            else "check --up/--forward if the rig looks wrong"
+        )
+        console.print(
+            f"  [yellow]warning[/]: the face the network found looks odd: "
+            f"{escape('; '.join(face.get('check_reasons', [])))}; {hint}"
+        )
     fade = meta.get("falloff")
     if fade:
-        console.print(f"  {fade['vertices_faded']:,} vertices far from the face move less ({fade['vertices_still']:,} "
-                      f"not at all: beyond {fade['outer']:g} face sizes)")
+        console.print(
+            f"  {fade['vertices_faded']:,} vertices far from the face move less ({fade['vertices_still']:,} "
+            f"not at all: beyond {fade['outer']:g} face sizes)"
+        )
     stitched = raf.get("seam_vertices_stitched")
     if stitched:
-        console.print(f"  open seams stitched for the network: {stitched:,} vertices lie on another one "
-                      "(each keeps its own row in the outputs)")
+        console.print(
+            f"  open seams stitched for the network: {stitched:,} vertices lie on another one "
+            "(each keeps its own row in the outputs)"
+        )
     missing = meta.get("missing")
     if missing:
-        console.print(f"  [yellow]missing shapes[/] ({len(missing)}, not produced by {method}): "
-                      f"{escape(', '.join(map(str, missing)))}")
+        console.print(
+            f"  [yellow]missing shapes[/] ({len(missing)}, not produced by {method}): "
+            f"{escape(', '.join(map(str, missing)))}"
+        )
 
 
 def _console(quiet: bool):

@@ -11,21 +11,33 @@ from pathlib import Path
 
 from facerig.errors import FacerigError
 
-
 DEFAULT_PORT = 8765
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rig", help="rig: .npz (facerig rig), .glb/.gltf with morph targets, .fbx with shape keys "
-                                    "or an OBJ rig folder (rig.json)")
-    parser.add_argument("--port", type=int, default=None,
-                        help=f"TCP port (default {DEFAULT_PORT}, or any free port if that is taken; 0 = any free port)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="loopback address to bind (127.0.0.1, localhost or ::1; nothing else is allowed)")
-    parser.add_argument("--animation", metavar="TAKE_OR_GLB",
-                        help="animation to play: a take (Live Link Face CSV, MediaPipe JSON... via "
-                             "facerig.io.takes), a .glb with a weights animation, or JSON "
-                             "{fps, names, frames}; a .glb RIG plays its own animation by default")
+    parser.add_argument(
+        "rig",
+        help="rig: .npz (facerig rig), .glb/.gltf with morph targets, .fbx with shape keys "
+        "or an OBJ rig folder (rig.json)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"TCP port (default {DEFAULT_PORT}, or any free port if that is taken; 0 = any free port)",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="loopback address to bind (127.0.0.1, localhost or ::1; nothing else is allowed)",
+    )
+    parser.add_argument(
+        "--animation",
+        metavar="TAKE_OR_GLB",
+        help="animation to play: a take (Live Link Face CSV, MediaPipe JSON... via "
+        "facerig.io.takes), a .glb with a weights animation, or JSON "
+        "{fps, names, frames}; a .glb RIG plays its own animation by default",
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument("--up", default=None, help="the mesh's up axis (+y default, or the rig's meta)")
     parser.add_argument("--forward", default=None, help="the axis the face looks along (+z default)")
@@ -35,8 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _serve(args: argparse.Namespace, rig, animation):
     from facerig.viewer.server import ViewerServer
 
-    kw = {"host": args.host, "animation": animation, "up": args.up, "forward": args.forward,
-          "verbose": args.verbose, "title": Path(args.rig).name}
+    kw = {
+        "host": args.host,
+        "animation": animation,
+        "up": args.up,
+        "forward": args.forward,
+        "verbose": args.verbose,
+        "title": Path(args.rig).name,
+    }
     if args.port is not None:
         return ViewerServer(rig, port=args.port, **kw)
     try:
@@ -52,8 +70,9 @@ def _open_browser(url: str) -> None:
     (``webbrowser`` would otherwise start a text browser such as lynx in this terminal)."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         port = url.rstrip("/").rsplit(":", 1)[-1]
-        print(f"no display: open the URL in a browser (remote machine: ssh -L {port}:127.0.0.1:{port} HOST)",
-              flush=True)
+        print(
+            f"no display: open the URL in a browser (remote machine: ssh -L {port}:127.0.0.1:{port} HOST)", flush=True
+        )
         return
     import webbrowser
 

@@ -40,8 +40,9 @@ import dataclasses
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -81,8 +82,15 @@ def landmarks_json(sample: Sample, template_landmarks: np.ndarray) -> dict[str, 
     return {"template": "ict-facekit", "pairs": pairs, "names": names, "source": "ict correspondence"}
 
 
-def write_head(folder: Path, head_id: str, sample: Sample, *, template_landmarks: np.ndarray | None,
-               header: str = "", auto_landmarks: bool = False) -> dict[str, Any]:
+def write_head(
+    folder: Path,
+    head_id: str,
+    sample: Sample,
+    *,
+    template_landmarks: np.ndarray | None,
+    header: str = "",
+    auto_landmarks: bool = False,
+) -> dict[str, Any]:
     """Write ``<id>.obj``, ``<id>.gt.npz`` (and ``<id>.landmarks.json``) -> index entry (paths
     relative to ``folder.parent``).
 
@@ -96,8 +104,14 @@ def write_head(folder: Path, head_id: str, sample: Sample, *, template_landmarks
     obj = folder / f"{head_id}.obj"
     if sample.polygons is not None:
         uv_ok = sample.uv is not None and sample.uv_faces is not None
-        write_obj(obj, sample.vertices, sample.polygons, uv=sample.uv if uv_ok else None,
-                  uv_faces=sample.uv_faces if uv_ok else None, header=header)
+        write_obj(
+            obj,
+            sample.vertices,
+            sample.polygons,
+            uv=sample.uv if uv_ok else None,
+            uv_faces=sample.uv_faces if uv_ok else None,
+            header=header,
+        )
     else:
         write_obj(obj, sample.vertices, sample.faces, header=header)
     back = read_obj(obj)  # GT neutral/faces exactly as a reader sees the file
@@ -132,10 +146,13 @@ def write_head(folder: Path, head_id: str, sample: Sample, *, template_landmarks
 
         try:
             lm_idx, lm_info = place(back.vertices, faces)
-            lm_doc = {"template": "ict-facekit",
-                      "pairs": [[int(t), int(v)] for t, v in zip(LANDMARKS68_README, lm_idx)],
-                      "names": [f"lmk{i}" for i in range(68)], "source": lm_info["procedure"],
-                      "rms_fit_cm": lm_info["rms_fit_cm"]}
+            lm_doc = {
+                "template": "ict-facekit",
+                "pairs": [[int(t), int(v)] for t, v in zip(LANDMARKS68_README, lm_idx)],
+                "names": [f"lmk{i}" for i in range(68)],
+                "source": lm_info["procedure"],
+                "rms_fit_cm": lm_info["rms_fit_cm"],
+            }
             lm_note = lm_info["procedure"]
         except (FacerigError, ValueError, np.linalg.LinAlgError) as e:
             lm_note = f"none: automatic placement failed ({e})"
@@ -145,11 +162,22 @@ def write_head(folder: Path, head_id: str, sample: Sample, *, template_landmarks
         lm_rel = f"{folder.name}/{lm.name}"
     info = {k: v for k, v in sample.info.items() if k != "steps"}
     steps = {k: {kk: vv for kk, vv in v.items() if kk != "warp"} for k, v in sample.info.get("steps", {}).items()}
-    info.update(steps=steps, vertices=sample.num_vertices, faces=int(sample.faces.shape[0]),
-                shapes=len(sample.names), landmarks_source=lm_note)
-    return {"id": head_id, "group": folder.name, "mesh": f"{folder.name}/{obj.name}",
-            "gt": f"{folder.name}/{gt.name}", "landmarks": lm_rel,
-            "mm_per_unit": float(sample.mm_per_unit), "info": info}
+    info.update(
+        steps=steps,
+        vertices=sample.num_vertices,
+        faces=int(sample.faces.shape[0]),
+        shapes=len(sample.names),
+        landmarks_source=lm_note,
+    )
+    return {
+        "id": head_id,
+        "group": folder.name,
+        "mesh": f"{folder.name}/{obj.name}",
+        "gt": f"{folder.name}/{gt.name}",
+        "landmarks": lm_rel,
+        "mm_per_unit": float(sample.mm_per_unit),
+        "info": info,
+    }
 
 
 def external_samples() -> list[tuple[str, Sample, dict[str, Any]]]:
@@ -166,24 +194,37 @@ def external_samples() -> list[tuple[str, Sample, dict[str, Any]]]:
         names = [str(n) for n in z["arkit_names"]]
         V = z["neutral"].shape[0]
         s = Sample(
-            vertices=z["neutral"].astype(np.float64), faces=z["faces"].astype(np.int64), names=names,
-            deltas=z["deltas"].astype(np.float32), parts=z["part"].astype(np.int64),
-            regions=z["part"].astype(np.int64), landmarks68=np.full(68, -1, np.int64),
-            mm_per_unit=float(z["mm_per_unit"]), info={"family": "external", "source": p.name},
+            vertices=z["neutral"].astype(np.float64),
+            faces=z["faces"].astype(np.int64),
+            names=names,
+            deltas=z["deltas"].astype(np.float32),
+            parts=z["part"].astype(np.int64),
+            regions=z["part"].astype(np.int64),
+            landmarks68=np.full(68, -1, np.int64),
+            mm_per_unit=float(z["mm_per_unit"]),
+            info={"family": "external", "source": p.name},
             region_names=tuple(f"part{i}" for i in range(int(z["part"].max()) + 1)),
         )
         from facerig.geometry.components import connected_components
 
         s.parts = connected_components(V, s.faces)
-        extra = {"note": str(z["note"]) if "note" in z else "",
-                 "in_family_for_makehuman_training": p.stem.startswith("makehuman")}
+        extra = {
+            "note": str(z["note"]) if "note" in z else "",
+            "in_family_for_makehuman_training": p.stem.startswith("makehuman"),
+        }
         out.append((p.stem, s, extra))
     return out
 
 
-def make_eval(out: str | Path, per_group: int = DEFAULT_PER_GROUP, seed: int = DEFAULT_SEED, *,
-              groups: tuple[str, ...] | None = None, family=None,
-              log: Callable[[str], None] | None = print) -> dict[str, Any]:
+def make_eval(
+    out: str | Path,
+    per_group: int = DEFAULT_PER_GROUP,
+    seed: int = DEFAULT_SEED,
+    *,
+    groups: tuple[str, ...] | None = None,
+    family=None,
+    log: Callable[[str], None] | None = print,
+) -> dict[str, Any]:
     """Write the validation set to ``out`` (replacing the groups it writes). Returns the index."""
     from facerig.data.families import ICTFamily
     from facerig.io.atomic import write_text_atomic
@@ -225,15 +266,22 @@ def make_eval(out: str | Path, per_group: int = DEFAULT_PER_GROUP, seed: int = D
                     cfg = dataclasses.replace(cfg, framings=(FRAMINGS[i % len(FRAMINGS)],))
                 s = generate_sample(fam, s_seed, cfg)
                 head_id = f"{g}_{i:03d}"
-                e = write_head(folder, head_id, s, template_landmarks=fam.landmarks68,
-                               header=_header(head_id, g, s))
+                e = write_head(folder, head_id, s, template_landmarks=fam.landmarks68, header=_header(head_id, g, s))
                 heads.append(e)
-                log(f"  {g:14s} {head_id:20s} V={s.num_vertices:6d} {s.mm_per_unit:g} mm/unit"
-                    f"  ({time.time() - t0:.1f} s)")
+                log(
+                    f"  {g:14s} {head_id:20s} V={s.num_vertices:6d} {s.mm_per_unit:g} mm/unit"
+                    f"  ({time.time() - t0:.1f} s)"
+                )
         elif g == "external":
             for name, s, extra in external_samples():
-                e = write_head(folder, name, s, template_landmarks=None, auto_landmarks=True,
-                               header=f"facerig eval head {name} (external rig)")
+                e = write_head(
+                    folder,
+                    name,
+                    s,
+                    template_landmarks=None,
+                    auto_landmarks=True,
+                    header=f"facerig eval head {name} (external rig)",
+                )
                 e["info"].update(extra)
                 heads.append(e)
                 log(f"  {g:14s} {name:20s} V={s.num_vertices:6d} {s.mm_per_unit:g} mm/unit")
@@ -245,8 +293,11 @@ def make_eval(out: str | Path, per_group: int = DEFAULT_PER_GROUP, seed: int = D
             for i in range(per_group):
                 s = generate_sample(mh, int(seed) + 1000 * len(SYNTHETIC_GROUPS) + i, cfg)
                 head_id = f"{g}_{i:03d}"
-                heads.append(write_head(folder, head_id, s, template_landmarks=None, auto_landmarks=True,
-                                        header=_header(head_id, g, s)))
+                heads.append(
+                    write_head(
+                        folder, head_id, s, template_landmarks=None, auto_landmarks=True, header=_header(head_id, g, s)
+                    )
+                )
                 log(f"  {g:14s} {head_id:20s} V={s.num_vertices:6d} {s.mm_per_unit:g} mm/unit")
         else:
             from facerig.errors import DataError
@@ -268,8 +319,11 @@ def make_eval(out: str | Path, per_group: int = DEFAULT_PER_GROUP, seed: int = D
 
 
 def _header(head_id: str, group: str, s: Sample) -> str:
-    src = ("MakeHuman hm08 (CC0)" if s.info.get("family") == "makehuman" else
-           "ICT FaceKit (MIT, (c) 2020 USC Institute for Creative Technologies)")
+    src = (
+        "MakeHuman hm08 (CC0)"
+        if s.info.get("family") == "makehuman"
+        else "ICT FaceKit (MIT, (c) 2020 USC Institute for Creative Technologies)"
+    )
     return f"facerig eval head {head_id} (group {group}); derived from {src}\nunits: {s.mm_per_unit:g} mm per unit"
 
 

@@ -41,8 +41,14 @@ PART_GROUPS: dict[str, tuple[str, ...]] = {
     "teeth_tongue": ("teeth", "gums_tongue"),
     "lashes": ("eyelashes_left", "eyelashes_right"),
     "eye_extras": (
-        "eye_socket_left", "eye_socket_right", "eye_occlusion_left", "eye_occlusion_right",
-        "lacrimal_left", "lacrimal_right", "eye_blend_left", "eye_blend_right",
+        "eye_socket_left",
+        "eye_socket_right",
+        "eye_occlusion_left",
+        "eye_occlusion_right",
+        "lacrimal_left",
+        "lacrimal_right",
+        "eye_blend_left",
+        "eye_blend_right",
     ),
     "mouth_socket": ("mouth_socket",),
 }
@@ -122,7 +128,6 @@ class Sample:
     @property
     def num_vertices(self) -> int:
         return int(self.vertices.shape[0])
-
 
 
 def _step(sample: Sample, name: str, record: dict[str, Any]) -> None:
@@ -227,8 +232,9 @@ def identity_sample(family: HeadFamily, rng: np.random.Generator, config: Sample
 # --------------------------------------------------------------------------- (b) parts removal
 
 
-def remove_parts(sample: Sample, rng: np.random.Generator, config: SampleConfig,
-                 groups: tuple[str, ...] | None = None) -> Sample:
+def remove_parts(
+    sample: Sample, rng: np.random.Generator, config: SampleConfig, groups: tuple[str, ...] | None = None
+) -> Sample:
     """Drop interior part groups (:data:`PART_GROUPS`); ``groups`` forces a choice."""
     if groups is None:
         if rng.random() >= config.p_remove_parts:
@@ -270,12 +276,17 @@ def _face_frame(sample: Sample) -> dict[str, np.ndarray | float]:
         ear = np.array([cx, lo[1] + 0.65 * (hi[1] - lo[1]), lo[2] + 0.55 * (hi[2] - lo[2])])
         brow_y = float(lo[1] + 0.75 * (hi[1] - lo[1]))
         half_width = 0.4 * float(hi[0] - lo[0])
-    return {"chin": chin, "nose": nose, "ear": ear, "brow_y": brow_y,
-            "h": max(brow_y - float(chin[1]), 1e-9), "half_width": half_width}
+    return {
+        "chin": chin,
+        "nose": nose,
+        "ear": ear,
+        "brow_y": brow_y,
+        "h": max(brow_y - float(chin[1]), 1e-9),
+        "half_width": half_width,
+    }
 
 
-def reframe(sample: Sample, rng: np.random.Generator, config: SampleConfig,
-            framing: str | None = None) -> Sample:
+def reframe(sample: Sample, rng: np.random.Generator, config: SampleConfig, framing: str | None = None) -> Sample:
     """Cut the skin (regions :data:`SKIN_REGIONS`) by planes; keep its largest piece.
 
     Must run before :func:`stylise` / :func:`change_units` (reference points are landmarks, or
@@ -370,7 +381,9 @@ class SpaceWarp:
         return float(np.sum(np.linalg.norm(self.amplitudes, axis=1) / self.sigmas) * math.exp(-0.5))
 
     def to_json(self) -> dict[str, Any]:
-        return {k: np.asarray(getattr(self, k)).tolist() for k in ("center", "stretch", "centers", "sigmas", "amplitudes")}
+        return {
+            k: np.asarray(getattr(self, k)).tolist() for k in ("center", "stretch", "centers", "sigmas", "amplitudes")
+        }
 
 
 def random_warp(rng: np.random.Generator, vertices: np.ndarray, config: SampleConfig) -> SpaceWarp:
@@ -422,8 +435,9 @@ def stylise(sample: Sample, rng: np.random.Generator, config: SampleConfig, forc
 # --------------------------------------------------------------------------- (e) remeshing
 
 
-def remesh_sample(sample: Sample, rng: np.random.Generator, config: SampleConfig,
-                  target_vertices: int | None = None) -> Sample:
+def remesh_sample(
+    sample: Sample, rng: np.random.Generator, config: SampleConfig, target_vertices: int | None = None
+) -> Sample:
     """Remesh (``facerig.geometry.remesh``) within parts; GT/landmarks/regions transferred."""
     if target_vertices is None:
         if rng.random() >= config.p_remesh:
@@ -450,21 +464,27 @@ def remesh_sample(sample: Sample, rng: np.random.Generator, config: SampleConfig
             cand = np.arange(new_v.shape[0])
         lm[i] = cand[np.argmin(((new_v[cand] - sample.vertices[old]) ** 2).sum(1))]
     out = replace(
-        sample, vertices=new_v, faces=np.asarray(rm.faces, dtype=np.int64), deltas=deltas,
-        parts=new_parts, regions=sample.regions[corner], landmarks68=lm,
-        info=copy.deepcopy(sample.info), polygons=None, uv=None, uv_faces=None,
+        sample,
+        vertices=new_v,
+        faces=np.asarray(rm.faces, dtype=np.int64),
+        deltas=deltas,
+        parts=new_parts,
+        regions=sample.regions[corner],
+        landmarks68=lm,
+        info=copy.deepcopy(sample.info),
+        polygons=None,
+        uv=None,
+        uv_faces=None,
         source_vertex=np.full(new_v.shape[0], -1, dtype=np.int64),
     )
-    _step(out, "remesh", {"target_vertices": int(target_vertices), "vertices": int(new_v.shape[0]),
-                          "seed": seed})
+    _step(out, "remesh", {"target_vertices": int(target_vertices), "vertices": int(new_v.shape[0]), "seed": seed})
     return out
 
 
 # --------------------------------------------------------------------------- (f) units
 
 
-def change_units(sample: Sample, rng: np.random.Generator, config: SampleConfig,
-                 unit: str | None = None) -> Sample:
+def change_units(sample: Sample, rng: np.random.Generator, config: SampleConfig, unit: str | None = None) -> Sample:
     """Rescale to a random unit and translate: v' = s v + t, delta' = s delta,
     s = old mm_per_unit / new mm_per_unit; |t| per axis up to ``translation`` head sizes."""
     if unit is None:
@@ -481,8 +501,13 @@ def change_units(sample: Sample, rng: np.random.Generator, config: SampleConfig,
     s = sample.mm_per_unit / mm
     v = sample.vertices * s
     t = rng.uniform(-1.0, 1.0, size=3) * config.translation * float(np.linalg.norm(v.max(0) - v.min(0)))
-    out = replace(sample, vertices=v + t, deltas=(sample.deltas * np.float32(s)).astype(np.float32),
-                  mm_per_unit=mm, info=copy.deepcopy(sample.info))
+    out = replace(
+        sample,
+        vertices=v + t,
+        deltas=(sample.deltas * np.float32(s)).astype(np.float32),
+        mm_per_unit=mm,
+        info=copy.deepcopy(sample.info),
+    )
     _step(out, "units", {"unit": unit, "mm_per_unit": mm, "scale": s, "translation": t.tolist()})
     return out
 

@@ -56,8 +56,11 @@ def find_eyes(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.n
         p = v[lab == c]
         cc, rad = fit_sphere(p)
         extent = p.max(0) - p.min(0)
-        if (rad > 0 and np.sqrt(np.mean((np.linalg.norm(p - cc, axis=1) - rad) ** 2)) < 0.1 * rad
-                and extent.min() > 1.5 * rad):  # most of a sphere, not a curved strip or cap
+        if (
+            rad > 0
+            and np.sqrt(np.mean((np.linalg.norm(p - cc, axis=1) - rad) ** 2)) < 0.1 * rad
+            and extent.min() > 1.5 * rad
+        ):  # most of a sphere, not a curved strip or cap
             cands.append((c, cc, rad, int(n[c])))
     best, best_r = None, 0.0
     for i in range(len(cands)):
@@ -89,8 +92,9 @@ def _template_face(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ids, remap[f], remap[model.landmarks68]
 
 
-def auto_landmarks(vertices: np.ndarray, faces: np.ndarray, *, model=None, template: np.ndarray | None = None,
-                   nonrigid: bool = True) -> tuple[np.ndarray, dict[str, Any]]:
+def auto_landmarks(
+    vertices: np.ndarray, faces: np.ndarray, *, model=None, template: np.ndarray | None = None, nonrigid: bool = True
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Place the 68 ICT landmarks on a canonical head (procedure in the module doc).
 
     Args:
@@ -135,13 +139,18 @@ def auto_landmarks(vertices: np.ndarray, faces: np.ndarray, *, model=None, templ
     x = src.copy()
     if nonrigid:
         skin_f = f[np.isin(f, skin_ids).all(1)]
-        area = np.linalg.norm(np.cross(vt[skin_f[:, 1]] - vt[skin_f[:, 0]], vt[skin_f[:, 2]] - vt[skin_f[:, 0]]), axis=1)
+        area = np.linalg.norm(
+            np.cross(vt[skin_f[:, 1]] - vt[skin_f[:, 0]], vt[skin_f[:, 2]] - vt[skin_f[:, 0]]), axis=1
+        )
         skin_f = skin_f[area > 1e-12]  # degenerate triangles give NaN closest points
         x = nonrigid_icp(src, lf, vt, skin_f).vertices
     tree_t = cKDTree(vt[skin_ids])
     d, _ = tree_t.query(x)
     # 4. nearest skin vertex
     _, j = tree_t.query(x[llm])
-    info = {"procedure": "auto: eye pair + similarity ICP" + (" + non-rigid ICP" if nonrigid else ""),
-            "scale": float(s), "rms_fit_cm": float(np.sqrt(np.mean(d**2)))}
+    info = {
+        "procedure": "auto: eye pair + similarity ICP" + (" + non-rigid ICP" if nonrigid else ""),
+        "scale": float(s),
+        "rms_fit_cm": float(np.sqrt(np.mean(d**2))),
+    }
     return skin_ids[j].astype(np.int64), info

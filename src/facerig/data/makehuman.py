@@ -53,8 +53,15 @@ HELPER_REGIONS: dict[str, str] = {
     "helper-r-eyelashes-1": "eyelashes_right",
     "helper-r-eyelashes-2": "eyelashes_right",
 }
-REGION_NAMES: tuple[str, ...] = ("skin", "eyeball_left", "eyeball_right", "teeth", "gums_tongue",
-                                 "eyelashes_left", "eyelashes_right")
+REGION_NAMES: tuple[str, ...] = (
+    "skin",
+    "eyeball_left",
+    "eyeball_right",
+    "teeth",
+    "gums_tongue",
+    "eyelashes_left",
+    "eyelashes_right",
+)
 MACRO_AGE = (0.35, 1.0)  # child/young .. old (no babies)
 
 
@@ -180,8 +187,14 @@ class MakeHumanFamily:
     def macro_weights(self, rng: np.random.Generator) -> dict[str, float]:
         """Random convex macro blend -> {target name: weight} (see module doc)."""
         race = dict(zip(("african", "asian", "caucasian"), rng.dirichlet([1.0, 1.0, 1.0])))
-        vals = {"gender": rng.random(), "age": rng.uniform(*MACRO_AGE), "muscle": rng.random(),
-                "weight": rng.random(), "height": rng.random(), "proportions": rng.random()}
+        vals = {
+            "gender": rng.random(),
+            "age": rng.uniform(*MACRO_AGE),
+            "muscle": rng.random(),
+            "weight": rng.random(),
+            "height": rng.random(),
+            "proportions": rng.random(),
+        }
         lv = {k: _macro_parts(self._macro, k, x) for k, x in vals.items()}
         w: dict[str, float] = {}
 
@@ -256,8 +269,13 @@ class MakeHumanFamily:
         skin = neutral[self.regions == 0]
         back, front = float(skin[:, 2].min()), float(skin[:, 2].max())
         ear = np.array([eye_c[0], eye_c[1], back + 0.6 * (front - back)])
-        return {"chin": chin.tolist(), "nose": nose.tolist(), "ear": ear.tolist(),
-                "brow_y": float(eye_c[1] + 0.16 * (eye_c[1] - chin[1])), "half_width": 2.3 * eye_half}
+        return {
+            "chin": chin.tolist(),
+            "nose": nose.tolist(),
+            "ear": ear.tolist(),
+            "brow_y": float(eye_c[1] + 0.16 * (eye_c[1] - chin[1])),
+            "half_width": 2.3 * eye_half,
+        }
 
 
 def _cache_path() -> Path:
@@ -321,11 +339,26 @@ def _convert(root: Path, out: Path) -> None:
     with atomic_path(out, suffix=".npz") as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(
-                f, version=np.int64(CACHE_VERSION), vertices=verts, faces=faces, poly_counts=counts,
-                poly_index=np.concatenate(polys).astype(np.int32), regions=regions, cut_index=cut_index,
-                target_names=np.array(names), target_deltas=np.stack(arrays),
-                faceunit_names=np.array(fu_names), faceunit_deltas=fu_d,
-                macro_json=np.array(json.dumps(macro)), categories_json=np.array(json.dumps(cats)),
+                f,
+                version=np.int64(CACHE_VERSION),
+                vertices=verts,
+                faces=faces,
+                poly_counts=counts,
+                poly_index=np.concatenate(polys).astype(np.int32),
+                regions=regions,
+                cut_index=cut_index,
+                target_names=np.array(names),
+                target_deltas=np.stack(arrays),
+                faceunit_names=np.array(fu_names),
+                faceunit_deltas=fu_d,
+                macro_json=np.array(json.dumps(macro)),
+                categories_json=np.array(json.dumps(cats)),
             )
-    _log.info("  makehuman: cached %s (%d head vertices, %d targets, %.0f MB, %.1f s)", out, V, len(names),
-              out.stat().st_size / 1e6, time.time() - t0)
+    _log.info(
+        "  makehuman: cached %s (%d head vertices, %d targets, %.0f MB, %.1f s)",
+        out,
+        V,
+        len(names),
+        out.stat().st_size / 1e6,
+        time.time() - t0,
+    )

@@ -70,9 +70,22 @@ THRESHOLDS: dict[str, tuple[str, float]] = {
 CHECKS = tuple(THRESHOLDS)
 
 # one-sided shapes: their motion belongs on the side their name says
-_SIDED = ("eyeBlink", "eyeSquint", "eyeWide", "browDown", "browOuterUp", "cheekSquint", "noseSneer",
-          "mouthSmile", "mouthFrown", "mouthDimple", "mouthStretch", "mouthPress", "mouthLowerDown",
-          "mouthUpperUp")
+_SIDED = (
+    "eyeBlink",
+    "eyeSquint",
+    "eyeWide",
+    "browDown",
+    "browOuterUp",
+    "cheekSquint",
+    "noseSneer",
+    "mouthSmile",
+    "mouthFrown",
+    "mouthDimple",
+    "mouthStretch",
+    "mouthPress",
+    "mouthLowerDown",
+    "mouthUpperUp",
+)
 _LID_SHAPES = ("eyeBlink", "eyeSquint", "eyeWide")  # stylised rigs close an eye cap by deforming it
 _TEETH_MAX_SHARE = 0.02  # a mouth part with more of the vertices is a mouth bag or a tongue, not teeth
 _RIGID_MIN_MOTION = 0.005  # parts moving less (RMS, in eye distances; 0.3 mm at human scale) are not scored
@@ -126,8 +139,9 @@ def _inside_polygon(x: np.ndarray, y: np.ndarray, poly: np.ndarray) -> np.ndarra
     return inside
 
 
-def eye_opening(vertices: np.ndarray, faces: np.ndarray, eye: Eye, neutral: np.ndarray, skin_faces: np.ndarray,
-                n: int = 41) -> tuple[int, int]:
+def eye_opening(
+    vertices: np.ndarray, faces: np.ndarray, eye: Eye, neutral: np.ndarray, skin_faces: np.ndarray, n: int = 41
+) -> tuple[int, int]:
     """How much of an eye is seen from the front: ``(open rays, rays in the window)``.
 
     Args:
@@ -172,8 +186,14 @@ def _eyelid_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout
             continue
         before, total = eye_opening(v0, f, eye, v0, skin_faces)
         if total == 0 or before < _EYE_OPEN_MIN * total:
-            rows.append(_row("eyelid_closure", name, None,
-                             f"eye closed at neutral ({before / max(total, 1):.0%} of the {eye.kind} seen)"))
+            rows.append(
+                _row(
+                    "eyelid_closure",
+                    name,
+                    None,
+                    f"eye closed at neutral ({before / max(total, 1):.0%} of the {eye.kind} seen)",
+                )
+            )
             continue
         after, _ = eye_opening(v0 + d[name], f, eye, v0, skin_faces)
         rows.append(_row("eyelid_closure", name, 1.0 - after / before, f"{eye.kind}: {before} -> {after} rays open"))
@@ -233,8 +253,10 @@ def _seen_at_neutral(v0: np.ndarray, faces: np.ndarray, lay: Layout) -> np.ndarr
 def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[dict]:
     f = np.asarray(rig.faces, np.int64)
     if "jawOpen" not in d:
-        return [_row("mouth_open", "jawOpen", None, "shape not in the rig"),
-                _row("mouth_close", "mouthClose", None, "jawOpen not in the rig")]
+        return [
+            _row("mouth_open", "jawOpen", None, "shape not in the rig"),
+            _row("mouth_close", "mouthClose", None, "jawOpen not in the rig"),
+        ]
     seen0 = _seen_at_neutral(v0, f, lay)
     g0 = lip_gap(v0, f, lay, seen0, v0)
     gj = lip_gap(v0 + d["jawOpen"], f, lay, seen0, v0)
@@ -248,8 +270,14 @@ def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout)
         rows.append(_row("mouth_close", "mouthClose", None, "jawOpen opens no gap to close"))
     else:
         gc = lip_gap(v0 + d["jawOpen"] + d["mouthClose"], f, lay, seen0, v0)
-        rows.append(_row("mouth_close", "mouthClose", 1.0 - (gc - g0) / (gj - g0),
-                         f"gap with jawOpen {gj / lay.scale:.3f} S -> with mouthClose {gc / lay.scale:.3f} S"))
+        rows.append(
+            _row(
+                "mouth_close",
+                "mouthClose",
+                1.0 - (gc - g0) / (gj - g0),
+                f"gap with jawOpen {gj / lay.scale:.3f} S -> with mouthClose {gc / lay.scale:.3f} S",
+            )
+        )
     return rows
 
 
@@ -301,8 +329,7 @@ def _mirror_rows(v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[
         if scale < 1e-6 * lay.scale:
             rows.append(_row("mirror", pair, None, "neither side moves"))
             continue
-        rows.append(_row("mirror", pair, _fro(dl - dr) / scale,
-                         f"{valid.mean():.0%} of vertices have a mirror image"))
+        rows.append(_row("mirror", pair, _fro(dl - dr) / scale, f"{valid.mean():.0%} of vertices have a mirror image"))
     for name in ARKIT52:
         if not name.startswith(_SIDED) or name not in d:
             continue
@@ -414,7 +441,9 @@ def _interp_rows(v0: np.ndarray, faces: np.ndarray, d: dict[str, np.ndarray], la
 # ----------------------------------------------------------------------------- driver
 
 
-def check_rig(rig: Rig, *, up: str = "+y", forward: str = "+z", checks: tuple[str, ...] | None = None) -> dict[str, Any]:
+def check_rig(
+    rig: Rig, *, up: str = "+y", forward: str = "+z", checks: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """Audit ``rig`` on its own neutral (see module doc).
 
     Args:
@@ -457,7 +486,9 @@ def check_rig(rig: Rig, *, up: str = "+y", forward: str = "+z", checks: tuple[st
         raise FacerigError("the rig has no ARKit-named shapes: nothing to check")
     bad_shape = next((n for n, x in d.items() if not np.isfinite(x).all()), None)
     if not np.isfinite(v0).all() or bad_shape:
-        raise FacerigError(f"the rig has NaN or infinite values ({'in ' + bad_shape if bad_shape else 'in the neutral'})")
+        raise FacerigError(
+            f"the rig has NaN or infinite values ({'in ' + bad_shape if bad_shape else 'in the neutral'})"
+        )
     lay = find_layout(v0, faces)
     rows: list[dict] = []
     if "eyelid_closure" in want:
@@ -482,9 +513,15 @@ def check_rig(rig: Rig, *, up: str = "+y", forward: str = "+z", checks: tuple[st
         "summary": summary,
         "passed": all(s["status"] != "fail" for s in summary.values()),
         "layout": {
-            "vertices": len(v0), "shapes": len(d), "eye_distance": lay.scale,
-            "eyes": [{"side": e.side, "kind": e.kind, "center": e.center.tolist(), "radius": e.radius} for e in lay.eyes],
-            "skin_part": lay.skin, "eyeball_parts": lay.eyeball_parts, "mouth_parts": lay.mouth_parts,
+            "vertices": len(v0),
+            "shapes": len(d),
+            "eye_distance": lay.scale,
+            "eyes": [
+                {"side": e.side, "kind": e.kind, "center": e.center.tolist(), "radius": e.radius} for e in lay.eyes
+            ],
+            "skin_part": lay.skin,
+            "eyeball_parts": lay.eyeball_parts,
+            "mouth_parts": lay.mouth_parts,
             "parts": int(lay.labels.max()) + 1 if lay.labels.size else 0,
         },
         "missing": [n for n in ARKIT52 if n not in d],
@@ -503,11 +540,17 @@ def summarize(rows: list[dict], checks: tuple[str, ...] = CHECKS) -> dict[str, d
         worst = (min if op == ">=" else max)(vals, key=lambda r: r["value"]) if vals else None
         n_fail = sum(r["status"] == "fail" for r in rs)
         n_pass = sum(r["status"] == "pass" for r in rs)
-        out[c] = {"op": op, "threshold": thr, "worst": worst["value"] if worst else None,
-                  "worst_shape": worst["shape"] if worst else None,
-                  "status": "fail" if n_fail else ("pass" if n_pass else "n/a"),
-                  "pass": n_pass, "fail": n_fail, "na": len(rs) - n_pass - n_fail,
-                  "note": "" if vals or not rs else rs[0]["note"]}
+        out[c] = {
+            "op": op,
+            "threshold": thr,
+            "worst": worst["value"] if worst else None,
+            "worst_shape": worst["shape"] if worst else None,
+            "status": "fail" if n_fail else ("pass" if n_pass else "n/a"),
+            "pass": n_pass,
+            "fail": n_fail,
+            "na": len(rs) - n_pass - n_fail,
+            "note": "" if vals or not rs else rs[0]["note"],
+        }
     return out
 
 
@@ -524,8 +567,11 @@ def check_summary(rig: Rig, faces: np.ndarray | None = None, checks: tuple[str, 
     if rig.faces is None and faces is not None:
         rig = Rig(rig.names, rig.deltas, rig.neutral, faces, rig.parts, rig.meta)
     res = check_rig(rig, checks=checks)
-    return {"passed": res["passed"], "seconds": res["seconds"],
-            "checks": {c: {k: s[k] for k in ("worst", "worst_shape", "status")} for c, s in res["summary"].items()}}
+    return {
+        "passed": res["passed"],
+        "seconds": res["seconds"],
+        "checks": {c: {k: s[k] for k in ("worst", "worst_shape", "status")} for c, s in res["summary"].items()},
+    }
 
 
 def check_pass_rates(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -28,8 +28,17 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return vn
 
 
-def penetration_ratios(neutral: np.ndarray, faces: np.ndarray, deltas: np.ndarray, labels: np.ndarray,
-                       blockers: list[int], scale: float, *, near: float = 0.08, margin: float = 0.003) -> tuple[np.ndarray, int]:
+def penetration_ratios(
+    neutral: np.ndarray,
+    faces: np.ndarray,
+    deltas: np.ndarray,
+    labels: np.ndarray,
+    blockers: list[int],
+    scale: float,
+    *,
+    near: float = 0.08,
+    margin: float = 0.003,
+) -> tuple[np.ndarray, int]:
     """Share of candidate vertices pushed through an eyeball or a tooth, per shape (see module doc).
 
     Args:

@@ -27,8 +27,9 @@ import os
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -36,8 +37,20 @@ from facerig.arkit import ARKIT52, canonical_name
 from facerig.errors import DataError, FacerigError
 from facerig.eval import metrics as M
 
-HEAD_KEYS = ("mean_mm", "active_mm", "q95_mm", "relative", "si_mm", "si_active_mm", "interp", "interp_gt",
-             "zero_active_mm", "seconds", "cpu_seconds", "peak_mb")
+HEAD_KEYS = (
+    "mean_mm",
+    "active_mm",
+    "q95_mm",
+    "relative",
+    "si_mm",
+    "si_active_mm",
+    "interp",
+    "interp_gt",
+    "zero_active_mm",
+    "seconds",
+    "cpu_seconds",
+    "peak_mb",
+)
 
 
 class PeakRSS:
@@ -48,7 +61,7 @@ class PeakRSS:
         self.peak_mb = 0.0
         self._stop = threading.Event()
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         import psutil
 
         self._proc = psutil.Process(os.getpid())
@@ -105,6 +118,7 @@ def match_shapes(pred_names: list[str], gt_names: list[str]) -> tuple[list[tuple
     Returns (pairs [(pred index, gt index, name)], missing (GT names the method lacks),
     extra (predicted names without GT)). Names that are not ARKit are matched verbatim.
     """
+
     def canon(n: str) -> str:
         return canonical_name(str(n)) or str(n)
 
@@ -134,8 +148,16 @@ def _finite(x: Any) -> Any:
     return x
 
 
-def evaluate_head(set_dir: Path, head: dict, method: str, *, shapes: list[str] | None = None,
-                  interp: bool = True, options: dict[str, Any] | None = None, check: bool = True) -> dict[str, Any]:
+def evaluate_head(
+    set_dir: Path,
+    head: dict,
+    method: str,
+    *,
+    shapes: list[str] | None = None,
+    interp: bool = True,
+    options: dict[str, Any] | None = None,
+    check: bool = True,
+) -> dict[str, Any]:
     """Run ``method`` on one head and score it -> JSON-able record (see module doc)."""
     from facerig.io import load_mesh
     from facerig.models.registry import rig_mesh
@@ -167,8 +189,11 @@ def evaluate_head(set_dir: Path, head: dict, method: str, *, shapes: list[str] |
         return dict(rec, status="skipped", reason=str(e).strip().splitlines()[0] if str(e).strip() else "FacerigError")
     except Exception as e:  # noqa: BLE001 - one head must not stop the run
         last = traceback.extract_tb(e.__traceback__)[-1]
-        return dict(rec, status="skipped",
-                    reason=f"{e.__class__.__name__}: {str(e).strip()[:200]} ({Path(last.filename).name}:{last.lineno})")
+        return dict(
+            rec,
+            status="skipped",
+            reason=f"{e.__class__.__name__}: {str(e).strip()[:200]} ({Path(last.filename).name}:{last.lineno})",
+        )
     rec["seconds"] = time.perf_counter() - t0
     rec["cpu_seconds"] = time.process_time() - c0
     rec["peak_mb"] = mem.peak_mb
@@ -195,8 +220,9 @@ def evaluate_head(set_dir: Path, head: dict, method: str, *, shapes: list[str] |
         parts = gt["parts"] if "parts" in gt else None
         setup = M.penetration_setup(np.asarray(neutral, np.float64), np.asarray(faces, np.int64), parts, mm_per_unit=mm)
         ip = M.interpenetration(neutral, faces, pred, mm_per_unit=mm, setup=setup)
-        ig = _gt_interpenetration(set_dir / head["gt"], names,
-                                  lambda: M.interpenetration(neutral, faces, gtd, mm_per_unit=mm, setup=setup))
+        ig = _gt_interpenetration(
+            set_dir / head["gt"], names, lambda: M.interpenetration(neutral, faces, gtd, mm_per_unit=mm, setup=setup)
+        )
         head_m["interp"] = float(ip.mean())
         head_m["interp_gt"] = float(ig.mean())
         for i, n in enumerate(names):
@@ -223,8 +249,9 @@ def _gt_interpenetration(gt_path: Path, names: list[str], compute: Callable[[], 
     from facerig.config import cache_dir
 
     st = gt_path.stat()
-    key = hashlib.sha1(json.dumps([str(gt_path.resolve()), st.st_size, st.st_mtime_ns, names,
-                                   M.__name__, "v2"]).encode()).hexdigest()[:20]
+    key = hashlib.sha1(
+        json.dumps([str(gt_path.resolve()), st.st_size, st.st_mtime_ns, names, M.__name__, "v2"]).encode()
+    ).hexdigest()[:20]
     path = cache_dir("eval") / f"interp_gt_{key}.npy"
     if path.is_file():
         try:
@@ -255,32 +282,68 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
     groups: dict[str, Any] = {}
     for g in dict.fromkeys(r["group"] for r in records):
         rs = [r for r in ok if r["group"] == g]
-        row = {k: _mean([r["metrics"].get(k, float("nan")) if k in r["metrics"] else r.get(k, float("nan")) for r in rs])
-               for k in HEAD_KEYS}
+        row = {
+            k: _mean([r["metrics"].get(k, float("nan")) if k in r["metrics"] else r.get(k, float("nan")) for r in rs])
+            for k in HEAD_KEYS
+        }
         row["peak_mb_max"] = max((r["peak_mb"] for r in rs), default=float("nan"))
         row["heads"] = len(rs)
         row["skipped"] = sum(1 for r in records if r["group"] == g and r["status"] != "ok")
         groups[g] = row
-    overall = {k: _mean([r["metrics"].get(k, float("nan")) if k in r["metrics"] else r.get(k, float("nan")) for r in ok])
-               for k in HEAD_KEYS}
+    overall = {
+        k: _mean([r["metrics"].get(k, float("nan")) if k in r["metrics"] else r.get(k, float("nan")) for r in ok])
+        for k in HEAD_KEYS
+    }
     overall["heads"] = len(ok)
     overall["skipped"] = len(records) - len(ok)
     shapes: dict[str, Any] = {}
     for r in ok:
         for n, s in r["shapes"].items():
             shapes.setdefault(n, []).append(s)
-    per_shape = {n: dict({k: _mean([s.get(k, float("nan")) for s in ss]) for k in
-                          ("mean_mm", "active_mm", "q95_mm", "relative", "si_active_mm", "si_scale", "interp", "interp_gt")},
-                         heads=len(ss)) for n, ss in shapes.items()}
+    per_shape = {
+        n: dict(
+            {
+                k: _mean([s.get(k, float("nan")) for s in ss])
+                for k in (
+                    "mean_mm",
+                    "active_mm",
+                    "q95_mm",
+                    "relative",
+                    "si_active_mm",
+                    "si_scale",
+                    "interp",
+                    "interp_gt",
+                )
+            },
+            heads=len(ss),
+        )
+        for n, ss in shapes.items()
+    }
     missing = sorted({n for r in ok for n in r.get("missing", [])})
-    return {"groups": groups, "overall": overall, "shapes": per_shape, "missing": missing,
-            "skipped": [{"id": r["id"], "group": r["group"], "reason": r.get("reason", "")} for r in records if r["status"] != "ok"]}
+    return {
+        "groups": groups,
+        "overall": overall,
+        "shapes": per_shape,
+        "missing": missing,
+        "skipped": [
+            {"id": r["id"], "group": r["group"], "reason": r.get("reason", "")} for r in records if r["status"] != "ok"
+        ],
+    }
 
 
-def evaluate(set_dir: str | os.PathLike, method: str, *, groups: Iterable[str] | None = None,
-             limit: int | None = None, shapes: list[str] | None = None, interp: bool = True,
-             options: dict[str, Any] | None = None, progress: bool = True,
-             on_head: Callable[[dict[str, Any]], None] | None = None, check: bool = True) -> dict[str, Any]:
+def evaluate(
+    set_dir: str | os.PathLike,
+    method: str,
+    *,
+    groups: Iterable[str] | None = None,
+    limit: int | None = None,
+    shapes: list[str] | None = None,
+    interp: bool = True,
+    options: dict[str, Any] | None = None,
+    progress: bool = True,
+    on_head: Callable[[dict[str, Any]], None] | None = None,
+    check: bool = True,
+) -> dict[str, Any]:
     """Evaluate ``method`` on the eval set in ``set_dir``.
 
     Args:
@@ -305,14 +368,22 @@ def evaluate(set_dir: str | os.PathLike, method: str, *, groups: Iterable[str] |
     index = load_index(set_dir)
     heads = select_heads(index["heads"], groups, limit)
     if not heads:
-        raise DataError(f"no heads selected in {set_dir} (groups: {', '.join(sorted({h.get('group', '') for h in index['heads']}))})")
+        raise DataError(
+            f"no heads selected in {set_dir} (groups: {', '.join(sorted({h.get('group', '') for h in index['heads']}))})"
+        )
     t0 = time.perf_counter()
     records: list[dict[str, Any]] = []
     if progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(TextColumn("[bold]eval {task.fields[method]}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), TextColumn("{task.fields[head]}"), transient=True) as bar:
+        with Progress(
+            TextColumn("[bold]eval {task.fields[method]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[head]}"),
+            transient=True,
+        ) as bar:
             task = bar.add_task("eval", total=len(heads), method=method, head="")
             for h in heads:
                 bar.update(task, head=f"{h.get('group')}/{h.get('id')}")

@@ -32,12 +32,24 @@ from facerig.geometry.components import boundary_ratio, connected_components
 
 ACTIVE_MM = 0.5
 
-SHAPE_KEYS = ("mean_mm", "active_mm", "q95_mm", "max_mm", "relative", "si_mm", "si_active_mm",
-              "si_scale", "zero_active_mm", "zero_mean_mm", "active_vertices")
+SHAPE_KEYS = (
+    "mean_mm",
+    "active_mm",
+    "q95_mm",
+    "max_mm",
+    "relative",
+    "si_mm",
+    "si_active_mm",
+    "si_scale",
+    "zero_active_mm",
+    "zero_mean_mm",
+    "active_vertices",
+)
 
 
-def shape_errors(pred: np.ndarray, gt: np.ndarray, mm_per_unit: float = 1.0,
-                 active_mm: float = ACTIVE_MM) -> dict[str, np.ndarray]:
+def shape_errors(
+    pred: np.ndarray, gt: np.ndarray, mm_per_unit: float = 1.0, active_mm: float = ACTIVE_MM
+) -> dict[str, np.ndarray]:
     """Per-shape error numbers.
 
     Args:
@@ -183,9 +195,17 @@ def _signed_distance(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray
     return sign * dist, q[:, 0]
 
 
-def penetration_setup(neutral: np.ndarray, faces: np.ndarray, parts: np.ndarray | None = None, *,
-                      mm_per_unit: float = 1.0, near_mm: float = 5.0, margin_mm: float = 0.2,
-                      max_boundary_ratio: float = 0.1, min_faces: int = 20) -> PenetrationSetup:
+def penetration_setup(
+    neutral: np.ndarray,
+    faces: np.ndarray,
+    parts: np.ndarray | None = None,
+    *,
+    mm_per_unit: float = 1.0,
+    near_mm: float = 5.0,
+    margin_mm: float = 0.2,
+    max_boundary_ratio: float = 0.1,
+    min_faces: int = 20,
+) -> PenetrationSetup:
     """Find the part pairs that matter for interpenetration at neutral (see :func:`interpenetration`).
 
     Args:
@@ -214,7 +234,11 @@ def penetration_setup(neutral: np.ndarray, faces: np.ndarray, parts: np.ndarray 
             continue
         bv = np.unique(f[fb])
         hits = all_tree.query_ball_point(v[bv], r=near)
-        near_idx = np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])) if len(hits) else np.zeros(0, np.int64)
+        near_idx = (
+            np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]))
+            if len(hits)
+            else np.zeros(0, np.int64)
+        )
         near_idx = near_idx[parts[near_idx] != lab]
         if near_idx.size == 0:
             continue
@@ -239,9 +263,16 @@ def penetration_setup(neutral: np.ndarray, faces: np.ndarray, parts: np.ndarray 
     return PenetrationSetup(blockers, cand, side0, nf0, len(union), margin)
 
 
-def interpenetration(neutral: np.ndarray, faces: np.ndarray, deltas: np.ndarray,
-                     parts: np.ndarray | None = None, *, mm_per_unit: float = 1.0,
-                     setup: PenetrationSetup | None = None, **setup_kw: Any) -> np.ndarray:
+def interpenetration(
+    neutral: np.ndarray,
+    faces: np.ndarray,
+    deltas: np.ndarray,
+    parts: np.ndarray | None = None,
+    *,
+    mm_per_unit: float = 1.0,
+    setup: PenetrationSetup | None = None,
+    **setup_kw: Any,
+) -> np.ndarray:
     """Interpenetration ratio per shape (RigAnyFace's "ratio of interpenetrating vertices").
 
     Definition (exact):
@@ -283,7 +314,7 @@ def interpenetration(neutral: np.ndarray, faces: np.ndarray, deltas: np.ndarray,
     for k in range(K):
         posed = v + d[k]
         hit: set[int] = set()
-        for (lab, fb), ci, s0, nv in zip(setup.blockers, setup.cand, setup.side0, setup.near_vertex0):
+        for (_lab, fb), ci, s0, nv in zip(setup.blockers, setup.cand, setup.side0, setup.near_vertex0):
             bd = d[k][nv]  # blocker motion at the nearest blocker vertex
             rel = np.linalg.norm(d[k][ci] - bd, axis=1)
             move = rel >= 0.5 * np.abs(s0)

@@ -93,7 +93,9 @@ def print_report(result: dict[str, Any], *, top_shapes: int | None = 15, console
         if not console.is_terminal or console.width < 120:
             console = Console(width=max(console.width, 140))
     opts = result.get("options") or {}
-    title = f"facerig eval: method={result.get('method')} set={result.get('set')}" + (f" options={opts}" if opts else "")
+    title = f"facerig eval: method={result.get('method')} set={result.get('set')}" + (
+        f" options={opts}" if opts else ""
+    )
     t = Table(title=title + " (errors in mm)")
     for h in ["group", "heads"] + [h for h, _, _ in GROUP_COLUMNS]:
         t.add_column(h, justify="left" if h == "group" else "right")
@@ -108,7 +110,9 @@ def print_report(result: dict[str, Any], *, top_shapes: int | None = 15, console
             ts.add_row(*r)
         console.print(ts)
     if result.get("check"):
-        cells = [f"{c} {s['pass']}/{s['pass'] + s['fail']}" for c, s in result["check"].items() if s["pass"] + s["fail"]]
+        cells = [
+            f"{c} {s['pass']}/{s['pass'] + s['fail']}" for c, s in result["check"].items() if s["pass"] + s["fail"]
+        ]
         console.print("facerig check, heads passing: " + ", ".join(cells))
     if result.get("missing"):
         console.print(f"shapes the method lacks (excluded from averages): {', '.join(result['missing'])}")
@@ -116,10 +120,14 @@ def print_report(result: dict[str, Any], *, top_shapes: int | None = 15, console
         console.print(f"[yellow]skipped[/] {s['group']}/{s['id']}: {s['reason']}")
 
 
-def markdown_compare(results: dict[str, dict[str, Any]],
-                     columns: tuple[tuple[str, str, str], ...] = (("active", "active_mm", "{:.2f}"),
-                                                                  ("rel", "relative", "{:.3f}"),
-                                                                  ("interp", "interp", "{:.4f}"))) -> str:
+def markdown_compare(
+    results: dict[str, dict[str, Any]],
+    columns: tuple[tuple[str, str, str], ...] = (
+        ("active", "active_mm", "{:.2f}"),
+        ("rel", "relative", "{:.3f}"),
+        ("interp", "interp", "{:.4f}"),
+    ),
+) -> str:
     """Several results side by side: one row per group (+ ``all``), ``columns`` for each labelled
     result (``{label: result}``), then the GT interpenetration of the first result."""
     labels = list(results)
@@ -144,8 +152,10 @@ def markdown_heads(result: dict[str, Any], group: str = "external") -> str:
         if h.get("group") != group or not m:
             continue
         z = m.get("zero_active_mm") or float("nan")
-        lines.append(f"| {h['id']} | {_fmt(m.get('active_mm'), '{:.2f}')} | {_fmt(m.get('relative'), '{:.3f}')} | "
-                     f"{_fmt(m.get('si_active_mm'), '{:.2f}')} | {_fmt(m.get('si_active_mm', float('nan')) / z, '{:.3f}')} |")
+        lines.append(
+            f"| {h['id']} | {_fmt(m.get('active_mm'), '{:.2f}')} | {_fmt(m.get('relative'), '{:.3f}')} | "
+            f"{_fmt(m.get('si_active_mm'), '{:.2f}')} | {_fmt(m.get('si_active_mm', float('nan')) / z, '{:.3f}')} |"
+        )
     return "\n".join(lines)
 
 

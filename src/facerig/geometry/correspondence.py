@@ -74,8 +74,9 @@ def closest_point_on_triangles(points: np.ndarray, tris: np.ndarray) -> tuple[np
         put(ok, 1 - v - w, v, w)
         # anything left (degenerate): nearest vertex
         if not done.all():
-            dists = np.stack([np.linalg.norm(p - a, axis=-1), np.linalg.norm(p - b, axis=-1),
-                              np.linalg.norm(p - c, axis=-1)], -1)
+            dists = np.stack(
+                [np.linalg.norm(p - a, axis=-1), np.linalg.norm(p - b, axis=-1), np.linalg.norm(p - c, axis=-1)], -1
+            )
             nv = np.argmin(dists, -1)
             e = np.eye(3)[nv]
             put(np.ones(shape, bool), e[..., 0], e[..., 1], e[..., 2])
@@ -161,7 +162,10 @@ def _best_pairs(points, tris, pi, fi, reject=None):
 
 
 def closest_points_among(
-    points: np.ndarray, vertices: np.ndarray, faces: np.ndarray, point_index: np.ndarray,
+    points: np.ndarray,
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    point_index: np.ndarray,
     face_index: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Closest point of each point among its own candidate faces.
@@ -226,7 +230,8 @@ def closest_points(
             groups.append((pi, fi if fi.size else all_faces))
     for pi, fi in groups:
         f, b, d = _closest_single(
-            points[pi], tris[fi],
+            points[pi],
+            tris[fi],
             None if normals is None else normals[fi],
             None if pn is None else pn[pi],
             min_normal_dot,
@@ -238,7 +243,10 @@ def closest_points(
 
 
 def nearest_vertex(
-    points: np.ndarray, vertices: np.ndarray, *, point_parts: np.ndarray | None = None,
+    points: np.ndarray,
+    vertices: np.ndarray,
+    *,
+    point_parts: np.ndarray | None = None,
     vertex_parts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest vertex for each point: points (P,3), vertices (V,3) -> (index (P,) int64, dist (P,)).

@@ -68,8 +68,14 @@ def eyeball_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
     return np.asarray(c, np.float64), float(r)
 
 
-def eye_opening(vertices: np.ndarray, faces: np.ndarray, skin_faces: np.ndarray, eyeball_faces: np.ndarray,
-                n: int = 61, bins: int = 13) -> EyeOpening | None:
+def eye_opening(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    skin_faces: np.ndarray,
+    eyeball_faces: np.ndarray,
+    n: int = 61,
+    bins: int = 13,
+) -> EyeOpening | None:
     """The opening of one eye (see :class:`EyeOpening`), or None where the eyeball is hardly seen.
 
     vertices (V, 3), faces (F, 3); skin_faces (Fs,), eyeball_faces (Fe,): rows of ``faces``.
@@ -121,7 +127,9 @@ def _smooth_fall(t: np.ndarray) -> np.ndarray:
     return 1.0 - t * t * (3.0 - 2.0 * t)
 
 
-def blink_deltas(vertices: np.ndarray, movable: np.ndarray, opening: EyeOpening, meet: float = MEET) -> tuple[np.ndarray, np.ndarray]:
+def blink_deltas(
+    vertices: np.ndarray, movable: np.ndarray, opening: EyeOpening, meet: float = MEET
+) -> tuple[np.ndarray, np.ndarray]:
     """The lid motion that closes one eye: ``(deltas (V, 3), weight (V,))``.
 
     vertices (V, 3); movable (V,) bool: vertices that may move (skin, lashes: not the eyeballs);
@@ -162,8 +170,15 @@ def blink_deltas(vertices: np.ndarray, movable: np.ndarray, opening: EyeOpening,
     return out, weight * (upper | (w_low > 0))
 
 
-def seen_share(vertices: np.ndarray, faces: np.ndarray, skin_faces: np.ndarray, eyeball_faces: np.ndarray,
-               center: np.ndarray, radius: float, n: int = 41) -> float:
+def seen_share(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    skin_faces: np.ndarray,
+    eyeball_faces: np.ndarray,
+    center: np.ndarray,
+    radius: float,
+    n: int = 41,
+) -> float:
     """Share of an eyeball's front disc (``center`` (3,), ``radius``) seen through the skin from the front
     for vertices (V, 3) (posed or neutral)."""
     from facerig.geometry.raycast import Grid, first_hits
@@ -203,9 +218,16 @@ def lid_progress(blink: np.ndarray, closing: np.ndarray, weight: np.ndarray) -> 
     return float((w * np.einsum("vc,vc->v", np.asarray(blink, np.float64), closing)).sum()) / cc
 
 
-def close_blinks(vertices: np.ndarray, faces: np.ndarray, names: list[str], deltas: np.ndarray,
-                 layout=None, labels: np.ndarray | None = None,
-                 limit: float = OPEN_AFTER_BLINK, min_progress: float = MIN_PROGRESS) -> tuple[np.ndarray, dict]:
+def close_blinks(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    names: list[str],
+    deltas: np.ndarray,
+    layout=None,
+    labels: np.ndarray | None = None,
+    limit: float = OPEN_AFTER_BLINK,
+    min_progress: float = MIN_PROGRESS,
+) -> tuple[np.ndarray, dict]:
     """Make every eyeBlink of a rig close its eye: ``(deltas (K, V, 3), report)``.
 
     vertices (V, 3) neutral and faces (F, 3) in the canonical frame; names (K,), deltas (K, V, 3)

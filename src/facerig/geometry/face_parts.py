@@ -162,10 +162,14 @@ def _eyeball_pair(v: np.ndarray, f: np.ndarray, labels: np.ndarray, skin: int, m
         cands.append((int(p), c, ext, r))
     best, best_r = None, -np.inf
     for i, (p, c, e, rp) in enumerate(cands):
-        for q, d, g, rq in cands[i + 1:]:
+        for q, d, g, rq in cands[i + 1 :]:
             r = max(e.max(), g.max())
-            mirrored = abs((c[0] - mid_x) + (d[0] - mid_x)) < 0.5 * r and abs(c[1] - d[1]) < 0.5 * r \
-                and abs(c[2] - d[2]) < 0.5 * r and abs(e.max() - g.max()) < 0.25 * r
+            mirrored = (
+                abs((c[0] - mid_x) + (d[0] - mid_x)) < 0.5 * r
+                and abs(c[1] - d[1]) < 0.5 * r
+                and abs(c[2] - d[2]) < 0.5 * r
+                and abs(e.max() - g.max()) < 0.25 * r
+            )
             if mirrored and rp + rq > best_r:
                 best, best_r = ((p, q) if c[0] > d[0] else (q, p)), rp + rq
     return best
@@ -219,8 +223,12 @@ def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | No
         c = pv.mean(0)
         if abs(c[0] - mid_x) > scale / 3 or c[1] > eye_y - 0.4 * scale:
             continue
-        if np.any(c[:2] < skin_lo[:2]) or np.any(c[:2] > skin_hi[:2]) or c[2] > skin_hi[2] \
-                or c[2] < skin_lo[2] - 0.5 * scale:
+        if (
+            np.any(c[:2] < skin_lo[:2])
+            or np.any(c[:2] > skin_hi[:2])
+            or c[2] > skin_hi[2]
+            or c[2] < skin_lo[2] - 0.5 * scale
+        ):
             continue
         mouth_parts.append(int(p))
     return Layout(labels, face_part, skin, eyes, eyeball_parts, mouth_parts, mid_x, eye_y, eye_z, max(scale, 1e-12))
@@ -246,11 +254,16 @@ def _eye_holes(v: np.ndarray, skin_faces: np.ndarray, mid_x: float, lo: np.ndarr
         info.append((lp, c, r, _area_xy(p)))
     best, best_area = None, 0.0
     for i, (lp, c, r, a) in enumerate(info):
-        for lq, d, s, b in info[i + 1:]:
+        for lq, d, s, b in info[i + 1 :]:
             rr = max(r, s)
-            if abs((c[0] - mid_x) + (d[0] - mid_x)) < 0.5 * rr and abs(c[1] - d[1]) < rr and abs(c[2] - d[2]) < rr \
-                    and min(a, b) > 0 \
-                    and c[1] > 0.5 * (lo[1] + hi[1]) - 0.25 * (hi[1] - lo[1]) and a + b > best_area:
+            if (
+                abs((c[0] - mid_x) + (d[0] - mid_x)) < 0.5 * rr
+                and abs(c[1] - d[1]) < rr
+                and abs(c[2] - d[2]) < rr
+                and min(a, b) > 0
+                and c[1] > 0.5 * (lo[1] + hi[1]) - 0.25 * (hi[1] - lo[1])
+                and a + b > best_area
+            ):
                 best, best_area = ((lp, c, r), (lq, d, s)) if c[0] > d[0] else ((lq, d, s), (lp, c, r)), a + b
     if best is None:
         return []

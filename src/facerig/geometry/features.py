@@ -50,8 +50,9 @@ def _proximity(points: np.ndarray, r: np.ndarray, nearest: np.ndarray) -> np.nda
     return np.concatenate(cols + [unit * np.exp(-r / DIR_SCALE)[:, None]], axis=1)
 
 
-def local_features(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray | None = None,
-                   normals: np.ndarray | None = None) -> np.ndarray:
+def local_features(
+    vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray | None = None, normals: np.ndarray | None = None
+) -> np.ndarray:
     """Per-vertex local descriptors (see module doc).
 
     Args:
@@ -90,8 +91,14 @@ CROSS_RADIUS = 0.04  # head widths (~6 mm on an adult head)
 CROSS_SIGMA = 0.015  # head widths (~2 mm)
 
 
-def cross_part_operator(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray | None = None,
-                        radius: float = CROSS_RADIUS, sigma: float = CROSS_SIGMA, k: int = 16):
+def cross_part_operator(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    parts: np.ndarray | None = None,
+    radius: float = CROSS_RADIUS,
+    sigma: float = CROSS_SIGMA,
+    k: int = 16,
+):
     """Sparse averaging over the nearby vertices of other parts: ``(S x)_i`` is the Gaussian-
     weighted mean of ``x_j`` over the vertices ``j`` of another part within ``radius`` of ``i``
     (weights ``exp(-|v_i - v_j|^2 / (2 sigma^2))``, normalised per row), among the ``k`` nearest
@@ -140,12 +147,15 @@ def network_inputs(vertices: np.ndarray, faces: np.ndarray, *, local: bool = Tru
     if not (local or cross):
         return None, None
     parts = connected_components(len(vertices), np.asarray(faces, np.int64))
-    return (local_features(vertices, faces, parts) if local else None,
-            cross_part_operator(vertices, faces, parts) if cross else None)
+    return (
+        local_features(vertices, faces, parts) if local else None,
+        cross_part_operator(vertices, faces, parts) if cross else None,
+    )
 
 
-def _nearest_other_part(v: np.ndarray, lab: np.ndarray, k: int = 32,
-                        cutoff: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_other_part(
+    v: np.ndarray, lab: np.ndarray, k: int = 32, cutoff: float = 0.25
+) -> tuple[np.ndarray, np.ndarray]:
     """Distance (V,) and position (V,3) of each vertex's nearest vertex with another label.
 
     One k-NN query over all vertices resolves most vertices; the rest are solved per part, but

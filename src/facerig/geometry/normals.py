@@ -29,7 +29,7 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray, neighbours: sp.spmat
         if neighbours is not None:
             adj = sp.csr_matrix(neighbours)
             for i in np.flatnonzero(bad):
-                nb = adj.indices[adj.indptr[i]:adj.indptr[i + 1]]
+                nb = adj.indices[adj.indptr[i] : adj.indptr[i + 1]]
                 nb = nb[nb != i]
                 if nb.size >= 2:
                     p = v[nb] - v[i]

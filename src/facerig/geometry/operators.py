@@ -32,9 +32,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -85,30 +86,36 @@ class Operators:
             self._cache[key] = make()
         return self._cache[key]
 
-    def replace(self, **fields) -> "Operators":
+    def replace(self, **fields) -> Operators:
         """A copy with some fields replaced (the cache is not carried over)."""
         return dataclasses.replace(self, _cache={}, **fields)
 
-    def truncated(self, k: int | None) -> "Operators":
+    def truncated(self, k: int | None) -> Operators:
         """The first ``k`` eigenpairs (all when ``k`` is None or larger)."""
         kk = self.k if k is None else min(int(k), self.k)
         return self if kk == self.k else self.replace(evals=self.evals[:kk], evecs=self.evecs[:, :kk])
 
-    def with_cross(self, cross) -> "Operators":
+    def with_cross(self, cross) -> Operators:
         """With the cross-part operator ``cross`` (V,V) (or None)."""
         return self.replace(cross=cross)
 
-    def for_network(self, k: int | None = None, cross=None) -> "Operators":
+    def for_network(self, k: int | None = None, cross=None) -> Operators:
         """The float32 copy the NumPy network runs on (:mod:`facerig.models.raf.runtime`): the
         first ``k`` eigenpairs, contiguous float32 arrays, float32 CSR operators, ``cross``;
         no L or frames."""
         kk = self.k if k is None else min(int(k), self.k)
         f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
         csr = lambda a: None if a is None else sp.csr_matrix(a, dtype=np.float32)  # noqa: E731
-        return Operators(f32(self.mass), f32(self.evals[:kk]), f32(self.evecs[:, :kk]), csr(self.grad_x),
-                         csr(self.grad_y), cross=csr(cross))
+        return Operators(
+            f32(self.mass),
+            f32(self.evals[:kk]),
+            f32(self.evecs[:, :kk]),
+            csr(self.grad_x),
+            csr(self.grad_y),
+            cross=csr(cross),
+        )
 
-    def mirrored(self) -> "Operators":
+    def mirrored(self) -> Operators:
         """Operators of the mesh's mirror image (x -> -x, faces' winding reversed), from these.
 
         A reflection changes no length or angle, so mass, spectrum, eigenbasis and the
@@ -119,7 +126,7 @@ class Operators:
         mirrored mesh (to float round-off; ``tests/models/raf/test_runtime.py``)."""
         return self.replace(grad_y=-self.grad_y, L=None, frames=None)
 
-    def rescaled(self, a: float, cross=None) -> "Operators":
+    def rescaled(self, a: float, cross=None) -> Operators:
         """The operators of the same mesh with its coordinates divided by ``a`` (> 0): mass / a^2,
         evals * a^2, evecs * a (mass-orthonormal again), gradients * a; the weak Laplacian
         (cotangent weights) and the tangent frames do not change with scale. ``cross`` replaces
@@ -129,11 +136,16 @@ class Operators:
         a = float(a)
         if not (np.isfinite(a) and a > 0):
             raise ValueError(f"scale factor must be a positive number, got {a!r}")
-        return self.replace(mass=self.mass / a**2, evals=self.evals * a**2, evecs=self.evecs * a,
-                            grad_x=_scaled_sparse(self.grad_x, a), grad_y=_scaled_sparse(self.grad_y, a),
-                            cross=cross)
+        return self.replace(
+            mass=self.mass / a**2,
+            evals=self.evals * a**2,
+            evecs=self.evecs * a,
+            grad_x=_scaled_sparse(self.grad_x, a),
+            grad_y=_scaled_sparse(self.grad_y, a),
+            cross=cross,
+        )
 
-    def to_torch(self, dtype=None, device="cpu") -> "Operators":
+    def to_torch(self, dtype=None, device="cpu") -> Operators:
         """The same operators as torch tensors (training, :mod:`facerig.models.diffusion_net`):
         dense mass, evals, evecs (and frames), sparse CSR grad_x, grad_y, L, cross. ``dtype``
         defaults to ``torch.float32``. torch is imported here only."""
@@ -150,13 +162,25 @@ class Operators:
             A = sp.csr_matrix(A)
             return csr_tensor(A.indptr, A.indices, A.data, A.shape, dtype=dtype).to(device)
 
-        return Operators(dense(self.mass), dense(self.evals), dense(self.evecs), sparse(self.grad_x),
-                         sparse(self.grad_y), L=sparse(self.L), frames=dense(self.frames), cross=sparse(self.cross))
+        return Operators(
+            dense(self.mass),
+            dense(self.evals),
+            dense(self.evecs),
+            sparse(self.grad_x),
+            sparse(self.grad_y),
+            L=sparse(self.L),
+            frames=dense(self.frames),
+            cross=sparse(self.cross),
+        )
 
-    def to(self, device) -> "Operators":
+    def to(self, device) -> Operators:
         """Torch operators moved to ``device``."""
-        return Operators(*(None if getattr(self, f) is None else getattr(self, f).to(device)
-                           for f in ("mass", "evals", "evecs", "grad_x", "grad_y", "L", "frames", "cross")))
+        return Operators(
+            *(
+                None if getattr(self, f) is None else getattr(self, f).to(device)
+                for f in ("mass", "evals", "evecs", "grad_x", "grad_y", "L", "frames", "cross")
+            )
+        )
 
 
 def _scaled_sparse(A, a: float):
@@ -179,8 +203,12 @@ def csr_tensor(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape:
     values = torch.from_numpy(np.ascontiguousarray(data))
     if dtype is not None:
         values = values.to(dtype)
-    return _torch_csr(torch.from_numpy(np.asarray(indptr, dtype=np.int64)),
-                      torch.from_numpy(np.asarray(indices, dtype=np.int64)), values, shape)
+    return _torch_csr(
+        torch.from_numpy(np.asarray(indptr, dtype=np.int64)),
+        torch.from_numpy(np.asarray(indices, dtype=np.int64)),
+        values,
+        shape,
+    )
 
 
 def _torch_csr(crow, col, values, shape):
@@ -240,8 +268,13 @@ def laplacian_and_mass(vertices: np.ndarray, faces: np.ndarray) -> tuple[sp.csr_
             cols.append(idx[B.col])
             vals.append(B.data)
         L = sp.csr_matrix(
-            (np.concatenate(vals) if vals else np.zeros(0),
-             (np.concatenate(rows) if rows else np.zeros(0, int), np.concatenate(cols) if cols else np.zeros(0, int))),
+            (
+                np.concatenate(vals) if vals else np.zeros(0),
+                (
+                    np.concatenate(rows) if rows else np.zeros(0, int),
+                    np.concatenate(cols) if cols else np.zeros(0, int),
+                ),
+            ),
             shape=(V, V),
         )
     pos = mass[mass > 0]
@@ -546,8 +579,11 @@ def compute_operators(
             if cache_dir == _default_dir:
                 from facerig.config import cache_note
 
-                cache_note("operators", "mesh operators (one small NPZ per new mesh, reused when it comes back)",
-                           first_only=True)
+                cache_note(
+                    "operators",
+                    "mesh operators (one small NPZ per new mesh, reused when it comes back)",
+                    first_only=True,
+                )
             save_operators(path, ops)
         except OSError:  # read-only cache: not fatal
             pass

@@ -27,8 +27,9 @@ import numpy as np
 
 #: The 24 orientations (``up``, ``forward``) of a mesh whose axes are the coordinate axes (as
 #: :data:`facerig.models.raf.probe.ORIENTATIONS`).
-ORIENTATIONS = tuple((u, f) for u in ("+y", "+z", "-y", "-z", "+x", "-x")
-                     for f in ("+z", "-y", "-z", "+y", "+x", "-x") if u[1] != f[1])
+ORIENTATIONS = tuple(
+    (u, f) for u in ("+y", "+z", "-y", "-z", "+x", "-x") for f in ("+z", "-y", "-z", "+y", "+x", "-x") if u[1] != f[1]
+)
 
 CUES = ("detail", "crease", "parts", "boundary", "skew", "normal3")
 
@@ -52,8 +53,9 @@ CLIP = 2.0
 SYMMETRY_WEIGHT = 10.0
 
 
-def surface_samples(vertices: np.ndarray, faces: np.ndarray, n: int = 4000,
-                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def surface_samples(
+    vertices: np.ndarray, faces: np.ndarray, n: int = 4000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Area-weighted random points on the surface and their face normals: (n, 3), (n, 3)."""
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
@@ -93,8 +95,9 @@ def symmetry_residuals(points: np.ndarray, iterations: int = 4) -> np.ndarray:
     return out
 
 
-def orientation_features(vertices: np.ndarray, faces: np.ndarray, n_samples: int = 4000,
-                         seed: int = 0) -> dict[str, np.ndarray]:
+def orientation_features(
+    vertices: np.ndarray, faces: np.ndarray, n_samples: int = 4000, seed: int = 0
+) -> dict[str, np.ndarray]:
     """The shape cues of the module doc, each a (3,) vector in the mesh's own axes, lengths
     over the bounding-box diagonal: ``detail``, ``crease``, ``parts``, ``boundary``, ``skew``,
     ``normal3``, plus ``symmetry`` (3,) (:func:`symmetry_residuals`). vertices (V, 3),
@@ -181,8 +184,9 @@ def cue_score(features: dict[str, np.ndarray], up: str, forward: str, stats: dic
     return total
 
 
-def rank_orientations(vertices: np.ndarray, faces: np.ndarray, *, features: dict | None = None,
-                      stats: dict | None = None) -> list[tuple[str, str, float]]:
+def rank_orientations(
+    vertices: np.ndarray, faces: np.ndarray, *, features: dict | None = None, stats: dict | None = None
+) -> list[tuple[str, str, float]]:
     """The 24 :data:`ORIENTATIONS` ranked by the shape evidence: ``(up, forward, score)`` best
     first (higher score is better): :func:`cue_score` minus :data:`SYMMETRY_WEIGHT` x the
     relative excess mirror residual of the candidate's left-right axis over the smallest one.

@@ -61,14 +61,25 @@ class Proxy:
         import scipy.sparse as sp
 
         V, P = self.full_face.shape[0], self.num_vertices
-        W = sp.csr_matrix((self.full_bary.astype(values.dtype).ravel(), self.faces[self.full_face].ravel(),
-                           np.arange(0, 3 * V + 1, 3)), shape=(V, P))  # (V,P), 3 weights per row
+        W = sp.csr_matrix(
+            (
+                self.full_bary.astype(values.dtype).ravel(),
+                self.faces[self.full_face].ravel(),
+                np.arange(0, 3 * V + 1, 3),
+            ),
+            shape=(V, P),
+        )  # (V,P), 3 weights per row
         x = np.moveaxis(values, -2, 0)  # (P,...,C)
         y = W @ np.ascontiguousarray(x).reshape(P, -1)  # one sparse product for all channels
         return np.ascontiguousarray(np.moveaxis(y.reshape((V,) + x.shape[1:]), 0, -2))
 
-    def from_full(self, full_vertices: np.ndarray, full_faces: np.ndarray, values: np.ndarray,
-                  full_parts: np.ndarray | None = None) -> np.ndarray:
+    def from_full(
+        self,
+        full_vertices: np.ndarray,
+        full_faces: np.ndarray,
+        values: np.ndarray,
+        full_parts: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Input values (...,V,C) -> proxy values (...,P,C), sampled at the closest point of the
         input surface (same part, normal-compatible) to each proxy vertex."""
         if self.identity:
@@ -86,8 +97,15 @@ class Proxy:
             full_parts = connected_components(len(full_vertices), full_faces)
         face_parts = np.asarray(full_parts)[full_faces[:, 0]]
         normals = vertex_normals(self.vertices, self.faces)
-        face, bary, _ = closest_points(self.vertices, full_vertices, full_faces, point_parts=self.parts,
-                                       face_parts=face_parts, point_normals=normals, min_normal_dot=0.3)
+        face, bary, _ = closest_points(
+            self.vertices,
+            full_vertices,
+            full_faces,
+            point_parts=self.parts,
+            face_parts=face_parts,
+            point_normals=normals,
+            min_normal_dot=0.3,
+        )
         return face, bary
 
 
@@ -114,8 +132,13 @@ def _vertex_faces(num_vertices: int, faces: np.ndarray) -> np.ndarray:
     return table
 
 
-def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = DEFAULT_PROXY_VERTICES,
-                parts: np.ndarray | None = None, weld: float = DEFAULT_WELD_TOLERANCE) -> Proxy:
+def build_proxy(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    target_vertices: int = DEFAULT_PROXY_VERTICES,
+    parts: np.ndarray | None = None,
+    weld: float = DEFAULT_WELD_TOLERANCE,
+) -> Proxy:
     """Decimate ``vertices`` (V,3), ``faces`` (F,3) to about ``target_vertices`` (see module doc).
 
     Meshes already at or below 1.2 x target are used as they are (``identity=True``).
@@ -139,8 +162,13 @@ def build_proxy(vertices: np.ndarray, faces: np.ndarray, target_vertices: int = 
         ar = np.arange(V)
         return Proxy(vertices, faces, ar, np.asarray(parts), np.zeros(V, np.int64), np.zeros((V, 3)), identity=True)
     target_faces = int(2 * target_vertices * len(faces) / max(2 * V, 1))
-    _, _, collapses = fs.simplify(vertices, faces.astype(np.int32), target_count=max(target_faces, 4),
-                                  return_collapses=True, preserve_border=PRESERVE_BORDER)
+    _, _, collapses = fs.simplify(
+        vertices,
+        faces.astype(np.int32),
+        target_count=max(target_faces, 4),
+        return_collapses=True,
+        preserve_border=PRESERVE_BORDER,
+    )
     pv, pf, origin = fs.replay_simplification(vertices, faces.astype(np.int32), collapses)
     pf = np.asarray(pf, dtype=np.int64)
     origin = np.asarray(origin, dtype=np.int64)
@@ -280,8 +308,15 @@ class PreparedHead:
         operators rescaled exactly rather than recomputed
         (:meth:`facerig.geometry.operators.Operators.rescaled`)."""
 
-        return PreparedHead(self.proxy, self.center, self.scale * float(a), self.xyz / float(a),
-                            self.ops.rescaled(a), dict(self.timings), self.welded)
+        return PreparedHead(
+            self.proxy,
+            self.center,
+            self.scale * float(a),
+            self.xyz / float(a),
+            self.ops.rescaled(a),
+            dict(self.timings),
+            self.welded,
+        )
 
     def with_operators(self, ops) -> PreparedHead:
         """This head with ``ops`` (the operators of ``xyz``, e.g. computed on another thread
@@ -289,10 +324,18 @@ class PreparedHead:
         return PreparedHead(self.proxy, self.center, self.scale, self.xyz, ops, dict(self.timings), self.welded)
 
 
-def prepare_head(vertices: np.ndarray, faces: np.ndarray, *, parts: np.ndarray | None = None,
-                 proxy_vertices: int = DEFAULT_PROXY_VERTICES, k: int = 128,
-                 cache: bool = True, weld: float = DEFAULT_WELD_TOLERANCE,
-                 frame_scale: float = 1.0, operators: bool = True) -> PreparedHead:
+def prepare_head(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    *,
+    parts: np.ndarray | None = None,
+    proxy_vertices: int = DEFAULT_PROXY_VERTICES,
+    k: int = 128,
+    cache: bool = True,
+    weld: float = DEFAULT_WELD_TOLERANCE,
+    frame_scale: float = 1.0,
+    operators: bool = True,
+) -> PreparedHead:
     """Proxy + head frame + operators for a mesh: vertices (V,3), faces (F,3) -> PreparedHead.
 
     Open seams are stitched first (``weld``, see :func:`build_proxy`), for the proxy and for the

@@ -35,8 +35,9 @@ from facerig.geometry.correspondence import closest_points
 from facerig.geometry.normals import vertex_normals
 
 
-def umeyama(src: np.ndarray, dst: np.ndarray, *, with_scale: bool = True,
-            weights: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+def umeyama(
+    src: np.ndarray, dst: np.ndarray, *, with_scale: bool = True, weights: np.ndarray | None = None
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Similarity ``dst ~ s * R @ src + t`` minimising the (weighted) squared error.
 
     Args:
@@ -231,7 +232,11 @@ def fit_parts_to_skin(
         vi = np.flatnonzero((parts == p) & ~skin_mask)
         sub = rest[vi]
         hits = tree.query_ball_point(sub[:: max(1, len(vi) // 200)], r=radius)
-        sup = np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])) if len(hits) else np.zeros(0, np.int64)
+        sup = (
+            np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]))
+            if len(hits)
+            else np.zeros(0, np.int64)
+        )
         if sup.size < min_support:
             _, nn = tree.query(sub.mean(0), k=min(min_support, skin_idx.size))
             sup = np.atleast_1d(nn)

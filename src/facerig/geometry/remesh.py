@@ -127,9 +127,9 @@ def _subdivide(v: np.ndarray, f: np.ndarray, fsrc: np.ndarray, vsrc: np.ndarray)
     nv = np.concatenate([v, 0.5 * (v[uniq[:, 0]] + v[uniq[:, 1]])])
     ab, bc, ca = mid
     a, b, c = f[:, 0], f[:, 1], f[:, 2]
-    nf = np.concatenate([
-        np.stack([a, ab, ca], 1), np.stack([b, bc, ab], 1), np.stack([c, ca, bc], 1), np.stack([ab, bc, ca], 1)
-    ])
+    nf = np.concatenate(
+        [np.stack([a, ab, ca], 1), np.stack([b, bc, ab], 1), np.stack([c, ca, bc], 1), np.stack([ab, bc, ca], 1)]
+    )
     nfsrc = np.tile(fsrc, 4)
     nvsrc = np.concatenate([vsrc, fsrc[first % m]])
     return nv, nf, nfsrc, nvsrc

@@ -54,8 +54,9 @@ def boundary_edges(faces: np.ndarray) -> np.ndarray:
     return np.stack([b // V, b % V], axis=1)
 
 
-def weld_seams(vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WELD_TOLERANCE,
-               parts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def weld_seams(
+    vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WELD_TOLERANCE, parts: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stitch open seams: boundary edges that lie on another boundary edge.
 
     A boundary edge ``x -> y`` (as its face orients it) is stitched to a boundary edge
@@ -115,8 +116,12 @@ def weld_seams(vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WEL
     for x, y in zip(ha.tolist(), hb.tolist()):
         if x not in near and y not in near:
             continue
-        cands = [(yp, xp) for yp in near.get(y, []) + [y] for xp in near.get(x, []) + [x]
-                 if (yp, xp) != (y, x) and (yp, xp) in half]
+        cands = [
+            (yp, xp)
+            for yp in near.get(y, []) + [y]
+            for xp in near.get(x, []) + [x]
+            if (yp, xp) != (y, x) and (yp, xp) in half
+        ]
         if len(cands) == 1:
             yp, xp = cands[0]
             pairs += [(x, xp), (y, yp)]
@@ -143,4 +148,3 @@ def weld_seams(vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WEL
         touched = np.isin(index, np.unique(index[f[bad]]))  # every input vertex of an offending group
         pairs = pairs[~(touched[pairs[:, 0]] | touched[pairs[:, 1]])]
     return identity
-

@@ -11,5 +11,18 @@ from facerig.invert.outputs import write_weights
 from facerig.invert.pipeline import Inversion, flag_frames, invert_meshes, retarget, rig_for
 from facerig.invert.solver import Prepared, prepare, residuals, solve, solve_weights
 
-__all__ = ["Frames", "Inversion", "Prepared", "flag_frames", "invert_meshes", "prepare", "read_frames", "residuals",
-           "retarget", "rig_for", "solve", "solve_weights", "write_weights"]
+__all__ = [
+    "Frames",
+    "Inversion",
+    "Prepared",
+    "flag_frames",
+    "invert_meshes",
+    "prepare",
+    "read_frames",
+    "residuals",
+    "retarget",
+    "rig_for",
+    "solve",
+    "solve_weights",
+    "write_weights",
+]

@@ -83,8 +83,7 @@ def frame_files(posed: str | os.PathLike) -> list[Path]:
     s = str(posed)
     p = Path(s)
     if p.is_dir():
-        files = sorted((q for q in p.iterdir() if q.is_file() and q.suffix.lower() in FRAME_SUFFIXES),
-                       key=_natural_key)
+        files = sorted((q for q in p.iterdir() if q.is_file() and q.suffix.lower() in FRAME_SUFFIXES), key=_natural_key)
         if not files:
             raise FacerigError(f"{p}: no mesh frames in the folder (looked for {', '.join(FRAME_SUFFIXES)})")
         return files
@@ -110,8 +109,12 @@ def gltf_animation(path: str | os.PathLike):
     from facerig.io.gltf import read_gltf_accessor, read_gltf_document, read_rig_gltf
 
     doc, buffers = read_gltf_document(path)
-    chans = [(a, c) for a in doc.get("animations") or [] for c in a.get("channels", [])
-             if (c.get("target") or {}).get("path") == "weights"]
+    chans = [
+        (a, c)
+        for a in doc.get("animations") or []
+        for c in a.get("channels", [])
+        if (c.get("target") or {}).get("path") == "weights"
+    ]
     if not chans:
         return None
     rig, mesh = read_rig_gltf(path)
@@ -158,17 +161,23 @@ def read_frames(posed: str | os.PathLike, num_vertices: int, *, max_frames: int 
         if anim is not None:
             rig, _, W, times = anim
             if rig.num_vertices != num_vertices:
-                raise FacerigError(f"{files[0]}: animated mesh has {rig.num_vertices} vertices, "
-                                   f"the neutral has {num_vertices}")
+                raise FacerigError(
+                    f"{files[0]}: animated mesh has {rig.num_vertices} vertices, the neutral has {num_vertices}"
+                )
             D = rig.deltas.reshape(len(rig.names), -1).astype(np.float64)
             labels = [f"{files[0].name}#{t}" for t in range(len(W))]
             if not (np.isfinite(W).all() and np.isfinite(D).all() and np.isfinite(rig.neutral).all()):
                 bad = ~np.isfinite(W).all(1)
                 t = int(np.flatnonzero(bad)[0]) if bad.any() else 0
                 raise FacerigError(f"frame {t} ({labels[t]}): NaN or infinite weights, targets or positions")
-            return Frames(None, labels, times=times, source=str(files[0]),
-                          notes=[f"{len(W)} keyframes of the morph-weight animation"],
-                          lowrank=(rig.neutral.astype(np.float64), W, D))
+            return Frames(
+                None,
+                labels,
+                times=times,
+                source=str(files[0]),
+                notes=[f"{len(W)} keyframes of the morph-weight animation"],
+                lowrank=(rig.neutral.astype(np.float64), W, D),
+            )
     if max_frames is not None and len(files) > max_frames:
         raise FacerigError(f"{posed}: {len(files)} frames, more than the limit {max_frames}")
     Y = np.empty((len(files), num_vertices, 3))
@@ -178,8 +187,10 @@ def read_frames(posed: str | os.PathLike, num_vertices: int, *, max_frames: int 
         except FacerigError as e:
             raise FacerigError(f"frame {t} ({f.name}): {str(e).splitlines()[0]}") from None
         if m.num_vertices != num_vertices:
-            raise FacerigError(f"frame {t} ({f.name}): {m.num_vertices} vertices, the neutral has {num_vertices} "
-                               "(frames must keep the neutral's vertex count and order)")
+            raise FacerigError(
+                f"frame {t} ({f.name}): {m.num_vertices} vertices, the neutral has {num_vertices} "
+                "(frames must keep the neutral's vertex count and order)"
+            )
         Y[t] = m.vertices
     labels = [f.name for f in files]
     _check_finite(Y, labels)
@@ -191,5 +202,7 @@ def _check_finite(Y: np.ndarray, labels: list[str]) -> None:
     if bad.any():
         t = int(np.flatnonzero(bad)[0])
         n = int((~np.isfinite(Y[t]).all(1)).sum())
-        raise FacerigError(f"frame {t} ({labels[t]}): {n} vertices with NaN or infinite coordinates"
-                           + (f" ({int(bad.sum())} such frames)" if bad.sum() > 1 else ""))
+        raise FacerigError(
+            f"frame {t} ({labels[t]}): {n} vertices with NaN or infinite coordinates"
+            + (f" ({int(bad.sum())} such frames)" if bad.sum() > 1 else "")
+        )

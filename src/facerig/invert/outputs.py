@@ -18,18 +18,70 @@ from facerig.io.atomic import write_text_atomic
 
 #: Live Link Face's shape column order (as the iPhone app writes it; it differs from Apple's list)
 LIVELINK_ORDER: tuple[str, ...] = (
-    "EyeBlinkLeft", "EyeLookDownLeft", "EyeLookInLeft", "EyeLookOutLeft", "EyeLookUpLeft", "EyeSquintLeft",
-    "EyeWideLeft", "EyeBlinkRight", "EyeLookDownRight", "EyeLookInRight", "EyeLookOutRight", "EyeLookUpRight",
-    "EyeSquintRight", "EyeWideRight", "JawForward", "JawRight", "JawLeft", "JawOpen", "MouthClose", "MouthFunnel",
-    "MouthPucker", "MouthRight", "MouthLeft", "MouthSmileLeft", "MouthSmileRight", "MouthFrownLeft",
-    "MouthFrownRight", "MouthDimpleLeft", "MouthDimpleRight", "MouthStretchLeft", "MouthStretchRight",
-    "MouthRollLower", "MouthRollUpper", "MouthShrugLower", "MouthShrugUpper", "MouthPressLeft", "MouthPressRight",
-    "MouthLowerDownLeft", "MouthLowerDownRight", "MouthUpperUpLeft", "MouthUpperUpRight", "BrowDownLeft",
-    "BrowDownRight", "BrowInnerUp", "BrowOuterUpLeft", "BrowOuterUpRight", "CheekPuff", "CheekSquintLeft",
-    "CheekSquintRight", "NoseSneerLeft", "NoseSneerRight", "TongueOut",
+    "EyeBlinkLeft",
+    "EyeLookDownLeft",
+    "EyeLookInLeft",
+    "EyeLookOutLeft",
+    "EyeLookUpLeft",
+    "EyeSquintLeft",
+    "EyeWideLeft",
+    "EyeBlinkRight",
+    "EyeLookDownRight",
+    "EyeLookInRight",
+    "EyeLookOutRight",
+    "EyeLookUpRight",
+    "EyeSquintRight",
+    "EyeWideRight",
+    "JawForward",
+    "JawRight",
+    "JawLeft",
+    "JawOpen",
+    "MouthClose",
+    "MouthFunnel",
+    "MouthPucker",
+    "MouthRight",
+    "MouthLeft",
+    "MouthSmileLeft",
+    "MouthSmileRight",
+    "MouthFrownLeft",
+    "MouthFrownRight",
+    "MouthDimpleLeft",
+    "MouthDimpleRight",
+    "MouthStretchLeft",
+    "MouthStretchRight",
+    "MouthRollLower",
+    "MouthRollUpper",
+    "MouthShrugLower",
+    "MouthShrugUpper",
+    "MouthPressLeft",
+    "MouthPressRight",
+    "MouthLowerDownLeft",
+    "MouthLowerDownRight",
+    "MouthUpperUpLeft",
+    "MouthUpperUpRight",
+    "BrowDownLeft",
+    "BrowDownRight",
+    "BrowInnerUp",
+    "BrowOuterUpLeft",
+    "BrowOuterUpRight",
+    "CheekPuff",
+    "CheekSquintLeft",
+    "CheekSquintRight",
+    "NoseSneerLeft",
+    "NoseSneerRight",
+    "TongueOut",
 )
-ROTATIONS = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll", "RightEyeYaw",
-             "RightEyePitch", "RightEyeRoll")
+ROTATIONS = (
+    "HeadYaw",
+    "HeadPitch",
+    "HeadRoll",
+    "LeftEyeYaw",
+    "LeftEyePitch",
+    "LeftEyeRoll",
+    "RightEyeYaw",
+    "RightEyePitch",
+    "RightEyeRoll",
+)
 _RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)
 
 
@@ -87,9 +139,14 @@ def mediapipe_json(W: np.ndarray, times: np.ndarray | None = None, fps: float = 
     frames = []
     for i in range(W.shape[0]):
         scores = (0.0,) + tuple(float(round(v, 8)) for v in W[i])
-        frames.append({"timestamp_ms": float(t[i]) * 1000.0,
-                       "categories": [{"index": k, "categoryName": n, "score": s}
-                                      for k, (n, s) in enumerate(zip(names, scores))]})
+        frames.append(
+            {
+                "timestamp_ms": float(t[i]) * 1000.0,
+                "categories": [
+                    {"index": k, "categoryName": n, "score": s} for k, (n, s) in enumerate(zip(names, scores))
+                ],
+            }
+        )
     return json.dumps({"fps": fps, "frames": frames}, separators=(",", ":"))
 
 
@@ -98,13 +155,24 @@ def output_kind(path: str | os.PathLike) -> str:
     suffix = Path(path).suffix.lower()
     kinds = {".csv": "csv", ".json": "json", ".glb": "glb", ".gltf": "glb"}
     if suffix not in kinds:
-        raise FacerigError(f"output {path}: unknown suffix {Path(path).suffix!r}; use .csv (Live Link Face), "
-                           ".json (MediaPipe-style) or .glb/.gltf (animated head)")
+        raise FacerigError(
+            f"output {path}: unknown suffix {Path(path).suffix!r}; use .csv (Live Link Face), "
+            ".json (MediaPipe-style) or .glb/.gltf (animated head)"
+        )
     return kinds[suffix]
 
 
-def write_weights(path: str | os.PathLike, W: np.ndarray, *, times: np.ndarray | None = None, fps: float = 60.0,
-                  rig=None, mesh=None, name: str = "inverted", extras: dict | None = None) -> dict:
+def write_weights(
+    path: str | os.PathLike,
+    W: np.ndarray,
+    *,
+    times: np.ndarray | None = None,
+    fps: float = 60.0,
+    rig=None,
+    mesh=None,
+    name: str = "inverted",
+    extras: dict | None = None,
+) -> dict:
     """Write (T, 52) ARKit-order weights by the suffix of ``path``.
 
     Args:
@@ -134,7 +202,8 @@ def write_weights(path: str | os.PathLike, W: np.ndarray, *, times: np.ndarray |
         from facerig.io.gltf import GltfAnimation, save_rig_gltf
 
         t = _times(W.shape[0], times, fps)
-        anim = GltfAnimation(weights=arkit_to_rig_weights(rig.names, W).astype(np.float32), times=t, fps=fps,
-                             name=name, extras=extras)
+        anim = GltfAnimation(
+            weights=arkit_to_rig_weights(rig.names, W).astype(np.float32), times=t, fps=fps, name=name, extras=extras
+        )
         size = int(save_rig_gltf(path, rig, mesh, animation=anim)["bytes"])
     return {"path": str(path), "kind": kind, "frames": int(W.shape[0]), "bytes": size}

@@ -94,8 +94,16 @@ def prepare(rig, neutral: np.ndarray | None = None) -> Prepared:
     canon = [canonical_name(n) or n for n in names]
     perm = mirror_permutation(canon)
     pairs = np.array(sorted({(min(i, j), max(i, j)) for i, j in enumerate(perm) if i != j}), np.int64).reshape(-1, 2)
-    return Prepared(names=names, basis=B, neutral=base.reshape(-1), gram=G, basis_neutral=B @ base.reshape(-1),
-                    scale=scale, live=live, pairs=pairs)
+    return Prepared(
+        names=names,
+        basis=B,
+        neutral=base.reshape(-1),
+        gram=G,
+        basis_neutral=B @ base.reshape(-1),
+        scale=scale,
+        live=live,
+        pairs=pairs,
+    )
 
 
 def projections(prep: Prepared, frames) -> np.ndarray:
@@ -148,9 +156,18 @@ def _hessian(prep: Prepared, symmetry: float, ridge: float) -> np.ndarray:
     return H
 
 
-def solve(prep: Prepared, frames: np.ndarray | None = None, *, projected: np.ndarray | None = None,
-          l1: float = 0.0, smooth: float = 0.0, symmetry: float = 0.0, ridge: float = 1e-10,
-          tol: float = 1e-8, max_iter: int | None = None) -> np.ndarray:
+def solve(
+    prep: Prepared,
+    frames: np.ndarray | None = None,
+    *,
+    projected: np.ndarray | None = None,
+    l1: float = 0.0,
+    smooth: float = 0.0,
+    symmetry: float = 0.0,
+    ridge: float = 1e-10,
+    tol: float = 1e-8,
+    max_iter: int | None = None,
+) -> np.ndarray:
     """Bounded least-squares weights for every frame (see the module docstring for the objective).
 
     Args:
@@ -210,9 +227,9 @@ def _newton(H: np.ndarray, C: np.ndarray, tol: float, max_iter: int) -> np.ndarr
             break
         stalled = np.zeros(todo.size, bool)
         for s in range(0, todo.size, _BLOCK):
-            idx = todo[s:s + _BLOCK]
-            wb, gb = w[s:s + _BLOCK], g[s:s + _BLOCK]
-            eps = np.minimum(viol[s:s + _BLOCK], 1e-3)[:, None]
+            idx = todo[s : s + _BLOCK]
+            wb, gb = w[s : s + _BLOCK], g[s : s + _BLOCK]
+            eps = np.minimum(viol[s : s + _BLOCK], 1e-3)[:, None]
             bind = ((wb <= eps) & (gb > 0)) | ((wb >= 1.0 - eps) & (gb < 0))
             free = ~bind
             M = np.where(free[:, :, None] & free[:, None, :], H[None], 0.0)
@@ -223,15 +240,14 @@ def _newton(H: np.ndarray, C: np.ndarray, tol: float, max_iter: int) -> np.ndarr
             f = _objective(H, C[idx][:, None, :], cand)
             best = np.argmin(f, axis=1)
             W[idx] = cand[np.arange(len(idx)), best]
-            stalled[s:s + _BLOCK] = best == cand.shape[1] - 1  # no candidate lowers f: at the rounding floor
+            stalled[s : s + _BLOCK] = best == cand.shape[1] - 1  # no candidate lowers f: at the rounding floor
         todo = todo[~stalled]
         if todo.size == 0:
             break
     return W
 
 
-def _admm_smooth(H: np.ndarray, C: np.ndarray, smooth: float, W0: np.ndarray, tol: float,
-                 max_iter: int) -> np.ndarray:
+def _admm_smooth(H: np.ndarray, C: np.ndarray, smooth: float, W0: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
     """Frames coupled by ``smooth/2 |w_t - w_{t-1}|^2``: ADMM with the box as the second block.
 
     The W-step solves ``W H + smooth Lap W + rho W = R`` exactly: ``Lap`` (T, T) is the path graph's
@@ -285,8 +301,16 @@ def arkit_to_rig_weights(names: list[str], W52: np.ndarray) -> np.ndarray:
     return out
 
 
-def solve_weights(rig, frames: np.ndarray, *, neutral: np.ndarray | None = None, l1: float = 0.0,
-                  smooth: float = 0.0, symmetry: float = 0.0, **kw) -> np.ndarray:
+def solve_weights(
+    rig,
+    frames: np.ndarray,
+    *,
+    neutral: np.ndarray | None = None,
+    l1: float = 0.0,
+    smooth: float = 0.0,
+    symmetry: float = 0.0,
+    **kw,
+) -> np.ndarray:
     """ARKit-52 weights of posed meshes under ``rig``.
 
     Args:
@@ -331,11 +355,11 @@ def residuals(prep: Prepared, frames, W: np.ndarray, *, chunk: int = 256) -> dic
     out = {k: np.zeros(T) for k in ("mean", "rms", "max", "motion_rms")}
     base = prep.neutral.reshape(-1, 3)
     for s in range(0, T, chunk):
-        part = frames.block(s, s + chunk) if isinstance(frames, Frames) else frames[s:s + chunk]
+        part = frames.block(s, s + chunk) if isinstance(frames, Frames) else frames[s : s + chunk]
         Y = np.asarray(part, np.float64).reshape(-1, prep.num_vertices, 3)
-        d = np.linalg.norm(rebuild(prep, W[s:s + chunk]) - Y, axis=2)
-        out["mean"][s:s + chunk] = d.mean(1)
-        out["rms"][s:s + chunk] = np.sqrt((d ** 2).mean(1))
-        out["max"][s:s + chunk] = d.max(1)
-        out["motion_rms"][s:s + chunk] = np.sqrt(((Y - base) ** 2).sum(2).mean(1))
+        d = np.linalg.norm(rebuild(prep, W[s : s + chunk]) - Y, axis=2)
+        out["mean"][s : s + chunk] = d.mean(1)
+        out["rms"][s : s + chunk] = np.sqrt((d**2).mean(1))
+        out["max"][s : s + chunk] = d.max(1)
+        out["motion_rms"][s : s + chunk] = np.sqrt(((Y - base) ** 2).sum(2).mean(1))
     return out

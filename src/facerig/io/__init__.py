@@ -19,8 +19,13 @@ from facerig.io.mesh import Mesh
 SUPPORTED_SUFFIXES = (".obj", ".ply", ".stl", ".gltf", ".glb", ".fbx")
 
 
-def read_mesh(path: str | os.PathLike, *, max_vertices: int | None = None, max_faces: int | None = DEFAULT_MAX_FACES,
-              max_bytes: int | None = None) -> Mesh:
+def read_mesh(
+    path: str | os.PathLike,
+    *,
+    max_vertices: int | None = None,
+    max_faces: int | None = DEFAULT_MAX_FACES,
+    max_bytes: int | None = None,
+) -> Mesh:
     """Read a mesh file without validating it (vertices (V, 3) exactly the file's, in order).
 
     ``max_bytes`` caps the file size before anything is read (None: 2 GB or
@@ -86,8 +91,7 @@ def load_mesh(
     from facerig.io.validate import validate_mesh
 
     mesh = read_mesh(path, max_vertices=max_vertices, max_faces=max_faces, max_bytes=max_bytes)
-    return validate_mesh(mesh, max_vertices, allow_degenerate=allow_degenerate,
-                         allow_unreferenced=allow_unreferenced)
+    return validate_mesh(mesh, max_vertices, allow_degenerate=allow_degenerate, allow_unreferenced=allow_unreferenced)
 
 
 __all__ = ["SUPPORTED_SUFFIXES", "Mesh", "load_mesh", "read_mesh"]

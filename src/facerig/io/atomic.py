@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import time
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -267,7 +267,7 @@ def check_writable(path: str | os.PathLike, *, folder: bool = False) -> None:
         base = base.parent
     if not base.is_dir():
         raise FacerigError(f"output {path}: {base} is a file, not a folder")
-    for where in ([base, path] if folder and path.is_dir() else [base]):
+    for where in [base, path] if folder and path.is_dir() else [base]:
         try:
             fd, tmp = tempfile.mkstemp(prefix=".facerig-write-check-", dir=where)
         except OSError as e:

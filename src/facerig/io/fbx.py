@@ -167,12 +167,15 @@ def _run_blender(script: str, args: list[str], what: str, timeout: float = 900) 
         sp = Path(tmp) / "script.py"
         sp.write_text(script)
         try:
-            proc = subprocess.run([sys.executable, str(sp), *args], capture_output=True, text=True, timeout=timeout,
-                                  check=False)
+            proc = subprocess.run(
+                [sys.executable, str(sp), *args], capture_output=True, text=True, timeout=timeout, check=False
+            )
         except subprocess.TimeoutExpired:
             raise FacerigError(f"{what}: Blender did not finish within {timeout:.0f}s") from None
     if proc.returncode != 0 or "FACERIG_OK" not in proc.stdout:
-        lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip() and "numpy.core.multiarray" not in ln]
+        lines = [
+            ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip() and "numpy.core.multiarray" not in ln
+        ]
         err = next((ln for ln in reversed(lines) if "Error" in ln), lines[-1] if lines else "no output")
         raise FacerigError(f"{what}: Blender failed ({err.strip()[:160]})")
     return proc.stdout
@@ -197,10 +200,29 @@ def _polygons(rig: Rig, mesh: Mesh | None) -> tuple[np.ndarray, np.ndarray, list
 
 
 #: metres per unit of the unit names facerig understands
-UNIT_METRES = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "cm": 0.01,
-               "centimeter": 0.01, "centimeters": 0.01, "centimetre": 0.01, "centimetres": 0.01, "mm": 0.001,
-               "millimeter": 0.001, "millimeters": 0.001, "millimetre": 0.001, "millimetres": 0.001,
-               "in": 0.0254, "inch": 0.0254, "inches": 0.0254, "ft": 0.3048, "foot": 0.3048, "feet": 0.3048}
+UNIT_METRES = {
+    "m": 1.0,
+    "meter": 1.0,
+    "meters": 1.0,
+    "metre": 1.0,
+    "metres": 1.0,
+    "cm": 0.01,
+    "centimeter": 0.01,
+    "centimeters": 0.01,
+    "centimetre": 0.01,
+    "centimetres": 0.01,
+    "mm": 0.001,
+    "millimeter": 0.001,
+    "millimeters": 0.001,
+    "millimetre": 0.001,
+    "millimetres": 0.001,
+    "in": 0.0254,
+    "inch": 0.0254,
+    "inches": 0.0254,
+    "ft": 0.3048,
+    "foot": 0.3048,
+    "feet": 0.3048,
+}
 
 
 def input_units(rig: Rig, mesh: Mesh | None, units: str | float | None = None) -> tuple[float, str]:
@@ -229,8 +251,14 @@ def input_units(rig: Rig, mesh: Mesh | None, units: str | float | None = None) -
     return 0.01, "cm (assumed: the input declares no unit)"
 
 
-def save_rig_fbx(path: str | os.PathLike, rig: Rig, mesh: Mesh | None = None, *, names: str = "arkit",
-                 units: str | float | None = None) -> dict:
+def save_rig_fbx(
+    path: str | os.PathLike,
+    rig: Rig,
+    mesh: Mesh | None = None,
+    *,
+    names: str = "arkit",
+    units: str | float | None = None,
+) -> dict:
     """Write the rig as an FBX mesh with one shape key per shape (through Blender, see module doc).
 
     Args:
@@ -263,10 +291,18 @@ def save_rig_fbx(path: str | os.PathLike, rig: Rig, mesh: Mesh | None = None, *,
     if corners.min() < 0 or corners.max() >= V:
         raise FacerigError(f"face index out of range (0..{V - 1})")
     metres, unit_note = input_units(rig, mesh, units)
-    spec = {"name": (Path(mesh.source).stem if mesh is not None and mesh.source else "head"),
-            "names": _target_names(rig.names, names), "materials": [], "metres_per_unit": metres}
-    arrays = {"neutral": rig.neutral.astype(np.float64), "deltas": rig.deltas.astype(np.float32),
-              "counts": counts, "corners": corners}
+    spec = {
+        "name": (Path(mesh.source).stem if mesh is not None and mesh.source else "head"),
+        "names": _target_names(rig.names, names),
+        "materials": [],
+        "metres_per_unit": metres,
+    }
+    arrays = {
+        "neutral": rig.neutral.astype(np.float64),
+        "deltas": rig.deltas.astype(np.float32),
+        "counts": counts,
+        "corners": corners,
+    }
     if mesh is not None and mesh.uv is not None and mesh.uv_faces is not None:
         uvf = mesh.uv_faces
         uvc = uvf.reshape(-1) if isinstance(uvf, np.ndarray) else np.concatenate([np.asarray(u) for u in uvf])
@@ -289,8 +325,13 @@ def save_rig_fbx(path: str | os.PathLike, rig: Rig, mesh: Mesh | None = None, *,
             if not tmp_out.exists() or tmp_out.stat().st_size == 0:
                 raise FacerigError(f"{path}: Blender wrote no FBX")
     info = json.loads(stdout.split("FACERIG_OK", 1)[1].strip().splitlines()[0])
-    return {"path": str(path), "bytes": path.stat().st_size, **info, "unit_scale_cm": metres * 100.0,
-            "units": unit_note}
+    return {
+        "path": str(path),
+        "bytes": path.stat().st_size,
+        **info,
+        "unit_scale_cm": metres * 100.0,
+        "units": unit_note,
+    }
 
 
 def read_rig_fbx(path: str | os.PathLike) -> tuple[Mesh, Rig | None]:
@@ -335,8 +376,12 @@ def read_rig_fbx(path: str | os.PathLike) -> tuple[Mesh, Rig | None]:
     if uv is not None:
         ci = np.arange(len(corners))
         uv_faces = ci.reshape(len(counts), -1) if same else np.split(ci, np.cumsum(counts)[:-1])
-    info = {"format": "fbx", "reader": "bpy (subprocess), local coordinates", "objects": spec["names"],
-            "triangle_polygon": tri_poly}
+    info = {
+        "format": "fbx",
+        "reader": "bpy (subprocess), local coordinates",
+        "objects": spec["names"],
+        "triangle_polygon": tri_poly,
+    }
     if spec.get("unit_cm"):
         info["fbx_unit_scale_cm"] = spec["unit_cm"]  # the file's UnitScaleFactor (cm per unit)
     if spec["materials"] and (pm >= 0).all():

@@ -73,8 +73,7 @@ DELTA_EPS_REL = 1e-4
 
 _FLOAT, _USHORT, _UINT, _UBYTE, _SHORT, _BYTE = 5126, 5123, 5125, 5121, 5122, 5120
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
-_DTYPES = {_FLOAT: np.float32, _USHORT: np.uint16, _UINT: np.uint32, _UBYTE: np.uint8,
-           _SHORT: np.int16, _BYTE: np.int8}
+_DTYPES = {_FLOAT: np.float32, _USHORT: np.uint16, _UINT: np.uint32, _UBYTE: np.uint8, _SHORT: np.int16, _BYTE: np.int8}
 _DRACO = "KHR_draco_mesh_compression"
 
 
@@ -154,8 +153,12 @@ class _Blob:
 
     def dense(self, data: np.ndarray, type_: str, target: int | None = None, minmax: bool = False) -> int:
         comp = {np.dtype(np.float32): _FLOAT, np.dtype(np.uint16): _USHORT, np.dtype(np.uint32): _UINT}[data.dtype]
-        acc: dict[str, Any] = {"bufferView": self.view(data, target), "componentType": comp,
-                               "count": int(data.shape[0]), "type": type_}
+        acc: dict[str, Any] = {
+            "bufferView": self.view(data, target),
+            "componentType": comp,
+            "count": int(data.shape[0]),
+            "type": type_,
+        }
         if minmax:
             d = data.reshape(data.shape[0], -1)
             acc["min"] = [float(x) for x in d.min(0)]
@@ -216,7 +219,9 @@ def save_rig_gltf(
     if V == 0:
         raise FacerigError("cannot export an empty rig (0 vertices)")
     if mesh is not None and mesh.num_vertices != V:
-        raise FacerigError(f"mesh has {mesh.num_vertices} vertices but the rig has {V}; pass the mesh the rig was made from")
+        raise FacerigError(
+            f"mesh has {mesh.num_vertices} vertices but the rig has {V}; pass the mesh the rig was made from"
+        )
     tri = mesh.faces if mesh is not None and mesh.num_faces else rig.faces
     if tri is None or len(tri) == 0:
         raise FacerigError("cannot export a glTF without faces (the rig has no faces and no mesh was given)")
@@ -251,7 +256,9 @@ def save_rig_gltf(
         attributes["NORMAL"] = blob.dense(nrm.astype(np.float32), "VEC3", _ARRAY_BUFFER)
 
     # uvs
-    uv, uv_note = per_vertex_uv(mesh, policy=uv_seams) if mesh is not None else (None, {"policy": "none (no mesh given)"})
+    uv, uv_note = (
+        per_vertex_uv(mesh, policy=uv_seams) if mesh is not None else (None, {"policy": "none (no mesh given)"})
+    )
     summary["uv"] = uv_note
     if uv is not None:
         tc = np.stack([uv[:, 0], 1.0 - uv[:, 1]], 1).astype(np.float32)
@@ -282,8 +289,10 @@ def save_rig_gltf(
             if use_sparse:
                 acc["sparse"] = {
                     "count": len(nz),
-                    "indices": {"bufferView": blob.view(nz.astype(idx_dtype)),
-                                "componentType": _USHORT if idx_dtype == np.uint16 else _UINT},
+                    "indices": {
+                        "bufferView": blob.view(nz.astype(idx_dtype)),
+                        "componentType": _USHORT if idx_dtype == np.uint16 else _UINT,
+                    },
                     "values": {"bufferView": blob.view(d[nz])},
                 }
                 n_sparse += 1
@@ -332,8 +341,10 @@ def save_rig_gltf(
         primitives.append(prim)
     summary["primitives"] = len(primitives)
 
-    mesh_json: dict[str, Any] = {"name": Path(mesh.source).stem if mesh is not None and mesh.source else "head",
-                                 "primitives": primitives}
+    mesh_json: dict[str, Any] = {
+        "name": Path(mesh.source).stem if mesh is not None and mesh.source else "head",
+        "primitives": primitives,
+    }
     if K:
         mesh_json["weights"] = [0.0] * K
         mesh_json["extras"] = {"targetNames": target_names, "arkitNames": list(rig.names)}
@@ -356,7 +367,7 @@ def save_rig_gltf(
         "vertexOrder": "identical to the input file (vertex i of this file = vertex i of the input)",
         "deltaEpsilon": eps,
         "deltaEpsilonRule": f"vertices whose delta components are all <= {delta_epsilon:g} * bbox diagonal "
-                            "in magnitude are written as 0",
+        "in magnitude are written as 0",
         "uv": uv_note,
         "normals": summary.get("normals"),
         "sparseTargets": n_sparse,
@@ -368,7 +379,11 @@ def save_rig_gltf(
         facerig_extras["materials"] = {"count": len(materials_json), "notes": mat_notes}
     summary["materials"] = len(materials_json)
     doc: dict[str, Any] = {
-        "asset": {"version": "2.0", "generator": f"facerig {__version__}", "extras": {"facerig": _jsonable(facerig_extras)}},
+        "asset": {
+            "version": "2.0",
+            "generator": f"facerig {__version__}",
+            "extras": {"facerig": _jsonable(facerig_extras)},
+        },
         "scene": 0,
         "scenes": [{"nodes": [0]}],
         "nodes": [{"name": mesh_json["name"], "mesh": 0}],
@@ -435,15 +450,20 @@ def _embed_materials(blob: _Blob, mset) -> list[dict]:
         if img.get("name"):
             j["name"] = str(img["name"])
         images.append(j)
-    blob.material_json = {"textures": _jsonable(mset.textures), "samplers": _jsonable(mset.samplers),
-                          "images": images}
+    blob.material_json = {"textures": _jsonable(mset.textures), "samplers": _jsonable(mset.samplers), "images": images}
     return _jsonable(mset.materials)
 
 
 def _material(name: str) -> dict:
-    return {"name": name, "pbrMetallicRoughness": {"baseColorFactor": [0.8, 0.8, 0.8, 1.0],
-                                                   "metallicFactor": 0.0, "roughnessFactor": 0.7},
-            "doubleSided": False}
+    return {
+        "name": name,
+        "pbrMetallicRoughness": {
+            "baseColorFactor": [0.8, 0.8, 0.8, 1.0],
+            "metallicFactor": 0.0,
+            "roughnessFactor": 0.7,
+        },
+        "doubleSided": False,
+    }
 
 
 def _animation(blob: _Blob, anim: GltfAnimation, K: int) -> dict:
@@ -455,7 +475,9 @@ def _animation(blob: _Blob, anim: GltfAnimation, K: int) -> dict:
         raise FacerigError("animation has no frames")
     if not np.isfinite(w).all():
         raise FacerigError("animation weights contain NaN or infinity")
-    times = np.arange(T, dtype=np.float64) / float(anim.fps) if anim.times is None else np.asarray(anim.times, np.float64)
+    times = (
+        np.arange(T, dtype=np.float64) / float(anim.fps) if anim.times is None else np.asarray(anim.times, np.float64)
+    )
     if times.shape != (T,):
         raise FacerigError(f"animation times must be ({T},), got {times.shape}")
     t32 = times.astype(np.float32)
@@ -560,17 +582,26 @@ def per_vertex_uv(mesh: Mesh, policy: str = "majority") -> tuple[np.ndarray | No
     if seam == 0:
         return out, {"policy": "exact (one UV per vertex)", "seamVertices": 0}
     if policy == "drop":
-        return None, {"policy": f"dropped: {seam} seam vertices have several UVs (uv_seams='drop')", "seamVertices": seam}
+        return None, {
+            "policy": f"dropped: {seam} seam vertices have several UVs (uv_seams='drop')",
+            "seamVertices": seam,
+        }
     return out, {
         "policy": "majority: each seam vertex keeps the UV used by most of its corners; triangles along UV "
-                  "seams show a stretched texture (the vertex count and order are kept, so seams cannot be split)",
+        "seams show a stretched texture (the vertex count and order are kept, so seams cannot be split)",
         "seamVertices": seam,
     }
 
 
 def _jsonable(o: Any) -> Any:
-    return json.loads(json.dumps(o, default=lambda x: x.item() if isinstance(x, np.generic) else
-                                 (x.tolist() if isinstance(x, np.ndarray) else str(x))))
+    return json.loads(
+        json.dumps(
+            o,
+            default=lambda x: (
+                x.item() if isinstance(x, np.generic) else (x.tolist() if isinstance(x, np.ndarray) else str(x))
+            ),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- load
@@ -650,8 +681,10 @@ def _read_rig(doc, path: Path) -> tuple[Rig, Mesh]:
         attrs = doc.get_dict(p, "attributes", f"mesh {gi} primitive")
         if doc.get_int(p, "mode", f"mesh {gi} primitive", default=4) == 4 and "POSITION" in attrs:
             if _DRACO in doc.get_dict(p, "extensions", f"mesh {gi} primitive"):
-                raise doc.error("a Draco-compressed rig cannot be read back (morph targets are not compressed "
-                                "by Draco); use the uncompressed glTF")
+                raise doc.error(
+                    "a Draco-compressed rig cannot be read back (morph targets are not compressed "
+                    "by Draco); use the uncompressed glTF"
+                )
             prims.append(p)
     if not prims:
         raise doc.error(f"mesh {gi} has no triangle primitives with POSITION")
@@ -690,8 +723,9 @@ def _read_rig(doc, path: Path) -> tuple[Rig, Mesh]:
         f = ind[: len(ind) // 3 * 3].reshape(-1, 3) + off
         faces_l.append(f)
         m = p.get("material", -1)
-        fmat.append(np.full(len(f), m if isinstance(m, int) and not isinstance(m, bool) and 0 <= m < n_mat else -1,
-                            np.int64))
+        fmat.append(
+            np.full(len(f), m if isinstance(m, int) and not isinstance(m, bool) and 0 <= m < n_mat else -1, np.int64)
+        )
     faces = np.concatenate(faces_l) if faces_l else np.zeros((0, 3), np.int64)
 
     def targets_of(p: dict) -> list:
@@ -710,7 +744,7 @@ def _read_rig(doc, path: Path) -> tuple[Rig, Mesh]:
                 n = len(blocks[pos_ids.index(a)])
                 if d.shape != (n, 3):
                     raise doc.error(f"mesh {gi} target {k}: POSITION has shape {d.shape}, expected ({n}, 3)")
-                deltas[k, base_of[a]: base_of[a] + n] = d
+                deltas[k, base_of[a] : base_of[a] + n] = d
     uv = gather("TEXCOORD_0", 2)
     nrm = gather("NORMAL", 3)
 
@@ -735,8 +769,9 @@ def _read_rig(doc, path: Path) -> tuple[Rig, Mesh]:
     if mats:
         from facerig.io.materials import materials_from_gltf
 
-        info["materials"] = [m.get("name") if isinstance(m.get("name"), str) else f"material{i}"
-                             for i, m in enumerate(mats)]
+        info["materials"] = [
+            m.get("name") if isinstance(m.get("name"), str) else f"material{i}" for i, m in enumerate(mats)
+        ]
         info["face_material"] = fm
         info["gltf_materials"] = materials_from_gltf(doc)
     if uv is not None:

@@ -118,8 +118,11 @@ class GltfDocument:
         v = obj.get(key)
         if v is None:
             return None
-        if (not isinstance(v, list) or len(v) != n
-                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)):
+        if (
+            not isinstance(v, list)
+            or len(v) != n
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        ):
             raise self.error(f"{where}: '{key}' must be {n} numbers")
         a = np.asarray(v, dtype=np.float64)
         if not np.isfinite(a).all():
@@ -204,8 +207,9 @@ class GltfDocument:
             if index != 0:
                 raise self.error(f"{what} has no uri (only buffer 0 may use the GLB binary chunk)")
             if len(self.glb_bin) < length:
-                raise self.error(f"{what}: GLB binary chunk holds {len(self.glb_bin)} bytes, "
-                                 f"fewer than its byteLength {length}")
+                raise self.error(
+                    f"{what}: GLB binary chunk holds {len(self.glb_bin)} bytes, fewer than its byteLength {length}"
+                )
             data = self.glb_bin[:length]
         else:
             data = self._uri_bytes(uri, what, length)
@@ -226,9 +230,10 @@ class GltfDocument:
         stride = self.get_int(bv, "byteStride", where, default=None, minimum=1)
         data = self.buffer(buf_i)
         if off + length > len(data):
-            raise self.error(f"{where} (offset {off} + length {length}) runs past the end of buffer {buf_i} "
-                             f"({len(data)} bytes)")
-        return memoryview(data)[off: off + length], stride
+            raise self.error(
+                f"{where} (offset {off} + length {length}) runs past the end of buffer {buf_i} ({len(data)} bytes)"
+            )
+        return memoryview(data)[off : off + length], stride
 
     def image_bytes(self, index: Any) -> tuple[bytes, str | None]:
         """Image ``index`` -> (encoded bytes, mimeType or None) from its bufferView or URI."""
@@ -269,19 +274,22 @@ class GltfDocument:
             raise self.error(f"{where}: {count} elements are over the {self.max_bytes}-byte limit")
         return acc, dtype, ncomp, count
 
-    def _strided(self, view: memoryview, stride: int | None, offset: int, count: int, dtype: np.dtype,
-                 ncomp: int, where: str) -> np.ndarray:
+    def _strided(
+        self, view: memoryview, stride: int | None, offset: int, count: int, dtype: np.dtype, ncomp: int, where: str
+    ) -> np.ndarray:
         item = dtype.itemsize * ncomp
         stride = stride or item
         if stride < item:
             raise self.error(f"{where}: byteStride {stride} is smaller than one element ({item} bytes)")
         need = offset + (stride * (count - 1) + item if count else 0)
         if need > len(view):
-            raise self.error(f"{where}: {count} elements (stride {stride}, offset {offset}) run past the end of "
-                             f"their bufferView ({len(view)} bytes)")
+            raise self.error(
+                f"{where}: {count} elements (stride {stride}, offset {offset}) run past the end of "
+                f"their bufferView ({len(view)} bytes)"
+            )
         if count == 0:
             return np.zeros((0, ncomp), dtype.newbyteorder("="))
-        raw = np.frombuffer(view, np.uint8)[offset: need]
+        raw = np.frombuffer(view, np.uint8)[offset:need]
         if stride == item:
             rows = raw
         else:
@@ -301,8 +309,9 @@ class GltfDocument:
         else:  # zeros (sparse-only or empty data): bounded by the data the file really holds
             need = count * ncomp * dtype.itemsize
             if need > max(_ZEROS_FLOOR, 16 * (self.file_size + self._read_total)):
-                raise self.error(f"{where} has no bufferView but asks for {need} bytes of zeros, far more than "
-                                 f"the file holds")
+                raise self.error(
+                    f"{where} has no bufferView but asks for {need} bytes of zeros, far more than the file holds"
+                )
             out = np.zeros((count, ncomp), dtype.newbyteorder("="))
         sp = acc.get("sparse")
         if sp is not None:
@@ -384,8 +393,13 @@ def confined_file(folder: str | os.PathLike, uri: str, what: str) -> Path:
         raise MeshError(f"{what}: URI {uri[:60]!r} is not a relative file path (URLs are not fetched)")
     rel = unquote(uri)
     parts = re.split(r"[\\/]+", rel)
-    if ("\0" in rel or rel.startswith(("/", "\\")) or os.path.isabs(rel) or re.match(r"^[A-Za-z]:", rel)
-            or ".." in parts):
+    if (
+        "\0" in rel
+        or rel.startswith(("/", "\\"))
+        or os.path.isabs(rel)
+        or re.match(r"^[A-Za-z]:", rel)
+        or ".." in parts
+    ):
         raise MeshError(f"{what}: URI {uri[:60]!r} points outside the folder of the file that names it")
     base = Path(folder).resolve()
     try:
@@ -470,7 +484,7 @@ def _glb_chunks(path: Path, raw: bytes) -> tuple[bytes, bytes | None]:
         clen, ctype = struct.unpack_from("<II", raw, off)
         if off + 8 + clen > length:
             raise MeshError(f"{path}: bad GLB chunk {k} length {clen} (runs past the end of the file)")
-        body = raw[off + 8: off + 8 + clen]
+        body = raw[off + 8 : off + 8 + clen]
         if k == 0:
             if ctype != _CHUNK_JSON:
                 raise MeshError(f"{path}: bad GLB (the first chunk is not JSON)")

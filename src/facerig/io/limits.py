@@ -49,8 +49,10 @@ def check_file_size(path: str | os.PathLike, max_bytes: int | None = None) -> in
         raise MeshError(f"{path}: cannot read ({e.strerror or e})") from None
     limit = max_file_bytes(max_bytes)
     if limit is not None and size > limit:
-        raise MeshError(f"{path}: file is {_human(size)}, over the limit of {_human(limit)} "
-                        "(set FACERIG_MAX_FILE_BYTES to raise it, or decimate the mesh)")
+        raise MeshError(
+            f"{path}: file is {_human(size)}, over the limit of {_human(limit)} "
+            "(set FACERIG_MAX_FILE_BYTES to raise it, or decimate the mesh)"
+        )
     return size
 
 
@@ -72,12 +74,20 @@ def read_limited(path: str | os.PathLike, max_bytes: int | None = None, *, empty
     return data
 
 
-def check_counts(path: str | os.PathLike, vertices: int | None = None, faces: int | None = None, *,
-                 max_vertices: int | None = None, max_faces: int | None = DEFAULT_MAX_FACES) -> None:
+def check_counts(
+    path: str | os.PathLike,
+    vertices: int | None = None,
+    faces: int | None = None,
+    *,
+    max_vertices: int | None = None,
+    max_faces: int | None = DEFAULT_MAX_FACES,
+) -> None:
     """Raise MeshError when a known vertex / face count is over its limit (None = unknown / no limit)."""
     if max_vertices is not None and vertices is not None and vertices > max_vertices:
-        raise MeshError(f"{path}: {vertices:,} vertices is over the limit of {max_vertices:,} "
-                        "(raise it with --max-vertices, or decimate the mesh)")
+        raise MeshError(
+            f"{path}: {vertices:,} vertices is over the limit of {max_vertices:,} "
+            "(raise it with --max-vertices, or decimate the mesh)"
+        )
     if max_faces is not None and faces is not None and faces > max_faces:
         raise MeshError(f"{path}: {faces:,} faces is over the limit of {max_faces:,} (decimate the mesh)")
 

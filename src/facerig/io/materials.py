@@ -53,9 +53,12 @@ class MaterialSet:
             _strip_textures(m, keep=lambda i: False)
             mats.append(m)
         used = sorted({e for m in mats for e in _extension_names(m)})
-        return MaterialSet(materials=mats, extensions_used=used,
-                           extensions_required=[e for e in self.extensions_required if e in used],
-                           notes=self.notes + ["textures dropped: the output has no UVs"])
+        return MaterialSet(
+            materials=mats,
+            extensions_used=used,
+            extensions_required=[e for e in self.extensions_required if e in used],
+            notes=self.notes + ["textures dropped: the output has no UVs"],
+        )
 
 
 def sniff_mime(data: bytes) -> str | None:
@@ -73,12 +76,17 @@ def sniff_mime(data: bytes) -> str | None:
 
 def white_png() -> bytes:
     """A 1x1 opaque white PNG (stands in for a texture image that cannot be read)."""
+
     def chunk(tag: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)
 
     ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff"))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _extension_names(obj: Any) -> set[str]:
@@ -151,16 +159,28 @@ def materials_from_gltf(doc) -> MaterialSet | None:
                 notes.append(f"texture {key} {v!r} out of range: removed")
     materials = [copy.deepcopy(m) for m in mats]
     nt = len(textures)
-    removed = sum(_strip_textures(m, lambda i: isinstance(i, int) and not isinstance(i, bool) and 0 <= i < nt)
-                  for m in materials)
+    removed = sum(
+        _strip_textures(m, lambda i: isinstance(i, int) and not isinstance(i, bool) and 0 <= i < nt) for m in materials
+    )
     if removed:
         notes.append(f"{removed} texture references to missing textures removed")
-    used = sorted(_extension_names(materials) | _extension_names(textures) | _extension_names(samplers)
-                  | _extension_names(list(images_json)))
+    used = sorted(
+        _extension_names(materials)
+        | _extension_names(textures)
+        | _extension_names(samplers)
+        | _extension_names(list(images_json))
+    )
     req = doc.json.get("extensionsRequired") or []
     required = sorted(e for e in used if isinstance(req, list) and e in req)
-    return MaterialSet(materials=materials, textures=textures, samplers=samplers, images=images,
-                       extensions_used=used, extensions_required=required, notes=notes)
+    return MaterialSet(
+        materials=materials,
+        textures=textures,
+        samplers=samplers,
+        images=images,
+        extensions_used=used,
+        extensions_required=required,
+        notes=notes,
+    )
 
 
 __all__ = ["CORE_MIME", "MaterialSet", "materials_from_gltf", "sniff_mime", "white_png"]

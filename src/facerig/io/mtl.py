@@ -26,8 +26,21 @@ from facerig.io.materials import CORE_MIME, MaterialSet, sniff_mime
 from facerig.io.mesh import Mesh
 
 #: ``map_*`` options and how many arguments each takes (the file name follows them)
-_MAP_OPTIONS = {"-blendu": 1, "-blendv": 1, "-bm": 1, "-boost": 1, "-cc": 1, "-clamp": 1, "-imfchan": 1,
-                "-mm": 2, "-o": 3, "-s": 3, "-t": 3, "-texres": 1, "-type": 1}
+_MAP_OPTIONS = {
+    "-blendu": 1,
+    "-blendv": 1,
+    "-bm": 1,
+    "-boost": 1,
+    "-cc": 1,
+    "-clamp": 1,
+    "-imfchan": 1,
+    "-mm": 2,
+    "-o": 3,
+    "-s": 3,
+    "-t": 3,
+    "-texres": 1,
+    "-type": 1,
+}
 
 
 def parse_mtl(text: str) -> dict[str, dict]:
@@ -107,10 +120,15 @@ def materials_from_obj(mesh: Mesh, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mat
             notes.append(f"material {name!r} not defined in the MTL: default material")
         d = d or {}
         color = list(d.get("Kd", (0.8, 0.8, 0.8))) + [d.get("d", 1.0)]
-        mat: dict = {"name": name or "default",
-                     "pbrMetallicRoughness": {"baseColorFactor": [float(c) for c in color],
-                                              "metallicFactor": 0.0, "roughnessFactor": 0.7},
-                     "doubleSided": False}
+        mat: dict = {
+            "name": name or "default",
+            "pbrMetallicRoughness": {
+                "baseColorFactor": [float(c) for c in color],
+                "metallicFactor": 0.0,
+                "roughnessFactor": 0.7,
+            },
+            "doubleSided": False,
+        }
         if color[3] < 1.0:
             mat["alphaMode"] = "BLEND"
         if "map_Kd" in d:
@@ -121,8 +139,9 @@ def materials_from_obj(mesh: Mesh, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mat
     return ms
 
 
-def _texture(ms: MaterialSet, image_of: dict, folder: Path, spec: tuple[str, bool], limit: int,
-             notes: list[str]) -> int | None:
+def _texture(
+    ms: MaterialSet, image_of: dict, folder: Path, spec: tuple[str, bool], limit: int, notes: list[str]
+) -> int | None:
     """Index of the texture for a ``map_Kd`` (file, clamp), adding image / sampler / texture once."""
     name, clamp = spec
     if spec in image_of:

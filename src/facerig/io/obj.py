@@ -36,8 +36,13 @@ from facerig.io.limits import DEFAULT_MAX_FACES, check_counts, read_limited
 from facerig.io.mesh import Mesh
 
 
-def read_obj(path: str | os.PathLike, *, max_vertices: int | None = None, max_faces: int | None = DEFAULT_MAX_FACES,
-             max_bytes: int | None = None) -> Mesh:
+def read_obj(
+    path: str | os.PathLike,
+    *,
+    max_vertices: int | None = None,
+    max_faces: int | None = DEFAULT_MAX_FACES,
+    max_bytes: int | None = None,
+) -> Mesh:
     """Read an OBJ file into a :class:`Mesh` without reordering anything.
 
     Args:
@@ -170,8 +175,16 @@ def _assemble(r: _Parsed, path: Path, limits: _Limits | None = None) -> Mesh:
     if r.unknown:
         info["unknown_statements"] = r.unknown
     return Mesh(
-        vertices=r.vertices, faces=faces, polygons=polygons, uv=r.uv, uv_faces=uv_faces, normals=normals,
-        groups=groups, group_names=group_names if groups is not None else [], source=str(path), info=info,
+        vertices=r.vertices,
+        faces=faces,
+        polygons=polygons,
+        uv=r.uv,
+        uv_faces=uv_faces,
+        normals=normals,
+        groups=groups,
+        group_names=group_names if groups is not None else [],
+        source=str(path),
+        info=info,
     )
 
 
@@ -266,7 +279,7 @@ def _parse_fast(text: str, path: Path, limits: _Limits | None = None) -> _Parsed
         if i > 0:
             key, rest = markers[i - 1].group(1), (markers[i - 1].group(2) or "").strip()
             labels.marker(key, rest)
-        seg = text[bounds[i]:bounds[i + 1]] if len(bounds) > 2 else text
+        seg = text[bounds[i] : bounds[i + 1]] if len(bounds) > 2 else text
         fb = _RE_F.findall(seg)
         v_b += _RE_V.findall(seg)
         vt_b += _RE_VT.findall(seg)
@@ -349,11 +362,21 @@ def _parse_fast(text: str, path: Path, limits: _Limits | None = None) -> _Parsed
                 raise _Fallback
     seg_nf_a = np.asarray(seg_nf, np.int64)
     return _Parsed(
-        vertices=vertices, extra=extra, uv=uv, vn=vn, counts=counts_f, vi=vi, ti=ti, ni=ni,
+        vertices=vertices,
+        extra=extra,
+        uv=uv,
+        vn=vn,
+        counts=counts_f,
+        vi=vi,
+        ti=ti,
+        ni=ni,
         f_group=np.repeat(np.asarray(seg_group, np.int64), seg_nf_a),
-        group_names=labels.group_names, f_mat=np.repeat(np.asarray(seg_mat, np.int64), seg_nf_a),
-        materials=labels.materials, mtllibs=[m.strip() for m in _RE_MTLLIB.findall(text)],
-        ignored={"l": len(_RE_L.findall(text)), "p": len(_RE_P.findall(text))}, unknown={},
+        group_names=labels.group_names,
+        f_mat=np.repeat(np.asarray(seg_mat, np.int64), seg_nf_a),
+        materials=labels.materials,
+        mtllibs=[m.strip() for m in _RE_MTLLIB.findall(text)],
+        ignored={"l": len(_RE_L.findall(text)), "p": len(_RE_P.findall(text))},
+        unknown={},
     )
 
 
@@ -499,21 +522,73 @@ def _parse_slow(text: str, path: Path, limits: _Limits | None = None) -> _Parsed
             raise MeshError(
                 f"{path}: line {f_lineno[bad]}: face has {int(counts[bad])} corner(s); a face needs at least 3"
             )
-        vi = _resolve(vi, np.repeat(np.asarray(f_nv, np.int64), counts), len(vertices), "vertex", f_lineno, counts, path)
+        vi = _resolve(
+            vi, np.repeat(np.asarray(f_nv, np.int64), counts), len(vertices), "vertex", f_lineno, counts, path
+        )
         if ti is not None:
-            ti = _resolve(ti, np.repeat(np.asarray(f_nvt, np.int64), counts), len(vt_lines), "texture coordinate", f_lineno, counts, path)
+            ti = _resolve(
+                ti,
+                np.repeat(np.asarray(f_nvt, np.int64), counts),
+                len(vt_lines),
+                "texture coordinate",
+                f_lineno,
+                counts,
+                path,
+            )
         if ni is not None:
-            ni = _resolve(ni, np.repeat(np.asarray(f_nvn, np.int64), counts), vn_count, "normal", f_lineno, counts, path)
+            ni = _resolve(
+                ni, np.repeat(np.asarray(f_nvn, np.int64), counts), vn_count, "normal", f_lineno, counts, path
+            )
     return _Parsed(
-        vertices=vertices, extra=extra, uv=uv, vn=vn, counts=counts, vi=vi, ti=ti, ni=ni,
-        f_group=np.asarray(f_group, np.int64), group_names=labels.group_names, f_mat=np.asarray(f_mat, np.int64),
-        materials=labels.materials, mtllibs=mtllibs, ignored={"l": n_lines, "p": n_points}, unknown=unknown,
+        vertices=vertices,
+        extra=extra,
+        uv=uv,
+        vn=vn,
+        counts=counts,
+        vi=vi,
+        ti=ti,
+        ni=ni,
+        f_group=np.asarray(f_group, np.int64),
+        group_names=labels.group_names,
+        f_mat=np.asarray(f_mat, np.int64),
+        materials=labels.materials,
+        mtllibs=mtllibs,
+        ignored={"l": n_lines, "p": n_points},
+        unknown=unknown,
     )
 
 
-_KNOWN_OTHER = frozenset(("s", "vp", "cstype", "deg", "curv", "curv2", "surf", "parm", "end", "usemap", "maplib",
-                          "shadow_obj", "trace_obj", "bevel", "c_interp", "d_interp", "lod", "mg", "bmat",
-                          "step", "trim", "hole", "scrv", "sp", "con", "ctech", "stech"))
+_KNOWN_OTHER = frozenset(
+    (
+        "s",
+        "vp",
+        "cstype",
+        "deg",
+        "curv",
+        "curv2",
+        "surf",
+        "parm",
+        "end",
+        "usemap",
+        "maplib",
+        "shadow_obj",
+        "trace_obj",
+        "bevel",
+        "c_interp",
+        "d_interp",
+        "lod",
+        "mg",
+        "bmat",
+        "step",
+        "trim",
+        "hole",
+        "scrv",
+        "sp",
+        "con",
+        "ctech",
+        "stech",
+    )
+)
 
 
 def write_obj(
@@ -550,9 +625,9 @@ def write_obj(
         uvrows = _as_rows(uv_faces)
         if len(uvrows) != len(polys):
             raise ValueError(f"uv_faces has {len(uvrows)} faces, faces has {len(polys)}")
-        parts.append("\n".join(
-            "f " + " ".join(f"{a + 1}/{b + 1}" for a, b in zip(p, t)) for p, t in zip(polys, uvrows)
-        ))
+        parts.append(
+            "\n".join("f " + " ".join(f"{a + 1}/{b + 1}" for a, b in zip(p, t)) for p, t in zip(polys, uvrows))
+        )
     else:
         parts.append("\n".join("f " + " ".join(str(a + 1) for a in p) for p in polys))
     text = "\n".join(p for p in parts if p) + "\n"
@@ -645,8 +720,10 @@ def _explain_corners(rows: list[list[str]], linenos: list[int], path: Path) -> N
     for r, ln in zip(rows, linenos):
         for t in r:
             if not _RE_CORNER.fullmatch(t):
-                raise MeshError(f"{path}: line {ln}: bad face corner {t[:30]!r} (expected v, v/vt, v//vn or "
-                                "v/vt/vn with integer indices)")
+                raise MeshError(
+                    f"{path}: line {ln}: bad face corner {t[:30]!r} (expected v, v/vt, v//vn or "
+                    "v/vt/vn with integer indices)"
+                )
             for x in t.split("/"):
                 if x and abs(int(x)) >= 2**63:
                     raise MeshError(f"{path}: line {ln}: face index {x[:30]} is out of range")
@@ -704,7 +781,9 @@ def _parse_corners_slow(tokens: list[str], counts: np.ndarray, rows: list[list[s
 _PLURAL = {"vertex": "vertices", "texture coordinate": "texture coordinates", "normal": "normals"}
 
 
-def _resolve(idx: np.ndarray, n_seen: np.ndarray, n_total: int, what: str, f_lineno: list[int], counts: np.ndarray, path: Path) -> np.ndarray:
+def _resolve(
+    idx: np.ndarray, n_seen: np.ndarray, n_total: int, what: str, f_lineno: list[int], counts: np.ndarray, path: Path
+) -> np.ndarray:
     """1-based / negative OBJ indices (C,) -> 0-based (C,). Negative indices count back from
     ``n_seen`` (the count defined before that ``f`` line); index 0 and indices outside
     ``[0, n_total)`` raise MeshError naming the file line."""

@@ -71,10 +71,12 @@ def _face_block(polys, uv: np.ndarray | None, uv_faces) -> str:
             fmt = "f" + " %d/%d" * n + "\n"
             parts.append((fmt * len(rows)) % tuple(inter.reshape(-1).tolist()))
         else:
-            parts.append("".join(
-                "f " + " ".join(f"{a + 1}/{b + 1}" for a, b in zip(p.tolist(), t.tolist())) + "\n"
-                for p, t in zip(rows, urows)
-            ))
+            parts.append(
+                "".join(
+                    "f " + " ".join(f"{a + 1}/{b + 1}" for a, b in zip(p.tolist(), t.tolist())) + "\n"
+                    for p, t in zip(rows, urows)
+                )
+            )
     elif groups is not None:
         n = rows.shape[1]
         parts.append((("f" + " %d" * n + "\n") * len(rows)) % tuple((rows + 1).reshape(-1).tolist()))
@@ -130,8 +132,9 @@ def shape_filename(name: str) -> str:
     return safe + ".obj"
 
 
-def save_rig_obj_folder(folder: str | os.PathLike, rig: Rig, mesh: Mesh | None = None,
-                        workers: int | None = None) -> list[Path]:
+def save_rig_obj_folder(
+    folder: str | os.PathLike, rig: Rig, mesh: Mesh | None = None, workers: int | None = None
+) -> list[Path]:
     """Write ``rig`` as ``folder/neutral.obj`` + ``folder/<name>.obj`` per shape + ``rig.json``.
 
     Args:
@@ -190,8 +193,9 @@ def save_rig_obj_folder(folder: str | os.PathLike, rig: Rig, mesh: Mesh | None =
         "note": "each <name>.obj = neutral.obj + that shape's delta, same vertex order as the input",
     }
     with atomic_folder(folder, replaceable=is_rig_folder) as tmp:
-        _write_files(([tmp / fname for fname in files], rig.neutral.astype(np.float64), rig.deltas, faces_text),
-                     workers)
+        _write_files(
+            ([tmp / fname for fname in files], rig.neutral.astype(np.float64), rig.deltas, faces_text), workers
+        )
         (tmp / "rig.json").write_text(json.dumps(info, indent=1, default=str) + "\n")  # last: the marker
     return [folder / fname for fname in files] + [folder / "rig.json"]
 
@@ -208,8 +212,10 @@ def check_rig_folder_output(folder: str | os.PathLike) -> None:
     folder = Path(folder)
     check_writable(folder, folder=True)
     if folder.is_dir() and any(folder.iterdir()) and not is_rig_folder(folder):
-        raise FacerigError(f"{folder}: folder exists and holds other files (not a facerig OBJ rig folder); "
-                           f"choose a new folder or empty it")
+        raise FacerigError(
+            f"{folder}: folder exists and holds other files (not a facerig OBJ rig folder); "
+            f"choose a new folder or empty it"
+        )
 
 
 def is_rig_folder(folder: str | os.PathLike) -> bool:
@@ -247,8 +253,10 @@ def read_rig_obj_folder(folder: str | os.PathLike, *, max_bytes: int | None = No
         raise FacerigError(f"{folder}: no rig.json (not a facerig OBJ folder)") from None
     except (OSError, ValueError) as e:
         raise FacerigError(f"{folder}/rig.json: unreadable ({e.__class__.__name__}: {e})") from None
-    names, files = info.get("names") if isinstance(info, dict) else None, info.get("files") if isinstance(info, dict) \
-        else None
+    names, files = (
+        info.get("names") if isinstance(info, dict) else None,
+        info.get("files") if isinstance(info, dict) else None,
+    )
     neutral_name = info.get("neutral", "neutral.obj") if isinstance(info, dict) else None
     if not isinstance(names, list) or not isinstance(files, list) or len(names) != len(files):
         raise FacerigError(f"{folder}/rig.json: needs lists 'names' and 'files' of the same length")
@@ -261,8 +269,10 @@ def read_rig_obj_folder(folder: str | os.PathLike, *, max_bytes: int | None = No
         V = neutral.num_vertices
         need = len(files) * V * 12 + V * 24
         if need > limit:
-            raise FacerigError(f"{folder}: {len(files)} shapes x {V} vertices would take {format_bytes(need)}, "
-                               f"over the {format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)")
+            raise FacerigError(
+                f"{folder}: {len(files)} shapes x {V} vertices would take {format_bytes(need)}, "
+                f"over the {format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)"
+            )
         deltas = np.zeros((len(files), V, 3), np.float32)
         for k, f in enumerate(files):
             shape = read_obj(folder / f, max_vertices=V)

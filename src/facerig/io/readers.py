@@ -32,8 +32,24 @@ FBX_HINT = "FBX input needs the optional Blender module: pip install 'facerig[bl
 
 # --------------------------------------------------------------------------- PLY / STL
 
-_PLY_TYPES = {"char": 1, "int8": 1, "uchar": 1, "uint8": 1, "short": 2, "int16": 2, "ushort": 2, "uint16": 2,
-              "int": 4, "int32": 4, "uint": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
+_PLY_TYPES = {
+    "char": 1,
+    "int8": 1,
+    "uchar": 1,
+    "uint8": 1,
+    "short": 2,
+    "int16": 2,
+    "ushort": 2,
+    "uint16": 2,
+    "int": 4,
+    "int32": 4,
+    "uint": 4,
+    "uint32": 4,
+    "float": 4,
+    "float32": 4,
+    "double": 8,
+    "float64": 8,
+}
 _PLY_HEADER_MAX = 1 << 20  # a real PLY header is a few hundred bytes
 
 
@@ -86,26 +102,32 @@ def ply_header(data: bytes, path: str | os.PathLike = "PLY") -> dict:
 
 def _check_ply_data(header: dict, data: bytes, path: Path) -> None:
     """Refuse a PLY whose data is shorter than its header declares (a truncated download or copy)."""
-    body = data[header["data_start"]:]
+    body = data[header["data_start"] :]
     if header["format"] == "ascii":
         need = 0  # tokens, lower bound: every list holds at least 3 items (a face needs 3 corners)
         for _name, count, props in header["elements"]:
             need += count * sum(1 if lst is None else 4 for _n, _t, lst in props)
         have = len(body.split())
         if have < need:
-            raise MeshError(f"{path}: truncated ASCII PLY: the header declares {_elements_str(header)} "
-                            f"(at least {need:,} numbers), the file has {have:,}")
+            raise MeshError(
+                f"{path}: truncated ASCII PLY: the header declares {_elements_str(header)} "
+                f"(at least {need:,} numbers), the file has {have:,}"
+            )
         if need and not body.rstrip(b" \t").endswith((b"\n", b"\r")):  # cut inside the last number?
-            raise MeshError(f"{path}: truncated ASCII PLY: the last line has no line end (if the file is "
-                            "complete, end it with a newline)")
+            raise MeshError(
+                f"{path}: truncated ASCII PLY: the last line has no line end (if the file is "
+                "complete, end it with a newline)"
+            )
         return
     need = 0  # lower bound: every list holds at least 3 items (a face needs 3 corners)
     for _name, count, props in header["elements"]:
         row = sum(_PLY_TYPES[t] if lst is None else _PLY_TYPES[lst] + 3 * _PLY_TYPES[t] for _n, t, lst in props)
         need += count * row
     if len(body) < need:
-        raise MeshError(f"{path}: truncated binary PLY: the header declares {_elements_str(header)} "
-                        f"(at least {need:,} bytes of data), the file has {len(body):,}")
+        raise MeshError(
+            f"{path}: truncated binary PLY: the header declares {_elements_str(header)} "
+            f"(at least {need:,} bytes of data), the file has {len(body):,}"
+        )
 
 
 def _elements_str(header: dict) -> str:
@@ -121,8 +143,9 @@ def _trimesh_load(path: Path, file_type: str, data: bytes | None = None):
                 loaded = trimesh.load(f, file_type=file_type, process=False, validate=False, maintain_order=True)
         else:
             with np.errstate(all="ignore"):
-                loaded = trimesh.load(io.BytesIO(data), file_type=file_type, process=False, validate=False,
-                                      maintain_order=True)
+                loaded = trimesh.load(
+                    io.BytesIO(data), file_type=file_type, process=False, validate=False, maintain_order=True
+                )
     except FileNotFoundError:
         raise MeshError(f"{path}: no such file") from None
     except Exception as e:  # noqa: BLE001 - any parser failure is a bad file
@@ -142,8 +165,13 @@ def _trimesh_load(path: Path, file_type: str, data: bytes | None = None):
     return loaded
 
 
-def read_ply(path: str | os.PathLike, *, max_vertices: int | None = None, max_faces: int | None = DEFAULT_MAX_FACES,
-             max_bytes: int | None = None) -> Mesh:
+def read_ply(
+    path: str | os.PathLike,
+    *,
+    max_vertices: int | None = None,
+    max_faces: int | None = DEFAULT_MAX_FACES,
+    max_bytes: int | None = None,
+) -> Mesh:
     """Read a PLY (ASCII or binary) into a Mesh.
 
     The header is parsed first (counts checked against ``max_vertices`` / ``max_faces`` before
@@ -171,8 +199,10 @@ def read_ply(path: str | os.PathLike, *, max_vertices: int | None = None, max_fa
     vertices = np.asarray(getattr(m, "vertices", np.zeros((0, 3))), dtype=np.float64)
     faces = np.asarray(getattr(m, "faces", np.zeros((0, 3))), dtype=np.int64).reshape(-1, 3)
     if len(vertices) != counts["vertex"] or len(faces) < n_faces:
-        raise MeshError(f"{path}: truncated or corrupt PLY: the header declares {counts['vertex']:,} vertices and "
-                        f"{n_faces:,} faces, {len(vertices):,} vertices and {len(faces):,} triangles could be read")
+        raise MeshError(
+            f"{path}: truncated or corrupt PLY: the header declares {counts['vertex']:,} vertices and "
+            f"{n_faces:,} faces, {len(vertices):,} vertices and {len(faces):,} triangles could be read"
+        )
     info: dict = {"format": "ply", "reader": "trimesh(process=False)"}
     normals = None
     try:
@@ -186,15 +216,27 @@ def read_ply(path: str | os.PathLike, *, max_vertices: int | None = None, max_fa
     visual = getattr(m, "visual", None)
     if visual is not None and getattr(visual, "kind", None) == "texture" and getattr(visual, "uv", None) is not None:
         uv = np.asarray(visual.uv, dtype=np.float64)
-    return Mesh(vertices=vertices, faces=faces, normals=normals, uv=uv,
-                uv_faces=faces if uv is not None else None, source=str(path), info=info)
+    return Mesh(
+        vertices=vertices,
+        faces=faces,
+        normals=normals,
+        uv=uv,
+        uv_faces=faces if uv is not None else None,
+        source=str(path),
+        info=info,
+    )
 
 
 _STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
 
 
-def read_stl(path: str | os.PathLike, *, max_vertices: int | None = None, max_faces: int | None = DEFAULT_MAX_FACES,
-             max_bytes: int | None = None) -> Mesh:
+def read_stl(
+    path: str | os.PathLike,
+    *,
+    max_vertices: int | None = None,
+    max_faces: int | None = DEFAULT_MAX_FACES,
+    max_bytes: int | None = None,
+) -> Mesh:
     """Read an STL (ASCII or binary); exactly-coincident corners become one vertex.
 
     A file whose size is ``84 + 50 n`` with ``n`` the triangle count in its header is binary;
@@ -219,8 +261,10 @@ def read_stl(path: str | os.PathLike, *, max_vertices: int | None = None, max_fa
         corners = _stl_ascii_corners(data, path, max_faces)
         kind = "ascii"
     elif n >= 0 and not _looks_like_text(data):
-        raise MeshError(f"{path}: truncated or corrupt binary STL: its header declares {n:,} triangles "
-                        f"({84 + 50 * n:,} bytes), the file has {len(data):,} bytes")
+        raise MeshError(
+            f"{path}: truncated or corrupt binary STL: its header declares {n:,} triangles "
+            f"({84 + 50 * n:,} bytes), the file has {len(data):,} bytes"
+        )
     else:
         raise MeshError(f"{path}: not an STL file (neither a binary STL of the right length nor ASCII 'solid ...')")
     del data
@@ -245,8 +289,10 @@ def _stl_ascii_corners(data: bytes, path: Path, max_faces: int | None) -> np.nda
         raise MeshError(f"{path}: ASCII STL ends without 'endsolid' (truncated?); {n_facet:,} facets started")
     at = np.array([i for i, t in enumerate(low) if t == "vertex"], dtype=np.int64)
     if n_facet != n_end or len(at) != 3 * n_facet:
-        raise MeshError(f"{path}: malformed ASCII STL: {n_facet:,} 'facet', {n_end:,} 'endfacet' and {len(at):,} "
-                        "'vertex' lines (each facet needs exactly 3 vertices)")
+        raise MeshError(
+            f"{path}: malformed ASCII STL: {n_facet:,} 'facet', {n_end:,} 'endfacet' and {len(at):,} "
+            "'vertex' lines (each facet needs exactly 3 vertices)"
+        )
     if len(at) and at[-1] + 3 >= len(tokens):
         raise MeshError(f"{path}: ASCII STL ends inside a vertex line (truncated?)")
     coords = [tokens[i + k] for i in at.tolist() for k in (1, 2, 3)]
@@ -290,7 +336,15 @@ def merge_exact_corners(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 _UNSUPPORTED_EXTENSIONS = {"EXT_meshopt_compression", "KHR_meshopt_compression"}
 _DRACO = "KHR_draco_mesh_compression"
-_MODES = {0: "POINTS", 1: "LINES", 2: "LINE_LOOP", 3: "LINE_STRIP", 4: "TRIANGLES", 5: "TRIANGLE_STRIP", 6: "TRIANGLE_FAN"}
+_MODES = {
+    0: "POINTS",
+    1: "LINES",
+    2: "LINE_LOOP",
+    3: "LINE_STRIP",
+    4: "TRIANGLES",
+    5: "TRIANGLE_STRIP",
+    6: "TRIANGLE_FAN",
+}
 DRACO_HINT = "Draco-compressed glTF needs the DracoPy decoder: pip install DracoPy"
 
 
@@ -353,8 +407,9 @@ def _read_gltf_mesh(doc, path: Path) -> Mesh:
             raise doc.error(f"'{key}' must be an array")
     unsupported = sorted(set(map(str, g.get("extensionsRequired", []))) & _UNSUPPORTED_EXTENSIONS)
     if unsupported:
-        raise doc.error(f"compressed glTF ({', '.join(unsupported)}) is not supported; "
-                        "re-export without meshopt compression")
+        raise doc.error(
+            f"compressed glTF ({', '.join(unsupported)}) is not supported; re-export without meshopt compression"
+        )
     nodes = doc.items("nodes")
 
     # scene traversal
@@ -466,17 +521,32 @@ def _read_gltf_mesh(doc, path: Path) -> Mesh:
             G_parts.append(np.full(len(tris), len(group_names), np.int64))
             M_parts.append(np.full(len(tris), mat, np.int64))
             group_names.append(pname)
-            prims_info.append({"node": ni, "node_name": node.get("name"), "mesh": mi, "primitive": pi,
-                               "name": pname, "first_vertex": first, "num_vertices": n,
-                               "shares_vertices": shared, "first_face": nface, "num_faces": len(tris),
-                               "mode": _MODES.get(mode, mode), "draco": bool(draco)})
+            prims_info.append(
+                {
+                    "node": ni,
+                    "node_name": node.get("name"),
+                    "mesh": mi,
+                    "primitive": pi,
+                    "name": pname,
+                    "first_vertex": first,
+                    "num_vertices": n,
+                    "shares_vertices": shared,
+                    "first_face": nface,
+                    "num_faces": len(tris),
+                    "mode": _MODES.get(mode, mode),
+                    "draco": bool(draco),
+                }
+            )
             nface += len(tris)
 
-    info: dict = {"format": "glb" if path.suffix.lower() == ".glb" else "gltf", "reader": "facerig.io.gltf_decode",
-                  "order": "depth-first scene nodes; each node's mesh primitives in order; "
-                           "primitives sharing a POSITION accessor share vertices; Draco primitives in the "
-                           "decoder's vertex order",
-                  "primitives": prims_info}
+    info: dict = {
+        "format": "glb" if path.suffix.lower() == ".glb" else "gltf",
+        "reader": "facerig.io.gltf_decode",
+        "order": "depth-first scene nodes; each node's mesh primitives in order; "
+        "primitives sharing a POSITION accessor share vertices; Draco primitives in the "
+        "decoder's vertex order",
+        "primitives": prims_info,
+    }
     if skipped:
         info["skipped_primitives"] = skipped
     if not V_parts:
@@ -491,16 +561,26 @@ def _read_gltf_mesh(doc, path: Path) -> Mesh:
     if materials:
         from facerig.io.materials import materials_from_gltf
 
-        info["materials"] = [m.get("name") if isinstance(m.get("name"), str) else f"material{i}"
-                             for i, m in enumerate(materials)]
+        info["materials"] = [
+            m.get("name") if isinstance(m.get("name"), str) else f"material{i}" for i, m in enumerate(materials)
+        ]
         info["face_material"] = np.concatenate(M_parts)
         ms = materials_from_gltf(doc)
         info["gltf_materials"] = ms
         notes |= set(ms.notes) if ms is not None else set()
     if notes:
         info["notes"] = sorted(notes)
-    return Mesh(vertices=vertices, faces=faces, normals=normals, uv=uv, uv_faces=faces if uv is not None else None,
-                groups=np.concatenate(G_parts), group_names=group_names, source=str(path), info=info)
+    return Mesh(
+        vertices=vertices,
+        faces=faces,
+        normals=normals,
+        uv=uv,
+        uv_faces=faces if uv is not None else None,
+        groups=np.concatenate(G_parts),
+        group_names=group_names,
+        source=str(path),
+        info=info,
+    )
 
 
 def _draco_primitive(doc, ext: dict, where: str):

@@ -205,8 +205,10 @@ def load_rig(path: str | os.PathLike, *, max_bytes: int | None = None, neutral: 
             total += int(np.prod(shape, dtype=object)) * dtype.itemsize
     if total > limit:
         shape = headers["deltas"][0]
-        raise FacerigError(f"{path}: rig arrays would take {format_bytes(total)} once loaded (deltas {shape}), "
-                           f"over the {format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)")
+        raise FacerigError(
+            f"{path}: rig arrays would take {format_bytes(total)} once loaded (deltas {shape}), "
+            f"over the {format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)"
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"])) if "meta" in z else {}

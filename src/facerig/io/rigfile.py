@@ -38,8 +38,7 @@ _ITEMSIZE = {5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4}
 _MAX_JSON = 64 << 20  # a glTF JSON document larger than this is not a rig
 
 
-def read_rig(path: str | os.PathLike, *, max_bytes: int | None = None,
-             head: str | os.PathLike | None = None) -> Rig:
+def read_rig(path: str | os.PathLike, *, max_bytes: int | None = None, head: str | os.PathLike | None = None) -> Rig:
     """Read and check a rig in any supported format (see the module doc).
 
     Returns:
@@ -51,8 +50,9 @@ def read_rig(path: str | os.PathLike, *, max_bytes: int | None = None,
     return read_rig_and_mesh(path, max_bytes=max_bytes, head=head)[0]
 
 
-def read_rig_and_mesh(path: str | os.PathLike, *, max_bytes: int | None = None,
-                      head: str | os.PathLike | None = None) -> tuple[Rig, Mesh | None]:
+def read_rig_and_mesh(
+    path: str | os.PathLike, *, max_bytes: int | None = None, head: str | os.PathLike | None = None
+) -> tuple[Rig, Mesh | None]:
     """Read and check a rig, with the mesh it was stored on when the format has one.
 
     Args:
@@ -87,8 +87,9 @@ def read_rig_and_mesh(path: str | os.PathLike, *, max_bytes: int | None = None,
     else:
         suffix = p.suffix.lower()
         if suffix not in RIG_SUFFIXES:
-            raise FacerigError(f"{p}: unknown rig format {p.suffix!r}; use a .npz, .glb/.gltf, .fbx "
-                               f"or an OBJ rig folder")
+            raise FacerigError(
+                f"{p}: unknown rig format {p.suffix!r}; use a .npz, .glb/.gltf, .fbx or an OBJ rig folder"
+            )
         if suffix == ".npz":
             rig = load_rig(p, max_bytes=limit, neutral=None if head_mesh is None else head_mesh.vertices)
             mesh = head_mesh
@@ -99,8 +100,10 @@ def read_rig_and_mesh(path: str | os.PathLike, *, max_bytes: int | None = None,
             rig, mesh = read_rig_gltf(p)
         else:
             if p.stat().st_size > limit:
-                raise FacerigError(f"{p}: {format_bytes(p.stat().st_size)} file, over the "
-                                   f"{format_bytes(limit)} rig limit (FACERIG_MAX_RIG_BYTES)")
+                raise FacerigError(
+                    f"{p}: {format_bytes(p.stat().st_size)} file, over the "
+                    f"{format_bytes(limit)} rig limit (FACERIG_MAX_RIG_BYTES)"
+                )
             from facerig.io.fbx import read_rig_fbx
 
             mesh, rig = read_rig_fbx(p)
@@ -108,7 +111,9 @@ def read_rig_and_mesh(path: str | os.PathLike, *, max_bytes: int | None = None,
                 raise FacerigError(f"{p}: the FBX has no shape keys (not a rig)")
     if head_mesh is not None:
         if head_mesh.num_vertices != rig.num_vertices:
-            raise FacerigError(f"{head}: {head_mesh.num_vertices:,} vertices, the rig {p.name} has {rig.num_vertices:,}")
+            raise FacerigError(
+                f"{head}: {head_mesh.num_vertices:,} vertices, the rig {p.name} has {rig.num_vertices:,}"
+            )
         if rig.faces is None or len(rig.faces) == 0:
             rig.faces = head_mesh.faces
     check_rig(rig, p, max_bytes=limit)
@@ -136,8 +141,10 @@ def check_rig(rig: Rig, source: str | os.PathLike = "rig", *, max_bytes: int | N
     if deltas.shape != (K, V, 3):
         raise FacerigError(f"{source}: deltas are {deltas.shape}, expected ({K}, {V}, 3) for {K} names")
     if deltas.nbytes + neutral.nbytes > limit:
-        raise FacerigError(f"{source}: rig arrays take {format_bytes(deltas.nbytes + neutral.nbytes)}, over the "
-                           f"{format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)")
+        raise FacerigError(
+            f"{source}: rig arrays take {format_bytes(deltas.nbytes + neutral.nbytes)}, over the "
+            f"{format_bytes(limit)} limit (FACERIG_MAX_RIG_BYTES)"
+        )
     seen: set[str] = set()
     for n in rig.names:
         if n in seen:
@@ -145,14 +152,18 @@ def check_rig(rig: Rig, source: str | os.PathLike = "rig", *, max_bytes: int | N
         seen.add(n)
     bad = ~np.isfinite(neutral).all(axis=1)
     if bad.any():
-        raise FacerigError(f"{source}: the neutral has non-finite coordinates (NaN/inf) at {int(bad.sum())} "
-                           f"vertices, first {int(np.argmax(bad))}")
+        raise FacerigError(
+            f"{source}: the neutral has non-finite coordinates (NaN/inf) at {int(bad.sum())} "
+            f"vertices, first {int(np.argmax(bad))}"
+        )
     if K:
         bad_k = ~np.isfinite(deltas.reshape(K, -1)).all(axis=1)
         if bad_k.any():
             k = int(np.argmax(bad_k))
-            raise FacerigError(f"{source}: shape {rig.names[k]!r} has non-finite deltas (NaN/inf)"
-                               + (f", and {int(bad_k.sum()) - 1} more shapes" if bad_k.sum() > 1 else ""))
+            raise FacerigError(
+                f"{source}: shape {rig.names[k]!r} has non-finite deltas (NaN/inf)"
+                + (f", and {int(bad_k.sum()) - 1} more shapes" if bad_k.sum() > 1 else "")
+            )
     if rig.faces is not None:
         f = np.asarray(rig.faces)
         if f.size:
@@ -179,8 +190,9 @@ def check_gltf_size(path: str | os.PathLike, max_bytes: int) -> None:
 
     def refuse(what: str, n: int) -> None:
         if n > max_bytes:
-            raise FacerigError(f"{p}: {what} {format_bytes(n)}, over the {format_bytes(max_bytes)} rig limit "
-                               f"(FACERIG_MAX_RIG_BYTES)")
+            raise FacerigError(
+                f"{p}: {what} {format_bytes(n)}, over the {format_bytes(max_bytes)} rig limit (FACERIG_MAX_RIG_BYTES)"
+            )
 
     try:
         refuse("file of", p.stat().st_size)
@@ -198,11 +210,14 @@ def check_gltf_size(path: str | os.PathLike, max_bytes: int) -> None:
         refuse("external buffer files of", external)
         accessors = doc.get("accessors") or []
         for i, a in enumerate(accessors):
-            refuse(f"accessor {i} expands to", int(a.get("count", 0)) * _COMPONENTS.get(a.get("type"), 16)
-                   * _ITEMSIZE.get(a.get("componentType"), 4))
+            refuse(
+                f"accessor {i} expands to",
+                int(a.get("count", 0)) * _COMPONENTS.get(a.get("type"), 16) * _ITEMSIZE.get(a.get("componentType"), 4),
+            )
         meshes = doc.get("meshes") or []
-        gm = next((m for m in meshes if any(q.get("targets") for q in m.get("primitives", []))),
-                  meshes[0] if meshes else None)
+        gm = next(
+            (m for m in meshes if any(q.get("targets") for q in m.get("primitives", []))), meshes[0] if meshes else None
+        )
         if gm is not None:
             prims = gm.get("primitives", [])
             pos = {q["attributes"]["POSITION"] for q in prims if "POSITION" in q.get("attributes", {})}

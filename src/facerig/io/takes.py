@@ -67,8 +67,17 @@ from facerig.errors import FacerigError
 from facerig.io.limits import max_file_bytes
 
 #: Live Link Face rotation columns (kept in Take.extra, not applied)
-ROTATION_COLUMNS = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
-                    "RightEyeYaw", "RightEyePitch", "RightEyeRoll")
+ROTATION_COLUMNS = (
+    "HeadYaw",
+    "HeadPitch",
+    "HeadRoll",
+    "LeftEyeYaw",
+    "LeftEyePitch",
+    "LeftEyeRoll",
+    "RightEyeYaw",
+    "RightEyePitch",
+    "RightEyeRoll",
+)
 _ROT_KEYS = {c.lower() for c in ROTATION_COLUMNS}
 _STANDARD_RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)
 _TIME_SECONDS = ("time", "t", "seconds", "sec", "timestamp", "time_s")
@@ -172,8 +181,9 @@ def read_take(path: str | os.PathLike, *, fps: float | None = None, strict: bool
         raise FacerigError(f"{path}: cannot read ({e.strerror or e})") from None
     limit = max_file_bytes()
     if limit is not None and size > limit and not path.is_dir():
-        raise FacerigError(f"{path}: take file is {size:,} bytes, over the limit of {limit:,} "
-                           "(set FACERIG_MAX_FILE_BYTES to raise it)")
+        raise FacerigError(
+            f"{path}: take file is {size:,} bytes, over the limit of {limit:,} (set FACERIG_MAX_FILE_BYTES to raise it)"
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -226,8 +236,10 @@ def _classify(columns: list[str], path: Path, strict: bool) -> tuple[dict[int, i
         raise FacerigError(f"{path}: unknown columns (--strict): {', '.join(map(_label, unknown))}")
     if not shapes:
         shown = ", ".join(_label(c) for c in columns[:8] if c.strip())
-        raise FacerigError(f"{path}: no ARKit blendshape columns found (columns: {shown or 'none'}"
-                           f"{', ...' if len(columns) > 8 else ''})")
+        raise FacerigError(
+            f"{path}: no ARKit blendshape columns found (columns: {shown or 'none'}"
+            f"{', ...' if len(columns) > 8 else ''})"
+        )
     return shapes, rot, unknown
 
 
@@ -239,9 +251,19 @@ def _label(name: str) -> str:
     return r if len(r) <= 40 else r[:37] + "..."
 
 
-def _finish(W: np.ndarray, present: np.ndarray, times: np.ndarray | None, fps: float | None, path: Path, fmt: str,
-            unknown: list[str], extra: dict[str, np.ndarray], notes: list[str], strict: bool,
-            rows: list[str] | None = None) -> Take:
+def _finish(
+    W: np.ndarray,
+    present: np.ndarray,
+    times: np.ndarray | None,
+    fps: float | None,
+    path: Path,
+    fmt: str,
+    unknown: list[str],
+    extra: dict[str, np.ndarray],
+    notes: list[str],
+    strict: bool,
+    rows: list[str] | None = None,
+) -> Take:
     """Common tail: clamp, times, fps, missing list."""
     T = W.shape[0]
     if T == 0:
@@ -270,17 +292,31 @@ def _finish(W: np.ndarray, present: np.ndarray, times: np.ndarray | None, fps: f
         if (dt <= 0).any():
             i = int(np.flatnonzero(dt <= 0)[0]) + 1
             where = rows[i] if rows else f"frame {i}"
-            raise FacerigError(f"{path}: {where}: time does not increase ({times[i - 1]:.6g} s -> {times[i]:.6g} s); use --fps to ignore file times")
+            raise FacerigError(
+                f"{path}: {where}: time does not increase ({times[i - 1]:.6g} s -> {times[i]:.6g} s); use --fps to ignore file times"
+            )
         with np.errstate(all="ignore"):  # sub-normal intervals are refused just below
             fps = round(float(1.0 / np.median(dt)), 6) if T > 1 else 60.0
         if not (MIN_FPS <= fps <= MAX_FPS):
-            raise FacerigError(f"{path}: frame times give {fps:.6g} fps, not a plausible frame rate "
-                               f"({MIN_FPS:g} to {MAX_FPS:g}); use --fps to ignore them")
+            raise FacerigError(
+                f"{path}: frame times give {fps:.6g} fps, not a plausible frame rate "
+                f"({MIN_FPS:g} to {MAX_FPS:g}); use --fps to ignore them"
+            )
     missing = [n for i, n in enumerate(ARKIT52) if not present[i]]
     if extra:
         notes.append(f"rotation columns not applied to the rig (kept in the take): {', '.join(extra)}")
-    return Take(weights=W, times=times, fps=float(fps), present=present, source=str(path), format=fmt,
-                unknown=unknown, missing=missing, extra=extra, notes=notes)
+    return Take(
+        weights=W,
+        times=times,
+        fps=float(fps),
+        present=present,
+        source=str(path),
+        format=fmt,
+        unknown=unknown,
+        missing=missing,
+        extra=extra,
+        notes=notes,
+    )
 
 
 def _number(s: str, path: Path, where: str, col: str, what: str = "weight") -> float:
@@ -377,7 +413,9 @@ def _from_csv(text: str, path: Path, fps: float | None, strict: bool) -> Take:
     return _finish(W, present, times, fps, path, fmt, unknown, extra, notes, strict, rows)
 
 
-def timecodes_to_seconds(tcs: list[str], path: Path | str = "", rows: list[str] | None = None) -> tuple[np.ndarray, str]:
+def timecodes_to_seconds(
+    tcs: list[str], path: Path | str = "", rows: list[str] | None = None
+) -> tuple[np.ndarray, str]:
     """Live Link Face timecodes ``HH:MM:SS:FF[.fff]`` (T,) -> (seconds (T,), note on the rate).
 
     See the module docstring for how the timecode rate is derived.
@@ -402,16 +440,26 @@ def timecodes_to_seconds(tcs: list[str], path: Path | str = "", rows: list[str] 
     else:
         top = ff.max() + 1
         rate = next((r for r in _STANDARD_RATES if r >= top), top)
-        note = (f"timecode rate {rate:g} fps assumed (take shorter than a second rollover, max frame "
-                f"field {int(ff.max())}; pass --fps if wrong)")
+        note = (
+            f"timecode rate {rate:g} fps assumed (take shorter than a second rollover, max frame "
+            f"field {int(ff.max())}; pass --fps if wrong)"
+        )
     return secs + (ff + sub) / rate, note
 
 
 # --------------------------------------------------------------------------- JSON
 
 
-_FRAME_KEYS = ("blendshapes", "blendShapes", "weights", "faceBlendshapes", "face_blendshapes", "categories",
-               "blendshapeCoefficients", "coefficients")
+_FRAME_KEYS = (
+    "blendshapes",
+    "blendShapes",
+    "weights",
+    "faceBlendshapes",
+    "face_blendshapes",
+    "categories",
+    "blendshapeCoefficients",
+    "coefficients",
+)
 _RESULT_KEYS = ("faceBlendshapes", "face_blendshapes")  # a MediaPipe Tasks FaceLandmarker result
 _TIME_KEYS_S = ("time", "t", "seconds", "timestamp")
 _TIME_KEYS_MS = ("timestamp_ms", "timestampMs", "time_ms")
@@ -456,7 +504,9 @@ def _first_face(x: Any, i: int, path: Path) -> Any:
     while True:
         if isinstance(x, dict) and "categories" in x and isinstance(x["categories"], list):
             x = x["categories"]
-        elif isinstance(x, list) and x and (isinstance(x[0], list) or (isinstance(x[0], dict) and "categories" in x[0])):
+        elif (
+            isinstance(x, list) and x and (isinstance(x[0], list) or (isinstance(x[0], dict) and "categories" in x[0]))
+        ):
             x = x[0]
         else:
             return x
@@ -472,8 +522,10 @@ def _frame_mapping(fr: Any, i: int, path: Path) -> tuple[dict[str, Any], float |
             return {k: v for k, v in fr.items() if k not in (*_TIME_KEYS_S, *_TIME_KEYS_MS, "frame")}, t, False
         fr = fr[key]
         if isinstance(fr, list) and not fr and key in _RESULT_KEYS:
-            raise FacerigError(f"{path}: frame {i}: no face in this frame (MediaPipe found none; "
-                               "a missing frame is an error, like a NaN weight)")
+            raise FacerigError(
+                f"{path}: frame {i}: no face in this frame (MediaPipe found none; "
+                "a missing frame is an error, like a NaN weight)"
+            )
     fr = _first_face(fr, i, path)
     if isinstance(fr, dict):
         return fr, t, False
@@ -483,8 +535,10 @@ def _frame_mapping(fr: Any, i: int, path: Path) -> tuple[dict[str, Any], float |
         out: dict[str, Any] = {}
         for c in fr:
             if not isinstance(c, dict):
-                raise FacerigError(f"{path}: frame {i}: expected {{name: weight}} or MediaPipe categories, "
-                                   f"got a list of {type(c).__name__}")
+                raise FacerigError(
+                    f"{path}: frame {i}: expected {{name: weight}} or MediaPipe categories, "
+                    f"got a list of {type(c).__name__}"
+                )
             name = next((c[k] for k in _NAME_KEYS if isinstance(c.get(k), str) and c[k]), None)
             if name is None:
                 index = c.get("index")
@@ -508,14 +562,18 @@ def _from_json(data: Any, path: Path, fps: float | None, strict: bool) -> Take:
             v = _finite(data.get(k))
             if v is not None and v > 0:
                 if not (MIN_FPS <= v <= MAX_FPS):
-                    raise FacerigError(f"{path}: {k!r} {v:g} is not a plausible frame rate ({MIN_FPS:g} to {MAX_FPS:g})")
+                    raise FacerigError(
+                        f"{path}: {k!r} {v:g} is not a plausible frame rate ({MIN_FPS:g} to {MAX_FPS:g})"
+                    )
                 file_fps = v
         frames = next((data[k] for k in ("frames", "data", "takes") if k in data), None)
         if frames is None and any(k in data for k in _RESULT_KEYS):
             frames = [data]  # one MediaPipe result: one frame
         if frames is None:
-            raise FacerigError(f"{path}: JSON object without 'frames' (expected a list of frames, {{\"fps\", "
-                               "\"frames\"}} or a MediaPipe result with faceBlendshapes)")
+            raise FacerigError(
+                f"{path}: JSON object without 'frames' (expected a list of frames, {{\"fps\", "
+                '"frames"}} or a MediaPipe result with faceBlendshapes)'
+            )
     if not isinstance(frames, list):
         raise FacerigError(f"{path}: 'frames' must be a list")
     if not frames:
@@ -529,8 +587,10 @@ def _from_json(data: Any, path: Path, fps: float | None, strict: bool) -> Take:
     timed = [t is not None for t in times]
     if any(timed) and not all(timed):
         i = timed.index(not timed[0])
-        raise FacerigError(f"{path}: frame {i} {'has' if timed[i] else 'lacks'} a timestamp but frame 0 "
-                           f"{'does' if timed[0] else 'does not'}; give every frame one (or none and use --fps)")
+        raise FacerigError(
+            f"{path}: frame {i} {'has' if timed[i] else 'lacks'} a timestamp but frame 0 "
+            f"{'does' if timed[0] else 'does not'}; give every frame one (or none and use --fps)"
+        )
     names: list[str] = []
     seen = set()
     for m in maps:
@@ -551,8 +611,9 @@ def _from_json(data: Any, path: Path, fps: float | None, strict: bool) -> Take:
                 raise FacerigError(f"{path}: frame {i}: {col!r} missing (present in other frames)")
             v = _finite(m[col])
             if v is None:
-                raise FacerigError(f"{path}: frame {i}, {col!r}: {_short(m[col])} is not a finite number "
-                                   "(NaN weights are errors)")
+                raise FacerigError(
+                    f"{path}: frame {i}, {col!r}: {_short(m[col])} is not a finite number (NaN weights are errors)"
+                )
             W[i, k] = v
         for j, name in rot.items():
             if names[j] in m and m[names[j]] is not None:
@@ -565,8 +626,10 @@ def _from_json(data: Any, path: Path, fps: float | None, strict: bool) -> Take:
     fmt = "mediapipe" if mp_any else "json"
     if fps is None and file_fps is not None and not have_t:
         take = _finish(W, present, None, file_fps, path, fmt, unknown, extra, notes, strict)
-        take.notes = [f"frame rate {file_fps:g} fps (from the file)" if n.startswith("frame rate") else n
-                      for n in take.notes]
+        take.notes = [
+            f"frame rate {file_fps:g} fps (from the file)" if n.startswith("frame rate") else n for n in take.notes
+        ]
         return take
-    return _finish(W, present, np.array(times, np.float64) if have_t else None, fps, path, fmt, unknown, extra,
-                   notes, strict)
+    return _finish(
+        W, present, np.array(times, np.float64) if have_t else None, fps, path, fmt, unknown, extra, notes, strict
+    )

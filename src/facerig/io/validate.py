@@ -81,9 +81,7 @@ def validate_mesh(
     finite = np.isfinite(verts).all(axis=1)
     if not finite.all():
         bad = np.flatnonzero(~finite)
-        raise MeshError(
-            f"{name}: {len(bad)} vertices have NaN or infinite coordinates (first: vertex {int(bad[0])})"
-        )
+        raise MeshError(f"{name}: {len(bad)} vertices have NaN or infinite coordinates (first: vertex {int(bad[0])})")
     _check_extent(name, verts)
     faces = np.asarray(mesh.faces)
     if faces.size == 0:
@@ -164,14 +162,17 @@ def _check_extent(name: str, verts: np.ndarray) -> None:
         big = float(np.abs(verts).max())
         diag = float(np.sqrt(np.square((verts.max(0) - verts.min(0)) / max(big, 1e-300)).sum())) * big
     if big > EXTENT["max_abs"]:
-        raise MeshError(f"{name}: coordinates up to {big:.3g} are too large (limit {EXTENT['max_abs']:.0e}); "
-                        "rescale the mesh")
+        raise MeshError(
+            f"{name}: coordinates up to {big:.3g} are too large (limit {EXTENT['max_abs']:.0e}); rescale the mesh"
+        )
     if diag == 0.0:
         return  # every triangle is degenerate: reported below
     if diag < EXTENT["min_diag"] or diag < EXTENT["min_rel"] * big:
         where = f" lying {big:.3g} from the origin" if diag < EXTENT["min_rel"] * big else ""
-        raise MeshError(f"{name}: the mesh is only {diag:.3g} across{where}; too small to compute on, "
-                        "rescale it (or move it to the origin)")
+        raise MeshError(
+            f"{name}: the mesh is only {diag:.3g} across{where}; too small to compute on, "
+            "rescale it (or move it to the origin)"
+        )
 
 
 def degenerate_triangles(vertices: np.ndarray, faces: np.ndarray, rel_eps: float = 1e-12) -> np.ndarray:

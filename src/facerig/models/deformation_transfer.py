@@ -107,9 +107,11 @@ def face_gradient_operator(vertices: np.ndarray, faces: np.ndarray) -> tuple[sp.
     g1 = np.cross(nu, p0 - p2) / dbl[:, None]
     g2 = np.cross(nu, p1 - p0) / dbl[:, None]
     F = f.shape[0]
-    rows = (np.arange(F)[:, None] * 3 + np.arange(3)[None, :])  # (F,3)
+    rows = np.arange(F)[:, None] * 3 + np.arange(3)[None, :]  # (F,3)
     R = np.concatenate([rows, rows, rows], axis=1).ravel()
-    C = np.concatenate([np.repeat(f[:, [0]], 3, 1), np.repeat(f[:, [1]], 3, 1), np.repeat(f[:, [2]], 3, 1)], axis=1).ravel()
+    C = np.concatenate(
+        [np.repeat(f[:, [0]], 3, 1), np.repeat(f[:, [1]], 3, 1), np.repeat(f[:, [2]], 3, 1)], axis=1
+    ).ravel()
     D = np.concatenate([g0, g1, g2], axis=1).ravel()
     G = sp.csr_matrix((D, (R, C)), shape=(3 * F, v.shape[0]))
     return G, dbl / 2.0
@@ -136,8 +138,9 @@ def inverse_frames(neutral: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, 
     return Vinv, ok
 
 
-def deformation_gradients(neutral: np.ndarray, faces: np.ndarray, deltas: np.ndarray,
-                          *, inverse: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def deformation_gradients(
+    neutral: np.ndarray, faces: np.ndarray, deltas: np.ndarray, *, inverse: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Per-face deformation gradients of each shape (Sumner & Popovic 2004).
 
     Args:
@@ -167,8 +170,11 @@ class _Template:
     def __init__(self, model: Any):
         self.neutral = np.asarray(model.neutral, dtype=np.float64)
         self.faces = np.asarray(model.faces, dtype=np.int64)
-        self.parts = np.asarray(model.parts, dtype=np.int64) if getattr(model, "parts", None) is not None \
+        self.parts = (
+            np.asarray(model.parts, dtype=np.int64)
+            if getattr(model, "parts", None) is not None
             else connected_components(len(self.neutral), self.faces)
+        )
         self.landmarks68 = np.asarray(getattr(model, "landmarks68", []), dtype=np.int64)
         names, deltas = model.arkit()
         self.names = list(names)
@@ -286,7 +292,12 @@ def rig_deformation_transfer(
         pairs = read_landmark_pairs(landmarks)
     if pairs.shape[0] < 4:
         raise FacerigError(f"dt needs at least 4 landmark pairs, got {pairs.shape[0]}")
-    if pairs[:, 0].min() < 0 or pairs[:, 0].max() >= T.neutral.shape[0] or pairs[:, 1].min() < 0 or pairs[:, 1].max() >= V:
+    if (
+        pairs[:, 0].min() < 0
+        or pairs[:, 0].max() >= T.neutral.shape[0]
+        or pairs[:, 1].min() < 0
+        or pairs[:, 1].max() >= V
+    ):
         raise FacerigError("landmark pair index out of range for the template or the mesh")
     ti, xi = pairs[:, 0], pairs[:, 1]
 
@@ -306,8 +317,7 @@ def rig_deformation_transfer(
     tf_skin_mask = tskin[T.faces].all(1)
     src_faces = remap[T.faces[tf_skin_mask]]
     xf_skin_mask = xskin[Fx].all(1)
-    reg = nonrigid_icp(T.neutral[sidx], src_faces, Y, Fx[xf_skin_mask],
-                       src_landmarks=remap[ti], tgt_points=Y[xi])
+    reg = nonrigid_icp(T.neutral[sidx], src_faces, Y, Fx[xf_skin_mask], src_landmarks=remap[ti], tgt_points=Y[xi])
     posed = T.neutral.copy()
     posed[sidx] = reg.vertices
     Treg = fit_parts_to_skin(T.neutral, posed, tskin, tparts, radius=0.04 * T.diag)
@@ -349,7 +359,8 @@ def rig_deformation_transfer(
         "landmark_source": landmark_source,
         "similarity_scale": float(s),
         "registration_residual_median": float(np.median(reg.residual[np.isfinite(reg.residual)]) / s)
-        if np.isfinite(reg.residual).any() else None,
+        if np.isfinite(reg.residual).any()
+        else None,
         "registration_matched": float(reg.matched.mean()),
         "timings": {k: round(v, 3) for k, v in times.items()},
     }
@@ -397,7 +408,7 @@ PART_SCHEDULE: tuple[tuple[float, float, float, int], ...] = (
 )
 
 
-def _refine_parts(Treg, T: "_Template", tskin, Y, Fx, xparts, allowed) -> np.ndarray:
+def _refine_parts(Treg, T: _Template, tskin, Y, Fx, xparts, allowed) -> np.ndarray:
     """Register each non-skin template part onto the target components matched to it.
 
     Treg (Vt,3) registered template; returns an updated copy. Parts without a match (a target
@@ -493,7 +504,7 @@ def _transfer(Y, Fx, xn, xparts, allowed, Treg, T: _Template, face_part, d_copy,
         M = (Sk - np.eye(3)) @ J  # (F,3,3), row c = desired gradient of delta coordinate c
         # b_c = G^T A vec(M[:, c, :])
         b = GtA @ np.transpose(M, (0, 2, 1)).reshape(-1, 3)  # rows f*3+dir, cols c -> (V,3)
-        rhs[:, k * 3:(k + 1) * 3] = b + screen * mass[:, None] * d_copy[k]
+        rhs[:, k * 3 : (k + 1) * 3] = b + screen * mass[:, None] * d_copy[k]
     d = lu.solve(rhs).reshape(V, K, 3).transpose(1, 0, 2)  # (K,V,3)
     # translation of each component: the median offset to the copied deltas, so regions the
     # template keeps still stay still (a mean would let a local shape drag the whole head)

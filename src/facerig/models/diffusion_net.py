@@ -136,8 +136,15 @@ class DiffusionNetBlock(nn.Module):
     vertices of other parts; 4C in all), the only path between touching parts besides pooling.
     """
 
-    def __init__(self, width: int, mlp_hidden: list[int] | None = None, dropout: float = 0.0,
-                 with_gradient_features: bool = True, with_mlp: bool = True, cross_part: bool = False):
+    def __init__(
+        self,
+        width: int,
+        mlp_hidden: list[int] | None = None,
+        dropout: float = 0.0,
+        with_gradient_features: bool = True,
+        with_mlp: bool = True,
+        cross_part: bool = False,
+    ):
         super().__init__()
         self.width = width
         self.diffusion = LearnedTimeDiffusion(width)
@@ -177,14 +184,26 @@ class DiffusionNet(nn.Module):
         cross_part: blocks also read nearby other-part features (needs ``ops.cross``).
     """
 
-    def __init__(self, c_in: int, c_out: int, width: int = 128, n_block: int = 4,
-                 mlp_hidden: list[int] | None = None, dropout: float = 0.0,
-                 with_gradient_features: bool = True, last_activation=None, cross_part: bool = False):
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        width: int = 128,
+        n_block: int = 4,
+        mlp_hidden: list[int] | None = None,
+        dropout: float = 0.0,
+        with_gradient_features: bool = True,
+        last_activation=None,
+        cross_part: bool = False,
+    ):
         super().__init__()
         self.first = nn.Linear(c_in, width)
         self.blocks = nn.ModuleList(
-            [DiffusionNetBlock(width, mlp_hidden, dropout, with_gradient_features, cross_part=cross_part)
-             for _ in range(n_block)])
+            [
+                DiffusionNetBlock(width, mlp_hidden, dropout, with_gradient_features, cross_part=cross_part)
+                for _ in range(n_block)
+            ]
+        )
         self.last = nn.Linear(width, c_out)
         self.last_activation = last_activation
 

@@ -33,8 +33,9 @@ FALLOFF = {"inner": 3.5, "outer": 5.0}
 FACE_SHAPES = ("eyeBlinkLeft", "eyeBlinkRight", "mouthFunnel", "mouthPucker")
 
 
-def fill_unused(vertices: np.ndarray, faces: np.ndarray, used: np.ndarray, deltas: np.ndarray,
-                dropped: np.ndarray | None = None) -> np.ndarray:
+def fill_unused(
+    vertices: np.ndarray, faces: np.ndarray, used: np.ndarray, deltas: np.ndarray, dropped: np.ndarray | None = None
+) -> np.ndarray:
     """Deltas of the vertices no kept triangle uses, from the surface next to them.
 
     Args:
@@ -108,8 +109,9 @@ def share_coincident(vertices: np.ndarray, deltas: np.ndarray) -> np.ndarray:
     return out
 
 
-def face_falloff(vertices: np.ndarray, deltas: np.ndarray, names: list[str],
-                 inner: float | None = None, outer: float | None = None) -> tuple[np.ndarray | None, dict]:
+def face_falloff(
+    vertices: np.ndarray, deltas: np.ndarray, names: list[str], inner: float | None = None, outer: float | None = None
+) -> tuple[np.ndarray | None, dict]:
     """Weights (V,) fading the rig's motion out far from the face, and what they were made from.
 
     The eyes and the mouth are where the rig's blinks and lip shapes (:data:`FACE_SHAPES`) move
@@ -137,8 +139,14 @@ def face_falloff(vertices: np.ndarray, deltas: np.ndarray, names: list[str],
     r = np.linalg.norm(v - center, axis=1) / size
     t = np.clip((r - inner) / max(outer - inner, 1e-12), 0.0, 1.0)
     w = 0.5 * (1.0 + np.cos(np.pi * t))
-    info = {"center": [round(float(c), 6) for c in center], "face_size": round(size, 6), "inner": inner,
-            "outer": outer, "vertices_faded": int((w < 1).sum()), "vertices_still": int((w == 0).sum())}
+    info = {
+        "center": [round(float(c), 6) for c in center],
+        "face_size": round(size, 6),
+        "inner": inner,
+        "outer": outer,
+        "vertices_faded": int((w < 1).sum()),
+        "vertices_still": int((w == 0).sum()),
+    }
     return w, info
 
 

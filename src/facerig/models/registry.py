@@ -101,9 +101,17 @@ MIN_HEAD_VERTICES = 100
 COMPUTE_DIAGONAL = (1e-3, 1e6)
 
 
-def rig_mesh(mesh: Mesh, method: str | None = None, parts: np.ndarray | None = None, *, strict: bool = False,
-             max_vertices: int | None = DEFAULT_MAX_VERTICES, falloff: bool = True, auto_orient: bool = False,
-             **options: Any) -> Rig:
+def rig_mesh(
+    mesh: Mesh,
+    method: str | None = None,
+    parts: np.ndarray | None = None,
+    *,
+    strict: bool = False,
+    max_vertices: int | None = DEFAULT_MAX_VERTICES,
+    falloff: bool = True,
+    auto_orient: bool = False,
+    **options: Any,
+) -> Rig:
     """Rig ``mesh`` (as read from a file, e.g. :func:`facerig.io.read_mesh`) with ``method``: the
     :class:`Rig` ``facerig rig`` writes, in the input's units, vertex order and faces.
 
@@ -152,9 +160,11 @@ def rig_mesh(mesh: Mesh, method: str | None = None, parts: np.ndarray | None = N
     if head_check and used.sum() < MIN_HEAD_VERTICES:
         from facerig.models.raf.probe import NotAHeadError
 
-        raise NotAHeadError(f"{mesh.source or 'mesh'}: does not look like a head ({int(used.sum())} vertices, too few "
-                            f"for eyes and a mouth; a head needs {MIN_HEAD_VERTICES}); rig it anyway with "
-                            "--no-head-check")
+        raise NotAHeadError(
+            f"{mesh.source or 'mesh'}: does not look like a head ({int(used.sum())} vertices, too few "
+            f"for eyes and a mouth; a head needs {MIN_HEAD_VERTICES}); rig it anyway with "
+            "--no-head-check"
+        )
     # the method rigs the used vertices only, at a workable scale
     keep = np.flatnonzero(used)
     index = np.full(V, -1, np.int64)
@@ -168,8 +178,16 @@ def rig_mesh(mesh: Mesh, method: str | None = None, parts: np.ndarray | None = N
     if len(keep) == V:
         work = dataclasses.replace(checked, vertices=verts * factor if factor != 1.0 else checked.vertices, info=info)
     else:  # per-vertex attributes and polygons index the file's vertices: not the method's
-        work = dataclasses.replace(checked, vertices=verts[keep] * factor, faces=index[faces], polygons=None, uv=None,
-                                   uv_faces=None, normals=None, info=info)
+        work = dataclasses.replace(
+            checked,
+            vertices=verts[keep] * factor,
+            faces=index[faces],
+            polygons=None,
+            uv=None,
+            uv_faces=None,
+            normals=None,
+            info=info,
+        )
     meta_extra: dict[str, Any] = {}
     if method == "raf" and (auto_orient or head_check):
         from facerig.models.raf.orientation import rig_oriented
@@ -197,19 +215,33 @@ def rig_mesh(mesh: Mesh, method: str | None = None, parts: np.ndarray | None = N
             deltas = deltas * w[None, :, None].astype(np.float32)
     if parts is None:
         parts = connected_components(V, faces)
-    meta = {"method": method, "facerig_version": __version__, "seconds": round(seconds, 3),
-            "units": "input units (deltas are in the same units and frame as the input vertices)",
-            "num_vertices": V, "source": mesh.source}
+    meta = {
+        "method": method,
+        "facerig_version": __version__,
+        "seconds": round(seconds, 3),
+        "units": "input units (deltas are in the same units and frame as the input vertices)",
+        "num_vertices": V,
+        "source": mesh.source,
+    }
     meta.update(out.meta)
     meta.update(meta_extra)
-    meta["input"] = {"path": mesh.source, "up": meta_extra.get("orientation", {}).get("up", options.get("up", "+y")),
-                     "forward": meta_extra.get("orientation", {}).get("forward", options.get("forward", "+z"))}
+    meta["input"] = {
+        "path": mesh.source,
+        "up": meta_extra.get("orientation", {}).get("up", options.get("up", "+y")),
+        "forward": meta_extra.get("orientation", {}).get("forward", options.get("forward", "+z")),
+    }
     if repairs:
         meta["repairs"] = repairs
     if fade_info.get("vertices_faded"):
         meta["falloff"] = fade_info
     if factor != 1.0:
         meta["computed_at_scale"] = factor
-    rig = Rig(names=list(out.names), deltas=np.ascontiguousarray(deltas), neutral=mesh.vertices, faces=mesh.faces,
-              parts=parts, meta=meta)
+    rig = Rig(
+        names=list(out.names),
+        deltas=np.ascontiguousarray(deltas),
+        neutral=mesh.vertices,
+        faces=mesh.faces,
+        parts=parts,
+        meta=meta,
+    )
     return finish.pad_to_arkit52(rig)

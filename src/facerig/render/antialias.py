@@ -54,7 +54,10 @@ def _pairs(p2f: torch.Tensor, zbuf: torch.Tensor, dim: int, occlusion: bool) -> 
 
 
 def silhouette_crossings(
-    fragments: Fragments, verts_screen: torch.Tensor, faces: torch.Tensor, occlusion: bool = True,
+    fragments: Fragments,
+    verts_screen: torch.Tensor,
+    faces: torch.Tensor,
+    occlusion: bool = True,
     neighbours: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Where silhouette edges cross between neighbouring foreground / background pixel centres.
@@ -102,8 +105,10 @@ def silhouette_crossings(
     def orientation(face_flat: torch.Tensor) -> torch.Tensor:
         """Sign of the signed screen area of faces (K,) (flat ``n * F + f``)."""
         p = vflat[fv[face_flat]]
-        return torch.sign((p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
-                          - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1]))
+        return torch.sign(
+            (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1])
+            - (p[:, 2, 0] - p[:, 0, 0]) * (p[:, 1, 1] - p[:, 0, 1])
+        )
 
     with torch.no_grad():
         # walk from the front pixel's face across interior edges until the segment leaves the
@@ -151,7 +156,10 @@ def silhouette_crossings(
 
 
 def antialias(
-    image: torch.Tensor, fragments: Fragments, verts_screen: torch.Tensor, faces: torch.Tensor,
+    image: torch.Tensor,
+    fragments: Fragments,
+    verts_screen: torch.Tensor,
+    faces: torch.Tensor,
     crossings: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Blend colours across silhouette edges so the image depends smoothly on vertex positions.
@@ -176,7 +184,9 @@ def antialias(
 
 
 def soft_silhouette(
-    fragments: Fragments, verts_screen: torch.Tensor, faces: torch.Tensor,
+    fragments: Fragments,
+    verts_screen: torch.Tensor,
+    faces: torch.Tensor,
     crossings: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Antialiased coverage mask (N, H, W) in [0, 1], differentiable w.r.t. ``verts_screen`` (N, V, 3).

@@ -30,8 +30,11 @@ def _batch_size(*sizes: int) -> int:
 
 
 def look_at_view_transform(
-    eye: torch.Tensor | tuple, at: torch.Tensor | tuple = (0.0, 0.0, 0.0), up: torch.Tensor | tuple = (0.0, 1.0, 0.0),
-    dtype: torch.dtype = torch.float32, device: torch.device | str | None = None,
+    eye: torch.Tensor | tuple,
+    at: torch.Tensor | tuple = (0.0, 0.0, 0.0),
+    up: torch.Tensor | tuple = (0.0, 1.0, 0.0),
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """World-to-view rotation and translation of cameras at ``eye`` looking at ``at``.
 
@@ -66,9 +69,13 @@ class PerspectiveCameras:
     """
 
     def __init__(
-        self, R: torch.Tensor | None = None, T: torch.Tensor | None = None,
-        focal_length: torch.Tensor | float | None = None, fov_y: torch.Tensor | float | None = None,
-        principal_point: torch.Tensor | None = None, dtype: torch.dtype | None = None,
+        self,
+        R: torch.Tensor | None = None,
+        T: torch.Tensor | None = None,
+        focal_length: torch.Tensor | float | None = None,
+        fov_y: torch.Tensor | float | None = None,
+        principal_point: torch.Tensor | None = None,
+        dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
     ) -> None:
         ref = next((a for a in (R, T, focal_length, fov_y, principal_point) if isinstance(a, torch.Tensor)), None)
@@ -97,9 +104,13 @@ class PerspectiveCameras:
 
     @classmethod
     def look_at(
-        cls, eye: torch.Tensor | tuple, at: torch.Tensor | tuple = (0.0, 0.0, 0.0),
-        up: torch.Tensor | tuple = (0.0, 1.0, 0.0), focal_length: torch.Tensor | float | None = None,
-        fov_y: torch.Tensor | float | None = None, dtype: torch.dtype = torch.float32,
+        cls,
+        eye: torch.Tensor | tuple,
+        at: torch.Tensor | tuple = (0.0, 0.0, 0.0),
+        up: torch.Tensor | tuple = (0.0, 1.0, 0.0),
+        focal_length: torch.Tensor | float | None = None,
+        fov_y: torch.Tensor | float | None = None,
+        dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
     ) -> PerspectiveCameras:
         """Cameras at ``eye`` (3,) / (N, 3) looking at ``at`` with ``up`` roughly up."""
@@ -117,7 +128,8 @@ class PerspectiveCameras:
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> PerspectiveCameras:
         """The same cameras on another device / dtype."""
         return PerspectiveCameras(
-            self.R.to(device=device, dtype=dtype), self.T.to(device=device, dtype=dtype),
+            self.R.to(device=device, dtype=dtype),
+            self.T.to(device=device, dtype=dtype),
             focal_length=self.focal_length.to(device=device, dtype=dtype),
             principal_point=self.principal_point.to(device=device, dtype=dtype),
         )

@@ -10,8 +10,12 @@ from facerig.render.rasterize import Fragments, rasterize_meshes
 
 
 def displacement_2d(
-    verts: torch.Tensor, deformed: torch.Tensor, faces: torch.Tensor, cameras: PerspectiveCameras,
-    image_size: tuple[int, int], fragments: Fragments | None = None,
+    verts: torch.Tensor,
+    deformed: torch.Tensor,
+    faces: torch.Tensor,
+    cameras: PerspectiveCameras,
+    image_size: tuple[int, int],
+    fragments: Fragments | None = None,
 ) -> torch.Tensor:
     """Per-pixel screen motion of the neutral surface under a deformation (supplementary B of the paper).
 

@@ -51,7 +51,9 @@ def unpack_pixels(fragments: Fragments, values: torch.Tensor, background: float 
 
 
 def interpolate_vertex_attributes(
-    fragments: Fragments, attributes: torch.Tensor, background: float | torch.Tensor = 0.0,
+    fragments: Fragments,
+    attributes: torch.Tensor,
+    background: float | torch.Tensor = 0.0,
 ) -> torch.Tensor:
     """Per-pixel attributes of the visible surface.
 

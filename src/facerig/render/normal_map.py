@@ -10,8 +10,11 @@ from facerig.render.normals import normalize
 
 
 def normal_map(
-    normals: torch.Tensor, mask: torch.Tensor | None, cameras: PerspectiveCameras,
-    background: float | torch.Tensor = 0.0, batch_index: torch.Tensor | None = None,
+    normals: torch.Tensor,
+    mask: torch.Tensor | None,
+    cameras: PerspectiveCameras,
+    background: float | torch.Tensor = 0.0,
+    batch_index: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Encode world-space pixel normals as a camera-space normal map.
 

@@ -157,8 +157,11 @@ def _candidates(tri: torch.Tensor, H: int, W: int, znear: float, cull_backfaces:
 
 
 def rasterize_meshes(
-    verts_screen: torch.Tensor, faces: torch.Tensor, image_size: tuple[int, int],
-    znear: float = 1e-6, cull_backfaces: bool = False,
+    verts_screen: torch.Tensor,
+    faces: torch.Tensor,
+    image_size: tuple[int, int],
+    znear: float = 1e-6,
+    cull_backfaces: bool = False,
 ) -> Fragments:
     """Rasterise N meshes given in screen space.
 
@@ -218,6 +221,11 @@ def rasterize_meshes(
     bary_img = bary.new_zeros(N * H * W, 3).index_put((pix_idx,), bary)
     zbuf = depth.new_zeros(N * H * W).index_put((pix_idx,), depth)
     return Fragments(
-        pix_to_face=pix_to_face.reshape(N, H, W), bary_coords=bary_img.reshape(N, H, W, 3),
-        zbuf=zbuf.reshape(N, H, W), pix_idx=pix_idx, pix_verts=pix_verts, pix_bary=bary, image_size=(H, W),
+        pix_to_face=pix_to_face.reshape(N, H, W),
+        bary_coords=bary_img.reshape(N, H, W, 3),
+        zbuf=zbuf.reshape(N, H, W),
+        pix_idx=pix_idx,
+        pix_verts=pix_verts,
+        pix_bary=bary,
+        image_size=(H, W),
     )

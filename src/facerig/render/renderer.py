@@ -46,7 +46,10 @@ def _per_pixel(a: torch.Tensor, bidx: torch.Tensor, n: int) -> torch.Tensor:
 
 
 def project_and_rasterize(
-    verts: torch.Tensor, faces: torch.Tensor, cameras: PerspectiveCameras, image_size: tuple[int, int],
+    verts: torch.Tensor,
+    faces: torch.Tensor,
+    cameras: PerspectiveCameras,
+    image_size: tuple[int, int],
     cull_backfaces: bool = False,
 ) -> tuple[Fragments, torch.Tensor]:
     """Project world (N, V, 3) vertices and rasterise -> (fragments, verts_screen (N, V, 3))."""
@@ -55,10 +58,17 @@ def project_and_rasterize(
 
 
 def render_mesh(
-    verts: torch.Tensor, faces: torch.Tensor, cameras: PerspectiveCameras, image_size: tuple[int, int],
-    vertex_colors: torch.Tensor | None = None, light_dirs: torch.Tensor | tuple | None = None,
-    light_colors: torch.Tensor | tuple | None = None, ambient: float | torch.Tensor = 0.25,
-    background: float | torch.Tensor = 0.0, antialias_image: bool = True, cull_backfaces: bool = False,
+    verts: torch.Tensor,
+    faces: torch.Tensor,
+    cameras: PerspectiveCameras,
+    image_size: tuple[int, int],
+    vertex_colors: torch.Tensor | None = None,
+    light_dirs: torch.Tensor | tuple | None = None,
+    light_colors: torch.Tensor | tuple | None = None,
+    ambient: float | torch.Tensor = 0.25,
+    background: float | torch.Tensor = 0.0,
+    antialias_image: bool = True,
+    cull_backfaces: bool = False,
     neighbours: torch.Tensor | None = None,
 ) -> Rendering:
     """Render N meshes: shaded image, normal map, depth, hard and soft silhouettes.
@@ -92,8 +102,10 @@ def render_mesh(
     albedo = None if vertex_colors is None else interpolate_packed(frags, vertex_colors)
     if light_dirs is None:
         light_dirs = cameras.view_to_world_normals(verts.new_tensor([0.0, 0.0, 1.0]).expand(len(cameras), 1, 3))
-    lights, colors = [torch.as_tensor(a, dtype=verts.dtype, device=verts.device) if a is not None else None
-                      for a in (light_dirs, light_colors)]
+    lights, colors = [
+        torch.as_tensor(a, dtype=verts.dtype, device=verts.device) if a is not None else None
+        for a in (light_dirs, light_colors)
+    ]
     lights = _per_pixel(lights, bidx, N)
     colors = None if colors is None else _per_pixel(colors, bidx, N)
     shaded = lambert_shade(pn, None, albedo, lights, colors, ambient)
@@ -103,6 +115,11 @@ def render_mesh(
     if antialias_image:
         img = antialias(img, frags, vs, faces, cross)
     return Rendering(
-        image=img, normal_map=nmap, depth=frags.zbuf, mask=mask,
-        soft_mask=soft_silhouette(frags, vs, faces, cross), fragments=frags, verts_screen=vs,
+        image=img,
+        normal_map=nmap,
+        depth=frags.zbuf,
+        mask=mask,
+        soft_mask=soft_silhouette(frags, vs, faces, cross),
+        fragments=frags,
+        verts_screen=vs,
     )

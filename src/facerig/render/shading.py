@@ -8,9 +8,13 @@ from facerig.render.normals import normalize
 
 
 def lambert_shade(
-    normals: torch.Tensor, mask: torch.Tensor | None = None, albedo: torch.Tensor | None = None,
-    light_dirs: torch.Tensor | tuple = ((0.0, 0.0, 1.0),), light_colors: torch.Tensor | tuple | None = None,
-    ambient: float | torch.Tensor = 0.25, background: float | torch.Tensor = 0.0,
+    normals: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    albedo: torch.Tensor | None = None,
+    light_dirs: torch.Tensor | tuple = ((0.0, 0.0, 1.0),),
+    light_colors: torch.Tensor | tuple | None = None,
+    ambient: float | torch.Tensor = 0.25,
+    background: float | torch.Tensor = 0.0,
 ) -> torch.Tensor:
     """Shade pixels: ``albedo * (ambient + sum_l color_l * max(0, n . l))``.
 

@@ -41,14 +41,28 @@ def rescale_item(item: Item, a: float) -> Item:
         raise ValueError("rescaling an item needs its proxy faces (read it with facerig.train.dataset.load_item)")
     xyz = item.xyz / a
     dev = item.xyz.device
-    local, cross = network_inputs(xyz.detach().cpu().numpy().astype(np.float64), item.faces,
-                                  local=item.local is not None, cross=item.ops.cross is not None)
+    local, cross = network_inputs(
+        xyz.detach().cpu().numpy().astype(np.float64),
+        item.faces,
+        local=item.local is not None,
+        cross=item.ops.cross is not None,
+    )
     if local is not None:
         local = torch.from_numpy(np.asarray(local, np.float32)).to(dev)
     if cross is not None:
         cross = csr_tensor(cross.indptr, cross.indices, cross.data, cross.shape).to(dev)
-    return Item(xyz, item.ops.rescaled(a, cross), item.deltas / a, item.shape_mask, item.landmarks, item.scale * a,
-                item.mm_per_unit, item.name, local, item.faces)
+    return Item(
+        xyz,
+        item.ops.rescaled(a, cross),
+        item.deltas / a,
+        item.shape_mask,
+        item.landmarks,
+        item.scale * a,
+        item.mm_per_unit,
+        item.name,
+        local,
+        item.faces,
+    )
 
 
 def sample_frame_factor(rng: np.random.Generator, spread: float, p: float) -> float:

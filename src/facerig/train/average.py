@@ -30,13 +30,15 @@ def _load(path) -> dict:
     return ck
 
 
-def average_checkpoints(paths: list[str | os.PathLike], output: str | os.PathLike,
-                        weights: list[float] | None = None) -> Path:
+def average_checkpoints(
+    paths: list[str | os.PathLike], output: str | os.PathLike, weights: list[float] | None = None
+) -> Path:
     """Mean of the inference weights (:func:`facerig.models.raf.weights.checkpoint_weights`) of
     ``paths`` -> checkpoint at ``output``; ``weights`` (one per path, default equal) are
     normalised to sum to 1. All checkpoints must share the model config and parameter shapes.
     The output keeps the first checkpoint's training config and records its sources."""
     from facerig.models.raf.weights import checkpoint_weights
+
     if len(paths) < 2:
         raise FacerigError("averaging needs at least two checkpoints")
     w = [1.0] * len(paths) if weights is None else [float(x) for x in weights]
@@ -56,11 +58,17 @@ def average_checkpoints(paths: list[str | os.PathLike], output: str | os.PathLik
     avg = {k: sum(wi * s[k].double() for wi, s in zip(w, states)).to(states[0][k].dtype) for k in keys}
     first = cks[0]
     meta = dict(first.get("meta", {}))
-    meta["averaged_from"] = [{"path": str(p), "step": int(ck.get("step", 0)), "weight": wi}
-                             for p, ck, wi in zip(paths, cks, w)]
-    out_ck = {"config": config, "state_dict": avg, "step": max(int(ck.get("step", 0)) for ck in cks),
-              "wall_s": sum(float(ck.get("wall_s", 0.0)) for ck in cks), "train_config": first.get("train_config"),
-              "meta": meta}
+    meta["averaged_from"] = [
+        {"path": str(p), "step": int(ck.get("step", 0)), "weight": wi} for p, ck, wi in zip(paths, cks, w)
+    ]
+    out_ck = {
+        "config": config,
+        "state_dict": avg,
+        "step": max(int(ck.get("step", 0)) for ck in cks),
+        "wall_s": sum(float(ck.get("wall_s", 0.0)) for ck in cks),
+        "train_config": first.get("train_config"),
+        "meta": meta,
+    }
     from facerig.io.atomic import atomic_path
 
     out = Path(output)

@@ -47,8 +47,9 @@ def make_item(sample, *, proxy_vertices: int = 5000, k: int = 128) -> dict[str, 
     """Preprocess a generator ``Sample`` into pool-item arrays (see module doc)."""
     from facerig.geometry.proxy import prepare_head
 
-    prep = prepare_head(sample.vertices, sample.faces, parts=sample.parts, proxy_vertices=proxy_vertices,
-                        k=k, cache=False)
+    prep = prepare_head(
+        sample.vertices, sample.faces, parts=sample.parts, proxy_vertices=proxy_vertices, k=k, cache=False
+    )
     proxy = prep.proxy
     d = proxy.from_full(sample.vertices, sample.faces, np.asarray(sample.deltas, np.float32), sample.parts)
     P = proxy.num_vertices
@@ -65,13 +66,26 @@ def make_item(sample, *, proxy_vertices: int = 5000, k: int = 128) -> dict[str, 
         lmk[ok] = proxy.origin[l68[ok]]
     ops = prep.ops
     out = {
-        "xyz": prep.xyz.astype(np.float32), "faces": proxy.faces.astype(np.int32),
-        "mass": ops.mass.astype(np.float32), "evals": ops.evals.astype(np.float32),
-        "evecs": ops.evecs.astype(np.float32), "deltas": deltas, "shape_mask": mask, "landmarks": lmk,
-        "scale": np.float64(prep.scale), "mm_per_unit": np.float64(sample.mm_per_unit),
-        "info": np.array(json.dumps({"num_vertices": int(sample.num_vertices), "proxy_vertices": P,
-                                     **{k_: v for k_, v in sample.info.items() if k_ in ("seed", "split", "family")}},
-                                    default=str)),
+        "xyz": prep.xyz.astype(np.float32),
+        "faces": proxy.faces.astype(np.int32),
+        "mass": ops.mass.astype(np.float32),
+        "evals": ops.evals.astype(np.float32),
+        "evecs": ops.evecs.astype(np.float32),
+        "deltas": deltas,
+        "shape_mask": mask,
+        "landmarks": lmk,
+        "scale": np.float64(prep.scale),
+        "mm_per_unit": np.float64(sample.mm_per_unit),
+        "info": np.array(
+            json.dumps(
+                {
+                    "num_vertices": int(sample.num_vertices),
+                    "proxy_vertices": P,
+                    **{k_: v for k_, v in sample.info.items() if k_ in ("seed", "split", "family")},
+                },
+                default=str,
+            )
+        ),
     }
     for name, A in (("gx", ops.grad_x), ("gy", ops.grad_y)):
         A = sp.csr_matrix(A)
@@ -94,8 +108,9 @@ def _build_item(fam_name: str, seed: int, path: Path, config, proxy_vertices: in
     with atomic_path(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, **item)
-    return (f"pool {path.name}: {sample.num_vertices} -> {item['xyz'].shape[0]} vertices, "
-            f"{time.perf_counter() - t0:.1f}s")
+    return (
+        f"pool {path.name}: {sample.num_vertices} -> {item['xyz'].shape[0]} vertices, {time.perf_counter() - t0:.1f}s"
+    )
 
 
 def _one_thread() -> None:  # worker initializer: one BLAS thread per worker process
@@ -104,9 +119,19 @@ def _one_thread() -> None:  # worker initializer: one BLAS thread per worker pro
     threadpool_limits(1)
 
 
-def build_pool(out_dir: str | os.PathLike | None = None, n: int = 200, *, start: int = 0, families=("ict",),
-               split: str = "train", proxy_vertices: int = 5000, k: int = 128, config=None,
-               workers: int = 1, log=print) -> list[Path]:
+def build_pool(
+    out_dir: str | os.PathLike | None = None,
+    n: int = 200,
+    *,
+    start: int = 0,
+    families=("ict",),
+    split: str = "train",
+    proxy_vertices: int = 5000,
+    k: int = 128,
+    config=None,
+    workers: int = 1,
+    log=print,
+) -> list[Path]:
     """Write ``n`` items per family (seeds ``start..start+n-1``) to ``out_dir``; existing items are
     kept (so an interrupted build resumes). Returns the item paths.
 
@@ -157,21 +182,32 @@ class Item:
     local: torch.Tensor | None = None  # (P, 13) local descriptors
     faces: np.ndarray | None = None  # (G, 3) proxy triangles (what a rescaled copy recomputes from)
 
-    def to(self, device) -> "Item":
-        return Item(self.xyz.to(device), self.ops.to(device), self.deltas.to(device), self.shape_mask.to(device),
-                    self.landmarks.to(device), self.scale, self.mm_per_unit, self.name,
-                    None if self.local is None else self.local.to(device), self.faces)
+    def to(self, device) -> Item:
+        return Item(
+            self.xyz.to(device),
+            self.ops.to(device),
+            self.deltas.to(device),
+            self.shape_mask.to(device),
+            self.landmarks.to(device),
+            self.scale,
+            self.mm_per_unit,
+            self.name,
+            None if self.local is None else self.local.to(device),
+            self.faces,
+        )
 
 
-def load_item(path: str | os.PathLike, k: int | None = None,
-              inputs: tuple[np.ndarray, sp.csr_matrix] | None = None) -> Item:
+def load_item(
+    path: str | os.PathLike, k: int | None = None, inputs: tuple[np.ndarray, sp.csr_matrix] | None = None
+) -> Item:
     """Read a pool item (optionally keep only ``k`` eigenpairs); ``inputs`` = (local (P,13),
     cross (P,P)) reuses already computed :func:`facerig.geometry.features.network_inputs`."""
     return _read_item(path, k, inputs)[0]
 
 
-def _read_item(path: str | os.PathLike, k: int | None,
-               inputs: tuple[np.ndarray, sp.csr_matrix] | None) -> tuple[Item, tuple[np.ndarray, sp.csr_matrix]]:
+def _read_item(
+    path: str | os.PathLike, k: int | None, inputs: tuple[np.ndarray, sp.csr_matrix] | None
+) -> tuple[Item, tuple[np.ndarray, sp.csr_matrix]]:
     """:func:`load_item` in one read of the file, also returning the network inputs it used."""
     from facerig.geometry.features import network_inputs
 
@@ -183,19 +219,32 @@ def _read_item(path: str | os.PathLike, k: int | None,
 
         kk = z["evals"].shape[0] if k is None else min(k, z["evals"].shape[0])
         local, cross = inputs if inputs is not None else network_inputs(z["xyz"], z["faces"])
-        ops = Operators(mass=torch.from_numpy(z["mass"]), evals=torch.from_numpy(z["evals"][:kk]),
-                         evecs=torch.from_numpy(np.ascontiguousarray(z["evecs"][:, :kk])),
-                         grad_x=csr("gx"), grad_y=csr("gy"),
-                         cross=csr_tensor(cross.indptr, cross.indices, cross.data, (P, P)))
-        item = Item(torch.from_numpy(z["xyz"]), ops, torch.from_numpy(z["deltas"]),
-                    torch.from_numpy(z["shape_mask"]), torch.from_numpy(z["landmarks"]),
-                    float(z["scale"]), float(z["mm_per_unit"]), Path(path).stem,
-                    torch.from_numpy(np.asarray(local, np.float32)), np.asarray(z["faces"], np.int64))
+        ops = Operators(
+            mass=torch.from_numpy(z["mass"]),
+            evals=torch.from_numpy(z["evals"][:kk]),
+            evecs=torch.from_numpy(np.ascontiguousarray(z["evecs"][:, :kk])),
+            grad_x=csr("gx"),
+            grad_y=csr("gy"),
+            cross=csr_tensor(cross.indptr, cross.indices, cross.data, (P, P)),
+        )
+        item = Item(
+            torch.from_numpy(z["xyz"]),
+            ops,
+            torch.from_numpy(z["deltas"]),
+            torch.from_numpy(z["shape_mask"]),
+            torch.from_numpy(z["landmarks"]),
+            float(z["scale"]),
+            float(z["mm_per_unit"]),
+            Path(path).stem,
+            torch.from_numpy(np.asarray(local, np.float32)),
+            np.asarray(z["faces"], np.int64),
+        )
     return item, (local, cross)
 
 
-def sample_queries(rng: np.random.Generator, shape_mask: np.ndarray, n_onehot: int = 12,
-                   n_combo: int = 4, max_active: int = 4) -> np.ndarray:
+def sample_queries(
+    rng: np.random.Generator, shape_mask: np.ndarray, n_onehot: int = 12, n_combo: int = 4, max_active: int = 4
+) -> np.ndarray:
     """Random FACS queries (Q,K) float32: ``n_onehot`` distinct one-hot shapes (among the
     supervised ones) and ``n_combo`` random combinations of 2..max_active shapes with weights in
     (0.2, 1]."""

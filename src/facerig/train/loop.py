@@ -130,8 +130,10 @@ def evaluate(model: RigAnyFace, items: list[Item], device) -> dict:
         errs.append(torch.nanmean(e).item())
         zeros.append(torch.nanmean(z).item())
     model.train()
-    return {"val_active_mm": float(np.mean(errs)) if errs else float("nan"),
-            "val_zero_mm": float(np.mean(zeros)) if zeros else float("nan")}
+    return {
+        "val_active_mm": float(np.mean(errs)) if errs else float("nan"),
+        "val_zero_mm": float(np.mean(zeros)) if zeros else float("nan"),
+    }
 
 
 def _device(name: str) -> torch.device:
@@ -168,6 +170,7 @@ def item_face_factor(probe: RigAnyFace, item: Item) -> float:
     measured as ``facerig rig`` measures it, with ``probe`` (the network the run starts from,
     kept fixed: on a resumed run, the resumed network) in the item's measured head frame."""
     from facerig.models.raf.probe import face_frame_factor, face_probe_queries, landmarks_from_motion
+
     q = torch.from_numpy(face_probe_queries(probe.config.num_shapes)).to(item.xyz.device)
     d = probe(item.xyz, item.ops, q, item.local)
     return face_frame_factor(landmarks_from_motion(item.xyz.cpu().numpy(), d.cpu().numpy()))
@@ -202,9 +205,12 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         log(f"resumed from {last} at step {step}")
     elif cfg.init_from:
         from facerig.models.raf.weights import read_weights
+
         _, params, meta0 = read_weights(cfg.init_from)  # checkpoint .pt or shipped .npz
         padded = model.load_compatible({k: torch.from_numpy(v) for k, v in params.items()})
-        log(f"initialised from {cfg.init_from} (step {meta0.get('step', '?')}; resized inputs: {', '.join(padded) or 'none'})")
+        log(
+            f"initialised from {cfg.init_from} (step {meta0.get('step', '?')}; resized inputs: {', '.join(padded) or 'none'})"
+        )
     ema = None
     if cfg.ema:
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -234,10 +240,12 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
     cache: dict[Path, Item] = {}
     val_items = [it.to(device) for it in val_items] if cache_items else val_items
     val_families = sorted({_family(val_pool.paths[i]) for i in val_index})
-    log(f"training on {len(pool)} items ({len(val_items)} validation: {', '.join(val_families) or 'none'}), device {device}, "
+    log(
+        f"training on {len(pool)} items ({len(val_items)} validation: {', '.join(val_families) or 'none'}), device {device}, "
         f"{sum(p.numel() for p in model.parameters())} parameters"
         + (f", {cfg.time_limit_min:g} min with the learning rate annealed over that time" if by_time else "")
-        + (", items kept on the device" if cache_items else ""))
+        + (", items kept on the device" if cache_items else "")
+    )
     logf = open(out / "train_log.jsonl", "a")
     t_start = time.time()
     run_time0 = float(ck.get("wall_s", 0.0)) if last.exists() else 0.0
@@ -247,9 +255,16 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
     def save(path: Path, **extra):
         if ema is not None:
             extra.update(ema_state_dict=ema.module.state_dict(), ema_n=int(ema.n_averaged))
-        ck = model.checkpoint(optimizer=opt.state_dict(), step=step, best=best, rng=rng.bit_generator.state,
-                              torch_rng=torch.get_rng_state(), train_config=asdict(cfg),
-                              wall_s=run_time0 + time.time() - t_start, **extra)
+        ck = model.checkpoint(
+            optimizer=opt.state_dict(),
+            step=step,
+            best=best,
+            rng=rng.bit_generator.state,
+            torch_rng=torch.get_rng_state(),
+            train_config=asdict(cfg),
+            wall_s=run_time0 + time.time() - t_start,
+            **extra,
+        )
         tmp = path.with_suffix(".tmp")
         torch.save(ck, tmp)
         tmp.replace(path)
@@ -275,8 +290,9 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         lr = sched.set(step, (time.time() - t_start) / (60 * cfg.time_limit_min) if by_time else None)
         mask = item.shape_mask.cpu().numpy()
         a = torch.from_numpy(sample_queries(rng, mask, cfg.n_onehot, cfg.n_combo)).to(device)
-        xyz = item.xyz + (torch.from_numpy(rng.normal(0, cfg.jitter, 3).astype(np.float32)).to(device)
-                          if cfg.jitter else 0)
+        xyz = item.xyz + (
+            torch.from_numpy(rng.normal(0, cfg.jitter, 3).astype(np.float32)).to(device) if cfg.jitter else 0
+        )
         enc = model.encode(xyz, item.ops, item.local)
         pred = model.decode(enc, a, item.ops)
         target = torch.einsum("qk,kvc->qvc", a, item.deltas)
@@ -289,8 +305,16 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
             loss = loss + cfg.basis_weight * lb
             parts["basis"] = float(lb.detach())
             if weights.act3d:  # the metric-aligned term on every supervised one-hot shape too
-                la = act3d(b, LossBatch(neutral=xyz, target=item.deltas[item.shape_mask], landmarks=item.landmarks,
-                                        active_threshold=thresh), None)
+                la = act3d(
+                    b,
+                    LossBatch(
+                        neutral=xyz,
+                        target=item.deltas[item.shape_mask],
+                        landmarks=item.landmarks,
+                        active_threshold=thresh,
+                    ),
+                    None,
+                )
                 loss = loss + weights.act3d * la
                 parts["basis_act"] = float(la.detach())
             parts["total"] = float(loss.detach())
@@ -304,8 +328,12 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
         for k_, v in parts.items():
             meter.setdefault(k_, []).append(v)
         if step % cfg.log_every == 0:
-            rec = {"step": step, "lr": lr, "wall_s": round(run_time0 + time.time() - t_start, 1),
-                   **{k_: float(np.mean(v)) for k_, v in meter.items()}}
+            rec = {
+                "step": step,
+                "lr": lr,
+                "wall_s": round(run_time0 + time.time() - t_start, 1),
+                **{k_: float(np.mean(v)) for k_, v in meter.items()},
+            }
             meter = {}
             logf.write(json.dumps(rec) + "\n")
             logf.flush()

@@ -20,8 +20,8 @@ rasteriser (``facerig.render``); add them as functions with the same signature
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import torch
 
@@ -121,8 +121,9 @@ TERMS: dict[str, Callable[[torch.Tensor, LossBatch, FrontalCamera], torch.Tensor
 }
 
 
-def rig_loss(pred: torch.Tensor, batch: LossBatch, weights: LossWeights | None = None,
-             camera: FrontalCamera | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+def rig_loss(
+    pred: torch.Tensor, batch: LossBatch, weights: LossWeights | None = None, camera: FrontalCamera | None = None
+) -> tuple[torch.Tensor, dict[str, float]]:
     """Weighted sum of the active terms; pred (Q,V,3) -> (total scalar, {term: value})."""
     weights = weights or LossWeights()
     camera = camera or FrontalCamera()

@@ -63,8 +63,9 @@ class Animation:
         }
 
 
-def _match(anim_names: list[str], weights: np.ndarray, times: np.ndarray, rig_names: list[str],
-           source: str, fps: float | None) -> Animation:
+def _match(
+    anim_names: list[str], weights: np.ndarray, times: np.ndarray, rig_names: list[str], source: str, fps: float | None
+) -> Animation:
     rig_index: dict[str, int] = {}
     for i, n in enumerate(rig_names):
         rig_index.setdefault(n, i)
@@ -80,8 +81,10 @@ def _match(anim_names: list[str], weights: np.ndarray, times: np.ndarray, rig_na
         elif i not in cols:
             cols[i] = j
     if not cols:
-        raise FacerigError(f"{source}: none of the animation's {len(anim_names)} channels "
-                           f"({', '.join(anim_names[:4])}...) match a rig shape name")
+        raise FacerigError(
+            f"{source}: none of the animation's {len(anim_names)} channels "
+            f"({', '.join(anim_names[:4])}...) match a rig shape name"
+        )
     order = sorted(cols)
     w = np.asarray(weights, dtype=np.float32)[:, [cols[i] for i in order]]
     t = np.asarray(times, dtype=np.float64)
@@ -89,8 +92,9 @@ def _match(anim_names: list[str], weights: np.ndarray, times: np.ndarray, rig_na
         raise FacerigError(f"{source}: animation has {len(t)} times for {len(w)} frames")
     if np.any(np.diff(t) < 0) or not np.all(np.isfinite(t)) or not np.all(np.isfinite(w)):
         raise FacerigError(f"{source}: animation times must increase and weights be finite")
-    return Animation(names=[rig_names[i] for i in order], times=t - t[0], weights=w,
-                     source=source, fps=fps, unmatched=unmatched)
+    return Animation(
+        names=[rig_names[i] for i in order], times=t - t[0], weights=w, source=source, fps=fps, unmatched=unmatched
+    )
 
 
 def _from_json(path: Path, rig_names: list[str]) -> Animation:
@@ -129,6 +133,7 @@ def _from_json(path: Path, rig_names: list[str]) -> Animation:
 
 # --- glTF --------------------------------------------------------------------------------------
 
+
 def _from_gltf(path: Path, rig_names: list[str]) -> Animation:
     from facerig.io.gltf import read_gltf_accessor, read_gltf_document
 
@@ -161,10 +166,10 @@ def _from_gltf(path: Path, rig_names: list[str]) -> Animation:
             if sampler.get("interpolation") == "CUBICSPLINE":
                 values = values.reshape(len(times), 3, K)[:, 1, :]  # keep the values, drop tangents
             if values.size != len(times) * K:
-                raise FacerigError(f"{path}: weights animation has {values.size} values for "
-                                   f"{len(times)} keys x {K} targets")
-            anim = _match([str(n) for n in names], values.reshape(len(times), K), times, rig_names,
-                          str(path), None)
+                raise FacerigError(
+                    f"{path}: weights animation has {values.size} values for {len(times)} keys x {K} targets"
+                )
+            anim = _match([str(n) for n in names], values.reshape(len(times), K), times, rig_names, str(path), None)
             anim.interpolation = "STEP" if sampler.get("interpolation") == "STEP" else "LINEAR"
             return anim
     raise FacerigError(f"{path}: no morph-weights animation in this glTF")
@@ -177,8 +182,14 @@ def _from_take(path: Path, rig_names: list[str]) -> Animation:
     take = read_take(path)
     present = np.asarray(take.present, dtype=bool)
     names = [n for n, p in zip(ARKIT52, present) if p]
-    anim = _match(names, np.asarray(take.weights)[:, present], np.asarray(take.times, np.float64),
-                  rig_names, str(path), float(take.fps) if take.fps else None)
+    anim = _match(
+        names,
+        np.asarray(take.weights)[:, present],
+        np.asarray(take.times, np.float64),
+        rig_names,
+        str(path),
+        float(take.fps) if take.fps else None,
+    )
     anim.unmatched = list(take.unknown) + anim.unmatched
     return anim
 
@@ -189,8 +200,13 @@ def _simple_json(path: Path) -> bool:
         doc = json.loads(path.read_text())
     except (OSError, ValueError, RecursionError):
         return False  # not the viewer's JSON: the takes reader reports what is wrong with it
-    return isinstance(doc, dict) and "names" in doc and isinstance(doc.get("frames"), list) \
-        and bool(doc["frames"]) and isinstance(doc["frames"][0], list)
+    return (
+        isinstance(doc, dict)
+        and "names" in doc
+        and isinstance(doc.get("frames"), list)
+        and bool(doc["frames"])
+        and isinstance(doc["frames"][0], list)
+    )
 
 
 def load_animation(path: str | os.PathLike, rig_names: list[str]) -> Animation:

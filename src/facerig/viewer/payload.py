@@ -32,8 +32,7 @@ import numpy as np
 from facerig.geometry.normals import vertex_normals
 from facerig.io.rig import Rig
 
-AXES = {"+x": (1, 0, 0), "-x": (-1, 0, 0), "+y": (0, 1, 0), "-y": (0, -1, 0),
-        "+z": (0, 0, 1), "-z": (0, 0, -1)}
+AXES = {"+x": (1, 0, 0), "-x": (-1, 0, 0), "+y": (0, 1, 0), "-y": (0, -1, 0), "+z": (0, 0, 1), "-z": (0, 0, -1)}
 
 
 @dataclass
@@ -72,8 +71,14 @@ def _axis(name: str, what: str) -> str:
 NORMAL_DELTAS_MAX_BYTES = 256 * 2**20
 
 
-def build_payload(rig: Rig, *, title: str | None = None, up: str | None = None,
-                  forward: str | None = None, normals: bool | str = "auto") -> Payload:
+def build_payload(
+    rig: Rig,
+    *,
+    title: str | None = None,
+    up: str | None = None,
+    forward: str | None = None,
+    normals: bool | str = "auto",
+) -> Payload:
     """Encode ``rig`` for the viewer.
 
     Args:
@@ -125,8 +130,7 @@ def build_payload(rig: Rig, *, title: str | None = None, up: str | None = None,
     offset = 0
     for name, arr in sections:
         b = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
-        buffers[name] = {"offset": offset, "count": int(arr.size), "dtype": str(arr.dtype),
-                         "shape": list(arr.shape)}
+        buffers[name] = {"offset": offset, "count": int(arr.size), "dtype": str(arr.dtype), "shape": list(arr.shape)}
         chunks.append(b)
         offset += len(b)  # every dtype here is 4 bytes wide, so offsets stay 4-byte aligned
 

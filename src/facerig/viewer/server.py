@@ -45,9 +45,15 @@ from facerig.io.rig import Rig
 from facerig.viewer.animation import Animation
 from facerig.viewer.payload import Payload, build_payload
 
-ASSET_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-               ".css": "text/css; charset=utf-8", ".txt": "text/plain; charset=utf-8",
-               ".md": "text/plain; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
+ASSET_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 
 
 def assets_dir():
@@ -82,8 +88,10 @@ def check_loopback(host: str) -> str:
     for a in addrs:
         if ipaddress.ip_address(a.split("%")[0]).is_loopback:
             return a
-    raise FacerigError(f"the viewer only serves on loopback (127.0.0.1 / ::1), not {host!r} "
-                       f"({', '.join(addrs)}); use an SSH tunnel to view it remotely")
+    raise FacerigError(
+        f"the viewer only serves on loopback (127.0.0.1 / ::1), not {host!r} "
+        f"({', '.join(addrs)}); use an SSH tunnel to view it remotely"
+    )
 
 
 #: Worker threads serving connections, seconds an idle connection is kept, listen backlog.
@@ -324,8 +332,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send(200, v.anim_json, "application/json", head=head)
             elif path == "/favicon.ico":
                 self._send(204, b"", "image/x-icon", head=head)
-            elif path.startswith("/static/") and path[len("/static/"):] in v.static:
-                name = path[len("/static/"):]
+            elif path.startswith("/static/") and path[len("/static/") :] in v.static:
+                name = path[len("/static/") :]
                 ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
                 ctype = ASSET_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
                 self._send(200, v.static[name], ctype, head=head)
@@ -349,18 +357,30 @@ class ViewerServer:
         idle_timeout: seconds a connection may stay silent (before or between requests).
     """
 
-    def __init__(self, rig: Rig, *, host: str = "127.0.0.1", port: int = 0,
-                 animation: Animation | None = None, title: str | None = None,
-                 up: str | None = None, forward: str | None = None, normals: bool | str = "auto",
-                 verbose: bool = False, workers: int = WORKERS, idle_timeout: float = IDLE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        rig: Rig,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        animation: Animation | None = None,
+        title: str | None = None,
+        up: str | None = None,
+        forward: str | None = None,
+        normals: bool | str = "auto",
+        verbose: bool = False,
+        workers: int = WORKERS,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ) -> None:
         self.verbose = verbose
         addr = check_loopback(host)
         self.static = _static_files()
         self.payload: Payload = build_payload(rig, title=title, up=up, forward=forward, normals=normals)
         self.anim_json: bytes | None = None
         if animation is not None:
-            self.payload.info["animation"] = {k: v for k, v in animation.to_json().items()
-                                              if k not in ("times", "weights")}
+            self.payload.info["animation"] = {
+                k: v for k, v in animation.to_json().items() if k not in ("times", "weights")
+            }
             self.anim_json = json.dumps(animation.to_json(), separators=(",", ":")).encode()
         self.rig_json = self.payload.json_bytes()
 
@@ -368,8 +388,10 @@ class ViewerServer:
         try:
             self._httpd = cls((addr, int(port)), _Handler, workers=workers, idle_timeout=idle_timeout)
         except OSError as e:
-            raise FacerigError(f"cannot listen on {addr} port {port}: {e.strerror or e}"
-                               + ("; pass --port 0 for any free port" if port else "")) from None
+            raise FacerigError(
+                f"cannot listen on {addr} port {port}: {e.strerror or e}"
+                + ("; pass --port 0 for any free port" if port else "")
+            ) from None
         self._httpd.viewer = self
         self._thread: threading.Thread | None = None
         self.host, self.port = addr, int(self._httpd.server_address[1])

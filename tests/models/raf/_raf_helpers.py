@@ -17,5 +17,6 @@ def _head(tiny_head):
 def _rig(v, f, weights, **kw):
     """``rig_raf`` without the head check by default: random weights find no face."""
     from facerig.models.raf.method import rig_raf
+
     kw.setdefault("head_check", False)
     return rig_raf(Mesh(vertices=v, faces=f), weights=weights, **kw)

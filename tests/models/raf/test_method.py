@@ -96,6 +96,7 @@ def test_ict_lower_lip_keeps_its_jaw_motion():
 
 def test_shipped_weights_rig_small_head(tiny_obj, tmp_path, capsys):
     from facerig.models.raf.weights import weights_available
+
     assert weights_available(), "the shipped weights (src/facerig/weights/raf.npz) are part of the package"
     from facerig.cli import main
     from facerig.io.rig import load_rig
@@ -129,7 +130,7 @@ def test_open_seam_gives_the_rig_of_the_closed_head(tiny_head, random_weights, s
     assert d2.shape == (52, len(v2), 3)
     assert out.meta["raf"]["seam_vertices_stitched"] == 0
     assert out2.meta["raf"]["seam_vertices_stitched"] == len(cut)  # reported in the rig's meta
-    np.testing.assert_array_equal(d2[:, len(v):], d2[:, cut])  # copies read their originals
+    np.testing.assert_array_equal(d2[:, len(v) :], d2[:, cut])  # copies read their originals
     np.testing.assert_allclose(d2[:, : len(v)], d, atol=1e-4 * np.abs(d).max())
 
 
@@ -144,7 +145,7 @@ def test_head_split_into_islands_gives_the_rig_of_the_whole_head(tiny_head, rand
     d = _rig(v, f, random_weights).deltas
     out = _rig(v2, f2, random_weights)
     assert out.meta["raf"]["seam_vertices_stitched"] == len(cut)
-    np.testing.assert_array_equal(out.deltas[:, len(v):], out.deltas[:, cut])
+    np.testing.assert_array_equal(out.deltas[:, len(v) :], out.deltas[:, cut])
     np.testing.assert_allclose(out.deltas[:, : len(v)], d, atol=1e-4 * np.abs(d).max())
     # without stitching the islands are rigged as separate pieces: a different rig
     d0 = _rig(v2, f2, random_weights, weld=0).deltas
@@ -167,10 +168,10 @@ def test_proxy_of_large_mesh_with_open_seam():
     v2 = np.concatenate([v, v[on] + 1e-7])
     p = build_proxy(v2, f2, 3000)
     assert 2000 < p.num_vertices < 4500 and not p.identity
-    assert np.array_equal(p.origin[len(v):], p.origin[on])
+    assert np.array_equal(p.origin[len(v) :], p.origin[on])
     field = p.vertices[:, :1] ** 2 + p.vertices[:, 1:2]  # a smooth field on the proxy
     back = p.to_full(field)
-    np.testing.assert_array_equal(back[len(v):], back[on])
+    np.testing.assert_array_equal(back[len(v) :], back[on])
     # the same proxy and transfer as the sphere that was never cut
     p0 = build_proxy(v, f, 3000)
     np.testing.assert_allclose(p.vertices, p0.vertices, atol=1e-4)
@@ -193,7 +194,7 @@ def test_proxy_of_large_mesh_cut_into_islands(tiny_head, split_ring):
     assert not p.identity and len(np.unique(p.parts)) == 2 and len(boundary_edges(p.faces)) == 0
     field = p.vertices[:, 1:2]
     back = p.to_full(field)
-    np.testing.assert_array_equal(back[len(v):], back[cut])
+    np.testing.assert_array_equal(back[len(v) :], back[cut])
     np.testing.assert_allclose(back[:, 0], v2[:, 1], atol=0.02)
 
 
@@ -297,6 +298,7 @@ def test_mirror_local_features_equal_recomputing_them(tiny_head):
     to computing them on the mirrored mesh (x -> -x, winding reversed)."""
     from facerig.geometry.features import local_features
     from facerig.models.raf.method import mirror_local_features
+
     v, f = _head(tiny_head)
     flip = np.array([-1.0, 1.0, 1.0])
     direct = local_features(v * flip, np.ascontiguousarray(f[:, ::-1]))

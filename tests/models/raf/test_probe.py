@@ -14,6 +14,7 @@ def test_face_frame_factor():
     """(f / f0) ** beta for the face size f = sqrt(iod * eye_mouth), capped both ways; 1 for a
     typical face, a missing face or beta = 0."""
     from facerig.models.raf.probe import face_frame_factor
+
     lm = {"iod": 0.4, "eye_mouth": 0.4}
     assert face_frame_factor(lm, beta=0.5, f0=0.4) == pytest.approx(1.0)
     assert face_frame_factor({"iod": 0.8, "eye_mouth": 0.2}, beta=0.5, f0=0.4) == pytest.approx(1.0)
@@ -34,10 +35,12 @@ def test_shipped_weights_find_the_face_of_the_example_head():
     from facerig.models.raf.config import RIG_PROXY_VERTICES
     from facerig.models.raf.probe import face_check, face_landmarks
     from facerig.models.raf.weights import load_model
+
     mesh = load_mesh(str(Path(__file__).resolve().parents[3] / "examples" / "ict_head" / "head.obj"))
     model, _ = load_model()
-    prep = prepare_head(np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES,
-                        k=model.k_eig)
+    prep = prepare_head(
+        np.asarray(mesh.vertices, np.float64), mesh.faces, proxy_vertices=RIG_PROXY_VERTICES, k=model.k_eig
+    )
     lm = face_landmarks(model, prep)
     assert face_check(lm) == ("ok", [])
     el, er, m = (lm[k] * prep.scale + prep.center for k in ("eye_left", "eye_right", "mouth"))
@@ -51,6 +54,7 @@ def test_probe_mesh_decimates_large_proxies_only():
     about the target that keeps the head's extent."""
     from facerig.io import load_mesh
     from facerig.models.raf.probe import probe_mesh
+
     mesh = load_mesh(str(Path(__file__).resolve().parents[3] / "examples" / "ict_head" / "head.obj"))
     v, f = np.asarray(mesh.vertices), mesh.faces
     same_v, same_f = probe_mesh(v, f, target=len(v))
@@ -64,14 +68,20 @@ def test_probe_mesh_decimates_large_proxies_only():
 
 def _landmarks(el, er, m):
     el, er, m = (np.array(p, float) for p in (el, er, m))
-    return {"eye_left": el, "eye_right": er, "mouth": m, "iod": float(np.linalg.norm(el - er)),
-            "eye_mouth": float(np.linalg.norm(0.5 * (el + er) - m))}
+    return {
+        "eye_left": el,
+        "eye_right": er,
+        "mouth": m,
+        "iod": float(np.linalg.norm(el - er)),
+        "eye_mouth": float(np.linalg.norm(0.5 * (el + er) - m)),
+    }
 
 
 def test_face_check_limits():
     """An upright face facing +Z is ok; a rolled one is a warning; an upside-down one, or one with
     an eye far in front of the other (a head lying down), is an error; reasons name the cause."""
     from facerig.models.raf.probe import face_check, face_layout
+
     ok = _landmarks([0.2, 0.1, -0.15], [-0.2, 0.1, -0.15], [0.0, -0.35, -0.1])
     assert face_check(ok) == ("ok", [])
     assert face_layout(ok)["below"] == pytest.approx(0.45 / np.hypot(0.45, 0.05))
@@ -93,6 +103,7 @@ def test_a_sphere_is_not_a_head():
     trimesh = pytest.importorskip("trimesh")
     from facerig.models.raf.method import rig_raf
     from facerig.models.raf.probe import NotAHeadError
+
     s = trimesh.creation.icosphere(subdivisions=4)
     mesh = Mesh(vertices=np.asarray(s.vertices) * 10.0, faces=np.asarray(s.faces))
     with pytest.raises(NotAHeadError, match="no plausible face"):
@@ -106,6 +117,7 @@ def test_orientation_candidates_and_score():
     departs from an upright one: ideal < rolled < upside down."""
     from facerig.geometry.frame import orientation_matrix
     from facerig.models.raf.probe import ORIENTATIONS, face_check_score
+
     assert len(ORIENTATIONS) == len(set(ORIENTATIONS)) == 24
     for up, fwd in ORIENTATIONS:
         R = orientation_matrix(up, fwd)

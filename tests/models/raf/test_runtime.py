@@ -37,8 +37,20 @@ def _random_model(**over) -> RigAnyFace:
     return model
 
 
-@pytest.mark.parametrize("over", [{}, {"use_global": False}, {"use_basis": False}, {"n_cond": 0}, {"n_cond": 1}, {"n_cond": 3},
-                                  {"n_fourier": 3}, {"n_local": NUM_LOCAL_FEATURES}, {"cross_part": True}])
+@pytest.mark.parametrize(
+    "over",
+    [
+        {},
+        {"use_global": False},
+        {"use_basis": False},
+        {"n_cond": 0},
+        {"n_cond": 1},
+        {"n_cond": 3},
+        {"n_fourier": 3},
+        {"n_local": NUM_LOCAL_FEATURES},
+        {"cross_part": True},
+    ],
+)
 def test_runtime_matches_torch(tiny_head, over):
     xyz, f, ops = _head(tiny_head)
     model = _random_model(**over)
@@ -48,8 +60,12 @@ def test_runtime_matches_torch(tiny_head, over):
     a = np.eye(52, dtype=np.float32)[:7]
     a = np.concatenate([a, np.random.default_rng(0).uniform(0, 1, (3, 52)).astype(np.float32)])
     with torch.no_grad():
-        ref = model(torch.from_numpy(xyz), ops.truncated(16).with_cross(cross).to_torch(), torch.from_numpy(a),
-                    None if local is None else torch.from_numpy(local)).numpy()
+        ref = model(
+            torch.from_numpy(xyz),
+            ops.truncated(16).with_cross(cross).to_torch(),
+            torch.from_numpy(a),
+            None if local is None else torch.from_numpy(local),
+        ).numpy()
     rt = RigAnyFaceRuntime(model.config.to_dict(), {k: v.numpy() for k, v in model.state_dict().items()})
     out = rt(xyz, ops.for_network(k=16, cross=cross), a, local, chunk=4)
     assert out.shape == ref.shape == (10, len(xyz), 3)
@@ -80,6 +96,7 @@ def test_runtime_needs_local_features_when_configured(tiny_head):
 
 def test_shipped_weights_match_torch(tiny_head):
     from facerig.models.raf.weights import WEIGHTS_PATH
+
     assert WEIGHTS_PATH.is_file(), "the shipped weights are part of the package"
     config, params, _ = read_weights(WEIGHTS_PATH)
     model = RigAnyFace.from_weights_file(WEIGHTS_PATH).eval()
@@ -90,8 +107,12 @@ def test_shipped_weights_match_torch(tiny_head):
     local, cross = network_inputs(xyz, f, local=bool(model.config.n_local), cross=model.config.cross_part)
     a = np.eye(52, dtype=np.float32)
     with torch.no_grad():
-        ref = model(torch.from_numpy(xyz), ops.truncated(model.config.k_eig).with_cross(cross).to_torch(),
-                    torch.from_numpy(a), None if local is None else torch.from_numpy(local)).numpy()
+        ref = model(
+            torch.from_numpy(xyz),
+            ops.truncated(model.config.k_eig).with_cross(cross).to_torch(),
+            torch.from_numpy(a),
+            None if local is None else torch.from_numpy(local),
+        ).numpy()
     out = RigAnyFaceRuntime(config, params)(xyz, ops.for_network(k=model.config.k_eig, cross=cross), a, local)
     np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4 * np.abs(ref).max())
 
@@ -106,8 +127,14 @@ def test_mirrored_ops_give_the_mirrored_mesh_answer(tiny_head):
     a = np.eye(52, dtype=np.float32)[:9]
     cross = cross_part_operator(xyz, f, radius=0.3, sigma=0.1)
     mlocal = local_features(mx, mf)
-    ref = rt(mx, compute_operators(mx, mf, k=16, cache=False).for_network(
-        k=16, cross=cross_part_operator(mx, mf, radius=0.3, sigma=0.1)), a, mlocal)
+    ref = rt(
+        mx,
+        compute_operators(mx, mf, k=16, cache=False).for_network(
+            k=16, cross=cross_part_operator(mx, mf, radius=0.3, sigma=0.1)
+        ),
+        a,
+        mlocal,
+    )
     out = rt(mx, ops.for_network(k=16, cross=cross).mirrored(), a, mlocal)
     assert np.abs(ref).max() > 1e-3
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())

@@ -40,7 +40,7 @@ class RAFConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RAFConfig":
+    def from_dict(cls, d: dict) -> RAFConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

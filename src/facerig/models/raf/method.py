@@ -38,8 +38,16 @@ from facerig.models.registry import MethodOutput
 from facerig.parallel import Job, blas_threads, fork_call, per_worker
 
 
-def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: bool = True,
-                  threads: int | None = None, inputs: tuple | None = None, workers: int = 1) -> np.ndarray:
+def predict_proxy(
+    model,
+    prep,
+    queries: np.ndarray,
+    chunk: int = 26,
+    mirror: bool = True,
+    threads: int | None = None,
+    inputs: tuple | None = None,
+    workers: int = 1,
+) -> np.ndarray:
     """Network displacements in the head frame for a :class:`~facerig.geometry.proxy.PreparedHead`:
     queries (Q,K) -> (Q,P,3) float32. The per-head part runs once; queries go in chunks.
 
@@ -64,8 +72,9 @@ def predict_proxy(model, prep, queries: np.ndarray, chunk: int = 26, mirror: boo
     from facerig.geometry.features import network_inputs
 
     xyz, faces = prep.xyz, prep.proxy.faces
-    local, cross = inputs if inputs is not None else network_inputs(
-        xyz, faces, local=bool(model.n_local), cross=model.cross_part)
+    local, cross = (
+        inputs if inputs is not None else network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
+    )
     side_by_side = workers > 1
     per = per_worker(threads, workers)
     t = per if side_by_side else threads  # sparse products side by side within a pass
@@ -148,10 +157,23 @@ def _probe_and_inputs(model, prep, threads: int | None, face_frame: bool, skip_o
     return lm, factor, inputs, t
 
 
-def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | None = None,
-            proxy_vertices: int = RIG_PROXY_VERTICES, threads: int | None = None, queries: np.ndarray | None = None,
-            weld: float = DEFAULT_WELD_TOLERANCE, mirror: bool = True, frame_scale: float = 1.0,
-            face_frame: bool = True, head_check: bool = True, close_eyes: bool = True, **_: Any) -> MethodOutput:
+def rig_raf(
+    mesh: Mesh,
+    *,
+    up: str = "+y",
+    forward: str = "+z",
+    weights: str | None = None,
+    proxy_vertices: int = RIG_PROXY_VERTICES,
+    threads: int | None = None,
+    queries: np.ndarray | None = None,
+    weld: float = DEFAULT_WELD_TOLERANCE,
+    mirror: bool = True,
+    frame_scale: float = 1.0,
+    face_frame: bool = True,
+    head_check: bool = True,
+    close_eyes: bool = True,
+    **_: Any,
+) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
 
     Options: ``up``/``forward`` input axes; ``weights`` path; ``proxy_vertices``; ``threads``
@@ -196,8 +218,15 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         model, meta = load_model(weights)
         R = orientation_matrix(up, forward)
         v = np.asarray(mesh.vertices, np.float64) @ R.T
-        prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld),
-                            frame_scale=float(frame_scale), operators=False)
+        prep = prepare_head(
+            v,
+            mesh.faces,
+            proxy_vertices=proxy_vertices,
+            k=model.k_eig,
+            weld=float(weld),
+            frame_scale=float(frame_scale),
+            operators=False,
+        )
         # The proxy's operators (mostly the eigenbasis: one core) are computed here while a
         # forked child finds the face on a small decimation of the proxy and computes the
         # network's local inputs in the face-measured frame (a child rather than a thread: the
@@ -218,22 +247,27 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
             with blas_threads(per if workers > 1 else None):
                 if face_frame and not probe_decimates(prep.proxy.num_vertices):  # the probe runs on the proxy itself
                     prep = prep.with_operators(ops_job.result())
-                lm, factor, inputs, t_face = _probe_and_inputs(model, prep, per if workers > 1 else threads,
-                                                                face_frame, head_check)
+                lm, factor, inputs, t_face = _probe_and_inputs(
+                    model, prep, per if workers > 1 else threads, face_frame, head_check
+                )
                 if prep.ops is None:
                     prep = prep.with_operators(ops_job.result())
         timings.update(t_face)
         face = None
         if lm is not None:
-            face = {"factor": round(factor, 4), "iod": round(lm["iod"] * prep.scale, 6),
-                    "eye_mouth": round(lm["eye_mouth"] * prep.scale, 6)}
+            face = {
+                "factor": round(factor, 4),
+                "iod": round(lm["iod"] * prep.scale, 6),
+                "eye_mouth": round(lm["eye_mouth"] * prep.scale, 6),
+            }
             status, reasons = face_check(lm)
             face["check"] = status
             if reasons:
                 face["check_reasons"] = reasons
             if status == "error" and head_check:
-                raise NotAHeadError(f"no plausible face found with up {up} and forward {forward}: "
-                                    + "; ".join(reasons))
+                raise NotAHeadError(
+                    f"no plausible face found with up {up} and forward {forward}: " + "; ".join(reasons)
+                )
         if factor != 1.0:
             prep = prep.rescaled(factor)
         t1 = time.perf_counter()
@@ -248,8 +282,9 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         else:
             a = np.asarray(queries, np.float32)
             names = [f"query{i}" for i in range(a.shape[0])]
-        d = predict_proxy(model, prep, a, mirror=bool(mirror), threads=threads, inputs=inputs,
-                          workers=workers)  # (Q,P,3)
+        d = predict_proxy(
+            model, prep, a, mirror=bool(mirror), threads=threads, inputs=inputs, workers=workers
+        )  # (Q,P,3)
         t2 = time.perf_counter()
         moved = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
         eyelids = None
@@ -274,13 +309,22 @@ def rig_raf(mesh: Mesh, *, up: str = "+y", forward: str = "+z", weights: str | N
         else:
             full = moved
         t3 = time.perf_counter()
-        info = {"proxy_vertices": prep.proxy.num_vertices, "head_scale": prep.scale, "seam_vertices_stitched": prep.welded,
-                "mirror_averaged": bool(mirror), **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
-                **({"face_frame": face} if face is not None else {}),
-                **({"eyelids": eyelids} if eyelids else {}),
-                "timings": {"prepare": round(t1 - t0, 3), "network": round(t2 - t1, 3), "transfer": round(t3 - t2, 3),
-                            **{k: round(v, 3) for k, v in timings.items()}},
-                "weights_step": meta.get("step")}
+        info = {
+            "proxy_vertices": prep.proxy.num_vertices,
+            "head_scale": prep.scale,
+            "seam_vertices_stitched": prep.welded,
+            "mirror_averaged": bool(mirror),
+            **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
+            **({"face_frame": face} if face is not None else {}),
+            **({"eyelids": eyelids} if eyelids else {}),
+            "timings": {
+                "prepare": round(t1 - t0, 3),
+                "network": round(t2 - t1, 3),
+                "transfer": round(t3 - t2, 3),
+                **{k: round(v, 3) for k, v in timings.items()},
+            },
+            "weights_step": meta.get("step"),
+        }
         out_meta: dict[str, Any] = {"raf": info}
         if missing:
             out_meta["missing"] = missing

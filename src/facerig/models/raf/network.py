@@ -54,7 +54,7 @@ def hks_features(ops: Operators, n: int) -> torch.Tensor:
     if n == 0:
         return ops.mass.new_zeros((ops.num_vertices, 0))
     ts = torch.logspace(-3, -1, n, dtype=ops.evals.dtype, device=ops.evals.device)
-    h = torch.einsum("vk,kt->vt", ops.evecs ** 2, torch.exp(-ops.evals[:, None] * ts[None, :]))
+    h = torch.einsum("vk,kt->vt", ops.evecs**2, torch.exp(-ops.evals[:, None] * ts[None, :]))
     mean = (h * ops.mass[:, None]).sum(0) / ops.mass.sum()
     return torch.log(h / mean.clamp(min=1e-12) + 1e-6)
 
@@ -105,8 +105,7 @@ class RigAnyFace(nn.Module):
         super().__init__()
         self.config = cfg = config or RAFConfig()
         K = cfg.num_shapes
-        self.trunk = DiffusionNet(cfg.c_in, cfg.width, width=cfg.width, n_block=cfg.n_trunk,
-                                  cross_part=cfg.cross_part)
+        self.trunk = DiffusionNet(cfg.c_in, cfg.width, width=cfg.width, n_block=cfg.n_trunk, cross_part=cfg.cross_part)
         gdim = cfg.global_dim if cfg.use_global else 0
         if cfg.use_global:
             self.global_encoder = GlobalEncoder(cfg.c_in, cfg.global_width, cfg.global_dim)
@@ -115,7 +114,8 @@ class RigAnyFace(nn.Module):
         if cfg.n_cond > 0:
             self.cond_in = nn.Linear(cfg.width + gdim, cfg.cond_width)
             self.cond_blocks = nn.ModuleList(
-                [ConditionalDiffusionBlock(cfg.cond_width, K + gdim) for _ in range(cfg.n_cond)])
+                [ConditionalDiffusionBlock(cfg.cond_width, K + gdim) for _ in range(cfg.n_cond)]
+            )
             self.cond_out = nn.Linear(cfg.cond_width, 3)
             nn.init.zeros_(self.cond_out.weight)
             nn.init.zeros_(self.cond_out.bias)
@@ -162,8 +162,9 @@ class RigAnyFace(nn.Module):
             out = out + self.cond_out(x) * self.config.output_scale
         return out
 
-    def forward(self, xyz: torch.Tensor, ops: Operators, a: torch.Tensor,
-                local: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, xyz: torch.Tensor, ops: Operators, a: torch.Tensor, local: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """xyz (V,3) head-frame neutral, ops for that mesh, a (Q,K), local (V, n_local) -> d (Q,V,3)."""
         return self.decode(self.encode(xyz, ops, local), a, ops)
 
@@ -196,7 +197,7 @@ class RigAnyFace(nn.Module):
         return padded
 
     @classmethod
-    def from_weights_file(cls, path) -> "RigAnyFace":
+    def from_weights_file(cls, path) -> RigAnyFace:
         """A model from a shipped weights ``.npz`` or a checkpoint ``.pt``
         (:func:`facerig.models.raf.weights.read_weights`)."""
         from facerig.models.raf.weights import read_weights
@@ -207,7 +208,7 @@ class RigAnyFace(nn.Module):
         return model
 
     @classmethod
-    def from_checkpoint(cls, ckpt: dict) -> "RigAnyFace":
+    def from_checkpoint(cls, ckpt: dict) -> RigAnyFace:
         from facerig.models.raf.weights import checkpoint_weights
 
         model = cls(RAFConfig.from_dict(ckpt["config"]))

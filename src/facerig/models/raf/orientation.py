@@ -64,8 +64,13 @@ def find_orientation(mesh, options: dict) -> tuple[str, str, dict]:
     cands = [(u, f) for u, f, _ in ranked[:AUTO_PROBED]]
     probes = probe_candidates(mesh, cands, options)
     best = choose(cands, probes)
-    info = {"found": True, "up": best[0], "forward": best[1], "seconds": round(time.perf_counter() - t0, 3),
-            "candidates": [[c[0], c[1], probes[c][0], round(probes[c][1], 4)] for c in cands]}
+    info = {
+        "found": True,
+        "up": best[0],
+        "forward": best[1],
+        "seconds": round(time.perf_counter() - t0, 3),
+        "candidates": [[c[0], c[1], probes[c][0], round(probes[c][1], 4)] for c in cands],
+    }
     return best[0], best[1], info
 
 
@@ -78,9 +83,11 @@ def judge_orientation(mesh, up: str, forward: str, options: dict) -> tuple[str, 
     ranked = _ranked(mesh)
     cands = [(u, f) for u, f, _ in ranked[:PROBED] if (u, f) != (up, forward)][: PROBED - 1]
     probes = probe_candidates(mesh, cands, options)
-    info = {"candidates": [[c[0], c[1], probes[c][0], round(probes[c][1], 4)] for c in cands],
-            "prior_rank": next(i for i, r in enumerate(ranked) if r[:2] == (up, forward)),
-            "seconds": round(time.perf_counter() - t0, 3)}
+    info = {
+        "candidates": [[c[0], c[1], probes[c][0], round(probes[c][1], 4)] for c in cands],
+        "prior_rank": next(i for i, r in enumerate(ranked) if r[:2] == (up, forward)),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
     ok = [c for c in cands if probes[c][0] == "ok"]
     if ok:
         return "refuse", min(ok, key=lambda c: probes[c][1]), info
@@ -104,8 +111,10 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
     if auto_orient:
         up, forward, info = find_orientation(mesh, options)
         if all(c[2] == "error" for c in info["candidates"]):
-            raise NotAHeadError(f"{name}: in no axis-aligned orientation does it look like a head to the network "
-                                f"(best: --up {up} --forward {forward})")
+            raise NotAHeadError(
+                f"{name}: in no axis-aligned orientation does it look like a head to the network "
+                f"(best: --up {up} --forward {forward})"
+            )
         options = {**options, "up": up, "forward": forward}
         meta["orientation"] = info
         with np.errstate(all="ignore"):
@@ -123,22 +132,31 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
         except NotAHeadError as e:
             verdict, better, info = judge_orientation(mesh, up, forward, options)
             if verdict == "refuse":
-                hint = (f"it does with --up {better[0]} --forward {better[1]}" if better
-                        else "if it is one, give its orientation with --up/--forward")
-                raise NotAHeadError(f"{name}: does not look like a head ({e}); {hint}, or rig it anyway with "
-                                    "--no-head-check") from None
+                hint = (
+                    f"it does with --up {better[0]} --forward {better[1]}"
+                    if better
+                    else "if it is one, give its orientation with --up/--forward"
+                )
+                raise NotAHeadError(
+                    f"{name}: does not look like a head ({e}); {hint}, or rig it anyway with --no-head-check"
+                ) from None
             out = fn(mesh, **{**options, "head_check": False})
-            meta["orientation"] = {**info, "up": up, "forward": forward,
-                                   "warning": "the face probe found no plausible face, but no other orientation "
-                                              "looks more like a head"}
+            meta["orientation"] = {
+                **info,
+                "up": up,
+                "forward": forward,
+                "warning": "the face probe found no plausible face, but no other orientation looks more like a head",
+            }
             return out, meta
     face = (out.meta.get("raf") or {}).get("face_frame") or {}
     if face.get("check") == "warn":
         better = clearly_better(mesh, up, forward, options)
         if better is not None:
-            raise NotAHeadError(f"{name}: does not look like a head with --up {up} --forward {forward} "
-                                f"({'; '.join(face.get('check_reasons', []))}); it does with --up {better[0]} "
-                                f"--forward {better[1]}, or rig it anyway with --no-head-check")
+            raise NotAHeadError(
+                f"{name}: does not look like a head with --up {up} --forward {forward} "
+                f"({'; '.join(face.get('check_reasons', []))}); it does with --up {better[0]} "
+                f"--forward {better[1]}, or rig it anyway with --no-head-check"
+            )
     return out, meta
 
 

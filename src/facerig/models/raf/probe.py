@@ -58,8 +58,7 @@ def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int | None = None) ->
     return np.asarray(v, np.float64), np.asarray(f, np.int64)
 
 
-def face_landmarks(model, prep, threads: int | None = None,
-                   probe_vertices: int | None = None) -> dict[str, np.ndarray]:
+def face_landmarks(model, prep, threads: int | None = None, probe_vertices: int | None = None) -> dict[str, np.ndarray]:
     """Where the network puts the eyes and the mouth of a prepared head, in its head frame.
 
     One network pass (no mirror) for :data:`FACE_PROBES` on :func:`probe_mesh` of the proxy
@@ -111,9 +110,13 @@ def landmarks_from_motion(xyz: np.ndarray, d: np.ndarray) -> dict[str, np.ndarra
     eyes = [centroid(m[0]), centroid(m[1])]
     eyes.sort(key=lambda e: -e[0])
     mouth = centroid(m[2] + m[3])
-    return {"eye_left": eyes[0], "eye_right": eyes[1], "mouth": mouth,
-            "iod": float(np.linalg.norm(eyes[0] - eyes[1])),
-            "eye_mouth": float(np.linalg.norm(0.5 * (eyes[0] + eyes[1]) - mouth))}
+    return {
+        "eye_left": eyes[0],
+        "eye_right": eyes[1],
+        "mouth": mouth,
+        "iod": float(np.linalg.norm(eyes[0] - eyes[1])),
+        "eye_mouth": float(np.linalg.norm(0.5 * (eyes[0] + eyes[1]) - mouth)),
+    }
 
 
 #: Face-measured frame (:func:`face_frame_factor`): ``beta``, reference face size ``f0`` (head
@@ -132,9 +135,15 @@ def face_layout(landmarks: dict) -> dict[str, float]:
     el, er, m = (np.asarray(landmarks[k], np.float64) for k in ("eye_left", "eye_right", "mouth"))
     iod, em = max(float(landmarks["iod"]), 1e-12), max(float(landmarks["eye_mouth"]), 1e-12)
     mid = 0.5 * (el + er)
-    return {"sym": abs(el[0] + er[0]) / iod, "level": abs(el[1] - er[1]) / iod, "depth": abs(el[2] - er[2]) / iod,
-            "mouth_mid": abs(m[0] - mid[0]) / iod, "below": (mid[1] - m[1]) / em, "forward": (m[2] - mid[2]) / em,
-            "ratio": em / iod}
+    return {
+        "sym": abs(el[0] + er[0]) / iod,
+        "level": abs(el[1] - er[1]) / iod,
+        "depth": abs(el[2] - er[2]) / iod,
+        "mouth_mid": abs(m[0] - mid[0]) / iod,
+        "below": (mid[1] - m[1]) / em,
+        "forward": (m[2] - mid[2]) / em,
+        "ratio": em / iod,
+    }
 
 
 #: Limits of :func:`face_layout` for :func:`face_check`: past an ``error`` limit the mesh is not
@@ -148,8 +157,15 @@ def face_layout(landmarks: dict) -> dict[str, float]:
 #: (``python benchmarks/head_check.py evalset evalset_wide``, ``benchmarks/results/head_check.json``).
 HEAD_CHECK = {
     "error": {"below_min": 0.5, "level_max": 0.5, "depth_max": 0.6},
-    "warn": {"below_min": 0.9, "level_max": 0.3, "depth_max": 0.3, "mouth_mid_max": 0.35, "sym_max": 1.0,
-             "forward_min": -0.35, "forward_max": 0.45},
+    "warn": {
+        "below_min": 0.9,
+        "level_max": 0.3,
+        "depth_max": 0.3,
+        "mouth_mid_max": 0.35,
+        "sym_max": 1.0,
+        "forward_min": -0.35,
+        "forward_max": 0.45,
+    },
 }
 
 
@@ -211,13 +227,19 @@ def face_check_score(landmarks: dict, limits: dict | None = None) -> float:
 
 
 #: The 24 orientations (``up``, ``forward``) of a mesh whose axes are the coordinate axes.
-ORIENTATIONS = tuple((u, f) for u in ("+y", "+z", "-y", "-z", "+x", "-x")
-                     for f in ("+z", "-y", "-z", "+y", "+x", "-x") if u[1] != f[1])
+ORIENTATIONS = tuple(
+    (u, f) for u in ("+y", "+z", "-y", "-z", "+x", "-x") for f in ("+z", "-y", "-z", "+y", "+x", "-x") if u[1] != f[1]
+)
 
 
-def suggest_orientation(mesh: Mesh, *, weights: str | None = None, proxy_vertices: int = RIG_PROXY_VERTICES,
-                        weld: float = DEFAULT_WELD_TOLERANCE,
-                        orientations=ORIENTATIONS) -> list[tuple[str, str, str, float]]:
+def suggest_orientation(
+    mesh: Mesh,
+    *,
+    weights: str | None = None,
+    proxy_vertices: int = RIG_PROXY_VERTICES,
+    weld: float = DEFAULT_WELD_TOLERANCE,
+    orientations=ORIENTATIONS,
+) -> list[tuple[str, str, str, float]]:
     """Which axis-aligned orientation makes ``mesh`` look like an upright head to the network.
 
     The face probe (:func:`face_landmarks`) runs once per candidate ``(up, forward)`` of
@@ -233,8 +255,7 @@ def suggest_orientation(mesh: Mesh, *, weights: str | None = None, proxy_vertice
 
     model, _ = load_model(weights)
     v = np.asarray(mesh.vertices, np.float64)
-    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld),
-                        operators=False)
+    prep = prepare_head(v, mesh.faces, proxy_vertices=proxy_vertices, k=model.k_eig, weld=float(weld), operators=False)
     xyz0, faces = probe_mesh(prep.xyz, prep.proxy.faces)
     ops0 = compute_operators(xyz0, faces, k=model.k_eig, cache=False)
     out = []
@@ -251,8 +272,9 @@ class NotAHeadError(FacerigError):
     """The network found no plausible face on the mesh (see :func:`face_check`)."""
 
 
-def face_frame_factor(landmarks: dict, beta: float | None = None, f0: float | None = None,
-                      max_factor: float | None = None) -> float:
+def face_frame_factor(
+    landmarks: dict, beta: float | None = None, f0: float | None = None, max_factor: float | None = None
+) -> float:
     """How much wider the head frame should be, from where the network found the face.
 
     The head frame is the head's width at nose height; a head pinched or cut there, or one

@@ -77,7 +77,7 @@ def _product_parts(parts: list[np.ndarray], w: np.ndarray) -> tuple[np.ndarray, 
     more than the products.) Parts broadcast against each other, (V,1,C) with (V,B,C)."""
     out, c0 = None, 0
     for part in parts:
-        y = _mm(part, np.ascontiguousarray(w[:, c0:c0 + part.shape[-1]].T))
+        y = _mm(part, np.ascontiguousarray(w[:, c0 : c0 + part.shape[-1]].T))
         out = y if out is None else _add(out, y)
         c0 += part.shape[-1]
     return out, c0
@@ -86,7 +86,7 @@ def _product_parts(parts: list[np.ndarray], w: np.ndarray) -> tuple[np.ndarray, 
 def _mlp_parts(parts: list[np.ndarray], p: dict, name: str) -> np.ndarray:
     """:func:`_mlp` of the concatenation of ``parts`` along the last axis
     (:func:`_product_parts` for the first layer)."""
-    idx = sorted({int(k[len(name) + 1:].split(".")[0]) for k in p if k.startswith(name + ".")})
+    idx = sorted({int(k[len(name) + 1 :].split(".")[0]) for k in p if k.startswith(name + ".")})
     w = p[f"{name}.{idx[0]}.weight"]
     x, n = _product_parts(parts, w)
     if n != w.shape[1]:
@@ -132,8 +132,9 @@ def _gradient_features(xd: np.ndarray, p: dict, name: str, ops: Operators, threa
     return np.tanh(br, out=br)
 
 
-def _block_features(x: np.ndarray, p: dict, name: str, ops: Operators, cross_part: bool = False,
-                    threads: int | None = None) -> list[np.ndarray]:
+def _block_features(
+    x: np.ndarray, p: dict, name: str, ops: Operators, cross_part: bool = False, threads: int | None = None
+) -> list[np.ndarray]:
     """DiffusionNetBlock.features as a list of (V,B,C) parts: ``[x, diffuse(x), gradient
     features]``, then ``cross @ x`` with ``cross_part`` (the block's MLP reads their
     concatenation, :func:`_mlp_parts`)."""
@@ -149,8 +150,15 @@ def _block_features(x: np.ndarray, p: dict, name: str, ops: Operators, cross_par
     return parts
 
 
-def _diffusion_net(x: np.ndarray, p: dict, name: str, ops: Operators, n_block: int, cross_part: bool = False,
-                   threads: int | None = None) -> np.ndarray:
+def _diffusion_net(
+    x: np.ndarray,
+    p: dict,
+    name: str,
+    ops: Operators,
+    n_block: int,
+    cross_part: bool = False,
+    threads: int | None = None,
+) -> np.ndarray:
     """DiffusionNet with ``n_block`` blocks: x (V,B,C_in) -> (V,B,C_out)."""
     h = _linear(x, p, name + ".first")
     for i in range(n_block):
@@ -164,7 +172,7 @@ def hks_features(ops: Operators, n: int) -> np.ndarray:
     if n == 0:
         return np.zeros((ops.num_vertices, 0), np.float32)
     ts = np.logspace(-3, -1, n).astype(np.float32)
-    h = (ops.evecs ** 2) @ np.exp(-ops.evals[:, None] * ts[None, :])
+    h = (ops.evecs**2) @ np.exp(-ops.evals[:, None] * ts[None, :])
     mean = (h * ops.mass[:, None]).sum(0) / ops.mass.sum()
     return np.log(h / np.maximum(mean, 1e-12) + 1e-6)
 
@@ -192,7 +200,7 @@ class RigAnyFaceRuntime:
         self.meta = dict(meta or {})
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "RigAnyFaceRuntime":
+    def load(cls, path: str | os.PathLike) -> RigAnyFaceRuntime:
         return cls(*read_weights(path))
 
     @property
@@ -223,7 +231,9 @@ class RigAnyFaceRuntime:
             parts.append(np.asarray(local, np.float32))
         return np.concatenate(parts, axis=-1)
 
-    def encode(self, xyz: np.ndarray, ops: Operators, local: np.ndarray | None = None, threads: int | None = None) -> dict:
+    def encode(
+        self, xyz: np.ndarray, ops: Operators, local: np.ndarray | None = None, threads: int | None = None
+    ) -> dict:
         """Per-head pass (see RigAnyFace.encode): ``h`` (V,W+G), ``g0`` (G,), ``basis`` (V,K,3) or None."""
         c, p = self.config, self.params
         f = self.input_features(xyz, ops, local)[:, None, :]  # (V,1,C)
@@ -284,15 +294,22 @@ class RigAnyFaceRuntime:
             out += (y * np.float32(c.output_scale)).transpose(1, 0, 2)
         return out
 
-    def _fuse_lazy(self, x: np.ndarray, term: tuple[np.ndarray, np.ndarray], w1: np.ndarray, name: str,
-                   ops: Operators, threads: int | None = None) -> tuple[np.ndarray, int]:
+    def _fuse_lazy(
+        self,
+        x: np.ndarray,
+        term: tuple[np.ndarray, np.ndarray],
+        w1: np.ndarray,
+        name: str,
+        ops: Operators,
+        threads: int | None = None,
+    ) -> tuple[np.ndarray, int]:
         """A conditional block's fuse-layer product of its features (:func:`_product_parts` of
         :func:`_block_features`) for features ``x + z @ u`` given as x (V,1,C), z (V,Q,C),
         u (C,C), without forming them: (V,Q,C) and the feature columns used."""
         p = self.params
         z, u = term
         C = x.shape[-1]
-        wa, wb, wg = (np.ascontiguousarray(w1[:, j * C:(j + 1) * C].T) for j in range(3))
+        wa, wb, wg = (np.ascontiguousarray(w1[:, j * C : (j + 1) * C].T) for j in range(3))
         spec = _spectral(z, ops)  # (k,Q,C) -> times u, plus the shared part's coefficients
         spec = _mm(spec, u)
         spec += _spectral(x, ops)
@@ -306,11 +323,21 @@ class RigAnyFaceRuntime:
         hf += _mm(_gradient_features(xd, p, name, ops, threads), wg)
         return hf, 3 * C
 
-    def __call__(self, xyz: np.ndarray, ops: Operators, a: np.ndarray, local: np.ndarray | None = None,
-                 chunk: int = 26, enc: dict | None = None, threads: int | None = None) -> np.ndarray:
+    def __call__(
+        self,
+        xyz: np.ndarray,
+        ops: Operators,
+        a: np.ndarray,
+        local: np.ndarray | None = None,
+        chunk: int = 26,
+        enc: dict | None = None,
+        threads: int | None = None,
+    ) -> np.ndarray:
         """xyz (V,3), ops (:meth:`Operators.for_network`), a (Q,K) -> (Q,V,3); queries go through
         ``chunk`` at a time. ``enc``: the head's :meth:`encode` when already computed;
         ``threads``: how many sparse products may run side by side (:func:`spmm`)."""
         enc = self.encode(xyz, ops, local, threads) if enc is None else enc
         a = np.asarray(a, np.float32)
-        return np.concatenate([self.decode(enc, a[i:i + chunk], ops, threads) for i in range(0, max(len(a), 1), chunk)])
+        return np.concatenate(
+            [self.decode(enc, a[i : i + chunk], ops, threads) for i in range(0, max(len(a), 1), chunk)]
+        )

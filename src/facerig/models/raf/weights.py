@@ -62,7 +62,7 @@ def read_weights(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], 
     with np.load(path, allow_pickle=False) as z:
         config = json.loads(str(z["config"]))
         meta = json.loads(str(z["meta"])) if "meta" in z else {}
-        params = {k[len(_PREFIX):]: np.ascontiguousarray(z[k], np.float32) for k in z.files if k.startswith(_PREFIX)}
+        params = {k[len(_PREFIX) :]: np.ascontiguousarray(z[k], np.float32) for k in z.files if k.startswith(_PREFIX)}
     return config, params, meta
 
 
@@ -112,8 +112,14 @@ def export_weights(checkpoint: str | os.PathLike, output: str | os.PathLike | No
     out = Path(output) if output else WEIGHTS_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
     trained = _trained_shapes({**ck.get("meta", {}), "train_config": ck.get("train_config")})
-    meta = {"step": int(ck.get("step", 0)), "wall_s": float(ck.get("wall_s", 0.0)), "val": ck.get("val"),
-            "train_config": ck.get("train_config"), "trained_shapes": trained, "note": note}
+    meta = {
+        "step": int(ck.get("step", 0)),
+        "wall_s": float(ck.get("wall_s", 0.0)),
+        "val": ck.get("val"),
+        "train_config": ck.get("train_config"),
+        "trained_shapes": trained,
+        "note": note,
+    }
     save_weights(out, ck["config"], checkpoint_weights(ck), meta)
     load_model.cache_clear()
     return out
