@@ -89,7 +89,7 @@ def test_retarget_frames_and_take(scene, tmp_path):
 
 
 @pytest.mark.parametrize("case,message", [
-    ("no_neutral", "needs --neutral"),
+    ("no_neutral", "an animated glTF needs a rig; give --neutral or --rig"),
     ("empty", "no mesh frames in the folder"),
     ("count", "frame 0 (frame_0.obj): 48 vertices, the neutral has 42"),
     ("no_arkit", "no ARKit blendshape columns"),
@@ -97,7 +97,7 @@ def test_retarget_frames_and_take(scene, tmp_path):
 def test_one_line_errors(scene, capsys, case, message):
     d, rig, _ = scene
     if case == "no_neutral":
-        args = ["invert", str(d / "frames")]
+        args = ["invert", str(d / "frames"), "-o", str(d / "out.glb")]
     elif case == "empty":
         (d / "empty").mkdir()
         args = ["invert", str(d / "empty"), "--rig", str(d / "rig.npz")]
@@ -110,3 +110,33 @@ def test_one_line_errors(scene, capsys, case, message):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and "\n" not in err
+
+
+def test_invert_without_neutral_uses_the_encoder(scene, capsys, monkeypatch, tmp_path):
+    """No --neutral / --rig: the expression encoder's weights (here a small random one, given by
+    FACERIG_ENCODER_WEIGHTS) are written, frame by frame as encode_frames computes them."""
+    torch = pytest.importorskip("torch")
+    from facerig.invert.frames import read_frames
+    from facerig.models.encoder.config import EncoderConfig
+    from facerig.models.encoder.network import ExpressionEncoder
+    from facerig.models.encoder.runtime import EncoderRuntime, encode_frames
+    from facerig.models.raf.weights import save_weights
+
+    d, rig, _ = scene
+    torch.manual_seed(0)
+    model = ExpressionEncoder(EncoderConfig(width=8, n_block=1, head_hidden=8, n_hks=4, k_eig=16))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    w = save_weights(tmp_path / "enc.npz", model.config.to_dict(), model.state_dict())
+    monkeypatch.setenv("FACERIG_ENCODER_WEIGHTS", str(w))
+    assert main(["invert", str(d / "frames"), "-o", str(d / "w.csv"), "-o", str(d / "w.json")]) == 0
+    assert "no neutral: expression encoder" in capsys.readouterr().out
+    expect = encode_frames(read_frames(d / "frames", rig.num_vertices), rig.faces, model=EncoderRuntime.load(w))
+    assert expect.std() > 1e-3
+    for o in ("w.csv", "w.json"):
+        np.testing.assert_allclose(read_take(d / o).weights, expect, atol=2e-6)
+    assert main(["invert", str(d / "frames"), "--report"]) == 2
+    monkeypatch.setenv("FACERIG_ENCODER_WEIGHTS", str(tmp_path / "missing.npz"))
+    assert main(["invert", str(d / "frames"), "-o", str(d / "x.csv")]) == 2
+    assert "expression encoder weights not found" in capsys.readouterr().err

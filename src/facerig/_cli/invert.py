@@ -1,7 +1,9 @@
-"""``facerig invert POSED --neutral NEUTRAL [-o OUT]``: ARKit-52 weights that rebuild posed meshes.
+"""``facerig invert POSED [--neutral NEUTRAL] [-o OUT]``: ARKit-52 weights that rebuild posed meshes.
 
 facerig rigs the neutral (or takes ``--rig RIG``) and solves every frame's 52 weights by bounded
-least squares (``facerig.invert``); the output format follows the suffix.
+least squares (``facerig.invert``); the output format follows the suffix. Without ``--neutral``
+and ``--rig`` the learned expression encoder (:mod:`facerig.models.encoder`) reads the weights
+off the posed meshes (less accurate; no fit residual, no .glb output).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ POSED:    one mesh (.obj .ply .glb .gltf .stl), a folder of them or a quoted glo
           parts such as eyes and teeth are fine).
 NEUTRAL:  the unposed head in the same vertex order. facerig rigs it (--method, default raf)
           unless --rig gives a rig of it (.npz, .glb/.gltf with morph targets, OBJ rig folder).
+          Without --neutral and --rig, facerig's expression encoder (a network trained on
+          generated heads) estimates the weights from the posed meshes alone: no rig, so no fit
+          residual (--report) and no .glb output; less accurate than a neutral (see
+          BENCHMARKS.md, "Invert without a neutral").
 OUT:      by suffix, repeatable: .csv Live Link Face CSV (the iPhone app's columns: Timecode,
           BlendShapeCount, 52 shapes, head/eye rotations written as 0), .json MediaPipe-style
           ({"fps", "frames": [{"timestamp_ms", "categories": [...]}]}), .glb/.gltf the neutral's
@@ -51,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
     parser.add_argument("posed", help="posed mesh, folder, glob, or animated .glb/.gltf")
-    parser.add_argument("--neutral", "-n", default=None, metavar="NEUTRAL", help="the unposed head (same vertex order)")
+    parser.add_argument("--neutral", "-n", default=None, metavar="NEUTRAL",
+                        help="the unposed head (same vertex order); without it and --rig: the expression encoder")
     parser.add_argument("--rig", default=None, metavar="RIG", help="a rig of the neutral (default: facerig rigs it)")
     parser.add_argument("-o", "--output", action="append", default=[], metavar="OUT",
                         help=".csv / .json / .glb (repeatable)")
@@ -73,8 +80,7 @@ def load_neutral(neutral: str | None, rig_path: str | None):
     from facerig.invert.pipeline import _read_rig
 
     if neutral is None and rig_path is None:
-        raise FacerigError("needs --neutral NEUTRAL (the unposed head in the frames' vertex order): inverting "
-                           "without a neutral needs a learned expression encoder, which facerig does not have yet")
+        return None, None, "expression encoder (no neutral)"
     mesh = None
     if neutral is not None:
         from facerig.io import load_mesh
@@ -121,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         raise FacerigError("--fps must be positive")
     t0 = time.perf_counter()
     mesh, rig, how = load_neutral(args.neutral, args.rig)
+    if mesh is None and rig is None:
+        return run_without_neutral(args, console, t0)
     neutral = mesh.vertices if mesh is not None else rig.neutral
     frames = read_frames(args.posed, neutral.shape[0])  # bad frames fail before the rig is made
     if rig is None:
@@ -164,6 +172,59 @@ def run(args: argparse.Namespace) -> int:
         s = write_weights(out, inv.weights, times=times, fps=fps, rig=rig, mesh=mesh, name=Path(args.posed).stem,
                           extras={"source": str(args.posed), "solver": {"l1": args.l1, "smooth": args.smooth,
                                                                         "symmetry": args.symmetry}})
+        console.print(f"wrote [green]{escape(out)}[/] ({s['kind']}, {s['frames']} frames, {s['bytes'] / 1e3:.1f} kB)")
+    console.print(f"done in {time.perf_counter() - t0:.2f} s")
+    return 0
+
+
+def frames_with_faces(posed: str):
+    """POSED -> (Frames, faces (F, 3)) read without a neutral: the vertex count and faces are the
+    first frame's (an animated glTF's: its mesh's)."""
+    from facerig.invert.frames import frame_files, gltf_animation, read_frames
+    from facerig.io import read_mesh
+
+    files = frame_files(posed)
+    if len(files) == 1 and files[0].suffix.lower() in (".glb", ".gltf"):
+        anim = gltf_animation(files[0])
+        if anim is not None:
+            rig, _, _, _ = anim
+            return read_frames(posed, rig.num_vertices), rig.faces
+    try:
+        first = read_mesh(files[0])
+    except FacerigError as e:
+        raise FacerigError(f"frame 0 ({files[0].name}): {str(e).splitlines()[0]}") from None
+    return read_frames(posed, first.num_vertices), first.faces
+
+
+def run_without_neutral(args: argparse.Namespace, console, t0: float) -> int:
+    """``facerig invert POSED -o OUT`` with neither --neutral nor --rig: the expression encoder."""
+    from rich.markup import escape
+
+    from facerig.invert.outputs import output_kind, write_weights
+    from facerig.invert.pipeline import invert_meshes
+
+    for out in args.output:
+        if output_kind(out) == "glb":
+            raise FacerigError(f"output {out}: an animated glTF needs a rig; give --neutral or --rig (or write "
+                               ".csv / .json)")
+    if args.report or args.report_json:
+        raise FacerigError("--report measures the fit through a rig; give --neutral or --rig")
+    frames, faces = frames_with_faces(args.posed)
+    console.print(f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {frames.num_vertices} vertices; "
+                  "no neutral: expression encoder")
+    inv = invert_meshes(frames, faces=faces)
+    console.print(f"encoded {frames.num_frames} frame(s) in {inv.seconds['prepare'] + inv.seconds['solve']:.2f} s "
+                  f"(proxy and operators {inv.seconds['prepare']:.2f} s, network {inv.seconds['solve']:.2f} s)")
+    if not args.output and frames.num_frames == 1:
+        from facerig.arkit import ARKIT52
+
+        top = np.argsort(-inv.weights[0])[:8]
+        console.print("top weights: " + ", ".join(f"{ARKIT52[k]} {inv.weights[0, k]:.3f}" for k in top))
+    fps = args.fps or 60.0
+    times = frames.times if frames.times is not None and args.fps is None else None
+    for out in args.output:
+        s = write_weights(out, inv.weights, times=times, fps=fps, name=Path(args.posed).stem,
+                          extras={"source": str(args.posed), "solver": "expression encoder"})
         console.print(f"wrote [green]{escape(out)}[/] ({s['kind']}, {s['frames']} frames, {s['bytes'] / 1e3:.1f} kB)")
     console.print(f"done in {time.perf_counter() - t0:.2f} s")
     return 0

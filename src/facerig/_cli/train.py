@@ -6,6 +6,8 @@
     facerig train run --out runs/raf           # resumes from runs/raf/last.pt
     facerig train export runs/raf/best.pt      # -> src/facerig/weights/raf.npz (inference only, no torch needed)
     facerig train average A.pt B.pt -o soup.pt # mean of the weights of runs branched from one model
+    facerig train pool --dir ~/.cache/facerig/encoder_pool --proxy-vertices 2000 --k 64 --families ict,makehuman
+    facerig train encoder --out runs/encoder --time-limit 40 --export   # expression encoder (invert without --neutral)
 """
 
 from __future__ import annotations
@@ -66,6 +68,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--model", default="{}", help='JSON overrides of RAFConfig (of the --init-from architecture when given), '
                    'e.g. \'{"use_global": false}\'')
     r.add_argument("--loss", default="{}", help='JSON overrides of the loss weights, e.g. \'{"act3d": 1.0}\'')
+    c = sub.add_parser("encoder", help="train the expression encoder (`facerig invert` without --neutral)")
+    c.add_argument("--pool", default=None, help="pool folder (default: cache_dir('encoder_pool'))")
+    c.add_argument("--out", default="runs/encoder")
+    c.add_argument("--time-limit", type=float, default=40.0, help="minutes (the learning rate anneals over them)")
+    c.add_argument("--steps", type=int, default=0, help="stop after this many steps instead (0 = use --time-limit)")
+    c.add_argument("--lr", type=float, default=1e-3)
+    c.add_argument("--poses", type=int, default=8, help="poses per head and step")
+    c.add_argument("--threads", type=int, default=2)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--model", default="{}", help='JSON overrides of EncoderConfig, e.g. \'{"width": 48}\'')
+    c.add_argument("--export", nargs="?", const="", default=None, metavar="NPZ",
+                   help="write the best checkpoint as weights (default path: the package's weights/encoder.npz)")
     e = sub.add_parser("export", help="strip a checkpoint to inference weights")
     e.add_argument("checkpoint")
     e.add_argument("-o", "--output", default=None, help="default: the package's weights/raf.npz")
@@ -136,6 +150,27 @@ def run(args: argparse.Namespace) -> int:
                           frame_spread=args.frame_spread, p_frame=args.p_frame, face_frame=args.face_frame, init_from=args.init_from, weights=loss)
         best = train(cfg, log=lambda s: print(s, flush=True))
         print(f"best checkpoint: {best}")
+        return 0
+    if args.action == "encoder":
+        from facerig.errors import FacerigError
+        from facerig.models.encoder.config import EncoderConfig
+        from facerig.train.encoder import EncoderTrainConfig, export_encoder, train_encoder
+
+        try:
+            over = json.loads(args.model)
+        except json.JSONDecodeError as e:
+            raise FacerigError(f"--model is not JSON: {e}") from None
+        model = EncoderConfig().to_dict()
+        if not isinstance(over, dict) or set(over) - set(model):
+            raise FacerigError(f"--model wants a JSON object of EncoderConfig fields; known: {sorted(model)}")
+        model.update(over)
+        cfg = EncoderTrainConfig(pool_dir=str(args.pool or ""), out_dir=args.out, time_limit_min=args.time_limit,
+                                 steps=args.steps, lr=args.lr, poses=args.poses, threads=args.threads, seed=args.seed,
+                                 model=model)
+        best = train_encoder(cfg, log=lambda s: print(s, flush=True))
+        print(f"best checkpoint: {best}")
+        if args.export is not None:
+            print(f"wrote {export_encoder(best, args.export or None)}")
         return 0
     if args.action == "export":
         from facerig.models.raf.weights import export_weights
