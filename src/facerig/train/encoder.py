@@ -87,7 +87,8 @@ def load_head(path: str | Path, k: int, n_hks: int) -> Head:
         P = z["xyz"].shape[0]
 
         def csr(name):
-            return csr_tensor(z[f"{name}_indptr"], z[f"{name}_indices"], z[f"{name}_data"], (P, P))
+            return csr_tensor(z[f"{name}_indptr"], z[f"{name}_indices"], z[f"{name}_data"], (P, P),
+                              dtype=torch.float32)
 
         kk = min(k, z["evals"].shape[0])
         ops = Operators(mass=torch.from_numpy(z["mass"]), evals=torch.from_numpy(z["evals"][:kk].copy()),
