@@ -12,8 +12,11 @@ Weights ``w`` (:func:`sample_expressions`) have a face's co-activation: whole fr
 Live Link Face take (``takes/livelink_rom_a.csv``, the first ``1 - take_holdout`` of it; the rest
 is kept for evaluation), jittered, mixed and thinned, plus some one-hot and neutral poses.
 
-Loss: L1 of the weights over the shapes the head has, plus the mesh term
-``mean_v |sum_k (w_k - w*_k) d_k|`` on the proxy (head widths, times ``mesh_weight``).
+Loss: binary cross-entropy of the weights on the network's logits over the shapes the head has
+(its gradient on a logit is ``w - w*`` wherever the sigmoid saturates; an L1 or L2 of the sigmoid's
+output stalls there: a first run with L1 stopped learning at the take's median within 300
+steps), plus the mesh term ``mean_v |sum_k (w_k - w*_k) d_k|`` on the proxy (head widths, times
+``mesh_weight``). The L1 of the weights is logged.
 
 Outputs in ``out_dir``: ``last.pt`` (resume), ``best.pt`` (best validation weight MAE on
 held-out heads: pool items ``eval_*.npz``), ``train_log.jsonl``; :func:`export_encoder` writes
@@ -52,15 +55,16 @@ class EncoderTrainConfig:
     lr: float = 1e-3
     warmup: int = 100
     poses: int = 8  # poses per head and step
-    mesh_weight: float = 100.0
+    mesh_weight: float = 20.0
     take_holdout: float = 0.2
-    rotate_deg: float = 3.0  # random rotation of each pose (degrees, about each axis)
-    jitter: float = 0.005  # random translation (head widths)
+    rotate_deg: float = 0.0  # random rotation of each pose (degrees, about each axis)
+    jitter: float = 0.002  # random translation (head widths)
     seed: int = 0
     threads: int = 2
     log_every: int = 25
-    eval_every_min: float = 4.0
-    val_poses: int = 16
+    eval_every_min: float = 8.0
+    val_heads: int = 8  # held-out heads validated on (split evenly over the families)
+    val_poses: int = 12
     model: dict = field(default_factory=lambda: EncoderConfig().to_dict())
 
 
@@ -171,19 +175,36 @@ def pose_batch(head: Head, W: np.ndarray, rng: np.random.Generator | None = None
     return torch.from_numpy(xyz.astype(np.float32))
 
 
-def encoder_loss(pred: torch.Tensor, target: torch.Tensor, head: Head, mesh_weight: float) -> tuple[torch.Tensor, dict]:
-    """pred / target (B,52) -> (loss, parts): masked L1 of the weights + ``mesh_weight`` x the mean
-    vertex distance of ``sum_k (pred_k - target_k) d_k`` on the proxy (head widths)."""
-    m = head.mask.to(pred.dtype)
-    diff = (pred - target) * m
-    l1 = diff.abs().sum(1).mean() / m.sum().clamp(min=1)
+def encoder_loss(logits: torch.Tensor, target: torch.Tensor, head: Head,
+                 mesh_weight: float) -> tuple[torch.Tensor, dict]:
+    """logits / target weights (B,52) -> (loss, parts): binary cross-entropy over the shapes the
+    head has + ``mesh_weight`` x the mean vertex distance of ``sum_k (w_k - target_k) d_k`` on the
+    proxy (head widths), ``w = sigmoid(logits)``; parts: ``bce``, ``l1`` (mean over those shapes),
+    ``mesh``."""
+    m = head.mask.to(logits.dtype)
+    n = m.sum().clamp(min=1)
+    bce = (torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none") * m).sum(1).mean() / n
+    diff = (torch.sigmoid(logits) - target) * m
+    l1 = diff.abs().sum(1).mean() / n
     err = torch.einsum("bk,kpc->bpc", diff, head.deltas)
     w = head.ops.mass / head.ops.mass.sum()
     mesh = (err.norm(dim=-1) * w).sum(1).mean()
-    return l1 + mesh_weight * mesh, {"l1": float(l1.detach()), "mesh": float(mesh.detach())}
+    return bce + mesh_weight * mesh, {"bce": float(bce.detach()), "l1": float(l1.detach()),
+                                      "mesh": float(mesh.detach())}
 
 
 # -- loop -----------------------------------------------------------------------------------------
+def _pick_val(paths: list[Path], n: int) -> list[Path]:
+    """At most ``n`` of the held-out items, taken in turn from each family."""
+    by_fam: dict[str, list[Path]] = {}
+    for p in paths:
+        by_fam.setdefault(p.stem.split("_")[1] if "_" in p.stem else "", []).append(p)
+    out: list[Path] = []
+    for i in range(max((len(v) for v in by_fam.values()), default=0)):
+        out += [v[i] for v in by_fam.values() if i < len(v)]
+    return sorted(out[:n])
+
+
 def _val_set(paths: list[Path], take: np.ndarray, n: int, k: int, n_hks: int, seed: int = 123):
     rng = np.random.default_rng(seed)
     out = []
@@ -221,7 +242,7 @@ def train_encoder(cfg: EncoderTrainConfig, log=print, take: np.ndarray | None = 
     pool = Path(cfg.pool_dir or default_pool_dir())
     mcfg = EncoderConfig.from_dict(cfg.model)
     train_paths = sorted(pool.glob("train_*.npz"))
-    val_paths = sorted(pool.glob("eval_*.npz"))
+    val_paths = _pick_val(sorted(pool.glob("eval_*.npz")), cfg.val_heads)
     if not train_paths:
         from facerig.errors import FacerigError
 
@@ -242,18 +263,22 @@ def train_encoder(cfg: EncoderTrainConfig, log=print, take: np.ndarray | None = 
         log(f"resumed from {last} at step {step} ({wall / 60:.1f} min)")
     val_take = take_weights(cfg.take_holdout, "eval") if take is None else np.asarray(take, np.float32)
     take = take_weights(cfg.take_holdout, "train") if take is None else np.asarray(take, np.float32)
+    if step == 0:  # start at the take's mean weights
+        with torch.no_grad():
+            mean = torch.from_numpy(np.clip(take.mean(0), 0.01, 0.99))
+            model.head[-1].bias.copy_(torch.log(mean / (1 - mean)))
     val = _val_set(val_paths, val_take, cfg.val_poses, mcfg.k_eig, mcfg.n_hks)
     heads: dict[Path, Head] = {}
     fams = np.array([p.stem.split("_")[1] for p in train_paths])
     fam_names = sorted(set(fams))
     log(f"{len(train_paths)} training heads ({', '.join(f'{f}: {(fams == f).sum()}' for f in fam_names)}), "
-        f"{len(val_paths)} validation heads, {len(take)} take frames; model {sum(p.numel() for p in model.parameters())} "
-        "parameters")
+        f"{len(val_paths)} validation heads, {len(take)} take frames; model "
+        f"{sum(p.numel() for p in model.parameters())} parameters")
     t_start = time.perf_counter() - wall
     t_eval = time.perf_counter()
     limit_s = cfg.time_limit_min * 60.0
     log_path = out / "train_log.jsonl"
-    run = {"l1": 0.0, "mesh": 0.0, "n": 0}
+    run = {"bce": 0.0, "l1": 0.0, "mesh": 0.0, "n": 0}
 
     def save(path: Path, val_rec: dict | None = None) -> None:
         from facerig.io.atomic import atomic_path
@@ -278,20 +303,19 @@ def train_encoder(cfg: EncoderTrainConfig, log=print, take: np.ndarray | None = 
         head = heads[path]
         W = sample_expressions(rng, take, cfg.poses, head.mask.numpy())
         xyz = pose_batch(head, W, rng, cfg.rotate_deg, cfg.jitter)
-        pred = model(xyz, head.ops, head.hks)
-        loss, parts = encoder_loss(pred, torch.from_numpy(W), head, cfg.mesh_weight)
+        loss, parts = encoder_loss(model.logits(xyz, head.ops, head.hks), torch.from_numpy(W), head, cfg.mesh_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        run["l1"] += parts["l1"]
-        run["mesh"] += parts["mesh"]
+        for k_ in parts:
+            run[k_] += parts[k_]
         run["n"] += 1
         if step % cfg.log_every == 0:
             rec = {"step": step, "min": round((time.perf_counter() - t_start) / 60, 2), "lr": lr,
-                   "l1": run["l1"] / run["n"], "mesh": run["mesh"] / run["n"]}
-            run = {"l1": 0.0, "mesh": 0.0, "n": 0}
+                   **{k_: round(run[k_] / run["n"], 5) for k_ in parts}}
+            run = {"bce": 0.0, "l1": 0.0, "mesh": 0.0, "n": 0}
             log(json.dumps(rec))
             with open(log_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")

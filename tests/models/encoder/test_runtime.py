@@ -16,7 +16,7 @@ from facerig.models.encoder.weights import WEIGHTS_PATH
 torch = pytest.importorskip("torch")
 from facerig.models.encoder.network import ExpressionEncoder  # noqa: E402
 
-SMALL = dict(width=16, n_block=2, head_hidden=16, n_hks=4, k_eig=16, proxy_vertices=5000)
+SMALL = dict(width=16, n_block=2, head_hidden=16, n_hks=4, k_eig=16, proxy_vertices=5000, n_fourier=0)
 
 
 def _random_model(**over) -> ExpressionEncoder:
@@ -42,10 +42,11 @@ def _poses(tiny_head, n: int = 3):
     return v, f, xyz
 
 
-def test_runtime_matches_torch(tiny_head):
+@pytest.mark.parametrize("over", [{}, {"n_fourier": 3}, {"highpass": 10.0}, {"n_fourier": 2, "highpass": 5.0}])
+def test_runtime_matches_torch(tiny_head, over):
     v, f, xyz = _poses(tiny_head)
     ops = compute_operators(xyz[0], f, k=16, cache=False)
-    model = _random_model()
+    model = _random_model(**over)
     with torch.no_grad():
         ref = model(torch.from_numpy(xyz.astype(np.float32)), ops.to_torch()).numpy()
     out = _runtime(model)(xyz, ops.for_network(16))

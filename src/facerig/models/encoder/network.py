@@ -6,7 +6,7 @@ one mesh's operators), with the operators of that proxy. Output: ARKit-52 weight
 
 Architecture::
 
-    f = [xyz, HKS(ops)]                    (B, V, 3 + n_hks)
+    f = [xyz, HKS(ops), Fourier(xyz), c (xyz - Phi Phi^T M xyz)]   (B, V, c_in)
     h = DiffusionNet(f)                    (B, V, W)   facerig's layers (triangulation-agnostic)
     g = mean_mass(h)                       (B, W)      mass-weighted global pooling (as RigAnyFace's
                                                        global encoder)
@@ -37,9 +37,19 @@ class ExpressionEncoder(nn.Module):
 
     def input_features(self, xyz: torch.Tensor, ops: Operators, hks: torch.Tensor | None = None) -> torch.Tensor:
         """xyz (B,V,3), hks (V, n_hks) or None (computed from ``ops``) -> (B, V, c_in)."""
+        c = self.config
         if hks is None:
-            hks = hks_features(ops, self.config.n_hks)
-        return torch.cat([xyz, hks[None].expand(xyz.shape[0], -1, -1).to(xyz.dtype)], dim=-1)
+            hks = hks_features(ops, c.n_hks)
+        parts = [xyz, hks[None].expand(xyz.shape[0], -1, -1).to(xyz.dtype)]
+        if c.n_fourier:
+            freqs = 2.0 * torch.pi * (2.0 ** torch.arange(c.n_fourier, dtype=xyz.dtype))
+            ang = (xyz[..., None] * freqs).flatten(-2)
+            parts += [torch.sin(ang), torch.cos(ang)]
+        if c.highpass:
+            spec = torch.einsum("vk,bvc->bkc", ops.evecs, xyz * ops.mass[:, None])
+            proj = torch.einsum("vk,bkc->bvc", ops.evecs, spec)
+            parts.append((xyz - proj) * c.highpass)
+        return torch.cat(parts, dim=-1)
 
     def logits(self, xyz: torch.Tensor, ops: Operators, hks: torch.Tensor | None = None) -> torch.Tensor:
         """xyz (B,V,3) or (V,3) -> pre-sigmoid outputs (B,52) (or (52,))."""
@@ -57,7 +67,7 @@ class ExpressionEncoder(nn.Module):
         return {"config": self.config.to_dict(), "state_dict": self.state_dict(), **extra}
 
     @classmethod
-    def from_weights_file(cls, path) -> "ExpressionEncoder":
+    def from_weights_file(cls, path) -> ExpressionEncoder:
         """A model from a weights ``.npz`` (:func:`facerig.models.raf.weights.read_weights`'s format)."""
         from facerig.models.raf.weights import read_weights
 

@@ -26,7 +26,7 @@ import numpy as np
 from facerig.geometry.operators import Operators
 from facerig.geometry.proxy import head_frame
 from facerig.models.encoder.config import EncoderConfig
-from facerig.models.raf.runtime import _diffusion_net, _mlp, hks_features
+from facerig.models.raf.runtime import _diffusion_net, _evecs_t_mass, _mlp, hks_features
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -43,7 +43,7 @@ class EncoderRuntime:
         self.meta = dict(meta or {})
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "EncoderRuntime":
+    def load(cls, path: str | os.PathLike) -> EncoderRuntime:
         from facerig.models.raf.weights import read_weights
 
         return cls(*read_weights(path))
@@ -57,7 +57,16 @@ class EncoderRuntime:
         x = xyz[None] if squeeze else xyz
         B, V = x.shape[:2]
         hks = ops.cached(("hks", c.n_hks), lambda: hks_features(ops, c.n_hks).astype(np.float32))
-        f = np.concatenate([x.transpose(1, 0, 2), np.broadcast_to(hks[:, None, :], (V, B, c.n_hks))], axis=2)
+        xv = np.ascontiguousarray(x.transpose(1, 0, 2))  # (V,B,3)
+        parts = [xv, np.broadcast_to(hks[:, None, :], (V, B, c.n_hks))]
+        if c.n_fourier:
+            freqs = (2.0 * np.pi * 2.0 ** np.arange(c.n_fourier)).astype(np.float32)
+            ang = (xv[..., None] * freqs).reshape(V, B, -1)
+            parts += [np.sin(ang), np.cos(ang)]
+        if c.highpass:
+            spec = _evecs_t_mass(ops) @ xv.reshape(V, B * 3)
+            parts.append((xv - (ops.evecs @ spec).reshape(V, B, 3)) * np.float32(c.highpass))
+        f = np.concatenate(parts, axis=2)
         h = _diffusion_net(np.ascontiguousarray(f), self.params, "net", ops, c.n_block, threads=threads)  # (V,B,W)
         w = ops.mass / ops.mass.sum()
         g = (w @ h.reshape(V, -1)).reshape(B, -1)
@@ -84,7 +93,7 @@ def _sampling_matrix(proxy, vertices: np.ndarray, faces: np.ndarray, parts: np.n
     return sp.csr_matrix((bary.ravel(), np.asarray(faces)[face].ravel(), np.arange(0, 3 * P + 1, 3)), shape=(P, V))
 
 
-def encode_frames(frames, faces: np.ndarray, *, model: "EncoderRuntime | None" = None, parts: np.ndarray | None = None,
+def encode_frames(frames, faces: np.ndarray, *, model: EncoderRuntime | None = None, parts: np.ndarray | None = None,
                   per_frame_operators: bool = False, chunk: int = 32, threads: int | None = None,
                   timings: dict | None = None) -> np.ndarray:
     """ARKit-52 weights of posed meshes without their neutral.
