@@ -90,13 +90,15 @@ def test_encoder_case_beside_the_solver(tiny_head):
     rt = EncoderRuntime(model.config.to_dict(), {k: x.numpy() for k, x in model.state_dict().items()})
     W52 = np.zeros((6, 52))
     W52[:, :8] = rng.random((6, 8))
-    rec = encoder_case("ict/t", "ict", v, f, truth.names, truth.deltas, 10.0, W52, rig=truth, per_frame=2, model=rt)
+    rec = encoder_case("ict/t", "ict", v, f, truth.names, truth.deltas, 10.0, W52, rig=truth, per_frame=2, model=rt,
+                       constant=np.zeros(52))
     frames = v[None] + np.einsum("tk,kvc->tvc", W52[:, :8], truth.deltas)
     expect = encode_frames(frames, f, model=rt)[:, :8]
     assert rec["neutral"] is False and rec["case"] == "ict/t (no neutral)"
     assert rec["weight_mae"] == pytest.approx(np.abs(expect - W52[:, :8]).mean(), rel=1e-5)
     assert rec["weight_mae_with_neutral"] < 1e-6 and rec["truth_rig_mean_mm_with_neutral"] < 1e-5
     assert rec["truth_rig_mean_mm"] > 0.01 and rec["per_frame_ops"]["frames"] == 2
+    assert rec["constant_weight_mae"] == pytest.approx(W52[:, :8].mean())  # guessing 0 everywhere
     with_neutral, _ = evaluate_case("ict/t", "ict", v, f, truth.names, truth.deltas, 10.0, W52, rig=truth)
     s = summarise([with_neutral, rec])
     assert s["ict"]["n"] == 1 and s["no_neutral_ict"]["weight_mae"] == rec["weight_mae"]

@@ -82,7 +82,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="write the best checkpoint as weights (default path: the package's weights/encoder.npz)")
     e = sub.add_parser("export", help="strip a checkpoint to inference weights")
     e.add_argument("checkpoint")
-    e.add_argument("-o", "--output", default=None, help="default: the package's weights/raf.npz")
+    e.add_argument("-o", "--output", default=None,
+                   help="default: the package's weights/raf.npz (weights/encoder.npz for an encoder checkpoint)")
     e.add_argument("--note", default="", help="free text stored in the weights' meta")
     v = sub.add_parser("average", help="average the weights of checkpoints of one architecture")
     v.add_argument("checkpoints", nargs="+")
@@ -173,7 +174,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {export_encoder(best, args.export or None)}")
         return 0
     if args.action == "export":
+        import torch
+
         from facerig.models.raf.weights import export_weights
+        from facerig.train.encoder import export_encoder
+
+        if "head_hidden" in torch.load(args.checkpoint, map_location="cpu", weights_only=False).get("config", {}):
+            print(f"wrote {export_encoder(args.checkpoint, args.output, note=args.note)} (expression encoder)")
+            return 0
         path = export_weights(args.checkpoint, args.output, note=args.note)
         print(f"wrote {path}")
         return 0

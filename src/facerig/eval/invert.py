@@ -136,7 +136,7 @@ def evaluate_case(name: str, family: str, neutral: np.ndarray, faces: np.ndarray
 
 def encoder_case(name: str, family: str, neutral: np.ndarray, faces: np.ndarray, names: list[str],
                  deltas: np.ndarray, mm_per_unit: float, W52: np.ndarray, *, rig=None, per_frame: int = 0,
-                 model=None) -> dict[str, Any]:
+                 model=None, constant: np.ndarray | None = None) -> dict[str, Any]:
     """Pose a head's true rig with ``W52`` and read the weights off the posed meshes with the
     expression encoder (no neutral); score as :func:`evaluate_case` does.
 
@@ -146,6 +146,8 @@ def encoder_case(name: str, family: str, neutral: np.ndarray, faces: np.ndarray,
             (``weight_mae_with_neutral``, ``truth_rig_*_with_neutral``).
         per_frame: also encode this many frames each with its own proxy and operators.
         model: the encoder (default: the installed weights).
+        constant: (52,) a constant guess (e.g. the training frames' per-shape median): its weight
+            MAE is recorded as ``constant_weight_mae``, the floor a blind guess reaches.
 
     Returns:
         record (``"neutral": False``).
@@ -179,6 +181,8 @@ def encoder_case(name: str, family: str, neutral: np.ndarray, faces: np.ndarray,
                          mm_per_unit)
         rec.update(weight_mae_with_neutral=float(np.abs(W_sol[:, cols] - Wt).mean()),
                    truth_rig_mean_mm_with_neutral=tr_sol["mean_mm"], truth_rig_p90_mm_with_neutral=tr_sol["p90_mm"])
+    if constant is not None:
+        rec["constant_weight_mae"] = float(np.abs(np.asarray(constant)[cols][None] - Wt).mean())
     if per_frame > 0:
         n = min(per_frame, len(Wt))
         tm2: dict = {}
@@ -274,13 +278,14 @@ def evaluate_invert(*, quick: bool = False, seed: int = 0, progress: bool = True
         no_neutral = weights_path().is_file()
     # the encoder's frames: the take's held-out last fifth, drawn from a stream of their own (the
     # neutral-based rows keep their frames)
-    held_out = take.weights[int(round(0.8 * len(take.weights))):]
+    cut = int(round(0.8 * len(take.weights)))
+    held_out, median = take.weights[cut:], np.median(take.weights[:cut], axis=0)
     rng_enc = np.random.default_rng([seed, 25])
 
     def add_encoder(rec_name, family, *head, rig=None):
         if no_neutral:
             add(encoder_case(rec_name, family, *head, sample_combinations(held_out, size["frames"], rng_enc), rig=rig,
-                             per_frame=size.get("per_frame", 0)))
+                             per_frame=size.get("per_frame", 0), constant=median))
 
     # ICT, in family (and its 10k retriangulation)
     fam, neutrals = _ict_identities(max(size["ict"], size["remesh"]), seed)
@@ -386,7 +391,7 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
             groups.setdefault(pre + "makehuman", []).append(r)
     keys = ("weight_mae", "vertex_mean_mm", "vertex_p90_mm", "moving_mean_mm", "moving_p90_mm", "truth_rig_mean_mm",
             "truth_rig_p90_mm", "shape_corr", "weight_mae_with_neutral", "truth_rig_mean_mm_with_neutral",
-            "truth_rig_p90_mm_with_neutral")
+            "truth_rig_p90_mm_with_neutral", "constant_weight_mae")
     out: dict[str, Any] = {}
     for g, rs in groups.items():
         out[g] = {"n": len(rs)}
