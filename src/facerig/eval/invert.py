@@ -55,7 +55,7 @@ SIZES = {
     "quick": {"frames": 40, "ict": 1, "remesh": 1, "makehuman": 1, "rocketbox": 1, "external": 1,
               "roundtrip_stride": 8, "roundtrip_heads": 1, "per_frame": 2},
     "full": {"frames": 200, "ict": 3, "remesh": 2, "makehuman": 2, "rocketbox": 2, "external": 2,
-             "roundtrip_stride": 1, "roundtrip_heads": 2, "per_frame": 8},
+             "roundtrip_stride": 1, "roundtrip_heads": 2, "per_frame": 4},
 }
 
 

@@ -42,7 +42,8 @@ def _poses(tiny_head, n: int = 3):
     return v, f, xyz
 
 
-@pytest.mark.parametrize("over", [{}, {"n_fourier": 3}, {"highpass": 10.0}, {"n_fourier": 2, "highpass": 5.0}])
+@pytest.mark.parametrize("over", [{}, {"n_fourier": 3}, {"highpass": 10.0}, {"n_fourier": 2, "highpass": 5.0},
+                                  {"n_rff": 32}])
 def test_runtime_matches_torch(tiny_head, over):
     v, f, xyz = _poses(tiny_head)
     ops = compute_operators(xyz[0], f, k=16, cache=False)

@@ -10,7 +10,8 @@ Architecture::
     h = DiffusionNet(f)                    (B, V, W)   facerig's layers (triangulation-agnostic)
     g = mean_mass(h)                       (B, W)      mass-weighted global pooling (as RigAnyFace's
                                                        global encoder)
-    w = sigmoid(MLP(g))                    (B, 52)
+    r = mean_mass(cos(xyz Omega + phi))    (B, n_rff)  optional random Fourier features, fixed
+    w = sigmoid(MLP([g, r]))               (B, 52)
 
 The NumPy runtime (:mod:`facerig.models.encoder.runtime`) computes the same function.
 """
@@ -33,7 +34,11 @@ class ExpressionEncoder(nn.Module):
         super().__init__()
         self.config = cfg = config or EncoderConfig()
         self.net = DiffusionNet(cfg.c_in, cfg.width, width=cfg.width, n_block=cfg.n_block)
-        self.head = MiniMLP([cfg.width, cfg.head_hidden, cfg.num_shapes])
+        self.head = MiniMLP([cfg.width + cfg.n_rff, cfg.head_hidden, cfg.num_shapes])
+        if cfg.n_rff:
+            g = torch.Generator().manual_seed(1234)
+            self.register_buffer("rff_omega", torch.randn(3, cfg.n_rff, generator=g) * cfg.rff_sigma)
+            self.register_buffer("rff_phase", torch.rand(cfg.n_rff, generator=g) * 2 * torch.pi)
 
     def input_features(self, xyz: torch.Tensor, ops: Operators, hks: torch.Tensor | None = None) -> torch.Tensor:
         """xyz (B,V,3), hks (V, n_hks) or None (computed from ``ops``) -> (B, V, c_in)."""
@@ -56,7 +61,10 @@ class ExpressionEncoder(nn.Module):
         squeeze = xyz.dim() == 2
         x = xyz[None] if squeeze else xyz
         h = self.net(self.input_features(x, ops, hks), ops)
-        out = self.head(mass_weighted_mean(h, ops.mass))
+        g = mass_weighted_mean(h, ops.mass)
+        if self.config.n_rff:
+            g = torch.cat([g, mass_weighted_mean(torch.cos(x @ self.rff_omega + self.rff_phase), ops.mass)], dim=-1)
+        out = self.head(g)
         return out[0] if squeeze else out
 
     def forward(self, xyz: torch.Tensor, ops: Operators, hks: torch.Tensor | None = None) -> torch.Tensor:

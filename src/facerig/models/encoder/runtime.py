@@ -26,7 +26,7 @@ import numpy as np
 from facerig.geometry.operators import Operators
 from facerig.geometry.proxy import head_frame
 from facerig.models.encoder.config import EncoderConfig
-from facerig.models.raf.runtime import _diffusion_net, _evecs_t_mass, _mlp, hks_features
+from facerig.models.raf.runtime import _diffusion_net, _evecs_t_mass, _mlp, _mm, hks_features
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -70,6 +70,9 @@ class EncoderRuntime:
         h = _diffusion_net(np.ascontiguousarray(f), self.params, "net", ops, c.n_block, threads=threads)  # (V,B,W)
         w = ops.mass / ops.mass.sum()
         g = (w @ h.reshape(V, -1)).reshape(B, -1)
+        if c.n_rff:
+            r = np.cos(_mm(xv, self.params["rff_omega"]) + self.params["rff_phase"])  # (V,B,R)
+            g = np.concatenate([g, (w @ r.reshape(V, -1)).reshape(B, -1)], axis=1)
         out = _sigmoid(_mlp(g, self.params, "head"))
         return out[0] if squeeze else out
 
