@@ -16,7 +16,7 @@ from facerig.models.encoder.weights import WEIGHTS_PATH
 torch = pytest.importorskip("torch")
 from facerig.models.encoder.network import ExpressionEncoder  # noqa: E402
 
-SMALL = dict(width=16, n_block=2, head_hidden=16, n_hks=4, k_eig=16, proxy_vertices=5000, n_fourier=0)
+SMALL = dict(width=16, n_block=2, head_hidden=16, n_hks=4, k_eig=16, proxy_vertices=5000, n_fourier=0, n_rff=0)
 
 
 def _random_model(**over) -> ExpressionEncoder:
