@@ -209,9 +209,13 @@ def run_without_neutral(args: argparse.Namespace, console, t0: float) -> int:
                                ".csv / .json)")
     if args.report or args.report_json:
         raise FacerigError("--report measures the fit through a rig; give --neutral or --rig")
+    from facerig.models.encoder.weights import load_encoder
+
+    val = (load_encoder().meta.get("val") or {}).get("mae")  # fails here, in one line, when the weights are missing
     frames, faces = frames_with_faces(args.posed)
+    note = f" (held-out weight MAE {val:.3f}; with a neutral ~0.02, BENCHMARKS.md)" if val is not None else ""
     console.print(f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {frames.num_vertices} vertices; "
-                  "no neutral: expression encoder")
+                  f"no neutral: expression encoder{note}")
     inv = invert_meshes(frames, faces=faces)
     console.print(f"encoded {frames.num_frames} frame(s) in {inv.seconds['prepare'] + inv.seconds['solve']:.2f} s "
                   f"(proxy and operators {inv.seconds['prepare']:.2f} s, network {inv.seconds['solve']:.2f} s)")
