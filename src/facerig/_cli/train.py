@@ -75,6 +75,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     c.add_argument("--steps", type=int, default=0, help="stop after this many steps instead (0 = use --time-limit)")
     c.add_argument("--lr", type=float, default=1e-3)
     c.add_argument("--poses", type=int, default=8, help="poses per head and step")
+    c.add_argument("--weight-loss", choices=["bce", "l1"], default="bce",
+                   help="weight term: cross-entropy on the logits (the shipped run's) or L1 (learns faster on a toy pool)")
     c.add_argument("--threads", type=int, default=2)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--model", default="{}", help='JSON overrides of EncoderConfig, e.g. \'{"width": 48}\'')
@@ -167,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         model.update(over)
         cfg = EncoderTrainConfig(pool_dir=str(args.pool or ""), out_dir=args.out, time_limit_min=args.time_limit,
                                  steps=args.steps, lr=args.lr, poses=args.poses, threads=args.threads, seed=args.seed,
+                                 weight_loss=args.weight_loss,
                                  model=model)
         best = train_encoder(cfg, log=lambda s: print(s, flush=True))
         print(f"best checkpoint: {best}")

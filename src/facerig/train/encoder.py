@@ -12,10 +12,10 @@ Weights ``w`` (:func:`sample_expressions`) have a face's co-activation: whole fr
 Live Link Face take (``takes/livelink_rom_a.csv``, the first ``1 - take_holdout`` of it; the rest
 is kept for evaluation), jittered, mixed and thinned, plus some one-hot and neutral poses.
 
-Loss: binary cross-entropy of the weights on the network's logits over the shapes the head has
-(its gradient on a logit is ``w - w*`` wherever the sigmoid saturates; an L1 or L2 of the sigmoid's
-output stalls there: a first run with L1 stopped learning at the take's median within 300
-steps), plus the mesh term ``mean_v |sum_k (w_k - w*_k) d_k|`` on the proxy (head widths, times
+Loss (``weight_loss``): binary cross-entropy of the weights on the network's logits over the
+shapes the head has (its gradient on a logit is ``w - w*`` even where the sigmoid saturates;
+the shipped run's), or their L1 (which learns faster on the toy pool of the tests, see
+``src/facerig/weights/ENCODER.md``), plus the mesh term ``mean_v |sum_k (w_k - w*_k) d_k|`` on the proxy (head widths, times
 ``mesh_weight``). The L1 of the weights is logged.
 
 Outputs in ``out_dir``: ``last.pt`` (resume), ``best.pt`` (best validation weight MAE on
@@ -56,6 +56,7 @@ class EncoderTrainConfig:
     warmup: int = 100
     poses: int = 8  # poses per head and step
     mesh_weight: float = 20.0
+    weight_loss: str = "bce"  # "bce" (cross-entropy on the logits) or "l1" (of the sigmoid's output)
     take_holdout: float = 0.2
     rotate_deg: float = 0.0  # random rotation of each pose (degrees, about each axis)
     jitter: float = 0.002  # random translation (head widths)
@@ -176,11 +177,11 @@ def pose_batch(head: Head, W: np.ndarray, rng: np.random.Generator | None = None
 
 
 def encoder_loss(logits: torch.Tensor, target: torch.Tensor, head: Head,
-                 mesh_weight: float) -> tuple[torch.Tensor, dict]:
+                 mesh_weight: float, weight_loss: str = "bce") -> tuple[torch.Tensor, dict]:
     """logits / target weights (B,52) -> (loss, parts): binary cross-entropy over the shapes the
     head has + ``mesh_weight`` x the mean vertex distance of ``sum_k (w_k - target_k) d_k`` on the
     proxy (head widths), ``w = sigmoid(logits)``; parts: ``bce``, ``l1`` (mean over those shapes),
-    ``mesh``."""
+    ``mesh``. ``weight_loss="l1"`` uses the L1 instead of the cross-entropy."""
     m = head.mask.to(logits.dtype)
     n = m.sum().clamp(min=1)
     bce = (torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none") * m).sum(1).mean() / n
@@ -189,7 +190,8 @@ def encoder_loss(logits: torch.Tensor, target: torch.Tensor, head: Head,
     err = torch.einsum("bk,kpc->bpc", diff, head.deltas)
     w = head.ops.mass / head.ops.mass.sum()
     mesh = (err.norm(dim=-1) * w).sum(1).mean()
-    return bce + mesh_weight * mesh, {"bce": float(bce.detach()), "l1": float(l1.detach()),
+    first = l1 if weight_loss == "l1" else bce
+    return first + mesh_weight * mesh, {"bce": float(bce.detach()), "l1": float(l1.detach()),
                                       "mesh": float(mesh.detach())}
 
 
@@ -303,7 +305,8 @@ def train_encoder(cfg: EncoderTrainConfig, log=print, take: np.ndarray | None = 
         head = heads[path]
         W = sample_expressions(rng, take, cfg.poses, head.mask.numpy())
         xyz = pose_batch(head, W, rng, cfg.rotate_deg, cfg.jitter)
-        loss, parts = encoder_loss(model.logits(xyz, head.ops, head.hks), torch.from_numpy(W), head, cfg.mesh_weight)
+        loss, parts = encoder_loss(model.logits(xyz, head.ops, head.hks), torch.from_numpy(W), head, cfg.mesh_weight,
+                                    cfg.weight_loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
