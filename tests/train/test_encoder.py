@@ -106,9 +106,9 @@ def test_short_run_learns_and_exports(tmp_path, tiny_head):
     for i in range(3):
         _write_item(pool / f"train_tiny_{i:06d}.npz", tiny_head, 0)  # one head, three copies
     _write_item(pool / "eval_tiny_000000.npz", tiny_head, 0)
-    cfg = EncoderTrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "run"), steps=150, lr=3e-3, warmup=10, weight_loss="l1",
-                             poses=8, rotate_deg=0.0, jitter=0.0, threads=1, log_every=50, eval_every_min=1e9,
-                             model=dict(SMALL))
+    cfg = EncoderTrainConfig(pool_dir=str(pool), out_dir=str(tmp_path / "run"), steps=150, lr=3e-3, warmup=10,
+                             weight_loss="l1", poses=8, rotate_deg=0.0, jitter=0.0, threads=1, log_every=50,
+                             eval_every_min=1e9, model=dict(SMALL))
     best = train_encoder(cfg, log=lambda s: None, take=_take())
     recs = [json.loads(x) for x in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
     steps = [r for r in recs if "l1" in r]

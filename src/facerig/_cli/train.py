@@ -76,7 +76,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     c.add_argument("--lr", type=float, default=1e-3)
     c.add_argument("--poses", type=int, default=8, help="poses per head and step")
     c.add_argument("--weight-loss", choices=["bce", "l1"], default="bce",
-                   help="weight term: cross-entropy on the logits (the shipped run's) or L1 (learns faster on a toy pool)")
+                   help="weight term: cross-entropy on the logits (the shipped run's) or L1 (learns faster on a "
+                        "toy pool)")
     c.add_argument("--threads", type=int, default=2)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--model", default="{}", help='JSON overrides of EncoderConfig, e.g. \'{"width": 48}\'')

@@ -15,8 +15,8 @@ is kept for evaluation), jittered, mixed and thinned, plus some one-hot and neut
 Loss (``weight_loss``): binary cross-entropy of the weights on the network's logits over the
 shapes the head has (its gradient on a logit is ``w - w*`` even where the sigmoid saturates;
 the shipped run's), or their L1 (which learns faster on the toy pool of the tests, see
-``src/facerig/weights/ENCODER.md``), plus the mesh term ``mean_v |sum_k (w_k - w*_k) d_k|`` on the proxy (head widths, times
-``mesh_weight``). The L1 of the weights is logged.
+``src/facerig/weights/ENCODER.md``), plus the mesh term ``mean_v |sum_k (w_k - w*_k) d_k|`` on
+the proxy (head widths, times ``mesh_weight``). The L1 of the weights is logged.
 
 Outputs in ``out_dir``: ``last.pt`` (resume), ``best.pt`` (best validation weight MAE on
 held-out heads: pool items ``eval_*.npz``), ``train_log.jsonl``; :func:`export_encoder` writes
