@@ -43,8 +43,17 @@ def scene(tmp_path, head_arrays):
 def test_invert_round_trip_all_outputs(scene, capsys):
     d, _rig, W52 = scene
     outs = [d / "w.csv", d / "w.json", d / "w.glb"]
-    args = ["invert", str(d / "frames"), "--neutral", str(d / "neutral.obj"), "--rig", str(d / "rig.npz"),
-            "--report", "--report-json", str(d / "report.json")]
+    args = [
+        "invert",
+        str(d / "frames"),
+        "--neutral",
+        str(d / "neutral.obj"),
+        "--rig",
+        str(d / "rig.npz"),
+        "--report",
+        "--report-json",
+        str(d / "report.json"),
+    ]
     for o in outs:
         args += ["-o", str(o)]
     assert main(args) == 0
@@ -72,32 +81,56 @@ def test_invert_flags_a_bad_frame(scene, capsys):
 def test_retarget_frames_and_take(scene, tmp_path):
     d, rig, W52 = scene
     v, f = rig.neutral, rig.faces
-    tgt = Rig(names=["jawOpen", "eyeBlinkLeft", "eyeLookDownLeft"], deltas=np.ones((3, len(v), 3), np.float32),
-              neutral=v * 2, faces=f)
+    tgt = Rig(
+        names=["jawOpen", "eyeBlinkLeft", "eyeLookDownLeft"],
+        deltas=np.ones((3, len(v), 3), np.float32),
+        neutral=v * 2,
+        faces=f,
+    )
     save_rig(d / "target.npz", tgt)
     out = d / "anim.glb"
-    assert main(["retarget", str(d / "frames"), "--neutral", str(d / "neutral.obj"), "--rig", str(d / "rig.npz"),
-                 "--to", str(d / "target.npz"), "-o", str(out), "-q"]) == 0
+    assert (
+        main(
+            [
+                "retarget",
+                str(d / "frames"),
+                "--neutral",
+                str(d / "neutral.obj"),
+                "--rig",
+                str(d / "rig.npz"),
+                "--to",
+                str(d / "target.npz"),
+                "-o",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
     r, _, Wa, _ = gltf_animation(out)
     cols = [ARKIT52.index(n) for n in tgt.names]
     np.testing.assert_allclose(Wa, W52[:, cols], atol=1e-6)
     np.testing.assert_allclose(r.neutral, tgt.neutral, atol=1e-5)
-    assert main(["retarget", str(DATA / "livelink_5frames.csv"), "--to", str(d / "target.npz"), "-o", str(out),
-                 "-q"]) == 0
+    assert (
+        main(["retarget", str(DATA / "livelink_5frames.csv"), "--to", str(d / "target.npz"), "-o", str(out), "-q"]) == 0
+    )
     take = read_take(DATA / "livelink_5frames.csv")
     np.testing.assert_allclose(gltf_animation(out)[2], take.weights[:, cols], atol=1e-6)
 
 
-@pytest.mark.parametrize("case,message", [
-    ("no_neutral", "needs --neutral"),
-    ("empty", "no mesh frames in the folder"),
-    ("count", "frame 0 (frame_0.obj): 48 vertices, the neutral has 42"),
-    ("no_arkit", "no ARKit blendshape columns"),
-])
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("no_neutral", "an animated glTF needs a rig; give --neutral or --rig"),
+        ("empty", "no mesh frames in the folder"),
+        ("count", "frame 0 (frame_0.obj): 48 vertices, the neutral has 42"),
+        ("no_arkit", "no ARKit blendshape columns"),
+    ],
+)
 def test_one_line_errors(scene, capsys, case, message):
     d, rig, _ = scene
     if case == "no_neutral":
-        args = ["invert", str(d / "frames")]
+        args = ["invert", str(d / "frames"), "-o", str(d / "out.glb")]
     elif case == "empty":
         (d / "empty").mkdir()
         args = ["invert", str(d / "empty"), "--rig", str(d / "rig.npz")]
@@ -110,3 +143,33 @@ def test_one_line_errors(scene, capsys, case, message):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and "\n" not in err
+
+
+def test_invert_without_neutral_uses_the_encoder(scene, capsys, monkeypatch, tmp_path):
+    """No --neutral / --rig: the expression encoder's weights (here a small random one, given by
+    FACERIG_ENCODER_WEIGHTS) are written, frame by frame as encode_frames computes them."""
+    torch = pytest.importorskip("torch")
+    from facerig.invert.frames import read_frames
+    from facerig.models.encoder.config import EncoderConfig
+    from facerig.models.encoder.network import ExpressionEncoder
+    from facerig.models.encoder.runtime import EncoderRuntime, encode_frames
+    from facerig.models.raf.weights import save_weights
+
+    d, rig, _ = scene
+    torch.manual_seed(0)
+    model = ExpressionEncoder(EncoderConfig(width=8, n_block=1, head_hidden=8, n_hks=4, k_eig=16))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    w = save_weights(tmp_path / "enc.npz", model.config.to_dict(), model.state_dict())
+    monkeypatch.setenv("FACERIG_ENCODER_WEIGHTS", str(w))
+    assert main(["invert", str(d / "frames"), "-o", str(d / "w.csv"), "-o", str(d / "w.json")]) == 0
+    assert "no neutral: expression encoder" in capsys.readouterr().out
+    expect = encode_frames(read_frames(d / "frames", rig.num_vertices), rig.faces, model=EncoderRuntime.load(w))
+    assert expect.std() > 1e-3
+    for o in ("w.csv", "w.json"):
+        np.testing.assert_allclose(read_take(d / o).weights, expect, atol=2e-6)
+    assert main(["invert", str(d / "frames"), "--report"]) == 2
+    monkeypatch.setenv("FACERIG_ENCODER_WEIGHTS", str(tmp_path / "missing.npz"))
+    assert main(["invert", str(d / "frames"), "-o", str(d / "x.csv")]) == 2
+    assert "expression encoder weights not found" in capsys.readouterr().err

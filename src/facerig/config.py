@@ -11,6 +11,8 @@ where it keeps its caches, and the host-process vetoes of :mod:`facerig.parallel
   :func:`cache_note` (an INFO line on the ``facerig.cache`` logger; the CLI prints it).
 - ``FACERIG_RAF_WEIGHTS``: a RigAnyFace weights file (``.npz``, or a training checkpoint
   ``.pt``) used instead of the shipped one (:func:`raf_weights_override`).
+- ``FACERIG_ENCODER_WEIGHTS``: expression-encoder weights used instead of the shipped ones
+  (:func:`encoder_weights_override`).
 - ``FACERIG_NO_FORK=1``: never fork, even where the host process allowed it
   (:func:`fork_disabled`; :func:`facerig.parallel.configure`).
 - ``FACERIG_KEEP_FREED_MEMORY=0``: never tune glibc's allocator, even where the host process
@@ -240,3 +242,9 @@ def max_rig_bytes(default: int) -> int:
 def max_file_bytes(default: int) -> int:
     """``FACERIG_MAX_FILE_BYTES`` (bytes; 0 = no limit) when set, else ``default``."""
     return _bytes_switch("FACERIG_MAX_FILE_BYTES", default)
+
+
+def encoder_weights_override() -> Path | None:
+    """``FACERIG_ENCODER_WEIGHTS`` as a path, or None when unset or empty."""
+    env = os.environ.get("FACERIG_ENCODER_WEIGHTS")
+    return Path(env) if env else None

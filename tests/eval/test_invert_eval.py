@@ -32,8 +32,12 @@ def test_errors_all_and_moving_vertices():
 
 def _rig(K=8, V=50, seed=0):
     rng = np.random.default_rng(seed)
-    return Rig(names=list(ARKIT52[:K]), deltas=rng.normal(size=(K, V, 3)).astype(np.float32),
-               neutral=rng.normal(size=(V, 3)), faces=np.array([[0, 1, 2]]))
+    return Rig(
+        names=list(ARKIT52[:K]),
+        deltas=rng.normal(size=(K, V, 3)).astype(np.float32),
+        neutral=rng.normal(size=(V, 3)),
+        faces=np.array([[0, 1, 2]]),
+    )
 
 
 def test_case_through_the_true_rig_is_exact_and_through_another_is_not():
@@ -44,8 +48,9 @@ def test_case_through_the_true_rig_is_exact_and_through_another_is_not():
     assert rec["weight_mae"] < 1e-6 and rec["vertex_p90_mm"] < 1e-5
     other = _rig(seed=1)
     other.neutral = truth.neutral
-    rec2, _ = evaluate_case("o", "out_of_family", truth.neutral, truth.faces, truth.names, truth.deltas, 10.0, W52,
-                            rig=other)
+    rec2, _ = evaluate_case(
+        "o", "out_of_family", truth.neutral, truth.faces, truth.names, truth.deltas, 10.0, W52, rig=other
+    )
     assert rec2["weight_mae"] > 0.05 and rec2["vertex_mean_mm"] > 1.0
     s = summarise([rec, rec2])
     assert s["in_family"]["n"] == 1 and s["out_of_family"]["weight_mae"] == rec2["weight_mae"]
@@ -70,3 +75,49 @@ def test_quick_evaluation_runs():
     names = [c["case"] for c in res["cases"]]
     assert any(n.startswith("ict/") for n in names) and any(n.startswith("ict_remesh10k/") for n in names)
     assert res["summary"]["goal_ict_weight_mae"]["value"] < 0.1
+
+
+def test_encoder_case_beside_the_solver(tiny_head):
+    """The no-neutral row: the encoder's weights scored as the solver's are, the solver through the
+    true rig on the same frames beside them, grouped apart in the summary."""
+    torch = pytest.importorskip("torch")
+    from facerig.eval.invert import encoder_case
+    from facerig.models.encoder.config import EncoderConfig
+    from facerig.models.encoder.network import ExpressionEncoder
+    from facerig.models.encoder.runtime import EncoderRuntime, encode_frames
+
+    v, f = tiny_head(8, 12)
+    rng = np.random.default_rng(4)
+    truth = Rig(
+        names=list(ARKIT52[:8]), deltas=(rng.normal(size=(8, len(v), 3)) * 0.02).astype(np.float32), neutral=v, faces=f
+    )
+    torch.manual_seed(0)
+    model = ExpressionEncoder(EncoderConfig(width=8, n_block=1, head_hidden=8, n_hks=4, k_eig=16))
+    rt = EncoderRuntime(model.config.to_dict(), {k: x.numpy() for k, x in model.state_dict().items()})
+    W52 = np.zeros((6, 52))
+    W52[:, :8] = rng.random((6, 8))
+    rec = encoder_case(
+        "ict/t",
+        "ict",
+        v,
+        f,
+        truth.names,
+        truth.deltas,
+        10.0,
+        W52,
+        rig=truth,
+        per_frame=2,
+        model=rt,
+        constant=np.zeros(52),
+    )
+    frames = v[None] + np.einsum("tk,kvc->tvc", W52[:, :8], truth.deltas)
+    expect = encode_frames(frames, f, model=rt)[:, :8]
+    assert rec["neutral"] is False and rec["case"] == "ict/t (no neutral)"
+    assert rec["weight_mae"] == pytest.approx(np.abs(expect - W52[:, :8]).mean(), rel=1e-5)
+    assert rec["weight_mae_with_neutral"] < 1e-6 and rec["truth_rig_mean_mm_with_neutral"] < 1e-5
+    assert rec["truth_rig_mean_mm"] > 0.01 and rec["per_frame_ops"]["frames"] == 2
+    assert rec["constant_weight_mae"] == pytest.approx(W52[:, :8].mean())  # guessing 0 everywhere
+    with_neutral, _ = evaluate_case("ict/t", "ict", v, f, truth.names, truth.deltas, 10.0, W52, rig=truth)
+    s = summarise([with_neutral, rec])
+    assert s["ict"]["n"] == 1 and s["no_neutral_ict"]["weight_mae"] == rec["weight_mae"]
+    assert s["goal_ict_weight_mae"]["value"] == with_neutral["weight_mae"]

@@ -27,7 +27,7 @@ def test_invert_meshes_with_a_rig_and_report():
 
 
 def test_needs_a_neutral_and_matching_sizes():
-    with pytest.raises(FacerigError, match="needs --neutral"):
+    with pytest.raises(FacerigError, match="without a neutral needs the frames' faces"):
         invert_meshes(np.zeros((1, 5, 3)))
     rig = synthetic_rig(V=30)
     with pytest.raises(FacerigError, match="29 vertices"):

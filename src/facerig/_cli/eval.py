@@ -15,30 +15,48 @@ import json
 from typing import Any
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from facerig.models.registry import METHODS
 
-    parser.add_argument("--method", "-m", default=None,
-                        help=f"rigging method: {', '.join(METHODS)} (default: as for facerig rig)")
-    parser.add_argument("--set", dest="set_dir", default="evalset",
-                        help="eval set folder holding index.json (default ./evalset; write one with "
-                             "`facerig data make-eval --out evalset`)")
+    parser.add_argument(
+        "--method", "-m", default=None, help=f"rigging method: {', '.join(METHODS)} (default: as for facerig rig)"
+    )
+    parser.add_argument(
+        "--set",
+        dest="set_dir",
+        default="evalset",
+        help="eval set folder holding index.json (default ./evalset; write one with "
+        "`facerig data make-eval --out evalset`)",
+    )
     parser.add_argument("--groups", default=None, help="comma-separated groups to evaluate (default all)")
     parser.add_argument("--limit", type=int, default=None, help="at most N heads per group")
     parser.add_argument("--shapes", default=None, help="comma-separated ARKit shapes to score (default all)")
     parser.add_argument("--json", dest="json_out", default=None, help="write the full results as JSON here")
     parser.add_argument("--no-interp", action="store_true", help="skip the interpenetration ratio (faster)")
     parser.add_argument("--no-check", action="store_true", help="skip facerig check on the predicted rigs (faster)")
-    parser.add_argument("--dt-mode", choices=["deformation", "copy"], default=None,
-                        help="dt only: real deformation transfer (default) or barycentric delta copy")
-    parser.add_argument("-O", "--option", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra method option (value parsed as JSON when possible), repeatable")
+    parser.add_argument(
+        "--dt-mode",
+        choices=["deformation", "copy"],
+        default=None,
+        help="dt only: real deformation transfer (default) or barycentric delta copy",
+    )
+    parser.add_argument(
+        "-O",
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra method option (value parsed as JSON when possible), repeatable",
+    )
     parser.add_argument("--top-shapes", type=int, default=15, help="rows of the per-shape table (default 15)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    parser.add_argument("--task", choices=["rig", "invert"], default="rig",
-                        help="rig: score a rigging method on --set (default); invert: inverse rigging on held-out "
-                             "heads posed with the real take (facerig.eval.invert; --quick, --json)")
+    parser.add_argument(
+        "--task",
+        choices=["rig", "invert"],
+        default="rig",
+        help="rig: score a rigging method on --set (default); invert: inverse rigging on held-out "
+        "heads posed with the real take (facerig.eval.invert; --quick, --json)",
+    )
     parser.add_argument("--quick", action="store_true", help="--task invert: the small size (about a minute)")
 
 
@@ -89,9 +107,17 @@ def run(args: argparse.Namespace) -> int:
         options["dt_mode"] = args.dt_mode
     groups = [g.strip() for g in args.groups.split(",") if g.strip()] if args.groups else None
     shapes = [s.strip() for s in args.shapes.split(",") if s.strip()] if args.shapes else None
-    result = evaluate(args.set_dir, method, groups=groups, limit=args.limit, shapes=shapes,
-                      interp=not args.no_interp, options=options, progress=not args.quiet,
-                      check=not args.no_check)
+    result = evaluate(
+        args.set_dir,
+        method,
+        groups=groups,
+        limit=args.limit,
+        shapes=shapes,
+        interp=not args.no_interp,
+        options=options,
+        progress=not args.quiet,
+        check=not args.no_check,
+    )
     print_report(result, top_shapes=args.top_shapes)
     if args.json_out:
         write_json(args.json_out, result)

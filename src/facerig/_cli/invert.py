@@ -1,7 +1,9 @@
-"""``facerig invert POSED --neutral NEUTRAL [-o OUT]``: ARKit-52 weights that rebuild posed meshes.
+"""``facerig invert POSED [--neutral NEUTRAL] [-o OUT]``: ARKit-52 weights that rebuild posed meshes.
 
 facerig rigs the neutral (or takes ``--rig RIG``) and solves every frame's 52 weights by bounded
-least squares (``facerig.invert``); the output format follows the suffix.
+least squares (``facerig.invert``); the output format follows the suffix. Without ``--neutral``
+and ``--rig`` the learned expression encoder (:mod:`facerig.models.encoder`) reads the weights
+off the posed meshes (less accurate; no fit residual, no .glb output).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ POSED:    one mesh (.obj .ply .glb .gltf .stl), a folder of them or a quoted glo
           parts such as eyes and teeth are fine).
 NEUTRAL:  the unposed head in the same vertex order. facerig rigs it (--method, default raf)
           unless --rig gives a rig of it (.npz, .glb/.gltf with morph targets, OBJ rig folder).
+          Without --neutral and --rig, facerig's expression encoder (a network trained on
+          generated heads) estimates the weights from the posed meshes alone: no rig, so no fit
+          residual (--report) and no .glb output; less accurate than a neutral (see
+          BENCHMARKS.md, "Invert without a neutral").
 OUT:      by suffix, repeatable: .csv Live Link Face CSV (the iPhone app's columns: Timecode,
           BlendShapeCount, 52 shapes, head/eye rotations written as 0), .json MediaPipe-style
           ({"fps", "frames": [{"timestamp_ms", "categories": [...]}]}), .glb/.gltf the neutral's
@@ -51,16 +57,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
     parser.add_argument("posed", help="posed mesh, folder, glob, or animated .glb/.gltf")
-    parser.add_argument("--neutral", "-n", default=None, metavar="NEUTRAL", help="the unposed head (same vertex order)")
+    parser.add_argument(
+        "--neutral",
+        "-n",
+        default=None,
+        metavar="NEUTRAL",
+        help="the unposed head (same vertex order); without it and --rig: the expression encoder",
+    )
     parser.add_argument("--rig", default=None, metavar="RIG", help="a rig of the neutral (default: facerig rigs it)")
-    parser.add_argument("-o", "--output", action="append", default=[], metavar="OUT",
-                        help=".csv / .json / .glb (repeatable)")
+    parser.add_argument(
+        "-o", "--output", action="append", default=[], metavar="OUT", help=".csv / .json / .glb (repeatable)"
+    )
     parser.add_argument("--method", choices=list(METHODS), default="raf", help="how to rig the neutral (default raf)")
     parser.add_argument("--l1", type=float, default=0.0, help="sparsity weight (default 0)")
     parser.add_argument("--smooth", type=float, default=0.0, help="temporal smoothness weight (default 0)")
     parser.add_argument("--symmetry", type=float, default=0.0, help="Left/Right symmetry weight (default 0)")
-    parser.add_argument("--fps", type=float, default=None,
-                        help="frame rate of a mesh sequence (default 60; an animated glTF keeps its times)")
+    parser.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="frame rate of a mesh sequence (default 60; an animated glTF keeps its times)",
+    )
     parser.add_argument("--units", choices=list(MM_PER_UNIT), default="mm", help="mesh units for --report (default mm)")
     parser.add_argument("--report", action="store_true", help="print each frame's fit residual in mm; flag bad fits")
     parser.add_argument("--report-json", default=None, metavar="PATH", help="write the per-frame report as JSON")
@@ -73,8 +90,7 @@ def load_neutral(neutral: str | None, rig_path: str | None):
     from facerig.invert.pipeline import _read_rig
 
     if neutral is None and rig_path is None:
-        raise FacerigError("needs --neutral NEUTRAL (the unposed head in the frames' vertex order): inverting "
-                           "without a neutral needs a learned expression encoder, which facerig does not have yet")
+        return None, None, "expression encoder (no neutral)"
     mesh = None
     if neutral is not None:
         from facerig.io import load_mesh
@@ -100,10 +116,17 @@ def rig_neutral(mesh, method: str, console=None):
 
 
 def report_rows(labels: list[str], residual: dict, mm: float, flagged: np.ndarray) -> list[dict]:
-    return [{"frame": t, "label": labels[t], "rms_mm": round(float(residual["rms"][t] * mm), 5),
-             "max_mm": round(float(residual["max"][t] * mm), 5),
-             "motion_rms_mm": round(float(residual["motion_rms"][t] * mm), 5), "flagged": bool(flagged[t])}
-            for t in range(len(labels))]
+    return [
+        {
+            "frame": t,
+            "label": labels[t],
+            "rms_mm": round(float(residual["rms"][t] * mm), 5),
+            "max_mm": round(float(residual["max"][t] * mm), 5),
+            "motion_rms_mm": round(float(residual["motion_rms"][t] * mm), 5),
+            "flagged": bool(flagged[t]),
+        }
+        for t in range(len(labels))
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,22 +144,26 @@ def run(args: argparse.Namespace) -> int:
         raise FacerigError("--fps must be positive")
     t0 = time.perf_counter()
     mesh, rig, how = load_neutral(args.neutral, args.rig)
+    if mesh is None and rig is None:
+        return run_without_neutral(args, console, t0)
     neutral = mesh.vertices if mesh is not None else rig.neutral
     frames = read_frames(args.posed, neutral.shape[0])  # bad frames fail before the rig is made
     if rig is None:
         rig, how = rig_neutral(mesh, args.method, console)
-    console.print(f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {neutral.shape[0]} vertices; "
-                  f"{escape(how)}")
-    inv = invert_meshes(frames, neutral, rig=rig, l1=args.l1, smooth=args.smooth, symmetry=args.symmetry,
-                        residual=True)
+    console.print(
+        f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {neutral.shape[0]} vertices; {escape(how)}"
+    )
+    inv = invert_meshes(frames, neutral, rig=rig, l1=args.l1, smooth=args.smooth, symmetry=args.symmetry, residual=True)
     fps = args.fps or 60.0
     times = frames.times if frames.times is not None and args.fps is None else None
     mm = MM_PER_UNIT[args.units]
     flagged = flag_frames(inv.residual, mm, bad_mm=args.bad_mm)
     rms = inv.residual["rms"] * mm
-    console.print(f"solved {frames.num_frames} x {len(rig.names)} weights in {inv.seconds['solve']:.3f} s; fit RMS "
-                  f"median {np.median(rms):.3g} mm, worst {rms.max():.3g} mm (frame {int(rms.argmax())}); "
-                  f"{int(flagged.sum())} frame(s) flagged")
+    console.print(
+        f"solved {frames.num_frames} x {len(rig.names)} weights in {inv.seconds['solve']:.3f} s; fit RMS "
+        f"median {np.median(rms):.3g} mm, worst {rms.max():.3g} mm (frame {int(rms.argmax())}); "
+        f"{int(flagged.sum())} frame(s) flagged"
+    )
     if args.report:
         rows = report_rows(frames.labels, inv.residual, mm, flagged)
         show = rows if len(rows) <= 30 else sorted(rows, key=lambda r: -r["rms_mm"])[:15]
@@ -145,25 +172,120 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{'frame':>6} {'rms mm':>9} {'max mm':>9} {'motion mm':>10}  label")
         for r in show:
             mark = "  [red]BAD FIT[/]" if r["flagged"] else ""
-            console.print(f"{r['frame']:>6} {r['rms_mm']:>9.4f} {r['max_mm']:>9.4f} {r['motion_rms_mm']:>10.4f}  "
-                          f"{escape(r['label'])}{mark}")
+            console.print(
+                f"{r['frame']:>6} {r['rms_mm']:>9.4f} {r['max_mm']:>9.4f} {r['motion_rms_mm']:>10.4f}  "
+                f"{escape(r['label'])}{mark}"
+            )
     if args.report_json:
         from facerig.io.atomic import write_text_atomic
 
-        write_text_atomic(args.report_json, json.dumps({
-            "posed": str(args.posed), "rig": how, "units": args.units, "bad_mm": args.bad_mm,
-            "flagged": [int(t) for t in np.flatnonzero(flagged)], "frames": report_rows(frames.labels, inv.residual,
-                                                                                       mm, flagged)}, indent=1))
+        write_text_atomic(
+            args.report_json,
+            json.dumps(
+                {
+                    "posed": str(args.posed),
+                    "rig": how,
+                    "units": args.units,
+                    "bad_mm": args.bad_mm,
+                    "flagged": [int(t) for t in np.flatnonzero(flagged)],
+                    "frames": report_rows(frames.labels, inv.residual, mm, flagged),
+                },
+                indent=1,
+            ),
+        )
     if not args.output and frames.num_frames == 1:
         top = np.argsort(-inv.weights[0])[:8]
         from facerig.arkit import ARKIT52
 
-        console.print("top weights: " + ", ".join(f"{ARKIT52[k]} {inv.weights[0, k]:.3f}" for k in top
-                                                  if inv.weights[0, k] > 0))
+        console.print(
+            "top weights: " + ", ".join(f"{ARKIT52[k]} {inv.weights[0, k]:.3f}" for k in top if inv.weights[0, k] > 0)
+        )
     for out in args.output:
-        s = write_weights(out, inv.weights, times=times, fps=fps, rig=rig, mesh=mesh, name=Path(args.posed).stem,
-                          extras={"source": str(args.posed), "solver": {"l1": args.l1, "smooth": args.smooth,
-                                                                        "symmetry": args.symmetry}})
+        s = write_weights(
+            out,
+            inv.weights,
+            times=times,
+            fps=fps,
+            rig=rig,
+            mesh=mesh,
+            name=Path(args.posed).stem,
+            extras={
+                "source": str(args.posed),
+                "solver": {"l1": args.l1, "smooth": args.smooth, "symmetry": args.symmetry},
+            },
+        )
+        console.print(f"wrote [green]{escape(out)}[/] ({s['kind']}, {s['frames']} frames, {s['bytes'] / 1e3:.1f} kB)")
+    console.print(f"done in {time.perf_counter() - t0:.2f} s")
+    return 0
+
+
+def frames_with_faces(posed: str):
+    """POSED -> (Frames, faces (F, 3)) read without a neutral: the vertex count and faces are the
+    first frame's (an animated glTF's: its mesh's)."""
+    from facerig.invert.frames import frame_files, gltf_animation, read_frames
+    from facerig.io import read_mesh
+
+    files = frame_files(posed)
+    if len(files) == 1 and files[0].suffix.lower() in (".glb", ".gltf"):
+        anim = gltf_animation(files[0])
+        if anim is not None:
+            rig, _, _, _ = anim
+            return read_frames(posed, rig.num_vertices), rig.faces
+    try:
+        first = read_mesh(files[0])
+    except FacerigError as e:
+        raise FacerigError(f"frame 0 ({files[0].name}): {str(e).splitlines()[0]}") from None
+    return read_frames(posed, first.num_vertices), first.faces
+
+
+def run_without_neutral(args: argparse.Namespace, console, t0: float) -> int:
+    """``facerig invert POSED -o OUT`` with neither --neutral nor --rig: the expression encoder."""
+    from rich.markup import escape
+
+    from facerig.invert.outputs import output_kind, write_weights
+    from facerig.invert.pipeline import invert_meshes
+
+    for out in args.output:
+        if output_kind(out) == "glb":
+            raise FacerigError(
+                f"output {out}: an animated glTF needs a rig; give --neutral or --rig (or write .csv / .json)"
+            )
+    if args.report or args.report_json:
+        raise FacerigError("--report measures the fit through a rig; give --neutral or --rig")
+    from facerig.models.encoder.weights import load_encoder
+
+    val = (load_encoder().meta.get("val") or {}).get("mae")  # fails here, in one line, when the weights are missing
+    frames, faces = frames_with_faces(args.posed)
+    note = f" (held-out weight MAE {val:.3f}; with a neutral ~0.02, BENCHMARKS.md)" if val is not None else ""
+    console.print(
+        f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {frames.num_vertices} vertices; "
+        f"no neutral: expression encoder{note}"
+    )
+    console.print(
+        "  [yellow]warning[/]: the shipped expression encoder is experimental: on held-out heads it is no "
+        "better than guessing the average expression (weights/ENCODER.md); give --neutral for usable weights"
+    )
+    inv = invert_meshes(frames, faces=faces)
+    console.print(
+        f"encoded {frames.num_frames} frame(s) in {inv.seconds['prepare'] + inv.seconds['solve']:.2f} s "
+        f"(proxy and operators {inv.seconds['prepare']:.2f} s, network {inv.seconds['solve']:.2f} s)"
+    )
+    if not args.output and frames.num_frames == 1:
+        from facerig.arkit import ARKIT52
+
+        top = np.argsort(-inv.weights[0])[:8]
+        console.print("top weights: " + ", ".join(f"{ARKIT52[k]} {inv.weights[0, k]:.3f}" for k in top))
+    fps = args.fps or 60.0
+    times = frames.times if frames.times is not None and args.fps is None else None
+    for out in args.output:
+        s = write_weights(
+            out,
+            inv.weights,
+            times=times,
+            fps=fps,
+            name=Path(args.posed).stem,
+            extras={"source": str(args.posed), "solver": "expression encoder"},
+        )
         console.print(f"wrote [green]{escape(out)}[/] ({s['kind']}, {s['frames']} frames, {s['bytes'] / 1e3:.1f} kB)")
     console.print(f"done in {time.perf_counter() - t0:.2f} s")
     return 0

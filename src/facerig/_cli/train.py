@@ -1,18 +1,19 @@
 """``facerig train``: build the preprocessed sample pool and train the RigAnyFace network.
 
-    facerig train pool --n 300                 # train-split generator samples -> pool
-    facerig train pool --n 12 --split eval     # a few held-out heads for validation
-    facerig train run --out runs/raf --steps 20000 [--time-limit 60]
-    facerig train run --out runs/raf           # resumes from runs/raf/last.pt
-    facerig train export runs/raf/best.pt      # -> src/facerig/weights/raf.npz (inference only, no torch needed)
-    facerig train average A.pt B.pt -o soup.pt # mean of the weights of runs branched from one model
+facerig train pool --n 300                 # train-split generator samples -> pool
+facerig train pool --n 12 --split eval     # a few held-out heads for validation
+facerig train run --out runs/raf --steps 20000 [--time-limit 60]
+facerig train run --out runs/raf           # resumes from runs/raf/last.pt
+facerig train export runs/raf/best.pt      # -> src/facerig/weights/raf.npz (inference only, no torch needed)
+facerig train average A.pt B.pt -o soup.pt # mean of the weights of runs branched from one model
+facerig train pool --dir ~/.cache/facerig/encoder_pool --proxy-vertices 2000 --k 64 --families ict,makehuman
+facerig train encoder --out runs/encoder --time-limit 40 --export   # expression encoder (invert without --neutral)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,11 +26,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("--families", default="ict", help="comma-separated: ict,makehuman")
     a.add_argument("--proxy-vertices", type=int, default=5000)
     a.add_argument("--k", type=int, default=128)
-    a.add_argument("--workers", type=int, default=1,
-                   help="build items in this many processes (one BLAS thread each; same files as one process)")
-    a.add_argument("--sample", default="{}",
-                   help='JSON overrides of the generator\'s SampleConfig, e.g. \'{"p_warp": 1.0}\' for a pool of '
-                        "stylised heads (use another --dir or --start: item names record family and seed only)")
+    a.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="build items in this many processes (one BLAS thread each; same files as one process)",
+    )
+    a.add_argument(
+        "--sample",
+        default="{}",
+        help="JSON overrides of the generator's SampleConfig, e.g. '{\"p_warp\": 1.0}' for a pool of "
+        "stylised heads (use another --dir or --start: item names record family and seed only)",
+    )
     r = sub.add_parser("run", help="train (resumes from OUT/last.pt)")
     r.add_argument("--pool", default=None, help="pool folder (default: cache_dir('train_pool'))")
     r.add_argument("--out", default="runs/raf")
@@ -39,36 +47,88 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--restart-period", type=int, default=5000)
     r.add_argument("--queries", type=int, default=4, help="one-hot queries per head and step")
     r.add_argument("--combos", type=int, default=2, help="random combinations per head and step")
-    r.add_argument("--jitter", type=float, default=0.005,
-                   help="random translation of the normalised head per step (head widths)")
+    r.add_argument(
+        "--jitter", type=float, default=0.005, help="random translation of the normalised head per step (head widths)"
+    )
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--device", default="auto")
-    r.add_argument("--time-limit", type=float, default=0.0,
-                   help="minutes (0 = none); with --steps 0 the run lasts this long and its learning rate "
-                        "anneals over that time")
-    r.add_argument("--cache-items", action=argparse.BooleanOptionalAction, default=None,
-                   help="keep pool items on the device after their first use (default: on for CUDA; "
-                        "~7 MB per item)")
-    r.add_argument("--ema", type=float, default=0.0,
-                   help="decay of a moving average of the weights per step, used for validation, best.pt and "
-                        "rigging (0 = off; 0.999 averages over ~1,000 steps)")
-    r.add_argument("--frame-spread", type=float, default=1.0,
-                   help="head-frame augmentation: show a head in a frame up to this factor wider or narrower "
-                        "(log-uniform; 1 = off)")
-    r.add_argument("--face-frame", action="store_true",
-                   help="show every head in the face-measured frame that `facerig rig` uses, "
-                        "measured once per head by the network the run starts (or resumes) from")
-    r.add_argument("--p-frame", type=float, default=0.0,
-                   help="share of steps with a rescaled head frame (0 = off)")
-    r.add_argument("--init-from", default="", help="start from this checkpoint's (or weights file's) weights and architecture "
-                   "(--model may widen its inputs)")
-    r.add_argument("--model", default="{}", help='JSON overrides of RAFConfig (of the --init-from architecture when given), '
-                   'e.g. \'{"use_global": false}\'')
-    r.add_argument("--loss", default="{}", help='JSON overrides of the loss weights, e.g. \'{"act3d": 1.0}\'')
+    r.add_argument(
+        "--time-limit",
+        type=float,
+        default=0.0,
+        help="minutes (0 = none); with --steps 0 the run lasts this long and its learning rate anneals over that time",
+    )
+    r.add_argument(
+        "--cache-items",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep pool items on the device after their first use (default: on for CUDA; ~7 MB per item)",
+    )
+    r.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        help="decay of a moving average of the weights per step, used for validation, best.pt and "
+        "rigging (0 = off; 0.999 averages over ~1,000 steps)",
+    )
+    r.add_argument(
+        "--frame-spread",
+        type=float,
+        default=1.0,
+        help="head-frame augmentation: show a head in a frame up to this factor wider or narrower "
+        "(log-uniform; 1 = off)",
+    )
+    r.add_argument(
+        "--face-frame",
+        action="store_true",
+        help="show every head in the face-measured frame that `facerig rig` uses, "
+        "measured once per head by the network the run starts (or resumes) from",
+    )
+    r.add_argument("--p-frame", type=float, default=0.0, help="share of steps with a rescaled head frame (0 = off)")
+    r.add_argument(
+        "--init-from",
+        default="",
+        help="start from this checkpoint's (or weights file's) weights and architecture (--model may widen its inputs)",
+    )
+    r.add_argument(
+        "--model",
+        default="{}",
+        help="JSON overrides of RAFConfig (of the --init-from architecture when given), e.g. '{\"use_global\": false}'",
+    )
+    r.add_argument("--loss", default="{}", help="JSON overrides of the loss weights, e.g. '{\"act3d\": 1.0}'")
+    c = sub.add_parser("encoder", help="train the expression encoder (`facerig invert` without --neutral)")
+    c.add_argument("--pool", default=None, help="pool folder (default: cache_dir('encoder_pool'))")
+    c.add_argument("--out", default="runs/encoder")
+    c.add_argument("--time-limit", type=float, default=40.0, help="minutes (the learning rate anneals over them)")
+    c.add_argument("--steps", type=int, default=0, help="stop after this many steps instead (0 = use --time-limit)")
+    c.add_argument("--lr", type=float, default=1e-3)
+    c.add_argument("--poses", type=int, default=8, help="poses per head and step")
+    c.add_argument(
+        "--weight-loss",
+        choices=["bce", "l1"],
+        default="bce",
+        help="weight term: cross-entropy on the logits (the shipped run's) or L1 (learns faster on a toy pool)",
+    )
+    c.add_argument("--threads", type=int, default=2)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--model", default="{}", help="JSON overrides of EncoderConfig, e.g. '{\"width\": 48}'")
+    c.add_argument(
+        "--export",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="NPZ",
+        help="write the best checkpoint as weights (default path: the package's weights/encoder.npz)",
+    )
     e = sub.add_parser("export", help="strip a checkpoint to inference weights")
     e.add_argument("checkpoint")
-    e.add_argument("-o", "--output", default=None, help="default: the package's weights/raf.npz")
+    e.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="default: the package's weights/raf.npz (weights/encoder.npz for an encoder checkpoint)",
+    )
     e.add_argument("--note", default="", help="free text stored in the weights' meta")
     v = sub.add_parser("average", help="average the weights of checkpoints of one architecture")
     v.add_argument("checkpoints", nargs="+")
@@ -99,12 +159,22 @@ def run(args: argparse.Namespace) -> int:
             raise FacerigError(f"--sample is not JSON: {e}") from None
         known = {f.name for f in fields(SampleConfig)} - {"split"}
         if not isinstance(over, dict) or set(over) - known:
-            raise FacerigError(f"--sample wants a JSON object of SampleConfig fields; unknown: "
-                               f"{sorted(set(over) - known) if isinstance(over, dict) else over!r}")
+            raise FacerigError(
+                f"--sample wants a JSON object of SampleConfig fields; unknown: "
+                f"{sorted(set(over) - known) if isinstance(over, dict) else over!r}"
+            )
         over = {k: tuple(v) if isinstance(v, list) else v for k, v in over.items()}
-        build_pool(args.dir, args.n, start=args.start, families=tuple(args.families.split(",")), split=args.split,
-                   proxy_vertices=args.proxy_vertices, k=args.k, workers=args.workers,
-                   config=SampleConfig(split=args.split, **over))
+        build_pool(
+            args.dir,
+            args.n,
+            start=args.start,
+            families=tuple(args.families.split(",")),
+            split=args.split,
+            proxy_vertices=args.proxy_vertices,
+            k=args.k,
+            workers=args.workers,
+            config=SampleConfig(split=args.split, **over),
+        )
         return 0
     if args.action == "run":
         from facerig.models.raf.config import RAFConfig
@@ -115,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
         model = RAFConfig().to_dict()
         if args.init_from:  # a run from given weights keeps their architecture unless --model changes it
             from facerig.models.raf.weights import read_weights
+
             try:
                 model.update(read_weights(args.init_from)[0])
             except (OSError, KeyError, ValueError) as e:
@@ -129,16 +200,71 @@ def run(args: argparse.Namespace) -> int:
 
             raise FacerigError(f"unknown loss terms {sorted(unknown)}; known: {sorted(loss)}")
         loss.update(json.loads(args.loss))
-        cfg = TrainConfig(pool_dir=str(args.pool or default_pool_dir()), out_dir=args.out, steps=args.steps,
-                          lr=args.lr, warmup=args.warmup, restart_period=args.restart_period,
-                          n_onehot=args.queries, n_combo=args.combos, jitter=args.jitter, seed=args.seed, threads=args.threads,
-                          device=args.device, time_limit_min=args.time_limit, cache_items=args.cache_items, ema=args.ema, model=model,
-                          frame_spread=args.frame_spread, p_frame=args.p_frame, face_frame=args.face_frame, init_from=args.init_from, weights=loss)
+        cfg = TrainConfig(
+            pool_dir=str(args.pool or default_pool_dir()),
+            out_dir=args.out,
+            steps=args.steps,
+            lr=args.lr,
+            warmup=args.warmup,
+            restart_period=args.restart_period,
+            n_onehot=args.queries,
+            n_combo=args.combos,
+            jitter=args.jitter,
+            seed=args.seed,
+            threads=args.threads,
+            device=args.device,
+            time_limit_min=args.time_limit,
+            cache_items=args.cache_items,
+            ema=args.ema,
+            model=model,
+            frame_spread=args.frame_spread,
+            p_frame=args.p_frame,
+            face_frame=args.face_frame,
+            init_from=args.init_from,
+            weights=loss,
+        )
         best = train(cfg, log=lambda s: print(s, flush=True))
         print(f"best checkpoint: {best}")
         return 0
+    if args.action == "encoder":
+        from facerig.errors import FacerigError
+        from facerig.models.encoder.config import EncoderConfig
+        from facerig.train.encoder import EncoderTrainConfig, export_encoder, train_encoder
+
+        try:
+            over = json.loads(args.model)
+        except json.JSONDecodeError as e:
+            raise FacerigError(f"--model is not JSON: {e}") from None
+        model = EncoderConfig().to_dict()
+        if not isinstance(over, dict) or set(over) - set(model):
+            raise FacerigError(f"--model wants a JSON object of EncoderConfig fields; known: {sorted(model)}")
+        model.update(over)
+        cfg = EncoderTrainConfig(
+            pool_dir=str(args.pool or ""),
+            out_dir=args.out,
+            time_limit_min=args.time_limit,
+            steps=args.steps,
+            lr=args.lr,
+            poses=args.poses,
+            threads=args.threads,
+            seed=args.seed,
+            weight_loss=args.weight_loss,
+            model=model,
+        )
+        best = train_encoder(cfg, log=lambda s: print(s, flush=True))
+        print(f"best checkpoint: {best}")
+        if args.export is not None:
+            print(f"wrote {export_encoder(best, args.export or None)}")
+        return 0
     if args.action == "export":
+        import torch
+
         from facerig.models.raf.weights import export_weights
+        from facerig.train.encoder import export_encoder
+
+        if "head_hidden" in torch.load(args.checkpoint, map_location="cpu", weights_only=False).get("config", {}):
+            print(f"wrote {export_encoder(args.checkpoint, args.output, note=args.note)} (expression encoder)")
+            return 0
         path = export_weights(args.checkpoint, args.output, note=args.note)
         print(f"wrote {path}")
         return 0

@@ -20,6 +20,14 @@ on) or out-of-family (other authors' rigs)):
   the same rig: weight MAE and per-shape correlation with the take; exact, and with 0.2 mm RMS
   Gaussian noise per vertex (``+noise0.2mm``, a scanner's).
 
+Without a neutral (rows ``<case> (no neutral)``, ``"neutral": false``, when the expression
+encoder's weights are installed): the same heads posed with frames of the take's held-out last
+fifth (the encoder trained on the first four fifths, :mod:`facerig.train.encoder`), weights from
+the posed meshes alone (:func:`facerig.models.encoder.runtime.encode_frames`, the frames read as
+one sequence sharing the first frame's proxy and operators); beside them, the neutral-based
+solver on the same frames (``*_with_neutral``), and on a few frames the encoder with each
+frame's own operators (``per_frame_ops``).
+
 Metrics per case: ``weight_mae`` (over the shapes the truth has), ``vertex_mean_mm`` /
 ``vertex_p90_mm`` of the rebuilt mesh (facerig's rig at the solved weights) against the posed
 frame over all vertices and over moving vertices (those a frame moves > 0.1 mm), and
@@ -44,10 +52,28 @@ MOVING_MM = 0.1
 HEAD_BREADTH_MM = 155.0
 
 SIZES = {
-    "quick": {"frames": 40, "ict": 1, "remesh": 1, "makehuman": 1, "rocketbox": 1, "external": 1,
-              "roundtrip_stride": 8, "roundtrip_heads": 1},
-    "full": {"frames": 200, "ict": 3, "remesh": 2, "makehuman": 2, "rocketbox": 2, "external": 2,
-             "roundtrip_stride": 1, "roundtrip_heads": 2},
+    "quick": {
+        "frames": 40,
+        "ict": 1,
+        "remesh": 1,
+        "makehuman": 1,
+        "rocketbox": 1,
+        "external": 1,
+        "roundtrip_stride": 8,
+        "roundtrip_heads": 1,
+        "per_frame": 2,
+    },
+    "full": {
+        "frames": 200,
+        "ict": 3,
+        "remesh": 2,
+        "makehuman": 2,
+        "rocketbox": 2,
+        "external": 2,
+        "roundtrip_stride": 1,
+        "roundtrip_heads": 2,
+        "per_frame": 4,
+    },
 }
 
 
@@ -80,13 +106,28 @@ def _errors(rebuilt: np.ndarray, frames: np.ndarray, neutral: np.ndarray, mm: fl
     d = np.linalg.norm(rebuilt - frames, axis=2) * mm
     moving = np.linalg.norm(frames - neutral[None], axis=2) * mm > MOVING_MM
     dm = d[moving] if moving.any() else np.zeros(1)
-    return {"mean_mm": float(d.mean()), "p90_mm": float(np.percentile(d, 90)), "moving_mean_mm": float(dm.mean()),
-            "moving_p90_mm": float(np.percentile(dm, 90)), "moving_share": float(moving.mean())}
+    return {
+        "mean_mm": float(d.mean()),
+        "p90_mm": float(np.percentile(d, 90)),
+        "moving_mean_mm": float(dm.mean()),
+        "moving_p90_mm": float(np.percentile(dm, 90)),
+        "moving_share": float(moving.mean()),
+    }
 
 
-def evaluate_case(name: str, family: str, neutral: np.ndarray, faces: np.ndarray, names: list[str],
-                  deltas: np.ndarray, mm_per_unit: float, W52: np.ndarray, *, rig=None,
-                  rig_options: dict | None = None) -> tuple[dict[str, Any], Any]:
+def evaluate_case(
+    name: str,
+    family: str,
+    neutral: np.ndarray,
+    faces: np.ndarray,
+    names: list[str],
+    deltas: np.ndarray,
+    mm_per_unit: float,
+    W52: np.ndarray,
+    *,
+    rig=None,
+    rig_options: dict | None = None,
+) -> tuple[dict[str, Any], Any]:
     """Pose a head's true rig with ``W52``, invert through facerig's rig of its neutral, score.
 
     Args:
@@ -116,18 +157,129 @@ def evaluate_case(name: str, family: str, neutral: np.ndarray, faces: np.ndarray
     via_truth = (neutral.reshape(1, -1) + W_hat[:, cols] @ D).reshape(frames.shape)
     fit = _errors(rebuilt, frames, neutral, mm_per_unit)
     tr = _errors(via_truth, frames, neutral, mm_per_unit)
-    rec = {"case": name, "family": family, "vertices": int(neutral.shape[0]), "frames": len(Wt),
-           "shapes": len(names), "weight_mae": float(np.abs(W_hat[:, cols] - Wt).mean()),
-           "vertex_mean_mm": fit["mean_mm"], "vertex_p90_mm": fit["p90_mm"],
-           "moving_mean_mm": fit["moving_mean_mm"], "moving_p90_mm": fit["moving_p90_mm"],
-           "moving_share": fit["moving_share"], "truth_rig_mean_mm": tr["mean_mm"], "truth_rig_p90_mm": tr["p90_mm"],
-           "truth_rig_moving_mean_mm": tr["moving_mean_mm"], "rig_seconds": round(t1 - t0, 3),
-           "solve_seconds": round(t2 - t1, 4)}
+    rec = {
+        "case": name,
+        "family": family,
+        "vertices": int(neutral.shape[0]),
+        "frames": len(Wt),
+        "shapes": len(names),
+        "weight_mae": float(np.abs(W_hat[:, cols] - Wt).mean()),
+        "vertex_mean_mm": fit["mean_mm"],
+        "vertex_p90_mm": fit["p90_mm"],
+        "moving_mean_mm": fit["moving_mean_mm"],
+        "moving_p90_mm": fit["moving_p90_mm"],
+        "moving_share": fit["moving_share"],
+        "truth_rig_mean_mm": tr["mean_mm"],
+        "truth_rig_p90_mm": tr["p90_mm"],
+        "truth_rig_moving_mean_mm": tr["moving_mean_mm"],
+        "rig_seconds": round(t1 - t0, 3),
+        "solve_seconds": round(t2 - t1, 4),
+    }
     return rec, rig
 
 
-def roundtrip_case(name: str, rig, take_weights: np.ndarray, mm_per_unit: float, noise_mm: float = 0.0,
-                   seed: int = 0, error_frames: int = 400, chunk: int = 256) -> dict[str, Any]:
+def encoder_case(
+    name: str,
+    family: str,
+    neutral: np.ndarray,
+    faces: np.ndarray,
+    names: list[str],
+    deltas: np.ndarray,
+    mm_per_unit: float,
+    W52: np.ndarray,
+    *,
+    rig=None,
+    per_frame: int = 0,
+    model=None,
+    constant: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Pose a head's true rig with ``W52`` and read the weights off the posed meshes with the
+    expression encoder (no neutral); score as :func:`evaluate_case` does.
+
+    Args:
+        rig: facerig's rig of the true neutral: the encoder's weights also drive it
+            (``vertex_*``), and the neutral-based solver runs through it on the same frames
+            (``weight_mae_with_neutral``, ``truth_rig_*_with_neutral``).
+        per_frame: also encode this many frames each with its own proxy and operators.
+        model: the encoder (default: the installed weights).
+        constant: (52,) a constant guess (e.g. the training frames' per-shape median): its weight
+            MAE is recorded as ``constant_weight_mae``, the floor a blind guess reaches.
+
+    Returns:
+        record (``"neutral": False``).
+    """
+    from facerig.models.encoder.runtime import encode_frames
+
+    Wt, cols = _truth_weights(W52, names)
+    D = np.asarray(deltas, np.float64).reshape(len(names), -1)
+    frames = (neutral.reshape(1, -1) + Wt @ D).reshape(len(Wt), -1, 3)
+    tm: dict = {}
+    t0 = time.perf_counter()
+    W_enc = encode_frames(frames, faces, model=model, timings=tm).astype(np.float64)
+    dt = time.perf_counter() - t0
+    via_truth = (neutral.reshape(1, -1) + W_enc[:, cols] @ D).reshape(frames.shape)
+    tr = _errors(via_truth, frames, neutral, mm_per_unit)
+    rec = {
+        "case": f"{name} (no neutral)",
+        "family": family,
+        "neutral": False,
+        "vertices": int(neutral.shape[0]),
+        "frames": len(Wt),
+        "shapes": len(names),
+        "weight_mae": float(np.abs(W_enc[:, cols] - Wt).mean()),
+        "truth_rig_mean_mm": tr["mean_mm"],
+        "truth_rig_p90_mm": tr["p90_mm"],
+        "truth_rig_moving_mean_mm": tr["moving_mean_mm"],
+        "encode_seconds": round(dt, 3),
+        "prepare_seconds": round(tm["prepare"], 3),
+        "network_seconds": round(tm["network"], 3),
+    }
+    if rig is not None:
+        from facerig.invert.solver import arkit_to_rig_weights, prepare, rig_weights_to_arkit, solve
+
+        prep = prepare(rig, neutral)
+        rebuilt = (prep.neutral[None] + arkit_to_rig_weights(prep.names, W_enc) @ prep.basis).reshape(frames.shape)
+        fit = _errors(rebuilt, frames, neutral, mm_per_unit)
+        rec.update(
+            vertex_mean_mm=fit["mean_mm"],
+            vertex_p90_mm=fit["p90_mm"],
+            moving_mean_mm=fit["moving_mean_mm"],
+            moving_p90_mm=fit["moving_p90_mm"],
+        )
+        W_sol = rig_weights_to_arkit(prep.names, solve(prep, frames))
+        tr_sol = _errors(
+            (neutral.reshape(1, -1) + W_sol[:, cols] @ D).reshape(frames.shape), frames, neutral, mm_per_unit
+        )
+        rec.update(
+            weight_mae_with_neutral=float(np.abs(W_sol[:, cols] - Wt).mean()),
+            truth_rig_mean_mm_with_neutral=tr_sol["mean_mm"],
+            truth_rig_p90_mm_with_neutral=tr_sol["p90_mm"],
+        )
+    if constant is not None:
+        rec["constant_weight_mae"] = float(np.abs(np.asarray(constant)[cols][None] - Wt).mean())
+    if per_frame > 0:
+        n = min(per_frame, len(Wt))
+        tm2: dict = {}
+        W_pf = encode_frames(frames[:n], faces, model=model, per_frame_operators=True, timings=tm2)
+        rec["per_frame_ops"] = {
+            "frames": n,
+            "weight_mae": float(np.abs(W_pf[:, cols] - Wt[:n]).mean()),
+            "shared_ops_weight_mae": float(np.abs(W_enc[:n, cols] - Wt[:n]).mean()),
+            "seconds_per_frame": round((tm2["prepare"] + tm2["network"]) / n, 3),
+        }
+    return rec
+
+
+def roundtrip_case(
+    name: str,
+    rig,
+    take_weights: np.ndarray,
+    mm_per_unit: float,
+    noise_mm: float = 0.0,
+    seed: int = 0,
+    error_frames: int = 400,
+    chunk: int = 256,
+) -> dict[str, Any]:
     """The take drives ``rig``; the frames (plus Gaussian noise of ``noise_mm`` RMS per vertex, a
     scanner's) are inverted through the same rig.
 
@@ -152,7 +304,7 @@ def roundtrip_case(name: str, rig, take_weights: np.ndarray, mm_per_unit: float,
         rng = np.random.default_rng(seed)
         for s in range(0, T, chunk):
             n = rng.normal(scale=noise_mm / mm_per_unit / np.sqrt(3), size=(min(chunk, T - s), prep.basis.shape[1]))
-            C[s:s + chunk] += n @ prep.basis.T
+            C[s : s + chunk] += n @ prep.basis.T
     Wk = solve(prep, projected=C)
     dt = time.perf_counter() - t0
     W_hat = rig_weights_to_arkit(prep.names, Wk)
@@ -165,12 +317,22 @@ def roundtrip_case(name: str, rig, take_weights: np.ndarray, mm_per_unit: float,
         a, b = take_weights[:, k], W_hat[:, k]
         if a.std() > 1e-3 and b.std() > 0:
             corr[n] = float(np.corrcoef(a, b)[0, 1])
-    return {"case": name, "family": "roundtrip", "vertices": prep.num_vertices, "frames": T,
-            "noise_mm": noise_mm, "weight_mae": float(np.abs(W_hat - take_weights).mean()),
-            "shape_corr": float(np.mean(list(corr.values()))) if corr else float("nan"),
-            "min_shape_corr": min(corr.items(), key=lambda kv: kv[1]) if corr else None,
-            "vertex_mean_mm": fit["mean_mm"], "vertex_p90_mm": fit["p90_mm"], "error_frames": len(pick),
-            "solve_seconds": round(dt, 4), "frames_per_second": round(T / max(dt, 1e-9), 1), "corr": corr}
+    return {
+        "case": name,
+        "family": "roundtrip",
+        "vertices": prep.num_vertices,
+        "frames": T,
+        "noise_mm": noise_mm,
+        "weight_mae": float(np.abs(W_hat - take_weights).mean()),
+        "shape_corr": float(np.mean(list(corr.values()))) if corr else float("nan"),
+        "min_shape_corr": min(corr.items(), key=lambda kv: kv[1]) if corr else None,
+        "vertex_mean_mm": fit["mean_mm"],
+        "vertex_p90_mm": fit["p90_mm"],
+        "error_frames": len(pick),
+        "solve_seconds": round(dt, 4),
+        "frames_per_second": round(T / max(dt, 1e-9), 1),
+        "corr": corr,
+    }
 
 
 def _ict_identities(n: int, seed: int):
@@ -180,8 +342,11 @@ def _ict_identities(n: int, seed: int):
     return fam, [fam.sample_neutral(split_rng(seed, "eval", 900 + i)) for i in range(n)]
 
 
-def evaluate_invert(*, quick: bool = False, seed: int = 0, progress: bool = True) -> dict[str, Any]:
-    """Run every case (see module docstring); ``quick`` for a small size (tests, smoke runs).
+def evaluate_invert(
+    *, quick: bool = False, seed: int = 0, progress: bool = True, no_neutral: bool | None = None
+) -> dict[str, Any]:
+    """Run every case (see module docstring); ``quick`` for a small size (tests, smoke runs);
+    ``no_neutral``: also the expression encoder's rows (default: when its weights are installed).
 
     Returns:
         ``{"size", "seed", "take", "goals", "cases": [record, ...], "summary": {...}, "seconds"}``.
@@ -200,17 +365,52 @@ def evaluate_invert(*, quick: bool = False, seed: int = 0, progress: bool = True
 
     def add(rec: dict[str, Any]) -> None:
         cases.append(rec)
-        log(f"{rec['case']}: weight MAE {rec['weight_mae']:.4f}, mesh {rec.get('vertex_mean_mm', float('nan')):.3f} "
-            f"/ p90 {rec.get('vertex_p90_mm', float('nan')):.3f} mm")
+        log(
+            f"{rec['case']}: weight MAE {rec['weight_mae']:.4f}, mesh {rec.get('vertex_mean_mm', float('nan')):.3f} "
+            f"/ p90 {rec.get('vertex_p90_mm', float('nan')):.3f} mm"
+        )
+
+    if no_neutral is None:
+        from facerig.models.encoder.weights import weights_path
+
+        no_neutral = weights_path().is_file()
+    # the encoder's frames: the take's held-out last fifth, drawn from a stream of their own (the
+    # neutral-based rows keep their frames)
+    cut = int(round(0.8 * len(take.weights)))
+    held_out, median = take.weights[cut:], np.median(take.weights[:cut], axis=0)
+    rng_enc = np.random.default_rng([seed, 25])
+
+    def add_encoder(rec_name, family, *head, rig=None):
+        if no_neutral:
+            add(
+                encoder_case(
+                    rec_name,
+                    family,
+                    *head,
+                    sample_combinations(held_out, size["frames"], rng_enc),
+                    rig=rig,
+                    per_frame=size.get("per_frame", 0),
+                    constant=median,
+                )
+            )
 
     # ICT, in family (and its 10k retriangulation)
     fam, neutrals = _ict_identities(max(size["ict"], size["remesh"]), seed)
     ict_rigs = []
     for i, v in enumerate(neutrals[: size["ict"]]):
-        rec, rig = evaluate_case(f"ict/eval{i}", "ict", v, fam.faces, fam.names, fam.deltas_for(v), fam.mm_per_unit,
-                                 sample_combinations(take.weights, size["frames"], rng))
+        rec, rig = evaluate_case(
+            f"ict/eval{i}",
+            "ict",
+            v,
+            fam.faces,
+            fam.names,
+            fam.deltas_for(v),
+            fam.mm_per_unit,
+            sample_combinations(take.weights, size["frames"], rng),
+        )
         ict_rigs.append(rig)
         add(rec)
+        add_encoder(f"ict/eval{i}", "ict", v, fam.faces, fam.names, fam.deltas_for(v), fam.mm_per_unit, rig=rig)
     from facerig.geometry.remesh import interpolate, remesh
 
     for i, v in enumerate(neutrals[: size["remesh"]]):
@@ -218,9 +418,18 @@ def evaluate_invert(*, quick: bool = False, seed: int = 0, progress: bool = True
         src_face, bary = np.asarray(rm.src_face), np.asarray(rm.bary)
         d = np.asarray(interpolate(fam.deltas_for(v), fam.faces, src_face, bary), np.float64)
         nv = np.asarray(rm.vertices, np.float64)
-        rec, _ = evaluate_case(f"ict_remesh10k/eval{i}", "ict", nv, np.asarray(rm.faces), fam.names, d,
-                               fam.mm_per_unit, sample_combinations(take.weights, size["frames"], rng))
+        rec, rig = evaluate_case(
+            f"ict_remesh10k/eval{i}",
+            "ict",
+            nv,
+            np.asarray(rm.faces),
+            fam.names,
+            d,
+            fam.mm_per_unit,
+            sample_combinations(take.weights, size["frames"], rng),
+        )
         add(rec)
+        add_encoder(f"ict_remesh10k/eval{i}", "ict", nv, np.asarray(rm.faces), fam.names, d, fam.mm_per_unit, rig=rig)
     # MakeHuman, in family
     try:
         from facerig.data.families import get_family, split_rng
@@ -228,9 +437,20 @@ def evaluate_invert(*, quick: bool = False, seed: int = 0, progress: bool = True
         mh = get_family("makehuman")
         for i in range(size["makehuman"]):
             v = mh.sample_neutral(split_rng(seed, "eval", 950 + i))
-            rec, _ = evaluate_case(f"makehuman/eval{i}", "makehuman", v, mh.faces, mh.names, mh.deltas_for(v),
-                                   mh.mm_per_unit, sample_combinations(take.weights, size["frames"], rng))
+            rec, rig = evaluate_case(
+                f"makehuman/eval{i}",
+                "makehuman",
+                v,
+                mh.faces,
+                mh.names,
+                mh.deltas_for(v),
+                mh.mm_per_unit,
+                sample_combinations(take.weights, size["frames"], rng),
+            )
             add(rec)
+            add_encoder(
+                f"makehuman/eval{i}", "makehuman", v, mh.faces, mh.names, mh.deltas_for(v), mh.mm_per_unit, rig=rig
+            )
     except DataError as e:
         log(f"makehuman skipped: {e}")
     # other authors
@@ -242,20 +462,34 @@ def evaluate_invert(*, quick: bool = False, seed: int = 0, progress: bool = True
     for p in ext:
         z = np.load(p, allow_pickle=False)
         fam_name = "makehuman" if p.stem.startswith("makehuman") else "out_of_family"
-        rec, _ = evaluate_case(f"external/{p.stem}", fam_name, z["neutral"].astype(np.float64),
-                               z["faces"].astype(np.int64), [str(n) for n in z["arkit_names"]], z["deltas"],
-                               float(z["mm_per_unit"]), sample_combinations(take.weights, size["frames"], rng))
+        head = (
+            z["neutral"].astype(np.float64),
+            z["faces"].astype(np.int64),
+            [str(n) for n in z["arkit_names"]],
+            z["deltas"],
+            float(z["mm_per_unit"]),
+        )
+        rec, rig = evaluate_case(
+            f"external/{p.stem}", fam_name, *head, sample_combinations(take.weights, size["frames"], rng)
+        )
         add(rec)
+        add_encoder(f"external/{p.stem}", fam_name, *head, rig=rig)
     from facerig.io import load_mesh
 
     for p in sorted((root / "heads").glob("rocketbox_*.blendshapes.npz"))[: size["rocketbox"]]:
         z = np.load(p, allow_pickle=False)
-        m = load_mesh(p.with_name(p.name.replace(".blendshapes.npz", ".obj")), allow_degenerate=True,
-                      allow_unreferenced=True)
-        rec, _ = evaluate_case(f"rocketbox/{p.name.split('.')[0]}", "out_of_family", m.vertices, m.faces,
-                               [str(n) for n in z["names"]], z["deltas"], float(z["mm_per_unit"]),
-                               sample_combinations(take.weights, size["frames"], rng))
+        m = load_mesh(
+            p.with_name(p.name.replace(".blendshapes.npz", ".obj")), allow_degenerate=True, allow_unreferenced=True
+        )
+        head = (m.vertices, m.faces, [str(n) for n in z["names"]], z["deltas"], float(z["mm_per_unit"]))
+        rec, rig = evaluate_case(
+            f"rocketbox/{p.name.split('.')[0]}",
+            "out_of_family",
+            *head,
+            sample_combinations(take.weights, size["frames"], rng),
+        )
         add(rec)
+        add_encoder(f"rocketbox/{p.name.split('.')[0]}", "out_of_family", *head, rig=rig)
     # round trip of the real take through facerig's rigs
     stride = size["roundtrip_stride"]
     W_take = take.weights[::stride]
@@ -276,11 +510,18 @@ def evaluate_invert(*, quick: bool = False, seed: int = 0, progress: bool = True
     import os
     import platform
 
-    return {"task": "invert", "size": "quick" if quick else "full", "seed": seed, "take": str(take_path().name),
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
-            "goals": GOALS, "cases": cases, "summary": summarise(cases),
-            "seconds": round(time.perf_counter() - t_start, 1)}
+    return {
+        "task": "invert",
+        "size": "quick" if quick else "full",
+        "seed": seed,
+        "take": str(take_path().name),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
+        "goals": GOALS,
+        "cases": cases,
+        "summary": summarise(cases),
+        "seconds": round(time.perf_counter() - t_start, 1),
+    }
 
 
 def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
@@ -289,14 +530,29 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
     groups: dict[str, list[dict]] = {}
     for r in cases:
         g = r["family"]
+        pre = "no_neutral_" if r.get("neutral", True) is False else ""
         key = "out_of_family" if g == "out_of_family" else ("roundtrip" if g == "roundtrip" else "in_family")
-        groups.setdefault(key, []).append(r)
+        groups.setdefault(pre + key, []).append(r)
         if r["case"].startswith("ict/"):
-            groups.setdefault("ict", []).append(r)
+            groups.setdefault(pre + "ict", []).append(r)
         if r["case"].startswith("ict_remesh10k/"):
-            groups.setdefault("ict_remesh10k", []).append(r)
-    keys = ("weight_mae", "vertex_mean_mm", "vertex_p90_mm", "moving_mean_mm", "moving_p90_mm", "truth_rig_mean_mm",
-            "truth_rig_p90_mm", "shape_corr")
+            groups.setdefault(pre + "ict_remesh10k", []).append(r)
+        if r["case"].startswith("makehuman/"):
+            groups.setdefault(pre + "makehuman", []).append(r)
+    keys = (
+        "weight_mae",
+        "vertex_mean_mm",
+        "vertex_p90_mm",
+        "moving_mean_mm",
+        "moving_p90_mm",
+        "truth_rig_mean_mm",
+        "truth_rig_p90_mm",
+        "shape_corr",
+        "weight_mae_with_neutral",
+        "truth_rig_mean_mm_with_neutral",
+        "truth_rig_p90_mm_with_neutral",
+        "constant_weight_mae",
+    )
     out: dict[str, Any] = {}
     for g, rs in groups.items():
         out[g] = {"n": len(rs)}
@@ -304,49 +560,80 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
             vals = [r[k] for r in rs if k in r]
             if vals:
                 out[g][k] = float(np.mean(vals))
-    ict_like = [r for r in cases if r["case"].startswith(("ict/", "ict_remesh10k/"))]
+    ict_like = [r for r in cases if r["case"].startswith(("ict/", "ict_remesh10k/")) and r.get("neutral", True)]
     if ict_like:
-        out["goal_ict_weight_mae"] = {"value": float(np.mean([r["weight_mae"] for r in ict_like])),
-                                      "goal": GOALS["in_family_weight_mae"]}
+        out["goal_ict_weight_mae"] = {
+            "value": float(np.mean([r["weight_mae"] for r in ict_like])),
+            "goal": GOALS["in_family_weight_mae"],
+        }
     if "out_of_family" in out:
         o = out["out_of_family"]
-        out["goal_out_of_family"] = {"weight_mae": o["weight_mae"], "moving_mean_mm": o["moving_mean_mm"],
-                                     "goal_weight_mae": GOALS["out_of_family_weight_mae"],
-                                     "goal_moving_mm": GOALS["out_of_family_moving_mm"]}
+        out["goal_out_of_family"] = {
+            "weight_mae": o["weight_mae"],
+            "moving_mean_mm": o["moving_mean_mm"],
+            "goal_weight_mae": GOALS["out_of_family_weight_mae"],
+            "goal_moving_mm": GOALS["out_of_family_moving_mm"],
+        }
     return out
 
 
 def markdown(result: dict[str, Any]) -> str:
     """The per-case table as Markdown."""
-    rows = [("| case | family | V | frames | weight MAE | mesh mean / p90 mm | moving mean / p90 mm | "
-             "true rig at solved w: mean / p90 mm | shape corr |"), "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        (
+            "| case | family | V | frames | weight MAE | mesh mean / p90 mm | moving mean / p90 mm | "
+            "true rig at solved w: mean / p90 mm | shape corr |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
 
     def cell(r: dict[str, Any], k: str, p: int = 3) -> str:
         return f"{r[k]:.{p}f}" if k in r and r[k] == r[k] else "–"
 
     for r in result["cases"]:
-        pairs = [("vertex_mean_mm", "vertex_p90_mm"), ("moving_mean_mm", "moving_p90_mm"),
-                 ("truth_rig_mean_mm", "truth_rig_p90_mm")]
+        pairs = [
+            ("vertex_mean_mm", "vertex_p90_mm"),
+            ("moving_mean_mm", "moving_p90_mm"),
+            ("truth_rig_mean_mm", "truth_rig_p90_mm"),
+        ]
         cells = [f"{cell(r, a)} / {cell(r, b)}" for a, b in pairs]
-        rows.append(f"| {r['case']} | {r['family']} | {r['vertices']} | {r['frames']} | {cell(r, 'weight_mae', 4)} | "
-                    + " | ".join(cells) + f" | {cell(r, 'shape_corr')} |")
+        rows.append(
+            f"| {r['case']} | {r['family']} | {r['vertices']} | {r['frames']} | {cell(r, 'weight_mae', 4)} | "
+            + " | ".join(cells)
+            + f" | {cell(r, 'shape_corr')} |"
+        )
     return "\n".join(rows)
 
 
 def print_report(result: dict[str, Any]) -> None:
     print(markdown(result))
     s = result["summary"]
-    for g in ("ict", "ict_remesh10k", "in_family", "out_of_family", "roundtrip"):
+    for g in (
+        "ict",
+        "ict_remesh10k",
+        "in_family",
+        "out_of_family",
+        "roundtrip",
+        "no_neutral_ict",
+        "no_neutral_ict_remesh10k",
+        "no_neutral_makehuman",
+        "no_neutral_in_family",
+        "no_neutral_out_of_family",
+    ):
         if g in s:
             items = ", ".join(f"{k} {v:.4g}" for k, v in s[g].items() if k != "n")
             print(f"{g} (n={s[g]['n']}): {items}")
     if "goal_ict_weight_mae" in s:
         gi = s["goal_ict_weight_mae"]
-        print(f"goal ICT weight MAE <= {gi['goal']}: {gi['value']:.4f} ({'met' if gi['value'] <= gi['goal'] else 'NOT met'})")
+        print(
+            f"goal ICT weight MAE <= {gi['goal']}: {gi['value']:.4f} ({'met' if gi['value'] <= gi['goal'] else 'NOT met'})"
+        )
     if "goal_out_of_family" in s:
         go = s["goal_out_of_family"]
         ok = go["weight_mae"] <= go["goal_weight_mae"] and go["moving_mean_mm"] <= go["goal_moving_mm"]
-        print(f"goal other authors weight MAE <= {go['goal_weight_mae']} and moving-vertex error <= "
-              f"{go['goal_moving_mm']} mm: {go['weight_mae']:.4f}, {go['moving_mean_mm']:.3f} mm "
-              f"({'met' if ok else 'NOT met'})")
+        print(
+            f"goal other authors weight MAE <= {go['goal_weight_mae']} and moving-vertex error <= "
+            f"{go['goal_moving_mm']} mm: {go['weight_mae']:.4f}, {go['moving_mean_mm']:.3f} mm "
+            f"({'met' if ok else 'NOT met'})"
+        )
     print(f"({result['seconds']} s)")

@@ -83,10 +83,27 @@ class Inversion:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def invert_meshes(frames, neutral: np.ndarray | None = None, *, rig=None, mesh=None,
-                  method: str = "raf", l1: float = 0.0, smooth: float = 0.0, symmetry: float = 0.0,
-                  residual: bool = True, rig_options: dict | None = None) -> Inversion:
+def invert_meshes(
+    frames,
+    neutral: np.ndarray | None = None,
+    *,
+    rig=None,
+    mesh=None,
+    method: str = "raf",
+    l1: float = 0.0,
+    smooth: float = 0.0,
+    symmetry: float = 0.0,
+    residual: bool = True,
+    rig_options: dict | None = None,
+    faces: np.ndarray | None = None,
+) -> Inversion:
     """ARKit-52 weights of posed meshes.
+
+    Without a neutral (``neutral``, ``rig`` and ``mesh`` all None) the learned expression
+    encoder reads the weights off the posed meshes themselves
+    (:func:`facerig.models.encoder.runtime.encode_frames`; needs ``faces``): no rig, no
+    residuals, and less accurate than solving through a rig of the true neutral
+    (``facerig eval --task invert``).
 
     Args:
         frames: (T, V, 3) posed vertices in the neutral's vertex order ((V, 3): one frame), or a
@@ -98,6 +115,7 @@ def invert_meshes(frames, neutral: np.ndarray | None = None, *, rig=None, mesh=N
         l1, smooth, symmetry: solver terms (:mod:`facerig.invert.solver`).
         residual: also compute per-frame fit residuals.
         rig_options: extra options for ``rig_mesh``.
+        faces: (F, 3) the frames' triangles (the no-neutral path only).
 
     Returns:
         :class:`Inversion`.
@@ -107,10 +125,9 @@ def invert_meshes(frames, neutral: np.ndarray | None = None, *, rig=None, mesh=N
     from facerig.invert import solver
     from facerig.invert.frames import Frames
 
-    if neutral is None and rig is None and mesh is None:
-        raise FacerigError("inverting needs --neutral (the unposed head, same vertex order); without one a "
-                           "learned expression encoder would be needed, which facerig does not have yet")
     Y = frames if isinstance(frames, Frames) else Frames.from_array(frames)
+    if neutral is None and rig is None and mesh is None:
+        return _invert_without_neutral(Y, faces)
     if neutral is None:
         neutral = mesh.vertices if mesh is not None else rig.neutral
     neutral = np.asarray(neutral, dtype=np.float64)
@@ -132,8 +149,11 @@ def invert_meshes(frames, neutral: np.ndarray | None = None, *, rig=None, mesh=N
 
         if mesh is None:
             raise FacerigError("rigging the neutral needs its faces: pass mesh= (or a rig)")
-        rig = rig_mesh(mesh if mesh.num_vertices == V else Mesh(vertices=neutral, faces=mesh.faces),
-                       method=method, **(rig_options or {}))
+        rig = rig_mesh(
+            mesh if mesh.num_vertices == V else Mesh(vertices=neutral, faces=mesh.faces),
+            method=method,
+            **(rig_options or {}),
+        )
     if rig.num_vertices != V:
         raise FacerigError(f"the rig has {rig.num_vertices} vertices, the neutral {V}")
     t0 = time.perf_counter()
@@ -143,8 +163,41 @@ def invert_meshes(frames, neutral: np.ndarray | None = None, *, rig=None, mesh=N
     t2 = time.perf_counter()
     res = solver.residuals(prep, Y, Wk) if residual else {}
     t3 = time.perf_counter()
-    return Inversion(weights=solver.rig_weights_to_arkit(prep.names, Wk), rig_weights=Wk, rig=rig, residual=res,
-                     seconds={"prepare": t1 - t0, "solve": t2 - t1, "residual": t3 - t2})
+    return Inversion(
+        weights=solver.rig_weights_to_arkit(prep.names, Wk),
+        rig_weights=Wk,
+        rig=rig,
+        residual=res,
+        seconds={"prepare": t1 - t0, "solve": t2 - t1, "residual": t3 - t2},
+    )
+
+
+def _invert_without_neutral(Y, faces: np.ndarray | None) -> Inversion:
+    """The expression encoder's weights of frames ``Y`` (:class:`facerig.invert.frames.Frames`)."""
+    import time
+
+    from facerig.models.encoder.runtime import encode_frames
+
+    if faces is None:
+        raise FacerigError("inverting without a neutral needs the frames' faces (or pass --neutral / a rig)")
+    faces = np.asarray(faces)
+    if faces.ndim != 2 or faces.shape[1] != 3 or (faces.size and (faces.min() < 0 or faces.max() >= Y.num_vertices)):
+        raise FacerigError(f"faces must be (F, 3) indices below {Y.num_vertices}, got {faces.shape}")
+    if Y.dense is not None:
+        bad = ~np.isfinite(Y.dense).all(axis=(1, 2))
+        if bad.any():
+            t = int(np.flatnonzero(bad)[0])
+            raise FacerigError(f"frame {t} ({Y.labels[t]}): NaN or infinite vertex coordinates")
+    t0 = time.perf_counter()
+    tm: dict = {}
+    W = encode_frames(Y, faces, timings=tm).astype(np.float64)
+    return Inversion(
+        weights=W,
+        rig_weights=W,
+        rig=None,
+        residual={},
+        seconds={"prepare": tm["prepare"], "solve": time.perf_counter() - t0 - tm["prepare"], "residual": 0.0},
+    )
 
 
 def retarget(weights: np.ndarray, target_rig) -> np.ndarray:
@@ -158,8 +211,9 @@ def retarget(weights: np.ndarray, target_rig) -> np.ndarray:
     return arkit_to_rig_weights(target_rig.names, W)
 
 
-def flag_frames(residual: dict[str, np.ndarray], mm_per_unit: float, *, bad_mm: float = 1.0,
-                bad_relative: float = 0.5) -> np.ndarray:
+def flag_frames(
+    residual: dict[str, np.ndarray], mm_per_unit: float, *, bad_mm: float = 1.0, bad_relative: float = 0.5
+) -> np.ndarray:
     """Frames that fit badly: RMS residual over ``bad_mm`` millimetres, or over ``bad_relative`` of the
     frame's own RMS motion (when it moves more than a tenth of ``bad_mm``).
 
