@@ -1,0 +1,57 @@
+"""The dual-branch network (torch): one small CNN per modality (RGB, normal map), features
+concatenated with the modality flags, an MLP to the 52 ARKit weights and a head-presence logit.
+
+A missing modality (``use[:, m] = 0``) replaces that branch's features by a learned vector, so one
+network reads RGB only, normals only or both.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from facerig.models.image_inversion.config import ImageInversionConfig
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+    )
+
+
+class Branch(nn.Module):
+    """(B, 3, S, S) image in [0, 1] -> (B, feature)."""
+
+    def __init__(self, config: ImageInversionConfig) -> None:
+        super().__init__()
+        chans = (3, *config.channels)
+        self.convs = nn.Sequential(*[_block(a, b) for a, b in zip(chans[:-1], chans[1:])])
+        side = config.size // 16
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(chans[-1] * side * side, config.feature), nn.ReLU(inplace=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.convs(x * 2.0 - 1.0))
+
+
+class ImageInversionNet(nn.Module):
+    """``forward(rgb (B,3,S,S), normals (B,3,S,S), use (B,2)) -> (weights (B,52) in [0,1], head_logit (B,))``."""
+
+    def __init__(self, config: ImageInversionConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or ImageInversionConfig()
+        c = self.config
+        self.rgb = Branch(c)
+        self.normals = Branch(c)
+        self.missing = nn.Parameter(torch.zeros(2, c.feature))
+        self.mlp = nn.Sequential(
+            nn.Linear(2 * c.feature + 2, c.hidden), nn.ReLU(inplace=True), nn.Dropout(0.1),
+            nn.Linear(c.hidden, c.n_out + 1),
+        )
+
+    def forward(self, rgb: torch.Tensor, normals: torch.Tensor, use: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        u = use.to(rgb.dtype)
+        f_rgb = self.rgb(rgb) * u[:, :1] + self.missing[0] * (1 - u[:, :1])
+        f_nrm = self.normals(normals) * u[:, 1:] + self.missing[1] * (1 - u[:, 1:])
+        out = self.mlp(torch.cat([f_rgb, f_nrm, u], dim=1))
+        return torch.sigmoid(out[:, :-1]), out[:, -1]
