@@ -286,16 +286,35 @@ def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed
     return model
 
 
+def export_checkpoint(ckpt: str | Path, out: str | Path, meta: dict | None = None) -> None:
+    """A training checkpoint (.pt) -> the weights file (.npz) with ``meta`` (date, options, last losses added)."""
+    import datetime
+
+    import torch
+
+    from facerig.models.image_inversion.config import ImageInversionConfig
+    from facerig.models.image_inversion.network import ImageInversionNet
+    from facerig.models.image_inversion.weights import save_weights
+
+    state = torch.load(ckpt, weights_only=False)
+    model = ImageInversionNet(ImageInversionConfig.from_dict(state["config"]))
+    model.load_state_dict(state["state_dict"])
+    model.eval()
+    hist = state.get("history") or []
+    full = {"trained": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "options": state.get("options"), "last": hist[-1] if hist else {}, **(meta or {})}
+    save_weights(out, model, full)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m facerig.train.image_inversion [--minutes M] [--scale S] [--export PATH]``: render the
     training set (cached), train, export the weights (default: the shipped file)."""
     import argparse
-    import datetime
     import platform
 
     import torch
 
-    from facerig.models.image_inversion.weights import save_weights, weights_path
+    from facerig.models.image_inversion.weights import weights_path
 
     ap = argparse.ArgumentParser(prog="python -m facerig.train.image_inversion")
     ap.add_argument("--minutes", type=float, default=35.0)
@@ -311,19 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     data = make_dataset("train", a.scale)
     ckpt = Path(a.checkpoint) if a.checkpoint else cache_dir("image_inversion") / "checkpoint.pt"
     res = train(data, ckpt, TrainOptions(minutes=a.minutes, threads=a.threads))
-    from facerig.models.image_inversion.network import ImageInversionNet
 
-    state = torch.load(ckpt, weights_only=False)
-    from facerig.models.image_inversion.config import ImageInversionConfig
-
-    model = ImageInversionNet(ImageInversionConfig.from_dict(state["config"]))
-    model.load_state_dict(state["state_dict"])
-    meta = {"trained": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()} {platform.processor() or ''} {a.threads} threads".strip(),
+    meta = {"machine": f"{platform.machine()} {platform.processor() or ''} {a.threads} threads".strip(),
             "steps": res["steps"], "minutes": round(res["seconds"] / 60, 1), "dataset": Path(data).name,
-            "images": int(len(np.load(data)["weights"])), "options": state["options"],
-            "last": res["history"][-1] if res["history"] else {}}
-    save_weights(a.export or weights_path(), model, meta)
+            "images": int(len(np.load(data)["weights"]))}
+    export_checkpoint(ckpt, a.export or weights_path(), meta)
     log.info(f"exported {a.export or weights_path()}")
     return 0
 

@@ -13,11 +13,12 @@ from torch import nn
 from facerig.models.image_inversion.config import ImageInversionConfig
 
 
-def _block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-        nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-    )
+def _block(cin: int, cout: int, convs: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(convs):
+        layers += [nn.Conv2d(cin if i == 0 else cout, cout, 3, stride=2 if i == 0 else 1, padding=1, bias=False),
+                   nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
 
 
 class Branch(nn.Module):
@@ -26,7 +27,7 @@ class Branch(nn.Module):
     def __init__(self, config: ImageInversionConfig) -> None:
         super().__init__()
         chans = (3, *config.channels)
-        self.convs = nn.Sequential(*[_block(a, b) for a, b in zip(chans[:-1], chans[1:])])
+        self.convs = nn.Sequential(*[_block(a, b, n) for a, b, n in zip(chans[:-1], chans[1:], config.convs)])
         side = config.size // 16
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(chans[-1] * side * side, config.feature), nn.ReLU(inplace=True))
 
