@@ -134,7 +134,7 @@ def augment_batch(rgb, normals, mask, weights, rng: np.random.Generator, *, p_mi
             t = np.linspace(0, 1, S)[:, None, None]
             bg[i] = a * (1 - t) + b * t
         else:
-            k = int(rng.integers(2, 9))
+            k = int(rng.integers(2, 9)) if rng.random() < 0.7 else S
             g = rng.uniform(0, 1, (k, k, 3))
             rep = -(-S // k)
             bg[i] = np.kron(g, np.ones((rep, rep, 1)))[:S, :S]
@@ -181,6 +181,7 @@ class TrainOptions:
     weight_decay: float = 1e-4
     mesh_weight: float = 0.02  # per mm^2 of mean squared vertex error
     head_weight: float = 0.2
+    p_blank: float = 0.04  # share of each batch made head-free on the fly (background only)
     threads: int = 2
     seed: int = 0
     log_every: int = 50
@@ -232,9 +233,16 @@ def train(data_path: str | Path, out: str | Path, options: TrainOptions | None =
             for g in optim.param_groups:  # warm-up then cosine over the time budget
                 g["lr"] = opt.lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + np.cos(np.pi * min(el / total, 1.0)))
             idx = rng.integers(0, M, opt.batch)
-            rgb, nrm, use, w = augment_batch(d["rgb"][idx], d["normals"][idx], d["mask"][idx], d["weights"][idx], rng)
-            is_head = torch.from_numpy(d["is_head"][idx].astype(np.float32))
-            gram = gram_all[torch.from_numpy(d["head"][idx]).long()]
+            rgb_u8, nrm_u8, mask_u8 = d["rgb"][idx], d["normals"][idx], d["mask"][idx]
+            heads = d["is_head"][idx].copy()
+            w_u = d["weights"][idx].copy()
+            blank = rng.random(opt.batch) < opt.p_blank  # head-free: the background alone
+            if blank.any():
+                rgb_u8, nrm_u8, mask_u8 = rgb_u8.copy(), nrm_u8.copy(), mask_u8.copy()
+                rgb_u8[blank], nrm_u8[blank], mask_u8[blank], heads[blank], w_u[blank] = 0, 0, 0, False, 0.0
+            rgb, nrm, use, w = augment_batch(rgb_u8, nrm_u8, mask_u8, w_u, rng)
+            is_head = torch.from_numpy(heads.astype(np.float32))
+            gram = gram_all[torch.from_numpy(np.where(heads, d["head"][idx], -1)).long()]
             l_w, l_mesh, l_head = _losses(model, rgb, nrm, use, torch.from_numpy(w), gram, is_head)
             loss = l_w + opt.mesh_weight * l_mesh + opt.head_weight * l_head
             optim.zero_grad()

@@ -36,7 +36,11 @@ class Branch(nn.Module):
 
 
 class ImageInversionNet(nn.Module):
-    """``forward(rgb (B,3,S,S), normals (B,3,S,S), use (B,2)) -> (weights (B,52) in [0,1], head_logit (B,))``."""
+    """``forward(rgb (B,3,S,S), normals (B,3,S,S), use (B,2)) -> (weights (B,52), head_logit (B,))``.
+
+    The weights are a linear output (a sigmoid would starve the gradient of the many weights near 0),
+    clamped to [0, 1] in eval mode only, so training sees the raw values.
+    """
 
     def __init__(self, config: ImageInversionConfig | None = None) -> None:
         super().__init__()
@@ -55,4 +59,5 @@ class ImageInversionNet(nn.Module):
         f_rgb = self.rgb(rgb) * u[:, :1] + self.missing[0] * (1 - u[:, :1])
         f_nrm = self.normals(normals) * u[:, 1:] + self.missing[1] * (1 - u[:, 1:])
         out = self.mlp(torch.cat([f_rgb, f_nrm, u], dim=1))
-        return torch.sigmoid(out[:, :-1]), out[:, -1]
+        w = out[:, :-1]
+        return (w if self.training else w.clamp(0.0, 1.0)), out[:, -1]
