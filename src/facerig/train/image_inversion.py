@@ -182,7 +182,7 @@ class TrainOptions:
     mesh_weight: float = 0.02  # per mm^2 of mean squared vertex error
     head_weight: float = 0.2
     p_blank: float = 0.04  # share of each batch made head-free on the fly (background only)
-    threads: int = 2
+    threads: int | None = None  # torch threads for the run (restored after); None: torch's setting
     seed: int = 0
     log_every: int = 50
 
@@ -223,7 +223,8 @@ def train(data_path: str | Path, out: str | Path, options: TrainOptions | None =
     history = []
     step = 0
     prev = torch.get_num_threads()
-    torch.set_num_threads(opt.threads)
+    if opt.threads:
+        torch.set_num_threads(opt.threads)
     try:
         model.train()
         while True:
@@ -275,7 +276,8 @@ def _save(out, model, opt, history) -> None:
                     "history": history}, tmp)
 
 
-def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed: int = 0, threads: int = 2):
+def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed: int = 0,
+                    threads: int | None = None):
     """The per-character setting: render ``images`` of ``rig``'s own head (and warps-free poses,
     lights, cameras) and fine-tune ``model`` on them for ``minutes``. Returns the model."""
     import tempfile
