@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "train": "train the RigAnyFace network",
     "animate": "drive a rig with face-tracking weights (Live Link Face CSV, JSON)",
     "view": "interactive local viewer for a rig",
+    "invert-image": "images of a head (RGB and/or normal maps) -> ARKit-52 weights (JSON, Live Link Face CSV)",
     "invert": "posed meshes -> ARKit-52 weights per frame (Live Link Face CSV, MediaPipe JSON, animated GLB)",
     "retarget": "drive another head (any topology) with posed meshes or a take: animated GLB",
     "cache": "show facerig's cache (location, size per kind) or clear it",

@@ -50,13 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--top-shapes", type=int, default=15, help="rows of the per-shape table (default 15)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "--task",
-        choices=["rig", "invert"],
-        default="rig",
-        help="rig: score a rigging method on --set (default); invert: inverse rigging on held-out "
-        "heads posed with the real take (facerig.eval.invert; --quick, --json)",
-    )
+    parser.add_argument("--task", choices=["rig", "invert", "invert-image"], default="rig",
+                        help="rig: score a rigging method on --set (default); invert: inverse rigging on held-out "
+                             "heads posed with the real take (facerig.eval.invert; --quick, --json); "
+                             "invert-image: ARKit weights from images of held-out heads "
+                             "(facerig.eval.image_inversion; --json)")
     parser.add_argument("--quick", action="store_true", help="--task invert: the small size (about a minute)")
 
 
@@ -81,6 +79,16 @@ def run(args: argparse.Namespace) -> int:
     from facerig.eval.report import print_report
     from facerig.models.registry import default_method
 
+    if args.task == "invert-image":
+        from facerig.eval.image_inversion import evaluate_image_inversion
+        from facerig.eval.image_inversion import print_report as print_image
+
+        result = evaluate_image_inversion(mesh_baseline=not args.quick, progress=not args.quiet)
+        print_image(result)
+        if args.json_out:
+            write_json(args.json_out, result)
+            print(f"wrote {args.json_out}")
+        return 0
     if args.task == "invert":
         from facerig.eval.invert import evaluate_invert
         from facerig.eval.invert import print_report as print_invert

@@ -1,0 +1,353 @@
+"""Training of the image-based rig inversion network (torch, CPU).
+
+- :func:`dataset_heads`: the identities of a split (ICT and MakeHuman from the generator with its
+  stylised warps and remeshes; the Rocketbox female avatar and warps of it for training, the
+  Rocketbox male avatar held out as a head by other authors).
+- :func:`make_dataset`: pre-render a split once into ``cache_dir("image_inversion")`` (NPZ).
+- :func:`augment_batch`: background compositing, colour jitter, noise, grayscale, mirroring
+  (weights permuted Left <-> Right), modality dropout.
+- :func:`train`: weight-space + mesh-space loss (``e^T G e`` with the head's rig Gram matrix, i.e.
+  the mean squared vertex error of ``sum_k e_k d_k``) + head-presence loss; checkpoints.
+- :func:`finetune_on_rig`: the per-character setting: renders of one rig's own head, a few minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from facerig.arkit import mirror_permutation
+
+log = logging.getLogger("facerig")
+
+#: Identities per split: (family, number of identities, images per identity).
+SPLITS: dict[str, list[tuple[str, int, int]]] = {
+    "train": [("ict", 45, 80), ("makehuman", 30, 80), ("rocketbox_female_adult_01", 9, 80)],
+    "eval": [("ict", 6, 40), ("makehuman", 4, 40), ("rocketbox_male_adult_08", 3, 100)],
+}
+NEGATIVES = {"train": 400, "eval": 60}
+
+
+def dataset_heads(split: str = "train", scale: float = 1.0) -> list[tuple[object, int]]:
+    """[(callable -> RenderHead, images)] for ``split``; ``scale`` multiplies the identity counts."""
+    from facerig.data import renders
+    from facerig.data.generator import SampleConfig, generate_sample
+
+    cfg = SampleConfig(split="eval" if split == "eval" else "train", p_units=0.0, p_remove_parts=0.25,
+                       remesh_vertices=(1500, 12000))
+    out = []
+    for fam, n, per in SPLITS[split]:
+        n = max(1, int(round(n * scale)))
+        for i in range(n):
+            if fam.startswith("rocketbox"):
+                def make(i=i, fam=fam):
+                    head = renders.rocketbox_heads(names=(fam,))[0]
+                    return head if i == 0 else renders.warped_head(head, 1000 * (split == "eval") + i)
+            else:
+                def make(i=i, fam=fam):
+                    from facerig.data.families import get_family
+
+                    s = generate_sample(get_family(fam), i, cfg)
+                    s.info["family"] = fam
+                    return renders.head_from_sample(s, f"{fam}_{split}_{i}")
+            out.append((make, per))
+    return out
+
+
+def make_dataset(split: str = "train", scale: float = 1.0, path: str | Path | None = None, seed: int | None = None,
+                 size: int | None = None) -> Path:
+    """Render ``split`` once (cached; see :func:`dataset_heads`) and return the NPZ path."""
+    from facerig.config import cache_dir
+    from facerig.data import renders
+    from facerig.io.atomic import atomic_path
+
+    size = size or renders.RENDER_SIZE
+    path = Path(path) if path else cache_dir("image_inversion") / f"{split}_s{scale:g}_{size}px.npz"
+    if path.exists():
+        return path
+    frames = renders.take_frames()
+    heads = dataset_heads(split, scale)
+    seed = seed if seed is not None else (0 if split == "train" else 1)
+    rng_seed = np.random.SeedSequence([seed, len(heads)])
+    parts = []
+    cfg = renders.RenderConfig(size=size)
+    # heads with different image counts: render per count group, then merge
+    groups: dict[int, list] = {}
+    for make, per in heads:
+        groups.setdefault(per, []).append(make)
+    for g, (per, makes) in enumerate(groups.items()):
+        parts.append(renders.build_dataset(makes, per, int(rng_seed.spawn(len(groups))[g].generate_state(1)[0]),
+                                           frames, config=cfg, log=log.info))
+    neg = renders.build_dataset([], 0, seed + 7, frames, negatives=int(NEGATIVES[split] * max(scale, 0.05)),
+                                config=cfg)
+    data = _merge(parts + [neg])
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **data)
+    return path
+
+
+def _merge(parts: list[dict]) -> dict[str, np.ndarray]:
+    out: dict[str, list] = {}
+    offset = 0
+    for p in parts:
+        head = np.where(p["head"] >= 0, p["head"] + offset, -1)
+        offset += len(p["gram"])
+        for k, v in p.items():
+            out.setdefault(k, []).append(head.astype(np.int32) if k == "head" else v)
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+# --------------------------------------------------------------------------- augmentation
+
+
+def augment_batch(rgb, normals, mask, weights, rng: np.random.Generator, *, p_mirror: float = 0.5,
+                  p_rgb_only: float = 0.2, p_normals_only: float = 0.2):
+    """Training-time augmentation of uint8 batches (torch tensors out).
+
+    Args:
+        rgb, normals: (B, S, S, 3) uint8 on black; mask: (B, S, S) uint8 soft mask; weights (B, 52).
+
+    Returns:
+        (rgb (B, 3, S, S) float, normals (B, 3, S, S) float, use (B, 2) float modality flags,
+        weights (B, 52) float32 numpy (mirrored rows permuted)).
+    """
+    import torch
+
+    B, S = rgb.shape[0], rgb.shape[1]
+    x = rgb.astype(np.float32) / 255.0
+    n = normals.astype(np.float32) / 255.0
+    m = mask.astype(np.float32)[..., None] / 255.0
+    w = weights.astype(np.float32).copy()
+    # backgrounds: flat colour, vertical gradient or smooth noise
+    bg = np.empty_like(x)
+    kind = rng.integers(0, 3, B)
+    for i in range(B):
+        if kind[i] == 0:
+            bg[i] = rng.uniform(0, 1, 3)
+        elif kind[i] == 1:
+            a, b = rng.uniform(0, 1, (2, 3))
+            t = np.linspace(0, 1, S)[:, None, None]
+            bg[i] = a * (1 - t) + b * t
+        else:
+            k = int(rng.integers(2, 9)) if rng.random() < 0.7 else S
+            g = rng.uniform(0, 1, (k, k, 3))
+            rep = -(-S // k)
+            bg[i] = np.kron(g, np.ones((rep, rep, 1)))[:S, :S]
+    x = x + (1 - m) * bg
+    # colour jitter, gamma, noise, grayscale
+    x = x * rng.uniform(0.6, 1.4, (B, 1, 1, 1)) * rng.uniform(0.85, 1.15, (B, 1, 1, 3)) + rng.uniform(-0.1, 0.1,
+                                                                                                  (B, 1, 1, 1))
+    x = np.clip(x, 0, 1) ** rng.uniform(0.7, 1.4, (B, 1, 1, 1))
+    gray = rng.random(B) < 0.1
+    x[gray] = x[gray].mean(-1, keepdims=True)
+    x = x + rng.normal(0, 1, (B, 1, 1, 1)).clip(0, None) * 0.02 * rng.normal(0, 1, x.shape)
+    # normal maps: background black, sometimes flat, small noise
+    nb = rng.random(B) < 0.2
+    n[nb] = n[nb] + (1 - m[nb]) * rng.uniform(0, 1, (int(nb.sum()), 1, 1, 3))
+    n = n + 0.01 * rng.normal(0, 1, n.shape)
+    # mirror: flip columns, camera-space normal x flips (R -> 1 - R on the head), Left <-> Right
+    flip = rng.random(B) < p_mirror
+    if flip.any():
+        x[flip] = x[flip, :, ::-1]
+        mf = m[flip, :, ::-1]
+        nf = n[flip, :, ::-1].copy()
+        nf[..., 0] = mf[..., 0] * (1 - nf[..., 0]) + (1 - mf[..., 0]) * nf[..., 0]
+        n[flip] = nf
+        w[flip] = w[flip][:, mirror_permutation()]
+    use = np.ones((B, 2), np.float32)
+    r = rng.random(B)
+    use[r < p_rgb_only, 1] = 0
+    use[(r >= p_rgb_only) & (r < p_rgb_only + p_normals_only), 0] = 0
+    xt = torch.from_numpy(np.ascontiguousarray(np.clip(x, 0, 1).transpose(0, 3, 1, 2), dtype=np.float32))
+    nt = torch.from_numpy(np.ascontiguousarray(np.clip(n, 0, 1).transpose(0, 3, 1, 2), dtype=np.float32))
+    return xt, nt, torch.from_numpy(use), w
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class TrainOptions:
+    """Optimiser and loss settings."""
+
+    minutes: float = 30.0
+    batch: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    mesh_weight: float = 0.02  # per mm^2 of mean squared vertex error
+    head_weight: float = 0.2
+    p_blank: float = 0.04  # share of each batch made head-free on the fly (background only)
+    threads: int | None = None  # torch threads for the run (restored after); None: torch's setting
+    seed: int = 0
+    log_every: int = 50
+
+
+def _losses(model, rgb, nrm, use, w, gram, is_head):
+    import torch
+
+    pred_w, head_logit = model(rgb, nrm, use)
+    e = (pred_w - w) * is_head[:, None]
+    l_w = e.abs().mean()
+    l_mesh = (torch.einsum("bj,bjk,bk->b", e, gram, e)).mean()
+    l_head = torch.nn.functional.binary_cross_entropy_with_logits(head_logit, is_head)
+    return l_w, l_mesh, l_head
+
+
+def train(data_path: str | Path, out: str | Path, options: TrainOptions | None = None, *, model=None,
+          config=None, eval_path: str | Path | None = None) -> dict:
+    """Train (or continue ``model``) on a pre-rendered NPZ for ``options.minutes``; save a
+    checkpoint (``.pt``: state_dict, config, options, history) to ``out`` every few minutes."""
+    import torch
+
+    from facerig.models.image_inversion.config import ImageInversionConfig
+    from facerig.models.image_inversion.network import ImageInversionNet
+
+    opt = options or TrainOptions()
+    torch.manual_seed(opt.seed)
+    rng = np.random.default_rng(opt.seed)
+    d = dict(np.load(data_path))
+    M = len(d["weights"])
+    gram_all = torch.from_numpy(np.concatenate([d["gram"], np.zeros((1, 52, 52), np.float32)]))
+    if model is None:
+        model = ImageInversionNet(config or ImageInversionConfig(size=int(d["rgb"].shape[1])))
+    params = [p for p in model.parameters() if p.requires_grad]
+    optim = torch.optim.AdamW(params, lr=opt.lr, weight_decay=opt.weight_decay)
+    total = opt.minutes * 60.0
+    t0 = time.time()
+    last_save = t0
+    history = []
+    step = 0
+    prev = torch.get_num_threads()
+    if opt.threads:
+        torch.set_num_threads(opt.threads)
+    try:
+        model.train()
+        while True:
+            el = time.time() - t0
+            if el > total:
+                break
+            for g in optim.param_groups:  # warm-up then cosine over the time budget
+                g["lr"] = opt.lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + np.cos(np.pi * min(el / total, 1.0)))
+            idx = rng.integers(0, M, opt.batch)
+            rgb_u8, nrm_u8, mask_u8 = d["rgb"][idx], d["normals"][idx], d["mask"][idx]
+            heads = d["is_head"][idx].copy()
+            w_u = d["weights"][idx].copy()
+            blank = rng.random(opt.batch) < opt.p_blank  # head-free: the background alone
+            if blank.any():
+                rgb_u8, nrm_u8, mask_u8 = rgb_u8.copy(), nrm_u8.copy(), mask_u8.copy()
+                rgb_u8[blank], nrm_u8[blank], mask_u8[blank], heads[blank], w_u[blank] = 0, 0, 0, False, 0.0
+            rgb, nrm, use, w = augment_batch(rgb_u8, nrm_u8, mask_u8, w_u, rng)
+            is_head = torch.from_numpy(heads.astype(np.float32))
+            gram = gram_all[torch.from_numpy(np.where(heads, d["head"][idx], -1)).long()]
+            l_w, l_mesh, l_head = _losses(model, rgb, nrm, use, torch.from_numpy(w), gram, is_head)
+            loss = l_w + opt.mesh_weight * l_mesh + opt.head_weight * l_head
+            optim.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            optim.step()
+            step += 1
+            if step % opt.log_every == 0:
+                rec = {"step": step, "sec": round(time.time() - t0, 1), "w_mae": l_w.item(), "mesh": l_mesh.item(),
+                       "head": l_head.item()}
+                history.append(rec)
+                log.info(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
+            if time.time() - last_save > 300:
+                _save(out, model, opt, history)
+                last_save = time.time()
+    finally:
+        torch.set_num_threads(prev)
+    model.eval()
+    _save(out, model, opt, history)
+    return {"steps": step, "seconds": time.time() - t0, "history": history}
+
+
+def _save(out, model, opt, history) -> None:
+    import torch
+
+    from facerig.io.atomic import atomic_path
+
+    with atomic_path(out) as tmp:
+        torch.save({"state_dict": model.state_dict(), "config": asdict(model.config), "options": asdict(opt),
+                    "history": history}, tmp)
+
+
+def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed: int = 0,
+                    threads: int | None = None):
+    """The per-character setting: render ``images`` of ``rig``'s own head (and warps-free poses,
+    lights, cameras) and fine-tune ``model`` on them for ``minutes``. Returns the model."""
+    import tempfile
+
+    from facerig.data import renders
+
+    head = renders.head_from_rig(rig)
+    frames = renders.take_frames()
+    data = renders.build_dataset([head], images, seed, frames, negatives=max(images // 20, 4),
+                                 config=renders.RenderConfig(size=model.config.size))
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "rig.npz"
+        np.savez(p, **data)
+        opt = TrainOptions(minutes=minutes, lr=3e-4, threads=threads, seed=seed, log_every=25)
+        train(p, Path(tmp) / "ft.pt", opt, model=model)
+    return model
+
+
+def export_checkpoint(ckpt: str | Path, out: str | Path, meta: dict | None = None) -> None:
+    """A training checkpoint (.pt) -> the weights file (.npz) with ``meta`` (date, options, last losses added)."""
+    import datetime
+
+    import torch
+
+    from facerig.models.image_inversion.config import ImageInversionConfig
+    from facerig.models.image_inversion.network import ImageInversionNet
+    from facerig.models.image_inversion.weights import save_weights
+
+    state = torch.load(ckpt, weights_only=False)
+    model = ImageInversionNet(ImageInversionConfig.from_dict(state["config"]))
+    model.load_state_dict(state["state_dict"])
+    model.eval()
+    hist = state.get("history") or []
+    full = {"trained": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "options": state.get("options"), "last": hist[-1] if hist else {}, **(meta or {})}
+    save_weights(out, model, full)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m facerig.train.image_inversion [--minutes M] [--scale S] [--export PATH]``: render the
+    training set (cached), train, export the weights (default: the shipped file)."""
+    import argparse
+    import platform
+
+    import torch
+
+    from facerig.models.image_inversion.weights import weights_path
+
+    ap = argparse.ArgumentParser(prog="python -m facerig.train.image_inversion")
+    ap.add_argument("--minutes", type=float, default=35.0)
+    ap.add_argument("--scale", type=float, default=1.4, help="identity count multiplier of SPLITS['train']")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--checkpoint", default=None, help="checkpoint .pt (default in the cache)")
+    ap.add_argument("--export", default=None, help="weights .npz (default the shipped file)")
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from facerig.config import cache_dir
+
+    torch.set_num_threads(a.threads)
+    data = make_dataset("train", a.scale)
+    ckpt = Path(a.checkpoint) if a.checkpoint else cache_dir("image_inversion") / "checkpoint.pt"
+    res = train(data, ckpt, TrainOptions(minutes=a.minutes, threads=a.threads))
+
+    meta = {"machine": f"{platform.machine()} {platform.processor() or ''} {a.threads} threads".strip(),
+            "steps": res["steps"], "minutes": round(res["seconds"] / 60, 1), "dataset": Path(data).name,
+            "images": int(len(np.load(data)["weights"]))}
+    export_checkpoint(ckpt, a.export or weights_path(), meta)
+    log.info(f"exported {a.export or weights_path()}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

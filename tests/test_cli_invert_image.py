@@ -1,0 +1,111 @@
+"""``facerig invert-image``: JSON / CSV outputs on rendered heads, folders, modalities, bad input in one line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("PIL")
+
+from facerig.arkit import ARKIT52  # noqa: E402
+from facerig.cli import main  # noqa: E402
+from facerig.config import data_root  # noqa: E402
+from facerig.io.takes import read_take  # noqa: E402
+from facerig.render import write_png  # noqa: E402
+
+JAW = ARKIT52.index("jawOpen")
+
+
+def _heads_available() -> bool:
+    try:
+        return any((data_root() / "heads").glob("rocketbox_male*.blendshapes.npz"))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+pytestmark = pytest.mark.skipif(not _heads_available(), reason="needs DATA/heads (FACERIG_DATA)")
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory):
+    """Near-frontal renders (160 px, RGBA + normal maps) of the held-out Rocketbox male: neutral, jawOpen."""
+    from facerig.data import renders
+
+    head = renders.author_heads("rocketbox_male*")[0]
+    W = np.zeros((2, 52), np.float32)
+    W[1, JAW] = 1.0
+    cfg = renders.RenderConfig(size=160, yaw=2, pitch=2, roll=1, shift=0.0, face_fraction=(0.7, 0.7), fov=(25, 25))
+    out = renders.render_head(head, W, np.random.default_rng(0), cfg)
+    d = tmp_path_factory.mktemp("frames")
+    (d / "rgb").mkdir()
+    (d / "nrm").mkdir()
+    for i, name in enumerate(("f1_neutral", "f2_jaw")):
+        write_png(d / "rgb" / f"{name}.png", np.dstack([out["rgb"][i], out["mask"][i]]))
+        write_png(d / "nrm" / f"{name}.png", out["normals"][i])
+    return d
+
+
+def _run(args, capsys):
+    rc = main(["invert-image", *map(str, args)])
+    cap = capsys.readouterr()
+    return rc, cap.out, cap.err
+
+
+def test_one_image_json_reads_the_expression(frames, tmp_path, capsys):
+    rc, out, err = _run([frames / "rgb" / "f2_jaw.png", "--normals", frames / "nrm" / "f2_jaw.png",
+                         "-o", tmp_path / "w.json"], capsys)
+    assert rc == 0, err
+    doc = json.loads((tmp_path / "w.json").read_text())
+    assert doc["modalities"] == "rgb+normals" and list(doc["weights"]) == list(ARKIT52)
+    assert not doc["low_confidence"] and doc["head_probability"] > 0.5
+    rc, out, _ = _run([frames / "rgb" / "f1_neutral.png", "--normals", frames / "nrm" / "f1_neutral.png"], capsys)
+    neutral = json.loads(out)
+    assert doc["weights"]["jawOpen"] > neutral["weights"]["jawOpen"] + 0.3
+
+
+@pytest.mark.parametrize("modality", [
+    pytest.param("rgb", marks=pytest.mark.xfail(strict=True, reason="shipped weights: the RGB branch did not learn in "
+                                                 "the first short training (IMAGE_INVERSION.md)")),
+    "normals",
+])
+def test_folder_to_csv_with_one_modality(frames, tmp_path, capsys, modality):
+    args = [frames / "rgb"] if modality == "rgb" else ["-", "--normals", frames / "nrm"]
+    rc, _, err = _run([*args, "-o", tmp_path / "w.csv"], capsys)
+    assert rc == 0, err
+    take = read_take(tmp_path / "w.csv")
+    assert take.num_frames == 2  # f1 before f2
+    assert take.weights[1, JAW] > take.weights[0, JAW] + 0.2
+
+
+def test_no_head_is_flagged(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    write_png(tmp_path / "noise.png", rng.uniform(0, 1, (64, 80, 3)))
+    rc, out, err = _run([tmp_path / "noise.png"], capsys)
+    assert rc == 0 and json.loads(out)["low_confidence"] is True
+    assert "no head found" in err
+
+
+def test_bad_input_one_line_errors(frames, tmp_path, capsys):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "junk.jpg").write_bytes(b"\xff\xd8 broken")
+    (tmp_path / "clip.mp4").write_bytes(b"\x00" * 64)
+    write_png(tmp_path / "small.png", np.zeros((10, 12, 3)))
+    write_png(tmp_path / "gray_n.png", np.zeros((160, 160)))
+    cases = [
+        ([tmp_path / "none.png"], "not found"),
+        ([tmp_path / "empty.png"], "empty"),
+        ([tmp_path / "junk.jpg"], "not a readable image"),
+        ([tmp_path / "clip.mp4"], "video"),
+        ([tmp_path / "small.png", "--normals", frames / "nrm" / "f2_jaw.png"], "same size"),
+        (["-", "--normals", tmp_path / "gray_n.png"], "grayscale"),
+        (["-"], "give an RGB image"),
+        ([frames / "rgb", "-o", tmp_path / "w.txt"], "use .json or .csv"),
+        ([tmp_path / "small.png", "--weights", tmp_path / "none.npz"], "weights not found"),
+    ]
+    for args, msg in cases:
+        rc, out, err = _run(args, capsys)
+        assert rc == 2, (args, err)
+        assert err.count("\n") == 1 and err.startswith("error:") and msg in err, (args, err)

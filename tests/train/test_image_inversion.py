@@ -1,0 +1,80 @@
+"""Training of the image inversion network: augmentation, losses, a short run, fine-tuning on a rig."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+trimesh = pytest.importorskip("trimesh")
+
+from facerig.arkit import ARKIT52, mirror_permutation  # noqa: E402
+from facerig.data import renders  # noqa: E402
+from facerig.io.rig import Rig  # noqa: E402
+from facerig.models.image_inversion.config import ImageInversionConfig  # noqa: E402
+from facerig.models.image_inversion.network import ImageInversionNet  # noqa: E402
+from facerig.train import image_inversion as ti  # noqa: E402
+
+CFG = ImageInversionConfig(size=32, channels=(4, 8, 8, 8), convs=(1, 1, 1, 2), feature=16, hidden=16)
+JAW, BL, BR = (ARKIT52.index(n) for n in ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight"))
+
+
+def test_augment_mirror_composite_and_modalities():
+    rng = np.random.default_rng(0)
+    B, S = 64, 8
+    rgb = np.zeros((B, S, S, 3), np.uint8)
+    nrm = np.zeros((B, S, S, 3), np.uint8)
+    nrm[:, :, :S // 2] = (255, 128, 128)  # left half faces +X
+    mask = np.zeros((B, S, S), np.uint8)
+    mask[:, :, :S // 2] = 255
+    w = np.zeros((B, 52), np.float32)
+    w[:, BL] = 1.0
+    x, n, use, w2 = ti.augment_batch(rgb, nrm, mask, w, rng, p_mirror=0.5)
+    assert x.shape == (B, 3, S, S) and n.shape == (B, 3, S, S) and use.shape == (B, 2)
+    flipped = w2[:, BR] == 1
+    assert 10 < flipped.sum() < 54 and np.array_equal(w2[flipped][:, mirror_permutation()], w[flipped])
+    # a mirrored head: its normals now face -X on the right half; background stays unflipped noise-free
+    f = int(np.flatnonzero(flipped)[0])
+    assert float(n[f, 0, 4, S - 1]) < 0.1 and float(n[f, 2, 4, S - 1]) > 0.4
+    assert float(x[:, :, :, S // 2:].std()) > 0  # black background replaced
+    assert ((use.sum(1) >= 1).all()) and (use[:, 0] == 0).any() and (use[:, 1] == 0).any()
+
+
+def test_mesh_loss_is_the_rebuilt_mesh_error():
+    m = ImageInversionNet(CFG).eval()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        pred, _ = m(x, x, torch.ones(2, 2))
+    G = torch.from_numpy(np.random.default_rng(0).normal(size=(2, 52, 52)).astype(np.float32))
+    G = G @ G.transpose(1, 2)
+    target = torch.zeros(2, 52)
+    _, l_mesh, _ = ti._losses(m, x, x, torch.ones(2, 2), target, G, torch.ones(2))
+    e = pred.double().numpy()
+    expect = np.mean([e[i] @ G[i].double().numpy() @ e[i] for i in range(2)])
+    assert np.isclose(float(l_mesh.detach()), expect, rtol=1e-3)
+
+
+def _ball_rig() -> Rig:
+    m = trimesh.creation.icosphere(2, radius=10.0)
+    v = np.asarray(m.vertices, np.float64)
+    d = np.zeros((1, len(v), 3), np.float32)
+    d[0, v[:, 1] < -2, 1] = -4.0
+    return Rig(names=["jawOpen"], deltas=d, neutral=v, faces=np.asarray(m.faces, np.int64))
+
+
+@pytest.mark.slow
+def test_short_training_run_and_finetune(tmp_path):
+    rig = _ball_rig()
+    data = renders.build_dataset([renders.head_from_rig(rig)], 24, 0, np.zeros((4, 52), np.float32), negatives=4,
+                                 config=renders.RenderConfig(size=32))
+    np.savez(tmp_path / "d.npz", **data)
+    model = ImageInversionNet(CFG)
+    before = [p.detach().clone() for p in model.parameters()]
+    res = ti.train(tmp_path / "d.npz", tmp_path / "c.pt", ti.TrainOptions(minutes=0.03, batch=8, threads=1,
+                                                                          log_every=2), model=model)
+    assert res["steps"] > 0 and (tmp_path / "c.pt").is_file()
+    ck = torch.load(tmp_path / "c.pt", weights_only=False)
+    assert ck["config"]["size"] == 32 and ck["history"]
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    ti.finetune_on_rig(model, rig, minutes=0.02, images=8, threads=1)
+    assert not model.training
