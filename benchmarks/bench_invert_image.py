@@ -66,8 +66,15 @@ def main() -> None:
     model = load_model()
     S = model.config.size
     load0 = os.getloadavg()
-    res: dict = {"date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "machine": _cpu_name(),
-                 "cores": os.cpu_count(), "torch": torch.__version__, "size": S, "images": a.images, "cases": {}}
+    res: dict = {
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "machine": _cpu_name(),
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "size": S,
+        "images": a.images,
+        "cases": {},
+    }
     rgb, nrm = _frames(a.images, 256)
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "rgb").mkdir()
@@ -92,8 +99,10 @@ def main() -> None:
                 t0 = time.perf_counter()
                 invert_image_files(Path(tmp) / "rgb", Path(tmp) / "nrm", model=model)
                 e2e.append(a.images / (time.perf_counter() - t0))
-            res["cases"][f"{t}_threads"] = {"network_images_per_s": round(statistics.median(net), 1),
-                                            "end_to_end_images_per_s": round(statistics.median(e2e), 1)}
+            res["cases"][f"{t}_threads"] = {
+                "network_images_per_s": round(statistics.median(net), 1),
+                "end_to_end_images_per_s": round(statistics.median(e2e), 1),
+            }
             print(t, "threads:", res["cases"][f"{t}_threads"], flush=True)
         torch.set_num_threads(prev)
     res["load_average"] = {"before": [round(v, 2) for v in load0], "after": [round(v, 2) for v in os.getloadavg()]}

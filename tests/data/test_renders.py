@@ -26,8 +26,9 @@ def ball_head() -> renders.RenderHead:
     d[JAW, low, 2] = 2.0
     present = np.zeros(52, bool)
     present[JAW] = True
-    return renders.RenderHead("ball", v, np.asarray(m.faces, np.int64), d, present, 1.0,
-                              np.zeros(len(v), np.int8), family="test")
+    return renders.RenderHead(
+        "ball", v, np.asarray(m.faces, np.int64), d, present, 1.0, np.zeros(len(v), np.int8), family="test"
+    )
 
 
 def test_to_arkit52_maps_names_and_marks_absent_shapes():
@@ -101,8 +102,9 @@ def test_head_from_rig_and_warp():
     with pytest.raises(FacerigError):
         renders.head_from_rig(Rig(names=["jawOpen"], deltas=head.deltas[JAW][None], neutral=head.vertices))
     with pytest.raises(FacerigError):
-        renders.head_from_rig(Rig(names=["foo"], deltas=head.deltas[JAW][None], neutral=head.vertices,
-                                  faces=head.faces))
+        renders.head_from_rig(
+            Rig(names=["foo"], deltas=head.deltas[JAW][None], neutral=head.vertices, faces=head.faces)
+        )
     w = renders.warped_head(head, 3)
     assert w.vertices.shape == head.vertices.shape and not np.allclose(w.vertices, head.vertices)
     assert not w.deltas[ARKIT52.index("eyeBlinkLeft")].any()

@@ -24,9 +24,9 @@ def test_augment_mirror_composite_and_modalities():
     B, S = 64, 8
     rgb = np.zeros((B, S, S, 3), np.uint8)
     nrm = np.zeros((B, S, S, 3), np.uint8)
-    nrm[:, :, :S // 2] = (255, 128, 128)  # left half faces +X
+    nrm[:, :, : S // 2] = (255, 128, 128)  # left half faces +X
     mask = np.zeros((B, S, S), np.uint8)
-    mask[:, :, :S // 2] = 255
+    mask[:, :, : S // 2] = 255
     w = np.zeros((B, 52), np.float32)
     w[:, BL] = 1.0
     x, n, use, w2 = ti.augment_batch(rgb, nrm, mask, w, rng, p_mirror=0.5)
@@ -36,7 +36,7 @@ def test_augment_mirror_composite_and_modalities():
     # a mirrored head: its normals now face -X on the right half; background stays unflipped noise-free
     f = int(np.flatnonzero(flipped)[0])
     assert float(n[f, 0, 4, S - 1]) < 0.1 and float(n[f, 2, 4, S - 1]) > 0.4
-    assert float(x[:, :, :, S // 2:].std()) > 0  # black background replaced
+    assert float(x[:, :, :, S // 2 :].std()) > 0  # black background replaced
     assert ((use.sum(1) >= 1).all()) and (use[:, 0] == 0).any() and (use[:, 1] == 0).any()
 
 
@@ -65,13 +65,23 @@ def _ball_rig() -> Rig:
 @pytest.mark.slow
 def test_short_training_run_and_finetune(tmp_path):
     rig = _ball_rig()
-    data = renders.build_dataset([renders.head_from_rig(rig)], 24, 0, np.zeros((4, 52), np.float32), negatives=4,
-                                 config=renders.RenderConfig(size=32))
+    data = renders.build_dataset(
+        [renders.head_from_rig(rig)],
+        24,
+        0,
+        np.zeros((4, 52), np.float32),
+        negatives=4,
+        config=renders.RenderConfig(size=32),
+    )
     np.savez(tmp_path / "d.npz", **data)
     model = ImageInversionNet(CFG)
     before = [p.detach().clone() for p in model.parameters()]
-    res = ti.train(tmp_path / "d.npz", tmp_path / "c.pt", ti.TrainOptions(minutes=0.03, batch=8, threads=1,
-                                                                          log_every=2), model=model)
+    res = ti.train(
+        tmp_path / "d.npz",
+        tmp_path / "c.pt",
+        ti.TrainOptions(minutes=0.03, batch=8, threads=1, log_every=2),
+        model=model,
+    )
     assert res["steps"] > 0 and (tmp_path / "c.pt").is_file()
     ck = torch.load(tmp_path / "c.pt", weights_only=False)
     assert ck["config"]["size"] == 32 and ck["history"]

@@ -50,11 +50,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--top-shapes", type=int, default=15, help="rows of the per-shape table (default 15)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    parser.add_argument("--task", choices=["rig", "invert", "invert-image"], default="rig",
-                        help="rig: score a rigging method on --set (default); invert: inverse rigging on held-out "
-                             "heads posed with the real take (facerig.eval.invert; --quick, --json); "
-                             "invert-image: ARKit weights from images of held-out heads "
-                             "(facerig.eval.image_inversion; --json)")
+    parser.add_argument(
+        "--task",
+        choices=["rig", "invert", "invert-image"],
+        default="rig",
+        help="rig: score a rigging method on --set (default); invert: inverse rigging on held-out "
+        "heads posed with the real take (facerig.eval.invert; --quick, --json); "
+        "invert-image: ARKit weights from images of held-out heads "
+        "(facerig.eval.image_inversion; --json)",
+    )
     parser.add_argument("--quick", action="store_true", help="--task invert: the small size (about a minute)")
 
 

@@ -99,9 +99,11 @@ def run(args: argparse.Namespace) -> int:
     low = [f["source"] for f in frames if f["low_confidence"]]
     if low:
         shown = ", ".join(low[:5]) + (f" and {len(low) - 5} more" if len(low) > 5 else "")
-        print(f"warning: no head found (low confidence) in {len(low)} of {len(frames)} frame(s): {shown}",
-              file=sys.stderr)
+        print(
+            f"warning: no head found (low confidence) in {len(low)} of {len(frames)} frame(s): {shown}", file=sys.stderr
+        )
     if not args.quiet and args.output:
-        print(f"{len(frames)} frame(s) ({res.modalities}) -> {args.output} in {time.time() - t0:.1f} s",
-              file=sys.stderr)
+        print(
+            f"{len(frames)} frame(s) ({res.modalities}) -> {args.output} in {time.time() - t0:.1f} s", file=sys.stderr
+        )
     return 0

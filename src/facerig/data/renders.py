@@ -97,8 +97,16 @@ def to_arkit52(names, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 _CLASS_OF_REGION = {
-    "eyeball": 1, "eyelashes": 2, "lashes": 2, "mouth_socket": 3, "gums_tongue": 3, "teeth": 4,
-    "eye_occlusion": 5, "eye_blend": 5, "lacrimal": 0, "eye_socket": 3,
+    "eyeball": 1,
+    "eyelashes": 2,
+    "lashes": 2,
+    "mouth_socket": 3,
+    "gums_tongue": 3,
+    "teeth": 4,
+    "eye_occlusion": 5,
+    "eye_blend": 5,
+    "lacrimal": 0,
+    "eye_socket": 3,
 }
 
 
@@ -116,9 +124,17 @@ def head_from_sample(sample, name: str = "") -> RenderHead:
     if len(sample.region_names):
         lut = np.array([_region_class(r) for r in sample.region_names], np.int8)
         cls = lut[np.clip(sample.regions, 0, len(lut) - 1)]
-    return RenderHead(name or f"sample{sample.info.get('seed', '')}", np.asarray(sample.vertices, np.float64),
-                      np.asarray(sample.faces, np.int64), deltas, present, float(sample.mm_per_unit), cls,
-                      family=str(sample.info.get("family", "")), info={"steps": list(sample.info.get("steps", {}))})
+    return RenderHead(
+        name or f"sample{sample.info.get('seed', '')}",
+        np.asarray(sample.vertices, np.float64),
+        np.asarray(sample.faces, np.int64),
+        deltas,
+        present,
+        float(sample.mm_per_unit),
+        cls,
+        family=str(sample.info.get("family", "")),
+        info={"steps": list(sample.info.get("steps", {}))},
+    )
 
 
 def head_from_rig(rig, name: str = "rig", family: str = "rig") -> RenderHead:
@@ -129,8 +145,16 @@ def head_from_rig(rig, name: str = "rig", family: str = "rig") -> RenderHead:
     if not present.any():
         raise FacerigError("the rig has no ARKit-named shapes to learn")
     mm = float(rig.meta.get("mm_per_unit", 10.0)) if isinstance(rig.meta, dict) else 10.0
-    return RenderHead(name, np.asarray(rig.neutral, np.float64), np.asarray(rig.faces, np.int64), deltas, present,
-                      mm, _eyeball_classes(rig.neutral, rig.faces), family=family)
+    return RenderHead(
+        name,
+        np.asarray(rig.neutral, np.float64),
+        np.asarray(rig.faces, np.int64),
+        deltas,
+        present,
+        mm,
+        _eyeball_classes(rig.neutral, rig.faces),
+        family=family,
+    )
 
 
 def _eyeball_classes(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -151,8 +175,9 @@ def _eyeball_classes(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return cls
 
 
-def author_heads(pattern: str = "rocketbox_*", data_root: str | Path | None = None,
-                 names: tuple[str, ...] | None = None) -> list[RenderHead]:
+def author_heads(
+    pattern: str = "rocketbox_*", data_root: str | Path | None = None, names: tuple[str, ...] | None = None
+) -> list[RenderHead]:
     """Heads by other authors in ``DATA/heads`` (``NAME.obj`` + ``NAME.blendshapes.npz`` +
     ``NAME.parts.json``) whose name matches ``pattern``, with their authors' shapes."""
     from facerig.config import data_root as _root
@@ -171,12 +196,29 @@ def author_heads(pattern: str = "rocketbox_*", data_root: str | Path | None = No
         pj = root / f"{stem}.parts.json"
         parts = json.loads(pj.read_text())["parts"] if pj.exists() else {}
         for pname, ranges in parts.items():
-            c = (1 if pname.startswith("eyeball") else 2 if pname.startswith(("lash", "brow")) else
-                 3 if pname.startswith("mouth_interior") else 0)
+            c = (
+                1
+                if pname.startswith("eyeball")
+                else 2
+                if pname.startswith(("lash", "brow"))
+                else 3
+                if pname.startswith("mouth_interior")
+                else 0
+            )
             for a, b in ranges:
                 cls[a:b] = c
-        out.append(RenderHead(stem, mesh.vertices, mesh.faces, deltas, present, float(d["mm_per_unit"]), cls,
-                              family=stem.split("_")[0]))
+        out.append(
+            RenderHead(
+                stem,
+                mesh.vertices,
+                mesh.faces,
+                deltas,
+                present,
+                float(d["mm_per_unit"]),
+                cls,
+                family=stem.split("_")[0],
+            )
+        )
     return out
 
 
@@ -193,8 +235,17 @@ def warped_head(head: RenderHead, seed: int) -> RenderHead:
     warp = random_warp(rng, head.vertices, SampleConfig())
     v = warp(head.vertices)
     d = np.stack([warp(head.vertices + head.deltas[k]) - v if head.present[k] else head.deltas[k] for k in range(52)])
-    return RenderHead(f"{head.name}_warp{seed}", v, head.faces, d.astype(np.float32), head.present, head.mm_per_unit,
-                      head.albedo_class, family=head.family, info={"warp": seed})
+    return RenderHead(
+        f"{head.name}_warp{seed}",
+        v,
+        head.faces,
+        d.astype(np.float32),
+        head.present,
+        head.mm_per_unit,
+        head.albedo_class,
+        family=head.family,
+        info={"warp": seed},
+    )
 
 
 # --------------------------------------------------------------------------- expressions
@@ -208,9 +259,16 @@ def take_frames(path: str | Path | None = None) -> np.ndarray:
     return read_take(Path(path) if path else data_root() / "takes" / TAKE_NAME).weights.astype(np.float32)
 
 
-def sample_weights(rng: np.random.Generator, n: int, frames: np.ndarray, present: np.ndarray | None = None,
-                   p_isolated: float = 0.2, p_neutral: float = 0.05, p_gaze: float = 0.3,
-                   jitter: float = 0.05) -> np.ndarray:
+def sample_weights(
+    rng: np.random.Generator,
+    n: int,
+    frames: np.ndarray,
+    present: np.ndarray | None = None,
+    p_isolated: float = 0.2,
+    p_neutral: float = 0.05,
+    p_gaze: float = 0.3,
+    jitter: float = 0.05,
+) -> np.ndarray:
     """(n, 52) random expressions.
 
     Most are frames of the real take (``frames`` (T, 52)), scaled by U(0.6, 1.4), sometimes mixed
@@ -314,8 +372,15 @@ def vertex_albedo(head: RenderHead, rng: np.random.Generator) -> np.ndarray:
     return col.astype(np.float32)
 
 
-def render_head(head: RenderHead, weights: np.ndarray, rng: np.random.Generator, config: RenderConfig | None = None,
-                *, neighbours=None, batch: int = 16) -> dict[str, np.ndarray]:
+def render_head(
+    head: RenderHead,
+    weights: np.ndarray,
+    rng: np.random.Generator,
+    config: RenderConfig | None = None,
+    *,
+    neighbours=None,
+    batch: int = 16,
+) -> dict[str, np.ndarray]:
     """Render ``head`` posed by ``weights`` (N, 52): one random camera, pose and lights per image.
 
     Returns:
@@ -332,18 +397,22 @@ def render_head(head: RenderHead, weights: np.ndarray, rng: np.random.Generator,
     centre, fsize = head.face_box()
     faces = torch.as_tensor(head.faces, dtype=torch.int64)
     nb = face_neighbours(faces) if neighbours is None else neighbours
-    out = {"rgb": np.zeros((N, S, S, 3), np.uint8), "normals": np.zeros((N, S, S, 3), np.uint8),
-           "mask": np.zeros((N, S, S), np.uint8)}
+    out = {
+        "rgb": np.zeros((N, S, S, 3), np.uint8),
+        "normals": np.zeros((N, S, S, 3), np.uint8),
+        "mask": np.zeros((N, S, S), np.uint8),
+    }
     d = head.deltas.reshape(52, -1).astype(np.float32)
     for s in range(0, N, batch):
-        w = weights[s:s + batch].astype(np.float32)
+        w = weights[s : s + batch].astype(np.float32)
         n = len(w)
         posed = head.vertices[None].astype(np.float32) + (w @ d).reshape(n, -1, 3)
         verts = np.empty_like(posed)
         eyes, ats, fovs, dirs, cols, amb, albedo = [], [], [], [], [], [], []
         for i in range(n):
-            R = _rotation(rng.uniform(-cfg.yaw, cfg.yaw), rng.uniform(-cfg.pitch, cfg.pitch),
-                          rng.uniform(-cfg.roll, cfg.roll))
+            R = _rotation(
+                rng.uniform(-cfg.yaw, cfg.yaw), rng.uniform(-cfg.pitch, cfg.pitch), rng.uniform(-cfg.roll, cfg.roll)
+            )
             verts[i] = (posed[i] - centre) @ R.T.astype(np.float32)
             fov = rng.uniform(*cfg.fov)
             frac = rng.uniform(*cfg.face_fraction)
@@ -365,14 +434,23 @@ def render_head(head: RenderHead, weights: np.ndarray, rng: np.random.Generator,
             cols.append(lc)
             amb.append(rng.uniform(*cfg.ambient))
             albedo.append(vertex_albedo(head, rng))
-        cams = PerspectiveCameras.look_at(eye=torch.tensor(eyes, dtype=torch.float32),
-                                          at=torch.tensor(ats, dtype=torch.float32),
-                                          fov_y=torch.tensor(fovs, dtype=torch.float32))
+        cams = PerspectiveCameras.look_at(
+            eye=torch.tensor(eyes, dtype=torch.float32),
+            at=torch.tensor(ats, dtype=torch.float32),
+            fov_y=torch.tensor(fovs, dtype=torch.float32),
+        )
         with torch.no_grad():
-            r = render_mesh(torch.from_numpy(verts), faces, cams, (S, S),
-                            vertex_colors=torch.from_numpy(np.stack(albedo)),
-                            light_dirs=torch.from_numpy(np.stack(dirs)), light_colors=torch.from_numpy(np.stack(cols)),
-                            ambient=0.0, neighbours=nb)
+            r = render_mesh(
+                torch.from_numpy(verts),
+                faces,
+                cams,
+                (S, S),
+                vertex_colors=torch.from_numpy(np.stack(albedo)),
+                light_dirs=torch.from_numpy(np.stack(dirs)),
+                light_colors=torch.from_numpy(np.stack(cols)),
+                ambient=0.0,
+                neighbours=nb,
+            )
             a = torch.tensor(amb, dtype=torch.float32)[:, None, None, None]
             alb = r.image  # shaded with ambient 0; add ambient * albedo on covered pixels
             from facerig.render import interpolate_packed, unpack_pixels
@@ -380,9 +458,9 @@ def render_head(head: RenderHead, weights: np.ndarray, rng: np.random.Generator,
             base = unpack_pixels(r.fragments, interpolate_packed(r.fragments, torch.from_numpy(np.stack(albedo))), 0.0)
             img = (alb + a * base).clamp(0, 1)
             soft = r.soft_mask.clamp(0, 1)
-        out["rgb"][s:s + n] = (img.numpy() * 255 + 0.5).astype(np.uint8)
-        out["normals"][s:s + n] = (r.normal_map.clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
-        out["mask"][s:s + n] = (soft.numpy() * 255 + 0.5).astype(np.uint8)
+        out["rgb"][s : s + n] = (img.numpy() * 255 + 0.5).astype(np.uint8)
+        out["normals"][s : s + n] = (r.normal_map.clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
+        out["mask"][s : s + n] = (soft.numpy() * 255 + 0.5).astype(np.uint8)
     return out
 
 
@@ -393,8 +471,11 @@ def negative_images(rng: np.random.Generator, n: int, size: int = RENDER_SIZE) -
 
     from facerig.render import PerspectiveCameras, render_mesh
 
-    out = {"rgb": np.zeros((n, size, size, 3), np.uint8), "normals": np.zeros((n, size, size, 3), np.uint8),
-           "mask": np.zeros((n, size, size), np.uint8)}
+    out = {
+        "rgb": np.zeros((n, size, size, 3), np.uint8),
+        "normals": np.zeros((n, size, size, 3), np.uint8),
+        "mask": np.zeros((n, size, size), np.uint8),
+    }
     for i in range(n):
         kind = rng.integers(3)
         if kind < 2:
@@ -405,9 +486,13 @@ def negative_images(rng: np.random.Generator, n: int, size: int = RENDER_SIZE) -
             v = v @ _rotation(*rng.uniform(-90, 90, 3)).T.astype(np.float32)
             cams = PerspectiveCameras.look_at(eye=((0.0, 0.0, rng.uniform(3, 6)),), fov_y=40.0)
             with torch.no_grad():
-                r = render_mesh(torch.from_numpy(v), torch.as_tensor(np.asarray(m.faces), dtype=torch.int64), cams,
-                                (size, size), vertex_colors=torch.from_numpy(
-                                    np.tile(rng.uniform(0.1, 1, 3).astype(np.float32), (len(v), 1))))
+                r = render_mesh(
+                    torch.from_numpy(v),
+                    torch.as_tensor(np.asarray(m.faces), dtype=torch.int64),
+                    cams,
+                    (size, size),
+                    vertex_colors=torch.from_numpy(np.tile(rng.uniform(0.1, 1, 3).astype(np.float32), (len(v), 1))),
+                )
             out["rgb"][i] = (r.image[0].clamp(0, 1).numpy() * 255).astype(np.uint8)
             out["normals"][i] = (r.normal_map[0].clamp(0, 1).numpy() * 255).astype(np.uint8)
             out["mask"][i] = (r.soft_mask[0].clamp(0, 1).numpy() * 255).astype(np.uint8)
@@ -423,8 +508,16 @@ def negative_images(rng: np.random.Generator, n: int, size: int = RENDER_SIZE) -
 # --------------------------------------------------------------------------- dataset
 
 
-def build_dataset(heads, per_head: int, seed: int, frames: np.ndarray, *, negatives: int = 0,
-                  config: RenderConfig | None = None, log=None) -> dict[str, np.ndarray]:
+def build_dataset(
+    heads,
+    per_head: int,
+    seed: int,
+    frames: np.ndarray,
+    *,
+    negatives: int = 0,
+    config: RenderConfig | None = None,
+    log=None,
+) -> dict[str, np.ndarray]:
     """Render ``per_head`` images of every head (an iterable of :class:`RenderHead` or callables
     returning one) plus ``negatives`` head-free images.
 

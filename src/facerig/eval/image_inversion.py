@@ -32,8 +32,12 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "other": ("cheek", "nose", "tongue"),
 }
 MODALITIES = {"rgb": (1.0, 0.0), "normals": (0.0, 1.0), "both": (1.0, 1.0)}
-GOALS = {"neutral": (), "jawOpen": ("jawOpen",), "blinks": ("eyeBlinkLeft", "eyeBlinkRight"),
-         "smiles": ("mouthSmileLeft", "mouthSmileRight")}
+GOALS = {
+    "neutral": (),
+    "jawOpen": ("jawOpen",),
+    "blinks": ("eyeBlinkLeft", "eyeBlinkRight"),
+    "smiles": ("mouthSmileLeft", "mouthSmileRight"),
+}
 
 
 def region_index() -> dict[str, np.ndarray]:
@@ -46,8 +50,16 @@ def _inputs(d: dict, idx: np.ndarray, seed: int):
     from facerig.train.image_inversion import augment_batch
 
     rng = np.random.default_rng(seed)
-    return augment_batch(d["rgb"][idx], d["normals"][idx], d["mask"][idx], d["weights"][idx], rng, p_mirror=0.0,
-                         p_rgb_only=0.0, p_normals_only=0.0)
+    return augment_batch(
+        d["rgb"][idx],
+        d["normals"][idx],
+        d["mask"][idx],
+        d["weights"][idx],
+        rng,
+        p_mirror=0.0,
+        p_rgb_only=0.0,
+        p_normals_only=0.0,
+    )
 
 
 def predict(model, d: dict, modality: str, batch: int = 128, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -71,8 +83,12 @@ def score(W: np.ndarray, d: dict, rows: np.ndarray) -> dict:
     e = W[rows] - d["weights"][rows]
     G = d["gram"][d["head"][rows]]
     mesh = np.sqrt(np.maximum(np.einsum("bj,bjk,bk->b", e, G, e), 0))
-    out = {"images": int(len(rows)), "weight_mae": float(np.abs(e).mean()), "mesh_rms_mm": float(mesh.mean()),
-           "mesh_rms_mm_p90": float(np.percentile(mesh, 90))}
+    out = {
+        "images": int(len(rows)),
+        "weight_mae": float(np.abs(e).mean()),
+        "mesh_rms_mm": float(mesh.mean()),
+        "mesh_rms_mm_p90": float(np.percentile(mesh, 90)),
+    }
     out["regions"] = {r: float(np.abs(e[:, i]).mean()) for r, i in region_index().items()}
     return out
 
@@ -126,8 +142,17 @@ def goal_report(model, heads) -> list[dict]:
                     continue  # the head lacks the shape
                 vals = [float(W[i, ARKIT52.index(s)]) for s in shapes]
                 val, ok, what = min(vals), bool(min(vals) >= 0.5), ",".join(shapes)
-            rows.append({"head": name, "modality": mod, "goal": goal, "value": round(val, 3), "pass": ok,
-                         "read": what, "head_probability": round(float(P[i]), 3)})
+            rows.append(
+                {
+                    "head": name,
+                    "modality": mod,
+                    "goal": goal,
+                    "value": round(val, 3),
+                    "pass": ok,
+                    "read": what,
+                    "head_probability": round(float(P[i]), 3),
+                }
+            )
     return rows
 
 
@@ -152,8 +177,9 @@ def mesh_inversion_baseline(d: dict, head_name: str = "rocketbox_male_adult_08",
     return out
 
 
-def evaluate_image_inversion(weights=None, *, scale: float = 1.0, mesh_baseline: bool = True,
-                             progress: bool = True) -> dict:
+def evaluate_image_inversion(
+    weights=None, *, scale: float = 1.0, mesh_baseline: bool = True, progress: bool = True
+) -> dict:
     """The full evaluation (see module doc) of the shipped (or given) weights. Returns a JSON-able dict."""
     import datetime
     import platform
@@ -171,10 +197,14 @@ def evaluate_image_inversion(weights=None, *, scale: float = 1.0, mesh_baseline:
     groups: dict[str, list[int]] = {}
     for i, n in enumerate(names):
         groups.setdefault(_group(str(n)), []).append(i)
-    res: dict = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                 "machine": f"{platform.machine()} {platform.processor()}".strip(),
-                 "weights": str(weights or weights_path().name), "meta": getattr(model, "meta", {}),
-                 "held_out": {}, "no_head": {}}
+    res: dict = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {platform.processor()}".strip(),
+        "weights": str(weights or weights_path().name),
+        "meta": getattr(model, "meta", {}),
+        "held_out": {},
+        "no_head": {},
+    }
     heads = np.flatnonzero(d["is_head"])
     neg = np.flatnonzero(~d["is_head"])
     for mod in MODALITIES:
@@ -183,25 +213,40 @@ def evaluate_image_inversion(weights=None, *, scale: float = 1.0, mesh_baseline:
         for g, hs in groups.items():
             rows = np.flatnonzero(np.isin(d["head"], hs))
             res["held_out"][mod][g] = score(W, d, rows)
-        res["no_head"][mod] = {"images": int(len(neg)), "flagged": float((P[neg] < 0.5).mean()),
-                               "heads_wrongly_flagged": float((P[heads] < 0.5).mean())}
+        res["no_head"][mod] = {
+            "images": int(len(neg)),
+            "flagged": float((P[neg] < 0.5).mean()),
+            "heads_wrongly_flagged": float((P[heads] < 0.5).mean()),
+        }
         if progress:
             print(f"{mod}: weight MAE {res['held_out'][mod]['all']['weight_mae']:.3f}", flush=True)
     cfg = SampleConfig(split="eval", p_units=0.0, p_remove_parts=0.0, p_reframe=0.0, p_warp=0.0, p_remesh=0.0)
-    goal_heads = [renders.head_from_sample(generate_sample(get_family("ict"), 0, cfg), "ict_eval_0"),
-                  renders.head_from_sample(generate_sample(get_family("makehuman"), 0, cfg), "makehuman_eval_0")]
-    goal_heads += renders.author_heads("rocketbox_male*") + renders.author_heads("weboji_boy") + \
-        renders.author_heads("weboji_facecustom_human")
+    goal_heads = [
+        renders.head_from_sample(generate_sample(get_family("ict"), 0, cfg), "ict_eval_0"),
+        renders.head_from_sample(generate_sample(get_family("makehuman"), 0, cfg), "makehuman_eval_0"),
+    ]
+    goal_heads += (
+        renders.author_heads("rocketbox_male*")
+        + renders.author_heads("weboji_boy")
+        + renders.author_heads("weboji_facecustom_human")
+    )
     res["goals"] = goal_report(model, goal_heads)
     if mesh_baseline:
         try:
             res["mesh_inversion"] = mesh_inversion_baseline(d)
             rows = np.array(res["mesh_inversion"].pop("rows"))
             for mod in MODALITIES:
-                W, _ = predict(model, {k: (v[rows] if k in ("rgb", "normals", "mask", "weights", "head", "is_head")
-                                           else v) for k, v in d.items()}, mod)
+                W, _ = predict(
+                    model,
+                    {
+                        k: (v[rows] if k in ("rgb", "normals", "mask", "weights", "head", "is_head") else v)
+                        for k, v in d.items()
+                    },
+                    mod,
+                )
                 res["mesh_inversion"][f"image_{mod}_same_frames"] = score(
-                    W, {**d, "weights": d["weights"][rows], "head": d["head"][rows]}, np.arange(len(rows)))
+                    W, {**d, "weights": d["weights"][rows], "head": d["head"][rows]}, np.arange(len(rows))
+                )
         except Exception as exc:  # noqa: BLE001 - the baseline is optional
             res["mesh_inversion"] = {"error": f"{type(exc).__name__}: {exc}"}
     res["seconds"] = round(time.time() - t0, 1)
@@ -216,10 +261,17 @@ def print_report(res: dict) -> None:
     for g in groups:
         cells = [res["held_out"][m][g] for m in MODALITIES]
         print(f"{g:34s}" + "".join(f"{c['weight_mae']:>10.3f}{c['mesh_rms_mm']:>8.2f}mm" for c in cells))
-    print("per region weight MAE (both, all held-out):  " +
-          "  ".join(f"{r} {v:.3f}" for r, v in res["held_out"]["both"]["all"]["regions"].items()))
-    print("no-head images flagged: " + "  ".join(
-        f"{m} {v['flagged']:.0%} (heads flagged {v['heads_wrongly_flagged']:.1%})" for m, v in res["no_head"].items()))
+    print(
+        "per region weight MAE (both, all held-out):  "
+        + "  ".join(f"{r} {v:.3f}" for r, v in res["held_out"]["both"]["all"]["regions"].items())
+    )
+    print(
+        "no-head images flagged: "
+        + "  ".join(
+            f"{m} {v['flagged']:.0%} (heads flagged {v['heads_wrongly_flagged']:.1%})"
+            for m, v in res["no_head"].items()
+        )
+    )
     ok = sum(r["pass"] for r in res["goals"])
     print(f"goal images: {ok}/{len(res['goals'])} pass")
     for r in res["goals"]:
@@ -227,8 +279,10 @@ def print_report(res: dict) -> None:
             print(f"  FAIL {r['head']:28s} {r['modality']:8s} {r['goal']:8s} {r['read']} = {r['value']}")
     mi = res.get("mesh_inversion")
     if mi and "error" not in mi:
-        print(f"mesh-based inversion (facerig invert, raf rig) on {mi['images']} Rocketbox frames: weight MAE "
-              f"{mi['weight_mae']:.3f}, mesh {mi['mesh_rms_mm']:.2f} mm; images (both) "
-              f"{mi['image_both_same_frames']['weight_mae']:.3f}, {mi['image_both_same_frames']['mesh_rms_mm']:.2f} mm")
+        print(
+            f"mesh-based inversion (facerig invert, raf rig) on {mi['images']} Rocketbox frames: weight MAE "
+            f"{mi['weight_mae']:.3f}, mesh {mi['mesh_rms_mm']:.2f} mm; images (both) "
+            f"{mi['image_both_same_frames']['weight_mae']:.3f}, {mi['image_both_same_frames']['mesh_rms_mm']:.2f} mm"
+        )
     elif mi:
         print(f"mesh-based inversion: {mi['error']}")

@@ -37,29 +37,38 @@ def dataset_heads(split: str = "train", scale: float = 1.0) -> list[tuple[object
     from facerig.data import renders
     from facerig.data.generator import SampleConfig, generate_sample
 
-    cfg = SampleConfig(split="eval" if split == "eval" else "train", p_units=0.0, p_remove_parts=0.25,
-                       remesh_vertices=(1500, 12000))
+    cfg = SampleConfig(
+        split="eval" if split == "eval" else "train", p_units=0.0, p_remove_parts=0.25, remesh_vertices=(1500, 12000)
+    )
     out = []
     for fam, n, per in SPLITS[split]:
         n = max(1, int(round(n * scale)))
         for i in range(n):
             if fam.startswith("rocketbox"):
+
                 def make(i=i, fam=fam):
                     head = renders.rocketbox_heads(names=(fam,))[0]
                     return head if i == 0 else renders.warped_head(head, 1000 * (split == "eval") + i)
             else:
+
                 def make(i=i, fam=fam):
                     from facerig.data.families import get_family
 
                     s = generate_sample(get_family(fam), i, cfg)
                     s.info["family"] = fam
                     return renders.head_from_sample(s, f"{fam}_{split}_{i}")
+
             out.append((make, per))
     return out
 
 
-def make_dataset(split: str = "train", scale: float = 1.0, path: str | Path | None = None, seed: int | None = None,
-                 size: int | None = None) -> Path:
+def make_dataset(
+    split: str = "train",
+    scale: float = 1.0,
+    path: str | Path | None = None,
+    seed: int | None = None,
+    size: int | None = None,
+) -> Path:
     """Render ``split`` once (cached; see :func:`dataset_heads`) and return the NPZ path."""
     from facerig.config import cache_dir
     from facerig.data import renders
@@ -80,10 +89,12 @@ def make_dataset(split: str = "train", scale: float = 1.0, path: str | Path | No
     for make, per in heads:
         groups.setdefault(per, []).append(make)
     for g, (per, makes) in enumerate(groups.items()):
-        parts.append(renders.build_dataset(makes, per, int(rng_seed.spawn(len(groups))[g].generate_state(1)[0]),
-                                           frames, config=cfg, log=log.info))
-    neg = renders.build_dataset([], 0, seed + 7, frames, negatives=int(NEGATIVES[split] * max(scale, 0.05)),
-                                config=cfg)
+        parts.append(
+            renders.build_dataset(
+                makes, per, int(rng_seed.spawn(len(groups))[g].generate_state(1)[0]), frames, config=cfg, log=log.info
+            )
+        )
+    neg = renders.build_dataset([], 0, seed + 7, frames, negatives=int(NEGATIVES[split] * max(scale, 0.05)), config=cfg)
     data = _merge(parts + [neg])
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
@@ -105,8 +116,17 @@ def _merge(parts: list[dict]) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- augmentation
 
 
-def augment_batch(rgb, normals, mask, weights, rng: np.random.Generator, *, p_mirror: float = 0.5,
-                  p_rgb_only: float = 0.2, p_normals_only: float = 0.2):
+def augment_batch(
+    rgb,
+    normals,
+    mask,
+    weights,
+    rng: np.random.Generator,
+    *,
+    p_mirror: float = 0.5,
+    p_rgb_only: float = 0.2,
+    p_normals_only: float = 0.2,
+):
     """Training-time augmentation of uint8 batches (torch tensors out).
 
     Args:
@@ -140,8 +160,9 @@ def augment_batch(rgb, normals, mask, weights, rng: np.random.Generator, *, p_mi
             bg[i] = np.kron(g, np.ones((rep, rep, 1)))[:S, :S]
     x = x + (1 - m) * bg
     # colour jitter, gamma, noise, grayscale
-    x = x * rng.uniform(0.6, 1.4, (B, 1, 1, 1)) * rng.uniform(0.85, 1.15, (B, 1, 1, 3)) + rng.uniform(-0.1, 0.1,
-                                                                                                  (B, 1, 1, 1))
+    x = x * rng.uniform(0.6, 1.4, (B, 1, 1, 1)) * rng.uniform(0.85, 1.15, (B, 1, 1, 3)) + rng.uniform(
+        -0.1, 0.1, (B, 1, 1, 1)
+    )
     x = np.clip(x, 0, 1) ** rng.uniform(0.7, 1.4, (B, 1, 1, 1))
     gray = rng.random(B) < 0.1
     x[gray] = x[gray].mean(-1, keepdims=True)
@@ -198,8 +219,15 @@ def _losses(model, rgb, nrm, use, w, gram, is_head):
     return l_w, l_mesh, l_head
 
 
-def train(data_path: str | Path, out: str | Path, options: TrainOptions | None = None, *, model=None,
-          config=None, eval_path: str | Path | None = None) -> dict:
+def train(
+    data_path: str | Path,
+    out: str | Path,
+    options: TrainOptions | None = None,
+    *,
+    model=None,
+    config=None,
+    eval_path: str | Path | None = None,
+) -> dict:
     """Train (or continue ``model``) on a pre-rendered NPZ for ``options.minutes``; save a
     checkpoint (``.pt``: state_dict, config, options, history) to ``out`` every few minutes."""
     import torch
@@ -252,8 +280,13 @@ def train(data_path: str | Path, out: str | Path, options: TrainOptions | None =
             optim.step()
             step += 1
             if step % opt.log_every == 0:
-                rec = {"step": step, "sec": round(time.time() - t0, 1), "w_mae": l_w.item(), "mesh": l_mesh.item(),
-                       "head": l_head.item()}
+                rec = {
+                    "step": step,
+                    "sec": round(time.time() - t0, 1),
+                    "w_mae": l_w.item(),
+                    "mesh": l_mesh.item(),
+                    "head": l_head.item(),
+                }
                 history.append(rec)
                 log.info(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
             if time.time() - last_save > 300:
@@ -272,12 +305,18 @@ def _save(out, model, opt, history) -> None:
     from facerig.io.atomic import atomic_path
 
     with atomic_path(out) as tmp:
-        torch.save({"state_dict": model.state_dict(), "config": asdict(model.config), "options": asdict(opt),
-                    "history": history}, tmp)
+        torch.save(
+            {
+                "state_dict": model.state_dict(),
+                "config": asdict(model.config),
+                "options": asdict(opt),
+                "history": history,
+            },
+            tmp,
+        )
 
 
-def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed: int = 0,
-                    threads: int | None = None):
+def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed: int = 0, threads: int | None = None):
     """The per-character setting: render ``images`` of ``rig``'s own head (and warps-free poses,
     lights, cameras) and fine-tune ``model`` on them for ``minutes``. Returns the model."""
     import tempfile
@@ -286,8 +325,14 @@ def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed
 
     head = renders.head_from_rig(rig)
     frames = renders.take_frames()
-    data = renders.build_dataset([head], images, seed, frames, negatives=max(images // 20, 4),
-                                 config=renders.RenderConfig(size=model.config.size))
+    data = renders.build_dataset(
+        [head],
+        images,
+        seed,
+        frames,
+        negatives=max(images // 20, 4),
+        config=renders.RenderConfig(size=model.config.size),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "rig.npz"
         np.savez(p, **data)
@@ -311,8 +356,12 @@ def export_checkpoint(ckpt: str | Path, out: str | Path, meta: dict | None = Non
     model.load_state_dict(state["state_dict"])
     model.eval()
     hist = state.get("history") or []
-    full = {"trained": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "options": state.get("options"), "last": hist[-1] if hist else {}, **(meta or {})}
+    full = {
+        "trained": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "options": state.get("options"),
+        "last": hist[-1] if hist else {},
+        **(meta or {}),
+    }
     save_weights(out, model, full)
 
 
@@ -341,9 +390,13 @@ def main(argv: list[str] | None = None) -> int:
     ckpt = Path(a.checkpoint) if a.checkpoint else cache_dir("image_inversion") / "checkpoint.pt"
     res = train(data, ckpt, TrainOptions(minutes=a.minutes, threads=a.threads))
 
-    meta = {"machine": f"{platform.machine()} {platform.processor() or ''} {a.threads} threads".strip(),
-            "steps": res["steps"], "minutes": round(res["seconds"] / 60, 1), "dataset": Path(data).name,
-            "images": int(len(np.load(data)["weights"]))}
+    meta = {
+        "machine": f"{platform.machine()} {platform.processor() or ''} {a.threads} threads".strip(),
+        "steps": res["steps"],
+        "minutes": round(res["seconds"] / 60, 1),
+        "dataset": Path(data).name,
+        "images": int(len(np.load(data)["weights"])),
+    }
     export_checkpoint(ckpt, a.export or weights_path(), meta)
     log.info(f"exported {a.export or weights_path()}")
     return 0

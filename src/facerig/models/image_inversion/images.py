@@ -87,17 +87,23 @@ def square_resize(a: np.ndarray, size: int) -> np.ndarray:
     H, W = a.shape[:2]
     s = min(H, W)
     y0, x0 = (H - s) // 2, (W - s) // 2
-    a = a[y0:y0 + s, x0:x0 + s]
+    a = a[y0 : y0 + s, x0 : x0 + s]
     if s == size:
         return np.ascontiguousarray(a, dtype=np.float32)
-    chans = [np.asarray(Image.fromarray(a[..., k].astype(np.float32), mode="F").resize((size, size), Image.BILINEAR
-                                                                                      if s < size else Image.BOX))
-             for k in range(a.shape[2])]
+    chans = [
+        np.asarray(
+            Image.fromarray(a[..., k].astype(np.float32), mode="F").resize(
+                (size, size), Image.BILINEAR if s < size else Image.BOX
+            )
+        )
+        for k in range(a.shape[2])
+    ]
     return np.stack(chans, axis=-1).astype(np.float32)
 
 
-def prepare_pair(rgb: np.ndarray | None, normals: np.ndarray | None, size: int,
-                 names: tuple[str, str] = ("RGB image", "normal map")) -> dict:
+def prepare_pair(
+    rgb: np.ndarray | None, normals: np.ndarray | None, size: int, names: tuple[str, str] = ("RGB image", "normal map")
+) -> dict:
     """Prepare one frame: RGB and/or normal map arrays (H, W, C) in [0, 1] -> network inputs.
 
     Returns:
@@ -110,8 +116,10 @@ def prepare_pair(rgb: np.ndarray | None, normals: np.ndarray | None, size: int,
     fg = float("nan")
     out: dict = {"rgb": None, "normals": None}
     if rgb is not None and normals is not None and rgb.shape[:2] != normals.shape[:2]:
-        raise FacerigError(f"the {names[0]} is {rgb.shape[1]}x{rgb.shape[0]} but the {names[1]} is "
-                           f"{normals.shape[1]}x{normals.shape[0]}: give them the same size")
+        raise FacerigError(
+            f"the {names[0]} is {rgb.shape[1]}x{rgb.shape[0]} but the {names[1]} is "
+            f"{normals.shape[1]}x{normals.shape[0]}: give them the same size"
+        )
     if rgb is not None:
         col, alpha, gray = split_alpha(np.asarray(rgb, np.float32))
         if gray:

@@ -56,18 +56,28 @@ class ImageInversion:
         out = []
         for i in range(len(self.weights)):
             named = {n: round(float(w), 5) for n, w in zip(ARKIT52, self.weights[i])}
-            d = {"source": self.sources[i], "weights": named,
-                 "head_probability": round(float(self.head_probability[i]), 4),
-                 "low_confidence": bool(self.low_confidence[i])}
+            d = {
+                "source": self.sources[i],
+                "weights": named,
+                "head_probability": round(float(self.head_probability[i]), 4),
+                "low_confidence": bool(self.low_confidence[i]),
+            }
             if np.isfinite(self.foreground[i]):
                 d["foreground"] = round(float(self.foreground[i]), 4)
             out.append(d)
         return out
 
 
-def invert_arrays(rgb: list[np.ndarray] | None = None, normals: list[np.ndarray] | None = None, *, model=None,
-                  weights: str | os.PathLike | None = None, batch: int = 64, sources: list[str] | None = None,
-                  threads: int | None = None) -> ImageInversion:
+def invert_arrays(
+    rgb: list[np.ndarray] | None = None,
+    normals: list[np.ndarray] | None = None,
+    *,
+    model=None,
+    weights: str | os.PathLike | None = None,
+    batch: int = 64,
+    sources: list[str] | None = None,
+    threads: int | None = None,
+) -> ImageInversion:
     """Weights of frames given as arrays.
 
     Args:
@@ -103,11 +113,13 @@ def invert_arrays(rgb: list[np.ndarray] | None = None, normals: list[np.ndarray]
     try:
         with torch.no_grad():
             for s in range(0, n, batch):
-                w, h = model(torch.from_numpy(x[s:s + batch].transpose(0, 3, 1, 2).copy()),
-                             torch.from_numpy(nm[s:s + batch].transpose(0, 3, 1, 2).copy()),
-                             torch.from_numpy(use[s:s + batch]))
-                W[s:s + batch] = w.double().numpy()
-                logit[s:s + batch] = h.double().numpy()
+                w, h = model(
+                    torch.from_numpy(x[s : s + batch].transpose(0, 3, 1, 2).copy()),
+                    torch.from_numpy(nm[s : s + batch].transpose(0, 3, 1, 2).copy()),
+                    torch.from_numpy(use[s : s + batch]),
+                )
+                W[s : s + batch] = w.double().numpy()
+                logit[s : s + batch] = h.double().numpy()
     finally:
         if threads:
             torch.set_num_threads(prev)
@@ -135,17 +147,23 @@ def list_frames(path: str | os.PathLike) -> list[Path]:
         key = lambda f: [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", f.name)]
         return sorted(files, key=key)
     if p.suffix.lower() in VIDEO_SUFFIXES:
-        raise FacerigError(f"{p.name}: video input needs a video reader (imageio or OpenCV), which facerig does not "
-                           f"install; extract the frames first: ffmpeg -i {p.name} frames/%05d.png")
+        raise FacerigError(
+            f"{p.name}: video input needs a video reader (imageio or OpenCV), which facerig does not "
+            f"install; extract the frames first: ffmpeg -i {p.name} frames/%05d.png"
+        )
     if not p.exists():
         raise FacerigError(f"image not found: {p}")
     return [p]
 
 
-def invert_image_files(images: list[str | os.PathLike] | str | os.PathLike | None,
-                       normals: list[str | os.PathLike] | str | os.PathLike | None = None, **kw) -> ImageInversion:
+def invert_image_files(
+    images: list[str | os.PathLike] | str | os.PathLike | None,
+    normals: list[str | os.PathLike] | str | os.PathLike | None = None,
+    **kw,
+) -> ImageInversion:
     """Weights of image files: ``images`` and/or ``normals`` each a file, a folder or a list of files
     (same number and sizes when both are given). Keywords as :func:`invert_arrays`."""
+
     def expand(a):
         if a is None:
             return None

@@ -16,8 +16,11 @@ from facerig.models.image_inversion.config import ImageInversionConfig
 def _block(cin: int, cout: int, convs: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i in range(convs):
-        layers += [nn.Conv2d(cin if i == 0 else cout, cout, 3, stride=2 if i == 0 else 1, padding=1, bias=False),
-                   nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+        layers += [
+            nn.Conv2d(cin if i == 0 else cout, cout, 3, stride=2 if i == 0 else 1, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        ]
     return nn.Sequential(*layers)
 
 
@@ -50,7 +53,9 @@ class ImageInversionNet(nn.Module):
         self.normals = Branch(c)
         self.missing = nn.Parameter(torch.zeros(2, c.feature))
         self.mlp = nn.Sequential(
-            nn.Linear(2 * c.feature + 2, c.hidden), nn.ReLU(inplace=True), nn.Dropout(0.1),
+            nn.Linear(2 * c.feature + 2, c.hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.1),
             nn.Linear(c.hidden, c.n_out + 1),
         )
 

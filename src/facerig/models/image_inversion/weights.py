@@ -25,8 +25,10 @@ def require_torch():
     try:
         import torch
     except ImportError as exc:
-        raise FacerigError("image inversion needs PyTorch, which is not installed: pip install torch "
-                           "(CPU build: pip install torch --index-url https://download.pytorch.org/whl/cpu)") from exc
+        raise FacerigError(
+            "image inversion needs PyTorch, which is not installed: pip install torch "
+            "(CPU build: pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+        ) from exc
     return torch
 
 
@@ -34,8 +36,11 @@ def save_weights(path: str | os.PathLike, model, meta: dict | None = None) -> No
     """Write ``model`` (an :class:`~facerig.models.image_inversion.network.ImageInversionNet`) as NPZ, atomically."""
     from facerig.io.atomic import atomic_path
 
-    arrays = {f"param/{k}": v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()
-              if v.dtype.is_floating_point}
+    arrays = {
+        f"param/{k}": v.detach().cpu().numpy().astype(np.float32)
+        for k, v in model.state_dict().items()
+        if v.dtype.is_floating_point
+    }
     arrays["config"] = np.array(json.dumps(model.config.to_dict()))
     arrays["meta"] = np.array(json.dumps(meta or {}))
     with atomic_path(path) as tmp:
@@ -52,7 +57,7 @@ def read_weights(path: str | os.PathLike) -> tuple[ImageInversionConfig, dict, d
         with np.load(p, allow_pickle=False) as z:
             cfg = ImageInversionConfig.from_dict(json.loads(str(z["config"])))
             meta = json.loads(str(z["meta"]))
-            params = {k[len("param/"):]: z[k] for k in z.files if k.startswith("param/")}
+            params = {k[len("param/") :]: z[k] for k in z.files if k.startswith("param/")}
     except (OSError, ValueError, KeyError) as exc:
         raise FacerigError(f"{p.name} is not an image inversion weights file ({exc})") from exc
     return cfg, meta, params
