@@ -15,6 +15,7 @@ import numpy as np
 from facerig.arkit import ARKIT52
 from facerig.errors import FacerigError
 from facerig.io.atomic import write_text_atomic
+from facerig.io.takes import ROTATION_COLUMNS, STANDARD_RATES
 
 #: Live Link Face's shape column order (as the iPhone app writes it; it differs from Apple's list)
 LIVELINK_ORDER: tuple[str, ...] = (
@@ -71,18 +72,8 @@ LIVELINK_ORDER: tuple[str, ...] = (
     "NoseSneerRight",
     "TongueOut",
 )
-ROTATIONS = (
-    "HeadYaw",
-    "HeadPitch",
-    "HeadRoll",
-    "LeftEyeYaw",
-    "LeftEyePitch",
-    "LeftEyeRoll",
-    "RightEyeYaw",
-    "RightEyePitch",
-    "RightEyeRoll",
-)
-_RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)
+ROTATIONS = ROTATION_COLUMNS  # the Live Link Face rotation columns, as the takes reader knows them
+_RATES = STANDARD_RATES
 
 
 def _times(T: int, times: np.ndarray | None, fps: float) -> np.ndarray:

@@ -79,7 +79,8 @@ ROTATION_COLUMNS = (
     "RightEyeRoll",
 )
 _ROT_KEYS = {c.lower() for c in ROTATION_COLUMNS}
-_STANDARD_RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)
+#: Frame rates a take's timecodes are snapped to.
+STANDARD_RATES = (24.0, 25.0, 30.0, 48.0, 50.0, 60.0, 120.0)
 _TIME_SECONDS = ("time", "t", "seconds", "sec", "timestamp", "time_s")
 _TIME_MS = ("timestamp_ms", "timestampms", "time_ms", "ms")
 _TIMECODE_RE = re.compile(r"^\s*(\d{1,6}):(\d{1,2}):(\d{1,2})[:;.](\d{1,4})(?:\.(\d{1,9}))?\s*$")
@@ -435,11 +436,11 @@ def timecodes_to_seconds(
     roll = np.flatnonzero(np.diff(secs) > 0)
     if len(roll):
         top = max(ff[i] for i in roll) + 1
-        rate = min(_STANDARD_RATES, key=lambda r: abs(r - top)) if top <= 121 else top
+        rate = min(STANDARD_RATES, key=lambda r: abs(r - top)) if top <= 121 else top
         note = f"timecode rate {rate:g} fps (from frame numbers at second rollovers)"
     else:
         top = ff.max() + 1
-        rate = next((r for r in _STANDARD_RATES if r >= top), top)
+        rate = next((r for r in STANDARD_RATES if r >= top), top)
         note = (
             f"timecode rate {rate:g} fps assumed (take shorter than a second rollover, max frame "
             f"field {int(ff.max())}; pass --fps if wrong)"
