@@ -57,36 +57,27 @@ WATCH = (
 
 def author_heads(data: Path) -> list[dict]:
     """Every head with author shapes: name, vertices (V,3), faces (F,3), names (K,), deltas (K,V,3),
-    mm_per_unit."""
-    from facerig.io import read_mesh
+    mm_per_unit; read through the one rig loader (:func:`facerig.io.rigfile.read_rig`, the head
+    OBJ giving a ``NAME.blendshapes.npz`` its neutral)."""
+    from facerig.io.rigfile import read_rig
 
-    heads = []
-    for p in sorted((data / "external-rigs").glob("*.npz")):
-        with np.load(p, allow_pickle=False) as z:
-            heads.append(
-                {
-                    "name": p.stem,
-                    "vertices": z["neutral"].astype(np.float64),
-                    "faces": z["faces"],
-                    "names": [str(n) for n in z["arkit_names"]],
-                    "deltas": z["deltas"].astype(np.float32),
-                    "mm_per_unit": float(z["mm_per_unit"]),
-                }
-            )
+    files = [(p.stem, p, None) for p in sorted((data / "external-rigs").glob("*.npz"))]
     for p in sorted((data / "heads").glob("*.blendshapes.npz")):
         name = p.name[: -len(".blendshapes.npz")]
-        mesh = read_mesh(data / "heads" / f"{name}.obj")
-        with np.load(p, allow_pickle=False) as z:
-            heads.append(
-                {
-                    "name": name,
-                    "vertices": mesh.vertices,
-                    "faces": mesh.faces,
-                    "names": [str(n) for n in z["names"]],
-                    "deltas": z["deltas"].astype(np.float32),
-                    "mm_per_unit": float(z["mm_per_unit"]),
-                }
-            )
+        files.append((name, p, data / "heads" / f"{name}.obj"))
+    heads = []
+    for name, p, head in files:
+        rig = read_rig(p, head=head)
+        heads.append(
+            {
+                "name": name,
+                "vertices": rig.neutral,
+                "faces": rig.faces,
+                "names": list(rig.names),
+                "deltas": rig.deltas,
+                "mm_per_unit": float(rig.meta["mm_per_unit"]),
+            }
+        )
     return heads
 
 
