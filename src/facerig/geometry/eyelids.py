@@ -29,9 +29,8 @@ import numpy as np
 
 #: Where the lids meet, as a fraction of the opening from the lower margin: the upper lid does
 #: most of a blink (ARKit's eyeBlink; the lower lid rises a little). :data:`MEET` and
-#: :data:`RADIAL` were chosen among 3 x 4 settings on the out-of-family author rigs'
-#: blinks (``benchmarks/out_of_family.py``; BENCHMARKS.md "Eyelids"): 0.25 between 0.3 (lower
-#: error) and 0.2 (more completion).
+#: :data:`RADIAL` were picked by hand among a few settings, looking at the out-of-family author
+#: rigs' blinks (``benchmarks/out_of_family.py``; BENCHMARKS.md "Eyelids").
 MEET = 0.25
 #: Radial extent of the lid region, in eyeball radii from the centre: full motion up to
 #: ``RADIAL[0]``, none past ``RADIAL[1]``.
@@ -199,10 +198,11 @@ def seen_share(
 #: way :func:`blink_deltas` would take them (:func:`lid_progress`). Authors' own blinks pass: the
 #: ICT and MakeHuman ground truth of the validation heads leave up to 0.59 seen (an ICT identity
 #: whose eyeballs show through the closed lids) and go 0.23-2.1 of the way; the network's blinks
-#: on those heads go 0.28-1.9 of the way. On the out-of-family Weboji creatures they leave
-#: 0.87-1.0 seen and go 0-0.19 of the way (BENCHMARKS.md, "Eyelids"). Between the two, a blink
-#: that goes 0.4-0.5 of the way (weboji_boy, one ICT identity) is kept: the measure cannot tell a
-#: weak blink from an unusual lid there.
+#: on those heads leave up to 0.69 seen and go 0.28-2.2 of the way. On the out-of-family Weboji
+#: creatures they leave 0.87-1.0 seen and go -0.002-0.19 of the way (``python
+#: benchmarks/eyelids.py EVALSET``, ``benchmarks/results/eyelids.json``). Between the two, a
+#: blink that goes 0.4-0.5 of the way (weboji_boy, one ICT identity) is kept: the measure cannot
+#: tell a weak blink from an unusual lid there.
 OPEN_AFTER_BLINK = 0.6
 MIN_PROGRESS = 0.3
 
