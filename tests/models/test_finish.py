@@ -67,3 +67,111 @@ def test_falloff_keeps_the_face_and_stills_far_pieces():
     assert w[-1] == 0.0 and info["vertices_still"] >= 1
     assert (w[:-1] == 1.0).all()  # the head itself is untouched
     assert face_falloff(v, d[4:], names[4:]) == (None, {})  # no blink or lip shapes: no falloff
+
+
+def _bust(n=4000, seed=0):
+    """A point head (+Y up, face toward +Z, face size 1) on a long neck down to a base: (V, 3)
+    positions, the K=5 rig (blinks and lips move their patches, jawOpen moves the chin, the
+    throat, the neck and the base alike) and the indices of a few named points."""
+    rng = np.random.default_rng(seed)
+    skull = rng.normal(size=(n, 3))
+    skull = skull / np.linalg.norm(skull, axis=1, keepdims=True) * 1.5 + [0.0, 0.0, -0.5]
+    t = rng.uniform(0, 2 * np.pi, n)
+    neck = np.stack([0.7 * np.cos(t), rng.uniform(-5.0, -1.0, n), -0.4 + 0.7 * np.sin(t)], 1)
+    named = {
+        "chin": [0.0, -1.3, 0.8],
+        "throat": [0.0, -1.8, 0.2],  # under the jaw
+        "neck_low": [0.0, -2.5, -0.4],
+        "base": [0.0, -4.5, -0.4],
+        "ear": [1.5, 0.0, -0.5],
+        "back_of_skull": [0.0, 0.0, -2.0],
+        "crown": [0.0, 1.5, -0.5],
+    }
+    v = np.concatenate([skull, neck, list(named.values())])
+    idx = {k: len(v) - len(named) + i for i, k in enumerate(named)}
+    names = ["eyeBlinkLeft", "eyeBlinkRight", "mouthFunnel", "mouthPucker", "jawOpen"]
+    d = np.zeros((5, len(v), 3), np.float32)
+    for k, c in enumerate([[0.5, 0.35, 1.0], [-0.5, 0.35, 1.0], [0, -0.65, 1.0], [0, -0.65, 1.0]]):
+        v = np.concatenate([v, [c]])  # a vertex at each landmark, its patch around it
+        d = np.concatenate([d, np.zeros((5, 1, 3), np.float32)], 1)
+        d[k, np.linalg.norm(v - c, axis=1) < 0.2, 1] = -0.1
+    d[4, :, 1] = -0.3  # the network's jaw moves everything down, the base too
+    return v, d, names, idx
+
+
+def test_frame_falloff_stills_a_bust_base_and_the_back_of_the_skull_and_keeps_the_jaw():
+    v, d, names, idx = _bust()
+    w, info = face_falloff(v, d, names, up="+y", forward="+z")
+    assert abs(info["face_size"] - 1.0) < 0.15
+    below = -(v[:, 1] - info["center"][1]) / info["face_size"]
+    assert (w[below > 3.5] == 0).all() and (below > 3.5).sum() > 100  # the base: no motion
+    assert w[idx["base"]] == 0 and w[idx["back_of_skull"]] == 0
+    for k in ("chin", "throat", "ear", "crown"):  # the jaw's own motion and the head itself survive
+        assert w[idx[k]] == 1.0, k
+    assert w[idx["neck_low"]] == 1.0  # the neck as far as authors' rigs move it (ICT's platysma)
+    assert info["vertices_still"] == int((w == 0).sum()) > 0
+    # the radial rule alone leaves the neck's lower part and the back of the skull moving
+    w0, _ = face_falloff(v, d, names)
+    assert w0[idx["back_of_skull"]] == 1.0 and (w0[(below > 3.5) & (below < 4.5)] > 0).all()
+    assert ((w0 > 0) & (w == 0)).sum() > 100
+
+
+def test_frame_falloff_follows_the_rigs_axes():
+    """The same bust in Blender's axes (up +Z, forward -Y) gets the same weights."""
+    v, d, names, _ = _bust(n=1500)
+    R = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  # +Y -> +Z, +Z -> -Y
+    w, _ = face_falloff(v, d, names, up="+y", forward="+z")
+    wb, _ = face_falloff(v @ R.T, d @ R.T.astype(np.float32), names, up="+z", forward="-y")
+    np.testing.assert_allclose(wb, w, atol=1e-9)
+    wrong, _ = face_falloff(v @ R.T, d @ R.T.astype(np.float32), names, up="+y", forward="+z")
+    assert not np.allclose(wrong, w)
+
+
+def _tube(y0, y1, radius=0.5, z=-0.3, n=24, m=12):
+    """An open tube (a neck) from y0 down to y1: (n*m, 3) vertices, faces, and its two rims."""
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    ys = np.linspace(y0, y1, m)
+    v = np.array([[radius * np.cos(a), y, z + radius * np.sin(a)] for y in ys for a in t])
+    f = []
+    for i in range(m - 1):
+        for j in range(n):
+            a, b, c, d = i * n + j, i * n + (j + 1) % n, (i + 1) * n + j, (i + 1) * n + (j + 1) % n
+            f += [[a, b, d], [a, d, c]]
+    return v, np.array(f), np.arange(n), np.arange((m - 1) * n, m * n)
+
+
+def _jaw_only(d, n):
+    """(K, n, 3) motion of n more vertices: the jaw's (the last shape) only."""
+    out = np.zeros((d.shape[0], n, 3), np.float32)
+    out[-1, :, 1] = -0.3
+    return out
+
+
+def test_a_bust_cut_below_the_jaw_stays_still_and_the_chin_keeps_its_motion():
+    """A short neck cut 2.4 face sizes below the face centre (Nefertiti's base): within the
+    radial and the below fades, so only the cut stills it; the chin and the throat keep theirs."""
+    hv, d, names, idx = _bust(n=1500)
+    tv, tf, top, rim = _tube(-1.0, -2.4)
+    v = np.concatenate([hv, tv])
+    d = np.concatenate([d, _jaw_only(d, len(tv))], axis=1)
+    faces = tf + len(hv)
+    w, info = face_falloff(v, d, names, up="+y", forward="+z", faces=faces)
+    assert info["cut_vertices"] == len(rim)
+    assert (w[len(hv) + rim] == 0).all()  # the base: still
+    w_nocut, _ = face_falloff(v, d, names, up="+y", forward="+z")  # without the faces: no cut found
+    assert (w_nocut[len(hv) + rim] == 1).all()
+    np.testing.assert_array_equal(w[len(hv) + top], w_nocut[len(hv) + top])  # the top rim is above the jaw: no cut
+    for k in ("chin", "throat", "ear", "crown"):
+        assert w[idx[k]] == 1.0, k
+    lower = len(hv) + np.flatnonzero(tv[:, 1] < -2.4 + 0.5 * info["face_size"])
+    assert (w[lower] < 1).all() and (w[lower] >= 0).all()
+
+
+def test_a_face_crop_through_the_chin_is_no_cut():
+    """A mask cut just below the chin (1.3 face sizes below the centre) keeps its motion there."""
+    hv, d, names, idx = _bust(n=1500)
+    tv, tf, _top, rim = _tube(-0.6, -1.3)
+    v = np.concatenate([hv, tv])
+    d = np.concatenate([d, _jaw_only(d, len(tv))], axis=1)
+    w, info = face_falloff(v, d, names, up="+y", forward="+z", faces=tf + len(hv))
+    assert "cut_vertices" not in info and (w[len(hv) + rim] == 1).all()

@@ -12,7 +12,8 @@ the rig whole and consistent, on plain arrays:
   exporter, an unmerged mirror half) get one delta, the mean of theirs.
 - :func:`face_falloff`: motion fades out with the distance from the face the rig itself moves
   (eyes and mouth found from its blink and lip shapes, as the face probe finds them), so a
-  bust's base or shoulders do not move with the jaw.
+  bust's base or shoulders do not move with the jaw; in the rig's frame it also fades below the
+  neck and behind the ears, where no author's rig moves (a robot's casing, the back of a skull).
 - :func:`pad_to_arkit52`: a rig with ARKit names carries all 52 in Apple's order.
 """
 
@@ -27,6 +28,16 @@ import numpy as np
 #: ``inner`` keeps the whole head, jaw, throat and ears (benchmarks/results/falloff.json: the
 #: validation rigs' own motion beyond ``inner``); a bust's base or a torso lies beyond ``outer``.
 FALLOFF = {"inner": 3.5, "outer": 5.0}
+
+#: :func:`face_falloff` in the rig's frame (``up`` / ``forward`` given): motion is also kept in
+#: full down to ``below[0]`` face sizes below the face centre and faded to zero (cosine) at
+#: ``below[1]``; likewise ``behind`` along the face's backward direction. Authors' rigs move the
+#: throat and the neck with the jaw and the lips (ICT's platysma shapes down to ~3 face sizes
+#: below the centre) and the ears and the jaw hinge (up to ~2 behind), but not the back of the
+#: skull or the base of the neck (``python benchmarks/falloff.py EVALSET``, columns ``below`` and
+#: ``behind``); ``facerig check``'s far region (4 eye distances below the eyes or 2.5 behind them,
+#: about 3.5 and 2.5 face sizes from the centre) then lies past both fades.
+FALLOFF_FRAME = {"below": (3.0, 3.5), "behind": (2.0, 2.75), "cut_below": 1.75, "cut_length": 0.5}
 
 #: Shapes whose motion places the eyes and the mouth for :func:`face_falloff` (those of the face
 #: probe, :data:`facerig.models.raf.probe.FACE_PROBES`).
@@ -109,8 +120,48 @@ def share_coincident(vertices: np.ndarray, deltas: np.ndarray) -> np.ndarray:
     return out
 
 
+def _fade(t: np.ndarray, inner: float, outer: float) -> np.ndarray:
+    """1 up to ``inner``, 0 from ``outer``, a cosine in between: t (V,) -> (V,)."""
+    x = np.clip((t - inner) / max(outer - inner, 1e-12), 0.0, 1.0)
+    return 0.5 * (1.0 + np.cos(np.pi * x))
+
+
+def _cut_weights(
+    v: np.ndarray, faces: np.ndarray, below: np.ndarray, size: float, cut_below: float, length: float
+) -> tuple[np.ndarray, int]:
+    """Weights (V,) that are 0 on the mesh's cut below the face and rise (cosine) to 1 at
+    ``length`` face sizes from it, and the number of cut vertices. The cut is the open boundary
+    (after stitching exporter seams, :func:`facerig.geometry.weld.weld_seams`) more than
+    ``cut_below`` face sizes below the face centre (``below`` (V,) in face sizes): a neck's or a
+    bust's cut, where the head meets a body or a stand that no expression moves."""
+    from scipy.spatial import cKDTree
+
+    from facerig.geometry.weld import boundary_edges, weld_seams
+
+    _wv, wf, index = weld_seams(v, faces)
+    bv = np.unique(boundary_edges(wf))  # welded vertex ids
+    if bv.size == 0:
+        return np.ones(len(v)), 0
+    on = np.isin(index, bv) & (below > cut_below)
+    if not on.any():
+        return np.ones(len(v)), 0
+    dist = cKDTree(v[on]).query(v)[0] / size
+    return 0.5 * (1.0 - np.cos(np.pi * np.clip(dist / max(length, 1e-12), 0.0, 1.0))), int(on.sum())
+
+
 def face_falloff(
-    vertices: np.ndarray, deltas: np.ndarray, names: list[str], inner: float | None = None, outer: float | None = None
+    vertices: np.ndarray,
+    deltas: np.ndarray,
+    names: list[str],
+    inner: float | None = None,
+    outer: float | None = None,
+    *,
+    up: str | np.ndarray | None = None,
+    forward: str | np.ndarray | None = None,
+    below: tuple[float, float] | None = None,
+    behind: tuple[float, float] | None = None,
+    faces: np.ndarray | None = None,
+    cut: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray | None, dict]:
     """Weights (V,) fading the rig's motion out far from the face, and what they were made from.
 
@@ -118,8 +169,12 @@ def face_falloff(
     the surface (:func:`facerig.models.raf.probe.landmarks_from_motion` on ``vertices`` (V, 3)
     and ``deltas`` (K, V, 3)); the face centre is their mean and the face size ``s`` sqrt(eye
     distance x eye-to-mouth distance). The weight is 1 within ``inner`` x ``s`` of the centre,
-    0 beyond ``outer`` x ``s``, a cosine in between (:data:`FALLOFF`). Returns ``(None, {})``
-    when the rig lacks those shapes or they do not move.
+    0 beyond ``outer`` x ``s``, a cosine in between (:data:`FALLOFF`). With the rig's ``up`` and
+    ``forward`` axes (``"+y"``, or (3,) vectors) it is also multiplied by the same cosine fade of
+    the height below the centre (``below`` = (inner, outer) face sizes) and of the depth behind
+    it (``behind``; both default to :data:`FALLOFF_FRAME`). The weight is a smooth function of
+    position: coincident vertices get the same one, whatever part they belong to. Returns
+    ``(None, {})`` when the rig lacks those shapes or they do not move.
     """
     from facerig.models.raf.probe import landmarks_from_motion
 
@@ -136,17 +191,34 @@ def face_falloff(
     if not (np.isfinite(size) and size > 0):
         return None, {}
     center = (lm["eye_left"] + lm["eye_right"] + lm["mouth"]) / 3.0
-    r = np.linalg.norm(v - center, axis=1) / size
-    t = np.clip((r - inner) / max(outer - inner, 1e-12), 0.0, 1.0)
-    w = 0.5 * (1.0 + np.cos(np.pi * t))
+    rel = (v - center) / size  # (V, 3) in face sizes
+    w = _fade(np.linalg.norm(rel, axis=1), inner, outer)
     info = {
         "center": [round(float(c), 6) for c in center],
         "face_size": round(size, 6),
         "inner": inner,
         "outer": outer,
-        "vertices_faded": int((w < 1).sum()),
-        "vertices_still": int((w == 0).sum()),
     }
+    if up is not None and forward is not None:
+        from facerig.geometry.frame import axis_vector
+
+        u = axis_vector(up) if isinstance(up, str) else np.asarray(up, np.float64)
+        f = axis_vector(forward) if isinstance(forward, str) else np.asarray(forward, np.float64)
+        u = u / np.linalg.norm(u)
+        f = f - (f @ u) * u
+        f = f / np.linalg.norm(f)
+        below = FALLOFF_FRAME["below"] if below is None else tuple(float(x) for x in below)
+        behind = FALLOFF_FRAME["behind"] if behind is None else tuple(float(x) for x in behind)
+        w = w * _fade(-(rel @ u), *below) * _fade(-(rel @ f), *behind)
+        info.update(below=list(below), behind=list(behind))
+        if faces is not None and len(faces):
+            cut = (FALLOFF_FRAME["cut_below"], FALLOFF_FRAME["cut_length"]) if cut is None else cut
+            wc, n_cut = _cut_weights(v, np.asarray(faces, np.int64), -(rel @ u), size, *cut)
+            if n_cut:
+                w = w * wc
+                info.update(cut_below=float(cut[0]), cut_length=float(cut[1]), cut_vertices=n_cut)
+    info["vertices_faded"] = int((w < 1).sum())
+    info["vertices_still"] = int((w == 0).sum())
     return w, info
 
 

@@ -122,8 +122,8 @@ def rig_mesh(
         strict: refuse degenerate / duplicate faces and vertices no face uses instead of
             handling them (``--strict``).
         max_vertices: refuse larger meshes (None: no limit).
-        falloff: fade the motion out far from the face (:func:`facerig.models.finish.face_falloff`;
-            a bust's base stays still).
+        falloff: fade the motion out far from the face (:func:`facerig.models.finish.face_falloff`
+            in the rig's up / forward axes; a bust's base, a robot's casing stay still).
         auto_orient: find ``up``/``forward`` (``raf``; :func:`facerig.models.raf.orientation.find_orientation`).
         options: passed to the method (``up``, ``forward``, ``landmarks``, ``weld`` ...).
 
@@ -209,8 +209,10 @@ def rig_mesh(
     if options.get("weld", 1.0) != 0:
         deltas = finish.share_coincident(verts, deltas)
     fade_info: dict = {}
+    up = meta_extra.get("orientation", {}).get("up", options.get("up", "+y"))
+    forward = meta_extra.get("orientation", {}).get("forward", options.get("forward", "+z"))
     if falloff:
-        w, fade_info = finish.face_falloff(verts, deltas, list(out.names))
+        w, fade_info = finish.face_falloff(verts, deltas, list(out.names), up=up, forward=forward, faces=faces)
         if w is not None and (w < 1).any():
             deltas = deltas * w[None, :, None].astype(np.float32)
     if parts is None:
@@ -225,11 +227,7 @@ def rig_mesh(
     }
     meta.update(out.meta)
     meta.update(meta_extra)
-    meta["input"] = {
-        "path": mesh.source,
-        "up": meta_extra.get("orientation", {}).get("up", options.get("up", "+y")),
-        "forward": meta_extra.get("orientation", {}).get("forward", options.get("forward", "+z")),
-    }
+    meta["input"] = {"path": mesh.source, "up": up, "forward": forward}
     if repairs:
         meta["repairs"] = repairs
     if fade_info.get("vertices_faded"):
