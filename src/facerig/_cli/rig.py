@@ -386,9 +386,14 @@ def _report(console, rig, method: str) -> None:
         )
     fade = meta.get("falloff")
     if fade:
+        where = f"beyond {fade['outer']:g} face sizes"
+        if "below" in fade:
+            where += f", {fade['below'][1]:g} below or {fade['behind'][1]:g} behind the face"
+        if fade.get("cut_vertices"):
+            where += f", or on the cut below the jaw ({fade['cut_vertices']:,} vertices)"
         console.print(
             f"  {fade['vertices_faded']:,} vertices far from the face move less ({fade['vertices_still']:,} "
-            f"not at all: beyond {fade['outer']:g} face sizes)"
+            f"not at all: {where})"
         )
     stitched = raf.get("seam_vertices_stitched")
     if stitched:
