@@ -86,3 +86,52 @@ def test_raf_refuses_a_mesh_too_small_for_a_face(tiny_head):
     tri = Mesh(np.eye(3), np.array([[0, 1, 2]]))
     with pytest.raises(NotAHeadError, match="3 vertices"):
         registry.rig_mesh(tri, "raf")
+
+
+def _tube(y0, y1, radius, z, n=24, m=10):
+    """An open tube along Y from y0 to y1 (+Y up, face toward +Z): vertices (n*m, 3), faces."""
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    v = np.array([[radius * np.cos(a), y, z + radius * np.sin(a)] for y in np.linspace(y0, y1, m) for a in t])
+    f = [
+        [i * n + j, i * n + (j + 1) % n, (i + 1) * n + (j + 1) % n, (i + 1) * n + j]
+        for i in range(m - 1)
+        for j in range(n)
+    ]
+    return v, np.array([[a, b, c] for a, b, c, _ in f] + [[a, c, d] for a, _, c, d in f])
+
+
+def _face_motion_method(mesh, up="+y", forward="+z", **options):
+    """A stand-in network: blinks and lips move patches at the eyes and the mouth of a face of
+    size 1 (in the axes given), jawOpen moves every vertex down by 0.3."""
+    from facerig.geometry.frame import orientation_matrix
+
+    R = orientation_matrix(up, forward)  # input -> +Y up, +Z forward
+    p = np.asarray(mesh.vertices, np.float64) @ R.T
+    names = ["eyeBlinkLeft", "eyeBlinkRight", "mouthFunnel", "mouthPucker", "jawOpen"]
+    d = np.zeros((5, len(p), 3))
+    for k, c in enumerate([[0.5, 0.35, 0.9], [-0.5, 0.35, 0.9], [0, -0.65, 0.9], [0, -0.65, 0.9]]):
+        d[k, np.linalg.norm(p - c, axis=1) < 0.35, 1] = -0.1
+    d[4, :, 1] = -0.3
+    return registry.MethodOutput(names=names, deltas=(d @ R).astype(np.float32))
+
+
+@pytest.mark.parametrize("axes", [("+y", "+z"), ("+z", "-y")])
+def test_rig_mesh_stills_a_bust_cut_in_the_rigs_axes(monkeypatch, axes):
+    """A head on a short neck cut 2.4 face sizes below the face, in the rig's own axes (Blender's
+    too): the cut is still, the chin moves with the jaw as the method said."""
+    from facerig.geometry.frame import orientation_matrix
+
+    monkeypatch.setitem(registry.METHODS, "facemo", f"{__name__}:_face_motion_method")
+    hv, hf = _tube(1.5, -1.0, 1.2, -0.3)
+    nv, nf = _tube(-1.0, -2.4, 0.5, -0.3)
+    v, f = np.concatenate([hv, nv]), np.concatenate([hf, nf + len(hv)])
+    R = orientation_matrix(*axes)
+    rig = registry.rig_mesh(Mesh(v @ R, f), "facemo", up=axes[0], forward=axes[1])
+    jaw = np.linalg.norm(rig.deltas[rig.names.index("jawOpen")], axis=1)
+    rim = np.flatnonzero(np.isclose(v[:, 1], -2.4))
+    chin = np.flatnonzero(np.isclose(v[:, 1], -1.0) & (v[:, 2] > 0.8))
+    assert len(rim) == 24 and (jaw[rim] == 0).all()
+    assert len(chin) and np.allclose(jaw[chin], 0.3)
+    assert rig.meta["falloff"]["cut_vertices"] == 24 and rig.meta["input"]["up"] == axes[0]
+    no_fade = registry.rig_mesh(Mesh(v @ R, f), "facemo", up=axes[0], forward=axes[1], falloff=False)
+    assert np.allclose(np.linalg.norm(no_fade.deltas[no_fade.names.index("jawOpen")], axis=1)[rim], 0.3)
