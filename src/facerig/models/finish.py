@@ -13,7 +13,8 @@ the rig whole and consistent, on plain arrays:
 - :func:`face_falloff`: motion fades out with the distance from the face the rig itself moves
   (eyes and mouth found from its blink and lip shapes, as the face probe finds them), so a
   bust's base or shoulders do not move with the jaw; in the rig's frame it also fades below the
-  neck and behind the ears, where no author's rig moves (a robot's casing, the back of a skull).
+  neck and behind the ears, where no author's rig moves (a robot's casing, the back of a skull),
+  and to nothing at a cut below the jaw (the open boundary where a neck or a bust ends).
 - :func:`pad_to_arkit52`: a rig with ARKit names carries all 52 in Apple's order.
 """
 
@@ -36,7 +37,13 @@ FALLOFF = {"inner": 3.5, "outer": 5.0}
 #: below the centre) and the ears and the jaw hinge (up to ~2 behind), but not the back of the
 #: skull or the base of the neck (``python benchmarks/falloff.py EVALSET``, columns ``below`` and
 #: ``behind``); ``facerig check``'s far region (4 eye distances below the eyes or 2.5 behind them,
-#: about 3.5 and 2.5 face sizes from the centre) then lies past both fades.
+#: about 3.5 and 2.5 face sizes from the centre) then lies past both fades. With the mesh's faces,
+#: an open boundary more than ``cut_below`` face sizes below the centre is a cut (a neck's or a
+#: bust's end, where a body or a stand that no expression moves begins): motion is 0 there and
+#: back in full ``cut_length`` face sizes from it. A face-only mask or crop ends at the chin, about
+#: 1.3-1.5 face sizes below the centre (the validation set's ``reframed`` heads), so its edge is
+#: no cut; necks cut right under the jaw (1.9-2.1 below, ``reframed``) lose some true motion
+#: (BENCHMARKS.md "Falloff").
 FALLOFF_FRAME = {"below": (3.0, 3.5), "behind": (2.0, 2.75), "cut_below": 1.75, "cut_length": 0.5}
 
 #: Shapes whose motion places the eyes and the mouth for :func:`face_falloff` (those of the face
