@@ -9,7 +9,8 @@ found from the ground-truth rig's own blink and lip shapes exactly as
 the share of the motion (sum of |delta|) on vertices beyond r face sizes, and the largest
 |delta| there (mm), for several r; the same for vertices more than b face sizes below the centre
 and more than z behind it (the heads are +Y up, face toward +Z), with the largest motion there
-relative to the shape's own largest (``rel``: what ``facerig check``'s far-motion reads), the
+relative to the shape's own largest (``rel``: what ``facerig check``'s far-motion reads), and
+how far below the centre the mesh ends (``lowest_below``: a face crop ends at the chin), the
 ground for :data:`facerig.models.finish.FALLOFF_FRAME`. The Rocketbox heads' author rigs in
 ``$FACERIG_DATA/heads`` are measured too. Writes ``benchmarks/results/falloff.json``.
 """
@@ -73,6 +74,7 @@ def main(argv=None) -> int:
         r = np.linalg.norm(rel, axis=1)
         m = np.linalg.norm(d, axis=2)  # (K, V)
         row = {"head": hid, "face_size_mm": round(info["face_size"] * mm, 1), "max_r": round(float(r.max()), 2)}
+        row["lowest_below"] = round(float(-rel[:, 1].min()), 2)  # where the mesh ends below the face centre
         for R in RADII:
             far = r > R
             row[f"share_beyond_{R}"] = round(float(m[:, far].sum() / max(m.sum(), 1e-30)), 6)
