@@ -167,11 +167,18 @@ def test_a_bust_cut_below_the_jaw_stays_still_and_the_chin_keeps_its_motion():
     assert (w[lower] < 1).all() and (w[lower] >= 0).all()
 
 
-def test_a_face_crop_through_the_chin_is_no_cut():
-    """A mask cut just below the chin (1.3 face sizes below the centre) keeps its motion there."""
-    hv, d, names, idx = _bust(n=1500)
-    tv, tf, _top, rim = _tube(-0.6, -1.3)
-    v = np.concatenate([hv, tv])
-    d = np.concatenate([d, _jaw_only(d, len(tv))], axis=1)
-    w, info = face_falloff(v, d, names, up="+y", forward="+z", faces=tf + len(hv))
-    assert "cut_vertices" not in info and (w[len(hv) + rim] == 1).all()
+def test_the_edge_of_a_face_mask_is_no_cut():
+    """A mask whose one edge runs under the chin (2 face sizes below the centre) and up around
+    the face keeps its motion there: only a loop wholly below the mouth is a cut."""
+    hv, d, names, _ = _bust(n=1500)
+    tv, tf, _top, rim = _tube(1.2, -1.8)
+    front = np.flatnonzero(tv[:, 2] > -0.3)  # the front half of the tube: a mask
+    keep = np.isin(tf, front).all(1)
+    remap = np.full(len(tv), -1)
+    remap[front] = np.arange(len(front))
+    mv, mf = tv[front], remap[tf[keep]]
+    v = np.concatenate([hv, mv])
+    d = np.concatenate([d, _jaw_only(d, len(mv))], axis=1)
+    w, info = face_falloff(v, d, names, up="+y", forward="+z", faces=mf + len(hv))
+    chin_edge = len(hv) + np.flatnonzero(np.isin(front, rim))
+    assert "cut_vertices" not in info and len(chin_edge) and (w[chin_edge] == 1).all()

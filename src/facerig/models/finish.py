@@ -38,13 +38,14 @@ FALLOFF = {"inner": 3.5, "outer": 5.0}
 #: skull or the base of the neck (``python benchmarks/falloff.py EVALSET``, columns ``below`` and
 #: ``behind``); ``facerig check``'s far region (4 eye distances below the eyes or 2.5 behind them,
 #: about 3.5 and 2.5 face sizes from the centre) then lies past both fades. With the mesh's faces,
-#: an open boundary more than ``cut_below`` face sizes below the centre is a cut (a neck's or a
-#: bust's end, where a body or a stand that no expression moves begins): motion is 0 there and
-#: back in full ``cut_length`` face sizes from it. A face-only mask or crop ends at the chin, about
-#: 1.3-1.5 face sizes below the centre (the validation set's ``reframed`` heads), so its edge is
-#: no cut; necks cut right under the jaw (1.9-2.1 below, ``reframed``) lose some true motion
-#: (BENCHMARKS.md "Falloff").
-FALLOFF_FRAME = {"below": (3.0, 3.5), "behind": (2.0, 2.75), "cut_below": 1.75, "cut_length": 0.5}
+#: an open boundary loop lying wholly more than ``cut_below`` face sizes below the centre (below
+#: the lower lip: around the neck or a bust's base, never the edge of a face mask, which runs up
+#: around the face) is a cut, where a body or a stand that no expression moves begins: motion is 0
+#: there and back in full ``cut_length`` face sizes from it. Authors' rigs end 1.9-3.5 face sizes
+#: below the centre (``lowest_below`` in falloff.json) and barely move there; a neck cut right
+#: under the jaw (the validation set's ``reframed_001``) loses some true motion (BENCHMARKS.md
+#: "Falloff").
+FALLOFF_FRAME = {"below": (3.0, 3.5), "behind": (2.0, 2.75), "cut_below": 1.25, "cut_length": 0.5}
 
 #: Shapes whose motion places the eyes and the mouth for :func:`face_falloff` (those of the face
 #: probe, :data:`facerig.models.raf.probe.FACE_PROBES`).
@@ -137,23 +138,41 @@ def _cut_weights(
     v: np.ndarray, faces: np.ndarray, below: np.ndarray, size: float, cut_below: float, length: float
 ) -> tuple[np.ndarray, int]:
     """Weights (V,) that are 0 on the mesh's cut below the face and rise (cosine) to 1 at
-    ``length`` face sizes from it, and the number of cut vertices. The cut is the open boundary
-    (after stitching exporter seams, :func:`facerig.geometry.weld.weld_seams`) more than
-    ``cut_below`` face sizes below the face centre (``below`` (V,) in face sizes): a neck's or a
-    bust's cut, where the head meets a body or a stand that no expression moves."""
+    ``length`` face sizes from it, and the number of cut vertices. The cut is every open boundary
+    loop (after stitching exporter seams, :func:`facerig.geometry.weld.weld_seams`) lying wholly
+    more than ``cut_below`` face sizes below the face centre (``below`` (V,) in face sizes): a
+    neck's or a bust's cut, where the head meets a body or a stand that no expression moves. The
+    edge of a face mask, which runs under the chin and up around the face, is none."""
     from scipy.spatial import cKDTree
 
+    from facerig.geometry.components import connected_components
     from facerig.geometry.weld import boundary_edges, weld_seams
 
-    _wv, wf, index = weld_seams(v, faces)
-    bv = np.unique(boundary_edges(wf))  # welded vertex ids
-    if bv.size == 0:
-        return np.ones(len(v)), 0
-    on = np.isin(index, bv) & (below > cut_below)
+    w = np.ones(len(v))
+    low = below > cut_below
+    # only the triangles that reach below the jaw line: where this patch is cropped, its new
+    # boundary runs through vertices above the line and joins any loop that continues upward
+    sub = faces[low[faces].any(1)]
+    if not len(sub):
+        return w, 0
+    _wv, wf, index = weld_seams(v, sub)
+    edges = boundary_edges(wf)  # welded vertex ids
+    if not len(edges):
+        return w, 0
+    n = int(index.max()) + 1
+    low_w = np.zeros(n, bool)
+    low_w[index[low]] = True
+    loop = connected_components(n, edges)
+    bv = np.unique(edges)
+    high_loops = np.unique(loop[bv[~low_w[bv]]])  # loops reaching above the line
+    cut_w = bv[low_w[bv] & ~np.isin(loop[bv], high_loops)]
+    on = np.isin(index, cut_w)
     if not on.any():
-        return np.ones(len(v)), 0
-    dist = cKDTree(v[on]).query(v)[0] / size
-    return 0.5 * (1.0 - np.cos(np.pi * np.clip(dist / max(length, 1e-12), 0.0, 1.0))), int(on.sum())
+        return w, 0
+    near = np.flatnonzero(below > cut_below - length)  # the others are > length from any cut vertex
+    dist = cKDTree(v[on]).query(v[near])[0] / size
+    w[near] = 0.5 * (1.0 - np.cos(np.pi * np.clip(dist / max(length, 1e-12), 0.0, 1.0)))
+    return w, int(on.sum())
 
 
 def face_falloff(
