@@ -182,3 +182,15 @@ def test_the_edge_of_a_face_mask_is_no_cut():
     w, info = face_falloff(v, d, names, up="+y", forward="+z", faces=mf + len(hv))
     chin_edge = len(hv) + np.flatnonzero(np.isin(front, rim))
     assert "cut_vertices" not in info and len(chin_edge) and (w[chin_edge] == 1).all()
+
+
+def test_a_slanted_neck_cut_is_still_all_round():
+    """A neck cut lower in front than at the back (as collars are) is still all along its loop."""
+    hv, d, names, idx = _bust(n=1500)
+    tv, tf, _top, rim = _tube(-1.0, -2.4)
+    tv[:, 1] -= 0.4 * (tv[:, 2] + 0.3) / 0.5 * (tv[:, 1] < -1.5)  # the lower neck sheared: front down, back up
+    v = np.concatenate([hv, tv])
+    d = np.concatenate([d, _jaw_only(d, len(tv))], axis=1)
+    w, info = face_falloff(v, d, names, up="+y", forward="+z", faces=tf + len(hv))
+    assert np.ptp(tv[rim, 1]) > 0.7 and info["cut_vertices"] == len(rim)
+    assert (w[len(hv) + rim] == 0).all() and w[idx["chin"]] == 1.0 and w[idx["throat"]] == 1.0
