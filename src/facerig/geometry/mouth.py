@@ -1,0 +1,293 @@
+"""Where a head's mouth opens, found from its geometry: a cut or a fold between the lips.
+
+A rig can open a mouth only where the lips are two surfaces: a *hole* (a boundary loop of the
+skin between the lips: a face mask's mouth, a mouth bag left open at the back) or a *fold* (the
+skin turns inward between the lips and comes back out: a closed mouth bag, or a cartoon
+creature's mouth modelled as a deep crease). A statue's lips, or a face mesh whose lips are
+joined by faces (the MediaPipe face mesh), are one sheet of skin: no rig opens them without
+tearing the mesh, and :func:`find_mouth` says so.
+
+The test runs on vertical sections of the skin (the plane ``x = x0`` cut through the stitched
+skin, :func:`section_chains`), in the face frame (+Y up, face toward +Z). In a section, the lips
+meet at a pair of points (``entrance``) that are close together (at most :data:`FOLD_CHORD`
+eye distances ``S``) yet either
+
+- far apart along the skin: the path between them dips at least :data:`FOLD_DEPTH` behind the
+  pair and is at least :data:`FOLD_ARC` long (a fold), or
+- on two separate pieces of the section (a hole: a cut between the lips), or both ends of the
+  section (within :data:`HOLE_CHORD`: a face mask's mouth hole),
+
+with the pair below the eyes (:data:`BAND`, in ``S`` below the eye line; without eyes, below the
+most forward point of the mid-line, the nose tip) and near the front of the face (at most
+:data:`FRONT` behind the most forward skin at its height). The mouth is found when the sections
+at the mid-plane and 0.1 S to either side agree (two of three); the lip line is then traced
+sideways column by column until a section finds no entrance (the mouth corners).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Lip pair of a fold: at most this far apart (in eye distances S)...
+FOLD_CHORD = 0.3
+#: ...with the skin between them at least this long...
+FOLD_ARC = 0.3
+#: ...and reaching at least this far behind the pair (S).
+FOLD_DEPTH = 0.1
+#: ...and at least this many times the gap between them (a deep fold, not a shallow notch).
+FOLD_RATIO = 1.5
+#: Lip pair of a hole: two ends of the skin's section at most this far apart (S).
+HOLE_CHORD = 0.5
+#: Where the lips may meet: from BAND[0] to BAND[1] eye distances below the eye line.
+BAND = (0.35, 2.2)
+#: The lips' meeting point lies at most this far (S) behind the most forward skin at its height.
+FRONT = 0.3
+#: Sections across the mouth, spaced this far apart (S), for the lip line.
+COLUMN_STEP = 0.1
+
+
+@dataclass
+class Mouth:
+    """A mouth opening (see module doc).
+
+    Attributes:
+        kind: "hole" or "fold" (the mid-plane section's kind).
+        x: (C,) section positions across the mouth, increasing; y, z: (C,) the lips' meeting point
+            in each (the lip line); gap: (C,) distance between the two lips there.
+        mid: index into ``x`` of the mid-plane section.
+    """
+
+    kind: str
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    gap: np.ndarray
+    mid: int
+
+    @property
+    def corners(self) -> tuple[float, float]:
+        """x of the mouth corners (the outermost sections that found the lips)."""
+        return float(self.x[0]), float(self.x[-1])
+
+    def line_y(self, x: np.ndarray) -> np.ndarray:
+        """Height of the lip line at x (N,) -> (N,), held constant past the corners."""
+        return np.interp(x, self.x, self.y)
+
+
+def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float) -> list[tuple[np.ndarray, bool]]:
+    """The cut of a triangle mesh by the plane ``x = x0``: a list of ``(points (N, 2), closed)``,
+    points as (y, z) in order along each connected piece of the cut.
+
+    vertices (V, 3), faces (F, 3). A vertex on the plane counts as on its +X side."""
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64).reshape(-1, 3)
+    side = v[:, 0] >= x0
+    fs = side[f]
+    cut = fs.any(1) & ~fs.all(1)
+    if not cut.any():
+        return []
+    fc = f[cut]
+    V = len(v)
+    edges, pts = [], []
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        ea, eb = fc[:, a], fc[:, b]
+        crosses = side[ea] != side[eb]
+        edges.append(np.where(crosses, np.minimum(ea, eb) * V + np.maximum(ea, eb), -1))
+    e = np.stack(edges, 1)  # (Fc, 3): key of each crossing edge, -1 elsewhere
+    ends = np.sort(e, 1)[:, 1:]  # the two crossing edges of each face
+    keys, inv = np.unique(ends, return_inverse=True)
+    inv = inv.reshape(-1, 2)
+    lo, hi = keys // V, keys % V
+    t = (x0 - v[lo, 0]) / (v[hi, 0] - v[lo, 0])
+    pts = v[lo] + t[:, None] * (v[hi] - v[lo])
+    nbr: list[list[int]] = [[] for _ in range(len(keys))]
+    for i, (p, q) in enumerate(inv.tolist()):
+        nbr[p].append(q)
+        nbr[q].append(p)
+    seen = np.zeros(len(keys), bool)
+    chains = []
+    order = sorted(range(len(keys)), key=lambda i: len(nbr[i]) != 1)  # open pieces from an end
+    for s in order:
+        if seen[s]:
+            continue
+        chain, prev, cur = [s], -1, s
+        seen[s] = True
+        closed = False
+        while True:
+            nxt = [n for n in nbr[cur] if n != prev and not seen[n]]
+            if not nxt:
+                closed = len(chain) > 2 and s in nbr[cur]
+                break
+            prev, cur = cur, nxt[0]
+            seen[cur] = True
+            chain.append(cur)
+        chains.append((pts[chain][:, 1:], closed))
+    return chains
+
+
+def _front(all_pts: np.ndarray, y: float, tol: float) -> float:
+    """Most forward z of section points (N, 2) within ``tol`` of height y."""
+    near = np.abs(all_pts[:, 0] - y) <= tol
+    return float(all_pts[near, 1].max()) if near.any() else -np.inf
+
+
+def _range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """max(x[lo[k] : hi[k] + 1]) for each k: x (N,), lo, hi (K,) with lo <= hi (a sparse table)."""
+    table = [np.asarray(x, np.float64)]
+    while (1 << len(table)) <= len(x):
+        t, h = table[-1], 1 << (len(table) - 1)
+        table.append(np.maximum(t[:-h], t[h:]))
+    n = hi - lo + 1
+    lev = np.floor(np.log2(np.maximum(n, 1))).astype(np.int64)
+    out = np.empty(len(lo))
+    for e in np.unique(lev):
+        s = lev == e
+        out[s] = np.maximum(table[e][lo[s]], table[e][hi[s] - (1 << e) + 1])
+    return out
+
+
+def lip_pairs(chains: list[tuple[np.ndarray, bool]], y_lo: float, y_hi: float, scale: float) -> list[tuple]:
+    """Every lip pair in one section (see module doc) between heights ``y_lo`` and ``y_hi``:
+    a list of ``(kind, (y, z) midpoint (2,), gap)``."""
+    from scipy.spatial import cKDTree
+
+    if not chains:
+        return []
+    S = scale
+    pts = np.concatenate([c for c, _ in chains])
+    cid = np.concatenate([np.full(len(c), i) for i, (c, _) in enumerate(chains)])
+    arc = np.concatenate([np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(c, axis=0), axis=1))] for c, _ in chains])
+    total = np.array(
+        [
+            a[-1] + (np.linalg.norm(c[-1] - c[0]) if closed else 0.0)
+            for (c, closed), a in zip(chains, np.split(arc, np.cumsum([len(c) for c, _ in chains])[:-1]))
+        ]
+    )
+    closed = np.array([cl for _, cl in chains])
+    is_end = np.zeros(len(pts), bool)
+    starts = np.cumsum([0] + [len(c) for c, _ in chains])
+    for i, (c, cl) in enumerate(chains):
+        if not cl and len(c) > 2:
+            is_end[starts[i]] = is_end[starts[i + 1] - 1] = True
+    idx = np.flatnonzero((pts[:, 0] >= y_lo) & (pts[:, 0] <= y_hi))
+    if len(idx) < 2:
+        return []
+    pr = cKDTree(pts[idx]).query_pairs(max(HOLE_CHORD, FOLD_CHORD) * S, output_type="ndarray")
+    if len(pr) == 0:
+        return []
+    i, j = idx[pr[:, 0]], idx[pr[:, 1]]
+    chord = np.linalg.norm(pts[i] - pts[j], axis=1)
+    m = 0.5 * (pts[i] + pts[j])
+    # the front at each pair's height: most forward section point within 0.05 S of it
+    order = np.argsort(pts[:, 0])
+    ys = pts[order, 0]
+    lo = np.searchsorted(ys, m[:, 0] - 0.05 * S)
+    hi = np.searchsorted(ys, m[:, 0] + 0.05 * S) - 1
+    front = np.where(hi >= lo, _range_max(pts[order, 1], lo, np.maximum(hi, lo)), -np.inf)
+    near_front = m[:, 1] >= front - FRONT * S
+    same = cid[i] == cid[j]
+    hole = ((is_end[i] & is_end[j] & (chord <= HOLE_CHORD * S)) | (~same & (chord <= FOLD_CHORD * S))) & near_front
+    direct = np.abs(arc[i] - arc[j])
+    around = np.where(closed[cid[i]], total[cid[i]] - direct, np.inf)
+    along = np.minimum(direct, around)
+    maybe = same & ~hole & near_front & (chord <= FOLD_CHORD * S) & (along >= FOLD_ARC * S)
+    out = [("hole", m[k], float(chord[k])) for k in np.flatnonzero(hole)]
+    k = np.flatnonzero(maybe)
+    if len(k):
+        p, q = np.minimum(i[k], j[k]), np.maximum(i[k], j[k])  # indices into pts, same piece
+        deepest = -_range_max(-pts[:, 1], p, q)  # the path between them (direct)
+        first = starts[cid[p]]
+        last = starts[cid[p] + 1] - 1
+        wrap = np.minimum(-_range_max(-pts[:, 1], q, last), -_range_max(-pts[:, 1], first, p))
+        deepest = np.where(around[k] < direct[k], wrap, deepest)
+        depth = m[k, 1] - deepest
+        ok = depth >= np.maximum(FOLD_DEPTH * S, FOLD_RATIO * chord[k])
+        out += [("fold", m[kk], float(chord[kk])) for kk in k[ok]]
+    return out
+
+
+def lip_pair(
+    chains: list[tuple[np.ndarray, bool]], y_lo: float, y_hi: float, scale: float, near_y: float | None = None
+) -> tuple[str, np.ndarray, float] | None:
+    """The lips' meeting point in one section: ``(kind, (y, z) midpoint (2,), gap)`` or None.
+
+    Of the lip pairs (:func:`lip_pairs`), those of the lowest opening (within 0.3 S of the lowest
+    pair: a nostril lies above the mouth), or with ``near_y`` of the opening nearest that
+    height, and of those the most forward (the lips' front, not the inside of the mouth)."""
+    pairs = lip_pairs(chains, y_lo, y_hi, scale)
+    if not pairs:
+        return None
+    y = np.array([p[1][0] for p in pairs])
+    ref = y.min() if near_y is None else y[int(np.argmin(np.abs(y - near_y)))]
+    group = [p for p, yy in zip(pairs, y) if abs(yy - ref) <= 0.3 * scale]
+    return max(group, key=lambda p: p[1][1])
+
+
+def _band(vertices: np.ndarray, skin_faces: np.ndarray, lay) -> tuple[float, float] | None:
+    """Heights where the lips may meet: (y_lo, y_hi)."""
+    S = lay.scale
+    if lay.eye_y is not None:
+        return lay.eye_y - BAND[1] * S, lay.eye_y - BAND[0] * S
+    chains = section_chains(vertices, skin_faces, lay.mid_x)
+    if not chains:
+        return None
+    pts = np.concatenate([c for c, _ in chains])
+    nose = pts[int(np.argmax(pts[:, 1]))]
+    return float(nose[0] - (BAND[1] - BAND[0]) * S), float(nose[0])
+
+
+def find_mouth(vertices: np.ndarray, faces: np.ndarray, lay) -> tuple[Mouth | None, str]:
+    """The mouth opening of a head, or None and why: ``(mouth, note)``.
+
+    Args:
+        vertices: (V, 3) neutral in the face frame. faces: (F, 3). lay: its
+            :class:`~facerig.geometry.face_parts.Layout`.
+    """
+    from facerig.geometry.weld import weld_seams
+
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    sf = f[lay.face_part == lay.skin]
+    if len(sf) == 0:
+        return None, "no skin"
+    wv, wf, _ = weld_seams(v, sf)  # UV seams are no openings
+    S = lay.scale
+    band = _band(wv, wf, lay)
+    if band is None:
+        return None, "the mid-plane does not cut the skin"
+
+    def at(x: float, near_y: float | None = None):
+        return lip_pair(section_chains(wv, wf, x), band[0], band[1], S, near_y)
+
+    centre = [at(lay.mid_x + k * COLUMN_STEP * S) for k in (-1, 0, 1)]
+    if sum(c is not None for c in centre) < 2:
+        where = "below the eyes" if lay.eye_y is not None else "below the nose"
+        return None, f"no mouth opening: no cut or fold between the lips on the mid-line {where} (one sheet of skin)"
+    cols = {k: c for k, c in zip((-1, 0, 1), centre) if c is not None}
+    for sgn in (-1, 1):  # trace the lip line to the corners, each step near the last
+        k = sgn
+        while abs(k) < 40:
+            k += sgn
+            last = cols.get(k - sgn)
+            if last is None:
+                break
+            c = at(lay.mid_x + k * COLUMN_STEP * S, last[1][0])
+            if c is None or abs(c[1][0] - last[1][0]) > 0.25 * S:
+                break
+            cols[k] = c
+    ks = sorted(cols)
+    mid = ks.index(0) if 0 in cols else ks.index(min(ks, key=abs))
+    kind = cols[ks[mid]][0]
+    return (
+        Mouth(
+            kind,
+            np.array([lay.mid_x + k * COLUMN_STEP * S for k in ks]),
+            np.array([cols[k][1][0] for k in ks]),
+            np.array([cols[k][1][1] for k in ks]),
+            np.array([cols[k][2] for k in ks]),
+            mid,
+        ),
+        f"mouth {kind}, {len(ks)} sections across ({(ks[-1] - ks[0]) * COLUMN_STEP:.1f} S wide)",
+    )
