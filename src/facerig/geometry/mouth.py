@@ -90,7 +90,7 @@ def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float) -> list[t
         return []
     fc = f[cut]
     V = len(v)
-    edges, pts = [], []
+    edges = []
     for a, b in ((0, 1), (1, 2), (2, 0)):
         ea, eb = fc[:, a], fc[:, b]
         crosses = side[ea] != side[eb]
@@ -103,7 +103,7 @@ def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float) -> list[t
     t = (x0 - v[lo, 0]) / (v[hi, 0] - v[lo, 0])
     pts = v[lo] + t[:, None] * (v[hi] - v[lo])
     nbr: list[list[int]] = [[] for _ in range(len(keys))]
-    for i, (p, q) in enumerate(inv.tolist()):
+    for p, q in inv.tolist():
         nbr[p].append(q)
         nbr[q].append(p)
     seen = np.zeros(len(keys), bool)
