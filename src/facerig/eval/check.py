@@ -14,7 +14,9 @@ eyelid_closure     eyeBlinkLeft/Right: 1 - (eye opening after) / (opening at neu
                    eyeballs, that pass through the eye hole
 mouth_open         jawOpen: gap between the lips along the mid-line (the longest run of rays
                    that see into the mouth: nothing, teeth / tongue, or skin hidden from the
-                   front at neutral, bounded by skin above and below), minus that at neutral, / S
+                   front at neutral, bounded by skin above and below), minus that at neutral, / S;
+                   n/a on a head with no mouth opening (no hole or fold between the lips,
+                   :func:`facerig.geometry.mouth.find_mouth`: a statue, lips joined by faces)
 mouth_close        mouthClose with jawOpen at 1 (as ARKit defines it): 1 - gap / jawOpen's gap
 jaw_teeth          jawOpen moves the lower teeth / tongue with the jaw: the largest RMS motion of
                    a mouth part / the 99th percentile of the skin's motion (the chin)
@@ -250,13 +252,16 @@ def _seen_at_neutral(v0: np.ndarray, faces: np.ndarray, lay: Layout) -> np.ndarr
     return seen
 
 
-def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[dict]:
+def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout, mouth=None, why="") -> list[dict]:
+    """mouth_open / mouth_close rows; ``mouth``, ``why``: :func:`facerig.geometry.mouth.find_mouth` of the head."""
     f = np.asarray(rig.faces, np.int64)
     if "jawOpen" not in d:
         return [
             _row("mouth_open", "jawOpen", None, "shape not in the rig"),
             _row("mouth_close", "mouthClose", None, "jawOpen not in the rig"),
         ]
+    if mouth is None:  # a statue's lips, a face mesh whose lips are joined by faces: nothing to open
+        return [_row("mouth_open", "jawOpen", None, why), _row("mouth_close", "mouthClose", None, why)]
     seen0 = _seen_at_neutral(v0, f, lay)
     g0 = lip_gap(v0, f, lay, seen0, v0)
     gj = lip_gap(v0 + d["jawOpen"], f, lay, seen0, v0)
@@ -490,11 +495,16 @@ def check_rig(
             f"the rig has NaN or infinite values ({'in ' + bad_shape if bad_shape else 'in the neutral'})"
         )
     lay = find_layout(v0, faces)
+    mouth, mouth_note = None, "not looked for"
+    if "mouth_open" in want or "mouth_close" in want:
+        from facerig.geometry.mouth import find_mouth
+
+        mouth, mouth_note = find_mouth(v0, faces, lay, d.get("jawOpen"))
     rows: list[dict] = []
     if "eyelid_closure" in want:
         rows += _eyelid_rows(rig, v0, d, lay)
     if "mouth_open" in want or "mouth_close" in want:
-        rows += [r for r in _mouth_rows(rig, v0, d, lay) if r["check"] in want]
+        rows += [r for r in _mouth_rows(rig, v0, d, lay, mouth, mouth_note) if r["check"] in want]
     if "jaw_teeth" in want:
         rows += _jaw_teeth_rows(v0, d, lay)
     if "mirror" in want or "side" in want:
@@ -522,6 +532,8 @@ def check_rig(
             "skin_part": lay.skin,
             "eyeball_parts": lay.eyeball_parts,
             "mouth_parts": lay.mouth_parts,
+            "mouth": {"found": mouth is not None, "note": mouth_note}
+            | ({"kind": mouth.kind, "lip_y": float(mouth.y[mouth.mid]), "corners": list(mouth.corners)} if mouth else {}),
             "parts": int(lay.labels.max()) + 1 if lay.labels.size else 0,
         },
         "missing": [n for n in ARKIT52 if n not in d],

@@ -238,12 +238,18 @@ def _band(vertices: np.ndarray, skin_faces: np.ndarray, lay) -> tuple[float, flo
     return float(nose[0] - (BAND[1] - BAND[0]) * S), float(nose[0])
 
 
-def find_mouth(vertices: np.ndarray, faces: np.ndarray, lay) -> tuple[Mouth | None, str]:
+def find_mouth(
+    vertices: np.ndarray, faces: np.ndarray, lay, motion: np.ndarray | None = None
+) -> tuple[Mouth | None, str]:
     """The mouth opening of a head, or None and why: ``(mouth, note)``.
 
     Args:
         vertices: (V, 3) neutral in the face frame. faces: (F, 3). lay: its
             :class:`~facerig.geometry.face_parts.Layout`.
+        motion: optional (V, 3) displacement of a shape that opens the mouth (a rig's jawOpen).
+            Open seams are stitched before the sections are cut (UV islands are no openings),
+            which also closes a mouth cut as a zero-width slit (its two lips coinciding); with
+            ``motion``, the two sides of a seam that it moves apart stay cut.
     """
     from facerig.geometry.weld import weld_seams
 
@@ -252,7 +258,11 @@ def find_mouth(vertices: np.ndarray, faces: np.ndarray, lay) -> tuple[Mouth | No
     sf = f[lay.face_part == lay.skin]
     if len(sf) == 0:
         return None, "no skin"
-    wv, wf, _ = weld_seams(v, sf)  # UV seams are no openings
+    parts = None
+    if motion is not None:  # vertices moved alike (to 0.001 S) may be stitched together
+        q = np.round(np.asarray(motion, np.float64) / (1e-3 * lay.scale)).astype(np.int64)
+        parts = np.unique(q, axis=0, return_inverse=True)[1].ravel()
+    wv, wf, _ = weld_seams(v, sf, parts=parts)  # UV seams are no openings
     S = lay.scale
     band = _band(wv, wf, lay)
     if band is None:
@@ -264,7 +274,7 @@ def find_mouth(vertices: np.ndarray, faces: np.ndarray, lay) -> tuple[Mouth | No
     centre = [at(lay.mid_x + k * COLUMN_STEP * S) for k in (-1, 0, 1)]
     if sum(c is not None for c in centre) < 2:
         where = "below the eyes" if lay.eye_y is not None else "below the nose"
-        return None, f"no mouth opening: no cut or fold between the lips on the mid-line {where} (one sheet of skin)"
+        return None, f"no mouth opening (no cut or fold between the lips on the mid-line {where})"
     cols = {k: c for k, c in zip((-1, 0, 1), centre) if c is not None}
     for sgn in (-1, 1):  # trace the lip line to the corners, each step near the last
         k = sgn
