@@ -252,6 +252,14 @@ def _seen_at_neutral(v0: np.ndarray, faces: np.ndarray, lay: Layout) -> np.ndarr
     return seen
 
 
+def opening(v0: np.ndarray, faces: np.ndarray, lay: Layout, delta: np.ndarray) -> float:
+    """The lip gap a shape opens on the mid-line (the ``mouth_open`` value): ``(gap(v0 + delta)
+    - gap(v0)) / S`` for a neutral v0 (V, 3), faces (F, 3), its layout and a shape's delta (V, 3)."""
+    f = np.asarray(faces, np.int64)
+    seen0 = _seen_at_neutral(v0, f, lay)
+    return (lip_gap(v0 + delta, f, lay, seen0, v0) - lip_gap(v0, f, lay, seen0, v0)) / lay.scale
+
+
 def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout, mouth=None, why="") -> list[dict]:
     """mouth_open / mouth_close rows; ``mouth``, ``why``: :func:`facerig.geometry.mouth.find_mouth` of the head."""
     f = np.asarray(rig.faces, np.int64)
