@@ -215,18 +215,29 @@ def _mouth_grid(lay: Layout, v0: np.ndarray, half_width: float, posed: np.ndarra
     return Grid.around(lay.mid_x - half_width, lay.mid_x + half_width, bottom - 0.02 * S, top, S / 150)
 
 
-def lip_gap(vertices: np.ndarray, faces: np.ndarray, lay: Layout, seen0: np.ndarray, v0: np.ndarray) -> float:
+def lip_gap(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    lay: Layout,
+    seen0: np.ndarray,
+    v0: np.ndarray,
+    inside: np.ndarray | None = None,
+) -> float:
     """Gap between the lips along the mid-line (median over 5 columns within 0.15 S of it), in units.
 
     Args:
         vertices: (V, 3) posed. faces: (F, 3). lay: the head's layout. seen0: (F,) bool faces seen
-            from the front at neutral. v0: (V, 3) neutral (for the scan's extent).
+            from the front at neutral. v0: (V, 3) neutral (for the scan's extent). inside: (V,)
+            bool, the walls of a fold between the lips (:attr:`facerig.geometry.mouth.Mouth.inside`).
 
-    A ray sees into the mouth when it hits nothing, a mouth part, or a face hidden at neutral;
-    the gap is the longest run of such rays with a seen-at-neutral hit at both ends.
+    A ray sees into the mouth when it hits nothing, a mouth part, a face hidden at neutral, or a
+    face of a fold's walls; the gap is the longest run of such rays with a seen-at-neutral hit
+    at both ends.
     """
     grid = _mouth_grid(lay, v0, 0.15 * lay.scale, vertices)
     mouth = np.isin(lay.face_part, lay.mouth_parts)
+    if inside is not None:
+        mouth = mouth | np.asarray(inside)[np.asarray(faces, np.int64)].all(1)
     gaps = []
     for x in np.linspace(grid.x0, grid.x0 + grid.step * (grid.nx - 1), 5):  # one column of rays each
         hit, _ = first_hits(vertices, faces, Grid(float(x), grid.y0, grid.step, 1, grid.ny))
@@ -252,12 +263,15 @@ def _seen_at_neutral(v0: np.ndarray, faces: np.ndarray, lay: Layout) -> np.ndarr
     return seen
 
 
-def opening(v0: np.ndarray, faces: np.ndarray, lay: Layout, delta: np.ndarray) -> float:
+def opening(
+    v0: np.ndarray, faces: np.ndarray, lay: Layout, delta: np.ndarray, inside: np.ndarray | None = None
+) -> float:
     """The lip gap a shape opens on the mid-line (the ``mouth_open`` value): ``(gap(v0 + delta)
-    - gap(v0)) / S`` for a neutral v0 (V, 3), faces (F, 3), its layout and a shape's delta (V, 3)."""
+    - gap(v0)) / S`` for a neutral v0 (V, 3), faces (F, 3), its layout, a shape's delta (V, 3) and
+    the mouth's inside (V,) (:func:`lip_gap`)."""
     f = np.asarray(faces, np.int64)
     seen0 = _seen_at_neutral(v0, f, lay)
-    return (lip_gap(v0 + delta, f, lay, seen0, v0) - lip_gap(v0, f, lay, seen0, v0)) / lay.scale
+    return float(lip_gap(v0 + delta, f, lay, seen0, v0, inside) - lip_gap(v0, f, lay, seen0, v0, inside)) / lay.scale
 
 
 def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout, mouth=None, why="") -> list[dict]:
@@ -271,8 +285,8 @@ def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout,
     if mouth is None:  # a statue's lips, a face mesh whose lips are joined by faces: nothing to open
         return [_row("mouth_open", "jawOpen", None, why), _row("mouth_close", "mouthClose", None, why)]
     seen0 = _seen_at_neutral(v0, f, lay)
-    g0 = lip_gap(v0, f, lay, seen0, v0)
-    gj = lip_gap(v0 + d["jawOpen"], f, lay, seen0, v0)
+    g0 = lip_gap(v0, f, lay, seen0, v0, mouth.inside)
+    gj = lip_gap(v0 + d["jawOpen"], f, lay, seen0, v0, mouth.inside)
     note = f"lip gap {g0 / lay.scale:.3f} -> {gj / lay.scale:.3f} S"
     if gj <= 0:
         note += " (the lips do not part: not moved apart, or one connected sheet of skin)"
@@ -282,7 +296,7 @@ def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout,
     elif gj - g0 < THRESHOLDS["mouth_open"][1] * lay.scale:
         rows.append(_row("mouth_close", "mouthClose", None, "jawOpen opens no gap to close"))
     else:
-        gc = lip_gap(v0 + d["jawOpen"] + d["mouthClose"], f, lay, seen0, v0)
+        gc = lip_gap(v0 + d["jawOpen"] + d["mouthClose"], f, lay, seen0, v0, mouth.inside)
         rows.append(
             _row(
                 "mouth_close",

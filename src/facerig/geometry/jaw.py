@@ -20,8 +20,9 @@ network's jawOpen leaves it (nearly) closed:
    is hidden behind its lips until the jaw drops far enough), replacing the network's motion in
    the region and :data:`KEEP_ABOVE` the lip line (a network jawOpen that leaves the lips
    together moves the upper lip with the lower one);
-4. mouthClose takes back what the jaw step changed in jawOpen over the lips (:data:`LIP_DEPTH`
-   above and below the lip line), so jawOpen + mouthClose closes the lips as ARKit defines it.
+4. mouthClose takes jawOpen back over the lips (:data:`LIP_DEPTH` above and below the lip line)
+   where jawOpen was replaced or the network's mouthClose leaves the lips apart
+   (:data:`CLOSE_MIN`), so jawOpen + mouthClose closes the lips as ARKit defines it.
 
 A jawOpen that already opens the lips by :data:`OPEN_MIN` S (the check's ``mouth_open``,
 :func:`facerig.eval.check.opening`) is kept as it is. Everything is in the canonical frame
@@ -34,6 +35,8 @@ import numpy as np
 
 #: A network jawOpen opening the lips by at least this (S, the check's mouth_open) is kept.
 OPEN_MIN = 0.12
+#: A mouthClose that closes less than this share of jawOpen's lip gap is rebuilt (the check's mouth_close).
+CLOSE_MIN = 0.7
 #: How far the jaw step drops the lower lip (S).
 TARGET_GAP = 0.3
 #: If the lips part less, the angle grows GROW times at a time, up to MAX_ANGLE (radians).
@@ -164,13 +167,18 @@ def open_jaw(
     layout=None,
     open_min: float = OPEN_MIN,
     target: float = TARGET_GAP,
+    close_min: float = CLOSE_MIN,
 ) -> tuple[np.ndarray, dict]:
     """Make a rig's jawOpen open the mouth: ``(deltas (K, V, 3), report)`` (see module doc).
 
     vertices (V, 3) neutral and faces (F, 3) in the canonical frame; names (K,), deltas (K, V, 3)
     in the same frame (not modified; a copy is returned when anything changes). ``report``: the
     mouth found (or why none), the network's opening, and, where replaced, the angle and the
-    opening after."""
+    opening after; the network's mouthClose closure and, where rebuilt, the closure after.
+
+    mouthClose is rebuilt (``(1 - lip) * mouthClose - lip * jawOpen``, lip: the lips' region of
+    :func:`jaw_weights`) where jawOpen was replaced, or where it closes less than ``close_min``
+    of jawOpen's gap (the check's mouth_close)."""
     from facerig.eval.check import opening
     from facerig.geometry.face_parts import find_layout
     from facerig.geometry.mouth import find_mouth
@@ -184,37 +192,57 @@ def open_jaw(
     if mouth is None:
         return deltas, {"status": "no mouth opening", "note": note}
     k = names.index("jawOpen")
-    S = lay.scale
-    before = opening(v, f, lay, np.asarray(deltas[k], np.float64))
+    jaw0 = np.asarray(deltas[k], np.float64)
+    before = opening(v, f, lay, jaw0, mouth.inside)
     report: dict = {"mouth": mouth.kind, "network_opening": round(before, 3)}
+    weights = None
+    jaw, opened = jaw0, before
     if before >= open_min:
         report["status"] = "kept"
-        return deltas, report
-    w, lip, hinge = jaw_weights(v, f, lay, mouth)
+    else:
+        weights = jaw_weights(v, f, lay, mouth)
+        jaw, opened = _turn(v, f, lay, mouth, jaw0, weights, target, report)
+        if opened <= before:
+            report.update(status="kept (the jaw step did not open the lips further)", opening_after=round(opened, 3))
+            jaw, opened = jaw0, before
+    out = deltas
+    if jaw is not jaw0:
+        out = deltas.copy()
+        out[k] = jaw.astype(deltas.dtype)
+    if "mouthClose" in names and opened > 0:
+        c = names.index("mouthClose")
+        close0 = np.asarray(deltas[c], np.float64)
+        closure = 1.0 - opening(v, f, lay, jaw + close0, mouth.inside) / opened
+        report["network_close"] = round(closure, 3)
+        if jaw is not jaw0 or closure < close_min:  # mouthClose takes jawOpen back over the lips
+            lip = (weights or jaw_weights(v, f, lay, mouth))[1][:, None]
+            if out is deltas:
+                out = deltas.copy()
+            out[c] = ((1.0 - lip) * close0 - lip * jaw).astype(deltas.dtype)
+            report["close_after"] = round(1.0 - opening(v, f, lay, jaw + out[c], mouth.inside) / opened, 3)
+    return out, report
+
+
+def _turn(v, f, lay, mouth, jaw0: np.ndarray, weights: tuple, target: float, report: dict) -> tuple[np.ndarray, float]:
+    """jawOpen (V, 3) turned about the hinge, wider until the lips part by ``target`` S, and the
+    opening it gives; the angles tried go into ``report``."""
+    from facerig.eval.check import opening
+
+    S = lay.scale
+    w, _, hinge = weights
     reach = float(mouth.z[mouth.mid] - hinge[1])  # lever of the lower lip about the hinge
     angle = target * S / max(reach, 1e-9)
     # the network's jawOpen is dropped around the mouth (it moves both lips alike) and kept higher up
     depth = mouth.line_y(v[:, 0]) - v[:, 1]
     drop = _smooth((depth + KEEP_ABOVE[1] * S) / ((KEEP_ABOVE[1] - KEEP_ABOVE[0]) * S))
-    base = np.asarray(deltas[k], np.float64) * (1.0 - np.maximum(w, drop)[:, None])
+    base = jaw0 * (1.0 - np.maximum(w, drop)[:, None])
     tried = []
     while True:  # wider until the lips part by ``target`` (a fold hides its inside longer)
         new = base + turn_deltas(v, w, hinge, angle)
-        after = opening(v, f, lay, new)
+        after = opening(v, f, lay, new, mouth.inside)
         tried.append((round(float(np.degrees(angle)), 1), round(after, 3)))
         if after >= target or angle * GROW > MAX_ANGLE:
             break
         angle *= GROW
-    report["tried"] = tried
-    if after <= before:
-        report["status"] = "kept (the jaw step did not open the lips further)"
-        report["opening_after"] = round(after, 3)
-        return deltas, report
-    out = deltas.copy()
-    added = new - np.asarray(deltas[k], np.float64)
-    out[k] = new.astype(deltas.dtype)
-    if "mouthClose" in names:
-        c = names.index("mouthClose")
-        out[c] = (np.asarray(deltas[c], np.float64) - lip[:, None] * added).astype(deltas.dtype)
-    report.update(status="replaced", angle_deg=round(float(np.degrees(angle)), 2), opening_after=round(after, 3))
-    return out, report
+    report.update(status="replaced", angle_deg=tried[-1][0], opening_after=round(after, 3), tried=tried)
+    return new, after

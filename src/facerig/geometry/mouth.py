@@ -44,6 +44,8 @@ HOLE_CHORD = 0.5
 BAND = (0.35, 2.2)
 #: The lips' meeting point lies at most this far (S) behind the most forward skin at its height.
 FRONT = 0.3
+#: A fold's walls count as the inside of the mouth from this far (S) behind the lips' meeting point.
+INSIDE_BEHIND = 0.02
 #: Sections across the mouth, spaced this far apart (S), for the lip line.
 COLUMN_STEP = 0.1
 
@@ -57,6 +59,9 @@ class Mouth:
         x: (C,) section positions across the mouth, increasing; y, z: (C,) the lips' meeting point
             in each (the lip line); gap: (C,) distance between the two lips there.
         mid: index into ``x`` of the mid-plane section.
+        inside: (V,) bool, the walls of a fold between the lips (vertices the sections' paths
+            between the lips cross, more than :data:`INSIDE_BEHIND` S behind the lips' meeting
+            point): the inside of the mouth, even where seen from the front at neutral.
     """
 
     kind: str
@@ -65,6 +70,7 @@ class Mouth:
     z: np.ndarray
     gap: np.ndarray
     mid: int
+    inside: np.ndarray
 
     @property
     def corners(self) -> tuple[float, float]:
@@ -76,9 +82,10 @@ class Mouth:
         return np.interp(x, self.x, self.y)
 
 
-def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float) -> list[tuple[np.ndarray, bool]]:
+def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float, with_edges: bool = False) -> list[tuple]:
     """The cut of a triangle mesh by the plane ``x = x0``: a list of ``(points (N, 2), closed)``,
-    points as (y, z) in order along each connected piece of the cut.
+    points as (y, z) in order along each connected piece of the cut (``with_edges``: ``(points,
+    closed, edges (N, 2))``, the mesh edge each point lies on).
 
     vertices (V, 3), faces (F, 3). A vertex on the plane counts as on its +X side."""
     v = np.asarray(vertices, np.float64)
@@ -123,7 +130,7 @@ def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float) -> list[t
             prev, cur = cur, nxt[0]
             seen[cur] = True
             chain.append(cur)
-        chains.append((pts[chain][:, 1:], closed))
+        chains.append((pts[chain][:, 1:], closed) + ((np.c_[lo[chain], hi[chain]],) if with_edges else ()))
     return chains
 
 
@@ -148,28 +155,31 @@ def _range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return out
 
 
-def lip_pairs(chains: list[tuple[np.ndarray, bool]], y_lo: float, y_hi: float, scale: float) -> list[tuple]:
+def lip_pairs(chains: list[tuple], y_lo: float, y_hi: float, scale: float) -> list[tuple]:
     """Every lip pair in one section (see module doc) between heights ``y_lo`` and ``y_hi``:
-    a list of ``(kind, (y, z) midpoint (2,), gap)``."""
+    a list of ``(kind, (y, z) midpoint (2,), gap, inside)``; ``inside``: for a fold, the mesh
+    vertices on the edges the skin's path between the two lips crosses (None for a hole, or
+    for chains without edges, :func:`section_chains`)."""
     from scipy.spatial import cKDTree
 
     if not chains:
         return []
     S = scale
-    pts = np.concatenate([c for c, _ in chains])
-    cid = np.concatenate([np.full(len(c), i) for i, (c, _) in enumerate(chains)])
-    arc = np.concatenate([np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(c, axis=0), axis=1))] for c, _ in chains])
+    pts = np.concatenate([ch[0] for ch in chains])
+    cid = np.concatenate([np.full(len(ch[0]), i) for i, ch in enumerate(chains)])
+    arc = np.concatenate([np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(ch[0], axis=0), axis=1))] for ch in chains])
+    edges = np.concatenate([ch[2] for ch in chains]) if len(chains[0]) > 2 else None
     total = np.array(
         [
             a[-1] + (np.linalg.norm(c[-1] - c[0]) if closed else 0.0)
-            for (c, closed), a in zip(chains, np.split(arc, np.cumsum([len(c) for c, _ in chains])[:-1]))
+            for (c, closed, *_), a in zip(chains, np.split(arc, np.cumsum([len(ch[0]) for ch in chains])[:-1]))
         ]
     )
-    closed = np.array([cl for _, cl in chains])
+    closed = np.array([ch[1] for ch in chains])
     is_end = np.zeros(len(pts), bool)
-    starts = np.cumsum([0] + [len(c) for c, _ in chains])
-    for i, (c, cl) in enumerate(chains):
-        if not cl and len(c) > 2:
+    starts = np.cumsum([0] + [len(ch[0]) for ch in chains])
+    for i, ch in enumerate(chains):
+        if not ch[1] and len(ch[0]) > 2:
             is_end[starts[i]] = is_end[starts[i + 1] - 1] = True
     idx = np.flatnonzero((pts[:, 0] >= y_lo) & (pts[:, 0] <= y_hi))
     if len(idx) < 2:
@@ -193,7 +203,7 @@ def lip_pairs(chains: list[tuple[np.ndarray, bool]], y_lo: float, y_hi: float, s
     around = np.where(closed[cid[i]], total[cid[i]] - direct, np.inf)
     along = np.minimum(direct, around)
     maybe = same & ~hole & near_front & (chord <= FOLD_CHORD * S) & (along >= FOLD_ARC * S)
-    out = [("hole", m[k], float(chord[k])) for k in np.flatnonzero(hole)]
+    out = [("hole", m[k], float(chord[k]), None) for k in np.flatnonzero(hole)]
     k = np.flatnonzero(maybe)
     if len(k):
         p, q = np.minimum(i[k], j[k]), np.maximum(i[k], j[k])  # indices into pts, same piece
@@ -204,14 +214,17 @@ def lip_pairs(chains: list[tuple[np.ndarray, bool]], y_lo: float, y_hi: float, s
         deepest = np.where(around[k] < direct[k], wrap, deepest)
         depth = m[k, 1] - deepest
         ok = depth >= np.maximum(FOLD_DEPTH * S, FOLD_RATIO * chord[k])
-        out += [("fold", m[kk], float(chord[kk])) for kk in k[ok]]
+        for kk, pp, qq, wrap, a, b in zip(k[ok], p[ok], q[ok], (around[k] < direct[k])[ok], first[ok], last[ok]):
+            path = np.r_[qq : b + 1, a : pp + 1] if wrap else np.arange(pp, qq + 1)
+            inside = None if edges is None else np.unique(edges[path])
+            out.append(("fold", m[kk], float(chord[kk]), inside))
     return out
 
 
 def lip_pair(
-    chains: list[tuple[np.ndarray, bool]], y_lo: float, y_hi: float, scale: float, near_y: float | None = None
-) -> tuple[str, np.ndarray, float] | None:
-    """The lips' meeting point in one section: ``(kind, (y, z) midpoint (2,), gap)`` or None.
+    chains: list[tuple], y_lo: float, y_hi: float, scale: float, near_y: float | None = None
+) -> tuple | None:
+    """The lips' meeting point in one section: ``(kind, (y, z) midpoint (2,), gap, inside)`` or None.
 
     Of the lip pairs (:func:`lip_pairs`), those of the lowest opening (within 0.3 S of the lowest
     pair: a nostril lies above the mouth), or with ``near_y`` of the opening nearest that
@@ -233,7 +246,7 @@ def _band(vertices: np.ndarray, skin_faces: np.ndarray, lay) -> tuple[float, flo
     chains = section_chains(vertices, skin_faces, lay.mid_x)
     if not chains:
         return None
-    pts = np.concatenate([c for c, _ in chains])
+    pts = np.concatenate([ch[0] for ch in chains])
     nose = pts[int(np.argmax(pts[:, 1]))]
     return float(nose[0] - (BAND[1] - BAND[0]) * S), float(nose[0])
 
@@ -262,14 +275,14 @@ def find_mouth(
     if motion is not None:  # vertices moved alike (to 0.001 S) may be stitched together
         q = np.round(np.asarray(motion, np.float64) / (1e-3 * lay.scale)).astype(np.int64)
         parts = np.unique(q, axis=0, return_inverse=True)[1].ravel()
-    wv, wf, _ = weld_seams(v, sf, parts=parts)  # UV seams are no openings
+    wv, wf, index = weld_seams(v, sf, parts=parts)  # UV seams are no openings
     S = lay.scale
     band = _band(wv, wf, lay)
     if band is None:
         return None, "the mid-plane does not cut the skin"
 
     def at(x: float, near_y: float | None = None):
-        return lip_pair(section_chains(wv, wf, x), band[0], band[1], S, near_y)
+        return lip_pair(section_chains(wv, wf, x, with_edges=True), band[0], band[1], S, near_y)
 
     centre = [at(lay.mid_x + k * COLUMN_STEP * S) for k in (-1, 0, 1)]
     if sum(c is not None for c in centre) < 2:
@@ -289,6 +302,14 @@ def find_mouth(
             cols[k] = c
     ks = sorted(cols)
     mid = ks.index(0) if 0 in cols else ks.index(min(ks, key=abs))
+    # the inside of a fold: vertices on its walls (behind the lips' meeting point), from the
+    # sections across the mouth and a few more near the mid-plane (where the check looks)
+    extra = [at(lay.mid_x + t * S, cols[ks[mid]][1][0]) for t in (-0.15, -0.075, -0.03, 0.03, 0.075, 0.15)]
+    inside_w = np.zeros(len(wv), bool)
+    for c in list(cols.values()) + [c for c in extra if c is not None]:
+        if c[3] is not None:
+            ids = c[3][wv[c[3], 2] < c[1][1] - INSIDE_BEHIND * S]
+            inside_w[ids] = True
     kind = cols[ks[mid]][0]
     return (
         Mouth(
@@ -298,6 +319,7 @@ def find_mouth(
             np.array([cols[k][1][1] for k in ks]),
             np.array([cols[k][2] for k in ks]),
             mid,
+            inside_w[index],
         ),
         f"mouth {kind}, {len(ks)} sections across ({(ks[-1] - ks[0]) * COLUMN_STEP:.1f} S wide)",
     )
