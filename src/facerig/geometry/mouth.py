@@ -199,6 +199,11 @@ def lip_pairs(chains: list[tuple], y_lo: float, y_hi: float, scale: float) -> li
     near_front = m[:, 1] >= front - FRONT * S
     same = cid[i] == cid[j]
     hole = ((is_end[i] & is_end[j] & (chord <= HOLE_CHORD * S)) | (~same & (chord <= FOLD_CHORD * S))) & near_front
+    if hole.any():  # across a cut, each lip's point pairs with its nearest point on the other lip
+        best = np.full(len(pts), np.inf)
+        np.minimum.at(best, i[hole], chord[hole])
+        np.minimum.at(best, j[hole], chord[hole])
+        hole &= (chord <= best[i]) & (chord <= best[j])
     direct = np.abs(arc[i] - arc[j])
     around = np.where(closed[cid[i]], total[cid[i]] - direct, np.inf)
     along = np.minimum(direct, around)
@@ -284,7 +289,9 @@ def find_mouth(
     def at(x: float, near_y: float | None = None):
         return lip_pair(section_chains(wv, wf, x, with_edges=True), band[0], band[1], S, near_y)
 
-    centre = [at(lay.mid_x + k * COLUMN_STEP * S) for k in (-1, 0, 1)]
+    c0 = at(lay.mid_x)  # the lowest opening on the mid-plane; beside it, the one nearest its height
+    near = None if c0 is None else c0[1][0]
+    centre = [at(lay.mid_x - COLUMN_STEP * S, near), c0, at(lay.mid_x + COLUMN_STEP * S, near)]
     if sum(c is not None for c in centre) < 2:
         where = "below the eyes" if lay.eye_y is not None else "below the nose"
         return None, f"no mouth opening (no cut or fold between the lips on the mid-line {where})"
