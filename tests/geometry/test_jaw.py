@@ -43,7 +43,8 @@ def test_jaw_region_is_below_the_lips_and_takes_the_fold_apart():
     w, lip, hinge = jaw_weights(v, f, lay, mouth)
     skin = np.arange(len(v)) < ns
     front = skin & (np.abs(v[:, 2]) < 1e-9)
-    assert np.all(w[front & (v[:, 1] > LIP_Y + 0.15)] == 0)  # forehead .. upper lip stay
+    assert np.all(w[front & (v[:, 1] > LIP_Y + 0.9)] == 0)  # forehead .. upper lip stay
+    assert np.all(w[front & (v[:, 1] > LIP_Y + 0.05)] < 0.1)  # the upper lip's edge follows a little at most
     assert np.all(w[front & (v[:, 1] < LIP_Y - 0.1) & (v[:, 1] > LIP_Y - 0.8)] > 0.99)  # lower lip, chin turn
     assert np.all(w[front & (v[:, 1] < LIP_Y - 1.6 * lay.scale)] == 0)  # the neck stays
     # the fold's upper wall stays, its lower wall turns with the jaw

@@ -110,7 +110,10 @@ def jaw_weights(vertices: np.ndarray, faces: np.ndarray, lay, mouth) -> tuple[np
     front is upper (0) above the lip line and lower (1) below it; inside the mouth (hidden from
     the front, within :data:`MOUTH_REACH` S of the lip line) a wall facing down (a roof, the
     upper lip's inside) is upper and a wall facing up (a floor, the lower lip's inside) is lower
-    (normal's y beyond :data:`WALL`); the rest takes ``d_up / (d_up + d_low)`` of its
+    (normal's y beyond :data:`WALL`); across a fold the skin traced from each lip in the
+    mouth's sections decides instead of the height (between its corners, within
+    :data:`~facerig.geometry.mouth.LIP_ARC` of the lip line: an overbite or a beak reaches below
+    the lip line); the rest takes ``d_up / (d_up + d_low)`` of its
     distances along the edges to the two, so the mouth parts at the back of a fold, not at the
     lips."""
     v = np.asarray(vertices, np.float64)
@@ -126,13 +129,21 @@ def jaw_weights(vertices: np.ndarray, faces: np.ndarray, lay, mouth) -> tuple[np
     skin = labels == lay.skin
     sf = f[lay.face_part == lay.skin]
     depth = mouth.line_y(v[:, 0]) - v[:, 1]  # below the lip line at each vertex's x: > 0
+    from facerig.geometry.mouth import LIP_ARC
     from facerig.geometry.normals import vertex_normals
 
     seen = _front_seen(v, sf, S) & skin
     ny = vertex_normals(v, sf)[:, 1]
-    inside = skin & ~seen & (np.abs(depth) < MOUTH_REACH * S)  # the inside of the mouth: its walls
-    upper = (seen & (depth < -LINE_BAND * S)) | (inside & (ny < -WALL))
-    lower = (seen & (depth > LINE_BAND * S)) | (inside & (ny > WALL))
+    near = np.abs(depth) < MOUTH_REACH * S
+    inside = skin & ~seen & near  # the inside of the mouth: its walls
+    upper, lower = seen & (depth < -LINE_BAND * S), seen & (depth > LINE_BAND * S)
+    if mouth.upper.any() and mouth.lower.any():  # a fold's lips, traced in its sections
+        lo, hi = mouth.corners
+        across = (np.abs(depth) < LIP_ARC * S) & (v[:, 0] >= lo) & (v[:, 0] <= hi)
+        upper = (upper & ~across) | mouth.upper
+        lower = (lower & ~across & ~mouth.upper) | mouth.lower
+    upper |= inside & (ny < -WALL)
+    lower |= inside & (ny > WALL) & ~upper
     side = _split(v, sf, upper, lower)
     w_deep = 1.0 - _smooth((depth - DEPTH[0] * S) / ((DEPTH[1] - DEPTH[0]) * S))
     w_front = _smooth((v[:, 2] - hinge_z) / (FRONT_FADE * (lip_z - hinge_z)))

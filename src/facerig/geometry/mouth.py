@@ -27,6 +27,7 @@ sideways column by column until a section finds no entrance (the mouth corners).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -46,6 +47,8 @@ BAND = (0.35, 2.2)
 FRONT = 0.3
 #: A fold's walls count as the inside of the mouth from this far (S) behind the lips' meeting point.
 INSIDE_BEHIND = 0.02
+#: How far (S) along the section from each lip of a fold its skin is marked upper / lower.
+LIP_ARC = 0.4
 #: Sections across the mouth, spaced this far apart (S), for the lip line.
 COLUMN_STEP = 0.1
 
@@ -62,6 +65,8 @@ class Mouth:
         inside: (V,) bool, the walls of a fold between the lips (vertices the sections' paths
             between the lips cross, more than :data:`INSIDE_BEHIND` S behind the lips' meeting
             point): the inside of the mouth, even where seen from the front at neutral.
+        upper, lower: (V,) bool, the skin leading away from a fold's upper and lower lip in the
+            sections (:data:`LIP_ARC` S along it): which lip is which where they overlap.
     """
 
     kind: str
@@ -71,6 +76,8 @@ class Mouth:
     gap: np.ndarray
     mid: int
     inside: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
 
     @property
     def corners(self) -> tuple[float, float]:
@@ -155,11 +162,26 @@ def _range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return out
 
 
+def _walls(pts, arc, edges, reach: float, p: int, q: int, wrap: bool, first: int, last: int) -> dict:
+    """A fold's walls in one section (see :func:`lip_pairs`): the edges' vertices of the path
+    between points p < q of one piece (``wrap``: the way round through ``last`` and ``first``) and
+    of the skin leading away from each lip over ``reach``."""
+    path = np.r_[q : last + 1, first : p + 1] if wrap else np.arange(p, q + 1)
+    up, low = (p, q) if pts[p, 0] >= pts[q, 0] else (q, p)
+    out = {"inside": np.unique(edges[path])}
+    for name, at in (("upper", up), ("lower", low)):
+        back = (at == p) != wrap  # away from the pocket: toward the piece's start
+        run = np.arange(at, first - 1, -1) if back else np.arange(at, last + 1)
+        out[name] = np.unique(edges[run[np.abs(arc[run] - arc[at]) <= reach]])
+    return out
+
+
 def lip_pairs(chains: list[tuple], y_lo: float, y_hi: float, scale: float) -> list[tuple]:
     """Every lip pair in one section (see module doc) between heights ``y_lo`` and ``y_hi``:
-    a list of ``(kind, (y, z) midpoint (2,), gap, inside)``; ``inside``: for a fold, the mesh
-    vertices on the edges the skin's path between the two lips crosses (None for a hole, or
-    for chains without edges, :func:`section_chains`)."""
+    a list of ``(kind, (y, z) midpoint (2,), gap, walls)``; ``walls()``: for a fold, the mesh
+    vertices on the edges the skin's path crosses, as a dict: ``inside`` between the two lips,
+    ``upper`` / ``lower`` from each lip outward over :data:`LIP_ARC` S (:func:`_walls`; None for
+    a hole, or for chains without edges, :func:`section_chains`)."""
     from scipy.spatial import cKDTree
 
     if not chains:
@@ -220,16 +242,15 @@ def lip_pairs(chains: list[tuple], y_lo: float, y_hi: float, scale: float) -> li
         depth = m[k, 1] - deepest
         ok = depth >= np.maximum(FOLD_DEPTH * S, FOLD_RATIO * chord[k])
         for kk, pp, qq, wrap, a, b in zip(k[ok], p[ok], q[ok], (around[k] < direct[k])[ok], first[ok], last[ok]):
-            path = np.r_[qq : b + 1, a : pp + 1] if wrap else np.arange(pp, qq + 1)
-            inside = None if edges is None else np.unique(edges[path])
-            out.append(("fold", m[kk], float(chord[kk]), inside))
+            walls = None if edges is None else partial(_walls, pts, arc, edges, S * LIP_ARC, pp, qq, wrap, a, b)
+            out.append(("fold", m[kk], float(chord[kk]), walls))
     return out
 
 
 def lip_pair(
     chains: list[tuple], y_lo: float, y_hi: float, scale: float, near_y: float | None = None
 ) -> tuple | None:
-    """The lips' meeting point in one section: ``(kind, (y, z) midpoint (2,), gap, inside)`` or None.
+    """The lips' meeting point in one section: ``(kind, (y, z) midpoint (2,), gap, walls)`` or None.
 
     Of the lip pairs (:func:`lip_pairs`), those of the lowest opening (within 0.3 S of the lowest
     pair: a nostril lies above the mouth), or with ``near_y`` of the opening nearest that
@@ -312,11 +333,17 @@ def find_mouth(
     # the inside of a fold: vertices on its walls (behind the lips' meeting point), from the
     # sections across the mouth and a few more near the mid-plane (where the check looks)
     extra = [at(lay.mid_x + t * S, cols[ks[mid]][1][0]) for t in (-0.15, -0.075, -0.03, 0.03, 0.075, 0.15)]
-    inside_w = np.zeros(len(wv), bool)
+    inside_w, upper_w, lower_w = (np.zeros(len(wv), bool) for _ in range(3))
     for c in list(cols.values()) + [c for c in extra if c is not None]:
         if c[3] is not None:
-            ids = c[3][wv[c[3], 2] < c[1][1] - INSIDE_BEHIND * S]
-            inside_w[ids] = True
+            walls = c[3]()
+            ids = walls["inside"]
+            inside_w[ids[wv[ids, 2] < c[1][1] - INSIDE_BEHIND * S]] = True
+            upper_w[walls["upper"]] = True
+            lower_w[walls["lower"]] = True
+    both = upper_w & lower_w
+    upper_w &= ~both
+    lower_w &= ~both
     kind = cols[ks[mid]][0]
     return (
         Mouth(
@@ -327,6 +354,8 @@ def find_mouth(
             np.array([cols[k][2] for k in ks]),
             mid,
             inside_w[index],
+            upper_w[index],
+            lower_w[index],
         ),
         f"mouth {kind}, {len(ks)} sections across ({(ks[-1] - ks[0]) * COLUMN_STEP:.1f} S wide)",
     )
