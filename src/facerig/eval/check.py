@@ -239,8 +239,11 @@ def lip_gap(
     if inside is not None:
         mouth = mouth | np.asarray(inside)[np.asarray(faces, np.int64)].all(1)
     gaps = []
+    f = np.asarray(faces, np.int64)
+    rows = _faces_across(vertices, f, grid.x0, grid.x0 + grid.step * (grid.nx - 1))
     for x in np.linspace(grid.x0, grid.x0 + grid.step * (grid.nx - 1), 5):  # one column of rays each
-        hit, _ = first_hits(vertices, faces, Grid(float(x), grid.y0, grid.step, 1, grid.ny))
+        hit, _ = first_hits(vertices, f[rows], Grid(float(x), grid.y0, grid.step, 1, grid.ny))
+        hit = np.where(hit >= 0, rows[np.maximum(hit, 0)], -1)
         col = ((hit < 0) | mouth[hit] | ~seen0[hit])[:, 0]
         best, run, bounded = 0, 0, False
         for j in range(grid.ny):
@@ -257,21 +260,42 @@ def lip_gap(
 def _seen_at_neutral(v0: np.ndarray, faces: np.ndarray, lay: Layout) -> np.ndarray:
     grid = _mouth_grid(lay, v0, 0.25 * lay.scale)
     fine = Grid(grid.x0, grid.y0, grid.step * 0.75, int(grid.nx / 0.75), int(grid.ny / 0.75))
-    hit, _ = first_hits(v0, faces, fine)
+    f = np.asarray(faces, np.int64)
+    rows = _faces_across(v0, f, fine.x0, fine.x0 + fine.step * (fine.nx - 1))
+    hit, _ = first_hits(v0, f[rows], fine)
+    hit = rows[hit[hit >= 0]]
     seen = np.zeros(len(faces), bool)
-    seen[hit[hit >= 0]] = True
+    seen[hit] = True
     return seen
+
+
+def _faces_across(vertices: np.ndarray, faces: np.ndarray, x0: float, x1: float) -> np.ndarray:
+    """Rows of faces (F, 3) reaching into the strip ``x0 <= x <= x1`` of vertices (V, 3): the only
+    ones rays there can meet."""
+    xs = np.asarray(vertices)[faces, 0]
+    return np.flatnonzero((xs.max(1) >= x0) & (xs.min(1) <= x1))
+
+
+def opening_measure(v0: np.ndarray, faces: np.ndarray, lay: Layout, inside: np.ndarray | None = None):
+    """The ``mouth_open`` measure of one head as a function: ``delta (V, 3) -> (gap(v0 + delta) -
+    gap(v0)) / S`` (:func:`lip_gap`) for a neutral v0 (V, 3), faces (F, 3), its layout and the
+    mouth's inside (V,); what does not depend on the shape is computed once."""
+    f = np.asarray(faces, np.int64)
+    seen0 = _seen_at_neutral(v0, f, lay)
+    g0 = lip_gap(v0, f, lay, seen0, v0, inside)
+
+    def measure(delta: np.ndarray) -> float:
+        return float(lip_gap(v0 + delta, f, lay, seen0, v0, inside) - g0) / lay.scale
+
+    return measure
 
 
 def opening(
     v0: np.ndarray, faces: np.ndarray, lay: Layout, delta: np.ndarray, inside: np.ndarray | None = None
 ) -> float:
     """The lip gap a shape opens on the mid-line (the ``mouth_open`` value): ``(gap(v0 + delta)
-    - gap(v0)) / S`` for a neutral v0 (V, 3), faces (F, 3), its layout, a shape's delta (V, 3) and
-    the mouth's inside (V,) (:func:`lip_gap`)."""
-    f = np.asarray(faces, np.int64)
-    seen0 = _seen_at_neutral(v0, f, lay)
-    return float(lip_gap(v0 + delta, f, lay, seen0, v0, inside) - lip_gap(v0, f, lay, seen0, v0, inside)) / lay.scale
+    - gap(v0)) / S`` (:func:`opening_measure`)."""
+    return opening_measure(v0, faces, lay, inside)(delta)
 
 
 def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout, mouth=None, why="") -> list[dict]:

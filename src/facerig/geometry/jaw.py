@@ -190,7 +190,7 @@ def open_jaw(
     mouthClose is rebuilt (``(1 - lip) * mouthClose - lip * jawOpen``, lip: the lips' region of
     :func:`jaw_weights`) where jawOpen was replaced, or where it closes less than ``close_min``
     of jawOpen's gap (the check's mouth_close)."""
-    from facerig.eval.check import opening
+    from facerig.eval.check import opening_measure
     from facerig.geometry.face_parts import find_layout
     from facerig.geometry.mouth import find_mouth
 
@@ -204,7 +204,8 @@ def open_jaw(
         return deltas, {"status": "no mouth opening", "note": note}
     k = names.index("jawOpen")
     jaw0 = np.asarray(deltas[k], np.float64)
-    before = opening(v, f, lay, jaw0, mouth.inside)
+    opening = opening_measure(v, f, lay, mouth.inside)
+    before = opening(jaw0)
     report: dict = {"mouth": mouth.kind, "network_opening": round(before, 3)}
     weights = None
     jaw, opened = jaw0, before
@@ -212,7 +213,7 @@ def open_jaw(
         report["status"] = "kept"
     else:
         weights = jaw_weights(v, f, lay, mouth)
-        jaw, opened = _turn(v, f, lay, mouth, jaw0, weights, target, report)
+        jaw, opened = _turn(v, lay, mouth, jaw0, weights, target, opening, report)
         if opened <= before:
             report.update(status="kept (the jaw step did not open the lips further)", opening_after=round(opened, 3))
             jaw, opened = jaw0, before
@@ -223,22 +224,20 @@ def open_jaw(
     if "mouthClose" in names and opened > 0:
         c = names.index("mouthClose")
         close0 = np.asarray(deltas[c], np.float64)
-        closure = 1.0 - opening(v, f, lay, jaw + close0, mouth.inside) / opened
+        closure = 1.0 - opening(jaw + close0) / opened
         report["network_close"] = round(closure, 3)
         if jaw is not jaw0 or closure < close_min:  # mouthClose takes jawOpen back over the lips
             lip = (weights or jaw_weights(v, f, lay, mouth))[1][:, None]
             if out is deltas:
                 out = deltas.copy()
             out[c] = ((1.0 - lip) * close0 - lip * jaw).astype(deltas.dtype)
-            report["close_after"] = round(1.0 - opening(v, f, lay, jaw + out[c], mouth.inside) / opened, 3)
+            report["close_after"] = round(1.0 - opening(jaw + out[c]) / opened, 3)
     return out, report
 
 
-def _turn(v, f, lay, mouth, jaw0: np.ndarray, weights: tuple, target: float, report: dict) -> tuple[np.ndarray, float]:
-    """jawOpen (V, 3) turned about the hinge, wider until the lips part by ``target`` S, and the
-    opening it gives; the angles tried go into ``report``."""
-    from facerig.eval.check import opening
-
+def _turn(v, lay, mouth, jaw0: np.ndarray, weights: tuple, target: float, opening, report: dict) -> tuple:
+    """jawOpen (V, 3) turned about the hinge, wider until the lips part by ``target`` S as
+    ``opening`` (delta -> S) measures it, and that opening; the angles tried go into ``report``."""
     S = lay.scale
     w, _, hinge = weights
     reach = float(mouth.z[mouth.mid] - hinge[1])  # lever of the lower lip about the hinge
@@ -250,7 +249,7 @@ def _turn(v, f, lay, mouth, jaw0: np.ndarray, weights: tuple, target: float, rep
     tried = []
     while True:  # wider until the lips part by ``target`` (a fold hides its inside longer)
         new = base + turn_deltas(v, w, hinge, angle)
-        after = opening(v, f, lay, new, mouth.inside)
+        after = opening(new)
         tried.append((round(float(np.degrees(angle)), 1), round(after, 3)))
         if after >= target or angle * GROW > MAX_ANGLE:
             break

@@ -206,10 +206,14 @@ def lip_pairs(chains: list[tuple], y_lo: float, y_hi: float, scale: float) -> li
     idx = np.flatnonzero((pts[:, 0] >= y_lo) & (pts[:, 0] <= y_hi))
     if len(idx) < 2:
         return []
-    pr = cKDTree(pts[idx]).query_pairs(max(HOLE_CHORD, FOLD_CHORD) * S, output_type="ndarray")
+    pr = idx[cKDTree(pts[idx]).query_pairs(FOLD_CHORD * S, output_type="ndarray")].reshape(-1, 2)
+    ends = idx[is_end[idx]]
+    if HOLE_CHORD > FOLD_CHORD and len(ends) > 1:  # a hole's two ends may lie further apart
+        far = ends[cKDTree(pts[ends]).query_pairs(HOLE_CHORD * S, output_type="ndarray")].reshape(-1, 2)
+        pr = np.unique(np.sort(np.concatenate([pr, far]), axis=1), axis=0)
     if len(pr) == 0:
         return []
-    i, j = idx[pr[:, 0]], idx[pr[:, 1]]
+    i, j = pr[:, 0], pr[:, 1]
     chord = np.linalg.norm(pts[i] - pts[j], axis=1)
     m = 0.5 * (pts[i] + pts[j])
     # the front at each pair's height: most forward section point within 0.05 S of it
