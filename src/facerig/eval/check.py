@@ -59,7 +59,7 @@ from facerig.io.rig import Rig
 THRESHOLDS: dict[str, tuple[str, float]] = {
     # author rigs' worst (benchmarks/results/check_calibration.json), then the margin chosen
     "eyelid_closure": (">=", 0.7),  # worst 0.735 (MakeHuman): 70 % of the eye seen at neutral covered
-    "mouth_open": (">=", 0.1),  # worst 0.133 S (Rocketbox male): lips 0.1 eye distance (~6 mm) apart
+    "mouth_open": (">=", 0.1),  # worst 0.187 S (Weboji kangaroo; 0.133 before a fold's walls counted): lips 0.1 S (~6 mm) apart
     "mouth_close": (">=", 0.7),  # worst 0.97 (ICT): at most 30 % of jawOpen's gap left
     "jaw_teeth": (">=", 0.3),  # worst 0.64 (MakeHuman): a mouth part follows the chin at least 30 %
     "mirror": ("<=", 1.0),  # worst 0.79 (Rocketbox, hand-sculpted); two disjoint sides give ~1.4
