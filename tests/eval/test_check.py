@@ -181,3 +181,42 @@ def test_lids_pushed_into_the_eyeball():
     res = C.check_rig(Rig(["eyeSquintLeft", "eyeSquintRight"], d, v, rig.faces), checks=("interpenetration",))
     assert _status(res, "interpenetration", "eyeSquintLeft")["status"] == "fail"
     assert _status(res, "interpenetration", "eyeSquintRight")["status"] == "pass"
+
+
+def _profile_rig(kind: str, jaw: str) -> Rig:
+    """A swept-profile head (fixtures.profile_head) with jawOpen turning the jaw ("turn", and a
+    mouthClose taking it back over the lips) or dropping both lips alike ("both")."""
+    from facerig.geometry.jaw import jaw_weights, turn_deltas
+    from facerig.geometry.mouth import find_mouth
+    from fixtures.profile_head import LIP_Y, profile_head
+
+    v, f, ns = profile_head(kind)
+    d = np.zeros((2, len(v), 3))
+    if jaw == "turn":
+        lay = find_layout(v, f)
+        w, lip, hinge = jaw_weights(v, f, lay, find_mouth(v, f, lay)[0])
+        d[0] = turn_deltas(v, w, hinge, 0.4)
+        d[1] = -lip[:, None] * d[0]
+    else:
+        d[0, (np.arange(len(v)) < ns) & (v[:, 1] < LIP_Y + 0.5), 1] = -0.3
+    return Rig(names=["jawOpen", "mouthClose"], deltas=d, neutral=v, faces=f)
+
+
+def test_mouth_of_a_fold_opens_and_closes():
+    res = C.check_rig(_profile_rig("fold", "turn"), checks=("mouth_open", "mouth_close"))
+    assert res["layout"]["mouth"]["found"] and res["layout"]["mouth"]["kind"] == "fold"
+    assert _status(res, "mouth_open", "jawOpen")["status"] == "pass"
+    assert _status(res, "mouth_close", "mouthClose")["value"] > 0.9
+    # a jawOpen moving both lips alike leaves the fold closed
+    res = C.check_rig(_profile_rig("fold", "both"), checks=("mouth_open", "mouth_close"))
+    assert _status(res, "mouth_open", "jawOpen")["status"] == "fail"
+    assert _status(res, "mouth_close")["status"] == "n/a"
+
+
+@pytest.mark.parametrize("kind", ["notch", "none"])
+def test_no_mouth_opening_is_na(kind):
+    res = C.check_rig(_profile_rig(kind, "both"), checks=("mouth_open", "mouth_close"))
+    for check in ("mouth_open", "mouth_close"):
+        row = _status(res, check)
+        assert row["status"] == "n/a" and row["note"].startswith("no mouth opening")
+    assert not res["layout"]["mouth"]["found"]

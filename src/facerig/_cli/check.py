@@ -18,7 +18,8 @@ help = "audit a rig with no ground truth: eyelids, mouth, mirroring, rigid parts
 EPILOG = """\
 checks (thresholds calibrated so the authors' rigs in the shared data pass; BENCHMARKS.md "Rig check"):
   eyelid_closure    eyeBlinkL/R hide the eye seen from the front (eyeball through the lids, or a mask's eye hole)
-  mouth_open        jawOpen opens a gap between the lips on the mid-line (in eye distances)
+  mouth_open        jawOpen opens a gap between the lips on the mid-line (in eye distances); n/a where
+                    the head has no mouth opening (no cut or fold between the lips: a statue)
   mouth_close       mouthClose on top of jawOpen closes that gap again
   mirror / side     Left vs mirrored Right shapes; one-sided shapes move their own side (left = +X)
   rigidity          eyeballs and teeth move rigidly

@@ -14,7 +14,9 @@ eyelid_closure     eyeBlinkLeft/Right: 1 - (eye opening after) / (opening at neu
                    eyeballs, that pass through the eye hole
 mouth_open         jawOpen: gap between the lips along the mid-line (the longest run of rays
                    that see into the mouth: nothing, teeth / tongue, or skin hidden from the
-                   front at neutral, bounded by skin above and below), minus that at neutral, / S
+                   front at neutral, bounded by skin above and below), minus that at neutral, / S;
+                   n/a on a head with no mouth opening (no hole or fold between the lips,
+                   :func:`facerig.geometry.mouth.find_mouth`: a statue, lips joined by faces)
 mouth_close        mouthClose with jawOpen at 1 (as ARKit defines it): 1 - gap / jawOpen's gap
 jaw_teeth          jawOpen moves the lower teeth / tongue with the jaw: the largest RMS motion of
                    a mouth part / the 99th percentile of the skin's motion (the chin)
@@ -57,7 +59,7 @@ from facerig.io.rig import Rig
 THRESHOLDS: dict[str, tuple[str, float]] = {
     # author rigs' worst (benchmarks/results/check_calibration.json), then the margin chosen
     "eyelid_closure": (">=", 0.7),  # worst 0.735 (MakeHuman): 70 % of the eye seen at neutral covered
-    "mouth_open": (">=", 0.1),  # worst 0.133 S (Rocketbox male): lips 0.1 eye distance (~6 mm) apart
+    "mouth_open": (">=", 0.1),  # worst 0.187 S (Weboji kangaroo; 0.133 before a fold's walls counted): lips 0.1 S (~6 mm) apart
     "mouth_close": (">=", 0.7),  # worst 0.97 (ICT): at most 30 % of jawOpen's gap left
     "jaw_teeth": (">=", 0.3),  # worst 0.64 (MakeHuman): a mouth part follows the chin at least 30 %
     "mirror": ("<=", 1.0),  # worst 0.79 (Rocketbox, hand-sculpted); two disjoint sides give ~1.4
@@ -213,21 +215,35 @@ def _mouth_grid(lay: Layout, v0: np.ndarray, half_width: float, posed: np.ndarra
     return Grid.around(lay.mid_x - half_width, lay.mid_x + half_width, bottom - 0.02 * S, top, S / 150)
 
 
-def lip_gap(vertices: np.ndarray, faces: np.ndarray, lay: Layout, seen0: np.ndarray, v0: np.ndarray) -> float:
+def lip_gap(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    lay: Layout,
+    seen0: np.ndarray,
+    v0: np.ndarray,
+    inside: np.ndarray | None = None,
+) -> float:
     """Gap between the lips along the mid-line (median over 5 columns within 0.15 S of it), in units.
 
     Args:
         vertices: (V, 3) posed. faces: (F, 3). lay: the head's layout. seen0: (F,) bool faces seen
-            from the front at neutral. v0: (V, 3) neutral (for the scan's extent).
+            from the front at neutral. v0: (V, 3) neutral (for the scan's extent). inside: (V,)
+            bool, the walls of a fold between the lips (:attr:`facerig.geometry.mouth.Mouth.inside`).
 
-    A ray sees into the mouth when it hits nothing, a mouth part, or a face hidden at neutral;
-    the gap is the longest run of such rays with a seen-at-neutral hit at both ends.
+    A ray sees into the mouth when it hits nothing, a mouth part, a face hidden at neutral, or a
+    face of a fold's walls; the gap is the longest run of such rays with a seen-at-neutral hit
+    at both ends.
     """
     grid = _mouth_grid(lay, v0, 0.15 * lay.scale, vertices)
     mouth = np.isin(lay.face_part, lay.mouth_parts)
+    if inside is not None:
+        mouth = mouth | np.asarray(inside)[np.asarray(faces, np.int64)].all(1)
     gaps = []
+    f = np.asarray(faces, np.int64)
+    rows = _faces_across(vertices, f, grid.x0, grid.x0 + grid.step * (grid.nx - 1))
     for x in np.linspace(grid.x0, grid.x0 + grid.step * (grid.nx - 1), 5):  # one column of rays each
-        hit, _ = first_hits(vertices, faces, Grid(float(x), grid.y0, grid.step, 1, grid.ny))
+        hit, _ = first_hits(vertices, f[rows], Grid(float(x), grid.y0, grid.step, 1, grid.ny))
+        hit = np.where(hit >= 0, rows[np.maximum(hit, 0)], -1)
         col = ((hit < 0) | mouth[hit] | ~seen0[hit])[:, 0]
         best, run, bounded = 0, 0, False
         for j in range(grid.ny):
@@ -244,22 +260,57 @@ def lip_gap(vertices: np.ndarray, faces: np.ndarray, lay: Layout, seen0: np.ndar
 def _seen_at_neutral(v0: np.ndarray, faces: np.ndarray, lay: Layout) -> np.ndarray:
     grid = _mouth_grid(lay, v0, 0.25 * lay.scale)
     fine = Grid(grid.x0, grid.y0, grid.step * 0.75, int(grid.nx / 0.75), int(grid.ny / 0.75))
-    hit, _ = first_hits(v0, faces, fine)
+    f = np.asarray(faces, np.int64)
+    rows = _faces_across(v0, f, fine.x0, fine.x0 + fine.step * (fine.nx - 1))
+    hit, _ = first_hits(v0, f[rows], fine)
+    hit = rows[hit[hit >= 0]]
     seen = np.zeros(len(faces), bool)
-    seen[hit[hit >= 0]] = True
+    seen[hit] = True
     return seen
 
 
-def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[dict]:
+def _faces_across(vertices: np.ndarray, faces: np.ndarray, x0: float, x1: float) -> np.ndarray:
+    """Rows of faces (F, 3) reaching into the strip ``x0 <= x <= x1`` of vertices (V, 3): the only
+    ones rays there can meet."""
+    xs = np.asarray(vertices)[faces, 0]
+    return np.flatnonzero((xs.max(1) >= x0) & (xs.min(1) <= x1))
+
+
+def opening_measure(v0: np.ndarray, faces: np.ndarray, lay: Layout, inside: np.ndarray | None = None):
+    """The ``mouth_open`` measure of one head as a function: ``delta (V, 3) -> (gap(v0 + delta) -
+    gap(v0)) / S`` (:func:`lip_gap`) for a neutral v0 (V, 3), faces (F, 3), its layout and the
+    mouth's inside (V,); what does not depend on the shape is computed once."""
+    f = np.asarray(faces, np.int64)
+    seen0 = _seen_at_neutral(v0, f, lay)
+    g0 = lip_gap(v0, f, lay, seen0, v0, inside)
+
+    def measure(delta: np.ndarray) -> float:
+        return float(lip_gap(v0 + delta, f, lay, seen0, v0, inside) - g0) / lay.scale
+
+    return measure
+
+
+def opening(
+    v0: np.ndarray, faces: np.ndarray, lay: Layout, delta: np.ndarray, inside: np.ndarray | None = None
+) -> float:
+    """The lip gap a shape opens on the mid-line (the ``mouth_open`` value): ``(gap(v0 + delta)
+    - gap(v0)) / S`` (:func:`opening_measure`)."""
+    return opening_measure(v0, faces, lay, inside)(delta)
+
+
+def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout, mouth=None, why="") -> list[dict]:
+    """mouth_open / mouth_close rows; ``mouth``, ``why``: :func:`facerig.geometry.mouth.find_mouth` of the head."""
     f = np.asarray(rig.faces, np.int64)
     if "jawOpen" not in d:
         return [
             _row("mouth_open", "jawOpen", None, "shape not in the rig"),
             _row("mouth_close", "mouthClose", None, "jawOpen not in the rig"),
         ]
+    if mouth is None:  # a statue's lips, a face mesh whose lips are joined by faces: nothing to open
+        return [_row("mouth_open", "jawOpen", None, why), _row("mouth_close", "mouthClose", None, why)]
     seen0 = _seen_at_neutral(v0, f, lay)
-    g0 = lip_gap(v0, f, lay, seen0, v0)
-    gj = lip_gap(v0 + d["jawOpen"], f, lay, seen0, v0)
+    g0 = lip_gap(v0, f, lay, seen0, v0, mouth.inside)
+    gj = lip_gap(v0 + d["jawOpen"], f, lay, seen0, v0, mouth.inside)
     note = f"lip gap {g0 / lay.scale:.3f} -> {gj / lay.scale:.3f} S"
     if gj <= 0:
         note += " (the lips do not part: not moved apart, or one connected sheet of skin)"
@@ -269,7 +320,7 @@ def _mouth_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout)
     elif gj - g0 < THRESHOLDS["mouth_open"][1] * lay.scale:
         rows.append(_row("mouth_close", "mouthClose", None, "jawOpen opens no gap to close"))
     else:
-        gc = lip_gap(v0 + d["jawOpen"] + d["mouthClose"], f, lay, seen0, v0)
+        gc = lip_gap(v0 + d["jawOpen"] + d["mouthClose"], f, lay, seen0, v0, mouth.inside)
         rows.append(
             _row(
                 "mouth_close",
@@ -490,11 +541,16 @@ def check_rig(
             f"the rig has NaN or infinite values ({'in ' + bad_shape if bad_shape else 'in the neutral'})"
         )
     lay = find_layout(v0, faces)
+    mouth, mouth_note = None, "not looked for"
+    if "mouth_open" in want or "mouth_close" in want:
+        from facerig.geometry.mouth import find_mouth
+
+        mouth, mouth_note = find_mouth(v0, faces, lay, d.get("jawOpen"))
     rows: list[dict] = []
     if "eyelid_closure" in want:
         rows += _eyelid_rows(rig, v0, d, lay)
     if "mouth_open" in want or "mouth_close" in want:
-        rows += [r for r in _mouth_rows(rig, v0, d, lay) if r["check"] in want]
+        rows += [r for r in _mouth_rows(rig, v0, d, lay, mouth, mouth_note) if r["check"] in want]
     if "jaw_teeth" in want:
         rows += _jaw_teeth_rows(v0, d, lay)
     if "mirror" in want or "side" in want:
@@ -522,6 +578,8 @@ def check_rig(
             "skin_part": lay.skin,
             "eyeball_parts": lay.eyeball_parts,
             "mouth_parts": lay.mouth_parts,
+            "mouth": {"found": mouth is not None, "note": mouth_note}
+            | ({"kind": mouth.kind, "lip_y": float(mouth.y[mouth.mid]), "corners": list(mouth.corners)} if mouth else {}),
             "parts": int(lay.labels.max()) + 1 if lay.labels.size else 0,
         },
         "missing": [n for n in ARKIT52 if n not in d],

@@ -172,6 +172,7 @@ def rig_raf(
     face_frame: bool = True,
     head_check: bool = True,
     close_eyes: bool = True,
+    open_mouth: bool = True,
     **_: Any,
 ) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
@@ -197,8 +198,10 @@ def rig_raf(
     :func:`facerig.geometry.face_parts.find_layout`) move rigidly in every shape
     (:func:`facerig.geometry.rigid.rigid_part_deltas`), and an eyeBlink that leaves an eyeball's
     opening seen from the front gets the lids' motion that closes it in the lid region
-    (:func:`facerig.geometry.eyelids.close_blinks`; meta ``raf.eyelids``). Unknown options are
-    ignored.
+    (:func:`facerig.geometry.eyelids.close_blinks`; meta ``raf.eyelids``); ``open_mouth`` (default
+    on): a jawOpen that leaves the head's mouth opening closed turns the jaw about a hinge behind
+    the mouth, and mouthClose closes the lips again (:func:`facerig.geometry.jaw.open_jaw`; meta
+    ``raf.jaw``). Unknown options are ignored.
     """
     import contextlib
 
@@ -302,6 +305,15 @@ def rig_raf(
                 moved = rigid_part_deltas(v, moved, labels == p)
             moved, eyelids = close_blinks(v, mesh.faces, trained_names, moved, layout=layout)
             timings["eyelids"] = time.perf_counter() - te
+        jaw = None
+        if open_mouth and queries is None:  # a mouth the network leaves closed opens about a jaw hinge
+            from facerig.geometry.face_parts import find_layout
+            from facerig.geometry.jaw import open_jaw
+
+            tj = time.perf_counter()
+            lay = find_layout(v, mesh.faces, prep.proxy.parts[prep.proxy.origin])
+            moved, jaw = open_jaw(v, mesh.faces, [names[i] for i in keep], moved, layout=lay)
+            timings["jaw"] = time.perf_counter() - tj
         moved = moved @ R.astype(np.float32)  # back to input axes (R orthonormal)
         if queries is None:  # untrained shapes are zeros
             full = np.zeros((len(names),) + moved.shape[1:], np.float32)
@@ -317,6 +329,7 @@ def rig_raf(
             **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
             **({"face_frame": face} if face is not None else {}),
             **({"eyelids": eyelids} if eyelids else {}),
+            **({"jaw": jaw} if jaw else {}),
             "timings": {
                 "prepare": round(t1 - t0, 3),
                 "network": round(t2 - t1, 3),
