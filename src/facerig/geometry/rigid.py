@@ -59,9 +59,3 @@ def teeth_parts(layout, vertices: np.ndarray) -> list[int]:
     mixed[inverse[first[inverse] != labels]] = True
     return [p for p in small if not mixed[inverse[labels == p]].any()]
 
-
-def rigid_parts(layout, vertices: np.ndarray) -> list[int]:
-    """Labels of the parts of a head that move rigidly in every shape: its eyeballs and its teeth
-    (:func:`teeth_parts`), from a :class:`facerig.geometry.face_parts.Layout` and the neutral
-    vertices (V, 3)."""
-    return list(layout.eyeball_parts) + teeth_parts(layout, vertices)

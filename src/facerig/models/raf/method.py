@@ -193,8 +193,8 @@ def rig_raf(
     (default on, with ``face_frame``): raise :class:`NotAHeadError` when the face the probe found
     is implausible past :data:`HEAD_CHECK`'s error limits (not a head, or a head not in the
     ``up``/``forward`` orientation given), record ``warn`` and its reasons in the meta past the
-    warning limits (:func:`face_check`); ``close_eyes`` (default on): eyeballs and teeth (separate
-    parts, :func:`facerig.geometry.rigid.rigid_parts`) move rigidly in every shape
+    warning limits (:func:`face_check`); ``close_eyes`` (default on): eyeballs (separate parts,
+    :func:`facerig.geometry.face_parts.find_layout`) move rigidly in every shape
     (:func:`facerig.geometry.rigid.rigid_part_deltas`), and an eyeBlink whose lids stop short of
     meeting over an eyeball is completed about the eyeball's centre
     (:func:`facerig.geometry.eyelids.close_blinks`; meta ``raf.eyelids``). Unknown options are
@@ -294,11 +294,11 @@ def rig_raf(
             te = time.perf_counter()
             trained_names = [names[i] for i in keep]
             from facerig.geometry.face_parts import find_layout
-            from facerig.geometry.rigid import rigid_part_deltas, rigid_parts
+            from facerig.geometry.rigid import rigid_part_deltas
 
             labels = prep.proxy.parts[prep.proxy.origin]  # the parts of the stitched head
             layout = find_layout(v, mesh.faces, labels)
-            for p in rigid_parts(layout, v):  # eyeballs turn in their sockets and teeth move with the jaw: no bending
+            for p in layout.eyeball_parts:  # eyeballs turn in their sockets, they do not bend
                 moved = rigid_part_deltas(v, moved, labels == p)
             moved, eyelids = close_blinks(v, mesh.faces, trained_names, moved, layout=layout)
             timings["eyelids"] = time.perf_counter() - te
