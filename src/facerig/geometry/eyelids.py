@@ -227,11 +227,12 @@ def seen_share(
 
 
 #: An eye counts as closed when its lids leave at most this share of its neutral opening seen
-#: between them (:func:`seen_share` with ``through_skin=False``). Set like ``facerig check``'s
-#: thresholds, on the authors' own closed eyes: every eyeBlink of the ICT FaceKit and MakeHuman
-#: ground truth of the validation heads, the Rocketbox and the Weboji rigs leaves at most 0.31
-#: (an ICT identity whose lids stop short; the others 0.19 or less: ``python benchmarks/eyelids.py``,
-#: ``authors_gt``). A blink that leaves more is completed until the lids meet.
+#: between them (:func:`seen_share` with ``through_skin=False``, along the eye's own front). Set
+#: like ``facerig check``'s thresholds, on the authors' own closed eyes: the eyeBlinks of the ICT
+#: FaceKit and MakeHuman ground truth of the validation heads, of johnsmith, the Rocketbox and the
+#: Weboji rigs leave at most 0.30 (an ICT identity whose lids stop short; every other one 0.19 or
+#: less: ``python benchmarks/eyelids.py EVALSET``, ``benchmarks/results/eyelids.json``). A blink
+#: that leaves more is completed until the lids meet.
 CLOSED = 1.0 / 3.0
 #: Completion passes at most (each closes the gap its predecessor left; one is usually enough).
 PASSES = 3
