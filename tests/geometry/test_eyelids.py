@@ -92,7 +92,7 @@ def test_a_partial_blink_is_completed_from_where_it_stopped():
     assert np.all(out[0][lid, 1] <= weak[0][lid, 1]) and np.mean(out[0][lid, 1] < weak[0][lid, 1] - 0.1) > 0.5
 
 
-def test_lids_do_not_stay_inside_the_eyeball():
+def test_lids_do_not_sink_into_the_eyeball():
     v, f, _ = synthetic_head(eye_z=-0.3)
     lay = find_layout(v, f)
     eye, skin, op = _eye(v, f, lay, "Left")
@@ -100,11 +100,14 @@ def test_lids_do_not_stay_inside_the_eyeball():
     d0 = v - op.center
     rho0 = np.linalg.norm(d0, axis=1)
     lid = movable & (rho0 >= op.radius) & (rho0 < 1.2 * op.radius) & (d0[:, 2] > 0)  # outside it at neutral
+    rim = movable & (rho0 > 0.8 * op.radius) & (rho0 < op.radius) & (d0[:, 2] > 0)  # a little inside it
+    assert lid.any() and rim.any()
     blink = np.zeros_like(v)
-    blink[lid] = -0.5 * d0[lid]  # halfway to the centre: inside the eyeball
+    blink[lid | rim] = -0.5 * d0[lid | rim]  # halfway to the centre: into the eyeball
     out = keep_outside(v, blink, movable, (op.center, op.radius))
     np.testing.assert_allclose(np.linalg.norm(v[lid] + out[lid] - op.center, axis=1), op.radius, rtol=1e-9)
-    np.testing.assert_array_equal(out[~lid], blink[~lid])
+    np.testing.assert_allclose(np.linalg.norm(v[rim] + out[rim] - op.center, axis=1), rho0[rim], rtol=1e-9)
+    np.testing.assert_array_equal(out[~(lid | rim)], blink[~(lid | rim)])
 
 
 def test_an_eye_looking_sideways_is_measured_along_its_own_front():

@@ -252,21 +252,25 @@ def lid_progress(blink: np.ndarray, closing: np.ndarray, weight: np.ndarray) -> 
 def keep_outside(
     vertices: np.ndarray, blink: np.ndarray, movable: np.ndarray, sphere: tuple[np.ndarray, float]
 ) -> np.ndarray:
-    """A blink (V, 3) whose lids do not pass into the eyeball: ``blink`` (V, 3) with every movable
-    (V,) bool vertex near the eye that is outside the eyeball's ``sphere`` ``(centre (3,), radius)``
-    at neutral (vertices (V, 3)) moved out along its direction from the centre to the sphere where
-    the blink takes it inside; the rest unchanged."""
+    """A blink (V, 3) whose lids do not sink into the eyeball: every movable (V,) bool vertex near
+    the eye (within :data:`RADIAL` ``[1]`` radii of the ``sphere`` ``(centre (3,), radius)``, in
+    front of its back third, farther than 0.8 radii from the centre: the lids and the skin around
+    them, not the inner corner's folds) keeps at least ``min(its neutral distance to the centre,
+    radius)`` from the centre, moved out along its direction from the centre where the blink takes
+    it closer; the rest unchanged. vertices (V, 3) neutral."""
     v = np.asarray(vertices, np.float64)
     c, r = sphere
     d0 = v - c
     rho0 = np.linalg.norm(d0, axis=1)
+    floor = np.minimum(rho0, r)
     p = d0 + np.asarray(blink, np.float64)
     rho = np.linalg.norm(p, axis=1)
-    inside = movable & (rho0 >= r) & (rho0 < RADIAL[1] * r) & (d0[:, 2] > -0.35 * r) & (rho < r) & (rho > 0)
+    near = movable & (rho0 > 0.8 * r) & (rho0 < RADIAL[1] * r) & (d0[:, 2] > -0.35 * r)
+    inside = near & (rho < floor) & (rho > 0)
     if not inside.any():
         return np.asarray(blink, np.float64)
     out = np.array(blink, np.float64)
-    out[inside] = p[inside] * (r / rho[inside])[:, None] - d0[inside]
+    out[inside] = p[inside] * (floor[inside] / rho[inside])[:, None] - d0[inside]
     return out
 
 
