@@ -32,7 +32,7 @@ def measures(vertices, faces, names, deltas) -> list[dict]:
     between the lids, along the eye's own front: what :func:`facerig.geometry.eyelids.close_blinks`
     compares with ``CLOSED``), ``yaw_deg``, and ``completed`` / ``open_completed`` where the eyelid
     step would complete the blink."""
-    from facerig.geometry.eyelids import close_blinks, eye_opening, seen_share
+    from facerig.geometry.eyelids import _yaw_matrix, close_blinks, eye_opening, eye_yaw, eyeball_sphere, seen_share
     from facerig.geometry.face_parts import find_layout
 
     v, f = np.asarray(vertices, np.float64), np.asarray(faces, np.int64)
@@ -48,11 +48,15 @@ def measures(vertices, faces, names, deltas) -> list[dict]:
         if op is None or op.seen <= 0:
             continue
         d = np.asarray(deltas[list(names).index(name)], np.float64)
+        c, r = sphere = eyeball_sphere(v[np.unique(f[eye.faces])])
+        yaw, seen0 = eye_yaw(v, f, skin, eye.faces, sphere, 1.0 if eye.side == "Left" else -1.0)
+        R = _yaw_matrix(yaw)
+        between = seen_share((v + d - c) @ R.T + c, f, skin, eye.faces, c, r, through_skin=False) / seen0
         rep = report[name]
         row = {
             "shape": name,
             "open_check": round(seen_share(v + d, f, skin, eye.faces, op.center, op.radius) / op.seen, 3),
-            "open_between": rep.get("network_open_after", rep["open_after"]),
+            "open_between": round(between, 3),
             "yaw_deg": rep["yaw_deg"],
         }
         if rep.get("completed"):

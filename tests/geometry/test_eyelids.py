@@ -115,6 +115,7 @@ def test_an_eye_looking_sideways_is_measured_along_its_own_front():
     lay = find_layout(v, f)
     eye, skin, op = _eye(v, f, lay, "Left")
     c = op.center
-    assert eye_yaw(v, f, skin, eye.faces, (c, op.radius), 1.0) == 0.0  # a face plate's eye looks ahead
+    assert eye_yaw(v, f, skin, eye.faces, (c, op.radius), 1.0)[0] == 0.0  # a face plate's eye looks ahead
     turned = (v - c) @ _yaw_matrix(np.radians(45.0)) + c  # now it looks 45 degrees out to its side (+X)
-    assert np.degrees(eye_yaw(turned, f, skin, eye.faces, (c, op.radius), 1.0)) == 45.0
+    yaw, share = eye_yaw(turned, f, skin, eye.faces, (c, op.radius), 1.0)
+    assert np.degrees(yaw) == 45.0 and share > seen_share(turned, f, skin, eye.faces, c, op.radius)

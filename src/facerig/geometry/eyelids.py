@@ -290,8 +290,8 @@ def complete_blink(
 
     vertices (V, 3) neutral, faces (F, 3), skin_faces (Fs,) and eyeball_faces (Fe,) rows of
     ``faces``, movable (V,) bool (not the eyeballs), blink (V, 3) the rig's eyeBlink of this eye,
-    ``sphere`` the eyeball's ``(centre (3,), radius)`` and ``seen0`` its neutral opening's share
-    (:attr:`EyeOpening.seen`). Where the posed blink leaves more than ``closed`` of that opening
+    ``sphere`` the eyeball's ``(centre (3,), radius)`` and ``seen0`` the share of its disc seen at
+    neutral (:func:`seen_share`). Where the posed blink leaves more than ``closed`` of that opening
     seen between the lids, the gap it leaves (:func:`eye_opening` of the posed head, rays through
     the lids only) is closed by :func:`blink_deltas` of the posed head: the lids turn on about the
     eyeball's centre from where the blink left them until they meet, so the blink's own motion is
@@ -303,6 +303,9 @@ def complete_blink(
     def left(d: np.ndarray) -> float:
         return seen_share(v + d, faces, skin_faces, eyeball_faces, c, r, through_skin=False) / seen0
 
+    seen = seen_share(v + out, faces, skin_faces, eyeball_faces, c, r) / seen0  # at least what is seen between the lids
+    if seen <= closed:
+        return out, seen, seen
     before = after = left(out)
     if before <= closed:
         return out, before, after
@@ -337,11 +340,12 @@ def eye_yaw(
     sphere: tuple[np.ndarray, float],
     side: float,
     yaws_deg: tuple[float, ...] = YAWS_DEG,
-) -> float:
-    """The direction an eye looks out of its opening, as a yaw (radians) about the vertical through
-    the eyeball's centre: among ``yaws_deg`` toward the eye's side (``side`` +1 for the left eye
-    at +X, -1 for the right), turning from 0 while more of the eyeball is seen through the skin
-    (:func:`seen_share`): the first peak, so an opening seen edge-on from far to the side (a
+) -> tuple[float, float]:
+    """The direction an eye looks out of its opening: ``(yaw, share)``, a yaw (radians) about the
+    vertical through the eyeball's centre and the share of the eyeball's disc seen along it. Among
+    ``yaws_deg`` toward the eye's side (``side`` +1 for the left eye at +X, -1 for the right),
+    turning from 0 while more of the eyeball is seen through the skin (:func:`seen_share`): the
+    first peak, so an opening seen edge-on from far to the side (a
     cropped head's back) does not win. A person's eyes look ahead (0); a llama's or a
     triceratops' look out to the sides, where rays from the front see the opening edge-on.
     vertices (V, 3) neutral, faces (F, 3), skin_faces / eyeball_faces: rows of ``faces``; sphere
@@ -355,7 +359,7 @@ def eye_yaw(
         if share <= best_share:
             break
         best, best_share = yaw, share
-    return float(best)
+    return float(best), float(best_share)
 
 
 def close_blinks(
@@ -372,8 +376,9 @@ def close_blinks(
     vertices (V, 3) neutral and faces (F, 3) in the canonical frame; names (K,), deltas (K, V, 3)
     in the same frame. For each eye with an eyeball (:func:`facerig.geometry.face_parts.find_layout`)
     whose eyeBlink leaves more than ``closed`` of its opening seen between the lids, the blink is
-    completed (:func:`complete_blink`). ``report``: per eye, the share left open by the rig's
-    blink (``network_open_after``) and after (``open_after``), and whether it was ``completed``.
+    completed (:func:`complete_blink`). ``report``: per eye, ``yaw_deg`` (:func:`eye_yaw`), the share
+    left open after the blink (``open_after``: between the lids, or seen at all where that is
+    already under ``closed``), and for a ``completed`` blink the rig's own (``network_open_after``).
     ``labels`` (V,): part of each vertex when already known (seams stitched), else found here."""
     from facerig.geometry.face_parts import find_layout
 
@@ -390,18 +395,15 @@ def close_blinks(
             continue
         k = names.index(name)
         sphere = eyeball_sphere(v[np.unique(f[eye.faces])])
-        yaw = eye_yaw(v, f, skin_faces, eye.faces, sphere, 1.0 if eye.side == "Left" else -1.0)
+        yaw, seen0 = eye_yaw(v, f, skin_faces, eye.faces, sphere, 1.0 if eye.side == "Left" else -1.0)
+        if seen0 < 0.005:  # fewer than about 6 of the ~1,100 rays over the eyeball's disc
+            report[name] = {"status": "closed at neutral"}
+            continue
         R = _yaw_matrix(yaw)
         c = sphere[0]
         vr = (v - c) @ R.T + c  # the eye looking along +Z
-        opening = eye_opening(vr, f, skin_faces, eye.faces, sphere=sphere)
-        if opening is None or opening.seen <= 0:
-            report[name] = {"status": "closed at neutral"}
-            continue
         blink = np.asarray(deltas[k], np.float64) @ R.T
-        new, before, after = complete_blink(
-            vr, f, skin_faces, eye.faces, movable, blink, sphere, opening.seen, closed=closed
-        )
+        new, before, after = complete_blink(vr, f, skin_faces, eye.faces, movable, blink, sphere, seen0, closed=closed)
         entry = {"open_after": round(after, 3), "yaw_deg": round(float(np.degrees(yaw)), 1)}
         if after < before:
             if out is deltas:
