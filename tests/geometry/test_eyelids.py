@@ -1,10 +1,20 @@
-"""Eyelids that close: the procedural blink and when it replaces the network's."""
+"""Eyelids that close: the procedural blink, and blinks completed where they stop short."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from facerig.geometry.eyelids import blink_deltas, close_blinks, eye_opening, lid_progress, seen_share
+from facerig.geometry.eyelids import (
+    CLOSED,
+    _yaw_matrix,
+    blink_deltas,
+    close_blinks,
+    eye_opening,
+    eye_yaw,
+    keep_outside,
+    lid_progress,
+    seen_share,
+)
 from facerig.geometry.face_parts import find_layout
 from fixtures.face_plate import EYES, synthetic_head
 
@@ -39,17 +49,73 @@ def test_blink_closes_the_eye_without_entering_the_eyeball():
     assert 0 < w.max() <= 1 and lid_progress(d, d, w) == 1.0 and lid_progress(0 * d, d, w) == 0.0
 
 
-def test_only_blinks_that_fail_are_replaced():
-    v, f, ix = synthetic_head(eye_z=-0.3)
-    names = ["eyeBlinkLeft", "eyeBlinkRight", "jawOpen"]
+def _blinks(v, ix, scale):
+    """eyeBlinkLeft / Right / jawOpen deltas (3, V, 3): the upper lid rows come down ``scale`` x 0.5."""
     deltas = np.zeros((3, len(v), 3), np.float32)
-    for k, lid in enumerate(ix["lids"]):  # a lid row that comes all the way down
-        deltas[k, lid, 1] = -0.5
-    good, rep = close_blinks(v, f, names, deltas)
-    assert good is deltas and not any(r.get("replaced") for r in rep.values())
-    weak = deltas.copy()
-    weak[0] *= 0.05  # the left blink hardly moves: replaced; the right one kept
-    out, rep = close_blinks(v, f, names, weak)
-    assert rep["eyeBlinkLeft"]["replaced"] and not rep["eyeBlinkRight"].get("replaced")
-    assert rep["eyeBlinkLeft"]["open_after"] < 0.1 and rep["eyeBlinkLeft"]["network_open_after"] > 0.6
+    for k, lid in enumerate(ix["lids"]):
+        deltas[k, lid, 1] = -0.5 * scale
+    return deltas
+
+
+NAMES = ["eyeBlinkLeft", "eyeBlinkRight", "jawOpen"]
+
+
+def test_closing_blinks_are_kept():
+    v, f, ix = synthetic_head(eye_z=-0.5)  # the eyeballs' fronts flush with the plate, the lids outside them
+    deltas = _blinks(v, ix, 1.0)  # the lid rows come all the way down
+    out, rep = close_blinks(v, f, NAMES, deltas)
+    assert out is deltas and not any(r.get("completed") for r in rep.values())
+    assert max(r["open_after"] for r in rep.values()) <= CLOSED
+
+
+def test_a_partial_blink_is_completed_from_where_it_stopped():
+    v, f, ix = synthetic_head(eye_z=-0.5)
+    lay = find_layout(v, f)
+    weak = _blinks(v, ix, 1.0)
+    weak[0] *= 0.3  # the left upper lid comes down a third of the way: completed; the right one kept
+    out, rep = close_blinks(v, f, NAMES, weak, layout=lay)
+    left, right = rep["eyeBlinkLeft"], rep["eyeBlinkRight"]
+    assert left["completed"] and left["network_open_after"] > CLOSED and left["open_after"] < 0.1
+    assert not right.get("completed")
     np.testing.assert_array_equal(out[1:], weak[1:])
+    # the eye is closed by the rays of facerig check too
+    eye, skin, op = _eye(v, f, lay, "Left")
+    assert seen_share(v + weak[0], f, skin, eye.faces, op.center, op.radius) > 0.5 * op.seen
+    assert seen_share(v + out[0], f, skin, eye.faces, op.center, op.radius) < 0.1 * op.seen
+    # what was added turns the posed lids about the eyeball's centre: their distances to it are kept
+    posed = np.linalg.norm(v + weak[0] - op.center, axis=1)
+    np.testing.assert_allclose(np.linalg.norm(v + out[0] - op.center, axis=1), posed, atol=1e-5)
+    moved = np.abs(out[0] - weak[0]).max(axis=1) > 0
+    assert moved.any() and np.all(v[moved, 0] > 0) and not np.isin(np.flatnonzero(moved), ix["teeth"]).any()
+    # ... downward, the upper lid going on where the network's stopped
+    lid = ix["lids"][0]
+    assert np.all(out[0][lid, 1] <= weak[0][lid, 1]) and np.mean(out[0][lid, 1] < weak[0][lid, 1] - 0.1) > 0.5
+
+
+def test_lids_do_not_sink_into_the_eyeball():
+    v, f, _ = synthetic_head(eye_z=-0.3)
+    lay = find_layout(v, f)
+    eye, skin, op = _eye(v, f, lay, "Left")
+    movable = ~np.isin(lay.labels, lay.eyeball_parts)
+    d0 = v - op.center
+    rho0 = np.linalg.norm(d0, axis=1)
+    lid = movable & (rho0 >= op.radius) & (rho0 < 1.2 * op.radius) & (d0[:, 2] > 0)  # outside it at neutral
+    rim = movable & (rho0 > 0.8 * op.radius) & (rho0 < op.radius) & (d0[:, 2] > 0)  # a little inside it
+    assert lid.any() and rim.any()
+    blink = np.zeros_like(v)
+    blink[lid | rim] = -0.5 * d0[lid | rim]  # halfway to the centre: into the eyeball
+    out = keep_outside(v, blink, movable, (op.center, op.radius))
+    np.testing.assert_allclose(np.linalg.norm(v[lid] + out[lid] - op.center, axis=1), op.radius, rtol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(v[rim] + out[rim] - op.center, axis=1), rho0[rim], rtol=1e-9)
+    np.testing.assert_array_equal(out[~(lid | rim)], blink[~(lid | rim)])
+
+
+def test_an_eye_looking_sideways_is_measured_along_its_own_front():
+    v, f, _ = synthetic_head(eye_z=-0.3)
+    lay = find_layout(v, f)
+    eye, skin, op = _eye(v, f, lay, "Left")
+    c = op.center
+    assert eye_yaw(v, f, skin, eye.faces, (c, op.radius), 1.0)[0] == 0.0  # a face plate's eye looks ahead
+    turned = (v - c) @ _yaw_matrix(np.radians(45.0)) + c  # now it looks 45 degrees out to its side (+X)
+    yaw, share = eye_yaw(turned, f, skin, eye.faces, (c, op.radius), 1.0)
+    assert np.degrees(yaw) == 45.0 and share > seen_share(turned, f, skin, eye.faces, c, op.radius)

@@ -36,3 +36,20 @@ def test_a_bent_part_becomes_rigid_and_the_rest_is_kept():
     np.testing.assert_allclose(
         np.linalg.norm(pp - pp[0], axis=1), np.linalg.norm(v[part] - v[part][0], axis=1), atol=1e-5
     )
+
+
+def test_teeth_are_small_mouth_parts_glued_to_nothing():
+    from facerig.geometry.face_parts import find_layout
+    from facerig.geometry.rigid import teeth_parts
+    from fixtures.face_plate import synthetic_head
+
+    v, f, ix = synthetic_head()
+    lay = find_layout(v, f)
+    teeth = teeth_parts(lay, v)
+    assert len(teeth) == 1 and set(np.flatnonzero(lay.labels == teeth[0])) == set(ix["teeth"].tolist())
+    glued = v.copy()
+    glued[ix["teeth"][0]] = v[ix["lower"][0]]  # a corner at a lip vertex: a patch of the skin, not a body
+    assert teeth_parts(lay, glued) == []
+    few = np.r_[ix["teeth"], np.arange(100)]
+    lay.labels = lay.labels[few]  # a head of 108 vertices: 8 are too many for teeth
+    assert teeth_parts(lay, v[few]) == []

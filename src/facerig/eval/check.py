@@ -89,7 +89,6 @@ _SIDED = (
     "mouthUpperUp",
 )
 _LID_SHAPES = ("eyeBlink", "eyeSquint", "eyeWide")  # stylised rigs close an eye cap by deforming it
-_TEETH_MAX_SHARE = 0.02  # a mouth part with more of the vertices is a mouth bag or a tongue, not teeth
 _RIGID_MIN_MOTION = 0.005  # parts moving less (RMS, in eye distances; 0.3 mm at human scale) are not scored
 _EYE_OPEN_MIN = 0.1  # eye opening at neutral below this share of the window: eye closed, n/a
 
@@ -407,13 +406,15 @@ def kabsch_residual(p: np.ndarray, q: np.ndarray) -> float:
     return float(np.sqrt(((pc @ r - qc) ** 2).sum(1).mean()))
 
 
-def _teeth(lay: Layout, V: int) -> list[int]:
-    """Labels of the mouth parts small enough to be teeth (<= 2 % of the V vertices each)."""
-    return [p for p in lay.mouth_parts if (lay.labels == p).sum() <= _TEETH_MAX_SHARE * V]
+def _teeth(lay: Layout, v0: np.ndarray) -> list[int]:
+    """Labels of the mouth parts small enough to be teeth (:func:`facerig.geometry.rigid.teeth_parts`)."""
+    from facerig.geometry.rigid import teeth_parts
+
+    return teeth_parts(lay, v0)
 
 
 def _rigidity_rows(v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[dict]:
-    teeth = _teeth(lay, len(v0))
+    teeth = _teeth(lay, v0)
     parts = [("eyeball", p) for p in lay.eyeball_parts] + [("teeth", p) for p in teeth]
     if not parts:
         return [_row("rigidity", None, None, "no eyeballs or teeth found")]
@@ -480,7 +481,7 @@ def _interp_rows(v0: np.ndarray, faces: np.ndarray, d: dict[str, np.ndarray], la
     from facerig.eval.check_contact import penetration_ratios
 
     names = list(d)
-    blockers = lay.eyeball_parts + _teeth(lay, len(v0))
+    blockers = lay.eyeball_parts + _teeth(lay, v0)
     if not names or not blockers:
         return [_row("interpenetration", None, None, "no eyeballs or teeth found" if names else "no shapes")]
     ratio, n = penetration_ratios(v0, faces, np.stack([d[k] for k in names]), lay.labels, blockers, lay.scale)

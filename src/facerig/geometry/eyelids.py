@@ -17,6 +17,14 @@ eyeball (a separate part, or any sphere) this module closes the lids that way:
    corners. Turning about the centre keeps every vertex's distance to it, so lids never pass
    into the eyeball.
 
+A rig's eyeBlink is **completed**, not replaced (:func:`close_blinks`): each eye is looked at along
+its own front (:func:`eye_yaw`: a llama's eyes look out to the sides), the gap the blink leaves
+between the lids is measured with the same rays on the posed head (rays that meet the eyeball
+where the lids have met inside it are not a gap), and where more than :data:`CLOSED` of the
+opening is left, the lids turn on about the centre from where the blink left them until they meet
+(steps 2-3 on the posed head). A blink that closes the eye is kept as it is; one that goes part
+of the way keeps its own motion, and only the rest is added.
+
 Everything here is in the canonical frame (+Y up, face toward +Z) of the head: vertices (V, 3),
 faces (F, 3).
 """
@@ -67,6 +75,41 @@ def eyeball_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
     return np.asarray(c, np.float64), float(r)
 
 
+def _eye_rays(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    skin_faces: np.ndarray,
+    eyeball_faces: np.ndarray,
+    center: np.ndarray,
+    radius: float,
+    n: int,
+    through_skin: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rays from the front over an eyeball's disc: ``(X, Y, depth, seen, window)``, each (n, n).
+
+    vertices (V, 3) (posed or neutral), faces (F, 3); skin_faces (Fs,), eyeball_faces (Fe,): rows
+    of ``faces``; ``center`` (3,), ``radius``: the eyeball's sphere. ``seen``: rays inside the
+    window (the disc of 0.95 radii) that meet the eyeball before the skin, at z ``depth``. With
+    ``through_skin`` False a ray is not counted where skin lies inside the eyeball's front half
+    behind that hit (the eyeball showing through lids that have met, as some authors' closed
+    eyes do): only rays through a gap between the lids are seen."""
+    from facerig.geometry.raycast import Grid, first_hits
+
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    c, r = center, radius
+    grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
+    X, Y = grid.points()
+    window = (X - c[0]) ** 2 + (Y - c[1]) ** 2 <= (0.95 * r) ** 2
+    skin = _near(v, f, np.asarray(skin_faces), c, 2.0 * r)
+    hit, depth = first_hits(v, f[np.concatenate([skin, eyeball_faces])], grid)
+    seen = (hit >= len(skin)) & window
+    if not through_skin and seen.any():
+        _, skin_depth = first_hits(v, f[skin], grid)
+        seen &= ~(skin_depth > c[2])
+    return X, Y, depth, seen, window
+
+
 def eye_opening(
     vertices: np.ndarray,
     faces: np.ndarray,
@@ -74,24 +117,22 @@ def eye_opening(
     eyeball_faces: np.ndarray,
     n: int = 61,
     bins: int = 13,
+    sphere: tuple[np.ndarray, float] | None = None,
+    through_skin: bool = True,
 ) -> EyeOpening | None:
     """The opening of one eye (see :class:`EyeOpening`), or None where the eyeball is hardly seen.
 
-    vertices (V, 3), faces (F, 3); skin_faces (Fs,), eyeball_faces (Fe,): rows of ``faces``.
-    ``n`` rays across the eyeball's diameter; ``bins`` horizontal bins."""
-    from facerig.geometry.raycast import Grid, first_hits
-
+    vertices (V, 3) (neutral, or posed with the neutral's ``sphere``), faces (F, 3); skin_faces
+    (Fs,), eyeball_faces (Fe,): rows of ``faces``. ``n`` rays across the eyeball's diameter;
+    ``bins`` horizontal bins; ``sphere``: ``(centre (3,), radius)`` (default: fitted to the
+    eyeball's vertices); ``through_skin``: see :func:`_eye_rays`."""
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
-    ev = v[np.unique(f[eyeball_faces])]
-    c, r = eyeball_sphere(ev)
-    grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
-    X, Y = grid.points()
-    window = (X - c[0]) ** 2 + (Y - c[1]) ** 2 <= (0.95 * r) ** 2
-    skin_faces = _near(v, f, np.asarray(skin_faces), c, 2.0 * r)
-    sub = np.concatenate([skin_faces, eyeball_faces])
-    hit, depth = first_hits(v, f[sub], grid)
-    seen = (hit >= len(skin_faces)) & window
+    if sphere is None:
+        c, r = eyeball_sphere(v[np.unique(f[eyeball_faces])])
+    else:
+        c, r = np.asarray(sphere[0], np.float64), float(sphere[1])
+    X, Y, depth, seen, window = _eye_rays(v, f, skin_faces, eyeball_faces, c, r, n, through_skin)
     share = float(seen.sum() / max(window.sum(), 1))
     if seen.sum() < 6:
         return None
@@ -177,34 +218,24 @@ def seen_share(
     center: np.ndarray,
     radius: float,
     n: int = 41,
+    through_skin: bool = True,
 ) -> float:
     """Share of an eyeball's front disc (``center`` (3,), ``radius``) seen through the skin from the front
-    for vertices (V, 3) (posed or neutral)."""
-    from facerig.geometry.raycast import Grid, first_hits
-
-    c, r = center, radius
-    grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
-    X, Y = grid.points()
-    window = (X - c[0]) ** 2 + (Y - c[1]) ** 2 <= (0.95 * r) ** 2
-    faces = np.asarray(faces)
-    skin_faces = _near(np.asarray(vertices), faces, np.asarray(skin_faces), c, 2.0 * r)
-    hit, _ = first_hits(vertices, faces[np.concatenate([skin_faces, eyeball_faces])], grid)
-    return float(((hit >= len(skin_faces)) & window).sum() / max(window.sum(), 1))
+    for vertices (V, 3) (posed or neutral); ``through_skin``: see :func:`_eye_rays`."""
+    _, _, _, seen, window = _eye_rays(vertices, faces, skin_faces, eyeball_faces, center, radius, n, through_skin)
+    return float(seen.sum() / max(window.sum(), 1))
 
 
-#: A blink is replaced in the lid region by :func:`blink_deltas` (when that closes the eye
-#: further) only when it fails both ways: it leaves more than :data:`OPEN_AFTER_BLINK` of the
-#: neutral's opening seen from the front, and its lids go less than :data:`MIN_PROGRESS` of the
-#: way :func:`blink_deltas` would take them (:func:`lid_progress`). Authors' own blinks pass: the
-#: ICT and MakeHuman ground truth of the validation heads leave up to 0.59 seen (an ICT identity
-#: whose eyeballs show through the closed lids) and go 0.23-2.1 of the way; the network's blinks
-#: on those heads leave up to 0.69 seen and go 0.28-2.2 of the way. On the out-of-family Weboji
-#: creatures they leave 0.87-1.0 seen and go -0.002-0.19 of the way (``python
-#: benchmarks/eyelids.py EVALSET``, ``benchmarks/results/eyelids.json``). Between the two, a
-#: blink that goes 0.4-0.5 of the way (weboji_boy, one ICT identity) is kept: the measure cannot
-#: tell a weak blink from an unusual lid there.
-OPEN_AFTER_BLINK = 0.6
-MIN_PROGRESS = 0.3
+#: An eye counts as closed when its lids leave at most this share of its neutral opening seen
+#: between them (:func:`seen_share` with ``through_skin=False``, along the eye's own front). Set
+#: like ``facerig check``'s thresholds, on the authors' own closed eyes: the eyeBlinks of the ICT
+#: FaceKit and MakeHuman ground truth of the validation heads, of johnsmith, the Rocketbox and the
+#: Weboji rigs leave at most 0.30 (an ICT identity whose lids stop short; every other one 0.19 or
+#: less: ``python benchmarks/eyelids.py EVALSET``, ``benchmarks/results/eyelids.json``). A blink
+#: that leaves more is completed until the lids meet.
+CLOSED = 1.0 / 3.0
+#: Completion passes at most (each closes the gap its predecessor left; one is usually enough).
+PASSES = 3
 
 
 def lid_progress(blink: np.ndarray, closing: np.ndarray, weight: np.ndarray) -> float:
@@ -218,6 +249,119 @@ def lid_progress(blink: np.ndarray, closing: np.ndarray, weight: np.ndarray) -> 
     return float((w * np.einsum("vc,vc->v", np.asarray(blink, np.float64), closing)).sum()) / cc
 
 
+def keep_outside(
+    vertices: np.ndarray, blink: np.ndarray, movable: np.ndarray, sphere: tuple[np.ndarray, float]
+) -> np.ndarray:
+    """A blink (V, 3) whose lids do not sink into the eyeball: every movable (V,) bool vertex near
+    the eye (within :data:`RADIAL` ``[1]`` radii of the ``sphere`` ``(centre (3,), radius)``, in
+    front of its back third, farther than 0.8 radii from the centre: the lids and the skin around
+    them, not the inner corner's folds) keeps at least ``min(its neutral distance to the centre,
+    radius)`` from the centre, moved out along its direction from the centre where the blink takes
+    it closer; the rest unchanged. vertices (V, 3) neutral."""
+    v = np.asarray(vertices, np.float64)
+    c, r = sphere
+    d0 = v - c
+    rho0 = np.linalg.norm(d0, axis=1)
+    floor = np.minimum(rho0, r)
+    p = d0 + np.asarray(blink, np.float64)
+    rho = np.linalg.norm(p, axis=1)
+    near = movable & (rho0 > 0.8 * r) & (rho0 < RADIAL[1] * r) & (d0[:, 2] > -0.35 * r)
+    inside = near & (rho < floor) & (rho > 0)
+    if not inside.any():
+        return np.asarray(blink, np.float64)
+    out = np.array(blink, np.float64)
+    out[inside] = p[inside] * (floor[inside] / rho[inside])[:, None] - d0[inside]
+    return out
+
+
+def complete_blink(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    skin_faces: np.ndarray,
+    eyeball_faces: np.ndarray,
+    movable: np.ndarray,
+    blink: np.ndarray,
+    sphere: tuple[np.ndarray, float],
+    seen0: float,
+    closed: float = CLOSED,
+    passes: int = PASSES,
+) -> tuple[np.ndarray, float, float]:
+    """Finish a blink whose lids stop short: ``(blink (V, 3), open before, open after)``.
+
+    vertices (V, 3) neutral, faces (F, 3), skin_faces (Fs,) and eyeball_faces (Fe,) rows of
+    ``faces``, movable (V,) bool (not the eyeballs), blink (V, 3) the rig's eyeBlink of this eye,
+    ``sphere`` the eyeball's ``(centre (3,), radius)`` and ``seen0`` the share of its disc seen at
+    neutral (:func:`seen_share`). Where the posed blink leaves more than ``closed`` of that opening
+    seen between the lids, the gap it leaves (:func:`eye_opening` of the posed head, rays through
+    the lids only) is closed by :func:`blink_deltas` of the posed head: the lids turn on about the
+    eyeball's centre from where the blink left them until they meet, so the blink's own motion is
+    kept and only the rest is added. Open shares are relative to ``seen0``."""
+    v = np.asarray(vertices, np.float64)
+    c, r = sphere
+    out = np.asarray(blink, np.float64)
+
+    def left(d: np.ndarray) -> float:
+        return seen_share(v + d, faces, skin_faces, eyeball_faces, c, r, through_skin=False) / seen0
+
+    seen = seen_share(v + out, faces, skin_faces, eyeball_faces, c, r) / seen0  # at least what is seen between the lids
+    if seen <= closed:
+        return out, seen, seen
+    before = after = left(out)
+    if before <= closed:
+        return out, before, after
+    out = keep_outside(v, out, movable, sphere)  # lids that sank into the eyeball come out first
+    for _ in range(passes):
+        gap = eye_opening(v + out, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False)
+        if gap is None:
+            break
+        d, _ = blink_deltas(v + out, movable, gap)
+        now = left(out + d)
+        if now >= after:
+            break
+        out, after = out + d, now
+    return out, before, after
+
+
+#: Yaws tried for an eye's own front (:func:`eye_yaw`): 0 to 75 degrees toward its side, by 15.
+YAWS_DEG = (0.0, 15.0, 30.0, 45.0, 60.0, 75.0)
+
+
+def _yaw_matrix(yaw: float) -> np.ndarray:
+    """(3, 3) rotation about +Y taking the direction ``(sin yaw, 0, cos yaw)`` to +Z."""
+    ca, sa = np.cos(yaw), np.sin(yaw)
+    return np.array([[ca, 0.0, -sa], [0.0, 1.0, 0.0], [sa, 0.0, ca]])
+
+
+def eye_yaw(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    skin_faces: np.ndarray,
+    eyeball_faces: np.ndarray,
+    sphere: tuple[np.ndarray, float],
+    side: float,
+    yaws_deg: tuple[float, ...] = YAWS_DEG,
+) -> tuple[float, float]:
+    """The direction an eye looks out of its opening: ``(yaw, share)``, a yaw (radians) about the
+    vertical through the eyeball's centre and the share of the eyeball's disc seen along it. Among
+    ``yaws_deg`` toward the eye's side (``side`` +1 for the left eye at +X, -1 for the right),
+    turning from 0 while more of the eyeball is seen through the skin (:func:`seen_share`): the
+    first peak, so an opening seen edge-on from far to the side (a
+    cropped head's back) does not win. A person's eyes look ahead (0); a llama's or a
+    triceratops' look out to the sides, where rays from the front see the opening edge-on.
+    vertices (V, 3) neutral, faces (F, 3), skin_faces / eyeball_faces: rows of ``faces``; sphere
+    ``(centre (3,), radius)``."""
+    v = np.asarray(vertices, np.float64)
+    c, r = sphere
+    best, best_share = 0.0, -1.0
+    for deg in yaws_deg:
+        yaw = side * np.radians(deg)
+        share = seen_share((v - c) @ _yaw_matrix(yaw).T + c, faces, skin_faces, eyeball_faces, c, r)
+        if share <= best_share:
+            break
+        best, best_share = yaw, share
+    return float(best), float(best_share)
+
+
 def close_blinks(
     vertices: np.ndarray,
     faces: np.ndarray,
@@ -225,18 +369,17 @@ def close_blinks(
     deltas: np.ndarray,
     layout=None,
     labels: np.ndarray | None = None,
-    limit: float = OPEN_AFTER_BLINK,
-    min_progress: float = MIN_PROGRESS,
+    closed: float = CLOSED,
 ) -> tuple[np.ndarray, dict]:
     """Make every eyeBlink of a rig close its eye: ``(deltas (K, V, 3), report)``.
 
     vertices (V, 3) neutral and faces (F, 3) in the canonical frame; names (K,), deltas (K, V, 3)
     in the same frame. For each eye with an eyeball (:func:`facerig.geometry.face_parts.find_layout`)
-    whose eyeBlink leaves more than ``limit`` of its opening seen and goes less than
-    ``min_progress`` of the way (:func:`lid_progress`), the lid region's motion is replaced by
-    :func:`blink_deltas` (kept where it does not close the eye further). ``report``: per eye, the
-    share left open, the progress, and whether it was replaced. ``labels`` (V,): part of each vertex when
-    already known (seams stitched), else found here."""
+    whose eyeBlink leaves more than ``closed`` of its opening seen between the lids, the blink is
+    completed (:func:`complete_blink`). ``report``: per eye, ``yaw_deg`` (:func:`eye_yaw`), the share
+    left open after the blink (``open_after``: between the lids, or seen at all where that is
+    already under ``closed``), and for a ``completed`` blink the rig's own (``network_open_after``).
+    ``labels`` (V,): part of each vertex when already known (seams stitched), else found here."""
     from facerig.geometry.face_parts import find_layout
 
     v = np.asarray(vertices, np.float64)
@@ -251,26 +394,21 @@ def close_blinks(
         if eye.kind != "eyeball" or name not in names:
             continue
         k = names.index(name)
-        opening = eye_opening(v, f, skin_faces, eye.faces)
-        if opening is None or opening.seen <= 0:
+        sphere = eyeball_sphere(v[np.unique(f[eye.faces])])
+        yaw, seen0 = eye_yaw(v, f, skin_faces, eye.faces, sphere, 1.0 if eye.side == "Left" else -1.0)
+        if seen0 < 0.005:  # fewer than about 6 of the ~1,100 rays over the eyeball's disc
             report[name] = {"status": "closed at neutral"}
             continue
-        c, r = opening.center, opening.radius
-        left = seen_share(v + deltas[k], f, skin_faces, eye.faces, c, r) / opening.seen
-        entry = {"open_after": round(left, 3)}
-        if left <= limit:
-            report[name] = entry
-            continue
-        d, w = blink_deltas(v, movable, opening)
-        progress = lid_progress(deltas[k], d, w)
-        entry["progress"] = round(progress, 3)
-        if progress < min_progress:
-            new = deltas[k] * (1.0 - w[:, None]).astype(np.float32) + d.astype(np.float32)
-            after = seen_share(v + new, f, skin_faces, eye.faces, c, r) / opening.seen
-            if after < left:
-                if out is deltas:
-                    out = deltas.copy()
-                out[k] = new
-                entry.update(replaced=True, open_after=round(after, 3), network_open_after=round(left, 3))
+        R = _yaw_matrix(yaw)
+        c = sphere[0]
+        vr = (v - c) @ R.T + c  # the eye looking along +Z
+        blink = np.asarray(deltas[k], np.float64) @ R.T
+        new, before, after = complete_blink(vr, f, skin_faces, eye.faces, movable, blink, sphere, seen0, closed=closed)
+        entry = {"open_after": round(after, 3), "yaw_deg": round(float(np.degrees(yaw)), 1)}
+        if after < before:
+            if out is deltas:
+                out = deltas.copy()
+            out[k] = (new @ R).astype(out.dtype)
+            entry.update(completed=True, network_open_after=round(before, 3))
         report[name] = entry
     return out, report

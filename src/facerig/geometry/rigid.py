@@ -34,3 +34,28 @@ def rigid_part_deltas(vertices: np.ndarray, deltas: np.ndarray, part: np.ndarray
         r, t = kabsch(p, p + d)
         out[k, idx] = (p @ r.T + t - p).astype(out.dtype)
     return out
+
+
+#: A mouth part with more than this share of a head's vertices is a mouth bag or a tongue, not teeth.
+TEETH_MAX_SHARE = 0.02
+
+
+def teeth_parts(layout, vertices: np.ndarray) -> list[int]:
+    """Labels of a head's mouth parts that are teeth: small (at most :data:`TEETH_MAX_SHARE` of the
+    vertices each) and not glued to another part (no vertex at exactly the position of another
+    part's vertex: such a piece is a patch of a larger surface, whose coincident vertices a rig
+    moves together, not a separate body). ``layout``: a :class:`facerig.geometry.face_parts.Layout`
+    (labels (V,)); vertices (V, 3) neutral."""
+    labels = np.asarray(layout.labels)
+    small = [p for p in layout.mouth_parts if (labels == p).sum() <= TEETH_MAX_SHARE * labels.size]
+    if not small:
+        return []
+    v = np.ascontiguousarray(np.asarray(vertices, np.float64))
+    _, inverse = np.unique(v, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    first = np.full(inverse.max() + 1, -1, np.int64)  # the part of one vertex at each position ...
+    first[inverse] = labels
+    mixed = np.zeros(inverse.max() + 1, bool)  # ... and whether parts differ there
+    mixed[inverse[first[inverse] != labels]] = True
+    return [p for p in small if not mixed[inverse[labels == p]].any()]
+

@@ -196,8 +196,8 @@ def rig_raf(
     ``up``/``forward`` orientation given), record ``warn`` and its reasons in the meta past the
     warning limits (:func:`face_check`); ``close_eyes`` (default on): eyeballs (separate parts,
     :func:`facerig.geometry.face_parts.find_layout`) move rigidly in every shape
-    (:func:`facerig.geometry.rigid.rigid_part_deltas`), and an eyeBlink that leaves an eyeball's
-    opening seen from the front gets the lids' motion that closes it in the lid region
+    (:func:`facerig.geometry.rigid.rigid_part_deltas`), and an eyeBlink whose lids stop short of
+    meeting over an eyeball is completed about the eyeball's centre
     (:func:`facerig.geometry.eyelids.close_blinks`; meta ``raf.eyelids``); ``open_mouth`` (default
     on): a jawOpen that leaves the head's mouth opening closed turns the jaw about a hinge behind
     the mouth, and mouthClose closes the lips again (:func:`facerig.geometry.jaw.open_jaw`; meta
