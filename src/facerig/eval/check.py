@@ -59,7 +59,10 @@ from facerig.io.rig import Rig
 THRESHOLDS: dict[str, tuple[str, float]] = {
     # author rigs' worst (benchmarks/results/check_calibration.json), then the margin chosen
     "eyelid_closure": (">=", 0.7),  # worst 0.735 (MakeHuman): 70 % of the eye seen at neutral covered
-    "mouth_open": (">=", 0.1),  # worst 0.187 S (Weboji kangaroo; 0.133 before a fold's walls counted): lips 0.1 S (~6 mm) apart
+    "mouth_open": (
+        ">=",
+        0.1,
+    ),  # worst 0.187 S (Weboji kangaroo; 0.133 before a fold's walls counted): lips 0.1 S (~6 mm) apart
     "mouth_close": (">=", 0.7),  # worst 0.97 (ICT): at most 30 % of jawOpen's gap left
     "jaw_teeth": (">=", 0.3),  # worst 0.64 (MakeHuman): a mouth part follows the chin at least 30 %
     "mirror": ("<=", 1.0),  # worst 0.79 (Rocketbox, hand-sculpted); two disjoint sides give ~1.4
@@ -580,7 +583,11 @@ def check_rig(
             "eyeball_parts": lay.eyeball_parts,
             "mouth_parts": lay.mouth_parts,
             "mouth": {"found": mouth is not None, "note": mouth_note}
-            | ({"kind": mouth.kind, "lip_y": float(mouth.y[mouth.mid]), "corners": list(mouth.corners)} if mouth else {}),
+            | (
+                {"kind": mouth.kind, "lip_y": float(mouth.y[mouth.mid]), "corners": list(mouth.corners)}
+                if mouth
+                else {}
+            ),
             "parts": int(lay.labels.max()) + 1 if lay.labels.size else 0,
         },
         "missing": [n for n in ARKIT52 if n not in d],

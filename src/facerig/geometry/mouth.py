@@ -251,9 +251,7 @@ def lip_pairs(chains: list[tuple], y_lo: float, y_hi: float, scale: float) -> li
     return out
 
 
-def lip_pair(
-    chains: list[tuple], y_lo: float, y_hi: float, scale: float, near_y: float | None = None
-) -> tuple | None:
+def lip_pair(chains: list[tuple], y_lo: float, y_hi: float, scale: float, near_y: float | None = None) -> tuple | None:
     """The lips' meeting point in one section: ``(kind, (y, z) midpoint (2,), gap, walls)`` or None.
 
     Of the lip pairs (:func:`lip_pairs`), those of the lowest opening (within 0.3 S of the lowest

@@ -58,4 +58,3 @@ def teeth_parts(layout, vertices: np.ndarray) -> list[int]:
     mixed = np.zeros(inverse.max() + 1, bool)  # ... and whether parts differ there
     mixed[inverse[first[inverse] != labels]] = True
     return [p for p in small if not mixed[inverse[labels == p]].any()]
-
