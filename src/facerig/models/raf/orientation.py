@@ -202,7 +202,7 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
                 **info,
                 "up": up,
                 "forward": forward,
-                "warning": "the face probe found no plausible face, but the head's shape says it is upright",
+                "warning": "the face probe found no plausible face, and the head's shape does not say it is turned",
             }
             return out, meta
     face = (out.meta.get("raf") or {}).get("face_frame") or {}
