@@ -114,3 +114,13 @@ def test_a_head_turned_90_degrees_is_refused_naming_its_axes(example, monkeypatc
     assert len(str(e.value).splitlines()) == 1
     out, meta = rig_oriented(method, mesh, up="+y", forward="+x")  # given right: rigged
     assert out.meta["raf"]["face_frame"]["check"] == "ok" and meta == {}
+
+
+def test_verdict_names_no_axes_that_put_the_eyes_below_the_middle(example):
+    """The prior's first orientation is named only where it puts the head's eyeball-like parts
+    above its middle: with the eye cue reversed the turned head is refused naming none."""
+    ranked, feats = _prior(*example, "+y", "+x")
+    assert verdict(ranked, feats, "+y", "+z", "warn") == ("turned", ("+y", "+x"))
+    flipped = {**feats, "eyes": -np.asarray(feats["eyes"])}
+    assert verdict(ranked, flipped, "+y", "+z", "warn") == ("turned", None)
+    assert verdict(ranked, {**feats, "eyes": np.zeros(3)}, "+y", "+z", "warn") == ("turned", ("+y", "+x"))

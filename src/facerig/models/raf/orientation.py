@@ -111,8 +111,9 @@ def verdict(ranked, features: dict, up: str, forward: str, check: str) -> tuple[
     - ``("turned", better)``: the given orientation's left-right axis is not the clear mirror axis
       (the head is turned about its up or forward axis), or, for a rejected face, the prior ranks
       the given orientation :data:`JUDGE_GAP` below its first while its first leads its second by
-      as much; ``better`` is the prior's first where it leads its second by :data:`JUDGE_GAP`,
-      else None (the prior is unsure: a creature it may see upside down);
+      as much; ``better`` is the prior's first where it leads its second by :data:`JUDGE_GAP`
+      and puts the head's eyeball-like parts, if any, above its middle, else None (the prior is
+      unsure: a creature it may see upside down);
     - ``("rig", None)``: else (rigged with the probe's warning)."""
     from facerig.geometry.orient import candidate_matrix, mirror_axis
 
@@ -122,7 +123,7 @@ def verdict(ranked, features: dict, up: str, forward: str, check: str) -> tuple[
     first = tuple(ranked[0][:2])
     if first == (up, forward):
         return "rig", None
-    sure = ranked[0][2] - ranked[1][2] >= JUDGE_GAP
+    sure = ranked[0][2] - ranked[1][2] >= JUDGE_GAP and _eyes_above_middle(features, first)
     right = int(np.argmax(np.abs(candidate_matrix(up, forward)[0])))
     if clear >= MIRROR_CLEAR and right != axis:
         return "turned", first if sure else None
@@ -130,6 +131,15 @@ def verdict(ranked, features: dict, up: str, forward: str, check: str) -> tuple[
     if check == "error" and sure and ranked[0][2] - given >= JUDGE_GAP:
         return "turned", first
     return "rig", None
+
+
+def _eyes_above_middle(features: dict, orientation: tuple[str, str]) -> bool:
+    """Whether ``orientation`` puts the eyeball-like parts of ``features`` (``eyes``) above the
+    head's middle (True for a head with none): eyes sit in the upper half of every head."""
+    from facerig.geometry.orient import candidate_matrix
+
+    eyes = np.asarray(features.get("eyes", np.zeros(3)), np.float64)
+    return not eyes.any() or float((candidate_matrix(*orientation) @ eyes)[1]) > 0
 
 
 def judge_orientation(
