@@ -46,12 +46,12 @@ def _prior(v, f, up, forward):
         ("+y", "+z", "error", ("rig", None)),  # upright: never refused, whatever the probe says
         ("+y", "+z", "warn", ("rig", None)),
         ("+z", "-y", "error", ("turned", ("+z", "-y"))),  # Blender's axes, named
-        ("+z", "-y", "warn", ("rig", None)),  # an odd face, right mirror axis: the prior alone does not overrule it
+        ("+z", "-y", "warn", ("turned", ("+z", "-y"))),
         ("+y", "+x", "warn", ("turned", ("+y", "+x"))),  # turned 90 about up: the mirror axis is wrong
         ("+y", "+x", "ok", ("turned", ("+y", "+x"))),  # even where the probe finds a face
         ("-y", "-z", "error", ("turned", ("-y", "-z"))),  # upside down: the prior ranks +y/+z far below
-        ("-y", "-z", "warn", ("rig", None)),  # an odd face and the right mirror axis: rigged, warned
-        ("-y", "-z", "ok", ("rig", None)),
+        ("-y", "-z", "warn", ("turned", ("-y", "-z"))),
+        ("-y", "-z", "ok", ("rig", None)),  # a plausible face and the right mirror axis: the prior does not overrule it
     ],
 )
 def test_verdict_on_the_turned_example_head(example, up, forward, check, expected):

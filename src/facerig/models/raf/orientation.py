@@ -9,8 +9,8 @@ the 24 axis-aligned orientations in a fraction of a second:
 - :func:`judge_orientation` (the head check, when the probe finds no plausible face or an odd
   one in the orientation given): the prior alone decides (:func:`verdict`), so the check costs
   the prior and no other network pass or eigenbasis: refused as turned when the given
-  orientation's left-right axis is not the head's mirror axis or (for a rejected face) the prior
-  is sure of another orientation (the error names it where the prior is sure); refused as no
+  orientation's left-right axis is not the head's mirror axis or the prior is sure of another
+  orientation (the error names it where the prior is sure); refused as no
   head when a rejected mesh has no clear mirror plane; else rigged, with the probe's warning.
 - :func:`find_orientation` (``--auto-orient``): the face probe on the prior's first
   :data:`AUTO_PROBED` candidates, weighed with the prior (:func:`choose`).
@@ -38,8 +38,9 @@ PROBE_FLOOR = 0.05
 #: next axis's (1.7 to 7.3 on the public and validation heads; about 1 for a sphere or a box).
 MIRROR_CLEAR = 1.5
 
-#: :func:`verdict`: a rejected head is refused as turned when the prior ranks the orientation
-#: given this much below its first (one cue's full vote, ``WEIGHT_CAP`` x ``CLIP``).
+#: :func:`verdict`: a rejected or odd head is refused as turned when the prior ranks the
+#: orientation given this much below its first, and its first this much above its second (one
+#: cue's full vote, ``WEIGHT_CAP`` x ``CLIP``).
 JUDGE_GAP = 4.0
 
 
@@ -109,9 +110,9 @@ def verdict(ranked, features: dict, up: str, forward: str, check: str) -> tuple[
 
     - ``("refuse", None)``: rejected and no clear mirror plane (:data:`MIRROR_CLEAR`): no head;
     - ``("turned", better)``: the given orientation's left-right axis is not the clear mirror axis
-      (the head is turned about its up or forward axis), or, for a rejected face, the prior ranks
-      the given orientation :data:`JUDGE_GAP` below its first while its first leads its second by
-      as much; ``better`` is the prior's first where it leads its second by :data:`JUDGE_GAP`
+      (the head is turned about its up or forward axis), or, for a rejected or odd face, the prior
+      ranks the given orientation :data:`JUDGE_GAP` below its first while its first leads its
+      second by as much (and puts the eyes above the middle); ``better`` is the prior's first where it leads its second by :data:`JUDGE_GAP`
       and puts the head's eyeball-like parts, if any, above its middle, else None (the prior is
       unsure: a creature it may see upside down);
     - ``("rig", None)``: else (rigged with the probe's warning)."""
@@ -128,7 +129,7 @@ def verdict(ranked, features: dict, up: str, forward: str, check: str) -> tuple[
     if clear >= MIRROR_CLEAR and right != axis:
         return "turned", first if sure else None
     given = next(s for u, f, s in ranked if (u, f) == (up, forward))
-    if check == "error" and sure and ranked[0][2] - given >= JUDGE_GAP:
+    if check in ("error", "warn") and sure and ranked[0][2] - given >= JUDGE_GAP:
         return "turned", first
     return "rig", None
 
