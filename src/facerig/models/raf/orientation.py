@@ -104,17 +104,18 @@ def find_orientation(mesh, options: dict) -> tuple[str, str, dict]:
 
 def verdict(ranked, features: dict, up: str, forward: str, check: str) -> tuple[str, tuple[str, str] | None]:
     """The head check's decision for a head the probe found ``check`` (``"error"``: no plausible
-    face; ``"warn"``: an odd one) in (``up``, ``forward``), from the prior alone (``ranked`` of
+    face; ``"warn"``: an odd one; ``"ok"``: a plausible one, where only the mirror axis can
+    overrule it) in (``up``, ``forward``), from the prior alone (``ranked`` of
     :func:`facerig.geometry.orient.rank_orientations`, ``features`` of
     :func:`~facerig.geometry.orient.orientation_features`):
 
     - ``("refuse", None)``: rejected and no clear mirror plane (:data:`MIRROR_CLEAR`): no head;
     - ``("turned", better)``: the given orientation's left-right axis is not the clear mirror axis
       (the head is turned about its up or forward axis), or, for a rejected or odd face, the prior
-      ranks the given orientation :data:`JUDGE_GAP` below its first while its first leads its
-      second by as much (and puts the eyes above the middle); ``better`` is the prior's first where it leads its second by :data:`JUDGE_GAP`
-      and puts the head's eyeball-like parts, if any, above its middle, else None (the prior is
-      unsure: a creature it may see upside down);
+      is sure of another orientation and ranks the given one :data:`JUDGE_GAP` below it;
+      ``better`` is the prior's first where the prior is sure (its first leads its second by
+      :data:`JUDGE_GAP` and puts the head's eyeball-like parts, if any, above its middle), else
+      None (a creature it may see upside down);
     - ``("rig", None)``: else (rigged with the probe's warning)."""
     from facerig.geometry.orient import candidate_matrix, mirror_axis
 
