@@ -57,3 +57,73 @@ def test_ranks_the_example_head_first_in_blenders_axes():
     v, f = _example()
     assert rank_orientations(v @ orientation_matrix("+z", "-y"), f)[0][:2] == ("+z", "-y")
     assert rank_orientations(v, f)[0][:2] == ("+y", "+z")
+
+
+def test_eyeball_parts_are_the_small_spheres():
+    """Two small spheres beside a big one and a box: the two small spheres are the eyeball-like
+    parts, with their centres; the box and the big sphere (over the area limit) are not."""
+    trimesh = __import__("pytest").importorskip("trimesh")
+    from facerig.geometry.components import connected_components
+    from facerig.geometry.orient import eyeball_parts
+
+    big = trimesh.creation.icosphere(3, radius=5.0)
+    parts = [big, trimesh.creation.icosphere(2, radius=0.6), trimesh.creation.icosphere(2, radius=0.6)]
+    parts[1].apply_translation([1.5, 1.0, 4.5])
+    parts[2].apply_translation([-1.5, 1.0, 4.5])
+    box = trimesh.creation.box([1.0, 1.0, 1.0])
+    box.apply_translation([0, -3.0, 4.5])
+    m = trimesh.util.concatenate(parts + [box])
+    v, f = np.asarray(m.vertices), np.asarray(m.faces)
+    tri = v[f]
+    area = np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    eyes = eyeball_parts(v, f, connected_components(len(v), f), area)
+    assert eyes.shape == (2, 4)
+    np.testing.assert_allclose(sorted(eyes[:, 1]), [-1.5, 1.5], atol=1e-6)
+    np.testing.assert_allclose(eyes[:, 2:], [[1.0, 4.5], [1.0, 4.5]], atol=1e-6)
+
+
+def test_hull_is_flat_on_a_cones_base():
+    trimesh = __import__("pytest").importorskip("trimesh")
+    from facerig.geometry.orient import hull_flatness
+
+    cone = trimesh.creation.cone(radius=1.0, height=2.0, sections=64)  # base at z = 0, apex at +z
+    flat = hull_flatness(np.asarray(cone.vertices))
+    assert flat[2] < -0.2 and abs(flat[0]) < 0.02 and abs(flat[1]) < 0.02
+    assert np.all(hull_flatness(np.zeros((4, 3))) == 0)  # degenerate: no hull, no evidence
+
+
+def _ball_with_eyes():
+    """An ellipsoid "head" with two small spheres for eyes in front, above the middle: (V, 3), (F, 3)."""
+    trimesh = __import__("pytest").importorskip("trimesh")
+    head = trimesh.creation.icosphere(3)
+    head.apply_scale([8.0, 10.0, 9.0])
+    eyes = [trimesh.creation.icosphere(2, radius=1.2) for _ in range(2)]
+    eyes[0].apply_translation([3.0, 2.5, 7.5])
+    eyes[1].apply_translation([-3.0, 2.5, 7.5])
+    m = trimesh.util.concatenate([head] + eyes)
+    return np.asarray(m.vertices), np.asarray(m.faces)
+
+
+def test_features_see_through_a_polygon_soup():
+    """Every triangle its own vertices (an exporter's soup): the seams are stitched first, so the
+    cues are those of the connected mesh."""
+    v, f = _ball_with_eyes()
+    soup_v = v[f].reshape(-1, 3)
+    soup_f = np.arange(len(soup_v)).reshape(-1, 3)
+    a, b = orientation_features(v, f), orientation_features(soup_v, soup_f)
+    for k in ("detail", "crease", "boundary", "eyes", "hull", "skew", "normal3", "symmetry"):
+        np.testing.assert_allclose(a[k], b[k], atol=1e-9, err_msg=k)
+    assert a["eyes"][1] > 0 and a["eyes"][2] > 0  # the eyes sit above the middle, in front
+    unwelded = orientation_features(soup_v, soup_f, weld=0)
+    assert np.abs(unwelded["eyes"]).max() == 0  # in the soup every triangle is a part: no eyes
+
+
+def test_mirror_axis_is_clear_on_a_head_not_on_a_sphere():
+    trimesh = __import__("pytest").importorskip("trimesh")
+    from facerig.geometry.orient import mirror_axis
+
+    v, f = _example()
+    axis, clear = mirror_axis(orientation_features(v[:, [1, 0, 2]], f))
+    assert axis == 1 and clear > 2.0
+    s = trimesh.creation.icosphere(4)
+    assert mirror_axis(orientation_features(np.asarray(s.vertices), np.asarray(s.faces)))[1] < 1.5

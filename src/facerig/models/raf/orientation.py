@@ -3,15 +3,17 @@
 The face probe (:func:`facerig.models.raf.probe.face_landmarks`) judges a face by where it puts
 the eyes and the mouth; on a head unlike its training heads (a statue, a robot, a creature) it
 can misjudge an upright head, and in a wrong orientation it can now and then find a plausible
-face. The shape prior of :mod:`facerig.geometry.orient` ranks the 24 axis-aligned orientations
-in milliseconds; the probe (~0.2 s each) then only looks at the first :data:`PROBED` of them:
+face. The shape prior of :mod:`facerig.geometry.orient` (mirror symmetry, then shape cues) ranks
+the 24 axis-aligned orientations in a fraction of a second:
 
-- :func:`judge_orientation`: when the probe rejects the head in the orientation given, the head
-  is refused only if one of the prior's first candidates passes the check (the error names its
-  ``--up``/``--forward``), or as no head at all if every candidate fails outright; otherwise it
-  is rigged in the orientation given, with a warning.
-- :func:`find_orientation` (``--auto-orient``): of the prior's first :data:`AUTO_PROBED`
-  candidates, the one whose probed face scores best (:func:`choose`).
+- :func:`judge_orientation` (the head check, when the probe finds no plausible face or an odd
+  one in the orientation given): the prior alone decides (:func:`verdict`), so the check costs
+  the prior and no other network pass or eigenbasis: refused as turned when the given
+  orientation's left-right axis is not the head's mirror axis or the prior is sure of another
+  orientation (the error names it where the prior is sure); refused as no
+  head when a rejected mesh has no clear mirror plane; else rigged, with the probe's warning.
+- :func:`find_orientation` (``--auto-orient``): the face probe on the prior's first
+  :data:`AUTO_PROBED` candidates, weighed with the prior (:func:`choose`).
 """
 
 from __future__ import annotations
@@ -21,20 +23,41 @@ from typing import Any
 
 import numpy as np
 
-#: Candidates of :func:`facerig.geometry.orient.rank_orientations` the face probe looks at: in
-#: the head check (the orientation given and the prior's first others, up to this many in all),
-#: and for ``--auto-orient`` (:data:`AUTO_PROBED`).
-PROBED = 3
-AUTO_PROBED = 2
+#: Candidates of :func:`facerig.geometry.orient.rank_orientations` the face probe looks at for
+#: ``--auto-orient``.
+AUTO_PROBED = 3
+
+#: :func:`choose`: a candidate's prior score minus ``PROBE_WEIGHT`` x log(probe score) (the probe
+#: score floored at :data:`PROBE_FLOOR`; an ideal face scores 0, the warn limits 1): a face twice
+#: as far from the ideal costs 4.2, about one cue's full vote in the prior (``WEIGHT_CAP`` x
+#: ``CLIP`` = 4). ``benchmarks/orientation.py`` scores 4 to 10 alike on the public heads.
+PROBE_WEIGHT = 6.0
+PROBE_FLOOR = 0.05
+
+#: :func:`verdict`: the mirror axis counts when its residual is this many times smaller than the
+#: next axis's (1.7 to 7.3 on the public and validation heads; about 1 for a sphere or a box).
+MIRROR_CLEAR = 1.5
+
+#: :func:`verdict`: a rejected or odd head is refused as turned when the prior ranks the
+#: orientation given this much below its first, and its first this much above its second (one
+#: cue's full vote, ``WEIGHT_CAP`` x ``CLIP``).
+JUDGE_GAP = 4.0
 
 
-def choose(candidates, probes: dict) -> tuple[str, str]:
-    """``--auto-orient``'s pick among the prior's first candidates: the one whose probed face
-    scores best (:func:`facerig.models.raf.probe.face_check_score`; ties: the prior's order).
-    ``benchmarks/orientation.py`` compared this with "the best that passes, else the prior's
-    first" and "the best that passes, else the first that does not fail outright" over the public
-    heads: fewer misses (BENCHMARKS.md, "Head check and orientation")."""
-    return min(candidates, key=lambda c: (probes[c][1], list(candidates).index(c)))
+def choose(candidates, probes: dict, prior: dict) -> tuple[str, str]:
+    """``--auto-orient``'s pick among the prior's first candidates ``[(up, forward), ...]``: the
+    largest ``prior[c] - PROBE_WEIGHT * log(max(probe score, PROBE_FLOOR))`` (``probes[c]`` =
+    ``(check, score)`` of :func:`probe_candidates`; ties: the prior's order). The probe alone
+    (the best face) is fooled by heads it misreads (a robot with no mouth, a llama it sees
+    facing up); the prior alone by creatures it sees upside down."""
+    cands = list(candidates)
+
+    def value(c):
+        sc = float(probes[c][1])
+        v = float(prior[c]) - PROBE_WEIGHT * np.log(max(sc, PROBE_FLOOR)) if np.isfinite(sc) else -np.inf
+        return (v, -cands.index(c))
+
+    return max(cands, key=value)
 
 
 def probe_candidates(mesh, candidates, options: dict) -> dict[tuple[str, str], tuple[str, float]]:
@@ -49,51 +72,96 @@ def probe_candidates(mesh, candidates, options: dict) -> dict[tuple[str, str], t
     return {(u, f): (st, float(sc)) for u, f, st, sc in rows}
 
 
-def _ranked(mesh) -> list[tuple[str, str, float]]:
-    from facerig.geometry.orient import rank_orientations
+def _prior(mesh, options: dict | None = None) -> tuple[list[tuple[str, str, float]], dict]:
+    """The prior's ranking of ``mesh`` and its features (seams stitched as the rig does)."""
+    from facerig.geometry.orient import orientation_features, rank_orientations
 
+    kw = {"weld": float(options["weld"])} if options and "weld" in options else {}
+    v, f = np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces, np.int64)
     with np.errstate(all="ignore"):
-        return rank_orientations(np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces, np.int64))
+        feats = orientation_features(v, f, **kw)
+        return rank_orientations(v, f, features=feats), feats
 
 
 def find_orientation(mesh, options: dict) -> tuple[str, str, dict]:
     """``(up, forward, info)``: the orientation of ``mesh`` (V, 3) / (F, 3) by the shape prior
     and the face probe (module doc); ``info`` holds the candidates' checks and the seconds."""
     t0 = time.perf_counter()
-    ranked = _ranked(mesh)
-    cands = [(u, f) for u, f, _ in ranked[:AUTO_PROBED]]
+    ranked, _ = _prior(mesh, options)
+    prior = {(u, f): s for u, f, s in ranked[:AUTO_PROBED]}
+    cands = list(prior)
     probes = probe_candidates(mesh, cands, options)
-    best = choose(cands, probes)
+    best = choose(cands, probes, prior)
     info = {
         "found": True,
         "up": best[0],
         "forward": best[1],
         "seconds": round(time.perf_counter() - t0, 3),
-        "candidates": [[c[0], c[1], probes[c][0], round(probes[c][1], 4)] for c in cands],
+        "candidates": [[c[0], c[1], probes[c][0], round(probes[c][1], 4), round(prior[c], 2)] for c in cands],
     }
     return best[0], best[1], info
 
 
-def judge_orientation(mesh, up: str, forward: str, options: dict) -> tuple[str, tuple[str, str] | None, dict]:
-    """What to do with a head the probe rejected in (``up``, ``forward``): ``("refuse", better,
-    info)`` when another of the prior's first candidates passes the check (``better``), or
-    ``("refuse", None, info)`` when every one fails outright (no head), else ``("rig", None,
-    info)``."""
+def verdict(ranked, features: dict, up: str, forward: str, check: str) -> tuple[str, tuple[str, str] | None]:
+    """The head check's decision for a head the probe found ``check`` (``"error"``: no plausible
+    face; ``"warn"``: an odd one; ``"ok"``: a plausible one, where only the mirror axis can
+    overrule it) in (``up``, ``forward``), from the prior alone (``ranked`` of
+    :func:`facerig.geometry.orient.rank_orientations`, ``features`` of
+    :func:`~facerig.geometry.orient.orientation_features`):
+
+    - ``("refuse", None)``: rejected and no clear mirror plane (:data:`MIRROR_CLEAR`): no head;
+    - ``("turned", better)``: the given orientation's left-right axis is not the clear mirror axis
+      (the head is turned about its up or forward axis), or, for a rejected or odd face, the prior
+      is sure of another orientation and ranks the given one :data:`JUDGE_GAP` below it;
+      ``better`` is the prior's first where the prior is sure (its first leads its second by
+      :data:`JUDGE_GAP` and puts the head's eyeball-like parts, if any, above its middle), else
+      None (a creature it may see upside down);
+    - ``("rig", None)``: else (rigged with the probe's warning)."""
+    from facerig.geometry.orient import candidate_matrix, mirror_axis
+
+    axis, clear = mirror_axis(features)
+    if check == "error" and clear < MIRROR_CLEAR:
+        return "refuse", None
+    first = tuple(ranked[0][:2])
+    if first == (up, forward):
+        return "rig", None
+    sure = ranked[0][2] - ranked[1][2] >= JUDGE_GAP and _eyes_above_middle(features, first)
+    right = int(np.argmax(np.abs(candidate_matrix(up, forward)[0])))
+    if clear >= MIRROR_CLEAR and right != axis:
+        return "turned", first if sure else None
+    given = next(s for u, f, s in ranked if (u, f) == (up, forward))
+    if check in ("error", "warn") and sure and ranked[0][2] - given >= JUDGE_GAP:
+        return "turned", first
+    return "rig", None
+
+
+def _eyes_above_middle(features: dict, orientation: tuple[str, str]) -> bool:
+    """Whether ``orientation`` puts the eyeball-like parts of ``features`` (``eyes``) above the
+    head's middle (True for a head with none): eyes sit in the upper half of every head."""
+    from facerig.geometry.orient import candidate_matrix
+
+    eyes = np.asarray(features.get("eyes", np.zeros(3)), np.float64)
+    return not eyes.any() or float((candidate_matrix(*orientation) @ eyes)[1]) > 0
+
+
+def judge_orientation(
+    mesh, up: str, forward: str, options: dict, check: str = "error"
+) -> tuple[str, tuple[str, str] | None, dict]:
+    """What to do with a head the probe found ``check`` in (``up``, ``forward``): :func:`verdict`
+    of the shape prior, ``(decision, better, info)``; ``info`` holds the prior's rank of the given
+    orientation, the mirror axis's clarity and the seconds (the check's whole cost)."""
+    from facerig.geometry.orient import mirror_axis
+
     t0 = time.perf_counter()
-    ranked = _ranked(mesh)
-    cands = [(u, f) for u, f, _ in ranked[:PROBED] if (u, f) != (up, forward)][: PROBED - 1]
-    probes = probe_candidates(mesh, cands, options)
+    ranked, feats = _prior(mesh, options)
+    decision, better = verdict(ranked, feats, up, forward, check)
     info = {
-        "candidates": [[c[0], c[1], probes[c][0], round(probes[c][1], 4)] for c in cands],
+        "prior": [[u, f, round(s, 2)] for u, f, s in ranked[:3]],
         "prior_rank": next(i for i, r in enumerate(ranked) if r[:2] == (up, forward)),
+        "mirror_clarity": round(mirror_axis(feats)[1], 2),
         "seconds": round(time.perf_counter() - t0, 3),
     }
-    ok = [c for c in cands if probes[c][0] == "ok"]
-    if ok:
-        return "refuse", min(ok, key=lambda c: probes[c][1]), info
-    if all(probes[c][0] == "error" for c in cands):
-        return "refuse", None, info
-    return "rig", None, info
+    return decision, better, info
 
 
 def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
@@ -130,13 +198,14 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
         try:
             out = fn(mesh, **options)
         except NotAHeadError as e:
-            verdict, better, info = judge_orientation(mesh, up, forward, options)
-            if verdict == "refuse":
-                hint = (
-                    f"it does with --up {better[0]} --forward {better[1]}"
-                    if better
-                    else "if it is one, give its orientation with --up/--forward"
-                )
+            decision, better, info = judge_orientation(mesh, up, forward, options)
+            if decision != "rig":
+                if better:
+                    hint = f"it does with --up {better[0]} --forward {better[1]} (or find them with --auto-orient)"
+                elif decision == "turned":
+                    hint = "it looks turned: give its orientation with --up/--forward or find it with --auto-orient"
+                else:
+                    hint = "if it is one, give its orientation with --up/--forward"
                 raise NotAHeadError(
                     f"{name}: does not look like a head ({e}); {hint}, or rig it anyway with --no-head-check"
                 ) from None
@@ -145,29 +214,38 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
                 **info,
                 "up": up,
                 "forward": forward,
-                "warning": "the face probe found no plausible face, but no other orientation looks more like a head",
+                "warning": "the face probe found no plausible face, and the head's shape does not say it is turned",
             }
             return out, meta
     face = (out.meta.get("raf") or {}).get("face_frame") or {}
-    if face.get("check") == "warn":
-        better = clearly_better(mesh, up, forward, options)
-        if better is not None:
+    check = face.get("check")
+    if check == "warn" or (check == "ok" and mirror_turned(mesh, up, forward)):
+        decision, better, info = judge_orientation(mesh, up, forward, options, check=check)
+        if check == "warn":
+            meta["orientation"] = {**info, "up": up, "forward": forward}
+        if decision == "turned":
+            hint = (
+                f"it does with --up {better[0]} --forward {better[1]} (or find them with --auto-orient)"
+                if better
+                else "it looks turned: give its orientation with --up/--forward or find it with --auto-orient"
+            )
+            reasons = "; ".join(face.get("check_reasons", [])) or "its mirror plane is not left-right"
             raise NotAHeadError(
                 f"{name}: does not look like a head with --up {up} --forward {forward} "
-                f"({'; '.join(face.get('check_reasons', []))}); it does with --up {better[0]} "
-                f"--forward {better[1]}, or rig it anyway with --no-head-check"
+                f"({reasons}); {hint}, or rig it anyway with --no-head-check"
             )
     return out, meta
 
 
-def clearly_better(mesh, up: str, forward: str, options: dict) -> tuple[str, str] | None:
-    """For a head the probe finds odd (``warn``) in (``up``, ``forward``): the prior's first
-    candidate when it is another orientation and the probe finds a plausible face there
-    (``ok``) scoring under half of the given one's, else None."""
-    first = _ranked(mesh)[0][:2]
-    if first == (up, forward):
-        return None
-    probes = probe_candidates(mesh, [first, (up, forward)], options)
-    if probes[first][0] == "ok" and probes[first][1] < 0.5 * probes[(up, forward)][1]:
-        return first
-    return None
+def mirror_turned(mesh, up: str, forward: str) -> bool:
+    """Whether ``mesh`` (V, 3) / (F, 3) is clearly mirror-symmetric (:data:`MIRROR_CLEAR`) across
+    a plane other than the left-right one of (``up``, ``forward``): the head check's cheap test
+    of a head the probe passed (surface samples and three mirror residuals, a few hundredths of a
+    second), turned about its up or forward axis."""
+    from facerig.geometry.orient import candidate_matrix, surface_samples, symmetry_residuals
+
+    with np.errstate(all="ignore"):
+        sym = symmetry_residuals(surface_samples(mesh.vertices, mesh.faces)[0])
+    order = np.argsort(sym)
+    clear = float(sym[order[1]] / max(float(sym[order[0]]), 1e-12))
+    return clear >= MIRROR_CLEAR and int(order[0]) != int(np.argmax(np.abs(candidate_matrix(up, forward)[0])))

@@ -1,0 +1,126 @@
+"""The head check's orientation logic: ``--auto-orient``'s choice and the prior-only verdict."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facerig.geometry.frame import orientation_matrix
+from facerig.geometry.orient import orientation_features, rank_orientations
+from facerig.models.raf.orientation import choose, judge_orientation, mirror_turned, verdict
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "ict_head" / "head.obj"
+
+
+def test_choose_weighs_the_face_against_the_prior():
+    a, b, c = ("+y", "+z"), ("-y", "+z"), ("+z", "-y")
+    prior = {a: 10.0, b: 8.0, c: 2.0}
+    # a clearly better face outweighs a small lead in the prior ...
+    assert choose([a, b, c], {a: ("warn", 3.0), b: ("ok", 0.2), c: ("ok", 0.2)}, prior) == b
+    # ... a slightly better one does not, and a large lead in the prior holds against a better face
+    assert choose([a, b, c], {a: ("warn", 1.0), b: ("warn", 0.8), c: ("warn", 2.0)}, prior) == a
+    assert choose([a, b], {a: ("error", 11.0), b: ("warn", 2.2)}, {a: 30.0, b: 5.0}) == a
+    # unusable landmarks (inf) never win while another candidate has a face; ties keep the prior's order
+    assert choose([a, b], {a: ("error", float("inf")), b: ("error", 9.0)}, {a: 30.0, b: 5.0}) == b
+    assert choose([a, b], {a: ("ok", 0.5), b: ("ok", 0.5)}, {a: 1.0, b: 1.0}) == a
+
+
+@pytest.fixture(scope="module")
+def example():
+    from facerig.io import read_mesh
+
+    m = read_mesh(EXAMPLE)
+    return np.asarray(m.vertices, np.float64), np.asarray(m.faces, np.int64)
+
+
+def _prior(v, f, up, forward):
+    """The example head turned so that its up is ``up`` and its forward ``forward``: ranking, features."""
+    turned = v @ orientation_matrix(up, forward)
+    feats = orientation_features(turned, f)
+    return rank_orientations(turned, f, features=feats), feats
+
+
+@pytest.mark.parametrize(
+    "up, forward, check, expected",
+    [
+        ("+y", "+z", "error", ("rig", None)),  # upright: never refused, whatever the probe says
+        ("+y", "+z", "warn", ("rig", None)),
+        ("+z", "-y", "error", ("turned", ("+z", "-y"))),  # Blender's axes, named
+        ("+z", "-y", "warn", ("turned", ("+z", "-y"))),
+        ("+y", "+x", "warn", ("turned", ("+y", "+x"))),  # turned 90 about up: the mirror axis is wrong
+        ("+y", "+x", "ok", ("turned", ("+y", "+x"))),  # even where the probe finds a face
+        ("-y", "-z", "error", ("turned", ("-y", "-z"))),  # upside down: the prior ranks +y/+z far below
+        ("-y", "-z", "warn", ("turned", ("-y", "-z"))),
+        ("-y", "-z", "ok", ("rig", None)),  # a plausible face and the right mirror axis: the prior does not overrule it
+    ],
+)
+def test_verdict_on_the_turned_example_head(example, up, forward, check, expected):
+    ranked, feats = _prior(*example, up, forward)
+    assert verdict(ranked, feats, "+y", "+z", check) == expected
+
+
+def test_verdict_refuses_a_rejected_mesh_with_no_mirror_plane():
+    trimesh = pytest.importorskip("trimesh")
+    s = trimesh.creation.icosphere(4)
+    v, f = np.asarray(s.vertices), np.asarray(s.faces)
+    feats = orientation_features(v, f)
+    ranked = rank_orientations(v, f, features=feats)
+    assert verdict(ranked, feats, "+y", "+z", "error") == ("refuse", None)
+    assert verdict(ranked, feats, "+y", "+z", "warn")[0] == "rig"
+
+
+def test_judge_orientation_is_the_prior_alone(example):
+    """The judge runs no network: the example head in Blender's axes is refused naming them, and
+    ``info`` says why and how long it took."""
+    from facerig.io.mesh import Mesh
+
+    v, f = example
+    mesh = Mesh(vertices=v @ orientation_matrix("+z", "-y"), faces=f)
+    decision, better, info = judge_orientation(mesh, "+y", "+z", {})
+    assert (decision, better) == ("turned", ("+z", "-y"))
+    assert info["prior"][0][:2] == ["+z", "-y"] and info["prior_rank"] > 0 and info["mirror_clarity"] > 2
+    assert 0 < info["seconds"] < 30
+
+
+def test_mirror_turned_sees_a_head_turned_about_up_or_forward(example):
+    from facerig.io.mesh import Mesh
+
+    v, f = example
+    for up, forward, turned in [("+y", "+z", False), ("-y", "-z", False), ("+y", "+x", True), ("+x", "+z", True)]:
+        mesh = Mesh(vertices=v @ orientation_matrix(up, forward), faces=f)
+        assert mirror_turned(mesh, "+y", "+z") is turned, (up, forward)
+        assert mirror_turned(mesh, up, forward) is False
+
+
+def test_a_head_turned_90_degrees_is_refused_naming_its_axes(example, monkeypatch):
+    """rig_oriented with a stand-in method whose probe passes the face: the mirror test still
+    refuses the head turned 90 degrees about its up axis, naming the orientation."""
+    from types import SimpleNamespace
+
+    from facerig.io.mesh import Mesh
+    from facerig.models.raf.orientation import rig_oriented
+    from facerig.models.raf.probe import NotAHeadError
+
+    v, f = example
+    calls = []
+
+    def method(mesh, **options):  # the probe found a plausible face in whatever orientation given
+        calls.append(options)
+        return SimpleNamespace(meta={"raf": {"face_frame": {"check": "ok"}}})
+
+    mesh = Mesh(vertices=v @ orientation_matrix("+y", "+x"), faces=f)
+    with pytest.raises(NotAHeadError, match=r"--up \+y --forward \+x") as e:
+        rig_oriented(method, mesh)
+    assert len(str(e.value).splitlines()) == 1
+    out, meta = rig_oriented(method, mesh, up="+y", forward="+x")  # given right: rigged
+    assert out.meta["raf"]["face_frame"]["check"] == "ok" and meta == {}
+
+
+def test_verdict_names_no_axes_that_put_the_eyes_below_the_middle(example):
+    """The prior's first orientation is named only where it puts the head's eyeball-like parts
+    above its middle: with the eye cue reversed the turned head is refused naming none."""
+    ranked, feats = _prior(*example, "+y", "+x")
+    assert verdict(ranked, feats, "+y", "+z", "warn") == ("turned", ("+y", "+x"))
+    flipped = {**feats, "eyes": -np.asarray(feats["eyes"])}
+    assert verdict(ranked, flipped, "+y", "+z", "warn") == ("turned", None)
+    assert verdict(ranked, {**feats, "eyes": np.zeros(3)}, "+y", "+z", "warn") == ("turned", ("+y", "+x"))
