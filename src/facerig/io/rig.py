@@ -133,6 +133,7 @@ def npz_array_headers(path: str | os.PathLike) -> dict[str, tuple[tuple[int, ...
         FacerigError: not a zip / an unreadable member header.
     """
     import zipfile
+    import zlib
 
     out: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
     try:
@@ -145,7 +146,17 @@ def npz_array_headers(path: str | os.PathLike) -> dict[str, tuple[tuple[int, ...
                 out[info.filename[:-4]] = (shape, dtype)
     except FileNotFoundError:
         raise FacerigError(f"{path}: no such rig file") from None
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, SyntaxError) as e:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+        OSError,
+        EOFError,
+        KeyError,
+        SyntaxError,
+    ) as e:
         raise FacerigError(f"{path}: not a facerig rig NPZ ({e.__class__.__name__}: {e})") from None
     return out
 
