@@ -188,7 +188,8 @@ def _eyelid_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout
         if eye is None:
             rows.append(_row("eyelid_closure", name, None, "no eyeball or eye hole found"))
             continue
-        before, total = eye_opening(v0, f, eye, v0, skin_faces)
+        turn = _eye_front(v0, f, eye, skin_faces)  # an eye looking out to the side is seen along its own front
+        before, total = eye_opening(turn(v0), f, eye, v0, skin_faces)
         if total == 0 or before < _EYE_OPEN_MIN * total:
             rows.append(
                 _row(
@@ -199,9 +200,28 @@ def _eyelid_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout
                 )
             )
             continue
-        after, _ = eye_opening(v0 + d[name], f, eye, v0, skin_faces)
+        after, _ = eye_opening(turn(v0 + d[name]), f, eye, v0, skin_faces)
         rows.append(_row("eyelid_closure", name, 1.0 - after / before, f"{eye.kind}: {before} -> {after} rays open"))
     return rows
+
+
+def _eye_front(v0: np.ndarray, faces: np.ndarray, eye, skin_faces: np.ndarray):
+    """``(V, 3) -> (V, 3)``: vertices turned about the vertical through an eyeball's centre so that
+    the direction it looks out of its opening (:func:`facerig.geometry.eyelids.eye_yaw`, measured at
+    neutral v0 (V, 3)) faces the rays (+Z). A person's eyes look ahead (no turn); a llama's or a
+    triceratops' look out to the sides, where rays from the head's front see the opening edge-on
+    and through the meeting lids. The eyelid step of the rig measures its eyes the same way. An eye
+    hole (a face mask) is seen from the front."""
+    if eye.kind != "eyeball":
+        return lambda v: v
+    from facerig.geometry.eyelids import _yaw_matrix, eye_yaw, eyeball_sphere
+
+    sphere = eyeball_sphere(v0[np.unique(faces[eye.faces])])
+    yaw, _ = eye_yaw(v0, faces, skin_faces, eye.faces, sphere, 1.0 if eye.side == "Left" else -1.0)
+    if yaw == 0.0:
+        return lambda v: v
+    R, c = _yaw_matrix(yaw), np.asarray(eye.center, np.float64)
+    return lambda v: (np.asarray(v, np.float64) - c) @ R.T + c
 
 
 # ----------------------------------------------------------------------------- mouth
