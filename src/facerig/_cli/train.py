@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 
-#: ``facerig train run --two-d``: the 2D loss weights (paper stage 1's img/mask/dis2d/reg; the
-#: no-ground-truth terms' weights are this project's).
+#: ``facerig train run --two-d``: the 2D loss weights (paper stage 1's img/mask/reg; dis2d on
+#: mse3d's footing; the no-ground-truth terms' weights are this project's).
 TWO_D_WEIGHTS = {
     "img": 10.0,
     "mask": 1.0,
-    "dis2d": 1.0,
+    "dis2d": 100.0,  # in head widths^2 like mse3d (the paper's 1 is for its own units)
     "reg": 1e-4,
     "eye_close": 0.5,
     "mouth_open": 0.5,
@@ -149,12 +149,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=0.0,
         help="share of steps on the pool's unrigged items (unrigged_*.npz; no-ground-truth losses only)",
     )
+    r.add_argument(
+        "--ckpt-every", type=int, default=250, help="steps between checkpoints (last.pt) and validations (best.pt)"
+    )
+    r.add_argument("--log-every", type=int, default=25, help="steps between log lines")
     r.add_argument("--n2d", type=int, default=2, help="queries per rigged step that the rendered 2D terms render")
     r.add_argument("--image-size", type=int, default=64, help="pixels of the rendered 2D terms' images")
     r.add_argument(
         "--two-d",
         action="store_true",
-        help="the 2D recipe: img 10, mask 1, dis2d 1, reg 1e-4 on rigged heads; eye_close 0.5, mouth_open 0.5, "
+        help="the 2D recipe: img 10, mask 1, dis2d 100, reg 1e-4 on rigged heads; eye_close 0.5, mouth_open 0.5, "
         "mirror 10, rigid 1, smooth 10 on unrigged ones (--loss overrides)",
     )
     r.add_argument("--no-2d", action="store_true", help="ablation: rendered terms with ground truth off (img, mask, dis2d)")
@@ -306,6 +310,9 @@ def run(args: argparse.Namespace) -> int:
             p_unrigged=0.0 if args.no_unrigged else args.p_unrigged,
             n2d=args.n2d,
             image_size=args.image_size,
+            ckpt_every=args.ckpt_every,
+            eval_every=args.ckpt_every,
+            log_every=args.log_every,
         )
         best = train(cfg, log=lambda s: print(s, flush=True))
         print(f"best checkpoint: {best}")
