@@ -8,6 +8,8 @@ facerig train export runs/raf/best.pt      # -> src/facerig/weights/raf.npz (inf
 facerig train average A.pt B.pt -o soup.pt # mean of the weights of runs branched from one model
 facerig train pool --dir ~/.cache/facerig/encoder_pool --proxy-vertices 2000 --k 64 --families ict,makehuman
 facerig train encoder --out runs/encoder --time-limit 40 --export   # expression encoder (invert without --neutral)
+facerig train pool --unrigged --style strong --start 500000 --n 60   # unrigged heads (rigs withheld), stronger stylisation
+facerig train run --init-from src/facerig/weights/raf.npz --two-d --p-unrigged 0.3 ...   # 2D terms + unrigged heads
 """
 
 from __future__ import annotations
