@@ -2,6 +2,7 @@
 
     python benchmarks/train2d.py eval LABEL [WEIGHTS]     # facerig eval on the validation set + out_of_family.py
     python benchmarks/train2d.py compare BASE CAND         # one JSON with both and the decision
+    python benchmarks/train2d.py stamp LABEL [WEIGHTS]    # (done by eval) record the weights in its files
 
 ``eval`` rigs with ``WEIGHTS`` (``FACERIG_RAF_WEIGHTS``; default: the shipped file) and writes
 ``benchmarks/results/eval_raf_t2d_LABEL.json`` (``facerig eval --method raf --set EVALSET
@@ -47,6 +48,15 @@ def run_eval(label: str, weights: str | None) -> None:
     cmd = [sys.executable, "-m", "facerig.cli", "eval", "--method", "raf", "--set", evalset, "--json", str(out)]
     subprocess.run(cmd + ["--no-interp", "--no-check", "--quiet"], env=env, check=True)
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "out_of_family.py"), "--tag", f"t2d_{label}"], env=env, check=True)
+    stamp(label, weights)
+
+
+def stamp(label: str, weights: str | None) -> None:
+    """Record in both result files which weights they measured (``facerig eval`` does not)."""
+    for path in (RESULTS / f"eval_raf_t2d_{label}.json", RESULTS / f"out_of_family_t2d_{label}.json"):
+        res = json.loads(path.read_text())
+        res["weights"] = str(weights) if weights else "src/facerig/weights/raf.npz (shipped)"
+        path.write_text(json.dumps(res, indent=1) + "\n")
 
 
 def compare(base: str, cand: str) -> dict:
@@ -57,7 +67,7 @@ def compare(base: str, cand: str) -> dict:
         a, b = ev[base]["groups"][g]["active_mm"], ev[cand]["groups"].get(g, {}).get("active_mm", float("nan"))
         groups[g] = {base: round(a, 4), cand: round(b, 4), "diff_mm": round(b - a, 4)}
     fam = {
-        grp: {k: {m: oof[k][grp][m] for m in ("relative", "si", "completion")} for k in (base, cand)}
+        grp: {k: {m: oof[k][grp][m] for m in ("relative", "si", "completion", "blink_completion_median", "blink_completion_min")} for k in (base, cand)}
         for grp in ("out_of_family", "in_family")
     }
     worse = [g for g, r in groups.items() if not (r["diff_mm"] <= TOLERANCE_MM)]
@@ -80,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) >= 2 and argv[0] == "eval":
         run_eval(argv[1], argv[2] if len(argv) > 2 else None)
+        return 0
+    if len(argv) >= 2 and argv[0] == "stamp":
+        stamp(argv[1], argv[2] if len(argv) > 2 else None)
         return 0
     if len(argv) == 3 and argv[0] == "compare":
         res = compare(argv[1], argv[2])
