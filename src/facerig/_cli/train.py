@@ -75,7 +75,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=["default", "strong"],
         default="default",
         help="strong: every head warped harder (creature proportions), anime eyes and snouts on 80 %%, "
-        "face-mask cuts on 40 %% (SampleConfig preset; --sample overrides it)",
+        "face-mask cuts on ~30 %% (SampleConfig preset; --sample overrides it)",
     )
     a.add_argument(
         "--heads",
