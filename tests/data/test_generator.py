@@ -166,3 +166,43 @@ def test_remesh_ict(ict_family):
     for new, src in ((out.vertices, s.vertices), (out.vertices + out.deltas[k], s.vertices + s.deltas[k])):
         _, _, dist = closest_points(new, src, s.faces)
         assert dist.max() < 1e-4  # cm
+
+
+def _with_face_landmarks(s):
+    """Landmarks on the tiny skin's front: eyes (36-47) at x = -/+3, nose 30, mouth 51/57."""
+    v = s.vertices
+    front = np.flatnonzero((s.parts == 0) & (v[:, 2] > 0))
+
+    def near(p):
+        return int(front[np.argmin(((v[front] - p) ** 2).sum(1))])
+
+    lm = np.full(68, -1, np.int64)
+    for base, x in ((36, -3.0), (42, 3.0)):
+        for j, (dx, dy) in enumerate([(-1.2, 0), (-0.5, 0.5), (0.5, 0.5), (1.2, 0), (0.5, -0.5), (-0.5, -0.5)]):
+            p = np.array([x + dx, 3.0 + dy, 0.0])
+            p[2] = 9.0 * np.sqrt(max(1 - (p[0] / 8) ** 2 - (p[1] / 11) ** 2, 0.0))
+            lm[base + j] = near(p)
+    lm[30], lm[51], lm[57] = near([0, 0, 9.0]), near([0, -4, 8.0]), near([0, -6, 7.0])
+    s.landmarks68 = lm
+    return s
+
+
+def test_feature_warp_enlarges_eyes_pushes_a_snout_and_keeps_gt_exact(tiny_family):
+    s = _with_face_landmarks(_base(tiny_family))
+    cfg = SampleConfig(eye_scale=(1.8, 1.8), snout=(0.1, 0.1))
+    w = G.feature_warp(np.random.default_rng(0), s, cfg)
+    assert w is not None and w.negative_bound() <= 0.9 + 1e-9
+    out = G.apply_warp(s, w)
+    lm = s.landmarks68
+    width = np.linalg.norm(s.vertices[lm[39]] - s.vertices[lm[36]])
+    assert np.linalg.norm(out.vertices[lm[39]] - out.vertices[lm[36]]) > 1.2 * width  # larger eyes
+    assert out.vertices[lm[30], 2] - s.vertices[lm[30], 2] > 0.3 * 0.1 * np.linalg.norm(np.ptp(s.vertices, 0))
+    k, i = 0, int(np.flatnonzero(np.abs(s.deltas[0]).sum(1) > 0)[0])
+    np.testing.assert_allclose(out.deltas[k, i], w(s.vertices[i] + s.deltas[k, i]) - w(s.vertices[i]), atol=1e-5)
+    # without eye landmarks there is no feature warp; p_feature_warp=0 draws nothing (samples unchanged)
+    assert G.feature_warp(np.random.default_rng(0), _base(tiny_family), cfg) is None
+    plain = SampleConfig(**dict(OFF, p_warp=1.0))
+    a = G.stylise(s, np.random.default_rng(1), plain)
+    b = G.stylise(s, np.random.default_rng(1), SampleConfig(**dict(OFF, p_warp=1.0, p_feature_warp=1.0)))
+    assert "feature_warp" not in a.info["steps"]["stylise"] and "feature_warp" in b.info["steps"]["stylise"]
+    np.testing.assert_array_equal(a.vertices, G.stylise(s, np.random.default_rng(1), plain).vertices)

@@ -26,3 +26,16 @@ def test_per_mesh_faces_and_unused_vertices():
     n = vertex_normals(v, faces)
     assert n[0, :3].tolist() == [[0.0, 0.0, 1.0]] * 3
     assert n[0, 3].tolist() == [0.0, 0.0, 0.0] and n[1].abs().sum() == 0
+
+
+def test_degenerate_face_normals_have_finite_gradients():
+    import torch
+
+    from facerig.render.normals import vertex_normals
+
+    v = torch.tensor([[[0.0, 0, 0], [1, 0, 0], [2, 0, 0], [0, 1, 0]]], requires_grad=True)
+    f = torch.tensor([[0, 1, 2], [0, 1, 3]])  # the first face has no area
+    n = vertex_normals(v, f)
+    assert torch.allclose(n[0, 2], torch.zeros(3))  # a vertex of degenerate faces only: normal 0
+    n.sum().backward()
+    assert torch.isfinite(v.grad).all()

@@ -581,3 +581,94 @@ def test_face_frame_run_shows_each_head_in_its_face_frame(tmp_path, tiny_head, m
     for name, a in seen:
         assert a == pytest.approx(expected[name], rel=1e-5)
     assert any(abs(a - 1.0) > 1e-3 for a in expected.values())
+
+
+def test_unrigged_item_keeps_no_ground_truth_and_marks_rigid_parts(tmp_path, tiny_head):
+    v, f = tiny_head(8, 12)
+    s = _sample(v, f, 0)
+    s.region_names, s.regions = ("face", "eyeball_left"), s.parts.copy()  # part 1 is an eyeball
+    rigged = make_item(s, k=16)
+    np.savez(tmp_path / "unrigged_tiny_000000.npz", **make_item(s, k=16, withhold_rig=True))
+    item = load_item(tmp_path / "unrigged_tiny_000000.npz")
+    assert item.unrigged and item.deltas.shape[0] == 0 and not item.shape_mask.any()
+    np.savez(tmp_path / "train_tiny_000000.npz", **rigged)
+    assert not load_item(tmp_path / "train_tiny_000000.npz").unrigged
+    assert item.rigid is not None and item.rigid.sum() >= 1 and item.rigid.sum() < len(item.xyz)
+    assert json.loads(str(np.load(tmp_path / "unrigged_tiny_000000.npz")["info"]))["unrigged"] is True
+
+
+def test_unrigged_heads_from_mesh_files_with_parts(tmp_path, tiny_head):
+    from facerig.io.obj import write_obj
+    from facerig.train.dataset import build_unrigged_heads
+
+    v, f = tiny_head(8, 12)
+    write_obj(tmp_path / "a_head.obj", v, f)
+    (tmp_path / "a_head.parts.json").write_text(
+        json.dumps({"parts": {"skin": [[0, len(v) - 6]], "eyeball_L(+X)": [[len(v) - 6, len(v)]]}, "mm_per_unit": 2.0})
+    )
+    pool = tmp_path / "pool"
+    (p,) = build_unrigged_heads([tmp_path / "a_head.obj"], pool, k=16, log=lambda s: None)
+    assert p.name == "unrigged_heads-a-head_000000.npz"
+    item = load_item(p)
+    assert item.unrigged and item.rigid.any() and item.mm_per_unit == 2.0
+
+
+def test_unrigged_queries_hold_blinks_jaw_and_mirror_pairs():
+    from facerig.arkit import mirror_permutation
+    from facerig.train.loop import unrigged_queries
+
+    a = unrigged_queries(np.random.default_rng(0), 3)
+    names = [ARKIT52[int(np.argmax(r))] for r in a]
+    assert names[:3] == ["eyeBlinkLeft", "eyeBlinkRight", "jawOpen"] and (a.sum(1) == 1).all()
+    perm = mirror_permutation()
+    assert all(ARKIT52[perm[ARKIT52.index(n)]] in names for n in names)
+
+
+def test_run_with_unrigged_heads_and_2d_terms_trains_and_logs_them(tmp_path, tiny_head):
+    from facerig._cli.train import TWO_D_WEIGHTS
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    _write_pool(pool, tiny_head, n=2)
+    v, f = tiny_head(8, 12)
+    s = _sample(v, f, 5)
+    s.landmarks68[30] = 0
+    np.savez(pool / "unrigged_tiny_000005.npz", **make_item(s, k=16, withhold_rig=True))
+    out = tmp_path / "run"
+    cfg = TrainConfig(
+        pool_dir=str(pool),
+        out_dir=str(out),
+        steps=12,
+        lr=1e-3,
+        warmup=2,
+        log_every=6,
+        ckpt_every=12,
+        eval_every=12,
+        model={**SMALL},
+        weights={**LossWeights().to_dict(), **TWO_D_WEIGHTS},
+        p_unrigged=0.5,
+        image_size=24,
+    )
+    train(cfg, log=lambda s: None, progress=False)
+    recs = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    keys = set().union(*recs)
+    assert {"img", "mask", "dis2d", "u_mirror", "u_smooth", "u_total"} <= keys
+    assert all(np.isfinite(r["total"]) for r in recs if "total" in r)
+    assert torch.load(out / "last.pt", weights_only=False)["step"] == 12
+
+
+def test_ablation_switches_turn_terms_and_unrigged_steps_off(tmp_path, monkeypatch):
+    from facerig.cli import main
+    from facerig.train import loop
+
+    seen = {}
+    monkeypatch.setattr(loop, "train", lambda cfg, **kw: seen.setdefault("cfg", cfg) and tmp_path / "best.pt")
+    base = ["train", "run", "--pool", str(tmp_path), "--out", str(tmp_path / "r"), "--two-d", "--p-unrigged", "0.3"]
+    assert main(base) == 0
+    w = seen.pop("cfg").weights
+    assert w["img"] == 10 and w["eye_close"] == 0.5 and w["lmk2d"] == 0.5
+    assert main(base + ["--no-2d", "--no-semantic", "--no-unrigged"]) == 0
+    cfg = seen.pop("cfg")
+    assert cfg.p_unrigged == 0 and cfg.weights["img"] == cfg.weights["dis2d"] == 0
+    assert cfg.weights["lmk2d"] == cfg.weights["eye_close"] == cfg.weights["mouth_open"] == 0
+    assert cfg.weights["mirror"] == 10  # the no-ground-truth regularisers stay

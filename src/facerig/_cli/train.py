@@ -8,12 +8,38 @@ facerig train export runs/raf/best.pt      # -> src/facerig/weights/raf.npz (inf
 facerig train average A.pt B.pt -o soup.pt # mean of the weights of runs branched from one model
 facerig train pool --dir ~/.cache/facerig/encoder_pool --proxy-vertices 2000 --k 64 --families ict,makehuman
 facerig train encoder --out runs/encoder --time-limit 40 --export   # expression encoder (invert without --neutral)
+facerig train pool --unrigged --style strong --start 500000 --n 60   # unrigged heads (rigs withheld), stronger stylisation
+facerig train run --init-from src/facerig/weights/raf.npz --two-d --p-unrigged 0.3 ...   # 2D terms + unrigged heads
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+
+#: ``facerig train run --two-d``: the 2D loss weights (paper stage 1's img/mask/reg; dis2d on
+#: mse3d's footing; the no-ground-truth terms' weights are this project's).
+TWO_D_WEIGHTS = {
+    "img": 10.0,
+    "mask": 1.0,
+    "dis2d": 100.0,  # in head widths^2 like mse3d (the paper's 1 is for its own units)
+    "reg": 1e-4,
+    "eye_close": 0.5,
+    "mouth_open": 0.5,
+    "mirror": 10.0,
+    "rigid": 1.0,
+    "smooth": 10.0,
+}
+#: ``facerig train pool --style strong``: SampleConfig overrides for stronger stylisation.
+STRONG_STYLE = {
+    "p_warp": 1.0,
+    "p_exaggerate": 0.6,
+    "warp_amplitude": (0.06, 0.25),
+    "warp_stretch": (0.65, 1.5),
+    "p_feature_warp": 0.8,
+    "p_reframe": 0.6,
+    "framings": ("face", "face", "no_neck", "back_removed"),
+}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -37,6 +63,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="{}",
         help="JSON overrides of the generator's SampleConfig, e.g. '{\"p_warp\": 1.0}' for a pool of "
         "stylised heads (use another --dir or --start: item names record family and seed only)",
+    )
+    a.add_argument(
+        "--unrigged",
+        action="store_true",
+        help="withhold the rigs: unrigged items (unrigged_<family>_<seed>.npz) that training reaches only "
+        "through the losses needing no ground truth (facerig.train.losses_2d)",
+    )
+    a.add_argument(
+        "--style",
+        choices=["default", "strong"],
+        default="default",
+        help="strong: every head warped harder (creature proportions), anime eyes and snouts on 80 %%, "
+        "face-mask cuts on ~30 %% (SampleConfig preset; --sample overrides it)",
+    )
+    a.add_argument(
+        "--heads",
+        nargs="+",
+        default=None,
+        metavar="MESH",
+        help="also (or only, with --n 0) make unrigged items of these head meshes, e.g. ../shared/data/heads/*.obj "
+        "(their rigs are ignored; they are the project's out-of-family measure, so training on them makes "
+        "them in-family)",
     )
     r = sub.add_parser("run", help="train (resumes from OUT/last.pt)")
     r.add_argument("--pool", default=None, help="pool folder (default: cache_dir('train_pool'))")
@@ -97,6 +145,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="JSON overrides of RAFConfig (of the --init-from architecture when given), e.g. '{\"use_global\": false}'",
     )
     r.add_argument("--loss", default="{}", help="JSON overrides of the loss weights, e.g. '{\"act3d\": 1.0}'")
+    r.add_argument(
+        "--p-unrigged",
+        type=float,
+        default=0.0,
+        help="share of steps on the pool's unrigged items (unrigged_*.npz; no-ground-truth losses only)",
+    )
+    r.add_argument(
+        "--ckpt-every", type=int, default=250, help="steps between checkpoints (last.pt) and validations (best.pt)"
+    )
+    r.add_argument("--log-every", type=int, default=25, help="steps between log lines")
+    r.add_argument("--n2d", type=int, default=2, help="queries per rigged step that the rendered 2D terms render")
+    r.add_argument("--image-size", type=int, default=64, help="pixels of the rendered 2D terms' images")
+    r.add_argument(
+        "--two-d",
+        action="store_true",
+        help="the 2D recipe: img 10, mask 1, dis2d 100, reg 1e-4 on rigged heads; eye_close 0.5, mouth_open 0.5, "
+        "mirror 10, rigid 1, smooth 10 on unrigged ones (--loss overrides)",
+    )
+    r.add_argument("--no-2d", action="store_true", help="ablation: rendered terms with ground truth off (img, mask, dis2d)")
+    r.add_argument("--no-unrigged", action="store_true", help="ablation: no unrigged items (--p-unrigged 0)")
+    r.add_argument(
+        "--no-semantic", action="store_true", help="ablation: lmk2d, ec2d, eye_close and mouth_open off"
+    )
     c = sub.add_parser("encoder", help="train the expression encoder (`facerig invert` without --neutral)")
     c.add_argument("--pool", default=None, help="pool folder (default: cache_dir('encoder_pool'))")
     c.add_argument("--out", default="runs/encoder")
@@ -164,6 +235,14 @@ def run(args: argparse.Namespace) -> int:
                 f"{sorted(set(over) - known) if isinstance(over, dict) else over!r}"
             )
         over = {k: tuple(v) if isinstance(v, list) else v for k, v in over.items()}
+        if args.style == "strong":
+            over = {**STRONG_STYLE, **over}
+        if args.heads:
+            from facerig.train.dataset import build_unrigged_heads
+
+            build_unrigged_heads(args.heads, args.dir, proxy_vertices=args.proxy_vertices, k=args.k)
+        if args.n <= 0:
+            return 0
         build_pool(
             args.dir,
             args.n,
@@ -174,6 +253,7 @@ def run(args: argparse.Namespace) -> int:
             k=args.k,
             workers=args.workers,
             config=SampleConfig(split=args.split, **over),
+            withhold_rig=args.unrigged,
         )
         return 0
     if args.action == "run":
@@ -199,7 +279,14 @@ def run(args: argparse.Namespace) -> int:
             from facerig.errors import FacerigError
 
             raise FacerigError(f"unknown loss terms {sorted(unknown)}; known: {sorted(loss)}")
+        if args.two_d:
+            loss.update(TWO_D_WEIGHTS)
         loss.update(json.loads(args.loss))
+        from facerig.train.losses import RENDER_TERMS, SEMANTIC_TERMS
+
+        for off, terms in ((args.no_2d, RENDER_TERMS), (args.no_semantic, SEMANTIC_TERMS)):
+            if off:
+                loss.update(dict.fromkeys(terms, 0.0))
         cfg = TrainConfig(
             pool_dir=str(args.pool or default_pool_dir()),
             out_dir=args.out,
@@ -222,6 +309,12 @@ def run(args: argparse.Namespace) -> int:
             face_frame=args.face_frame,
             init_from=args.init_from,
             weights=loss,
+            p_unrigged=0.0 if args.no_unrigged else args.p_unrigged,
+            n2d=args.n2d,
+            image_size=args.image_size,
+            ckpt_every=args.ckpt_every,
+            eval_every=args.ckpt_every,
+            log_every=args.log_every,
         )
         best = train(cfg, log=lambda s: print(s, flush=True))
         print(f"best checkpoint: {best}")

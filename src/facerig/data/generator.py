@@ -81,6 +81,11 @@ class SampleConfig:
     warp_centers: tuple[int, int] = (2, 8)
     warp_radius: tuple[float, float] = (0.06, 0.35)  # Gaussian sigma / head size
     warp_stretch: tuple[float, float] = (0.8, 1.25)  # per-axis scale factor range
+    # (d') feature warps after the random warp (heads with landmarks only; 0 = off, draws nothing):
+    # eyes enlarged about their centres (anime eyes) and the nose/mouth pushed forward (a snout)
+    p_feature_warp: float = 0.0
+    eye_scale: tuple[float, float] = (1.3, 2.0)  # factor at each eye's centre
+    snout: tuple[float, float] = (0.04, 0.18)  # forward push of nose and mouth / head size
     # (e) remeshing
     p_remesh: float = 0.3
     remesh_vertices: tuple[int, int] = (1000, 50000)  # log-uniform
@@ -406,7 +411,7 @@ def random_warp(rng: np.random.Generator, vertices: np.ndarray, config: SampleCo
     return w
 
 
-def apply_warp(sample: Sample, warp: SpaceWarp, chunk: int = 8) -> Sample:
+def apply_warp(sample: Sample, warp: SpaceWarp | FeatureWarp, chunk: int = 8) -> Sample:
     """Warp the neutral and the posed shapes: GT_k = W(neutral + delta_k) - W(neutral), exactly
     (vertices a shape does not move keep delta 0)."""
     n = sample.vertices
@@ -421,14 +426,89 @@ def apply_warp(sample: Sample, warp: SpaceWarp, chunk: int = 8) -> Sample:
     return out
 
 
+@dataclass
+class FeatureWarp:
+    """Smooth map R^3 -> R^3 enlarging regions about centres and pushing one region:
+    ``F(x) = x + sum_i g_i (x - q_i) exp(-|x - q_i|^2 / (2 r_i^2)) + b exp(-|x - p|^2 / (2 s^2))``.
+
+    Attributes:
+        centres: (I, 3) q_i. radii: (I,) r_i. gains: (I,) g_i (factor 1 + g_i at q_i).
+        push_centre: (3,) p. push_radius: s. push: (3,) b.
+
+    The symmetric part of the Jacobian stays positive definite (so ``F`` is injective) while
+    :meth:`negative_bound` < 1; :func:`feature_warp` scales the terms to keep it below 0.9.
+    """
+
+    centres: np.ndarray
+    radii: np.ndarray
+    gains: np.ndarray
+    push_centre: np.ndarray
+    push_radius: float
+    push: np.ndarray
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Warp points (..., 3) -> (..., 3) float64."""
+        x = np.asarray(x, dtype=np.float64)
+        out = x.copy()
+        for q, r, g in zip(self.centres, self.radii, self.gains):
+            dq = x - q
+            out = out + g * dq * np.exp(-(dq**2).sum(-1) / (2.0 * r * r))[..., None]
+        r2 = ((x - self.push_centre) ** 2).sum(-1)
+        return out + np.exp(-r2 / (2.0 * self.push_radius**2))[..., None] * self.push
+
+    def negative_bound(self) -> float:
+        """Bound on how far the Jacobian's symmetric part can fall below the identity: each radial
+        term's lowest eigenvalue is ``-2 e^{-3/2} g`` (at ``r = sqrt(3) r_i``), the push's norm
+        ``|b| / s e^{-1/2}``."""
+        radial = 2.0 * math.exp(-1.5) * float(np.abs(self.gains).sum())
+        return radial + float(np.linalg.norm(self.push)) / self.push_radius * math.exp(-0.5)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            k: np.asarray(getattr(self, k)).tolist()
+            for k in ("centres", "radii", "gains", "push_centre", "push_radius", "push")
+        }
+
+
+def feature_warp(rng: np.random.Generator, sample: Sample, config: SampleConfig) -> FeatureWarp | None:
+    """Anime eyes and a snout from the landmarks (canonical frame, face +Z): each eye enlarged by
+    a factor in ``eye_scale`` about its centre (radius 0.6 eye widths), nose and mouth pushed
+    forward by ``snout`` head sizes (radius 0.12 head sizes). None without eye/nose/mouth landmarks."""
+    lm = sample.landmarks68
+    need = list(range(36, 48)) + [30, 51, 57]
+    if (lm[need] < 0).any():
+        return None
+    v = sample.vertices
+    size = float(np.linalg.norm(v.max(0) - v.min(0)))
+    eyes = [v[lm[36:42]], v[lm[42:48]]]
+    centres = np.stack([e.mean(0) for e in eyes])
+    widths = np.array([np.linalg.norm(v[lm[39]] - v[lm[36]]), np.linalg.norm(v[lm[45]] - v[lm[42]])])
+    gains = np.full(2, rng.uniform(*config.eye_scale) - 1.0)
+    push_centre = (v[lm[30]] + v[lm[51]] + v[lm[57]]) / 3.0
+    push = np.array([0.0, 0.0, rng.uniform(*config.snout) * size])
+    w = FeatureWarp(centres, 0.6 * widths, gains, push_centre, 0.12 * size, push)
+    nb = w.negative_bound()
+    if nb > 0.9:
+        w.gains, w.push = w.gains * (0.9 / nb), w.push * (0.9 / nb)
+    return w
+
+
 def stylise(sample: Sample, rng: np.random.Generator, config: SampleConfig, force: bool = False) -> Sample:
-    """With probability ``p_warp`` (or ``force``), apply a :func:`random_warp`."""
+    """With probability ``p_warp`` (or ``force``), apply a :func:`random_warp`; then, with
+    probability ``p_feature_warp`` (when > 0), a :func:`feature_warp` (composed: the GT stays exact)."""
     if not force and rng.random() >= config.p_warp:
-        _step(sample, "stylise", {"warped": False})
-        return sample
-    w = random_warp(rng, sample.vertices, config)
-    out = apply_warp(sample, w)
-    _step(out, "stylise", {"warped": True, "warp": w.to_json(), "lipschitz": w.lipschitz_bound()})
+        out = sample
+        rec: dict[str, Any] = {"warped": False}
+    else:
+        w = random_warp(rng, sample.vertices, config)
+        out = apply_warp(sample, w)
+        rec = {"warped": True, "warp": w.to_json(), "lipschitz": w.lipschitz_bound()}
+    if config.p_feature_warp > 0 and rng.random() < config.p_feature_warp:
+        fw = feature_warp(rng, out, config)
+        if fw is not None:
+            out = apply_warp(out, fw)
+            rec["feature_warp"] = fw.to_json()
+    _step(out, "stylise", rec)
     return out
 
 

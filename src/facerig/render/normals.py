@@ -8,9 +8,10 @@ from facerig.render.rasterize import batch_faces
 
 
 def normalize(v: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    """Unit vectors (..., 3) -> (..., 3); zero stays zero (written per component: faster on the CPU)."""
+    """Unit vectors (..., 3) -> (..., 3); zero stays zero, with a finite gradient (the square is
+    clamped before the root; written per component: faster on the CPU)."""
     x, y, z = v.unbind(-1)
-    n = (x * x + y * y + z * z).sqrt().clamp(min=eps)
+    n = (x * x + y * y + z * z).clamp(min=eps * eps).sqrt()
     return v / n[..., None]
 
 

@@ -62,6 +62,7 @@ def rescale_item(item: Item, a: float) -> Item:
         item.name,
         local,
         item.faces,
+        item.rigid,
     )
 
 

@@ -24,6 +24,13 @@ With ``cache_items`` (default: on for a CUDA device) each pool item stays on the
 first use, so later steps read no file and copy nothing to the device (~7 MB per 5k-vertex
 item: the 906-item pool takes ~6 GB).
 
+With ``p_unrigged`` > 0 that share of steps takes an *unrigged* item of the pool
+(``unrigged_*.npz``, :func:`facerig.train.dataset.build_pool` with ``withhold_rig``) and its
+queries are ``eyeBlinkLeft``, ``eyeBlinkRight``, ``jawOpen`` and ``n_onehot`` random one-hot shapes
+with their mirror images; only the terms that need no ground truth (and ``reg``) apply to it
+(:mod:`facerig.train.losses_2d`). The rendered terms with ground truth (``img``, ``mask``,
+``dis2d``) render the first ``n2d`` queries of a rigged step at ``image_size`` pixels.
+
 Outputs in ``out_dir``: ``last.pt`` (model + optimiser + scheduler + RNG state, for resume),
 ``best.pt`` (best validation active error), ``train_log.jsonl`` (one JSON object per log line).
 """
@@ -43,7 +50,8 @@ from facerig.models.raf.config import RAFConfig
 from facerig.models.raf.network import RigAnyFace
 from facerig.train.augment import rescale_item, sample_frame_factor
 from facerig.train.dataset import Item, Pool, sample_queries
-from facerig.train.losses import LossBatch, LossWeights, act3d, rig_loss
+from facerig.train.losses import NO_GT_TERMS, RENDER_TERMS, LossBatch, LossWeights, act3d, rig_loss
+from facerig.train.losses_2d import head_geometry
 
 
 @dataclass
@@ -74,6 +82,9 @@ class TrainConfig:
     p_frame: float = 0.0  # ... applied to this share of steps (facerig.train.augment; 0 = off)
     face_frame: bool = False  # every head in the face-measured frame `facerig rig` uses, see item_face_factor
     init_from: str = ""
+    p_unrigged: float = 0.0  # share of steps on unrigged items (no ground truth; 0 = none)
+    n2d: int = 2  # queries per rigged step that the rendered terms render
+    image_size: int = 64  # pixels of the rendered terms' frontal images
     model: dict = field(default_factory=lambda: RAFConfig().to_dict())
     weights: dict = field(default_factory=lambda: LossWeights().to_dict())
 
@@ -134,6 +145,22 @@ def evaluate(model: RigAnyFace, items: list[Item], device) -> dict:
         "val_active_mm": float(np.mean(errs)) if errs else float("nan"),
         "val_zero_mm": float(np.mean(zeros)) if zeros else float("nan"),
     }
+
+
+def unrigged_queries(rng: np.random.Generator, n_onehot: int = 2) -> np.ndarray:
+    """Queries of an unrigged step (Q,K) float32: one-hot ``eyeBlinkLeft``, ``eyeBlinkRight``,
+    ``jawOpen`` (the eye-closure and mouth-opening terms), then ``n_onehot`` distinct random
+    one-hot shapes and the mirror image of each (the mirror term)."""
+    from facerig.arkit import ARKIT52, mirror_permutation
+
+    K = len(ARKIT52)
+    perm = mirror_permutation()
+    fixed = [ARKIT52.index(n) for n in ("eyeBlinkLeft", "eyeBlinkRight", "jawOpen")]
+    rand = [int(j) for j in rng.choice(K, size=min(n_onehot, K), replace=False)]
+    idx = fixed + [j for r in rand for j in ((r, perm[r]) if perm[r] != r else (r,))]
+    a = np.zeros((len(idx), K), np.float32)
+    a[np.arange(len(idx)), idx] = 1.0
+    return a
 
 
 def _device(name: str) -> torch.device:
@@ -227,6 +254,9 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
 
         probe = copy.deepcopy(ema.module if ema is not None else model).eval()
     pool = Pool(cfg.pool_dir, "train_*.npz", k=model.config.k_eig)
+    unrigged = Pool(cfg.pool_dir, "unrigged_*.npz", k=model.config.k_eig)
+    needs_geometry = any(getattr(weights, t) for t in (*RENDER_TERMS, *NO_GT_TERMS))
+    geometry: dict[Path, object] = {}
     if len(pool) == 0:
         from facerig.errors import DataError
 
@@ -241,7 +271,8 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
     val_items = [it.to(device) for it in val_items] if cache_items else val_items
     val_families = sorted({_family(val_pool.paths[i]) for i in val_index})
     log(
-        f"training on {len(pool)} items ({len(val_items)} validation: {', '.join(val_families) or 'none'}), device {device}, "
+        (f"{len(unrigged)} unrigged items on {cfg.p_unrigged:.0%} of steps; " if cfg.p_unrigged else "")
+        + f"training on {len(pool)} items ({len(val_items)} validation: {', '.join(val_families) or 'none'}), device {device}, "
         f"{sum(p.numel() for p in model.parameters())} parameters"
         + (f", {cfg.time_limit_min:g} min with the learning rate annealed over that time" if by_time else "")
         + (", items kept on the device" if cache_items else "")
@@ -272,34 +303,55 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
     while by_time or step < cfg.steps:
         if step % 200 == 0:
             pool.refresh()
-        i = int(rng.integers(len(pool)))
+            unrigged.refresh()
+        use_unrigged = cfg.p_unrigged > 0 and len(unrigged) > 0 and rng.random() < cfg.p_unrigged
+        src = unrigged if use_unrigged else pool
+        i = int(rng.integers(len(src)))
+        path = src.paths[i]
         if cache_items:
-            path = pool.paths[i]
             if path not in cache:
-                cache[path] = pool[i].to(device)
+                cache[path] = src[i].to(device)
             item = cache[path]
         else:
-            item = pool[i].to(device)
+            item = src[i].to(device)
+        if needs_geometry and path not in geometry:
+            geometry[path] = head_geometry(
+                item.xyz.cpu().numpy(), item.faces, item.landmarks.cpu().numpy(), item.rigid
+            ).to(device)
         frame = sample_frame_factor(rng, cfg.frame_spread, cfg.p_frame)
         if probe is not None:
-            if pool.paths[i] not in face_factors:
-                face_factors[pool.paths[i]] = item_face_factor(probe, item)
-            frame *= face_factors[pool.paths[i]]
+            if path not in face_factors:
+                face_factors[path] = item_face_factor(probe, item)
+            frame *= face_factors[path]
         if frame != 1.0:  # the same head seen in a misjudged head frame
             item = rescale_item(item, frame)
         lr = sched.set(step, (time.time() - t_start) / (60 * cfg.time_limit_min) if by_time else None)
         mask = item.shape_mask.cpu().numpy()
-        a = torch.from_numpy(sample_queries(rng, mask, cfg.n_onehot, cfg.n_combo)).to(device)
+        if use_unrigged:
+            a = torch.from_numpy(unrigged_queries(rng, cfg.n_onehot)).to(device)
+        else:
+            a = torch.from_numpy(sample_queries(rng, mask, cfg.n_onehot, cfg.n_combo)).to(device)
         xyz = item.xyz + (
             torch.from_numpy(rng.normal(0, cfg.jitter, 3).astype(np.float32)).to(device) if cfg.jitter else 0
         )
         enc = model.encode(xyz, item.ops, item.local)
         pred = model.decode(enc, a, item.ops)
-        target = torch.einsum("qk,kvc->qvc", a, item.deltas)
+        target = None if use_unrigged else torch.einsum("qk,kvc->qvc", a, item.deltas)
         thresh = 0.5 / (item.scale * item.mm_per_unit)  # 0.5 mm in head-frame units
-        batch = LossBatch(neutral=xyz, target=target, landmarks=item.landmarks, active_threshold=thresh)
+        batch = LossBatch(
+            neutral=xyz,
+            target=target,
+            landmarks=item.landmarks,
+            active_threshold=thresh,
+            geometry=geometry.get(path),
+            queries=a,
+            n2d=cfg.n2d,
+            image_size=cfg.image_size,
+        )
         loss, parts = rig_loss(pred, batch, weights)
-        if cfg.basis_weight and enc["basis"] is not None:
+        if use_unrigged:
+            parts = {f"u_{k_}": v for k_, v in parts.items()}
+        elif cfg.basis_weight and enc["basis"] is not None:
             b = enc["basis"].permute(1, 0, 2)[item.shape_mask]  # (K',V,3)
             lb = ((b - item.deltas[item.shape_mask]) ** 2).sum(-1).mean()
             loss = loss + cfg.basis_weight * lb
@@ -320,8 +372,11 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> Path:
             parts["total"] = float(loss.detach())
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if torch.isfinite(gnorm):
+            opt.step()
+        else:  # a non-finite gradient would poison the weights: skip the step, count it
+            parts["skipped"] = 1.0
         if ema is not None:
             ema.update_parameters(model)
         step += 1
