@@ -47,7 +47,9 @@ def run_eval(label: str, weights: str | None) -> None:
     out = RESULTS / f"eval_raf_t2d_{label}.json"
     cmd = [sys.executable, "-m", "facerig.cli", "eval", "--method", "raf", "--set", evalset, "--json", str(out)]
     subprocess.run(cmd + ["--no-interp", "--no-check", "--quiet"], env=env, check=True)
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "out_of_family.py"), "--tag", f"t2d_{label}"], env=env, check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "out_of_family.py"), "--tag", f"t2d_{label}"], env=env, check=True
+    )
     stamp(label, weights)
 
 
@@ -67,7 +69,13 @@ def compare(base: str, cand: str) -> dict:
         a, b = ev[base]["groups"][g]["active_mm"], ev[cand]["groups"].get(g, {}).get("active_mm", float("nan"))
         groups[g] = {base: round(a, 4), cand: round(b, 4), "diff_mm": round(b - a, 4)}
     fam = {
-        grp: {k: {m: oof[k][grp][m] for m in ("relative", "si", "completion", "blink_completion_median", "blink_completion_min")} for k in (base, cand)}
+        grp: {
+            k: {
+                m: oof[k][grp][m]
+                for m in ("relative", "si", "completion", "blink_completion_median", "blink_completion_min")
+            }
+            for k in (base, cand)
+        }
         for grp in ("out_of_family", "in_family")
     }
     worse = [g for g, r in groups.items() if not (r["diff_mm"] <= TOLERANCE_MM)]

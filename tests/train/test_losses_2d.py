@@ -150,7 +150,11 @@ def test_mirror_is_zero_for_mirrored_shapes_and_positive_for_copies():
     left[v[:, 0] > 0.1] = torch.tensor([0.02, -0.05, 0.01])
     right = left[g.mirror] * torch.tensor([-1.0, 1.0, 1.0])
     batch = LossBatch(
-        neutral=v, target=None, landmarks=torch.full((68,), -1), geometry=g, queries=_onehot("eyeBlinkLeft", "eyeBlinkRight")
+        neutral=v,
+        target=None,
+        landmarks=torch.full((68,), -1),
+        geometry=g,
+        queries=_onehot("eyeBlinkLeft", "eyeBlinkRight"),
     )
     assert float(L.mirror(torch.stack([left, right]), batch, CAM)) < 1e-12
     assert float(L.mirror(torch.stack([left, left]), batch, CAM)) > 1e-4
@@ -179,7 +183,10 @@ def test_rigid_parts_may_rotate_but_not_stretch():
     grad = _grad_of(L.rigid, stretched, batch)
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0
     loose = L.head_geometry(v.numpy(), faces)  # no rigid part known: the term is off
-    assert float(L.rigid(stretched, LossBatch(neutral=v, target=None, landmarks=batch.landmarks, geometry=loose), CAM)) == 0
+    assert (
+        float(L.rigid(stretched, LossBatch(neutral=v, target=None, landmarks=batch.landmarks, geometry=loose), CAM))
+        == 0
+    )
 
 
 def test_smoothness_prefers_smooth_fields():

@@ -163,11 +163,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="the 2D recipe: img 10, mask 1, dis2d 100, reg 1e-4 on rigged heads; eye_close 0.5, mouth_open 0.5, "
         "mirror 10, rigid 1, smooth 10 on unrigged ones (--loss overrides)",
     )
-    r.add_argument("--no-2d", action="store_true", help="ablation: rendered terms with ground truth off (img, mask, dis2d)")
-    r.add_argument("--no-unrigged", action="store_true", help="ablation: no unrigged items (--p-unrigged 0)")
     r.add_argument(
-        "--no-semantic", action="store_true", help="ablation: lmk2d, ec2d, eye_close and mouth_open off"
+        "--no-2d", action="store_true", help="ablation: rendered terms with ground truth off (img, mask, dis2d)"
     )
+    r.add_argument("--no-unrigged", action="store_true", help="ablation: no unrigged items (--p-unrigged 0)")
+    r.add_argument("--no-semantic", action="store_true", help="ablation: lmk2d, ec2d, eye_close and mouth_open off")
     c = sub.add_parser("encoder", help="train the expression encoder (`facerig invert` without --neutral)")
     c.add_argument("--pool", default=None, help="pool folder (default: cache_dir('encoder_pool'))")
     c.add_argument("--out", default="runs/encoder")

@@ -54,9 +54,7 @@ def default_pool_dir() -> Path:
 RIGID_REGIONS: tuple[str, ...] = ("eyeball_left", "eyeball_right", "teeth")
 
 
-def make_item(
-    sample, *, proxy_vertices: int = 5000, k: int = 128, withhold_rig: bool = False
-) -> dict[str, np.ndarray]:
+def make_item(sample, *, proxy_vertices: int = 5000, k: int = 128, withhold_rig: bool = False) -> dict[str, np.ndarray]:
     """Preprocess a generator ``Sample`` into pool-item arrays (see module doc); with
     ``withhold_rig`` the item keeps no ground truth (an unrigged head)."""
     from facerig.geometry.proxy import prepare_head
