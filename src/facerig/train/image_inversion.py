@@ -210,7 +210,7 @@ class TrainOptions:
     seed: int = 0
     log_every: int = 50
     warmup: int = 300  # steps of linear learning-rate warm-up
-    large_weight: float = 3.0  # weight loss |e| * (1 + large_weight * target): large targets count more
+    large_weight: float = 2.0  # weight loss |e| * (1 + large_weight * target): large targets count more
     balance: float = 0.5  # per-shape weight (spread + 0.05) ** -balance (normalised): rare shapes count more
     expressive: float = 1.0  # draw image i with probability ~ 1 + expressive * (its largest non-gaze weight)
     save_every: float = 300.0  # seconds between checkpoints
