@@ -67,19 +67,7 @@ def test_one_image_json_reads_the_expression(frames, tmp_path, capsys):
     assert doc["weights"]["jawOpen"] > neutral["weights"]["jawOpen"] + 0.3
 
 
-@pytest.mark.parametrize(
-    "modality",
-    [
-        pytest.param(
-            "rgb",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="shipped weights: the RGB branch did not learn in the first short training (IMAGE_INVERSION.md)",
-            ),
-        ),
-        "normals",
-    ],
-)
+@pytest.mark.parametrize("modality", ["rgb", "normals"])
 def test_folder_to_csv_with_one_modality(frames, tmp_path, capsys, modality):
     args = [frames / "rgb"] if modality == "rgb" else ["-", "--normals", frames / "nrm"]
     rc, _, err = _run([*args, "-o", tmp_path / "w.csv"], capsys)

@@ -54,6 +54,42 @@ def test_mesh_loss_is_the_rebuilt_mesh_error():
     assert np.isclose(float(l_mesh.detach()), expect, rtol=1e-3)
 
 
+def test_weight_loss_rewards_large_targets_and_balances_shapes():
+    m = ImageInversionNet(CFG).eval()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        pred, _ = m(x, x, torch.ones(2, 2))
+    G = torch.zeros(2, 52, 52)
+    low, high = pred.clone(), pred.clone()
+    high[:, JAW] = (pred[:, JAW] + 0.9).clamp(max=1.0)  # target above the prediction: a large weight
+    low[:, JAW] = pred[:, JAW] - (high[:, JAW] - pred[:, JAW])  # the same error below it
+    args = (m, x, x, torch.ones(2, 2))
+    plain_hi = ti._losses(*args, high, G, torch.ones(2))[0]
+    plain_lo = ti._losses(*args, low, G, torch.ones(2))[0]
+    assert torch.isclose(plain_hi, plain_lo)
+    assert ti._losses(*args, high, G, torch.ones(2), large_weight=3.0)[0] > plain_hi * 1.5
+    sw = torch.ones(52)
+    sw[JAW] = 4.0
+    assert ti._losses(*args, high, G, torch.ones(2), shape_w=sw)[0] > plain_hi * 1.5
+
+
+def test_shape_balance_and_expressive_sampling():
+    rng = np.random.default_rng(0)
+    W = np.zeros((400, 52), np.float32)
+    W[:, JAW] = rng.uniform(0, 1, 400)  # a shape that varies a lot
+    W[:20, BL] = 1.0  # a rare one
+    b = ti.shape_balance(W, 0.5)
+    assert b.shape == (52,) and np.isclose(b.mean(), 1.0) and b[BL] > b[JAW]
+    assert np.allclose(ti.shape_balance(W, 0.0), 1.0)
+    is_head = np.ones(400, bool)
+    is_head[-1] = False
+    gaze = ARKIT52.index("eyeLookUpLeft")
+    W[30, JAW], W[30, gaze] = 0.0, 1.0  # gaze alone is not an expression
+    p = ti.sampling_probabilities(W, is_head, 1.0)
+    assert np.isclose(p.sum(), 1.0)
+    assert p[0] > p[30] and np.isclose(p[30], p[-1]) and np.isclose(p[0] / p[-1], 2.0)
+
+
 def _ball_rig() -> Rig:
     m = trimesh.creation.icosphere(2, radius=10.0)
     v = np.asarray(m.vertices, np.float64)

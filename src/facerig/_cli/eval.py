@@ -60,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(facerig.eval.image_inversion; --json)",
     )
     parser.add_argument("--quick", action="store_true", help="--task invert: the small size (about a minute)")
+    parser.add_argument(
+        "--weights", default=None, help="--task invert-image: a weights .npz to score (default the shipped one)"
+    )
 
 
 def _parse_options(items: list[str]) -> dict[str, Any]:
@@ -87,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         from facerig.eval.image_inversion import evaluate_image_inversion
         from facerig.eval.image_inversion import print_report as print_image
 
-        result = evaluate_image_inversion(mesh_baseline=not args.quick, progress=not args.quiet)
+        result = evaluate_image_inversion(args.weights, mesh_baseline=not args.quick, progress=not args.quiet)
         print_image(result)
         if args.json_out:
             write_json(args.json_out, result)

@@ -156,6 +156,16 @@ def goal_report(model, heads) -> list[dict]:
     return rows
 
 
+def goal_table(rows: list[dict]) -> dict[str, dict[str, str]]:
+    """Goal -> modality -> ``"passed/heads"`` of :func:`goal_report` rows."""
+    out: dict[str, dict[str, list[int]]] = {}
+    for r in rows:
+        c = out.setdefault(r["goal"], {}).setdefault(r["modality"], [0, 0])
+        c[0] += bool(r["pass"])
+        c[1] += 1
+    return {g: {m: f"{a}/{b}" for m, (a, b) in cells.items()} for g, cells in out.items()}
+
+
 def mesh_inversion_baseline(d: dict, head_name: str = "rocketbox_male_adult_08", limit: int = 60) -> dict:
     """``facerig.invert.invert_meshes`` (the head rigged by facerig raf) on the same frames of one head."""
     from facerig.data import renders
@@ -274,6 +284,10 @@ def print_report(res: dict) -> None:
     )
     ok = sum(r["pass"] for r in res["goals"])
     print(f"goal images: {ok}/{len(res['goals'])} pass")
+    table = goal_table(res["goals"])
+    print(f"{'heads passing':14s}" + "".join(f"{m:>10s}" for m in MODALITIES))
+    for goal, cells in table.items():
+        print(f"{goal:14s}" + "".join(f"{cells.get(m, '-'):>10s}" for m in MODALITIES))
     for r in res["goals"]:
         if not r["pass"]:
             print(f"  FAIL {r['head']:28s} {r['modality']:8s} {r['goal']:8s} {r['read']} = {r['value']}")

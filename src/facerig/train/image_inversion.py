@@ -7,7 +7,10 @@
 - :func:`augment_batch`: background compositing, colour jitter, noise, grayscale, mirroring
   (weights permuted Left <-> Right), modality dropout.
 - :func:`train`: weight-space + mesh-space loss (``e^T G e`` with the head's rig Gram matrix, i.e.
-  the mean squared vertex error of ``sum_k e_k d_k``) + head-presence loss; checkpoints.
+  the mean squared vertex error of ``sum_k e_k d_k``) + head-presence loss; checkpoints. The weight
+  loss can reward large weights (``|e| * (1 + large_weight * w*)``) and balance the shapes
+  (:func:`shape_balance`), and expressive images can be drawn more often (``expressive``), so the
+  many near-zero weights of a real take do not teach the network to answer 0.
 - :func:`finetune_on_rig`: the per-character setting: renders of one rig's own head, a few minutes.
 """
 
@@ -198,22 +201,53 @@ class TrainOptions:
 
     minutes: float = 30.0
     batch: int = 32
-    lr: float = 2e-3
+    lr: float = 1e-3
     weight_decay: float = 1e-4
-    mesh_weight: float = 0.02  # per mm^2 of mean squared vertex error
+    mesh_weight: float = 0.01  # per mm^2 of mean squared vertex error
     head_weight: float = 0.2
     p_blank: float = 0.04  # share of each batch made head-free on the fly (background only)
     threads: int | None = None  # torch threads for the run (restored after); None: torch's setting
     seed: int = 0
     log_every: int = 50
+    warmup: int = 300  # steps of linear learning-rate warm-up
+    large_weight: float = 2.0  # weight loss |e| * (1 + large_weight * target): large targets count more
+    balance: float = 0.5  # per-shape weight (spread + 0.05) ** -balance (normalised): rare shapes count more
+    expressive: float = 1.0  # draw image i with probability ~ 1 + expressive * (its largest non-gaze weight)
+    save_every: float = 300.0  # seconds between checkpoints
 
 
-def _losses(model, rgb, nrm, use, w, gram, is_head):
+def shape_balance(weights: np.ndarray, power: float) -> np.ndarray:
+    """(52,) per-shape loss weights from the training targets ``weights`` (M, 52): ``(s_k + 0.05) ** -power``
+    with ``s_k`` the mean absolute deviation of shape k from its median, normalised to mean 1 over the shapes
+    that vary (1 everywhere for ``power`` 0)."""
+    w = np.asarray(weights, np.float64)
+    s = np.abs(w - np.median(w, axis=0)).mean(axis=0)
+    b = (s + 0.05) ** -float(power)
+    return (b / b.mean()).astype(np.float32)
+
+
+def sampling_probabilities(weights: np.ndarray, is_head: np.ndarray, expressive: float) -> np.ndarray:
+    """(M,) probabilities of drawing each image: ``1 + expressive * max non-gaze weight`` (head-free: 1), normalised."""
+    from facerig.arkit import ARKIT52
+
+    keep = np.array([not n.startswith("eyeLook") for n in ARKIT52])
+    p = 1.0 + float(expressive) * np.asarray(weights, np.float64)[:, keep].max(axis=1) * np.asarray(is_head, bool)
+    return p / p.sum()
+
+
+def _losses(model, rgb, nrm, use, w, gram, is_head, shape_w=None, large_weight: float = 0.0):
+    """(weight loss, mesh loss (mm^2), head-presence loss). The weight loss is the plain L1 mean unless
+    ``shape_w`` (52,) or ``large_weight`` weigh it: ``mean(|e| * shape_w * (1 + large_weight * w))``."""
     import torch
 
     pred_w, head_logit = model(rgb, nrm, use)
     e = (pred_w - w) * is_head[:, None]
-    l_w = e.abs().mean()
+    a = e.abs()
+    if large_weight:
+        a = a * (1.0 + large_weight * w)
+    if shape_w is not None:
+        a = a * shape_w
+    l_w = a.mean()
     l_mesh = (torch.einsum("bj,bjk,bk->b", e, gram, e)).mean()
     l_head = torch.nn.functional.binary_cross_entropy_with_logits(head_logit, is_head)
     return l_w, l_mesh, l_head
@@ -243,6 +277,9 @@ def train(
     gram_all = torch.from_numpy(np.concatenate([d["gram"], np.zeros((1, 52, 52), np.float32)]))
     if model is None:
         model = ImageInversionNet(config or ImageInversionConfig(size=int(d["rgb"].shape[1])))
+    head_rows = d["is_head"].astype(bool)
+    shape_w = torch.from_numpy(shape_balance(d["weights"][head_rows], opt.balance)) if opt.balance else None
+    probs = sampling_probabilities(d["weights"], head_rows, opt.expressive) if opt.expressive else None
     params = [p for p in model.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(params, lr=opt.lr, weight_decay=opt.weight_decay)
     total = opt.minutes * 60.0
@@ -260,8 +297,8 @@ def train(
             if el > total:
                 break
             for g in optim.param_groups:  # warm-up then cosine over the time budget
-                g["lr"] = opt.lr * min(1.0, (step + 1) / 100) * 0.5 * (1 + np.cos(np.pi * min(el / total, 1.0)))
-            idx = rng.integers(0, M, opt.batch)
+                g["lr"] = opt.lr * min(1.0, (step + 1) / max(opt.warmup, 1)) * 0.5 * (1 + np.cos(np.pi * min(el / total, 1.0)))
+            idx = rng.choice(M, opt.batch, p=probs) if probs is not None else rng.integers(0, M, opt.batch)
             rgb_u8, nrm_u8, mask_u8 = d["rgb"][idx], d["normals"][idx], d["mask"][idx]
             heads = d["is_head"][idx].copy()
             w_u = d["weights"][idx].copy()
@@ -272,7 +309,9 @@ def train(
             rgb, nrm, use, w = augment_batch(rgb_u8, nrm_u8, mask_u8, w_u, rng)
             is_head = torch.from_numpy(heads.astype(np.float32))
             gram = gram_all[torch.from_numpy(np.where(heads, d["head"][idx], -1)).long()]
-            l_w, l_mesh, l_head = _losses(model, rgb, nrm, use, torch.from_numpy(w), gram, is_head)
+            l_w, l_mesh, l_head = _losses(
+                model, rgb, nrm, use, torch.from_numpy(w), gram, is_head, shape_w, opt.large_weight
+            )
             loss = l_w + opt.mesh_weight * l_mesh + opt.head_weight * l_head
             optim.zero_grad()
             loss.backward()
@@ -283,13 +322,13 @@ def train(
                 rec = {
                     "step": step,
                     "sec": round(time.time() - t0, 1),
-                    "w_mae": l_w.item(),
+                    "w_loss": l_w.item(),
                     "mesh": l_mesh.item(),
                     "head": l_head.item(),
                 }
                 history.append(rec)
                 log.info(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
-            if time.time() - last_save > 300:
+            if time.time() - last_save > opt.save_every:
                 _save(out, model, opt, history)
                 last_save = time.time()
     finally:
@@ -381,6 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--checkpoint", default=None, help="checkpoint .pt (default in the cache)")
     ap.add_argument("--export", default=None, help="weights .npz (default the shipped file)")
+    ap.add_argument("--head", default="ln_leaky", help="branch feature layer: ln_leaky or relu (the first weights)")
+    d = TrainOptions()
+    for name in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "seed"):
+        ap.add_argument("--" + name.replace("_", "-"), type=type(getattr(d, name)), default=getattr(d, name))
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from facerig.config import cache_dir
@@ -388,7 +431,16 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(a.threads)
     data = make_dataset("train", a.scale)
     ckpt = Path(a.checkpoint) if a.checkpoint else cache_dir("image_inversion") / "checkpoint.pt"
-    res = train(data, ckpt, TrainOptions(minutes=a.minutes, threads=a.threads))
+    from facerig.models.image_inversion.config import ImageInversionConfig
+
+    size = int(np.load(data, mmap_mode="r")["rgb"].shape[1])
+    opts = TrainOptions(
+        minutes=a.minutes,
+        threads=a.threads,
+        **{k: getattr(a, k) for k in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup")},
+        seed=a.seed,
+    )
+    res = train(data, ckpt, opts, config=ImageInversionConfig(size=size, head=a.head))
 
     meta = {
         "machine": f"{platform.machine()} {platform.processor() or ''} {a.threads} threads".strip(),

@@ -35,3 +35,22 @@ def test_a_missing_modality_is_ignored():
 
 def test_config_round_trip():
     assert ImageInversionConfig.from_dict({**CFG.to_dict(), "unknown": 1}) == CFG
+
+
+def test_ln_leaky_head_keeps_features_alive_and_relu_stays_the_default():
+    from facerig.errors import FacerigError
+
+    assert ImageInversionConfig().head == "relu"  # weights files without the field load as before
+    cfg = ImageInversionConfig(**{**CFG.to_dict(), "head": "ln_leaky"})
+    torch.manual_seed(0)
+    m = ImageInversionNet(cfg)
+    with torch.no_grad():  # a bias driven far negative silences every ReLU unit, never a LeakyReLU one
+        m.rgb.fc[1].bias.fill_(-100.0)
+    f = m.rgb(torch.rand(4, 3, 32, 32))
+    assert f.shape == (4, 16) and (f > 0).any() and f.std(0).mean() > 0
+    relu = ImageInversionNet(CFG)
+    with torch.no_grad():
+        relu.rgb.fc[1].bias.fill_(-100.0)
+    assert not (relu.rgb(torch.rand(4, 3, 32, 32)) > 0).any()
+    with pytest.raises(FacerigError, match="unknown image inversion branch head"):
+        ImageInversionNet(ImageInversionConfig(head="gelu"))

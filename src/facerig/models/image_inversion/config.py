@@ -16,6 +16,9 @@ class ImageInversionConfig:
         feature: per-branch feature size (after flattening the last (size / 16)^2 map).
         hidden: MLP hidden size.
         n_out: 52 ARKit weights (the head-presence logit is one more output).
+        head: each branch's feature layer: ``"relu"`` (Linear + ReLU; the first shipped weights, whose
+            features died during training) or ``"ln_leaky"`` (Linear + LayerNorm + LeakyReLU(0.1), and
+            LeakyReLU in the MLP: no unit can go permanently silent).
     """
 
     size: int = 96
@@ -24,6 +27,7 @@ class ImageInversionConfig:
     feature: int = 256
     hidden: int = 256
     n_out: int = 52
+    head: str = "relu"
 
     def to_dict(self) -> dict:
         return asdict(self)

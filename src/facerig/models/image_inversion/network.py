@@ -10,7 +10,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from facerig.errors import FacerigError
 from facerig.models.image_inversion.config import ImageInversionConfig
+
+HEADS = ("relu", "ln_leaky")
 
 
 def _block(cin: int, cout: int, convs: int) -> nn.Sequential:
@@ -29,10 +32,16 @@ class Branch(nn.Module):
 
     def __init__(self, config: ImageInversionConfig) -> None:
         super().__init__()
+        if config.head not in HEADS:
+            raise FacerigError(f"unknown image inversion branch head {config.head!r} (one of {', '.join(HEADS)})")
         chans = (3, *config.channels)
         self.convs = nn.Sequential(*[_block(a, b, n) for a, b, n in zip(chans[:-1], chans[1:], config.convs)])
         side = config.size // 16
-        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(chans[-1] * side * side, config.feature), nn.ReLU(inplace=True))
+        flat = nn.Linear(chans[-1] * side * side, config.feature)
+        if config.head == "ln_leaky":
+            self.fc = nn.Sequential(nn.Flatten(), flat, nn.LayerNorm(config.feature), nn.LeakyReLU(0.1))
+        else:
+            self.fc = nn.Sequential(nn.Flatten(), flat, nn.ReLU(inplace=True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.convs(x * 2.0 - 1.0))
@@ -54,7 +63,7 @@ class ImageInversionNet(nn.Module):
         self.missing = nn.Parameter(torch.zeros(2, c.feature))
         self.mlp = nn.Sequential(
             nn.Linear(2 * c.feature + 2, c.hidden),
-            nn.ReLU(inplace=True),
+            nn.LeakyReLU(0.1) if c.head == "ln_leaky" else nn.ReLU(inplace=True),
             nn.Dropout(0.1),
             nn.Linear(c.hidden, c.n_out + 1),
         )
