@@ -339,8 +339,12 @@ def find_mouth(
     if band is None:
         return None, "the mid-plane does not cut the skin"
 
-    def at(x: float, near_y: float | None = None):
-        return lip_pair(section_chains(wv, wf, x, with_edges=True), band[0], band[1], S, near_y)
+    fx = wv[wf, 0]
+    fx_lo, fx_hi = fx.min(1), fx.max(1)
+
+    def at(x: float, near_y: float | None = None):  # the plane x cuts only the faces spanning it (same chains)
+        cut = wf[(fx_lo < x) & (fx_hi >= x)]
+        return lip_pair(section_chains(wv, cut, x, with_edges=True), band[0], band[1], S, near_y)
 
     c0 = at(lay.mid_x)  # the lowest opening on the mid-plane; beside it, the one nearest its height
     near = None if c0 is None else c0[1][0]

@@ -80,23 +80,33 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.
     jj = j0[tri] + k // w[tri]
     px = grid.x0 + grid.step * ii
     py = grid.y0 + grid.step * jj
-    a, b, c = t[tri, 0], t[tri, 1], t[tri, 2]
-    d = (b[:, 1] - c[:, 1]) * (a[:, 0] - c[:, 0]) + (c[:, 0] - b[:, 0]) * (a[:, 1] - c[:, 1])
+    # per triangle once, then per ray (the same arithmetic, in the same order, as with its corners)
+    a, b, c = t[idx, 0], t[idx, 1], t[idx, 2]
+    by_c, cb_x, ca_y, ac_x = b[:, 1] - c[:, 1], c[:, 0] - b[:, 0], c[:, 1] - a[:, 1], a[:, 0] - c[:, 0]
+    d = by_c * ac_x + cb_x * (a[:, 1] - c[:, 1])
     ok = np.abs(d) > 1e-30
     d = np.where(ok, d, 1.0)
-    l0 = ((b[:, 1] - c[:, 1]) * (px - c[:, 0]) + (c[:, 0] - b[:, 0]) * (py - c[:, 1])) / d
-    l1 = ((c[:, 1] - a[:, 1]) * (px - c[:, 0]) + (a[:, 0] - c[:, 0]) * (py - c[:, 1])) / d
+    r = np.repeat(np.arange(len(idx)), n)  # each pair's row of idx
+    dx, dy = px - c[r, 0], py - c[r, 1]
+    dr = d[r]
+    l0 = (by_c[r] * dx + cb_x[r] * dy) / dr
+    l1 = (ca_y[r] * dx + ac_x[r] * dy) / dr
     l2 = 1.0 - l0 - l1
     eps = -1e-9
-    inside = ok & (l0 >= eps) & (l1 >= eps) & (l2 >= eps)
+    inside = ok[r] & (l0 >= eps) & (l1 >= eps) & (l2 >= eps)
     if not inside.any():
         return face, depth
-    z = (l0 * a[:, 2] + l1 * b[:, 2] + l2 * c[:, 2])[inside]
+    r = r[inside]
+    z = l0[inside] * a[r, 2] + l1[inside] * b[r, 2] + l2[inside] * c[r, 2]
     pix = (jj * grid.nx + ii)[inside]
     tri = tri[inside]
-    order = np.lexsort((z, pix))
-    pix, z, tri = pix[order], z[order], tri[order]
-    last = np.r_[pix[1:] != pix[:-1], True]
-    face.ravel()[pix[last]] = tri[last]
-    depth.ravel()[pix[last]] = z[last]
+    # the hit with the largest z wins, of equal ones the last face (as a stable sort by (pixel, z) picks)
+    best = np.full(grid.ny * grid.nx, -np.inf)
+    np.maximum.at(best, pix, z)
+    top = z == best[pix]
+    win = np.full(grid.ny * grid.nx, -1, np.int64)
+    np.maximum.at(win, pix[top], tri[top])
+    hitp = win >= 0
+    face.ravel()[hitp] = win[hitp]
+    depth.ravel()[hitp] = best[hitp]
     return face, depth
