@@ -116,13 +116,17 @@ def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float, with_edge
     lo, hi = keys // V, keys % V
     t = (x0 - v[lo, 0]) / (v[hi, 0] - v[lo, 0])
     pts = v[lo] + t[:, None] * (v[hi] - v[lo])
-    nbr: list[list[int]] = [[] for _ in range(len(keys))]
-    for p, q in inv.tolist():
-        nbr[p].append(q)
-        nbr[q].append(p)
-    seen = np.zeros(len(keys), bool)
+    # each point's neighbours (the other crossing edge of its faces), in the order of the faces
+    flat, other = inv.ravel(), inv[:, ::-1].ravel()
+    by = np.argsort(flat, kind="stable")
+    deg = np.bincount(flat, minlength=len(keys))
+    slot = np.arange(len(flat)) - np.repeat(np.cumsum(deg) - deg, deg)
+    table = np.full((len(keys), max(int(deg.max()), 1)), -1, np.int64)
+    table[flat[by], slot] = other[by]
+    nbr = [row[:d] for row, d in zip(table.tolist(), deg.tolist())]
+    seen = [False] * len(keys)
     chains = []
-    order = sorted(range(len(keys)), key=lambda i: len(nbr[i]) != 1)  # open pieces from an end
+    order = np.argsort(deg != 1, kind="stable").tolist()  # open pieces from an end
     for s in order:
         if seen[s]:
             continue
