@@ -41,6 +41,13 @@ class Grid:
         return np.meshgrid(self.x0 + self.step * np.arange(self.nx), self.y0 + self.step * np.arange(self.ny))
 
 
+#: From this many faces on, :func:`first_hits` casts in two passes: the front half of the faces
+#: first, then only the other faces its hits do not hide (same answer, far fewer ray tests).
+TWO_PASS = 4000
+#: Side (in rays) of the blocks whose nearest hit of the first pass decides what it hides.
+_BLOCK = 8
+
+
 def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """First triangle hit by each ray of ``grid`` travelling along -Z.
 
@@ -50,10 +57,49 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.
 
     Returns:
         ``(face (ny, nx) int64, depth (ny, nx) float64)``: row of ``faces`` hit first (-1 for a
-        miss) and the z of that hit (-inf for a miss). Triangles seen edge-on are skipped.
+        miss) and the z of that hit (-inf for a miss); of hits at the same z, the last face's.
+        Triangles seen edge-on are skipped.
     """
     v = np.asarray(vertices, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
+    if len(f) < TWO_PASS:
+        return _cast(v, f, grid)
+    z = v[f, 2]
+    zmax, zmin = z.max(1), z.min(1)
+    front = zmax >= np.median(zmax)
+    a, rest = np.flatnonzero(front), np.flatnonzero(~front)
+    face_a, depth_a = _cast(v, f[a], grid)
+    # a face lies behind the first pass wherever its box is when its highest corner is below the
+    # nearest first-pass hit of every block its box touches (boxes over at most 2 x 2 blocks)
+    t = v[f[rest]]
+    lo = (t[:, :, :2].min(1) - (grid.x0, grid.y0)) / grid.step
+    hi = (t[:, :, :2].max(1) - (grid.x0, grid.y0)) / grid.step
+    i0 = np.maximum(np.ceil(lo[:, 0]).astype(np.int64), 0)
+    i1 = np.minimum(np.floor(hi[:, 0]).astype(np.int64), grid.nx - 1)
+    j0 = np.maximum(np.ceil(lo[:, 1]).astype(np.int64), 0)
+    j1 = np.minimum(np.floor(hi[:, 1]).astype(np.int64), grid.ny - 1)
+    boxed = (i1 >= i0) & (j1 >= j0)  # the others meet no ray
+    B = _BLOCK
+    nyb, nxb = -(-grid.ny // B), -(-grid.nx // B)
+    pad = np.full((nyb * B, nxb * B), np.inf)
+    pad[: grid.ny, : grid.nx] = depth_a
+    block = pad.reshape(nyb, B, nxb, B).min((1, 3))
+    bi0, bi1 = np.clip(i0, 0, grid.nx - 1) // B, np.clip(i1, 0, grid.nx - 1) // B
+    bj0, bj1 = np.clip(j0, 0, grid.ny - 1) // B, np.clip(j1, 0, grid.ny - 1) // B
+    near = np.minimum(np.minimum(block[bj0, bi0], block[bj0, bi1]), np.minimum(block[bj1, bi0], block[bj1, bi1]))
+    zr, zn = zmax[rest], zmin[rest]
+    margin = 1e-6 * (np.abs(zr) + (zr - zn)) + 1e-300  # far above rounding: no tie is lost
+    hidden = (bi1 - bi0 <= 1) & (bj1 - bj0 <= 1) & (zr + margin < near)
+    b = rest[boxed & ~hidden]
+    face_b, depth_b = _cast(v, f[b], grid)
+    face_a = np.where(face_a >= 0, a[np.maximum(face_a, 0)], -1)
+    face_b = np.where(face_b >= 0, b[np.maximum(face_b, 0)], -1)
+    take = (depth_b > depth_a) | ((depth_b == depth_a) & (face_b > face_a))  # ties: the last face
+    return np.where(take, face_b, face_a), np.where(take, depth_b, depth_a)
+
+
+def _cast(v: np.ndarray, f: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`first_hits` in one pass: v (V, 3) float64, f (F, 3) int64."""
     face = -np.ones((grid.ny, grid.nx), np.int64)
     depth = np.full((grid.ny, grid.nx), -np.inf)
     if len(f) == 0:
