@@ -160,7 +160,7 @@ def _range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     n = hi - lo + 1
     lev = np.floor(np.log2(np.maximum(n, 1))).astype(np.int64)
     out = np.empty(len(lo))
-    for e in np.unique(lev):
+    for e in np.flatnonzero(np.bincount(lev)):  # the levels present (np.unique(lev))
         s = lev == e
         out[s] = np.maximum(table[e][lo[s]], table[e][hi[s] - (1 << e) + 1])
     return out
@@ -218,7 +218,14 @@ def _pair_arrays(chains: list[tuple], y_lo: float, y_hi: float, scale: float):
     idx = np.flatnonzero((pts[:, 0] >= y_lo) & (pts[:, 0] <= y_hi))
     if len(idx) < 2:
         return None
-    pr = idx[cKDTree(pts[idx]).query_pairs(FOLD_CHORD * S, output_type="ndarray")].reshape(-1, 2)
+
+    def apart(pr: np.ndarray) -> np.ndarray:  # pairs (n, 2) that may be lips: ends, two pieces, or far along one
+        i, j = pr[:, 0], pr[:, 1]
+        direct = np.abs(arc[i] - arc[j])
+        along = np.minimum(direct, np.where(closed[cid[i]], total[cid[i]] - direct, np.inf))
+        return pr[(is_end[i] & is_end[j]) | (cid[i] != cid[j]) | (along >= FOLD_ARC * S)]
+
+    pr = apart(idx[cKDTree(pts[idx]).query_pairs(FOLD_CHORD * S, output_type="ndarray")].reshape(-1, 2))
     ends = idx[is_end[idx]]
     if HOLE_CHORD > FOLD_CHORD and len(ends) > 1:  # a hole's two ends may lie further apart
         far = ends[cKDTree(pts[ends]).query_pairs(HOLE_CHORD * S, output_type="ndarray")].reshape(-1, 2)
