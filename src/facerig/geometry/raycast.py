@@ -70,7 +70,7 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.
     a, rest = np.flatnonzero(front), np.flatnonzero(~front)
     face_a, depth_a = _cast(v, f[a], grid)
     # a face lies behind the first pass wherever its box is when its highest corner is below the
-    # nearest first-pass hit of every block its box touches (boxes over at most 2 x 2 blocks)
+    # nearest first-pass hit of every block its box touches (the smallest blocks it spans 2 x 2 of)
     t = v[f[rest]]
     lo = (t[:, :, :2].min(1) - (grid.x0, grid.y0)) / grid.step
     hi = (t[:, :, :2].max(1) - (grid.x0, grid.y0)) / grid.step
@@ -79,17 +79,23 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.
     j0 = np.maximum(np.ceil(lo[:, 1]).astype(np.int64), 0)
     j1 = np.minimum(np.floor(hi[:, 1]).astype(np.int64), grid.ny - 1)
     boxed = (i1 >= i0) & (j1 >= j0)  # the others meet no ray
-    B = _BLOCK
-    nyb, nxb = -(-grid.ny // B), -(-grid.nx // B)
-    pad = np.full((nyb * B, nxb * B), np.inf)
-    pad[: grid.ny, : grid.nx] = depth_a
-    block = pad.reshape(nyb, B, nxb, B).min((1, 3))
-    bi0, bi1 = np.clip(i0, 0, grid.nx - 1) // B, np.clip(i1, 0, grid.nx - 1) // B
-    bj0, bj1 = np.clip(j0, 0, grid.ny - 1) // B, np.clip(j1, 0, grid.ny - 1) // B
-    near = np.minimum(np.minimum(block[bj0, bi0], block[bj0, bi1]), np.minimum(block[bj1, bi0], block[bj1, bi1]))
     zr, zn = zmax[rest], zmin[rest]
     margin = 1e-6 * (np.abs(zr) + (zr - zn)) + 1e-300  # far above rounding: no tie is lost
-    hidden = (bi1 - bi0 <= 1) & (bj1 - bj0 <= 1) & (zr + margin < near)
+    hidden = np.zeros(len(rest), bool)
+    todo = boxed.copy()
+    B = _BLOCK
+    while todo.any() and B < 4 * max(grid.nx, grid.ny):  # blocks of 8, 32, 128 ... rays
+        nyb, nxb = -(-grid.ny // B), -(-grid.nx // B)
+        pad = np.full((nyb * B, nxb * B), np.inf)
+        pad[: grid.ny, : grid.nx] = depth_a
+        block = pad.reshape(nyb, B, nxb, B).min((1, 3))
+        bi0, bi1 = np.clip(i0, 0, grid.nx - 1) // B, np.clip(i1, 0, grid.nx - 1) // B
+        bj0, bj1 = np.clip(j0, 0, grid.ny - 1) // B, np.clip(j1, 0, grid.ny - 1) // B
+        fits = todo & (bi1 - bi0 <= 1) & (bj1 - bj0 <= 1)
+        near = np.minimum(np.minimum(block[bj0, bi0], block[bj0, bi1]), np.minimum(block[bj1, bi0], block[bj1, bi1]))
+        hidden |= fits & (zr + margin < near)
+        todo &= ~fits
+        B *= 4
     b = rest[boxed & ~hidden]
     face_b, depth_b = _cast(v, f[b], grid)
     face_a = np.where(face_a >= 0, a[np.maximum(face_a, 0)], -1)
