@@ -98,8 +98,8 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.
         B *= 4
     b = rest[boxed & ~hidden]
     face_b, depth_b = _cast(v, f[b], grid)
-    face_a = np.where(face_a >= 0, a[np.maximum(face_a, 0)], -1)
-    face_b = np.where(face_b >= 0, b[np.maximum(face_b, 0)], -1)
+    face_a = np.where(face_a >= 0, a[np.maximum(face_a, 0)], -1) if len(a) else face_a
+    face_b = np.where(face_b >= 0, b[np.maximum(face_b, 0)], -1) if len(b) else face_b
     take = (depth_b > depth_a) | ((depth_b == depth_a) & (face_b > face_a))  # ties: the last face
     return np.where(take, face_b, face_a), np.where(take, depth_b, depth_a)
 
