@@ -47,3 +47,35 @@ def test_first_hits_matches_brute_force_rays():
     np.testing.assert_allclose(depth.ravel()[both], zref[both], atol=1e-9)  # same surface, maybe other face
     assert depth.max() == pytest.approx(1.75, abs=1e-9)  # the box's top face in front of the sphere
     assert (depth.ravel()[ours < 0] == -np.inf).all()
+
+
+def _layers(rng, n_back: int, cover: bool):
+    """Small triangles in layers at z = 0 / 3 (z rounded: exact ties), duplicated faces, and
+    optionally one big front triangle at z = 10 over the whole grid (it hides every other face)."""
+    v = rng.normal(size=(300, 3))
+    v[:, 2] = np.round(v[:, 2], 1) + np.where(rng.random(300) < 0.5, 3.0, 0.0)
+    f = rng.integers(0, 300, size=(n_back, 3))
+    f[:50] = f[50:100]  # the same face twice: a tie the last one wins
+    if cover:
+        v = np.vstack([v, [[-10, -10, 10], [10, -10, 10], [0, 10, 10]]])
+        f = np.vstack([f, [[300, 301, 302]]])
+    return v, f
+
+
+@pytest.mark.parametrize("cover", [False, True])
+def test_first_hits_two_passes_give_the_one_pass_answer(monkeypatch, cover):
+    """From TWO_PASS faces on, first_hits casts the front half first and skips what it hides: the
+    faces and depths are bit-identical to one pass over every face (ties included); with a front
+    face over everything, every other face is skipped."""
+    import facerig.geometry.raycast as rc
+
+    rng = np.random.default_rng(3)
+    v, f = _layers(rng, 600, cover)
+    grid = Grid.around(-2, 2, -2, 2, 0.02)
+    one = rc._cast(v, f, grid)
+    monkeypatch.setattr(rc, "TWO_PASS", 50)
+    two = first_hits(v, f, grid)
+    assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
+    assert (one[0] >= 0).sum() > 1000
+    if cover:
+        assert (two[0] == len(f) - 1).all()

@@ -262,8 +262,10 @@ def lip_gap(
         mouth = mouth | np.asarray(inside)[np.asarray(faces, np.int64)].all(1)
     gaps = []
     f = np.asarray(faces, np.int64)
-    rows = _faces_across(vertices, f, grid.x0, grid.x0 + grid.step * (grid.nx - 1))
+    xs = np.asarray(vertices)[f, 0]
+    x_lo, x_hi = xs.min(1), xs.max(1)
     for x in np.linspace(grid.x0, grid.x0 + grid.step * (grid.nx - 1), 5):  # one column of rays each
+        rows = np.flatnonzero((x_lo <= x) & (x_hi >= x))  # the faces its rays can meet (same hits)
         hit, _ = first_hits(vertices, f[rows], Grid(float(x), grid.y0, grid.step, 1, grid.ny))
         hit = np.where(hit >= 0, rows[np.maximum(hit, 0)], -1)
         col = ((hit < 0) | mouth[hit] | ~seen0[hit])[:, 0]

@@ -116,13 +116,17 @@ def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float, with_edge
     lo, hi = keys // V, keys % V
     t = (x0 - v[lo, 0]) / (v[hi, 0] - v[lo, 0])
     pts = v[lo] + t[:, None] * (v[hi] - v[lo])
-    nbr: list[list[int]] = [[] for _ in range(len(keys))]
-    for p, q in inv.tolist():
-        nbr[p].append(q)
-        nbr[q].append(p)
-    seen = np.zeros(len(keys), bool)
+    # each point's neighbours (the other crossing edge of its faces), in the order of the faces
+    flat, other = inv.ravel(), inv[:, ::-1].ravel()
+    by = np.argsort(flat, kind="stable")
+    deg = np.bincount(flat, minlength=len(keys))
+    slot = np.arange(len(flat)) - np.repeat(np.cumsum(deg) - deg, deg)
+    table = np.full((len(keys), max(int(deg.max()), 1)), -1, np.int64)
+    table[flat[by], slot] = other[by]
+    nbr = [row[:d] for row, d in zip(table.tolist(), deg.tolist())]
+    seen = [False] * len(keys)
     chains = []
-    order = sorted(range(len(keys)), key=lambda i: len(nbr[i]) != 1)  # open pieces from an end
+    order = np.argsort(deg != 1, kind="stable").tolist()  # open pieces from an end
     for s in order:
         if seen[s]:
             continue
@@ -156,7 +160,7 @@ def _range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     n = hi - lo + 1
     lev = np.floor(np.log2(np.maximum(n, 1))).astype(np.int64)
     out = np.empty(len(lo))
-    for e in np.unique(lev):
+    for e in np.flatnonzero(np.bincount(lev)):  # the levels present (np.unique(lev))
         s = lev == e
         out[s] = np.maximum(table[e][lo[s]], table[e][hi[s] - (1 << e) + 1])
     return out
@@ -182,10 +186,18 @@ def lip_pairs(chains: list[tuple], y_lo: float, y_hi: float, scale: float) -> li
     vertices on the edges the skin's path crosses, as a dict: ``inside`` between the two lips,
     ``upper`` / ``lower`` from each lip outward over :data:`LIP_ARC` S (:func:`_walls`; None for
     a hole, or for chains without edges, :func:`section_chains`)."""
+    found = _pair_arrays(chains, y_lo, y_hi, scale)
+    return [] if found is None else [found[3](t) for t in range(len(found[0]))]
+
+
+def _pair_arrays(chains: list[tuple], y_lo: float, y_hi: float, scale: float):
+    """:func:`lip_pairs` as arrays: ``(midpoints (P, 2), gaps (P,), fold (P,) bool, pair)`` in the
+    list's order, ``pair(t)`` the list's entry t (built only where asked: a dense section holds
+    tens of thousands of fold pairs), or None for no pair."""
     from scipy.spatial import cKDTree
 
     if not chains:
-        return []
+        return None
     S = scale
     pts = np.concatenate([ch[0] for ch in chains])
     cid = np.concatenate([np.full(len(ch[0]), i) for i, ch in enumerate(chains)])
@@ -205,16 +217,36 @@ def lip_pairs(chains: list[tuple], y_lo: float, y_hi: float, scale: float) -> li
             is_end[starts[i]] = is_end[starts[i + 1] - 1] = True
     idx = np.flatnonzero((pts[:, 0] >= y_lo) & (pts[:, 0] <= y_hi))
     if len(idx) < 2:
-        return []
-    pr = idx[cKDTree(pts[idx]).query_pairs(FOLD_CHORD * S, output_type="ndarray")].reshape(-1, 2)
+        return None
+
+    def apart(pr: np.ndarray) -> np.ndarray:  # pairs (n, 2) that may be lips: ends, two pieces, or far along one
+        i, j = pr[:, 0], pr[:, 1]
+        direct = np.abs(arc[i] - arc[j])
+        along = np.minimum(direct, np.where(closed[cid[i]], total[cid[i]] - direct, np.inf))
+        return pr[(is_end[i] & is_end[j]) | (cid[i] != cid[j]) | (along >= FOLD_ARC * S)]
+
+    pr = apart(idx[cKDTree(pts[idx]).query_pairs(FOLD_CHORD * S, output_type="ndarray")].reshape(-1, 2))
     ends = idx[is_end[idx]]
     if HOLE_CHORD > FOLD_CHORD and len(ends) > 1:  # a hole's two ends may lie further apart
         far = ends[cKDTree(pts[ends]).query_pairs(HOLE_CHORD * S, output_type="ndarray")].reshape(-1, 2)
-        pr = np.unique(np.sort(np.concatenate([pr, far]), axis=1), axis=0)
+        both = np.sort(np.concatenate([pr, far]), axis=1)
+        key = np.unique(both[:, 0] * len(pts) + both[:, 1])  # the rows of np.unique(axis=0), in order
+        pr = np.c_[key // len(pts), key % len(pts)]
     if len(pr) == 0:
-        return []
+        return None
     i, j = pr[:, 0], pr[:, 1]
     chord = np.linalg.norm(pts[i] - pts[j], axis=1)
+    # only pairs that may be a hole's or a fold's lips go on (most are neighbours along one piece)
+    same = cid[i] == cid[j]
+    direct = np.abs(arc[i] - arc[j])
+    around = np.where(closed[cid[i]], total[cid[i]] - direct, np.inf)
+    along = np.minimum(direct, around)
+    cand = (is_end[i] & is_end[j] & (chord <= HOLE_CHORD * S)) | (
+        (chord <= FOLD_CHORD * S) & (~same | (along >= FOLD_ARC * S))
+    )
+    if not cand.any():
+        return None
+    i, j, chord, same, direct, around, along = (x[cand] for x in (i, j, chord, same, direct, around, along))
     m = 0.5 * (pts[i] + pts[j])
     # the front at each pair's height: most forward section point within 0.05 S of it
     order = np.argsort(pts[:, 0])
@@ -223,19 +255,16 @@ def lip_pairs(chains: list[tuple], y_lo: float, y_hi: float, scale: float) -> li
     hi = np.searchsorted(ys, m[:, 0] + 0.05 * S) - 1
     front = np.where(hi >= lo, _range_max(pts[order, 1], lo, np.maximum(hi, lo)), -np.inf)
     near_front = m[:, 1] >= front - FRONT * S
-    same = cid[i] == cid[j]
     hole = ((is_end[i] & is_end[j] & (chord <= HOLE_CHORD * S)) | (~same & (chord <= FOLD_CHORD * S))) & near_front
     if hole.any():  # across a cut, each lip's point pairs with its nearest point on the other lip
         best = np.full(len(pts), np.inf)
         np.minimum.at(best, i[hole], chord[hole])
         np.minimum.at(best, j[hole], chord[hole])
         hole &= (chord <= best[i]) & (chord <= best[j])
-    direct = np.abs(arc[i] - arc[j])
-    around = np.where(closed[cid[i]], total[cid[i]] - direct, np.inf)
-    along = np.minimum(direct, around)
     maybe = same & ~hole & near_front & (chord <= FOLD_CHORD * S) & (along >= FOLD_ARC * S)
-    out = [("hole", m[k], float(chord[k]), None) for k in np.flatnonzero(hole)]
+    holes = np.flatnonzero(hole)
     k = np.flatnonzero(maybe)
+    args = np.zeros((0, 5), np.int64)  # p, q, wrap, first, last of each fold
     if len(k):
         p, q = np.minimum(i[k], j[k]), np.maximum(i[k], j[k])  # indices into pts, same piece
         deepest = -_range_max(-pts[:, 1], p, q)  # the path between them (direct)
@@ -245,10 +274,21 @@ def lip_pairs(chains: list[tuple], y_lo: float, y_hi: float, scale: float) -> li
         deepest = np.where(around[k] < direct[k], wrap, deepest)
         depth = m[k, 1] - deepest
         ok = depth >= np.maximum(FOLD_DEPTH * S, FOLD_RATIO * chord[k])
-        for kk, pp, qq, wrap, a, b in zip(k[ok], p[ok], q[ok], (around[k] < direct[k])[ok], first[ok], last[ok]):
-            walls = None if edges is None else partial(_walls, pts, arc, edges, S * LIP_ARC, pp, qq, wrap, a, b)
-            out.append(("fold", m[kk], float(chord[kk]), walls))
-    return out
+        k = k[ok]
+        args = np.c_[p[ok], q[ok], (around[k] < direct[k]), first[ok], last[ok]].astype(np.int64)
+    rows = np.r_[holes, k]
+    if len(rows) == 0:
+        return None
+
+    def pair(t: int) -> tuple:
+        r = rows[t]
+        if t < len(holes):
+            return ("hole", m[r], float(chord[r]), None)
+        pp, qq, wr, a, b = (int(x) for x in args[t - len(holes)])
+        walls = None if edges is None else partial(_walls, pts, arc, edges, S * LIP_ARC, pp, qq, bool(wr), a, b)
+        return ("fold", m[r], float(chord[r]), walls)
+
+    return m[rows], chord[rows], np.arange(len(rows)) >= len(holes), pair
 
 
 def lip_pair(chains: list[tuple], y_lo: float, y_hi: float, scale: float, near_y: float | None = None) -> tuple | None:
@@ -257,13 +297,14 @@ def lip_pair(chains: list[tuple], y_lo: float, y_hi: float, scale: float, near_y
     Of the lip pairs (:func:`lip_pairs`), those of the lowest opening (within 0.3 S of the lowest
     pair: a nostril lies above the mouth), or with ``near_y`` of the opening nearest that
     height, and of those the most forward (the lips' front, not the inside of the mouth)."""
-    pairs = lip_pairs(chains, y_lo, y_hi, scale)
-    if not pairs:
+    found = _pair_arrays(chains, y_lo, y_hi, scale)
+    if found is None:
         return None
-    y = np.array([p[1][0] for p in pairs])
+    mid, pair = found[0], found[3]
+    y = mid[:, 0]
     ref = y.min() if near_y is None else y[int(np.argmin(np.abs(y - near_y)))]
-    group = [p for p, yy in zip(pairs, y) if abs(yy - ref) <= 0.3 * scale]
-    return max(group, key=lambda p: p[1][1])
+    group = np.flatnonzero(np.abs(y - ref) <= 0.3 * scale)
+    return pair(int(group[np.argmax(mid[group, 1])]))  # the first of the most forward, as max() picks
 
 
 def _band(vertices: np.ndarray, skin_faces: np.ndarray, lay) -> tuple[float, float] | None:
@@ -309,8 +350,12 @@ def find_mouth(
     if band is None:
         return None, "the mid-plane does not cut the skin"
 
-    def at(x: float, near_y: float | None = None):
-        return lip_pair(section_chains(wv, wf, x, with_edges=True), band[0], band[1], S, near_y)
+    fx = wv[wf, 0]
+    fx_lo, fx_hi = fx.min(1), fx.max(1)
+
+    def at(x: float, near_y: float | None = None):  # the plane x cuts only the faces spanning it (same chains)
+        cut = wf[(fx_lo < x) & (fx_hi >= x)]
+        return lip_pair(section_chains(wv, cut, x, with_edges=True), band[0], band[1], S, near_y)
 
     c0 = at(lay.mid_x)  # the lowest opening on the mid-plane; beside it, the one nearest its height
     near = None if c0 is None else c0[1][0]

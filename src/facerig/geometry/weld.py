@@ -134,7 +134,11 @@ def weld_seams(
         n = int(index.max()) + 1
         wf = index[f]
         bad = (wf[:, 0] == wf[:, 1]) | (wf[:, 1] == wf[:, 2]) | (wf[:, 0] == wf[:, 2])
-        _, first_face = np.unique(np.sort(wf, axis=1), axis=0, return_index=True)
+        lo, hi = wf.min(1).astype(np.int64), wf.max(1).astype(np.int64)
+        if n < 2**21:  # a face's corners as one integer key: np.unique(rows, axis=0)'s first faces, faster
+            _, first_face = np.unique((lo * n + (wf.sum(1) - lo - hi)) * n + hi, return_index=True)
+        else:
+            _, first_face = np.unique(np.sort(wf, axis=1), axis=0, return_index=True)
         dup = np.ones(len(wf), bool)
         dup[first_face] = False
         bad |= dup
