@@ -38,7 +38,9 @@ def eyes(size: int = 96) -> dict:
     from facerig.data.generator import SampleConfig, generate_sample
 
     cfg = SampleConfig(split="eval", p_units=0.0, p_remove_parts=0.0, p_reframe=0.0, p_warp=0.0, p_remesh=0.0)
-    heads = [renders.head_from_sample(generate_sample(get_family(f), 0, cfg), f"{f}_eval_0") for f in ("ict", "makehuman")]
+    heads = [
+        renders.head_from_sample(generate_sample(get_family(f), 0, cfg), f"{f}_eval_0") for f in ("ict", "makehuman")
+    ]
     heads += renders.author_heads("rocketbox_male*")
     out = {}
     for h in heads:
@@ -54,10 +56,17 @@ def eyes(size: int = 96) -> dict:
 def data_stats(path: Path) -> dict:
     d = np.load(path)
     W = d["weights"][d["is_head"]]
-    out = {"dataset": path.name, "images": int(len(W)), "share_of_weights_below_0.05": round(float((W < 0.05).mean()), 3)}
+    out = {
+        "dataset": path.name,
+        "images": int(len(W)),
+        "share_of_weights_below_0.05": round(float((W < 0.05).mean()), 3),
+    }
     for n in ("jawOpen", "eyeBlinkLeft", "mouthSmileLeft"):
         w = W[:, ARKIT52.index(n)]
-        out[n] = {"share_above_0.5": round(float((w > 0.5).mean()), 3), "share_above_0.8": round(float((w > 0.8).mean()), 3)}
+        out[n] = {
+            "share_above_0.5": round(float((w > 0.5).mean()), 3),
+            "share_above_0.8": round(float((w > 0.8).mean()), 3),
+        }
     both = lambda a, b: float(((W[:, ARKIT52.index(a)] > 0.5) & (W[:, ARKIT52.index(b)] > 0.5)).mean())  # noqa: E731
     out["both_blinks_above_0.5"] = round(both("eyeBlinkLeft", "eyeBlinkRight"), 3)
     out["both_smiles_above_0.5"] = round(both("mouthSmileLeft", "mouthSmileRight"), 3)

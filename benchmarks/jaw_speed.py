@@ -77,7 +77,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="jaw_speed_"))
     ict = load_ict()
     r60 = remesh(ict.neutral, ict.faces, 60000, parts=ict.parts, seed=0)
-    heads = {"example (27k)": read_mesh(ROOT / "examples/ict_head/head.obj"), "ICT remesh (60k)": Mesh(r60.vertices, r60.faces)}
+    heads = {
+        "example (27k)": read_mesh(ROOT / "examples/ict_head/head.obj"),
+        "ICT remesh (60k)": Mesh(r60.vertices, r60.faces),
+    }
     results = {}
     for name, mesh in heads.items():
         inp = tmp / f"{len(results)}.pkl"

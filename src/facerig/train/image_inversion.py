@@ -297,7 +297,12 @@ def train(
             if el > total:
                 break
             for g in optim.param_groups:  # warm-up then cosine over the time budget
-                g["lr"] = opt.lr * min(1.0, (step + 1) / max(opt.warmup, 1)) * 0.5 * (1 + np.cos(np.pi * min(el / total, 1.0)))
+                g["lr"] = (
+                    opt.lr
+                    * min(1.0, (step + 1) / max(opt.warmup, 1))
+                    * 0.5
+                    * (1 + np.cos(np.pi * min(el / total, 1.0)))
+                )
             idx = rng.choice(M, opt.batch, p=probs) if probs is not None else rng.integers(0, M, opt.batch)
             rgb_u8, nrm_u8, mask_u8 = d["rgb"][idx], d["normals"][idx], d["mask"][idx]
             heads = d["is_head"][idx].copy()
