@@ -48,6 +48,18 @@ TWO_PASS = 4000
 _BLOCK = 8
 
 
+def _ray_box(t: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rays each triangle's xy box can meet: ``(i0, i1, j0, j1)``, each (F,) int64 column and
+    row bounds (inclusive; empty where ``i1 < i0`` or ``j1 < j0``) for triangles t (F, 3, 3)."""
+    lo = (t[:, :, :2].min(1) - (grid.x0, grid.y0)) / grid.step
+    hi = (t[:, :, :2].max(1) - (grid.x0, grid.y0)) / grid.step
+    i0 = np.maximum(np.ceil(lo[:, 0]).astype(np.int64), 0)
+    i1 = np.minimum(np.floor(hi[:, 0]).astype(np.int64), grid.nx - 1)
+    j0 = np.maximum(np.ceil(lo[:, 1]).astype(np.int64), 0)
+    j1 = np.minimum(np.floor(hi[:, 1]).astype(np.int64), grid.ny - 1)
+    return i0, i1, j0, j1
+
+
 def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """First triangle hit by each ray of ``grid`` travelling along -Z.
 
@@ -71,13 +83,7 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.
     face_a, depth_a = _cast(v, f[a], grid)
     # a face lies behind the first pass wherever its box is when its highest corner is below the
     # nearest first-pass hit of every block its box touches (the smallest blocks it spans 2 x 2 of)
-    t = v[f[rest]]
-    lo = (t[:, :, :2].min(1) - (grid.x0, grid.y0)) / grid.step
-    hi = (t[:, :, :2].max(1) - (grid.x0, grid.y0)) / grid.step
-    i0 = np.maximum(np.ceil(lo[:, 0]).astype(np.int64), 0)
-    i1 = np.minimum(np.floor(hi[:, 0]).astype(np.int64), grid.nx - 1)
-    j0 = np.maximum(np.ceil(lo[:, 1]).astype(np.int64), 0)
-    j1 = np.minimum(np.floor(hi[:, 1]).astype(np.int64), grid.ny - 1)
+    i0, i1, j0, j1 = _ray_box(v[f[rest]], grid)
     boxed = (i1 >= i0) & (j1 >= j0)  # the others meet no ray
     zr, zn = zmax[rest], zmin[rest]
     margin = 1e-6 * (np.abs(zr) + (zr - zn)) + 1e-300  # far above rounding: no tie is lost
@@ -111,12 +117,7 @@ def _cast(v: np.ndarray, f: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndar
     if len(f) == 0:
         return face, depth
     t = v[f]  # (F,3,3)
-    lo = (t[:, :, :2].min(1) - (grid.x0, grid.y0)) / grid.step
-    hi = (t[:, :, :2].max(1) - (grid.x0, grid.y0)) / grid.step
-    i0 = np.maximum(np.ceil(lo[:, 0]).astype(np.int64), 0)
-    i1 = np.minimum(np.floor(hi[:, 0]).astype(np.int64), grid.nx - 1)
-    j0 = np.maximum(np.ceil(lo[:, 1]).astype(np.int64), 0)
-    j1 = np.minimum(np.floor(hi[:, 1]).astype(np.int64), grid.ny - 1)
+    i0, i1, j0, j1 = _ray_box(t, grid)
     w = i1 - i0 + 1
     h = j1 - j0 + 1
     keep = (w > 0) & (h > 0)
