@@ -376,7 +376,9 @@ def close_blinks(
     vertices (V, 3) neutral and faces (F, 3) in the canonical frame; names (K,), deltas (K, V, 3)
     in the same frame. For each eye with an eyeball (:func:`facerig.geometry.face_parts.find_layout`)
     whose eyeBlink leaves more than ``closed`` of its opening seen between the lids, the blink is
-    completed (:func:`complete_blink`). ``report``: per eye, ``yaw_deg`` (:func:`eye_yaw`), the share
+    completed (:func:`complete_blink`); an eye hole (a face mask) whose blink leaves more than
+    ``min(closed, HOLE_CLOSED)`` of it open is closed by its margins meeting
+    (:func:`facerig.geometry.eye_holes.complete_hole_blink`; report ``kind: "hole"``). ``report``: per eye, ``yaw_deg`` (:func:`eye_yaw`), the share
     left open after the blink (``open_after``: between the lids, or seen at all where that is
     already under ``closed``), and for a ``completed`` blink the rig's own (``network_open_after``).
     ``labels`` (V,): part of each vertex when already known (seams stitched), else found here."""
@@ -391,7 +393,28 @@ def close_blinks(
     movable = ~np.isin(lay.labels, lay.eyeball_parts)
     for eye in lay.eyes:
         name = "eyeBlink" + eye.side
-        if eye.kind != "eyeball" or name not in names:
+        if name not in names:
+            continue
+        if eye.kind == "hole":  # a face mask's eye hole: the margins meet (facerig.geometry.eye_holes)
+            from facerig.geometry.eye_holes import HOLE_CLOSED, complete_hole_blink
+
+            k = names.index(name)
+            blink = np.asarray(deltas[k], np.float64)
+            new, before, after, share0 = complete_hole_blink(
+                v, f, eye.loop, movable, blink, min(closed, HOLE_CLOSED), MEET
+            )
+            if share0 < 0.005:
+                report[name] = {"status": "closed at neutral"}
+                continue
+            entry = {"kind": "hole", "open_after": round(after, 3)}
+            if after < before:
+                if out is deltas:
+                    out = deltas.copy()
+                out[k] = new.astype(out.dtype)
+                entry.update(completed=True, network_open_after=round(before, 3))
+            report[name] = entry
+            continue
+        if eye.kind != "eyeball":
             continue
         k = names.index(name)
         sphere = eyeball_sphere(v[np.unique(f[eye.faces])])

@@ -1,0 +1,161 @@
+"""Blinks that close a face mask's eye holes (eyes without eyeballs).
+
+A face mask has no eyeballs: its eyes are holes in the skin, boundary loops
+(:func:`facerig.geometry.face_parts.find_layout`, ``eye.kind == "hole"``). How open such an eye is
+(:func:`hole_open_share`) is measured like ``facerig check`` does: rays from the front through the
+hole's neutral outline that hit nothing, or only surfaces more than the hole's radius behind it.
+
+Where a rig's eyeBlink leaves more than :data:`HOLE_CLOSED` of the hole open,
+:func:`complete_hole_blink` adds the shortfall: the two margins of the loop (the loop's vertices
+above and below the hole's centre line) move vertically, from where the blink left them, to meet at
+:data:`facerig.geometry.eyelids.MEET` of the opening between them above the lower margin (each
+margin's height interpolated at the other's x); the upper margin only comes down, the lower only
+goes up. The skin beyond each margin follows with a smooth falloff (full at the margin, none by one
+hole height above the upper / half a hole height below the lower margin, or half a hole width past
+its corners), so nothing tears. The blink's own motion is kept.
+
+Everything is in the canonical frame (+Y up, face toward +Z): vertices (V, 3), faces (F, 3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: A hole counts as closed when a blink leaves at most this share of its neutral open rays open.
+#: Stricter than the eyeballs' :data:`facerig.geometry.eyelids.CLOSED` (a share seen between lids
+#: over an eyeball): the one author rig of a face mask with eye holes (Weboji's facecustom_human)
+#: leaves 0.017 and 0.0 of its holes open, the network's blinks 0.28 and 0.29.
+HOLE_CLOSED = 0.1
+
+
+def _inside_polygon(x: np.ndarray, y: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """Points (x, y) (any shape) inside the XY polygon poly (L, 2) (even-odd rule)."""
+    inside = np.zeros(x.shape, bool)
+    px, py = poly[:, 0], poly[:, 1]
+    qx, qy = np.roll(px, -1), np.roll(py, -1)
+    for ax, ay, bx, by in zip(px, py, qx, qy):
+        cross = (ay > y) != (by > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xi = ax + (y - ay) * (bx - ax) / (by - ay)
+        inside ^= cross & (x < xi)
+    return inside
+
+
+def hole_open_share(
+    vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray, neutral: np.ndarray, n: int = 41
+) -> tuple[int, int]:
+    """How much of an eye hole is seen through from the front: ``(open rays, rays in the window)``.
+
+    vertices (V, 3) posed (or neutral), faces (F, 3), loop (L,) the hole's boundary vertex ids,
+    neutral (V, 3). The window is the loop's XY outline at neutral; ``n`` rays across the hole's
+    larger extent. A ray is open when it hits nothing or only surfaces more than the hole's radius
+    (half its larger XY extent) behind the loop's mean depth (as ``facerig check``'s eye_opening)."""
+    from facerig.geometry.raycast import Grid, first_hits
+
+    ring = np.asarray(neutral, np.float64)[np.asarray(loop, np.int64)]
+    lo, hi = ring.min(0), ring.max(0)
+    c = 0.5 * (lo + hi)
+    r = 0.5 * float((hi - lo)[:2].max())
+    grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
+    X, Y = grid.points()
+    window = _inside_polygon(X, Y, ring[:, :2])
+    hit, depth = first_hits(np.asarray(vertices, np.float64), np.asarray(faces, np.int64), grid)
+    opened = (hit < 0) | (depth < ring[:, 2].mean() - r)
+    return int((opened & window).sum()), int(window.sum())
+
+
+def _smooth_fall(t: np.ndarray) -> np.ndarray:
+    """1 for t <= 0, 0 for t >= 1, smoothstep between."""
+    t = np.clip(t, 0.0, 1.0)
+    return 1.0 - t * t * (3.0 - 2.0 * t)
+
+
+def _margin(x: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """A margin's height (M,) at x (M,), interpolated along its vertices (px, py) (K,) (ends held)."""
+    o = np.argsort(px, kind="stable")
+    return np.interp(x, px[o], py[o])
+
+
+def hole_blink_deltas(
+    vertices: np.ndarray, neutral: np.ndarray, loop: np.ndarray, movable: np.ndarray, meet: float
+) -> np.ndarray:
+    """The vertical motion (V, 3) that closes an eye hole from the posed ``vertices`` (V, 3).
+
+    neutral (V, 3) (which loop vertices form the upper margin: above the centre line at neutral,
+    and the hole's size); loop (L,); movable (V,) bool: vertices that may move; ``meet``: where the
+    margins meet, as a fraction of the opening above the lower margin."""
+    p = np.asarray(vertices, np.float64)
+    v0 = np.asarray(neutral, np.float64)
+    loop = np.asarray(loop, np.int64)
+    ring = v0[loop]
+    lo, hi = ring.min(0), ring.max(0)
+    cy = 0.5 * (lo[1] + hi[1])
+    height = max(float(hi[1] - lo[1]), 1e-9)
+    width = max(float(hi[0] - lo[0]), 1e-9)
+    depth_reach = max(height, 0.5 * width)
+    up_ix, low_ix = loop[ring[:, 1] > cy], loop[ring[:, 1] <= cy]
+    out = np.zeros_like(p)
+    if len(up_ix) < 2 or len(low_ix) < 2:
+        return out
+    ux, uy = p[up_ix, 0], p[up_ix, 1]
+    lx, ly = p[low_ix, 0], p[low_ix, 1]
+    # the meeting height at each margin vertex's x: the lower margin plus ``meet`` of the opening above it
+    up_meet = _margin(ux, lx, ly) + meet * np.maximum(uy - _margin(ux, lx, ly), 0.0)
+    low_up = _margin(lx, ux, uy)
+    low_meet = ly + meet * np.maximum(low_up - ly, 0.0)
+    d_up = np.minimum(up_meet - uy, 0.0)  # the upper margin only comes down
+    d_low = np.maximum(low_meet - ly, 0.0)  # the lower margin only goes up
+    x, y = p[:, 0], p[:, 1]
+    beyond = np.maximum(lo[0] - v0[:, 0], v0[:, 0] - hi[0])
+    w_x = _smooth_fall(beyond / (0.5 * width))
+    w_z = _smooth_fall((np.abs(v0[:, 2] - ring[:, 2].mean()) - 0.5 * depth_reach) / depth_reach)
+    near = movable & (w_x > 0) & (w_z > 0)
+    above = near & (v0[:, 1] > cy)
+    below = near & (v0[:, 1] <= cy)
+    # upper lid: the margin's shortfall at each x, fading with the height above the (posed) margin
+    w_up = _smooth_fall((y - _margin(x, ux, uy)) / height) * w_x * w_z
+    out[above, 1] = (_margin(x, ux, d_up) * w_up)[above]
+    w_low = _smooth_fall((_margin(x, lx, ly) - y) / (0.5 * height)) * w_x * w_z
+    out[below, 1] = (_margin(x, lx, d_low) * w_low)[below]
+    out[up_ix, 1] = np.where(movable[up_ix], d_up, 0.0)
+    out[low_ix, 1] = np.where(movable[low_ix], d_low, 0.0)
+    return out
+
+
+def complete_hole_blink(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    loop: np.ndarray,
+    movable: np.ndarray,
+    blink: np.ndarray,
+    closed: float,
+    meet: float,
+    passes: int = 3,
+) -> tuple[np.ndarray, float, float, float]:
+    """Finish a blink that leaves an eye hole open: ``(blink (V, 3), open before, open after, open at neutral)``.
+
+    vertices (V, 3) neutral, faces (F, 3), loop (L,) the hole's boundary vertex ids, movable (V,)
+    bool, blink (V, 3) the rig's eyeBlink of this eye. Open shares (:func:`hole_open_share`) are
+    relative to the neutral's open rays; the neutral share is of the window. Where the blink leaves
+    more than ``closed``, :func:`hole_blink_deltas` of the posed head is added (up to ``passes``
+    times, while it closes more)."""
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    out = np.asarray(blink, np.float64)
+    open0, total = hole_open_share(v, f, loop, v)
+    if total == 0 or open0 == 0:
+        return out, 0.0, 0.0, 0.0
+    before = after = hole_open_share(v + out, f, loop, v)[0] / open0
+    if before <= closed:
+        return out, before, after, open0 / total
+    for _ in range(passes):
+        if after <= 0.5 * closed:
+            break
+        d = hole_blink_deltas(v + out, v, loop, movable, meet)
+        if not np.any(d):
+            break
+        now = hole_open_share(v + out + d, f, loop, v)[0] / open0
+        if now >= after:
+            break
+        out, after = out + d, now
+    return out, before, after, open0 / total
