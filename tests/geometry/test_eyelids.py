@@ -119,3 +119,52 @@ def test_an_eye_looking_sideways_is_measured_along_its_own_front():
     turned = (v - c) @ _yaw_matrix(np.radians(45.0)) + c  # now it looks 45 degrees out to its side (+X)
     yaw, share = eye_yaw(turned, f, skin, eye.faces, (c, op.radius), 1.0)
     assert np.degrees(yaw) == 45.0 and share > seen_share(turned, f, skin, eye.faces, c, op.radius)
+
+
+def _mask():
+    """The face plate without its eyeballs: a face mask whose eyes are holes."""
+    v, f, ix = synthetic_head()
+    n = ix["balls"][0][0]
+    keep = (f < n).all(axis=1)
+    return v[:n], f[keep], ix
+
+
+def _stretch(v, f, d):
+    """The longest edge of the posed head v + d (V, 3) relative to its neutral length."""
+    e = np.r_[f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]
+    l0 = np.linalg.norm(v[e[:, 0]] - v[e[:, 1]], axis=1)
+    return (np.linalg.norm((v + d)[e[:, 0]] - (v + d)[e[:, 1]], axis=1) / l0).max()
+
+
+def test_a_partial_blink_closes_a_mask_eye_hole():
+    from facerig.geometry.eye_holes import HOLE_CLOSED, hole_open_share
+
+    v, f, ix = _mask()
+    lay = find_layout(v, f)
+    assert [e.kind for e in lay.eyes] == ["hole", "hole"]
+    weak = _blinks(v, ix, 1.0)
+    weak[:2] *= 0.3  # both upper lids come down 0.15 of the holes' 0.5 height
+    out, rep = close_blinks(v, f, NAMES, weak, layout=lay)
+    for k, eye in enumerate(sorted(lay.eyes, key=lambda e: e.side != "Left")):
+        r = rep["eyeBlink" + eye.side]
+        assert r["kind"] == "hole" and r["completed"] and r["network_open_after"] > HOLE_CLOSED
+        opened, total = hole_open_share(v + out[k], f, eye.loop, v)
+        assert opened / hole_open_share(v, f, eye.loop, v)[0] <= HOLE_CLOSED and total > 0
+        added = out[k].astype(np.float64) - weak[k]
+        assert np.abs(added[:, [0, 2]]).max() == 0  # vertical motion only
+        ex, ey = eye.center[0], eye.center[1]
+        assert added[v[:, 1] < ey - 1e-6, 1].min() >= 0  # the lower margin and the skin below never go down
+        ring = v[eye.loop]
+        w, h = np.ptp(ring[:, 0]), np.ptp(ring[:, 1])
+        far = (np.abs(v[:, 0] - ex) > w + 1e-6) | (v[:, 1] > ring[:, 1].max() + h + 1e-6)
+        assert np.abs(added[far]).max() == 0  # none half a hole width past the corners or a hole height above
+        # no tear: the longest edge (relative to neutral) grows by less than half over the blink's own
+        assert _stretch(v, f, out[k]) < 1.5 * _stretch(v, f, weak[k])
+    np.testing.assert_array_equal(out[2], weak[2])
+
+
+def test_a_closing_blink_of_a_mask_eye_hole_is_kept():
+    v, f, ix = _mask()
+    deltas = _blinks(v, ix, 1.0)  # the upper margins come all the way down to the lower ones
+    out, rep = close_blinks(v, f, NAMES, deltas)
+    assert out is deltas and all(r["kind"] == "hole" and not r.get("completed") for r in rep.values())

@@ -11,7 +11,7 @@ above and below the hole's centre line) move vertically, from where the blink le
 :data:`facerig.geometry.eyelids.MEET` of the opening between them above the lower margin (each
 margin's height interpolated at the other's x); the upper margin only comes down, the lower only
 goes up. The skin beyond each margin follows with a smooth falloff (full at the margin, none by one
-hole height above the upper / half a hole height below the lower margin, or half a hole width past
+hole height above (at neutral) the upper / half a hole height below the lower margin, or half a hole width past
 its corners), so nothing tears. The blink's own motion is kept.
 
 Everything is in the canonical frame (+Y up, face toward +Z): vertices (V, 3), faces (F, 3).
@@ -105,17 +105,18 @@ def hole_blink_deltas(
     low_meet = ly + meet * np.maximum(low_up - ly, 0.0)
     d_up = np.minimum(up_meet - uy, 0.0)  # the upper margin only comes down
     d_low = np.maximum(low_meet - ly, 0.0)  # the lower margin only goes up
-    x, y = p[:, 0], p[:, 1]
+    x = p[:, 0]
     beyond = np.maximum(lo[0] - v0[:, 0], v0[:, 0] - hi[0])
     w_x = _smooth_fall(beyond / (0.5 * width))
     w_z = _smooth_fall((np.abs(v0[:, 2] - ring[:, 2].mean()) - 0.5 * depth_reach) / depth_reach)
     near = movable & (w_x > 0) & (w_z > 0)
     above = near & (v0[:, 1] > cy)
     below = near & (v0[:, 1] <= cy)
-    # upper lid: the margin's shortfall at each x, fading with the height above the (posed) margin
-    w_up = _smooth_fall((y - _margin(x, ux, uy)) / height) * w_x * w_z
+    # each margin's shortfall at each x, fading with the neutral height above (below) the neutral margin
+    x0, y0 = v0[:, 0], v0[:, 1]
+    w_up = _smooth_fall((y0 - _margin(x0, v0[up_ix, 0], v0[up_ix, 1])) / height) * w_x * w_z
     out[above, 1] = (_margin(x, ux, d_up) * w_up)[above]
-    w_low = _smooth_fall((_margin(x, lx, ly) - y) / (0.5 * height)) * w_x * w_z
+    w_low = _smooth_fall((_margin(x0, v0[low_ix, 0], v0[low_ix, 1]) - y0) / (0.5 * height)) * w_x * w_z
     out[below, 1] = (_margin(x, lx, d_low) * w_low)[below]
     out[up_ix, 1] = np.where(movable[up_ix], d_up, 0.0)
     out[low_ix, 1] = np.where(movable[low_ix], d_low, 0.0)
