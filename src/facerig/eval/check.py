@@ -52,7 +52,7 @@ import numpy as np
 from facerig.arkit import ARKIT52, canonical_name
 from facerig.errors import FacerigError
 from facerig.geometry.face_parts import Eye, Layout, find_layout
-from facerig.geometry.raycast import Grid, first_hits
+from facerig.geometry.raycast import Grid, first_hits, inside_polygon
 from facerig.io.rig import Rig
 
 # check -> (op, threshold); see the module docstring and BENCHMARKS.md "Rig check"
@@ -130,19 +130,6 @@ def _read_rig(path: str | os.PathLike, head: str | os.PathLike | None = None) ->
 # ----------------------------------------------------------------------------- eyes
 
 
-def _inside_polygon(x: np.ndarray, y: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """Points (x, y) (any shape) inside the XY polygon poly (L, 2) (even-odd rule)."""
-    inside = np.zeros(x.shape, bool)
-    px, py = poly[:, 0], poly[:, 1]
-    qx, qy = np.roll(px, -1), np.roll(py, -1)
-    for ax, ay, bx, by in zip(px, py, qx, qy):
-        cross = (ay > y) != (by > y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xi = ax + (y - ay) * (bx - ax) / (by - ay)
-        inside ^= cross & (x < xi)
-    return inside
-
-
 def eye_opening(
     vertices: np.ndarray, faces: np.ndarray, eye: Eye, neutral: np.ndarray, skin_faces: np.ndarray, n: int = 41
 ) -> tuple[int, int]:
@@ -169,7 +156,7 @@ def eye_opening(
         opened = hit >= len(skin_faces)
     else:
         ring = neutral[eye.loop]
-        window = _inside_polygon(X, Y, ring[:, :2])
+        window = inside_polygon(X, Y, ring[:, :2])
         hit, depth = first_hits(vertices, faces, grid)
         opened = (hit < 0) | (depth < ring[:, 2].mean() - r)
     return int((opened & window).sum()), int(window.sum())

@@ -30,19 +30,6 @@ HOLE_CLOSED = 0.1
 BISECT = 5
 
 
-def _inside_polygon(x: np.ndarray, y: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """Points (x, y) (any shape) inside the XY polygon poly (L, 2) (even-odd rule)."""
-    inside = np.zeros(x.shape, bool)
-    px, py = poly[:, 0], poly[:, 1]
-    qx, qy = np.roll(px, -1), np.roll(py, -1)
-    for ax, ay, bx, by in zip(px, py, qx, qy):
-        cross = (ay > y) != (by > y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xi = ax + (y - ay) * (bx - ax) / (by - ay)
-        inside ^= cross & (x < xi)
-    return inside
-
-
 def hole_open_share(
     vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray, neutral: np.ndarray, n: int = 41
 ) -> tuple[int, int]:
@@ -52,7 +39,7 @@ def hole_open_share(
     neutral (V, 3). The window is the loop's XY outline at neutral; ``n`` rays across the hole's
     larger extent. A ray is open when it hits nothing or only surfaces more than the hole's radius
     (half its larger XY extent) behind the loop's mean depth (as ``facerig check``'s eye_opening)."""
-    from facerig.geometry.raycast import Grid, first_hits
+    from facerig.geometry.raycast import Grid, first_hits, inside_polygon
 
     ring = np.asarray(neutral, np.float64)[np.asarray(loop, np.int64)]
     lo, hi = ring.min(0), ring.max(0)
@@ -60,7 +47,7 @@ def hole_open_share(
     r = 0.5 * float((hi - lo)[:2].max())
     grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
     X, Y = grid.points()
-    window = _inside_polygon(X, Y, ring[:, :2])
+    window = inside_polygon(X, Y, ring[:, :2])
     hit, depth = first_hits(np.asarray(vertices, np.float64), np.asarray(faces, np.int64), grid)
     opened = (hit < 0) | (depth < ring[:, 2].mean() - r)
     return int((opened & window).sum()), int(window.sum())

@@ -163,3 +163,16 @@ def _cast(v: np.ndarray, f: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndar
     face.ravel()[hitp] = win[hitp]
     depth.ravel()[hitp] = best[hitp]
     return face, depth
+
+
+def inside_polygon(x: np.ndarray, y: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """Points (x, y) (any shape) inside the XY polygon poly (L, 2) (even-odd rule)."""
+    inside = np.zeros(x.shape, bool)
+    px, py = poly[:, 0], poly[:, 1]
+    qx, qy = np.roll(px, -1), np.roll(py, -1)
+    for ax, ay, bx, by in zip(px, py, qx, qy):
+        cross = (ay > y) != (by > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xi = ax + (y - ay) * (bx - ax) / (by - ay)
+        inside ^= cross & (x < xi)
+    return inside
