@@ -357,17 +357,21 @@ class GltfDocument:
         acc, _, ncomp, _ = self.accessor_info(index)
         if ncomp != 3 or acc.get("type") != "VEC3":
             raise self.error(f"{what}: POSITION accessor {index} must be VEC3, got {acc.get('type')!r}")
-        p = self.accessor(index).astype(np.float64)
+        with np.errstate(invalid="ignore"):  # a signalling NaN warns in the cast; refused below
+            p = self.accessor(index).astype(np.float64)
         if not np.isfinite(p).all():
             raise self.error(f"{what}: POSITION accessor {index} has NaN or infinite coordinates")
         return p
 
     def attribute(self, index: Any, ncomp: int, what: str) -> np.ndarray:
-        """A vertex attribute accessor (NORMAL, TEXCOORD_0 ...) -> (N, ncomp) float64."""
+        """A vertex attribute accessor (NORMAL, TEXCOORD_0 ...) -> (N, ncomp) float64 (NaN / inf -> 0)."""
         acc, _, nc, _ = self.accessor_info(index)
         if nc < ncomp or acc.get("type") not in ("VEC2", "VEC3", "VEC4"):
             raise self.error(f"{what}: accessor {index} has type {acc.get('type')!r}, expected {ncomp} components")
-        return self.accessor(index)[:, :ncomp].astype(np.float64)
+        with np.errstate(invalid="ignore"):  # a signalling NaN warns in the cast
+            a = self.accessor(index)[:, :ncomp].astype(np.float64)
+        a[~np.isfinite(a)] = 0.0  # a broken normal or UV is dropped, not the mesh
+        return a
 
     def indices(self, index: Any, num_vertices: int, what: str) -> np.ndarray:
         """An ``indices`` accessor -> (N,) int64, refused unless unsigned SCALAR and < ``num_vertices``."""
