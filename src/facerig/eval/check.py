@@ -51,8 +51,9 @@ import numpy as np
 
 from facerig.arkit import ARKIT52, canonical_name
 from facerig.errors import FacerigError
+from facerig.geometry.eye_holes import open_rays
 from facerig.geometry.face_parts import Eye, Layout, find_layout
-from facerig.geometry.raycast import Grid, first_hits, inside_polygon
+from facerig.geometry.raycast import Grid, first_hits
 from facerig.io.rig import Rig
 
 # check -> (op, threshold); see the module docstring and BENCHMARKS.md "Rig check"
@@ -146,19 +147,15 @@ def eye_opening(
     the hole's radius behind it.
     """
     c, r = eye.center, eye.radius
+    if eye.kind != "eyeball":
+        return open_rays(vertices, faces, neutral[eye.loop], c, r, n)
     grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
     X, Y = grid.points()
-    if eye.kind == "eyeball":
-        window = (X - c[0]) ** 2 + (Y - c[1]) ** 2 <= (0.9 * r) ** 2
-        # the skin and this eyeball only: lashes, tear films and occlusion shells are no lids
-        sub = np.concatenate([skin_faces, eye.faces])
-        hit, _ = first_hits(vertices, faces[sub], grid)
-        opened = hit >= len(skin_faces)
-    else:
-        ring = neutral[eye.loop]
-        window = inside_polygon(X, Y, ring[:, :2])
-        hit, depth = first_hits(vertices, faces, grid)
-        opened = (hit < 0) | (depth < ring[:, 2].mean() - r)
+    window = (X - c[0]) ** 2 + (Y - c[1]) ** 2 <= (0.9 * r) ** 2
+    # the skin and this eyeball only: lashes, tear films and occlusion shells are no lids
+    sub = np.concatenate([skin_faces, eye.faces])
+    hit, _ = first_hits(vertices, faces[sub], grid)
+    opened = hit >= len(skin_faces)
     return int((opened & window).sum()), int(window.sum())
 
 

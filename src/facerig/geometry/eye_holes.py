@@ -36,15 +36,25 @@ def hole_open_share(
     """How much of an eye hole is seen through from the front: ``(open rays, rays in the window)``.
 
     vertices (V, 3) posed (or neutral), faces (F, 3), loop (L,) the hole's boundary vertex ids,
-    neutral (V, 3). The window is the loop's XY outline at neutral; ``n`` rays across the hole's
-    larger extent. A ray is open when it hits nothing or only surfaces more than the hole's radius
-    (half its larger XY extent) behind the loop's mean depth (as ``facerig check``'s eye_opening)."""
-    from facerig.geometry.raycast import Grid, first_hits, inside_polygon
-
+    neutral (V, 3). :func:`open_rays` over the loop's neutral outline, centred on its XY box with
+    a radius of half the box's larger side."""
     ring = np.asarray(neutral, np.float64)[np.asarray(loop, np.int64)]
     lo, hi = ring.min(0), ring.max(0)
-    c = 0.5 * (lo + hi)
-    r = 0.5 * float((hi - lo)[:2].max())
+    return open_rays(vertices, faces, ring, 0.5 * (lo + hi), 0.5 * float((hi - lo)[:2].max()), n)
+
+
+def open_rays(
+    vertices: np.ndarray, faces: np.ndarray, ring: np.ndarray, center: np.ndarray, radius: float, n: int = 41
+) -> tuple[int, int]:
+    """Rays from the front through a hole: ``(open rays, rays in the window)``.
+
+    vertices (V, 3) posed, faces (F, 3), ring (L, 3) the hole's outline at neutral (the window),
+    ``n`` rays across ``center`` (3,) +- ``radius`` in X and Y. A ray is open when it hits nothing
+    or only surfaces more than ``radius`` behind the ring's mean depth (``facerig check``'s
+    eye_opening of a hole uses the same rays)."""
+    from facerig.geometry.raycast import Grid, first_hits, inside_polygon
+
+    c, r = center, radius
     grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
     X, Y = grid.points()
     window = inside_polygon(X, Y, ring[:, :2])
