@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from facerig.eval.check import opening
 from facerig.geometry.face_parts import find_layout
 from facerig.geometry.jaw import jaw_weights, open_jaw, turn_deltas
+from facerig.geometry.lip_gap import opening
 from facerig.geometry.mouth import find_mouth
 from fixtures.face_plate import synthetic_head
 from fixtures.profile_head import LIP_Y, profile_head

@@ -25,7 +25,7 @@ network's jawOpen leaves it (nearly) closed:
    (:data:`CLOSE_MIN`), so jawOpen + mouthClose closes the lips as ARKit defines it.
 
 A jawOpen that already opens the lips by :data:`OPEN_MIN` S (the check's ``mouth_open``,
-:func:`facerig.eval.check.opening`) is kept as it is. Everything is in the canonical frame
+:func:`facerig.geometry.lip_gap.opening`) is kept as it is. Everything is in the canonical frame
 (+Y up, face toward +Z): vertices (V, 3), faces (F, 3), deltas (K, V, 3).
 """
 
@@ -196,8 +196,8 @@ def open_jaw(
     mouthClose is rebuilt (``(1 - lip) * mouthClose - lip * jawOpen``, lip: the lips' region of
     :func:`jaw_weights`) where jawOpen was replaced, or where it closes less than ``close_min``
     of jawOpen's gap (:data:`CLOSE_MIN`)."""
-    from facerig.eval.check import opening_measure
     from facerig.geometry.face_parts import find_layout
+    from facerig.geometry.lip_gap import opening_measure
     from facerig.geometry.mouth import find_mouth
 
     if "jawOpen" not in names:
