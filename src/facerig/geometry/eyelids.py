@@ -35,11 +35,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Where the lids meet, as a fraction of the opening from the lower margin: the upper lid does
-#: most of a blink (ARKit's eyeBlink; the lower lid rises a little). :data:`MEET` and
-#: :data:`RADIAL` were picked by hand among a few settings, looking at the out-of-family author
-#: rigs' blinks (``benchmarks/out_of_family.py``; BENCHMARKS.md "Eyelids").
-MEET = 0.25
+#: Where the lids meet, as a fraction of the opening from the lower margin: the median over the
+#: rigs' authors (one vote each: ICT FaceKit 0.015, MakeHuman 0.0, Rocketbox 0.0, johnsmith 0.28,
+#: Weboji 0.38) of where their own eyeBlinks make the lids meet
+#: (:func:`facerig.geometry.lid_travel.lid_travel`; ``python benchmarks/lid_meet.py``,
+#: ``benchmarks/results/lid_meet_s4.json``, with leave-one-author-out): the upper lid closes the
+#: eye. It was 0.25, picked by hand. :data:`RADIAL` was picked by hand among a few settings, looking
+#: at the out-of-family author rigs' blinks (BENCHMARKS.md "Eyelids").
+MEET = 0.015
 #: Radial extent of the lid region, in eyeball radii from the centre: full motion up to
 #: ``RADIAL[0]``, none past ``RADIAL[1]``.
 RADIAL = (1.15, 1.35)
@@ -274,6 +277,92 @@ def keep_outside(
     return out
 
 
+def surface_radius(center: np.ndarray, directions: np.ndarray, triangles: np.ndarray, k: int = 12) -> np.ndarray:
+    """Distance (M,) from ``center`` (3,) to an eyeball's surface along each unit direction (M, 3):
+    the farthest hit of the ray from the centre with its triangles (T, 3, 3) (Moller-Trumbore over
+    the ``k`` triangles whose centroids lie nearest in direction), NaN where a ray meets none of
+    them (an open shell's back). An eyeball's mesh bulges past its least-squares sphere in places
+    (a shallow cap, coarse faces): this is where its surface is."""
+    from scipy.spatial import cKDTree
+
+    c = np.asarray(center, np.float64)
+    t0 = np.asarray(triangles, np.float64) - c
+    dirs = np.asarray(directions, np.float64)
+    if not len(t0) or not len(dirs):
+        return np.full(len(dirs), np.nan)
+    cen = t0.mean(axis=1)
+    cen /= np.maximum(np.linalg.norm(cen, axis=1, keepdims=True), 1e-300)
+    k = min(k, len(t0))
+    _, j = cKDTree(cen).query(dirs, k=k)
+    j = np.asarray(j).reshape(len(dirs), k)
+    a0, e1, e2 = t0[j, 0], t0[j, 1] - t0[j, 0], t0[j, 2] - t0[j, 0]  # (M, k, 3)
+    q = np.broadcast_to(dirs[:, None, :], e1.shape)
+    p = np.cross(q, e2)
+    det = np.einsum("mkc,mkc->mk", p, e1)
+    ok = np.abs(det) > 1e-12
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    tv = -a0  # the origin (the centre) minus the first corner
+    a = np.einsum("mkc,mkc->mk", tv, p) * inv
+    qv = np.cross(tv, e1)
+    b = np.einsum("mkc,mkc->mk", q, qv) * inv
+    t = np.einsum("mkc,mkc->mk", qv, e2) * inv
+    hit = ok & (a >= -1e-9) & (b >= -1e-9) & (a + b <= 1 + 1e-9) & (t > 0)
+    far = np.where(hit, t, -np.inf).max(axis=1)
+    return np.where(np.isfinite(far), far, np.nan)
+
+
+#: Clearance a completed blink's lids keep over the eyeball's surface, in eyeball radii (at most
+#: their clearance at rest): lids that close over an eyeball which bulges past its sphere (a shallow
+#: cap) would otherwise meet inside it, and the eyeball would show through them from the front.
+CLEARANCE = 0.03
+
+
+def keep_over_surface(
+    vertices: np.ndarray,
+    blink: np.ndarray,
+    added: np.ndarray,
+    movable: np.ndarray,
+    sphere: tuple[np.ndarray, float],
+    triangles: np.ndarray,
+    clearance: float = CLEARANCE,
+    tucked: bool = False,
+) -> np.ndarray:
+    """A completed blink (V, 3) whose lids lie over the eyeball's surface (not only its sphere).
+
+    Movable (V,) bool vertices near the eye (as :func:`keep_outside`) are moved out along their
+    direction from the centre to ``clearance`` radii over the surface (:func:`surface_radius` of
+    the eyeball's triangles (T, 3, 3)) where the blink leaves them closer: a vertex outside the
+    eyeball at rest keeps ``min(its rest clearance, clearance)``; with ``tucked``, one hidden under
+    the eyeball at rest (skin tucked under a shallow cap) comes out too, in proportion to how far
+    the completion moved it (``added`` (V, 3), the motion the completion added: full from 0.15
+    radii), so lids that slide over the eyeball cover it while the skin around it stays (``facerig
+    check`` counts such a vertex as passing through the eyeball: :func:`complete_blink` asks for it
+    only where the eyeball still shows through the closed lids). vertices (V, 3) neutral;
+    ``sphere`` ``(centre (3,), radius)``."""
+    v = np.asarray(vertices, np.float64)
+    c, r = sphere
+    d0 = v - c
+    rho0 = np.linalg.norm(d0, axis=1)
+    p = d0 + np.asarray(blink, np.float64)
+    rho = np.linalg.norm(p, axis=1)
+    near = movable & (rho0 > 0.5 * r) & (rho0 < RADIAL[1] * r) & (d0[:, 2] > -0.35 * r) & (rho > 0)
+    amount = 1.0 - _smooth_fall(np.linalg.norm(np.asarray(added, np.float64), axis=1) / (0.15 * r))
+    idx = np.flatnonzero(near & (amount > 0))
+    out = np.array(blink, np.float64)
+    if not len(idx):
+        return out
+    rest = surface_radius(c, d0[idx] / rho0[idx, None], triangles)
+    now = surface_radius(c, p[idx] / rho[idx, None], triangles)
+    outside = np.isfinite(rest) & (rho0[idx] > rest)
+    gap = np.where(outside, np.minimum(rho0[idx] - np.where(outside, rest, 0.0), clearance * r), clearance * r)
+    share = np.where(outside, 1.0, amount[idx] if tucked else 0.0)
+    lift = np.where(np.isfinite(now), np.maximum(now + gap - rho[idx], 0.0), 0.0) * share
+    low = lift > 0
+    i = idx[low]
+    out[i] = p[i] * ((rho[i] + lift[low]) / rho[i])[:, None] - d0[i]
+    return out
+
+
 def complete_blink(
     vertices: np.ndarray,
     faces: np.ndarray,
@@ -285,6 +374,7 @@ def complete_blink(
     seen0: float,
     closed: float = CLOSED,
     passes: int = PASSES,
+    meet: float = MEET,
 ) -> tuple[np.ndarray, float, float]:
     """Finish a blink whose lids stop short: ``(blink (V, 3), open before, open after)``.
 
@@ -295,7 +385,10 @@ def complete_blink(
     seen between the lids, the gap it leaves (:func:`eye_opening` of the posed head, rays through
     the lids only) is closed by :func:`blink_deltas` of the posed head: the lids turn on about the
     eyeball's centre from where the blink left them until they meet, so the blink's own motion is
-    kept and only the rest is added. Open shares are relative to ``seen0``."""
+    kept and only the rest is added (meeting at ``meet`` of the gap above the lower lid). The
+    completed lids are then kept over the eyeball's surface (:func:`keep_over_surface`; skin
+    tucked under the eyeball at rest too where the eyeball still shows through the closed lids).
+    Open shares are relative to ``seen0``."""
     v = np.asarray(vertices, np.float64)
     c, r = sphere
     out = np.asarray(blink, np.float64)
@@ -314,11 +407,20 @@ def complete_blink(
         gap = eye_opening(v + out, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False)
         if gap is None:
             break
-        d, _ = blink_deltas(v + out, movable, gap)
+        d, _ = blink_deltas(v + out, movable, gap, meet)
         now = left(out + d)
         if now >= after:
             break
         out, after = out + d, now
+    if after < before:  # lids that met inside a bulging eyeball come out over its surface
+        tri = v[np.asarray(faces, np.int64)[eyeball_faces]]
+        tri = tri[(tri[:, :, 2] > c[2] - 0.5 * r).any(axis=1)]  # the lids lie over the front
+        added = out - np.asarray(blink, np.float64)
+        lifted = keep_over_surface(v, out, added, movable, sphere, tri)
+        if seen_share(v + lifted, faces, skin_faces, eyeball_faces, c, r) / seen0 > closed:  # still shows through
+            lifted = keep_over_surface(v, out, added, movable, sphere, tri, tucked=True)
+        if not np.array_equal(lifted, out):
+            out, after = lifted, left(lifted)
     return out, before, after
 
 
@@ -370,6 +472,7 @@ def close_blinks(
     layout=None,
     labels: np.ndarray | None = None,
     closed: float = CLOSED,
+    meet: float = MEET,
 ) -> tuple[np.ndarray, dict]:
     """Make every eyeBlink of a rig close its eye: ``(deltas (K, V, 3), report)``.
 
@@ -381,7 +484,8 @@ def close_blinks(
     (:func:`facerig.geometry.eye_holes.complete_hole_blink`; report ``kind: "hole"``). ``report``: per eye, ``yaw_deg`` (:func:`eye_yaw`), the share
     left open after the blink (``open_after``: between the lids, or seen at all where that is
     already under ``closed``), and for a ``completed`` blink the rig's own (``network_open_after``).
-    ``labels`` (V,): part of each vertex when already known (seams stitched), else found here."""
+    ``labels`` (V,): part of each vertex when already known (seams stitched), else found here;
+    ``meet``: where the lids (a hole's margins) meet (:data:`MEET`)."""
     from facerig.geometry.face_parts import find_layout
 
     v = np.asarray(vertices, np.float64)
@@ -401,7 +505,7 @@ def close_blinks(
             k = names.index(name)
             blink = np.asarray(deltas[k], np.float64)
             new, before, after, share0 = complete_hole_blink(
-                v, f, eye.loop, movable, blink, min(closed, HOLE_CLOSED), MEET
+                v, f, eye.loop, movable, blink, min(closed, HOLE_CLOSED), meet
             )
             if share0 < 0.005:
                 report[name] = {"status": "closed at neutral"}
@@ -426,7 +530,9 @@ def close_blinks(
         c = sphere[0]
         vr = (v - c) @ R.T + c  # the eye looking along +Z
         blink = np.asarray(deltas[k], np.float64) @ R.T
-        new, before, after = complete_blink(vr, f, skin_faces, eye.faces, movable, blink, sphere, seen0, closed=closed)
+        new, before, after = complete_blink(
+            vr, f, skin_faces, eye.faces, movable, blink, sphere, seen0, closed=closed, meet=meet
+        )
         entry = {"open_after": round(after, 3), "yaw_deg": round(float(np.degrees(yaw)), 1)}
         if after < before:
             if out is deltas:
