@@ -7,7 +7,11 @@ opening each lid travels and ``meet`` (where they meet above the lower margin). 
 median over its eyes; the choice is the median over authors (each author one vote, however many
 heads it has), and leave-one-author-out shows how far that choice would have been from each
 author's own value had that author been missing. With ``--network`` the network's blinks on the
-authors' heads (before the eyelid step, ``close_eyes=False``) are measured too.
+authors' heads (before the eyelid step, ``close_eyes=False``) are measured too, and each author's
+heads are scored (blink completion against the author's, ``out_of_family.py``'s measure) with
+the eyelid step meeting at the choice made without that author, at the choice made with all, and
+at the old hand-picked 0.25 (eyeballs made rigid and the blinks completed as ``rig_raf`` does, from
+a layout found without the stitched seams' labels; only blinks the step completes can differ).
 
     python benchmarks/lid_meet.py [EVALSET] [--network]  ->  benchmarks/results/lid_meet_s4.json
 """
@@ -58,13 +62,39 @@ def measures(vertices, faces, names, deltas) -> list[dict]:
     return out
 
 
+def score(head: dict, rig, meets: dict[str, float]) -> dict:
+    """Blink completion of the eyelid step on one author head with each of ``meets`` (name ->
+    meet): the network's rig (``close_eyes=False``) with rigid eyeballs, then
+    :func:`facerig.geometry.eyelids.close_blinks`. Returns name -> mean completion of the eyeBlinks,
+    and ``completed``: whether the step completes any blink of the head."""
+    from facerig.eval.metrics import completion
+    from facerig.geometry.eyelids import close_blinks
+    from facerig.geometry.face_parts import find_layout
+    from facerig.geometry.rigid import rigid_part_deltas
+
+    v, f = np.asarray(head["vertices"], np.float64), np.asarray(head["faces"], np.int64)
+    lay = find_layout(v, f)
+    d = np.asarray(rig.deltas, np.float32)
+    for p in lay.eyeball_parts:
+        d = rigid_part_deltas(v, d, lay.labels == p)
+    blinks = [n for n in ("eyeBlinkLeft", "eyeBlinkRight") if n in head["names"] and n in rig.names]
+    if not blinks:
+        return {}
+    gt = np.stack([head["deltas"][head["names"].index(n)] for n in blinks]).astype(np.float64)
+    out: dict = {"completed": False}
+    for key, meet in meets.items():
+        new, rep = close_blinks(v, f, list(rig.names), d, layout=lay, meet=meet)
+        pred = np.stack([new[list(rig.names).index(n)] for n in blinks]).astype(np.float64)
+        out[key] = round(float(np.mean(completion(pred, gt))), 3)
+        out["completed"] |= any(r.get("completed", False) for r in rep.values())
+    return out
+
+
 def summarise(rows: list[dict]) -> dict:
     """Per author medians, the median over authors and leave-one-author-out."""
     authors = sorted({r["author"] for r in rows})
     per = {
-        a: {
-            k: round(float(np.median([r[k] for r in rows if r["author"] == a])), 3) for k in ("meet", "upper", "lower")
-        }
+        a: {k: round(float(np.median([r[k] for r in rows if r["author"] == a])), 3) for k in ("meet", "upper", "lower")}
         | {"eyes": sum(r["author"] == a for r in rows)}
         for a in authors
     }
@@ -72,7 +102,11 @@ def summarise(rows: list[dict]) -> dict:
     loao = {}
     for i, a in enumerate(authors):
         choice = float(np.median(np.delete(meets, i)))
-        loao[a] = {"choice_without": round(choice, 3), "author": per[a]["meet"], "error": round(abs(choice - meets[i]), 3)}
+        loao[a] = {
+            "choice_without": round(choice, 3),
+            "author": per[a]["meet"],
+            "error": round(abs(choice - meets[i]), 3),
+        }
     return {
         "per_author": per,
         "meet_median_over_authors": round(float(np.median(meets)), 3),
@@ -89,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("evalset", nargs="?", default="/work/evalset")
     ap.add_argument("--network", action="store_true", help="also measure the network's blinks on the authors' heads")
     args = ap.parse_args(argv)
-    rows, network = [], []
+    rows, network, heads = [], [], []
     evalset = Path(args.evalset)
     if (evalset / "index.json").exists():
         from facerig.eval.harness import load_index
@@ -106,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
             print(h["id"], who, flush=True)
     for h in author_heads(data_root()):
         who = author_of(h["name"])
-        rows += [{"head": h["name"], "author": who, **m} for m in measures(h["vertices"], h["faces"], h["names"], h["deltas"])]
+        rows += [
+            {"head": h["name"], "author": who, **m}
+            for m in measures(h["vertices"], h["faces"], h["names"], h["deltas"])
+        ]
         if args.network:
             from facerig.io.mesh import Mesh
             from facerig.models.registry import rig_mesh
@@ -114,8 +151,19 @@ def main(argv: list[str] | None = None) -> int:
             mesh = Mesh(vertices=h["vertices"], faces=np.asarray(h["faces"], np.int64))
             rig = rig_mesh(mesh, "raf", close_eyes=False, head_check=False)
             network += [{"head": h["name"], **m} for m in measures(h["vertices"], h["faces"], rig.names, rig.deltas)]
+            heads.append((h, who, rig))
         print(h["name"], who, flush=True)
     summary = summarise(rows)
+    if heads:  # each author's heads scored with the choice made without that author
+        from facerig.geometry.eyelids import MEET
+
+        loao = summary["leave_one_author_out"]
+        scores = {}
+        for h, who, rig in heads:
+            meets = {"without_author": loao[who]["choice_without"], "all_authors": MEET, "old_0.25": 0.25}
+            scores[h["name"]] = {"author": who, **score(h, rig, meets)}
+            print(h["name"], scores[h["name"]], flush=True)
+        summary["blink_completion_scores"] = scores
     print(json.dumps(summary, indent=1))
     result = {
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

@@ -12,8 +12,10 @@ from facerig.geometry.eyelids import (
     eye_opening,
     eye_yaw,
     keep_outside,
+    keep_over_surface,
     lid_progress,
     seen_share,
+    surface_radius,
 )
 from facerig.geometry.face_parts import find_layout
 from fixtures.face_plate import EYES, synthetic_head
@@ -40,7 +42,11 @@ def test_blink_closes_the_eye_without_entering_the_eyeball():
     eye, skin, op = _eye(v, f, lay, "Left")
     movable = ~np.isin(lay.labels, lay.eyeball_parts)
     d, w = blink_deltas(v, movable, op)
-    assert seen_share(v + d, f, skin, eye.faces, op.center, op.radius) < 0.05 * op.seen
+    # the lids meet: nothing is seen between them (this plate cuts the ball: its lids turn inside it)
+    assert seen_share(v + d, f, skin, eye.faces, op.center, op.radius, through_skin=False) < 0.05 * op.seen
+    d25, _ = blink_deltas(v, movable, op, meet=0.25)  # meeting higher, the lower lid rises to meet it
+    low = movable & (v[:, 1] < op.center[1] - 0.3) & (np.abs(v[:, 0] - op.center[0]) < 0.3)
+    assert d25[low, 1].max() > 0.05 and d[low, 1].max() < 0.5 * d25[low, 1].max()
     # turning about the centre keeps distances to it; eyeballs and the other eye do not move
     rho0 = np.linalg.norm(v - op.center, axis=1)
     np.testing.assert_allclose(np.linalg.norm(v + d - op.center, axis=1), rho0, atol=1e-9)
@@ -82,9 +88,10 @@ def test_a_partial_blink_is_completed_from_where_it_stopped():
     eye, skin, op = _eye(v, f, lay, "Left")
     assert seen_share(v + weak[0], f, skin, eye.faces, op.center, op.radius) > 0.5 * op.seen
     assert seen_share(v + out[0], f, skin, eye.faces, op.center, op.radius) < 0.1 * op.seen
-    # what was added turns the posed lids about the eyeball's centre: their distances to it are kept
+    # what was added turns the posed lids about the eyeball's centre (their distances to it are kept)
+    # and lifts them over its faceted surface where they stretch over it: never closer to the centre
     posed = np.linalg.norm(v + weak[0] - op.center, axis=1)
-    np.testing.assert_allclose(np.linalg.norm(v + out[0] - op.center, axis=1), posed, atol=1e-5)
+    assert np.all(np.linalg.norm(v + out[0] - op.center, axis=1) >= posed - 1e-5)
     moved = np.abs(out[0] - weak[0]).max(axis=1) > 0
     assert moved.any() and np.all(v[moved, 0] > 0) and not np.isin(np.flatnonzero(moved), ix["teeth"]).any()
     # ... downward, the upper lid going on where the network's stopped
@@ -168,3 +175,58 @@ def test_a_closing_blink_of_a_mask_eye_hole_is_kept():
     deltas = _blinks(v, ix, 1.0)  # the upper margins come all the way down to the lower ones
     out, rep = close_blinks(v, f, NAMES, deltas)
     assert out is deltas and all(r["kind"] == "hole" and not r.get("completed") for r in rep.values())
+
+
+def test_surface_radius_of_a_faceted_ball():
+    import trimesh
+
+    ball = trimesh.creation.icosphere(subdivisions=1, radius=2.0)
+    c = np.array([0.5, -1.0, 3.0])
+    tri = ball.vertices[ball.faces] + c
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=(200, 3))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    rad = surface_radius(c, q, tri)
+    # on the faces: inside the sphere through the corners, outside the inscribed one
+    inner = np.abs(np.einsum("fc,fc->f", ball.face_normals, ball.vertices[ball.faces[:, 0]])).min()
+    assert np.all(rad <= 2.0 + 1e-9) and np.all(rad >= inner - 1e-9) and rad.std() > 0.01
+    np.testing.assert_allclose(surface_radius(c, ball.vertices / 2.0, tri), 2.0, atol=1e-9)  # at the corners
+    front = tri[(tri[:, :, 2] > c[2]).all(axis=1)]  # an open front cap: rays to the back meet nothing
+    back = surface_radius(c, np.array([[0.0, 0.0, -1.0], [0.0, 0.0, 1.0]]), front)
+    assert np.isnan(back[0]) and abs(back[1] - 2.0) < 1e-9
+
+
+def test_completed_lids_lie_over_the_eyeball_surface():
+    v, f, _ = synthetic_head(eye_z=-0.3)  # the plate cuts the eyeball: skin near it lies inside its sphere
+    lay = find_layout(v, f)
+    eye, skin, op = _eye(v, f, lay, "Left")
+    movable = ~np.isin(lay.labels, lay.eyeball_parts)
+    c, r = op.center, op.radius
+    tri = v[f[eye.faces]]
+    d0 = v - c
+    rho0 = np.linalg.norm(d0, axis=1)
+    near = movable & (rho0 > 0.5 * r) & (rho0 < 1.35 * r) & (d0[:, 2] > -0.35 * r)
+    rest = surface_radius(c, d0[near] / rho0[near, None], tri)
+    inside = np.zeros(len(v), bool)
+    inside[np.flatnonzero(near)[rest > rho0[near]]] = True  # tucked under the eyeball at rest
+    assert inside.any() and (near & ~inside).any()
+    sink = np.where(near[:, None], -0.3 * d0, 0.0)  # everything near the eye sinks toward the centre
+    same = keep_over_surface(v, sink, sink, movable, (c, r), tri)  # tucked skin left where it is
+    out = keep_over_surface(v, sink, sink, movable, (c, r), tri, tucked=True)
+    for got, lifted_tucked in ((same, False), (out, True)):
+        p = v + got - c
+        rho = np.linalg.norm(p, axis=1)
+        now = surface_radius(c, p[near] / rho[near, None], tri)
+        ok = np.isfinite(now)
+        outside = ~inside[near]
+        assert np.all(rho[near][ok & outside] >= now[ok & outside] + np.minimum(rho0[near] - rest, 0.1 * r)[ok & outside] - 1e-9)
+        if lifted_tucked:  # tucked skin moved 0.15 radii or more comes out over the surface
+            far = ok & ~outside & (np.linalg.norm(sink[near], axis=1) >= 0.15 * r)
+            assert far.any() and np.all(rho[near][far] >= now[far] - 1e-9)
+        else:
+            np.testing.assert_array_equal(got[inside], sink[inside])
+        np.testing.assert_array_equal(got[~near], sink[~near])  # the rest as it was
+        # only outward, along each vertex's direction from the centre
+        cos = np.einsum("vc,vc->v", p[near], d0[near] + sink[near]) / rho[near] / np.linalg.norm(d0[near] + sink[near], axis=1)
+        assert np.all(cos > 1 - 1e-9) and np.all(rho[near] >= np.linalg.norm(d0[near] + sink[near], axis=1) - 1e-9)
+
