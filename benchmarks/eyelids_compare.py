@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 AB = Path(__file__).resolve().parent / "results" / "eyelids_ab"
+#: ``facerig check``'s checks shown per public head
+SHOWN = ("eyelid_closure", "mouth_open", "mouth_close", "rigidity", "interpenetration")
 
 
 def _load(side: str, tag: str, what: str) -> dict:
@@ -41,14 +43,19 @@ def main(argv: list[str] | None = None) -> int:
                 [rb["summary"][c]["worst"], rb["summary"][c]["status"]],
                 [ra["summary"][c]["worst"], ra["summary"][c]["status"]],
             ]
-            for c in ("eyelid_closure", "rigidity", "interpenetration")
+            for c in SHOWN
+            if c in ra["summary"]
         }
+        print(
+            f"{ra['name']:28s} "
+            + " ".join(f"{c[:10]} {x[0][1]}->{x[1][1]}" for c, x in checks[ra["name"]].items() if x[1][1] != "n/a")
+        )
     out["check_heads"] = {
         "heads": checks,
         "pass_counts": {"before": cb["pass_counts"], "after": ca["pass_counts"]},
         "applicable_counts": {"before": cb["applicable_counts"], "after": ca["applicable_counts"]},
     }
-    for c in ("eyelid_closure", "rigidity", "interpenetration"):
+    for c in SHOWN:
         print(
             f"check {c}: {cb['pass_counts'][c]}/{cb['applicable_counts'][c]} -> "
             f"{ca['pass_counts'][c]}/{ca['applicable_counts'][c]}"
