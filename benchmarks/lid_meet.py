@@ -8,9 +8,9 @@ median over its eyes; the choice is the median over authors (each author one vot
 heads it has), and leave-one-author-out shows how far that choice would have been from each
 author's own value had that author been missing. With ``--network`` the network's blinks on the
 authors' heads (before the eyelid step, ``close_eyes=False``) are measured too, and each author's
-heads are scored (blink completion against the author's, ``out_of_family.py``'s measure) with
+heads are scored (blink completion and relative error against the author's, as ``out_of_family.py``) with
 the eyelid step meeting at the choice made without that author, at the choice made with all, and
-at the old hand-picked 0.25 (eyeballs made rigid and the blinks completed as ``rig_raf`` does, from
+at the shipped ``MEET`` (eyeballs made rigid and the blinks completed as ``rig_raf`` does, from
 a layout found without the stitched seams' labels; only blinks the step completes can differ).
 
     python benchmarks/lid_meet.py [EVALSET] [--network]  ->  benchmarks/results/lid_meet_s4.json
@@ -63,11 +63,12 @@ def measures(vertices, faces, names, deltas) -> list[dict]:
 
 
 def score(head: dict, rig, meets: dict[str, float]) -> dict:
-    """Blink completion of the eyelid step on one author head with each of ``meets`` (name ->
-    meet): the network's rig (``close_eyes=False``) with rigid eyeballs, then
-    :func:`facerig.geometry.eyelids.close_blinks`. Returns name -> mean completion of the eyeBlinks,
-    and ``completed``: whether the step completes any blink of the head."""
-    from facerig.eval.metrics import completion
+    """The eyelid step's eyeBlinks on one author head with each of ``meets`` (name -> meet): the
+    network's rig (``close_eyes=False``) with rigid eyeballs, then
+    :func:`facerig.geometry.eyelids.close_blinks`. Returns name -> mean ``completion`` and
+    ``relative`` error (``out_of_family.py``'s measures) of the two eyeBlinks, and ``completed``:
+    whether the step completes any blink of the head."""
+    from facerig.eval.metrics import completion, shape_errors
     from facerig.geometry.eyelids import close_blinks
     from facerig.geometry.face_parts import find_layout
     from facerig.geometry.rigid import rigid_part_deltas
@@ -85,7 +86,11 @@ def score(head: dict, rig, meets: dict[str, float]) -> dict:
     for key, meet in meets.items():
         new, rep = close_blinks(v, f, list(rig.names), d, layout=lay, meet=meet)
         pred = np.stack([new[list(rig.names).index(n)] for n in blinks]).astype(np.float64)
-        out[key] = round(float(np.mean(completion(pred, gt))), 3)
+        rel = shape_errors(pred, gt, head["mm_per_unit"])["relative"]
+        out[key] = {
+            "completion": round(float(np.mean(completion(pred, gt))), 3),
+            "relative": round(float(np.mean(rel)), 3),
+        }
         out["completed"] |= any(r.get("completed", False) for r in rep.values())
     return out
 
@@ -160,7 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         loao = summary["leave_one_author_out"]
         scores = {}
         for h, who, rig in heads:
-            meets = {"without_author": loao[who]["choice_without"], "all_authors": MEET, "old_0.25": 0.25}
+            meets = {
+                "without_author": loao[who]["choice_without"],
+                "median_all_authors": summary["meet_median_over_authors"],
+                "shipped": MEET,
+            }
             scores[h["name"]] = {"author": who, **score(h, rig, meets)}
             print(h["name"], scores[h["name"]], flush=True)
         summary["blink_completion_scores"] = scores
