@@ -253,9 +253,12 @@ def orientation_features(
 ) -> dict[str, np.ndarray]:
     """The shape cues of the module doc, each a (3,) vector in the mesh's own axes, lengths
     over the bounding-box diagonal: ``detail``, ``crease``, ``parts`` (small separate parts of
-    any shape; not scored), ``eyes`` (:func:`eyeball_parts`), ``boundary``, ``hull``
-    (:func:`hull_flatness`), ``skew``, ``normal3``, plus ``symmetry`` (3,)
-    (:func:`symmetry_residuals`). vertices (V, 3), faces (F, 3) (only the vertices faces use
+    any shape; not scored), ``eyes`` (:func:`eyeball_parts`; from the area centroid),
+    ``eyebox`` (the eyes' centre from the bounding box's, over its extent per axis), ``boundary``,
+    ``hull`` (:func:`hull_flatness`), ``skew``, ``normal3``, ``width`` (:func:`width_profile`,
+    a correlation), plus ``tips`` (6, 3) (:func:`extreme_points`) and ``symmetry`` (3,)
+    (:func:`symmetry_residuals`); zeros for the eye cues of a head with no eyeball-like parts.
+    vertices (V, 3), faces (F, 3) (only the vertices faces use
     count); open seams are stitched first within ``weld`` of the diagonal (default
     :data:`facerig.geometry.weld.DEFAULT_WELD_TOLERANCE`; 0: as they are)."""
     from facerig.geometry.components import connected_components
@@ -348,11 +351,13 @@ def candidate_matrix(up: str, forward: str) -> np.ndarray:
 
 
 def prior_terms(features: dict[str, np.ndarray], up: str, forward: str, model: dict | None = None) -> np.ndarray:
-    """(2 x (len(CUES) + len(TYPICAL_CUES)),) the prior's evidence terms for ``up``/``forward``:
-    each cue turned into the candidate's frame (R @ cue; x, the left-right axis, carries no
-    evidence and is dropped), its (y, z) divided by the model's ``scale`` and clipped to
-    +-:data:`CLIP`; then for each :data:`TYPICAL_CUES` cue -min(((R @ cue - mean) / spread)^2,
-    CLIP^2) per component (0 where the mesh lacks the cue, as a head with no eyeball parts)."""
+    """(2 len(CUES) + 1 + the number of typical components,) the prior's evidence terms for
+    ``up``/``forward``: each cue turned into the candidate's frame (R @ cue; x, the left-right
+    axis, carries no evidence and is dropped), its (y, z) divided by the model's ``scale`` and
+    clipped to +-:data:`CLIP`; the height of the front end (``tips`` in the forward direction)
+    over the eyes, scaled and clipped alike; then for each :data:`TYPICAL_CUES` component
+    -min(((R @ cue - mean) / spread)^2, TYPICAL_CLIP^2). Terms of cues the mesh lacks (a head with
+    no eyeball-like parts) are 0."""
     model = PRIOR_MODEL if model is None else model
     R = candidate_matrix(up, forward)
     out = []
