@@ -2,7 +2,6 @@
 axis-aligned orientations.
 
     .venv/bin/python benchmarks/orientation.py HEADS_DIR [--evalset DIR [--evalset-every N]] [--check N] [--out JSON]
-    .venv/bin/python benchmarks/orientation.py --fit EVALSET_DIR
 
 ``HEADS_DIR`` holds the heads as OBJ, each +Y up and facing +Z (``/work/shared/data/heads``, the
 external rigs' neutrals written as OBJ, the example head). For each head:
@@ -31,8 +30,7 @@ external rigs' neutrals written as OBJ, the example head). For each head:
 less its ``external`` group of public heads; every N-th with ``--evalset-every``) the same way
 for 1, 2 and 4 (the probe passes all of them as they are).
 
-``--fit`` prints the cue statistics (:data:`facerig.geometry.orient.CUE_STATS`) measured on the
-validation set's generated heads in their canonical frame.
+The prior's model is fitted on generated heads by ``benchmarks/orientation_fit.py``.
 Writes ``benchmarks/results/orientation.json``.
 """
 
@@ -64,19 +62,6 @@ def _turned(mesh, up: str, forward: str):
 
     R = orientation_matrix(up, forward)  # input -> canonical; the turned head is canonical -> input
     return dataclasses.replace(mesh, vertices=np.asarray(mesh.vertices) @ R)
-
-
-def fit(evalset: Path) -> int:
-    from facerig.geometry.orient import CUES, orientation_features
-
-    heads = [h for h in json.loads((evalset / "index.json").read_text())["heads"] if h.get("group") != "external"]
-    print(f"# {len(heads)} validation heads (the external group, public heads, left out)")
-    feats = [orientation_features(m.vertices, m.faces) for m in (_mesh(evalset / h["mesh"]) for h in heads)]
-    for k in CUES:
-        a = np.array([f[k] for f in feats])
-        m, s = a.mean(0), a.std(0) + 1e-4
-        print(f'    "{k}": (({m[0]:.4g}, {m[1]:.4g}, {m[2]:.4g}), ({s[0]:.4g}, {s[1]:.4g}, {s[2]:.4g})),')
-    return 0
 
 
 VERDICTS = (
@@ -164,15 +149,12 @@ def score_head(mesh, probe: _Probe, head_check: bool) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("heads", nargs="?", help="folder of heads (OBJ, +Y up, facing +Z)")
-    p.add_argument("--fit", metavar="EVALSET", default=None, help="print the cue statistics of a validation set")
+    p.add_argument("heads", help="folder of heads (OBJ, +Y up, facing +Z)")
     p.add_argument("--evalset", default=None, help="also score the validation heads of this eval set (auto-orient)")
     p.add_argument("--evalset-every", type=int, default=1, help="every N-th validation head only")
     p.add_argument("--check", type=int, default=1, help="turned copies per head run through find_orientation")
     p.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "orientation.json"))
     args = p.parse_args(argv)
-    if args.fit:
-        return fit(Path(args.fit))
     from facerig.geometry.orient import ORIENTATIONS
     from facerig.models.raf.orientation import AUTO_PROBED, find_orientation, judge_orientation, mirror_turned
     from facerig.models.raf.probe import NotAHeadError

@@ -127,3 +127,56 @@ def test_mirror_axis_is_clear_on_a_head_not_on_a_sphere():
     assert axis == 1 and clear > 2.0
     s = trimesh.creation.icosphere(4)
     assert mirror_axis(orientation_features(np.asarray(s.vertices), np.asarray(s.faces)))[1] < 1.5
+
+
+def _mouthless_box_head():
+    """A mouthless robot-like head: a box body with a flat base, a slightly narrower top set back,
+    and two eye domes in front at mid-height (no mouth, no nose, no neck): (V, 3), (F, 3)."""
+    trimesh = __import__("pytest").importorskip("trimesh")
+    bottom = [[x, -0.8, z] for x in (-1.3, 1.3) for z in (-1.2, 1.2)]
+    top = [[x, 0.8, z - 0.1] for x in (-1.2, 1.2) for z in (-1.1, 1.1)]
+    body = trimesh.convex.convex_hull(np.array(bottom + top, np.float64)).subdivide().subdivide()
+    eyes = [trimesh.creation.icosphere(2, radius=0.42) for _ in range(2)]
+    eyes[0].apply_translation([0.65, 0.0, 1.15])
+    eyes[1].apply_translation([-0.65, 0.0, 1.15])
+    m = trimesh.util.concatenate([body] + eyes)
+    return np.asarray(m.vertices), np.asarray(m.faces)
+
+
+def test_a_mouthless_box_head_is_ranked_upright_in_every_turn():
+    """No mouth, nose or neck: the eyes at the front surface, the flat base and the narrower top
+    still rank the truth first in all 24 turns."""
+    v, f = _mouthless_box_head()
+    for up, fwd in ORIENTATIONS:
+        assert rank_orientations(v @ orientation_matrix(up, fwd), f)[0][:2] == (up, fwd)
+
+
+def test_width_profile_and_extreme_points():
+    """A cone standing on its base is wide at the bottom; a ball with a snout low in front ends
+    forward below its middle."""
+    trimesh = __import__("pytest").importorskip("trimesh")
+    from facerig.geometry.orient import extreme_points, surface_samples, width_profile
+
+    cone = trimesh.creation.cone(radius=1.0, height=2.0, sections=64)  # base at z = 0, apex at +z
+    pts = surface_samples(np.asarray(cone.vertices), np.asarray(cone.faces))[0]
+    w = width_profile(pts, 0, 0.0)
+    assert w[2] < -0.3 and w[0] == 0 and abs(w[1]) < 0.1
+    head = trimesh.creation.icosphere(3, radius=5.0)
+    snout = trimesh.creation.icosphere(3, radius=2.0)
+    snout.apply_translation([0, -2.5, 5.0])
+    m = trimesh.util.concatenate([head, snout])
+    pts = surface_samples(np.asarray(m.vertices), np.asarray(m.faces))[0]
+    tips = extreme_points(pts, pts.mean(0), 1.0)
+    assert tips.shape == (6, 3) and tips[4, 1] < -1.5 and tips[4, 2] > 4.0  # +z end: the snout, low
+    assert abs(tips[2, 2]) < 1.0  # +y end: the crown, centred front to back
+
+
+def test_prior_terms_match_the_weights():
+    from facerig.geometry.orient import prior_terms, prior_weights
+
+    v, f = _ball_with_eyes()
+    feats = orientation_features(v, f)
+    t = prior_terms(feats, "+y", "+z")
+    assert t.shape == prior_weights().shape and np.all(np.isfinite(t))
+    no_eyes = {**feats, "eyes": np.zeros(3), "eyebox": np.zeros(3)}
+    assert len(prior_terms(no_eyes, "+y", "+z")) == len(t)  # eyeless heads: those terms are 0, not missing

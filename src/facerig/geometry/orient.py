@@ -14,16 +14,18 @@ permutations of the axes):
    (:func:`mirror_axis`).
 2. **Shape cues** (:func:`orientation_features`): 3-vectors that turn with the mesh: where the
    mesh's vertices are denser than its area (faces carry the detail: eyes, nostrils, lips), where
-   its sharp creases are, where its eyeball-like parts sit (small separate near-spheres: in front
-   and above the middle on every head that has them), where its open boundary is (a neck cut,
-   the back of a face mask), where its convex hull is flat (a neck cut or a bust's base), its
-   skewness along each axis and the odd moment of its normals (the flatter face against the
-   rounder skull). Their expected directions in the canonical frame (+Y up, face toward +Z) are
-   :data:`CUE_STATS`, measured on generated validation heads (``benchmarks/orientation.py
-   --fit``), never on the public heads the benchmark scores.
+   its sharp creases are, where its eyeball-like parts sit (small separate near-spheres), relative
+   to the area centroid and in the bounding box (at the front surface), where its open boundary is
+   (a neck cut, the back of a face mask), where its convex hull is flat (a neck cut or a bust's
+   base), its skewness along each axis, the odd moment of its normals (the flatter face against
+   the rounder skull) and where it is wide (a cranium above a narrower jaw and neck); and where
+   it ends forward (the nose, a snout, a beak or the chin: below the eyes).
 
 :func:`rank_orientations` adds the two: the candidates whose left-right axis is the symmetric
-one first, ordered by how well the cues agree with an upright, forward-facing head.
+one first, ordered by a model's log-odds that the cues, turned into the candidate's frame, are
+those of an upright head facing +Z (:func:`prior_score`, :data:`PRIOR_MODEL`: a softmax over the
+24 candidates fitted on generated heads, human and creature-like, by
+``benchmarks/orientation_fit.py``; never on the public heads the benchmark scores).
 """
 
 from __future__ import annotations
@@ -36,30 +38,63 @@ ORIENTATIONS = tuple(
     (u, f) for u in ("+y", "+z", "-y", "-z", "+x", "-x") for f in ("+z", "-y", "-z", "+y", "+x", "-x") if u[1] != f[1]
 )
 
-CUES = ("detail", "crease", "eyes", "boundary", "hull", "skew", "normal3")
+CUES = ("detail", "crease", "eyes", "boundary", "hull", "skew", "normal3", "width", "eyebox")
 
-#: Each cue's mean and standard deviation (x, y, z) over the 24 generated validation heads
-#: (``facerig data make-eval``'s output less its ``external`` group, which holds public heads) in
-#: their canonical frame (``benchmarks/orientation.py --fit``, never the public heads the
-#: benchmark scores). :func:`cue_score` standardises a candidate's canonical cue by them, clips it
-#: to +-:data:`CLIP` (one odd mesh feature, a robot's box edges, cannot outvote the rest) and
-#: weighs it by mean / deviation, at most :data:`WEIGHT_CAP`; x, the left-right axis, carries no
-#: evidence and is skipped.
-CUE_STATS = {
-    "detail": ((0.000258, 0.01527, 0.07552), (0.002135, 0.01418, 0.01911)),
-    "crease": ((-1.541e-05, -0.01086, 0.05659), (0.001605, 0.01826, 0.01762)),
-    "eyes": ((0.0002699, 0.08845, 0.09815), (0.009077, 0.02435, 0.03753)),
-    "boundary": ((-0.0001834, -0.05466, 0.04057), (0.001735, 0.06629, 0.02706)),
-    "hull": ((0.004432, -0.05193, -0.08589), (0.01384, 0.04442, 0.0422)),
-    "skew": ((-0.01239, 0.01304, -0.3819), (0.05881, 0.265, 0.1677)),
-    "normal3": ((0.001691, 0.06661, 0.02855), (0.007267, 0.03187, 0.03456)),
+#: Cues scored also by how typical their value is (a clipped Gaussian log-likelihood, not only its
+#: sign), with the canonical components (1: y, 2: z) scored so: where the eyes sit from the area
+#: centroid (``eyes``: above it and in front), how far forward in the bounding box (``eyebox``: at
+#: the front surface, not in the middle of the depth; its height is left out, as ears, horns,
+#: hair and necks stretch the box up and down) and which side of the hull is flat (``hull``: the
+#: bottom, a base or a neck cut).
+TYPICAL_CUES = {"eyes": (1, 2), "eyebox": (2,), "hull": (1,)}
+
+#: Standardised cue values are clipped to +-CLIP (one odd mesh feature, a robot's box edges, cannot
+#: outvote the rest).
+CLIP = 3.0
+
+#: A :data:`TYPICAL_CUES` cue counts as atypical, no more, beyond this many spreads from its mean
+#: (a Nefertiti's flat-topped crown is as atypical as any other flat top).
+TYPICAL_CLIP = 2.0
+
+#: The prior's model (:func:`prior_terms`, :func:`prior_score`): a softmax over the 24 candidates
+#: fitted on generated heads in their canonical frame (``python benchmarks/orientation_fit.py``:
+#: ICT and MakeHuman identities, default and ``--style strong`` stylisation (creature warps, anime
+#: eyes, snouts, face-mask cuts), never the public heads the benchmark scores). ``scale``: each
+#: cue's (y, z) spread over all candidates; ``linear``: the weight of each clipped, standardised
+#: (y, z) component; ``typical``: the (y, z) mean and spread of a :data:`TYPICAL_CUES` cue on
+#: upright heads that have it; ``quadratic``: the weight of its typicality.
+PRIOR_MODEL: dict = {
+    "scale": {
+        "detail": (0.04281, 0.04281),
+        "crease": (0.03105, 0.03105),
+        "eyes": (0.07308, 0.07308),
+        "boundary": (0.06851, 0.06851),
+        "hull": (0.09775, 0.09775),
+        "skew": (0.3081, 0.3081),
+        "normal3": (0.07453, 0.07453),
+        "width": (0.2386, 0.2386),
+        "eyebox": (0.1516, 0.1516),
+        "snout": 0.1509,
+    },
+    "linear": {
+        "detail": (0.4369, 0.641),
+        "crease": (-0.3674, 0.4921),
+        "eyes": (0.4496, 0.1188),
+        "boundary": (-0.5708, 0.2944),
+        "hull": (-0.1482, -0.4524),
+        "skew": (0.5142, -0.3098),
+        "normal3": (0.5365, 0.4173),
+        "width": (0.5094, -0.3125),
+        "eyebox": (0.0587, 0.3062),
+        "snout": -0.1887,
+    },
+    "typical": {
+        "eyes": ((0.07169, 0.08084), (0.0489, 0.06473)),
+        "eyebox": ((0.09747, 0.2058), (0.08778, 0.1393)),
+        "hull": ((-0.03788, -0.1188), (0.05259, 0.1001)),
+    },
+    "quadratic": {"eyes": (0.3268, 0.0999), "eyebox": (0.0228,), "hull": (0.3598,)},
 }
-CLIP = 2.0
-
-#: The largest weight (mean / deviation) of one cue component: the validation heads are one
-#: family, so a cue's spread there understates its spread over heads in general (with no cap the
-#: eye cue's height alone would outvote every other cue).
-WEIGHT_CAP = 2.0
 
 #: How much a candidate loses per unit of its left-right axis's mirror residual above the best
 #: axis's (relative): an axis twice as asymmetric as the best one costs ``SYMMETRY_WEIGHT``.
@@ -73,6 +108,9 @@ EYE_MAX_AREA = 0.15
 EYE_MIN_VERTICES = 12
 EYE_SPHERE_CV = 0.1
 EYE_MAX_RADIUS = 0.2
+
+#: :func:`extreme_points`: the slab, as a fraction of the extent, that makes a direction's end.
+TIP_DEPTH = 0.1
 
 #: Convex-hull facets within this many degrees of an axis count as flat support along it
 #: (:func:`hull_flatness`).
@@ -103,12 +141,18 @@ def symmetry_residuals(points: np.ndarray, iterations: int = 4) -> np.ndarray:
     """(3,) mean distance from each sample reflected across the plane perpendicular to axis
     x, y, z (its offset refined by ICP-like steps) to the nearest sample, over the samples'
     bounding-box diagonal: small for the mirror axis of a symmetric shape. points (N, 3)."""
+    return mirror_planes(points, iterations)[0]
+
+
+def mirror_planes(points: np.ndarray, iterations: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`symmetry_residuals` (3,) and the fitted offset (3,) of each axis's mirror plane
+    (the plane is coordinate ``a`` = offset ``a``). points (N, 3)."""
     from scipy.spatial import cKDTree
 
     p = np.asarray(points, np.float64)
     diag = float(np.linalg.norm(p.max(0) - p.min(0))) or 1.0
     tree = cKDTree(p)
-    out = np.zeros(3)
+    out, offset = np.zeros(3), np.zeros(3)
     for a in range(3):
         m = float(np.median(p[:, a]))
         for it in range(iterations + 1):
@@ -117,7 +161,23 @@ def symmetry_residuals(points: np.ndarray, iterations: int = 4) -> np.ndarray:
             d, i = tree.query(q)
             if it < iterations:
                 m += 0.5 * float(np.median(p[i, a] - q[:, a]))
-        out[a] = float(d.mean()) / diag
+        out[a], offset[a] = float(d.mean()) / diag, m
+    return out, offset
+
+
+def width_profile(points: np.ndarray, axis: int, offset: float) -> np.ndarray:
+    """(3,) where a head is wide: for each axis b other than the mirror ``axis`` (component 0
+    there), the correlation over the samples between coordinate b and the distance from the
+    mirror plane (coordinate ``axis`` = ``offset``): positive when the shape widens toward +b (a
+    cranium above a narrower jaw and neck). points (N, 3)."""
+    p = np.asarray(points, np.float64)
+    dist = np.abs(p[:, axis] - offset)
+    out = np.zeros(3)
+    if dist.std() <= 0:
+        return out
+    for b in range(3):
+        if b != axis and p[:, b].std() > 0:
+            out[b] = float(np.corrcoef(p[:, b], dist)[0, 1])
     return out
 
 
@@ -168,14 +228,37 @@ def hull_flatness(vertices: np.ndarray) -> np.ndarray:
     return np.array([(area[normal[:, a] > cos].sum() - area[normal[:, a] < -cos].sum()) / total for a in range(3)])
 
 
+def extreme_points(points: np.ndarray, centre: np.ndarray, diag: float) -> np.ndarray:
+    """(6, 3) where a shape ends in each direction +x, -x, +y, -y, +z, -z: the mean of the samples
+    within :data:`TIP_DEPTH` of the extent from the extreme along it, relative to ``centre``, over
+    ``diag`` (forward: the nose, a snout, a beak or the chin). points (N, 3)."""
+    p = np.asarray(points, np.float64)
+    lo, hi = p.min(0), p.max(0)
+    out = np.zeros((6, 3))
+    for a in range(3):
+        for j, sign in enumerate((1.0, -1.0)):
+            x = sign * p[:, a]
+            out[2 * a + j] = (p[x >= x.max() - TIP_DEPTH * (hi[a] - lo[a])].mean(0) - centre) / diag
+    return out
+
+
+def _direction_row(vector: np.ndarray) -> int:
+    """The row of :func:`extreme_points` for an axis-aligned unit vector (3,)."""
+    a = int(np.argmax(np.abs(vector)))
+    return 2 * a + (0 if vector[a] > 0 else 1)
+
+
 def orientation_features(
     vertices: np.ndarray, faces: np.ndarray, n_samples: int = 4000, seed: int = 0, weld: float | None = None
 ) -> dict[str, np.ndarray]:
     """The shape cues of the module doc, each a (3,) vector in the mesh's own axes, lengths
     over the bounding-box diagonal: ``detail``, ``crease``, ``parts`` (small separate parts of
-    any shape; not scored), ``eyes`` (:func:`eyeball_parts`), ``boundary``, ``hull``
-    (:func:`hull_flatness`), ``skew``, ``normal3``, plus ``symmetry`` (3,)
-    (:func:`symmetry_residuals`). vertices (V, 3), faces (F, 3) (only the vertices faces use
+    any shape; not scored), ``eyes`` (:func:`eyeball_parts`; from the area centroid),
+    ``eyebox`` (the eyes' centre from the bounding box's, over its extent per axis), ``boundary``,
+    ``hull`` (:func:`hull_flatness`), ``skew``, ``normal3``, ``width`` (:func:`width_profile`,
+    a correlation), plus ``tips`` (6, 3) (:func:`extreme_points`) and ``symmetry`` (3,)
+    (:func:`symmetry_residuals`); zeros for the eye cues of a head with no eyeball-like parts.
+    vertices (V, 3), faces (F, 3) (only the vertices faces use
     count); open seams are stitched first within ``weld`` of the diagonal (default
     :data:`facerig.geometry.weld.DEFAULT_WELD_TOLERANCE`; 0: as they are)."""
     from facerig.geometry.components import connected_components
@@ -227,16 +310,22 @@ def orientation_features(
         out["parts"] = np.zeros(3)
     eyes = eyeball_parts(v, f, labels, area)
     if len(eyes):
-        out["eyes"] = ((eyes[:, :1] * eyes[:, 1:]).sum(0) / eyes[:, 0].sum() - c_area) / diag
+        eye_centre = (eyes[:, :1] * eyes[:, 1:]).sum(0) / eyes[:, 0].sum()
+        out["eyes"] = (eye_centre - c_area) / diag
+        out["eyebox"] = (eye_centre - 0.5 * (lo + hi)) / np.maximum(hi - lo, 1e-12 * diag)
     else:
         out["eyes"] = np.zeros(3)
+        out["eyebox"] = np.zeros(3)
     out["hull"] = hull_flatness(v[used])
     pts, nrm = surface_samples(v, f, n_samples, seed)
     x = pts - pts.mean(0)
     sd = x.std(0)
     out["skew"] = (x**3).mean(0) / np.maximum(sd, 1e-300) ** 3
     out["normal3"] = (nrm**3).mean(0)
-    out["symmetry"] = symmetry_residuals(pts)
+    out["tips"] = extreme_points(pts, c_area, diag)
+    out["symmetry"], planes = mirror_planes(pts)
+    axis = int(np.argmin(out["symmetry"]))
+    out["width"] = width_profile(pts, axis, float(planes[axis]))
     return out
 
 
@@ -261,27 +350,57 @@ def candidate_matrix(up: str, forward: str) -> np.ndarray:
     return orientation_matrix(up, forward)
 
 
-def cue_score(features: dict[str, np.ndarray], up: str, forward: str, stats: dict | None = None) -> float:
-    """How well the shape cues agree with ``up``/``forward`` (higher is better): the sum over
-    cues and canonical y, z components of clip(mean / sd, +-WEIGHT_CAP) x clip((R @ cue) / sd,
-    +-CLIP) (:data:`CUE_STATS`)."""
-    stats = CUE_STATS if stats is None else stats
+def prior_terms(features: dict[str, np.ndarray], up: str, forward: str, model: dict | None = None) -> np.ndarray:
+    """(2 len(CUES) + 1 + the number of typical components,) the prior's evidence terms for
+    ``up``/``forward``: each cue turned into the candidate's frame (R @ cue; x, the left-right
+    axis, carries no evidence and is dropped), its (y, z) divided by the model's ``scale`` and
+    clipped to +-:data:`CLIP`; the height of the front end (``tips`` in the forward direction)
+    over the eyes, scaled and clipped alike; then for each :data:`TYPICAL_CUES` component
+    -min(((R @ cue - mean) / spread)^2, TYPICAL_CLIP^2). Terms of cues the mesh lacks (a head with
+    no eyeball-like parts) are 0."""
+    model = PRIOR_MODEL if model is None else model
     R = candidate_matrix(up, forward)
-    total = 0.0
-    for k, (mean, sd) in stats.items():
-        if k not in features:
+    out = []
+    for k in CUES:
+        v = (R @ np.asarray(features.get(k, np.zeros(3)), np.float64))[1:]
+        out += list(np.clip(v / np.asarray(model["scale"][k], np.float64), -CLIP, CLIP))
+    eyes = np.asarray(features.get("eyes", np.zeros(3)), np.float64)
+    if "tips" in features and eyes.any():  # the front end (nose, snout, beak, chin) below the eyes
+        tip = np.asarray(features["tips"], np.float64)[_direction_row(R[2])]
+        out.append(float(np.clip(R[1] @ (tip - eyes) / model["scale"]["snout"], -CLIP, CLIP)))
+    else:
+        out.append(0.0)
+    for k in TYPICAL_CUES:
+        cue = np.asarray(features.get(k, np.zeros(3)), np.float64)
+        comps = list(TYPICAL_CUES[k])
+        if not cue.any():
+            out += [0.0] * len(comps)
             continue
-        mean, sd = np.asarray(mean, np.float64), np.asarray(sd, np.float64)
-        z = np.clip((R @ np.asarray(features[k], np.float64)) / sd, -CLIP, CLIP)
-        total += float(np.clip(mean / sd, -WEIGHT_CAP, WEIGHT_CAP)[1:] @ z[1:])
-    return total
+        mean, sd = (np.asarray(x, np.float64) for x in model["typical"][k])
+        v = (R @ cue)[1:]
+        out += list(-np.minimum((v - mean) ** 2 / sd**2, TYPICAL_CLIP**2)[[c - 1 for c in comps]])
+    return np.asarray(out, np.float64)
+
+
+def prior_weights(model: dict | None = None) -> np.ndarray:
+    """The weights of :func:`prior_terms`, in its order."""
+    model = PRIOR_MODEL if model is None else model
+    w = [x for k in CUES for x in model["linear"][k]] + [model["linear"]["snout"]]
+    w += [x for k in TYPICAL_CUES for x in model["quadratic"][k]]
+    return np.asarray(w, np.float64)
+
+
+def prior_score(features: dict[str, np.ndarray], up: str, forward: str, model: dict | None = None) -> float:
+    """How well the shape cues agree with ``up``/``forward`` (higher is better; the model's
+    log-odds, up to a constant): :func:`prior_terms` @ :func:`prior_weights`."""
+    return float(prior_terms(features, up, forward, model) @ prior_weights(model))
 
 
 def rank_orientations(
-    vertices: np.ndarray, faces: np.ndarray, *, features: dict | None = None, stats: dict | None = None
+    vertices: np.ndarray, faces: np.ndarray, *, features: dict | None = None, model: dict | None = None
 ) -> list[tuple[str, str, float]]:
     """The 24 :data:`ORIENTATIONS` ranked by the shape evidence: ``(up, forward, score)`` best
-    first (higher score is better): :func:`cue_score` minus :data:`SYMMETRY_WEIGHT` x the
+    first (higher score is better): :func:`prior_score` minus :data:`SYMMETRY_WEIGHT` x the
     relative excess mirror residual of the candidate's left-right axis over the smallest one.
     vertices (V, 3), faces (F, 3); ``features`` from :func:`orientation_features` when known."""
     feats = orientation_features(vertices, faces) if features is None else features
@@ -292,5 +411,5 @@ def rank_orientations(
         right = candidate_matrix(up, fwd)[0]
         axis = int(np.argmax(np.abs(right)))
         penalty = SYMMETRY_WEIGHT * (sym[axis] / best - 1.0)
-        rows.append((up, fwd, cue_score(feats, up, fwd, stats) - penalty))
+        rows.append((up, fwd, prior_score(feats, up, fwd, model) - penalty))
     return sorted(rows, key=lambda r: -r[2])

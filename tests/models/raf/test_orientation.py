@@ -12,17 +12,29 @@ from facerig.models.raf.orientation import choose, judge_orientation, mirror_tur
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "ict_head" / "head.obj"
 
 
-def test_choose_weighs_the_face_against_the_prior():
+def test_choose_counts_a_plausible_face_and_no_rejection():
     a, b, c = ("+y", "+z"), ("-y", "+z"), ("+z", "-y")
-    prior = {a: 10.0, b: 8.0, c: 2.0}
-    # a clearly better face outweighs a small lead in the prior ...
-    assert choose([a, b, c], {a: ("warn", 3.0), b: ("ok", 0.2), c: ("ok", 0.2)}, prior) == b
-    # ... a slightly better one does not, and a large lead in the prior holds against a better face
-    assert choose([a, b, c], {a: ("warn", 1.0), b: ("warn", 0.8), c: ("warn", 2.0)}, prior) == a
-    assert choose([a, b], {a: ("error", 11.0), b: ("warn", 2.2)}, {a: 30.0, b: 5.0}) == a
-    # unusable landmarks (inf) never win while another candidate has a face; ties keep the prior's order
-    assert choose([a, b], {a: ("error", float("inf")), b: ("error", 9.0)}, {a: 30.0, b: 5.0}) == b
+    # a plausible face outweighs a small lead in the prior (log-odds), not a large one
+    assert choose([a, b, c], {a: ("warn", 3.0), b: ("ok", 0.2), c: ("error", 9.0)}, {a: 1.0, b: 0.5, c: -1.0}) == b
+    assert choose([a, b], {a: ("warn", 1.5), b: ("ok", 0.5)}, {a: 3.0, b: 0.5}) == a
+    # an odd face or none weighs nothing, however much better than the prior's first: the probe
+    # rejects a mouthless robot upright (11.0) and finds an odd face in it upside down (2.2) ...
+    assert choose([a, b, c], {a: ("error", 11.0), b: ("warn", 2.2), c: ("warn", 1.3)}, {a: 0.6, b: -0.5, c: 0.0}) == a
+    # ... and the prior's first stays first where the probe's verdicts run the other way
+    assert choose([a, b], {a: ("warn", 2.3), b: ("error", 17.6)}, {a: 0.2, b: 0.0}) == a
+    # unusable landmarks (inf) get nothing; ties keep the prior's order
+    assert choose([a, b], {a: ("ok", float("inf")), b: ("ok", 0.9)}, {a: 1.0, b: 0.9}) == b
     assert choose([a, b], {a: ("ok", 0.5), b: ("ok", 0.5)}, {a: 1.0, b: 1.0}) == a
+
+
+def test_auto_orient_refuses_only_a_rejected_mesh_with_no_mirror_plane():
+    from facerig.models.raf.orientation import no_head_found
+
+    rejected = [["+y", "+z", "error", 11.0, 0.6], ["-y", "+z", "error", 4.0, -0.5]]
+    assert no_head_found({"candidates": rejected, "mirror_clarity": 1.1})  # a sphere, a box
+    assert not no_head_found({"candidates": rejected, "mirror_clarity": 2.4})  # a robot the probe cannot read
+    odd = [rejected[0], ["-y", "+z", "warn", 2.2, -0.5]]
+    assert not no_head_found({"candidates": odd, "mirror_clarity": 1.1})
 
 
 @pytest.fixture(scope="module")

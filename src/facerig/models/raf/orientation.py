@@ -13,7 +13,9 @@ the 24 axis-aligned orientations in a fraction of a second:
   orientation (the error names it where the prior is sure); refused as no
   head when a rejected mesh has no clear mirror plane; else rigged, with the probe's warning.
 - :func:`find_orientation` (``--auto-orient``): the face probe on the prior's first
-  :data:`AUTO_PROBED` candidates, weighed with the prior (:func:`choose`).
+  :data:`AUTO_PROBED` candidates, a plausible face weighed with the prior (:func:`choose`); the
+  mesh is refused only where the probe finds no face in any and it has no clear mirror plane
+  (:func:`no_head_found`).
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ import numpy as np
 #: ``--auto-orient``.
 AUTO_PROBED = 3
 
-#: :func:`choose`: a candidate's prior score minus ``PROBE_WEIGHT`` x log(probe score) (the probe
-#: score floored at :data:`PROBE_FLOOR`; an ideal face scores 0, the warn limits 1): a face twice
-#: as far from the ideal costs 4.2, about one cue's full vote in the prior (``WEIGHT_CAP`` x
-#: ``CLIP`` = 4). ``benchmarks/orientation.py`` scores 4 to 10 alike on the public heads.
-PROBE_WEIGHT = 6.0
+#: :func:`choose`: a candidate in which the face probe finds a plausible face (``"ok"``) gains
+#: ``PROBE_WEIGHT`` x -log(probe score) (the score floored at :data:`PROBE_FLOOR`; an ideal face
+#: scores 0, the warn limits 1) on top of its prior score (log-odds); an odd face or none
+#: (``"warn"``, ``"error"``) counts for nothing. On heads unlike its training heads the probe
+#: rejects the upright head (a robot with no mouth: 11.0; a statue: 2.8) as readily as a turned
+#: one, and finds an odd face in a turned one, so only a plausible face is evidence.
+PROBE_WEIGHT = 2.0
 PROBE_FLOOR = 0.05
 
 #: :func:`verdict`: the mirror axis counts when its residual is this many times smaller than the
@@ -39,23 +43,26 @@ PROBE_FLOOR = 0.05
 MIRROR_CLEAR = 1.5
 
 #: :func:`verdict`: a rejected or odd head is refused as turned when the prior ranks the
-#: orientation given this much below its first, and its first this much above its second (one
-#: cue's full vote, ``WEIGHT_CAP`` x ``CLIP``).
-JUDGE_GAP = 4.0
+#: orientation given this much below its first, and its first this much above its second (prior
+#: log-odds: odds of about 7 to 1; in the prior's cross-validation on 400 generated heads one of
+#: the six wrong firsts led by more, 3.05, ``benchmarks/results/orientation_fit.json``, and the
+#: eye test of :func:`verdict` guards the naming).
+JUDGE_GAP = 2.0
 
 
 def choose(candidates, probes: dict, prior: dict) -> tuple[str, str]:
     """``--auto-orient``'s pick among the prior's first candidates ``[(up, forward), ...]``: the
-    largest ``prior[c] - PROBE_WEIGHT * log(max(probe score, PROBE_FLOOR))`` (``probes[c]`` =
-    ``(check, score)`` of :func:`probe_candidates`; ties: the prior's order). The probe alone
-    (the best face) is fooled by heads it misreads (a robot with no mouth, a llama it sees
-    facing up); the prior alone by creatures it sees upside down."""
+    largest ``prior[c]`` plus ``PROBE_WEIGHT * -log(max(probe score, PROBE_FLOOR))`` where the
+    probe finds a plausible face (``probes[c]`` = ``(check, score)`` of
+    :func:`probe_candidates`; ties: the prior's order). The probe alone (the best face) is fooled
+    by heads it misreads (a robot with no mouth, a llama it sees facing up), and its rejections
+    mislead on heads it cannot read (the robot, the bust), so they weigh nothing."""
     cands = list(candidates)
 
     def value(c):
-        sc = float(probes[c][1])
-        v = float(prior[c]) - PROBE_WEIGHT * np.log(max(sc, PROBE_FLOOR)) if np.isfinite(sc) else -np.inf
-        return (v, -cands.index(c))
+        check, sc = probes[c][0], float(probes[c][1])
+        bonus = PROBE_WEIGHT * -np.log(max(sc, PROBE_FLOOR)) if check == "ok" and np.isfinite(sc) else 0.0
+        return (float(prior[c]) + max(bonus, 0.0), -cands.index(c))
 
     return max(cands, key=value)
 
@@ -86,8 +93,10 @@ def _prior(mesh, options: dict | None = None) -> tuple[list[tuple[str, str, floa
 def find_orientation(mesh, options: dict) -> tuple[str, str, dict]:
     """``(up, forward, info)``: the orientation of ``mesh`` (V, 3) / (F, 3) by the shape prior
     and the face probe (module doc); ``info`` holds the candidates' checks and the seconds."""
+    from facerig.geometry.orient import mirror_axis
+
     t0 = time.perf_counter()
-    ranked, _ = _prior(mesh, options)
+    ranked, feats = _prior(mesh, options)
     prior = {(u, f): s for u, f, s in ranked[:AUTO_PROBED]}
     cands = list(prior)
     probes = probe_candidates(mesh, cands, options)
@@ -98,8 +107,17 @@ def find_orientation(mesh, options: dict) -> tuple[str, str, dict]:
         "forward": best[1],
         "seconds": round(time.perf_counter() - t0, 3),
         "candidates": [[c[0], c[1], probes[c][0], round(probes[c][1], 4), round(prior[c], 2)] for c in cands],
+        "mirror_clarity": round(mirror_axis(feats)[1], 2),
     }
     return best[0], best[1], info
+
+
+def no_head_found(info: dict) -> bool:
+    """Whether ``--auto-orient`` refuses the mesh (``info`` of :func:`find_orientation`): the probe
+    found no face in any candidate and the mesh has no clear mirror plane (:data:`MIRROR_CLEAR`).
+    A clearly mirror-symmetric mesh is rigged in the prior's choice even when the probe rejects
+    every candidate (a robot with no mouth, a statue)."""
+    return all(c[2] == "error" for c in info["candidates"]) and info.get("mirror_clarity", 0.0) < MIRROR_CLEAR
 
 
 def verdict(ranked, features: dict, up: str, forward: str, check: str) -> tuple[str, tuple[str, str] | None]:
@@ -178,7 +196,7 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
     name = mesh.source or "mesh"
     if auto_orient:
         up, forward, info = find_orientation(mesh, options)
-        if all(c[2] == "error" for c in info["candidates"]):
+        if no_head_found(info):
             raise NotAHeadError(
                 f"{name}: in no axis-aligned orientation does it look like a head to the network "
                 f"(best: --up {up} --forward {forward})"
