@@ -289,7 +289,7 @@ def write_variant(path: Path, var: dict) -> Path:
         m.export(path)
         return path
     path = path.with_suffix(".obj")
-    lines = ["v %.6f %.6f %.6f" % tuple(p) for p in v]
+    lines = [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in v]
     lines += ["f " + " ".join(str(i + 1) for i in p) for p in polys]
     path.write_text("\n".join(lines) + "\n")
     return path

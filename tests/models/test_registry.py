@@ -135,3 +135,20 @@ def test_rig_mesh_stills_a_bust_cut_in_the_rigs_axes(monkeypatch, axes):
     assert rig.meta["falloff"]["cut_vertices"] == 24 and rig.meta["input"]["up"] == axes[0]
     no_fade = registry.rig_mesh(Mesh(v @ R, f), "facemo", up=axes[0], forward=axes[1], falloff=False)
     assert np.allclose(np.linalg.norm(no_fade.deltas[no_fade.names.index("jawOpen")], axis=1)[rim], 0.3)
+
+
+def test_loose_junk_is_left_out_and_kept_still(monkeypatch, tiny_head):
+    """Robustness sweep: stray triangles far away made the face probe refuse a valid head; now the
+    method never sees them, they get zero deltas, and the meta says how many there were."""
+    monkeypatch.setitem(registry.METHODS, "pos", f"{__name__}:_position_method")
+    v, f = tiny_head()
+    stray = np.array([[40.0, 3, 0], [40.2, 3, 0], [40.0, 3.2, 0]])
+    v2 = np.concatenate([v, stray])
+    f2 = np.concatenate([f, [[len(v), len(v) + 1, len(v) + 2]]])
+    rig = registry.rig_mesh(Mesh(v2, f2), "pos", falloff=False)
+    assert len(_position_method.seen) == len(v)
+    k = rig.names.index("jawOpen")
+    assert np.abs(rig.deltas[k, len(v) :]).max() == 0
+    np.testing.assert_allclose(rig.deltas[k, : len(v)], v.astype(np.float32))
+    assert rig.meta["loose_pieces"] == {"vertices": 3, "pieces": 1}
+    assert "loose_pieces" not in registry.rig_mesh(Mesh(v, f), "pos", falloff=False).meta

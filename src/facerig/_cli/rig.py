@@ -353,6 +353,13 @@ def _report(console, rig, method: str) -> None:
         }
         parts = [f"{v:,} {words.get(k, k.replace('_', ' '))}" for k, v in repairs.items() if v]
         console.print(f"  [yellow]note[/]: {escape('; '.join(parts))} (--strict refuses such meshes)")
+    loose = meta.get("loose_pieces")
+    if loose:
+        console.print(
+            f"  [yellow]note[/]: {loose['pieces']:,} loose piece{'s' * (loose['pieces'] > 1)} away from the head "
+            f"({loose['vertices']:,} vertices: "
+            "stray geometry, a floor or backdrop) left out of the rig; they keep still"
+        )
     orient = meta.get("orientation") or {}
     if orient.get("found"):
         console.print(f"  oriented: --up {orient['up']} --forward {orient['forward']} ({orient['seconds']:.1f}s)")
