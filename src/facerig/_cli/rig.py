@@ -375,6 +375,8 @@ def _report(console, rig, method: str) -> None:
             f"  network on a {raf['proxy_vertices']:,}-vertex proxy"
             + (", averaged with its pass on the mirror image" if raf.get("mirror_averaged") else "")
         )
+    if raf.get("leveled_deg"):
+        console.print(f"  rigged level: the head's mirror plane leaned {raf['leveled_deg']:.1f} degrees")
     face = raf.get("face_frame")
     if face and face.get("factor", 1.0) != 1.0:
         console.print(
