@@ -152,3 +152,21 @@ def test_loose_junk_is_left_out_and_kept_still(monkeypatch, tiny_head):
     np.testing.assert_allclose(rig.deltas[k, : len(v)], v.astype(np.float32))
     assert rig.meta["loose_pieces"] == {"vertices": 3, "pieces": 1}
     assert "loose_pieces" not in registry.rig_mesh(Mesh(v, f), "pos", falloff=False).meta
+
+
+def _faces_method(mesh, **_):
+    _faces_method.seen = np.asarray(mesh.faces).copy()
+    return registry.MethodOutput(names=["jawOpen"], deltas=np.zeros((1, mesh.num_vertices, 3), np.float32))
+
+
+def test_flipped_faces_reach_the_method_rewound_and_the_rig_keeps_the_files(monkeypatch, tiny_head):
+    monkeypatch.setitem(registry.METHODS, "faces", f"{__name__}:_faces_method")
+    v, f = tiny_head()
+    g = f.copy()
+    flip = np.arange(len(f)) % 2 == 0
+    g[flip] = g[flip][:, ::-1]
+    rig = registry.rig_mesh(Mesh(v, g), "faces", falloff=False)
+    np.testing.assert_array_equal(_faces_method.seen, f)  # the tiny head's own (outward) winding
+    np.testing.assert_array_equal(rig.faces, g)
+    assert rig.meta["rewound_faces"] == flip.sum()
+    assert "rewound_faces" not in registry.rig_mesh(Mesh(v, f), "faces", falloff=False).meta

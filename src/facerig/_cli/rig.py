@@ -360,6 +360,11 @@ def _report(console, rig, method: str) -> None:
             f"({loose['vertices']:,} vertices: "
             "stray geometry, a floor or backdrop) left out of the rig; they keep still"
         )
+    if meta.get("rewound_faces"):
+        console.print(
+            f"  [yellow]note[/]: {meta['rewound_faces']:,} triangles wound against their neighbours (flipped normals) "
+            "were rigged re-wound; the outputs keep the file's faces"
+        )
     orient = meta.get("orientation") or {}
     if orient.get("found"):
         console.print(f"  oriented: --up {orient['up']} --forward {orient['forward']} ({orient['seconds']:.1f}s)")
