@@ -405,6 +405,43 @@ def judge(variant: str, rec: dict, base: dict | None, n_vertices: int) -> list[s
     return why
 
 
+def summarise(results: list[dict]) -> dict[str, dict]:
+    """Per variant: runs, ok, fail, fail_not_slow (failures other than time alone: the shared VM's
+    load inflates times), skipped; and the rig time relative to the same head's unmodified one."""
+    per_variant: dict[str, dict] = {}
+    base_t = {r["head"]: r.get("rig_seconds") for r in results if r["variant"] == "base"}
+    for r in results:
+        s = per_variant.setdefault(
+            r["variant"], {"runs": 0, "ok": 0, "fail": 0, "fail_not_slow": 0, "skipped": 0, "time_vs_base": []}
+        )
+        if "skipped" in r:
+            s["skipped"] += 1
+            continue
+        s["runs"] += 1
+        s["fail" if r["fail"] else "ok"] += 1
+        s["fail_not_slow"] += bool([w for w in r["fail"] if not w.startswith("slow")])
+        if r.get("rig_seconds") and base_t.get(r["head"]):
+            s["time_vs_base"].append(round(r["rig_seconds"] / base_t[r["head"]], 2))
+    return per_variant
+
+
+def rejudge(path: Path) -> None:
+    """Recompute the failures and the summary of a results file with this script's :func:`judge`."""
+    out = json.loads(path.read_text())
+    base: dict = {}
+    for r in out["runs"]:
+        if "skipped" in r:
+            continue
+        if r["variant"] == "base":
+            base[r["head"]] = r
+        r["fail"] = judge(r["variant"], r, base.get(r["head"]) if r["variant"] != "base" else None, r["vertices"])
+    out["per_variant"] = summarise(out["runs"])
+    out["failures"] = sum(s["fail"] for s in out["per_variant"].values())
+    out["failures_not_slow"] = sum(s["fail_not_slow"] for s in out["per_variant"].values())
+    path.write_text(json.dumps(out, indent=1, default=str))
+    print(f"{path}: {out['failures']} failures ({out['failures_not_slow']} other than time alone)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--heads", default="core")
@@ -413,7 +450,11 @@ def main() -> None:
     ap.add_argument("--tag", default="")
     ap.add_argument("--keep", default="", help="folder to keep the variant files in")
     ap.add_argument("--src", default=str(ROOT / "src"), help="the facerig source tree the CLI runs (a snapshot: before/after)")
+    ap.add_argument("--rejudge", default="", help="recompute failures and summary of an existing results file")
     args = ap.parse_args()
+    if args.rejudge:
+        rejudge(Path(args.rejudge))
+        return
     sys.path.insert(0, str(ROOT / "src"))
     from facerig.config import data_root
     from facerig.io import read_mesh
@@ -455,14 +496,7 @@ def main() -> None:
                 f"blink={rec.get('blink')} jaw={rec.get('jaw')} {status}",
                 flush=True,
             )
-    per_variant: dict[str, dict] = {}
-    for r in results:
-        s = per_variant.setdefault(r["variant"], {"runs": 0, "ok": 0, "fail": 0, "skipped": 0})
-        if "skipped" in r:
-            s["skipped"] += 1
-            continue
-        s["runs"] += 1
-        s["fail" if r["fail"] else "ok"] += 1
+    per_variant = summarise(results)
     out = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
@@ -473,6 +507,7 @@ def main() -> None:
         "heads": names,
         "per_variant": per_variant,
         "failures": sum(s["fail"] for s in per_variant.values()),
+        "failures_not_slow": sum(s["fail_not_slow"] for s in per_variant.values()),
         "runs": results,
     }
     dest = ROOT / "benchmarks" / "results" / f"robustness_sweep{'_' + args.tag if args.tag else ''}.json"
