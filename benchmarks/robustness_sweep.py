@@ -23,9 +23,12 @@ traceback), an upright head gets an orientation refusal or warning (or the Blend
 refused with the right flags), the rig takes > 20 s on a head of <= 150k vertices, the output has
 NaN or a wrong vertex count, or blink / jaw passed on the unmodified head and fails on the variant.
 
-    nice python benchmarks/robustness_sweep.py [--heads core|all|a,b] [--variants a,b] [--tag T]
+    nice python benchmarks/robustness_sweep.py [--heads core|all|a,b] [--variants a,b] [--tag T] [--src DIR]
+    python benchmarks/robustness_sweep.py --rejudge RESULTS.json        # recompute failures
+    python benchmarks/robustness_sweep.py --compare BEFORE.json AFTER.json   # Markdown table
 
-writes ``benchmarks/results/robustness_sweep[_T].json``. ``core`` (default) = the example head,
+writes ``benchmarks/results/robustness_sweep[_T].json``; ``--src`` runs the CLI from another
+source tree (the "before" run: a copy of ``src/`` at 82723af). ``core`` (default) = the example head,
 lps_leeperrysmith, mediapipe_canonical_face, rocketbox_female_adult_01, weboji_boy,
 weboji_kangaroo (eyeballs + teeth, a split-seam scan, a face mask, a game avatar, a cartoon head
 with a mouth interior, a creature), to keep the sweep under ~25 minutes on 2 shared cores.
@@ -442,6 +445,18 @@ def rejudge(path: Path) -> None:
     print(f"{path}: {out['failures']} failures ({out['failures_not_slow']} other than time alone)")
 
 
+def compare(before: Path, after: Path) -> None:
+    """Print a Markdown table of failures per variant, before and after (two results files)."""
+    a, b = json.loads(before.read_text()), json.loads(after.read_text())
+    print("| variant | runs | failures before | after | after, other than time alone |")
+    print("|---|---|---|---|---|")
+    for name, s in b["per_variant"].items():
+        o = a["per_variant"].get(name, {})
+        print(f"| {name} | {s['runs']} | {o.get('fail', '-')} | {s['fail']} | {s['fail_not_slow']} |")
+    print(f"| all | {sum(s['runs'] for s in b['per_variant'].values())} | {a['failures']} | {b['failures']} "
+          f"| {b['failures_not_slow']} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--heads", default="core")
@@ -451,7 +466,11 @@ def main() -> None:
     ap.add_argument("--keep", default="", help="folder to keep the variant files in")
     ap.add_argument("--src", default=str(ROOT / "src"), help="the facerig source tree the CLI runs (a snapshot: before/after)")
     ap.add_argument("--rejudge", default="", help="recompute failures and summary of an existing results file")
+    ap.add_argument("--compare", nargs=2, default=None, help="BEFORE AFTER results files: a Markdown table")
     args = ap.parse_args()
+    if args.compare:
+        compare(*map(Path, args.compare))
+        return
     if args.rejudge:
         rejudge(Path(args.rejudge))
         return
