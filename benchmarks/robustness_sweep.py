@@ -164,7 +164,12 @@ def make_variants(name: str, v: np.ndarray, f: np.ndarray, seed: int = 0) -> dic
     for d in (1e3, 1e5):
         out[f"far_{d:.0e}"] = {"v": v + d * np.array([0.8, -0.5, 0.33]), "polys": tris}
     blender = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # +Y up -> +Z up, +Z forward -> -Y
-    out["blender_axes"] = {"v": v @ blender.T, "polys": tris, "rotation": blender, "flags": ["--up", "+z", "--forward", "-y"]}
+    out["blender_axes"] = {
+        "v": v @ blender.T,
+        "polys": tris,
+        "rotation": blender,
+        "flags": ["--up", "+z", "--forward", "-y"],
+    }
     for axis, deg, tag in (("x", 15.0, "pitch15"), ("z", 10.0, "roll10"), ("y", 20.0, "yaw20")):
         r = _rot(axis, deg)
         c = 0.5 * (lo + hi)
@@ -226,7 +231,10 @@ def make_variants(name: str, v: np.ndarray, f: np.ndarray, seed: int = 0) -> dic
     pick2 = f[rng.choice(n, max(1, n // 100))]
     mids = 0.5 * (v[pick2[:, 0]] + v[pick2[:, 1]])
     col = np.stack([pick2[:, 0], pick2[:, 1], len(v) + np.arange(len(pick2))], 1)
-    out["dup_zero_faces"] = {"v": np.concatenate([v, mids]), "polys": tris + _tri_polys(np.concatenate([dup, deg, col]))}
+    out["dup_zero_faces"] = {
+        "v": np.concatenate([v, mids]),
+        "polys": tris + _tri_polys(np.concatenate([dup, deg, col])),
+    }
     # non-manifold fins: 1 % of the edges get a third triangle standing off the surface
     pick = f[rng.choice(n, max(1, n // 100))]
     a, b, c = v[pick[:, 0]], v[pick[:, 1]], v[pick[:, 2]]
@@ -356,7 +364,9 @@ def run_variant(path: Path, var: dict, work: Path, timeout: float, env: dict) ->
     ff = raf.get("face_frame") or {}
     rec["face_check"] = ff.get("check")
     rec["face_factor"] = ff.get("factor")
-    rec["eyelids"] = (raf.get("eyelids") or {}).get("mode") if isinstance(raf.get("eyelids"), dict) else raf.get("eyelids")
+    rec["eyelids"] = (
+        (raf.get("eyelids") or {}).get("mode") if isinstance(raf.get("eyelids"), dict) else raf.get("eyelids")
+    )
     rot = var.get("rotation")
     if rot is not None:  # judge the rig in the upright frame
         c = z["neutral"].mean(0)
@@ -453,8 +463,10 @@ def compare(before: Path, after: Path) -> None:
     for name, s in b["per_variant"].items():
         o = a["per_variant"].get(name, {})
         print(f"| {name} | {s['runs']} | {o.get('fail', '-')} | {s['fail']} | {s['fail_not_slow']} |")
-    print(f"| all | {sum(s['runs'] for s in b['per_variant'].values())} | {a['failures']} | {b['failures']} "
-          f"| {b['failures_not_slow']} |")
+    print(
+        f"| all | {sum(s['runs'] for s in b['per_variant'].values())} | {a['failures']} | {b['failures']} "
+        f"| {b['failures_not_slow']} |"
+    )
 
 
 def main() -> None:
@@ -464,7 +476,9 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--tag", default="")
     ap.add_argument("--keep", default="", help="folder to keep the variant files in")
-    ap.add_argument("--src", default=str(ROOT / "src"), help="the facerig source tree the CLI runs (a snapshot: before/after)")
+    ap.add_argument(
+        "--src", default=str(ROOT / "src"), help="the facerig source tree the CLI runs (a snapshot: before/after)"
+    )
     ap.add_argument("--rejudge", default="", help="recompute failures and summary of an existing results file")
     ap.add_argument("--compare", nargs=2, default=None, help="BEFORE AFTER results files: a Markdown table")
     args = ap.parse_args()

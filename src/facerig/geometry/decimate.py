@@ -65,4 +65,3 @@ def snap_collapsed(points: np.ndarray, vertices: np.ndarray, origin: np.ndarray)
     first = order[np.r_[True, so[order][1:] != so[order][:-1]]]
     p[so[first]] = v[sel[first]]
     return p, int(bad.sum())
-
