@@ -135,3 +135,38 @@ def test_rig_mesh_stills_a_bust_cut_in_the_rigs_axes(monkeypatch, axes):
     assert rig.meta["falloff"]["cut_vertices"] == 24 and rig.meta["input"]["up"] == axes[0]
     no_fade = registry.rig_mesh(Mesh(v @ R, f), "facemo", up=axes[0], forward=axes[1], falloff=False)
     assert np.allclose(np.linalg.norm(no_fade.deltas[no_fade.names.index("jawOpen")], axis=1)[rim], 0.3)
+
+
+def test_loose_junk_is_left_out_and_kept_still(monkeypatch, tiny_head):
+    """Robustness sweep: stray triangles far away made the face probe refuse a valid head; now the
+    method never sees them, they get zero deltas, and the meta says how many there were."""
+    monkeypatch.setitem(registry.METHODS, "pos", f"{__name__}:_position_method")
+    v, f = tiny_head()
+    stray = np.array([[40.0, 3, 0], [40.2, 3, 0], [40.0, 3.2, 0]])
+    v2 = np.concatenate([v, stray])
+    f2 = np.concatenate([f, [[len(v), len(v) + 1, len(v) + 2]]])
+    rig = registry.rig_mesh(Mesh(v2, f2), "pos", falloff=False)
+    assert len(_position_method.seen) == len(v)
+    k = rig.names.index("jawOpen")
+    assert np.abs(rig.deltas[k, len(v) :]).max() == 0
+    np.testing.assert_allclose(rig.deltas[k, : len(v)], v.astype(np.float32))
+    assert rig.meta["loose_pieces"] == {"vertices": 3, "pieces": 1}
+    assert "loose_pieces" not in registry.rig_mesh(Mesh(v, f), "pos", falloff=False).meta
+
+
+def _faces_method(mesh, **_):
+    _faces_method.seen = np.asarray(mesh.faces).copy()
+    return registry.MethodOutput(names=["jawOpen"], deltas=np.zeros((1, mesh.num_vertices, 3), np.float32))
+
+
+def test_flipped_faces_reach_the_method_rewound_and_the_rig_keeps_the_files(monkeypatch, tiny_head):
+    monkeypatch.setitem(registry.METHODS, "faces", f"{__name__}:_faces_method")
+    v, f = tiny_head()
+    g = f.copy()
+    flip = np.arange(len(f)) % 2 == 0
+    g[flip] = g[flip][:, ::-1]
+    rig = registry.rig_mesh(Mesh(v, g), "faces", falloff=False)
+    np.testing.assert_array_equal(_faces_method.seen, f)  # the tiny head's own (outward) winding
+    np.testing.assert_array_equal(rig.faces, g)
+    assert rig.meta["rewound_faces"] == flip.sum()
+    assert "rewound_faces" not in registry.rig_mesh(Mesh(v, f), "faces", falloff=False).meta

@@ -353,6 +353,18 @@ def _report(console, rig, method: str) -> None:
         }
         parts = [f"{v:,} {words.get(k, k.replace('_', ' '))}" for k, v in repairs.items() if v]
         console.print(f"  [yellow]note[/]: {escape('; '.join(parts))} (--strict refuses such meshes)")
+    loose = meta.get("loose_pieces")
+    if loose:
+        console.print(
+            f"  [yellow]note[/]: {loose['pieces']:,} loose piece{'s' * (loose['pieces'] > 1)} away from the head "
+            f"({loose['vertices']:,} vertices: "
+            "stray geometry, a floor or backdrop) left out of the rig; they keep still"
+        )
+    if meta.get("rewound_faces"):
+        console.print(
+            f"  [yellow]note[/]: {meta['rewound_faces']:,} triangles wound against their neighbours (flipped normals) "
+            "were rigged re-wound; the outputs keep the file's faces"
+        )
     orient = meta.get("orientation") or {}
     if orient.get("found"):
         console.print(f"  oriented: --up {orient['up']} --forward {orient['forward']} ({orient['seconds']:.1f}s)")
@@ -368,6 +380,8 @@ def _report(console, rig, method: str) -> None:
             f"  network on a {raf['proxy_vertices']:,}-vertex proxy"
             + (", averaged with its pass on the mirror image" if raf.get("mirror_averaged") else "")
         )
+    if raf.get("leveled_deg"):
+        console.print(f"  rigged level: the head's mirror plane leaned {raf['leveled_deg']:.1f} degrees")
     face = raf.get("face_frame")
     if face and face.get("factor", 1.0) != 1.0:
         console.print(

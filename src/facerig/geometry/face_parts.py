@@ -4,7 +4,8 @@ Coordinates are the face frame: +Y up, face toward +Z, the character's left at +
 mesh first when it is not). Parts are connected components after stitching open seams
 (:func:`facerig.geometry.weld.weld_seams`), so a head split along its UV seams still has one skin.
 
-- skin: the part with the largest bounding box;
+- skin: the part with the largest bounding box (not a loose piece away from the head or a floor,
+  :func:`facerig.geometry.junk.loose_junk`);
 - eyeballs: a left/right pair of other parts, mirrored across the mid-plane, shaped like a
   ball or a cap (extents sorted: the second >= 0.55 and the third >= 0.3 of the largest; on a
   least-squares sphere to 10 % of its radius, spanning >= 1.2 radii, <= 12 % boundary edges:
@@ -185,12 +186,16 @@ def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | No
     Returns:
         :class:`Layout`.
     """
+    from facerig.geometry.junk import loose_junk
+
     v = np.asarray(vertices, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64)
     labels = part_labels(v, f) if labels is None else np.asarray(labels, dtype=np.int64)
     face_part = labels[f[:, 0]] if len(f) else np.zeros(0, np.int64)
     used = np.unique(face_part)
-    diag = [float(np.linalg.norm(np.ptp(v[labels == p], axis=0))) for p in used]
+    junk = loose_junk(v, f, labels)  # a floor or stray pieces are not the skin
+    junk_parts = set(np.unique(labels[junk]).tolist())
+    diag = [float(np.linalg.norm(np.ptp(v[labels == p], axis=0))) * (int(p) not in junk_parts) for p in used]
     skin = int(used[int(np.argmax(diag))]) if used.size else 0
     sv = v[labels == skin]
     skin_lo, skin_hi = sv.min(0), sv.max(0)

@@ -25,6 +25,7 @@ import numpy as np
 
 from facerig.geometry.components import connected_components
 from facerig.geometry.correspondence import closest_point_on_triangles
+from facerig.geometry.decimate import snap_collapsed
 from facerig.geometry.normals import vertex_normals
 from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
 
@@ -172,7 +173,7 @@ def build_proxy(
     pv, pf, origin = fs.replay_simplification(vertices, faces.astype(np.int32), collapses)
     pf = np.asarray(pf, dtype=np.int64)
     origin = np.asarray(origin, dtype=np.int64)
-    pv = np.asarray(pv, dtype=np.float64)
+    pv, _ = snap_collapsed(pv, vertices, origin)  # flat regions: the quadric solve can throw vertices far off
     P = pv.shape[0]
     lost = origin < 0  # vertices used by no face: the decimation gives them no proxy vertex
     pparts = np.zeros(P, dtype=np.int64)

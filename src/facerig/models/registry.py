@@ -132,6 +132,12 @@ def rig_mesh(
     - degenerate and duplicate triangles are skipped, vertices no kept triangle uses are left
       out; those vertices then move with the surface next to them
       (:func:`facerig.models.finish.fill_unused`) and ``meta["repairs"]`` says how many;
+    - loose pieces that are not part of the head (stray geometry far away, a floor or backdrop
+      plane: :func:`facerig.geometry.junk.loose_junk`) are left out and keep zero deltas
+      (``meta["loose_pieces"]``);
+    - triangles wound against their neighbours (flipped normals in part of the mesh) reach the
+      method re-wound consistently and outward (:func:`facerig.geometry.winding.consistent_winding`;
+      ``meta["rewound_faces"]``); the rig keeps the file's faces;
     - vertices at the same position get the same deltas (unless ``weld=0``, which keeps slits
       open: :func:`facerig.models.finish.share_coincident`);
     - ARKit rigs are padded to the 52 shapes (``meta["missing"]``);
@@ -144,6 +150,8 @@ def rig_mesh(
         FacerigError (``MeshError``, ``NotAHeadError``): one line naming the problem.
     """
     from facerig.geometry.components import connected_components
+    from facerig.geometry.junk import loose_junk
+    from facerig.geometry.winding import consistent_winding
     from facerig.io.validate import validate_mesh
     from facerig.models import finish
 
@@ -154,8 +162,13 @@ def rig_mesh(
     V = mesh.num_vertices
     faces = np.asarray(checked.faces, np.int64)
     repairs = {**(mesh.info.get("repairs") or {}), **(checked.info.get("repairs") or {})}
+    # loose pieces that are not the head (stray triangles far away, a floor): left out, kept still
+    junk = loose_junk(np.asarray(mesh.vertices, np.float64), faces)
+    method_faces = faces[~junk[faces].any(1)] if junk.any() else faces
+    # triangles wound every which way (flipped normals): the method sees them re-wound consistently
+    method_faces, rewound = consistent_winding(np.asarray(mesh.vertices, np.float64), method_faces)
     used = np.zeros(V, bool)
-    used[faces.ravel()] = True
+    used[method_faces.ravel()] = True
     head_check = method == "raf" and options.get("head_check", True) and options.get("face_frame", True)
     if head_check and used.sum() < MIN_HEAD_VERTICES:
         from facerig.models.raf.probe import NotAHeadError
@@ -175,13 +188,13 @@ def rig_mesh(
     if not COMPUTE_DIAGONAL[0] <= diag <= COMPUTE_DIAGONAL[1]:
         factor = float(2.0 ** -np.round(np.log2(diag)))  # exact: a power of two
     info = {k: v for k, v in checked.info.items() if k != "dropped_faces"}
-    if len(keep) == V:
+    if len(keep) == V and not rewound:
         work = dataclasses.replace(checked, vertices=verts * factor if factor != 1.0 else checked.vertices, info=info)
     else:  # per-vertex attributes and polygons index the file's vertices: not the method's
         work = dataclasses.replace(
             checked,
             vertices=verts[keep] * factor,
-            faces=index[faces],
+            faces=index[method_faces],
             polygons=None,
             uv=None,
             uv_faces=None,
@@ -206,6 +219,7 @@ def rig_mesh(
         full = np.zeros((len(out.names), V, 3), np.float32)
         full[:, keep] = deltas
         deltas = finish.fill_unused(verts, faces, used, full, checked.info.get("dropped_faces"))
+        deltas[:, junk] = 0.0
     if options.get("weld", 1.0) != 0:
         deltas = finish.share_coincident(verts, deltas)
     fade_info: dict = {}
@@ -230,6 +244,12 @@ def rig_mesh(
     meta["input"] = {"path": mesh.source, "up": up, "forward": forward}
     if repairs:
         meta["repairs"] = repairs
+    if rewound:
+        meta["rewound_faces"] = rewound
+    if junk.any():
+        from facerig.geometry.components import connected_components as _cc
+
+        meta["loose_pieces"] = {"vertices": int(junk.sum()), "pieces": int(np.unique(_cc(V, faces)[junk]).size)}
     if fade_info.get("vertices_faded"):
         meta["falloff"] = fade_info
     if factor != 1.0:

@@ -136,3 +136,26 @@ def test_verdict_names_no_axes_that_put_the_eyes_below_the_middle(example):
     flipped = {**feats, "eyes": -np.asarray(feats["eyes"])}
     assert verdict(ranked, flipped, "+y", "+z", "warn") == ("turned", None)
     assert verdict(ranked, {**feats, "eyes": np.zeros(3)}, "+y", "+z", "warn") == ("turned", ("+y", "+x"))
+
+
+def test_a_leveled_head_is_not_refused_by_the_mirror_test(example):
+    """Robustness sweep: a face mask turned 20 degrees about its up axis was rigged level by the
+    method, then refused because its mirror plane is not the left-right one. A rig that says it
+    levelled the head (``raf.leveled_deg``) skips that test; one that did not is still refused."""
+    from types import SimpleNamespace
+
+    from facerig.io.mesh import Mesh
+    from facerig.models.raf.orientation import rig_oriented
+    from facerig.models.raf.probe import NotAHeadError
+
+    v, f = example
+    mesh = Mesh(vertices=v @ orientation_matrix("+y", "+x"), faces=f)  # the mirror test says turned
+
+    def method(leveled):
+        raf = {"face_frame": {"check": "ok"}, **({"leveled_deg": 20.0} if leveled else {})}
+        return lambda mesh, **options: SimpleNamespace(meta={"raf": raf})
+
+    with pytest.raises(NotAHeadError):
+        rig_oriented(method(False), mesh)
+    out, _ = rig_oriented(method(True), mesh)
+    assert out.meta["raf"]["leveled_deg"] == 20.0

@@ -13,6 +13,9 @@ Pipeline for a mesh with V vertices (any size, any vertex order; the output keep
    exactly);
 3. the network (trunk + global encoder once, conditional blocks on the 52 one-hot queries), on
    the head and on its mirror image (the two passes side by side), averaged (:func:`predict_proxy`);
+   A head whose mirror plane leans 8-30 degrees off the left-right plane (turned or rolled: a
+   scan not quite upright) is first turned level (:func:`facerig.geometry.symmetry.level_rotation`;
+   meta ``raf.leveled_deg``) and its rig turned back;
 4. displacements back to the input: proxy -> input vertices within each part
    (:meth:`Proxy.to_full`), times the head scale, rotated back to the input's axes.
 
@@ -221,6 +224,12 @@ def rig_raf(
         model, meta = load_model(weights)
         R = orientation_matrix(up, forward)
         v = np.asarray(mesh.vertices, np.float64) @ R.T
+        from facerig.geometry.symmetry import level_rotation
+
+        level, tilt = level_rotation(v)  # a head turned or rolled 8-30 degrees: rig it level
+        if level is not None:
+            R = level @ R
+            v = np.asarray(mesh.vertices, np.float64) @ R.T
         prep = prepare_head(
             v,
             mesh.faces,
@@ -326,6 +335,7 @@ def rig_raf(
             "head_scale": prep.scale,
             "seam_vertices_stitched": prep.welded,
             "mirror_averaged": bool(mirror),
+            **({"leveled_deg": round(tilt, 2)} if level is not None else {}),
             **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
             **({"face_frame": face} if face is not None else {}),
             **({"eyelids": eyelids} if eyelids else {}),

@@ -237,7 +237,8 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
             return out, meta
     face = (out.meta.get("raf") or {}).get("face_frame") or {}
     check = face.get("check")
-    if check == "warn" or (check == "ok" and mirror_turned(mesh, up, forward)):
+    leveled = bool((out.meta.get("raf") or {}).get("leveled_deg"))  # its mirror plane is 8-30 degrees off left-right
+    if check == "warn" or (check == "ok" and not leveled and mirror_turned(mesh, up, forward)):
         decision, better, info = judge_orientation(mesh, up, forward, options, check=check)
         if check == "warn":
             meta["orientation"] = {**info, "up": up, "forward": forward}
