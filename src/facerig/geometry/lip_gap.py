@@ -49,8 +49,9 @@ def lip_gap(
         mouth = mouth | np.asarray(inside)[np.asarray(faces, np.int64)].all(1)
     gaps = []
     f = np.asarray(faces, np.int64)
-    xs = np.asarray(vertices)[f, 0]
-    x_lo, x_hi = xs.min(1), xs.max(1)
+    xs = np.asarray(vertices)[:, 0][f]
+    x_lo = np.minimum(np.minimum(xs[:, 0], xs[:, 1]), xs[:, 2])  # = xs.min(1), several times faster
+    x_hi = np.maximum(np.maximum(xs[:, 0], xs[:, 1]), xs[:, 2])
     for x in np.linspace(grid.x0, grid.x0 + grid.step * (grid.nx - 1), 5):  # one column of rays each
         rows = np.flatnonzero((x_lo <= x) & (x_hi >= x))  # the faces its rays can meet (same hits)
         hit, _ = first_hits(vertices, f[rows], Grid(float(x), grid.y0, grid.step, 1, grid.ny))

@@ -193,7 +193,11 @@ def degenerate_triangles(vertices: np.ndarray, faces: np.ndarray, rel_eps: float
 def duplicate_triangles(faces: np.ndarray) -> np.ndarray:
     """(F,) bool: triangles whose vertex set equals an earlier triangle's (either winding)."""
     f = np.sort(np.asarray(faces, dtype=np.int64), axis=1)
-    _, first = np.unique(f, axis=0, return_index=True)
+    n = int(f.max()) + 1 if f.size else 0
+    if f.size and f.min() >= 0 and n < 2**21:  # each row as one integer: the same first rows, far faster
+        _, first = np.unique((f[:, 0] * n + f[:, 1]) * n + f[:, 2], return_index=True)
+    else:
+        _, first = np.unique(f, axis=0, return_index=True)
     dup = np.ones(len(f), dtype=bool)
     dup[first] = False
     return dup

@@ -291,6 +291,7 @@ def rig_raf(
         t2 = time.perf_counter()
         moved = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
         eyelids = None
+        layout = None  # one layout of the stitched head for the eyelid and jaw steps (a pure function of it)
         if close_eyes and queries is None:
             from facerig.geometry.eyelids import close_blinks
 
@@ -311,7 +312,7 @@ def rig_raf(
             from facerig.geometry.jaw import open_jaw
 
             tj = time.perf_counter()
-            lay = find_layout(v, mesh.faces, prep.proxy.parts[prep.proxy.origin])
+            lay = find_layout(v, mesh.faces, prep.proxy.parts[prep.proxy.origin]) if layout is None else layout
             moved, jaw = open_jaw(v, mesh.faces, [names[i] for i in keep], moved, layout=lay)
             timings["jaw"] = time.perf_counter() - tj
         moved = moved @ R.astype(np.float32)  # back to input axes (R orthonormal)
