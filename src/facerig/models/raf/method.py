@@ -303,7 +303,7 @@ def rig_raf(
             labels = prep.proxy.parts[prep.proxy.origin]  # the parts of the stitched head
             layout = find_layout(v, mesh.faces, labels)
             for p in layout.eyeball_parts:  # eyeballs turn in their sockets, they do not bend
-                moved = rigid_part_deltas(v, moved, labels == p)
+                moved = rigid_part_deltas(v, moved, labels == p, copy=False)  # moved: this rig's own array
             moved, eyelids = close_blinks(v, mesh.faces, trained_names, moved, layout=layout)
             timings["eyelids"] = time.perf_counter() - te
         jaw = None
