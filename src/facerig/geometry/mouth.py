@@ -123,7 +123,7 @@ def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float, with_edge
     slot = np.arange(len(flat)) - np.repeat(np.cumsum(deg) - deg, deg)
     table = np.full((len(keys), max(int(deg.max()), 1)), -1, np.int64)
     table[flat[by], slot] = other[by]
-    nbr = [row[:d] for row, d in zip(table.tolist(), deg.tolist())]
+    nbr = table.tolist()  # each point's neighbours in the order of its faces, then -1s
     seen = [False] * len(keys)
     chains = []
     order = np.argsort(deg != 1, kind="stable").tolist()  # open pieces from an end
@@ -132,13 +132,14 @@ def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float, with_edge
             continue
         chain, prev, cur = [s], -1, s
         seen[s] = True
-        closed = False
         while True:
-            nxt = [n for n in nbr[cur] if n != prev and not seen[n]]
-            if not nxt:
+            for n in nbr[cur]:  # the first neighbour not come from and not seen
+                if n >= 0 and n != prev and not seen[n]:
+                    break
+            else:
                 closed = len(chain) > 2 and s in nbr[cur]
                 break
-            prev, cur = cur, nxt[0]
+            prev, cur = cur, n
             seen[cur] = True
             chain.append(cur)
         chains.append((pts[chain][:, 1:], closed) + ((np.c_[lo[chain], hi[chain]],) if with_edges else ()))
