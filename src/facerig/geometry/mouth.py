@@ -99,7 +99,7 @@ def section_chains(vertices: np.ndarray, faces: np.ndarray, x0: float, with_edge
     f = np.asarray(faces, np.int64).reshape(-1, 3)
     side = v[:, 0] >= x0
     fs = side[f]
-    cut = fs.any(1) & ~fs.all(1)
+    cut = (fs[:, 0] | fs[:, 1] | fs[:, 2]) & ~(fs[:, 0] & fs[:, 1] & fs[:, 2])  # = fs.any(1) & ~fs.all(1)
     if not cut.any():
         return []
     fc = f[cut]
@@ -351,8 +351,9 @@ def find_mouth(
     if band is None:
         return None, "the mid-plane does not cut the skin"
 
-    fx = wv[wf, 0]
-    fx_lo, fx_hi = fx.min(1), fx.max(1)
+    fx = wv[:, 0][wf]
+    fx_lo = np.minimum(np.minimum(fx[:, 0], fx[:, 1]), fx[:, 2])  # = fx.min(1), several times faster
+    fx_hi = np.maximum(np.maximum(fx[:, 0], fx[:, 1]), fx[:, 2])
 
     def at(x: float, near_y: float | None = None):  # the plane x cuts only the faces spanning it (same chains)
         cut = wf[(fx_lo < x) & (fx_hi >= x)]
