@@ -57,14 +57,8 @@ def lip_gap(
         hit, _ = first_hits(vertices, f[rows], Grid(float(x), grid.y0, grid.step, 1, grid.ny))
         hit = np.where(hit >= 0, rows[np.maximum(hit, 0)], -1)
         col = ((hit < 0) | mouth[hit] | ~seen0[hit])[:, 0]
-        best, run, bounded = 0, 0, False
-        for j in range(grid.ny):
-            if col[j]:
-                run += 1
-            else:
-                if bounded and run > best:
-                    best = run
-                run, bounded = 0, True
+        ends = np.flatnonzero(~col)  # rays meeting seen skin: the longest run of others between two
+        best = int((np.diff(ends) - 1).max()) if len(ends) > 1 else 0
         gaps.append(best * grid.step)
     return float(np.median(gaps))
 
