@@ -289,7 +289,8 @@ def rig_raf(
             model, prep, a, mirror=bool(mirror), threads=threads, inputs=inputs, workers=workers
         )  # (Q,P,3)
         t2 = time.perf_counter()
-        moved = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
+        moved = prep.proxy.to_full(d)  # (Q,V,3) canonical axes: a new array (or d itself), scaled in place
+        moved *= np.float32(prep.scale)
         eyelids = None
         layout = None  # one layout of the stitched head for the eyelid and jaw steps (a pure function of it)
         if close_eyes and queries is None:
@@ -315,12 +316,15 @@ def rig_raf(
             lay = find_layout(v, mesh.faces, prep.proxy.parts[prep.proxy.origin]) if layout is None else layout
             moved, jaw = open_jaw(v, mesh.faces, [names[i] for i in keep], moved, layout=lay)
             timings["jaw"] = time.perf_counter() - tj
-        moved = moved @ R.astype(np.float32)  # back to input axes (R orthonormal)
+        R32 = R.astype(np.float32)  # back to input axes (R orthonormal)
         if queries is None:  # untrained shapes are zeros
             full = np.zeros((len(names),) + moved.shape[1:], np.float32)
-            full[keep] = moved
+            if keep and keep[-1] - keep[0] + 1 == len(keep):  # one run of shapes: turned straight into the rig
+                np.matmul(moved, R32, out=full[keep[0] : keep[-1] + 1])
+            else:
+                full[keep] = moved @ R32
         else:
-            full = moved
+            full = moved @ R32
         t3 = time.perf_counter()
         info = {
             "proxy_vertices": prep.proxy.num_vertices,
