@@ -46,7 +46,8 @@ def lip_gap(
     grid = _mouth_grid(lay, v0, 0.15 * lay.scale, vertices)
     mouth = np.isin(lay.face_part, lay.mouth_parts)
     if inside is not None:
-        mouth = mouth | np.asarray(inside)[np.asarray(faces, np.int64)].all(1)
+        ins = np.asarray(inside)[np.asarray(faces, np.int64)]
+        mouth = mouth | (ins[:, 0] & ins[:, 1] & ins[:, 2])  # = ins.all(1)
     gaps = []
     f = np.asarray(faces, np.int64)
     xs = np.asarray(vertices)[:, 0][f]

@@ -236,7 +236,8 @@ def _pair_arrays(chains: list[tuple], y_lo: float, y_hi: float, scale: float):
     if len(pr) == 0:
         return None
     i, j = pr[:, 0], pr[:, 1]
-    chord = np.linalg.norm(pts[i] - pts[j], axis=1)
+    dp = pts[i] - pts[j]
+    chord = np.sqrt(dp[:, 0] * dp[:, 0] + dp[:, 1] * dp[:, 1])  # = np.linalg.norm(dp, axis=1), bit for bit
     # only pairs that may be a hole's or a fold's lips go on (most are neighbours along one piece)
     same = cid[i] == cid[j]
     direct = np.abs(arc[i] - arc[j])
