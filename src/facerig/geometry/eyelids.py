@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facerig.geometry.rows import norm_rows
+
 #: Where the lids meet, as a fraction of the opening from the lower margin: the upper lid does
 #: most of a blink (ARKit's eyeBlink; the lower lid rises a little). :data:`MEET` and
 #: :data:`RADIAL` were picked by hand among a few settings, looking at the out-of-family author
@@ -221,7 +223,7 @@ def blink_deltas(
     v = np.asarray(vertices, np.float64)
     c, r = opening.center, opening.radius
     d = v - c
-    rho = np.linalg.norm(d, axis=1)
+    rho = norm_rows(d)
     u = d[:, 0] / r
     phi = np.arctan2(d[:, 1], d[:, 2])
     lo_u, hi_u = opening.u.min(), opening.u.max()
@@ -304,10 +306,10 @@ def keep_outside(
     v = np.asarray(vertices, np.float64)
     c, r = sphere
     d0 = v - c
-    rho0 = np.linalg.norm(d0, axis=1)
+    rho0 = norm_rows(d0)
     floor = np.minimum(rho0, r)
     p = d0 + np.asarray(blink, np.float64)
-    rho = np.linalg.norm(p, axis=1)
+    rho = norm_rows(p)
     near = movable & (rho0 > 0.8 * r) & (rho0 < RADIAL[1] * r) & (d0[:, 2] > -0.35 * r)
     inside = near & (rho < floor) & (rho > 0)
     if not inside.any():
@@ -477,7 +479,7 @@ def close_blinks(
         # row as in the whole head)
         dk = np.asarray(deltas[k], np.float64)
         ball = 2.0 * sphere[1]
-        moves = (np.linalg.norm(v - c, axis=1) <= ball) | (np.linalg.norm(v + dk - c, axis=1) <= ball)
+        moves = (norm_rows(v - c) <= ball) | (norm_rows(v + dk - c) <= ball)
         rows, sub_f, sub_skin, sub_eye = _about_eye(v, f, skin_faces, eye.faces, c, ball, lift=dk[:, 1], extra=moves)
         vr = (v[rows] - c) @ R.T + c
         blink = dk[rows] @ R.T
