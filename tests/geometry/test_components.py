@@ -44,3 +44,20 @@ def test_ict_neutral_has_56_parts(ict_neutral_obj: Path) -> None:
     assert labels.max() + 1 == 56
     first = [int(np.flatnonzero(labels == k)[0]) for k in range(56)]
     assert first == sorted(first)
+
+
+def test_large_mesh_labels_are_kept_per_mesh_and_returned_fresh() -> None:
+    """The last large mesh's labels are kept (facerig rig asks three times): each call returns a
+    new array, and a different mesh (even one face changed) gets its own labels."""
+    rng = np.random.default_rng(0)
+    V = 30_000
+    faces = rng.integers(0, V // 2, size=(12_000, 3))  # >= 30,000 corners: kept; vertices >= V/2 loose
+    first = connected_components(V, faces)
+    first[:] = -1  # the caller may change what it gets
+    again = connected_components(V, faces.copy())
+    assert again.min() == 0 and (again[V // 2 :] > 0).all()
+    other = faces.copy()
+    other[0] = [V - 3, V - 2, V - 1]  # three loose vertices become one part
+    joined = connected_components(V, other)
+    assert joined[V - 3] == joined[V - 2] == joined[V - 1] and again[V - 3] != again[V - 2]
+    np.testing.assert_array_equal(connected_components(V, faces), again)

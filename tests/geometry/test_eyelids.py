@@ -231,3 +231,59 @@ def test_completed_lids_lie_over_the_eyeball_surface():
         cos = np.einsum("vc,vc->v", p[near], d0[near] + sink[near]) / rho[near] / np.linalg.norm(d0[near] + sink[near], axis=1)
         assert np.all(cos > 1 - 1e-9) and np.all(rho[near] >= np.linalg.norm(d0[near] + sink[near], axis=1) - 1e-9)
 
+
+
+def _close_blinks_whole_head(v, f, names, deltas, lay):
+    """:func:`close_blinks` of eyeballs as written before it turned only the eye's part of the head:
+    every vertex turned, posed and completed (the reference the speed-up must equal)."""
+    from facerig.geometry.eyelids import YAWS_DEG, complete_blink, eyeball_sphere
+
+    out = deltas.copy()
+    skin = np.flatnonzero(lay.face_part == lay.skin)
+    movable = ~np.isin(lay.labels, lay.eyeball_parts)
+    for eye in lay.eyes:
+        k = names.index("eyeBlink" + eye.side)
+        sphere = eyeball_sphere(v[np.unique(f[eye.faces])])
+        c, r = sphere
+        best, seen0 = 0.0, -1.0
+        for deg in YAWS_DEG:
+            yaw = (1.0 if eye.side == "Left" else -1.0) * np.radians(deg)
+            share = seen_share((v - c) @ _yaw_matrix(yaw).T + c, f, skin, eye.faces, c, r)
+            if share <= seen0:
+                break
+            best, seen0 = yaw, share
+        R = _yaw_matrix(best)
+        blink = np.asarray(deltas[k], np.float64) @ R.T
+        new, before, after = complete_blink((v - c) @ R.T + c, f, skin, eye.faces, movable, blink, sphere, seen0)
+        if after < before:
+            out[k] = (new @ R).astype(out.dtype)
+    return out
+
+
+def test_blinks_completed_on_the_eye_part_as_on_the_whole_head():
+    """close_blinks turns and completes only the vertices its rays can meet or its lids may move
+    (eyelids._about_eye): the same rig as over the whole head, here with the left eye looking 30
+    degrees out to its side, a lash card (a separate part the lids carry) over it, a far vertex the
+    blink swings into the eye's rays, and partial blinks the step completes."""
+    v, f, ix = synthetic_head(eye_z=-0.5)
+    c = np.array([*EYES[0], -0.5])
+    left = v[:, 0] > 0
+    turn = _yaw_matrix(np.radians(30.0))
+    v[left] = (v[left] - c) @ turn + c  # the left half looks out to its side
+    lash = (np.array([[0.85, 1.28, -0.08], [1.15, 1.28, -0.08], [1.0, 1.33, -0.05]]) - c) @ turn + c  # over the lid
+    f = np.vstack([f, [len(v), len(v) + 1, len(v) + 2]])
+    v = np.vstack([v, lash])
+    lay = find_layout(v, f)
+    deltas = np.zeros((3, len(v), 3), np.float32)
+    for k, lid in enumerate(ix["lids"]):
+        deltas[k, lid, 1] = -0.15
+    deltas[0, -3:, 1] = -0.1  # the lash card comes down a little with the lid
+    far = int(np.argmin(np.abs(v[:, 1] + 8.0) + np.abs(v[:, 0] - 1.0)))  # low on the plate, under the left eye
+    deltas[0, far] = v[far] - [1.0, 1.0, 0.3]  # ... swung up in front of the eye (y moves 9 units)
+    deltas[0, far] *= -1
+    out, rep = close_blinks(v, f, NAMES, deltas, layout=lay)
+    assert rep["eyeBlinkLeft"].get("completed") and rep["eyeBlinkRight"].get("completed")
+    assert rep["eyeBlinkLeft"]["yaw_deg"] != 0.0
+    ref = _close_blinks_whole_head(v, f, NAMES, deltas, lay)
+    np.testing.assert_array_equal(out, ref)
+    assert np.abs(out[0, -3:] - deltas[0, -3:]).max() > 0  # the lash card moved with the completed lid

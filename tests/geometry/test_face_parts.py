@@ -28,3 +28,14 @@ def test_layout_eye_holes_without_eyeballs():
     assert lay.eyes[0].center[0] == pytest.approx(1.0, abs=0.05)
     # the plate's loops: outline, two eyes, the mouth slit
     assert len(boundary_loops(plate)) == 4
+
+
+def test_part_rows_are_the_rows_of_each_label():
+    import numpy as np
+
+    from facerig.geometry.face_parts import _PartRows
+
+    labels = np.random.default_rng(4).integers(0, 7, size=500)
+    parts = _PartRows(labels)
+    for p in range(8):  # label 7: none
+        np.testing.assert_array_equal(parts.rows(p), np.flatnonzero(labels == p))

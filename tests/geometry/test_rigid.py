@@ -53,3 +53,16 @@ def test_teeth_are_small_mouth_parts_glued_to_nothing():
     few = np.r_[ix["teeth"], np.arange(100)]
     lay.labels = lay.labels[few]  # a head of 108 vertices: 8 are too many for teeth
     assert teeth_parts(lay, v[few]) == []
+
+
+def test_rigid_part_in_place_equals_the_copy():
+    rng = np.random.default_rng(5)
+    v = rng.normal(size=(60, 3))
+    d = rng.normal(size=(3, 60, 3)).astype(np.float32)
+    part = np.zeros(60, bool)
+    part[10:30] = True
+    ref = rigid_part_deltas(v, d, part)
+    own = d.copy()
+    out = rigid_part_deltas(v, own, part, copy=False)
+    assert out is own and not np.array_equal(ref, d)
+    np.testing.assert_array_equal(out, ref)

@@ -69,3 +69,22 @@ def test_stacked_copies_are_not_seams():
     f2 = np.concatenate([strip, strip[:, ::-1] + 6, [[0, 12, 6]]])
     wv, wf, index = weld_seams(v, f2)
     assert np.array_equal(index, np.arange(len(v))) and np.array_equal(wf, f2)
+
+
+def test_refused_stitches_and_duplicate_faces_anywhere_decide_as_over_every_face():
+    """weld_seams re-checks only the faces a stitch touches: a seam is stitched beside a refused
+    pillow stitch, and an earlier duplicate face anywhere (which every check over all faces finds)
+    still leaves the mesh unstitched."""
+    a = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0.0]])
+    b = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0.0]])
+    grid = np.array([[x, y, 0.0] for y in (0, 1) for x in (0, 1, 2)]) + [5.0, 0.0, 0.0]
+    strip = np.array([[0, 1, 4], [0, 4, 3], [1, 2, 5], [1, 5, 4]])
+    v = np.concatenate([a, b, grid, grid, [[4.0, -1.0, 0.5]]])
+    f = np.concatenate([[[0, 1, 2], [3, 5, 4]], strip + 6, strip[:, ::-1] + 12, [[6, 18, 12]]])
+    wv, wf, index = weld_seams(v, f)
+    assert index[3] == 1 and index[4] == 2 and len(wv) == len(v) - 2  # the islands' seam only
+    np.testing.assert_array_equal(index[6:], np.arange(4, len(v) - 2))  # the flipped strips stay apart
+    assert len(wf) == len(f) and len(np.unique(np.sort(wf, axis=1), axis=0)) == len(f)
+    dup = np.concatenate([f, [[6, 7, 10]]])  # the strip's first face once more, far from the seam
+    wv, wf, index = weld_seams(v, dup)
+    assert np.array_equal(index, np.arange(len(v))) and np.array_equal(wf, dup)

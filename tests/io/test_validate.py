@@ -167,3 +167,13 @@ def test_large_and_small_but_workable_coordinates_pass(tiny_head, scale) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert validate_mesh(Mesh(v * scale, f)).num_vertices == len(v)
+
+
+def test_duplicate_triangles_match_unique_rows() -> None:
+    """Duplicates (either winding) are the rows np.unique(sorted rows, axis=0) does not keep first."""
+    rng = np.random.default_rng(2)
+    f = rng.integers(0, 40, size=(3000, 3))  # many repeats of the same vertex sets
+    ref = np.ones(len(f), bool)
+    ref[np.unique(np.sort(f, axis=1), axis=0, return_index=True)[1]] = False
+    np.testing.assert_array_equal(duplicate_triangles(f), ref)
+    np.testing.assert_array_equal(duplicate_triangles(f[:, ::-1]), ref)

@@ -194,3 +194,23 @@ def test_a_slanted_neck_cut_is_still_all_round():
     w, info = face_falloff(v, d, names, up="+y", forward="+z", faces=tf + len(hv))
     assert np.ptp(tv[rim, 1]) > 0.7 and info["cut_vertices"] == len(rim)
     assert (w[len(hv) + rim] == 0).all() and w[idx["chin"]] == 1.0 and w[idx["throat"]] == 1.0
+
+
+def test_coincident_groups_are_those_of_unique_rows():
+    """share_coincident groups equal rows as np.unique(v, axis=0) does (signed zeros equal): the
+    same mean deltas as averaging over those groups directly."""
+    rng = np.random.default_rng(3)
+    v = np.round(rng.normal(size=(400, 3)), 1)  # many exact coincidences
+    v[:20, 0] = 0.0
+    v[20:40] = v[:20]
+    v[20:40, 0] = -0.0
+    d = rng.normal(size=(2, 400, 3)).astype(np.float32)
+    out = share_coincident(v, d)
+    _, inverse = np.unique(v, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    for g in np.unique(inverse):
+        members = np.flatnonzero(inverse == g)
+        mean = d[:, members].astype(np.float64).mean(axis=1, keepdims=True).astype(np.float32)
+        np.testing.assert_allclose(out[:, members], np.broadcast_to(mean, (2, len(members), 3)), rtol=1e-6, atol=1e-7)
+    few = d[:, :4]
+    assert share_coincident(np.arange(12.0).reshape(4, 3), few) is few  # no two coincide: the deltas as given

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facerig.geometry.rows import norm_rows
+
 #: Where the lids meet, as a fraction of the opening from the lower margin. Picked by hand (with
 #: :data:`RADIAL`, among a few settings, looking at the out-of-family author rigs' blinks). The
 #: authors' own blinks meet at 0.0 (MakeHuman, Rocketbox), 0.015 (ICT FaceKit), 0.28 (johnsmith)
@@ -167,7 +169,50 @@ def _near(vertices: np.ndarray, faces: np.ndarray, rows: np.ndarray, center: np.
     in XY: the only faces rays over an eye's disc can meet (the rest are skipped, so the cost
     does not grow with the head's size)."""
     near = np.hypot(vertices[:, 0] - center[0], vertices[:, 1] - center[1]) <= reach
-    return rows[near[faces[rows]].any(axis=1)]
+    fr = faces[rows]
+    return rows[near[fr[:, 0]] | near[fr[:, 1]] | near[fr[:, 2]]]  # = near[fr].any(axis=1), faster
+
+
+def _about_eye(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    skin_faces: np.ndarray,
+    eyeball_faces: np.ndarray,
+    center,
+    reach: float,
+    lift: np.ndarray | None = None,
+    extra: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The part of a head that rays over an eye can meet whichever way the head turns about the
+    vertical through ``center`` (3,): ``(rows (N,), faces (S + E, 3), skin (S,), eyeball (E,))``.
+
+    The skin faces (rows of ``faces`` among ``skin_faces``, in their order) with a corner within
+    ``reach`` of the centre's height, at neutral or lifted by ``lift`` (V,) (a pose's heights;
+    a turn about the vertical keeps heights, and :func:`_near` keeps only faces with a corner
+    within ``reach`` of the centre in XY), and the eyeball's faces, on the vertices ``rows`` of
+    ``vertices`` (V, 3) they use and those of ``extra`` (V,) bool, renumbered in order; ``skin``
+    and ``eyeball`` index the new faces. The same rays over the part meet the same faces as over
+    the whole head, so :func:`eye_yaw` and :func:`close_blinks` turn and pose only these vertices."""
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    cy = float(center[1])
+
+    def within(y: np.ndarray) -> np.ndarray:  # a margin far above the rounding of a turn's (y - c) + c
+        return np.abs(y - cy) <= reach + 1e-6 * (reach + abs(cy) + np.abs(y))
+
+    band = within(v[:, 1])
+    if lift is not None:
+        band |= within(v[:, 1] + lift)
+    sk = np.asarray(skin_faces, np.int64)
+    fs = f[sk]
+    sk = sk[band[fs[:, 0]] | band[fs[:, 1]] | band[fs[:, 2]]]
+    ef = np.asarray(eyeball_faces, np.int64)
+    sub = f[np.concatenate([sk, ef])]
+    used = np.zeros(len(v), bool) if extra is None else np.array(extra, bool)
+    used[sub.ravel()] = True
+    rows = np.flatnonzero(used)
+    renumber = np.cumsum(used) - 1
+    return rows, renumber[sub], np.arange(len(sk)), np.arange(len(sk), len(sk) + len(ef))
 
 
 def _smooth_fall(t: np.ndarray) -> np.ndarray:
@@ -187,7 +232,7 @@ def blink_deltas(
     v = np.asarray(vertices, np.float64)
     c, r = opening.center, opening.radius
     d = v - c
-    rho = np.linalg.norm(d, axis=1)
+    rho = norm_rows(d)
     u = d[:, 0] / r
     phi = np.arctan2(d[:, 1], d[:, 2])
     lo_u, hi_u = opening.u.min(), opening.u.max()
@@ -277,10 +322,10 @@ def keep_outside(
     v = np.asarray(vertices, np.float64)
     c, r = sphere
     d0 = v - c
-    rho0 = np.linalg.norm(d0, axis=1)
+    rho0 = norm_rows(d0)
     floor = np.minimum(rho0, r)
     p = d0 + np.asarray(blink, np.float64)
-    rho = np.linalg.norm(p, axis=1)
+    rho = norm_rows(p)
     near = movable & (rho0 > 0.8 * r) & (rho0 < RADIAL[1] * r) & (d0[:, 2] > -0.35 * r)
     inside = near & (rho < floor) & (rho > 0)
     if not inside.any():
@@ -468,10 +513,14 @@ def eye_yaw(
     ``(centre (3,), radius)``."""
     v = np.asarray(vertices, np.float64)
     c, r = sphere
+    # only the skin about the eye's height can be met by its rays, turned or not (_about_eye): the
+    # turns below are of those vertices only (each row turned as in the whole head)
+    rows, sub_f, sub_skin, sub_eye = _about_eye(v, faces, skin_faces, eyeball_faces, c, 2.0 * r)
+    sv = v[rows]
     best, best_share = 0.0, -1.0
     for deg in yaws_deg:
         yaw = side * np.radians(deg)
-        share = seen_share((v - c) @ _yaw_matrix(yaw).T + c, faces, skin_faces, eyeball_faces, c, r)
+        share = seen_share((sv - c) @ _yaw_matrix(yaw).T + c, sub_f, sub_skin, sub_eye, c, r)
         if share <= best_share:
             break
         best, best_share = yaw, share
@@ -542,16 +591,26 @@ def close_blinks(
             continue
         R = _yaw_matrix(yaw)
         c = sphere[0]
-        vr = (v - c) @ R.T + c  # the eye looking along +Z
-        blink = np.asarray(deltas[k], np.float64) @ R.T
+        # the eye looking along +Z; only the part of the head its rays can meet, at neutral or
+        # blinking, and every vertex the completion may move (within RADIAL[1] radii of the
+        # centre at neutral or blinking: lids, lashes) is turned and completed (_about_eye; each
+        # row as in the whole head)
+        dk = np.asarray(deltas[k], np.float64)
+        ball = 2.0 * sphere[1]
+        moves = (norm_rows(v - c) <= ball) | (norm_rows(v + dk - c) <= ball)
+        rows, sub_f, sub_skin, sub_eye = _about_eye(v, f, skin_faces, eye.faces, c, ball, lift=dk[:, 1], extra=moves)
+        vr = (v[rows] - c) @ R.T + c
+        blink = dk[rows] @ R.T
         new, before, after = complete_blink(
-            vr, f, skin_faces, eye.faces, movable, blink, sphere, seen0, closed=closed, meet=meet
+            vr, sub_f, sub_skin, sub_eye, movable[rows], blink, sphere, seen0, closed=closed, meet=meet
         )
         entry = {"open_after": round(after, 3), "yaw_deg": round(float(np.degrees(yaw)), 1)}
         if after < before:
             if out is deltas:
                 out = deltas.copy()
-            out[k] = (new @ R).astype(out.dtype)
+            full = dk @ R.T
+            full[rows] = new
+            out[k] = (full @ R).astype(out.dtype)
             entry.update(completed=True, network_open_after=round(before, 3))
         report[name] = entry
     return out, report

@@ -135,17 +135,35 @@ def fit_sphere(p: np.ndarray) -> tuple[np.ndarray, float, float]:
     return c, r, res
 
 
-def _eyeball_pair(v: np.ndarray, f: np.ndarray, labels: np.ndarray, skin: int, mid_x: float, skin_lo, skin_hi):
-    """Best mirrored pair of ball-shaped parts -> (left label, right label) or None."""
+class _PartRows:
+    """The vertices of each part: ``rows(p)`` = ``np.flatnonzero(labels == p)`` (V,) from one stable
+    sort, so that looking at every part costs one pass, not one per part."""
+
+    def __init__(self, labels: np.ndarray):
+        self.order = np.argsort(labels, kind="stable")
+        self.sorted = labels[self.order]
+
+    def rows(self, p: int) -> np.ndarray:
+        lo = int(np.searchsorted(self.sorted, p, side="left"))
+        hi = int(np.searchsorted(self.sorted, p, side="right"))
+        return self.order[lo:hi]
+
+
+def _eyeball_pair(
+    v: np.ndarray, f: np.ndarray, labels: np.ndarray, skin: int, mid_x: float, skin_lo, skin_hi, parts=None
+):
+    """Best mirrored pair of ball-shaped parts -> (left label, right label) or None. ``parts``:
+    the :class:`_PartRows` of ``labels`` when already made."""
     from facerig.geometry.components import boundary_ratio
 
+    parts = _PartRows(labels) if parts is None else parts
     size = skin_hi - skin_lo
     cands = []
     fpart = labels[f[:, 0]]
     for p in np.unique(labels):
         if p == skin:
             continue
-        pv = v[labels == p]
+        pv = v[parts.rows(p)]
         if len(pv) < 8:
             continue
         ext = pv.max(0) - pv.min(0)
@@ -195,17 +213,18 @@ def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | No
     used = np.unique(face_part)
     junk = loose_junk(v, f, labels)  # a floor or stray pieces are not the skin
     junk_parts = set(np.unique(labels[junk]).tolist())
-    diag = [float(np.linalg.norm(np.ptp(v[labels == p], axis=0))) * (int(p) not in junk_parts) for p in used]
+    parts = _PartRows(labels)  # v[parts.rows(p)] is v[labels == p], the same rows in the same order
+    diag = [float(np.linalg.norm(np.ptp(v[parts.rows(p)], axis=0))) * (int(p) not in junk_parts) for p in used]
     skin = int(used[int(np.argmax(diag))]) if used.size else 0
-    sv = v[labels == skin]
+    sv = v[parts.rows(skin)]
     skin_lo, skin_hi = sv.min(0), sv.max(0)
     mid_x = float(0.5 * (skin_lo[0] + skin_hi[0]))
     eyes: list[Eye] = []
     eyeball_parts: list[int] = []
-    pair = _eyeball_pair(v, f, labels, skin, mid_x, skin_lo, skin_hi)
+    pair = _eyeball_pair(v, f, labels, skin, mid_x, skin_lo, skin_hi, parts)
     if pair is not None:
         for side, p in zip(("Left", "Right"), pair):
-            pv = v[labels == p]
+            pv = v[parts.rows(p)]
             c = 0.5 * (pv.max(0) + pv.min(0))
             r = 0.5 * float(np.ptp(pv[:, :2], axis=0).max())
             eyes.append(Eye(side, "eyeball", c, r, np.flatnonzero(face_part == p)))
@@ -224,7 +243,7 @@ def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | No
     for p in used if eyes else []:  # without eyes there is no telling where the mouth is
         if p == skin or p in eyeball_parts:
             continue
-        pv = v[labels == p]
+        pv = v[parts.rows(p)]
         c = pv.mean(0)
         if abs(c[0] - mid_x) > scale / 3 or c[1] > eye_y - 0.4 * scale:
             continue

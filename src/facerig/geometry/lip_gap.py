@@ -46,24 +46,20 @@ def lip_gap(
     grid = _mouth_grid(lay, v0, 0.15 * lay.scale, vertices)
     mouth = np.isin(lay.face_part, lay.mouth_parts)
     if inside is not None:
-        mouth = mouth | np.asarray(inside)[np.asarray(faces, np.int64)].all(1)
+        ins = np.asarray(inside)[np.asarray(faces, np.int64)]
+        mouth = mouth | (ins[:, 0] & ins[:, 1] & ins[:, 2])  # = ins.all(1)
     gaps = []
     f = np.asarray(faces, np.int64)
-    xs = np.asarray(vertices)[f, 0]
-    x_lo, x_hi = xs.min(1), xs.max(1)
+    xs = np.asarray(vertices)[:, 0][f]
+    x_lo = np.minimum(np.minimum(xs[:, 0], xs[:, 1]), xs[:, 2])  # = xs.min(1), several times faster
+    x_hi = np.maximum(np.maximum(xs[:, 0], xs[:, 1]), xs[:, 2])
     for x in np.linspace(grid.x0, grid.x0 + grid.step * (grid.nx - 1), 5):  # one column of rays each
         rows = np.flatnonzero((x_lo <= x) & (x_hi >= x))  # the faces its rays can meet (same hits)
         hit, _ = first_hits(vertices, f[rows], Grid(float(x), grid.y0, grid.step, 1, grid.ny))
         hit = np.where(hit >= 0, rows[np.maximum(hit, 0)], -1)
         col = ((hit < 0) | mouth[hit] | ~seen0[hit])[:, 0]
-        best, run, bounded = 0, 0, False
-        for j in range(grid.ny):
-            if col[j]:
-                run += 1
-            else:
-                if bounded and run > best:
-                    best = run
-                run, bounded = 0, True
+        ends = np.flatnonzero(~col)  # rays meeting seen skin: the longest run of others between two
+        best = int((np.diff(ends) - 1).max()) if len(ends) > 1 else 0
         gaps.append(best * grid.step)
     return float(np.median(gaps))
 

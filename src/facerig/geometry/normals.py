@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from facerig.geometry.rows import cross_rows, norm_rows
+
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray, neighbours: sp.spmatrix | None = None) -> np.ndarray:
     """Unit area-weighted vertex normals: vertices (V, 3), faces (F, 3) -> (V, 3) float64.
@@ -16,11 +18,11 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray, neighbours: sp.spmat
     """
     v = np.asarray(vertices, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
-    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # (F, 3), |fn| = 2 area
+    fn = cross_rows(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # (F, 3), |fn| = 2 area (= np.cross)
     n = np.zeros_like(v)
     for c in range(3):
         np.add.at(n, f[:, c], fn)
-    norm = np.linalg.norm(n, axis=1)
+    norm = norm_rows(n)
     scale = np.median(norm[norm > 0]) if np.any(norm > 0) else 1.0
     bad = norm <= 1e-12 * scale
     n[~bad] /= norm[~bad, None]

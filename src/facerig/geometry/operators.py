@@ -427,8 +427,12 @@ def gradient_operators(
     off = N.row != N.col
     i, j = N.row[off].astype(np.int64), N.col[off].astype(np.int64)
     # symmetrise the pattern and drop duplicates
-    ij = np.unique(np.concatenate([np.stack([i, j], 1), np.stack([j, i], 1)]), axis=0)
-    i, j = ij[:, 0], ij[:, 1]
+    if V < 2**31:  # (i, j) as one integer i * V + j: np.unique(rows, axis=0)'s rows, in its order, faster
+        key = np.unique(np.concatenate([i * V + j, j * V + i]))
+        i, j = key // V, key % V
+    else:
+        ij = np.unique(np.concatenate([np.stack([i, j], 1), np.stack([j, i], 1)]), axis=0)
+        i, j = ij[:, 0], ij[:, 1]
     e = vertices[j] - vertices[i]  # (E,3)
     ex = np.einsum("ec,ec->e", e, frames[i, 0])
     ey = np.einsum("ec,ec->e", e, frames[i, 1])

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from facerig.geometry.rows import cross_rows, norm_rows
+
 #: The 24 orientations (``up``, ``forward``) of a mesh whose axes are the coordinate axes (as
 #: :data:`facerig.models.raf.probe.ORIENTATIONS`).
 ORIENTATIONS = tuple(
@@ -124,8 +126,8 @@ def surface_samples(
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
     tri = v[f]
-    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    area = np.linalg.norm(cross, axis=1)
+    cross = cross_rows(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # = np.cross, np.linalg.norm(axis=1)
+    area = norm_rows(cross)
     rng = np.random.default_rng(seed)
     p = area / area.sum() if area.sum() > 0 else np.full(len(f), 1.0 / len(f))
     idx = rng.choice(len(f), size=n, p=p)

@@ -27,6 +27,7 @@ from facerig.geometry.components import connected_components
 from facerig.geometry.correspondence import closest_point_on_triangles
 from facerig.geometry.decimate import snap_collapsed
 from facerig.geometry.normals import vertex_normals
+from facerig.geometry.rows import cross_rows, norm_rows
 from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
 
 DEFAULT_PROXY_VERTICES = 5000
@@ -190,12 +191,12 @@ def build_proxy(
     first = np.cumsum(cnt) - cnt
     pair_f = face_ids[indptr[origin][pair_v] + (np.arange(pair_v.size) - first[pair_v])]
     cp, bary = closest_point_on_triangles(vertices[pair_v], pv[pf[pair_f]])
-    d = np.linalg.norm(cp - vertices[pair_v], axis=1)
+    d = norm_rows(cp - vertices[pair_v])  # = np.linalg.norm(axis=1), faster
     # prefer proxy faces facing the same way as the input vertex (the inner upper lip faces
     # down, the inner lower lip up; eyelids likewise), else any face of the one-ring
     tri = pv[pf]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-30)
+    fn = cross_rows(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    fn /= np.maximum(norm_rows(fn)[:, None], 1e-30)
     ok = np.einsum("pc,pc->p", fn[pair_f], vertex_normals(vertices, faces)[pair_v]) >= 0.3
     any_ok = np.bincount(pair_v, ok, minlength=V) > 0
     d = np.where(ok | ~any_ok[pair_v], d, np.inf)

@@ -51,8 +51,10 @@ _BLOCK = 8
 def _ray_box(t: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The rays each triangle's xy box can meet: ``(i0, i1, j0, j1)``, each (F,) int64 column and
     row bounds (inclusive; empty where ``i1 < i0`` or ``j1 < j0``) for triangles t (F, 3, 3)."""
-    lo = (t[:, :, :2].min(1) - (grid.x0, grid.y0)) / grid.step
-    hi = (t[:, :, :2].max(1) - (grid.x0, grid.y0)) / grid.step
+    xy = t[:, :, :2]
+    # the corners' min / max pairwise (the same values as .min(1) / .max(1), several times faster)
+    lo = (np.minimum(np.minimum(xy[:, 0], xy[:, 1]), xy[:, 2]) - (grid.x0, grid.y0)) / grid.step
+    hi = (np.maximum(np.maximum(xy[:, 0], xy[:, 1]), xy[:, 2]) - (grid.x0, grid.y0)) / grid.step
     i0 = np.maximum(np.ceil(lo[:, 0]).astype(np.int64), 0)
     i1 = np.minimum(np.floor(hi[:, 0]).astype(np.int64), grid.nx - 1)
     j0 = np.maximum(np.ceil(lo[:, 1]).astype(np.int64), 0)
@@ -77,7 +79,8 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.
     if len(f) < TWO_PASS:
         return _cast(v, f, grid)
     z = v[f, 2]
-    zmax, zmin = z.max(1), z.min(1)
+    zmax = np.maximum(np.maximum(z[:, 0], z[:, 1]), z[:, 2])
+    zmin = np.minimum(np.minimum(z[:, 0], z[:, 1]), z[:, 2])
     front = zmax >= np.median(zmax)
     a, rest = np.flatnonzero(front), np.flatnonzero(~front)
     face_a, depth_a = _cast(v, f[a], grid)
@@ -125,12 +128,13 @@ def _cast(v: np.ndarray, f: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndar
         return face, depth
     idx = np.flatnonzero(keep)
     n = (w * h)[idx]
-    tri = np.repeat(idx, n)
-    # position of each pair inside its triangle's box
+    # position of each pair inside its triangle's box (per-triangle values repeated per pair:
+    # np.repeat, cheaper than gathering them by each pair's row)
     start = np.repeat(np.cumsum(n) - n, n)
-    k = np.arange(tri.size) - start
-    ii = i0[tri] + k % w[tri]
-    jj = j0[tri] + k // w[tri]
+    k = np.arange(start.size) - start
+    jk, ik = np.divmod(k, np.repeat(w[idx], n))
+    ii = np.repeat(i0[idx], n) + ik
+    jj = np.repeat(j0[idx], n) + jk
     px = grid.x0 + grid.step * ii
     py = grid.y0 + grid.step * jj
     # per triangle once, then per ray (the same arithmetic, in the same order, as with its corners)
@@ -139,20 +143,21 @@ def _cast(v: np.ndarray, f: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndar
     d = by_c * ac_x + cb_x * (a[:, 1] - c[:, 1])
     ok = np.abs(d) > 1e-30
     d = np.where(ok, d, 1.0)
-    r = np.repeat(np.arange(len(idx)), n)  # each pair's row of idx
-    dx, dy = px - c[r, 0], py - c[r, 1]
-    dr = d[r]
-    l0 = (by_c[r] * dx + cb_x[r] * dy) / dr
-    l1 = (ca_y[r] * dx + ac_x[r] * dy) / dr
+    dx, dy = px - np.repeat(c[:, 0], n), py - np.repeat(c[:, 1], n)
+    dr = np.repeat(d, n)
+    l0 = (np.repeat(by_c, n) * dx + np.repeat(cb_x, n) * dy) / dr
+    l1 = (np.repeat(ca_y, n) * dx + np.repeat(ac_x, n) * dy) / dr
     l2 = 1.0 - l0 - l1
     eps = -1e-9
-    inside = ok[r] & (l0 >= eps) & (l1 >= eps) & (l2 >= eps)
+    inside = (l0 >= eps) & (l1 >= eps) & (l2 >= eps)
+    if not ok.all():
+        inside &= np.repeat(ok, n)
     if not inside.any():
         return face, depth
-    r = r[inside]
+    r = np.repeat(np.arange(len(idx)), n)[inside]  # each hit pair's row of idx
     z = l0[inside] * a[r, 2] + l1[inside] * b[r, 2] + l2[inside] * c[r, 2]
     pix = (jj * grid.nx + ii)[inside]
-    tri = tri[inside]
+    tri = idx[r]
     # the hit with the largest z wins, of equal ones the last face (as a stable sort by (pixel, z) picks)
     best = np.full(grid.ny * grid.nx, -np.inf)
     np.maximum.at(best, pix, z)

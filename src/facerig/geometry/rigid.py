@@ -15,17 +15,18 @@ def kabsch(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return r, qc - pc @ r.T
 
 
-def rigid_part_deltas(vertices: np.ndarray, deltas: np.ndarray, part: np.ndarray) -> np.ndarray:
+def rigid_part_deltas(vertices: np.ndarray, deltas: np.ndarray, part: np.ndarray, copy: bool = True) -> np.ndarray:
     """Deltas (K, V, 3) with the vertices of ``part`` (V,) bool moving rigidly in every shape.
 
     vertices (V, 3) neutral. Each shape's motion of the part is replaced by the rigid motion
     (rotation + translation, :func:`kabsch`) closest to it; other vertices keep theirs. A part
-    that a shape does not move stays still."""
+    that a shape does not move stays still. ``copy`` False: ``deltas`` (an array) is changed in
+    place and returned (a caller that owns it saves a copy of every shape)."""
     v = np.asarray(vertices, np.float64)
     idx = np.flatnonzero(part)
     if idx.size < 4:
         return deltas
-    out = np.array(deltas, copy=True)
+    out = np.array(deltas, copy=True) if copy else deltas
     p = v[idx]
     for k in range(out.shape[0]):
         d = out[k, idx].astype(np.float64)

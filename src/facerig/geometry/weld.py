@@ -54,6 +54,22 @@ def boundary_edges(faces: np.ndarray) -> np.ndarray:
     return np.stack([b // V, b % V], axis=1)
 
 
+def _duplicate_faces(faces: np.ndarray, n: int) -> np.ndarray:
+    """(F,) bool: faces (F, 3) (indices < n) whose vertex set equals an earlier face's."""
+    f = np.asarray(faces, np.int64)
+    if len(f) == 0:
+        return np.zeros(0, bool)
+    if n < 2**21:  # a face's corners as one integer key: np.unique(rows, axis=0)'s first faces, faster
+        lo = np.minimum(np.minimum(f[:, 0], f[:, 1]), f[:, 2])
+        hi = np.maximum(np.maximum(f[:, 0], f[:, 1]), f[:, 2])
+        _, first = np.unique((lo * n + (f.sum(1) - lo - hi)) * n + hi, return_index=True)
+    else:
+        _, first = np.unique(np.sort(f, axis=1), axis=0, return_index=True)
+    dup = np.ones(len(f), bool)
+    dup[first] = False
+    return dup
+
+
 def weld_seams(
     vertices: np.ndarray, faces: np.ndarray, tol: float = DEFAULT_WELD_TOLERANCE, parts: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,6 +143,7 @@ def weld_seams(
             pairs += [(x, xp), (y, yp)]
     pairs = np.array([p for p in pairs if p[0] != p[1]], dtype=np.int64).reshape(-1, 2)
     limit = max(2, int(counts.max()))
+    dup_input = None  # the input's duplicate faces, found once (below)
     for _ in range(3):  # drop stitches that would collapse a face or overload an edge, then retry
         if pairs.size == 0:
             return identity
@@ -134,17 +151,23 @@ def weld_seams(
         n = int(index.max()) + 1
         wf = index[f]
         bad = (wf[:, 0] == wf[:, 1]) | (wf[:, 1] == wf[:, 2]) | (wf[:, 0] == wf[:, 2])
-        lo, hi = wf.min(1).astype(np.int64), wf.max(1).astype(np.int64)
-        if n < 2**21:  # a face's corners as one integer key: np.unique(rows, axis=0)'s first faces, faster
-            _, first_face = np.unique((lo * n + (wf.sum(1) - lo - hi)) * n + hi, return_index=True)
-        else:
-            _, first_face = np.unique(np.sort(wf, axis=1), axis=0, return_index=True)
-        dup = np.ones(len(wf), bool)
-        dup[first_face] = False
-        bad |= dup
-        ek = _edge_keys(wf, n)
-        _, ui, uc = np.unique(ek, return_inverse=True, return_counts=True)
-        bad |= (uc[ui] > limit).reshape(-1, 3).any(1)
+        # Only faces with a corner in a merged group can become duplicates or overload an edge: a
+        # face without one keeps its vertices, so it duplicates exactly the faces it duplicated
+        # before (none with such a corner), and its edges keep their faces (edge counts were <=
+        # limit). So the faces with one are looked at alone: the same result as over every face.
+        merged = (np.bincount(index, minlength=n) > 1)[index]  # (V,) in a group of several
+        mf = merged[f]
+        near = np.flatnonzero(mf[:, 0] | mf[:, 1] | mf[:, 2])
+        if dup_input is None:
+            dup_input = _duplicate_faces(f, V)
+        far = np.ones(len(f), bool)
+        far[near] = False
+        bad |= dup_input & far
+        if near.size:
+            dup = _duplicate_faces(wf[near], n)
+            bad[near[dup]] = True
+            _, ui, uc = np.unique(_edge_keys(wf[near], n), return_inverse=True, return_counts=True)
+            bad[near[(uc[ui] > limit).reshape(-1, 3).any(1)]] = True
         if not bad.any():
             wcounts = np.bincount(index, minlength=n).astype(np.float64)
             wv = np.stack([np.bincount(index, v[:, c], minlength=n) for c in range(3)], axis=1) / wcounts[:, None]

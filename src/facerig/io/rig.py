@@ -75,7 +75,7 @@ def save_rig(path: str | os.PathLike, rig: Rig) -> None:
     """Write ``rig`` as NPZ atomically (see module docstring for keys)."""
     arrays: dict[str, Any] = {
         "names": np.array(rig.names, dtype=str),
-        "deltas": rig.deltas.astype(np.float32),
+        "deltas": rig.deltas.astype(np.float32, copy=False),  # written as they are: no copy needed
         "neutral": rig.neutral.astype(np.float64),
         "meta": np.array(json.dumps(rig.meta, default=_json_default)),
     }

@@ -36,6 +36,7 @@ import dataclasses
 import numpy as np
 
 from facerig.errors import MeshError
+from facerig.geometry.rows import cross_rows, norm_rows
 from facerig.io.mesh import Mesh
 
 DEFAULT_MAX_VERTICES = 1_000_000
@@ -186,14 +187,18 @@ def degenerate_triangles(vertices: np.ndarray, faces: np.ndarray, rel_eps: float
     v = np.asarray(vertices, dtype=np.float64)
     diag = float(np.linalg.norm(v.max(0) - v.min(0))) if len(v) else 0.0
     a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
-    area2 = np.linalg.norm(np.cross(b - a, c - a), axis=1)
+    area2 = norm_rows(cross_rows(b - a, c - a))  # = np.linalg.norm(np.cross(...), axis=1), faster
     return repeated | (area2 <= rel_eps * diag * diag)
 
 
 def duplicate_triangles(faces: np.ndarray) -> np.ndarray:
     """(F,) bool: triangles whose vertex set equals an earlier triangle's (either winding)."""
     f = np.sort(np.asarray(faces, dtype=np.int64), axis=1)
-    _, first = np.unique(f, axis=0, return_index=True)
+    n = int(f.max()) + 1 if f.size else 0
+    if f.size and f.min() >= 0 and n < 2**21:  # each row as one integer: the same first rows, far faster
+        _, first = np.unique((f[:, 0] * n + f[:, 1]) * n + f[:, 2], return_index=True)
+    else:
+        _, first = np.unique(f, axis=0, return_index=True)
     dup = np.ones(len(f), dtype=bool)
     dup[first] = False
     return dup

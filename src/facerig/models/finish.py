@@ -114,8 +114,17 @@ def share_coincident(vertices: np.ndarray, deltas: np.ndarray) -> np.ndarray:
     vertices (V, 3), deltas (K, V, 3) -> (K, V, 3) float32 (``deltas`` itself when no two
     vertices coincide; a copy otherwise)."""
     v = np.ascontiguousarray(np.asarray(vertices, np.float64))
-    _, inverse, counts = np.unique(v, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
+    if len(v) == 0:
+        return deltas
+    # groups of equal rows (as np.unique(v, axis=0) compares them: -0.0 == 0.0), by one lexsort:
+    # several times faster; the groups, not their numbering, decide the result
+    order = np.lexsort((v[:, 2], v[:, 1], v[:, 0]))
+    s = v[order]
+    start = np.ones(len(v), bool)
+    start[1:] = (s[1:, 0] != s[:-1, 0]) | (s[1:, 1] != s[:-1, 1]) | (s[1:, 2] != s[:-1, 2])
+    inverse = np.empty(len(v), np.int64)
+    inverse[order] = np.cumsum(start) - 1
+    counts = np.bincount(inverse)
     shared = counts[inverse] > 1
     if not shared.any():
         return deltas

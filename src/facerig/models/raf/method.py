@@ -298,8 +298,10 @@ def rig_raf(
             model, prep, a, mirror=bool(mirror), threads=threads, inputs=inputs, workers=workers
         )  # (Q,P,3)
         t2 = time.perf_counter()
-        moved = prep.proxy.to_full(d) * np.float32(prep.scale)  # (Q,V,3) canonical axes
+        moved = prep.proxy.to_full(d)  # (Q,V,3) canonical axes: a new array (or d itself), scaled in place
+        moved *= np.float32(prep.scale)
         eyelids = None
+        layout = None  # one layout of the stitched head for the eyelid and jaw steps (a pure function of it)
         if close_eyes and queries is None:
             from facerig.geometry.eyelids import close_blinks
 
@@ -311,7 +313,7 @@ def rig_raf(
             labels = prep.proxy.parts[prep.proxy.origin]  # the parts of the stitched head
             layout = find_layout(v, mesh.faces, labels)
             for p in layout.eyeball_parts:  # eyeballs turn in their sockets, they do not bend
-                moved = rigid_part_deltas(v, moved, labels == p)
+                moved = rigid_part_deltas(v, moved, labels == p, copy=False)  # moved: this rig's own array
             moved, eyelids = close_blinks(v, mesh.faces, trained_names, moved, layout=layout)
             timings["eyelids"] = time.perf_counter() - te
         jaw = None
@@ -320,15 +322,18 @@ def rig_raf(
             from facerig.geometry.jaw import open_jaw
 
             tj = time.perf_counter()
-            lay = find_layout(v, mesh.faces, prep.proxy.parts[prep.proxy.origin])
+            lay = find_layout(v, mesh.faces, prep.proxy.parts[prep.proxy.origin]) if layout is None else layout
             moved, jaw = open_jaw(v, mesh.faces, [names[i] for i in keep], moved, layout=lay)
             timings["jaw"] = time.perf_counter() - tj
-        moved = moved @ R.astype(np.float32)  # back to input axes (R orthonormal)
+        R32 = R.astype(np.float32)  # back to input axes (R orthonormal)
         if queries is None:  # untrained shapes are zeros
             full = np.zeros((len(names),) + moved.shape[1:], np.float32)
-            full[keep] = moved
+            if keep and keep[-1] - keep[0] + 1 == len(keep):  # one run of shapes: turned straight into the rig
+                np.matmul(moved, R32, out=full[keep[0] : keep[-1] + 1])
+            else:
+                full[keep] = moved @ R32
         else:
-            full = moved
+            full = moved @ R32
         t3 = time.perf_counter()
         info = {
             "proxy_vertices": prep.proxy.num_vertices,

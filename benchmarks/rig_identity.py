@@ -1,0 +1,115 @@
+"""Are two checkouts' rigs the same? ``facerig rig`` of each head with this checkout and another
+(benchmark, not a test).
+
+Each head is rigged in a fresh process by both checkouts (``python -m facerig.cli rig HEAD -o
+OUT.npz --allow-degenerate``, operator cache off), and the NPZs are compared: the largest
+absolute delta difference (and relative to the largest delta), whether every array is the same
+bit for bit (``deltas``, ``neutral``, ``faces``, ``parts``, ``names``), and which ``meta`` entries
+differ (the timings and seconds left out). Heads: the bundled example head, the ICT neutral
+remeshed to ~60k vertices (as ``bench_rig_speed.py`` makes it; needs the ICT data) and public
+heads of ``FACERIG_DATA/heads``.
+
+Run: ``.venv/bin/python benchmarks/rig_identity.py --other-src OLD/src [--heads weboji_tiger ...]
+[--out benchmarks/results/rig_identity.json]`` (e.g. ``git archive COMMIT src | tar -x -C
+/tmp/old`` then ``--other-src /tmp/old/src``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLIC = ("weboji_tiger", "nefertiti_bust", "rocketbox_male_adult_08")
+
+
+def _rig(head: Path, out: Path, src: str) -> None:
+    env = dict(os.environ, PYTHONPATH=str(Path(src).resolve()), FACERIG_CACHE=tempfile.mkdtemp(prefix="facerig_id_"))
+    cmd = [sys.executable, "-m", "facerig.cli", "rig", str(head), "-o", str(out), "-q", "--allow-degenerate"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"rig of {head} with {src} failed: {proc.stderr.strip()[-400:]}")
+
+
+def _meta(z) -> dict:
+    m = json.loads(str(z["meta"]))
+    m.pop("seconds", None)
+    for key in ("raf", "orientation"):
+        if isinstance(m.get(key), dict):
+            m[key].pop("timings", None)
+            m[key].pop("seconds", None)
+    return m
+
+
+def compare(a: Path, b: Path) -> dict:
+    """The differences between two rig NPZs (see module doc)."""
+    za, zb = np.load(a, allow_pickle=True), np.load(b, allow_pickle=True)
+    da, db = za["deltas"], zb["deltas"]
+    diff = float(np.abs(da.astype(np.float64) - db).max()) if da.shape == db.shape else float("inf")
+    largest = float(np.abs(da).max())
+    arrays = {k: bool(za[k].tobytes() == zb[k].tobytes() and za[k].shape == zb[k].shape) for k in za.files if k != "meta"}
+    ma, mb = _meta(za), _meta(zb)
+    meta_diff = sorted(k for k in set(ma) | set(mb) if ma.get(k) != mb.get(k))
+    return {
+        "max_abs_delta_diff": diff,
+        "relative_to_largest_delta": diff / max(largest, 1e-30),
+        "largest_delta": largest,
+        "bit_identical_arrays": arrays,
+        "meta_entries_differing": meta_diff,
+        "identical": diff == 0 and all(arrays.values()) and not meta_diff,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--other-src", required=True, help="the other checkout's src/ folder")
+    ap.add_argument("--heads", nargs="*", default=list(PUBLIC), help="public heads (names in FACERIG_DATA/heads)")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "rig_identity.json"))
+    args = ap.parse_args()
+    from facerig.config import data_root
+
+    rows = []
+    with tempfile.TemporaryDirectory() as td:
+        tmp = Path(td)
+        heads = [("example head", ROOT / "examples" / "ict_head" / "head.obj")]
+        try:
+            sys.path.insert(0, str(ROOT / "benchmarks"))
+            from bench_rig_speed import _heads
+
+            heads.append(_heads(tmp)[1])  # the ICT neutral remeshed to ~60k vertices
+        except Exception as e:  # noqa: BLE001 - no ICT data: the other heads still count
+            print(f"no 60k head ({e})", flush=True)
+        heads += [(name, data_root() / "heads" / f"{name}.obj") for name in args.heads]
+        for name, head in heads:
+            a, b = tmp / "this.npz", tmp / "other.npz"
+            _rig(head, a, str(ROOT / "src"))
+            _rig(head, b, args.other_src)
+            row = {"head": name, **compare(a, b)}
+            rows.append(row)
+            print(
+                f"{name:26s} max |diff| {row['max_abs_delta_diff']:.3g} (largest delta {row['largest_delta']:.4g}) "
+                f"{'bit-identical' if row['identical'] else 'DIFFERENT: ' + str(row)}",
+                flush=True,
+            )
+    meta = {
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "other_src": args.other_src,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"meta": meta, "results": rows}, indent=1))
+    print(f"wrote {args.out}")
+    return 0 if all(r["identical"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
