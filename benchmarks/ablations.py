@@ -174,6 +174,30 @@ def table() -> dict:
     return res
 
 
+def markdown(res: dict) -> str:
+    """The table of :func:`table`'s result as Markdown: one row per label, active mm per group and
+    the out-of-family figures, the difference against the control in brackets."""
+    rows = res["variants"]
+    if not rows:
+        return "(nothing evaluated yet)"
+    groups = list(next(iter(rows.values()))["validation_active_mm"])
+    ctrl = rows.get("control")
+    head = ["label"] + groups + ["oof rel", "oof si", "oof compl", "blink med", "blink min"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for lab, r in rows.items():
+        cells = [lab]
+        for g in groups:
+            v = r["validation_active_mm"].get(g, float("nan"))
+            d = "" if ctrl is None or lab == "control" else f" ({v - ctrl['validation_active_mm'][g]:+.3f})"
+            cells.append(f"{v:.3f}{d}")
+        for m in OOF_METRICS:
+            v = r["out_of_family"][m]
+            d = "" if ctrl is None or lab == "control" else f" ({v - ctrl['out_of_family'][m]:+.3f})"
+            cells.append(f"{v:.3f}{d}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     seed = SEED
@@ -196,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         res = table()
         out = RESULTS / "ablation_s4.json"
         out.write_text(json.dumps(res, indent=1) + "\n")
-        print(json.dumps(res, indent=1))
+        print(markdown(res))
+        print(f"wrote {out}")
         return 0
     print(__doc__, file=sys.stderr)
     return 2
