@@ -20,8 +20,9 @@ Runs go to ``~/.cache/facerig/t2d_runs/s4_LABEL`` (LABEL = VARIANT, or VARIANT_s
 
 ``table`` gathers every evaluated label into one JSON: per validation group the active error (mm),
 the author rigs' out-of-family relative / scale-invariant error / completion / blink completion,
-the differences against the control (and against a second control seed where one ran: the
-seed-to-seed spread the other differences should be read against), each run's training facts
+the differences against the control (a second control seed, ``control_s25``, where one ran: the
+seed-to-seed spread the other differences should be read against), the shapes that move most
+against the control (active mm over all validation heads), each run's training facts
 (steps, minutes, skipped steps) and the shipping rule of ``train2d.py compare`` against the shipped
 weights.
 """
@@ -129,6 +130,15 @@ def deltas(a: dict, b: dict) -> dict:
     }
 
 
+def shape_deltas(a: dict, b: dict, n: int = 8) -> dict:
+    """The ``n`` shapes whose active error (mm, over all validation heads) moves most from eval
+    result ``a`` to ``b``: ``{shape: [a, b - a]}``, largest change first."""
+    sa, sb = a["shapes"], b["shapes"]
+    common = [k for k in sa if k in sb and sa[k].get("active_mm") is not None and sb[k].get("active_mm") is not None]
+    top = sorted(common, key=lambda k: -abs(sb[k]["active_mm"] - sa[k]["active_mm"]))[:n]
+    return {k: [round(sa[k]["active_mm"], 3), round(sb[k]["active_mm"] - sa[k]["active_mm"], 3)] for k in top}
+
+
 def table() -> dict:
     labels = ["shipped"] + [label(v) for v in VARIANTS]
     labels += sorted(
@@ -158,6 +168,9 @@ def table() -> dict:
     }
     if "control" in rows:
         res["minus_control"] = {lab: deltas(rows["control"], r) for lab, r in rows.items() if lab != "control"}
+        res["shapes_minus_control"] = {
+            lab: shape_deltas(found["control"][0], found[lab][0]) for lab in rows if lab != "control"
+        }
     if "shipped" in rows:
         res["minus_shipped"] = {lab: deltas(rows["shipped"], r) for lab, r in rows.items() if lab != "shipped"}
         rule = {}
