@@ -65,12 +65,12 @@ def hair_cards(
         return out
     # cheap screen: enough open parts on the raw connectivity (welding only merges parts)
     e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), 1)
-    ue, ec = np.unique(e, axis=0, return_counts=True)
-    bnd = ue[ec == 1]
+    key, ec = np.unique(e[:, 0] * len(v) + e[:, 1], return_counts=True)
+    bnd = key[ec == 1] // len(v)  # one vertex of each boundary edge
     if len(bnd) == 0:
         return out
     labels = part_labels(v, f)
-    open_parts = np.unique(labels[bnd[:, 0]])
+    open_parts = np.unique(labels[bnd])
     if len(open_parts) < MIN_CARDS:
         return out
     used = np.zeros(len(v), bool)
