@@ -136,8 +136,9 @@ def rig_mesh(
       plane: :func:`facerig.geometry.junk.loose_junk`) are left out and keep zero deltas
       (``meta["loose_pieces"]``);
     - hair cards (many small open sheets above or behind the eyes:
-      :func:`facerig.geometry.hair.hair_cards`) are left out of the method's input and move with
-      the closest point of the rigged surface (``meta["hair_cards"]``);
+      :func:`facerig.geometry.hair.hair_cards`, in the ``up`` / ``forward`` axes; not with
+      ``auto_orient``) are left out of the method's input and move with the closest point of the
+      rigged surface (``meta["hair_cards"]``);
     - triangles wound against their neighbours (flipped normals in part of the mesh) reach the
       method re-wound consistently and outward (:func:`facerig.geometry.winding.consistent_winding`;
       ``meta["rewound_faces"]``); the rig keeps the file's faces;
@@ -168,10 +169,12 @@ def rig_mesh(
     repairs = {**(mesh.info.get("repairs") or {}), **(checked.info.get("repairs") or {})}
     # loose pieces that are not the head (stray triangles far away, a floor): left out, kept still
     junk = loose_junk(np.asarray(mesh.vertices, np.float64), faces)
-    # hair cards: left out of the network's input, moved with the scalp under them
-    hair = hair_cards(
-        np.asarray(mesh.vertices, np.float64), faces, options.get("up", "+y"), options.get("forward", "+z"), junk
-    )
+    # hair cards: left out of the network's input, moved with the scalp under them (found in the
+    # head's axes: not with auto_orient, whose axes are not known yet)
+    hair = np.zeros(V, bool)
+    if not auto_orient:
+        up, forward = options.get("up", "+y"), options.get("forward", "+z")
+        hair = hair_cards(np.asarray(mesh.vertices, np.float64), faces, up, forward, junk)
     junk_or_hair = junk | hair
     method_faces = faces[~junk_or_hair[faces].any(1)] if junk_or_hair.any() else faces
     # triangles wound every which way (flipped normals): the method sees them re-wound consistently
