@@ -10,7 +10,9 @@ remeshed to ~60k vertices (as ``bench_rig_speed.py`` makes it; needs the ICT dat
 heads of ``FACERIG_DATA/heads``.
 
 Run: ``.venv/bin/python benchmarks/rig_identity.py --other-src OLD/src [--heads weboji_tiger ...]
-[--out benchmarks/results/rig_identity.json]`` (e.g. ``git archive COMMIT src | tar -x -C
+[--evalset /work/evalset] [--no-defaults] [--out benchmarks/results/rig_identity.json]``
+(``--heads`` takes names in ``FACERIG_DATA/heads`` or mesh paths; ``--evalset`` adds every mesh of
+that validation set's ``index.json``; ``--no-defaults`` leaves out the example and 60k heads) (e.g. ``git archive COMMIT src | tar -x -C
 /tmp/old`` then ``--other-src /tmp/old/src``).
 """
 
@@ -73,6 +75,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--other-src", required=True, help="the other checkout's src/ folder")
     ap.add_argument("--heads", nargs="*", default=list(PUBLIC), help="public heads (names in FACERIG_DATA/heads)")
+    ap.add_argument("--evalset", default=None, help="also every mesh of this validation set (index.json)")
+    ap.add_argument("--no-defaults", action="store_true", help="leave out the example head and the 60k head")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "rig_identity.json"))
     args = ap.parse_args()
     from facerig.config import data_root
@@ -80,15 +84,22 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
-        heads = [("example head", ROOT / "examples" / "ict_head" / "head.obj")]
+        heads = [] if args.no_defaults else [("example head", ROOT / "examples" / "ict_head" / "head.obj")]
         try:
+            if args.no_defaults:
+                raise RuntimeError("--no-defaults")
             sys.path.insert(0, str(ROOT / "benchmarks"))
             from bench_rig_speed import _heads
 
             heads.append(_heads(tmp)[1])  # the ICT neutral remeshed to ~60k vertices
         except Exception as e:  # noqa: BLE001 - no ICT data: the other heads still count
             print(f"no 60k head ({e})", flush=True)
-        heads += [(name, data_root() / "heads" / f"{name}.obj") for name in args.heads]
+        for name in args.heads:
+            path = Path(name)
+            heads.append((path.stem, path) if path.suffix else (name, data_root() / "heads" / f"{name}.obj"))
+        if args.evalset:
+            for item in json.loads((Path(args.evalset) / "index.json").read_text())["heads"]:
+                heads.append((item["id"], Path(args.evalset) / item["mesh"]))
         for name, head in heads:
             a, b = tmp / "this.npz", tmp / "other.npz"
             _rig(head, a, str(ROOT / "src"))

@@ -393,3 +393,26 @@ def test_python_api_gives_the_cli_rig_with_the_network(tmp_path: Path) -> None:
         if k != "meta":
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     assert np.abs(a["deltas"][:, -1]).max() > 0  # the loose vertex moves with the face
+
+
+def test_hair_cards_get_one_note(tiny_head, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A head with hair cards on the crown: rigged, every vertex kept, one note naming the cards."""
+    from facerig.io.obj import write_obj
+
+    v, f = tiny_head()
+    rng = np.random.default_rng(0)
+    n = 20
+    roots = v[rng.choice(np.flatnonzero(v[:, 1] > 0.5), n)]
+    d1 = rng.normal(size=(n, 3))
+    d1 /= np.linalg.norm(d1, axis=1, keepdims=True)
+    d2 = np.cross(d1, rng.normal(size=(n, 3)))
+    d2 /= np.linalg.norm(d2, axis=1, keepdims=True)
+    cards = np.stack([roots, roots + 0.15 * d1, roots + 0.15 * (d1 + 0.3 * d2), roots + 0.045 * d2], 1)
+    q = len(v) + np.arange(4 * n).reshape(n, 4)
+    head = tmp_path / "hair.obj"
+    write_obj(head, np.concatenate([v, cards.reshape(-1, 3)]), np.concatenate([f, q[:, [0, 1, 2]], q[:, [0, 2, 3]]]))
+    out = tmp_path / "hair.npz"
+    assert main(["rig", str(head), "-o", str(out), "--method", "zero"]) == 0
+    notes = [ln for ln in capsys.readouterr().out.splitlines() if "hair card" in ln]
+    assert len(notes) == 1 and f"{n} hair cards ({4 * n} vertices)" in notes[0]
+    assert np.load(out)["deltas"].shape[1] == len(v) + 4 * n

@@ -170,3 +170,33 @@ def test_flipped_faces_reach_the_method_rewound_and_the_rig_keeps_the_files(monk
     np.testing.assert_array_equal(rig.faces, g)
     assert rig.meta["rewound_faces"] == flip.sum()
     assert "rewound_faces" not in registry.rig_mesh(Mesh(v, f), "faces", falloff=False).meta
+
+
+def test_hair_cards_are_left_out_and_move_with_the_scalp(monkeypatch, tiny_head):
+    """Robustness sweep: hair cards made the network move them like lashes and the face probe's eyes
+    tilt; now the method never sees them and each card vertex reads the closest point of the head."""
+    monkeypatch.setitem(registry.METHODS, "pos", f"{__name__}:_position_method")
+    v, f = tiny_head()
+    rng = np.random.default_rng(0)
+    crown = np.flatnonzero(v[:, 1] > 0.5)
+    n = 24
+    roots = v[rng.choice(crown, n)]
+    d1 = rng.normal(size=(n, 3))
+    d1 /= np.linalg.norm(d1, axis=1, keepdims=True)
+    d2 = np.cross(d1, rng.normal(size=(n, 3)))
+    d2 /= np.linalg.norm(d2, axis=1, keepdims=True)
+    cards = np.stack([roots, roots + 0.15 * d1, roots + 0.15 * (d1 + 0.3 * d2), roots + 0.045 * d2], 1)
+    quads = len(v) + np.arange(4 * n).reshape(n, 4)
+    v2 = np.concatenate([v, cards.reshape(-1, 3)])
+    f2 = np.concatenate([f, quads[:, [0, 1, 2]], quads[:, [0, 2, 3]]])
+    rig = registry.rig_mesh(Mesh(v2, f2), "pos", falloff=False)
+    assert len(_position_method.seen) == len(v)  # the method never saw the cards
+    assert rig.meta["hair_cards"] == {"vertices": 4 * n, "cards": n}
+    k = rig.names.index("jawOpen")
+    np.testing.assert_allclose(rig.deltas[k, : len(v)], v.astype(np.float32))
+    on_head = rig.deltas[k, len(v) :].astype(np.float64)  # the point of the head each card vertex reads
+    np.testing.assert_allclose(on_head[::4], roots, atol=1e-5)  # a root reads the head vertex it sits on
+    gap = np.linalg.norm(v2[len(v) :] - on_head, axis=1)
+    nearest_vertex = np.linalg.norm(v2[len(v) :, None] - v[None], axis=2).min(1)
+    assert (gap <= nearest_vertex + 1e-6).all()  # the closest surface point, not farther than any vertex
+    assert "hair_cards" not in registry.rig_mesh(Mesh(v, f), "pos", falloff=False).meta

@@ -360,6 +360,12 @@ def _report(console, rig, method: str) -> None:
             f"({loose['vertices']:,} vertices: "
             "stray geometry, a floor or backdrop) left out of the rig; they keep still"
         )
+    hair = meta.get("hair_cards")
+    if hair:
+        console.print(
+            f"  [yellow]note[/]: {hair['cards']:,} hair card{'s' * (hair['cards'] > 1)} ({hair['vertices']:,} vertices) "
+            "left out of the network; they move with the scalp under them"
+        )
     if meta.get("rewound_faces"):
         console.print(
             f"  [yellow]note[/]: {meta['rewound_faces']:,} triangles wound against their neighbours (flipped normals) "

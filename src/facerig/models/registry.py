@@ -135,6 +135,10 @@ def rig_mesh(
     - loose pieces that are not part of the head (stray geometry far away, a floor or backdrop
       plane: :func:`facerig.geometry.junk.loose_junk`) are left out and keep zero deltas
       (``meta["loose_pieces"]``);
+    - hair cards (many small open sheets above or behind the eyes:
+      :func:`facerig.geometry.hair.hair_cards`, in the ``up`` / ``forward`` axes; not with
+      ``auto_orient``) are left out of the method's input and move with the closest point of the
+      rigged surface (``meta["hair_cards"]``);
     - triangles wound against their neighbours (flipped normals in part of the mesh) reach the
       method re-wound consistently and outward (:func:`facerig.geometry.winding.consistent_winding`;
       ``meta["rewound_faces"]``); the rig keeps the file's faces;
@@ -150,6 +154,7 @@ def rig_mesh(
         FacerigError (``MeshError``, ``NotAHeadError``): one line naming the problem.
     """
     from facerig.geometry.components import connected_components
+    from facerig.geometry.hair import hair_cards, scalp_motion
     from facerig.geometry.junk import loose_junk
     from facerig.geometry.winding import consistent_winding
     from facerig.io.validate import validate_mesh
@@ -164,7 +169,14 @@ def rig_mesh(
     repairs = {**(mesh.info.get("repairs") or {}), **(checked.info.get("repairs") or {})}
     # loose pieces that are not the head (stray triangles far away, a floor): left out, kept still
     junk = loose_junk(np.asarray(mesh.vertices, np.float64), faces)
-    method_faces = faces[~junk[faces].any(1)] if junk.any() else faces
+    # hair cards: left out of the network's input, moved with the scalp under them (found in the
+    # head's axes: not with auto_orient, whose axes are not known yet)
+    hair = np.zeros(V, bool)
+    if not auto_orient:
+        up, forward = options.get("up", "+y"), options.get("forward", "+z")
+        hair = hair_cards(np.asarray(mesh.vertices, np.float64), faces, up, forward, junk)
+    junk_or_hair = junk | hair
+    method_faces = faces[~junk_or_hair[faces].any(1)] if junk_or_hair.any() else faces
     # triangles wound every which way (flipped normals): the method sees them re-wound consistently
     method_faces, rewound = consistent_winding(np.asarray(mesh.vertices, np.float64), method_faces)
     used = np.zeros(V, bool)
@@ -220,6 +232,8 @@ def rig_mesh(
         full[:, keep] = deltas
         deltas = finish.fill_unused(verts, faces, used, full, checked.info.get("dropped_faces"))
         deltas[:, junk] = 0.0
+        if hair.any():
+            deltas = scalp_motion(verts, method_faces, deltas, hair)
     if options.get("weld", 1.0) != 0:
         deltas = finish.share_coincident(verts, deltas)
     fade_info: dict = {}
@@ -250,6 +264,9 @@ def rig_mesh(
         from facerig.geometry.components import connected_components as _cc
 
         meta["loose_pieces"] = {"vertices": int(junk.sum()), "pieces": int(np.unique(_cc(V, faces)[junk]).size)}
+    if hair.any():
+        n_cards = int(np.unique(connected_components(V, faces)[hair]).size)
+        meta["hair_cards"] = {"vertices": int(hair.sum()), "cards": n_cards}
     if fade_info.get("vertices_faded"):
         meta["falloff"] = fade_info
     if factor != 1.0:
