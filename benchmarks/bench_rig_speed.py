@@ -148,7 +148,12 @@ def main() -> int:
                         )
                     )
             best = min(runs, key=lambda r: r["wall_s"])
-            rec = {"mesh": name, **best, "all_wall_s": [r["wall_s"] for r in runs], "all_cpu_s": [r["cpu_s"] for r in runs]}
+            rec = {
+                "mesh": name,
+                **best,
+                "all_wall_s": [r["wall_s"] for r in runs],
+                "all_cpu_s": [r["cpu_s"] for r in runs],
+            }
             print(
                 f"{name:22s} {best['vertices']:7d} v  wall {best['wall_s']:6.2f} s  peak {best['peak_rss_mb']:7.1f} MB  "
                 f"stages {best['raf']['timings'] if best['raf'] else ''}",

@@ -58,7 +58,9 @@ def compare(a: Path, b: Path) -> dict:
     da, db = za["deltas"], zb["deltas"]
     diff = float(np.abs(da.astype(np.float64) - db).max()) if da.shape == db.shape else float("inf")
     largest = float(np.abs(da).max())
-    arrays = {k: bool(za[k].tobytes() == zb[k].tobytes() and za[k].shape == zb[k].shape) for k in za.files if k != "meta"}
+    arrays = {
+        k: bool(za[k].tobytes() == zb[k].tobytes() and za[k].shape == zb[k].shape) for k in za.files if k != "meta"
+    }
     ma, mb = _meta(za), _meta(zb)
     meta_diff = sorted(k for k in set(ma) | set(mb) if ma.get(k) != mb.get(k))
     return {

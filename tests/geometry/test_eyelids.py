@@ -220,7 +220,9 @@ def test_completed_lids_lie_over_the_eyeball_surface():
         now = surface_radius(c, p[near] / rho[near, None], tri)
         ok = np.isfinite(now)
         outside = ~inside[near]
-        assert np.all(rho[near][ok & outside] >= now[ok & outside] + np.minimum(rho0[near] - rest, 0.1 * r)[ok & outside] - 1e-9)
+        assert np.all(
+            rho[near][ok & outside] >= now[ok & outside] + np.minimum(rho0[near] - rest, 0.1 * r)[ok & outside] - 1e-9
+        )
         if lifted_tucked:  # tucked skin moved 0.15 radii or more comes out over the surface
             far = ok & ~outside & (np.linalg.norm(sink[near], axis=1) >= 0.15 * r)
             assert far.any() and np.all(rho[near][far] >= now[far] - 1e-9)
@@ -228,9 +230,12 @@ def test_completed_lids_lie_over_the_eyeball_surface():
             np.testing.assert_array_equal(got[inside], sink[inside])
         np.testing.assert_array_equal(got[~near], sink[~near])  # the rest as it was
         # only outward, along each vertex's direction from the centre
-        cos = np.einsum("vc,vc->v", p[near], d0[near] + sink[near]) / rho[near] / np.linalg.norm(d0[near] + sink[near], axis=1)
+        cos = (
+            np.einsum("vc,vc->v", p[near], d0[near] + sink[near])
+            / rho[near]
+            / np.linalg.norm(d0[near] + sink[near], axis=1)
+        )
         assert np.all(cos > 1 - 1e-9) and np.all(rho[near] >= np.linalg.norm(d0[near] + sink[near], axis=1) - 1e-9)
-
 
 
 def _close_blinks_whole_head(v, f, names, deltas, lay):
