@@ -29,8 +29,8 @@ import numpy as np
 
 #: Most outline an eyeball part may have: L**2 / (4 pi A) of its open edges (L) and area (A)
 #: (:func:`facerig.geometry.components.outline_ratio`): 0 for a closed ball, 0.5 for a hemisphere
-#: cap, 1 for a flat disc; the occlusion shells around the ICT eyes have 2.1, the eyeballs and
-#: caps of the public heads <= 0.9.
+#: cap, 1 for a flat disc; the occlusion shells around the ICT eyes have 2.1, the tear strips in
+#: front of them 1.5, the eyeballs and caps of the public and validation heads <= 0.96.
 _OUTLINE_MAX = 1.2
 
 @dataclass
