@@ -292,3 +292,35 @@ def test_blinks_completed_on_the_eye_part_as_on_the_whole_head():
     ref = _close_blinks_whole_head(v, f, NAMES, deltas, lay)
     np.testing.assert_array_equal(out, ref)
     assert np.abs(out[0, -3:] - deltas[0, -3:]).max() > 0  # the lash card moved with the completed lid
+
+
+def _ball_and_sheet(sheet_z: float):
+    """An eyeball (icosphere, radius 1 at the origin) and a square sheet of skin (side 2.4, at
+    ``sheet_z``) across it: vertices (V, 3), faces (F, 3), skin rows, eyeball rows."""
+    import trimesh
+
+    ball = trimesh.creation.icosphere(3)
+    xs = np.linspace(-1.2, 1.2, 9)
+    X, Y = np.meshgrid(xs, xs)
+    sv = np.c_[X.ravel(), Y.ravel(), np.full(X.size, sheet_z)]
+    q = np.array([[i * 9 + j, i * 9 + j + 1, (i + 1) * 9 + j + 1, (i + 1) * 9 + j] for i in range(8) for j in range(8)])
+    sf = np.r_[q[:, [0, 1, 2]], q[:, [0, 2, 3]]]
+    v = np.r_[sv, ball.vertices]
+    f = np.r_[sf, ball.faces + len(sv)]
+    return v, f, np.arange(len(sf)), np.arange(len(sf), len(f))
+
+
+def test_skin_tucked_under_the_eyeball_at_rest_is_no_lid():
+    """Skin inside the eyeball's front half behind it at rest (tucked under a cap, Rocketbox) is no
+    pair of lids met inside it: measured against the rest pose, the eyeball shows there; skin that
+    comes inside the front half where none lay at rest still counts as lids met."""
+    from facerig.geometry.eyelids import seen_share
+
+    c = np.zeros(3)
+    v, f, skin, eye = _ball_and_sheet(0.5)  # tucked at rest
+    shows = seen_share(v, f, skin, eye, c, 1.0)
+    assert shows > 0.4
+    assert seen_share(v, f, skin, eye, c, 1.0, through_skin=False) == 0.0  # without the rest: "lids met"
+    assert seen_share(v, f, skin, eye, c, 1.0, through_skin=False, rest=v) == shows
+    rest, _, _, _ = _ball_and_sheet(-0.5)  # behind the centre at rest, inside the front half posed
+    assert seen_share(v, f, skin, eye, c, 1.0, through_skin=False, rest=rest) == 0.0

@@ -39,3 +39,64 @@ def test_part_rows_are_the_rows_of_each_label():
     parts = _PartRows(labels)
     for p in range(8):  # label 7: none
         np.testing.assert_array_equal(parts.rows(p), np.flatnonzero(labels == p))
+
+
+def _band(center, radius: float, rings: int, around: int = 48):
+    """A band of a sphere (centre (3,), radius) open toward +Z, polar angles 45-90 degrees about +Z:
+    an occlusion shell around an eye's opening; ``rings`` rows of quads. Vertices (N, 3), faces (F, 3)."""
+    import numpy as np
+
+    th = np.radians(np.linspace(45.0, 90.0, rings + 1))
+    ph = np.linspace(0.0, 2 * np.pi, around, endpoint=False)
+    T, P = np.meshgrid(th, ph, indexing="ij")
+    v = np.c_[np.sin(T).ravel() * np.cos(P).ravel(), np.sin(T).ravel() * np.sin(P).ravel(), np.cos(T).ravel()]
+    f = []
+    for i in range(rings):
+        for j in range(around):
+            a, b = i * around + j, i * around + (j + 1) % around
+            f += [[a, b, b + around], [a, b + around, a + around]]
+    return np.asarray(center) + radius * v, np.asarray(f)
+
+
+@pytest.mark.parametrize("rings", [2, 12])
+def test_a_shell_in_front_of_one_eye_is_no_eyeball_at_any_density(rings):
+    """A band around one eye (a larger sphere than the eyeball, mirrored closely enough to pair)
+    is no eyeball, however finely it is meshed: finely meshed, its share of boundary edges is
+    under 12 % (the ICT head subdivided to 105k vertices); its outline (2 x a disc's) is not."""
+    import numpy as np
+
+    from facerig.geometry.components import boundary_ratio, outline_ratio
+
+    v, f, ix = synthetic_head()
+    right = min((v[a:b].mean(0) for a, b in ix["balls"]), key=lambda c: c[0])  # the eyeball at -X
+    sv, sf = _band(right, 0.6, rings)
+    assert outline_ratio(sv, sf) == pytest.approx(2.06, abs=0.1)
+    assert (boundary_ratio(sf) <= 0.12) == (rings == 12)
+    lay = find_layout(np.vstack([v, sv]), np.vstack([f, sf + len(v)]))
+    assert [e.kind for e in lay.eyes] == ["eyeball", "eyeball"]
+    for e in lay.eyes:  # the eyeballs (radius 0.5), not the shell (0.6)
+        assert e.radius == pytest.approx(0.5, abs=0.05)
+        assert (e.faces < len(f)).all()
+
+
+def test_outline_ratio_is_the_shape_not_the_mesh():
+    import numpy as np
+
+    from facerig.geometry.components import outline_ratio
+
+    for rings in (3, 30):
+        r = np.linspace(0.0, 1.0, rings + 1)[1:]
+        ph = np.linspace(0.0, 2 * np.pi, 64, endpoint=False)
+        x, y = np.outer(r, np.cos(ph)).ravel(), np.outer(r, np.sin(ph)).ravel()
+        disc = np.r_[[[0.0, 0.0, 0.0]], np.c_[x, y, np.zeros_like(x)]]
+        f = [[0, 1 + j, 1 + (j + 1) % 64] for j in range(64)]
+        for i in range(rings - 1):
+            for j in range(64):
+                a, b = 1 + i * 64 + j, 1 + i * 64 + (j + 1) % 64
+                f += [[a, b + 64, b], [a, a + 64, b + 64]]
+        assert outline_ratio(disc, np.array(f)) == pytest.approx(1.0, abs=0.01)
+    import trimesh
+
+    ball = trimesh.creation.icosphere(2)
+    assert outline_ratio(ball.vertices, ball.faces) == 0.0
+    assert outline_ratio(np.zeros((0, 3)), np.zeros((0, 3), int)) == float("inf")

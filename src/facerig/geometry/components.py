@@ -72,3 +72,23 @@ def boundary_ratio(faces: np.ndarray) -> float:
     else:
         _, counts = np.unique(e, axis=0, return_counts=True)
     return float((counts == 1).sum() / counts.size)
+
+
+def outline_ratio(vertices: np.ndarray, faces: np.ndarray) -> float:
+    """Isoperimetric ratio ``L**2 / (4 pi A)`` of a triangle set: L the length of its boundary edges
+    (used by one face), A its area; vertices (V, 3), faces (F, 3). 0 for a closed surface, 0.5 for a
+    hemisphere, 1 for a flat disc, ``length / (pi width)`` for a long strip, inf for no area. Unlike
+    :func:`boundary_ratio` (a share of edges, which halves at each subdivision), it depends on the
+    shape only, not on how finely it is meshed."""
+    v = np.asarray(vertices, dtype=np.float64)
+    f = np.asarray(faces, dtype=np.int64)
+    if len(f) == 0:
+        return float("inf")
+    area = 0.5 * float(np.linalg.norm(np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]), axis=1).sum())
+    e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
+    u, counts = np.unique(e, axis=0, return_counts=True)
+    b = u[counts == 1]
+    length = float(np.linalg.norm(v[b[:, 0]] - v[b[:, 1]], axis=1).sum())
+    if area <= 0:
+        return 0.0 if length == 0 else float("inf")
+    return length * length / (4.0 * np.pi * area)

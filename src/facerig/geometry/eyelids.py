@@ -95,6 +95,7 @@ def _eye_rays(
     radius: float,
     n: int,
     through_skin: bool = True,
+    rest: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rays from the front over an eyeball's disc: ``(X, Y, depth, seen, window)``, each (n, n).
 
@@ -103,7 +104,11 @@ def _eye_rays(
     window (the disc of 0.95 radii) that meet the eyeball before the skin, at z ``depth``. With
     ``through_skin`` False a ray is not counted where skin lies inside the eyeball's front half
     behind that hit (the eyeball showing through lids that have met, as some authors' closed
-    eyes do): only rays through a gap between the lids are seen."""
+    eyes do): only rays through a gap between the lids are seen. ``rest`` (V, 3): the neutral
+    vertices of a posed head; a ray that meets the eyeball and then skin inside its front half at
+    rest (skin tucked under an eyeball cap, as the Rocketbox heads have it behind most of the
+    opening, and moving with the lids) is then counted where it meets the eyeball first: such skin
+    behind the eyeball is no lid met inside it, and the eyeball shows there."""
     from facerig.geometry.raycast import Grid, first_hits
 
     v = np.asarray(vertices, np.float64)
@@ -117,7 +122,15 @@ def _eye_rays(
     seen = (hit >= len(skin)) & window
     if not through_skin and seen.any():
         _, skin_depth = first_hits(v, f[skin], grid)
-        seen &= ~(skin_depth > c[2])
+        floor = c[2]
+        if rest is not None:  # skin tucked inside the front half at rest: the lids must come in front of it
+            w = np.asarray(rest, np.float64)
+            rest_skin = _near(w, f, np.asarray(skin_faces), c, 2.0 * r)
+            hit0, _ = first_hits(w, f[np.concatenate([rest_skin, eyeball_faces])], grid)
+            _, rest_depth = first_hits(w, f[rest_skin], grid)
+            tucked = (hit0 >= len(rest_skin)) & np.isfinite(rest_depth) & (rest_depth > c[2])
+            floor = np.where(tucked, np.inf, c[2])
+        seen &= ~(skin_depth > floor)
     return X, Y, depth, seen, window
 
 
@@ -130,20 +143,21 @@ def eye_opening(
     bins: int = 13,
     sphere: tuple[np.ndarray, float] | None = None,
     through_skin: bool = True,
+    rest: np.ndarray | None = None,
 ) -> EyeOpening | None:
     """The opening of one eye (see :class:`EyeOpening`), or None where the eyeball is hardly seen.
 
     vertices (V, 3) (neutral, or posed with the neutral's ``sphere``), faces (F, 3); skin_faces
     (Fs,), eyeball_faces (Fe,): rows of ``faces``. ``n`` rays across the eyeball's diameter;
     ``bins`` horizontal bins; ``sphere``: ``(centre (3,), radius)`` (default: fitted to the
-    eyeball's vertices); ``through_skin``: see :func:`_eye_rays`."""
+    eyeball's vertices); ``through_skin``, ``rest``: see :func:`_eye_rays`."""
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
     if sphere is None:
         c, r = eyeball_sphere(v[np.unique(f[eyeball_faces])])
     else:
         c, r = np.asarray(sphere[0], np.float64), float(sphere[1])
-    X, Y, depth, seen, window = _eye_rays(v, f, skin_faces, eyeball_faces, c, r, n, through_skin)
+    X, Y, depth, seen, window = _eye_rays(v, f, skin_faces, eyeball_faces, c, r, n, through_skin, rest)
     share = float(seen.sum() / max(window.sum(), 1))
     if seen.sum() < 6:
         return None
@@ -273,10 +287,13 @@ def seen_share(
     radius: float,
     n: int = 41,
     through_skin: bool = True,
+    rest: np.ndarray | None = None,
 ) -> float:
     """Share of an eyeball's front disc (``center`` (3,), ``radius``) seen through the skin from the front
-    for vertices (V, 3) (posed or neutral); ``through_skin``: see :func:`_eye_rays`."""
-    _, _, _, seen, window = _eye_rays(vertices, faces, skin_faces, eyeball_faces, center, radius, n, through_skin)
+    for vertices (V, 3) (posed or neutral); ``through_skin``, ``rest``: see :func:`_eye_rays`."""
+    _, _, _, seen, window = _eye_rays(
+        vertices, faces, skin_faces, eyeball_faces, center, radius, n, through_skin, rest
+    )
     return float(seen.sum() / max(window.sum(), 1))
 
 
@@ -286,8 +303,10 @@ def seen_share(
 #: FaceKit and MakeHuman ground truth of the validation heads, of johnsmith, the Rocketbox and the
 #: Weboji rigs leave at most 0.30 (an ICT identity whose lids stop short; every other one 0.19 or
 #: less: ``python benchmarks/eyelids.py EVALSET``, ``benchmarks/results/eyelids.json``). A blink
-#: that leaves more is completed until the lids meet.
-CLOSED = 1.0 / 3.0
+#: that leaves more is completed until the lids meet. It was 1/3; ``facerig check`` fails a blink
+#: that leaves more than 0.3 seen (rocketbox_female decimated to ~1k: 0.33 here, 0.32 there), so
+#: this is the check's limit.
+CLOSED = 0.3
 #: A completed blink's eyeball may still show this share of its neutral opening from the front
 #: (through lids that met inside it) before skin tucked under it at rest is lifted over it
 #: (:func:`keep_over_surface`). A judgement between the authors' closed eyes (the out-of-family
@@ -447,23 +466,31 @@ def complete_blink(
     kept and only the rest is added (meeting at ``meet`` of the gap above the lower lid). The
     completed lids are then kept over the eyeball's surface (:func:`keep_over_surface`; skin
     tucked under the eyeball at rest too where the eyeball still shows through the closed lids).
-    Open shares are relative to ``seen0``."""
+    Open shares are relative to ``seen0``. Where the lids seem to have met but the eyeball shows
+    between them in front of skin that lay behind it at rest (skin tucked under an eyeball cap:
+    every ray through such an opening meets skin inside the eyeball's front half, at rest too), the
+    gaps are measured against the rest pose (``rest`` of :func:`_eye_rays`) and the blink is
+    completed the same way."""
     v = np.asarray(vertices, np.float64)
     c, r = sphere
     out = np.asarray(blink, np.float64)
+    rest = None  # the rest pose for the gaps: only where the lids seem to have met without it
 
     def left(d: np.ndarray) -> float:
-        return seen_share(v + d, faces, skin_faces, eyeball_faces, c, r, through_skin=False) / seen0
+        return seen_share(v + d, faces, skin_faces, eyeball_faces, c, r, through_skin=False, rest=rest) / seen0
 
     seen = seen_share(v + out, faces, skin_faces, eyeball_faces, c, r) / seen0  # at least what is seen between the lids
     if seen <= closed:
         return out, seen, seen
     before = after = left(out)
     if before <= closed:
-        return out, before, after
+        rest = v
+        before = after = left(out)
+        if before <= closed:
+            return out, before, after
     out = keep_outside(v, out, movable, sphere)  # lids that sank into the eyeball come out first
     for _ in range(passes):
-        gap = eye_opening(v + out, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False)
+        gap = eye_opening(v + out, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False, rest=rest)
         if gap is None:
             break
         d, _ = blink_deltas(v + out, movable, gap, meet)

@@ -8,9 +8,9 @@ mesh first when it is not). Parts are connected components after stitching open 
   :func:`facerig.geometry.junk.loose_junk`);
 - eyeballs: a left/right pair of other parts, mirrored across the mid-plane, shaped like a
   ball or a cap (extents sorted: the second >= 0.55 and the third >= 0.3 of the largest; on a
-  least-squares sphere to 10 % of its radius, spanning >= 1.2 radii, <= 12 % boundary edges:
-  not a lash card or strip, a whisker, an ear or a thin shell in front of the eye), the pair on
-  the largest spheres winning;
+  least-squares sphere to 10 % of its radius, spanning >= 1.2 radii, <= 12 % boundary edges
+  and an outline at most 1.2 x a flat disc's at any mesh density: not a lash card or strip, a
+  whisker, an ear or a thin shell in front of the eye), the pair on the largest spheres winning;
 - eye holes (no eyeballs): a mirrored pair of the skin's boundary loops in the front half of
   the head (a face mask's eye openings), the pair with the largest area seen from the front;
 - mouth parts (teeth, gums, tongue): other parts closer to the mid-plane than a third of the
@@ -27,6 +27,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+#: Most outline an eyeball part may have: L**2 / (4 pi A) of its open edges (L) and area (A)
+#: (:func:`facerig.geometry.components.outline_ratio`): 0 for a closed ball, 0.5 for a hemisphere
+#: cap, 1 for a flat disc; the occlusion shells around the ICT eyes have 2.1, the tear strips in
+#: front of them 1.5, the eyeballs and caps of the public and validation heads <= 0.96.
+_OUTLINE_MAX = 1.2
 
 @dataclass
 class Eye:
@@ -154,7 +159,7 @@ def _eyeball_pair(
 ):
     """Best mirrored pair of ball-shaped parts -> (left label, right label) or None. ``parts``:
     the :class:`_PartRows` of ``labels`` when already made."""
-    from facerig.geometry.components import boundary_ratio
+    from facerig.geometry.components import boundary_ratio, outline_ratio
 
     parts = _PartRows(labels) if parts is None else parts
     size = skin_hi - skin_lo
@@ -173,8 +178,11 @@ def _eyeball_pair(
         _, r, res = fit_sphere(pv)
         if res > 0.1 or e1 < 1.2 * r:  # not on a sphere, or a shallow shell of a large one
             continue
-        if boundary_ratio(f[fpart == p]) > 0.12:  # a curved strip (lashes), not a ball or a cap
+        pf = f[fpart == p]
+        if boundary_ratio(pf) > 0.12:  # a curved strip (lashes), not a ball or a cap
             continue
+        if outline_ratio(v, pf) > _OUTLINE_MAX:  # the same at any mesh density (a subdivided strip
+            continue  # has a smaller share of boundary edges, not a shorter outline)
         c = 0.5 * (pv.max(0) + pv.min(0))
         if abs(c[0] - mid_x) < 0.05 * size[0]:
             continue
