@@ -291,9 +291,7 @@ def seen_share(
 ) -> float:
     """Share of an eyeball's front disc (``center`` (3,), ``radius``) seen through the skin from the front
     for vertices (V, 3) (posed or neutral); ``through_skin``, ``rest``: see :func:`_eye_rays`."""
-    _, _, _, seen, window = _eye_rays(
-        vertices, faces, skin_faces, eyeball_faces, center, radius, n, through_skin, rest
-    )
+    _, _, _, seen, window = _eye_rays(vertices, faces, skin_faces, eyeball_faces, center, radius, n, through_skin, rest)
     return float(seen.sum() / max(window.sum(), 1))
 
 

@@ -33,6 +33,7 @@ import numpy as np
 #: front of them 1.5, the eyeballs and caps of the public and validation heads <= 0.96.
 _OUTLINE_MAX = 1.2
 
+
 @dataclass
 class Eye:
     """One eye seen from the front.
