@@ -260,13 +260,12 @@ def rig_mesh(
         meta["repairs"] = repairs
     if rewound:
         meta["rewound_faces"] = rewound
-    if junk.any():
-        from facerig.geometry.components import connected_components as _cc
-
-        meta["loose_pieces"] = {"vertices": int(junk.sum()), "pieces": int(np.unique(_cc(V, faces)[junk]).size)}
-    if hair.any():
-        n_cards = int(np.unique(connected_components(V, faces)[hair]).size)
-        meta["hair_cards"] = {"vertices": int(hair.sum()), "cards": n_cards}
+    if junk.any() or hair.any():
+        pieces = connected_components(V, faces)
+        if junk.any():
+            meta["loose_pieces"] = {"vertices": int(junk.sum()), "pieces": int(np.unique(pieces[junk]).size)}
+        if hair.any():
+            meta["hair_cards"] = {"vertices": int(hair.sum()), "cards": int(np.unique(pieces[hair]).size)}
     if fade_info.get("vertices_faded"):
         meta["falloff"] = fade_info
     if factor != 1.0:
