@@ -1,0 +1,67 @@
+"""The metadata block every benchmark result carries: when, on what, at which commit.
+
+Scripts in this folder import it as a sibling (``python benchmarks/X.py`` puts ``benchmarks/`` on
+``sys.path``; scripts that tests load by path insert that folder themselves, as ``ablations.py`` does)::
+
+    from _meta import run_meta
+
+    out = {**run_meta(threads=args.threads), "heads": rows}
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+#: The keys :func:`run_meta` always writes (``date`` and ``machine`` are read by other scripts and BENCHMARKS.md).
+KEYS = ("date", "machine", "python", "load_average", "torch", "commit")
+
+
+def _commit() -> str | None:
+    """Short git hash of this checkout's HEAD, or None (not a git checkout, no git, or git too slow)."""
+    try:
+        p = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (p.stdout.strip() or None) if p.returncode == 0 else None
+
+
+def run_meta(**extra) -> dict:
+    """The run's metadata, plus the script's own fields.
+
+    Args:
+        **extra: script-specific fields (threads, load before the timed loop, library versions ...),
+            added after the standard ones; they may not reuse a standard key.
+
+    Returns:
+        dict with ``date`` ("YYYY-MM-DD HH:MM UTC"), ``machine`` ("<processor or machine>, <N> CPUs,
+        <platform>"), ``python`` (version), ``load_average`` ([1, 5, 15] min, 2 decimals; None where the OS
+        has none), ``torch`` (version if the caller already imported torch, else None: never imported
+        here), ``commit`` (short git hash or None), then ``extra``.
+
+    Raises:
+        ValueError: ``extra`` names a standard key.
+    """
+    clash = sorted(set(extra) & set(KEYS))
+    if clash:
+        raise ValueError(f"run_meta: {', '.join(clash)} are standard keys; pass another name")
+    torch = sys.modules.get("torch")
+    return {
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        "torch": str(torch.__version__) if hasattr(torch, "__version__") else None,
+        "commit": _commit(),
+        **extra,
+    }
