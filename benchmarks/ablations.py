@@ -29,10 +29,8 @@ weights.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -40,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train2d  # noqa: E402
+from _meta import run_meta  # noqa: E402
 
 ROOT = train2d.ROOT
 RESULTS = train2d.RESULTS
@@ -153,8 +152,7 @@ def table() -> dict:
             rows[lab]["training"] = run_log(RUNS / f"s4_{lab}")
             rows[lab]["weights"] = found[lab][0].get("weights")
     res = {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        **run_meta(),
         "command": "python benchmarks/ablations.py table",
         "setup": {
             "start": "src/facerig/weights/raf.npz (shipped)",

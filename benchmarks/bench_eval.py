@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from facerig.config import repo_root
 from facerig.eval.harness import evaluate, write_json
 from facerig.eval.report import markdown_shapes, markdown_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling _meta, also when a test loads this file by path
+from _meta import run_meta  # noqa: E402
 
 
 def weights_identity(path: str | None) -> dict:
@@ -104,13 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             options=options,
             progress=not args.quiet,
         )
-        r["machine"] = {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "threads": os.environ.get("OMP_NUM_THREADS", "default"),
-        }
-        r["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        r.update(run_meta(threads=os.environ.get("OMP_NUM_THREADS", "default")))
         if method == "raf":
             r["weights"] = weights_identity(args.weights)
         suffix = f"_{args.dt_mode}" if options.get("dt_mode") == "copy" else ""

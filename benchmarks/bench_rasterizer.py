@@ -23,7 +23,6 @@ Run: ``nice .venv/bin/python benchmarks/bench_rasterizer.py [--repeats 20] [--th
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
 import platform
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from _meta import run_meta
 from facerig.io import load_mesh
 from facerig.io.atomic import write_text_atomic
 from facerig.render import (
@@ -168,17 +168,10 @@ def main() -> None:
     write_png(args.png, torch.cat([r.image[0], r.normal_map[0]], dim=1).clamp(0, 1))
     out = {
         "benchmark": "bench_rasterizer.py",
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu": _cpu_name(),
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "loadavg_1_5_15_before": [round(x, 2) for x in load],
-            "loadavg_1_5_15_after": [round(x, 2) for x in os.getloadavg()],
-        },
+        **run_meta(cpu=_cpu_name(), load_average_before=[round(x, 2) for x in load]),
         "step": "render_mesh (shade + antialias + normal map + soft mask) + displacement_2d, loss, backward",
-        "note": "2-core VM shared with other engineers' jobs during the run (see loadavg); the lead re-runs it",
+        "note": "2-core VM shared with other engineers' jobs during the run (see load_average_before, "
+        "load_average); the lead re-runs it",
         "runs": runs,
         "demo_png": str(args.png.relative_to(ROOT)) if args.png.is_relative_to(ROOT) else str(args.png),
     }

@@ -27,10 +27,8 @@ give ``--weights`` too, or each checkout rigs with its own shipped weights.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -39,6 +37,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -179,14 +179,12 @@ def main() -> int:
                     flush=True,
                 )
             results.append(rec)
-    meta = {
-        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs (threads={args.threads})",
-        "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
-        "load_avg_at_start": load0,
-        "rig_args": args.rig_arg,
-        "note": "peak_rss_mb is the maximum over this benchmark's child processes so far",
-    }
+    meta = run_meta(
+        threads=args.threads,
+        load_average_at_start=load0,
+        rig_args=args.rig_arg,
+        note="peak_rss_mb is the maximum over this benchmark's child processes so far",
+    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     print(f"wrote {args.out}")

@@ -16,13 +16,13 @@ Writes JSON with the date, machine and each source's numbers.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,9 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         runs.append({"src": src, "commit": git.stdout.strip() or None, **res})
         print(f"{src}: {res}")
     result = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
-        "python": platform.python_version(),
+        **run_meta(),
         "requests_per_burst": 1000,
         "client_threads": 5,
         "runs": runs,

@@ -21,14 +21,13 @@ the baseline for the generalisation work.
 from __future__ import annotations
 
 import argparse
-import datetime
 import glob
 import json
 import os
-import platform
 import sys
 from pathlib import Path
 
+from _meta import run_meta
 from facerig.eval.check import CHECKS, THRESHOLDS, _read_rig, check_rig
 
 DATA = Path(os.environ.get("FACERIG_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -68,31 +67,6 @@ def _record(name: str, group: str, path: Path, head: Path | None) -> dict:
         "summary": res["summary"],
         "rows": res["rows"],
         "missing": res["missing"],
-    }
-
-
-def _machine() -> dict:
-    import subprocess
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).parent,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        commit = ""
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": platform.node(),
-        "cpu": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "load_average_1min": load,
-        "python": sys.version.split()[0],
-        "commit": commit,
     }
 
 
@@ -149,7 +123,7 @@ def _speed(args) -> int:
         stages[c] = time.perf_counter() - t0
     out = {
         "what": "speed",
-        **_machine(),
+        **run_meta(),
         "head": name,
         "vertices": rig.num_vertices,
         "shapes": len(rig.names),
@@ -211,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     out = {
         "what": args.what,
-        **_machine(),
+        **run_meta(),
         "thresholds": {c: list(t) for c, t in THRESHOLDS.items()},
         "records": records,
         "table_markdown": table,

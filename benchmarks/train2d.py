@@ -18,13 +18,13 @@ the out-of-family relative error falls and no validation group's active error ri
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -81,8 +81,7 @@ def compare(base: str, cand: str) -> dict:
     worse = [g for g, r in groups.items() if not (r["diff_mm"] <= TOLERANCE_MM)]
     better_oof = fam["out_of_family"][cand]["relative"] < fam["out_of_family"][base]["relative"]
     return {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        **run_meta(),
         "command": "python benchmarks/train2d.py compare " + " ".join((base, cand)),
         "weights": {k: ev[k].get("weights") for k in (base, cand)},
         "validation_active_mm": groups,
