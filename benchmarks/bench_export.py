@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _meta import run_meta
 from facerig.arkit import ARKIT52, canonical_name
 from facerig.config import repo_root
 
@@ -208,12 +208,7 @@ def main() -> int:
             notes.append(f"{r['files']} files")
         print(f"| {r['output']} | {r['seconds']:.2f} | {r['MB']:.2f} | {'; '.join(notes)} |")
     result = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "platform": platform.platform(),
-        "version": __version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
+        **run_meta(version=__version__),
         "head": "ICT FaceKit generic neutral",
         "vertices": V,
         "shapes": K,

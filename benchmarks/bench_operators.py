@@ -18,15 +18,14 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "2")
 
 import argparse  # noqa: E402
-import datetime as _dt  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from _meta import run_meta  # noqa: E402
 from facerig.geometry.operators import compute_operators  # noqa: E402
 from facerig.geometry.remesh import remesh  # noqa: E402
 
@@ -121,14 +120,8 @@ def main() -> None:
         )
         print(f"done {len(v)} vertices in {total:.1f}s", flush=True)
 
-    meta = {
-        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.platform()}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs (threads={os.environ.get('OMP_NUM_THREADS')})",
-        "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],  # shared machine: context for timings
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-    }
+    # load_average: the machine is shared, context for the timings
+    meta = run_meta(threads=os.environ.get("OMP_NUM_THREADS"), numpy=np.__version__)
     try:
         import scipy
 
@@ -141,7 +134,7 @@ def main() -> None:
     print(f"\n### compute_operators (k={args.k}, no cache) — {meta['date']}\n")
     print(
         f"Machine: {meta['machine']}; Python {meta['python']}, numpy {meta['numpy']}, "
-        f"scipy {meta.get('scipy')}; load average {meta['load_avg_1_5_15']}\n"
+        f"scipy {meta.get('scipy')}; threads {meta['threads']}; load average {meta['load_average']}\n"
     )
     print(
         "| mesh | V | F | Laplacian+mass (s) | eigenbasis (s) | gradients (s) | total (s) | cache hit (s) | cache (MB) |"

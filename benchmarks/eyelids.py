@@ -13,14 +13,13 @@ step (``close_eyes=False``).
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import os
-import platform
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -113,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(summary, indent=1))
     result = {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        **run_meta(),
         "summary": summary,
         "rows": rows,
     }

@@ -11,16 +11,16 @@ layout found before the clock starts), so load on a shared machine hits both ali
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,9 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     for h, r in rows.items():
         print(f"{h:28s} before {r['before']:.3f} s  after {r['after']:.3f} s")
     result = {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        "load_average_1min": os.getloadavg()[0],
+        **run_meta(),
         "command": "python benchmarks/eyelids_step_time.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "seconds_median": rows,
     }

@@ -14,15 +14,15 @@ Results: ``benchmarks/results/jaw_speed.json`` (date, machine, load average, min
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import pickle
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,8 +105,7 @@ def main() -> None:
         }
         print(name, json.dumps(results[name]))
     doc = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
+        **run_meta(),
         "old_src": a.old_src,
         "rounds": a.rounds,
         "repeat": a.repeat,

@@ -19,14 +19,13 @@ a layout found without the stitched seams' labels; only blinks the step complete
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
-import os
-import platform
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -175,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         summary["blink_completion_scores"] = scores
     print(json.dumps(summary, indent=1))
     result = {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        **run_meta(),
         "command": "python benchmarks/lid_meet.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "summary": summary,
         "rows": rows,

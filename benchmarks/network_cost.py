@@ -22,14 +22,13 @@ Needs torch (the ``[train]`` extra) to build the variants' random weights.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,11 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:36s} {n_params:>8,d} params  encode {t_enc:.3f} s  decode {t_dec:.3f} s  "
             f"two passes side by side {t_net:.3f} s"
         )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     result = {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        "load_average": load,
+        **run_meta(),
         "gemm_gflops": round(gflops, 1),
         "head": str(Path(args.head).name),
         "repeat": args.repeat,
