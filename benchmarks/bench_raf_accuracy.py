@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from _meta import run_meta
+
 ROOT = Path(__file__).resolve().parents[1]
 FOCUS = (
     "jawOpen",
@@ -158,9 +160,8 @@ def main() -> int:
             flush=True,
         )
     if args.json:
-        Path(args.json).write_text(
-            json.dumps({"weights": args.weights, "summary": summary, "heads": res}, indent=1, default=float)
-        )
+        doc = {**run_meta(), "weights": args.weights, "summary": summary, "heads": res}
+        Path(args.json).write_text(json.dumps(doc, indent=1, default=float))
     return 0
 
 

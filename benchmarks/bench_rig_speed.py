@@ -181,7 +181,7 @@ def main() -> int:
             results.append(rec)
     meta = run_meta(
         threads=args.threads,
-        load_average_at_start=load0,
+        load_average_before=load0,
         rig_args=args.rig_arg,
         note="peak_rss_mb is the maximum over this benchmark's child processes so far",
     )

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 FACTORS = (0.8, 0.9, 1.0, 1.1, 1.22, 1.35, 1.5)
 
@@ -149,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     out = {
         "benchmark": "face_frame",
-        "date": datetime.now(UTC).isoformat(timespec="minutes"),
-        "machine": platform.platform(),
+        **run_meta(),
         "weights_step": meta.get("step"),
         "factors": list(FACTORS),
         "heads": rows,
@@ -243,8 +242,7 @@ def probe_check(set_dir: str, weights: str | None, out: str = "benchmarks/result
     )
     doc = {
         "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": platform.platform(),
+            **run_meta(),
             "set": str(set_dir),
             "weights_step": meta.get("step"),
             "probe_vertices": FACE_PROBE_VERTICES,

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 RADII = (2.5, 3.0, 3.5, 4.0, 5.0)
 BELOW = (2.0, 2.5, 3.0, 3.5)
@@ -87,8 +87,7 @@ def main(argv=None) -> int:
         print(json.dumps(row), flush=True)
     out = {
         "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": platform.platform(),
+            **run_meta(),
             "falloff": FALLOFF,
             "falloff_frame": FALLOFF_FRAME,
         },

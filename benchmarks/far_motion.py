@@ -21,15 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
@@ -127,14 +127,9 @@ def main(argv=None) -> int:
         work = Path(tmp)
         rows = _heads(data, trees, work)
         ev = _eval(a.evalset, trees, work) if a.evalset else None
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout
     result = {
         "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_average_1min": round(os.getloadavg()[0], 2),
-            "commit": commit.strip(),
+            **run_meta(),
             "before_src": str(trees["before"]),
             "minutes": round((time.time() - t0) / 60, 1),
             "nefertiti": NEFERTITI,

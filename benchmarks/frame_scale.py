@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-from datetime import date
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 
 def slab_widths(vertices: np.ndarray, iterations: int = 3) -> list[float]:
@@ -76,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     out = {
         "benchmark": "frame_scale",
-        "date": date.today().isoformat(),
-        "machine": platform.platform(),
+        **run_meta(),
         "eval": args.eval,
         "heads": rows,
     }

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,7 +110,7 @@ def orientations(weights: str | None, out: str) -> int:
             flush=True,
         )
     doc = {
-        "meta": {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.platform()},
+        "meta": run_meta(),
         "rows": rows,
     }
     with atomic_path(Path(out), suffix=".json") as tmp:
@@ -189,8 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary))
     doc = {
         "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": platform.platform(),
+            **run_meta(),
             "sets": args.sets,
             "weights_step": meta.get("step"),
             "limits": HEAD_CHECK,

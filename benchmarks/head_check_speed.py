@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,14 +88,7 @@ def main() -> int:
             f"  mirror {row['this']['median_mirror_s']:.3f} s  decision {row['this']['decision']}",
             flush=True,
         )
-    meta = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
-        "load_before": load0,
-        "load_after": [round(x, 2) for x in os.getloadavg()],
-        "other_src": args.other_src,
-        "repeat": args.repeat,
-    }
+    meta = run_meta(load_average_before=load0, other_src=args.other_src, repeat=args.repeat)
     Path(args.out).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     print(f"wrote {args.out}")
     return 0

@@ -38,13 +38,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 
 def _mesh(path: Path):
@@ -267,10 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     out = {
         "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_average": [round(x, 1) for x in os.getloadavg()],
+            **run_meta(),
             "heads": str(args.heads),
             "evalset": args.evalset,
             "probed": AUTO_PROBED,

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 _EXPORT = r"""
 import sys
@@ -122,10 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     out = {
         "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_average": [round(x, 1) for x in os.getloadavg()],
+            **run_meta(),
             "heads": str(args.heads),
         },
         "summary": summary,

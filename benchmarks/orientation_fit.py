@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import pprint
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 
 def generated_features(seeds: int, start: int, cache: str | None) -> list[dict]:
@@ -189,10 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     out = {
         "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_average": [round(x, 1) for x in os.getloadavg()],
+            **run_meta(),
             "seeds": args.seeds,
             "start": args.start,
             "lam": args.lam,

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {g:>14s} {v:.3f}")
     out = {
         "benchmark": "proxy_floor",
-        "date": date.today().isoformat(),
-        "machine": platform.platform(),
+        **run_meta(),
         "proxy_vertices": args.proxy_vertices,
         "groups": summary,
         "heads": records,

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 MM_PER_UNIT = 10.0  # the example head is ICT FaceKit's neutral, in centimetres
 
@@ -105,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         "split_parts": parts2,
         "rigs": rows,
         "seconds": round(time.perf_counter() - t0, 1),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"platform": platform.platform(), "python": platform.python_version()},
+        **run_meta(),
     }
     print(
         f"{result['head']} split at its UV seams as a glTF exporter does: {len(mesh.vertices):,} -> "
