@@ -28,6 +28,8 @@ import numpy as np
 
 from _meta import run_meta
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
 FACTORS = (0.8, 0.9, 1.0, 1.1, 1.22, 1.35, 1.5)
 
 
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-mh", type=int, default=12, help="MakeHuman heads, training mix")
     ap.add_argument("--start", type=int, default=900000, help="first seed (train split; pools use < 400000)")
     ap.add_argument("--weights", default=None)
-    ap.add_argument("--out", default="benchmarks/results/face_frame.json")
+    ap.add_argument("--out", default=str(RESULTS / "face_frame.json"))
     ap.add_argument(
         "--merge",
         nargs="+",
@@ -189,7 +191,7 @@ def print_factors(set_dir: str, weights: str | None) -> int:
     return 0
 
 
-def probe_check(set_dir: str, weights: str | None, out: str = "benchmarks/results/face_probe_check.json") -> int:
+def probe_check(set_dir: str, weights: str | None, out: str = str(RESULTS / "face_probe_check.json")) -> int:
     """Face-frame factor of each head of an eval set with the probe on its decimated mesh
     (``FACE_PROBE_VERTICES``, as ``facerig rig``) and on the whole rig proxy (as the calibration
     measured it); the difference in log factor, per head and summarised."""

@@ -25,6 +25,8 @@ import numpy as np
 
 from _meta import run_meta
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
 
 def slab_widths(vertices: np.ndarray, iterations: int = 3) -> list[float]:
     """Width estimates of :func:`facerig.geometry.proxy.head_frame` after each refinement:
@@ -41,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("set_dir")
-    ap.add_argument("--eval", default="benchmarks/results/eval_raf.json", help="an eval result of the method")
-    ap.add_argument("--out", default="benchmarks/results/frame_scale.json")
+    ap.add_argument("--eval", default=str(RESULTS / "eval_raf.json"), help="an eval result of the method")
+    ap.add_argument("--out", default=str(RESULTS / "frame_scale.json"))
     args = ap.parse_args(argv)
 
     set_dir = Path(args.set_dir)
