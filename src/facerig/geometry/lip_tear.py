@@ -65,44 +65,60 @@ def along_line_edges(
     return e[cos >= np.cos(np.radians(ALONG_DEG))]
 
 
-def along_line_pairs(vertices: np.ndarray, edges: np.ndarray, mouth) -> np.ndarray:
-    """Triples (T, 3) ``(left, centre, right)``: two along-line ``edges`` (E, 2)
-    (:func:`along_line_edges`) meeting at ``centre``, one on each side of it along the lip line
-    of ``mouth``; vertices (V, 3) neutral."""
+#: Neighbours up to this many steps along the line on each side are compared (a fang k vertices
+#: wide sticks out from those k steps away). 1: with 2 the authors' own rigs reach 0.244 S
+#: (MakeHuman hm08 mouthClose), above the torn jaw step on weboji_lama (0.215 S), so the
+#: check could not tell them apart (BENCHMARKS.md, "Rig check").
+HOPS = 1
+
+
+def along_line_pairs(vertices: np.ndarray, edges: np.ndarray, mouth, hops: int = HOPS) -> np.ndarray:
+    """Quadruples (T, 4) ``(left, centre, right, k)``: vertices ``k`` steps (1..``hops``) to the
+    left and to the right of ``centre`` along the lip line of ``mouth`` through the along-line
+    ``edges`` (E, 2) (:func:`along_line_edges`); vertices (V, 3) neutral."""
     v = np.asarray(vertices, np.float64)
     if not len(edges):
-        return np.zeros((0, 3), np.int64)
+        return np.zeros((0, 4), np.int64)
     a = np.concatenate([edges[:, 0], edges[:, 1]])
     b = np.concatenate([edges[:, 1], edges[:, 0]])
     side = ((v[b] - v[a]) * line_tangent(mouth, v[a, 0])).sum(1) > 0  # b is to the right of a
-    left = {}
-    right = {}
+    step: list[dict] = [{}, {}]  # one step to the left / to the right
     for c, n, r in zip(a.tolist(), b.tolist(), side.tolist()):
-        (right if r else left).setdefault(c, []).append(n)
-    out = [(lt, c, rt) for c in left if c in right for lt in left[c] for rt in right[c]]
-    return np.array(out, np.int64).reshape(-1, 3)
+        step[int(r)].setdefault(c, set()).add(n)
+    out = []
+    reach = [{c: {c} for c in step[0]}, {c: {c} for c in step[1]}]
+    for k in range(1, hops + 1):
+        for s in (0, 1):
+            reach[s] = {c: set().union(*(step[s].get(n, set()) for n in ns)) for c, ns in reach[s].items()}
+        for c, ls in reach[0].items():
+            for lt in ls:
+                for rt in reach[1].get(c, ()):
+                    out.append((lt, c, rt, k))
+    return np.array(out, np.int64).reshape(-1, 4)
 
 
 def lip_tear(deltas: np.ndarray, triples: np.ndarray, scale: float) -> np.ndarray:
     """Spikes along the lip line per shape (S): deltas (K, V, 3) or (V, 3) -> (K,) or a float.
 
-    For each vertex with along-line neighbours on both sides (``triples`` (T, 3),
-    :func:`along_line_pairs`), the smaller of its motion's differences from the two when it
-    sticks out from both (``(d_c - d_l) . (d_c - d_r) > 0``; 0 otherwise), over its most even
-    pair of neighbours; the largest over the vertices. A clean opening, a ramp at a mouth corner
-    or a step between the lips has a neighbour on the same side (about 0); a vertex torn away
-    from both neighbours is a spike. 0 with no triples."""
+    For each vertex and each number of steps k along the line (``triples`` (T, 4),
+    :func:`along_line_pairs`), the smaller of its motion's differences from a vertex k steps to
+    its left and one k steps to its right when it sticks out from both (``(d_c - d_l) . (d_c -
+    d_r) > 0``; 0 otherwise), over its most even such pair; the largest over k and the vertices.
+    A clean opening, a ramp at a mouth corner or a step between the lips has a neighbour on the
+    same side (about 0); a vertex (or a fang up to k vertices wide) torn away from the line on
+    both sides is a spike. 0 with no triples."""
     d = np.asarray(deltas)
     one = d.ndim == 2
     d = d[None] if one else d
     out = np.zeros(len(d))
     if len(triples):
-        lt, c, rt = triples[:, 0], triples[:, 1], triples[:, 2]
+        lt, c, rt, hop = triples[:, 0], triples[:, 1], triples[:, 2], triples[:, 3]
+        key = c * (int(hop.max()) + 1) + hop  # one vertex at one number of steps
         for k in range(len(d)):
             dk = np.asarray(d[k], np.float64)
             a, b = dk[c] - dk[lt], dk[c] - dk[rt]
             val = np.where((a * b).sum(1) > 0, np.minimum(np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)), 0.0)
-            best = np.full(int(c.max()) + 1, np.inf)
-            np.minimum.at(best, c, val)  # the most even pair of neighbours of each vertex
+            best = np.full(int(key.max()) + 1, np.inf)
+            np.minimum.at(best, key, val)  # the most even pair of neighbours k steps away
             out[k] = best[np.isfinite(best)].max() / scale
     return float(out[0]) if one else out
