@@ -14,6 +14,8 @@ network's jawOpen leaves it (nearly) closed:
    the skin above and below the line, :func:`jaw_weights`), in front of the hinge (fading over the first :data:`FRONT_FADE` of the way from the hinge
    to the lips), fading out :data:`DEPTH` S below the lip line (the neck stays); mouth parts
    (teeth, tongue) below the lip line turn with it rigidly; eyeballs never move;
+   the weight is blended along the lip line (:data:`ALONG_SMOOTH`), so where the rule switches
+   lips along it (a fold's crumpled walls) the jaw does not tear the lips into vertical slits;
 3. the jaw turns by the angle that drops the lower lip by :data:`TARGET_GAP` S (the authors'
    rigs open 0.16-0.55 S, BENCHMARKS.md "Rig check"), wider (:data:`GROW`, up to
    :data:`MAX_ANGLE`) until the lips part that much as the check measures it (a fold's inside
