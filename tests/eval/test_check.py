@@ -220,3 +220,21 @@ def test_no_mouth_opening_is_na(kind):
         row = _status(res, check)
         assert row["status"] == "n/a" and row["note"].startswith("no mouth opening")
     assert not res["layout"]["mouth"]["found"]
+
+
+def test_lip_tear_catches_lips_torn_into_spikes():
+    """jawOpen dropping the lower lip evenly passes lip_tear; the same jawOpen with every other
+    lower-lip vertex along the mouth left behind (spikes between the lips) fails it."""
+    rig = good_rig()
+    res = C.check_rig(rig, checks=("lip_tear",))
+    row = _status(res, "lip_tear", "jawOpen")
+    assert row["status"] == "pass" and row["value"] < 0.05
+    v, f, ix = synthetic_head()
+    lower = np.asarray(ix["lower"])
+    lower = lower[np.abs(v[lower, 1] - v[lower, 1].max()) < 1e-6]  # the lower lip's edge row
+    lower = lower[np.argsort(v[lower, 0])][1:-1:2]  # every other vertex along it
+    d = rig.deltas.copy()
+    d[rig.names.index("jawOpen"), lower] = 0.0
+    res = C.check_rig(Rig(rig.names, d, rig.neutral, rig.faces), checks=("lip_tear",))
+    row = _status(res, "lip_tear", "jawOpen")
+    assert row["status"] == "fail" and row["value"] > 0.2

@@ -109,3 +109,30 @@ def test_no_mouth_opening_leaves_the_rig_alone():
     out, rep = open_jaw(v, f, ["eyeBlinkLeft"], d[:1])
     assert out is d[:1] or np.array_equal(out, d[:1])
     assert rep["status"] == "no jawOpen"
+
+
+def test_a_rough_lip_assignment_is_blended_along_the_line():
+    """A synthetic mouth whose lip-line vertices are given to the two lips in alternate columns
+    (the spikes of a noisy rule): blending along the line leaves no vertex torn away from its
+    neighbours along it, away from the line the field is as it was."""
+    from facerig.geometry.jaw import _along_line_smooth
+    from facerig.geometry.lip_tear import REACH, along_line_edges
+
+    v, f, ns = profile_head("fold")
+    lay = find_layout(v, f)
+    mouth, _ = find_mouth(v, f, lay)
+    S = lay.scale
+    skin = np.arange(len(v)) < ns
+    depth = mouth.line_y(v[:, 0]) - v[:, 1]
+    side = (depth > 0).astype(float)
+    band = skin & (np.abs(depth) < 0.2 * S)
+    cols = np.unique(np.round(v[band, 0], 6))
+    odd = np.isin(np.round(v[:, 0], 6), cols[::2])
+    side[band & odd] = 1.0 - side[band & odd]  # every other column on the wrong lip
+    e = along_line_edges(v, f[np.all(skin[f], 1)], mouth, S, reach=REACH)
+    assert len(e) > 10
+    jump = lambda s: np.abs(s[e[:, 0]] - s[e[:, 1]]).max()  # noqa: E731
+    smooth = _along_line_smooth(v, f[np.all(skin[f], 1)], mouth, S, side)
+    assert jump(side) == 1.0 and jump(smooth) < 0.3
+    far = skin & (np.abs(depth) > 0.6 * S) & (np.abs(depth) < 0.8 * S)
+    np.testing.assert_array_equal(smooth[far], side[far])  # away from the line: as it was

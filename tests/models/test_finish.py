@@ -214,3 +214,31 @@ def test_coincident_groups_are_those_of_unique_rows():
         np.testing.assert_allclose(out[:, members], np.broadcast_to(mean, (2, len(members), 3)), rtol=1e-6, atol=1e-7)
     few = d[:, :4]
     assert share_coincident(np.arange(12.0).reshape(4, 3), few) is few  # no two coincide: the deltas as given
+
+
+def _touching_tetrahedra(joined: bool, open_: bool):
+    """Two closed tetrahedra whose apexes 3 and 6 coincide: joined at vertex 0 (one piece) or
+    not (two pieces, vertex 7 for the second's base corner); ``open_`` drops a face at each apex."""
+    v = np.array(
+        [[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [0.3, 0.3, 1], [-1, 0, 0], [0, -1, 0], [0.3, 0.3, 1], [0.0, 0, 0.01]]
+    )
+    b = 0 if joined else 7
+    f = [[0, 2, 1], [0, 1, 3], [1, 2, 3], [2, 0, 3], [b, 4, 5], [b, 6, 4], [4, 6, 5], [5, 6, b]]
+    if open_:
+        f = f[:1] + f[2:5] + f[6:]
+    return v, np.array(f)
+
+
+def test_touching_points_of_one_closed_piece_keep_their_deltas():
+    """A mouth modelled as a closed slit: two points of one closed surface at the same position
+    (one on each lip) keep their own deltas; seam copies (open) and touching pieces share."""
+    d = np.zeros((1, 8, 3), np.float32)
+    d[0, 3] = [0.0, -1.0, 0.0]  # one lip goes down, the other stays
+    v, f = _touching_tetrahedra(joined=True, open_=False)
+    out = share_coincident(v, d, f)
+    np.testing.assert_array_equal(out[0, [3, 6]], d[0, [3, 6]])
+    np.testing.assert_array_equal(share_coincident(v, d)[0, 6], [0, -0.5, 0])  # without faces: as before
+    for joined, open_ in ((False, False), (True, True)):  # two pieces touching, or seam copies on a border
+        v, f = _touching_tetrahedra(joined, open_)
+        out = share_coincident(v, d, f)
+        np.testing.assert_allclose(out[0, [3, 6]], [[0, -0.5, 0], [0, -0.5, 0]])

@@ -35,6 +35,10 @@ stretch            largest edge length ratio posed / neutral among edges lengthe
                    stretch many times in the authors' own rigs)
 far_motion         largest motion of vertices far from the face (more than 4 S below the eyes, or
                    2.5 S behind them) / largest motion of the shape
+lip_tear           every shape, on a head with a mouth opening: the largest spike along the lip
+                   line, / S: a vertex near the line whose motion sticks out from both its
+                   neighbours along the line (the smaller difference; :mod:`facerig.geometry.lip_tear`),
+                   the lips torn into fangs where a clean opening is a step across the line
 =================  ==========================================================================
 
 The thresholds are calibrated so that every author's rig in the shared data passes every check
@@ -73,6 +77,8 @@ THRESHOLDS: dict[str, tuple[str, float]] = {
     "interpenetration": ("<=", 0.15),  # worst 0.11 (MakeHuman hm08: lids and lips against eyes and teeth)
     "stretch": ("<=", 15.0),  # worst 12.2 (ICT jawOpen: inner lip corners)
     "far_motion": ("<=", 0.2),  # worst 0.03 (ICT)
+    # worst 0.158 (Weboji tiger mouthPucker; boy jawOpen 0.143); facerig's torn facecustom jawOpen 0.29
+    "lip_tear": ("<=", 0.2),
 }
 CHECKS = tuple(THRESHOLDS)
 
@@ -392,6 +398,21 @@ def _far_rows(v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[dic
     return rows
 
 
+def _tear_rows(v0: np.ndarray, faces: np.ndarray, d: dict[str, np.ndarray], lay: Layout, mouth, why: str) -> list[dict]:
+    """lip_tear rows, one per shape (n/a without a mouth opening: ``why``)."""
+    from facerig.geometry.lip_tear import along_line_edges, along_line_pairs, lip_tear
+
+    if mouth is None:
+        return [_row("lip_tear", None, None, why)]
+    skin = faces[lay.face_part == lay.skin]
+    triples = along_line_pairs(v0, along_line_edges(v0, skin, mouth, lay.scale), mouth)
+    if not len(triples):
+        return [_row("lip_tear", None, None, "no edges along the lip line")]
+    names = list(d)
+    vals = lip_tear(np.stack([d[n] for n in names]), triples, lay.scale)
+    return [_row("lip_tear", n, float(x), f"{len(triples)} vertex pairs along the lip line") for n, x in zip(names, vals)]
+
+
 def _interp_rows(v0: np.ndarray, faces: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[dict]:
     from facerig.eval.check_contact import penetration_ratios
 
@@ -458,7 +479,7 @@ def check_rig(
         )
     lay = find_layout(v0, faces)
     mouth, mouth_note = None, "not looked for"
-    if "mouth_open" in want or "mouth_close" in want:
+    if "mouth_open" in want or "mouth_close" in want or "lip_tear" in want:
         from facerig.geometry.mouth import find_mouth
 
         mouth, mouth_note = find_mouth(v0, faces, lay, d.get("jawOpen"))
@@ -479,6 +500,8 @@ def check_rig(
         rows += _stretch_rows(v0, faces, d, lay)
     if "far_motion" in want:
         rows += _far_rows(v0, d, lay)
+    if "lip_tear" in want:
+        rows += _tear_rows(v0, faces, d, lay, mouth, mouth_note)
     summary = summarize(rows, want)
     return {
         "rows": rows,

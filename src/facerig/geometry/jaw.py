@@ -14,6 +14,8 @@ network's jawOpen leaves it (nearly) closed:
    the skin above and below the line, :func:`jaw_weights`), in front of the hinge (fading over the first :data:`FRONT_FADE` of the way from the hinge
    to the lips), fading out :data:`DEPTH` S below the lip line (the neck stays); mouth parts
    (teeth, tongue) below the lip line turn with it rigidly; eyeballs never move;
+   the weight is blended along the lip line (:data:`ALONG_SMOOTH`), so where the rule switches
+   lips along it (a fold's crumpled walls) the jaw does not tear the lips into vertical slits;
 3. the jaw turns by the angle that drops the lower lip by :data:`TARGET_GAP` S (the authors'
    rigs open 0.16-0.55 S, BENCHMARKS.md "Rig check"), wider (:data:`GROW`, up to
    :data:`MAX_ANGLE`) until the lips part that much as the check measures it (a fold's inside
@@ -54,6 +56,8 @@ HINGE_BACK = 1.3
 #: Inside the mouth (hidden from the front, within MOUTH_REACH S of the lip line), walls whose
 #: normal's y is beyond +-WALL belong to the jaw (facing up) or to the upper lip (facing down).
 MOUTH_REACH, WALL = 0.5, 0.5
+#: The jaw weight is averaged this many times with its neighbours along the lip line (0: off).
+ALONG_SMOOTH = 8
 #: Weight across the lip line: 0 at the line, 1 this far (S) below it.
 LINE_BAND = 0.05
 #: The jaw region fades out from DEPTH[0] to DEPTH[1] S below the lip line.
@@ -105,6 +109,29 @@ def _split(vertices: np.ndarray, faces: np.ndarray, upper: np.ndarray, lower: np
     return np.clip(t, 0.0, 1.0)
 
 
+def _along_line_smooth(v: np.ndarray, faces: np.ndarray, mouth, scale: float, side: np.ndarray) -> np.ndarray:
+    """``side`` (V,) averaged :data:`ALONG_SMOOTH` times with its neighbours along the lip line
+    (edges of faces (F, 3) near the line and running along it,
+    :func:`facerig.geometry.lip_tear.along_line_edges`): where the rule of
+    :func:`jaw_weights` switches lips along the line (a fold's walls facing up and down in turn,
+    the mouth's corners) the jaw's turn blends over several vertices instead of tearing a
+    vertical slit, while the step across the line stays."""
+    from scipy.sparse import coo_matrix
+
+    from facerig.geometry.lip_tear import along_line_edges
+
+    e = along_line_edges(v, faces, mouth, scale, reach=MOUTH_REACH)
+    if not len(e) or ALONG_SMOOTH <= 0:
+        return side
+    n = len(v)
+    a = coo_matrix((np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(n, n)).tocsr()
+    deg = np.asarray(a.sum(1)).ravel()
+    out = np.asarray(side, np.float64)
+    for _ in range(ALONG_SMOOTH):
+        out = (out + a @ out) / (1.0 + deg)
+    return out
+
+
 def jaw_weights(vertices: np.ndarray, faces: np.ndarray, lay, mouth) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The jaw region: ``(weight (V,), lip weight (V,), hinge (y, z) (2,))``.
 
@@ -150,7 +177,7 @@ def jaw_weights(vertices: np.ndarray, faces: np.ndarray, lay, mouth) -> tuple[np
         lower = (lower & ~across & ~mouth.upper) | mouth.lower
     upper |= inside & (ny < -WALL)
     lower |= inside & (ny > WALL) & ~upper
-    side = _split(v, sf, upper, lower)
+    side = _along_line_smooth(v, sf, mouth, S, _split(v, sf, upper, lower))
     w_deep = 1.0 - _smooth((depth - DEPTH[0] * S) / ((DEPTH[1] - DEPTH[0]) * S))
     w_front = _smooth((v[:, 2] - hinge_z) / (FRONT_FADE * (lip_z - hinge_z)))
     w = np.where(skin, side * w_deep * w_front, 0.0)

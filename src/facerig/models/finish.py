@@ -9,7 +9,8 @@ the rig whole and consistent, on plain arrays:
   an isolated vertex with the nearest point of the surface (barycentric interpolation of the
   deltas there), so no sliver opens between a loose vertex and the face it sits on.
 - :func:`share_coincident`: vertices at exactly the same position (a seam split by an
-  exporter, an unmerged mirror half) get one delta, the mean of theirs.
+  exporter, an unmerged mirror half) get one delta, the mean of theirs (not two points of one
+  closed surface that merely touch: a mouth modelled as a closed slit keeps its two lips).
 - :func:`face_falloff`: motion fades out with the distance from the face the rig itself moves
   (eyes and mouth found from its blink and lip shapes, as the face probe finds them), so a
   bust's base or shoulders do not move with the jaw; in the rig's frame it also fades below the
@@ -108,11 +109,18 @@ def fill_unused(
     return out
 
 
-def share_coincident(vertices: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+def share_coincident(vertices: np.ndarray, deltas: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
     """Vertices at exactly the same position get the mean of their deltas.
 
     vertices (V, 3), deltas (K, V, 3) -> (K, V, 3) float32 (``deltas`` itself when no two
-    vertices coincide; a copy otherwise)."""
+    vertices coincide; a copy otherwise).
+
+    With ``faces`` (F, 3), a group of coincident vertices that are all inside one connected
+    piece of the mesh, none on an open boundary, keeps its own deltas: that is no exporter's
+    seam (a seam's copies lie on open boundaries, a touching piece is another component) but two
+    points of one closed surface that merely touch, as along a mouth modelled as a closed slit
+    (``weboji_facecustom_human``: its lip line is 8 such pairs, one on each lip; sharing their
+    deltas pulled every pair halfway, tearing the lips into spikes in jawOpen)."""
     v = np.ascontiguousarray(np.asarray(vertices, np.float64))
     if len(v) == 0:
         return deltas
@@ -126,6 +134,8 @@ def share_coincident(vertices: np.ndarray, deltas: np.ndarray) -> np.ndarray:
     inverse[order] = np.cumsum(start) - 1
     counts = np.bincount(inverse)
     shared = counts[inverse] > 1
+    if shared.any() and faces is not None and len(faces):
+        shared &= ~_touching_points(len(v), np.asarray(faces, np.int64), inverse, shared)
     if not shared.any():
         return deltas
     idx = np.flatnonzero(shared)
@@ -134,6 +144,28 @@ def share_coincident(vertices: np.ndarray, deltas: np.ndarray) -> np.ndarray:
     sums = np.zeros((out.shape[0], int(groups.max()) + 1, 3), np.float64)
     np.add.at(sums, (slice(None), groups), out[:, idx].astype(np.float64))
     out[:, idx] = (sums / np.bincount(groups)[None, :, None])[:, groups].astype(np.float32)
+    return out
+
+
+def _touching_points(n: int, faces: np.ndarray, group: np.ndarray, shared: np.ndarray) -> np.ndarray:
+    """(n,) bool: the coincident vertices (``shared`` (n,) bool, ``group`` (n,) their position's
+    id) of groups lying wholly inside one connected component of faces (F, 3), none on an open
+    boundary (an edge of one face) nor unused by the faces."""
+    from facerig.geometry.components import connected_components
+    from facerig.geometry.weld import boundary_edges
+
+    open_ = np.zeros(n, bool)
+    open_[np.unique(boundary_edges(faces))] = True
+    open_[np.setdiff1d(np.arange(n), faces.ravel())] = True
+    comp = connected_components(n, faces)
+    idx = np.flatnonzero(shared)
+    g = group[idx]
+    first = np.full(int(group.max()) + 1, -1, np.int64)
+    first[g[::-1]] = comp[idx[::-1]]  # a component of each group
+    bad = np.zeros(len(first), bool)  # groups with a member open or in another component
+    bad[g[open_[idx] | (comp[idx] != first[g])]] = True
+    out = np.zeros(n, bool)
+    out[idx[~bad[g]]] = True
     return out
 
 

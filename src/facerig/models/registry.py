@@ -235,7 +235,7 @@ def rig_mesh(
         if hair.any():
             deltas = scalp_motion(verts, method_faces, deltas, hair)
     if options.get("weld", 1.0) != 0:
-        deltas = finish.share_coincident(verts, deltas)
+        deltas = finish.share_coincident(verts, deltas, faces)
     fade_info: dict = {}
     up = meta_extra.get("orientation", {}).get("up", options.get("up", "+y"))
     forward = meta_extra.get("orientation", {}).get("forward", options.get("forward", "+z"))
