@@ -18,6 +18,11 @@ Newton (Bertsekas 1982) with batched (n, K, K) solves, exact once the active set
 ``smooth`` the frames are coupled and the problem is solved by ADMM whose linear step is diagonal in
 the eigenbasis of ``G`` times the DCT-II basis of the time axis (the eigenvectors of the path graph's
 Laplacian), so it is exact and costs O(T K^2 + T K log T) per iteration.
+
+With ``prior=`` (:mod:`facerig.invert.prior`) a Gaussian co-activation prior
+``lambda_t / 2 (w - m)^T P (w - m)`` joins the frame's terms, ``lambda_t = prior_strength * |r_t|^2 / s``
+from the residual ``r_t`` of the prior-free solve (frames the rig rebuilds exactly keep their
+weights); frames are solved in groups of equal ``lambda_t`` (rounded to half-octave steps).
 """
 
 from __future__ import annotations
@@ -136,6 +141,32 @@ def projections(prep: Prepared, frames) -> np.ndarray:
     return Y @ prep.basis.T - prep.basis_neutral
 
 
+def motion_energy(prep: Prepared, frames, *, chunk: int = 256) -> np.ndarray:
+    """``|y_t - neutral|^2`` of every frame (mesh units squared).
+
+    Args:
+        frames: as for :func:`projections`.
+
+    Returns:
+        (T,) float64.
+    """
+    from facerig.invert.frames import Frames
+
+    if isinstance(frames, Frames) and frames.lowrank is not None:
+        base, W, D = frames.lowrank
+        b = base.reshape(-1) - prep.neutral
+        W = np.asarray(W, np.float64)
+        return float(b @ b) + 2.0 * W @ (D @ b) + np.einsum("tk,kl,tl->t", W, D @ D.T, W)
+    Y = frames.dense if isinstance(frames, Frames) else np.asarray(frames)
+    T = Y.shape[0]
+    Y = Y.reshape(T, -1)
+    out = np.empty(T)
+    for s in range(0, T, chunk):
+        d = Y[s : s + chunk].astype(np.float64) - prep.neutral[None]
+        out[s : s + chunk] = np.einsum("tk,tk->t", d, d)
+    return out
+
+
 def _hessian(prep: Prepared, symmetry: float, ridge: float) -> np.ndarray:
     """(K, K) normalised Hessian of one frame's terms (data + symmetry + ridge)."""
     H = prep.gram / prep.scale
@@ -167,6 +198,10 @@ def solve(
     ridge: float = 1e-10,
     tol: float = 1e-8,
     max_iter: int | None = None,
+    prior=None,
+    prior_strength: float | None = None,
+    prior_floor: float | None = None,
+    energy: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bounded least-squares weights for every frame (see the module docstring for the objective).
 
@@ -179,6 +214,11 @@ def solve(
             collinear shapes solvable. tol: a frame is done when its largest projected-gradient entry is below
             ``tol * max(1, |c_t|)`` (normalised units; rounding of ``c_t`` sets that floor) or no step
             lowers its objective. max_iter: Newton steps (default 100) or ADMM iterations (default 1000).
+        prior: a co-activation prior (:class:`facerig.invert.prior.WeightPrior`, ``"take"`` for the
+            shipped one, a prior .npz, or None). prior_strength: its ``strength`` (default
+            :data:`facerig.invert.prior.DEFAULT_STRENGTH`); prior_floor: its variance floor. With
+            ``smooth`` every frame gets the mean ``lambda_t`` (the ADMM needs one Hessian).
+        energy: (T,) ``motion_energy(prep, frames)`` when ``projected`` is given with a prior.
 
     Returns:
         (T, K) float64 weights in [0, 1], columns in ``prep.names`` order.
@@ -186,17 +226,90 @@ def solve(
     for name, v in (("l1", l1), ("smooth", smooth), ("symmetry", symmetry)):
         if not (np.isfinite(v) and v >= 0):
             raise FacerigError(f"--{name} must be a number >= 0, got {v}")
+    from facerig.invert.prior import resolve_prior
+
+    prior = resolve_prior(prior)
     C = projections(prep, frames) if projected is None else np.asarray(projected, np.float64)
     if not np.isfinite(C).all():
         t = int(np.flatnonzero(~np.isfinite(C).all(1))[0])
         raise FacerigError(f"frame {t}: non-finite vertex coordinates (NaN or infinite)")
+    raw = C
     C = C / prep.scale - l1
     C[:, ~prep.live] = 0.0
     H = _hessian(prep, symmetry, ridge)
+    newton_iter = 100 if max_iter is None else max_iter
+    W0 = _newton(H, C, tol, newton_iter)
+    if prior is not None:
+        if energy is None:
+            if frames is None:
+                raise FacerigError("a prior with projected= needs energy= (motion_energy of the frames)")
+            energy = motion_energy(prep, frames)
+        lam = prior_weights(prep, raw, np.asarray(energy, np.float64), W0, prior_strength)
+        P, q = _prior_terms(prep, prior, prior_floor)
+        if smooth > 0 and C.shape[0] > 1:
+            m = float(lam.mean())
+            H, C = H + m * P, C + m * q[None]
+            W0 = _newton(H, C, tol, newton_iter)
+        else:
+            return _solve_grouped(H, C, P, q, lam, W0, tol, newton_iter)
     if smooth > 0 and C.shape[0] > 1:
-        W0 = _newton(H, C, tol, 100 if max_iter is None else max_iter)
         return _admm_smooth(H, C, smooth, W0, tol, 1000 if max_iter is None else max_iter)
-    return _newton(H, C, tol, 100 if max_iter is None else max_iter)
+    return W0
+
+
+def prior_weights(
+    prep: Prepared, projected: np.ndarray, energy: np.ndarray, W: np.ndarray, strength: float | None = None
+) -> np.ndarray:
+    """Per-frame prior weight ``lambda_t = strength * |r_t|^2 / s`` (see :mod:`facerig.invert.prior`).
+
+    Args:
+        projected: (T, K) ``projections(prep, frames)``; energy: (T,) ``motion_energy(prep, frames)``.
+        W: (T, K) the prior-free weights whose residual ``r_t = B^T w_t - (y_t - neutral)`` sets it.
+
+    Returns:
+        (T,) float64 >= 0.
+    """
+    from facerig.invert.prior import DEFAULT_STRENGTH
+
+    strength = DEFAULT_STRENGTH if strength is None else float(strength)
+    if not (np.isfinite(strength) and strength >= 0):
+        raise FacerigError(f"--prior-strength must be a number >= 0, got {strength}")
+    r2 = energy - 2.0 * np.einsum("tk,tk->t", W, projected) + np.einsum("tk,kl,tl->t", W, prep.gram, W)
+    return strength * np.maximum(r2, 0.0) / prep.scale
+
+
+def _prior_terms(prep: Prepared, prior, floor: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The prior's (K, K) precision and (K,) linear term in the solver's units (dead shapes: none)."""
+    from facerig.invert.prior import DEFAULT_FLOOR, prior_terms
+
+    P, q = prior_terms(prior, prep.names, DEFAULT_FLOOR if floor is None else floor)
+    dead = ~prep.live
+    P[dead, :] = 0.0
+    P[:, dead] = 0.0
+    q[dead] = 0.0
+    return P, q
+
+
+def _solve_grouped(
+    H: np.ndarray,
+    C: np.ndarray,
+    P: np.ndarray,
+    q: np.ndarray,
+    lam: np.ndarray,
+    W0: np.ndarray,
+    tol: float,
+    max_iter: int,
+) -> np.ndarray:
+    """Frames with ``min 1/2 w (H + lam_t P) w - (c_t + lam_t q) w`` in the box, grouped by
+    ``lam_t`` rounded to half-octave steps; frames whose ``lam_t`` is negligible keep ``W0``."""
+    W = W0.copy()
+    tiny = lam <= 1e-9 * max(1.0, float(np.abs(np.diag(H)).max()))
+    level = np.round(2.0 * np.log2(np.where(tiny, 1.0, lam)))
+    for g in np.unique(level[~tiny]):
+        idx = np.flatnonzero((level == g) & ~tiny)
+        m = 2.0 ** (g / 2.0)
+        W[idx] = _newton(H + m * P, C[idx] + m * q[None], tol, max_iter)
+    return W
 
 
 def _objective(H: np.ndarray, C: np.ndarray, W: np.ndarray) -> np.ndarray:
