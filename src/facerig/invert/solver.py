@@ -22,7 +22,7 @@ Laplacian), so it is exact and costs O(T K^2 + T K log T) per iteration.
 With ``prior=`` (:mod:`facerig.invert.prior`) a Gaussian co-activation prior
 ``lambda_t / 2 (w - m)^T P (w - m)`` joins the frame's terms, ``lambda_t = prior_strength * |r_t|^2 / s``
 from the residual ``r_t`` of the prior-free solve (frames the rig rebuilds exactly keep their
-weights); frames are solved in groups of equal ``lambda_t`` (rounded to half-octave steps).
+weights); each frame's Newton steps use its own Hessian ``H + lambda_t P``.
 """
 
 from __future__ import annotations
@@ -161,8 +161,10 @@ def motion_energy(prep: Prepared, frames, *, chunk: int = 256) -> np.ndarray:
     T = Y.shape[0]
     Y = Y.reshape(T, -1)
     out = np.empty(T)
+    buf = np.empty((min(chunk, T), Y.shape[1]))
     for s in range(0, T, chunk):
-        d = Y[s : s + chunk].astype(np.float64) - prep.neutral[None]
+        d = buf[: min(chunk, T - s)]
+        np.subtract(Y[s : s + chunk], prep.neutral[None], out=d)
         out[s : s + chunk] = np.einsum("tk,tk->t", d, d)
     return out
 
@@ -251,7 +253,11 @@ def solve(
             H, C = H + m * P, C + m * q[None]
             W0 = _newton(H, C, tol, newton_iter)
         else:
-            return _solve_grouped(H, C, P, q, lam, W0, tol, newton_iter)
+            W = W0.copy()
+            on = lam > 1e-9 * max(1.0, float(np.abs(np.diag(H)).max()))  # the rest keep the prior-free weights
+            if on.any():
+                W[on] = _newton(H, C[on] + lam[on, None] * q[None], tol, newton_iter, P=P, lam=lam[on])
+            return W
     if smooth > 0 and C.shape[0] > 1:
         return _admm_smooth(H, C, smooth, W0, tol, 1000 if max_iter is None else max_iter)
     return W0
@@ -290,48 +296,46 @@ def _prior_terms(prep: Prepared, prior, floor: float | None) -> tuple[np.ndarray
     return P, q
 
 
-def _solve_grouped(
-    H: np.ndarray,
-    C: np.ndarray,
-    P: np.ndarray,
-    q: np.ndarray,
-    lam: np.ndarray,
-    W0: np.ndarray,
-    tol: float,
-    max_iter: int,
-) -> np.ndarray:
-    """Frames with ``min 1/2 w (H + lam_t P) w - (c_t + lam_t q) w`` in the box, grouped by
-    ``lam_t`` rounded to half-octave steps; frames whose ``lam_t`` is negligible keep ``W0``."""
-    W = W0.copy()
-    tiny = lam <= 1e-9 * max(1.0, float(np.abs(np.diag(H)).max()))
-    level = np.round(2.0 * np.log2(np.where(tiny, 1.0, lam)))
-    for g in np.unique(level[~tiny]):
-        idx = np.flatnonzero((level == g) & ~tiny)
-        m = 2.0 ** (g / 2.0)
-        W[idx] = _newton(H + m * P, C[idx] + m * q[None], tol, max_iter)
-    return W
-
-
 def _objective(H: np.ndarray, C: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Per-row ``1/2 w H w - c w`` for (..., K) arrays."""
     return 0.5 * np.einsum("...k,...k->...", W @ H, W) - np.einsum("...k,...k->...", C, W)
 
 
-def _newton(H: np.ndarray, C: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
-    """Box-constrained QP ``min 1/2 w H w - c w, 0 <= w <= 1`` for every row of C (T, K)."""
+def _newton(
+    H: np.ndarray,
+    C: np.ndarray,
+    tol: float,
+    max_iter: int,
+    P: np.ndarray | None = None,
+    lam: np.ndarray | None = None,
+) -> np.ndarray:
+    """Box-constrained QP ``min 1/2 w H w - c w, 0 <= w <= 1`` for every row of C (T, K); with ``P``
+    (K, K) and ``lam`` (T,) row t's Hessian is ``H + lam_t P`` (a per-frame prior weight)."""
     import scipy.linalg
 
     T, K = C.shape
-    cho = scipy.linalg.cho_factor(H)
-    W = np.clip(scipy.linalg.cho_solve(cho, C.T).T, 0.0, 1.0)
-    L = float(np.linalg.eigvalsh(H)[-1])
+    if P is None:
+        cho = scipy.linalg.cho_factor(H)
+        W = np.clip(scipy.linalg.cho_solve(cho, C.T).T, 0.0, 1.0)
+        L = np.full(T, float(np.linalg.eigvalsh(H)[-1]))
+        lam = np.zeros(T)
+    else:
+        # H = R^T R, R^-T P R^-1 = U s U^T: (H + l P)^-1 = R^-1 U (1 + l s)^-1 U^T R^-T for every l at once
+        R = scipy.linalg.cholesky(H)
+        Ri = scipy.linalg.solve_triangular(R, np.eye(K))
+        s, U = np.linalg.eigh(Ri.T @ P @ Ri)
+        M = Ri @ U
+        W = np.clip(((C @ M) / (1.0 + lam[:, None] * np.maximum(s, 0.0)[None])) @ M.T, 0.0, 1.0)
+        L = float(np.linalg.eigvalsh(H)[-1]) + lam * max(float(np.linalg.eigvalsh(P)[-1]), 0.0)
     alphas = 0.5 ** np.arange(0, 12)
     eye = np.eye(K, dtype=bool)
     todo = np.arange(T)
     floor = tol * np.maximum(1.0, np.abs(C).max(1))  # rounding of C sets the reachable accuracy
     for _ in range(max_iter):
-        g = W[todo] @ H - C[todo]
         w = W[todo]
+        g = w @ H - C[todo]
+        if P is not None:
+            g += lam[todo, None] * (w @ P)
         pg = w - np.clip(w - g, 0.0, 1.0)
         viol = np.abs(pg).max(1)
         keep = viol > floor[todo]
@@ -345,12 +349,15 @@ def _newton(H: np.ndarray, C: np.ndarray, tol: float, max_iter: int) -> np.ndarr
             eps = np.minimum(viol[s : s + _BLOCK], 1e-3)[:, None]
             bind = ((wb <= eps) & (gb > 0)) | ((wb >= 1.0 - eps) & (gb < 0))
             free = ~bind
-            M = np.where(free[:, :, None] & free[:, None, :], H[None], 0.0)
+            Hb = H[None] if P is None else H[None] + lam[idx, None, None] * P[None]
+            M = np.where(free[:, :, None] & free[:, None, :], Hb, 0.0)
             M[:, eye] += bind
             d = np.linalg.solve(M, (-gb * free)[:, :, None])[:, :, 0]
             cand = np.clip(wb[:, None, :] + alphas[None, :, None] * d[:, None, :], 0.0, 1.0)  # (n, A, K)
-            cand = np.concatenate([cand, np.clip(wb - gb / L, 0.0, 1.0)[:, None], wb[:, None]], axis=1)
+            cand = np.concatenate([cand, np.clip(wb - gb / L[idx, None], 0.0, 1.0)[:, None], wb[:, None]], axis=1)
             f = _objective(H, C[idx][:, None, :], cand)
+            if P is not None:
+                f += 0.5 * lam[idx, None] * np.einsum("nak,nak->na", cand @ P, cand)
             best = np.argmin(f, axis=1)
             W[idx] = cand[np.arange(len(idx)), best]
             stalled[s : s + _BLOCK] = best == cand.shape[1] - 1  # no candidate lowers f: at the rounding floor
