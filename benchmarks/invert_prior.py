@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             groups[g] = {k: v for k, v in s.items() if k == "n" or k.startswith(("weight_mae", "moving_mean", "truth"))}
     keep["groups"] = groups
     keep["sweep"] = result["summary"].get("prior_sweep", {})
+    keep["cases"] = [{k: v for k, v in r.items() if k != "corr"} for r in result["cases"]]
     Path(args.out).write_text(json.dumps(keep, indent=1) + "\n")
     print(json.dumps(keep["sweep"], indent=1))
     print(f"wrote {args.out}")

@@ -155,3 +155,19 @@ def test_shipped_prior_is_the_takes_first_four_fifths():
     np.testing.assert_allclose(p.mean, fresh.mean)
     np.testing.assert_allclose(p.cov, fresh.cov)
     assert p.frames == fresh.frames
+
+
+def test_motion_energy_of_a_low_rank_animation_equals_the_dense_frames():
+    from facerig.invert.frames import Frames
+    from facerig.invert.solver import motion_energy
+
+    rig = synthetic_rig(V=80, K=12)
+    src = synthetic_rig(V=80, K=6, seed=3)  # another rig's animation of a slightly different base
+    W = sparse_weights(9, 6, seed=4)
+    base = rig.neutral + 0.01
+    D = src.deltas.reshape(6, -1).astype(np.float64)
+    dense = (base.reshape(1, -1) + W @ D).reshape(9, -1, 3)
+    low = Frames(None, [str(t) for t in range(9)], lowrank=(base, W, D))
+    prep = prepare(rig)
+    np.testing.assert_allclose(motion_energy(prep, low), motion_energy(prep, dense), rtol=1e-10)
+    np.testing.assert_allclose(motion_energy(prep, dense), ((dense - rig.neutral) ** 2).sum((1, 2)), rtol=1e-12)

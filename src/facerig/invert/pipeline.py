@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from facerig.errors import FacerigError
+from facerig.invert.prior import DEFAULT_PRIOR
 
 #: rig file suffixes (a folder is an OBJ rig folder)
 RIG_SUFFIXES = (".npz",)
@@ -96,7 +97,7 @@ def invert_meshes(
     residual: bool = True,
     rig_options: dict | None = None,
     faces: np.ndarray | None = None,
-    prior=None,
+    prior=DEFAULT_PRIOR,
     prior_strength: float | None = None,
 ) -> Inversion:
     """ARKit-52 weights of posed meshes.
@@ -118,9 +119,10 @@ def invert_meshes(
         residual: also compute per-frame fit residuals.
         rig_options: extra options for ``rig_mesh``.
         faces: (F, 3) the frames' triangles (the no-neutral path only).
-        prior: a co-activation prior (``"take"``: the shipped one fitted on a real Live Link Face
-            take, :mod:`facerig.invert.prior`; a prior .npz; None: none) and its ``prior_strength``
-            (default :data:`facerig.invert.prior.DEFAULT_STRENGTH`).
+        prior: a co-activation prior (default ``"take"``: the shipped one fitted on a real Live Link
+            Face take, :mod:`facerig.invert.prior`; a prior .npz; None: none) and its
+            ``prior_strength`` (default :data:`facerig.invert.prior.DEFAULT_STRENGTH`). Frames the rig
+            rebuilds exactly keep their weights whatever the prior.
 
     Returns:
         :class:`Inversion`.

@@ -40,8 +40,9 @@ TAKE_HOLDOUT = 0.2
 DEFAULT_FLOOR = 1e-3
 #: default ``strength`` of the prior (see the module docstring)
 DEFAULT_STRENGTH = 3e-3
-#: the prior ``facerig invert`` / ``retarget`` use unless told (``--prior``)
-DEFAULT_PRIOR = "none"
+#: the prior ``facerig invert`` / ``retarget`` and :func:`facerig.invert.invert_meshes` use unless told
+#: (``--prior none`` / ``prior=None`` turns it off); see BENCHMARKS.md "Invert and retarget"
+DEFAULT_PRIOR = "take"
 #: where the shipped prior lives
 PRIOR_FILE = Path(__file__).resolve().parents[1] / "weights" / "take_prior.npz"
 
