@@ -41,9 +41,11 @@ solver: per frame, min |rig(w) - frame|^2 (normalised by the mean squared shape 
         + l1 * sum(w) + smooth/2 * |w_t - w_(t-1)|^2 + symmetry/2 * sum over Left/Right pairs
         (w_L - w_R)^2, with 0 <= w <= 1. --l1 0.001-0.01 prefers fewer shapes, --smooth 0.1-10
         steadies noisy scans (frames in time order), --symmetry 0.1-1 keeps both sides together.
-        --prior take adds a co-activation prior fitted on a real Live Link Face take (how a face's
-        shapes move together), weighted per frame by how badly the rig alone fits the frame: frames
-        the rig rebuilds exactly keep their weights, frames of another author's rig style lean on it.
+        --prior take (the default; --prior none: off) adds a co-activation prior fitted on a real
+        Live Link Face take (how a face's shapes move together), weighted per frame by how much of
+        the frame the rig cannot rebuild: frames the rig rebuilds exactly keep their weights, frames
+        of another author's rig style lean on it. It gives up some fit through the rig for weights
+        nearer the author's (BENCHMARKS.md, "Invert and retarget").
 
 --report: each frame's fit residual (RMS and max vertex distance in mm, --units of the mesh), and
           frames flagged when the RMS residual exceeds --bad-mm or half the frame's own motion.
