@@ -169,6 +169,11 @@ def evaluate_case(
         return W_hat, _errors(rebuilt, frames, neutral, mm_per_unit), _errors(via_truth, frames, neutral, mm_per_unit)
 
     W_hat, fit, tr = score(Wk)
+
+    def worst(W_hat, n=3):
+        e = np.abs(W_hat[:, cols] - Wt).mean(0)
+        return {names[k]: round(float(e[k]), 4) for k in np.argsort(-e)[:n]}
+
     rec = {
         "case": name,
         "family": family,
@@ -186,6 +191,7 @@ def evaluate_case(
         "truth_rig_moving_mean_mm": tr["moving_mean_mm"],
         "rig_seconds": round(t1 - t0, 3),
         "solve_seconds": round(t2 - t1, 4),
+        "worst_shapes": worst(W_hat),
     }
     if prior is not None and prior_strengths:
         from facerig.invert.solver import motion_energy, projections
@@ -205,6 +211,7 @@ def evaluate_case(
                 "truth_rig_mean_mm": tr_p["mean_mm"],
                 "truth_rig_moving_mean_mm": tr_p["moving_mean_mm"],
                 "solve_seconds": round(dt, 4),
+                "worst_shapes": worst(Wp_hat),
             }
         first = rec["prior"][str(prior_strengths[0])]
         rec["prior_strength"] = prior_strengths[0]
@@ -688,7 +695,8 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
                 acc = sweep.setdefault(st, {}).setdefault(g, {"n": 0})
                 acc["n"] += 1
                 for k, v in m.items():
-                    acc.setdefault(k, []).append(v)
+                    if isinstance(v, (int, float)):
+                        acc.setdefault(k, []).append(v)
     if sweep:
         out["prior_sweep"] = {
             st: {g: {k: (v if k == "n" else float(np.mean(v))) for k, v in m.items()} for g, m in gs.items()}
