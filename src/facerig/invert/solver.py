@@ -34,6 +34,8 @@ import numpy as np
 from facerig.arkit import ARKIT52, canonical_name, mirror_permutation
 from facerig.errors import FacerigError
 
+#: Newton tolerance of the prior-free solve whose residual sets the prior's per-frame weight
+_LAMBDA_TOL = 1e-3
 #: frames per batched Newton block (bounds the (n, K, K) temporaries to ~22 MB at K = 52)
 _BLOCK = 1024
 
@@ -240,24 +242,27 @@ def solve(
     C[:, ~prep.live] = 0.0
     H = _hessian(prep, symmetry, ridge)
     newton_iter = 100 if max_iter is None else max_iter
-    W0 = _newton(H, C, tol, newton_iter)
+    if prior is not None and prior_strength is not None:
+        if not (np.isfinite(prior_strength) and prior_strength >= 0):
+            raise FacerigError(f"--prior-strength must be a number >= 0, got {prior_strength}")
+        if prior_strength == 0:
+            prior = None
     if prior is not None:
         if energy is None:
             if frames is None:
                 raise FacerigError("a prior with projected= needs energy= (motion_energy of the frames)")
             energy = motion_energy(prep, frames)
+        # lambda_t only needs the prior-free residual to ~1 %: a loose solve gives it (a frame the rig
+        # rebuilds exactly gets lambda_t ~ 1e-9 or less, which moves its weights by less than 1e-5)
+        W0 = _newton(H, C, max(tol, _LAMBDA_TOL), newton_iter)
         lam = prior_weights(prep, raw, np.asarray(energy, np.float64), W0, prior_strength)
         P, q = _prior_terms(prep, prior, prior_floor)
         if smooth > 0 and C.shape[0] > 1:
             m = float(lam.mean())
             H, C = H + m * P, C + m * q[None]
-            W0 = _newton(H, C, tol, newton_iter)
         else:
-            W = W0.copy()
-            on = lam > 1e-9 * max(1.0, float(np.abs(np.diag(H)).max()))  # the rest keep the prior-free weights
-            if on.any():
-                W[on] = _newton(H, C[on] + lam[on, None] * q[None], tol, newton_iter, P=P, lam=lam[on])
-            return W
+            return _newton(H, C + lam[:, None] * q[None], tol, newton_iter, P=P, lam=lam)
+    W0 = _newton(H, C, tol, newton_iter)
     if smooth > 0 and C.shape[0] > 1:
         return _admm_smooth(H, C, smooth, W0, tol, 1000 if max_iter is None else max_iter)
     return W0
