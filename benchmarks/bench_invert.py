@@ -5,7 +5,8 @@
    (``takes/livelink_rom_a.csv``) posed through the family's own shapes (so they are not exactly in
    the rig's span, as real frames are not). Timed: the one-off factorisation (``prepare``) and
    ``solve`` (the (T, 3V) x (3V, 52) product plus the bounded least squares), median of
-   ``--repeat`` runs; frames per second = T / solve time. Also the same with ``--smooth 1``.
+   ``--repeat`` runs; frames per second = T / solve time. Also the same with ``--smooth 1`` and
+   with the co-activation prior (``--prior take``: the per-frame energy, a second Newton solve).
 2. End to end: ``facerig retarget SOURCE.glb --neutral NEUTRAL.obj --to TARGET.obj -o OUT.glb`` in
    a fresh process, SOURCE being a one-minute 60 fps animation (3,600 keyframes of the take) of an
    ICT identity's own rig, TARGET a Rocketbox head: both heads are rigged by facerig in the run.
@@ -14,7 +15,8 @@ Goals (issue 25): >= 1,000 frames/s at 5k vertices and >= 200 frames/s at 27k on
 factorisation; the one-minute take retargeted end to end in <= 15 s.
 Results: ``benchmarks/results/invert_speed.json`` (date, machine, load average).
 
-Run: ``FACERIG_DATA=/path/to/shared/data .venv/bin/python benchmarks/bench_invert.py [--repeat 3]``
+Run: ``FACERIG_DATA=/path/to/shared/data .venv/bin/python benchmarks/bench_invert.py [--repeat 3]
+[--solve-only --out benchmarks/results/invert_speed_prior.json]``
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat):
     Wt, _ = _truth_weights(take_W[:T], names)
     frames = neutral.reshape(1, -1) + Wt @ np.asarray(deltas, np.float64).reshape(len(names), -1)
     frames = frames.reshape(T, -1, 3)
-    prep_s, solve_s, smooth_s = [], [], []
+    prep_s, solve_s, smooth_s, prior_s = [], [], [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
         prep = prepare(rig, neutral)
@@ -58,6 +60,9 @@ def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat):
         t0 = time.perf_counter()
         solve(prep, frames, smooth=1.0)
         smooth_s.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        solve(prep, frames, prior="take")
+        prior_s.append(time.perf_counter() - t0)
     med = float(np.median(solve_s))
     return {
         "head": name,
@@ -69,6 +74,8 @@ def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat):
         "frames_per_second": round(T / med, 1),
         "smooth1_seconds": [round(s, 4) for s in smooth_s],
         "smooth1_frames_per_second": round(T / float(np.median(smooth_s)), 1),
+        "prior_seconds": [round(s, 4) for s in prior_s],
+        "prior_frames_per_second": round(T / float(np.median(prior_s)), 1),
     }
 
 
@@ -136,6 +143,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "invert_speed.json"))
+    ap.add_argument("--solve-only", action="store_true", help="skip the end-to-end retarget")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from facerig.data.families import get_family, split_rng
@@ -162,9 +170,10 @@ def main() -> None:
         _solve_speed("ICT eval identity", v, ict.faces, ict.names, ict.deltas_for(v), take_W, 500, args.repeat)
     )
     print(res["solve"][-1], flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        res["end_to_end"] = _end_to_end(Path(tmp), take_W, max(1, args.repeat - 1))
-    print(res["end_to_end"]["seconds"], flush=True)
+    if not args.solve_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            res["end_to_end"] = _end_to_end(Path(tmp), take_W, max(1, args.repeat - 1))
+        print(res["end_to_end"]["seconds"], flush=True)
     res["loadavg_after"] = os.getloadavg()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(res, indent=1))

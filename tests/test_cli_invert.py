@@ -173,3 +173,16 @@ def test_invert_without_neutral_uses_the_encoder(scene, capsys, monkeypatch, tmp
     monkeypatch.setenv("FACERIG_ENCODER_WEIGHTS", str(tmp_path / "missing.npz"))
     assert main(["invert", str(d / "frames"), "-o", str(d / "x.csv")]) == 2
     assert "expression encoder weights not found" in capsys.readouterr().err
+
+
+def test_invert_with_the_take_prior(scene, capsys):
+    d, _rig, W52 = scene
+    base = ["invert", str(d / "frames"), "--rig", str(d / "rig.npz"), "-q"]
+    assert main([*base, "--prior", "take", "-o", str(d / "p.csv")]) == 0
+    # the frames are the rig's own poses: the prior leaves them exact
+    np.testing.assert_allclose(read_take(d / "p.csv").weights, W52, atol=1e-4)
+    assert main([*base, "--prior", "gaussian", "-o", str(d / "x.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "unknown prior 'gaussian'" in err and "\n" not in err
+    assert main([*base, "--prior", "take", "--prior-strength", "-1", "-o", str(d / "x.csv")]) == 2
+    assert "--prior-strength must be a number >= 0" in capsys.readouterr().err

@@ -56,6 +56,53 @@ def test_case_through_the_true_rig_is_exact_and_through_another_is_not():
     assert s["in_family"]["n"] == 1 and s["out_of_family"]["weight_mae"] == rec2["weight_mae"]
 
 
+def test_case_with_the_prior_reports_every_strength():
+    from facerig.invert.prior import fit_prior
+
+    truth = _rig()
+    other = _rig(seed=1)
+    other.neutral = truth.neutral
+    rng = np.random.default_rng(5)
+    W52 = np.zeros((30, 52))
+    W52[:, :8] = rng.random((30, 8))
+    prior = fit_prior(np.concatenate([W52, rng.random((30, 52)) * 0.1]))
+    rec, _ = evaluate_case(
+        "o",
+        "out_of_family",
+        truth.neutral,
+        truth.faces,
+        truth.names,
+        truth.deltas,
+        10.0,
+        W52,
+        rig=other,
+        prior=prior,
+        prior_strengths=(0.01, 1.0),
+    )
+    assert set(rec["prior"]) == {"0.01", "1.0"} and rec["prior_strength"] == 0.01
+    assert rec["weight_mae_prior"] == rec["prior"]["0.01"]["weight_mae"]
+    # the prior gives up some fit through the wrong rig for weights nearer the truth
+    assert rec["prior"]["1.0"]["weight_mae"] < rec["weight_mae"]
+    assert rec["prior"]["1.0"]["moving_mean_mm"] >= rec["moving_mean_mm"]
+    s = summarise([rec])
+    assert s["prior_sweep"]["1.0"]["out_of_family"]["n"] == 1
+    assert s["out_of_family"]["weight_mae_prior"] == rec["weight_mae_prior"]
+    exact, _ = evaluate_case(
+        "t",
+        "ict",
+        truth.neutral,
+        truth.faces,
+        truth.names,
+        truth.deltas,
+        10.0,
+        W52,
+        rig=truth,
+        prior=prior,
+        prior_strengths=(1.0,),
+    )
+    assert exact["weight_mae_prior"] < 1e-6  # frames the rig rebuilds keep their weights
+
+
 def test_roundtrip_correlation():
     rig = _rig(K=10)
     W = np.zeros((40, 52))
@@ -64,6 +111,13 @@ def test_roundtrip_correlation():
     assert rec["weight_mae"] < 1e-6 and rec["shape_corr"] == pytest.approx(1.0)
     noisy = roundtrip_case("r", rig, W, 1.0, noise_mm=0.5)
     assert 1e-4 < noisy["weight_mae"] < 0.2 and noisy["shape_corr"] < 1.0
+    from facerig.invert.prior import fit_prior
+
+    prior = fit_prior(W)
+    rec = roundtrip_case("r", rig, W, 1.0, prior=prior)
+    assert rec["weight_mae_prior"] < 1e-6  # exact frames stay exact with the prior
+    noisy = roundtrip_case("r", rig, W, 1.0, noise_mm=0.5, prior=prior)
+    assert 1e-4 < noisy["weight_mae_prior"] < 0.2
 
 
 @pytest.mark.slow

@@ -41,6 +41,11 @@ solver: per frame, min |rig(w) - frame|^2 (normalised by the mean squared shape 
         + l1 * sum(w) + smooth/2 * |w_t - w_(t-1)|^2 + symmetry/2 * sum over Left/Right pairs
         (w_L - w_R)^2, with 0 <= w <= 1. --l1 0.001-0.01 prefers fewer shapes, --smooth 0.1-10
         steadies noisy scans (frames in time order), --symmetry 0.1-1 keeps both sides together.
+        --prior take (the default; --prior none: off) adds a co-activation prior fitted on a real
+        Live Link Face take (how a face's shapes move together), weighted per frame by how much of
+        the frame the rig cannot rebuild: frames the rig rebuilds exactly keep their weights, frames
+        of another author's rig style lean on it. It gives up some fit through the rig for weights
+        nearer the author's (BENCHMARKS.md, "Invert and retarget").
 
 --report: each frame's fit residual (RMS and max vertex distance in mm, --units of the mesh), and
           frames flagged when the RMS residual exceeds --bad-mm or half the frame's own motion.
@@ -72,6 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--l1", type=float, default=0.0, help="sparsity weight (default 0)")
     parser.add_argument("--smooth", type=float, default=0.0, help="temporal smoothness weight (default 0)")
     parser.add_argument("--symmetry", type=float, default=0.0, help="Left/Right symmetry weight (default 0)")
+    add_prior_arguments(parser)
     parser.add_argument(
         "--fps",
         type=float,
@@ -129,6 +135,26 @@ def report_rows(labels: list[str], residual: dict, mm: float, flagged: np.ndarra
     ]
 
 
+def add_prior_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--prior`` and ``--prior-strength`` (shared with ``facerig retarget``)."""
+    from facerig.invert.prior import DEFAULT_PRIOR, DEFAULT_STRENGTH
+
+    parser.add_argument(
+        "--prior",
+        default=DEFAULT_PRIOR,
+        metavar="PRIOR",
+        help=f"co-activation prior: take (fitted on a real Live Link Face take), none, or a prior .npz "
+        f"(default {DEFAULT_PRIOR})",
+    )
+    parser.add_argument(
+        "--prior-strength",
+        type=float,
+        default=None,
+        metavar="S",
+        help=f"how much the prior counts against the fit (default {DEFAULT_STRENGTH:g})",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
@@ -153,7 +179,17 @@ def run(args: argparse.Namespace) -> int:
     console.print(
         f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {neutral.shape[0]} vertices; {escape(how)}"
     )
-    inv = invert_meshes(frames, neutral, rig=rig, l1=args.l1, smooth=args.smooth, symmetry=args.symmetry, residual=True)
+    inv = invert_meshes(
+        frames,
+        neutral,
+        rig=rig,
+        l1=args.l1,
+        smooth=args.smooth,
+        symmetry=args.symmetry,
+        residual=True,
+        prior=args.prior,
+        prior_strength=args.prior_strength,
+    )
     fps = args.fps or 60.0
     times = frames.times if frames.times is not None and args.fps is None else None
     mm = MM_PER_UNIT[args.units]

@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--l1", type=float, default=0.0, help="solver sparsity weight")
     parser.add_argument("--smooth", type=float, default=0.0, help="solver temporal smoothness weight")
     parser.add_argument("--symmetry", type=float, default=0.0, help="solver Left/Right symmetry weight")
+    from facerig._cli.invert import add_prior_arguments
+
+    add_prior_arguments(parser)
     parser.add_argument("--fps", type=float, default=None, help="frame rate (default: the source's, else 60)")
     parser.add_argument("--swap-mouth-lr", action="store_true", help="take sources: swap mouthLeft/mouthRight")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -82,7 +85,15 @@ def run(args: argparse.Namespace) -> int:
         if rig is None:
             rig, how = rig_neutral(mesh, args.method, console)
         inv = invert_meshes(
-            frames, neutral, rig=rig, l1=args.l1, smooth=args.smooth, symmetry=args.symmetry, residual=False
+            frames,
+            neutral,
+            rig=rig,
+            l1=args.l1,
+            smooth=args.smooth,
+            symmetry=args.symmetry,
+            residual=False,
+            prior=args.prior,
+            prior_strength=args.prior_strength,
         )
         W = inv.weights
         fps = args.fps or 60.0

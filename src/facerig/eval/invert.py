@@ -8,7 +8,11 @@ Face take ``takes/livelink_rom_a.csv`` resampled (so shapes co-activate as a fac
 independent uniform weights.
 
 Cases (each a row; ``family`` says in-family (ICT, MakeHuman: the families the network was trained
-on) or out-of-family (other authors' rigs)):
+on) or out-of-family (other authors' rigs)). Every row's frames come from the take's held-out last
+fifth (:func:`facerig.invert.prior.split_take`): the co-activation prior
+(:mod:`facerig.invert.prior`) and the expression encoder are fitted on the first four fifths. Each
+neutral-based row is solved without and with the prior (``*_prior`` keys; ``prior_sweep``: several
+strengths).
 
 - ``ict``: held-out ICT identities (eval split), frames from ICT's own 51 shapes.
 - ``ict_remesh10k``: the same identities retriangulated to ~10k vertices within parts
@@ -127,6 +131,8 @@ def evaluate_case(
     *,
     rig=None,
     rig_options: dict | None = None,
+    prior=None,
+    prior_strengths: tuple[float, ...] = (),
 ) -> tuple[dict[str, Any], Any]:
     """Pose a head's true rig with ``W52``, invert through facerig's rig of its neutral, score.
 
@@ -134,6 +140,9 @@ def evaluate_case(
         neutral: (V, 3), faces: (F, 3), names: (K,) ARKit names of ``deltas`` (K, V, 3) (the truth).
         W52: (T, 52) weights (ARKit order) to pose with (columns the truth lacks are unused).
         rig: facerig's rig of the neutral when already made (else ``rig_mesh(..., "raf")``).
+        prior: a co-activation prior (:func:`facerig.invert.solver.solve`): the frames are also
+            solved with it at each of ``prior_strengths`` (``rec["prior"][str(strength)]``; the
+            first strength's figures also as ``<key>_prior``).
 
     Returns:
         ``(record, rig)``.
@@ -152,11 +161,19 @@ def evaluate_case(
     prep = prepare(rig, neutral)
     Wk = solve(prep, frames)
     t2 = time.perf_counter()
-    W_hat = rig_weights_to_arkit(prep.names, Wk)
-    rebuilt = (prep.neutral[None] + Wk @ prep.basis).reshape(frames.shape)
-    via_truth = (neutral.reshape(1, -1) + W_hat[:, cols] @ D).reshape(frames.shape)
-    fit = _errors(rebuilt, frames, neutral, mm_per_unit)
-    tr = _errors(via_truth, frames, neutral, mm_per_unit)
+
+    def score(Wk):
+        W_hat = rig_weights_to_arkit(prep.names, Wk)
+        rebuilt = (prep.neutral[None] + Wk @ prep.basis).reshape(frames.shape)
+        via_truth = (neutral.reshape(1, -1) + W_hat[:, cols] @ D).reshape(frames.shape)
+        return W_hat, _errors(rebuilt, frames, neutral, mm_per_unit), _errors(via_truth, frames, neutral, mm_per_unit)
+
+    W_hat, fit, tr = score(Wk)
+
+    def worst(W_hat, n=3):
+        e = np.abs(W_hat[:, cols] - Wt).mean(0)
+        return {names[k]: round(float(e[k]), 4) for k in np.argsort(-e)[:n]}
+
     rec = {
         "case": name,
         "family": family,
@@ -174,7 +191,31 @@ def evaluate_case(
         "truth_rig_moving_mean_mm": tr["moving_mean_mm"],
         "rig_seconds": round(t1 - t0, 3),
         "solve_seconds": round(t2 - t1, 4),
+        "worst_shapes": worst(W_hat),
     }
+    if prior is not None and prior_strengths:
+        from facerig.invert.solver import motion_energy, projections
+
+        C, energy = projections(prep, frames), motion_energy(prep, frames)
+        rec["prior"] = {}
+        for strength in prior_strengths:
+            t3 = time.perf_counter()
+            Wp = solve(prep, projected=C, energy=energy, prior=prior, prior_strength=strength)
+            dt = time.perf_counter() - t3
+            Wp_hat, fit_p, tr_p = score(Wp)
+            rec["prior"][str(strength)] = {
+                "weight_mae": float(np.abs(Wp_hat[:, cols] - Wt).mean()),
+                "vertex_mean_mm": fit_p["mean_mm"],
+                "moving_mean_mm": fit_p["moving_mean_mm"],
+                "moving_p90_mm": fit_p["moving_p90_mm"],
+                "truth_rig_mean_mm": tr_p["mean_mm"],
+                "truth_rig_moving_mean_mm": tr_p["moving_mean_mm"],
+                "solve_seconds": round(dt, 4),
+                "worst_shapes": worst(Wp_hat),
+            }
+        first = rec["prior"][str(prior_strengths[0])]
+        rec["prior_strength"] = prior_strengths[0]
+        rec.update({f"{k}_prior": v for k, v in first.items() if k != "solve_seconds"})
     return rec, rig
 
 
@@ -279,6 +320,8 @@ def roundtrip_case(
     seed: int = 0,
     error_frames: int = 400,
     chunk: int = 256,
+    prior=None,
+    prior_strength: float | None = None,
 ) -> dict[str, Any]:
     """The take drives ``rig``; the frames (plus Gaussian noise of ``noise_mm`` RMS per vertex, a
     scanner's) are inverted through the same rig.
@@ -287,12 +330,22 @@ def roundtrip_case(
     frames are the rig's low-rank animation, the noise is projected chunk by chunk, and the mesh
     error (against the noise-free frames) is measured on ``error_frames`` evenly spaced frames.
 
+    With ``prior`` the frames are also solved with the co-activation prior (``*_prior`` keys; the
+    prior's own frames are the take's first four fifths, so this row is not held out).
+
     Returns:
         record with ``weight_mae`` (over the 52 shapes the take has), ``shape_corr`` (mean Pearson
         correlation over shapes that move in the take), per-shape ``corr``.
     """
     from facerig.invert.frames import Frames
-    from facerig.invert.solver import arkit_to_rig_weights, prepare, projections, rig_weights_to_arkit, solve
+    from facerig.invert.solver import (
+        arkit_to_rig_weights,
+        motion_energy,
+        prepare,
+        projections,
+        rig_weights_to_arkit,
+        solve,
+    )
 
     prep = prepare(rig)
     Wr = arkit_to_rig_weights(prep.names, take_weights)
@@ -300,11 +353,15 @@ def roundtrip_case(
     clean = Frames(None, [f"take#{t}" for t in range(T)], lowrank=(prep.neutral.reshape(-1, 3), Wr, prep.basis))
     t0 = time.perf_counter()
     C = projections(prep, clean)
+    energy = motion_energy(prep, clean) if prior is not None else None
     if noise_mm > 0:
         rng = np.random.default_rng(seed)
         for s in range(0, T, chunk):
             n = rng.normal(scale=noise_mm / mm_per_unit / np.sqrt(3), size=(min(chunk, T - s), prep.basis.shape[1]))
             C[s : s + chunk] += n @ prep.basis.T
+            if energy is not None:  # |x + n|^2 with x the clean motion (B^T w)
+                x = Wr[s : s + chunk] @ prep.basis
+                energy[s : s + chunk] += 2.0 * np.einsum("tk,tk->t", x, n) + np.einsum("tk,tk->t", n, n)
     Wk = solve(prep, projected=C)
     dt = time.perf_counter() - t0
     W_hat = rig_weights_to_arkit(prep.names, Wk)
@@ -317,7 +374,26 @@ def roundtrip_case(
         a, b = take_weights[:, k], W_hat[:, k]
         if a.std() > 1e-3 and b.std() > 0:
             corr[n] = float(np.corrcoef(a, b)[0, 1])
-    return {
+    extra: dict[str, Any] = {}
+    if prior is not None:
+        t3 = time.perf_counter()
+        Wp = solve(prep, projected=C, energy=energy, prior=prior, prior_strength=prior_strength)
+        dtp = time.perf_counter() - t3
+        Wp_hat = rig_weights_to_arkit(prep.names, Wp)
+        rebuilt_p = (prep.neutral[None] + Wp[pick] @ prep.basis).reshape(len(pick), -1, 3)
+        fit_p = _errors(rebuilt_p, truth, prep.neutral.reshape(-1, 3), mm_per_unit)
+        corr_p = [
+            float(np.corrcoef(take_weights[:, k], Wp_hat[:, k])[0, 1])
+            for k in range(52)
+            if take_weights[:, k].std() > 1e-3 and Wp_hat[:, k].std() > 0
+        ]
+        extra = {
+            "weight_mae_prior": float(np.abs(Wp_hat - take_weights).mean()),
+            "shape_corr_prior": float(np.mean(corr_p)) if corr_p else float("nan"),
+            "vertex_mean_mm_prior": fit_p["mean_mm"],
+            "frames_per_second_prior": round(T / max(dt + dtp, 1e-9), 1),
+        }
+    return extra | {
         "case": name,
         "family": "roundtrip",
         "vertices": prep.num_vertices,
@@ -343,20 +419,34 @@ def _ict_identities(n: int, seed: int):
 
 
 def evaluate_invert(
-    *, quick: bool = False, seed: int = 0, progress: bool = True, no_neutral: bool | None = None
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    no_neutral: bool | None = None,
+    prior_strengths: tuple[float, ...] | list[float] | None = None,
 ) -> dict[str, Any]:
     """Run every case (see module docstring); ``quick`` for a small size (tests, smoke runs);
     ``no_neutral``: also the expression encoder's rows (default: when its weights are installed).
+    ``prior_strengths``: strengths of the co-activation prior (fitted on the take's first four
+    fifths) every neutral-based row is also solved with (default: the shipped default alone; ``()``:
+    no prior rows).
 
     Returns:
         ``{"size", "seed", "take", "goals", "cases": [record, ...], "summary": {...}, "seconds"}``.
     """
+    from facerig.invert.prior import DEFAULT_STRENGTH, TAKE_HOLDOUT, fit_prior, split_take
     from facerig.io.takes import read_take
 
     size = SIZES["quick" if quick else "full"]
     t_start = time.perf_counter()
     take = read_take(take_path())
     rng = np.random.default_rng(seed)
+    # one split for everything fitted on the take (the prior, the encoder) and every row's frames
+    fitted, held_out = split_take(take.weights, TAKE_HOLDOUT)
+    strengths = tuple((DEFAULT_STRENGTH,) if prior_strengths is None else prior_strengths)
+    prior = fit_prior(fitted, source="take's first four fifths") if strengths else None
+    popt = {"prior": prior, "prior_strengths": strengths}
     cases: list[dict[str, Any]] = []
 
     def log(msg: str) -> None:
@@ -365,19 +455,18 @@ def evaluate_invert(
 
     def add(rec: dict[str, Any]) -> None:
         cases.append(rec)
+        with_prior = f"; prior: {rec['weight_mae_prior']:.4f}" if "weight_mae_prior" in rec else ""
         log(
             f"{rec['case']}: weight MAE {rec['weight_mae']:.4f}, mesh {rec.get('vertex_mean_mm', float('nan')):.3f} "
-            f"/ p90 {rec.get('vertex_p90_mm', float('nan')):.3f} mm"
+            f"/ p90 {rec.get('vertex_p90_mm', float('nan')):.3f} mm{with_prior}"
         )
 
     if no_neutral is None:
         from facerig.models.encoder.weights import weights_path
 
         no_neutral = weights_path().is_file()
-    # the encoder's frames: the take's held-out last fifth, drawn from a stream of their own (the
-    # neutral-based rows keep their frames)
-    cut = int(round(0.8 * len(take.weights)))
-    held_out, median = take.weights[cut:], np.median(take.weights[:cut], axis=0)
+    # the encoder's frames: the held-out fifth too, drawn from a stream of their own
+    median = np.median(fitted, axis=0)
     rng_enc = np.random.default_rng([seed, 25])
 
     def add_encoder(rec_name, family, *head, rig=None):
@@ -406,7 +495,8 @@ def evaluate_invert(
             fam.names,
             fam.deltas_for(v),
             fam.mm_per_unit,
-            sample_combinations(take.weights, size["frames"], rng),
+            sample_combinations(held_out, size["frames"], rng),
+            **popt,
         )
         ict_rigs.append(rig)
         add(rec)
@@ -426,7 +516,8 @@ def evaluate_invert(
             fam.names,
             d,
             fam.mm_per_unit,
-            sample_combinations(take.weights, size["frames"], rng),
+            sample_combinations(held_out, size["frames"], rng),
+            **popt,
         )
         add(rec)
         add_encoder(f"ict_remesh10k/eval{i}", "ict", nv, np.asarray(rm.faces), fam.names, d, fam.mm_per_unit, rig=rig)
@@ -445,7 +536,8 @@ def evaluate_invert(
                 mh.names,
                 mh.deltas_for(v),
                 mh.mm_per_unit,
-                sample_combinations(take.weights, size["frames"], rng),
+                sample_combinations(held_out, size["frames"], rng),
+                **popt,
             )
             add(rec)
             add_encoder(
@@ -470,7 +562,7 @@ def evaluate_invert(
             float(z["mm_per_unit"]),
         )
         rec, rig = evaluate_case(
-            f"external/{p.stem}", fam_name, *head, sample_combinations(take.weights, size["frames"], rng)
+            f"external/{p.stem}", fam_name, *head, sample_combinations(held_out, size["frames"], rng), **popt
         )
         add(rec)
         add_encoder(f"external/{p.stem}", fam_name, *head, rig=rig)
@@ -486,7 +578,8 @@ def evaluate_invert(
             f"rocketbox/{p.name.split('.')[0]}",
             "out_of_family",
             *head,
-            sample_combinations(take.weights, size["frames"], rng),
+            sample_combinations(held_out, size["frames"], rng),
+            **popt,
         )
         add(rec)
         add_encoder(f"rocketbox/{p.name.split('.')[0]}", "out_of_family", *head, rig=rig)
@@ -503,9 +596,10 @@ def evaluate_invert(
             # a scan without units: millimetres estimated from the head's breadth (an adult's ~155 mm)
             mm_lps = HEAD_BREADTH_MM / float(np.ptp(m.vertices[:, 0]))
             heads.append(("roundtrip/lps_leeperrysmith", rig_mesh(m, method="raf"), mm_lps))
+    rt = {"prior": prior, "prior_strength": strengths[0] if strengths else None}
     for name, rig, mm in heads:
-        add(roundtrip_case(name, rig, W_take, mm))
-        add(roundtrip_case(name + "+noise0.2mm", rig, W_take, mm, noise_mm=0.2, seed=seed))
+        add(roundtrip_case(name, rig, W_take, mm, **rt))
+        add(roundtrip_case(name + "+noise0.2mm", rig, W_take, mm, noise_mm=0.2, seed=seed, **rt))
     import datetime
     import os
     import platform
@@ -518,6 +612,13 @@ def evaluate_invert(
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
         "goals": GOALS,
+        "split": {
+            "holdout": TAKE_HOLDOUT,
+            "fitted_frames": f"take[:{len(fitted)}] (the prior, the encoder)",
+            "eval_frames": f"take[{len(fitted)}:] ({len(held_out)} frames, every row but the round trip)",
+            "roundtrip_frames": f"take[::{stride}] (the whole take)",
+        },
+        "prior_strengths": list(strengths),
         "cases": cases,
         "summary": summarise(cases),
         "seconds": round(time.perf_counter() - t_start, 1),
@@ -547,7 +648,14 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
         "moving_p90_mm",
         "truth_rig_mean_mm",
         "truth_rig_p90_mm",
+        "truth_rig_moving_mean_mm",
         "shape_corr",
+        "weight_mae_prior",
+        "vertex_mean_mm_prior",
+        "moving_mean_mm_prior",
+        "truth_rig_mean_mm_prior",
+        "truth_rig_moving_mean_mm_prior",
+        "shape_corr_prior",
         "weight_mae_with_neutral",
         "truth_rig_mean_mm_with_neutral",
         "truth_rig_p90_mm_with_neutral",
@@ -566,6 +674,8 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
             "value": float(np.mean([r["weight_mae"] for r in ict_like])),
             "goal": GOALS["in_family_weight_mae"],
         }
+        if all("weight_mae_prior" in r for r in ict_like):
+            out["goal_ict_weight_mae"]["value_prior"] = float(np.mean([r["weight_mae_prior"] for r in ict_like]))
     if "out_of_family" in out:
         o = out["out_of_family"]
         out["goal_out_of_family"] = {
@@ -573,6 +683,24 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
             "moving_mean_mm": o["moving_mean_mm"],
             "goal_weight_mae": GOALS["out_of_family_weight_mae"],
             "goal_moving_mm": GOALS["out_of_family_moving_mm"],
+        }
+        if "weight_mae_prior" in o:
+            out["goal_out_of_family"]["weight_mae_prior"] = o["weight_mae_prior"]
+            out["goal_out_of_family"]["moving_mean_mm_prior"] = o["moving_mean_mm_prior"]
+    # the prior at every strength, per group (neutral-based rows only)
+    sweep: dict[str, dict[str, dict[str, Any]]] = {}
+    for g, rs in groups.items():
+        for r in rs:
+            for st, m in (r.get("prior") or {}).items():
+                acc = sweep.setdefault(st, {}).setdefault(g, {"n": 0})
+                acc["n"] += 1
+                for k, v in m.items():
+                    if isinstance(v, (int, float)):
+                        acc.setdefault(k, []).append(v)
+    if sweep:
+        out["prior_sweep"] = {
+            st: {g: {k: (v if k == "n" else float(np.mean(v))) for k, v in m.items()} for g, m in gs.items()}
+            for st, gs in sweep.items()
         }
     return out
 
@@ -582,9 +710,10 @@ def markdown(result: dict[str, Any]) -> str:
     rows = [
         (
             "| case | family | V | frames | weight MAE | mesh mean / p90 mm | moving mean / p90 mm | "
-            "true rig at solved w: mean / p90 mm | shape corr |"
+            "true rig at solved w: mean / p90 mm | shape corr | with prior: weight MAE, moving mean mm, "
+            "true rig mean mm |"
         ),
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def cell(r: dict[str, Any], k: str, p: int = 3) -> str:
@@ -600,7 +729,8 @@ def markdown(result: dict[str, Any]) -> str:
         rows.append(
             f"| {r['case']} | {r['family']} | {r['vertices']} | {r['frames']} | {cell(r, 'weight_mae', 4)} | "
             + " | ".join(cells)
-            + f" | {cell(r, 'shape_corr')} |"
+            + f" | {cell(r, 'shape_corr')} | {cell(r, 'weight_mae_prior', 4)}, {cell(r, 'moving_mean_mm_prior')}, "
+            + f"{cell(r, 'truth_rig_mean_mm_prior')} |"
         )
     return "\n".join(rows)
 
@@ -628,6 +758,9 @@ def print_report(result: dict[str, Any]) -> None:
         print(
             f"goal ICT weight MAE <= {gi['goal']}: {gi['value']:.4f} ({'met' if gi['value'] <= gi['goal'] else 'NOT met'})"
         )
+        if "value_prior" in gi:
+            v = gi["value_prior"]
+            print(f"  with the prior: {v:.4f} ({'met' if v <= gi['goal'] else 'NOT met'})")
     if "goal_out_of_family" in s:
         go = s["goal_out_of_family"]
         ok = go["weight_mae"] <= go["goal_weight_mae"] and go["moving_mean_mm"] <= go["goal_moving_mm"]
@@ -636,4 +769,16 @@ def print_report(result: dict[str, Any]) -> None:
             f"{go['goal_moving_mm']} mm: {go['weight_mae']:.4f}, {go['moving_mean_mm']:.3f} mm "
             f"({'met' if ok else 'NOT met'})"
         )
+        if "weight_mae_prior" in go:
+            okp = go["weight_mae_prior"] <= go["goal_weight_mae"] and go["moving_mean_mm_prior"] <= go["goal_moving_mm"]
+            print(
+                f"  with the prior: {go['weight_mae_prior']:.4f}, {go['moving_mean_mm_prior']:.3f} mm "
+                f"({'met' if okp else 'NOT met'})"
+            )
+    for st, gs in s.get("prior_sweep", {}).items():
+        items = "; ".join(
+            f"{g} {m['weight_mae']:.4f} / {m['moving_mean_mm']:.3f} / {m['truth_rig_moving_mean_mm']:.3f} mm"
+            for g, m in gs.items()
+        )
+        print(f"prior strength {st} (weight MAE / moving mm / true rig moving mm): {items}")
     print(f"({result['seconds']} s)")

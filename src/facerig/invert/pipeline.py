@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from facerig.errors import FacerigError
+from facerig.invert.prior import DEFAULT_PRIOR
 
 #: rig file suffixes (a folder is an OBJ rig folder)
 RIG_SUFFIXES = (".npz",)
@@ -96,6 +97,8 @@ def invert_meshes(
     residual: bool = True,
     rig_options: dict | None = None,
     faces: np.ndarray | None = None,
+    prior=DEFAULT_PRIOR,
+    prior_strength: float | None = None,
 ) -> Inversion:
     """ARKit-52 weights of posed meshes.
 
@@ -116,6 +119,10 @@ def invert_meshes(
         residual: also compute per-frame fit residuals.
         rig_options: extra options for ``rig_mesh``.
         faces: (F, 3) the frames' triangles (the no-neutral path only).
+        prior: a co-activation prior (default ``"take"``: the shipped one fitted on a real Live Link
+            Face take, :mod:`facerig.invert.prior`; a prior .npz; None: none) and its
+            ``prior_strength`` (default :data:`facerig.invert.prior.DEFAULT_STRENGTH`). Frames the rig
+            rebuilds exactly keep their weights whatever the prior.
 
     Returns:
         :class:`Inversion`.
@@ -124,7 +131,9 @@ def invert_meshes(
 
     from facerig.invert import solver
     from facerig.invert.frames import Frames
+    from facerig.invert.prior import resolve_prior
 
+    prior = resolve_prior(prior)  # a bad prior fails before any work
     Y = frames if isinstance(frames, Frames) else Frames.from_array(frames)
     if neutral is None and rig is None and mesh is None:
         return _invert_without_neutral(Y, faces)
@@ -159,7 +168,7 @@ def invert_meshes(
     t0 = time.perf_counter()
     prep = solver.prepare(rig, neutral)
     t1 = time.perf_counter()
-    Wk = solver.solve(prep, Y, l1=l1, smooth=smooth, symmetry=symmetry)
+    Wk = solver.solve(prep, Y, l1=l1, smooth=smooth, symmetry=symmetry, prior=prior, prior_strength=prior_strength)
     t2 = time.perf_counter()
     res = solver.residuals(prep, Y, Wk) if residual else {}
     t3 = time.perf_counter()

@@ -18,6 +18,11 @@ Newton (Bertsekas 1982) with batched (n, K, K) solves, exact once the active set
 ``smooth`` the frames are coupled and the problem is solved by ADMM whose linear step is diagonal in
 the eigenbasis of ``G`` times the DCT-II basis of the time axis (the eigenvectors of the path graph's
 Laplacian), so it is exact and costs O(T K^2 + T K log T) per iteration.
+
+With ``prior=`` (:mod:`facerig.invert.prior`) a Gaussian co-activation prior
+``lambda_t / 2 (w - m)^T P (w - m)`` joins the frame's terms, ``lambda_t = prior_strength * |r_t|^2 / s``
+from the residual ``r_t`` of the prior-free solve (frames the rig rebuilds exactly keep their
+weights); each frame's Newton steps use its own Hessian ``H + lambda_t P``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import numpy as np
 from facerig.arkit import ARKIT52, canonical_name, mirror_permutation
 from facerig.errors import FacerigError
 
+#: Newton tolerance of the prior-free solve whose residual sets the prior's per-frame weight
+_LAMBDA_TOL = 1e-3
 #: frames per batched Newton block (bounds the (n, K, K) temporaries to ~22 MB at K = 52)
 _BLOCK = 1024
 
@@ -136,6 +143,34 @@ def projections(prep: Prepared, frames) -> np.ndarray:
     return Y @ prep.basis.T - prep.basis_neutral
 
 
+def motion_energy(prep: Prepared, frames, *, chunk: int = 256) -> np.ndarray:
+    """``|y_t - neutral|^2`` of every frame (mesh units squared).
+
+    Args:
+        frames: as for :func:`projections`.
+
+    Returns:
+        (T,) float64.
+    """
+    from facerig.invert.frames import Frames
+
+    if isinstance(frames, Frames) and frames.lowrank is not None:
+        base, W, D = frames.lowrank
+        b = base.reshape(-1) - prep.neutral
+        W = np.asarray(W, np.float64)
+        return float(b @ b) + 2.0 * W @ (D @ b) + np.einsum("tk,kl,tl->t", W, D @ D.T, W)
+    Y = frames.dense if isinstance(frames, Frames) else np.asarray(frames)
+    T = Y.shape[0]
+    Y = Y.reshape(T, -1)
+    out = np.empty(T)
+    buf = np.empty((min(chunk, T), Y.shape[1]))
+    for s in range(0, T, chunk):
+        d = buf[: min(chunk, T - s)]
+        np.subtract(Y[s : s + chunk], prep.neutral[None], out=d)
+        out[s : s + chunk] = np.einsum("tk,tk->t", d, d)
+    return out
+
+
 def _hessian(prep: Prepared, symmetry: float, ridge: float) -> np.ndarray:
     """(K, K) normalised Hessian of one frame's terms (data + symmetry + ridge)."""
     H = prep.gram / prep.scale
@@ -167,6 +202,10 @@ def solve(
     ridge: float = 1e-10,
     tol: float = 1e-8,
     max_iter: int | None = None,
+    prior=None,
+    prior_strength: float | None = None,
+    prior_floor: float | None = None,
+    energy: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bounded least-squares weights for every frame (see the module docstring for the objective).
 
@@ -179,6 +218,11 @@ def solve(
             collinear shapes solvable. tol: a frame is done when its largest projected-gradient entry is below
             ``tol * max(1, |c_t|)`` (normalised units; rounding of ``c_t`` sets that floor) or no step
             lowers its objective. max_iter: Newton steps (default 100) or ADMM iterations (default 1000).
+        prior: a co-activation prior (:class:`facerig.invert.prior.WeightPrior`, ``"take"`` for the
+            shipped one, a prior .npz, or None). prior_strength: its ``strength`` (default
+            :data:`facerig.invert.prior.DEFAULT_STRENGTH`); prior_floor: its variance floor. With
+            ``smooth`` every frame gets the mean ``lambda_t`` (the ADMM needs one Hessian).
+        energy: (T,) ``motion_energy(prep, frames)`` when ``projected`` is given with a prior.
 
     Returns:
         (T, K) float64 weights in [0, 1], columns in ``prep.names`` order.
@@ -186,17 +230,75 @@ def solve(
     for name, v in (("l1", l1), ("smooth", smooth), ("symmetry", symmetry)):
         if not (np.isfinite(v) and v >= 0):
             raise FacerigError(f"--{name} must be a number >= 0, got {v}")
+    from facerig.invert.prior import resolve_prior
+
+    prior = resolve_prior(prior)
     C = projections(prep, frames) if projected is None else np.asarray(projected, np.float64)
     if not np.isfinite(C).all():
         t = int(np.flatnonzero(~np.isfinite(C).all(1))[0])
         raise FacerigError(f"frame {t}: non-finite vertex coordinates (NaN or infinite)")
+    raw = C
     C = C / prep.scale - l1
     C[:, ~prep.live] = 0.0
     H = _hessian(prep, symmetry, ridge)
+    newton_iter = 100 if max_iter is None else max_iter
+    if prior is not None and prior_strength is not None:
+        if not (np.isfinite(prior_strength) and prior_strength >= 0):
+            raise FacerigError(f"--prior-strength must be a number >= 0, got {prior_strength}")
+        if prior_strength == 0:
+            prior = None
+    if prior is not None:
+        if energy is None:
+            if frames is None:
+                raise FacerigError("a prior with projected= needs energy= (motion_energy of the frames)")
+            energy = motion_energy(prep, frames)
+        # lambda_t only needs the prior-free residual to ~1 %: a loose solve gives it (a frame the rig
+        # rebuilds exactly gets lambda_t ~ 1e-9 or less, which moves its weights by less than 1e-5)
+        W0 = _newton(H, C, max(tol, _LAMBDA_TOL), newton_iter)
+        lam = prior_weights(prep, raw, np.asarray(energy, np.float64), W0, prior_strength)
+        P, q = _prior_terms(prep, prior, prior_floor)
+        if smooth > 0 and C.shape[0] > 1:
+            m = float(lam.mean())
+            H, C = H + m * P, C + m * q[None]
+        else:
+            return _newton(H, C + lam[:, None] * q[None], tol, newton_iter, P=P, lam=lam)
+    W0 = _newton(H, C, tol, newton_iter)
     if smooth > 0 and C.shape[0] > 1:
-        W0 = _newton(H, C, tol, 100 if max_iter is None else max_iter)
         return _admm_smooth(H, C, smooth, W0, tol, 1000 if max_iter is None else max_iter)
-    return _newton(H, C, tol, 100 if max_iter is None else max_iter)
+    return W0
+
+
+def prior_weights(
+    prep: Prepared, projected: np.ndarray, energy: np.ndarray, W: np.ndarray, strength: float | None = None
+) -> np.ndarray:
+    """Per-frame prior weight ``lambda_t = strength * |r_t|^2 / s`` (see :mod:`facerig.invert.prior`).
+
+    Args:
+        projected: (T, K) ``projections(prep, frames)``; energy: (T,) ``motion_energy(prep, frames)``.
+        W: (T, K) the prior-free weights whose residual ``r_t = B^T w_t - (y_t - neutral)`` sets it.
+
+    Returns:
+        (T,) float64 >= 0.
+    """
+    from facerig.invert.prior import DEFAULT_STRENGTH
+
+    strength = DEFAULT_STRENGTH if strength is None else float(strength)
+    if not (np.isfinite(strength) and strength >= 0):
+        raise FacerigError(f"--prior-strength must be a number >= 0, got {strength}")
+    r2 = energy - 2.0 * np.einsum("tk,tk->t", W, projected) + np.einsum("tk,kl,tl->t", W, prep.gram, W)
+    return strength * np.maximum(r2, 0.0) / prep.scale
+
+
+def _prior_terms(prep: Prepared, prior, floor: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The prior's (K, K) precision and (K,) linear term in the solver's units (dead shapes: none)."""
+    from facerig.invert.prior import DEFAULT_FLOOR, prior_terms
+
+    P, q = prior_terms(prior, prep.names, DEFAULT_FLOOR if floor is None else floor)
+    dead = ~prep.live
+    P[dead, :] = 0.0
+    P[:, dead] = 0.0
+    q[dead] = 0.0
+    return P, q
 
 
 def _objective(H: np.ndarray, C: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -204,21 +306,41 @@ def _objective(H: np.ndarray, C: np.ndarray, W: np.ndarray) -> np.ndarray:
     return 0.5 * np.einsum("...k,...k->...", W @ H, W) - np.einsum("...k,...k->...", C, W)
 
 
-def _newton(H: np.ndarray, C: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
-    """Box-constrained QP ``min 1/2 w H w - c w, 0 <= w <= 1`` for every row of C (T, K)."""
+def _newton(
+    H: np.ndarray,
+    C: np.ndarray,
+    tol: float,
+    max_iter: int,
+    P: np.ndarray | None = None,
+    lam: np.ndarray | None = None,
+) -> np.ndarray:
+    """Box-constrained QP ``min 1/2 w H w - c w, 0 <= w <= 1`` for every row of C (T, K); with ``P``
+    (K, K) and ``lam`` (T,) row t's Hessian is ``H + lam_t P`` (a per-frame prior weight)."""
     import scipy.linalg
 
     T, K = C.shape
-    cho = scipy.linalg.cho_factor(H)
-    W = np.clip(scipy.linalg.cho_solve(cho, C.T).T, 0.0, 1.0)
-    L = float(np.linalg.eigvalsh(H)[-1])
+    if P is None:
+        cho = scipy.linalg.cho_factor(H)
+        W = np.clip(scipy.linalg.cho_solve(cho, C.T).T, 0.0, 1.0)
+        L = np.full(T, float(np.linalg.eigvalsh(H)[-1]))
+        lam = np.zeros(T)
+    else:
+        # H = R^T R, R^-T P R^-1 = U s U^T: (H + l P)^-1 = R^-1 U (1 + l s)^-1 U^T R^-T for every l at once
+        R = scipy.linalg.cholesky(H)
+        Ri = scipy.linalg.solve_triangular(R, np.eye(K))
+        s, U = scipy.linalg.eigh(Ri.T @ P @ Ri)  # numpy's eigh: ~100 ms at 52 x 52 on a busy OpenBLAS
+        M = Ri @ U
+        W = np.clip(((C @ M) / (1.0 + lam[:, None] * np.maximum(s, 0.0)[None])) @ M.T, 0.0, 1.0)
+        L = float(np.linalg.eigvalsh(H)[-1]) + lam * max(float(np.linalg.eigvalsh(P)[-1]), 0.0)
     alphas = 0.5 ** np.arange(0, 12)
     eye = np.eye(K, dtype=bool)
     todo = np.arange(T)
     floor = tol * np.maximum(1.0, np.abs(C).max(1))  # rounding of C sets the reachable accuracy
     for _ in range(max_iter):
-        g = W[todo] @ H - C[todo]
         w = W[todo]
+        g = w @ H - C[todo]
+        if P is not None:
+            g += lam[todo, None] * (w @ P)
         pg = w - np.clip(w - g, 0.0, 1.0)
         viol = np.abs(pg).max(1)
         keep = viol > floor[todo]
@@ -232,12 +354,15 @@ def _newton(H: np.ndarray, C: np.ndarray, tol: float, max_iter: int) -> np.ndarr
             eps = np.minimum(viol[s : s + _BLOCK], 1e-3)[:, None]
             bind = ((wb <= eps) & (gb > 0)) | ((wb >= 1.0 - eps) & (gb < 0))
             free = ~bind
-            M = np.where(free[:, :, None] & free[:, None, :], H[None], 0.0)
+            Hb = H[None] if P is None else H[None] + lam[idx, None, None] * P[None]
+            M = np.where(free[:, :, None] & free[:, None, :], Hb, 0.0)
             M[:, eye] += bind
             d = np.linalg.solve(M, (-gb * free)[:, :, None])[:, :, 0]
             cand = np.clip(wb[:, None, :] + alphas[None, :, None] * d[:, None, :], 0.0, 1.0)  # (n, A, K)
-            cand = np.concatenate([cand, np.clip(wb - gb / L, 0.0, 1.0)[:, None], wb[:, None]], axis=1)
+            cand = np.concatenate([cand, np.clip(wb - gb / L[idx, None], 0.0, 1.0)[:, None], wb[:, None]], axis=1)
             f = _objective(H, C[idx][:, None, :], cand)
+            if P is not None:
+                f += 0.5 * lam[idx, None] * np.einsum("nak,nak->na", cand @ P, cand)
             best = np.argmin(f, axis=1)
             W[idx] = cand[np.arange(len(idx)), best]
             stalled[s : s + _BLOCK] = best == cand.shape[1] - 1  # no candidate lowers f: at the rounding floor
@@ -253,10 +378,11 @@ def _admm_smooth(H: np.ndarray, C: np.ndarray, smooth: float, W0: np.ndarray, to
     The W-step solves ``W H + smooth Lap W + rho W = R`` exactly: ``Lap`` (T, T) is the path graph's
     Laplacian, diagonal in the orthonormal DCT-II basis with eigenvalues ``2 - 2 cos(pi t / T)``.
     """
+    import scipy.linalg
     from scipy.fft import dct, idct
 
     T, _K = C.shape
-    lam, Q = np.linalg.eigh(H)
+    lam, Q = scipy.linalg.eigh(H)  # numpy's eigh: ~100 ms at 52 x 52 on a busy OpenBLAS
     mu = 2.0 - 2.0 * np.cos(np.pi * np.arange(T) / T)
     rho = float(np.sqrt(max(lam[0], 1e-6 * lam[-1]) * lam[-1]))
     denom = lam[None, :] + smooth * mu[:, None] + rho

@@ -115,13 +115,14 @@ def load_head(path: str | Path, k: int, n_hks: int) -> Head:
 
 def take_weights(holdout: float = 0.2, part: str = "train") -> np.ndarray:
     """The real take's frames (T', 52): its first ``1 - holdout`` (``part="train"``) or the rest
-    (``"eval"``), in time order (a contiguous stretch is held out, not every n-th frame)."""
+    (``"eval"``), in time order (:func:`facerig.invert.prior.split_take`, the split the weight prior
+    and ``facerig eval --task invert`` share)."""
     from facerig.eval.invert import take_path
+    from facerig.invert.prior import split_take
     from facerig.io.takes import read_take
 
-    W = read_take(take_path()).weights.astype(np.float32)
-    cut = int(round(len(W) * (1.0 - holdout)))
-    return W[:cut] if part == "train" else W[cut:]
+    train, held_out = split_take(read_take(take_path()).weights.astype(np.float32), holdout)
+    return train if part == "train" else held_out
 
 
 def sample_expressions(
