@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from facerig.geometry.face_parts import find_layout
 from facerig.geometry.jaw import jaw_weights, open_jaw, turn_deltas
@@ -136,3 +137,34 @@ def test_a_rough_lip_assignment_is_blended_along_the_line():
     assert jump(side) == 1.0 and jump(smooth) < 0.3
     far = skin & (np.abs(depth) > 0.6 * S) & (np.abs(depth) < 0.8 * S)
     np.testing.assert_array_equal(smooth[far], side[far])  # away from the line: as it was
+
+
+def test_a_nodding_snout_opens_in_the_frame_that_shows_its_mouth():
+    """weboji_kangaroo (1,915 vertices) nodded 15 degrees: its snout hangs in front of the lips at
+    their height, so its own frame shows no mouth; pitched back it does, and the jaw opens there."""
+    from facerig.config import data_root
+    from facerig.geometry.frame import pitch_matrix
+    from facerig.io import read_mesh
+
+    path = data_root() / "heads" / "weboji_kangaroo.obj"
+    if not path.exists():
+        pytest.skip("needs DATA/heads/weboji_kangaroo.obj (FACERIG_DATA)")
+    m = read_mesh(path)
+    v0, f = np.asarray(m.vertices, np.float64), m.faces
+    c = 0.5 * (v0.min(0) + v0.max(0))
+    P = pitch_matrix(15.0)
+    v = (v0 - c) @ P.T + c
+    lay = find_layout(v, f)
+    assert find_mouth(v, f, lay)[0] is None
+    d = np.zeros((len(NAMES), len(v), 3), np.float32)
+    d[0, 0, 0] = 0.01
+    assert open_jaw(v, f, NAMES, d, layout=lay, pitches=())[1]["status"] == "no mouth opening"
+    out, rep = open_jaw(v, f, NAMES, d, layout=lay)
+    assert rep["status"] == "replaced" and rep["pitch_deg"] in (-10.0, -20.0)
+    np.testing.assert_array_equal(out[0], d[0])  # other shapes untouched
+    # judged upright (the head turned back), the lips part and mouthClose closes them
+    lay0 = find_layout(v0, f)
+    mouth0, _ = find_mouth(v0, f, lay0)
+    jaw, close = (out[k].astype(np.float64) @ P for k in (1, 2))
+    gap = opening(v0, f, lay0, jaw, mouth0.inside)
+    assert gap >= 0.2 and opening(v0, f, lay0, jaw + close, mouth0.inside) <= 0.3 * gap

@@ -45,3 +45,24 @@ def test_small_lean_and_nod_are_left_alone():
     v = _head_points()
     assert level_rotation(v @ _rot("y", 4.0).T)[0] is None  # under MIN_TILT_DEG
     assert level_rotation(v @ _rot("x", 15.0).T)[0] is None  # a nod keeps the mirror plane
+
+
+def _public_head(name):
+    from facerig.config import data_root
+    from facerig.io import read_mesh
+
+    path = data_root() / "heads" / f"{name}.obj"
+    if not path.exists():
+        pytest.skip(f"needs DATA/heads/{name}.obj (FACERIG_DATA)")
+    return read_mesh(path).vertices
+
+
+@pytest.mark.parametrize("deg", [20.0, -20.0])
+def test_turn_where_upright_is_a_local_minimum_is_levelled(deg):
+    # weboji_boy turned 20 degrees: x = const mirrors it better than every plane 5 degrees away
+    # (the median residual is bumpy), so the head passed as upright and lost its blink
+    v = _public_head("weboji_boy")
+    assert level_rotation(v)[0] is None
+    c = 0.5 * (v.min(0) + v.max(0))
+    R, tilt = level_rotation((v - c) @ _rot("y", deg).T + c)
+    assert R is not None and tilt == pytest.approx(20.0, abs=1.0)

@@ -388,6 +388,9 @@ def _report(console, rig, method: str) -> None:
         )
     if raf.get("leveled_deg"):
         console.print(f"  rigged level: the head's mirror plane leaned {raf['leveled_deg']:.1f} degrees")
+    if raf.get("pitched_deg"):
+        nod = -float(raf["pitched_deg"])
+        console.print(f"  rigged upright: the head nodded {nod:+.0f} degrees (the network found its face there)")
     face = raf.get("face_frame")
     if face and face.get("factor", 1.0) != 1.0:
         console.print(

@@ -79,6 +79,20 @@ class Layout:
     scale: float
 
 
+def pitched_layout(layout: Layout, rotation: np.ndarray) -> Layout:
+    """The :class:`Layout` of the same head turned by ``rotation`` (3, 3) about +X (a pitch, which
+    keeps the mid-plane and the eye distance): the eyes' centres and height and depth turned with
+    it, the parts as they are."""
+    from dataclasses import replace
+
+    R = np.asarray(rotation, np.float64)
+    eyes = [replace(e, center=R @ np.asarray(e.center, np.float64)) for e in layout.eyes]
+    if not eyes:
+        return replace(layout, eyes=eyes)
+    c = 0.5 * (eyes[0].center + eyes[1].center)
+    return replace(layout, eyes=eyes, eye_y=float(c[1]), eye_z=float(c[2]))
+
+
 def part_labels(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """(V,) connected-component labels after stitching open seams (vertices (V,3), faces (F,3))."""
     from facerig.geometry.components import connected_components

@@ -51,6 +51,13 @@ def orientation_matrix(up: str = "+y", forward: str = "+z") -> np.ndarray:
     return np.stack([r, u, f]) + 0.0  # (+0.0 turns -0.0 into 0.0)
 
 
+def pitch_matrix(degrees: float) -> np.ndarray:
+    """Rotation (3, 3) by ``degrees`` about +X, the left-right axis of the canonical frame (a nod:
+    +Y turns toward +Z, so the face turns down for positive ``degrees``). ``pitched = P @ p``."""
+    c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+
+
 @dataclass
 class Frame:
     """Similarity map input -> canonical: ``q = R @ (p - center) / scale``.

@@ -69,6 +69,11 @@ FRONT_FADE = 0.5
 KEEP_ABOVE = (0.4, 1.0)
 #: mouthClose brings back the lips: fully within LIP_DEPTH[0] S of the lip line, not past LIP_DEPTH[1].
 LIP_DEPTH = (0.25, 0.5)
+#: Where the head's own frame shows no mouth opening, it is looked for with the head pitched by
+#: these angles (degrees about +X, nearest first), and the jaw opens in the first that shows one:
+#: a snout nodded over the mouth puts skin in front of the lips at their height, which the mouth
+#: finder reads as lips deep inside the head (``weboji_kangaroo`` pitched 15 degrees).
+MOUTH_PITCHES = (-10.0, 10.0, -20.0, 20.0)
 
 
 def _smooth(t: np.ndarray) -> np.ndarray:
@@ -212,6 +217,7 @@ def open_jaw(
     open_min: float = OPEN_MIN,
     target: float = TARGET_GAP,
     close_min: float = CLOSE_MIN,
+    pitches=MOUTH_PITCHES,
 ) -> tuple[np.ndarray, dict]:
     """Make a rig's jawOpen open the mouth: ``(deltas (K, V, 3), report)`` (see module doc).
 
@@ -222,8 +228,10 @@ def open_jaw(
 
     mouthClose is rebuilt (``(1 - lip) * mouthClose - lip * jawOpen``, lip: the lips' region of
     :func:`jaw_weights`) where jawOpen was replaced, or where it closes less than ``close_min``
-    of jawOpen's gap (:data:`CLOSE_MIN`)."""
-    from facerig.geometry.face_parts import find_layout
+    of jawOpen's gap (:data:`CLOSE_MIN`). Where the head's own frame shows no mouth opening, the
+    head pitched by each of ``pitches`` in turn (:data:`MOUTH_PITCHES`; report ``pitch_deg``)."""
+    from facerig.geometry.face_parts import find_layout, pitched_layout
+    from facerig.geometry.frame import pitch_matrix
     from facerig.geometry.lip_gap import opening_measure
     from facerig.geometry.mouth import find_mouth
 
@@ -234,6 +242,19 @@ def open_jaw(
     lay = find_layout(v, f) if layout is None else layout
     mouth, note = find_mouth(v, f, lay)
     if mouth is None:
+        for deg in pitches:  # a nodding head (MOUTH_PITCHES): the jaw opens in the frame that shows its mouth
+            P = pitch_matrix(deg)
+            vp, lp = v @ P.T, pitched_layout(lay, P)
+            if find_mouth(vp, f, lp)[0] is None:
+                continue
+            dp = (np.asarray(deltas, np.float64) @ P.T).astype(deltas.dtype)
+            new, report = open_jaw(vp, f, names, dp, lp, open_min, target, close_min, pitches=())
+            out = deltas
+            for i in range(len(names)):
+                if not np.array_equal(new[i], dp[i]):  # turned back: only the shapes the step changed
+                    out = deltas.copy() if out is deltas else out
+                    out[i] = (np.asarray(new[i], np.float64) @ P).astype(deltas.dtype)
+            return out, {**report, "pitch_deg": float(deg)}
         return deltas, {"status": "no mouth opening", "note": note}
     k = names.index("jawOpen")
     jaw0 = np.asarray(deltas[k], np.float64)

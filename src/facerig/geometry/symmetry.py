@@ -8,7 +8,9 @@ closed (``benchmarks/robustness_sweep.py``).
 :func:`mirror_plane` finds the plane that maps the head onto itself: a coarse search over turns
 about the vertical and rolls about the forward axis (every 5 degrees up to :data:`MAX_TILT_DEG`),
 each scored by the median distance from a reflected point to its nearest point (skipped when
-x = const scores better than its eight neighbours 5 degrees away), then refined by
+x = const scores better than its eight neighbours 5 degrees away and than turns alone and rolls
+alone every 10 degrees: the median is bumpy, and a head turned 20 degrees had x = const as a
+local minimum), then refined by
 reflective ICP (pair each reflected point with its nearest point, refit the plane from the pairs,
 trimming the worst). :func:`level_rotation` turns the fitted normal onto +X by the smallest
 rotation, only when that is clearly a tilt: at least :data:`MIN_TILT_DEG` off, and the head
@@ -28,6 +30,9 @@ MIN_TILT_DEG = 8.0
 MAX_TILT_DEG = 30.0
 #: The fitted plane must mirror the head at most this fraction as badly as x = const does.
 MAX_RESIDUAL_RATIO = 0.6
+#: Beyond its eight neighbours 5 degrees away, x = const is held against turns alone and rolls
+#: alone this many degrees apart (up to :data:`MAX_TILT_DEG`) before the head counts as upright.
+CROSS_STEP_DEG = 10.0
 
 
 def _normal(yaw: float, roll: float) -> np.ndarray:
@@ -61,6 +66,11 @@ def mirror_plane(vertices: np.ndarray, sample: int = 2000, seed: int = 0) -> tup
     x = np.array([1.0, 0.0, 0.0])
     res_x = _residual(v, tree, x)
     near = [_residual(v, tree, _normal(a, b)) for a in (-5, 0, 5) for b in (-5, 0, 5) if a or b]
+    # the median residual is bumpy: x = const can be a local minimum 20 degrees from the mirror
+    # plane, so turns and rolls alone are tried out to MAX_TILT_DEG too (CROSS_STEP_DEG apart)
+    cross = np.arange(CROSS_STEP_DEG, MAX_TILT_DEG + 1e-9, CROSS_STEP_DEG)
+    near += [_residual(v, tree, _normal(s * a, 0.0)) for a in cross for s in (-1, 1)]
+    near += [_residual(v, tree, _normal(0.0, s * a)) for a in cross for s in (-1, 1)]
     if min(near) >= res_x:  # upright: x = const mirrors the head best among its neighbours
         return x, res_x / diag, res_x / diag
     steps = np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 1e-9, 5.0)

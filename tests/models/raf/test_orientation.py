@@ -159,3 +159,33 @@ def test_a_leveled_head_is_not_refused_by_the_mirror_test(example):
         rig_oriented(method(False), mesh)
     out, _ = rig_oriented(method(True), mesh)
     assert out.meta["raf"]["leveled_deg"] == 20.0
+
+
+def test_unsure_first_asks_the_probe_only_where_the_prior_leads_narrowly():
+    from facerig.models.raf.orientation import JUDGE_GAP, unsure_first
+
+    ranked = [("+z", "-y", 4.55), ("-z", "-y", 4.39), ("+y", "-z", -0.65), ("+y", "+z", -1.0)]
+    assert unsure_first(ranked, {}, "+y", "+z", "error") and unsure_first(ranked, {}, "+y", "+z", "warn")
+    assert not unsure_first(ranked, {}, "+y", "+z", "ok")  # a plausible face is not judged so
+    assert not unsure_first(ranked, {}, "-z", "-y", "warn")  # the given one within JUDGE_GAP of the first
+    sure = [("+z", "-y", 4.55), ("-z", "-y", 4.55 - JUDGE_GAP - 0.1), ("+y", "+z", -1.0)]
+    assert not unsure_first(sure, {}, "+y", "+z", "warn")  # the prior alone decides (verdict)
+
+
+def test_a_face_mask_in_blenders_axes_is_refused_naming_them():
+    """The MediaPipe face mask (468 vertices) in Blender's axes: the prior cannot tell its up from its
+    down (first +z/-y by 0.16), so it named nothing and the mask was rigged with a warning; the face
+    probe finds a plausible face in the prior's first, and the judge names it."""
+    from facerig.config import data_root
+    from facerig.io import read_mesh
+    from facerig.io.mesh import Mesh
+
+    path = data_root() / "heads" / "mediapipe_canonical_face.obj"
+    if not path.exists():
+        pytest.skip("needs DATA/heads/mediapipe_canonical_face.obj (FACERIG_DATA)")
+    m = read_mesh(path)
+    blender = Mesh(vertices=m.vertices @ orientation_matrix("+z", "-y"), faces=m.faces)
+    decision, better, info = judge_orientation(blender, "+y", "+z", {}, check="error")
+    assert (decision, better) == ("turned", ("+z", "-y")) and info["first_probed"][0] == "ok"
+    decision, better, info = judge_orientation(m, "+y", "+z", {}, check="warn")  # upright: the prior's first
+    assert decision == "rig" and "first_probed" not in info

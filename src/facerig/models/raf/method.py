@@ -176,6 +176,7 @@ def rig_raf(
     head_check: bool = True,
     close_eyes: bool = True,
     open_mouth: bool = True,
+    pitch: float | None = None,
     **_: Any,
 ) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
@@ -204,7 +205,10 @@ def rig_raf(
     (:func:`facerig.geometry.eyelids.close_blinks`; meta ``raf.eyelids``); ``open_mouth`` (default
     on): a jawOpen that leaves the head's mouth opening closed turns the jaw about a hinge behind
     the mouth, and mouthClose closes the lips again (:func:`facerig.geometry.jaw.open_jaw`; meta
-    ``raf.jaw``). Unknown options are ignored.
+    ``raf.jaw``); ``pitch``: degrees to nod the head about its left-right axis before rigging
+    (default None: 0, or where the head check finds an odd face or none, the pitch at which the
+    face probe finds a plausible one, :func:`facerig.models.raf.pitch.find_pitch`; meta
+    ``raf.pitched_deg``). Unknown options are ignored.
     """
     import contextlib
 
@@ -229,6 +233,11 @@ def rig_raf(
         level, tilt = level_rotation(v)  # a head turned or rolled 8-30 degrees: rig it level
         if level is not None:
             R = level @ R
+            v = np.asarray(mesh.vertices, np.float64) @ R.T
+        if pitch:  # a nod the face probe found (below): rig it upright
+            from facerig.geometry.frame import pitch_matrix
+
+            R = pitch_matrix(float(pitch)) @ R
             v = np.asarray(mesh.vertices, np.float64) @ R.T
         prep = prepare_head(
             v,
@@ -276,6 +285,19 @@ def rig_raf(
             face["check"] = status
             if reasons:
                 face["check_reasons"] = reasons
+            if status != "ok" and head_check and pitch is None:  # a nodding head? (models/raf/pitch.py)
+                from facerig.models.raf.pitch import find_pitch
+                from facerig.models.raf.probe import face_check_score
+
+                found, rows = find_pitch(model, prep.xyz, prep.proxy.faces, face_check_score(lm), threads=threads)
+                if found is not None:
+                    again = dict(up=up, forward=forward, weights=weights, proxy_vertices=proxy_vertices)
+                    again.update(threads=threads, queries=queries, weld=weld, mirror=mirror, frame_scale=frame_scale)
+                    again.update(face_frame=face_frame, head_check=head_check, close_eyes=close_eyes)
+                    out = rig_raf(mesh, **again, open_mouth=open_mouth, pitch=found)
+                    tried = [[d, c, round(x, 3)] for d, c, x in rows]
+                    out.meta["raf"]["pitch_search"] = {"own": face, "tried": tried}
+                    return out
             if status == "error" and head_check:
                 raise NotAHeadError(
                     f"no plausible face found with up {up} and forward {forward}: " + "; ".join(reasons)
@@ -341,6 +363,7 @@ def rig_raf(
             "seam_vertices_stitched": prep.welded,
             "mirror_averaged": bool(mirror),
             **({"leveled_deg": round(tilt, 2)} if level is not None else {}),
+            **({"pitched_deg": float(pitch)} if pitch else {}),
             **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
             **({"face_frame": face} if face is not None else {}),
             **({"eyelids": eyelids} if eyelids else {}),
