@@ -143,7 +143,7 @@ def projections(prep: Prepared, frames) -> np.ndarray:
     return Y @ prep.basis.T - prep.basis_neutral
 
 
-def motion_energy(prep: Prepared, frames, *, chunk: int = 256) -> np.ndarray:
+def motion_energy(prep: Prepared, frames, *, chunk: int = 32) -> np.ndarray:
     """``|y_t - neutral|^2`` of every frame (mesh units squared).
 
     Args:
