@@ -22,7 +22,11 @@ Laplacian), so it is exact and costs O(T K^2 + T K log T) per iteration.
 With ``prior=`` (:mod:`facerig.invert.prior`) a Gaussian co-activation prior
 ``lambda_t / 2 (w - m)^T P (w - m)`` joins the frame's terms, ``lambda_t = prior_strength * |r_t|^2 / s``
 from the residual ``r_t`` of the prior-free solve (frames the rig rebuilds exactly keep their
-weights); each frame's Newton steps use its own Hessian ``H + lambda_t P``.
+weights); each frame's Newton steps use its own Hessian ``H + lambda_t P``, starting from that
+prior-free solve. The weight-space part (everything after the projections: (n, K, K) batches of small
+products and solves) runs on one BLAS thread, a scoped :func:`facerig.parallel.blas_threads` limit
+restored on exit: extra BLAS threads only add synchronisation at these sizes (2x slower on a busy
+2-core machine).
 """
 
 from __future__ import annotations
