@@ -16,7 +16,9 @@ factorisation; the one-minute take retargeted end to end in <= 15 s.
 Results: ``benchmarks/results/invert_speed.json`` (date, machine, load average).
 
 Run: ``FACERIG_DATA=/path/to/shared/data .venv/bin/python benchmarks/bench_invert.py [--repeat 3]
-[--solve-only --out benchmarks/results/invert_speed_prior.json]``
+[--solve-only --out benchmarks/results/invert_speed_prior.json] [--other-src /path/to/other/checkout/src]``
+(``--other-src``: that checkout's ``invert/solver.py`` timed right after this tree's on the same frames,
+every repeat, so both see the same machine load; its prior weights' MAE against this tree's is recorded).
 """
 
 from __future__ import annotations
@@ -37,7 +39,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat):
+def _other_solver(src: str):
+    """``SRC/facerig/invert/solver.py`` of another checkout, loaded beside this tree's (its other imports
+    resolve to this tree: a comparison of the solver alone)."""
+    import importlib.util
+
+    path = Path(src) / "facerig" / "invert" / "solver.py"
+    spec = importlib.util.spec_from_file_location("facerig_other_solver", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat, other=None):
     from facerig.eval.invert import _truth_weights
     from facerig.invert.solver import prepare, solve
     from facerig.io.mesh import Mesh
@@ -49,7 +64,7 @@ def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat):
     Wt, _ = _truth_weights(take_W[:T], names)
     frames = neutral.reshape(1, -1) + Wt @ np.asarray(deltas, np.float64).reshape(len(names), -1)
     frames = frames.reshape(T, -1, 3)
-    prep_s, solve_s, smooth_s, prior_s = [], [], [], []
+    prep_s, solve_s, smooth_s, prior_s, other_s, other_prior_s, other_mae = [], [], [], [], [], [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
         prep = prepare(rig, neutral)
@@ -61,10 +76,27 @@ def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat):
         solve(prep, frames, smooth=1.0)
         smooth_s.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        solve(prep, frames, prior="take")
+        W = solve(prep, frames, prior="take")
         prior_s.append(time.perf_counter() - t0)
+        if other is not None:  # alternate: the other tree's solver on the same frames right after
+            t0 = time.perf_counter()
+            other.solve(prep, frames)
+            other_s.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            W_other = other.solve(prep, frames, prior="take")
+            other_prior_s.append(time.perf_counter() - t0)
+            other_mae.append(float(np.abs(W - W_other).mean()))
     med = float(np.median(solve_s))
-    return {
+    extra = {}
+    if other is not None:
+        extra["other_src"] = {
+            "solve_seconds": [round(s, 4) for s in other_s],
+            "frames_per_second": round(T / float(np.median(other_s)), 1),
+            "prior_seconds": [round(s, 4) for s in other_prior_s],
+            "prior_frames_per_second": round(T / float(np.median(other_prior_s)), 1),
+            "prior_weight_mae_vs_this_tree": max(other_mae),
+        }
+    return extra | {
         "head": name,
         "vertices": int(neutral.shape[0]),
         "frames": T,
@@ -144,8 +176,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "invert_speed.json"))
     ap.add_argument("--solve-only", action="store_true", help="skip the end-to-end retarget")
+    ap.add_argument("--other-src", help="another checkout's src/: its solver timed alternately with this tree's")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
+    other = _other_solver(args.other_src) if args.other_src else None
     from facerig.data.families import get_family, split_rng
     from facerig.eval.invert import take_path
     from facerig.io.takes import read_take
@@ -155,19 +189,22 @@ def main() -> None:
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
         "python": platform.python_version(),
+        "other_src": args.other_src,
         "loadavg_before": os.getloadavg(),
         "goals": {"frames_per_second_5k": 1000, "frames_per_second_27k": 200, "one_minute_take_end_to_end_seconds": 15},
     }
     mh = get_family("makehuman")
     v = mh.sample_neutral(split_rng(0, "eval", 950))
     res["solve"] = [
-        _solve_speed("MakeHuman eval identity", v, mh.faces, mh.names, mh.deltas_for(v), take_W, 1000, args.repeat)
+        _solve_speed(
+            "MakeHuman eval identity", v, mh.faces, mh.names, mh.deltas_for(v), take_W, 1000, args.repeat, other
+        )
     ]
     print(res["solve"][-1], flush=True)
     ict = get_family("ict")
     v = ict.sample_neutral(split_rng(0, "eval", 900))
     res["solve"].append(
-        _solve_speed("ICT eval identity", v, ict.faces, ict.names, ict.deltas_for(v), take_W, 500, args.repeat)
+        _solve_speed("ICT eval identity", v, ict.faces, ict.names, ict.deltas_for(v), take_W, 500, args.repeat, other)
     )
     print(res["solve"][-1], flush=True)
     if not args.solve_only:

@@ -22,7 +22,11 @@ Laplacian), so it is exact and costs O(T K^2 + T K log T) per iteration.
 With ``prior=`` (:mod:`facerig.invert.prior`) a Gaussian co-activation prior
 ``lambda_t / 2 (w - m)^T P (w - m)`` joins the frame's terms, ``lambda_t = prior_strength * |r_t|^2 / s``
 from the residual ``r_t`` of the prior-free solve (frames the rig rebuilds exactly keep their
-weights); each frame's Newton steps use its own Hessian ``H + lambda_t P``.
+weights); each frame's Newton steps use its own Hessian ``H + lambda_t P``, starting from that
+prior-free solve. The weight-space part (everything after the projections: (n, K, K) batches of small
+products and solves) runs on one BLAS thread, a scoped :func:`facerig.parallel.blas_threads` limit
+restored on exit: extra BLAS threads only add synchronisation at these sizes (2x slower on a busy
+2-core machine).
 """
 
 from __future__ import annotations
@@ -143,7 +147,7 @@ def projections(prep: Prepared, frames) -> np.ndarray:
     return Y @ prep.basis.T - prep.basis_neutral
 
 
-def motion_energy(prep: Prepared, frames, *, chunk: int = 256) -> np.ndarray:
+def motion_energy(prep: Prepared, frames, *, chunk: int = 32) -> np.ndarray:
     """``|y_t - neutral|^2`` of every frame (mesh units squared).
 
     Args:
@@ -241,27 +245,40 @@ def solve(
     C = C / prep.scale - l1
     C[:, ~prep.live] = 0.0
     H = _hessian(prep, symmetry, ridge)
-    newton_iter = 100 if max_iter is None else max_iter
     if prior is not None and prior_strength is not None:
         if not (np.isfinite(prior_strength) and prior_strength >= 0):
             raise FacerigError(f"--prior-strength must be a number >= 0, got {prior_strength}")
         if prior_strength == 0:
             prior = None
+    if prior is not None and energy is None:
+        if frames is None:
+            raise FacerigError("a prior with projected= needs energy= (motion_energy of the frames)")
+        energy = motion_energy(prep, frames)
+    from facerig.parallel import blas_threads
+
+    # everything below lives in the K-dimensional weight space: (n, K, K) batches of small products and
+    # solves, which a second BLAS thread only slows (2x on a busy 2-core machine); scoped, restored on exit
+    with blas_threads(1):
+        return _solve_weights(prep, raw, C, H, tol, max_iter, smooth, prior, prior_strength, prior_floor, energy)
+
+
+def _solve_weights(prep, raw, C, H, tol, max_iter, smooth, prior, prior_strength, prior_floor, energy) -> np.ndarray:
+    """:func:`solve` after the projections: (T, K) ``raw`` projections, ``C`` the normalised linear terms,
+    ``H`` (K, K) the Hessian."""
+    newton_iter = 100 if max_iter is None else max_iter
     if prior is not None:
-        if energy is None:
-            if frames is None:
-                raise FacerigError("a prior with projected= needs energy= (motion_energy of the frames)")
-            energy = motion_energy(prep, frames)
         # lambda_t only needs the prior-free residual to ~1 %: a loose solve gives it (a frame the rig
-        # rebuilds exactly gets lambda_t ~ 1e-9 or less, which moves its weights by less than 1e-5)
+        # rebuilds exactly gets lambda_t ~ 1e-9 or less, which moves its weights by less than 1e-5);
+        # the prior's solve starts from it
+        energy = np.asarray(energy, np.float64)
         W0 = _newton(H, C, max(tol, _LAMBDA_TOL), newton_iter)
-        lam = prior_weights(prep, raw, np.asarray(energy, np.float64), W0, prior_strength)
+        lam = prior_weights(prep, raw, energy, W0, prior_strength)
         P, q = _prior_terms(prep, prior, prior_floor)
         if smooth > 0 and C.shape[0] > 1:
             m = float(lam.mean())
             H, C = H + m * P, C + m * q[None]
         else:
-            return _newton(H, C + lam[:, None] * q[None], tol, newton_iter, P=P, lam=lam)
+            return _newton(H, C + lam[:, None] * q[None], tol, newton_iter, P=P, lam=lam, W0=W0)
     W0 = _newton(H, C, tol, newton_iter)
     if smooth > 0 and C.shape[0] > 1:
         return _admm_smooth(H, C, smooth, W0, tol, 1000 if max_iter is None else max_iter)
@@ -313,9 +330,13 @@ def _newton(
     max_iter: int,
     P: np.ndarray | None = None,
     lam: np.ndarray | None = None,
+    W0: np.ndarray | None = None,
 ) -> np.ndarray:
     """Box-constrained QP ``min 1/2 w H w - c w, 0 <= w <= 1`` for every row of C (T, K); with ``P``
-    (K, K) and ``lam`` (T,) row t's Hessian is ``H + lam_t P`` (a per-frame prior weight)."""
+    (K, K) and ``lam`` (T,) row t's Hessian is ``H + lam_t P`` (a per-frame prior weight).
+
+    ``W0`` (T, K): the start (default the clipped unconstrained solution).
+    """
     import scipy.linalg
 
     T, K = C.shape
@@ -324,6 +345,9 @@ def _newton(
         W = np.clip(scipy.linalg.cho_solve(cho, C.T).T, 0.0, 1.0)
         L = np.full(T, float(np.linalg.eigvalsh(H)[-1]))
         lam = np.zeros(T)
+    elif W0 is not None:  # a warm start (the prior-free solve): the one-off eigen-factorisation is not needed
+        W = np.clip(W0, 0.0, 1.0)
+        L = float(np.linalg.eigvalsh(H)[-1]) + lam * max(float(np.linalg.eigvalsh(P)[-1]), 0.0)
     else:
         # H = R^T R, R^-T P R^-1 = U s U^T: (H + l P)^-1 = R^-1 U (1 + l s)^-1 U^T R^-T for every l at once
         R = scipy.linalg.cholesky(H)
@@ -354,22 +378,83 @@ def _newton(
             eps = np.minimum(viol[s : s + _BLOCK], 1e-3)[:, None]
             bind = ((wb <= eps) & (gb > 0)) | ((wb >= 1.0 - eps) & (gb < 0))
             free = ~bind
-            Hb = H[None] if P is None else H[None] + lam[idx, None, None] * P[None]
-            M = np.where(free[:, :, None] & free[:, None, :], Hb, 0.0)
+            if P is None:
+                M = np.where(free[:, :, None] & free[:, None, :], H, 0.0)
+            else:
+                M = lam[idx, None, None] * P[None]
+                M += H
+                M *= free[:, :, None] & free[:, None, :]
             M[:, eye] += bind
             d = np.linalg.solve(M, (-gb * free)[:, :, None])[:, :, 0]
-            cand = np.clip(wb[:, None, :] + alphas[None, :, None] * d[:, None, :], 0.0, 1.0)  # (n, A, K)
-            cand = np.concatenate([cand, np.clip(wb - gb / L[idx, None], 0.0, 1.0)[:, None], wb[:, None]], axis=1)
-            f = _objective(H, C[idx][:, None, :], cand)
-            if P is not None:
-                f += 0.5 * lam[idx, None] * np.einsum("nak,nak->na", cand @ P, cand)
-            best = np.argmin(f, axis=1)
-            W[idx] = cand[np.arange(len(idx)), best]
-            stalled[s : s + _BLOCK] = best == cand.shape[1] - 1  # no candidate lowers f: at the rounding floor
+            W[idx], best = _line_search(H, P, None if P is None else lam[idx], wb, gb, C[idx], d, L[idx], alphas)
+            stalled[s : s + _BLOCK] = best < 0  # no candidate lowers f: at the rounding floor
         todo = todo[~stalled]
         if todo.size == 0:
             break
     return W
+
+
+def _line_search(
+    H: np.ndarray,
+    P: np.ndarray | None,
+    lam: np.ndarray | None,
+    w: np.ndarray,
+    g: np.ndarray,
+    c: np.ndarray,
+    d: np.ndarray,
+    L: np.ndarray,
+    alphas: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The best of the projected steps ``clip(w + a d)`` (a in ``alphas`` (A,)) and ``clip(w - g / L)``.
+
+    Args:
+        H: (K, K), P: (K, K) or None, lam: (n,) or None: row i's Hessian is ``H + lam_i P``.
+        w: (n, K) current weights, g: (n, K) their gradient, c: (n, K) the linear terms, d: (n, K) Newton
+            directions, L: (n,) step bound.
+
+    Returns:
+        ``(W, best)``: (n, K) the chosen weights and (n,) int, the chosen candidate (-1: none lowers the
+        objective, ``W = w``). Candidates are compared by their change of the objective,
+        ``e g + 1/2 e (H + lam P) e`` for ``e = cand - w``; where the full step stays in the box, every
+        ``a d`` does and the change is ``a g d + a^2/2 d (H + lam P) d`` (no (n, A, K) products).
+    """
+    n, K = w.shape
+    A = len(alphas)
+
+    def hess(e):  # (..., K) -> (..., K) rows times their frame's Hessian
+        out = e @ H
+        if P is not None:
+            out += lam.reshape((n,) + (1,) * (e.ndim - 2) + (1,)) * (e @ P)
+        return out
+
+    gc = np.clip(w - g / L[:, None], 0.0, 1.0)
+    eg = gc - w
+    delta = np.empty((n, A + 1))
+    delta[:, A] = np.einsum("nk,nk->n", eg, g + 0.5 * hess(eg))
+    full = w + d
+    inbox = ((full >= 0.0) & (full <= 1.0)).all(1)
+    gd = np.einsum("nk,nk->n", g, d)
+    dHd = np.einsum("nk,nk->n", d, hess(d))
+    delta[:, :A] = alphas[None] * gd[:, None] + 0.5 * alphas[None] ** 2 * dHd[:, None]
+    out = np.flatnonzero(~inbox)
+    cand = None
+    if out.size:
+        sub = slice(None) if out.size == n else out
+        cand = np.clip(w[sub, None, :] + alphas[None, :, None] * d[sub, None, :], 0.0, 1.0)  # (m, A, K)
+        e = cand - w[sub, None, :]
+        he = e @ H
+        if P is not None:
+            he += lam[sub, None, None] * (e @ P)
+        delta[out, :A] = np.einsum("mak,mak->ma", e, g[sub, None, :] + 0.5 * he)
+    best = np.argmin(delta, axis=1)
+    # a change below the rounding of the objective's terms is no change (the frame is at its floor)
+    f0 = np.abs(np.einsum("nk,nk->n", w, c)) + np.abs(np.einsum("nk,nk->n", w, g + c)) + 1e-300
+    best = np.where(delta[np.arange(n), best] < -4e-16 * f0, best, -1)
+    W = w + np.minimum(alphas[np.clip(best, 0, A - 1)], 1.0)[:, None] * d
+    W = np.clip(W, 0.0, 1.0)
+    W[best == A] = gc[best == A]
+    W[best < 0] = w[best < 0]
+    return W, best
 
 
 def _admm_smooth(H: np.ndarray, C: np.ndarray, smooth: float, W0: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
