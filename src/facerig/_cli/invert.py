@@ -189,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
         residual=True,
         prior=args.prior,
         prior_strength=args.prior_strength,
+        threads=1,  # the weight-space solve is fastest on one BLAS thread (solver module doc)
     )
     fps = args.fps or 60.0
     times = frames.times if frames.times is not None and args.fps is None else None

@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             residual=False,
             prior=args.prior,
             prior_strength=args.prior_strength,
+            threads=1,  # the weight-space solve is fastest on one BLAS thread (solver module doc)
         )
         W = inv.weights
         fps = args.fps or 60.0

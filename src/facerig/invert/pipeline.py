@@ -99,6 +99,7 @@ def invert_meshes(
     faces: np.ndarray | None = None,
     prior=DEFAULT_PRIOR,
     prior_strength: float | None = None,
+    threads: int | None = None,
 ) -> Inversion:
     """ARKit-52 weights of posed meshes.
 
@@ -123,6 +124,8 @@ def invert_meshes(
             Face take, :mod:`facerig.invert.prior`; a prior .npz; None: none) and its
             ``prior_strength`` (default :data:`facerig.invert.prior.DEFAULT_STRENGTH`). Frames the rig
             rebuilds exactly keep their weights whatever the prior.
+        threads: BLAS threads for the solve's weight-space part (:func:`facerig.invert.solver.solve`;
+            None leaves BLAS as it is).
 
     Returns:
         :class:`Inversion`.
@@ -168,7 +171,9 @@ def invert_meshes(
     t0 = time.perf_counter()
     prep = solver.prepare(rig, neutral)
     t1 = time.perf_counter()
-    Wk = solver.solve(prep, Y, l1=l1, smooth=smooth, symmetry=symmetry, prior=prior, prior_strength=prior_strength)
+    Wk = solver.solve(
+        prep, Y, l1=l1, smooth=smooth, symmetry=symmetry, prior=prior, prior_strength=prior_strength, threads=threads
+    )
     t2 = time.perf_counter()
     res = solver.residuals(prep, Y, Wk) if residual else {}
     t3 = time.perf_counter()

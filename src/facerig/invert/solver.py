@@ -23,10 +23,10 @@ With ``prior=`` (:mod:`facerig.invert.prior`) a Gaussian co-activation prior
 ``lambda_t / 2 (w - m)^T P (w - m)`` joins the frame's terms, ``lambda_t = prior_strength * |r_t|^2 / s``
 from the residual ``r_t`` of the prior-free solve (frames the rig rebuilds exactly keep their
 weights); each frame's Newton steps use its own Hessian ``H + lambda_t P``, starting from that
-prior-free solve. The weight-space part (everything after the projections: (n, K, K) batches of small
-products and solves) runs on one BLAS thread, a scoped :func:`facerig.parallel.blas_threads` limit
-restored on exit: extra BLAS threads only add synchronisation at these sizes (2x slower on a busy
-2-core machine).
+prior-free solve. ``threads=1`` (what the CLI asks for) runs the weight-space part (everything after
+the projections: (n, K, K) batches of small products and solves) on one BLAS thread, a scoped
+:func:`facerig.parallel.blas_threads` limit restored on exit: extra BLAS threads only add
+synchronisation at these sizes (2x slower on a busy 2-core machine); the default leaves BLAS alone.
 """
 
 from __future__ import annotations
@@ -210,6 +210,7 @@ def solve(
     prior_strength: float | None = None,
     prior_floor: float | None = None,
     energy: np.ndarray | None = None,
+    threads: int | None = None,
 ) -> np.ndarray:
     """Bounded least-squares weights for every frame (see the module docstring for the objective).
 
@@ -227,6 +228,8 @@ def solve(
             :data:`facerig.invert.prior.DEFAULT_STRENGTH`); prior_floor: its variance floor. With
             ``smooth`` every frame gets the mean ``lambda_t`` (the ADMM needs one Hessian).
         energy: (T,) ``motion_energy(prep, frames)`` when ``projected`` is given with a prior.
+        threads: BLAS threads for the weight-space part (a scoped limit, restored on exit; 1 is
+            fastest at these sizes); None leaves the process's BLAS as it is.
 
     Returns:
         (T, K) float64 weights in [0, 1], columns in ``prep.names`` order.
@@ -258,7 +261,7 @@ def solve(
 
     # everything below lives in the K-dimensional weight space: (n, K, K) batches of small products and
     # solves, which a second BLAS thread only slows (2x on a busy 2-core machine); scoped, restored on exit
-    with blas_threads(1):
+    with blas_threads(threads):
         return _solve_weights(prep, raw, C, H, tol, max_iter, smooth, prior, prior_strength, prior_floor, energy)
 
 
