@@ -24,10 +24,8 @@ every repeat, so both see the same machine load; its prior weights' MAE against 
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -186,11 +186,7 @@ def main() -> None:
 
     take_W = read_take(take_path()).weights
     res = {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
-        "python": platform.python_version(),
-        "other_src": args.other_src,
-        "loadavg_before": os.getloadavg(),
+        **run_meta(other_src=args.other_src, loadavg_before=os.getloadavg()),
         "goals": {"frames_per_second_5k": 1000, "frames_per_second_27k": 200, "one_minute_take_end_to_end_seconds": 15},
     }
     mh = get_family("makehuman")

@@ -17,14 +17,13 @@ Run: ``FACERIG_DATA=... nice .venv/bin/python benchmarks/image_inversion_diagnos
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
-import platform
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from _meta import run_meta
 from facerig.arkit import ARKIT52
 from facerig.io.atomic import write_text_atomic
 
@@ -110,8 +109,7 @@ def main() -> None:
     torch.set_num_threads(1)
     cache = cache_dir("image_inversion")
     res = {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {platform.processor()}".strip(),
+        **run_meta(),
         "eyes": eyes(),
         "data": data_stats(cache / a.dataset) if (cache / a.dataset).is_file() else None,
         "features": features(a.weights, make_dataset("eval", 1.0, size=96)),

@@ -14,11 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import robustness_sweep as rs  # noqa: E402
+from _meta import run_meta  # noqa: E402
 
 
 def main() -> None:
@@ -79,9 +78,7 @@ def main() -> None:
                 flush=True,
             )
     out = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
-        "load_average": os.getloadavg(),
+        **run_meta(),
         "command": " ".join(sys.argv),
         "src": str(Path(args.src).resolve()),
         "seconds": round(time.perf_counter() - t_all, 1),

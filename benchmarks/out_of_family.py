@@ -28,15 +28,14 @@ writes ``benchmarks/results/out_of_family[_T].json``.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -196,8 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             f"blink median {g['blink_completion_median']} min {g['blink_completion_min']}"
         )
     result = {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        **run_meta(),
         "command": "python benchmarks/out_of_family.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "options": options,
         "summary": summary,

@@ -19,16 +19,16 @@ that validation set's ``index.json``; ``--no-defaults`` leaves out the example a
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = ("weboji_tiger", "nefertiti_bust", "rocketbox_male_adult_08")
@@ -113,11 +113,7 @@ def main() -> int:
                 f"{'bit-identical' if row['identical'] else 'DIFFERENT: ' + str(row)}",
                 flush=True,
             )
-    meta = {
-        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
-        "other_src": args.other_src,
-    }
+    meta = run_meta(other_src=args.other_src)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"meta": meta, "results": rows}, indent=1))
     print(f"wrote {args.out}")

@@ -39,16 +39,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = (
@@ -531,9 +531,7 @@ def main() -> None:
             )
     per_variant = summarise(results)
     out = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
-        "load_average": os.getloadavg(),
+        **run_meta(),
         "command": " ".join(sys.argv),
         "src": str(Path(args.src).resolve()),
         "seconds": round(time.perf_counter() - t_all, 1),

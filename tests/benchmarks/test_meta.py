@@ -63,11 +63,6 @@ def test_torch_version_only_when_the_caller_imported_it():
 PENDING = {
     "bench_encoder.py",
     "bench_invert_image.py",
-    "bench_invert.py",
-    "image_inversion_diagnosis.py",
-    "robustness_sweep.py",
-    "rig_identity.py",
-    "out_of_family.py",
 }
 
 
