@@ -132,7 +132,7 @@ def test_more_split_holds_no_evaluation_head_and_new_identities():
     assert not eval_heads & {fam.removeprefix("rig:") for fam, *_ in more + ti.SPLITS["train"]}
     # generator identities and warp seeds start after those of "train" at the shipped scale (2.8)
     train = {fam: int(round(n * 2.8)) for fam, n, *_ in ti.SPLITS["train"]}
-    for fam, n, per, *first in more:
+    for fam, _n, _per, *first in more:
         if fam in train:
             assert first and first[0] >= train[fam]
     heads = ti.dataset_heads("more", 0.01)  # one identity per family
