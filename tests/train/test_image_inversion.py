@@ -124,3 +124,44 @@ def test_short_training_run_and_finetune(tmp_path):
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
     ti.finetune_on_rig(model, rig, minutes=0.02, images=8, threads=1)
     assert not model.training
+
+
+def test_more_split_holds_no_evaluation_head_and_new_identities():
+    eval_heads = {"rocketbox_male_adult_08", "weboji_boy", "weboji_facecustom_human"}  # eval and goal images
+    more = ti.SPLITS["more"]
+    assert not eval_heads & {fam.removeprefix("rig:") for fam, *_ in more + ti.SPLITS["train"]}
+    # generator identities and warp seeds start after those of "train" at the shipped scale (2.8)
+    train = {fam: int(round(n * 2.8)) for fam, n, *_ in ti.SPLITS["train"]}
+    for fam, _n, _per, *first in more:
+        if fam in train:
+            assert first and first[0] >= train[fam]
+    heads = ti.dataset_heads("more", 0.01)  # one identity per family
+    assert len(heads) == len(more) and all(callable(m) and per > 0 for m, per in heads)
+
+
+def test_load_datasets_merges_with_head_offsets(tmp_path):
+    rig = _ball_rig()
+    frames = np.zeros((4, 52), np.float32)
+    frames[:, JAW] = 0.5
+    paths = []
+    for k, scale in enumerate((1.0, 2.0)):
+        big = Rig(names=rig.names, deltas=rig.deltas * scale, neutral=rig.neutral, faces=rig.faces)
+        data = renders.build_dataset(
+            [renders.head_from_rig(big)],
+            3,
+            k,
+            frames,
+            negatives=2,
+            config=renders.RenderConfig(size=16),
+            weights_options={"p_neutral": 0.0, "p_isolated": 0.0, "jitter": 0.0},
+        )
+        jaw = data["weights"][data["is_head"], JAW]  # take frames only (x 0.6-1.4): no neutral face
+        assert ((jaw >= 0.3 - 1e-6) & (jaw <= 0.7 + 1e-6)).all()
+        paths.append(tmp_path / f"d{k}.npz")
+        np.savez(paths[-1], **data)
+    d = ti.load_datasets(paths)
+    assert len(d["weights"]) == 10 and len(d["gram"]) == 2
+    assert list(d["head"]) == [0, 0, 0, -1, -1, 1, 1, 1, -1, -1]
+    assert np.isclose(d["gram"][1, JAW, JAW], 4 * d["gram"][0, JAW, JAW])
+    single = ti.load_datasets(paths[0])
+    assert np.array_equal(single["head"], d["head"][:5])

@@ -517,9 +517,11 @@ def build_dataset(
     negatives: int = 0,
     config: RenderConfig | None = None,
     log=None,
+    weights_options: dict | None = None,
 ) -> dict[str, np.ndarray]:
     """Render ``per_head`` images of every head (an iterable of :class:`RenderHead` or callables
-    returning one) plus ``negatives`` head-free images.
+    returning one) plus ``negatives`` head-free images (``weights_options``: keyword arguments of
+    :func:`sample_weights`, e.g. ``p_isolated``).
 
     Returns arrays: rgb, normals (M, S, S, 3) uint8, mask (M, S, S) uint8, weights (M, 52) float32,
     head (M,) int32 index into gram / present (-1 for negatives), gram (H, 52, 52) float32,
@@ -530,7 +532,7 @@ def build_dataset(
     grams, presents, names = [], [], []
     for h, item in enumerate(heads):
         head = item() if callable(item) else item
-        W = sample_weights(rng, per_head, frames, head.present)
+        W = sample_weights(rng, per_head, frames, head.present, **(weights_options or {}))
         imgs = render_head(head, W, rng, config)
         for k in ("rgb", "normals", "mask"):
             parts[k].append(imgs[k])

@@ -27,12 +27,46 @@ from facerig.arkit import mirror_permutation
 
 log = logging.getLogger("facerig")
 
-#: Identities per split: (family, number of identities, images per identity).
-SPLITS: dict[str, list[tuple[str, int, int]]] = {
+#: Identities per split: (family, number of identities, images per identity[, first index]). A family is
+#: "ict" / "makehuman" (the generator's identities from its split, with stylised warps and remeshes), the
+#: stem of an author-rigged head in ``DATA/heads`` (index 0 the head itself, others warps of it), or
+#: "rig:STEM" (an unrigged public head in ``DATA/heads`` rigged by facerig's own ``rig_mesh``, then warped).
+#: "more" enlarges "train" (disjoint generator indices and warp seeds, other authors' creatures, facerig's
+#: own rigs); no head of "eval" or of the goal images (Rocketbox male, Weboji boy and human) is in it. Not
+#: used: lps_leeperrysmith (a scan with closed eyes: its neutral would teach "closed eyes = no blink") and
+#: robot_expressive_head (a box with ball eyes: no face for a rig's smile or blink to label).
+SPLITS: dict[str, list[tuple]] = {
     "train": [("ict", 45, 80), ("makehuman", 30, 80), ("rocketbox_female_adult_01", 9, 80)],
     "eval": [("ict", 6, 40), ("makehuman", 4, 40), ("rocketbox_male_adult_08", 3, 100)],
+    "more": [
+        ("ict", 40, 60, 130),
+        ("makehuman", 30, 60, 90),
+        ("rocketbox_female_adult_01", 12, 60, 100),
+        ("weboji_kangaroo", 6, 60),
+        ("weboji_lama", 6, 60),
+        ("weboji_tiger", 6, 60),
+        ("weboji_triceratops", 6, 60),
+        ("rig:nefertiti_bust", 6, 60),
+        ("rig:mediapipe_canonical_face", 6, 60),
+    ],
 }
-NEGATIVES = {"train": 400, "eval": 60}
+NEGATIVES = {"train": 400, "eval": 60, "more": 200}
+#: :func:`facerig.data.renders.sample_weights` options per split ("more": more isolated shapes at up to 1).
+WEIGHT_OPTIONS: dict[str, dict] = {"more": {"p_isolated": 0.3}}
+
+
+def _facerig_rig_head(stem: str):
+    """A public head of ``DATA/heads`` rigged by :func:`facerig.models.registry.rig_mesh` -> RenderHead
+    (``mm_per_unit`` set so the face box is 120 mm)."""
+    from facerig.config import data_root
+    from facerig.data import renders
+    from facerig.io import read_mesh
+    from facerig.models.registry import rig_mesh
+
+    rig = rig_mesh(read_mesh(data_root() / "heads" / f"{stem}.obj"))
+    head = renders.head_from_rig(rig, stem, family="facerig_rig")
+    head.mm_per_unit = 120.0 / max(head.face_box()[1], 1e-9)
+    return head
 
 
 def dataset_heads(split: str = "train", scale: float = 1.0) -> list[tuple[object, int]]:
@@ -44,13 +78,21 @@ def dataset_heads(split: str = "train", scale: float = 1.0) -> list[tuple[object
         split="eval" if split == "eval" else "train", p_units=0.0, p_remove_parts=0.25, remesh_vertices=(1500, 12000)
     )
     out = []
-    for fam, n, per in SPLITS[split]:
+    cache: dict = {}
+    for fam, n, per, *first in SPLITS[split]:
         n = max(1, int(round(n * scale)))
-        for i in range(n):
-            if fam.startswith("rocketbox"):
+        start = first[0] if first else 0
+        for i in range(start, start + n):
+            if fam.startswith(("rig:", "rocketbox", "weboji")):
 
                 def make(i=i, fam=fam):
-                    head = renders.rocketbox_heads(names=(fam,))[0]
+                    if fam not in cache:  # one rig / read per family, warps of it after
+                        cache[fam] = (
+                            _facerig_rig_head(fam[4:])
+                            if fam.startswith("rig:")
+                            else renders.author_heads(fam, names=(fam,))[0]
+                        )
+                    head = cache[fam]
                     return head if i == 0 else renders.warped_head(head, 1000 * (split == "eval") + i)
             else:
 
@@ -83,7 +125,7 @@ def make_dataset(
         return path
     frames = renders.take_frames()
     heads = dataset_heads(split, scale)
-    seed = seed if seed is not None else (0 if split == "train" else 1)
+    seed = seed if seed is not None else {"train": 0, "eval": 1}.get(split, 2)
     rng_seed = np.random.SeedSequence([seed, len(heads)])
     parts = []
     cfg = renders.RenderConfig(size=size)
@@ -94,7 +136,13 @@ def make_dataset(
     for g, (per, makes) in enumerate(groups.items()):
         parts.append(
             renders.build_dataset(
-                makes, per, int(rng_seed.spawn(len(groups))[g].generate_state(1)[0]), frames, config=cfg, log=log.info
+                makes,
+                per,
+                int(rng_seed.spawn(len(groups))[g].generate_state(1)[0]),
+                frames,
+                config=cfg,
+                log=log.info,
+                weights_options=WEIGHT_OPTIONS.get(split),
             )
         )
     neg = renders.build_dataset([], 0, seed + 7, frames, negatives=int(NEGATIVES[split] * max(scale, 0.05)), config=cfg)
@@ -253,8 +301,15 @@ def _losses(model, rgb, nrm, use, w, gram, is_head, shape_w=None, large_weight: 
     return l_w, l_mesh, l_head
 
 
+def load_datasets(paths) -> dict[str, np.ndarray]:
+    """One pre-rendered NPZ, or several merged (head indices offset): ``paths`` a path or a list of paths."""
+    if isinstance(paths, (str, Path)):
+        return dict(np.load(paths))
+    return _merge([dict(np.load(p)) for p in paths])
+
+
 def train(
-    data_path: str | Path,
+    data_path: str | Path | list,
     out: str | Path,
     options: TrainOptions | None = None,
     *,
@@ -262,7 +317,7 @@ def train(
     config=None,
     eval_path: str | Path | None = None,
 ) -> dict:
-    """Train (or continue ``model``) on a pre-rendered NPZ for ``options.minutes``; save a
+    """Train (or continue ``model``) on a pre-rendered NPZ (or a list of them, merged) for ``options.minutes``; save a
     checkpoint (``.pt``: state_dict, config, options, history) to ``out`` every few minutes."""
     import torch
 
@@ -272,7 +327,7 @@ def train(
     opt = options or TrainOptions()
     torch.manual_seed(opt.seed)
     rng = np.random.default_rng(opt.seed)
-    d = dict(np.load(data_path))
+    d = load_datasets(data_path)
     M = len(d["weights"])
     gram_all = torch.from_numpy(np.concatenate([d["gram"], np.zeros((1, 52, 52), np.float32)]))
     if model is None:
@@ -426,6 +481,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoint", default=None, help="checkpoint .pt (default in the cache)")
     ap.add_argument("--export", default=None, help="weights .npz (default the shipped file)")
     ap.add_argument("--head", default="ln_leaky", help="branch feature layer: ln_leaky or relu (the first weights)")
+    ap.add_argument("--init", default=None, help="fine-tune from this weights .npz (e.g. the shipped file)")
+    ap.add_argument(
+        "--more-scale", type=float, default=0.0, help="also train on SPLITS['more'] rendered at this scale (0: not)"
+    )
     d = TrainOptions()
     for name in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "seed"):
         ap.add_argument("--" + name.replace("_", "-"), type=type(getattr(d, name)), default=getattr(d, name))
@@ -434,25 +493,33 @@ def main(argv: list[str] | None = None) -> int:
     from facerig.config import cache_dir
 
     torch.set_num_threads(a.threads)
-    data = make_dataset("train", a.scale)
+    data = [make_dataset("train", a.scale)]
+    if a.more_scale > 0:
+        data.append(make_dataset("more", a.more_scale))
     ckpt = Path(a.checkpoint) if a.checkpoint else cache_dir("image_inversion") / "checkpoint.pt"
     from facerig.models.image_inversion.config import ImageInversionConfig
 
-    size = int(np.load(data, mmap_mode="r")["rgb"].shape[1])
+    size = int(np.load(data[0], mmap_mode="r")["rgb"].shape[1])
     opts = TrainOptions(
         minutes=a.minutes,
         threads=a.threads,
         **{k: getattr(a, k) for k in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup")},
         seed=a.seed,
     )
-    res = train(data, ckpt, opts, config=ImageInversionConfig(size=size, head=a.head))
+    init = None
+    if a.init:
+        from facerig.models.image_inversion.weights import model_from_weights
+
+        init = model_from_weights(a.init)
+    res = train(data, ckpt, opts, model=init, config=ImageInversionConfig(size=size, head=a.head))
 
     meta = {
         "machine": f"{platform.machine()} {platform.processor() or ''} {a.threads} threads".strip(),
         "steps": res["steps"],
         "minutes": round(res["seconds"] / 60, 1),
-        "dataset": Path(data).name,
-        "images": int(len(np.load(data)["weights"])),
+        "dataset": " + ".join(Path(p).name for p in data),
+        "images": int(sum(len(np.load(p)["weights"]) for p in data)),
+        "init": Path(a.init).name if a.init else None,
     }
     export_checkpoint(ckpt, a.export or weights_path(), meta)
     log.info(f"exported {a.export or weights_path()}")
