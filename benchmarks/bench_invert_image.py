@@ -16,7 +16,6 @@ Run: ``FACERIG_DATA=... nice .venv/bin/python benchmarks/bench_invert_image.py [
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
 import platform
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from _meta import run_meta
 from facerig.io.atomic import write_text_atomic
 from facerig.models.image_inversion.infer import invert_image_files
 from facerig.models.image_inversion.weights import load_model
@@ -67,10 +67,7 @@ def main() -> None:
     S = model.config.size
     load0 = os.getloadavg()
     res: dict = {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": _cpu_name(),
-        "cores": os.cpu_count(),
-        "torch": torch.__version__,
+        **run_meta(cpu=_cpu_name(), loadavg_before=[round(v, 2) for v in load0]),
         "size": S,
         "images": a.images,
         "cases": {},
@@ -105,7 +102,7 @@ def main() -> None:
             }
             print(t, "threads:", res["cases"][f"{t}_threads"], flush=True)
         torch.set_num_threads(prev)
-    res["load_average"] = {"before": [round(v, 2) for v in load0], "after": [round(v, 2) for v in os.getloadavg()]}
+    res["loadavg_after"] = [round(v, 2) for v in os.getloadavg()]
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_text_atomic(RESULTS / "invert_image_speed.json", json.dumps(res, indent=1) + "\n")
     print("wrote", RESULTS / "invert_image_speed.json")

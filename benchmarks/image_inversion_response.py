@@ -15,13 +15,12 @@ Run: ``FACERIG_DATA=... nice .venv/bin/python benchmarks/image_inversion_respons
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
-import platform
 from pathlib import Path
 
 import numpy as np
 
+from _meta import run_meta
 from facerig.arkit import ARKIT52
 from facerig.io.atomic import write_text_atomic
 
@@ -100,8 +99,7 @@ def main() -> None:
     torch.set_num_threads(1)
     imgs = response_images(goal_heads(), a.renders)
     res = {
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {platform.processor()}".strip(),
+        **run_meta(),
         "levels": list(LEVELS),
         "renders_per_level": a.renders,
         "curves": {str(w or "shipped"): curves(w, imgs) for w in a.weights},
@@ -111,7 +109,10 @@ def main() -> None:
     for w, heads in res["curves"].items():
         print(w)
         for head, goals in heads.items():
-            print(f"  {head:26s}" + "  ".join(f"{g}: " + " ".join(f"{v:.2f}" for v in c.values()) for g, c in goals.items()))
+            print(
+                f"  {head:26s}"
+                + "  ".join(f"{g}: " + " ".join(f"{v:.2f}" for v in c.values()) for g, c in goals.items())
+            )
 
 
 if __name__ == "__main__":
