@@ -16,6 +16,8 @@ the rig whole and consistent, on plain arrays:
   bust's base or shoulders do not move with the jaw; in the rig's frame it also fades below the
   neck and behind the ears, where no author's rig moves (a robot's casing, the back of a skull),
   and to nothing at a cut below the jaw (the open boundary where a neck or a bust ends).
+- :func:`untangle_folds`: triangles a shape turns over (the chin folding under itself in jawOpen)
+  are smoothed out locally (:func:`facerig.geometry.untangle.untangle`).
 - :func:`pad_to_arkit52`: a rig with ARKit names carries all 52 in Apple's order.
 """
 
@@ -287,6 +289,31 @@ def face_falloff(
     info["vertices_faded"] = int((w < 1).sum())
     info["vertices_still"] = int((w == 0).sum())
     return w, info
+
+
+#: Shapes :func:`untangle_folds` leaves alone: authors' blinks tuck the lid into its crease
+#: (MakeHuman, Weboji boy: up to 180 turned triangles), and ARKit's mouthClose is made to be
+#: added to jawOpen: alone it pushes the lips through each other, in the authors' rigs too.
+UNTANGLE_SKIP = ("eyeBlinkLeft", "eyeBlinkRight", "mouthClose")
+
+
+def untangle_folds(vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, names: list[str]) -> tuple[np.ndarray, dict]:
+    """Deltas (K, V, 3) with the folds of every shape but :data:`UNTANGLE_SKIP` smoothed away
+    (:func:`facerig.geometry.untangle.untangle` on vertices (V, 3), faces (F, 3)), and
+    ``{"shapes", "folded_before", "folded_after"}`` (shapes changed, folded triangles summed
+    over them), empty when nothing folded."""
+    from facerig.geometry.untangle import untangle
+
+    shapes = np.array([n not in UNTANGLE_SKIP for n in names], bool)
+    out, info = untangle(vertices, faces, deltas, shapes=shapes)
+    before = np.asarray(info["folded_before"])
+    if not before.any():
+        return out, {}
+    return out, {
+        "shapes": int((before > 0).sum()),
+        "folded_before": int(before.sum()),
+        "folded_after": int(np.sum(info["folded_after"])),
+    }
 
 
 def pad_to_arkit52(rig):

@@ -1,0 +1,180 @@
+"""Folds: triangles a shape turns over, and removing them with the smallest local change.
+
+A blendshape folds the surface where a triangle's normal turns against the one it has at neutral
+(its posed area, projected on its neutral normal, falls below ``min_ratio`` of its neutral area):
+the chin folding under itself in a jawOpen, a lip rolled through the one next to it. Rendered, a
+fold is a dark crease or patch. :func:`folded_faces` finds them; :func:`untangle` smooths the
+displacement (not the positions: the neutral's own detail stays) over the folded triangles'
+vertices and a ring or two around them, with everything outside that region held, until no fold
+is left or a fixed number of rounds has run. Smoothing with the region's border held tends to the
+harmonic interpolation of the displacement from the border, which does not fold a small patch;
+the region grows by a ring each round a fold survives. Vertices outside it, rigid parts (eyeballs
+and teeth: their own connected pieces, which a rigid motion never folds, so no region reaches
+them) and ``frozen`` vertices keep their deltas. Coincident vertices that the rig moves together
+(an exporter's seam) are smoothed as one, so no crack opens; those it moves apart (two lips of a
+mouth modelled as a closed slit) stay apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+#: :func:`untangle` defaults: a triangle is folded when its posed area projected on its neutral
+#: normal is below ``min_ratio`` x its neutral area; the region is the folded triangles'
+#: vertices grown by ``rings`` rings (and one more each round a fold survives); ``steps``
+#: Jacobi smoothing steps (each vertex moves halfway to its neighbours' mean displacement) per
+#: round, at most ``rounds`` rounds.
+UNTANGLE = {"min_ratio": 0.0, "rings": 2, "steps": 20, "rounds": 12}
+
+
+def _cross(p: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Triangle normals times twice their area: p (..., V, 3), faces (F, 3) -> (..., F, 3)."""
+    a, b, c = p[..., faces[:, 0], :], p[..., faces[:, 1], :], p[..., faces[:, 2], :]
+    return np.cross(b - a, c - a)
+
+
+def folded_faces(
+    vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, min_ratio: float = UNTANGLE["min_ratio"]
+) -> np.ndarray:
+    """Triangles each shape folds over: (K, F) bool.
+
+    vertices (V, 3) neutral, faces (F, 3), deltas (K, V, 3). A triangle is folded in a shape when
+    its posed normal x area, projected on its neutral unit normal, is below ``min_ratio`` x its
+    neutral area (0: turned over; a small positive value also counts near-collapsed ones).
+    Triangles degenerate at neutral (area below 1e-12 of the largest) never count."""
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    d = np.asarray(deltas)
+    if d.ndim == 2:
+        d = d[None]
+    c0 = _cross(v, f)
+    a0 = np.einsum("fi,fi->f", c0, c0)
+    ok = a0 > 1e-12 * (a0.max() if a0.size else 0.0)
+    out = np.zeros((d.shape[0], len(f)), bool)
+    for k in range(d.shape[0]):  # one shape at a time: (F, 3) temporaries, not (K, F, 3)
+        c = _cross(v + d[k], f)
+        out[k] = ok & (np.einsum("fi,fi->f", c, c0) < min_ratio * a0)
+    return out
+
+
+def _nodes(vertices: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    """(V,) node of each vertex: coincident vertices with the same deltas in every shape share
+    one (a seam the rig moves as one surface), any other vertex is its own."""
+    v = np.ascontiguousarray(np.asarray(vertices, np.float64))
+    n = len(v)
+    node = np.arange(n)
+    if n == 0:
+        return node
+    order = np.lexsort((v[:, 2], v[:, 1], v[:, 0]))
+    s = v[order]
+    same = (s[1:] == s[:-1]).all(1)
+    if not same.any():
+        return node
+    start = np.ones(n, bool)
+    start[1:] = ~same
+    group = np.cumsum(start) - 1
+    first = order[np.flatnonzero(start)][group]  # (n,) the first vertex (in order) of each one's group
+    shared = order[first != order]
+    equal = (np.asarray(deltas)[:, shared] == np.asarray(deltas)[:, first[first != order]]).all(axis=(0, 2))
+    node[shared[equal]] = first[first != order][equal]
+    return node
+
+
+def untangle(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    deltas: np.ndarray,
+    *,
+    shapes: np.ndarray | None = None,
+    frozen: np.ndarray | None = None,
+    min_ratio: float = UNTANGLE["min_ratio"],
+    rings: int = UNTANGLE["rings"],
+    steps: int = UNTANGLE["steps"],
+    rounds: int = UNTANGLE["rounds"],
+) -> tuple[np.ndarray, dict]:
+    """Deltas with the folds the shapes make smoothed away (see module doc).
+
+    Args:
+        vertices: (V, 3) neutral.
+        faces: (F, 3) triangles.
+        deltas: (K, V, 3) the rig; never modified.
+        shapes: (K,) bool, the shapes to untangle (default all; e.g. leave blinks, whose lid
+            authors tuck into its crease, alone).
+        frozen: (V,) bool, vertices that keep their deltas (default none).
+        min_ratio, rings, steps, rounds: see :data:`UNTANGLE`.
+
+    Returns:
+        (K, V, 3) deltas (``deltas`` itself when nothing folds, else a float32 copy) and info:
+        ``folded_before`` / ``folded_after`` (K,) folded triangle counts of the untangled
+        shapes (0 elsewhere), ``vertices_changed`` (K,).
+    """
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    K = deltas.shape[0]
+    todo = np.ones(K, bool) if shapes is None else np.asarray(shapes, bool).copy()
+    folded = np.zeros((K, len(f)), bool)
+    if todo.any() and len(f):
+        folded[todo] = folded_faces(v, f, deltas[todo], min_ratio)
+    before = folded.sum(1)
+    info = {"folded_before": before.tolist(), "folded_after": before.tolist(), "vertices_changed": [0] * K}
+    todo &= before > 0
+    if not todo.any():
+        return deltas, info
+    V = len(v)
+    node = _nodes(v, deltas)
+    fn = node[f]  # faces on nodes
+    # node adjacency (uniform weights), and which nodes may move
+    i = np.concatenate([fn[:, 0], fn[:, 1], fn[:, 2], fn[:, 1], fn[:, 2], fn[:, 0]])
+    j = np.concatenate([fn[:, 1], fn[:, 2], fn[:, 0], fn[:, 0], fn[:, 1], fn[:, 2]])
+    keep = i != j
+    A = sp.csr_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(V, V))
+    A.sum_duplicates()
+    A.data[:] = 1.0  # an edge of two triangles counts once
+    deg = np.asarray(A.sum(1)).ravel()
+    W = sp.diags(1.0 / np.maximum(deg, 1.0)) @ A  # row-normalised: mean of the neighbours
+    movable = deg > 0
+    VF = sp.csr_matrix(  # node -> its triangles
+        (np.ones(fn.size), (fn.ravel(), np.repeat(np.arange(len(f)), 3))), shape=(V, len(f))
+    )
+    if frozen is not None:
+        fz = np.zeros(V, bool)
+        fz[node[np.asarray(frozen, bool)]] = True  # a frozen copy freezes its node
+        movable &= ~fz
+    out = np.array(deltas, dtype=np.float32, copy=True)
+    changed = np.zeros((K, V), bool)
+    after = before.copy()
+    c0 = _cross(v, f)
+    a0 = np.einsum("fi,fi->f", c0, c0)
+    ok = a0 > 1e-12 * a0.max()
+    counts = np.maximum(np.bincount(node, minlength=V), 1)[:, None]
+    for k in np.flatnonzero(todo):
+        d = np.zeros((V, 3))
+        np.add.at(d, node, out[k].astype(np.float64))
+        d /= counts
+        region = np.zeros(V, bool)
+        fk = folded[k]
+        for r in range(rounds):
+            seed = np.unique(fn[fk].ravel())
+            for _ in range(rings + r):  # one ring more each round a fold survives
+                seed = np.union1d(seed, A[seed].indices)
+            region[seed[movable[seed]]] = True
+            idx = np.flatnonzero(region)
+            if not idx.size:
+                break
+            Wr = W[idx]
+            for _ in range(steps):
+                d[idx] = 0.5 * d[idx] + 0.5 * (Wr @ d)
+            near = np.unique(VF[idx].indices)  # only these triangles changed
+            c = _cross(v + d, fn[near])
+            fk = fk.copy()
+            fk[near] = ok[near] & (np.einsum("fi,fi->f", c, c0[near]) < min_ratio * a0[near])
+            if not fk.any():
+                break
+        after[k] = int(fk.sum())
+        new = d[node].astype(np.float32)
+        changed[k] = (new != out[k]).any(1)
+        out[k] = new
+    info["folded_after"] = after.tolist()
+    info["vertices_changed"] = changed.sum(1).tolist()
+    return out, info
