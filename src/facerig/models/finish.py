@@ -292,28 +292,37 @@ def face_falloff(
 
 
 #: Shapes :func:`untangle_folds` leaves alone: authors' blinks tuck the lid into its crease
-#: (MakeHuman, Weboji boy: up to 180 turned triangles), and ARKit's mouthClose is made to be
-#: added to jawOpen: alone it pushes the lips through each other, in the authors' rigs too.
-UNTANGLE_SKIP = ("eyeBlinkLeft", "eyeBlinkRight", "mouthClose")
+#: (MakeHuman, Weboji kangaroo, tiger: their blinks turn the most triangles of their rigs over).
+UNTANGLE_SKIP = ("eyeBlinkLeft", "eyeBlinkRight")
 
 
 def untangle_folds(vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, names: list[str]) -> tuple[np.ndarray, dict]:
     """Deltas (K, V, 3) with the folds of every shape but :data:`UNTANGLE_SKIP` smoothed away
     (:func:`facerig.geometry.untangle.untangle` on vertices (V, 3), faces (F, 3)), and
     ``{"shapes", "folded_before", "folded_after"}`` (shapes changed, folded triangles summed
-    over them), empty when nothing folded."""
+    over them), empty when nothing folded. ARKit's mouthClose is made to be added to jawOpen
+    (alone it pushes the lips through each other, in the authors' rigs too): it is untangled as
+    jawOpen + mouthClose, on the untangled jawOpen, and stored as the difference."""
     from facerig.geometry.untangle import untangle
 
+    names = list(names)
     shapes = np.array([n not in UNTANGLE_SKIP for n in names], bool)
+    close = names.index("mouthClose") if "mouthClose" in names and "jawOpen" in names else None
+    if close is not None:
+        shapes[close] = False
     out, info = untangle(vertices, faces, deltas, shapes=shapes)
     before = np.asarray(info["folded_before"])
+    after = np.asarray(info["folded_after"])
+    if close is not None:
+        jaw = out[names.index("jawOpen")]
+        both, ci = untangle(vertices, faces, (jaw + deltas[close])[None])
+        if ci["folded_before"][0]:
+            out = out if out is not deltas else np.array(deltas, np.float32, copy=True)
+            out[close] = both[0] - jaw
+            before[close], after[close] = ci["folded_before"][0], ci["folded_after"][0]
     if not before.any():
         return out, {}
-    return out, {
-        "shapes": int((before > 0).sum()),
-        "folded_before": int(before.sum()),
-        "folded_after": int(np.sum(info["folded_after"])),
-    }
+    return out, {"shapes": int((before > 0).sum()), "folded_before": int(before.sum()), "folded_after": int(after.sum())}
 
 
 def pad_to_arkit52(rig):
