@@ -25,7 +25,7 @@ import scipy.sparse as sp
 #: vertices grown by ``rings`` rings (and one more each round a fold survives); ``steps``
 #: Jacobi smoothing steps (each vertex moves halfway to its neighbours' mean displacement) per
 #: round, at most ``rounds`` rounds.
-UNTANGLE = {"min_ratio": 0.0, "rings": 2, "steps": 20, "rounds": 12}
+UNTANGLE = {"min_ratio": 0.0, "rings": 2, "steps": 10, "rounds": 16}
 
 
 def _cross(p: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -51,10 +51,25 @@ def folded_faces(
     c0 = _cross(v, f)
     a0 = np.einsum("fi,fi->f", c0, c0)
     ok = a0 > 1e-12 * (a0.max() if a0.size else 0.0)
+    # posed normal . neutral normal = (e1 + g1) x (e2 + g2) . c0 with e the neutral edges and g
+    # the edges' change: (e1 x e2) . c0 = a0, and the rest is linear in e x c0 and c0 x g
+    e1, e2 = v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]
+    # in float32, scaled so the neutral term is 1 (the sign test needs no more precision)
+    scale = 1.0 / np.where(ok, a0, 1.0)
+    u1 = (np.cross(e2, c0) * scale[:, None]).astype(np.float32)  # (g1 x e2) . c0 = g1 . (e2 x c0)
+    u2 = (np.cross(c0, e1) * scale[:, None]).astype(np.float32)  # (e1 x g2) . c0 = g2 . (c0 x e1)
+    n0 = (c0 * scale[:, None]).astype(np.float32)
+    i0, i1, i2 = f[:, 0], f[:, 1], f[:, 2]
     out = np.zeros((d.shape[0], len(f)), bool)
     for k in range(d.shape[0]):  # one shape at a time: (F, 3) temporaries, not (K, F, 3)
-        c = _cross(v + d[k], f)
-        out[k] = ok & (np.einsum("fi,fi->f", c, c0) < min_ratio * a0)
+        dk = np.asarray(d[k], np.float32)
+        g0 = dk[i0]
+        g1, g2 = dk[i1] - g0, dk[i2] - g0
+        dot = np.einsum("fi,fi->f", g1, u1) + np.einsum("fi,fi->f", g2, u2)
+        dot += (g1[:, 1] * g2[:, 2] - g1[:, 2] * g2[:, 1]) * n0[:, 0]
+        dot += (g1[:, 2] * g2[:, 0] - g1[:, 0] * g2[:, 2]) * n0[:, 1]
+        dot += (g1[:, 0] * g2[:, 1] - g1[:, 1] * g2[:, 0]) * n0[:, 2]
+        out[k] = ok & (dot < min_ratio - 1.0)
     return out
 
 
@@ -95,6 +110,9 @@ def untangle(
 ) -> tuple[np.ndarray, dict]:
     """Deltas with the folds the shapes make smoothed away (see module doc).
 
+    All folding shapes are smoothed together (one sparse product per step for all of them), each
+    on its own region, and each stops as soon as it has no fold left.
+
     Args:
         vertices: (V, 3) neutral.
         faces: (F, 3) triangles.
@@ -121,10 +139,9 @@ def untangle(
     todo &= before > 0
     if not todo.any():
         return deltas, info
-    V = len(v)
+    V, F = len(v), len(f)
     node = _nodes(v, deltas)
     fn = node[f]  # faces on nodes
-    # node adjacency (uniform weights), and which nodes may move
     i = np.concatenate([fn[:, 0], fn[:, 1], fn[:, 2], fn[:, 1], fn[:, 2], fn[:, 0]])
     j = np.concatenate([fn[:, 1], fn[:, 2], fn[:, 0], fn[:, 0], fn[:, 1], fn[:, 2]])
     keep = i != j
@@ -133,48 +150,58 @@ def untangle(
     A.data[:] = 1.0  # an edge of two triangles counts once
     deg = np.asarray(A.sum(1)).ravel()
     W = sp.diags(1.0 / np.maximum(deg, 1.0)) @ A  # row-normalised: mean of the neighbours
+    VF = sp.csr_matrix((np.ones(fn.size), (fn.ravel(), np.repeat(np.arange(F), 3))), shape=(V, F))
     movable = deg > 0
-    VF = sp.csr_matrix(  # node -> its triangles
-        (np.ones(fn.size), (fn.ravel(), np.repeat(np.arange(len(f)), 3))), shape=(V, len(f))
-    )
     if frozen is not None:
-        fz = np.zeros(V, bool)
-        fz[node[np.asarray(frozen, bool)]] = True  # a frozen copy freezes its node
-        movable &= ~fz
-    out = np.array(deltas, dtype=np.float32, copy=True)
-    changed = np.zeros((K, V), bool)
-    after = before.copy()
+        movable[node[np.asarray(frozen, bool)]] = False  # a frozen copy freezes its node
     c0 = _cross(v, f)
     a0 = np.einsum("fi,fi->f", c0, c0)
     ok = a0 > 1e-12 * a0.max()
-    counts = np.maximum(np.bincount(node, minlength=V), 1)[:, None]
-    for k in np.flatnonzero(todo):
-        d = np.zeros((V, 3))
-        np.add.at(d, node, out[k].astype(np.float64))
-        d /= counts
-        region = np.zeros(V, bool)
-        fk = folded[k]
-        for r in range(rounds):
-            seed = np.unique(fn[fk].ravel())
-            for _ in range(rings + r):  # one ring more each round a fold survives
-                seed = np.union1d(seed, A[seed].indices)
-            region[seed[movable[seed]]] = True
-            idx = np.flatnonzero(region)
-            if not idx.size:
-                break
-            Wr = W[idx]
-            for _ in range(steps):
-                d[idx] = 0.5 * d[idx] + 0.5 * (Wr @ d)
-            near = np.unique(VF[idx].indices)  # only these triangles changed
-            c = _cross(v + d, fn[near])
-            fk = fk.copy()
-            fk[near] = ok[near] & (np.einsum("fi,fi->f", c, c0[near]) < min_ratio * a0[near])
-            if not fk.any():
-                break
-        after[k] = int(fk.sum())
-        new = d[node].astype(np.float32)
-        changed[k] = (new != out[k]).any(1)
-        out[k] = new
+    ks = np.flatnonzero(todo)
+    n = len(ks)
+    counts = np.maximum(np.bincount(node, minlength=V), 1)[:, None, None]
+    d = np.zeros((V, n, 3))  # node displacements of the shapes being untangled
+    np.add.at(d, node, np.asarray(deltas[ks], np.float64).transpose(1, 0, 2))
+    d /= counts
+    fk = folded[ks].T.astype(np.float64)  # (F, n) folded now
+    region = np.zeros((V, n), bool)
+    live = np.ones(n, bool)
+    for r in range(rounds):
+        ln = np.flatnonzero(live)
+        seed = VF @ sp.csc_matrix(fk[:, ln])  # sparse: a region is a small part of the mesh
+        for _ in range(rings + r // 2):  # the region grows around what still folds
+            seed = seed + A @ seed
+        reg = region[:, ln] | ((seed.toarray() > 0) & movable[:, None])
+        region[:, ln] = reg
+        rows = np.flatnonzero(reg.any(1))
+        Wr = W[rows]
+        m = 0.5 * reg[rows][:, :, None]
+        dl = np.ascontiguousarray(d[:, ln])  # (V, n', 3) the shapes still folding
+        flat = dl.reshape(V, -1)  # a view
+        mr = np.repeat(m[:, :, 0], 3, axis=1)
+        for _ in range(steps):
+            x = flat[rows]
+            flat[rows] = x + mr * (Wr @ flat - x)
+        d[:, ln] = dl
+        near = np.unique(VF[rows].indices)  # only these triangles moved
+        q = [v[fn[near, c], None, :] + dl[fn[near, c]] for c in range(3)]
+        c = np.cross(q[1] - q[0], q[2] - q[0])  # (Fn, n', 3)
+        still = ok[near, None] & (np.einsum("fki,fi->fk", c, c0[near]) < min_ratio * a0[near, None])
+        fk = np.zeros((F, n))
+        fk[np.ix_(near, ln)] = still
+        live[ln[~still.any(0)]] = False
+        if not live.any():
+            break
+    new = d[node].transpose(1, 0, 2).astype(np.float32)
+    after = before.copy()
+    after[ks] = folded_faces(v, f, new, min_ratio).sum(1)
+    worse = after[ks] >= before[ks]  # smoothing made new folds elsewhere: keep the shape as it was
+    new[worse] = np.asarray(deltas[ks[worse]], np.float32)
+    after[ks[worse]] = before[ks[worse]]
+    out = np.array(deltas, dtype=np.float32, copy=True)
+    changed = np.zeros(K, np.int64)
+    changed[ks] = (new != out[ks]).any(2).sum(1)
+    out[ks] = new
     info["folded_after"] = after.tolist()
-    info["vertices_changed"] = changed.sum(1).tolist()
+    info["vertices_changed"] = changed.tolist()
     return out, info

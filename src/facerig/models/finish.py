@@ -299,12 +299,15 @@ UNTANGLE_SKIP = ("eyeBlinkLeft", "eyeBlinkRight")
 def untangle_folds(vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, names: list[str]) -> tuple[np.ndarray, dict]:
     """Deltas (K, V, 3) with the folds of every shape but :data:`UNTANGLE_SKIP` smoothed away
     (:func:`facerig.geometry.untangle.untangle` on vertices (V, 3), faces (F, 3)), and
-    ``{"shapes", "folded_before", "folded_after"}`` (shapes changed, folded triangles summed
-    over them), empty when nothing folded. ARKit's mouthClose is made to be added to jawOpen
+    ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes changed, folded triangles
+    summed over them, time taken), empty when nothing folded. ARKit's mouthClose is made to be added to jawOpen
     (alone it pushes the lips through each other, in the authors' rigs too): it is untangled as
     jawOpen + mouthClose, on the untangled jawOpen, and stored as the difference."""
+    import time
+
     from facerig.geometry.untangle import untangle
 
+    t0 = time.perf_counter()
     names = list(names)
     shapes = np.array([n not in UNTANGLE_SKIP for n in names], bool)
     close = names.index("mouthClose") if "mouthClose" in names and "jawOpen" in names else None
@@ -322,7 +325,12 @@ def untangle_folds(vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, 
             before[close], after[close] = ci["folded_before"][0], ci["folded_after"][0]
     if not before.any():
         return out, {}
-    return out, {"shapes": int((before > 0).sum()), "folded_before": int(before.sum()), "folded_after": int(after.sum())}
+    return out, {
+        "shapes": int((before > 0).sum()),
+        "folded_before": int(before.sum()),
+        "folded_after": int(after.sum()),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
 
 
 def pad_to_arkit52(rig):
