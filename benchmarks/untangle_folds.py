@@ -5,7 +5,8 @@ untangle=False)``; the rig's finish step is then applied to those deltas (it is 
 ``rig_mesh`` before the ARKit padding, so this is the rig ``facerig rig`` writes) and timed.
 Per head: triangles turned over (posed normal against the neutral one,
 :func:`facerig.geometry.untangle.folded_faces`) summed over all shapes, each shape posed alone,
-for the author's rig (where the head has one), facerig's before and after; the ``folds`` value
+for the author's rig (where the head has one), facerig's before and after, also as posed
+(``*_posed``: blinks left out, mouthClose on top of jawOpen); the ``folds`` value
 of ``facerig check`` (worst shape, skin area / S^2) before and after; and, against the author's
 shapes, the mean relative error of ``benchmarks/out_of_family.py`` before and after.
 
@@ -53,6 +54,27 @@ def _folds_check(v, f, names, deltas) -> tuple[float | None, str | None]:
     return s["worst"], s["worst_shape"]
 
 
+def face_size(v: np.ndarray, rig) -> float | None:
+    """The face size ``rig_mesh`` gives the untangle step (its falloff's), for vertices (V, 3)."""
+    from facerig.models.finish import face_falloff
+
+    size = (rig.meta.get("falloff") or {}).get("face_size")
+    return size or face_falloff(v, rig.deltas, list(rig.names))[1].get("face_size")
+
+
+def posed_flips(v: np.ndarray, f: np.ndarray, deltas: np.ndarray, names) -> int:
+    """Folded triangles summed over the shapes as they are posed: blinks left out (authors tuck
+    the lid into its crease), mouthClose on top of jawOpen (ARKit's definition)."""
+    from facerig.geometry.untangle import folded_faces
+
+    names = list(names)
+    d = np.array(deltas, np.float32, copy=True)
+    if "mouthClose" in names and "jawOpen" in names:
+        d[names.index("mouthClose")] += d[names.index("jawOpen")]
+    keep = [k for k, n in enumerate(names) if n not in ("eyeBlinkLeft", "eyeBlinkRight")]
+    return int(folded_faces(v, f, d[keep]).sum())
+
+
 def run_head(head: dict) -> dict:
     from facerig.eval.metrics import shape_errors
     from facerig.geometry.untangle import folded_faces
@@ -67,8 +89,9 @@ def run_head(head: dict) -> dict:
     t0 = time.perf_counter()
     rig = rig_mesh(mesh, "raf", head_check=False, untangle=False)
     rig_s = time.perf_counter() - t0
+    size = face_size(v, rig)
     t0 = time.perf_counter()
-    after, info = finish.untangle_folds(v, f, rig.deltas, list(rig.names))
+    after, info = finish.untangle_folds(v, f, rig.deltas, list(rig.names), size)
     untangle_s = time.perf_counter() - t0
     row = {
         "head": head["name"],
@@ -77,6 +100,8 @@ def run_head(head: dict) -> dict:
         "untangle_seconds": round(untangle_s, 3),
         "facerig_flips_before": int(folded_faces(v, f, rig.deltas).sum()),
         "facerig_flips_after": int(folded_faces(v, f, after).sum()),
+        "facerig_flips_posed_before": posed_flips(v, f, rig.deltas, rig.names),
+        "facerig_flips_posed_after": posed_flips(v, f, after, rig.names),
     }
     row["untangled"] = info
     for tag, d in (("before", rig.deltas), ("after", after)):
@@ -94,6 +119,7 @@ def run_head(head: dict) -> dict:
         keep = [k for k, n in enumerate(head["names"]) if n in index and np.abs(head["deltas"][k]).max() > 0]
         gt = head["deltas"][keep]
         row["author_flips"] = int(folded_faces(v, f, head["deltas"]).sum())
+        row["author_flips_posed"] = posed_flips(v, f, head["deltas"], head["names"])
         for tag, d in (("before", rig.deltas), ("after", after)):
             pred = d[[index[head["names"][k]] for k in keep]]
             e = shape_errors(pred, gt, head["mm_per_unit"])
@@ -116,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(r)
         print(
             f"{r['head']:28s} V={r['vertices']:6d} flips author {r.get('author_flips', '-')!s:>5} facerig "
-            f"{r['facerig_flips_before']:5d} -> {r['facerig_flips_after']:5d}  check folds "
+            f"{r['facerig_flips_before']:5d} -> {r['facerig_flips_after']:5d}  posed: author "
+            f"{r.get('author_flips_posed', '-')!s:>5} facerig {r['facerig_flips_posed_before']:5d} -> "
+            f"{r['facerig_flips_posed_after']:5d}  check folds "
             f"{r['check_folds_before']} -> {r['check_folds_after']}  rel {r.get('relative_before', '-')} -> "
             f"{r.get('relative_after', '-')}  untangle {r['untangle_seconds']:.2f}s of rig {r['rig_seconds']:.1f}s",
             flush=True,

@@ -103,6 +103,8 @@ def untangle(
     *,
     shapes: np.ndarray | None = None,
     frozen: np.ndarray | None = None,
+    where: np.ndarray | None = None,
+    min_area: float = 0.0,
     min_ratio: float = UNTANGLE["min_ratio"],
     rings: int = UNTANGLE["rings"],
     steps: int = UNTANGLE["steps"],
@@ -120,6 +122,12 @@ def untangle(
         shapes: (K,) bool, the shapes to untangle (default all; e.g. leave blinks, whose lid
             authors tuck into its crease, alone).
         frozen: (V,) bool, vertices that keep their deltas (default none).
+        where: (F,) bool, the triangles whose folds count (default all), or ``"largest"``: those
+            of the largest connected piece (coincident vertices the rig moves as one joined), the
+            head's outer surface, not a mouth bag or teeth, whose folds nobody sees.
+        min_area: a shape whose folded triangles (among ``where``) cover less area than this is
+            left alone: authors' rigs fold a little here and there (lip corners, the inside of the
+            lips), and smoothing those changes the shape for nothing anyone sees.
         min_ratio, rings, steps, rounds: see :data:`UNTANGLE`.
 
     Returns:
@@ -134,14 +142,25 @@ def untangle(
     folded = np.zeros((K, len(f)), bool)
     if todo.any() and len(f):
         folded[todo] = folded_faces(v, f, deltas[todo], min_ratio)
+    node = _nodes(v, deltas) if todo.any() and folded.any() else np.arange(len(v))
+    fn = node[f]  # faces on nodes
+    if isinstance(where, str) and where == "largest":
+        from facerig.geometry.components import connected_components
+
+        piece = connected_components(len(v), fn)[fn[:, 0]]
+        where = piece == np.bincount(piece).argmax()
+    if where is not None:
+        where = np.asarray(where, bool)
+        folded &= where[None]
     before = folded.sum(1)
     info = {"folded_before": before.tolist(), "folded_after": before.tolist(), "vertices_changed": [0] * K}
+    if min_area > 0:
+        area = 0.5 * np.linalg.norm(_cross(v, f), axis=1)
+        todo &= folded.astype(np.float64) @ area >= min_area
     todo &= before > 0
     if not todo.any():
         return deltas, info
     V, F = len(v), len(f)
-    node = _nodes(v, deltas)
-    fn = node[f]  # faces on nodes
     i = np.concatenate([fn[:, 0], fn[:, 1], fn[:, 2], fn[:, 1], fn[:, 2], fn[:, 0]])
     j = np.concatenate([fn[:, 1], fn[:, 2], fn[:, 0], fn[:, 0], fn[:, 1], fn[:, 2]])
     keep = i != j
@@ -166,10 +185,12 @@ def untangle(
     fk = folded[ks].T.astype(np.float64)  # (F, n) folded now
     region = np.zeros((V, n), bool)
     live = np.ones(n, bool)
+    best = fk.sum(0)  # (n,) fewest folds so far, and rounds since it last fell
+    stall = np.zeros(n, np.int64)
     for r in range(rounds):
         ln = np.flatnonzero(live)
         seed = VF @ sp.csc_matrix(fk[:, ln])  # sparse: a region is a small part of the mesh
-        for _ in range(rings + r // 2):  # the region grows around what still folds
+        for _ in range(rings + r):  # the region grows around what still folds
             seed = seed + A @ seed
         reg = region[:, ln] | ((seed.toarray() > 0) & movable[:, None])
         region[:, ln] = reg
@@ -187,14 +208,19 @@ def untangle(
         q = [v[fn[near, c], None, :] + dl[fn[near, c]] for c in range(3)]
         c = np.cross(q[1] - q[0], q[2] - q[0])  # (Fn, n', 3)
         still = ok[near, None] & (np.einsum("fki,fi->fk", c, c0[near]) < min_ratio * a0[near, None])
-        fk = np.zeros((F, n))
+        if where is not None:
+            still &= where[near, None]
+        fk[:, ln] = 0.0
         fk[np.ix_(near, ln)] = still
-        live[ln[~still.any(0)]] = False
+        count = still.sum(0)
+        stall[ln] = np.where(count < best[ln], 0, stall[ln] + 1)
+        best[ln] = np.minimum(best[ln], count)
+        live[ln[(count == 0) | (stall[ln] >= 3)]] = False  # unfolded, or no better for 3 rounds
         if not live.any():
             break
     new = d[node].transpose(1, 0, 2).astype(np.float32)
     after = before.copy()
-    after[ks] = folded_faces(v, f, new, min_ratio).sum(1)
+    after[ks] = fk.sum(0)  # every triangle a shape changed was tested in its last round
     worse = after[ks] >= before[ks]  # smoothing made new folds elsewhere: keep the shape as it was
     new[worse] = np.asarray(deltas[ks[worse]], np.float32)
     after[ks[worse]] = before[ks[worse]]

@@ -295,38 +295,60 @@ def face_falloff(
 #: (MakeHuman, Weboji kangaroo, tiger: their blinks turn the most triangles of their rigs over).
 UNTANGLE_SKIP = ("eyeBlinkLeft", "eyeBlinkRight")
 
+#: :func:`untangle_folds` smooths a shape only when its folds on the head's largest piece cover at
+#: least this many face sizes squared (:func:`face_falloff`'s face size): ICT FaceKit's own rigs
+#: and facerig's rigs of ICT heads fold up to 0.0016 (lip corners, the inner lips; smoothing those
+#: only moved the shapes away from the authors'), the chin folded under itself in jawOpen covers
+#: 0.18 (weboji_facecustom_human), 0.019 (weboji_lama); a lip rolled through its neighbour 0.004-0.007.
+UNTANGLE_MIN_AREA = 0.003
 
-def untangle_folds(vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, names: list[str]) -> tuple[np.ndarray, dict]:
-    """Deltas (K, V, 3) with the folds of every shape but :data:`UNTANGLE_SKIP` smoothed away
-    (:func:`facerig.geometry.untangle.untangle` on vertices (V, 3), faces (F, 3)), and
-    ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes changed, folded triangles
-    summed over them, time taken), empty when nothing folded. ARKit's mouthClose is made to be added to jawOpen
-    (alone it pushes the lips through each other, in the authors' rigs too): it is untangled as
-    jawOpen + mouthClose, on the untangled jawOpen, and stored as the difference."""
+
+def untangle_folds(
+    vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, names: list[str], face_size: float | None = None
+) -> tuple[np.ndarray, dict]:
+    """Deltas (K, V, 3) with the folds of the shapes smoothed away, and what was done.
+
+    :func:`facerig.geometry.untangle.untangle` on vertices (V, 3), faces (F, 3): every shape
+    but :data:`UNTANGLE_SKIP` whose folds on the head's largest connected piece (seams the rig moves as
+    one joined; not a mouth bag, teeth or eyes, whose folds nobody sees) cover
+    :data:`UNTANGLE_MIN_AREA` x ``face_size``^2 (default: a fifth of the bounding-box diagonal). ARKit's mouthClose
+    is made to be added to jawOpen (alone it pushes the lips through each other, in the authors'
+    rigs too): it is untangled as jawOpen + mouthClose, on the untangled jawOpen, and stored as
+    the difference. Info: ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes
+    changed, their folded triangles before and after), empty when no shape was changed."""
     import time
 
     from facerig.geometry.untangle import untangle
 
     t0 = time.perf_counter()
     names = list(names)
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    if not len(f):
+        return deltas, {}
+    if face_size is None:
+        face_size = 0.2 * float(np.linalg.norm(v.max(0) - v.min(0)))
+    kw = {"where": "largest", "min_area": UNTANGLE_MIN_AREA * face_size**2}
     shapes = np.array([n not in UNTANGLE_SKIP for n in names], bool)
     close = names.index("mouthClose") if "mouthClose" in names and "jawOpen" in names else None
     if close is not None:
         shapes[close] = False
-    out, info = untangle(vertices, faces, deltas, shapes=shapes)
-    before = np.asarray(info["folded_before"])
-    after = np.asarray(info["folded_after"])
+    out, info = untangle(v, f, deltas, shapes=shapes, **kw)
+    done = np.asarray(info["vertices_changed"]) > 0
+    before = np.where(done, info["folded_before"], 0)
+    after = np.where(done, info["folded_after"], 0)
     if close is not None:
         jaw = out[names.index("jawOpen")]
-        both, ci = untangle(vertices, faces, (jaw + deltas[close])[None])
-        if ci["folded_before"][0]:
+        both, ci = untangle(v, f, (jaw + deltas[close])[None], **kw)
+        if ci["vertices_changed"][0]:
             out = out if out is not deltas else np.array(deltas, np.float32, copy=True)
             out[close] = both[0] - jaw
+            done[close] = True
             before[close], after[close] = ci["folded_before"][0], ci["folded_after"][0]
-    if not before.any():
+    if not done.any():
         return out, {}
     return out, {
-        "shapes": int((before > 0).sum()),
+        "shapes": int(done.sum()),
         "folded_before": int(before.sum()),
         "folded_after": int(after.sum()),
         "seconds": round(time.perf_counter() - t0, 3),

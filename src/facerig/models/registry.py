@@ -248,7 +248,9 @@ def rig_mesh(
             deltas = deltas * w[None, :, None].astype(np.float32)
     untangled: dict = {}
     if untangle:
-        deltas, untangled = finish.untangle_folds(verts, faces, deltas, list(out.names))
+        deltas, untangled = finish.untangle_folds(
+            verts, faces, deltas, list(out.names), fade_info.get("face_size") or None
+        )
     if parts is None:
         parts = connected_components(V, faces)
     meta = {
