@@ -292,15 +292,18 @@ def face_falloff(
 
 
 #: Shapes :func:`untangle_folds` leaves alone: authors' blinks tuck the lid into its crease
-#: (MakeHuman, Weboji kangaroo, tiger: their blinks turn the most triangles of their rigs over).
-UNTANGLE_SKIP = ("eyeBlinkLeft", "eyeBlinkRight")
+#: (MakeHuman, Weboji kangaroo, tiger: their blinks turn the most triangles of their rigs over),
+#: and ARKit's mouthClose presses the lips through each other alone and together on top of
+#: jawOpen, in ICT FaceKit's rigs too (untangling jawOpen + mouthClose moved facerig's mouthClose
+#: 0.085 mm further from ICT's on average over the validation set).
+UNTANGLE_SKIP = ("eyeBlinkLeft", "eyeBlinkRight", "mouthClose")
 
 #: :func:`untangle_folds` smooths a shape only when its folds on the head's largest piece cover at
-#: least this many face sizes squared (:func:`face_falloff`'s face size): ICT FaceKit's own rigs
-#: and facerig's rigs of ICT heads fold up to 0.0016 (lip corners, the inner lips; smoothing those
-#: only moved the shapes away from the authors'), the chin folded under itself in jawOpen covers
-#: 0.18 (weboji_facecustom_human), 0.019 (weboji_lama); a lip rolled through its neighbour 0.004-0.007.
-UNTANGLE_MIN_AREA = 0.003
+#: least this many face sizes squared (:func:`face_falloff`'s face size): facerig's rigs of ICT
+#: heads and ICT FaceKit's own fold about 0.001 there (lip corners, the inner lips; smoothing
+#: folds of 0.003 moved jawOpen 0.015 mm further from ICT's); the chin folded under itself in
+#: jawOpen covers 0.18 (weboji_facecustom_human), 0.019 (weboji_lama), 0.056 (weboji_triceratops).
+UNTANGLE_MIN_AREA = 0.005
 
 
 def untangle_folds(
@@ -309,48 +312,31 @@ def untangle_folds(
     """Deltas (K, V, 3) with the folds of the shapes smoothed away, and what was done.
 
     :func:`facerig.geometry.untangle.untangle` on vertices (V, 3), faces (F, 3): every shape
-    but :data:`UNTANGLE_SKIP` whose folds on the head's largest connected piece (seams the rig moves as
-    one joined; not a mouth bag, teeth or eyes, whose folds nobody sees) cover
-    :data:`UNTANGLE_MIN_AREA` x ``face_size``^2 (default: a fifth of the bounding-box diagonal). ARKit's mouthClose
-    is made to be added to jawOpen (alone it pushes the lips through each other, in the authors'
-    rigs too): it is untangled as jawOpen + mouthClose, on the untangled jawOpen, and stored as
-    the difference. Info: ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes
-    changed, their folded triangles before and after), empty when no shape was changed."""
+    but :data:`UNTANGLE_SKIP` whose folds on the head's largest connected piece (seams the rig
+    moves as one joined; not a mouth bag, teeth or eyes, whose folds nobody sees) cover
+    :data:`UNTANGLE_MIN_AREA` x ``face_size``^2 (default: a fifth of the bounding-box diagonal).
+    Info: ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes changed, their
+    folded triangles before and after), empty when no shape was changed."""
     import time
 
     from facerig.geometry.untangle import untangle
 
     t0 = time.perf_counter()
-    names = list(names)
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
     if not len(f):
         return deltas, {}
     if face_size is None:
         face_size = 0.2 * float(np.linalg.norm(v.max(0) - v.min(0)))
-    kw = {"where": "largest", "min_area": UNTANGLE_MIN_AREA * face_size**2}
     shapes = np.array([n not in UNTANGLE_SKIP for n in names], bool)
-    close = names.index("mouthClose") if "mouthClose" in names and "jawOpen" in names else None
-    if close is not None:
-        shapes[close] = False
-    out, info = untangle(v, f, deltas, shapes=shapes, **kw)
+    out, info = untangle(v, f, deltas, shapes=shapes, where="largest", min_area=UNTANGLE_MIN_AREA * face_size**2)
     done = np.asarray(info["vertices_changed"]) > 0
-    before = np.where(done, info["folded_before"], 0)
-    after = np.where(done, info["folded_after"], 0)
-    if close is not None:
-        jaw = out[names.index("jawOpen")]
-        both, ci = untangle(v, f, (jaw + deltas[close])[None], **kw)
-        if ci["vertices_changed"][0]:
-            out = out if out is not deltas else np.array(deltas, np.float32, copy=True)
-            out[close] = both[0] - jaw
-            done[close] = True
-            before[close], after[close] = ci["folded_before"][0], ci["folded_after"][0]
     if not done.any():
         return out, {}
     return out, {
         "shapes": int(done.sum()),
-        "folded_before": int(before.sum()),
-        "folded_after": int(after.sum()),
+        "folded_before": int(np.asarray(info["folded_before"])[done].sum()),
+        "folded_after": int(np.asarray(info["folded_after"])[done].sum()),
         "seconds": round(time.perf_counter() - t0, 3),
     }
 
