@@ -315,7 +315,8 @@ def untangle_folds(
     but :data:`UNTANGLE_SKIP` whose folds on the head's largest connected piece (seams the rig
     moves as one joined; not a mouth bag, teeth or eyes, whose folds nobody sees) cover
     :data:`UNTANGLE_MIN_AREA` x ``face_size``^2 (default: a fifth of the bounding-box diagonal).
-    Info: ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes changed, their
+    Where jawOpen changes, mouthClose takes the difference, so jawOpen + mouthClose (how ARKit
+    poses mouthClose) stays as it was. Info: ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes changed, their
     folded triangles before and after), empty when no shape was changed."""
     import time
 
@@ -333,6 +334,10 @@ def untangle_folds(
     done = np.asarray(info["vertices_changed"]) > 0
     if not done.any():
         return out, {}
+    if "mouthClose" in names and "jawOpen" in names and done[names.index("jawOpen")]:
+        # mouthClose is posed on top of jawOpen: that pose stays as it was
+        jaw, close = names.index("jawOpen"), names.index("mouthClose")
+        out[close] = deltas[close] + deltas[jaw] - out[jaw]
     return out, {
         "shapes": int(done.sum()),
         "folded_before": int(np.asarray(info["folded_before"])[done].sum()),
