@@ -259,14 +259,17 @@ def test_untangle_folds_fixes_shapes_leaves_blinks_and_small_folds():
     names = ["jawOpen", "mouthClose", "eyeBlinkLeft", "cheekPuff"]
     deltas = np.zeros((4, len(v), 3), np.float32)
     deltas[0] = fold  # jawOpen folds
-    deltas[1] = fold  # mouthClose and a blink: left alone
+    deltas[1] = 0.5 * fold  # mouthClose and a blink: left alone
     deltas[2] = fold
     deltas[3] = 0.05 * fold  # no fold at all
     assert folded_faces(v, f, deltas[:1]).any()
     out, info = untangle_folds(v, f, deltas, names, face_size=4.0)
     assert not folded_faces(v, f, out[:1]).any()
     assert all(np.array_equal(out[k], deltas[k]) for k in (2, 3))
-    assert np.allclose(out[0] + out[1], deltas[0] + deltas[1], atol=1e-6)  # jawOpen + mouthClose kept
+    # mouthClose cancels jawOpen's fold: with the new jawOpen that pose would fold, so it is kept
+    deltas[1] = -fold
+    out, _ = untangle_folds(v, f, deltas, names, face_size=4.0)
+    assert np.allclose(out[0] + out[1], deltas[0] + deltas[1], atol=1e-6)
     assert info["shapes"] == 1 and info["folded_after"] == 0 and info["folded_before"] > 0
     # a fold smaller than UNTANGLE_MIN_AREA x face_size^2 is left alone
     small, info = untangle_folds(v, f, deltas[:1], names[:1], face_size=1000.0)

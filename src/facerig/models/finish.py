@@ -315,12 +315,12 @@ def untangle_folds(
     but :data:`UNTANGLE_SKIP` whose folds on the head's largest connected piece (seams the rig
     moves as one joined; not a mouth bag, teeth or eyes, whose folds nobody sees) cover
     :data:`UNTANGLE_MIN_AREA` x ``face_size``^2 (default: a fifth of the bounding-box diagonal).
-    Where jawOpen changes, mouthClose takes the difference, so jawOpen + mouthClose (how ARKit
-    poses mouthClose) stays as it was. Info: ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes changed, their
+    Where the new jawOpen makes jawOpen + mouthClose (how ARKit poses mouthClose) fold more than
+    before, mouthClose takes jawOpen's change, so that pose stays as it was. Info: ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes changed, their
     folded triangles before and after), empty when no shape was changed."""
     import time
 
-    from facerig.geometry.untangle import untangle
+    from facerig.geometry.untangle import folded_faces, untangle
 
     t0 = time.perf_counter()
     v = np.asarray(vertices, np.float64)
@@ -335,9 +335,13 @@ def untangle_folds(
     if not done.any():
         return out, {}
     if "mouthClose" in names and "jawOpen" in names and done[names.index("jawOpen")]:
-        # mouthClose is posed on top of jawOpen: that pose stays as it was
+        # mouthClose is posed on top of jawOpen: where the new jawOpen makes that pose fold more,
+        # mouthClose takes jawOpen's change and the pose stays as it was
         jaw, close = names.index("jawOpen"), names.index("mouthClose")
-        out[close] = deltas[close] + deltas[jaw] - out[jaw]
+        posed = np.stack([deltas[jaw] + deltas[close], out[jaw] + deltas[close]])
+        was, now = folded_faces(v, f, posed).sum(1)
+        if now > was:
+            out[close] = deltas[close] + deltas[jaw] - out[jaw]
     return out, {
         "shapes": int(done.sum()),
         "folded_before": int(np.asarray(info["folded_before"])[done].sum()),
