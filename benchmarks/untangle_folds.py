@@ -10,7 +10,9 @@ for the author's rig (where the head has one), facerig's before and after, also 
 of ``facerig check`` (worst shape, skin area / S^2) before and after; and, against the author's
 shapes, the mean relative error of ``benchmarks/out_of_family.py`` before and after.
 
-Run: ``FACERIG_DATA=... python benchmarks/untangle_folds.py [--heads a,b] [--out FILE]``
+Run: ``FACERIG_DATA=... python benchmarks/untangle_folds.py [--heads a,b] [--ict] [--out FILE]``
+(``--ict``: also the ICT neutral, 26,719 vertices, and its ~60k remesh of ``bench_rig_speed.py``,
+for the step's time on large heads)
 -> ``benchmarks/results/untangle_folds.json``.
 """
 
@@ -131,11 +133,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--heads", default=None, help="comma-separated head names (default all)")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--ict", action="store_true", help="also the heads of bench_rig_speed.py (ICT 27k and ~60k)")
     a = ap.parse_args(argv)
     heads = _heads()
     if a.heads:
         want = a.heads.split(",")
         heads = [h for h in heads if h["name"] in want]
+    if a.ict:
+        import tempfile
+
+        from bench_rig_speed import _heads as speed_heads
+        from facerig.io import read_mesh
+
+        with tempfile.TemporaryDirectory() as tmp:
+            for label, path in speed_heads(Path(tmp)):
+                m = read_mesh(path)
+                heads.append({"name": label, "vertices": np.asarray(m.vertices), "faces": np.asarray(m.faces)})
     rows = []
     for h in heads:
         r = run_head(h)
