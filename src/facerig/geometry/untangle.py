@@ -48,6 +48,11 @@ def folded_faces(
     d = np.asarray(deltas)
     if d.ndim == 2:
         d = d[None]
+    # in units of the mesh's size: the test is scale-free, and float32 products of the edges'
+    # changes must not overflow on a mesh in light years nor underflow in femtometres
+    size = float(np.linalg.norm(v.max(0) - v.min(0))) if len(v) else 1.0
+    size = size if np.isfinite(size) and size > 0 else 1.0
+    v = (v - v.mean(0)) / size
     c0 = _cross(v, f)
     a0 = np.einsum("fi,fi->f", c0, c0)
     ok = a0 > 1e-12 * (a0.max() if a0.size else 0.0)
@@ -62,7 +67,7 @@ def folded_faces(
     i0, i1, i2 = f[:, 0], f[:, 1], f[:, 2]
     out = np.zeros((d.shape[0], len(f)), bool)
     for k in range(d.shape[0]):  # one shape at a time: (F, 3) temporaries, not (K, F, 3)
-        dk = np.asarray(d[k], np.float32)
+        dk = (np.asarray(d[k], np.float64) / size).astype(np.float32)
         g0 = dk[i0]
         g1, g2 = dk[i1] - g0, dk[i2] - g0
         dot = np.einsum("fi,fi->f", g1, u1) + np.einsum("fi,fi->f", g2, u2)
