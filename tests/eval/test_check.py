@@ -238,3 +238,20 @@ def test_lip_tear_catches_lips_torn_into_spikes():
     res = C.check_rig(Rig(rig.names, d, rig.neutral, rig.faces), checks=("lip_tear",))
     row = _status(res, "lip_tear", "jawOpen")
     assert row["status"] == "fail" and row["value"] > 0.2
+
+
+def test_folds_catch_a_patch_turned_over():
+    rig = good_rig()
+    res = C.check_rig(rig, checks=("folds",))
+    assert _status(res, "folds", "jawOpen")["value"] == 0.0  # dropping the jaw turns nothing over
+    assert _status(res, "folds", "mouthClose")["note"].endswith("(with jawOpen)")
+    v, f = rig.neutral, rig.faces
+    lay = find_layout(v, f)
+    skin = np.flatnonzero(lay.labels == lay.skin)
+    c = v[skin[np.argmin(np.linalg.norm(v[skin] - np.median(v[skin], 0), axis=1))]]
+    patch = skin[np.linalg.norm(v[skin] - c, axis=1) < 0.6 * lay.scale]
+    d = np.zeros((1, len(v), 3))
+    d[0, patch, 0] = 2 * (c[0] - v[patch, 0])  # the patch mirrored across x = c_x: turned over
+    bad = Rig(names=["cheekPuff"], deltas=d, neutral=v, faces=f)
+    row = _status(C.check_rig(bad, checks=("folds",)), "folds", "cheekPuff")
+    assert row["status"] == "fail" and row["value"] > C.THRESHOLDS["folds"][1]

@@ -242,3 +242,35 @@ def test_touching_points_of_one_closed_piece_keep_their_deltas():
         v, f = _touching_tetrahedra(joined, open_)
         out = share_coincident(v, d, f)
         np.testing.assert_allclose(out[0, [3, 6]], [[0, -0.5, 0], [0, -0.5, 0]])
+
+
+def test_untangle_folds_fixes_shapes_leaves_blinks_and_small_folds():
+    from facerig.geometry.untangle import folded_faces
+    from facerig.models.finish import untangle_folds
+
+    n = 21
+    x, y = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float))
+    v = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], 1)
+    i = np.arange(n * n).reshape(n, n)
+    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
+    f = np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+    fold = np.zeros_like(v)
+    fold[(n // 2) * n + n // 2, 0] = 1.6  # one vertex pushed past its neighbour: a fold
+    names = ["jawOpen", "mouthClose", "eyeBlinkLeft", "cheekPuff"]
+    deltas = np.zeros((4, len(v), 3), np.float32)
+    deltas[0] = fold  # jawOpen folds
+    deltas[1] = 0.5 * fold  # mouthClose and a blink: left alone
+    deltas[2] = fold
+    deltas[3] = 0.05 * fold  # no fold at all
+    assert folded_faces(v, f, deltas[:1]).any()
+    out, info = untangle_folds(v, f, deltas, names, face_size=4.0)
+    assert not folded_faces(v, f, out[:1]).any()
+    assert all(np.array_equal(out[k], deltas[k]) for k in (2, 3))
+    # mouthClose cancels jawOpen's fold: with the new jawOpen that pose would fold, so it is kept
+    deltas[1] = -fold
+    out, _ = untangle_folds(v, f, deltas, names, face_size=4.0)
+    assert np.allclose(out[0] + out[1], deltas[0] + deltas[1], atol=1e-6)
+    assert info["shapes"] == 1 and info["folded_after"] == 0 and info["folded_before"] > 0
+    # a fold smaller than UNTANGLE_MIN_AREA x face_size^2 is left alone
+    small, info = untangle_folds(v, f, deltas[:1], names[:1], face_size=1000.0)
+    assert np.array_equal(small, deltas[:1]) and info == {}

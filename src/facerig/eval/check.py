@@ -39,6 +39,10 @@ lip_tear           every shape, on a head with a mouth opening: the largest spik
                    line, / S: a vertex near the line whose motion sticks out from both its
                    neighbours along the line (the smaller difference; :mod:`facerig.geometry.lip_tear`),
                    the lips torn into fangs where a clean opening is a step across the line
+folds              every shape (mouthClose on top of jawOpen, as ARKit defines it): area of the
+                   skin's triangles the shape turns over (posed normal against the neutral one,
+                   :func:`facerig.geometry.untangle.folded_faces`), / S^2: dark creases, the chin
+                   folded under itself
 =================  ==========================================================================
 
 The thresholds are calibrated so that every author's rig in the shared data passes every check
@@ -79,6 +83,8 @@ THRESHOLDS: dict[str, tuple[str, float]] = {
     "far_motion": ("<=", 0.2),  # worst 0.03 (ICT)
     # worst 0.158 (Weboji tiger mouthPucker; boy jawOpen 0.143); facerig's torn facecustom jawOpen 0.29
     "lip_tear": ("<=", 0.2),
+    # worst 0.133 S^2 (Weboji boy jawOpen; then its brows 0.076); facerig's facecustom jawOpen 0.28 before untangling
+    "folds": ("<=", 0.15),
 }
 CHECKS = tuple(THRESHOLDS)
 
@@ -426,6 +432,25 @@ def _interp_rows(v0: np.ndarray, faces: np.ndarray, d: dict[str, np.ndarray], la
     return [_row("interpenetration", k, float(r), f"{n} vertices near eyeballs / teeth") for k, r in zip(names, ratio)]
 
 
+def _fold_rows(v0: np.ndarray, faces: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[dict]:
+    """folds rows, one per shape: folded skin area / S^2 (mouthClose posed on jawOpen)."""
+    from facerig.geometry.untangle import folded_faces
+
+    skin = lay.face_part == lay.skin
+    if not skin.any():
+        return [_row("folds", None, None, "no skin part")]
+    c = np.cross(v0[faces[:, 1]] - v0[faces[:, 0]], v0[faces[:, 2]] - v0[faces[:, 0]])
+    area = 0.5 * np.linalg.norm(c, axis=1) * skin / lay.scale**2
+    rows = []
+    for name, dk in d.items():
+        note = "skin triangles turned over"
+        if name == "mouthClose" and "jawOpen" in d:
+            dk, note = dk + d["jawOpen"], note + " (with jawOpen)"
+        fold = folded_faces(v0, faces, dk[None])[0]
+        rows.append(_row("folds", name, float(area[fold].sum()), f"{int((fold & skin).sum())} {note}"))
+    return rows
+
+
 # ----------------------------------------------------------------------------- driver
 
 
@@ -502,6 +527,8 @@ def check_rig(
         rows += _far_rows(v0, d, lay)
     if "lip_tear" in want:
         rows += _tear_rows(v0, faces, d, lay, mouth, mouth_note)
+    if "folds" in want:
+        rows += _fold_rows(v0, faces, d, lay)
     summary = summarize(rows, want)
     return {
         "rows": rows,

@@ -109,6 +109,7 @@ def rig_mesh(
     strict: bool = False,
     max_vertices: int | None = DEFAULT_MAX_VERTICES,
     falloff: bool = True,
+    untangle: bool = True,
     auto_orient: bool = False,
     **options: Any,
 ) -> Rig:
@@ -124,6 +125,8 @@ def rig_mesh(
         max_vertices: refuse larger meshes (None: no limit).
         falloff: fade the motion out far from the face (:func:`facerig.models.finish.face_falloff`
             in the rig's up / forward axes; a bust's base, a robot's casing stay still).
+        untangle: smooth away the triangles a shape turns over (:func:`facerig.models.finish.untangle_folds`;
+            ``meta["untangled"]``).
         auto_orient: find ``up``/``forward`` (``raf``; :func:`facerig.models.raf.orientation.find_orientation`).
         options: passed to the method (``up``, ``forward``, ``landmarks``, ``weld`` ...).
 
@@ -243,6 +246,11 @@ def rig_mesh(
         w, fade_info = finish.face_falloff(verts, deltas, list(out.names), up=up, forward=forward, faces=faces)
         if w is not None and (w < 1).any():
             deltas = deltas * w[None, :, None].astype(np.float32)
+    untangled: dict = {}
+    if untangle:
+        deltas, untangled = finish.untangle_folds(
+            verts, faces, deltas, list(out.names), fade_info.get("face_size") or None
+        )
     if parts is None:
         parts = connected_components(V, faces)
     meta = {
@@ -268,6 +276,8 @@ def rig_mesh(
             meta["hair_cards"] = {"vertices": int(hair.sum()), "cards": int(np.unique(pieces[hair]).size)}
     if fade_info.get("vertices_faded"):
         meta["falloff"] = fade_info
+    if untangled:
+        meta["untangled"] = untangled
     if factor != 1.0:
         meta["computed_at_scale"] = factor
     rig = Rig(

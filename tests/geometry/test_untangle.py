@@ -1,0 +1,88 @@
+"""Folds found and smoothed away on a small synthetic sheet."""
+
+import numpy as np
+
+from facerig.geometry.untangle import folded_faces, untangle
+
+
+def _sheet(n: int = 21):
+    """A flat n x n grid in the XY plane: vertices (n*n, 3), faces (2(n-1)^2, 3) facing +Z."""
+    x, y = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float))
+    v = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], 1)
+    i = np.arange(n * n).reshape(n, n)
+    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
+    f = np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+    return v, f
+
+
+def _folding_shape(v: np.ndarray, n: int = 21) -> np.ndarray:
+    """(V, 3): the sheet slides in +X, except one vertex near the middle pushed 1.6 cells past
+    its right-hand neighbour: the triangles around it turn over."""
+    d = np.zeros_like(v)
+    d[:, 0] = 0.3
+    mid = (n // 2) * n + n // 2
+    d[mid, 0] += 1.6
+    return d
+
+
+def test_folded_faces_finds_the_fold_and_nothing_else():
+    v, f = _sheet()
+    d = np.stack([_folding_shape(v), np.full_like(v, 0.3)])
+    fold = folded_faces(v, f, d)
+    assert fold[0].sum() > 0
+    assert not fold[1].any()  # a translation folds nothing
+    mid = (21 // 2) * 21 + 21 // 2
+    assert (f[fold[0]] == mid).any(1).all()  # every folded triangle touches the pushed vertex
+
+
+def test_untangle_removes_folds_and_leaves_far_vertices():
+    v, f = _sheet()
+    d = np.stack([_folding_shape(v), np.full_like(v, 0.3)]).astype(np.float32)
+    keep = d.copy()
+    out, info = untangle(v, f, d)
+    assert np.array_equal(d, keep)  # input untouched
+    assert out.shape == d.shape
+    assert info["folded_before"][0] > 0 and info["folded_after"] == [0, 0]
+    assert not folded_faces(v, f, out).any()
+    mid = v[(21 // 2) * 21 + 21 // 2]
+    far = np.linalg.norm(v - mid, axis=1) > 6
+    assert np.array_equal(out[0, far], d[0, far])  # far vertices keep their deltas exactly
+    assert np.array_equal(out[1], d[1])  # a shape without folds is unchanged
+    assert info["vertices_changed"][1] == 0
+    # the fix is local and small: the shape still slides the sheet, the push is only softened
+    assert np.abs(out[0, :, 0] - 0.3).max() < 1.6
+    assert info["vertices_changed"][0] < 0.25 * len(v)
+
+
+def test_untangle_respects_skipped_shapes_and_frozen_vertices():
+    v, f = _sheet()
+    d = np.stack([_folding_shape(v)]).astype(np.float32)
+    out, info = untangle(v, f, d, shapes=np.array([False]))
+    assert out is d and info["folded_before"] == [0]
+    mid = (21 // 2) * 21 + 21 // 2
+    frozen = np.zeros(len(v), bool)
+    frozen[mid] = True
+    out, _ = untangle(v, f, d, frozen=frozen)
+    assert np.array_equal(out[0, mid], d[0, mid])
+
+
+def test_untangle_keeps_seam_copies_together():
+    v, f = _sheet()
+    n = 21
+    # split the sheet along its middle column: the right half gets its own copies of the column
+    col = np.arange(n) * n + n // 2
+    copies = np.arange(len(v), len(v) + n)
+    v2 = np.concatenate([v, v[col]])
+    f2 = f.copy()
+    right = (v[f].mean(1)[:, 0] > n // 2)
+    remap = np.arange(len(v))
+    remap[col] = copies
+    f2[right] = remap[f[right]]
+    d = np.zeros((1, len(v2), 3), np.float32)
+    d[0, :, 0] = 0.3
+    d[0, (n // 2) * n + n // 2 - 1, 0] += 2.2  # folds triangles right at the seam
+    d[0, copies] = d[0, col]  # the rig moves the seam's two copies as one
+    assert folded_faces(v2, f2, d).any()
+    out, info = untangle(v2, f2, d)
+    assert info["folded_after"] == [0]
+    assert np.array_equal(out[0, copies], out[0, col])  # no crack opens
