@@ -192,16 +192,32 @@ def pose_batch(
 
 
 def encoder_loss(
-    logits: torch.Tensor, target: torch.Tensor, head: Head, mesh_weight: float, weight_loss: str = "bce"
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    head: Head,
+    mesh_weight: float,
+    weight_loss: str = "bce",
+    output: str = "sigmoid",
 ) -> tuple[torch.Tensor, dict]:
     """logits / target weights (B,52) -> (loss, parts): binary cross-entropy over the shapes the
     head has + ``mesh_weight`` x the mean vertex distance of ``sum_k (w_k - target_k) d_k`` on the
     proxy (head widths), ``w = sigmoid(logits)``; parts: ``bce``, ``l1`` (mean over those shapes),
-    ``mesh``. ``weight_loss="l1"`` uses the L1 instead of the cross-entropy."""
+    ``mesh``. ``weight_loss="l1"`` uses the L1 instead of the cross-entropy. ``output="linear"``
+    (:class:`EncoderConfig`): ``w = logits`` unclamped (the L1 then pulls outputs that stray
+    outside [0, 1] back; its gradient never vanishes), and the cross-entropy is not defined."""
     m = head.mask.to(logits.dtype)
     n = m.sum().clamp(min=1)
-    bce = (torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none") * m).sum(1).mean() / n
-    diff = (torch.sigmoid(logits) - target) * m
+    if output == "linear":
+        if weight_loss != "l1":
+            raise ValueError("a linear output trains with weight_loss='l1'")
+        bce = torch.zeros(())
+        pred = logits
+    else:
+        bce = (
+            torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none") * m
+        ).sum(1).mean() / n
+        pred = torch.sigmoid(logits)
+    diff = (pred - target) * m
     l1 = diff.abs().sum(1).mean() / n
     err = torch.einsum("bk,kpc->bpc", diff, head.deltas)
     w = head.ops.mass / head.ops.mass.sum()
@@ -286,10 +302,13 @@ def train_encoder(cfg: EncoderTrainConfig, log=print, take: np.ndarray | None = 
         log(f"resumed from {last} at step {step} ({wall / 60:.1f} min)")
     val_take = take_weights(cfg.take_holdout, "eval") if take is None else np.asarray(take, np.float32)
     take = take_weights(cfg.take_holdout, "train") if take is None else np.asarray(take, np.float32)
-    if step == 0:  # start at the take's mean weights
+    if step == 0:  # start at the take's mean weights (median for a linear output: the L1's best constant)
         with torch.no_grad():
-            mean = torch.from_numpy(np.clip(take.mean(0), 0.01, 0.99))
-            model.head[-1].bias.copy_(torch.log(mean / (1 - mean)))
+            if mcfg.output == "linear":
+                model.head[-1].bias.copy_(torch.from_numpy(np.median(take, axis=0).astype(np.float32)))
+            else:
+                mean = torch.from_numpy(np.clip(take.mean(0), 0.01, 0.99))
+                model.head[-1].bias.copy_(torch.log(mean / (1 - mean)))
     val = _val_set(val_paths, val_take, cfg.val_poses, mcfg.k_eig, mcfg.n_hks)
     heads: dict[Path, Head] = {}
     fams = np.array([p.stem.split("_")[1] for p in train_paths])
@@ -338,7 +357,12 @@ def train_encoder(cfg: EncoderTrainConfig, log=print, take: np.ndarray | None = 
         W = sample_expressions(rng, take, cfg.poses, head.mask.numpy())
         xyz = pose_batch(head, W, rng, cfg.rotate_deg, cfg.jitter)
         loss, parts = encoder_loss(
-            model.logits(xyz, head.ops, head.hks), torch.from_numpy(W), head, cfg.mesh_weight, cfg.weight_loss
+            model.logits(xyz, head.ops, head.hks),
+            torch.from_numpy(W),
+            head,
+            cfg.mesh_weight,
+            cfg.weight_loss,
+            mcfg.output,
         )
         opt.zero_grad(set_to_none=True)
         loss.backward()
