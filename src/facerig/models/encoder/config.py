@@ -26,7 +26,9 @@ class EncoderConfig:
     the features where it looks (a blink moves a tiny area that a mean over the head dilutes);
     output: ``"sigmoid"`` (weights = sigmoid of the head's output) or ``"linear"`` (the head's
     output clamped to [0, 1] at inference; trained unclamped with an L1 loss, so the gradient does
-    not vanish where a sigmoid saturates).
+    not vanish where a sigmoid saturates); disp_head: a per-vertex linear map of the DiffusionNet's
+    features to the vertex's displacement from the neutral (B,V,3), trained as an auxiliary dense
+    target (:mod:`facerig.train.encoder`, ``disp_weight``) and unused at inference.
     """
 
     num_shapes: int = 52
@@ -42,6 +44,7 @@ class EncoderConfig:
     rff_sigma: float = 24.0
     n_attn: int = 0
     output: str = "sigmoid"
+    disp_head: bool = False
     extra: dict = field(default_factory=dict)
 
     @property

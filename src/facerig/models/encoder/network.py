@@ -41,6 +41,8 @@ class ExpressionEncoder(nn.Module):
         if cfg.n_attn:
             self.attn = nn.Linear(cfg.width, cfg.n_attn)
         self.head = MiniMLP([cfg.pooled, cfg.head_hidden, cfg.num_shapes])
+        if cfg.disp_head:  # training only: per-vertex displacement from the neutral (the NumPy runtime skips it)
+            self.disp = nn.Linear(cfg.width, 3)
         if cfg.n_rff:
             g = torch.Generator().manual_seed(1234)
             self.register_buffer("rff_omega", torch.randn(3, cfg.n_rff, generator=g) * cfg.rff_sigma)
@@ -66,7 +68,13 @@ class ExpressionEncoder(nn.Module):
         """xyz (B,V,3) or (V,3) -> the head's raw outputs (B,52) (or (52,)): pre-sigmoid, or the
         unclamped weights of a linear output."""
         squeeze = xyz.dim() == 2
-        x = xyz[None] if squeeze else xyz
+        out, _ = self.encode(xyz[None] if squeeze else xyz, ops, hks)
+        return out[0] if squeeze else out
+
+    def encode(
+        self, x: torch.Tensor, ops: Operators, hks: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x (B,V,3) -> (:meth:`logits` (B,52), the displacement head's output (B,V,3) or None)."""
         h = self.net(self.input_features(x, ops, hks), ops)
         g = [mass_weighted_mean(h, ops.mass)]
         if self.config.n_attn:
@@ -74,8 +82,7 @@ class ExpressionEncoder(nn.Module):
             g.append(torch.einsum("bva,bvc->bac", a, h).flatten(1))
         if self.config.n_rff:
             g.append(mass_weighted_mean(torch.cos(x @ self.rff_omega + self.rff_phase), ops.mass))
-        out = self.head(torch.cat(g, dim=-1))
-        return out[0] if squeeze else out
+        return self.head(torch.cat(g, dim=-1)), (self.disp(h) if self.config.disp_head else None)
 
     def weights(self, raw: torch.Tensor) -> torch.Tensor:
         """:meth:`logits` (B,52) -> weights (B,52) in [0, 1] (sigmoid, or clamp for a linear output)."""
