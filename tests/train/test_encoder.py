@@ -105,6 +105,29 @@ def test_pose_batch_frame_and_loss(tmp_path, tiny_head):
     assert float(logits.grad[0, 10]) == 0.0  # a shape the head lacks is not supervised
 
 
+def test_linear_output_loss(tmp_path, tiny_head):
+    """A linear output trains on the unclamped weights with the L1: its gradient on an output far
+    outside [0, 1] is still sign(w - w*) / (poses x shapes); the cross-entropy is refused."""
+    h = load_head(_write_item(tmp_path / "train_tiny_000000.npz", tiny_head, 0), 16, 4)
+    W = np.zeros((2, 52), np.float32)
+    W[0, :6] = 0.5
+    W[1, 2] = 1.0
+    target = torch.from_numpy(W)
+    _, parts = encoder_loss(target.clone(), target, h, 20.0, "l1", "linear")
+    assert parts["l1"] < 1e-7 and parts["mesh"] < 1e-7
+    out = target.clone()
+    out[0, 1] = -5.0  # far below 0: a sigmoid would be saturated here
+    out[1, 2] = 1.25  # above 1
+    out = out.requires_grad_(True)
+    _, parts = encoder_loss(out, target, h, 0.0, "l1", "linear")
+    np.testing.assert_allclose(parts["l1"], (5.5 + 0.25) / 2 / 6, rtol=1e-5)
+    (g,) = torch.autograd.grad(encoder_loss(out, target, h, 0.0, "l1", "linear")[0], out)
+    np.testing.assert_allclose([float(g[0, 1]), float(g[1, 2])], [-1 / 12, 1 / 12], rtol=1e-5)
+    assert float(g[0, 10]) == 0.0  # a shape the head lacks is not supervised
+    with pytest.raises(ValueError, match="l1"):
+        encoder_loss(out, target, h, 0.0, "bce", "linear")
+
+
 @pytest.mark.slow
 def test_short_run_learns_and_exports(tmp_path, tiny_head):
     pool = tmp_path / "pool"

@@ -181,6 +181,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="bce",
         help="weight term: cross-entropy on the logits (the shipped run's) or L1 (learns faster on a toy pool)",
     )
+    c.add_argument(
+        "--disp-weight",
+        type=float,
+        default=0.0,
+        help="weight of the dense per-vertex displacement target (needs --model '{\"disp_head\": true}')",
+    )
     c.add_argument("--threads", type=int, default=2)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--model", default="{}", help="JSON overrides of EncoderConfig, e.g. '{\"width\": 48}'")
@@ -342,6 +348,7 @@ def run(args: argparse.Namespace) -> int:
             threads=args.threads,
             seed=args.seed,
             weight_loss=args.weight_loss,
+            disp_weight=args.disp_weight,
             model=model,
         )
         best = train_encoder(cfg, log=lambda s: print(s, flush=True))

@@ -57,6 +57,7 @@ class EncoderTrainConfig:
     poses: int = 8  # poses per head and step
     mesh_weight: float = 20.0
     weight_loss: str = "bce"  # "bce" (cross-entropy on the logits) or "l1" (of the sigmoid's output)
+    disp_weight: float = 0.0  # > 0 (needs model disp_head): dense per-vertex displacement target, see disp_loss
     take_holdout: float = 0.2
     rotate_deg: float = 0.0  # random rotation of each pose (degrees, about each axis)
     jitter: float = 0.002  # random translation (head widths)
@@ -175,34 +176,62 @@ def _rotations(rng: np.random.Generator, n: int, deg: float) -> np.ndarray:
 
 
 def pose_batch(
-    head: Head, W: np.ndarray, rng: np.random.Generator | None = None, rotate_deg: float = 0.0, jitter: float = 0.0
-) -> torch.Tensor:
+    head: Head,
+    W: np.ndarray,
+    rng: np.random.Generator | None = None,
+    rotate_deg: float = 0.0,
+    jitter: float = 0.0,
+    with_neutral: bool = False,
+):
     """Posed proxies of ``head`` at weights W (B,52), each in its own head frame (with optional
-    small random rotation / translation): (B,P,3) float32."""
+    small random rotation / translation): (B,P,3) float32. ``with_neutral``: also the neutral
+    proxy moved into each pose's frame (B,P,3), so that ``xyz - neutral`` is each vertex's
+    displacement as the network sees it."""
     from facerig.models.encoder.runtime import posed_frame
 
     posed = head.xyz[None].double() + torch.einsum("bk,kpc->bpc", torch.from_numpy(W).double(), head.deltas.double())
     X = posed.numpy()
+    N = np.broadcast_to(head.xyz.double().numpy(), X.shape)
     if rng is not None and rotate_deg > 0:
         R = _rotations(rng, len(X), rotate_deg)
         X = np.einsum("bij,bpj->bpi", R, X)
-    xyz, _, _ = posed_frame(X)
+        N = np.einsum("bij,bpj->bpi", R, N)
+    xyz, centers, scales = posed_frame(X)
+    neutral = (N - centers[:, None]) / scales[:, None, None]
     if rng is not None and jitter > 0:
-        xyz = xyz + rng.normal(0, jitter, (len(xyz), 1, 3))
-    return torch.from_numpy(xyz.astype(np.float32))
+        shift = rng.normal(0, jitter, (len(xyz), 1, 3))
+        xyz, neutral = xyz + shift, neutral + shift
+    out = torch.from_numpy(xyz.astype(np.float32))
+    return (out, torch.from_numpy(neutral.astype(np.float32))) if with_neutral else out
 
 
 def encoder_loss(
-    logits: torch.Tensor, target: torch.Tensor, head: Head, mesh_weight: float, weight_loss: str = "bce"
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    head: Head,
+    mesh_weight: float,
+    weight_loss: str = "bce",
+    output: str = "sigmoid",
 ) -> tuple[torch.Tensor, dict]:
     """logits / target weights (B,52) -> (loss, parts): binary cross-entropy over the shapes the
     head has + ``mesh_weight`` x the mean vertex distance of ``sum_k (w_k - target_k) d_k`` on the
     proxy (head widths), ``w = sigmoid(logits)``; parts: ``bce``, ``l1`` (mean over those shapes),
-    ``mesh``. ``weight_loss="l1"`` uses the L1 instead of the cross-entropy."""
+    ``mesh``. ``weight_loss="l1"`` uses the L1 instead of the cross-entropy. ``output="linear"``
+    (:class:`EncoderConfig`): ``w = logits`` unclamped (the L1 then pulls outputs that stray
+    outside [0, 1] back; its gradient never vanishes), and the cross-entropy is not defined."""
     m = head.mask.to(logits.dtype)
     n = m.sum().clamp(min=1)
-    bce = (torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none") * m).sum(1).mean() / n
-    diff = (torch.sigmoid(logits) - target) * m
+    if output == "linear":
+        if weight_loss != "l1":
+            raise ValueError("a linear output trains with weight_loss='l1'")
+        bce = torch.zeros(())
+        pred = logits
+    else:
+        bce = (
+            torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none") * m
+        ).sum(1).mean() / n
+        pred = torch.sigmoid(logits)
+    diff = (pred - target) * m
     l1 = diff.abs().sum(1).mean() / n
     err = torch.einsum("bk,kpc->bpc", diff, head.deltas)
     w = head.ops.mass / head.ops.mass.sum()
@@ -213,6 +242,17 @@ def encoder_loss(
         "l1": float(l1.detach()),
         "mesh": float(mesh.detach()),
     }
+
+
+def disp_loss(pred: torch.Tensor, target: torch.Tensor, mass: torch.Tensor) -> torch.Tensor:
+    """Auxiliary dense target: mass-weighted mean over vertices of ``|pred - target|`` (the
+    distance, head widths), mean over poses. pred / target (B,V,3) per-vertex displacements from
+    the neutral in each pose's frame (:func:`pose_batch` ``with_neutral``); mass (V,).
+
+    Every vertex then says how far it moved: a dense signal that teaches the DiffusionNet's
+    features to tell an expression from an identity locally, which the pooled weights then read."""
+    w = mass / mass.sum()
+    return ((pred - target).norm(dim=-1) * w).sum(1).mean()
 
 
 # -- loop -----------------------------------------------------------------------------------------
@@ -287,10 +327,13 @@ def train_encoder(cfg: EncoderTrainConfig, log=print, take: np.ndarray | None = 
         log(f"resumed from {last} at step {step} ({wall / 60:.1f} min)")
     val_take = take_weights(cfg.take_holdout, "eval") if take is None else np.asarray(take, np.float32)
     take = take_weights(cfg.take_holdout, "train") if take is None else np.asarray(take, np.float32)
-    if step == 0:  # start at the take's mean weights
+    if step == 0:  # start at the take's mean weights (median for a linear output: the L1's best constant)
         with torch.no_grad():
-            mean = torch.from_numpy(np.clip(take.mean(0), 0.01, 0.99))
-            model.head[-1].bias.copy_(torch.log(mean / (1 - mean)))
+            if mcfg.output == "linear":
+                model.head[-1].bias.copy_(torch.from_numpy(np.median(take, axis=0).astype(np.float32)))
+            else:
+                mean = torch.from_numpy(np.clip(take.mean(0), 0.01, 0.99))
+                model.head[-1].bias.copy_(torch.log(mean / (1 - mean)))
     val = _val_set(val_paths, val_take, cfg.val_poses, mcfg.k_eig, mcfg.n_hks)
     heads: dict[Path, Head] = {}
     fams = np.array([p.stem.split("_")[1] for p in train_paths])
@@ -304,7 +347,7 @@ def train_encoder(cfg: EncoderTrainConfig, log=print, take: np.ndarray | None = 
     t_eval = time.perf_counter()
     limit_s = cfg.time_limit_min * 60.0
     log_path = out / "train_log.jsonl"
-    run = {"bce": 0.0, "l1": 0.0, "mesh": 0.0, "n": 0}
+    run = {"bce": 0.0, "l1": 0.0, "mesh": 0.0, "disp": 0.0, "n": 0}
 
     def save(path: Path, val_rec: dict | None = None) -> None:
         from facerig.io.atomic import atomic_path
@@ -337,10 +380,13 @@ def train_encoder(cfg: EncoderTrainConfig, log=print, take: np.ndarray | None = 
             heads[path] = load_head(path, mcfg.k_eig, mcfg.n_hks)
         head = heads[path]
         W = sample_expressions(rng, take, cfg.poses, head.mask.numpy())
-        xyz = pose_batch(head, W, rng, cfg.rotate_deg, cfg.jitter)
-        loss, parts = encoder_loss(
-            model.logits(xyz, head.ops, head.hks), torch.from_numpy(W), head, cfg.mesh_weight, cfg.weight_loss
-        )
+        xyz, neutral = pose_batch(head, W, rng, cfg.rotate_deg, cfg.jitter, with_neutral=True)
+        raw, disp = model.encode(xyz, head.ops, head.hks)
+        loss, parts = encoder_loss(raw, torch.from_numpy(W), head, cfg.mesh_weight, cfg.weight_loss, mcfg.output)
+        if cfg.disp_weight > 0 and disp is not None:
+            d = disp_loss(disp, xyz - neutral, head.ops.mass)
+            loss = loss + cfg.disp_weight * d
+            parts["disp"] = float(d.detach())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -356,7 +402,7 @@ def train_encoder(cfg: EncoderTrainConfig, log=print, take: np.ndarray | None = 
                 "lr": lr,
                 **{k_: round(run[k_] / run["n"], 5) for k_ in parts},
             }
-            run = {"bce": 0.0, "l1": 0.0, "mesh": 0.0, "n": 0}
+            run = {"bce": 0.0, "l1": 0.0, "mesh": 0.0, "disp": 0.0, "n": 0}
             log(json.dumps(rec))
             with open(log_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")

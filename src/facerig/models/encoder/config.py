@@ -20,7 +20,15 @@ class EncoderConfig:
     n_rff: random Fourier features ``cos(xyz . omega_j + phi_j)`` (omega_j ~ N(0, rff_sigma^2 I),
     fixed at construction and saved with the weights) pooled by the same mass-weighted mean and
     read by the head beside the DiffusionNet's pooled features: the surface's Fourier
-    coefficients, a global shape descriptor that a pose changes where the face moves.
+    coefficients, a global shape descriptor that a pose changes where the face moves;
+    n_attn: attention pools beside the mean: each a learned per-vertex score (a linear map of the
+    DiffusionNet's features) softmax-normalised over the surface (times the vertex mass), pooling
+    the features where it looks (a blink moves a tiny area that a mean over the head dilutes);
+    output: ``"sigmoid"`` (weights = sigmoid of the head's output) or ``"linear"`` (the head's
+    output clamped to [0, 1] at inference; trained unclamped with an L1 loss, so the gradient does
+    not vanish where a sigmoid saturates); disp_head: a per-vertex linear map of the DiffusionNet's
+    features to the vertex's displacement from the neutral (B,V,3), trained as an auxiliary dense
+    target (:mod:`facerig.train.encoder`, ``disp_weight``) and unused at inference.
     """
 
     num_shapes: int = 52
@@ -34,11 +42,19 @@ class EncoderConfig:
     highpass: float = 0.0
     n_rff: int = 512
     rff_sigma: float = 24.0
+    n_attn: int = 0
+    output: str = "sigmoid"
+    disp_head: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
     def c_in(self) -> int:
         return 3 + self.n_hks + 6 * self.n_fourier + (3 if self.highpass else 0)
+
+    @property
+    def pooled(self) -> int:
+        """Channels the head reads: mean pool, attention pools, random Fourier features."""
+        return self.width * (1 + self.n_attn) + self.n_rff
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -2,7 +2,7 @@
 
 Input: a posed head's proxy in its own normalised head frame, ``xyz`` (B,V,3) (B poses sharing
 one mesh's operators), with the operators of that proxy. Output: ARKit-52 weights (B,52) in
-[0, 1] (sigmoid).
+[0, 1] (sigmoid, or a linear output clamped: ``EncoderConfig.output``).
 
 Architecture::
 
@@ -10,8 +10,10 @@ Architecture::
     h = DiffusionNet(f)                    (B, V, W)   facerig's layers (triangulation-agnostic)
     g = mean_mass(h)                       (B, W)      mass-weighted global pooling (as RigAnyFace's
                                                        global encoder)
+    a_j = sum_v softmax_v(h_v . u_j + log m_v) h_v
+                                           (B, A*W)    optional attention pools (A = n_attn)
     r = mean_mass(cos(xyz Omega + phi))    (B, n_rff)  optional random Fourier features, fixed
-    w = sigmoid(MLP([g, r]))               (B, 52)
+    w = sigmoid(MLP([g, a, r]))            (B, 52)     or clamp(MLP(.), 0, 1) (output="linear")
 
 The NumPy runtime (:mod:`facerig.models.encoder.runtime`) computes the same function.
 """
@@ -34,7 +36,13 @@ class ExpressionEncoder(nn.Module):
         super().__init__()
         self.config = cfg = config or EncoderConfig()
         self.net = DiffusionNet(cfg.c_in, cfg.width, width=cfg.width, n_block=cfg.n_block)
-        self.head = MiniMLP([cfg.width + cfg.n_rff, cfg.head_hidden, cfg.num_shapes])
+        if cfg.output not in ("sigmoid", "linear"):
+            raise ValueError(f"EncoderConfig.output must be 'sigmoid' or 'linear', not {cfg.output!r}")
+        if cfg.n_attn:
+            self.attn = nn.Linear(cfg.width, cfg.n_attn)
+        self.head = MiniMLP([cfg.pooled, cfg.head_hidden, cfg.num_shapes])
+        if cfg.disp_head:  # training only: per-vertex displacement from the neutral (the NumPy runtime skips it)
+            self.disp = nn.Linear(cfg.width, 3)
         if cfg.n_rff:
             g = torch.Generator().manual_seed(1234)
             self.register_buffer("rff_omega", torch.randn(3, cfg.n_rff, generator=g) * cfg.rff_sigma)
@@ -57,19 +65,32 @@ class ExpressionEncoder(nn.Module):
         return torch.cat(parts, dim=-1)
 
     def logits(self, xyz: torch.Tensor, ops: Operators, hks: torch.Tensor | None = None) -> torch.Tensor:
-        """xyz (B,V,3) or (V,3) -> pre-sigmoid outputs (B,52) (or (52,))."""
+        """xyz (B,V,3) or (V,3) -> the head's raw outputs (B,52) (or (52,)): pre-sigmoid, or the
+        unclamped weights of a linear output."""
         squeeze = xyz.dim() == 2
-        x = xyz[None] if squeeze else xyz
-        h = self.net(self.input_features(x, ops, hks), ops)
-        g = mass_weighted_mean(h, ops.mass)
-        if self.config.n_rff:
-            g = torch.cat([g, mass_weighted_mean(torch.cos(x @ self.rff_omega + self.rff_phase), ops.mass)], dim=-1)
-        out = self.head(g)
+        out, _ = self.encode(xyz[None] if squeeze else xyz, ops, hks)
         return out[0] if squeeze else out
+
+    def encode(
+        self, x: torch.Tensor, ops: Operators, hks: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x (B,V,3) -> (:meth:`logits` (B,52), the displacement head's output (B,V,3) or None)."""
+        h = self.net(self.input_features(x, ops, hks), ops)
+        g = [mass_weighted_mean(h, ops.mass)]
+        if self.config.n_attn:
+            a = torch.softmax(self.attn(h) + torch.log(ops.mass.clamp(min=1e-12))[None, :, None], dim=1)  # (B,V,A)
+            g.append(torch.einsum("bva,bvc->bac", a, h).flatten(1))
+        if self.config.n_rff:
+            g.append(mass_weighted_mean(torch.cos(x @ self.rff_omega + self.rff_phase), ops.mass))
+        return self.head(torch.cat(g, dim=-1)), (self.disp(h) if self.config.disp_head else None)
+
+    def weights(self, raw: torch.Tensor) -> torch.Tensor:
+        """:meth:`logits` (B,52) -> weights (B,52) in [0, 1] (sigmoid, or clamp for a linear output)."""
+        return raw.clamp(0.0, 1.0) if self.config.output == "linear" else torch.sigmoid(raw)
 
     def forward(self, xyz: torch.Tensor, ops: Operators, hks: torch.Tensor | None = None) -> torch.Tensor:
         """xyz (B,V,3) or (V,3) in the posed head's frame, ops of that proxy -> weights (B,52) in [0, 1]."""
-        return torch.sigmoid(self.logits(xyz, ops, hks))
+        return self.weights(self.logits(xyz, ops, hks))
 
     def checkpoint(self, **extra) -> dict:
         return {"config": self.config.to_dict(), "state_dict": self.state_dict(), **extra}

@@ -26,7 +26,7 @@ import numpy as np
 from facerig.geometry.operators import Operators
 from facerig.geometry.proxy import head_frame
 from facerig.models.encoder.config import EncoderConfig
-from facerig.models.raf.runtime import _diffusion_net, _evecs_t_mass, _mlp, _mm, hks_features
+from facerig.models.raf.runtime import _diffusion_net, _evecs_t_mass, _linear, _mlp, _mm, hks_features
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -69,11 +69,17 @@ class EncoderRuntime:
         f = np.concatenate(parts, axis=2)
         h = _diffusion_net(np.ascontiguousarray(f), self.params, "net", ops, c.n_block, threads=threads)  # (V,B,W)
         w = ops.mass / ops.mass.sum()
-        g = (w @ h.reshape(V, -1)).reshape(B, -1)
+        g = [(w @ h.reshape(V, -1)).reshape(B, -1)]
+        if c.n_attn:  # softmax over vertices of score + log mass, per pool
+            s = _linear(h, self.params, "attn") + np.log(np.maximum(ops.mass, 1e-12)).astype(np.float32)[:, None, None]
+            a = np.exp(s - s.max(axis=0, keepdims=True))
+            a /= a.sum(axis=0, keepdims=True)  # (V,B,A)
+            g.append(np.einsum("vba,vbc->bac", a, h, optimize=True).reshape(B, -1))
         if c.n_rff:
             r = np.cos(_mm(xv, self.params["rff_omega"]) + self.params["rff_phase"])  # (V,B,R)
-            g = np.concatenate([g, (w @ r.reshape(V, -1)).reshape(B, -1)], axis=1)
-        out = _sigmoid(_mlp(g, self.params, "head"))
+            g.append((w @ r.reshape(V, -1)).reshape(B, -1))
+        raw = _mlp(np.concatenate(g, axis=1), self.params, "head")
+        out = np.clip(raw, 0.0, 1.0) if c.output == "linear" else _sigmoid(raw)
         return out[0] if squeeze else out
 
 
