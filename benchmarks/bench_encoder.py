@@ -19,14 +19,13 @@ Run: ``FACERIG_DATA=/path/to/shared/data .venv/bin/python benchmarks/bench_encod
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
+
+from _meta import run_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,8 +109,7 @@ def main() -> int:
         print(json.dumps(rows[-1]), flush=True)
     res = {
         "benchmark": "encoder_speed",
-        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}",
+        **run_meta(),
         "weights": str(weights_path().name),
         "repeat": args.repeat,
         "goal_ms_per_frame_27k": 100,

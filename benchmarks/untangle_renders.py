@@ -76,8 +76,13 @@ def main(argv: list[str] | None = None) -> int:
                 imgs.append(_render(v + d, f, red, eye))
             path = Path(a.out) / f"untangle_{name}_{shape}_{view}.png"
             write_png(path, np.concatenate(imgs, axis=1))
-            print(path, "folded before", int(folded_faces(v, f, rig.deltas[k][None]).sum()),
-                  "after", int(folded_faces(v, f, after[k][None]).sum()))
+            print(
+                path,
+                "folded before",
+                int(folded_faces(v, f, rig.deltas[k][None]).sum()),
+                "after",
+                int(folded_faces(v, f, after[k][None]).sum()),
+            )
     return 0
 
 
