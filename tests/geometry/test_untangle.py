@@ -74,7 +74,7 @@ def test_untangle_keeps_seam_copies_together():
     copies = np.arange(len(v), len(v) + n)
     v2 = np.concatenate([v, v[col]])
     f2 = f.copy()
-    right = (v[f].mean(1)[:, 0] > n // 2)
+    right = v[f].mean(1)[:, 0] > n // 2
     remap = np.arange(len(v))
     remap[col] = copies
     f2[right] = remap[f[right]]

@@ -416,7 +416,9 @@ def _tear_rows(v0: np.ndarray, faces: np.ndarray, d: dict[str, np.ndarray], lay:
         return [_row("lip_tear", None, None, "no edges along the lip line")]
     names = list(d)
     vals = lip_tear(np.stack([d[n] for n in names]), triples, lay.scale)
-    return [_row("lip_tear", n, float(x), f"{len(triples)} vertex pairs along the lip line") for n, x in zip(names, vals)]
+    return [
+        _row("lip_tear", n, float(x), f"{len(triples)} vertex pairs along the lip line") for n, x in zip(names, vals)
+    ]
 
 
 def _interp_rows(v0: np.ndarray, faces: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[dict]:

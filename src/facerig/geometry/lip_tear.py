@@ -37,9 +37,7 @@ def line_tangent(mouth, x: np.ndarray) -> np.ndarray:
     return t / np.linalg.norm(t, axis=1, keepdims=True)
 
 
-def along_line_edges(
-    vertices: np.ndarray, faces: np.ndarray, mouth, scale: float, reach: float = REACH
-) -> np.ndarray:
+def along_line_edges(vertices: np.ndarray, faces: np.ndarray, mouth, scale: float, reach: float = REACH) -> np.ndarray:
     """Edges (E, 2) of faces (F, 3) near the lip line of ``mouth``
     (:class:`facerig.geometry.mouth.Mouth`; within ``reach`` S, :data:`REACH`) and running along
     it (:data:`CORNER_MARGIN`, :data:`ALONG_DEG`); vertices (V, 3) neutral, ``scale`` = S."""

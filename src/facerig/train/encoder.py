@@ -227,9 +227,9 @@ def encoder_loss(
         bce = torch.zeros(())
         pred = logits
     else:
-        bce = (
-            torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none") * m
-        ).sum(1).mean() / n
+        bce = (torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none") * m).sum(
+            1
+        ).mean() / n
         pred = torch.sigmoid(logits)
     diff = (pred - target) * m
     l1 = diff.abs().sum(1).mean() / n

@@ -61,7 +61,9 @@ def test_runtime_matches_torch(tiny_head, over):
     if over.get("output") == "linear":  # outputs around 0.5 so that the clamp leaves most inside
         with torch.no_grad():
             model.head[-1].bias.fill_(0.5)
-            model.head[-1].weight.mul_(0.3 / model.logits(torch.from_numpy(xyz.astype(np.float32)), ops.to_torch()).std())
+            model.head[-1].weight.mul_(
+                0.3 / model.logits(torch.from_numpy(xyz.astype(np.float32)), ops.to_torch()).std()
+            )
     with torch.no_grad():
         ref = model(torch.from_numpy(xyz.astype(np.float32)), ops.to_torch()).numpy()
     out = _runtime(model)(xyz, ops.for_network(16))
