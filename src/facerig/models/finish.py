@@ -296,7 +296,15 @@ def face_falloff(
 #: and ARKit's mouthClose presses the lips through each other alone and together on top of
 #: jawOpen, in ICT FaceKit's rigs too (untangling jawOpen + mouthClose moved facerig's mouthClose
 #: 0.085 mm further from ICT's on average over the validation set).
-UNTANGLE_SKIP = ("eyeBlinkLeft", "eyeBlinkRight", "mouthClose")
+#: The eye shapes are left alone too: the lids crease over the eyeball as it turns, and authors'
+#: rigs fold there (ICT FaceKit's eyeLookDown on the example head folds 16-28 triangles; untangling
+#: facerig's moved it 0.15-0.24 mm further from ICT's, active error 0.35 -> 0.59 mm).
+UNTANGLE_SKIP = (
+    "eyeBlinkLeft",
+    "eyeBlinkRight",
+    "mouthClose",
+    *(f"eye{m}{s}" for m in ("LookDown", "LookIn", "LookOut", "LookUp", "Squint", "Wide") for s in ("Left", "Right")),
+)
 
 #: :func:`untangle_folds` smooths a shape only when its folds on the head's largest piece cover at
 #: least this many face sizes squared (:func:`face_falloff`'s face size): facerig's rigs of ICT
