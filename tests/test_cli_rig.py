@@ -416,3 +416,21 @@ def test_hair_cards_get_one_note(tiny_head, tmp_path: Path, capsys: pytest.Captu
     notes = [ln for ln in capsys.readouterr().out.splitlines() if "hair card" in ln]
     assert len(notes) == 1 and f"{n} hair cards ({4 * n} vertices)" in notes[0]
     assert np.load(out)["deltas"].shape[1] == len(v) + 4 * n
+
+
+def test_untangle_is_off_by_default_and_the_flag_turns_it_on() -> None:
+    """`--untangle` reaches rig_mesh as untangle=True; without it the option is not passed (default off)."""
+    import argparse
+
+    from facerig._cli.rig import _method_options, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    off = _method_options(parser.parse_args(["head.obj", "-o", "x.npz"]), "zero", None)
+    on = _method_options(parser.parse_args(["head.obj", "-o", "x.npz", "--untangle"]), "zero", None)
+    assert "untangle" not in off and on["untangle"] is True
+    import inspect
+
+    from facerig.models.registry import rig_mesh
+
+    assert inspect.signature(rig_mesh).parameters["untangle"].default is False

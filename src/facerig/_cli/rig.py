@@ -112,6 +112,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "image (half the network time, 2-6%% larger error; see BENCHMARKS.md)",
     )
     parser.add_argument(
+        "--untangle",
+        action="store_true",
+        help="smooth away triangles a shape turns over (a chin folding under the jaw, a neck crease) "
+        "except in the eye shapes and mouthClose; off by default: it removes folds users see on "
+        "heads unlike the training families but moves some mouth shapes of heads like them away from "
+        "their ground truth (BENCHMARKS.md, Folds)",
+    )
+    parser.add_argument(
         "--no-face-frame",
         action="store_true",
         help="raf only: keep the head frame as measured (the head's width at nose height), without "
@@ -335,6 +343,8 @@ def _method_options(args: argparse.Namespace, method: str, landmarks: str | None
         options["face_frame"] = False
     if args.no_head_check:
         options["head_check"] = False
+    if args.untangle:
+        options["untangle"] = True
     return options
 
 
