@@ -85,6 +85,26 @@ def test_no_head_is_flagged(tmp_path, capsys):
     assert "no head found" in err
 
 
+def test_no_head_frame_is_neutral_in_a_csv(frames, tmp_path, capsys):
+    """A CSV has no flag column: the head-free frame is written neutral, the head frame as read."""
+    import shutil
+
+    d = tmp_path / "mixed"
+    d.mkdir()
+    shutil.copy(frames / "rgb" / "f2_jaw.png", d / "f1_jaw.png")
+    write_png(d / "f2_noise.png", np.random.default_rng(0).uniform(0, 1, (160, 160, 3)))
+    rc, out, err = _run([d, "-o", tmp_path / "w.json"], capsys)
+    assert rc == 0, err
+    raw = json.loads((tmp_path / "w.json").read_text())["frames"]
+    assert [f["low_confidence"] for f in raw] == [False, True]
+    assert max(raw[1]["weights"].values()) > 0  # the JSON keeps the untrusted weights next to the flag
+    rc, _, err = _run([d, "-o", tmp_path / "w.csv"], capsys)
+    assert rc == 0 and "written neutral" in err and "f2_noise.png" in err
+    take = read_take(tmp_path / "w.csv")
+    assert np.all(take.weights[1] == 0)
+    assert take.weights[0, JAW] == pytest.approx(raw[0]["weights"]["jawOpen"], abs=1e-3)
+
+
 def test_bad_input_one_line_errors(frames, tmp_path, capsys):
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "junk.jpg").write_bytes(b"\xff\xd8 broken")

@@ -115,7 +115,7 @@ def test_short_training_run_and_finetune(tmp_path):
     res = ti.train(
         tmp_path / "d.npz",
         tmp_path / "c.pt",
-        ti.TrainOptions(minutes=0.03, batch=8, threads=1, log_every=2),
+        ti.TrainOptions(minutes=0.03, batch=8, threads=1, log_every=1),  # one step is enough under load
         model=model,
     )
     assert res["steps"] > 0 and (tmp_path / "c.pt").is_file()

@@ -28,7 +28,8 @@ OUT:      .json {"modalities", "frames": [{"source", "weights": {ARKit name: wei
           head +Y up, face toward +Z), --finetune-minutes of CPU time (default 5, at most 30);
           --save-weights keeps the tuned weights for later runs (--weights).
 Frames flagged low_confidence (no head found: the network's head probability < 0.5, or under 3 %
-head pixels by alpha / normal map) are listed on stderr: do not trust their weights.
+head pixels by alpha / normal map) are listed on stderr: do not trust their weights. The JSON keeps
+their weights next to the flag; a CSV (no flag column) gets them as neutral (all 0).
 """
 
 
@@ -89,9 +90,12 @@ def run(args: argparse.Namespace) -> int:
     if res.notes:
         doc["notes"] = res.notes
     if kind == ".csv":
+        import numpy as np
+
         from facerig.invert.outputs import write_weights
 
-        write_weights(args.output, res.weights, fps=args.fps)
+        # a CSV has no flag column: a frame with no head found is written neutral, never its untrusted weights
+        write_weights(args.output, np.where(res.low_confidence[:, None], 0.0, res.weights), fps=args.fps)
     elif kind == ".json":
         write_text_atomic(args.output, json.dumps(doc, indent=1) + "\n")
     else:
@@ -99,8 +103,10 @@ def run(args: argparse.Namespace) -> int:
     low = [f["source"] for f in frames if f["low_confidence"]]
     if low:
         shown = ", ".join(low[:5]) + (f" and {len(low) - 5} more" if len(low) > 5 else "")
+        csv = " (written neutral, all 0, in the CSV)" if kind == ".csv" else ""
         print(
-            f"warning: no head found (low confidence) in {len(low)} of {len(frames)} frame(s): {shown}", file=sys.stderr
+            f"warning: no head found (low confidence) in {len(low)} of {len(frames)} frame(s){csv}: {shown}",
+            file=sys.stderr,
         )
     if not args.quiet and args.output:
         print(

@@ -197,6 +197,7 @@ def evaluate_image_inversion(
     from facerig.data import renders
     from facerig.data.families import get_family
     from facerig.data.generator import SampleConfig, generate_sample
+    from facerig.models.image_inversion.infer import MIN_HEAD_PROBABILITY
     from facerig.models.image_inversion.weights import load_model, weights_path
     from facerig.train.image_inversion import make_dataset
 
@@ -225,8 +226,8 @@ def evaluate_image_inversion(
             res["held_out"][mod][g] = score(W, d, rows)
         res["no_head"][mod] = {
             "images": int(len(neg)),
-            "flagged": float((P[neg] < 0.5).mean()),
-            "heads_wrongly_flagged": float((P[heads] < 0.5).mean()),
+            "flagged": float((P[neg] < MIN_HEAD_PROBABILITY).mean()),
+            "heads_wrongly_flagged": float((P[heads] < MIN_HEAD_PROBABILITY).mean()),
         }
         if progress:
             print(f"{mod}: weight MAE {res['held_out'][mod]['all']['weight_mae']:.3f}", flush=True)

@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         "--more-scale", type=float, default=0.0, help="also train on SPLITS['more'] rendered at this scale (0: not)"
     )
     d = TrainOptions()
-    for name in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "seed"):
+    for name in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "seed", "p_blank"):
         ap.add_argument("--" + name.replace("_", "-"), type=type(getattr(d, name)), default=getattr(d, name))
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -503,7 +503,10 @@ def main(argv: list[str] | None = None) -> int:
     opts = TrainOptions(
         minutes=a.minutes,
         threads=a.threads,
-        **{k: getattr(a, k) for k in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup")},
+        **{
+            k: getattr(a, k)
+            for k in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "p_blank")
+        },
         seed=a.seed,
     )
     init = None
