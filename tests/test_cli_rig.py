@@ -434,3 +434,29 @@ def test_untangle_is_off_by_default_and_the_flag_turns_it_on() -> None:
     from facerig.models.registry import rig_mesh
 
     assert inspect.signature(rig_mesh).parameters["untangle"].default is False
+
+
+def test_the_report_says_when_folds_were_smoothed() -> None:
+    """A rig whose meta records the fold smoothing gets one line naming it, the shapes and the counts."""
+    import io
+
+    import numpy as np
+    from rich.console import Console
+
+    from facerig._cli.rig import _report
+    from facerig.io.rig import Rig
+
+    rig = Rig(
+        neutral=np.zeros((3, 3), np.float32),
+        faces=np.array([[0, 1, 2]]),
+        names=["jawOpen"],
+        deltas=np.zeros((1, 3, 3), np.float32),
+        meta={"untangled": {"shapes": 1, "folded_before": 164, "folded_after": 46, "seconds": 0.04}},
+    )
+    buf = io.StringIO()
+    _report(Console(file=buf, width=200, highlight=False), rig, "raf")
+    assert "folds smoothed away (--untangle) in 1 shape: 164 -> 46 triangles turned over" in buf.getvalue()
+    buf = io.StringIO()
+    rig.meta = {}
+    _report(Console(file=buf, width=200, highlight=False), rig, "raf")
+    assert "folds" not in buf.getvalue()

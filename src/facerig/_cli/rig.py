@@ -384,6 +384,12 @@ def _report(console, rig, method: str) -> None:
     orient = meta.get("orientation") or {}
     if orient.get("found"):
         console.print(f"  oriented: --up {orient['up']} --forward {orient['forward']} ({orient['seconds']:.1f}s)")
+    folds = meta.get("untangled") or {}
+    if folds:
+        console.print(
+            f"  folds smoothed away (--untangle) in {folds['shapes']} shape{'s' * (folds['shapes'] > 1)}: "
+            f"{folds['folded_before']:,} -> {folds['folded_after']:,} triangles turned over"
+        )
     if meta.get("computed_at_scale"):
         console.print(
             f"  computed at x{meta['computed_at_scale']:.3g} scale (the mesh's coordinates are extreme); "
