@@ -121,6 +121,25 @@ def rig_neutral(mesh, method: str, console=None):
     return rig, f"facerig {method} rig of the neutral ({time.perf_counter() - t0:.1f} s)"
 
 
+def solve_frames(frames, neutral: np.ndarray, rig, args, *, residual: bool):
+    """:func:`facerig.invert.pipeline.invert_meshes` of ``frames`` through ``rig`` with the solver
+    options on the command line (``--l1 --smooth --symmetry --prior --prior-strength``)."""
+    from facerig.invert.pipeline import invert_meshes
+
+    return invert_meshes(
+        frames,
+        neutral,
+        rig=rig,
+        l1=args.l1,
+        smooth=args.smooth,
+        symmetry=args.symmetry,
+        residual=residual,
+        prior=args.prior,
+        prior_strength=args.prior_strength,
+        threads=1,  # the weight-space solve is fastest on one BLAS thread (solver module doc)
+    )
+
+
 def report_rows(labels: list[str], residual: dict, mm: float, flagged: np.ndarray) -> list[dict]:
     return [
         {
@@ -161,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
 
     from facerig.invert.frames import read_frames
     from facerig.invert.outputs import output_kind, write_weights
-    from facerig.invert.pipeline import flag_frames, invert_meshes
+    from facerig.invert.pipeline import flag_frames
 
     console = Console(quiet=args.quiet, highlight=False, soft_wrap=True)
     for out in args.output:
@@ -179,18 +198,7 @@ def run(args: argparse.Namespace) -> int:
     console.print(
         f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {neutral.shape[0]} vertices; {escape(how)}"
     )
-    inv = invert_meshes(
-        frames,
-        neutral,
-        rig=rig,
-        l1=args.l1,
-        smooth=args.smooth,
-        symmetry=args.symmetry,
-        residual=True,
-        prior=args.prior,
-        prior_strength=args.prior_strength,
-        threads=1,  # the weight-space solve is fastest on one BLAS thread (solver module doc)
-    )
+    inv = solve_frames(frames, neutral, rig, args, residual=True)
     fps = args.fps or 60.0
     times = frames.times if frames.times is not None and args.fps is None else None
     mm = MM_PER_UNIT[args.units]

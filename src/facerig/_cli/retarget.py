@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from facerig.invert.outputs import write_weights
-    from facerig.invert.pipeline import invert_meshes, rig_for
+    from facerig.invert.pipeline import rig_for
 
     console = Console(quiet=args.quiet, highlight=False, soft_wrap=True)
     if Path(args.output).suffix.lower() not in (".glb", ".gltf"):
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         W, times, fps = take.weights, take.times, take.fps
         console.print(f"[bold]{escape(args.source)}[/]: {take.format} take, {take.num_frames} frames, {fps:.3g} fps")
     else:
-        from facerig._cli.invert import load_neutral, rig_neutral
+        from facerig._cli.invert import load_neutral, rig_neutral, solve_frames
         from facerig.invert.frames import read_frames
 
         mesh, rig, how = load_neutral(args.neutral, args.rig)
@@ -84,18 +84,7 @@ def run(args: argparse.Namespace) -> int:
         frames = read_frames(args.source, neutral.shape[0])
         if rig is None:
             rig, how = rig_neutral(mesh, args.method, console)
-        inv = invert_meshes(
-            frames,
-            neutral,
-            rig=rig,
-            l1=args.l1,
-            smooth=args.smooth,
-            symmetry=args.symmetry,
-            residual=False,
-            prior=args.prior,
-            prior_strength=args.prior_strength,
-            threads=1,  # the weight-space solve is fastest on one BLAS thread (solver module doc)
-        )
+        inv = solve_frames(frames, neutral, rig, args, residual=False)
         W = inv.weights
         fps = args.fps or 60.0
         times = frames.times if frames.times is not None and args.fps is None else None

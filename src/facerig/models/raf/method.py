@@ -210,6 +210,7 @@ def rig_raf(
     face probe finds a plausible one, :func:`facerig.models.raf.pitch.find_pitch`; meta
     ``raf.pitched_deg``). Unknown options are ignored.
     """
+    call = {k: v for k, v in locals().items() if k not in ("mesh", "_")}  # this call's options, to rig again
     import contextlib
 
     from facerig.geometry.frame import orientation_matrix
@@ -291,10 +292,7 @@ def rig_raf(
 
                 found, rows = find_pitch(model, prep.xyz, prep.proxy.faces, face_check_score(lm), threads=threads)
                 if found is not None:
-                    again = dict(up=up, forward=forward, weights=weights, proxy_vertices=proxy_vertices)
-                    again.update(threads=threads, queries=queries, weld=weld, mirror=mirror, frame_scale=frame_scale)
-                    again.update(face_frame=face_frame, head_check=head_check, close_eyes=close_eyes)
-                    out = rig_raf(mesh, **again, open_mouth=open_mouth, pitch=found)
+                    out = rig_raf(mesh, **{**call, "pitch": found})
                     tried = [[d, c, round(x, 3)] for d, c, x in rows]
                     out.meta["raf"]["pitch_search"] = {"own": face, "tried": tried}
                     return out
