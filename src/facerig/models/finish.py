@@ -298,7 +298,8 @@ def face_falloff(
 #: 0.085 mm further from ICT's on average over the validation set).
 #: The eye shapes are left alone too: the lids crease over the eyeball as it turns, and authors'
 #: rigs fold there (ICT FaceKit's eyeLookDown on the example head folds 16-28 triangles; untangling
-#: facerig's moved it 0.15-0.24 mm further from ICT's, active error 0.35 -> 0.59 mm).
+#: facerig's moved it 0.15-0.24 mm further from ICT's, active error 0.35 -> 0.59 mm;
+#: ``benchmarks/untangle_example.py``).
 UNTANGLE_SKIP = (
     "eyeBlinkLeft",
     "eyeBlinkRight",
