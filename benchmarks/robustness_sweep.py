@@ -66,13 +66,10 @@ SLOW_S = 20.0
 
 
 def _rot(axis: str, deg: float) -> np.ndarray:
-    """(3, 3) rotation about a coordinate axis."""
-    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
-    i = "xyz".index(axis)
-    j, k = [a for a in range(3) if a != i]
-    r = np.eye(3)
-    r[j, j], r[j, k], r[k, j], r[k, k] = c, -s, s, c
-    return r
+    """(3, 3) rotation by ``deg`` degrees about a coordinate axis ("x", "y" or "z")."""
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_euler(axis, deg, degrees=True).as_matrix()
 
 
 def _compact(v: np.ndarray, polys: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -17,13 +17,11 @@ def _head_points():
     return np.concatenate([skull, nose, *eyes, chin])
 
 
-def _rot(axis, deg):
-    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
-    i = "xyz".index(axis)
-    j, k = [a for a in range(3) if a != i]
-    r = np.eye(3)
-    r[j, j], r[j, k], r[k, j], r[k, k] = c, -s, s, c
-    return r
+def _rot(axis: str, deg: float) -> np.ndarray:
+    """(3, 3) rotation by ``deg`` degrees about a coordinate axis ("x", "y" or "z")."""
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_euler(axis, deg, degrees=True).as_matrix()
 
 
 def test_upright_head_is_left_alone():

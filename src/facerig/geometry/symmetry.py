@@ -109,8 +109,8 @@ def level_rotation(vertices: np.ndarray) -> tuple[np.ndarray | None, float]:
     tilt = float(np.degrees(np.arccos(np.clip(n @ x, -1.0, 1.0))))
     if not (MIN_TILT_DEG <= tilt <= MAX_TILT_DEG + 5.0 and res <= MAX_RESIDUAL_RATIO * res_x):
         return None, tilt
+    from scipy.spatial.transform import Rotation
+
     axis = np.cross(n, x)
     axis /= np.linalg.norm(axis)
-    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
-    ang = np.radians(tilt)
-    return np.eye(3) + np.sin(ang) * k + (1 - np.cos(ang)) * (k @ k), tilt  # Rodrigues: R @ n = x
+    return Rotation.from_rotvec(axis * np.radians(tilt)).as_matrix(), tilt  # R @ n = x
