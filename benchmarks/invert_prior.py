@@ -34,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strengths", default="0.001,0.003,0.01,0.03,0.1")
     ap.add_argument("--tolerances", default="default", help="comma list: default, inf or numbers")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "invert_prior_sweep.json"))
+    ap.add_argument("--table", action="store_true", help="print the Markdown table of --out's results and stop")
     args = ap.parse_args(argv)
+    if args.table:
+        print(markdown(json.loads(Path(args.out).read_text())))
+        return 0
     if args.export:
         from facerig.invert.prior import PRIOR_FILE, fit_take_prior, save_prior
 
@@ -63,8 +67,37 @@ def main(argv: list[str] | None = None) -> int:
     keep["cases"] = [{k: v for k, v in r.items() if k != "corr"} for r in result["cases"]]
     Path(args.out).write_text(json.dumps(keep, indent=1) + "\n")
     print(json.dumps(keep["sweep"], indent=1))
+    print(markdown(keep))
     print(f"wrote {args.out}")
     return 0
+
+
+def markdown(keep: dict) -> str:
+    """Per group and per other-author head: weight MAE, moving-vertex mean / p90 mm for no prior and each
+    prior setting of the sweep (BENCHMARKS.md's tables)."""
+    cases = [c for c in keep["cases"] if c.get("family") != "roundtrip" and "prior" in c]
+    rows = {
+        "ICT (3)": [c for c in cases if c["case"].startswith("ict/")],
+        "ICT 10k (2)": [c for c in cases if c["case"].startswith("ict_remesh10k/")],
+        "MakeHuman (3)": [c for c in cases if c["family"] == "makehuman"],
+        "in family (8)": [c for c in cases if c["family"] != "out_of_family"],
+    }
+    for c in cases:
+        if c["family"] == "out_of_family":
+            rows[c["case"].split("/")[-1]] = [c]
+    rows["other authors (3)"] = [c for c in cases if c["family"] == "out_of_family"]
+    settings = ["none", *cases[0]["prior"]] if cases else []
+    out = ["| group | " + " | ".join(settings) + " |", "|---" * (len(settings) + 1) + "|"]
+    for name, cs in rows.items():
+        cells = []
+        for st in settings:
+            recs = cs if st == "none" else [c["prior"][st] for c in cs]
+            mae = sum(r["weight_mae"] for r in recs) / len(recs)
+            mov = sum(r["moving_mean_mm"] for r in recs) / len(recs)
+            p90 = sum(r["moving_p90_mm"] for r in recs) / len(recs)
+            cells.append(f"{mae:.4f}, {mov:.3f} / {p90:.3f}")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

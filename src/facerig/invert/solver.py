@@ -302,10 +302,12 @@ def _solve_weights(
         W0 = _newton(H, C, tol if bounded else max(tol, _LAMBDA_TOL), newton_iter)
         lam = prior_weights(prep, raw, energy, W0, prior_strength)
         P, q = _prior_terms(prep, prior, prior_floor)
-        W = _newton(H, C + lam[:, None] * q[None], tol, newton_iter, P=P, lam=lam, W0=W0)
-        if bounded:
+        smoothing = smooth > 0 and C.shape[0] > 1
+        if bounded or not smoothing:  # (smoothing without a bound only needs lambda_t)
+            W = _newton(H, C + lam[:, None] * q[None], tol, newton_iter, P=P, lam=lam, W0=W0)
+        if bounded:  # with smoothing: the frames' bounded lambda_t set the mean
             W, lam = _bound_prior_cost(prep, raw, energy, H, C, P, q, W0, W, lam, tau, tol, newton_iter)
-        if smooth > 0 and C.shape[0] > 1:
+        if smoothing:
             m = float(lam.mean())
             H, C = H + m * P, C + m * q[None]
         else:
