@@ -10,6 +10,8 @@
 2. End to end: ``facerig retarget SOURCE.glb --neutral NEUTRAL.obj --to TARGET.obj -o OUT.glb`` in
    a fresh process, SOURCE being a one-minute 60 fps animation (3,600 keyframes of the take) of an
    ICT identity's own rig, TARGET a Rocketbox head: both heads are rigged by facerig in the run.
+   Also the solve on a Rocketbox head posed with its author's own shapes (1,000 take frames facerig's rig
+   cannot rebuild exactly: the prior's tolerance bound searches lambda on most of them).
 
 Goals (issue 25): >= 1,000 frames/s at 5k vertices and >= 200 frames/s at 27k on 2 cores after the
 factorisation; the one-minute take retargeted end to end in <= 15 s.
@@ -65,6 +67,7 @@ def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat, other=N
     frames = neutral.reshape(1, -1) + Wt @ np.asarray(deltas, np.float64).reshape(len(names), -1)
     frames = frames.reshape(T, -1, 3)
     prep_s, solve_s, smooth_s, prior_s, other_s, other_prior_s, other_mae = [], [], [], [], [], [], []
+    unbounded_s = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         prep = prepare(rig, neutral)
@@ -78,6 +81,9 @@ def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat, other=N
         t0 = time.perf_counter()
         W = solve(prep, frames, prior="take", threads=1)
         prior_s.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()  # the prior without its tolerance bound (what the bound costs)
+        solve(prep, frames, prior="take", prior_tolerance=float("inf"), threads=1)
+        unbounded_s.append(time.perf_counter() - t0)
         if other is not None:  # alternate: the other tree's solver on the same frames right after
             t0 = time.perf_counter()
             other.solve(prep, frames)
@@ -108,6 +114,8 @@ def _solve_speed(name, neutral, faces, names, deltas, take_W, T, repeat, other=N
         "smooth1_frames_per_second": round(T / float(np.median(smooth_s)), 1),
         "prior_seconds": [round(s, 4) for s in prior_s],
         "prior_frames_per_second": round(T / float(np.median(prior_s)), 1),
+        "prior_unbounded_seconds": [round(s, 4) for s in unbounded_s],
+        "prior_unbounded_frames_per_second": round(T / float(np.median(unbounded_s)), 1),
     }
 
 
@@ -203,6 +211,20 @@ def main() -> None:
         _solve_speed("ICT eval identity", v, ict.faces, ict.names, ict.deltas_for(v), take_W, 500, args.repeat, other)
     )
     print(res["solve"][-1], flush=True)
+    # another author's rig (Rocketbox): frames facerig's rig cannot rebuild, where the prior's tolerance
+    # bound searches lambda (BENCHMARKS.md "Invert and retarget")
+    from facerig.config import data_root
+    from facerig.io import load_mesh
+
+    rb = data_root() / "heads" / "rocketbox_female_adult_01.blendshapes.npz"
+    if rb.exists():
+        z = np.load(rb, allow_pickle=False)
+        m = load_mesh(rb.with_name("rocketbox_female_adult_01.obj"), allow_degenerate=True, allow_unreferenced=True)
+        names = [str(n) for n in z["names"]]
+        res["solve"].append(
+            _solve_speed("Rocketbox female 01", m.vertices, m.faces, names, z["deltas"], take_W, 1000, args.repeat, other)
+        )
+        print(res["solve"][-1], flush=True)
     if not args.solve_only:
         with tempfile.TemporaryDirectory() as tmp:
             res["end_to_end"] = _end_to_end(Path(tmp), take_W, max(1, args.repeat - 1))

@@ -186,3 +186,8 @@ def test_invert_with_the_take_prior(scene, capsys):
     assert err.startswith("error: ") and "unknown prior 'gaussian'" in err and "\n" not in err
     assert main([*base, "--prior", "take", "--prior-strength", "-1", "-o", str(d / "x.csv")]) == 2
     assert "--prior-strength must be a number >= 0" in capsys.readouterr().err
+    assert main([*base, "--prior-tolerance", "-0.5", "-o", str(d / "x.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--prior-tolerance must be a number >= 0" in err and "\n" not in err
+    assert main([*base, "--prior-tolerance", "inf", "-o", str(d / "u.csv")]) == 0  # unbounded: still exact here
+    np.testing.assert_allclose(read_take(d / "u.csv").weights, W52, atol=1e-4)

@@ -78,8 +78,11 @@ def test_case_with_the_prior_reports_every_strength():
         rig=other,
         prior=prior,
         prior_strengths=(0.01, 1.0),
+        prior_tolerances=(None, float("inf")),
     )
-    assert set(rec["prior"]) == {"0.01", "1.0"} and rec["prior_strength"] == 0.01
+    assert set(rec["prior"]) == {"0.01", "1.0", "0.01/inf", "1.0/inf"} and rec["prior_strength"] == 0.01
+    # the default bound on the prior's cost to the fit holds the rebuilt mesh nearer the best fit's
+    assert rec["prior"]["1.0"]["moving_mean_mm"] < rec["prior"]["1.0/inf"]["moving_mean_mm"]
     assert rec["weight_mae_prior"] == rec["prior"]["0.01"]["weight_mae"]
     # the prior gives up some fit through the wrong rig for weights nearer the truth
     assert rec["prior"]["1.0"]["weight_mae"] < rec["weight_mae"]

@@ -173,7 +173,7 @@ def test_prior_solve_equals_a_per_frame_reference():
     frames[:5] += rng.normal(scale=3.0, size=(5, 150, 3))  # and some far off it (weights pushed to the box)
     prior = fit_prior(rng.random((200, 52)) * 0.4)
     prep = prepare(rig)
-    fast = solve(prep, frames, prior=prior, prior_strength=0.05)
+    fast = solve(prep, frames, prior=prior, prior_strength=0.05, prior_tolerance=np.inf)  # lambda_t unbounded
 
     H = _hessian(prep, 0.0, 1e-10)
     raw = projections(prep, frames)
@@ -196,3 +196,53 @@ def test_prior_solve_equals_a_per_frame_reference():
     np.testing.assert_allclose(lam_loose, lam, rtol=0.02)
     ref_loose = np.array([bounded(H + lt * P, c + lt * q) for lt, c in zip(lam_loose, C)])
     np.testing.assert_allclose(fast, ref_loose, atol=1e-7)
+
+
+def test_prior_tolerance_bounds_every_frames_residual():
+    """``prior_tolerance``: no frame's squared residual exceeds (1 + tau) x the prior-free one; frames
+    within it keep the unbounded prior's weights, the others are the exact bounded MAP (scipy's bvls,
+    frame by frame) at a smaller lambda that lands near the bound."""
+    from facerig.invert.prior import fit_prior
+    from facerig.invert.solver import _hessian, _prior_terms, _solve_weights, motion_energy, projections, rebuild
+
+    rig = synthetic_rig(V=150, K=24, seed=3)
+    rng = np.random.default_rng(4)
+    frames = pose(rig, sparse_weights(40, 24, seed=5)) + rng.normal(scale=0.3, size=(40, 150, 3))
+    prior = fit_prior(rng.random((200, 52)) * 0.4)
+    prep = prepare(rig)
+    tau = 0.1
+
+    def r2(W):
+        return ((rebuild(prep, W) - frames) ** 2).sum((1, 2))
+
+    plain = solve(prep, frames)
+    free = solve(prep, frames, prior=prior, prior_strength=0.01, prior_tolerance=np.inf)
+    bound = solve(prep, frames, prior=prior, prior_strength=0.01, prior_tolerance=tau)
+    r0, r_free, r_bound = r2(plain), r2(free), r2(bound)
+    over = r_free > (1 + tau) * r0
+    assert 0 < over.sum() < len(over)  # both kinds of frame
+    assert (r_bound <= (1 + tau) * r0 * (1 + 1e-9)).all()
+    # (the unbounded path takes lambda_t from a loose prior-free solve, the bounded one from the exact fit)
+    np.testing.assert_allclose(bound[~over], free[~over], atol=1e-4)
+    assert (r_bound[over] >= (1 + 0.75 * tau) * r0[over]).all()  # the search lands near the bound
+    # the bounded frames are the MAP at their own (smaller) lambda
+    H = _hessian(prep, 0.0, 1e-10)
+    raw = projections(prep, frames)
+    _, lam = _solve_weights(prep, raw, raw / prep.scale, H, 1e-8, None, 0.0, prior, 0.01, None, tau,
+                            motion_energy(prep, frames))
+    _, lam_free = _solve_weights(prep, raw, raw / prep.scale, H, 1e-8, None, 0.0, prior, 0.01, None, np.inf,
+                                 motion_energy(prep, frames))
+    assert (lam[over] < lam_free[over]).all() and (lam[over] > 0).all()
+    P, q = _prior_terms(prep, prior, None)
+
+    def bounded(Hf, c):
+        R = np.linalg.cholesky(Hf).T
+        return lsq_linear(R, np.linalg.solve(R.T, c), bounds=(0.0, 1.0), method="bvls", tol=1e-14).x
+
+    for t in np.flatnonzero(over):
+        ref = bounded(H + lam[t] * P, raw[t] / prep.scale + lam[t] * q)
+        np.testing.assert_allclose(bound[t], ref, atol=1e-6)
+    # tolerance 0: the prior-free fit; a negative one is refused
+    np.testing.assert_allclose(solve(prep, frames, prior=prior, prior_tolerance=0.0), plain, atol=1e-4)
+    with pytest.raises(FacerigError, match="prior-tolerance"):
+        solve(prep, frames, prior=prior, prior_tolerance=-1.0)

@@ -45,7 +45,8 @@ solver: per frame, min |rig(w) - frame|^2 (normalised by the mean squared shape 
         Live Link Face take (how a face's shapes move together), weighted per frame by how much of
         the frame the rig cannot rebuild: frames the rig rebuilds exactly keep their weights, frames
         of another author's rig style lean on it. It gives up some fit through the rig for weights
-        nearer the author's (BENCHMARKS.md, "Invert and retarget").
+        nearer the author's, at most --prior-tolerance (default 0.1: a frame's squared residual
+        may grow by 10 %, ~5 % RMS; inf: no bound) (BENCHMARKS.md, "Invert and retarget").
 
 --report: each frame's fit residual (RMS and max vertex distance in mm, --units of the mesh), and
           frames flagged when the RMS residual exceeds --bad-mm or half the frame's own motion.
@@ -123,7 +124,7 @@ def rig_neutral(mesh, method: str, console=None):
 
 def solve_frames(frames, neutral: np.ndarray, rig, args, *, residual: bool):
     """:func:`facerig.invert.pipeline.invert_meshes` of ``frames`` through ``rig`` with the solver
-    options on the command line (``--l1 --smooth --symmetry --prior --prior-strength``)."""
+    options on the command line (``--l1 --smooth --symmetry --prior --prior-strength --prior-tolerance``)."""
     from facerig.invert.pipeline import invert_meshes
 
     return invert_meshes(
@@ -136,6 +137,7 @@ def solve_frames(frames, neutral: np.ndarray, rig, args, *, residual: bool):
         residual=residual,
         prior=args.prior,
         prior_strength=args.prior_strength,
+        prior_tolerance=args.prior_tolerance,
         threads=1,  # the weight-space solve is fastest on one BLAS thread (solver module doc)
     )
 
@@ -155,8 +157,8 @@ def report_rows(labels: list[str], residual: dict, mm: float, flagged: np.ndarra
 
 
 def add_prior_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--prior`` and ``--prior-strength`` (shared with ``facerig retarget``)."""
-    from facerig.invert.prior import DEFAULT_PRIOR, DEFAULT_STRENGTH
+    """``--prior``, ``--prior-strength`` and ``--prior-tolerance`` (shared with ``facerig retarget``)."""
+    from facerig.invert.prior import DEFAULT_PRIOR, DEFAULT_STRENGTH, DEFAULT_TOLERANCE
 
     parser.add_argument(
         "--prior",
@@ -171,6 +173,14 @@ def add_prior_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="S",
         help=f"how much the prior counts against the fit (default {DEFAULT_STRENGTH:g})",
+    )
+    parser.add_argument(
+        "--prior-tolerance",
+        type=float,
+        default=None,
+        metavar="TAU",
+        help=f"the most the prior may raise a frame's squared fit residual, as a share of the prior-free "
+        f"fit's (default {DEFAULT_TOLERANCE:g}; inf: no bound)",
     )
 
 

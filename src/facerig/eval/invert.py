@@ -133,6 +133,7 @@ def evaluate_case(
     rig_options: dict | None = None,
     prior=None,
     prior_strengths: tuple[float, ...] = (),
+    prior_tolerances: tuple[float | None, ...] = (None,),
 ) -> tuple[dict[str, Any], Any]:
     """Pose a head's true rig with ``W52``, invert through facerig's rig of its neutral, score.
 
@@ -142,7 +143,8 @@ def evaluate_case(
         rig: facerig's rig of the neutral when already made (else ``rig_mesh(..., "raf")``).
         prior: a co-activation prior (:func:`facerig.invert.solver.solve`): the frames are also
             solved with it at each of ``prior_strengths`` (``rec["prior"][str(strength)]``; the
-            first strength's figures also as ``<key>_prior``).
+            first strength's figures also as ``<key>_prior``); each strength at each of
+            ``prior_tolerances`` (None: the solver's default; others are keyed ``"<strength>/<tolerance>"``).
 
     Returns:
         ``(record, rig)``.
@@ -198,12 +200,15 @@ def evaluate_case(
 
         C, energy = projections(prep, frames), motion_energy(prep, frames)
         rec["prior"] = {}
-        for strength in prior_strengths:
+        for strength, tolerance in ((s, t) for s in prior_strengths for t in prior_tolerances):
             t3 = time.perf_counter()
-            Wp = solve(prep, projected=C, energy=energy, prior=prior, prior_strength=strength)
+            Wp = solve(
+                prep, projected=C, energy=energy, prior=prior, prior_strength=strength, prior_tolerance=tolerance
+            )
             dt = time.perf_counter() - t3
             Wp_hat, fit_p, tr_p = score(Wp)
-            rec["prior"][str(strength)] = {
+            key = str(strength) if tolerance is None else f"{strength}/{tolerance:g}"
+            rec["prior"][key] = {
                 "weight_mae": float(np.abs(Wp_hat[:, cols] - Wt).mean()),
                 "vertex_mean_mm": fit_p["mean_mm"],
                 "moving_mean_mm": fit_p["moving_mean_mm"],
@@ -213,7 +218,7 @@ def evaluate_case(
                 "solve_seconds": round(dt, 4),
                 "worst_shapes": worst(Wp_hat),
             }
-        first = rec["prior"][str(prior_strengths[0])]
+        first = rec["prior"][next(iter(rec["prior"]))]
         rec["prior_strength"] = prior_strengths[0]
         rec.update({f"{k}_prior": v for k, v in first.items() if k != "solve_seconds"})
     return rec, rig
@@ -425,12 +430,14 @@ def evaluate_invert(
     progress: bool = True,
     no_neutral: bool | None = None,
     prior_strengths: tuple[float, ...] | list[float] | None = None,
+    prior_tolerances: tuple[float | None, ...] | list[float | None] = (None,),
 ) -> dict[str, Any]:
     """Run every case (see module docstring); ``quick`` for a small size (tests, smoke runs);
     ``no_neutral``: also the expression encoder's rows (default: when its weights are installed).
     ``prior_strengths``: strengths of the co-activation prior (fitted on the take's first four
     fifths) every neutral-based row is also solved with (default: the shipped default alone; ``()``:
-    no prior rows).
+    no prior rows); ``prior_tolerances``: each strength also at these bounds on the prior's cost to the
+    fit (None: the solver's default, :data:`facerig.invert.prior.DEFAULT_TOLERANCE`).
 
     Returns:
         ``{"size", "seed", "take", "goals", "cases": [record, ...], "summary": {...}, "seconds"}``.
@@ -446,7 +453,7 @@ def evaluate_invert(
     fitted, held_out = split_take(take.weights, TAKE_HOLDOUT)
     strengths = tuple((DEFAULT_STRENGTH,) if prior_strengths is None else prior_strengths)
     prior = fit_prior(fitted, source="take's first four fifths") if strengths else None
-    popt = {"prior": prior, "prior_strengths": strengths}
+    popt = {"prior": prior, "prior_strengths": strengths, "prior_tolerances": tuple(prior_tolerances)}
     cases: list[dict[str, Any]] = []
 
     def log(msg: str) -> None:
@@ -619,6 +626,7 @@ def evaluate_invert(
             "roundtrip_frames": f"take[::{stride}] (the whole take)",
         },
         "prior_strengths": list(strengths),
+        "prior_tolerances": [t for t in prior_tolerances],
         "cases": cases,
         "summary": summarise(cases),
         "seconds": round(time.perf_counter() - t_start, 1),
@@ -653,6 +661,7 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
         "weight_mae_prior",
         "vertex_mean_mm_prior",
         "moving_mean_mm_prior",
+        "moving_p90_mm_prior",
         "truth_rig_mean_mm_prior",
         "truth_rig_moving_mean_mm_prior",
         "shape_corr_prior",

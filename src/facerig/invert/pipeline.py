@@ -99,6 +99,7 @@ def invert_meshes(
     faces: np.ndarray | None = None,
     prior=DEFAULT_PRIOR,
     prior_strength: float | None = None,
+    prior_tolerance: float | None = None,
     threads: int | None = None,
 ) -> Inversion:
     """ARKit-52 weights of posed meshes.
@@ -123,7 +124,9 @@ def invert_meshes(
         prior: a co-activation prior (default ``"take"``: the shipped one fitted on a real Live Link
             Face take, :mod:`facerig.invert.prior`; a prior .npz; None: none) and its
             ``prior_strength`` (default :data:`facerig.invert.prior.DEFAULT_STRENGTH`). Frames the rig
-            rebuilds exactly keep their weights whatever the prior.
+            rebuilds exactly keep their weights whatever the prior. ``prior_tolerance``: how much the prior
+            may raise a frame's squared residual over the prior-free fit's (default
+            :data:`facerig.invert.prior.DEFAULT_TOLERANCE`; ``inf``: unbounded).
         threads: BLAS threads for the solve's weight-space part (:func:`facerig.invert.solver.solve`;
             None leaves BLAS as it is).
 
@@ -172,7 +175,15 @@ def invert_meshes(
     prep = solver.prepare(rig, neutral)
     t1 = time.perf_counter()
     Wk = solver.solve(
-        prep, Y, l1=l1, smooth=smooth, symmetry=symmetry, prior=prior, prior_strength=prior_strength, threads=threads
+        prep,
+        Y,
+        l1=l1,
+        smooth=smooth,
+        symmetry=symmetry,
+        prior=prior,
+        prior_strength=prior_strength,
+        prior_tolerance=prior_tolerance,
+        threads=threads,
     )
     t2 = time.perf_counter()
     res = solver.residuals(prep, Y, Wk) if residual else {}

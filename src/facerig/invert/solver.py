@@ -23,7 +23,12 @@ With ``prior=`` (:mod:`facerig.invert.prior`) a Gaussian co-activation prior
 ``lambda_t / 2 (w - m)^T P (w - m)`` joins the frame's terms, ``lambda_t = prior_strength * |r_t|^2 / s``
 from the residual ``r_t`` of the prior-free solve (frames the rig rebuilds exactly keep their
 weights); each frame's Newton steps use its own Hessian ``H + lambda_t P``, starting from that
-prior-free solve. ``threads=1`` (what the CLI asks for) runs the weight-space part (everything after
+prior-free solve. ``prior_tolerance`` (tau, default :data:`facerig.invert.prior.DEFAULT_TOLERANCE`) bounds
+what the prior may cost the fit (a discrepancy principle, Morozov 1966): a frame whose residual with the
+prior exceeds ``(1 + tau) |r_t|^2`` gets the largest ``lambda <= lambda_t`` whose residual stays within
+it (a safeguarded log-log secant search on ``lambda``, vectorised over the frames it binds), i.e. among
+the weights that rebuild the frame within ``1 + tau`` of the best bounded fit, the ones the prior likes
+most. ``threads=1`` (what the CLI asks for) runs the weight-space part (everything after
 the projections: (n, K, K) batches of small products and solves) on one BLAS thread, a scoped
 :func:`facerig.parallel.blas_threads` limit restored on exit: extra BLAS threads only add
 synchronisation at these sizes (2x slower on a busy 2-core machine); the default leaves BLAS alone.
@@ -40,6 +45,10 @@ from facerig.errors import FacerigError
 
 #: Newton tolerance of the prior-free solve whose residual sets the prior's per-frame weight
 _LAMBDA_TOL = 1e-3
+#: search steps on ``lambda`` for frames whose residual the prior raises by more than ``prior_tolerance``
+_TOL_STEPS = 6
+#: a frame's search stops once its residual increase lies in [_TOL_NEAR * tau, tau] of the prior-free one
+_TOL_NEAR = 0.8
 #: frames per batched Newton block (bounds the (n, K, K) temporaries to ~22 MB at K = 52)
 _BLOCK = 1024
 
@@ -209,6 +218,7 @@ def solve(
     prior=None,
     prior_strength: float | None = None,
     prior_floor: float | None = None,
+    prior_tolerance: float | None = None,
     energy: np.ndarray | None = None,
     threads: int | None = None,
 ) -> np.ndarray:
@@ -227,6 +237,8 @@ def solve(
             shipped one, a prior .npz, or None). prior_strength: its ``strength`` (default
             :data:`facerig.invert.prior.DEFAULT_STRENGTH`); prior_floor: its variance floor. With
             ``smooth`` every frame gets the mean ``lambda_t`` (the ADMM needs one Hessian).
+            prior_tolerance: how much the prior may raise a frame's squared residual, relative to the
+            prior-free fit's (default :data:`facerig.invert.prior.DEFAULT_TOLERANCE`; ``inf``: no bound).
         energy: (T,) ``motion_energy(prep, frames)`` when ``projected`` is given with a prior.
         threads: BLAS threads for the weight-space part (a scoped limit, restored on exit; 1 is
             fastest at these sizes); None leaves the process's BLAS as it is.
@@ -253,6 +265,11 @@ def solve(
             raise FacerigError(f"--prior-strength must be a number >= 0, got {prior_strength}")
         if prior_strength == 0:
             prior = None
+    from facerig.invert.prior import DEFAULT_TOLERANCE
+
+    tau = DEFAULT_TOLERANCE if prior_tolerance is None else float(prior_tolerance)
+    if not (tau >= 0):  # NaN or negative; inf is allowed (no bound)
+        raise FacerigError(f"--prior-tolerance must be a number >= 0, got {prior_tolerance}")
     if prior is not None and energy is None:
         if frames is None:
             raise FacerigError("a prior with projected= needs energy= (motion_energy of the frames)")
@@ -262,30 +279,109 @@ def solve(
     # everything below lives in the K-dimensional weight space: (n, K, K) batches of small products and
     # solves, which a second BLAS thread only slows (2x on a busy 2-core machine); scoped, restored on exit
     with blas_threads(threads):
-        return _solve_weights(prep, raw, C, H, tol, max_iter, smooth, prior, prior_strength, prior_floor, energy)
+        return _solve_weights(
+            prep, raw, C, H, tol, max_iter, smooth, prior, prior_strength, prior_floor, tau, energy
+        )[0]
 
 
-def _solve_weights(prep, raw, C, H, tol, max_iter, smooth, prior, prior_strength, prior_floor, energy) -> np.ndarray:
+def _solve_weights(
+    prep, raw, C, H, tol, max_iter, smooth, prior, prior_strength, prior_floor, tau, energy
+) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`solve` after the projections: (T, K) ``raw`` projections, ``C`` the normalised linear terms,
-    ``H`` (K, K) the Hessian."""
+    ``H`` (K, K) the Hessian. Returns (T, K) weights and the (T,) prior weights ``lambda_t`` used (None
+    without a prior)."""
     newton_iter = 100 if max_iter is None else max_iter
+    lam = None
     if prior is not None:
         # lambda_t only needs the prior-free residual to ~1 %: a loose solve gives it (a frame the rig
         # rebuilds exactly gets lambda_t ~ 1e-9 or less, which moves its weights by less than 1e-5);
-        # the prior's solve starts from it
+        # the prior's solve starts from it. The tolerance bound compares residuals with the best fit's,
+        # which takes the prior-free solve to full accuracy.
         energy = np.asarray(energy, np.float64)
-        W0 = _newton(H, C, max(tol, _LAMBDA_TOL), newton_iter)
+        bounded = np.isfinite(tau)
+        W0 = _newton(H, C, tol if bounded else max(tol, _LAMBDA_TOL), newton_iter)
         lam = prior_weights(prep, raw, energy, W0, prior_strength)
         P, q = _prior_terms(prep, prior, prior_floor)
-        if smooth > 0 and C.shape[0] > 1:
+        smoothing = smooth > 0 and C.shape[0] > 1
+        if bounded or not smoothing:  # (smoothing without a bound only needs lambda_t)
+            W = _newton(H, C + lam[:, None] * q[None], tol, newton_iter, P=P, lam=lam, W0=W0)
+        if bounded:  # with smoothing: the frames' bounded lambda_t set the mean
+            W, lam = _bound_prior_cost(prep, raw, energy, H, C, P, q, W0, W, lam, tau, tol, newton_iter)
+        if smoothing:
             m = float(lam.mean())
             H, C = H + m * P, C + m * q[None]
         else:
-            return _newton(H, C + lam[:, None] * q[None], tol, newton_iter, P=P, lam=lam, W0=W0)
+            return W, lam
     W0 = _newton(H, C, tol, newton_iter)
     if smooth > 0 and C.shape[0] > 1:
-        return _admm_smooth(H, C, smooth, W0, tol, 1000 if max_iter is None else max_iter)
-    return W0
+        return _admm_smooth(H, C, smooth, W0, tol, 1000 if max_iter is None else max_iter), lam
+    return W0, lam
+
+
+def squared_residuals(prep: Prepared, projected: np.ndarray, energy: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``|B^T w_t - (y_t - neutral)|^2`` of every frame from weight-space quantities alone.
+
+    Args:
+        projected: (T, K) ``projections(prep, frames)``; energy: (T,) ``motion_energy(prep, frames)``;
+        W: (T, K) weights.
+
+    Returns:
+        (T,) float64 >= 0 (mesh units squared).
+    """
+    r2 = energy - 2.0 * np.einsum("tk,tk->t", W, projected) + np.einsum("tk,tk->t", W @ prep.gram, W)
+    return np.maximum(r2, 0.0)
+
+
+def _bound_prior_cost(prep, raw, energy, H, C, P, q, W0, W, lam, tau, tol, newton_iter):
+    """Frames whose squared residual with the prior (``W``, (T, K)) exceeds ``(1 + tau)`` times the
+    prior-free one (``W0``): the largest ``lambda`` in ``[0, lam_t]`` that keeps it within (discrepancy
+    principle), found to within :data:`_TOL_NEAR` of the bound by a safeguarded secant on
+    ``log excess(lambda)`` against ``log lambda`` (the excess grows like ``lambda^2`` for small ``lambda``),
+    each step one warm-started batched Newton solve of the frames still searching.
+
+    Returns:
+        ``(W, lam)``: (T, K) weights and (T,) the ``lambda_t`` they were solved with.
+    """
+    r0 = squared_residuals(prep, raw, energy, W0)
+    # rounding of |r|^2 computed from weight-space terms: ~1e-13 of the frame's motion energy
+    slack = 1e-12 * energy
+    allowed = tau * r0 + slack
+    ex = squared_residuals(prep, raw, energy, W) - r0
+    idx = np.flatnonzero(ex > allowed)
+    if idx.size == 0:
+        return W, lam
+    W, lam = W.copy(), lam.copy()
+    lo = np.zeros(idx.size)  # lambda = 0 (the prior-free fit) always keeps the bound
+    ex_lo = np.zeros(idx.size)
+    W_lo = W0[idx].copy()
+    hi, ex_hi = lam[idx].copy(), ex[idx]
+    active = np.arange(idx.size)
+    for _ in range(_TOL_STEPS):
+        a = active
+        goal = 0.5 * (1.0 + _TOL_NEAR) * allowed[idx[a]]  # aim inside the accepted band
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # the excess as c * lambda^p through the bracket's ends (p = 2 until the lower end is off 0)
+            p = np.where(lo[a] > 0, np.log(ex_hi[a] / ex_lo[a]) / np.log(hi[a] / lo[a]), 2.0)
+            p = np.where(np.isfinite(p) & (p > 0.1), p, 2.0)
+            guess = hi[a] * (goal / ex_hi[a]) ** (1.0 / p)
+        # safeguard: strictly inside the bracket, at least a tenth of the way (in log lambda) from either end
+        lo_g = np.where(lo[a] > 0, lo[a], hi[a] * 1e-4)
+        llo, lhi = np.log(lo_g), np.log(hi[a])
+        lg = np.log(np.where(np.isfinite(guess) & (guess > 0), guess, np.sqrt(lo_g * hi[a])))
+        lam_a = np.exp(np.clip(lg, llo + 0.1 * (lhi - llo), lhi - 0.1 * (lhi - llo)))
+        t = idx[a]
+        Wa = _newton(H, C[t] + lam_a[:, None] * q[None], tol, newton_iter, P=P, lam=lam_a, W0=W_lo[a])
+        ex_a = squared_residuals(prep, raw[t], energy[t], Wa) - r0[t]
+        ok = ex_a <= allowed[t]
+        good, bad = a[ok], a[~ok]
+        lo[good], ex_lo[good], W_lo[good] = lam_a[ok], np.maximum(ex_a[ok], 0.0), Wa[ok]
+        hi[bad], ex_hi[bad] = lam_a[~ok], ex_a[~ok]
+        done = ok & (ex_a >= _TOL_NEAR * allowed[t])
+        active = a[~done]
+        if active.size == 0:
+            break
+    W[idx], lam[idx] = W_lo, lo
+    return W, lam
 
 
 def prior_weights(
@@ -305,8 +401,7 @@ def prior_weights(
     strength = DEFAULT_STRENGTH if strength is None else float(strength)
     if not (np.isfinite(strength) and strength >= 0):
         raise FacerigError(f"--prior-strength must be a number >= 0, got {strength}")
-    r2 = energy - 2.0 * np.einsum("tk,tk->t", W, projected) + np.einsum("tk,kl,tl->t", W, prep.gram, W)
-    return strength * np.maximum(r2, 0.0) / prep.scale
+    return strength * squared_residuals(prep, projected, energy, W) / prep.scale
 
 
 def _prior_terms(prep: Prepared, prior, floor: float | None) -> tuple[np.ndarray, np.ndarray]:
