@@ -474,29 +474,44 @@ def follow_lids(
     blink: np.ndarray,
     completed: np.ndarray,
     sphere: tuple[np.ndarray, float],
+    pieces: np.ndarray | None = None,
 ) -> np.ndarray:
     """A completed blink (V, 3) whose separate pieces about the eye (lashes, a lid's lining: movable
     (V,) bool vertices on no skin face, in front of the eyeball's back third and within
-    :data:`LASH_REACH` radii of its centre) move as the nearest skin vertex (at neutral) does: the
-    completion's motion (``completed - blink``, both (V, 3)) of a lash is its lid margin's. Lashes
+    :data:`LASH_REACH` radii of its centre) move as the nearest skin (at neutral) does: the
+    completion's motion (``completed - blink``, both (V, 3)) of a lash is its lid margin's, the mean
+    over the skin vertices within twice the nearest one's distance, weighted down to 0 there
+    (vertices on no face keep theirs). Lashes
     stick out from the margin past the lid region (:data:`RADIAL`), and would be left behind as
     the lids close (Rocketbox's). vertices (V, 3) neutral, faces (F, 3), skin_faces (Fs,) rows of
-    ``faces``; ``sphere`` ``(centre (3,), radius)``."""
+    ``faces``; ``sphere`` ``(centre (3,), radius)``; ``pieces`` (V,) bool: the vertices on a face
+    but on no skin face where ``faces`` is only part of the head's (default: found on ``faces``)."""
     from scipy.spatial import cKDTree
 
     v = np.asarray(vertices, np.float64)
     c, r = sphere
+    f = np.asarray(faces, np.int64)
     on_skin = np.zeros(len(v), bool)
-    on_skin[np.asarray(faces, np.int64)[np.asarray(skin_faces, np.int64)].ravel()] = True
+    on_skin[f[np.asarray(skin_faces, np.int64)].ravel()] = True
+    if pieces is None:
+        pieces = np.zeros(len(v), bool)
+        pieces[f.ravel()] = True
+        pieces &= ~on_skin
     d0 = v - c
-    piece = movable & ~on_skin & (norm_rows(d0) < LASH_REACH * r) & (d0[:, 2] > -0.35 * r)
+    piece = movable & pieces & (norm_rows(d0) < LASH_REACH * r) & (d0[:, 2] > -0.35 * r)
     skin = np.flatnonzero(on_skin & (norm_rows(d0) < (LASH_REACH + 1.0) * r))
     if not piece.any() or not len(skin):
         return completed
-    _, j = cKDTree(v[skin]).query(v[piece])
+    tree = cKDTree(v[skin])
+    near, _ = tree.query(v[piece])
     added = np.asarray(completed, np.float64) - blink
     out = np.array(completed, np.float64)
-    out[piece] = blink[piece] + added[skin[j]]
+    for i, dmin, ball in zip(
+        np.flatnonzero(piece), near, tree.query_ball_point(v[piece], 2.0 * near + 1e-9 * r), strict=True
+    ):
+        j = skin[np.asarray(ball, np.int64)]  # the skin within twice the nearest distance, weighted
+        w = np.maximum(1.0 - norm_rows(v[j] - v[i]) / (2.0 * dmin + 1e-9 * r), 0.0)  # down to 0 there: no ties
+        out[i] = blink[i] + (w @ added[j]) / max(w.sum(), 1e-300)
     return out
 
 
@@ -512,6 +527,7 @@ def complete_blink(
     closed: float = COMPLETE_ABOVE,
     passes: int = PASSES,
     meet: float = MEET,
+    pieces: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, float]:
     """Finish a blink whose lids stop short: ``(blink (V, 3), open before, open after)``.
 
@@ -522,7 +538,8 @@ def complete_blink(
     seen between the lids, the gap it leaves (:func:`eye_opening` of the posed head, rays through
     the lids only) is closed by :func:`blink_deltas` of the posed head: the lids turn on about the
     eyeball's centre from where the blink left them until they meet, so the blink's own motion is
-    kept and only the rest is added (meeting at ``meet`` of the gap above the lower lid). The
+    kept and only the rest is added (meeting at ``meet`` of the gap above the lower lid); lashes
+    and other pieces on the lids follow them (:func:`follow_lids`; ``pieces`` as there). The
     completed lids are then kept over the eyeball's surface (:func:`keep_over_surface`; skin
     tucked under the eyeball at rest too where the eyeball still shows through the closed lids).
     Open shares are relative to ``seen0``. The gaps are always measured against the rest pose
@@ -568,7 +585,7 @@ def complete_blink(
             break
         out, after = out + d, now
     if after < before:  # pieces growing from the lids (lashes) go with them
-        out = follow_lids(v, faces, skin_faces, movable, np.asarray(blink, np.float64), out, sphere)
+        out = follow_lids(v, faces, skin_faces, movable, np.asarray(blink, np.float64), out, sphere, pieces)
         after = left(out)
     if after < before:  # lids that met inside a bulging eyeball come out over its surface
         tri = v[np.asarray(faces, np.int64)[eyeball_faces]]
@@ -663,6 +680,9 @@ def close_blinks(
     out = deltas
     skin_faces = np.flatnonzero(lay.face_part == lay.skin)
     movable = ~np.isin(lay.labels, lay.eyeball_parts)
+    pieces = np.zeros(len(v), bool)  # vertices on a face but on no skin face: lashes and such (follow_lids)
+    pieces[f.ravel()] = True
+    pieces[f[skin_faces].ravel()] = False
     stilled = set()
     if not movable.all():  # a blink moves the lids, not the eyeballs (every author's eyeBlink here keeps them still)
         for name in ("eyeBlinkLeft", "eyeBlinkRight"):
@@ -715,7 +735,8 @@ def close_blinks(
         vr = (v[rows] - c) @ R.T + c
         blink = dk[rows] @ R.T
         new, before, after = complete_blink(
-            vr, sub_f, sub_skin, sub_eye, movable[rows], blink, sphere, seen0, closed=closed, meet=meet
+            vr, sub_f, sub_skin, sub_eye, movable[rows], blink, sphere, seen0, closed=closed, meet=meet,
+            pieces=pieces[rows],
         )
         entry = {"open_after": round(after, 3), "yaw_deg": round(float(np.degrees(yaw)), 1)}
         if after < before:
