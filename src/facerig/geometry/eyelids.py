@@ -20,10 +20,12 @@ eyeball (a separate part, or any sphere) this module closes the lids that way:
 A rig's eyeBlink is **completed**, not replaced (:func:`close_blinks`): each eye is looked at along
 its own front (:func:`eye_yaw`: a llama's eyes look out to the sides), the gap the blink leaves
 between the lids is measured with the same rays on the posed head (rays that meet the eyeball
-where the lids have met inside it are not a gap), and where more than :data:`CLOSED` of the
-opening is left, the lids turn on about the centre from where the blink left them until they meet
-(steps 2-3 on the posed head). A blink that closes the eye is kept as it is; one that goes part
-of the way keeps its own motion, and only the rest is added. The completed lids are then kept over
+where the lids have met inside it are not a gap; skin tucked behind the eyeball at rest is no
+such lids), and where more than :data:`COMPLETE_ABOVE` of the opening is left, the lids turn on
+about the centre from where the blink left them until they meet (steps 2-3 on the posed head;
+which lid a vertex belongs to is read on the neutral head), lashes following the skin they grow
+from (:func:`follow_lids`). The eyeballs stay still in a blink. A blink that closes the eye is
+kept as it is; one that goes part of the way keeps its own motion, and only the rest is added. The completed lids are then kept over
 the eyeball's own surface (:func:`keep_over_surface`, found by rays from the centre:
 :func:`surface_radius`), not only its sphere: a shallow-cap eyeball bulges past its sphere and
 coarse lids stretch over it as chords, and the eyeball would show through lids meeting inside it.
@@ -56,11 +58,12 @@ MEET = 0.25
 RADIAL = (1.15, 1.35)
 #: How far above the upper margin the upper lid's motion fades out, in heights of the opening
 #: (smoothstep, at least 0.5 radians): half the motion a quarter of the opening above the margin.
-#: Measured on the in-family ground truth (the eyeBlinks of the validation set's ICT FaceKit heads:
-#: half by 0.2-0.25 of the opening above the margin, next to none by 0.45; johnsmith's sharper,
-#: MakeHuman's broader, its skin folding up to the brow: ``/tmp``-free script in BENCHMARKS.md,
-#: "Blinks of other authors"). It was 1.2: the rows above the margins of the Weboji heads came down
-#: with them (kangaroo's eyeBlink relative 0.77 -> 0.68 with 0.5).
+#: Picked on the in-family ground truth (``python benchmarks/lid_fade.py``,
+#: ``benchmarks/results/lid_fade.json``): the ICT FaceKit eyeBlinks of the validation set (32 eyes)
+#: keep under half of the margin's motion from 0.15-0.25 of the opening above it and next to none
+#: from 0.45; MakeHuman's (8) fade far more slowly, their skin folding up to the brow; among the
+#: other authors johnsmith and Weboji fall under half by 0.15, Rocketbox by 0.4. It was 1.2 (half
+#: at 0.6): the rows above the completed margins of the Weboji heads came down with them.
 UPPER_FADE = 0.5
 
 
