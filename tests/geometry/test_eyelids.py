@@ -344,21 +344,6 @@ def test_eyeballs_stay_still_in_a_blink():
     np.testing.assert_array_equal(deltas, before)
 
 
-def test_a_blink_that_passes_the_check_but_stops_short_is_completed():
-    """A blink leaving less than the check's limit (CLOSED) but more than COMPLETE_ABOVE of the eye
-    between the lids is completed: its lids meet."""
-    from facerig.geometry.eyelids import COMPLETE_ABOVE
-
-    v, f, ix = synthetic_head(eye_z=-0.5)
-    lay = find_layout(v, f)
-    weak = _blinks(v, ix, 0.6)  # the upper lids come down 0.6 of the way
-    out, rep = close_blinks(v, f, NAMES, weak, layout=lay)
-    for name in NAMES[:2]:
-        r = rep[name]
-        assert COMPLETE_ABOVE < r["network_open_after"] <= CLOSED and r["completed"]
-        assert r["open_after"] < 0.5 * COMPLETE_ABOVE
-
-
 def test_lids_split_as_given_turn_their_own_way():
     """blink_deltas with the upper lid's vertices given (complete_blink reads them on the neutral
     head): those marked lower turn up, never down with the upper lid."""

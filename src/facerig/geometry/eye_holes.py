@@ -26,6 +26,8 @@ import numpy as np
 #: over an eyeball): the one author rig of a face mask with eye holes (Weboji's facecustom_human)
 #: leaves 0.017 and 0.0 of its holes open, the network's blinks 0.28 and 0.29.
 HOLE_CLOSED = 0.1
+#: Bisection steps for the share of the meeting motion a blink needs (:func:`complete_hole_blink`).
+BISECT = 5
 
 
 def hole_open_share(
@@ -136,10 +138,9 @@ def complete_hole_blink(
     bool, blink (V, 3) the rig's eyeBlink of this eye. Open shares (:func:`hole_open_share`) are
     relative to the neutral's open rays; the neutral share is of the window. Where the blink leaves
     more than ``closed``, :func:`hole_blink_deltas` of the posed head is added (up to ``passes``
-    times, while it closes more): the whole of it, so the margins meet. A hole is closed when its
-    margins meet, not when it is covered from the front: thick lids cover the hole before their
-    margins meet (it was only the least share of the step that left at most ``closed / 2`` open:
-    Weboji's mask, whose author's lids meet, got 0.65 of its author's eyeBlink; the whole step, 0.85)."""
+    times, while it closes more): where the whole of it would leave at most ``closed / 2`` open, only
+    the least share of it that does (bisection, :data:`BISECT` steps), so a blink that stops a little
+    short is not pushed past closing."""
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
     out = np.asarray(blink, np.float64)
@@ -149,16 +150,29 @@ def complete_hole_blink(
     before = after = hole_open_share(v + out, f, loop, v)[0] / open0
     if before <= closed:
         return out, before, after, open0 / total
+    target = 0.5 * closed
 
     def left(d: np.ndarray) -> float:
         return hole_open_share(v + d, f, loop, v)[0] / open0
 
     for _ in range(passes):
+        if after <= target:
+            break
         d = hole_blink_deltas(v + out, v, loop, movable, meet)
         if not np.any(d):
             break
         now = left(out + d)
-        if now > after or (now == after and after > 0):
+        if now >= after:
             break
+        if now <= target:  # the least share of the step that leaves at most ``target`` open (bisection)
+            lo_s, hi_s = 0.0, 1.0
+            for _ in range(BISECT):
+                mid = 0.5 * (lo_s + hi_s)
+                if left(out + mid * d) <= target:
+                    hi_s = mid
+                else:
+                    lo_s = mid
+            d = hi_s * d
+            now = left(out + d)
         out, after = out + d, now
     return out, before, after, open0 / total
