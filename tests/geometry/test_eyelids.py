@@ -324,3 +324,77 @@ def test_skin_tucked_under_the_eyeball_at_rest_is_no_lid():
     assert seen_share(v, f, skin, eye, c, 1.0, through_skin=False, rest=v) == shows
     rest, _, _, _ = _ball_and_sheet(-0.5)  # behind the centre at rest, inside the front half posed
     assert seen_share(v, f, skin, eye, c, 1.0, through_skin=False, rest=rest) == 0.0
+
+
+def test_eyeballs_stay_still_in_a_blink():
+    """A blink moves the lids, not the eyeballs: the rig's eyeball motion in both eyeBlinks is
+    dropped (before any completion), other shapes keep theirs, the input is not modified."""
+    v, f, ix = synthetic_head(eye_z=-0.5)
+    lay = find_layout(v, f)
+    deltas = _blinks(v, ix, 1.0)  # closing blinks: nothing to complete
+    for a, b in ix["balls"]:
+        deltas[:, a:b] = [0.0, 0.02, 0.01]  # the rig moves both eyeballs in every shape
+    before = deltas.copy()
+    out, rep = close_blinks(v, f, NAMES, deltas, layout=lay)
+    balls = np.concatenate([np.arange(a, b) for a, b in ix["balls"]])
+    assert np.abs(out[:2, balls]).max() == 0 and all(rep[n]["eyeballs_still"] for n in NAMES[:2])
+    np.testing.assert_array_equal(out[2], before[2])  # jawOpen keeps its eyeball motion
+    rest = np.setdiff1d(np.arange(len(v)), balls)
+    np.testing.assert_array_equal(out[:2, rest], before[:2, rest])
+    np.testing.assert_array_equal(deltas, before)
+
+
+def test_lids_split_as_given_turn_their_own_way():
+    """blink_deltas with the upper lid's vertices given (complete_blink reads them on the neutral
+    head): those marked lower turn up, never down with the upper lid."""
+    v, f, _ = synthetic_head(eye_z=-0.3)
+    lay = find_layout(v, f)
+    eye, skin, op = _eye(v, f, lay, "Left")
+    movable = ~np.isin(lay.labels, lay.eyeball_parts)
+    d, _ = blink_deltas(v, movable, op)
+    assert d[:, 1].min() < -0.05  # the upper lid comes down
+    d_low, _ = blink_deltas(v, movable, op, upper=np.zeros(len(v), bool))
+    assert d_low[:, 1].min() >= -1e-9 and d_low[:, 1].max() > 0.05
+
+
+def test_a_lash_card_past_the_lid_region_follows_the_lid():
+    """A lash card sticking out in front of the lid, past the lid region (RADIAL), moves with the
+    skin it grows from as the blink is completed (follow_lids)."""
+    from facerig.geometry.eyelids import RADIAL
+
+    v, f, ix = synthetic_head(eye_z=-0.5)
+    c = np.array([*EYES[0], -0.5])
+    lash = np.array([[0.85, 1.3, 0.25], [1.15, 1.3, 0.25], [1.0, 1.36, 0.3]])  # in front of the upper lid
+    assert np.all(np.linalg.norm(lash - c, axis=1) > RADIAL[1] * 0.5)
+    f = np.vstack([f, [len(v), len(v) + 1, len(v) + 2]])
+    v = np.vstack([v, lash])
+    lay = find_layout(v, f)
+    weak = np.zeros((3, len(v), 3), np.float32)
+    for k, lid in enumerate(ix["lids"]):
+        weak[k, lid, 1] = -0.15
+    out, rep = close_blinks(v, f, NAMES, weak, layout=lay)
+    assert rep["eyeBlinkLeft"]["completed"]
+    added = out[0].astype(np.float64) - weak[0]
+    assert np.all(added[-3:, 1] < -0.05)  # the card comes down with the lid
+    lid = ix["lids"][0]
+    assert np.all(added[-3:, 1] >= added[lid, 1].min() - 1e-9)  # ... no further than the lid itself
+
+
+def test_a_completed_mask_eye_hole_closes_with_its_margins_meeting():
+    """A hole is closed by its margins meeting, not only covered from the front: after the
+    completion the upper margin lies on the lower one across the hole."""
+    v, f, ix = _mask()
+    lay = find_layout(v, f)
+    weak = _blinks(v, ix, 1.0)
+    weak[:2] *= 0.3
+    out, rep = close_blinks(v, f, NAMES, weak, layout=lay)
+    for k, eye in enumerate(sorted(lay.eyes, key=lambda e: e.side != "Left")):
+        assert rep["eyeBlink" + eye.side]["completed"]
+        ring = v[eye.loop]
+        cy, h, w = 0.5 * (ring[:, 1].min() + ring[:, 1].max()), np.ptp(ring[:, 1]), np.ptp(ring[:, 0])
+        posed = v + out[k]
+        up, low = eye.loop[ring[:, 1] > cy], eye.loop[ring[:, 1] <= cy]
+        inner = up[np.abs(v[up, 0] - eye.center[0]) < 0.3 * w]
+        o = np.argsort(posed[low, 0])
+        gap = posed[inner, 1] - np.interp(posed[inner, 0], posed[low, 0][o], posed[low, 1][o])
+        assert len(inner) >= 3 and np.abs(gap).max() < 0.05 * h
