@@ -451,6 +451,7 @@ def complete_blink(
     closed: float = CLOSED,
     passes: int = PASSES,
     meet: float = MEET,
+    lift: bool = True,
 ) -> tuple[np.ndarray, float, float]:
     """Finish a blink whose lids stop short: ``(blink (V, 3), open before, open after)``.
 
@@ -468,7 +469,10 @@ def complete_blink(
     between them in front of skin that lay behind it at rest (skin tucked under an eyeball cap:
     every ray through such an opening meets skin inside the eyeball's front half, at rest too), the
     gaps are measured against the rest pose (``rest`` of :func:`_eye_rays`) and the blink is
-    completed the same way."""
+    completed the same way. With ``lift``, lids that met only inside the eyeball while more than
+    ``closed`` of it shows through them (a head nodded up: the lids came down into the eyeball) are
+    brought out over it and completed there (:func:`facerig.geometry.sunk_lids.lift_sunk_lids`;
+    the shares are then of the eyeball seen through the lids)."""
     v = np.asarray(vertices, np.float64)
     c, r = sphere
     out = np.asarray(blink, np.float64)
@@ -485,6 +489,10 @@ def complete_blink(
         rest = v
         before = after = left(out)
         if before <= closed:
+            if lift:  # the eyeball shows through lids met inside it (seen > closed): lids sunk into it
+                from facerig.geometry.sunk_lids import lift_sunk_lids
+
+                return lift_sunk_lids(v, faces, skin_faces, eyeball_faces, movable, out, sphere, seen0, closed, passes, meet)
             return out, before, after
     out = keep_outside(v, out, movable, sphere)  # lids that sank into the eyeball come out first
     for _ in range(passes):

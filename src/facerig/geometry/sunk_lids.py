@@ -1,0 +1,69 @@
+"""Lids that met inside the eyeball: a blink whose lids sink into the eyeball instead of sliding over it.
+
+The network moves a blinking upper lid about straight down in the frame it sees the head in (it
+was trained on upright heads). On a head nodded up 10-20 degrees (a scan not quite upright) that
+direction points into the face: the lids come down through the eyeball and meet inside it
+(``benchmarks/nod_sweep.py``: the example head pitched -15 degrees, the upper lid's motion 29
+degrees into the face instead of 13 upright). Measured between the lids only
+(:func:`facerig.geometry.eyelids.seen_share` with ``through_skin=False``), such an eye counts as
+closed, as the authors' closed eyes that show the eyeball through lids met inside it do; but half
+of the eyeball shows through, and ``facerig check`` fails the blink.
+
+:func:`lift_sunk_lids` brings such lids out over the eyeball's surface
+(:func:`facerig.geometry.eyelids.keep_over_surface`, the motion of the whole blink counted as
+added) and, where they no longer meet there, completes them from where they lie
+(:func:`facerig.geometry.eyelids.complete_blink`). It is asked for only where the eyeball shows
+through the lids past the check's limit (``closed``), so a blink the check passes is never
+changed. Everything is in the eye's frame of :func:`~facerig.geometry.eyelids.complete_blink`:
+vertices (V, 3), faces (F, 3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def lift_sunk_lids(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    skin_faces: np.ndarray,
+    eyeball_faces: np.ndarray,
+    movable: np.ndarray,
+    blink: np.ndarray,
+    sphere: tuple[np.ndarray, float],
+    seen0: float,
+    closed: float,
+    passes: int,
+    meet: float,
+) -> tuple[np.ndarray, float, float]:
+    """A blink (V, 3) whose lids met inside the eyeball, brought out over it: ``(blink (V, 3),
+    seen before, seen after)``, the shares of the neutral opening ``seen0`` where the eyeball is
+    seen from the front through the lids (:func:`~facerig.geometry.eyelids.seen_share`) before and
+    after; the blink unchanged (and ``after == before``) where that does not lower the share.
+
+    vertices (V, 3) neutral, faces (F, 3), skin_faces (Fs,) / eyeball_faces (Fe,) rows of
+    ``faces``, movable (V,) bool, blink (V, 3), ``sphere`` ``(centre (3,), radius)``, ``closed``,
+    ``passes``, ``meet``: as :func:`~facerig.geometry.eyelids.complete_blink`."""
+    from facerig.geometry.eyelids import SHOWS, complete_blink, keep_over_surface, seen_share
+
+    v = np.asarray(vertices, np.float64)
+    b = np.asarray(blink, np.float64)
+    c, r = sphere
+
+    def shows(d: np.ndarray) -> float:
+        return seen_share(v + d, faces, skin_faces, eyeball_faces, c, r) / seen0
+
+    before = shows(b)
+    tri = v[np.asarray(faces, np.int64)[eyeball_faces]]
+    tri = tri[(tri[:, :, 2] > c[2] - 0.5 * r).any(axis=1)]  # the lids lie over the front
+    lifted = keep_over_surface(v, b, b, movable, sphere, tri)
+    if shows(lifted) > SHOWS:  # skin tucked under the eyeball at rest comes out too
+        lifted = keep_over_surface(v, b, b, movable, sphere, tri, tucked=True)
+    # lids over the surface that no longer meet there are completed from where they lie
+    lifted, _, _ = complete_blink(
+        v, faces, skin_faces, eyeball_faces, movable, lifted, sphere, seen0, closed, passes, meet, lift=False
+    )
+    after = shows(lifted)
+    if after >= before:
+        return b, before, before
+    return lifted, before, after
