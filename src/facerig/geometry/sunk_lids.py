@@ -44,7 +44,7 @@ def lift_sunk_lids(
     vertices (V, 3) neutral, faces (F, 3), skin_faces (Fs,) / eyeball_faces (Fe,) rows of
     ``faces``, movable (V,) bool, blink (V, 3), ``sphere`` ``(centre (3,), radius)``, ``closed``,
     ``passes``, ``meet``: as :func:`~facerig.geometry.eyelids.complete_blink`."""
-    from facerig.geometry.eyelids import SHOWS, complete_blink, keep_over_surface, seen_share
+    from facerig.geometry.eyelids import complete_blink, keep_outside, keep_over_surface, seen_share
 
     v = np.asarray(vertices, np.float64)
     b = np.asarray(blink, np.float64)
@@ -56,14 +56,20 @@ def lift_sunk_lids(
     before = shows(b)
     tri = v[np.asarray(faces, np.int64)[eyeball_faces]]
     tri = tri[(tri[:, :, 2] > c[2] - 0.5 * r).any(axis=1)]  # the lids lie over the front
-    lifted = keep_over_surface(v, b, b, movable, sphere, tri)
-    if shows(lifted) > SHOWS:  # skin tucked under the eyeball at rest comes out too
-        lifted = keep_over_surface(v, b, b, movable, sphere, tri, tucked=True)
-    # lids over the surface that no longer meet there are completed from where they lie
-    lifted, _, _ = complete_blink(
-        v, faces, skin_faces, eyeball_faces, movable, lifted, sphere, seen0, closed, passes, meet, lift=False
-    )
-    after = shows(lifted)
-    if after >= before:
-        return b, before, before
-    return lifted, before, after
+    # the least change first: lids out to the eyeball's sphere, then over its surface, then skin
+    # tucked under it at rest too; lids that no longer meet there are completed from where they lie
+    best, after = b, before
+    for lifted in (
+        lambda: keep_outside(v, b, movable, sphere),
+        lambda: keep_over_surface(v, b, b, movable, sphere, tri),
+        lambda: keep_over_surface(v, b, b, movable, sphere, tri, tucked=True),
+    ):
+        new, _, _ = complete_blink(
+            v, faces, skin_faces, eyeball_faces, movable, lifted(), sphere, seen0, closed, passes, meet, lift=False
+        )
+        now = shows(new)
+        if now < after:
+            best, after = new, now
+        if after <= closed:
+            break
+    return best, before, after
