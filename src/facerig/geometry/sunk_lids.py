@@ -3,8 +3,8 @@
 The network moves a blinking upper lid about straight down in the frame it sees the head in (it
 was trained on upright heads). On a head nodded up 10-20 degrees (a scan not quite upright) that
 direction points into the face: the lids come down through the eyeball and meet inside it
-(``benchmarks/nod_sweep.py``: the example head pitched -15 degrees, the upper lid's motion 29
-degrees into the face instead of 13 upright). Measured between the lids only
+(``benchmarks/nod_blink.py``: the example head's upper lids move 10-12 degrees into the face
+upright, 28-29 pitched -15 degrees, -5 pitched +15: the nod, one for one). Measured between the lids only
 (:func:`facerig.geometry.eyelids.seen_share` with ``through_skin=False``), such an eye counts as
 closed, as the authors' closed eyes that show the eyeball through lids met inside it do; but half
 of the eyeball shows through, and ``facerig check`` fails the blink.
