@@ -528,6 +528,7 @@ def complete_blink(
     passes: int = PASSES,
     meet: float = MEET,
     pieces: np.ndarray | None = None,
+    lift: bool = True,
 ) -> tuple[np.ndarray, float, float]:
     """Finish a blink whose lids stop short: ``(blink (V, 3), open before, open after)``.
 
@@ -552,7 +553,11 @@ def complete_blink(
     read on the neutral head (above or below the middle of the neutral opening), not on the posed
     one: where the blink has brought the upper lid down close to the lower, the lower margin, in
     front of the eyeball, lies above the bottom of the gap as rays meet the eyeball behind it, and
-    would be turned down with the upper lid (johnsmith's lower lids went down by 0.6 mm)."""
+    would be turned down with the upper lid (johnsmith's lower lids went down by 0.6 mm). With
+    ``lift``, lids that met only inside the eyeball while more than ``closed`` of it shows through
+    them (a head nodded up: the lids came down into the eyeball) are brought out over it and
+    completed there (:func:`facerig.geometry.sunk_lids.lift_sunk_lids`; the shares are then of the
+    eyeball seen through the lids)."""
     v = np.asarray(vertices, np.float64)
     c, r = sphere
     out = np.asarray(blink, np.float64)
@@ -566,6 +571,12 @@ def complete_blink(
         return out, seen, seen
     before = after = left(out)
     if before <= closed:
+        if lift:  # the eyeball shows through lids met inside it (seen > closed): lids sunk into it
+            from facerig.geometry.sunk_lids import lift_sunk_lids
+
+            return lift_sunk_lids(
+                v, faces, skin_faces, eyeball_faces, movable, out, sphere, seen0, closed, passes, meet, pieces
+            )
         return out, before, after
     out = keep_outside(v, out, movable, sphere)  # lids that sank into the eyeball come out first
     upper = None  # which lid a vertex belongs to, from the neutral head (see the docstring)
@@ -735,7 +746,16 @@ def close_blinks(
         vr = (v[rows] - c) @ R.T + c
         blink = dk[rows] @ R.T
         new, before, after = complete_blink(
-            vr, sub_f, sub_skin, sub_eye, movable[rows], blink, sphere, seen0, closed=closed, meet=meet,
+            vr,
+            sub_f,
+            sub_skin,
+            sub_eye,
+            movable[rows],
+            blink,
+            sphere,
+            seen0,
+            closed=closed,
+            meet=meet,
             pieces=pieces[rows],
         )
         entry = {"open_after": round(after, 3), "yaw_deg": round(float(np.degrees(yaw)), 1)}
