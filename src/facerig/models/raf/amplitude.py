@@ -1,0 +1,110 @@
+"""Mouth motion sized to a mouth larger than the training heads' (issue 24).
+
+The network's mouth shapes follow the mouth's size within the range its training heads span (the
+validation heads' ground truth over the rig's: 1.0 whatever their mouth width), but past it they
+stay about training-sized: on ICT heads whose lower face is scaled up about the mouth (exact ground
+truth carried through the warp, ``benchmarks/amplitude_sweep.py``), the best scale of the rig's
+mouth shapes grows from 1.0 to 1.4 (smile, stretch, frown, dimple) and 1.65 (pucker, funnel, rolls)
+as the mouth reaches 0.49 frame units.
+
+The mouth's size is read from the rig itself: the distance between where its mouthSmileLeft and
+mouthSmileRight move (:func:`smile_span`, the face probe's motion centroid), in head-frame units
+(the frame the network saw). Past :data:`SPAN_MAX` (just above every validation head's, so
+ICT / MakeHuman rigs are unchanged) the mouth shapes are scaled by ``(span / SPAN_MAX) ** gamma``
+(:data:`GAMMA`, fitted on the warped ICT heads past that span, never on other authors' heads),
+at most :data:`FACTOR_MAX`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Smile span (head-frame units) up to which nothing changes: the largest over the 56 validation
+#: heads (ICT, MakeHuman, 48 stylised) is 0.343 (``benchmarks/results/amplitude_study_s6.json``).
+SPAN_MAX = 0.345
+#: Exponent per group of shapes (least squares through (SPAN_MAX, 1) of log si_scale on
+#: log(span / SPAN_MAX) over the warped heads past SPAN_MAX, ``amplitude_sweep_s6.json``).
+GAMMA = {"corners": 1.3, "lips": 1.9}
+#: Largest factor applied.
+FACTOR_MAX = 2.0
+#: The shapes each exponent applies to.
+SHAPES = {
+    "corners": (
+        "mouthSmileLeft",
+        "mouthSmileRight",
+        "mouthStretchLeft",
+        "mouthStretchRight",
+        "mouthFrownLeft",
+        "mouthFrownRight",
+        "mouthDimpleLeft",
+        "mouthDimpleRight",
+    ),
+    "lips": (
+        "mouthPucker",
+        "mouthFunnel",
+        "mouthRollUpper",
+        "mouthRollLower",
+        "mouthShrugUpper",
+        "mouthShrugLower",
+        "mouthPressLeft",
+        "mouthPressRight",
+        "mouthUpperUpLeft",
+        "mouthUpperUpRight",
+        "mouthLowerDownLeft",
+        "mouthLowerDownRight",
+    ),
+}
+
+
+def motion_centroid(vertices: np.ndarray, delta: np.ndarray) -> np.ndarray | None:
+    """Where a shape moves: the centroid of ``vertices`` (V,3) weighted by |delta|^2 (delta (V,3))
+    over the vertices moving more than 30 % of its largest motion -> (3,), None if nothing moves."""
+    s = np.linalg.norm(np.asarray(delta, np.float64), axis=1)
+    if not s.size or not s.max() > 0:
+        return None
+    w = np.where(s > 0.3 * s.max(), s**2, 0.0)
+    return (w[:, None] * np.asarray(vertices, np.float64)).sum(0) / w.sum()
+
+
+def smile_span(vertices: np.ndarray, names: list[str], deltas: np.ndarray) -> float | None:
+    """Distance between where mouthSmileLeft and mouthSmileRight move: vertices (V,3), deltas
+    (K,V,3) of ``names`` -> float in the vertices' units, None without both or where one is still."""
+    if "mouthSmileLeft" not in names or "mouthSmileRight" not in names:
+        return None
+    a = motion_centroid(vertices, deltas[names.index("mouthSmileLeft")])
+    b = motion_centroid(vertices, deltas[names.index("mouthSmileRight")])
+    if a is None or b is None:
+        return None
+    return float(np.linalg.norm(a - b))
+
+
+def mouth_factors(span: float) -> dict[str, float]:
+    """Scale per group of :data:`SHAPES` for a smile span in head-frame units: 1 up to
+    :data:`SPAN_MAX`, then ``(span / SPAN_MAX) ** GAMMA[group]``, at most :data:`FACTOR_MAX`."""
+    over = max(float(span), SPAN_MAX) / SPAN_MAX
+    return {g: float(min(over ** GAMMA[g], FACTOR_MAX)) for g in SHAPES}
+
+
+def scale_mouth(
+    vertices: np.ndarray, names: list[str], deltas: np.ndarray, frame_unit: float
+) -> tuple[np.ndarray, dict]:
+    """Scale the mouth shapes of a rig whose mouth is past the training range (module doc).
+
+    vertices (V,3) neutral, deltas (K,V,3) of ``names`` in the same units and axes, ``frame_unit``
+    the head frame's unit in those units. Returns ``(deltas, report)``: the same array, scaled in
+    place where a factor applies; report ``{"span": ..., "factors": {...}}`` (factors only where
+    applied; empty report without both smiles)."""
+    span = smile_span(vertices, names, deltas)
+    if span is None or not frame_unit > 0:
+        return deltas, {}
+    span /= float(frame_unit)
+    report: dict = {"span": round(span, 4)}
+    if span <= SPAN_MAX:
+        return deltas, report
+    factors = mouth_factors(span)
+    for group, shapes in SHAPES.items():
+        for n in shapes:
+            if n in names:
+                deltas[names.index(n)] *= np.asarray(factors[group], deltas.dtype)
+    report["factors"] = {g: round(f, 3) for g, f in factors.items()}
+    return deltas, report
