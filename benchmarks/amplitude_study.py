@@ -169,7 +169,12 @@ def study_head(
     comp = completion(p, g)
     peak = peak_ratio(p, g)
     per_shape = {
-        n: {"si_scale": round(float(e["si_scale"][i]), 3), "completion": round(float(comp[i]), 3), "peak": round(float(peak[i]), 3)}
+        n: {
+            "relative": round(float(e["relative"][i]), 4),
+            "si_scale": round(float(e["si_scale"][i]), 3),
+            "completion": round(float(comp[i]), 3),
+            "peak": round(float(peak[i]), 3),
+        }
         for i, n in enumerate(sn)
     }
     regions = {}
@@ -177,7 +182,8 @@ def study_head(
         have = [m for m in members if m in per_shape]
         if have:
             regions[reg] = {
-                k: round(float(np.nanmedian([per_shape[m][k] for m in have])), 3) for k in ("si_scale", "completion", "peak")
+                k: round(float(np.nanmedian([per_shape[m][k] for m in have])), 3)
+                for k in ("relative", "si_scale", "completion", "peak")
             }
     return {
         "head": name,

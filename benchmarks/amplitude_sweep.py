@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             **{
                 reg: {
                     k: round(float(np.mean([r["regions"][reg][k] for r in members if reg in r["regions"]])), 3)
-                    for k in ("peak", "si_scale", "completion")
+                    for k in ("relative", "peak", "si_scale", "completion")
                 }
                 for reg in ("mouth_corners", "mouth_lips", "jaw", "eyes", "brows")
             },
