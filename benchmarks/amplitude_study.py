@@ -141,10 +141,18 @@ def smile_span(xyz: np.ndarray, names: list[str], d: np.ndarray) -> float | None
 
 
 def study_head(
-    name: str, group: str, mesh, names: list[str], gt: np.ndarray, options: dict, corners: float | None = None
+    name: str,
+    group: str,
+    mesh,
+    names: list[str],
+    gt: np.ndarray,
+    options: dict,
+    corners: float | None = None,
+    mm_per_unit: float = 1.0,
 ) -> dict:
     """Rig ``mesh`` and compare it with ``gt`` (K,V,3) of ``names`` -> the head's row. ``corners``:
-    the mouth corners' distance from the head's landmarks (validation heads), if known."""
+    the mouth corners' distance from the head's landmarks (validation heads), if known;
+    ``mm_per_unit``: the head's millimetres per unit (for the active vertices of ``relative``)."""
     from facerig.eval.metrics import completion, shape_errors
     from facerig.models.registry import rig_mesh
 
@@ -165,7 +173,7 @@ def study_head(
     sn = [names[k] for k in keep]
     g = np.asarray(gt[keep], np.float64)
     p = np.asarray(rig.deltas[[index[n] for n in sn]], np.float64)
-    e = shape_errors(p, g)
+    e = shape_errors(p, g, mm_per_unit)
     comp = completion(p, g)
     peak = peak_ratio(p, g)
     per_shape = {
@@ -212,7 +220,8 @@ def evalset_heads(set_dir: Path, groups: list[str]):
             pairs = json.loads((set_dir / h["landmarks"]).read_text())["pairs"]
             v = np.asarray(mesh.vertices, np.float64)
             corners = float(np.linalg.norm(v[pairs[48][1]] - v[pairs[54][1]]))
-        yield h["id"], h["group"], mesh, [str(n) for n in z["names"]], z["deltas"], corners
+        mm = float(h.get("mm_per_unit") or 1.0)
+        yield h["id"], h["group"], mesh, [str(n) for n in z["names"]], z["deltas"], corners, mm
 
 
 def author_set():
@@ -231,7 +240,7 @@ def author_set():
             allow_unreferenced=True,
         )
         group = "author_in_family" if h["name"] in IN_FAMILY else "out_of_family"
-        yield h["name"], group, mesh, h["names"], h["deltas"], None
+        yield h["name"], group, mesh, h["names"], h["deltas"], None, h["mm_per_unit"]
 
 
 def fit(rows: list[dict], region: str, feature: str, key: str) -> dict | None:
@@ -318,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, seen = [], set()
     for src in sources:
         n = 0
-        for name, group, mesh, names, gt, corners in src:
+        for name, group, mesh, names, gt, corners, mm in src:
             key = (name, mesh.num_vertices, float(np.asarray(mesh.vertices)[:5].sum()))
             if key in seen:  # the 48-head set starts with the validation set's 4 stylised heads
                 continue
@@ -326,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.limit and n >= args.limit:
                 break
             n += 1
-            row = study_head(name, group, mesh, names, gt, options, corners)
+            row = study_head(name, group, mesh, names, gt, options, corners, mm)
             rows.append(row)
             f = row["features"]
             reg = row["regions"]

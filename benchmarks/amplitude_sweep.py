@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     index = json.loads((set_dir / "index.json").read_text())
     lm_of = {h["id"]: set_dir / h["landmarks"] for h in index["heads"] if h.get("landmarks")}
     rows = []
-    for n, (name, group, mesh, names, gt, _corners) in enumerate(evalset_heads(set_dir, [args.group])):
+    for n, (name, group, mesh, names, gt, _corners, mm) in enumerate(evalset_heads(set_dir, [args.group])):
         if n >= args.heads:
             break
         pairs = json.loads(lm_of[name].read_text())["pairs"]
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             gw = (mouth_warp(v[None] + gt, center, rho, s) - vw[None]).astype(np.float32)
             wm = Mesh(vertices=vw, faces=mesh.faces)
             cw = float(np.linalg.norm(vw[pairs[48][1]] - vw[pairs[54][1]]))
-            row = study_head(f"{name}@{s:g}", group, wm, names, gw, options, cw)
+            row = study_head(f"{name}@{s:g}", group, wm, names, gw, options, cw, mm)
             row["warp_scale"] = s
             rows.append(row)
             f, g = row["features"], row["regions"]
