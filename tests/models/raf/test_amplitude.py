@@ -66,12 +66,30 @@ def test_a_wider_mouth_scales_the_mouth_shapes_only():
     assert report["factors"]["lips"] > report["factors"]["corners"] > 1.0  # the sweep's exponents
 
 
+def test_a_mouth_normal_for_its_face_is_left_alone():
+    """A span past the range in head-frame units but not over the face's size (a head cropped to
+    its face: a small head frame) changes nothing; past both, the smaller ratio sets the factor."""
+    v, names, d = _smiling_rig(0.3)
+    before = d.copy()
+    unit = 0.6 / (1.3 * A.SPAN_MAX)
+    out, report = A.scale_mouth(v, names, d, unit, face_size=0.6 / (0.95 * A.SPAN_FACE_MAX))
+    assert np.array_equal(out, before) and "factors" not in report
+    assert report["span_face"] == pytest.approx(0.95 * A.SPAN_FACE_MAX, rel=0.02)
+    out, report = A.scale_mouth(v, names, d, unit, face_size=0.6 / (1.1 * A.SPAN_FACE_MAX))
+    assert report["factors"]["corners"] == pytest.approx(
+        (report["span_face"] / A.SPAN_FACE_MAX) ** A.GAMMA["corners"], rel=1e-3
+    )
+    assert 1.0 < report["factors"]["corners"] < 1.15
+
+
 def test_factors_are_continuous_at_the_range_and_capped():
     assert A.mouth_factors(A.SPAN_MAX) == {g: 1.0 for g in A.SHAPES}
     assert A.mouth_factors(0.5 * A.SPAN_MAX) == {g: 1.0 for g in A.SHAPES}
     near = A.mouth_factors(A.SPAN_MAX * 1.001)
     assert all(1.0 < f < 1.01 for f in near.values())
     assert all(f == A.FACTOR_MAX for f in A.mouth_factors(10 * A.SPAN_MAX).values())
+    assert A.mouth_factors(2 * A.SPAN_MAX, 0.9 * A.SPAN_FACE_MAX) == {g: 1.0 for g in A.SHAPES}
+    assert A.mouth_factors(2 * A.SPAN_MAX, 1.2 * A.SPAN_FACE_MAX) == A.mouth_factors(1.2 * A.SPAN_MAX)
 
 
 def test_rig_raf_scales_the_mouth_shapes_past_the_range(tiny_head, random_weights, monkeypatch):
@@ -85,6 +103,7 @@ def test_rig_raf_scales_the_mouth_shapes_past_the_range(tiny_head, random_weight
     if "mouth_amplitude" not in on.meta["raf"]:
         assert np.array_equal(on.deltas, off.deltas)
     monkeypatch.setattr(A, "SPAN_MAX", 1e-6)
+    monkeypatch.setattr(A, "SPAN_FACE_MAX", 1e-6)
     on = _rig(v, f, random_weights)
     factors = on.meta["raf"]["mouth_amplitude"]["factors"]
     mouth = {n: g for g, s in A.SHAPES.items() for n in s}

@@ -9,8 +9,9 @@ the rig's mouth shapes grows from 1.0 to 1.35-1.45 (smile, stretch, frown, dimpl
 
 The mouth's size is read from the rig itself: the distance between where its mouthSmileLeft and
 mouthSmileRight move (:func:`smile_span`, the face probe's motion centroid), in head-frame units
-(the frame the network saw). Past :data:`SPAN_MAX` (just above every validation head's, so
-ICT / MakeHuman rigs are unchanged) the mouth shapes are scaled by ``(span / SPAN_MAX) ** gamma``
+(the frame the network saw) and over the face's size the face probe found. Past :data:`SPAN_MAX`
+and :data:`SPAN_FACE_MAX` both (just above every validation head's, so ICT / MakeHuman rigs are
+unchanged) the mouth shapes are scaled by ``(span / SPAN_MAX) ** gamma`` (the smaller ratio)
 (:data:`GAMMA`, fitted on the warped in-family heads past that span, never on other authors' heads),
 at most :data:`FACTOR_MAX`.
 """
@@ -22,6 +23,10 @@ import numpy as np
 #: Smile span (head-frame units) up to which nothing changes: the largest over the 56 validation
 #: heads (ICT, MakeHuman, 48 stylised) is 0.343 (``benchmarks/results/amplitude_study_s6.json``).
 SPAN_MAX = 0.345
+#: The same over the face's size ``sqrt(iod * eye_mouth)`` the face probe measured: the largest
+#: over the validation heads is 0.817. A head is changed only past both (a head cropped to its
+#: face has a small head frame and a span large in it, its mouth no larger for its face).
+SPAN_FACE_MAX = 0.82
 #: Exponent per group of shapes: least squares through (SPAN_MAX, 1) of log si_scale (the
 #: group's median) on log(span / SPAN_MAX) over the 19 warped ICT and MakeHuman heads past
 #: SPAN_MAX (``amplitude_sweep_unseen_off.json``, ``amplitude_sweep_makehuman_off.json``; ICT alone
@@ -80,30 +85,39 @@ def smile_span(vertices: np.ndarray, names: list[str], deltas: np.ndarray) -> fl
     return float(np.linalg.norm(a - b))
 
 
-def mouth_factors(span: float) -> dict[str, float]:
-    """Scale per group of :data:`SHAPES` for a smile span in head-frame units: 1 up to
-    :data:`SPAN_MAX`, then ``(span / SPAN_MAX) ** GAMMA[group]``, at most :data:`FACTOR_MAX`."""
-    over = max(float(span), SPAN_MAX) / SPAN_MAX
+def mouth_factors(span: float, span_face: float | None = None) -> dict[str, float]:
+    """Scale per group of :data:`SHAPES` for a smile span in head-frame units (``span``) and over
+    the face's size (``span_face``, None: not measured): with ``over`` the smaller of
+    ``span / SPAN_MAX`` and ``span_face / SPAN_FACE_MAX``, 1 up to ``over`` 1, then
+    ``over ** GAMMA[group]``, at most :data:`FACTOR_MAX`."""
+    over = float(span) / SPAN_MAX
+    if span_face is not None:
+        over = min(over, float(span_face) / SPAN_FACE_MAX)
+    over = max(over, 1.0)
     return {g: float(min(over ** GAMMA[g], FACTOR_MAX)) for g in SHAPES}
 
 
 def scale_mouth(
-    vertices: np.ndarray, names: list[str], deltas: np.ndarray, frame_unit: float
+    vertices: np.ndarray, names: list[str], deltas: np.ndarray, frame_unit: float, face_size: float | None = None
 ) -> tuple[np.ndarray, dict]:
     """Scale the mouth shapes of a rig whose mouth is past the training range (module doc).
 
     vertices (V,3) neutral, deltas (K,V,3) of ``names`` in the same units and axes, ``frame_unit``
-    the head frame's unit in those units. Returns ``(deltas, report)``: the same array, scaled in
-    place where a factor applies; report ``{"span": ..., "factors": {...}}`` (factors only where
-    applied; empty report without both smiles)."""
+    the head frame's unit in those units, ``face_size`` the face probe's ``sqrt(iod * eye_mouth)``
+    in those units (None: not measured). Returns ``(deltas, report)``: the same array, scaled in
+    place where a factor applies; report ``{"span": ..., "span_face": ..., "factors": {...}}``
+    (factors only where applied; empty report without both smiles)."""
     span = smile_span(vertices, names, deltas)
     if span is None or not frame_unit > 0:
         return deltas, {}
+    span_face = span / float(face_size) if face_size else None
     span /= float(frame_unit)
     report: dict = {"span": round(span, 4)}
-    if span <= SPAN_MAX:
+    if span_face is not None:
+        report["span_face"] = round(span_face, 4)
+    factors = mouth_factors(span, span_face)
+    if all(f == 1.0 for f in factors.values()):
         return deltas, report
-    factors = mouth_factors(span)
     for group, shapes in SHAPES.items():
         for n in shapes:
             if n in names:

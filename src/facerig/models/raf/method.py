@@ -328,7 +328,8 @@ def rig_raf(
         if mouth_amplitude and queries is None:  # a mouth past the training range: its shapes sized to it
             from facerig.models.raf.amplitude import scale_mouth
 
-            moved, amplitude = scale_mouth(v, [names[i] for i in keep], moved, prep.scale)
+            face_size = float(np.sqrt(face["iod"] * face["eye_mouth"])) if face else None
+            moved, amplitude = scale_mouth(v, [names[i] for i in keep], moved, prep.scale, face_size)
         eyelids = None
         layout = None  # one layout of the stitched head for the eyelid and jaw steps (a pure function of it)
         if close_eyes and queries is None:
