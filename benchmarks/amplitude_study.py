@@ -205,7 +205,8 @@ def study_head(
 
 
 def evalset_heads(set_dir: Path, groups: list[str]):
-    """(name, group, mesh, names, gt deltas) of a validation-style set's heads in ``groups``."""
+    """(name, group, mesh, names, gt deltas (K,V,3), mouth corners' distance from the landmarks or
+    None, mm_per_unit) of a validation-style set's heads in ``groups``."""
     from facerig.eval.harness import load_index
     from facerig.io import load_mesh
 
@@ -225,7 +226,8 @@ def evalset_heads(set_dir: Path, groups: list[str]):
 
 
 def author_set():
-    """(name, group, mesh, names, gt deltas) of the heads with authors' shapes (benchmarks/out_of_family.py)."""
+    """(name, group, mesh, names, gt deltas (K,V,3), None, mm_per_unit) of the heads with authors' shapes
+    (benchmarks/out_of_family.py)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from facerig.config import data_root
     from facerig.io.mesh import Mesh
