@@ -372,6 +372,17 @@ def test_proxy_size_and_mirror_options_reach_the_method(tmp_path, monkeypatch, t
     assert len(err) == 1 and "--proxy-vertices" in err[0]
 
 
+def test_no_mouth_amplitude_reaches_the_method(tmp_path, monkeypatch, tiny_head):
+    from facerig.cli import main
+
+    head, seen = _options_seen(tmp_path, monkeypatch, tiny_head)
+    out = str(tmp_path / "r.npz")
+    assert main(["rig", str(head), "-o", out, "--method", "raf", "-q"]) == 0
+    assert "mouth_amplitude" not in seen  # the method's default (on)
+    assert main(["rig", str(head), "-o", out, "--method", "raf", "--no-mouth-amplitude", "-q"]) == 0
+    assert seen["mouth_amplitude"] is False
+
+
 @pytest.mark.slow
 def test_python_api_gives_the_cli_rig_with_the_network(tmp_path: Path) -> None:
     """The same with the shipped network: the example head plus a loose vertex and a zero-area

@@ -127,6 +127,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "weights were trained in the face-sized frame, so this costs accuracy; see BENCHMARKS.md)",
     )
     parser.add_argument(
+        "--no-mouth-amplitude",
+        action="store_true",
+        help="raf only: keep the network's mouth shapes as they are on a head whose mouth is wider than "
+        "the training heads' (by default they are scaled up to it; BENCHMARKS.md, Mouth amplitude)",
+    )
+    parser.add_argument(
         "--no-head-check",
         action="store_true",
         help="raf only: rig the mesh even where the network finds no plausible face on it (by "
@@ -341,6 +347,8 @@ def _method_options(args: argparse.Namespace, method: str, landmarks: str | None
         options["mirror"] = False
     if args.no_face_frame:
         options["face_frame"] = False
+    if args.no_mouth_amplitude:
+        options["mouth_amplitude"] = False
     if args.no_head_check:
         options["head_check"] = False
     if args.untangle:

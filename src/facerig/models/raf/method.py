@@ -177,6 +177,7 @@ def rig_raf(
     close_eyes: bool = True,
     open_mouth: bool = True,
     pitch: float | None = None,
+    mouth_amplitude: bool = True,
     **_: Any,
 ) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
@@ -208,7 +209,10 @@ def rig_raf(
     ``raf.jaw``); ``pitch``: degrees to nod the head about its left-right axis before rigging
     (default None: 0, or where the head check finds an odd face or none, the pitch at which the
     face probe finds a plausible one, :func:`facerig.models.raf.pitch.find_pitch`; meta
-    ``raf.pitched_deg``). Unknown options are ignored.
+    ``raf.pitched_deg``); ``mouth_amplitude`` (default on): on a head whose mouth is wider than the
+    training heads' (the rig's own smile span), the mouth shapes are scaled up to it
+    (:func:`facerig.models.raf.amplitude.scale_mouth`; meta ``raf.mouth_amplitude``). Unknown
+    options are ignored.
     """
     call = {k: v for k, v in locals().items() if k not in ("mesh", "_")}  # this call's options, to rig again
     import contextlib
@@ -320,6 +324,12 @@ def rig_raf(
         t2 = time.perf_counter()
         moved = prep.proxy.to_full(d)  # (Q,V,3) canonical axes: a new array (or d itself), scaled in place
         moved *= np.float32(prep.scale)
+        amplitude = None
+        if mouth_amplitude and queries is None:  # a mouth past the training range: its shapes sized to it
+            from facerig.models.raf.amplitude import scale_mouth
+
+            face_size = float(np.sqrt(face["iod"] * face["eye_mouth"])) if face else None
+            moved, amplitude = scale_mouth(v, [names[i] for i in keep], moved, prep.scale, face_size)
         eyelids = None
         layout = None  # one layout of the stitched head for the eyelid and jaw steps (a pure function of it)
         if close_eyes and queries is None:
@@ -364,6 +374,7 @@ def rig_raf(
             **({"pitched_deg": float(pitch)} if pitch else {}),
             **({"frame_scale": float(frame_scale)} if frame_scale != 1 else {}),
             **({"face_frame": face} if face is not None else {}),
+            **({"mouth_amplitude": amplitude} if amplitude and "factors" in amplitude else {}),
             **({"eyelids": eyelids} if eyelids else {}),
             **({"jaw": jaw} if jaw else {}),
             "timings": {
