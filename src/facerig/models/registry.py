@@ -149,6 +149,9 @@ def rig_mesh(
     - vertices at the same position get the same deltas (unless ``weld=0``, which keeps slits
       open: :func:`facerig.models.finish.share_coincident`);
     - ARKit rigs are padded to the 52 shapes (``meta["missing"]``);
+    - a head on a body or bust (``raf``, not with ``auto_orient``:
+      :func:`facerig.models.raf.head_crop.rig_head_on_body`) is rigged on the crop of its head and
+      neck; everything below keeps zero deltas (``meta["head_on_body"]``);
     - with a head check (``raf``), a mesh of fewer than :data:`MIN_HEAD_VERTICES` vertices is
       refused, and a head the face probe rejects is refused only when another orientation fits
       it better (the error names it), else rigged with ``meta["orientation"]["warning"]``
@@ -218,7 +221,15 @@ def rig_mesh(
             info=info,
         )
     meta_extra: dict[str, Any] = {}
-    if method == "raf" and (auto_orient or head_check):
+    body = None
+    if method == "raf" and not auto_orient:  # a head on a body or bust: rig the head's crop
+        from facerig.models.raf.head_crop import rig_head_on_body
+
+        with np.errstate(all="ignore"):
+            body = rig_head_on_body(fn, work, **options)
+    if body is not None:
+        out, meta_extra = body
+    elif method == "raf" and (auto_orient or head_check):
         from facerig.models.raf.orientation import rig_oriented
 
         out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, **options)
