@@ -8,12 +8,13 @@ mesh's shape alone, in the ``up`` / ``forward`` axes the user gave:
 1. the horizontal cross-sections of the surface (area-weighted samples in :data:`SLICES` slices of
    the height) give a width profile from the top down: the left-right extent ``wx`` and the
    front-back extent ``wz`` of each slice, ``size = sqrt(wx * wz)``;
-2. walking down from the top, the head's width is the widest left-right extent met so far; the
-   shoulders are the first slice, deeper than :data:`MIN_HEAD_DEPTH` head widths, that is
-   :data:`SHOULDERS` times wider than the head (a neck stump, a bust that narrows, a creature's ears
-   never do);
-3. the neck is the narrowest slice (``size``) between :data:`MIN_HEAD_DEPTH` head widths and the
-   shoulders: the head is everything above it, ``head_height`` deep;
+2. a slice is a neck when, with the head's width the widest left-right extent above it, it lies
+   :data:`MIN_HEAD_DEPTH` to :data:`MAX_HEAD_DEPTH` head widths below the top, its ``size`` is at
+   most :data:`NECK` of the largest above it, and within :data:`SHOULDER_REACH` times its depth
+   below it a slice is :data:`SHOULDERS` times wider than the head (shoulders: a neck stump, a bust
+   that narrows, a creature's ears never are);
+3. of those, the neck is the one narrowest left to right against the head's width: the head is
+   everything above it, ``head_height`` deep;
 4. it is a body (or a bust) when what lies below the neck is at least as tall as the head
    (:data:`BODY_BELOW`): a head whose shoulder stubs end just under the neck (the ICT FaceKit head, a
    sculpted bust) is not.
@@ -35,9 +36,15 @@ SLICES = 400
 SAMPLES = 60_000
 #: The shoulders are a slice this many times wider (left-right) than the head above it.
 SHOULDERS = 1.6
-#: The neck and shoulders lie at least this many head widths below the top (a head is about as tall
-#: as 1.3 times its width).
+#: The neck lies at least this many head widths below the top (a head is about as tall as 1.3 times
+#: its width) ...
 MIN_HEAD_DEPTH = 0.8
+#: ... and at most this many (a head with its neck is under 2 widths tall).
+MAX_HEAD_DEPTH = 2.5
+#: The neck is at most this fraction of the head's largest cross-section (sqrt of its two extents).
+NECK = 0.9
+#: The shoulders lie within this many head heights below the neck.
+SHOULDER_REACH = 1.5
 #: A body or bust: the mesh below the neck is at least this many head heights tall.
 BODY_BELOW = 1.0
 #: The crop reaches this many head heights below the neck.
@@ -141,24 +148,24 @@ def locate_head(
         return None
     depth, wx, wz, cx = width_profile(pts)
     size = np.sqrt(wx * wz)
-    # walk down: the head's width so far, until a slice SHOULDERS times wider (past MIN_HEAD_DEPTH)
-    head_w = 0.0
-    shoulders = None
-    for i in range(len(depth)):
-        if not np.isfinite(wx[i]):
+    ok = np.isfinite(wx)
+    head_w = np.maximum.accumulate(np.where(ok, wx, 0.0))  # the widest slice so far, from the top
+    head_s = np.maximum.accumulate(np.where(ok, size, 0.0))
+    best = None
+    for i in np.flatnonzero(ok):
+        w, t = float(head_w[i]), float(depth[i])
+        if not (w > 0 and MIN_HEAD_DEPTH * w <= t <= MAX_HEAD_DEPTH * w and size[i] <= NECK * head_s[i]):
             continue
-        if head_w > 0 and depth[i] > MIN_HEAD_DEPTH * head_w and wx[i] > SHOULDERS * head_w:
-            shoulders = i
-            break
-        head_w = max(head_w, float(wx[i]))
-    if shoulders is None or head_w <= 0:
+        below = (depth > t) & (depth <= t + SHOULDER_REACH * t) & ok
+        if not below.any() or float(wx[below].max()) < SHOULDERS * w:
+            continue
+        ratio = float(wx[i] / w)
+        if best is None or ratio < best[0]:
+            best = (ratio, int(i), int(np.flatnonzero(below & (wx >= SHOULDERS * w))[0]))
+    if best is None:
         return None
-    lo = int(np.searchsorted(depth, MIN_HEAD_DEPTH * head_w))
-    window = size[lo:shoulders]
-    if window.size == 0 or not np.isfinite(window).any():
-        return None
-    neck_i = lo + int(np.nanargmin(window))
-    head_h = float(depth[neck_i])
+    _, neck_i, shoulders = best
+    head_h, head_w = float(depth[neck_i]), float(head_w[neck_i])
     if H - head_h < BODY_BELOW * head_h:
         return None
     widest = int(np.nanargmax(np.where(np.arange(len(wx)) < neck_i, wx, np.nan)))
@@ -181,9 +188,10 @@ def crop_vertices(
 ) -> np.ndarray:
     """(V,) bool: the vertices of the head crop of ``region``: those of the faces lying wholly above
     ``region.cut`` (along ``up``), in the connected pieces of those faces whose centre lies within
-    one head width of the head's centre (left-right and front-back): the head, its neck and the top
-    of the shoulders, and the separate parts inside it (eyeballs, teeth, tongue, lashes); not the
-    ends of arms raised above the cut. vertices (V, 3), faces (F, 3)."""
+    one head width of the head's centre (left-right and front-back) and that are either a whole
+    part of the mesh (eyeballs, teeth, tongue, lashes) or reach the head's upper half (the skin of
+    the head, its neck and the top of the shoulders); not the ends of arms raised above the cut, nor
+    the top of a separate body piece under the head. vertices (V, 3), faces (F, 3)."""
     from facerig.geometry.components import connected_components
     from facerig.geometry.frame import orientation_matrix
 
@@ -194,6 +202,9 @@ def crop_vertices(
     inside = np.zeros(len(v), bool)
     if len(kept) == 0:
         return inside
+    parts = connected_components(len(v), f)
+    whole = np.ones(int(parts.max()) + 1, bool)
+    whole[parts[~above]] = False  # parts reaching below the cut
     labels = connected_components(len(v), kept)
     used = np.zeros(len(v), bool)
     used[kept.ravel()] = True
@@ -202,6 +213,11 @@ def crop_vertices(
     cnt = np.bincount(lab, minlength=n).astype(np.float64)
     cx = np.bincount(lab, v[used, 0], n) / np.maximum(cnt, 1)
     cz = np.bincount(lab, v[used, 2], n) / np.maximum(cnt, 1)
+    high = np.full(n, -np.inf)
+    np.maximum.at(high, lab, v[used, 1])
+    is_whole = np.zeros(n, bool)
+    is_whole[lab] = whole[parts[used]]
     near = np.hypot(cx - region.center[0], cz - region.center[1]) <= region.head_width
-    inside[used] = near[lab]
+    reaches = high >= region.neck + 0.5 * region.head_height
+    inside[used] = (near & (is_whole | reaches))[lab]
     return inside

@@ -1,0 +1,56 @@
+"""``facerig.models.raf.head_crop``: a head on a body is rigged on its crop, the rest keeps still."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facerig.data.bodies import on_body
+from facerig.geometry.head_locate import crop_vertices, locate_head
+from facerig.io.mesh import Mesh
+from facerig.models.raf.head_crop import CUT_FADE, rig_head_on_body
+from facerig.models.raf.method import rig_raf
+
+
+def _options(weights: str) -> dict:
+    return {"weights": weights, "head_check": False, "threads": 1, "close_eyes": False, "open_mouth": False}
+
+
+def test_the_body_rig_is_the_crops_rig_put_back(random_weights, tiny_head):
+    v, f = tiny_head(16, 24)
+    bv, bf = on_body(v, f, "body")
+    opts = _options(random_weights)
+    out, meta = rig_head_on_body(rig_raf, Mesh(vertices=bv, faces=bf), **opts)
+    region = locate_head(bv, bf)
+    inside = crop_vertices(bv, bf, region)
+    assert out.deltas.shape == (52, len(bv), 3)
+    assert not out.deltas[:, ~inside].any()  # exactly zero outside the head's crop
+    assert not inside[len(v) :].any()  # the separate body piece is not rigged
+    assert meta["head_on_body"]["vertices"] == int(inside.sum())
+    assert meta["head_on_body"]["of"] == len(bv)
+    index = np.full(len(bv), -1)
+    index[inside] = np.arange(inside.sum())
+    crop = Mesh(vertices=bv[inside], faces=index[bf[inside[bf].all(1)]])
+    alone = rig_raf(crop, **opts).deltas
+    assert np.abs(alone).max() > 0
+    height = bv[inside, 1]
+    full = height >= region.cut + CUT_FADE * region.head_height  # above the fade at the crop's end
+    np.testing.assert_array_equal(out.deltas[:, inside][:, full], alone[:, full])
+    assert (np.abs(out.deltas[:, inside]) <= np.abs(alone) + 1e-7).all()  # the fade only shrinks
+
+
+def test_a_head_alone_is_not_cropped(random_weights, tiny_head):
+    v, f = tiny_head(16, 24)
+    assert rig_head_on_body(rig_raf, Mesh(vertices=v, faces=f), **_options(random_weights)) is None
+
+
+def test_rig_mesh_rigs_the_head_of_a_body_and_keeps_every_vertex(random_weights, tiny_head):
+    from facerig.models.registry import rig_mesh
+
+    v, f = tiny_head(16, 24)
+    bv, bf = on_body(v, f, "body")
+    rig = rig_mesh(Mesh(vertices=bv, faces=bf), "raf", **_options(random_weights))
+    assert rig.deltas.shape == (52, len(bv), 3)
+    np.testing.assert_array_equal(rig.neutral, bv)
+    assert rig.meta["head_on_body"]["fraction"] < 0.3
+    assert not rig.deltas[:, len(v) :].any()
+    assert np.abs(rig.deltas[:, : len(v)]).max() > 0
