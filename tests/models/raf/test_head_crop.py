@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from facerig.data.bodies import on_body
 from facerig.geometry.head_locate import crop_vertices, locate_head
@@ -54,3 +55,38 @@ def test_rig_mesh_rigs_the_head_of_a_body_and_keeps_every_vertex(random_weights,
     assert rig.meta["head_on_body"]["fraction"] < 0.3
     assert not rig.deltas[:, len(v) :].any()
     assert np.abs(rig.deltas[:, : len(v)]).max() > 0
+
+
+@pytest.mark.slow
+def test_the_makehuman_body_is_rigged_on_its_head_and_checks_like_the_head(tmp_path, capsys):
+    """``facerig rig`` + ``facerig check`` on MakeHuman hm08's whole body (FACERIG_DATA)."""
+    import json
+
+    from facerig.cli import main
+    from facerig.data.bodies import makehuman_body
+    from facerig.data.makehuman import makehuman_dir
+    from facerig.io.obj import write_obj
+
+    root = makehuman_dir(required=False)
+    if root is None:
+        pytest.skip("MakeHuman data not available")
+    v, f, _ = makehuman_body(root / "3dobjs" / "base.obj")
+    head = tmp_path / "body.obj"
+    write_obj(head, v, f)
+    out = tmp_path / "rig.npz"
+    assert main(["rig", str(head), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "found a head on a body" in printed
+    z = np.load(out)
+    meta = json.loads(str(z["meta"]))
+    body = meta["head_on_body"]
+    assert body["of"] == len(v) and body["vertices"] < len(v) // 2
+    face = meta["raf"]["face_frame"]
+    assert face["check"] == "ok" and 0.4 < face["iod"] < 0.8  # hm08's eyes are ~0.6 apart, not 4.6
+    low = v[:, 1] < body["cut"]
+    assert low.sum() > len(v) // 2 and not z["deltas"][:, low].any()
+    report = tmp_path / "check.json"
+    main(["check", str(out), "--head", str(head), "--json", str(report)])
+    summary = json.loads(report.read_text())["summary"]
+    for check in ("eyelid_closure", "mouth_open", "mouth_close", "jaw_teeth", "far_motion"):
+        assert summary[check]["status"] == "pass", check
