@@ -19,7 +19,11 @@ also compared with the author's shapes (``external-rigs/makehuman_hm08.npz``; it
 to the body's by position, both compared on the head vertices found on the body): ``relative`` = active error / the zero rig's, the mean over the author's
 shapes (``facerig.eval.metrics.shape_errors``), as ``benchmarks/out_of_family.py`` reports it.
 
-    nice python benchmarks/head_on_body.py [--only a,b]
+Every public head (``FACERIG_DATA/heads``), the example head and, with ``--evalset``, every
+validation mesh is also scanned by the locator: none may be taken for a body (their rigs stay as
+they were; ``benchmarks/rig_identity.py`` compares them with an older checkout).
+
+    nice python benchmarks/head_on_body.py [--only a,b] [--evalset /work/evalset]
 
 writes ``benchmarks/results/head_on_body.json``.
 """
@@ -131,12 +135,27 @@ def evaluate(name: str, v, f, up: str, forward: str, author) -> dict:
     return row
 
 
+def scan(paths: list[Path]) -> dict:
+    """``locate_head`` on heads (mesh paths): ``{name: region or None}`` (None: rigged as a head, as before)."""
+    from facerig.geometry.head_locate import locate_head
+    from facerig.io import read_mesh
+
+    out = {}
+    for p in paths:
+        m = read_mesh(p)
+        with np.errstate(all="ignore"):
+            r = locate_head(m.vertices, m.faces)
+        out[f"{p.parent.name}/{p.stem}"] = None if r is None else r.as_dict()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from facerig import parallel
     from facerig.config import data_root
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="", help="comma-separated mesh names (default all)")
+    ap.add_argument("--evalset", default=None, help="also scan this validation set's meshes for bodies (none is one)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "head_on_body.json"))
     args = ap.parse_args(argv)
     parallel.configure(fork=True, keep_freed_memory=True)  # as the CLI
@@ -157,8 +176,16 @@ def main(argv: list[str] | None = None) -> int:
             + (f"  outside {row['max_delta_outside_crop']:.2g} seam {row['max_delta_on_seam']:.2g}" if found else ""),
             flush=True,
         )
+    heads = [ROOT / "examples" / "ict_head" / "head.obj", *sorted((data_root() / "heads").glob("*.obj"))]
+    if args.evalset:
+        heads += sorted(Path(args.evalset).glob("*/*.obj"))
+    found = scan(heads)
+    bodies = [k for k, r in found.items() if r is not None]
+    print(f"heads taken for a body: {len(bodies)} of {len(found)} {bodies or ''}")
     result = {
         **run_meta(),
+        "heads_scanned": len(found),
+        "heads_taken_for_a_body": bodies,
         "command": "python benchmarks/head_on_body.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "rows": rows,
     }
