@@ -141,7 +141,13 @@ def locate_head(
     R = orientation_matrix(up, forward)
     with np.errstate(all="ignore"):
         pts, _ = surface_samples(v @ R.T, f, n=SAMPLES, seed=seed)
-    if not np.isfinite(pts).all():
+    return locate_in_samples(pts)
+
+
+def locate_in_samples(pts: np.ndarray) -> HeadRegion | None:
+    """:func:`locate_head` on surface samples (N, 3) already in the canonical frame (y up, z
+    forward; :func:`facerig.geometry.orient.surface_samples` of the turned mesh)."""
+    if len(pts) == 0 or not np.isfinite(pts).all():
         return None
     top, H = float(pts[:, 1].max()), float(np.ptp(pts[:, 1]))
     if not H > 0:

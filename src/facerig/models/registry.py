@@ -101,6 +101,23 @@ MIN_HEAD_VERTICES = 100
 COMPUTE_DIAGONAL = (1e-3, 1e6)
 
 
+def _refuse_body(work: Mesh, source: str, auto_orient: bool, options: dict) -> None:
+    """Raise ``NotAHeadError`` naming the axes of a refused mesh that is a body lying in other axes
+    (:func:`facerig.models.raf.head_crop.body_axes`); return when it is not one."""
+    from facerig.models.raf.head_crop import body_axes
+    from facerig.models.raf.probe import NotAHeadError
+
+    if auto_orient:
+        return
+    with np.errstate(all="ignore"):
+        axes = body_axes(work, options)
+    if axes is not None:
+        raise NotAHeadError(
+            f"{source or 'mesh'}: looks like a body lying in other axes, with its head on top with --up {axes[0]} "
+            f"--forward {axes[1]}; rig it with those"
+        ) from None
+
+
 def rig_mesh(
     mesh: Mesh,
     method: str | None = None,
@@ -231,8 +248,13 @@ def rig_mesh(
         out, meta_extra = body
     elif method == "raf" and (auto_orient or head_check):
         from facerig.models.raf.orientation import rig_oriented
+        from facerig.models.raf.probe import NotAHeadError
 
-        out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, **options)
+        try:
+            out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, **options)
+        except NotAHeadError:
+            _refuse_body(work, mesh.source, auto_orient, options)  # a body lying in other axes: name them
+            raise
     else:
         with np.errstate(all="ignore"):  # a method's own arithmetic never prints warnings
             out = fn(work, **options)

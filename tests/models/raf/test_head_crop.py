@@ -90,3 +90,27 @@ def test_the_makehuman_body_is_rigged_on_its_head_and_checks_like_the_head(tmp_p
     summary = json.loads(report.read_text())["summary"]
     for check in ("eyelid_closure", "mouth_open", "mouth_close", "jaw_teeth", "far_motion"):
         assert summary[check]["status"] == "pass", check
+
+
+@pytest.mark.slow
+def test_a_body_in_blender_axes_is_refused_naming_its_axes(tmp_path, capsys):
+    """The ICT example head on a tall body, in Blender's axes, rigged without flags: the refusal
+    names ``--up +z --forward -y`` (not a turned head's axes); with them it is rigged on its head."""
+    from pathlib import Path
+
+    from facerig.cli import main
+    from facerig.io import read_mesh
+    from facerig.io.obj import write_obj
+
+    m = read_mesh(Path(__file__).resolve().parents[3] / "examples" / "ict_head" / "head.obj")
+    v, f = on_body(m.vertices, m.faces, "body")
+    head = tmp_path / "body.obj"
+    write_obj(head, np.stack([v[:, 0], -v[:, 2], v[:, 1]], 1), f)  # z up, -y forward
+    out = tmp_path / "rig.npz"
+    assert main(["rig", str(head), "-o", str(out)]) == 2
+    err = capsys.readouterr()
+    assert "body" in err.err + err.out and "--up +z --forward -y" in err.err + err.out
+    assert main(["rig", str(head), "-o", str(out), "--up", "+z", "--forward", "-y"]) == 0
+    assert "found a head on a body" in capsys.readouterr().out
+    z = np.load(out)
+    assert not z["deltas"][:, len(m.vertices) :].any()
