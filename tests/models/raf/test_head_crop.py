@@ -114,3 +114,13 @@ def test_a_body_in_blender_axes_is_refused_naming_its_axes(tmp_path, capsys):
     assert "found a head on a body" in capsys.readouterr().out
     z = np.load(out)
     assert not z["deltas"][:, len(m.vertices) :].any()
+
+
+def test_a_faceless_head_on_a_body_is_refused_as_one(tiny_head):
+    from facerig.models.raf.probe import NotAHeadError
+    from facerig.models.registry import rig_mesh
+
+    v, f = tiny_head(16, 24)  # an ellipsoid: no face for the shipped network to find
+    bv, bf = on_body(v, f, "body")
+    with pytest.raises(NotAHeadError, match="found a head on a body"):
+        rig_mesh(Mesh(vertices=bv, faces=bf), "raf")

@@ -36,6 +36,7 @@ def rig_head_on_body(fn, mesh, **options: Any):
     from facerig.geometry.head_locate import crop_vertices, locate_head
     from facerig.models.finish import _fade
     from facerig.models.raf.orientation import rig_oriented
+    from facerig.models.raf.probe import NotAHeadError
     from facerig.models.registry import MethodOutput
 
     up, forward = options.get("up", "+y"), options.get("forward", "+z")
@@ -47,7 +48,12 @@ def rig_head_on_body(fn, mesh, **options: Any):
     inside = crop_vertices(v, f, region, up, forward)
     idx = np.flatnonzero(inside)
     crop = _crop(mesh, inside)
-    out, meta = rig_oriented(fn, crop, **options)
+    try:
+        out, meta = rig_oriented(fn, crop, **options)
+    except NotAHeadError as e:
+        raise NotAHeadError(
+            f"found a head on a body (the top {len(idx):,} of {len(v):,} vertices), but: {e}"
+        ) from None
     height = (v[idx] @ orientation_matrix(up, forward).T)[:, 1]
     w = 1.0 - _fade(height - region.cut, 0.0, CUT_FADE * region.head_height)  # 0 at the cut, 1 above
     d = np.asarray(out.deltas, np.float32)
