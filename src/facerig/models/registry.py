@@ -166,9 +166,10 @@ def rig_mesh(
     - vertices at the same position get the same deltas (unless ``weld=0``, which keeps slits
       open: :func:`facerig.models.finish.share_coincident`);
     - ARKit rigs are padded to the 52 shapes (``meta["missing"]``);
-    - a head on a body or bust (``raf``, not with ``auto_orient``:
-      :func:`facerig.models.raf.head_crop.rig_head_on_body`) is rigged on the crop of its head and
-      neck; everything below keeps zero deltas (``meta["head_on_body"]``);
+    - a head on a body or bust (``raf``: :func:`facerig.models.raf.head_crop.rig_head_on_body`;
+      with ``auto_orient``, in the axes of :func:`~facerig.models.raf.head_crop.body_axes`) is
+      rigged on the crop of its head and neck; everything below keeps zero deltas
+      (``meta["head_on_body"]``);
     - with a head check (``raf``), a mesh of fewer than :data:`MIN_HEAD_VERTICES` vertices is
       refused, and a head the face probe rejects is refused only when another orientation fits
       it better (the error names it), else rigged with ``meta["orientation"]["warning"]``
@@ -239,11 +240,26 @@ def rig_mesh(
         )
     meta_extra: dict[str, Any] = {}
     body = None
-    if method == "raf" and not auto_orient:  # a head on a body or bust: rig the head's crop
-        from facerig.models.raf.head_crop import rig_head_on_body
+    if method == "raf":  # a head on a body or bust: rig the head's crop
+        from facerig.models.raf.head_crop import body_axes, rig_head_on_body
 
         with np.errstate(all="ignore"):
-            body = rig_head_on_body(fn, work, **options)
+            if not auto_orient:
+                body = rig_head_on_body(fn, work, **options)
+            else:  # a body's axes: where its head stands on top and the probe finds its face
+                ta = time.perf_counter()
+                axes = body_axes(work, options)
+                found_in = round(time.perf_counter() - ta, 3)
+                if axes is not None:
+                    body = rig_head_on_body(fn, work, **{**options, "up": axes[0], "forward": axes[1]})
+                if body is not None:
+                    body[1]["orientation"] = {
+                        "found": True,
+                        "up": axes[0],
+                        "forward": axes[1],
+                        "body": True,
+                        "seconds": found_in,
+                    }
     if body is not None:
         out, meta_extra = body
     elif method == "raf" and (auto_orient or head_check):

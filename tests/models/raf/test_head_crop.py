@@ -95,7 +95,8 @@ def test_the_makehuman_body_is_rigged_on_its_head_and_checks_like_the_head(tmp_p
 @pytest.mark.slow
 def test_a_body_in_blender_axes_is_refused_naming_its_axes(tmp_path, capsys):
     """The ICT example head on a tall body, in Blender's axes, rigged without flags: the refusal
-    names ``--up +z --forward -y`` (not a turned head's axes); with them it is rigged on its head."""
+    names ``--up +z --forward -y`` (not a turned head's axes); with them, or with ``--auto-orient``,
+    it is rigged on its head."""
     from pathlib import Path
 
     from facerig.cli import main
@@ -114,6 +115,11 @@ def test_a_body_in_blender_axes_is_refused_naming_its_axes(tmp_path, capsys):
     assert "found a head on a body" in capsys.readouterr().out
     z = np.load(out)
     assert not z["deltas"][:, len(m.vertices) :].any()
+    auto = tmp_path / "auto.npz"  # --auto-orient finds the body's axes and rigs the same
+    assert main(["rig", str(head), "-o", str(auto), "--auto-orient"]) == 0
+    printed = capsys.readouterr().out
+    assert "found a head on a body" in printed and "--up +z --forward -y" in printed
+    np.testing.assert_array_equal(np.load(auto)["deltas"], z["deltas"])
 
 
 def test_a_faceless_head_on_a_body_is_refused_as_one(tiny_head):
