@@ -16,7 +16,9 @@ tilt), welded (coincident vertices merged), split along ~30 patch seams (as expo
 islands), loose junk (a stray triangle cluster far away; a floor plane; hair cards), a hole
 around one ear, duplicate and zero-area faces, non-manifold fins, half the faces flipped,
 quads / n-gons in the OBJ, decimated to ~1k and subdivided to <= 150k vertices, as GLB and PLY
-(trimesh export), eyes and teeth removed, one eyeball removed.
+(trimesh export), eyes and teeth removed, one eyeball removed, on a body (``on_bust``: a flattened
+capsule for shoulders and chest below the head; ``on_body``: a tall capsule body;
+:func:`facerig.data.bodies.on_body`).
 
 A run fails when: a valid head is refused (exit 2) or crashes (any other non-zero exit, or a
 traceback), an upright head gets an orientation refusal or warning (or the Blender head is not
@@ -277,6 +279,11 @@ def make_variants(name: str, v: np.ndarray, f: np.ndarray, seed: int = 0) -> dic
         out["one_eyeball"] = dict(zip(("v", "polys"), _remove_parts(v, f, lay.labels, lay.eyeball_parts[:1])))
     else:
         out["one_eyeball"] = {"skip": "no eyeballs"}
+    from facerig.data.bodies import on_body
+
+    for kind in ("bust", "body"):  # the head on shoulders and chest, or on a tall body (a separate piece)
+        bv, bf = on_body(v, f, kind)
+        out[f"on_{kind}"] = {"v": bv, "polys": _tri_polys(bf)}
     return out
 
 

@@ -255,3 +255,19 @@ def test_folds_catch_a_patch_turned_over():
     bad = Rig(names=["cheekPuff"], deltas=d, neutral=v, faces=f)
     row = _status(C.check_rig(bad, checks=("folds",)), "folds", "cheekPuff")
     assert row["status"] == "fail" and row["value"] > C.THRESHOLDS["folds"][1]
+
+
+def test_a_rig_of_a_body_is_checked_on_its_head():
+    from facerig.data.bodies import on_body
+
+    head = good_rig()
+    bv, bf = on_body(head.neutral, head.faces, "body")
+    d = np.zeros((len(head.names), len(bv), 3))
+    d[:, : len(head.neutral)] = head.deltas
+    res = C.check_rig(Rig(names=head.names, deltas=d, neutral=bv, faces=bf))
+    body = res["layout"]["head_on_body"]
+    assert body["of"] == len(bv) and body["vertices"] < len(head.neutral) and body["outside_motion"] == 0
+    alone = C.check_rig(head)
+    for check in ("eyelid_closure", "mouth_open", "mouth_close", "rigidity"):
+        assert res["summary"][check]["status"] == alone["summary"][check]["status"] == "pass", check
+    assert "head_on_body" not in alone["layout"]

@@ -389,6 +389,13 @@ def _report(console, rig, method: str) -> None:
             f"  [yellow]note[/]: {meta['rewound_faces']:,} triangles wound against their neighbours (flipped normals) "
             "were rigged re-wound; the outputs keep the file's faces"
         )
+    body = meta.get("head_on_body")
+    if body:
+        console.print(
+            f"  found a head on a body: rigged the top {body['vertices']:,} of {body['of']:,} vertices "
+            f"(head and neck {body['head_height']:.4g} of {body['mesh_height']:.4g} input units tall, and the top of "
+            "the shoulders); everything below keeps still"
+        )
     orient = meta.get("orientation") or {}
     if orient.get("found"):
         console.print(f"  oriented: --up {orient['up']} --forward {orient['forward']} ({orient['seconds']:.1f}s)")

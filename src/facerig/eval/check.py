@@ -51,6 +51,7 @@ that applies to it (``benchmarks/check_calibration.py``; table in BENCHMARKS.md,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from typing import Any
@@ -456,6 +457,27 @@ def _fold_rows(v0: np.ndarray, faces: np.ndarray, d: dict[str, np.ndarray], lay:
 # ----------------------------------------------------------------------------- driver
 
 
+def _head_of_body(v0: np.ndarray, faces: np.ndarray, d: dict[str, np.ndarray]):
+    """A rig of a body or bust (:func:`facerig.geometry.head_locate.locate_head` on the upright
+    neutral (V, 3)): ``(idx, faces, info)``: the crop's vertices (N,), its faces (F', 3) indexing
+    them (the checks judge the head, as ``facerig rig`` rigs it) and ``info`` (the region, the
+    crop's vertex count and the largest motion outside it); None for a head."""
+    from facerig.geometry.head_locate import crop_vertices, locate_head
+
+    region = locate_head(v0, faces)
+    if region is None:
+        return None
+    inside = crop_vertices(v0, faces, region)
+    idx = np.flatnonzero(inside)
+    if len(idx) == 0:
+        return None
+    index = np.full(len(v0), -1, np.int64)
+    index[idx] = np.arange(len(idx))
+    outside = max((float(np.abs(x[~inside]).max()) for x in d.values() if (~inside).any()), default=0.0)
+    info = {**region.as_dict(), "vertices": int(len(idx)), "of": int(len(v0)), "outside_motion": outside}
+    return idx, index[faces[inside[faces].all(1)]], info
+
+
 def check_rig(
     rig: Rig, *, up: str = "+y", forward: str = "+z", checks: tuple[str, ...] | None = None
 ) -> dict[str, Any]:
@@ -503,6 +525,17 @@ def check_rig(
     if not np.isfinite(v0).all() or bad_shape:
         raise FacerigError(
             f"the rig has NaN or infinite values ({'in ' + bad_shape if bad_shape else 'in the neutral'})"
+        )
+    body = _head_of_body(v0, faces, d)  # a body or bust: the checks judge its head's crop
+    if body is not None:
+        idx, faces, body = body
+        v0, d = v0[idx], {k: x[idx] for k, x in d.items()}
+        rig = dataclasses.replace(
+            rig,
+            deltas=rig.deltas[:, idx],
+            neutral=rig.neutral[idx],
+            faces=faces,
+            parts=None if rig.parts is None else np.asarray(rig.parts)[idx],
         )
     lay = find_layout(v0, faces)
     mouth, mouth_note = None, "not looked for"
@@ -553,7 +586,8 @@ def check_rig(
                 else {}
             ),
             "parts": int(lay.labels.max()) + 1 if lay.labels.size else 0,
-        },
+        }
+        | ({"head_on_body": body} if body is not None else {}),
         "missing": [n for n in ARKIT52 if n not in d],
         "seconds": time.perf_counter() - t0,
     }

@@ -101,6 +101,23 @@ MIN_HEAD_VERTICES = 100
 COMPUTE_DIAGONAL = (1e-3, 1e6)
 
 
+def _refuse_body(work: Mesh, source: str, auto_orient: bool, options: dict) -> None:
+    """Raise ``NotAHeadError`` naming the axes of a refused mesh that is a body lying in other axes
+    (:func:`facerig.models.raf.head_crop.body_axes`); return when it is not one."""
+    from facerig.models.raf.head_crop import body_axes
+    from facerig.models.raf.probe import NotAHeadError
+
+    if auto_orient:
+        return
+    with np.errstate(all="ignore"):
+        axes = body_axes(work, options)
+    if axes is not None:
+        raise NotAHeadError(
+            f"{source or 'mesh'}: looks like a body lying in other axes, with its head on top with --up {axes[0]} "
+            f"--forward {axes[1]}; rig it with those"
+        ) from None
+
+
 def rig_mesh(
     mesh: Mesh,
     method: str | None = None,
@@ -149,6 +166,10 @@ def rig_mesh(
     - vertices at the same position get the same deltas (unless ``weld=0``, which keeps slits
       open: :func:`facerig.models.finish.share_coincident`);
     - ARKit rigs are padded to the 52 shapes (``meta["missing"]``);
+    - a head on a body or bust (``raf``: :func:`facerig.models.raf.head_crop.rig_head_on_body`;
+      with ``auto_orient``, in the axes of :func:`~facerig.models.raf.head_crop.body_axes`) is
+      rigged on the crop of its head and neck; everything below keeps zero deltas
+      (``meta["head_on_body"]``);
     - with a head check (``raf``), a mesh of fewer than :data:`MIN_HEAD_VERTICES` vertices is
       refused, and a head the face probe rejects is refused only when another orientation fits
       it better (the error names it), else rigged with ``meta["orientation"]["warning"]``
@@ -218,10 +239,38 @@ def rig_mesh(
             info=info,
         )
     meta_extra: dict[str, Any] = {}
-    if method == "raf" and (auto_orient or head_check):
-        from facerig.models.raf.orientation import rig_oriented
+    body = None
+    if method == "raf":  # a head on a body or bust: rig the head's crop
+        from facerig.models.raf.head_crop import body_axes, rig_head_on_body
 
-        out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, **options)
+        with np.errstate(all="ignore"):
+            if not auto_orient:
+                body = rig_head_on_body(fn, work, **options)
+            else:  # a body's axes: where its head stands on top and the probe finds its face
+                ta = time.perf_counter()
+                axes = body_axes(work, options)
+                found_in = round(time.perf_counter() - ta, 3)
+                if axes is not None:
+                    body = rig_head_on_body(fn, work, **{**options, "up": axes[0], "forward": axes[1]})
+                if body is not None:
+                    body[1]["orientation"] = {
+                        "found": True,
+                        "up": axes[0],
+                        "forward": axes[1],
+                        "body": True,
+                        "seconds": found_in,
+                    }
+    if body is not None:
+        out, meta_extra = body
+    elif method == "raf" and (auto_orient or head_check):
+        from facerig.models.raf.orientation import rig_oriented
+        from facerig.models.raf.probe import NotAHeadError
+
+        try:
+            out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, **options)
+        except NotAHeadError:
+            _refuse_body(work, mesh.source, auto_orient, options)  # a body lying in other axes: name them
+            raise
     else:
         with np.errstate(all="ignore"):  # a method's own arithmetic never prints warnings
             out = fn(work, **options)
