@@ -250,7 +250,9 @@ def fit(rows: list[dict], region: str, feature: str, key: str) -> dict | None:
     pts = [
         (r["features"][feature], r["regions"][region][key])
         for r in rows
-        if region in r["regions"] and r["features"].get(feature) and np.isfinite(r["regions"][region][key])
+        if region in r["regions"]
+        and r["features"].get(feature)
+        and np.isfinite(r["regions"][region][key])
         and r["regions"][region][key] > 0
     ]
     if len(pts) < 3:
@@ -293,7 +295,11 @@ def summarise(rows: list[dict]) -> dict:
         for feat in FEATURES:
             vals = [r["features"][feat] for r in members if r["features"].get(feat)]
             if vals:
-                rng[feat] = [round(float(np.min(vals)), 4), round(float(np.median(vals)), 4), round(float(np.max(vals)), 4)]
+                rng[feat] = [
+                    round(float(np.min(vals)), 4),
+                    round(float(np.median(vals)), 4),
+                    round(float(np.max(vals)), 4),
+                ]
         out["feature_ranges"][g] = rng
     return out
 

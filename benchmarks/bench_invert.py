@@ -222,7 +222,9 @@ def main() -> None:
         m = load_mesh(rb.with_name("rocketbox_female_adult_01.obj"), allow_degenerate=True, allow_unreferenced=True)
         names = [str(n) for n in z["names"]]
         res["solve"].append(
-            _solve_speed("Rocketbox female 01", m.vertices, m.faces, names, z["deltas"], take_W, 1000, args.repeat, other)
+            _solve_speed(
+                "Rocketbox female 01", m.vertices, m.faces, names, z["deltas"], take_W, 1000, args.repeat, other
+            )
         )
         print(res["solve"][-1], flush=True)
     if not args.solve_only:

@@ -68,7 +68,13 @@ def _meshes(data: Path) -> dict:
     blender = np.stack([bv[:, 0], -bv[:, 2], bv[:, 1]], 1)  # z up, -y forward
     blender_gt = np.stack([body_gt[..., 0], -body_gt[..., 2], body_gt[..., 1]], -1)  # the author's shapes turned too
     out["makehuman_body_blender"] = (blender, bf, "+z", "-y", (list(hm.names), blender_gt, mm, matched, found))
-    out["makehuman_head"] = (hm.neutral, np.asarray(hm.faces, np.int64), "+y", "+z", (list(hm.names), hm.deltas, mm, same, found))
+    out["makehuman_head"] = (
+        hm.neutral,
+        np.asarray(hm.faces, np.int64),
+        "+y",
+        "+z",
+        (list(hm.names), hm.deltas, mm, same, found),
+    )
     ict = read_mesh(ROOT / "examples" / "ict_head" / "head.obj")
     iv, if_ = np.asarray(ict.vertices, np.float64), np.asarray(ict.faces, np.int64)
     out["ict_head"] = (iv, if_, "+y", "+z", None)
@@ -114,7 +120,9 @@ def evaluate(name: str, v, f, up: str, forward: str, author) -> dict:
         "head_on_body": rig.meta.get("head_on_body"),
         "face_frame": (rig.meta.get("raf") or {}).get("face_frame"),
         "checks": {
-            c: [check["summary"][c]["status"], check["summary"][c].get("worst")] for c in CHECKS if c in check["summary"]
+            c: [check["summary"][c]["status"], check["summary"][c].get("worst")]
+            for c in CHECKS
+            if c in check["summary"]
         },
         "check_passed": bool(check["passed"]),
     }

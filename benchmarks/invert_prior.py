@@ -50,9 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     strengths = [float(s) for s in args.strengths.split(",")]
     tolerances = [None if t == "default" else float(t) for t in args.tolerances.split(",")]
-    result = evaluate_invert(
-        quick=args.quick, no_neutral=False, prior_strengths=strengths, prior_tolerances=tolerances
-    )
+    result = evaluate_invert(quick=args.quick, no_neutral=False, prior_strengths=strengths, prior_tolerances=tolerances)
     keep = {k: result[k] for k in ("task", "size", "seed", "take", "date", "machine", "seconds", "split")}
     from facerig.invert.prior import DEFAULT_TOLERANCE
 

@@ -39,7 +39,9 @@ def _cases(quick: bool) -> list[dict]:
 
     def keep(name, family, neutral, faces, names, deltas, mm, W52, **kw):
         rec, rig = original(name, family, neutral, faces, names, deltas, mm, W52, **kw)
-        kept.append(dict(name=name, family=family, neutral=neutral, names=names, deltas=deltas, mm=mm, W52=W52, rig=rig))
+        kept.append(
+            dict(name=name, family=family, neutral=neutral, names=names, deltas=deltas, mm=mm, W52=W52, rig=rig)
+        )
         return rec, rig
 
     ev.evaluate_case = keep
@@ -120,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         frames = (c["neutral"].reshape(1, -1) + Wt @ D).reshape(len(Wt), -1, 3)
         C, E = S.projections(prep, frames), S.motion_energy(prep, frames)
         data.append(dict(c=c, prep=prep, Wt=Wt, cols=cols, frames=frames, C=C, E=E))
-    groups = {"in_family": lambda c: c["family"] != "out_of_family", "out_of_family": lambda c: c["family"] == "out_of_family"}
+    groups = {
+        "in_family": lambda c: c["family"] != "out_of_family",
+        "out_of_family": lambda c: c["family"] == "out_of_family",
+    }
     out = {**run_meta(), "cases": [d["c"]["name"] for d in data], "variants": {}}
     for name, fn in _variants(prior).items():
         per = []
@@ -148,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         summary = {}
         for g, member in groups.items():
             rs = [r for r, d in zip(per, data) if member(d["c"])]
-            summary[g] = {k: float(np.mean([r[k] for r in rs])) for k in ("weight_mae", "moving_mean_mm", "moving_p90_mm")}
+            summary[g] = {
+                k: float(np.mean([r[k] for r in rs])) for k in ("weight_mae", "moving_mean_mm", "moving_p90_mm")
+            }
         ict = [r for r in per if r["case"].startswith("ict")]
         summary["ict_weight_mae"] = float(np.mean([r["weight_mae"] for r in ict]))
         out["variants"][name] = {"summary": summary, "cases": per}

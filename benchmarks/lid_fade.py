@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     for h in author_heads(data_root()):
         who = author_of(h["name"])
         rows += [
-            {"head": h["name"], "author": who, **p} for p in profiles(h["vertices"], h["faces"], h["names"], h["deltas"])
+            {"head": h["name"], "author": who, **p}
+            for p in profiles(h["vertices"], h["faces"], h["names"], h["deltas"])
         ]
     per = {}
     for a in sorted({r["author"] for r in rows}):

@@ -79,11 +79,17 @@ def main() -> None:
         key = hashlib.sha1(h.encode()).hexdigest() + ".npy"
         a, b = np.load(tmp / "this" / key), np.load(tmp / "other" / key)
         diff = float(np.abs(a.astype(np.float64) - b).max())
-        row = {"head": h, "identical": a.tobytes() == b.tobytes(), "relative_diff": diff / max(float(np.abs(b).max()), 1e-30)}
+        row = {
+            "head": h,
+            "identical": a.tobytes() == b.tobytes(),
+            "relative_diff": diff / max(float(np.abs(b).max()), 1e-30),
+        }
         if not row["identical"]:
             row.update(eyelids_this=this[h], eyelids_other=other[h])
         rows.append(row)
-        print(f"{Path(h).stem:32s} {'identical' if row['identical'] else 'DIFFERS ' + format(row['relative_diff'], '.3g')}")
+        print(
+            f"{Path(h).stem:32s} {'identical' if row['identical'] else 'DIFFERS ' + format(row['relative_diff'], '.3g')}"
+        )
     out = {
         **run_meta(),
         "command": " ".join(sys.argv),

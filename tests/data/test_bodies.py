@@ -36,7 +36,9 @@ def test_makehuman_body_keeps_base_obj_positions():
         pytest.skip("MakeHuman data not available")
     base = root / "3dobjs" / "base.obj"
     v, f, index = makehuman_body(base)
-    allv = np.array([[float(x) for x in ln.split()[1:4]] for ln in base.read_text().splitlines() if ln.startswith("v ")])
+    allv = np.array(
+        [[float(x) for x in ln.split()[1:4]] for ln in base.read_text().splitlines() if ln.startswith("v ")]
+    )
     np.testing.assert_array_equal(v, allv[index])
     assert f.min() == 0 and f.max() == len(v) - 1
     assert np.ptp(v[:, 1]) > 5 * np.ptp(v[:, 0][v[:, 1] > v[:, 1].max() - 1.0])  # a body, far taller than its head

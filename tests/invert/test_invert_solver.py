@@ -228,10 +228,12 @@ def test_prior_tolerance_bounds_every_frames_residual():
     # the bounded frames are the MAP at their own (smaller) lambda
     H = _hessian(prep, 0.0, 1e-10)
     raw = projections(prep, frames)
-    _, lam = _solve_weights(prep, raw, raw / prep.scale, H, 1e-8, None, 0.0, prior, 0.01, None, tau,
-                            motion_energy(prep, frames))
-    _, lam_free = _solve_weights(prep, raw, raw / prep.scale, H, 1e-8, None, 0.0, prior, 0.01, None, np.inf,
-                                 motion_energy(prep, frames))
+    _, lam = _solve_weights(
+        prep, raw, raw / prep.scale, H, 1e-8, None, 0.0, prior, 0.01, None, tau, motion_energy(prep, frames)
+    )
+    _, lam_free = _solve_weights(
+        prep, raw, raw / prep.scale, H, 1e-8, None, 0.0, prior, 0.01, None, np.inf, motion_energy(prep, frames)
+    )
     assert (lam[over] < lam_free[over]).all() and (lam[over] > 0).all()
     P, q = _prior_terms(prep, prior, None)
 

@@ -29,9 +29,7 @@ MAKEHUMAN_BODY_GROUPS = (
 BODY_KINDS = {"bust": (1.2, 1.1, 0.45), "body": (5.0, 0.9, 0.6)}
 
 
-def on_body(
-    vertices: np.ndarray, faces: np.ndarray, kind: str = "body", up: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
+def on_body(vertices: np.ndarray, faces: np.ndarray, kind: str = "body", up: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``(vertices (V + B, 3), faces (F + G, 3))``: the head with a capsule body below it (module doc).
 
     The capsule's radius is a multiple of the head's left-right extent (x), its height of the head's

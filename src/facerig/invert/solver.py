@@ -279,9 +279,9 @@ def solve(
     # everything below lives in the K-dimensional weight space: (n, K, K) batches of small products and
     # solves, which a second BLAS thread only slows (2x on a busy 2-core machine); scoped, restored on exit
     with blas_threads(threads):
-        return _solve_weights(
-            prep, raw, C, H, tol, max_iter, smooth, prior, prior_strength, prior_floor, tau, energy
-        )[0]
+        return _solve_weights(prep, raw, C, H, tol, max_iter, smooth, prior, prior_strength, prior_floor, tau, energy)[
+            0
+        ]
 
 
 def _solve_weights(

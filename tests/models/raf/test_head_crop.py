@@ -49,7 +49,9 @@ def test_rig_mesh_rigs_the_head_of_a_body_and_keeps_every_vertex(random_weights,
 
     v, f = tiny_head(16, 24)
     bv, bf = on_body(v, f, "body")
-    rig = rig_mesh(Mesh(vertices=bv, faces=bf), "raf", falloff=False, **_options(random_weights))  # random weights: no face
+    rig = rig_mesh(
+        Mesh(vertices=bv, faces=bf), "raf", falloff=False, **_options(random_weights)
+    )  # random weights: no face
     assert rig.deltas.shape == (52, len(bv), 3)
     np.testing.assert_array_equal(rig.neutral, bv)
     assert rig.meta["head_on_body"]["fraction"] < 0.3

@@ -51,9 +51,7 @@ def rig_head_on_body(fn, mesh, **options: Any):
     try:
         out, meta = rig_oriented(fn, crop, **options)
     except NotAHeadError as e:
-        raise NotAHeadError(
-            f"found a head on a body (the top {len(idx):,} of {len(v):,} vertices), but: {e}"
-        ) from None
+        raise NotAHeadError(f"found a head on a body (the top {len(idx):,} of {len(v):,} vertices), but: {e}") from None
     height = (v[idx] @ orientation_matrix(up, forward).T)[:, 1]
     w = 1.0 - _fade(height - region.cut, 0.0, CUT_FADE * region.head_height)  # 0 at the cut, 1 above
     d = np.asarray(out.deltas, np.float32)
