@@ -64,5 +64,5 @@ def test_unmirror_weights_swaps_left_and_right():
     assert np.array_equal(unmirror_weights(u), w) and u.shape == w.shape
 
 
-def test_combine_head_logits_needs_both_readings():
-    assert np.array_equal(combine_head_logits(np.array([3.0, -1.0, 2.0]), np.array([-2.0, 4.0, 1.0])), [-2, -1, 1])
+def test_combine_head_logits_averages_the_readings():
+    assert np.array_equal(combine_head_logits(np.array([3.0, -1.0, 2.0]), np.array([-2.0, 4.0, 1.0])), [0.5, 1.5, 1.5])

@@ -140,8 +140,8 @@ def network_pass(
         rgb, normals: (N, S, S, 3) float32 in [0, 1] (zeros for a missing modality).
         use: (N, 2) modality flags (RGB, normals).
         mirror: also read each frame's mirror image (:mod:`.mirror`: columns flipped, the normal maps' x
-            negated on the head) and average its Left / Right-swapped weights with the frame's; the head
-            logit is the lower of the two readings (:func:`.mirror.combine_head_logits`). Twice the network cost.
+            negated on the head) and average its Left / Right-swapped weights with the frame's, and the two
+            head logits (:func:`.mirror.combine_head_logits`). Twice the network cost.
         foreground: (N, S, S) soft head mask of the normal maps (default: read from the maps).
 
     Returns:

@@ -56,6 +56,6 @@ def unmirror_weights(weights: np.ndarray, names=None) -> np.ndarray:
 
 
 def combine_head_logits(logit: np.ndarray, logit_mirror: np.ndarray) -> np.ndarray:
-    """(N,) head-presence logits of the frames and of their mirror images -> (N,) one logit: the lower of the two
-    (a frame counts as a head only when both readings say so)."""
-    return np.minimum(logit, logit_mirror)
+    """(N,) head-presence logits of the frames and of their mirror images -> (N,) one logit: their mean (the two
+    readings averaged, as the weights are; the lower of the two flagged real heads on the held-out set)."""
+    return 0.5 * (np.asarray(logit) + np.asarray(logit_mirror))
