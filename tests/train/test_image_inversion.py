@@ -165,3 +165,35 @@ def test_load_datasets_merges_with_head_offsets(tmp_path):
     assert np.isclose(d["gram"][1, JAW, JAW], 4 * d["gram"][0, JAW, JAW])
     single = ti.load_datasets(paths[0])
     assert np.array_equal(single["head"], d["head"][:5])
+
+
+def test_holdout_heads_are_generator_identities_and_never_drawn(tmp_path):
+    names = np.array(["ict_train_0", "ict_train_1", "makehuman_train_0", "rocketbox_female_adult_01", "ict_more_130"])
+    kept = ti.holdout_heads(names, 0.5, seed=0)
+    assert len(kept) == 2 and all(str(names[i]).startswith(("ict_", "makehuman_")) for i in kept)
+    assert np.array_equal(kept, ti.holdout_heads(names, 0.5, seed=0)) and len(ti.holdout_heads(names, 0.0)) == 0
+    # a run with a held-out share: the kept-out identities are scored, never trained on; the best step is kept
+    rng = np.random.default_rng(0)
+    M, S = 24, 32
+    data = {
+        "rgb": rng.integers(0, 255, (M, S, S, 3), dtype=np.uint8),
+        "normals": rng.integers(0, 255, (M, S, S, 3), dtype=np.uint8),
+        "mask": np.full((M, S, S), 255, np.uint8),
+        "weights": rng.uniform(0, 1, (M, 52)).astype(np.float32),
+        "head": np.repeat(np.arange(4), 6).astype(np.int32),
+        "is_head": np.ones(M, bool),
+        "gram": np.zeros((4, 52, 52), np.float32),
+        "head_names": np.array(["ict_train_0", "ict_train_1", "makehuman_train_0", "makehuman_train_1"]),
+    }
+    np.savez(tmp_path / "d.npz", **data)
+    res = ti.train(
+        tmp_path / "d.npz",
+        tmp_path / "c.pt",
+        ti.TrainOptions(minutes=0.02, batch=4, threads=1, holdout=0.5, select_every=0.0, log_every=1000),
+        model=ImageInversionNet(CFG),
+    )
+    sel = [h for h in res["history"] if "holdout_mae" in h and "step" in h]
+    assert len(sel) >= 2 and sel[0]["step"] == 0
+    best = min(sel, key=lambda h: h["holdout_mae"])
+    expected = ti.holdout_heads(data["head_names"], 0.5, seed=0).tolist()
+    assert res["selected_step"] == best["step"] and res["history"][-1]["holdout_heads"] == expected

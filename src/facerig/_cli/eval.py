@@ -63,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weights", default=None, help="--task invert-image: a weights .npz to score (default the shipped one)"
     )
+    parser.add_argument(
+        "--no-mirror", action="store_true", help="--task invert-image: one reading per image (no mirror averaging)"
+    )
 
 
 def _parse_options(items: list[str]) -> dict[str, Any]:
@@ -90,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
         from facerig.eval.image_inversion import evaluate_image_inversion
         from facerig.eval.image_inversion import print_report as print_image
 
-        result = evaluate_image_inversion(args.weights, mesh_baseline=not args.quick, progress=not args.quiet)
+        result = evaluate_image_inversion(
+            args.weights, mesh_baseline=not args.quick, progress=not args.quiet, mirror=not args.no_mirror
+        )
         print_image(result)
         if args.json_out:
             write_json(args.json_out, result)

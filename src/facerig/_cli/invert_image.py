@@ -27,6 +27,8 @@ OUT:      .json {"modalities", "frames": [{"source", "weights": {ARKit name: wei
 --rig:    fine-tune on renders of that rig's own head first (the per-character setting; the rig's
           head +Y up, face toward +Z), --finetune-minutes of CPU time (default 5, at most 30);
           --save-weights keeps the tuned weights for later runs (--weights).
+Each frame is also read mirrored (Left / Right weights swapped back) and the two readings averaged;
+--no-mirror reads it once (half the network time).
 Frames flagged low_confidence (no head found: the network's head probability < 0.5, or under 3 %
 head pixels by alpha / normal map) are listed on stderr: do not trust their weights. The JSON keeps
 their weights next to the flag; a CSV (no flag column) gets them as neutral (all 0).
@@ -45,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--finetune-minutes", type=float, default=5.0, help="fine-tuning time (default 5, max 30)")
     parser.add_argument("--save-weights", default=None, help="write the fine-tuned weights here (.npz)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default torch's)")
+    parser.add_argument(
+        "--no-mirror", action="store_true", help="read each frame once (default: also mirrored, averaged; 2x the cost)"
+    )
     parser.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr")
 
 
@@ -82,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
         finetune_on_rig(model, rig, minutes=args.finetune_minutes, threads=args.threads or 2)
         if args.save_weights:
             save_weights(args.save_weights, model, {"finetuned_on": Path(args.rig).name})
-    res = invert_image_files(image, args.normals, model=model, weights=args.weights, threads=args.threads)
+    res = invert_image_files(
+        image, args.normals, model=model, weights=args.weights, threads=args.threads, mirror=not args.no_mirror
+    )
     frames = res.as_dicts()
     doc = frames[0] if len(frames) == 1 else {"modalities": res.modalities, "frames": frames}
     if len(frames) == 1:

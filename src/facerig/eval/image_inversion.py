@@ -62,19 +62,28 @@ def _inputs(d: dict, idx: np.ndarray, seed: int):
     )
 
 
-def predict(model, d: dict, modality: str, batch: int = 128, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(M, 52) weights and (M,) head probabilities of every image of dataset ``d`` with one modality."""
-    import torch
+def predict(
+    model, d: dict, modality: str, batch: int = 128, seed: int = 0, mirror: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """(M, 52) weights and (M,) head probabilities of every image of dataset ``d`` with one modality.
+
+    ``mirror``: the mirror test-time augmentation of ``facerig invert-image``
+    (:func:`facerig.models.image_inversion.infer.network_pass`): each image and its mirror image, the
+    normal maps' head read from the maps themselves as the CLI reads them.
+    """
+    from facerig.models.image_inversion.infer import network_pass
+    from facerig.models.image_inversion.mirror import normals_foreground
 
     M = len(d["weights"])
     W, P = np.zeros((M, 52)), np.zeros(M)
-    flags = torch.tensor(MODALITIES[modality])
-    with torch.no_grad():
-        for s in range(0, M, batch):
-            idx = np.arange(s, min(M, s + batch))
-            rgb, nrm, _, _ = _inputs(d, idx, seed + s)
-            w, h = model(rgb, nrm, flags.expand(len(idx), 2))
-            W[idx], P[idx] = w.numpy(), torch.sigmoid(h).numpy()
+    flags = np.array(MODALITIES[modality], np.float32)
+    for s in range(0, M, batch):
+        idx = np.arange(s, min(M, s + batch))
+        rgb, nrm, _, _ = _inputs(d, idx, seed + s)
+        x, n = (t.numpy().transpose(0, 2, 3, 1) for t in (rgb, nrm))
+        fg = normals_foreground(n) if mirror else None
+        w, logit = network_pass(model, x, n, np.repeat(flags[None], len(idx), 0), mirror=mirror, foreground=fg)
+        W[idx], P[idx] = w, 1 / (1 + np.exp(-logit))
     return W, P
 
 
@@ -124,14 +133,15 @@ def goal_images(heads, seed: int = 5, size: int = 96) -> dict:
     return out
 
 
-def goal_report(model, heads) -> list[dict]:
-    """Per head, modality and goal: the weights the goal is about (max for neutral) and pass/fail."""
+def goal_report(model, heads, mirror: bool = True) -> list[dict]:
+    """Per head, modality and goal: the weights the goal is about (max for neutral) and pass/fail
+    (``mirror``: with the mirror test-time augmentation, as ``facerig invert-image`` reads by default)."""
     gi = goal_images(heads, size=model.config.size)
     gi["gram"] = np.zeros((1, 52, 52), np.float32)
     gi["head"] = np.zeros(len(gi["weights"]), np.int64)
     rows = []
     for mod in MODALITIES:
-        W, P = predict(model, gi, mod)
+        W, P = predict(model, gi, mod, mirror=mirror)
         for i, (name, goal) in enumerate(zip(gi["names"], gi["goals"])):
             shapes = GOALS[goal]
             if goal == "neutral":
@@ -188,9 +198,12 @@ def mesh_inversion_baseline(d: dict, head_name: str = "rocketbox_male_adult_08",
 
 
 def evaluate_image_inversion(
-    weights=None, *, scale: float = 1.0, mesh_baseline: bool = True, progress: bool = True
+    weights=None, *, scale: float = 1.0, mesh_baseline: bool = True, progress: bool = True, mirror: bool = True
 ) -> dict:
-    """The full evaluation (see module doc) of the shipped (or given) weights. Returns a JSON-able dict."""
+    """The full evaluation (see module doc) of the shipped (or given) weights. Returns a JSON-able dict.
+
+    ``mirror``: read every image with the mirror test-time augmentation (the default of ``facerig
+    invert-image``; :func:`facerig.models.image_inversion.infer.network_pass`); False: one reading."""
     import datetime
     import platform
 
@@ -212,6 +225,7 @@ def evaluate_image_inversion(
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {platform.processor()}".strip(),
         "weights": str(weights or weights_path().name),
+        "mirror_tta": bool(mirror),
         "meta": getattr(model, "meta", {}),
         "held_out": {},
         "no_head": {},
@@ -219,7 +233,7 @@ def evaluate_image_inversion(
     heads = np.flatnonzero(d["is_head"])
     neg = np.flatnonzero(~d["is_head"])
     for mod in MODALITIES:
-        W, P = predict(model, d, mod)
+        W, P = predict(model, d, mod, mirror=mirror)
         res["held_out"][mod] = {"all": score(W, d, heads)}
         for g, hs in groups.items():
             rows = np.flatnonzero(np.isin(d["head"], hs))
@@ -241,7 +255,7 @@ def evaluate_image_inversion(
         + renders.author_heads("weboji_boy")
         + renders.author_heads("weboji_facecustom_human")
     )
-    res["goals"] = goal_report(model, goal_heads)
+    res["goals"] = goal_report(model, goal_heads, mirror=mirror)
     if mesh_baseline:
         try:
             res["mesh_inversion"] = mesh_inversion_baseline(d)
@@ -254,6 +268,7 @@ def evaluate_image_inversion(
                         for k, v in d.items()
                     },
                     mod,
+                    mirror=mirror,
                 )
                 res["mesh_inversion"][f"image_{mod}_same_frames"] = score(
                     W, {**d, "weights": d["weights"][rows], "head": d["head"][rows]}, np.arange(len(rows))

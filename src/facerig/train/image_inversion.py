@@ -262,6 +262,8 @@ class TrainOptions:
     balance: float = 0.5  # per-shape weight (spread + 0.05) ** -balance (normalised): rare shapes count more
     expressive: float = 1.0  # draw image i with probability ~ 1 + expressive * (its largest non-gaze weight)
     save_every: float = 300.0  # seconds between checkpoints
+    holdout: float = 0.0  # share of the ICT / MakeHuman identities kept out of training to pick the checkpoint
+    select_every: float = 240.0  # seconds between scores on the held-out identities (when holdout > 0)
 
 
 def shape_balance(weights: np.ndarray, power: float) -> np.ndarray:
@@ -301,6 +303,38 @@ def _losses(model, rgb, nrm, use, w, gram, is_head, shape_w=None, large_weight: 
     return l_w, l_mesh, l_head
 
 
+def holdout_heads(head_names, share: float, seed: int = 0) -> np.ndarray:
+    """Indices of ``share`` of the generator's ICT / MakeHuman identities (names ``ict_*`` / ``makehuman_*``)
+    among ``head_names`` (H,), drawn with ``seed``: training identities kept out to pick a checkpoint."""
+    names = [str(n) for n in head_names]
+    pool = np.array([i for i, n in enumerate(names) if n.startswith(("ict_", "makehuman_"))], np.int64)
+    k = int(round(share * len(pool)))
+    if k == 0:
+        return np.zeros(0, np.int64)
+    return np.sort(np.random.default_rng(seed).choice(pool, k, replace=False))
+
+
+def holdout_score(model, d: dict, rows: np.ndarray, seed: int = 0, batch: int = 128) -> float:
+    """Mean weight MAE of ``model`` on dataset rows ``rows`` over the three modalities (RGB only, normals only,
+    both), fixed-seed augmentation without mirroring; the model is left in eval mode."""
+    import torch
+
+    model.eval()
+    errs = []
+    with torch.no_grad():
+        for s in range(0, len(rows), batch):
+            idx = rows[s : s + batch]
+            rng = np.random.default_rng(seed + s)
+            rgb, nrm, _, w = augment_batch(
+                d["rgb"][idx], d["normals"][idx], d["mask"][idx], d["weights"][idx], rng,
+                p_mirror=0.0, p_rgb_only=0.0, p_normals_only=0.0,
+            )  # fmt: skip
+            for flags in ((1.0, 0.0), (0.0, 1.0), (1.0, 1.0)):
+                pred, _ = model(rgb, nrm, torch.tensor(flags).expand(len(idx), 2))
+                errs.append(np.abs(pred.numpy() - w).mean(axis=1))
+    return float(np.concatenate(errs).mean())
+
+
 def load_datasets(paths) -> dict[str, np.ndarray]:
     """One pre-rendered NPZ, or several merged (head indices offset): ``paths`` a path or a list of paths."""
     if isinstance(paths, (str, Path)):
@@ -333,8 +367,17 @@ def train(
     if model is None:
         model = ImageInversionNet(config or ImageInversionConfig(size=int(d["rgb"].shape[1])))
     head_rows = d["is_head"].astype(bool)
+    kept_out = holdout_heads(d["head_names"], opt.holdout, opt.seed) if opt.holdout > 0 else np.zeros(0, np.int64)
+    sel_rows = np.flatnonzero(np.isin(d["head"], kept_out) & head_rows)
+    if len(sel_rows) > 600:  # a fixed subset keeps each score to a few seconds
+        sel_rows = np.sort(np.random.default_rng(opt.seed).choice(sel_rows, 600, replace=False))
     shape_w = torch.from_numpy(shape_balance(d["weights"][head_rows], opt.balance)) if opt.balance else None
     probs = sampling_probabilities(d["weights"], head_rows, opt.expressive) if opt.expressive else None
+    if len(kept_out):
+        probs = np.where(np.isin(d["head"], kept_out), 0.0, probs if probs is not None else 1.0)
+        probs = probs / probs.sum()
+    best = None  # (score, step, state_dict) of the best checkpoint on the held-out identities
+    last_select = 0.0
     params = [p for p in model.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(params, lr=opt.lr, weight_decay=opt.weight_decay)
     total = opt.minutes * 60.0
@@ -345,12 +388,28 @@ def train(
     prev = torch.get_num_threads()
     if opt.threads:
         torch.set_num_threads(opt.threads)
+
+    def select() -> None:
+        nonlocal best
+        sc = holdout_score(model, d, sel_rows, seed=opt.seed)
+        history.append({"step": step, "sec": round(time.time() - t0, 1), "holdout_mae": sc})
+        log.info(f"step={step} holdout_mae={sc:.5f}")
+        if best is None or sc < best[0]:
+            best = (sc, step, {k: v.detach().clone() for k, v in model.state_dict().items()})
+        model.train()
+
     try:
+        if len(sel_rows):
+            select()
+            last_select = time.time()
         model.train()
         while True:
             el = time.time() - t0
             if el > total:
                 break
+            if len(sel_rows) and time.time() - last_select > opt.select_every:
+                select()
+                last_select = time.time()
             for g in optim.param_groups:  # warm-up then cosine over the time budget
                 g["lr"] = (
                     opt.lr
@@ -391,11 +450,16 @@ def train(
             if time.time() - last_save > opt.save_every:
                 _save(out, model, opt, history)
                 last_save = time.time()
+        if len(sel_rows):
+            select()
+            model.load_state_dict(best[2])
+            history.append({"selected_step": best[1], "holdout_mae": best[0], "holdout_heads": kept_out.tolist()})
+            log.info(f"kept the checkpoint of step {best[1]} (held-out training identities MAE {best[0]:.5f})")
     finally:
         torch.set_num_threads(prev)
     model.eval()
     _save(out, model, opt, history)
-    return {"steps": step, "seconds": time.time() - t0, "history": history}
+    return {"steps": step, "seconds": time.time() - t0, "history": history, "selected_step": best and best[1]}
 
 
 def _save(out, model, opt, history) -> None:
@@ -486,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         "--more-scale", type=float, default=0.0, help="also train on SPLITS['more'] rendered at this scale (0: not)"
     )
     d = TrainOptions()
-    for name in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "seed", "p_blank"):
+    for name in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "seed", "p_blank", "holdout"):
         ap.add_argument("--" + name.replace("_", "-"), type=type(getattr(d, name)), default=getattr(d, name))
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -505,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
         threads=a.threads,
         **{
             k: getattr(a, k)
-            for k in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "p_blank")
+            for k in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "p_blank", "holdout")
         },
         seed=a.seed,
     )
@@ -524,6 +588,9 @@ def main(argv: list[str] | None = None) -> int:
         "images": int(sum(len(np.load(p)["weights"]) for p in data)),
         "init": Path(a.init).name if a.init else None,
     }
+    if a.holdout > 0:
+        meta["selected_step"] = res["selected_step"]
+        meta["holdout"] = a.holdout
     export_checkpoint(ckpt, a.export or weights_path(), meta)
     log.info(f"exported {a.export or weights_path()}")
     return 0

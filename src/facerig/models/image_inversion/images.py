@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from facerig.errors import FacerigError
+from facerig.models.image_inversion.mirror import normals_foreground
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
@@ -107,7 +108,8 @@ def prepare_pair(
     """Prepare one frame: RGB and/or normal map arrays (H, W, C) in [0, 1] -> network inputs.
 
     Returns:
-        {"rgb": (S, S, 3) or None, "normals": (S, S, 3) or None, "foreground": fraction of head
+        {"rgb": (S, S, 3) or None, "normals": (S, S, 3) or None, "normals_foreground": (S, S) soft head
+        mask of the normal map (unit normals, and alpha) when one is given, "foreground": fraction of head
         pixels where it can be told (alpha, or valid unit normals), else NaN, "notes": [...]}.
     """
     if rgb is None and normals is None:
@@ -132,13 +134,13 @@ def prepare_pair(
         col, alpha, gray = split_alpha(np.asarray(normals, np.float32))
         if gray:
             raise FacerigError(f"the {names[1]} is grayscale: a normal map has 3 channels, RGB = (n + 1) / 2")
-        n = col * 2 - 1
-        unit = np.abs(np.linalg.norm(n, axis=-1) - 1) < 0.15
+        unit = normals_foreground(col) > 0.5
         if alpha is not None:
             col = col * alpha[..., None]
             unit &= alpha > 0.5
         fg = float(unit.mean()) if np.isnan(fg) else min(fg, float(unit.mean()) + 0.05)
         out["normals"] = np.clip(square_resize(col, size), 0, 1)
+        out["normals_foreground"] = np.clip(square_resize(unit.astype(np.float32)[..., None], size)[..., 0], 0, 1)
     out["foreground"] = fg
     out["notes"] = notes
     return out

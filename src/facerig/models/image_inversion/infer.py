@@ -77,6 +77,7 @@ def invert_arrays(
     batch: int = 64,
     sources: list[str] | None = None,
     threads: int | None = None,
+    mirror: bool = True,
 ) -> ImageInversion:
     """Weights of frames given as arrays.
 
@@ -85,6 +86,7 @@ def invert_arrays(
         normals: N camera-space normal maps (H, W, 3[+alpha]) RGB = (n + 1) / 2, or None.
         model: a loaded network (default: :func:`load_model` of ``weights`` or the shipped file).
         threads: torch intra-op threads for this call (restored after); None keeps torch's setting.
+        mirror: mirror test-time augmentation (:func:`network_pass`): each frame is also read mirrored.
     """
     torch = require_torch()
     if rgb is None and normals is None:
@@ -105,21 +107,12 @@ def invert_arrays(
         if p["normals"] is not None:
             nm[i] = p["normals"]
     use = np.array([[rgb is not None, normals is not None]] * n, np.float32)
-    W = np.zeros((n, 52))
-    logit = np.zeros(n)
+    nfg = np.stack([p["normals_foreground"] for p in prep]) if normals is not None else None
     prev = torch.get_num_threads()
     if threads:
         torch.set_num_threads(int(threads))
     try:
-        with torch.no_grad():
-            for s in range(0, n, batch):
-                w, h = model(
-                    torch.from_numpy(x[s : s + batch].transpose(0, 3, 1, 2).copy()),
-                    torch.from_numpy(nm[s : s + batch].transpose(0, 3, 1, 2).copy()),
-                    torch.from_numpy(use[s : s + batch]),
-                )
-                W[s : s + batch] = w.double().numpy()
-                logit[s : s + batch] = h.double().numpy()
+        W, logit = network_pass(model, x, nm, use, batch=batch, mirror=mirror, foreground=nfg)
     finally:
         if threads:
             torch.set_num_threads(prev)
@@ -129,6 +122,56 @@ def invert_arrays(
     notes = sorted({t for p in prep for t in p["notes"]})
     mod = "+".join(m for m, a in (("rgb", rgb), ("normals", normals)) if a is not None)
     return ImageInversion(np.clip(W, 0, 1), prob, fg, low, list(sources or [""] * n), mod, notes)
+
+
+def network_pass(
+    model,
+    rgb: np.ndarray,
+    normals: np.ndarray,
+    use: np.ndarray,
+    *,
+    batch: int = 64,
+    mirror: bool = True,
+    foreground: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The network on prepared frames, with or without the mirror test-time augmentation.
+
+    Args:
+        rgb, normals: (N, S, S, 3) float32 in [0, 1] (zeros for a missing modality).
+        use: (N, 2) modality flags (RGB, normals).
+        mirror: also read each frame's mirror image (:mod:`.mirror`: columns flipped, the normal maps' x
+            negated on the head) and average its Left / Right-swapped weights with the frame's, and the two
+            head logits (:func:`.mirror.combine_head_logits`). Twice the network cost.
+        foreground: (N, S, S) soft head mask of the normal maps (default: read from the maps).
+
+    Returns:
+        (weights (N, 52) float64 in [0, 1], head logits (N,) float64).
+    """
+    import torch
+
+    from facerig.models.image_inversion.mirror import combine_head_logits, mirror_images, unmirror_weights
+
+    n = len(use)
+    W, logit = np.zeros((n, 52)), np.zeros(n)
+    with torch.no_grad():
+        for s in range(0, n, batch):
+            sl = slice(s, min(n, s + batch))
+            x, nm, u = rgb[sl], normals[sl], use[sl]
+            if mirror:
+                xm, nmm = mirror_images(x, nm, None if foreground is None else foreground[sl])
+                x, nm, u = np.concatenate([x, xm]), np.concatenate([nm, nmm]), np.concatenate([u, u])
+            w, h = model(
+                torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2), dtype=np.float32)),
+                torch.from_numpy(np.ascontiguousarray(nm.transpose(0, 3, 1, 2), dtype=np.float32)),
+                torch.from_numpy(np.asarray(u, np.float32)),
+            )
+            w, h = w.double().numpy(), h.double().numpy()
+            if mirror:
+                k = sl.stop - sl.start
+                w = 0.5 * (w[:k] + unmirror_weights(w[k:]))
+                h = combine_head_logits(h[:k], h[k:])
+            W[sl], logit[sl] = w, h
+    return np.clip(W, 0, 1), logit
 
 
 def list_frames(path: str | os.PathLike) -> list[Path]:
