@@ -3,14 +3,16 @@
 Scripts in this folder import it as a sibling (``python benchmarks/X.py`` puts ``benchmarks/`` on
 ``sys.path``; scripts that tests load by path insert that folder themselves, as ``ablations.py`` does)::
 
-    from _meta import run_meta
+    from _meta import run_meta, write_result
 
     out = {**run_meta(threads=args.threads), "heads": rows}
+    write_result("my_bench", args.tag, {"heads": rows}, argv)   # results/my_bench[_TAG].json
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import platform
 import subprocess
@@ -65,3 +67,15 @@ def run_meta(**extra) -> dict:
         "commit": _commit(),
         **extra,
     }
+
+
+def write_result(stem: str, tag: str, payload: dict, argv: list[str] | None = None) -> Path:
+    """Write ``benchmarks/results/STEM[_TAG].json``: :func:`run_meta`, the command that made it
+    (``python benchmarks/STEM.py ARGS``, ``argv`` or ``sys.argv[1:]``), then ``payload``; prints and
+    returns the path."""
+    args = argv if argv is not None else sys.argv[1:]
+    result = {**run_meta(), "command": f"python benchmarks/{stem}.py " + " ".join(args), **payload}
+    out = Path(__file__).resolve().parent / "results" / f"{stem}{'_' + tag if tag else ''}.json"
+    out.write_text(json.dumps(result, indent=1))
+    print(f"wrote {out}")
+    return out

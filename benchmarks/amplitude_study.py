@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _meta import run_meta
+from _meta import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -362,16 +362,16 @@ def main(argv: list[str] | None = None) -> int:
                         f"{sname:14s} {reg:14s} peak ~ {feat:16s}: slope {p['slope']:+.2f} r {p['r']:+.2f} n {p['n']}"
                         f" range {p['feature_range']}"
                     )
-    result = {
-        **run_meta(),
-        "command": "python benchmarks/amplitude_study.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "options": options,
-        "summary": summary,
-        "heads": rows,
-    }
-    out = ROOT / "benchmarks" / "results" / f"amplitude_study{'_' + args.tag if args.tag else ''}.json"
-    out.write_text(json.dumps(result, indent=1))
-    print(f"wrote {out}")
+    write_result(
+        "amplitude_study",
+        args.tag,
+        {
+            "options": options,
+            "summary": summary,
+            "heads": rows,
+        },
+        argv,
+    )
     return 0
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _meta import run_meta
+from _meta import write_result
 from amplitude_study import evalset_heads, study_head
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,16 +105,16 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
         print(f"s {s:g}: {json.dumps(by_scale[f'{s:g}'])}")
-    result = {
-        **run_meta(),
-        "command": "python benchmarks/amplitude_sweep.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "options": options,
-        "by_scale": by_scale,
-        "heads": rows,
-    }
-    out = ROOT / "benchmarks" / "results" / f"amplitude_sweep{'_' + args.tag if args.tag else ''}.json"
-    out.write_text(json.dumps(result, indent=1))
-    print(f"wrote {out}")
+    write_result(
+        "amplitude_sweep",
+        args.tag,
+        {
+            "options": options,
+            "by_scale": by_scale,
+            "heads": rows,
+        },
+        argv,
+    )
     return 0
 
 

@@ -90,26 +90,15 @@ def half_point(profile: list) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     from facerig.config import data_root
     from facerig.geometry.eyelids import UPPER_FADE
-    from lid_meet import author_of
+    from lid_meet import author_of, validation_truth
     from out_of_family import author_heads
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("evalset", nargs="?", default="/work/evalset")
     args = ap.parse_args(argv)
     rows = []
-    evalset = Path(args.evalset)
-    if (evalset / "index.json").exists():
-        from facerig.eval.harness import load_index
-        from facerig.io import load_mesh
-
-        for h in load_index(evalset)["heads"]:
-            if h["group"] == "external":  # johnsmith and hm08 come with the authors' heads below
-                continue
-            mesh = load_mesh(evalset / h["mesh"], allow_degenerate=True, allow_unreferenced=True)
-            with np.load(evalset / h["gt"]) as z:
-                names, gt = [str(n) for n in z["names"]], z["deltas"]
-            who = author_of(h["id"], h.get("info", {}).get("family"))
-            rows += [{"head": h["id"], "author": who, **p} for p in profiles(mesh.vertices, mesh.faces, names, gt)]
+    for name, who, vertices, faces, names, gt in validation_truth(Path(args.evalset)):
+        rows += [{"head": name, "author": who, **p} for p in profiles(vertices, faces, names, gt)]
     for h in author_heads(data_root()):
         who = author_of(h["name"])
         rows += [

@@ -119,6 +119,24 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
+def validation_truth(evalset: Path):
+    """Yield ``(head id, author, vertices (V, 3), faces (F, 3), names (K,), deltas (K, V, 3))`` for every
+    validation head with ground truth but the external group's (johnsmith and hm08 come with the authors'
+    heads of :func:`out_of_family.author_heads`); nothing where ``evalset`` has no ``index.json``."""
+    if not (evalset / "index.json").exists():
+        return
+    from facerig.eval.harness import load_index
+    from facerig.io import load_mesh
+
+    for h in load_index(evalset)["heads"]:
+        if h["group"] == "external":
+            continue
+        mesh = load_mesh(evalset / h["mesh"], allow_degenerate=True, allow_unreferenced=True)
+        with np.load(evalset / h["gt"]) as z:
+            names, gt = [str(n) for n in z["names"]], z["deltas"]
+        yield h["id"], author_of(h["id"], h.get("info", {}).get("family")), mesh.vertices, mesh.faces, names, gt
+
+
 def main(argv: list[str] | None = None) -> int:
     from facerig.config import data_root
     from out_of_family import author_heads
@@ -128,20 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--network", action="store_true", help="also measure the network's blinks on the authors' heads")
     args = ap.parse_args(argv)
     rows, network, heads = [], [], []
-    evalset = Path(args.evalset)
-    if (evalset / "index.json").exists():
-        from facerig.eval.harness import load_index
-        from facerig.io import load_mesh
-
-        for h in load_index(evalset)["heads"]:
-            if h["group"] == "external":  # johnsmith and hm08 come with the authors' heads below
-                continue
-            mesh = load_mesh(evalset / h["mesh"], allow_degenerate=True, allow_unreferenced=True)
-            with np.load(evalset / h["gt"]) as z:
-                names, gt = [str(n) for n in z["names"]], z["deltas"]
-            who = author_of(h["id"], h.get("info", {}).get("family"))
-            rows += [{"head": h["id"], "author": who, **m} for m in measures(mesh.vertices, mesh.faces, names, gt)]
-            print(h["id"], who, flush=True)
+    for name, who, vertices, faces, names, gt in validation_truth(Path(args.evalset)):
+        rows += [{"head": name, "author": who, **m} for m in measures(vertices, faces, names, gt)]
+        print(name, who, flush=True)
     for h in author_heads(data_root()):
         who = author_of(h["name"])
         rows += [

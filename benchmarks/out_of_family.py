@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _meta import run_meta
+from _meta import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -194,16 +194,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{group}: rel {g['relative']:.3f} si {g['si']:.3f} completion {g['completion']:.2f} "
             f"blink median {g['blink_completion_median']} min {g['blink_completion_min']}"
         )
-    result = {
-        **run_meta(),
-        "command": "python benchmarks/out_of_family.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "options": options,
-        "summary": summary,
-        "heads": rows,
-    }
-    out = ROOT / "benchmarks" / "results" / f"out_of_family{'_' + args.tag if args.tag else ''}.json"
-    out.write_text(json.dumps(result, indent=1))
-    print(f"wrote {out}")
+    write_result(
+        "out_of_family",
+        args.tag,
+        {
+            "options": options,
+            "summary": summary,
+            "heads": rows,
+        },
+        argv,
+    )
     return 0
 
 
