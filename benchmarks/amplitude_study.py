@@ -46,19 +46,13 @@ import numpy as np
 from _meta import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from facerig.models.raf.amplitude import SHAPES as AMPLITUDE_SHAPES  # noqa: E402
 
 #: Shapes per region (those of them a head's ground truth has).
 REGIONS = {
-    "mouth_corners": (
-        "mouthSmileLeft",
-        "mouthSmileRight",
-        "mouthStretchLeft",
-        "mouthStretchRight",
-        "mouthFrownLeft",
-        "mouthFrownRight",
-        "mouthDimpleLeft",
-        "mouthDimpleRight",
-    ),
+    "mouth_corners": AMPLITUDE_SHAPES["corners"],
     "mouth_lips": ("mouthPucker", "mouthFunnel", "mouthRollUpper", "mouthRollLower", "mouthShrugUpper"),
     "eyes": ("eyeBlinkLeft", "eyeBlinkRight", "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight"),
     "brows": ("browInnerUp", "browDownLeft", "browDownRight", "browOuterUpLeft", "browOuterUpRight"),
