@@ -54,7 +54,9 @@ def eye_open_rays(
     return int((opened & window).sum()), int(window.sum())
 
 
-def eye_front(v0: np.ndarray, faces: np.ndarray, eye: Eye, skin_faces: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+def eye_front(
+    v0: np.ndarray, faces: np.ndarray, eye: Eye, skin_faces: np.ndarray
+) -> Callable[[np.ndarray], np.ndarray]:
     """``(V, 3) -> (V, 3)``: vertices turned about the vertical through an eyeball's centre so that
     the direction it looks out of its opening (:func:`facerig.geometry.eyelids.eye_yaw`, measured at
     neutral v0 (V, 3)) faces the rays (+Z). A person's eyes look ahead (no turn); a llama's or a

@@ -25,10 +25,13 @@ such lids), and where more than :data:`CLOSED` of the opening is left, the lids 
 about the centre from where the blink left them until they meet (steps 2-3 on the posed head;
 which lid a vertex belongs to is read on the neutral head), lashes following the skin they grow
 from (:func:`follow_lids`). The eyeballs stay still in a blink. A blink that closes the eye is
-kept as it is; one that goes part of the way keeps its own motion, and only the rest is added. The completed lids are then kept over
-the eyeball's own surface (:func:`keep_over_surface`, found by rays from the centre:
-:func:`surface_radius`), not only its sphere: a shallow-cap eyeball bulges past its sphere and
-coarse lids stretch over it as chords, and the eyeball would show through lids meeting inside it.
+kept as it is; one that goes part of the way keeps its own motion, and only the rest is added. A
+blink that ``facerig check``'s own measure of the eye (:mod:`facerig.geometry.eye_closure`) finds
+within :data:`MARGIN` of the check's limit is completed from a lower share left until it passes
+with that margin. The completed lids are then kept over the eyeball's own surface
+(:func:`keep_over_surface`, found by rays from the centre: :func:`surface_radius`), not only its
+sphere: a shallow-cap eyeball bulges past its sphere and coarse lids stretch over it as chords, and
+the eyeball would show through lids meeting inside it.
 
 Everything here is in the canonical frame (+Y up, face toward +Z) of the head: vertices (V, 3),
 faces (F, 3).
@@ -703,8 +706,8 @@ def close_blinks(
     check``'s own measure (:func:`facerig.geometry.eye_closure.blink_open_rays`) finds leaving more
     than ``closed - margin`` of the eye open (:data:`MARGIN`) is completed again from lower shares
     left (``closed - margin``, ``closed - 2 margin``, ...) until the check's measure passes with the
-    margin (report ``check_open_after``: the share the check's measure leaves open). The eyeballs (every eyeball
-    part) stay still in both eyeBlinks, before any completion (``eyeballs_still`` where the rig
+    margin (report ``check_open_after``: the share the check's measure leaves open). The eyeballs
+    (every eyeball part) stay still in both eyeBlinks, before any completion (``eyeballs_still`` where the rig
     moved them): a blink moves the lids only; no author's eyeBlink among the ICT FaceKit and
     MakeHuman ground truth of the validation set (``/work/evalset``) moves an eyeball vertex, nor
     johnsmith's, Rocketbox's or Weboji's (one Weboji head's eyeball part carries lid vertices), while
@@ -788,7 +791,7 @@ def close_blinks(
         )
 
         def attempt(target: float, kw=kw, dk=dk, R=R, rows=rows) -> tuple[np.ndarray | None, float, float]:
-            """The blink completed from ``target`` left (V, 3) (canonical frame; None: unchanged), open before, after."""
+            """The blink (V, 3) completed from ``target`` left (None: unchanged), open before, after."""
             new, before, after = complete_blink(closed=target, **kw)
             if not after < before:
                 return None, before, after
