@@ -53,8 +53,12 @@ def test_a_blink_within_the_margin_of_the_checks_limit_is_completed():
     # ... a margin of 0.1 under it completes them until the check's own measure passes with it
     out, rep = close_blinks(v, f, NAMES, deltas, closed=0.25, margin=0.1)
     closure = _check_closure(v, f, out)
-    for name in ("eyeBlinkLeft", "eyeBlinkRight"):
+    full, _ = close_blinks(v, f, NAMES, deltas, closed=0.1, margin=0.0)  # the step's completion all the way
+    for k, name in enumerate(("eyeBlinkLeft", "eyeBlinkRight")):
         assert rep[name].get("completed") and rep[name]["check_open_after"] <= 0.15
+        # only as far as the margin takes: part of the added motion, leaving more open than all of it
+        assert 0 < rep[name]["margin_share"] < 1
+        assert np.abs(out[k] - deltas[k]).max() < np.abs(full[k] - deltas[k]).max()
         assert np.isclose(1.0 - closure[name], rep[name]["check_open_after"], atol=1e-3)  # the check agrees
     assert np.array_equal(out[2], deltas[2])  # other shapes untouched
     assert closure["eyeBlinkLeft"] > 1.0 - left0
