@@ -739,9 +739,10 @@ def close_blinks(
     left (``closed - margin``, ``closed - 2 margin``, ... :data:`PASSES` tries) until the check's
     measure passes with the margin, then only the least share of the added motion that passes is
     kept (report ``margin_share``); it is kept as it was where no try passes (report
-    ``check_open_after``: the share the check's measure leaves open). The eyeballs (every eyeball part) stay still in both
-    eyeBlinks, before any completion (``eyeballs_still`` where the rig moved them): a blink moves the lids only; no author's eyeBlink among the ICT FaceKit and
-    MakeHuman ground truth of the validation set (``/work/evalset``) moves an eyeball vertex, nor
+    ``check_open_after``: the share the check's measure leaves open). The eyeballs (every eyeball
+    part) stay still in both eyeBlinks, before any completion (``eyeballs_still`` where the rig moved
+    them): a blink moves the lids only; no author's eyeBlink among the ICT FaceKit and MakeHuman
+    ground truth of the validation set (``/work/evalset``) moves an eyeball vertex, nor
     johnsmith's, Rocketbox's or Weboji's (one Weboji head's eyeball part carries lid vertices), while
     the network's turn them up to 0.6-1.3 mm (johnsmith: 290 vertices of the other eye moving 0.56
     mm were a quarter of its eyeBlinkLeft's motion)."""
