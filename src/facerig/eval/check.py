@@ -60,10 +60,12 @@ import numpy as np
 
 from facerig.arkit import ARKIT52, canonical_name
 from facerig.errors import FacerigError
-from facerig.geometry.eye_holes import open_rays
-from facerig.geometry.face_parts import Eye, Layout, find_layout
+from facerig.geometry.eye_closure import EYE_OPEN_MIN as _EYE_OPEN_MIN  # noqa: F401 - kept for callers
+from facerig.geometry.eye_closure import blink_open_rays
+from facerig.geometry.eye_closure import eye_front as _eye_front  # noqa: F401 - kept for callers
+from facerig.geometry.eye_closure import eye_open_rays as eye_opening  # noqa: F401 - part of the check API
+from facerig.geometry.face_parts import Layout, find_layout
 from facerig.geometry.lip_gap import lip_gap, opening, opening_measure, seen_at_neutral  # noqa: F401 - part of the check API
-from facerig.geometry.raycast import Grid, first_hits
 from facerig.io.rig import Rig
 
 # check -> (op, threshold); see the module docstring and BENCHMARKS.md "Rig check"
@@ -108,7 +110,6 @@ _SIDED = (
 )
 _LID_SHAPES = ("eyeBlink", "eyeSquint", "eyeWide")  # stylised rigs close an eye cap by deforming it
 _RIGID_MIN_MOTION = 0.005  # parts moving less (RMS, in eye distances; 0.3 mm at human scale) are not scored
-_EYE_OPEN_MIN = 0.1  # eye opening at neutral below this share of the window: eye closed, n/a
 
 
 def _row(check: str, shape: str | None, value: float | None, note: str = "") -> dict[str, Any]:
@@ -145,34 +146,6 @@ def _read_rig(path: str | os.PathLike, head: str | os.PathLike | None = None) ->
 # ----------------------------------------------------------------------------- eyes
 
 
-def eye_opening(
-    vertices: np.ndarray, faces: np.ndarray, eye: Eye, neutral: np.ndarray, skin_faces: np.ndarray, n: int = 41
-) -> tuple[int, int]:
-    """How much of an eye is seen from the front: ``(open rays, rays in the window)``.
-
-    Args:
-        vertices: (V, 3) posed vertices. faces: (F, 3). eye: the eye (window from the neutral).
-        neutral: (V, 3) neutral vertices (for the hole's outline). skin_faces: (Fs,) rows of
-            ``faces`` that are skin. n: rays across the window.
-
-    An eyeball's window is the disc of 0.9 x its radius around its centre; a ray is open when
-    it meets the eyeball before the skin (other parts are ignored). A hole's window is the
-    hole's outline at neutral; a ray is open when it hits nothing or only surfaces more than
-    the hole's radius behind it.
-    """
-    c, r = eye.center, eye.radius
-    if eye.kind != "eyeball":
-        return open_rays(vertices, faces, neutral[eye.loop], c, r, n)
-    grid = Grid.around(c[0] - r, c[0] + r, c[1] - r, c[1] + r, 2 * r / (n - 1))
-    X, Y = grid.points()
-    window = (X - c[0]) ** 2 + (Y - c[1]) ** 2 <= (0.9 * r) ** 2
-    # the skin and this eyeball only: lashes, tear films and occlusion shells are no lids
-    sub = np.concatenate([skin_faces, eye.faces])
-    hit, _ = first_hits(vertices, faces[sub], grid)
-    opened = hit >= len(skin_faces)
-    return int((opened & window).sum()), int(window.sum())
-
-
 def _eyelid_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[dict]:
     rows = []
     f = np.asarray(rig.faces, np.int64)
@@ -186,9 +159,9 @@ def _eyelid_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout
         if eye is None:
             rows.append(_row("eyelid_closure", name, None, "no eyeball or eye hole found"))
             continue
-        turn = _eye_front(v0, f, eye, skin_faces)  # an eye looking out to the side is seen along its own front
-        before, total = eye_opening(turn(v0), f, eye, v0, skin_faces)
-        if total == 0 or before < _EYE_OPEN_MIN * total:
+        # the check's measure of an eye (facerig.geometry.eye_closure), shared with the rig's eyelid step
+        before, after, total = blink_open_rays(v0, f, eye, skin_faces, d[name])
+        if after is None:
             rows.append(
                 _row(
                     "eyelid_closure",
@@ -198,28 +171,8 @@ def _eyelid_rows(rig: Rig, v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout
                 )
             )
             continue
-        after, _ = eye_opening(turn(v0 + d[name]), f, eye, v0, skin_faces)
         rows.append(_row("eyelid_closure", name, 1.0 - after / before, f"{eye.kind}: {before} -> {after} rays open"))
     return rows
-
-
-def _eye_front(v0: np.ndarray, faces: np.ndarray, eye, skin_faces: np.ndarray):
-    """``(V, 3) -> (V, 3)``: vertices turned about the vertical through an eyeball's centre so that
-    the direction it looks out of its opening (:func:`facerig.geometry.eyelids.eye_yaw`, measured at
-    neutral v0 (V, 3)) faces the rays (+Z). A person's eyes look ahead (no turn); a llama's or a
-    triceratops' look out to the sides, where rays from the head's front see the opening edge-on
-    and through the meeting lids. The eyelid step of the rig measures its eyes the same way. An eye
-    hole (a face mask) is seen from the front."""
-    if eye.kind != "eyeball":
-        return lambda v: v
-    from facerig.geometry.eyelids import _yaw_matrix, eye_yaw, eyeball_sphere
-
-    sphere = eyeball_sphere(v0[np.unique(faces[eye.faces])])
-    yaw, _ = eye_yaw(v0, faces, skin_faces, eye.faces, sphere, 1.0 if eye.side == "Left" else -1.0)
-    if yaw == 0.0:
-        return lambda v: v
-    R, c = _yaw_matrix(yaw), np.asarray(eye.center, np.float64)
-    return lambda v: (np.asarray(v, np.float64) - c) @ R.T + c
 
 
 # ----------------------------------------------------------------------------- mouth
