@@ -550,7 +550,18 @@ def main(argv: list[str] | None = None) -> int:
         "--more-scale", type=float, default=0.0, help="also train on SPLITS['more'] rendered at this scale (0: not)"
     )
     d = TrainOptions()
-    for name in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "seed", "p_blank", "holdout"):
+    for name in (
+        "lr",
+        "mesh_weight",
+        "large_weight",
+        "balance",
+        "expressive",
+        "batch",
+        "warmup",
+        "seed",
+        "p_blank",
+        "holdout",
+    ):
         ap.add_argument("--" + name.replace("_", "-"), type=type(getattr(d, name)), default=getattr(d, name))
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -569,7 +580,17 @@ def main(argv: list[str] | None = None) -> int:
         threads=a.threads,
         **{
             k: getattr(a, k)
-            for k in ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "p_blank", "holdout")
+            for k in (
+                "lr",
+                "mesh_weight",
+                "large_weight",
+                "balance",
+                "expressive",
+                "batch",
+                "warmup",
+                "p_blank",
+                "holdout",
+            )
         },
         seed=a.seed,
     )

@@ -103,8 +103,14 @@ def refit_head_presence(
         "head_free_unflagged_after": float((after[neg] > 0).float().mean()),
         "heads_flagged_before": float((before[posm] < 0).float().mean()),
         "heads_flagged_after": float((after[posm] < 0).float().mean()),
-        "options": {"heads": heads, "passes": passes, "p_blank": p_blank, "negative_weight": negative_weight,
-                    "tie": tie, "seed": seed},  # fmt: skip
+        "options": {
+            "heads": heads,
+            "passes": passes,
+            "p_blank": p_blank,
+            "negative_weight": negative_weight,
+            "tie": tie,
+            "seed": seed,
+        },  # fmt: skip
     }
 
 
