@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from facerig.data.bodies import on_body
-from facerig.geometry.head_locate import crop_vertices, locate_head, width_profile
+from facerig.geometry.head_locate import crop_vertices, locate_head, turn_points, width_profile
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ict_head" / "head.obj"
 
@@ -64,3 +64,30 @@ def test_a_body_in_blender_axes_is_found_with_its_up_and_forward(example_head):
     assert turned is not None
     assert np.isclose(turned.neck, region.neck, atol=0.02 * region.head_height)
     np.testing.assert_array_equal(crop_vertices(blender, bf, turned, "+z", "-y"), crop_vertices(bv, bf, region))
+
+
+def test_width_profile_is_each_slices_extent():
+    """Every slice's extents are its own points' (slices of fewer than 3 points: NaN), checked slice by slice."""
+    rng = np.random.default_rng(1)
+    p = rng.normal(size=(3000, 3)) * [1.0, 4.0, 0.5]  # a thin tail: sparse and empty slices
+    slices = 60
+    depth, wx, wz, cx = width_profile(p, slices=slices)
+    top, H = p[:, 1].max(), np.ptp(p[:, 1])
+    k = np.minimum(((top - p[:, 1]) / H * slices).astype(int), slices - 1)
+    assert np.isnan(wx).any() and np.isfinite(wx).any()
+    for i in range(slices):
+        s = p[k == i]
+        if len(s) < 3:
+            assert np.isnan(wx[i]) and np.isnan(wz[i]) and np.isnan(cx[i])
+            continue
+        assert wx[i] == np.ptp(s[:, 0]) and wz[i] == np.ptp(s[:, 2])
+        assert cx[i] == 0.5 * (s[:, 0].max() + s[:, 0].min())
+
+
+def test_turn_points_is_the_orientation_matrix():
+    from facerig.geometry.frame import orientation_matrix
+    from facerig.geometry.orient import ORIENTATIONS
+
+    p = np.random.default_rng(2).normal(size=(500, 3))
+    for up, forward in ORIENTATIONS:
+        np.testing.assert_array_equal(turn_points(p, up, forward), p @ orientation_matrix(up, forward).T)

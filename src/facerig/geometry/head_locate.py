@@ -103,18 +103,29 @@ def width_profile(points: np.ndarray, slices: int = SLICES) -> tuple[np.ndarray,
     wx = np.full(slices, np.nan)
     wz = np.full(slices, np.nan)
     cx = np.full(slices, np.nan)
-    order = np.argsort(k, kind="stable")
-    ks = k[order]
-    starts = np.searchsorted(ks, np.arange(slices))
-    ends = np.searchsorted(ks, np.arange(slices), side="right")
-    for i in range(slices):
-        if ends[i] - starts[i] < 3:
-            continue
-        s = p[order[starts[i] : ends[i]]]
-        lo, hi = s.min(0), s.max(0)
-        wx[i], wz[i], cx[i] = hi[0] - lo[0], hi[2] - lo[2], 0.5 * (hi[0] + lo[0])
+    order = np.argsort(k.astype(np.int16) if slices <= 32767 else k, kind="stable")  # int16: a radix sort
+    s = p[order]
+    count = np.bincount(k, minlength=slices)
+    filled = np.flatnonzero(count)  # one reduction per slice holding points: exact minima and maxima
+    starts = np.concatenate([[0], np.cumsum(count)[:-1]])[filled]
+    lo, hi = np.minimum.reduceat(s, starts, axis=0), np.maximum.reduceat(s, starts, axis=0)
+    enough = count[filled] >= 3
+    i = filled[enough]
+    lo, hi = lo[enough], hi[enough]
+    wx[i], wz[i], cx[i] = hi[:, 0] - lo[:, 0], hi[:, 2] - lo[:, 2], 0.5 * (hi[:, 0] + lo[:, 0])
     depth = (np.arange(slices) + 0.5) * H / slices
     return depth, wx, wz, cx
+
+
+def turn_points(points: np.ndarray, up: str = "+y", forward: str = "+z") -> np.ndarray:
+    """``points @ orientation_matrix(up, forward).T`` (N, 3) for points (N, 3), by picking and
+    negating coordinates (the same values, without a matrix product over every point)."""
+    from facerig.geometry.frame import orientation_matrix
+
+    R = orientation_matrix(up, forward)
+    axis = np.argmax(np.abs(R), axis=1)
+    p = np.asarray(points, np.float64)[:, axis]
+    return p * R[np.arange(3), axis]
 
 
 def locate_head(
@@ -157,19 +168,27 @@ def locate_in_samples(pts: np.ndarray) -> HeadRegion | None:
     ok = np.isfinite(wx)
     head_w = np.maximum.accumulate(np.where(ok, wx, 0.0))  # the widest slice so far, from the top
     head_s = np.maximum.accumulate(np.where(ok, size, 0.0))
-    best = None
-    for i in np.flatnonzero(ok):
-        w, t = float(head_w[i]), float(depth[i])
-        if not (w > 0 and MIN_HEAD_DEPTH * w <= t <= MAX_HEAD_DEPTH * w and size[i] <= NECK * head_s[i]):
-            continue
-        below = (depth > t) & (depth <= t + SHOULDER_REACH * t) & ok
-        if not below.any() or float(wx[below].max()) < SHOULDERS * w:
-            continue
-        ratio = float(wx[i] / w)
-        if best is None or ratio < best[0]:
-            best = (ratio, int(i), int(np.flatnonzero(below & (wx >= SHOULDERS * w))[0]))
-    if best is None:
+    # the neck candidates (module doc, 2.): deep enough below the top and narrower than the head ...
+    with np.errstate(invalid="ignore"):
+        cand = np.flatnonzero(
+            ok & (head_w > 0) & (MIN_HEAD_DEPTH * head_w <= depth) & (depth <= MAX_HEAD_DEPTH * head_w)
+            & (size <= NECK * head_s)
+        )
+    if cand.size == 0:
         return None
+    # ... with shoulders SHOULDERS times the head's width in the slices (i, reach] below them
+    t = depth[cand]
+    reach = np.searchsorted(depth, t + SHOULDER_REACH * t, side="right")
+    j = np.arange(len(depth))
+    window = (j[None, :] > cand[:, None]) & (j[None, :] < reach[:, None]) & ok[None, :]
+    wide = window & (np.where(ok, wx, -np.inf)[None, :] >= SHOULDERS * head_w[cand][:, None])
+    has = wide.any(1)
+    if not has.any():
+        return None
+    cand, wide = cand[has], wide[has]
+    ratio = wx[cand] / head_w[cand]
+    pick = int(np.argmin(ratio))  # the narrowest neck against its head (the first of equals)
+    best = (float(ratio[pick]), int(cand[pick]), int(np.argmax(wide[pick])))
     _, neck_i, shoulders = best
     head_h, head_w = float(depth[neck_i]), float(head_w[neck_i])
     if H - head_h < BODY_BELOW * head_h:

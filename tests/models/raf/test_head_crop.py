@@ -132,3 +132,34 @@ def test_a_faceless_head_on_a_body_is_refused_as_one(tiny_head):
     bv, bf = on_body(v, f, "body")
     with pytest.raises(NotAHeadError, match="found a head on a body"):
         rig_mesh(Mesh(vertices=bv, faces=bf), "raf")
+
+
+
+def test_body_axes_probes_the_head_not_the_hands(monkeypatch, random_weights):
+    """MakeHuman hm08's body in Blender's axes (FACERIG_DATA): the locator also takes its hands, along
+    +-x, for heads on a body; the face probe sees only the head's crop (``+z``; the mirror axis is x),
+    and with random weights (no face) at most ``PROBED_UPS`` crops."""
+    from facerig.data.bodies import makehuman_body
+    from facerig.data.makehuman import makehuman_dir
+    from facerig.geometry.frame import orientation_matrix
+    from facerig.models.raf import head_crop, orientation
+
+    root = makehuman_dir(required=False)
+    if root is None:
+        pytest.skip("MakeHuman data not available")
+    v, f, _ = makehuman_body(root / "3dobjs" / "base.obj")
+    calls = []
+    real = orientation.probe_candidates
+
+    def probe(crop, candidates, options):  # the real probe, its calls recorded
+        calls.append(list(candidates))
+        return real(crop, candidates, options)
+
+    monkeypatch.setattr(orientation, "probe_candidates", probe)
+    blender = Mesh(vertices=np.stack([v[:, 0], -v[:, 2], v[:, 1]], 1), faces=f)
+    with np.errstate(all="ignore"):
+        assert head_crop.body_axes(blender, {"weights": random_weights}) is None
+    assert 1 <= len(calls) <= head_crop.PROBED_UPS
+    assert {u for u, _ in calls[0]} == {"+z"}
+    for up, forward in (c for call in calls for c in call):
+        assert up not in ("+x", "-x") and abs(orientation_matrix(up, forward)[0, 0]) == 1.0  # left-right along x

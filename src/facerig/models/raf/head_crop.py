@@ -92,36 +92,68 @@ AXES = ("+x", "-x", "+y", "-y", "+z", "-z")
 #: crop scoring at most :data:`BODY_SCORE` (as :data:`facerig.models.raf.orientation.CONFIRM_SCORE`).
 BODY_FRACTION = 0.3
 BODY_SCORE = 0.45
+#: :func:`body_axes` asks the face probe about the crops of at most this many up axes, the widest
+#: head first (a hand the locator takes for a head on an arm is narrower than the head).
+PROBED_UPS = 2
+#: :func:`body_axes` finds the mesh's mirror axis on this many of its surface samples.
+MIRROR_SAMPLES = 4000
 
 
 def body_axes(mesh, options: dict | None = None) -> tuple[str, str] | None:
     """``(up, forward)`` of a body lying in other axes than the ones given, or None: of the 24
     axis-aligned orientations, those in which :func:`~facerig.geometry.head_locate.locate_head` finds
-    a head on a body (at most :data:`BODY_FRACTION` of the height; one crop per up axis), the one in
-    which the face probe finds the most plausible face on that crop (:func:`facerig.models.raf.orientation.probe_candidates`;
-    at most :data:`BODY_SCORE`). For the head check's refusal (:func:`facerig.models.registry.rig_mesh`):
-    a body in Blender's axes is named as one, not mistaken for a turned head. mesh: vertices (V, 3), faces (F, 3)."""
-    from facerig.geometry.frame import orientation_matrix
-    from facerig.geometry.head_locate import SAMPLES, crop_vertices, locate_in_samples
-    from facerig.geometry.orient import surface_samples
-    from facerig.models.raf.orientation import probe_candidates
+    a head on a body (at most :data:`BODY_FRACTION` of the height), the one in which the face probe
+    finds the most plausible face (:func:`facerig.models.raf.orientation.probe_candidates`; at most
+    :data:`BODY_SCORE`) on the head's crop. For the head check's refusal
+    (:func:`facerig.models.registry.rig_mesh`) and ``--auto-orient``: a body in Blender's axes is
+    named as one, not mistaken for a turned head. mesh: vertices (V, 3), faces (F, 3).
+
+    What it costs (the locator's cheap test first, the probe's network passes last):
+
+    - where the mesh has a clear mirror plane (:data:`facerig.models.raf.orientation.MIRROR_CLEAR`,
+      on :data:`MIRROR_SAMPLES` samples), only the orientations whose left-right axis crosses it are
+      searched (a standing body's hands, found as "heads" on its arms along +-x, are not);
+    - an up axis with a head found is one crop; the crops are probed widest head first, at most
+      :data:`PROBED_UPS` of them, and the search stops at the first with a plausible face.
+
+    A mesh the locator finds no body in (every head of the validation set and of
+    ``FACERIG_DATA/heads``) costs its surface samples and the locator's width profiles, no network pass."""
+    from facerig.geometry.head_locate import SAMPLES, crop_vertices, locate_in_samples, turn_points
+    from facerig.geometry.orient import candidate_matrix, surface_samples, symmetry_residuals
+    from facerig.models.raf.orientation import MIRROR_CLEAR, probe_candidates
 
     v = np.asarray(mesh.vertices, np.float64)
     f = np.asarray(mesh.faces, np.int64)
     pts, _ = surface_samples(v, f, n=SAMPLES, seed=0)  # once; turned for each orientation
-    best = None
+    if len(pts) == 0 or not np.isfinite(pts).all():
+        return None
+    sym = symmetry_residuals(pts[:: max(1, len(pts) // MIRROR_SAMPLES)])
+    order = np.argsort(sym)
+    clear = float(sym[order[1]] / max(float(sym[order[0]]), 1e-12)) >= MIRROR_CLEAR
+    ups = []
     for up in AXES:
         found = []
         for fw in (a for a in AXES if a[1] != up[1]):
-            region = locate_in_samples(pts @ orientation_matrix(up, fw).T)
+            if clear and int(np.argmax(np.abs(candidate_matrix(up, fw)[0]))) != int(order[0]):
+                continue  # its left-right axis is not the mirror axis
+            region = locate_in_samples(turn_points(pts, up, fw))
             if region is not None and region.fraction <= BODY_FRACTION:
                 found.append((fw, region))
-        if not found:
-            continue
+        if found:
+            ups.append((up, found))
+    ups.sort(key=lambda u: -max(r.head_width for _, r in u[1]))  # the widest head first (stable)
+    probed = 0
+    for up, found in ups:
+        if probed == PROBED_UPS:
+            break
         crop = _crop(mesh, crop_vertices(v, f, found[0][1], up, found[0][0]))  # one crop per up axis
         if crop.num_vertices < 100:
             continue
+        probed += 1
+        best = None
         for c, (check, score) in probe_candidates(crop, [(up, fw) for fw, _ in found], options or {}).items():
             if check == "ok" and score <= BODY_SCORE and (best is None or score < best[0]):
                 best = (score, c)
-    return None if best is None else best[1]
+        if best is not None:
+            return best[1]
+    return None
