@@ -15,7 +15,9 @@ mesh first when it is not). Parts are connected components after stitching open 
   the head (a face mask's eye openings), the pair with the largest area seen from the front;
 - mouth parts (teeth, gums, tongue): other parts closer to the mid-plane than a third of the
   eye distance, below the eyes, inside the skin's bounding box (or at most half an eye distance
-  behind it); none on a head without eyes.
+  behind it), and not more than :data:`MOUTH_PART_BEHIND` eye distances behind the eyes (the
+  region ``facerig check`` counts as far from the face: a rivet at the back of a robot's helmet
+  is not its teeth); none on a head without eyes.
 
 ``scale`` is the distance between the eyes (or 0.4 x the skin's width without eyes): every
 distance threshold of the check is a multiple of it, so the check does not depend on units.
@@ -32,6 +34,11 @@ import numpy as np
 #: cap, 1 for a flat disc; the occlusion shells around the ICT eyes have 2.1, the tear strips in
 #: front of them 1.5, the eyeballs and caps of the public and validation heads <= 0.96.
 _OUTLINE_MAX = 1.2
+
+#: Deepest a mouth part's centroid may lie behind the eyes, in eye distances: the far-from-the-face
+#: depth of ``facerig check``'s far_motion. The teeth and tongues of the public and validation heads
+#: lie within 0.33 (ICT); the rivets at the back of the robot's helmet (heads/robot_expressive_head) 4.2.
+MOUTH_PART_BEHIND = 2.5
 
 
 @dataclass
@@ -275,6 +282,7 @@ def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | No
             or np.any(c[:2] > skin_hi[:2])
             or c[2] > skin_hi[2]
             or c[2] < skin_lo[2] - 0.5 * scale
+            or c[2] < eye_z - MOUTH_PART_BEHIND * scale  # far behind the face: a rivet, a bun, not teeth
         ):
             continue
         mouth_parts.append(int(p))
