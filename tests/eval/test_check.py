@@ -271,3 +271,22 @@ def test_a_rig_of_a_body_is_checked_on_its_head():
     for check in ("eyelid_closure", "mouth_open", "mouth_close", "rigidity"):
         assert res["summary"][check]["status"] == alone["summary"][check]["status"] == "pass", check
     assert "head_on_body" not in alone["layout"]
+
+
+def test_mirror_is_na_on_a_head_without_mirror_image():
+    """Left and right are compared only where the head mirrors itself: a lopsided head gives n/a."""
+    rig = good_rig()
+    v = rig.neutral.astype(np.float64).copy()
+    # the plate's right half shifted sideways by half its grid step (0.05 = 0.025 S, the eye distance
+    # S = 2), the right eyeball up by as much: the vertices on the right no longer land on a
+    # reflected left one (the mid-plane, between the eyeballs, stays)
+    ix = synthetic_head()[2]
+    plate = np.arange(len(v)) < ix["balls"][0][0]
+    v[plate & (v[:, 0] < 0.01), 0] -= 0.05
+    a, b = ix["balls"][1] if v[ix["balls"][1][0], 0] < 0 else ix["balls"][0]
+    v[a:b, 1] += 0.05
+    lop = Rig(rig.names, rig.deltas, v, rig.faces)
+    row = _status(C.check_rig(lop, checks=("mirror",)), "mirror", "eyeBlinkLeft/eyeBlinkRight")
+    assert row["status"] == "n/a" and "not mirror-symmetric" in row["note"]
+    # the same rig on its symmetric head is still scored
+    assert _status(C.check_rig(rig, checks=("mirror",)), "mirror")["status"] == "pass"

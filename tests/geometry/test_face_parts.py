@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import trimesh
 
 from facerig.geometry.face_parts import boundary_loops, find_layout, fit_sphere
 from fixtures.face_plate import synthetic_head
@@ -100,3 +102,64 @@ def test_outline_ratio_is_the_shape_not_the_mesh():
     ball = trimesh.creation.icosphere(2)
     assert outline_ratio(ball.vertices, ball.faces) == 0.0
     assert outline_ratio(np.zeros((0, 3)), np.zeros((0, 3), int)) == float("inf")
+
+
+def test_a_part_far_behind_the_eyes_is_no_mouth_part():
+    """A rivet on the mid-line at the back of a helmet is not teeth; the teeth behind the lips still are."""
+    import numpy as np
+    import trimesh
+
+    from facerig.geometry.face_parts import MOUTH_PART_BEHIND
+
+    v, f, ix = synthetic_head()
+    v = v.copy()
+    low = (np.arange(len(v)) < ix["balls"][0][0]) & (v[:, 1] < -6)  # the plate's bottom bends back: a helmet
+    v[low, 2] = 3.0 * (v[low, 1] + 6)  # down to z = -9
+    lay0 = find_layout(v, f)
+    back_z = lay0.eye_z - (MOUTH_PART_BEHIND + 1) * lay0.scale  # inside the skin's box, far behind the eyes
+    rivet = trimesh.creation.box(extents=[0.2, 0.2, 0.2])
+    rivet.apply_translation([0.0, -7.0, back_z])
+    near = trimesh.creation.box(extents=[0.2, 0.2, 0.2])
+    near.apply_translation([0.0, -2.5, lay0.eye_z - (MOUTH_PART_BEHIND - 1) * lay0.scale])  # a tongue's depth
+    n = len(v)
+    v2 = np.vstack([v, rivet.vertices, near.vertices])
+    f2 = np.vstack([f, rivet.faces + n, near.faces + n + len(rivet.vertices)])
+    lay = find_layout(v2, f2)
+    assert lay.scale == pytest.approx(lay0.scale) and lay.skin == lay0.skin
+    teeth, rivet_p, near_p = (int(lay.labels[i]) for i in (ix["teeth"][0], n, n + len(rivet.vertices)))
+    assert v2[:, 2].min() < back_z  # the rivet is inside the skin's bounding box
+    assert teeth in lay.mouth_parts and near_p in lay.mouth_parts
+    assert rivet_p not in lay.mouth_parts
+
+
+def _flat_shaded(v, f):
+    """Every face on its own three corners, as a flat-shaded export writes a mesh."""
+    return v[f].reshape(-1, 3), np.arange(3 * len(f)).reshape(-1, 3)
+
+
+def test_eye_holes_of_a_flat_shaded_plate_are_its_openings():
+    v, f, ix = synthetic_head()
+    plate = f[(f < ix["balls"][0][0]).all(1)]
+    want = find_layout(v, plate)
+    fv, ff = _flat_shaded(v, plate)
+    lay = find_layout(fv, ff)
+    assert [e.kind for e in lay.eyes] == ["hole", "hole"]
+    for a, b in zip(lay.eyes, want.eyes):
+        assert a.side == b.side and np.allclose(a.center, b.center) and a.radius == pytest.approx(b.radius)
+    assert lay.scale == pytest.approx(want.scale)
+
+
+def test_a_closed_head_split_along_seams_has_no_eye_holes():
+    """Seams (a UV island cut around each eye: its vertices doubled) are no openings."""
+    sphere = trimesh.creation.icosphere(subdivisions=3, radius=5.0)
+    v, f = np.asarray(sphere.vertices, np.float64), np.asarray(sphere.faces).copy()
+    fc = v[f].mean(1)
+    for x in (2.0, -2.0):  # each eye's patch of faces on its own copies of its vertices
+        eye = np.array([x, 1.5, np.sqrt(25 - x * x - 2.25)])
+        patch = np.linalg.norm(fc - eye, axis=1) < 1.3
+        rows = np.unique(f[patch])
+        f[patch] = np.searchsorted(rows, f[patch]) + len(v)
+        v = np.vstack([v, v[rows]])
+    assert len(boundary_loops(f)) >= 4  # the cuts: open edges around each patch
+    lay = find_layout(v, f)
+    assert lay.eyes == [] and lay.eye_y is None

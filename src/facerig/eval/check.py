@@ -21,7 +21,8 @@ mouth_close        mouthClose with jawOpen at 1 (as ARKit defines it): 1 - gap /
 jaw_teeth          jawOpen moves the lower teeth / tongue with the jaw: the largest RMS motion of
                    a mouth part / the 99th percentile of the skin's motion (the chin)
 mirror             each Left shape vs its Right shape reflected across the mid-plane (vertices
-                   matched by nearest reflected neutral): |dL - mirror(dR)| / mean(|dL|, |dR|)
+                   matched by nearest reflected neutral): |dL - mirror(dR)| / mean(|dL|, |dR|);
+                   n/a where < 5 % of the vertices have a mirror image (an asymmetric head)
 side               a one-sided shape (eyeBlinkLeft, mouthSmileLeft, ...) moves its own side: share
                    of the squared motion on the named side (character's left = +X)
 rigidity           eyeballs (eyelid shapes excepted: stylised rigs deform an eye cap to blink)
@@ -109,6 +110,10 @@ _SIDED = (
     "mouthUpperUp",
 )
 _LID_SHAPES = ("eyeBlink", "eyeSquint", "eyeWide")  # stylised rigs close an eye cap by deforming it
+#: mirror: n/a on a head where fewer vertices have a mirror image (within 0.02 S of a reflected
+#: vertex): too few to compare left and right (the author rigs' heads: >= 15 %, ICT remeshed; the
+#: flat-shaded, lopsided robot helmet heads/robot_expressive_head: 2 %)
+MIRROR_MIN_MATCHED = 0.05
 _RIGID_MIN_MOTION = 0.005  # parts moving less (RMS, in eye distances; 0.3 mm at human scale) are not scored
 
 
@@ -246,11 +251,15 @@ def _mirror_rows(v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[
     valid = dist < 0.02 * lay.scale
     rows = []
     flip = np.array([-1.0, 1.0, 1.0])
+    lopsided = valid.mean() < MIRROR_MIN_MATCHED
     for name in ARKIT52:
         if "Left" not in name or name not in d:
             continue
         other = name.replace("Left", "Right")
         pair = f"{name}/{other}"
+        if lopsided:
+            rows.append(_row("mirror", pair, None, f"head not mirror-symmetric ({valid.mean():.0%} of vertices have a mirror image)"))
+            continue
         if other not in d:
             rows.append(_row("mirror", pair, None, f"{other} not in the rig"))
             continue

@@ -11,11 +11,13 @@ mesh first when it is not). Parts are connected components after stitching open 
   least-squares sphere to 10 % of its radius, spanning >= 1.2 radii, <= 12 % boundary edges
   and an outline at most 1.2 x a flat disc's at any mesh density: not a lash card or strip, a
   whisker, an ear or a thin shell in front of the eye), the pair on the largest spheres winning;
-- eye holes (no eyeballs): a mirrored pair of the skin's boundary loops in the front half of
-  the head (a face mask's eye openings), the pair with the largest area seen from the front;
+- eye holes (no eyeballs): a mirrored pair of the skin's boundary loops (duplicate vertices
+  merged) in the front half of the head (a face mask's eye openings), the pair with the largest
+  area seen from the front;
 - mouth parts (teeth, gums, tongue): other parts closer to the mid-plane than a third of the
   eye distance, below the eyes, inside the skin's bounding box (or at most half an eye distance
-  behind it); none on a head without eyes.
+  behind it), and not more than :data:`MOUTH_PART_BEHIND` eye distances behind the eyes (a
+  rivet at the back of a robot's helmet is not its teeth); none on a head without eyes.
 
 ``scale`` is the distance between the eyes (or 0.4 x the skin's width without eyes): every
 distance threshold of the check is a multiple of it, so the check does not depend on units.
@@ -32,6 +34,11 @@ import numpy as np
 #: cap, 1 for a flat disc; the occlusion shells around the ICT eyes have 2.1, the tear strips in
 #: front of them 1.5, the eyeballs and caps of the public and validation heads <= 0.96.
 _OUTLINE_MAX = 1.2
+
+#: Deepest a mouth part's centroid may lie behind the eyes, in eye distances (about the depth of the
+#: ears): the teeth and tongues of the public and validation heads lie within 0.33 (ICT); the
+#: rivets around the robot's helmet (heads/robot_expressive_head) 1.5 and more.
+MOUTH_PART_BEHIND = 1.0
 
 
 @dataclass
@@ -275,6 +282,7 @@ def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | No
             or np.any(c[:2] > skin_hi[:2])
             or c[2] > skin_hi[2]
             or c[2] < skin_lo[2] - 0.5 * scale
+            or c[2] < eye_z - MOUTH_PART_BEHIND * scale  # far behind the face: a rivet, a bun, not teeth
         ):
             continue
         mouth_parts.append(int(p))
@@ -282,9 +290,18 @@ def find_layout(vertices: np.ndarray, faces: np.ndarray, labels: np.ndarray | No
 
 
 def _eye_holes(v: np.ndarray, skin_faces: np.ndarray, mid_x: float, lo: np.ndarray, hi: np.ndarray) -> list[Eye]:
-    """A mirrored pair of the skin's boundary loops in the upper half (largest front area), or []."""
+    """A mirrored pair of the skin's boundary loops in the upper half (largest front area), or [].
+
+    Loops are those of the skin with duplicate vertices merged: a mesh exported flat-shaded
+    (every face on its own corners, heads/robot_expressive_head) has no holes for all its open
+    edges. The loops' vertices are the first row of each merged position."""
     width = float(hi[0] - lo[0])
-    loops = boundary_loops(skin_faces)
+    used = np.unique(skin_faces)
+    _, first, same = np.unique(v[used], axis=0, return_index=True, return_inverse=True)
+    rep = used[first]  # (U,) an original row of each distinct position
+    index = np.zeros(len(v), np.int64)
+    index[used] = same.reshape(-1)
+    loops = [rep[lp] for lp in boundary_loops(index[skin_faces])]
     if len(loops) < 2:
         return []
     info = []
