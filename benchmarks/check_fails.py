@@ -153,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         out["renders"] = _renders(rigs, Path(args.renders))
     path = OUT / (f"check_fails_{args.tag}.json" if args.tag else "check_fails.json")
     path.write_text(json.dumps(out, indent=1))
-    print(json.dumps({k: out[k] for k in ("weboji_lama_mirror", "nefertiti_bust_side", "robot_expressive_head_layout")}))
+    print(
+        json.dumps({k: out[k] for k in ("weboji_lama_mirror", "nefertiti_bust_side", "robot_expressive_head_layout")})
+    )
     print(f"wrote {path}")
     return 0
 

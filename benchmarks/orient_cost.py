@@ -195,11 +195,11 @@ def main(argv: list[str] | None = None) -> int:
             for rb, ra in zip(b, a):
                 for key in ("refused", "up", "forward", "head_on_body", "body", "body_axes"):
                     same &= rb.get(key) == ra.get(key)
-            row["outcome"] = {k: a[-1].get(k) for k in ("refused", "up", "forward", "head_on_body", "body") if k in a[-1]}
+            row["outcome"] = {
+                k: a[-1].get(k) for k in ("refused", "up", "forward", "head_on_body", "body") if k in a[-1]
+            }
             if "deltas" in a[-1] and "deltas" in b[-1]:
-                diffs = [
-                    float(np.abs(np.load(rb["deltas"]) - np.load(ra["deltas"])).max()) for rb, ra in zip(b, a)
-                ]
+                diffs = [float(np.abs(np.load(rb["deltas"]) - np.load(ra["deltas"])).max()) for rb, ra in zip(b, a)]
                 row["max_abs_delta_diff"] = max(diffs)
                 same &= max(diffs) == 0.0
             row["identical"] = bool(same)

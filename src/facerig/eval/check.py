@@ -258,7 +258,14 @@ def _mirror_rows(v0: np.ndarray, d: dict[str, np.ndarray], lay: Layout) -> list[
         other = name.replace("Left", "Right")
         pair = f"{name}/{other}"
         if lopsided:
-            rows.append(_row("mirror", pair, None, f"head not mirror-symmetric ({valid.mean():.0%} of vertices have a mirror image)"))
+            rows.append(
+                _row(
+                    "mirror",
+                    pair,
+                    None,
+                    f"head not mirror-symmetric ({valid.mean():.0%} of vertices have a mirror image)",
+                )
+            )
             continue
         if other not in d:
             rows.append(_row("mirror", pair, None, f"{other} not in the rig"))

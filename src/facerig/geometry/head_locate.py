@@ -171,7 +171,10 @@ def locate_in_samples(pts: np.ndarray) -> HeadRegion | None:
     # the neck candidates (module doc, 2.): deep enough below the top and narrower than the head ...
     with np.errstate(invalid="ignore"):
         cand = np.flatnonzero(
-            ok & (head_w > 0) & (MIN_HEAD_DEPTH * head_w <= depth) & (depth <= MAX_HEAD_DEPTH * head_w)
+            ok
+            & (head_w > 0)
+            & (MIN_HEAD_DEPTH * head_w <= depth)
+            & (depth <= MAX_HEAD_DEPTH * head_w)
             & (size <= NECK * head_s)
         )
     if cand.size == 0:

@@ -134,7 +134,6 @@ def test_a_faceless_head_on_a_body_is_refused_as_one(tiny_head):
         rig_mesh(Mesh(vertices=bv, faces=bf), "raf")
 
 
-
 def test_body_axes_probes_the_head_not_the_hands(monkeypatch, random_weights):
     """MakeHuman hm08's body in Blender's axes (FACERIG_DATA): the locator also takes its hands, along
     +-x, for heads on a body; the face probe sees only the head's crop (``+z``; the mirror axis is x),
