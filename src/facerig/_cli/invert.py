@@ -72,6 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--rig", default=None, metavar="RIG", help="a rig of the neutral (default: facerig rigs it)")
     parser.add_argument(
+        "--estimate-neutral",
+        action="store_true",
+        help="without --neutral/--rig, a sequence (2+ frames): solve through facerig's rig of an estimated "
+        "neutral (the frame nearest the sequence's median) instead of the expression encoder; weights are "
+        "relative to that frame",
+    )
+    parser.add_argument(
         "-o", "--output", action="append", default=[], metavar="OUT", help=".csv / .json / .glb (repeatable)"
     )
     parser.add_argument("--method", choices=list(METHODS), default="raf", help="how to rig the neutral (default raf)")
@@ -199,16 +206,26 @@ def run(args: argparse.Namespace) -> int:
         raise FacerigError("--fps must be positive")
     t0 = time.perf_counter()
     mesh, rig, how = load_neutral(args.neutral, args.rig)
+    inv = None
     if mesh is None and rig is None:
-        return run_without_neutral(args, console, t0)
+        if not args.estimate_neutral:
+            return run_without_neutral(args, console, t0)
+        frames, faces = frames_with_faces(args.posed)
+        if frames.num_frames < 2:
+            console.print("one mesh: nothing to estimate a neutral from; the expression encoder reads it")
+            return run_without_neutral(args, console, t0)
+        inv, mesh, how = estimate_neutral(frames, faces, args, console)
+        rig = inv.rig
     neutral = mesh.vertices if mesh is not None else rig.neutral
-    frames = read_frames(args.posed, neutral.shape[0])  # bad frames fail before the rig is made
+    if inv is None:
+        frames = read_frames(args.posed, neutral.shape[0])  # bad frames fail before the rig is made
     if rig is None:
         rig, how = rig_neutral(mesh, args.method, console)
     console.print(
         f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {neutral.shape[0]} vertices; {escape(how)}"
     )
-    inv = solve_frames(frames, neutral, rig, args, residual=True)
+    if inv is None:
+        inv = solve_frames(frames, neutral, rig, args, residual=True)
     fps = args.fps or 60.0
     times = frames.times if frames.times is not None and args.fps is None else None
     mm = MM_PER_UNIT[args.units]
@@ -272,6 +289,33 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"wrote [green]{escape(out)}[/] ({s['kind']}, {s['frames']} frames, {s['bytes'] / 1e3:.1f} kB)")
     console.print(f"done in {time.perf_counter() - t0:.2f} s")
     return 0
+
+
+def estimate_neutral(frames, faces, args, console):
+    """``--estimate-neutral``: :func:`facerig.invert.neutral_estimate.invert_with_estimated_neutral` of
+    the frames with the command line's solver options -> (EstimatedInversion, neutral Mesh, how)."""
+    from facerig.invert.neutral_estimate import invert_with_estimated_neutral
+    from facerig.io.mesh import Mesh
+
+    console.print(f"estimating the neutral of {frames.num_frames} frames and rigging it with {args.method} ...")
+    inv = invert_with_estimated_neutral(
+        frames,
+        faces,
+        method=args.method,
+        l1=args.l1,
+        smooth=args.smooth,
+        symmetry=args.symmetry,
+        prior=args.prior,
+        prior_strength=args.prior_strength,
+        prior_tolerance=args.prior_tolerance,
+        threads=1,
+    )
+    s = inv.seconds
+    how = (
+        f"no neutral: estimated from frame {inv.start_frame} ({frames.labels[inv.start_frame]}), weights relative "
+        f"to it; facerig {args.method} rig of it ({s['pick'] + s['rig'] + s['estimate']:.1f} s)"
+    )
+    return inv, Mesh(vertices=inv.neutral, faces=np.asarray(faces)), how
 
 
 def frames_with_faces(posed: str):

@@ -4,9 +4,9 @@ Every capture pipeline (and NFR's inverse rigging) solves posed meshes through a
 neutral. Without one, a *sequence* of frames in one topology still carries it: most takes pass
 near rest, and a face's expressions are offsets along a few shapes from it. So:
 
-1. **pick**: the frame the expression encoder reads as least active (smallest sum of weights; the
-   encoder runs on at most ``pick_frames`` evenly spaced frames) or, with ``pick="medoid"``, the
-   frame nearest the per-vertex median of the sequence (no network);
+1. **pick**: the frame nearest the per-vertex median of the sequence (``pick="medoid"``, the
+   default: no network) or the frame the expression encoder reads as least active (``"encoder"``:
+   smallest sum of weights over at most ``pick_frames`` evenly spaced frames);
 2. **rig** it with facerig (``rig_mesh``, as :func:`facerig.invert.invert_meshes` does for a given
    neutral) and solve every frame through that rig;
 3. **shift** (``shift=True``): the picked frame may itself be a little active (the jaw a bit open),
@@ -20,6 +20,11 @@ near rest, and a face's expressions are offsets along a few shapes from it. So:
    the neutral moves by an expression offset (millimetres), while re-rigging costs a whole rig
    (2-4 s at 27k vertices) per round and changes the basis the weights are measured in; so every
    round is one (K, 3V) product plus a weight-space solve.
+
+Defaults (``pick="medoid"``, ``shift=False``, ``refine=0``) are what measured best
+(``benchmarks/neutral_estimate.py``): on frames posed through a rig other than facerig's, the signed
+solve's low quantiles and the least-squares update both pick up the rig mismatch and moved the neutral
+the wrong way (weight error up); on an exact rig the shift recovers the neutral exactly (tests).
 
 The weights are **relative to the estimated neutral**: a shape the sequence never releases (a jaw
 never closed) reads as 0 at its least active frame. A single mesh has nothing to estimate from and
@@ -38,12 +43,13 @@ import numpy as np
 
 from facerig.errors import FacerigError
 from facerig.invert.pipeline import Inversion
+from facerig.invert.prior import DEFAULT_PRIOR
 
 #: frames the encoder reads to pick the starting neutral (evenly spaced over the sequence)
 PICK_FRAMES = 32
 #: the low quantile (over frames) of each shape's signed weight that sets the neutral's shift
 SHIFT_QUANTILE = 0.02
-#: least-squares neutral updates after the shift
+#: least-squares neutral updates (``refine=``) when asked for
 REFINE_ROUNDS = 2
 
 
@@ -120,15 +126,15 @@ def invert_with_estimated_neutral(
     *,
     method: str = "raf",
     rig_options: dict | None = None,
-    pick: str = "encoder",
+    pick: str = "medoid",
     pick_frames: int = PICK_FRAMES,
-    shift: bool = True,
+    shift: bool = False,
     shift_quantile: float = SHIFT_QUANTILE,
-    refine: int = REFINE_ROUNDS,
+    refine: int = 0,
     l1: float = 0.0,
     smooth: float = 0.0,
     symmetry: float = 0.0,
-    prior=None,
+    prior=DEFAULT_PRIOR,
     prior_strength: float | None = None,
     prior_tolerance: float | None = None,
     residual: bool = True,

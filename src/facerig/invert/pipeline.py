@@ -101,6 +101,7 @@ def invert_meshes(
     prior_strength: float | None = None,
     prior_tolerance: float | None = None,
     threads: int | None = None,
+    neutral_estimate: bool = False,
 ) -> Inversion:
     """ARKit-52 weights of posed meshes.
 
@@ -129,6 +130,9 @@ def invert_meshes(
             :data:`facerig.invert.prior.DEFAULT_TOLERANCE`; ``inf``: unbounded).
         threads: BLAS threads for the solve's weight-space part (:func:`facerig.invert.solver.solve`;
             None leaves BLAS as it is).
+        neutral_estimate: without a neutral, invert a sequence (2+ frames) through an estimated
+            neutral instead of the encoder (:mod:`facerig.invert.neutral_estimate`; weights relative to
+            the estimate, returned as ``EstimatedInversion.neutral``); one mesh keeps the encoder.
 
     Returns:
         :class:`Inversion`.
@@ -142,6 +146,23 @@ def invert_meshes(
     prior = resolve_prior(prior)  # a bad prior fails before any work
     Y = frames if isinstance(frames, Frames) else Frames.from_array(frames)
     if neutral is None and rig is None and mesh is None:
+        if neutral_estimate and Y.num_frames >= 2 and faces is not None:
+            from facerig.invert.neutral_estimate import invert_with_estimated_neutral
+
+            return invert_with_estimated_neutral(
+                Y,
+                faces,
+                method=method,
+                rig_options=rig_options,
+                l1=l1,
+                smooth=smooth,
+                symmetry=symmetry,
+                prior=prior,
+                prior_strength=prior_strength,
+                prior_tolerance=prior_tolerance,
+                residual=residual,
+                threads=threads,
+            )
         return _invert_without_neutral(Y, faces)
     if neutral is None:
         neutral = mesh.vertices if mesh is not None else rig.neutral
