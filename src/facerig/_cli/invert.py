@@ -31,7 +31,10 @@ NEUTRAL:  the unposed head in the same vertex order. facerig rigs it (--method, 
           Without --neutral and --rig, facerig's expression encoder (a network trained on
           generated heads) estimates the weights from the posed meshes alone: no rig, so no fit
           residual (--report) and no .glb output; less accurate than a neutral (see
-          BENCHMARKS.md, "Invert without a neutral").
+          BENCHMARKS.md, "Invert without a neutral"). --estimate-neutral (a sequence): rig the
+          frame nearest the sequence's median instead and solve every frame through it; weights
+          are relative to that frame, --report and .glb work (BENCHMARKS.md, "Invert a sequence
+          through an estimated neutral").
 OUT:      by suffix, repeatable: .csv Live Link Face CSV (the iPhone app's columns: Timecode,
           BlendShapeCount, 52 shapes, head/eye rotations written as 0), .json MediaPipe-style
           ({"fps", "frames": [{"timestamp_ms", "categories": [...]}]}), .glb/.gltf the neutral's
