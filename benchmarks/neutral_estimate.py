@@ -25,10 +25,10 @@ from _meta import write_result
 #: the estimation's other settings, each on the default's rig (the medoid frame's): weight MAE and
 #: the true rig's mean error at the weights
 VARIANTS = {
-    "shift q0.02": {"shift": True, "shift_quantile": 0.02},
+    "no level (relative to the frame)": {"level": None},
+    "no level, shift q0.25": {"level": None, "shift": True, "shift_quantile": 0.25},
     "shift q0.25": {"shift": True, "shift_quantile": 0.25},
     "refine 2": {"refine": 2},
-    "shift q0.25 + refine 2": {"shift": True, "shift_quantile": 0.25, "refine": 2},
     "no prior": {"prior": None},
 }
 

@@ -24,7 +24,7 @@ def test_shift_recovers_the_weights_and_the_neutral():
     """With the rig's own deltas the signed shift moves the rigged frame back to the true neutral: the
     weights come back exactly, though no frame is the neutral and the rigged frame is an expression."""
     rig, W, Y = _sequence()
-    inv = invert_with_estimated_neutral(Y, FACES, rig=rig, shift=True, prior=None)
+    inv = invert_with_estimated_neutral(Y, FACES, rig=rig, shift=True, prior=None, level=None)
     assert W[inv.start_frame].sum() > 0  # the rigged frame is an expression
     np.testing.assert_allclose(inv.neutral, rig.neutral, atol=1e-6)
     np.testing.assert_allclose(inv.rig_weights, W, atol=1e-6)
@@ -35,7 +35,7 @@ def test_without_the_shift_weights_are_relative_to_the_picked_frame():
     """No shift: the neutral is the picked frame itself and every frame is solved from it; the least
     active frame picked as neutral reads all zero."""
     rig, W, Y = _sequence()
-    inv = invert_with_estimated_neutral(Y, FACES, rig=rig, shift=False, prior=None)
+    inv = invert_with_estimated_neutral(Y, FACES, rig=rig, shift=False, prior=None, level=None)
     t = inv.start_frame
     np.testing.assert_allclose(inv.neutral, Y[t])
     assert np.abs(inv.rig_weights[t]).max() < 1e-9
@@ -46,8 +46,8 @@ def test_without_the_shift_weights_are_relative_to_the_picked_frame():
 
 def test_least_squares_refinement_lowers_the_fit_error_of_a_biased_start():
     rig, W, Y = _sequence()
-    plain = invert_with_estimated_neutral(Y, FACES, rig=rig, shift=False, refine=0, prior=None)
-    refined = invert_with_estimated_neutral(Y, FACES, rig=rig, shift=False, refine=2, prior=None)
+    plain = invert_with_estimated_neutral(Y, FACES, rig=rig, shift=False, refine=0, prior=None, level=None)
+    refined = invert_with_estimated_neutral(Y, FACES, rig=rig, shift=False, refine=2, prior=None, level=None)
     assert refined.residual["rms"].mean() < plain.residual["rms"].mean()
 
 
@@ -91,7 +91,10 @@ def test_invert_meshes_and_the_cli_use_it_for_a_sequence_on_request(ict_neutral_
     inv = invert_meshes(frames, faces=f, neutral_estimate=True, prior=None)
     assert isinstance(inv, EstimatedInversion) and inv.weights.shape == (3, 52)
     assert inv.neutral.shape == v.shape and inv.rig.num_vertices == len(v)
-    assert np.abs(inv.weights[inv.start_frame]).max() < 1e-6  # relative to the estimated neutral
+    # the picked frame reads as the encoder's level alone, and the neutral is that frame less the level
+    np.testing.assert_allclose(inv.weights[inv.start_frame], inv.level, atol=1e-9)
+    rebuilt = inv.rig.neutral + np.einsum("k,kvc->vc", inv.rig_weights[inv.start_frame], inv.rig.deltas)
+    np.testing.assert_allclose(rebuilt, frames[inv.start_frame], atol=1e-4)
     folder = tmp_path / "frames"
     folder.mkdir()
     for t, y in enumerate(frames):

@@ -21,13 +21,22 @@ near rest, and a face's expressions are offsets along a few shapes from it. So:
    (2-4 s at 27k vertices) per round and changes the basis the weights are measured in; so every
    round is one (K, 3V) product plus a weight-space solve.
 
+5. **level** (``level="encoder"``, the default): weights relative to a frame miss that frame's own
+   activation (takes rarely pass through exact rest). The expression encoder reads absolute but noisy
+   weights; averaged over ``level_frames`` frames, ``mean_t(encoder_t - w_t)`` (clipped to >= 0) is
+   each shape's level, added to every frame's weights and taken off the neutral (``neutral - sum_k
+   level_k D_k``: the returned neutral is the estimated rest face). Motion from the rig, level from
+   the encoder.
+
 Defaults (``pick="medoid"``, ``shift=False``, ``refine=0``) are what measured best
 (``benchmarks/neutral_estimate.py``): on frames posed through a rig other than facerig's, the signed
 solve's low quantiles and the least-squares update both pick up the rig mismatch and moved the neutral
 the wrong way (weight error up); on an exact rig the shift recovers the neutral exactly (tests).
 
-The weights are **relative to the estimated neutral**: a shape the sequence never releases (a jaw
-never closed) reads as 0 at its least active frame. A single mesh has nothing to estimate from and
+The weights are **relative to the estimated neutral** (``EstimatedInversion.neutral``): with
+``level=None`` that is the picked (shifted, refined) frame, whose own activation reads as 0; with the
+encoder's level it is that frame less the level, an estimate of the rest face, as good as the
+encoder's average reading. A single mesh has nothing to estimate from and
 keeps the encoder (:func:`facerig.invert.pipeline.invert_meshes`). Accuracy and time against the
 encoder: ``facerig eval --task invert`` rows ``<case> (no neutral)``, keys ``*_estimated``
 (BENCHMARKS.md, "Invert a sequence through an estimated neutral").
@@ -51,6 +60,8 @@ PICK_FRAMES = 32
 SHIFT_QUANTILE = 0.02
 #: least-squares neutral updates (``refine=``) when asked for
 REFINE_ROUNDS = 2
+#: frames the encoder reads to set the weights' level (evenly spaced over the sequence)
+LEVEL_FRAMES = 64
 
 
 @dataclass
@@ -61,11 +72,13 @@ class EstimatedInversion(Inversion):
         neutral: (V, 3) the estimated neutral the weights are relative to.
         start_frame: the frame rigged as the first estimate.
         shift: (K,) the per-shape offset (<= 0, rig order) the shift step moved the neutral by.
+        level: (52,) the per-shape level (ARKit order, >= 0) the encoder added to the weights.
     """
 
     neutral: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     start_frame: int = 0
     shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    level: np.ndarray = field(default_factory=lambda: np.zeros(52))
 
 
 def pick_start_frame(frames, faces: np.ndarray, *, pick: str = "encoder", pick_frames: int = PICK_FRAMES, model=None):
@@ -131,6 +144,8 @@ def invert_with_estimated_neutral(
     shift: bool = False,
     shift_quantile: float = SHIFT_QUANTILE,
     refine: int = 0,
+    level: str | None = "encoder",
+    level_frames: int = LEVEL_FRAMES,
     l1: float = 0.0,
     smooth: float = 0.0,
     symmetry: float = 0.0,
@@ -150,6 +165,8 @@ def invert_with_estimated_neutral(
         method, rig_options: how to rig the picked frame (``rig_mesh``).
         pick, pick_frames: :func:`pick_start_frame`.
         shift, shift_quantile: the signed-weight shift of the neutral; refine: least-squares rounds.
+        level: ``"encoder"``: add the per-shape level the expression encoder reads over ``level_frames``
+            evenly spaced frames (step 5 of the module doc); None: weights relative to the estimate.
         l1, smooth, symmetry, prior, prior_strength, prior_tolerance, threads: the final solve's
             options (:func:`facerig.invert.solver.solve`); the estimation's solves use none.
         residual: also compute per-frame fit residuals against the estimated neutral's rig.
@@ -227,14 +244,31 @@ def invert_with_estimated_neutral(
     )
     t3 = time.perf_counter()
     sec["solve"] = t3 - t2
+    W52 = solver.rig_weights_to_arkit(prep.names, Wk)
+    offset = np.zeros(52)
+    if level == "encoder":
+        from facerig.models.encoder.runtime import encode_frames
+
+        idx = np.unique(np.linspace(0, T - 1, min(T, max(1, level_frames))).round().astype(int))
+        sub = np.stack([np.asarray(Y.block(int(t), int(t) + 1), np.float64).reshape(-1, 3) for t in idx])
+        enc = encode_frames(sub, faces, model=model).astype(np.float64)
+        offset = np.clip((enc - W52[idx]).mean(0), 0.0, 1.0)
+        W52 = np.clip(W52 + offset[None], 0.0, 1.0)
+        off_rig = solver.arkit_to_rig_weights(prep.names, offset[None])[0]
+        Wk = np.clip(Wk + off_rig[None], 0.0, 1.0)
+        at(prep.neutral - off_rig @ B)  # the rest face the levelled weights are measured from
+    elif level is not None:
+        raise FacerigError(f"level must be 'encoder' or None, got {level!r}")
+    t4 = time.perf_counter()
+    sec["level"] = t4 - t3
     res = solver.residuals(prep, Y, Wk) if residual else {}
-    sec["residual"] = time.perf_counter() - t3
+    sec["residual"] = time.perf_counter() - t4
     neutral = prep.neutral.reshape(V, 3).copy()
     from facerig.io.rig import Rig
 
     est_rig = Rig(names=list(prep.names), deltas=np.asarray(rig.deltas), neutral=neutral, faces=faces)
     return EstimatedInversion(
-        weights=solver.rig_weights_to_arkit(prep.names, Wk),
+        weights=W52,
         rig_weights=Wk,
         rig=est_rig,
         residual=res,
@@ -242,6 +276,7 @@ def invert_with_estimated_neutral(
         neutral=neutral,
         start_frame=start,
         shift=q,
+        level=offset,
     )
 
 
