@@ -59,6 +59,7 @@ def variants(neutral, faces, names, deltas, mm, W52) -> dict:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-group", type=int, default=9, help="at most this many heads per group (default all)")
+    ap.add_argument("--first", type=int, default=0, help="skip each group's first heads (default 0)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tag", default="")
     args = ap.parse_args(argv)
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def row(name, family, index, *head):
         W52 = sample_combinations(held_out, size["frames"], rng_enc)  # drawn even when skipped
-        if index >= args.per_group:
+        if not args.first <= index < args.first + args.per_group:
             return
         rec = encoder_case(name, family, *head, W52, constant=median, estimate=True)
         rec["variants"] = variants(*head, W52)
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     for i, v in enumerate(neutrals[: size["ict"]]):
         row(f"ict/eval{i}", "ict", i, v, fam.faces, fam.names, fam.deltas_for(v), fam.mm_per_unit)
     for i, v in enumerate(neutrals[: size["remesh"]]):
-        if i >= args.per_group:
+        if not args.first <= i < args.first + args.per_group:
             sample_combinations(held_out, size["frames"], rng_enc)
             continue
         rm = remesh(v, fam.faces, 10_000, parts=fam.parts, seed=seed + i)
@@ -156,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         {
             "frames_per_sequence": size["frames"],
             "per_group": args.per_group,
+            "first": args.first,
             "cases": cases,
             "summary": summary,
             "seconds": round(time.perf_counter() - t_start, 1),

@@ -32,8 +32,9 @@ NEUTRAL:  the unposed head in the same vertex order. facerig rigs it (--method, 
           generated heads) estimates the weights from the posed meshes alone: no rig, so no fit
           residual (--report) and no .glb output; less accurate than a neutral (see
           BENCHMARKS.md, "Invert without a neutral"). --estimate-neutral (a sequence): rig the
-          frame nearest the sequence's median instead and solve every frame through it; weights
-          are relative to that frame, --report and .glb work (BENCHMARKS.md, "Invert a sequence
+          frame nearest the sequence's median instead, solve every frame through it, and add the
+          per-shape level the encoder reads on average over the sequence (motion from the rig,
+          level from the encoder); --report and .glb work (BENCHMARKS.md, "Invert a sequence
           through an estimated neutral").
 OUT:      by suffix, repeatable: .csv Live Link Face CSV (the iPhone app's columns: Timecode,
           BlendShapeCount, 52 shapes, head/eye rotations written as 0), .json MediaPipe-style
@@ -78,8 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--estimate-neutral",
         action="store_true",
         help="without --neutral/--rig, a sequence (2+ frames): solve through facerig's rig of an estimated "
-        "neutral (the frame nearest the sequence's median) instead of the expression encoder; weights are "
-        "relative to that frame",
+        "neutral (the frame nearest the sequence's median, less the encoder's average level) instead of the "
+        "expression encoder alone",
     )
     parser.add_argument(
         "-o", "--output", action="append", default=[], metavar="OUT", help=".csv / .json / .glb (repeatable)"
@@ -315,8 +316,9 @@ def estimate_neutral(frames, faces, args, console):
     )
     s = inv.seconds
     how = (
-        f"no neutral: estimated from frame {inv.start_frame} ({frames.labels[inv.start_frame]}), weights relative "
-        f"to it; facerig {args.method} rig of it ({s['pick'] + s['rig'] + s['estimate']:.1f} s)"
+        f"no neutral: estimated from frame {inv.start_frame} ({frames.labels[inv.start_frame]}) less the "
+        f"expression encoder's level (mean {inv.level.mean():.3f}); facerig {args.method} rig of it "
+        f"({s['pick'] + s['rig'] + s['estimate'] + s['level']:.1f} s)"
     )
     return inv, Mesh(vertices=inv.neutral, faces=np.asarray(faces)), how
 
