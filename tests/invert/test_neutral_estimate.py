@@ -60,6 +60,19 @@ def test_medoid_pick_is_the_frame_nearest_the_median():
         pick_start_frame(Y, FACES, pick="nope")
 
 
+def test_a_sequence_facerig_cannot_rig_falls_back_to_the_encoder_by_default_only(head_arrays):
+    """48 vertices are too few for raf's head check: by default the encoder's path is taken (here it
+    fails on the faces' check, the encoder's own), asked for explicitly the rigging error stops."""
+    from facerig.invert import invert_meshes
+
+    v, f = head_arrays
+    frames = np.stack([v, v * 1.01])
+    with pytest.raises(FacerigError, match="does not look like a head"):
+        invert_meshes(frames, faces=f, neutral_estimate=True)
+    with pytest.raises(FacerigError, match="faces must be"):
+        invert_meshes(frames, faces=f[:, :2].repeat(2, 1)[:, :3] * 0 + len(v), prior=None)
+
+
 def test_one_mesh_or_bad_input_fails_in_one_line():
     rig, W, Y = _sequence(T=10)
     with pytest.raises(FacerigError, match="sequence"):
@@ -75,7 +88,7 @@ def test_one_mesh_or_bad_input_fails_in_one_line():
 @pytest.mark.slow
 @pytest.mark.ict
 def test_invert_meshes_and_the_cli_use_it_for_a_sequence_on_request(ict_neutral_obj, tmp_path, capsys):
-    """``invert_meshes(..., neutral_estimate=True)`` and ``facerig invert FRAMES --estimate-neutral``
+    """``invert_meshes(..., neutral_estimate=True)`` and ``facerig invert FRAMES`` (the default for a sequence)
     rig a frame of the sequence (raf) and solve through it (so ``--report`` works); one mesh keeps the
     encoder's path."""
     from facerig.cli import main
@@ -88,7 +101,7 @@ def test_invert_meshes_and_the_cli_use_it_for_a_sequence_on_request(ict_neutral_
     v, f = m.vertices, m.faces
     low = (v[:, 1] < np.percentile(v[:, 1], 30)).astype(float)[:, None]  # a lower face moving down and back
     frames = np.stack([v + s * low * np.array([0.0, -0.3, -0.1]) for s in (0.0, 0.5, 1.0)])
-    inv = invert_meshes(frames, faces=f, neutral_estimate=True, prior=None)
+    inv = invert_meshes(frames, faces=f, prior=None)  # the default for a sequence without a neutral
     assert isinstance(inv, EstimatedInversion) and inv.weights.shape == (3, 52)
     assert inv.neutral.shape == v.shape and inv.rig.num_vertices == len(v)
     # the picked frame reads as the encoder's level alone, and the neutral is that frame less the level
@@ -100,6 +113,10 @@ def test_invert_meshes_and_the_cli_use_it_for_a_sequence_on_request(ict_neutral_
     for t, y in enumerate(frames):
         write_obj(folder / f"f{t}.obj", y, f)
     out = tmp_path / "w.csv"
-    assert main(["invert", str(folder), "--estimate-neutral", "-o", str(out), "--report"]) == 0
+    assert main(["invert", str(folder), "-o", str(out), "--report"]) == 0
     assert "estimated from frame" in capsys.readouterr().out
     assert len(out.read_text().splitlines()) == 4
+    assert main(["invert", str(folder), "--no-neutral-estimate", "-o", str(out)]) == 0
+    assert "no neutral: expression encoder" in capsys.readouterr().out
+    enc = invert_meshes(frames, faces=f, neutral_estimate=False)
+    assert enc.rig is None and not isinstance(enc, EstimatedInversion)

@@ -28,14 +28,14 @@ POSED:    one mesh (.obj .ply .glb .gltf .stl), a folder of them or a quoted glo
           parts such as eyes and teeth are fine).
 NEUTRAL:  the unposed head in the same vertex order. facerig rigs it (--method, default raf)
           unless --rig gives a rig of it (.npz, .glb/.gltf with morph targets, OBJ rig folder).
-          Without --neutral and --rig, facerig's expression encoder (a network trained on
-          generated heads) estimates the weights from the posed meshes alone: no rig, so no fit
-          residual (--report) and no .glb output; less accurate than a neutral (see
-          BENCHMARKS.md, "Invert without a neutral"). --estimate-neutral (a sequence): rig the
-          frame nearest the sequence's median instead, solve every frame through it, and add the
-          per-shape level the encoder reads on average over the sequence (motion from the rig,
-          level from the encoder); --report and .glb work (BENCHMARKS.md, "Invert a sequence
-          through an estimated neutral").
+          Without --neutral and --rig, a sequence (2+ frames) is solved through facerig's rig of
+          an estimated neutral: the frame nearest the sequence's median, rigged, every frame
+          solved through it, plus the per-shape level the expression encoder reads on average
+          over the sequence (motion from the rig, level from the encoder; --report and .glb
+          work). One mesh, --no-neutral-estimate, or frames facerig cannot rig: the expression
+          encoder (a network trained on generated heads) alone, from the posed meshes: no rig,
+          so no --report and no .glb. Both are less accurate than a neutral (BENCHMARKS.md,
+          "Invert a sequence through an estimated neutral", "Invert without a neutral").
 OUT:      by suffix, repeatable: .csv Live Link Face CSV (the iPhone app's columns: Timecode,
           BlendShapeCount, 52 shapes, head/eye rotations written as 0), .json MediaPipe-style
           ({"fps", "frames": [{"timestamp_ms", "categories": [...]}]}), .glb/.gltf the neutral's
@@ -76,11 +76,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--rig", default=None, metavar="RIG", help="a rig of the neutral (default: facerig rigs it)")
     parser.add_argument(
-        "--estimate-neutral",
-        action="store_true",
+        "--neutral-estimate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="without --neutral/--rig, a sequence (2+ frames): solve through facerig's rig of an estimated "
-        "neutral (the frame nearest the sequence's median, less the encoder's average level) instead of the "
-        "expression encoder alone",
+        "neutral (the frame nearest the sequence's median, levelled by the expression encoder; the default "
+        "when facerig can rig the frames); --no-neutral-estimate: the expression encoder alone",
     )
     parser.add_argument(
         "-o", "--output", action="append", default=[], metavar="OUT", help=".csv / .json / .glb (repeatable)"
@@ -212,13 +213,23 @@ def run(args: argparse.Namespace) -> int:
     mesh, rig, how = load_neutral(args.neutral, args.rig)
     inv = None
     if mesh is None and rig is None:
-        if not args.estimate_neutral:
+        if args.neutral_estimate is False:
             return run_without_neutral(args, console, t0)
         frames, faces = frames_with_faces(args.posed)
         if frames.num_frames < 2:
-            console.print("one mesh: nothing to estimate a neutral from; the expression encoder reads it")
+            if args.neutral_estimate:
+                console.print("one mesh: nothing to estimate a neutral from; the expression encoder reads it")
             return run_without_neutral(args, console, t0)
-        inv, mesh, how = estimate_neutral(frames, faces, args, console)
+        try:
+            inv, mesh, how = estimate_neutral(frames, faces, args, console)
+        except FacerigError as e:
+            if args.neutral_estimate:
+                raise
+            console.print(
+                f"  [yellow]no estimated neutral[/]: {escape(str(e).splitlines()[0])}; the expression encoder "
+                "reads the frames"
+            )
+            return run_without_neutral(args, console, t0)
         rig = inv.rig
     neutral = mesh.vertices if mesh is not None else rig.neutral
     if inv is None:
@@ -370,7 +381,7 @@ def run_without_neutral(args: argparse.Namespace, console, t0: float) -> int:
         "little better than guessing the average expression (weight MAE ~0.08 vs ~0.086, ~0.02 with a neutral; "
         "weights/ENCODER.md); give --neutral for usable weights"
     )
-    inv = invert_meshes(frames, faces=faces)
+    inv = invert_meshes(frames, faces=faces, neutral_estimate=False)
     console.print(
         f"encoded {frames.num_frames} frame(s) in {inv.seconds['prepare'] + inv.seconds['solve']:.2f} s "
         f"(proxy and operators {inv.seconds['prepare']:.2f} s, network {inv.seconds['solve']:.2f} s)"
