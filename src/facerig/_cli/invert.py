@@ -2,8 +2,9 @@
 
 facerig rigs the neutral (or takes ``--rig RIG``) and solves every frame's 52 weights by bounded
 least squares (``facerig.invert``); the output format follows the suffix. Without ``--neutral``
-and ``--rig`` the learned expression encoder (:mod:`facerig.models.encoder`) reads the weights
-off the posed meshes (less accurate; no fit residual, no .glb output).
+and ``--rig`` a sequence is solved through facerig's rig of an estimated neutral
+(:mod:`facerig.invert.neutral_estimate`); one mesh (or ``--no-neutral-estimate``) gets the learned
+expression encoder's reading (:mod:`facerig.models.encoder`; no fit residual, no .glb output).
 """
 
 from __future__ import annotations

@@ -29,8 +29,10 @@ encoder's weights are installed): the same heads posed with frames of the take's
 fifth (the encoder trained on the first four fifths, :mod:`facerig.train.encoder`), weights from
 the posed meshes alone (:func:`facerig.models.encoder.runtime.encode_frames`, the frames read as
 one sequence sharing the first frame's proxy and operators); beside them, the neutral-based
-solver on the same frames (``*_with_neutral``), and on a few frames the encoder with each
-frame's own operators (``per_frame_ops``).
+solver on the same frames (``*_with_neutral``), on a few frames the encoder with each
+frame's own operators (``per_frame_ops``), and the frames read as one sequence through an
+estimated neutral (``*_estimated``, :mod:`facerig.invert.neutral_estimate`, what ``facerig invert``
+does for a sequence without a neutral).
 
 Metrics per case: ``weight_mae`` (over the shapes the truth has), ``vertex_mean_mm`` /
 ``vertex_p90_mm`` of the rebuilt mesh (facerig's rig at the solved weights) against the posed
