@@ -132,6 +132,8 @@ def test_quick_evaluation_runs():
     names = [c["case"] for c in res["cases"]]
     assert any(n.startswith("ict/") for n in names) and any(n.startswith("ict_remesh10k/") for n in names)
     assert res["summary"]["goal_ict_weight_mae"]["value"] < 0.1
+    no_neutral = [c for c in res["cases"] if c.get("neutral") is False]
+    assert all(0 <= c["weight_mae_estimated"] < 0.5 and c["estimate_seconds"] > 0 for c in no_neutral)
 
 
 def test_encoder_case_beside_the_solver(tiny_head):

@@ -2,8 +2,9 @@
 
 facerig rigs the neutral (or takes ``--rig RIG``) and solves every frame's 52 weights by bounded
 least squares (``facerig.invert``); the output format follows the suffix. Without ``--neutral``
-and ``--rig`` the learned expression encoder (:mod:`facerig.models.encoder`) reads the weights
-off the posed meshes (less accurate; no fit residual, no .glb output).
+and ``--rig`` a sequence is solved through facerig's rig of an estimated neutral
+(:mod:`facerig.invert.neutral_estimate`); one mesh (or ``--no-neutral-estimate``) gets the learned
+expression encoder's reading (:mod:`facerig.models.encoder`; no fit residual, no .glb output).
 """
 
 from __future__ import annotations
@@ -28,10 +29,14 @@ POSED:    one mesh (.obj .ply .glb .gltf .stl), a folder of them or a quoted glo
           parts such as eyes and teeth are fine).
 NEUTRAL:  the unposed head in the same vertex order. facerig rigs it (--method, default raf)
           unless --rig gives a rig of it (.npz, .glb/.gltf with morph targets, OBJ rig folder).
-          Without --neutral and --rig, facerig's expression encoder (a network trained on
-          generated heads) estimates the weights from the posed meshes alone: no rig, so no fit
-          residual (--report) and no .glb output; less accurate than a neutral (see
-          BENCHMARKS.md, "Invert without a neutral").
+          Without --neutral and --rig, a sequence (2+ frames) is solved through facerig's rig of
+          an estimated neutral: the frame nearest the sequence's median, rigged, every frame
+          solved through it, plus the per-shape level the expression encoder reads on average
+          over the sequence (motion from the rig, level from the encoder; --report and .glb
+          work). One mesh, --no-neutral-estimate, or frames facerig cannot rig: the expression
+          encoder (a network trained on generated heads) alone, from the posed meshes: no rig,
+          so no --report and no .glb. Both are less accurate than a neutral (BENCHMARKS.md,
+          "Invert a sequence through an estimated neutral", "Invert without a neutral").
 OUT:      by suffix, repeatable: .csv Live Link Face CSV (the iPhone app's columns: Timecode,
           BlendShapeCount, 52 shapes, head/eye rotations written as 0), .json MediaPipe-style
           ({"fps", "frames": [{"timestamp_ms", "categories": [...]}]}), .glb/.gltf the neutral's
@@ -71,6 +76,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the unposed head (same vertex order); without it and --rig: the expression encoder",
     )
     parser.add_argument("--rig", default=None, metavar="RIG", help="a rig of the neutral (default: facerig rigs it)")
+    parser.add_argument(
+        "--neutral-estimate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="without --neutral/--rig, a sequence (2+ frames): solve through facerig's rig of an estimated "
+        "neutral (the frame nearest the sequence's median, levelled by the expression encoder; the default "
+        "when facerig can rig the frames); --no-neutral-estimate: the expression encoder alone",
+    )
     parser.add_argument(
         "-o", "--output", action="append", default=[], metavar="OUT", help=".csv / .json / .glb (repeatable)"
     )
@@ -199,16 +212,36 @@ def run(args: argparse.Namespace) -> int:
         raise FacerigError("--fps must be positive")
     t0 = time.perf_counter()
     mesh, rig, how = load_neutral(args.neutral, args.rig)
+    inv = None
     if mesh is None and rig is None:
-        return run_without_neutral(args, console, t0)
+        if args.neutral_estimate is False:
+            return run_without_neutral(args, console, t0)
+        frames, faces = frames_with_faces(args.posed)
+        if frames.num_frames < 2:
+            if args.neutral_estimate:
+                console.print("one mesh: nothing to estimate a neutral from; the expression encoder reads it")
+            return run_without_neutral(args, console, t0)
+        try:
+            inv, mesh, how = estimate_neutral(frames, faces, args, console)
+        except FacerigError as e:
+            if args.neutral_estimate:
+                raise
+            console.print(
+                f"  [yellow]no estimated neutral[/]: {escape(str(e).splitlines()[0])}; the expression encoder "
+                "reads the frames"
+            )
+            return run_without_neutral(args, console, t0)
+        rig = inv.rig
     neutral = mesh.vertices if mesh is not None else rig.neutral
-    frames = read_frames(args.posed, neutral.shape[0])  # bad frames fail before the rig is made
+    if inv is None:
+        frames = read_frames(args.posed, neutral.shape[0])  # bad frames fail before the rig is made
     if rig is None:
         rig, how = rig_neutral(mesh, args.method, console)
     console.print(
         f"[bold]{escape(str(args.posed))}[/]: {frames.num_frames} frame(s), {neutral.shape[0]} vertices; {escape(how)}"
     )
-    inv = solve_frames(frames, neutral, rig, args, residual=True)
+    if inv is None:
+        inv = solve_frames(frames, neutral, rig, args, residual=True)
     fps = args.fps or 60.0
     times = frames.times if frames.times is not None and args.fps is None else None
     mm = MM_PER_UNIT[args.units]
@@ -274,6 +307,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def estimate_neutral(frames, faces, args, console):
+    """``--estimate-neutral``: :func:`facerig.invert.neutral_estimate.invert_with_estimated_neutral` of
+    the frames with the command line's solver options -> (EstimatedInversion, neutral Mesh, how)."""
+    from facerig.invert.neutral_estimate import invert_with_estimated_neutral
+    from facerig.io.mesh import Mesh
+
+    console.print(f"estimating the neutral of {frames.num_frames} frames and rigging it with {args.method} ...")
+    inv = invert_with_estimated_neutral(
+        frames,
+        faces,
+        method=args.method,
+        l1=args.l1,
+        smooth=args.smooth,
+        symmetry=args.symmetry,
+        prior=args.prior,
+        prior_strength=args.prior_strength,
+        prior_tolerance=args.prior_tolerance,
+        threads=1,
+    )
+    s = inv.seconds
+    how = (
+        f"no neutral: estimated from frame {inv.start_frame} ({frames.labels[inv.start_frame]}) less the "
+        f"expression encoder's level (mean {inv.level.mean():.3f}); facerig {args.method} rig of it "
+        f"({s['pick'] + s['rig'] + s['estimate'] + s['level']:.1f} s)"
+    )
+    return inv, Mesh(vertices=inv.neutral, faces=np.asarray(faces)), how
+
+
 def frames_with_faces(posed: str):
     """POSED -> (Frames, faces (F, 3)) read without a neutral: the vertex count and faces are the
     first frame's (an animated glTF's: its mesh's)."""
@@ -321,7 +382,7 @@ def run_without_neutral(args: argparse.Namespace, console, t0: float) -> int:
         "little better than guessing the average expression (weight MAE ~0.08 vs ~0.086, ~0.02 with a neutral; "
         "weights/ENCODER.md); give --neutral for usable weights"
     )
-    inv = invert_meshes(frames, faces=faces)
+    inv = invert_meshes(frames, faces=faces, neutral_estimate=False)
     console.print(
         f"encoded {frames.num_frames} frame(s) in {inv.seconds['prepare'] + inv.seconds['solve']:.2f} s "
         f"(proxy and operators {inv.seconds['prepare']:.2f} s, network {inv.seconds['solve']:.2f} s)"

@@ -29,8 +29,10 @@ encoder's weights are installed): the same heads posed with frames of the take's
 fifth (the encoder trained on the first four fifths, :mod:`facerig.train.encoder`), weights from
 the posed meshes alone (:func:`facerig.models.encoder.runtime.encode_frames`, the frames read as
 one sequence sharing the first frame's proxy and operators); beside them, the neutral-based
-solver on the same frames (``*_with_neutral``), and on a few frames the encoder with each
-frame's own operators (``per_frame_ops``).
+solver on the same frames (``*_with_neutral``), on a few frames the encoder with each
+frame's own operators (``per_frame_ops``), and the frames read as one sequence through an
+estimated neutral (``*_estimated``, :mod:`facerig.invert.neutral_estimate`, what ``facerig invert``
+does for a sequence without a neutral).
 
 Metrics per case: ``weight_mae`` (over the shapes the truth has), ``vertex_mean_mm`` /
 ``vertex_p90_mm`` of the rebuilt mesh (facerig's rig at the solved weights) against the posed
@@ -238,9 +240,15 @@ def encoder_case(
     per_frame: int = 0,
     model=None,
     constant: np.ndarray | None = None,
+    estimate: bool = False,
 ) -> dict[str, Any]:
     """Pose a head's true rig with ``W52`` and read the weights off the posed meshes with the
     expression encoder (no neutral); score as :func:`evaluate_case` does.
+
+    With ``estimate`` the same frames, read as one sequence, are also inverted through an estimated
+    neutral (:func:`facerig.invert.neutral_estimate.invert_with_estimated_neutral`; keys
+    ``*_estimated``: weight MAE, the estimated rig's fit to the frames (``vertex_*``), the true rig at
+    the weights (``truth_rig_*``), the neutral's error, seconds and ms per frame).
 
     Args:
         rig: facerig's rig of the true neutral: the encoder's weights also drive it
@@ -300,6 +308,32 @@ def encoder_case(
             weight_mae_with_neutral=float(np.abs(W_sol[:, cols] - Wt).mean()),
             truth_rig_mean_mm_with_neutral=tr_sol["mean_mm"],
             truth_rig_p90_mm_with_neutral=tr_sol["p90_mm"],
+        )
+    rec["encode_ms_per_frame"] = round(1e3 * dt / len(Wt), 2)
+    if estimate:
+        from facerig.invert.neutral_estimate import invert_with_estimated_neutral
+
+        t0 = time.perf_counter()
+        est = invert_with_estimated_neutral(frames, faces, model=model, residual=False)
+        dt_est = time.perf_counter() - t0
+        rebuilt_e = est.rig.neutral[None] + np.einsum("tk,kvc->tvc", est.rig_weights, est.rig.deltas)
+        fit_e = _errors(rebuilt_e, frames, neutral, mm_per_unit)
+        tr_e = _errors(
+            (neutral.reshape(1, -1) + est.weights[:, cols] @ D).reshape(frames.shape), frames, neutral, mm_per_unit
+        )
+        rec.update(
+            weight_mae_estimated=float(np.abs(est.weights[:, cols] - Wt).mean()),
+            vertex_mean_mm_estimated=fit_e["mean_mm"],
+            vertex_p90_mm_estimated=fit_e["p90_mm"],
+            moving_mean_mm_estimated=fit_e["moving_mean_mm"],
+            truth_rig_mean_mm_estimated=tr_e["mean_mm"],
+            truth_rig_p90_mm_estimated=tr_e["p90_mm"],
+            neutral_error_mean_mm_estimated=float(np.linalg.norm(est.neutral - neutral, axis=1).mean() * mm_per_unit),
+            start_frame_activity_estimated=float(Wt[est.start_frame].sum()),
+            least_activity_estimated=float(Wt.sum(1).min()),
+            estimate_seconds=round(dt_est, 3),
+            estimate_ms_per_frame=round(1e3 * dt_est / len(Wt), 2),
+            estimate_seconds_parts={k: round(v, 3) for k, v in est.seconds.items()},
         )
     if constant is not None:
         rec["constant_weight_mae"] = float(np.abs(np.asarray(constant)[cols][None] - Wt).mean())
@@ -431,9 +465,11 @@ def evaluate_invert(
     no_neutral: bool | None = None,
     prior_strengths: tuple[float, ...] | list[float] | None = None,
     prior_tolerances: tuple[float | None, ...] | list[float | None] = (None,),
+    estimate: bool = True,
 ) -> dict[str, Any]:
     """Run every case (see module docstring); ``quick`` for a small size (tests, smoke runs);
-    ``no_neutral``: also the expression encoder's rows (default: when its weights are installed).
+    ``no_neutral``: also the expression encoder's rows (default: when its weights are installed),
+    with ``estimate`` the same frames through an estimated neutral beside them (``*_estimated``).
     ``prior_strengths``: strengths of the co-activation prior (fitted on the take's first four
     fifths) every neutral-based row is also solved with (default: the shipped default alone; ``()``:
     no prior rows); ``prior_tolerances``: each strength also at these bounds on the prior's cost to the
@@ -487,6 +523,7 @@ def evaluate_invert(
                     rig=rig,
                     per_frame=size.get("per_frame", 0),
                     constant=median,
+                    estimate=estimate,
                 )
             )
 
@@ -669,6 +706,14 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
         "truth_rig_mean_mm_with_neutral",
         "truth_rig_p90_mm_with_neutral",
         "constant_weight_mae",
+        "weight_mae_estimated",
+        "vertex_mean_mm_estimated",
+        "moving_mean_mm_estimated",
+        "truth_rig_mean_mm_estimated",
+        "truth_rig_p90_mm_estimated",
+        "neutral_error_mean_mm_estimated",
+        "encode_ms_per_frame",
+        "estimate_ms_per_frame",
     )
     out: dict[str, Any] = {}
     for g, rs in groups.items():

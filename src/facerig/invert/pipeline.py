@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,14 +102,17 @@ def invert_meshes(
     prior_strength: float | None = None,
     prior_tolerance: float | None = None,
     threads: int | None = None,
+    neutral_estimate: bool | None = None,
 ) -> Inversion:
     """ARKit-52 weights of posed meshes.
 
-    Without a neutral (``neutral``, ``rig`` and ``mesh`` all None) the learned expression
-    encoder reads the weights off the posed meshes themselves
-    (:func:`facerig.models.encoder.runtime.encode_frames`; needs ``faces``): no rig, no
-    residuals, and less accurate than solving through a rig of the true neutral
-    (``facerig eval --task invert``).
+    Without a neutral (``neutral``, ``rig`` and ``mesh`` all None; needs ``faces``) a sequence (2+
+    frames) is solved through facerig's rig of an estimated neutral, levelled by the expression
+    encoder (:mod:`facerig.invert.neutral_estimate`); one mesh, or ``neutral_estimate=False``, or a
+    sequence facerig cannot rig (by default only), gets the learned expression encoder's reading of the
+    posed meshes themselves (:func:`facerig.models.encoder.runtime.encode_frames`): no rig, no
+    residuals. Both are less accurate than solving through a rig of the true neutral
+    (``facerig eval --task invert``, no-neutral rows).
 
     Args:
         frames: (T, V, 3) posed vertices in the neutral's vertex order ((V, 3): one frame), or a
@@ -129,6 +133,10 @@ def invert_meshes(
             :data:`facerig.invert.prior.DEFAULT_TOLERANCE`; ``inf``: unbounded).
         threads: BLAS threads for the solve's weight-space part (:func:`facerig.invert.solver.solve`;
             None leaves BLAS as it is).
+        neutral_estimate: without a neutral, a sequence (2+ frames) through an estimated neutral
+            (:mod:`facerig.invert.neutral_estimate`; the estimate is ``EstimatedInversion.neutral``):
+            None (default): when the sequence can be rigged, else the encoder; True: always (a
+            rigging failure raises); False: the encoder. One mesh keeps the encoder.
 
     Returns:
         :class:`Inversion`.
@@ -142,6 +150,30 @@ def invert_meshes(
     prior = resolve_prior(prior)  # a bad prior fails before any work
     Y = frames if isinstance(frames, Frames) else Frames.from_array(frames)
     if neutral is None and rig is None and mesh is None:
+        if neutral_estimate is not False and Y.num_frames >= 2 and faces is not None:
+            from facerig.invert.neutral_estimate import invert_with_estimated_neutral
+
+            estimate = functools.partial(
+                invert_with_estimated_neutral,
+                Y,
+                faces,
+                method=method,
+                rig_options=rig_options,
+                l1=l1,
+                smooth=smooth,
+                symmetry=symmetry,
+                prior=prior,
+                prior_strength=prior_strength,
+                prior_tolerance=prior_tolerance,
+                residual=residual,
+                threads=threads,
+            )
+            if neutral_estimate:
+                return estimate()
+            try:
+                return estimate()
+            except FacerigError:  # facerig cannot rig it (not a head ...): the encoder reads it still
+                pass
         return _invert_without_neutral(Y, faces)
     if neutral is None:
         neutral = mesh.vertices if mesh is not None else rig.neutral
