@@ -141,7 +141,8 @@ def rig_mesh(
             handling them (``--strict``).
         max_vertices: refuse larger meshes (None: no limit).
         falloff: fade the motion out far from the face (:func:`facerig.models.finish.face_falloff`
-            in the rig's up / forward axes; a bust's base, a robot's casing stay still).
+            in the rig's up / forward axes; a bust's base, a robot's casing stay still), and each eye
+            shape out far from its own eye (:func:`facerig.models.eye_falloff.eye_falloff`; ``meta["eye_falloff"]``).
         untangle: smooth away the triangles a shape turns over (:func:`facerig.models.finish.untangle_folds`;
             ``meta["untangled"]``). Off by default: on the validation set it moves some mouth shapes
             (jawOpen, mouthFunnel) of in-family heads 0.2-0.5 mm further from their ground truth.
@@ -290,12 +291,16 @@ def rig_mesh(
     if options.get("weld", 1.0) != 0:
         deltas = finish.share_coincident(verts, deltas, faces)
     fade_info: dict = {}
+    eye_info: dict = {}
     up = meta_extra.get("orientation", {}).get("up", options.get("up", "+y"))
     forward = meta_extra.get("orientation", {}).get("forward", options.get("forward", "+z"))
     if falloff:
         w, fade_info = finish.face_falloff(verts, deltas, list(out.names), up=up, forward=forward, faces=faces)
         if w is not None and (w < 1).any():
             deltas = deltas * w[None, :, None].astype(np.float32)
+        from facerig.models.eye_falloff import eye_falloff  # eye shapes stay at their eye (a statue's blink)
+
+        deltas, eye_info = eye_falloff(verts, deltas, list(out.names))
     untangled: dict = {}
     if untangle:
         deltas, untangled = finish.untangle_folds(
@@ -326,6 +331,8 @@ def rig_mesh(
             meta["hair_cards"] = {"vertices": int(hair.sum()), "cards": int(np.unique(pieces[hair]).size)}
     if fade_info.get("vertices_faded"):
         meta["falloff"] = fade_info
+    if eye_info:
+        meta["eye_falloff"] = eye_info
     if untangled:
         meta["untangled"] = untangled
     if factor != 1.0:
