@@ -66,10 +66,17 @@ def main(argv: list[str] | None = None) -> None:
 
     from facerig.config import data_root
     from facerig.data.families import get_family, split_rng
-    from facerig.eval.invert import SIZES, _ict_identities, encoder_case, sample_combinations, summarise, take_path
+    from facerig.eval.invert import (
+        SIZES,
+        _ict_identities,
+        encoder_case,
+        other_author_heads,
+        sample_combinations,
+        summarise,
+        take_path,
+    )
     from facerig.geometry.remesh import interpolate, remesh
     from facerig.invert.prior import TAKE_HOLDOUT, split_take
-    from facerig.io import load_mesh
     from facerig.io.takes import read_take
 
     size = SIZES["full"]
@@ -113,26 +120,11 @@ def main(argv: list[str] | None = None) -> None:
         v = mh.sample_neutral(split_rng(seed, "eval", 950 + i))
         row(f"makehuman/eval{i}", "makehuman", i, v, mh.faces, mh.names, mh.deltas_for(v), mh.mm_per_unit)
     root = data_root()
-    ext = sorted((root / "external-rigs").glob("*.npz"))
-    ext = sorted(ext, key=lambda p: not p.stem.startswith("johnsmith"))[: size["external"]]
-    for i, p in enumerate(ext):
-        z = np.load(p, allow_pickle=False)
-        fam_name = "makehuman" if p.stem.startswith("makehuman") else "out_of_family"
-        head = (
-            z["neutral"].astype(np.float64),
-            z["faces"].astype(np.int64),
-            [str(n) for n in z["arkit_names"]],
-            z["deltas"],
-            float(z["mm_per_unit"]),
-        )
-        row(f"external/{p.stem}", fam_name, i, *head)
-    for i, p in enumerate(sorted((root / "heads").glob("rocketbox_*.blendshapes.npz"))[: size["rocketbox"]]):
-        z = np.load(p, allow_pickle=False)
-        m = load_mesh(
-            p.with_name(p.name.replace(".blendshapes.npz", ".obj")), allow_degenerate=True, allow_unreferenced=True
-        )
-        head = (m.vertices, m.faces, [str(n) for n in z["names"]], z["deltas"], float(z["mm_per_unit"]))
-        row(f"rocketbox/{p.name.split('.')[0]}", "out_of_family", i, *head)
+    heads = list(other_author_heads(root, size["external"], size["rocketbox"]))
+    for i, (case, fam_name, head) in enumerate(h for h in heads if h[0].startswith("external/")):
+        row(case, fam_name, i, *head)
+    for i, (case, fam_name, head) in enumerate(h for h in heads if h[0].startswith("rocketbox/")):
+        row(case, fam_name, i, *head)
     summary = {k: v for k, v in summarise(cases).items() if k.startswith("no_neutral_")}
     groups = {"in_family": ("ict", "makehuman"), "out_of_family": ("out_of_family",)}
     for g, fams in groups.items():

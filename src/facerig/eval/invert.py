@@ -457,6 +457,34 @@ def _ict_identities(n: int, seed: int):
     return fam, [fam.sample_neutral(split_rng(seed, "eval", 900 + i)) for i in range(n)]
 
 
+def other_author_heads(root, n_external: int, n_rocketbox: int):
+    """The heads rigged by other authors that the invert eval measures, in its order: yields
+    ``(case id, family, (vertices (V, 3), faces (F, 3), names (K,), deltas (K, V, 3), mm_per_unit))``
+    for the first ``n_external`` of ``root/external-rigs/*.npz`` (johnsmith first; ``makehuman_hm08``
+    is family "makehuman", the rest "out_of_family") and the first ``n_rocketbox`` Rocketbox heads
+    of ``root/heads`` (their author's shapes on their OBJ neutral)."""
+    from facerig.io import load_mesh
+
+    ext = sorted(Path(root, "external-rigs").glob("*.npz"))
+    for p in sorted(ext, key=lambda p: not p.stem.startswith("johnsmith"))[:n_external]:
+        with np.load(p, allow_pickle=False) as z:
+            head = (
+                z["neutral"].astype(np.float64),
+                z["faces"].astype(np.int64),
+                [str(n) for n in z["arkit_names"]],
+                z["deltas"],
+                float(z["mm_per_unit"]),
+            )
+        yield f"external/{p.stem}", ("makehuman" if p.stem.startswith("makehuman") else "out_of_family"), head
+    for p in sorted(Path(root, "heads").glob("rocketbox_*.blendshapes.npz"))[:n_rocketbox]:
+        m = load_mesh(
+            p.with_name(p.name.replace(".blendshapes.npz", ".obj")), allow_degenerate=True, allow_unreferenced=True
+        )
+        with np.load(p, allow_pickle=False) as z:
+            head = (m.vertices, m.faces, [str(n) for n in z["names"]], z["deltas"], float(z["mm_per_unit"]))
+        yield f"rocketbox/{p.name.split('.')[0]}", "out_of_family", head
+
+
 def evaluate_invert(
     *,
     quick: bool = False,
@@ -593,40 +621,12 @@ def evaluate_invert(
     from facerig.config import data_root
 
     root = data_root()
-    ext = sorted((root / "external-rigs").glob("*.npz"))
-    ext = sorted(ext, key=lambda p: not p.stem.startswith("johnsmith"))[: size["external"]]
-    for p in ext:
-        z = np.load(p, allow_pickle=False)
-        fam_name = "makehuman" if p.stem.startswith("makehuman") else "out_of_family"
-        head = (
-            z["neutral"].astype(np.float64),
-            z["faces"].astype(np.int64),
-            [str(n) for n in z["arkit_names"]],
-            z["deltas"],
-            float(z["mm_per_unit"]),
-        )
-        rec, rig = evaluate_case(
-            f"external/{p.stem}", fam_name, *head, sample_combinations(held_out, size["frames"], rng), **popt
-        )
+    for case, fam_name, head in other_author_heads(root, size["external"], size["rocketbox"]):
+        rec, rig = evaluate_case(case, fam_name, *head, sample_combinations(held_out, size["frames"], rng), **popt)
         add(rec)
-        add_encoder(f"external/{p.stem}", fam_name, *head, rig=rig)
+        add_encoder(case, fam_name, *head, rig=rig)
     from facerig.io import load_mesh
 
-    for p in sorted((root / "heads").glob("rocketbox_*.blendshapes.npz"))[: size["rocketbox"]]:
-        z = np.load(p, allow_pickle=False)
-        m = load_mesh(
-            p.with_name(p.name.replace(".blendshapes.npz", ".obj")), allow_degenerate=True, allow_unreferenced=True
-        )
-        head = (m.vertices, m.faces, [str(n) for n in z["names"]], z["deltas"], float(z["mm_per_unit"]))
-        rec, rig = evaluate_case(
-            f"rocketbox/{p.name.split('.')[0]}",
-            "out_of_family",
-            *head,
-            sample_combinations(held_out, size["frames"], rng),
-            **popt,
-        )
-        add(rec)
-        add_encoder(f"rocketbox/{p.name.split('.')[0]}", "out_of_family", *head, rig=rig)
     # round trip of the real take through facerig's rigs
     stride = size["roundtrip_stride"]
     W_take = take.weights[::stride]
