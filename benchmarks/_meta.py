@@ -69,13 +69,18 @@ def run_meta(**extra) -> dict:
     }
 
 
-def write_result(stem: str, tag: str, payload: dict, argv: list[str] | None = None) -> Path:
+def write_result(
+    stem: str, tag: str, payload: dict, argv: list[str] | None = None, out: str | Path | None = None
+) -> Path:
     """Write ``benchmarks/results/STEM[_TAG].json``: :func:`run_meta`, the command that made it
-    (``python benchmarks/STEM.py ARGS``, ``argv`` or ``sys.argv[1:]``), then ``payload``; prints and
-    returns the path."""
+    (``python benchmarks/STEM.py ARGS``, ``argv`` or ``sys.argv[1:]``), then ``payload``; or to ``out``
+    where the script takes an ``--out`` path (its folder made if missing). Prints and returns the path."""
     args = argv if argv is not None else sys.argv[1:]
     result = {**run_meta(), "command": f"python benchmarks/{stem}.py " + " ".join(args), **payload}
-    out = Path(__file__).resolve().parent / "results" / f"{stem}{'_' + tag if tag else ''}.json"
+    if out is None:
+        out = Path(__file__).resolve().parent / "results" / f"{stem}{'_' + tag if tag else ''}.json"
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1))
     print(f"wrote {out}")
     return out

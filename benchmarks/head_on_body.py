@@ -31,14 +31,12 @@ writes ``benchmarks/results/head_on_body.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from _meta import run_meta
+from _meta import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = ("eyelid_closure", "mouth_open", "mouth_close", "jaw_teeth", "far_motion", "rigidity")
@@ -190,16 +188,17 @@ def main(argv: list[str] | None = None) -> int:
     found = scan(heads)
     bodies = [k for k, r in found.items() if r is not None]
     print(f"heads taken for a body: {len(bodies)} of {len(found)} {bodies or ''}")
-    result = {
-        **run_meta(),
-        "heads_scanned": len(found),
-        "heads_taken_for_a_body": bodies,
-        "command": "python benchmarks/head_on_body.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "rows": rows,
-    }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1))
-    print(f"wrote {args.out}")
+    write_result(
+        "head_on_body",
+        "",
+        {
+            "heads_scanned": len(found),
+            "heads_taken_for_a_body": bodies,
+            "rows": rows,
+        },
+        argv,
+        out=args.out,
+    )
     return 0
 
 

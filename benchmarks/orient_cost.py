@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _meta import run_meta
+from _meta import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = (
@@ -214,16 +214,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"identical {row['identical']}  "
                 + (row["outcome"].get("refused", "")[:90] or f"{row['outcome']['up']} {row['outcome']['forward']}")
             )
-    result = {
-        **run_meta(),
-        "before": args.before,
-        "rounds": args.rounds,
-        "command": "python benchmarks/orient_cost.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "rows": result_rows,
-    }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1))
-    print(f"wrote {args.out}")
+    write_result(
+        "orient_cost",
+        "",
+        {
+            "before": args.before,
+            "rounds": args.rounds,
+            "rows": result_rows,
+        },
+        argv,
+        out=args.out,
+    )
     return 0
 
 
