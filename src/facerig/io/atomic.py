@@ -17,6 +17,7 @@ import errno
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 import uuid
@@ -119,6 +120,15 @@ def _sibling(folder: Path, tag: str) -> Path:
     return folder.parent / f".{folder.name}.{tag}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
 
+def _not_a_folder(path: Path) -> bool:
+    """True when ``path`` exists as something other than a folder, from one ``stat``: a folder that
+    another writer is swapping (briefly absent between two checks) is not "not a folder"."""
+    try:
+        return not stat.S_ISDIR(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
 def replace_folder(new: Path, folder: Path) -> None:
     """Move the complete folder ``new`` onto ``folder``: a plain rename when ``folder`` is absent
     (or empty), else rename the old one away, rename ``new`` in, delete the old one. A reader
@@ -132,7 +142,7 @@ def replace_folder(new: Path, folder: Path) -> None:
         except OSError as e:
             if e.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
                 raise FacerigError(f"{folder}: cannot move the output into place ({e.strerror or e})") from None
-        if not folder.is_dir():
+        if _not_a_folder(folder):
             raise FacerigError(f"{folder}: exists and is not a folder")
         old = _sibling(folder, OLD_TAG)
         try:
@@ -182,7 +192,7 @@ def atomic_folder(folder: str | os.PathLike, *, replaceable: Callable[[Path], bo
         FacerigError: ``folder`` is a file, or exists and may not be replaced.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
+    if _not_a_folder(folder):
         raise FacerigError(f"{folder}: exists and is not a folder")
     if not _may_replace(folder, replaceable):
         raise FacerigError(f"{folder}: folder exists and holds other files; choose a new folder or empty it")
