@@ -26,6 +26,7 @@ import numpy as np
 from facerig.errors import MeshError
 from facerig.io.limits import DEFAULT_MAX_FACES, check_counts, read_limited
 from facerig.io.mesh import Mesh
+from facerig.io.vrm import vrm_axes
 
 FBX_HINT = "FBX input needs the optional Blender module: pip install 'facerig[blender]'"
 
@@ -334,7 +335,6 @@ def merge_exact_corners(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # --------------------------------------------------------------------------- glTF / GLB
 
-_UNSUPPORTED_EXTENSIONS = {"EXT_meshopt_compression", "KHR_meshopt_compression"}
 _DRACO = "KHR_draco_mesh_compression"
 _MODES = {
     0: "POINTS",
@@ -405,11 +405,7 @@ def _read_gltf_mesh(doc, path: Path) -> Mesh:
     for key in ("extensionsRequired", "extensionsUsed"):
         if not isinstance(g.get(key, []), list):
             raise doc.error(f"'{key}' must be an array")
-    unsupported = sorted(set(map(str, g.get("extensionsRequired", []))) & _UNSUPPORTED_EXTENSIONS)
-    if unsupported:
-        raise doc.error(
-            f"compressed glTF ({', '.join(unsupported)}) is not supported; re-export without meshopt compression"
-        )
+    axes = vrm_axes(doc)  # a VRM avatar's declared facing (None: plain glTF)
     nodes = doc.items("nodes")
 
     # scene traversal
@@ -539,8 +535,9 @@ def _read_gltf_mesh(doc, path: Path) -> Mesh:
             )
             nface += len(tris)
 
+    suffix = path.suffix.lower()
     info: dict = {
-        "format": "glb" if path.suffix.lower() == ".glb" else "gltf",
+        "format": "vrm" if axes is not None or suffix == ".vrm" else "glb" if suffix == ".glb" else "gltf",
         "reader": "facerig.io.gltf_decode",
         "order": "depth-first scene nodes; each node's mesh primitives in order; "
         "primitives sharing a POSITION accessor share vertices; Draco primitives in the "
@@ -568,6 +565,14 @@ def _read_gltf_mesh(doc, path: Path) -> Mesh:
         ms = materials_from_gltf(doc)
         info["gltf_materials"] = ms
         notes |= set(ms.notes) if ms is not None else set()
+    if axes is not None:
+        info["axes"] = axes
+        notes.add(f"{axes['why']}: rigged in those axes unless --up/--forward are given")
+    elif suffix == ".vrm":
+        notes.add("no VRM or VRMC_vrm extension in this .vrm: read as plain glTF (no declared facing)")
+    if doc.decoded_views:
+        info["meshopt_views"] = doc.decoded_views
+        notes.add(f"{doc.decoded_views} meshopt-compressed buffer views decoded (the file's vertex order)")
     if notes:
         info["notes"] = sorted(notes)
     return Mesh(
