@@ -58,9 +58,12 @@ def read_mesh(
         return readers.read_ply(path, **limits)
     if suffix == ".stl":
         return readers.read_stl(path, **limits)
-    reader = {".gltf": readers.read_gltf, ".glb": readers.read_gltf, ".vrm": readers.read_gltf, ".fbx": readers.read_fbx}[
-        suffix
-    ]
+    reader = {
+        ".gltf": readers.read_gltf,
+        ".glb": readers.read_gltf,
+        ".vrm": readers.read_gltf,
+        ".fbx": readers.read_fbx,
+    }[suffix]
     return reader(path)
 
 

@@ -9,7 +9,7 @@ three separate corners per triangle and no shared vertices at all.
 - STL (numpy, binary or ASCII): corners are merged when *exactly* coincident (bitwise-equal float32 coordinates), in
   order of first appearance, so vertex ``i`` is the ``i``-th distinct corner of the file. This
   is the only faithful reading: an STL has no vertex identity to keep.
-- glTF / GLB: :mod:`facerig.io.gltf_decode` (see :func:`read_gltf` for the order).
+- glTF / GLB / VRM: :mod:`facerig.io.gltf_decode` (see :func:`read_gltf` for the order).
 - FBX: through Blender's ``bpy`` if installed (:func:`read_fbx`, via :mod:`facerig.io.fbx`).
 """
 
@@ -368,6 +368,18 @@ def read_gltf(path: str | os.PathLike, *, max_bytes: int | None = None) -> Mesh:
     vertices of such a primitive are in the *decoder's* order, which is the order the Draco
     encoder chose (it usually reorders, and may drop unreferenced vertices), not the order of
     the mesh before compression; that order is what every facerig output then keeps.
+
+    meshopt-compressed bufferViews (``EXT_meshopt_compression`` / ``KHR_meshopt_compression``,
+    decoded by :mod:`facerig.io.gltf_meshopt` with the optional ``meshopt`` package) read as the
+    same file uncompressed: the file's vertex order (``info["meshopt_views"]`` counts them).
+    Quantized attributes (``KHR_mesh_quantization``: int8 / int16 positions and normals,
+    normalized or not) are decoded as the accessor declares them, then the node transform
+    (usually a scale and translation the quantizer chose) makes them units again.
+
+    A VRM avatar (``.vrm``, or any GLB with a ``VRM`` / ``VRMC_vrm`` extension) reads the same way;
+    ``info["axes"]`` holds the facing its VRM version declares (:func:`facerig.io.vrm.vrm_axes`:
+    0.x faces -Z, 1.0 faces +Z), which :func:`facerig.models.registry.rig_mesh` rigs in when
+    no axes are given; ``info["format"]`` is ``"vrm"``.
 
     Each node's world transform (parent chain of ``matrix`` or TRS) is applied to its positions
     (and normals), so the result is what a viewer shows. Primitives in TRIANGLES mode are read
