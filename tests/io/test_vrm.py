@@ -133,6 +133,7 @@ def test_vrm_avatar_rigs_end_to_end_like_its_head(tmp_path: Path, capsys: pytest
     jaw = list(r["names"]).index("jawOpen")
     assert np.linalg.norm(r["deltas"][jaw], axis=1).max() > 1.0  # the reference really opens its jaw (cm)
     assert np.abs(turned - r["deltas"]).max() < 0.05  # within half a millimetre of the plain head's rig
+    assert main(["check", str(npz)]) == 0  # audited in the axes it was rigged in (eyes close, sides right)
     rig, mesh = read_rig_gltf(glb)
     assert rig.num_vertices == len(exp["vertices"])
     np.testing.assert_allclose(mesh.vertices, exp["vertices"], atol=1e-6)
