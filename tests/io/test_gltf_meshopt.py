@@ -164,3 +164,28 @@ def test_fuzzed_compressed_files_only_raise_facerig_errors(tiny_head, tmp_path: 
             outcomes["error"] += 1
         p.unlink()
     assert outcomes["ok"] > 0 and outcomes["error"] > 0
+
+
+def test_optional_extension_falls_back_to_the_uncompressed_copy(tiny_head, tmp_path: Path, monkeypatch) -> None:
+    """meshopt listed as used but not required, the uncompressed data kept in the parent views (the
+    spec's fallback layout): decoded with the package, read from the copy without it; same mesh."""
+    v, f, n = _head(tiny_head)
+    pdoc, pblob = _parts(mesh_glb(tmp_path / "p.glb", v, f, normals=n))
+    cdoc, cblob = _parts(mesh_glb(tmp_path / "c.glb", v, f, normals=n, meshopt="EXT"))
+    shift = len(pblob) + (-len(pblob)) % 4
+    doc = copy.deepcopy(cdoc)
+    for view, plain in zip(doc["bufferViews"], pdoc["bufferViews"]):
+        view.update(buffer=0, byteOffset=plain["byteOffset"])
+        view["extensions"]["EXT_meshopt_compression"]["byteOffset"] += shift
+    doc["buffers"] = [{"byteLength": shift + len(cblob)}]
+    doc.pop("extensionsRequired")
+    p = tmp_path / "both.glb"
+    p.write_bytes(pack_glb(doc, pblob + b"\0" * (shift - len(pblob)) + cblob))
+    decoded = read_mesh(p)
+    assert decoded.info["meshopt_views"] == 3
+    monkeypatch.setitem(sys.modules, "meshopt", None)
+    plain = read_mesh(p)
+    assert "meshopt_views" not in plain.info
+    np.testing.assert_array_equal(plain.vertices, decoded.vertices)
+    np.testing.assert_array_equal(plain.normals, decoded.normals)
+    assert _same_triangles(plain.faces, decoded.faces)
