@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # strings like negative numbers (values), as argparse does for "-1".
     parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[xyzXYZ]$")
     parser.epilog = EPILOG
-    parser.add_argument("head", help="head mesh: .obj .ply .stl .gltf .glb (.fbx with Blender)")
+    parser.add_argument("head", help="head mesh: .obj .ply .stl .gltf .glb .vrm (.fbx with Blender)")
     parser.add_argument(
         "-o",
         "--output",
