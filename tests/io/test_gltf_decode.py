@@ -376,3 +376,56 @@ def test_fuzz_only_facerig_errors_escape(tmp_path):
                 outcomes["error"] += 1
         p.unlink()
     assert outcomes["ok"] > 0 and outcomes["error"] > 0
+
+
+# ----------------------------------------------------------------------------- KHR_mesh_quantization
+
+
+def _quant_head(tiny_head) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import trimesh
+
+    v, f = tiny_head(10, 12)
+    v = v * np.array([9.0, 11.0, 10.0]) + np.array([0.5, 160.0, 2.0])  # centimetres, an avatar's head height
+    return v, f, trimesh.Trimesh(v, f, process=False).vertex_normals
+
+
+@pytest.mark.parametrize("bits, tol", [("int16", 0.5 / 32767), ("int8", 0.5 / 127)])
+def test_quantized_normalized_positions_and_normals_read_back(tiny_head, tmp_path, bits, tol):
+    """Normalized int16 / int8 POSITION (rows padded to 4 bytes) scaled back by the node's scale and
+    translation, int8 normalized NORMAL: within half a quantum of the floats they were made from."""
+    from fixtures.gltf_build import mesh_glb
+
+    v, f, n = _quant_head(tiny_head)
+    m = read_gltf(mesh_glb(tmp_path / "q.glb", v, f, normals=n, quantize=bits))
+    half = float((v.max(0) - v.min(0)).max() / 2)
+    assert np.abs(m.vertices - v).max() <= tol * half * 1.0001
+    assert np.abs(m.vertices - v).max() > 0  # really quantized
+    np.testing.assert_array_equal(m.faces, f)
+    assert np.abs(m.normals - n).max() < 0.02
+
+
+def test_gltfpack_layout_integer_positions_with_node_scale(tmp_path):
+    """gltfpack's default: uint16 POSITION *not* normalized (stride 8), the node's scale and
+    translation turning the integers into units; uint8 indices; int8 normalized normals."""
+    from fixtures.gltf_build import GlbBuilder
+
+    q = np.array([[0, 0, 0], [16383, 0, 0], [16383, 16383, 0], [0, 16383, 7]], np.uint16)
+    b = GlbBuilder()
+    pos = b.attribute(q, np.uint16)
+    nrm = b.attribute(
+        np.array([[0, 0, 127], [0, 0, 127], [0, 0, -127], [0, 127, 0]], np.int8), np.int8, normalized=True
+    )
+    idx = b.indices(np.array([[0, 1, 2], [0, 2, 3]]), np.uint8)
+    node = {"mesh": 0, "translation": [-1.0, 150.0, 2.0], "scale": [0.002, 0.002, 0.002]}
+    prim = {"attributes": {"POSITION": pos, "NORMAL": nrm}, "indices": idx}
+    doc = b.document([{"primitives": [prim]}], [node], ["KHR_mesh_quantization"])
+    assert doc["bufferViews"][0]["byteStride"] == 8 and doc["extensionsRequired"] == ["KHR_mesh_quantization"]
+    m = read_gltf(b.write(tmp_path / "gp.glb", doc))
+    np.testing.assert_allclose(m.vertices, q * 0.002 + np.array([-1.0, 150.0, 2.0]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(m.normals, [[0, 0, 1], [0, 0, 1], [0, 0, -1], [0, 1, 0]])
+    # a view sized to the last element without its padding is whole; one byte less is not
+    doc["bufferViews"][0]["byteLength"] = 3 * 8 + 6
+    m2 = read_gltf(b.write(tmp_path / "tight.glb", doc))
+    np.testing.assert_array_equal(m2.vertices, m.vertices)
+    doc["bufferViews"][0]["byteLength"] = 3 * 8 + 5
+    one_line_error(read_gltf, b.write(tmp_path / "short.glb", doc), match="run past the end of their bufferView")

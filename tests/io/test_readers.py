@@ -286,23 +286,6 @@ def test_ply_unreferenced_vertex_is_kept_then_reported(tmp_path: Path) -> None:
     assert load_mesh(p, allow_unreferenced=True).num_vertices == 4
 
 
-def test_meshopt_compressed_gltf_is_refused(tmp_path: Path) -> None:
-    import json
-
-    p = tmp_path / "meshopt.gltf"
-    p.write_text(
-        json.dumps(
-            {
-                "asset": {"version": "2.0"},
-                "extensionsUsed": ["EXT_meshopt_compression"],
-                "extensionsRequired": ["EXT_meshopt_compression"],
-            }
-        )
-    )
-    with pytest.raises(MeshError, match="compressed glTF"):
-        load_mesh(p)
-
-
 def _draco_glb(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """A GLB whose one primitive is KHR_draco_mesh_compression (DracoPy-encoded grid)."""
     import json

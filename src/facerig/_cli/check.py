@@ -47,8 +47,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", dest="json_out", default=None, metavar="OUT", help="write the full result as JSON here"
     )
-    parser.add_argument("--up", default="+y", help="rig axis pointing up (default +y; Blender: +z)")
-    parser.add_argument("--forward", default="+z", help="rig axis out of the face (default +z; Blender: -y)")
+    parser.add_argument(
+        "--up", default=None, help="rig axis pointing up (default: the axes facerig rigged in, else +y; Blender: +z)"
+    )
+    parser.add_argument(
+        "--forward",
+        default=None,
+        help="rig axis out of the face (default: the axes facerig rigged in, e.g. -z for a VRM 0.x avatar, else +z; "
+        "Blender: -y)",
+    )
     parser.add_argument("--checks", default=None, help=f"comma-separated subset of: {', '.join(CHECKS)}")
     parser.add_argument("--all-rows", action="store_true", help="one table row per shape and check")
 
@@ -107,11 +114,17 @@ def run(args: argparse.Namespace) -> int:
     from facerig.eval.check import _read_rig, check_rig
     from facerig.geometry.frame import orientation_matrix
 
-    orientation_matrix(args.up, args.forward)  # bad axes -> FacerigError before reading
+    orientation_matrix(args.up or "+y", args.forward or "+z")  # bad axes -> FacerigError before reading
     checks = tuple(c.strip() for c in args.checks.split(",") if c.strip()) if args.checks else None
     rig = _read_rig(args.rig, args.head)
     if not any(n for n in rig.names):
         raise FacerigError(f"{args.rig}: the rig has no shapes")
+    if args.up is None and args.forward is None:  # the axes facerig rigged in (a VRM 0.x avatar: -z)
+        rigged = (rig.meta or {}).get("input") or {}
+        axes = (rigged.get("up"), rigged.get("forward"))
+        ok = all(a in ("+x", "-x", "+y", "-y", "+z", "-z") for a in axes) and axes[0][1] != axes[1][1]
+        args.up, args.forward = axes if ok else ("+y", "+z")
+    args.up, args.forward = args.up or "+y", args.forward or "+z"
     result = check_rig(rig, up=args.up, forward=args.forward, checks=checks)
     result["rig"] = str(args.rig)
     result["head"] = str(args.head) if args.head else None

@@ -40,7 +40,8 @@ input checks (each problem is a one-line error, exit status 2):
 orientation: --up/--forward name the input's axes (Maya/glTF/ARKit: +y/+z, the default;
 Blender: --up +z --forward -y). They only steer the computation; the output keeps the
 input's coordinates, units and vertex order exactly. raf refuses a head that is clearly in
-other axes and names them; --auto-orient finds them.
+other axes and names them; --auto-orient finds them. A VRM avatar's axes are the ones its
+format declares (VRM 0.x: +y/-z, VRM 1.0: +y/+z) unless --up/--forward are given.
 
 example:
   facerig rig head.obj -o head_rig.glb -o head_rig.npz
@@ -66,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # strings like negative numbers (values), as argparse does for "-1".
     parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[xyzXYZ]$")
     parser.epilog = EPILOG
-    parser.add_argument("head", help="head mesh: .obj .ply .stl .gltf .glb (.fbx with Blender)")
+    parser.add_argument("head", help="head mesh: .obj .ply .stl .gltf .glb .vrm (.fbx with Blender)")
     parser.add_argument(
         "-o",
         "--output",
@@ -146,10 +147,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--up",
-        default="+y",
+        default=None,
         type=_axis,
         metavar="AXIS",
-        help="input axis pointing up: +x -x +y -y +z -z (default +y; Blender: +z)",
+        help="input axis pointing up: +x -x +y -y +z -z (default +y, or what a VRM declares; Blender: +z)",
     )
     parser.add_argument(
         "--auto-orient",
@@ -160,10 +161,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--forward",
-        default="+z",
+        default=None,
         type=_axis,
         metavar="AXIS",
-        help="input axis the face looks along (default +z; Blender: -y)",
+        help="input axis the face looks along (default +z, or what a VRM declares: -z for VRM 0.x; Blender: -y)",
     )
     parser.add_argument(
         "--names", choices=["arkit", "ict"], default="arkit", help="shape names in glTF/FBX outputs (default arkit)"
@@ -239,7 +240,8 @@ def run(args: argparse.Namespace) -> int:
     head = Path(args.head)
 
     # everything that can be checked before the (slow) rigging is checked first
-    orientation_matrix(args.up, args.forward)
+    given_axes = args.up is not None or args.forward is not None
+    orientation_matrix(args.up or "+y", args.forward or "+z")
     if args.auto_orient:
         from facerig.models.raf.weights import weights_available
 
@@ -272,11 +274,16 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     raw = read_mesh(head, max_vertices=args.max_vertices)  # exactly the file: written back out
     console.print(f"[bold]{escape(str(head))}[/]: {_summary(raw)} (read in {time.perf_counter() - t0:.2f}s)")
+    declared = raw.info.get("axes") if not given_axes and not args.auto_orient else None
+    if declared:  # rig_mesh rigs in them (options up/forward None): said here, before the rigging
+        console.print(f"  axes --up {declared['up']} --forward {declared['forward']}: {escape(declared['why'])}")
+    up = args.up or (declared["up"] if declared else "+y")
+    forward = args.forward or (declared["forward"] if declared else "+z")
     if landmarks:
         console.print(f"  landmarks: {escape(landmarks)}")
     console.print(
         f"rigging with method [bold]{method}[/]"
-        + (" (finding up/forward) ..." if args.auto_orient else f" (up {args.up}, forward {args.forward}) ...")
+        + (" (finding up/forward) ..." if args.auto_orient else f" (up {up}, forward {forward}) ...")
     )
     rig = rig_mesh(
         raw, method, strict=args.strict, max_vertices=args.max_vertices, auto_orient=args.auto_orient, **options

@@ -1,7 +1,8 @@
 """Mesh and rig formats. Readers keep the file's vertex count and order exactly.
 
 :func:`load_mesh` is the one entry point for user meshes: it dispatches on the suffix
-(``.obj``, ``.ply``, ``.stl``, ``.gltf``, ``.glb``, ``.fbx``), then validates
+(``.obj``, ``.ply``, ``.stl``, ``.gltf``, ``.glb``, ``.vrm`` (a glTF binary avatar:
+:mod:`facerig.io.vrm`), ``.fbx``), then validates
 (:func:`facerig.io.validate.validate_mesh`). Orientation (``up`` / ``forward``) is *not*
 applied here: vertices are the file's, and the computation frame lives in
 :mod:`facerig.geometry.frame`.
@@ -16,7 +17,7 @@ from facerig.errors import MeshError
 from facerig.io.limits import DEFAULT_MAX_FACES, check_file_size
 from facerig.io.mesh import Mesh
 
-SUPPORTED_SUFFIXES = (".obj", ".ply", ".stl", ".gltf", ".glb", ".fbx")
+SUPPORTED_SUFFIXES = (".obj", ".ply", ".stl", ".gltf", ".glb", ".vrm", ".fbx")
 
 
 def read_mesh(
@@ -57,7 +58,12 @@ def read_mesh(
         return readers.read_ply(path, **limits)
     if suffix == ".stl":
         return readers.read_stl(path, **limits)
-    reader = {".gltf": readers.read_gltf, ".glb": readers.read_gltf, ".fbx": readers.read_fbx}[suffix]
+    reader = {
+        ".gltf": readers.read_gltf,
+        ".glb": readers.read_gltf,
+        ".vrm": readers.read_gltf,
+        ".fbx": readers.read_fbx,
+    }[suffix]
     return reader(path)
 
 
@@ -73,7 +79,7 @@ def load_mesh(
     """Read and validate a user mesh.
 
     Args:
-        path: OBJ / PLY / STL / glTF / GLB (FBX if Blender's ``bpy`` is installed).
+        path: OBJ / PLY / STL / glTF / GLB / VRM (FBX if Blender's ``bpy`` is installed).
         max_vertices: refuse meshes with more vertices (None = no limit).
         allow_degenerate: drop degenerate / duplicate triangles from ``faces`` instead of
             raising (vertices untouched; see :mod:`facerig.io.validate`).

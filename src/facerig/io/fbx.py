@@ -241,7 +241,7 @@ def input_units(rig: Rig, mesh: Mesh | None, units: str | float | None = None) -
             raise FacerigError(f"units={units!r}: metres per unit must be a positive number")
         return float(units), f"{float(units):g} m per unit (given)"
     info = mesh.info if mesh is not None else {}
-    if info.get("format") in ("glb", "gltf"):
+    if info.get("format") in ("glb", "gltf", "vrm"):
         return 1.0, "m (glTF input: metres by the glTF spec)"
     if info.get("fbx_unit_scale_cm"):
         return float(info["fbx_unit_scale_cm"]) / 100.0, f"the FBX input's unit ({info['fbx_unit_scale_cm']:g} cm)"

@@ -3,7 +3,9 @@
 :func:`load_document` parses a ``.glb`` (binary container) or ``.gltf`` (JSON) file into a
 :class:`GltfDocument`; ``doc.accessor(i)`` decodes accessor ``i`` to a ``(count, ncomp)`` array
 (byteStride, sparse substitution, normalised integers as the glTF spec defines them), and
-``doc.buffer_view(i)`` / ``doc.image_bytes(i)`` give raw bytes (images, Draco streams).
+``doc.buffer_view(i)`` / ``doc.image_bytes(i)`` give raw bytes (images, Draco streams); a
+meshopt-compressed bufferView (``EXT_meshopt_compression`` / ``KHR_meshopt_compression``) gives
+its decoded bytes (:mod:`facerig.io.gltf_meshopt`), so accessors never see the compression.
 The mesh reader (:func:`facerig.io.readers.read_gltf`), the rig reader
 (:func:`facerig.io.gltf.read_rig_gltf`) and the viewer's animation reader all go through it.
 
@@ -40,6 +42,7 @@ from urllib.parse import unquote, unquote_to_bytes
 import numpy as np
 
 from facerig.errors import MeshError
+from facerig.io import gltf_meshopt
 
 #: default cap on the glTF/GLB file, on each buffer or image, and on the bytes read in all
 DEFAULT_MAX_BYTES = 2 * 1024**3
@@ -73,7 +76,13 @@ class GltfDocument:
         self.glb_bin = glb_bin
         self.max_bytes = max_bytes
         self._buffers: dict[int, bytes] = {}
+        self._decoded: dict[int, bytes] = {}  # meshopt-compressed bufferViews, decoded
         self._read_total = 0
+
+    @property
+    def decoded_views(self) -> int:
+        """How many meshopt-compressed bufferViews were decoded so far."""
+        return len(self._decoded)
 
     # ------------------------------------------------------------------ JSON helpers
 
@@ -228,12 +237,28 @@ class GltfDocument:
         if length is None:
             raise self.error(f"{where}: 'byteLength' is missing")
         stride = self.get_int(bv, "byteStride", where, default=None, minimum=1)
+        meshopt = gltf_meshopt.view_extension(self, bv, where)
+        if meshopt is not None and self._meshopt_decodes(meshopt[0], buf_i):
+            if index not in self._decoded:
+                self._decoded[index] = gltf_meshopt.decode_view(self, *meshopt, length, stride, where)
+            return memoryview(self._decoded[index]), stride
         data = self.buffer(buf_i)
         if off + length > len(data):
             raise self.error(
                 f"{where} (offset {off} + length {length}) runs past the end of buffer {buf_i} ({len(data)} bytes)"
             )
         return memoryview(data)[off : off + length], stride
+
+    def _meshopt_decodes(self, name: str, parent_buffer: int) -> bool:
+        """Whether a meshopt-compressed bufferView is decoded (True) or read from its uncompressed
+        fallback (False: only when the decoder is missing, the extension is not required and the
+        parent buffer holds real data); MeshError naming the missing package otherwise."""
+        if gltf_meshopt.decoder_available():
+            return True
+        required = self.json.get("extensionsRequired", [])
+        if (isinstance(required, list) and name in required) or gltf_meshopt.is_fallback_buffer(self, parent_buffer):
+            raise self.error(gltf_meshopt.MESHOPT_HINT)
+        return False
 
     def image_bytes(self, index: Any) -> tuple[bytes, str | None]:
         """Image ``index`` -> (encoded bytes, mimeType or None) from its bufferView or URI."""

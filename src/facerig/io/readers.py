@@ -9,7 +9,7 @@ three separate corners per triangle and no shared vertices at all.
 - STL (numpy, binary or ASCII): corners are merged when *exactly* coincident (bitwise-equal float32 coordinates), in
   order of first appearance, so vertex ``i`` is the ``i``-th distinct corner of the file. This
   is the only faithful reading: an STL has no vertex identity to keep.
-- glTF / GLB: :mod:`facerig.io.gltf_decode` (see :func:`read_gltf` for the order).
+- glTF / GLB / VRM: :mod:`facerig.io.gltf_decode` (see :func:`read_gltf` for the order).
 - FBX: through Blender's ``bpy`` if installed (:func:`read_fbx`, via :mod:`facerig.io.fbx`).
 """
 
@@ -26,6 +26,7 @@ import numpy as np
 from facerig.errors import MeshError
 from facerig.io.limits import DEFAULT_MAX_FACES, check_counts, read_limited
 from facerig.io.mesh import Mesh
+from facerig.io.vrm import vrm_axes
 
 FBX_HINT = "FBX input needs the optional Blender module: pip install 'facerig[blender]'"
 
@@ -334,7 +335,6 @@ def merge_exact_corners(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # --------------------------------------------------------------------------- glTF / GLB
 
-_UNSUPPORTED_EXTENSIONS = {"EXT_meshopt_compression", "KHR_meshopt_compression"}
 _DRACO = "KHR_draco_mesh_compression"
 _MODES = {
     0: "POINTS",
@@ -368,6 +368,18 @@ def read_gltf(path: str | os.PathLike, *, max_bytes: int | None = None) -> Mesh:
     vertices of such a primitive are in the *decoder's* order, which is the order the Draco
     encoder chose (it usually reorders, and may drop unreferenced vertices), not the order of
     the mesh before compression; that order is what every facerig output then keeps.
+
+    meshopt-compressed bufferViews (``EXT_meshopt_compression`` / ``KHR_meshopt_compression``,
+    decoded by :mod:`facerig.io.gltf_meshopt` with the optional ``meshopt`` package) read as the
+    same file uncompressed: the file's vertex order (``info["meshopt_views"]`` counts them).
+    Quantized attributes (``KHR_mesh_quantization``: int8 / int16 positions and normals,
+    normalized or not) are decoded as the accessor declares them, then the node transform
+    (usually a scale and translation the quantizer chose) makes them units again.
+
+    A VRM avatar (``.vrm``, or any GLB with a ``VRM`` / ``VRMC_vrm`` extension) reads the same way;
+    ``info["axes"]`` holds the facing its VRM version declares (:func:`facerig.io.vrm.vrm_axes`:
+    0.x faces -Z, 1.0 faces +Z), which :func:`facerig.models.registry.rig_mesh` rigs in when
+    no axes are given; ``info["format"]`` is ``"vrm"``.
 
     Each node's world transform (parent chain of ``matrix`` or TRS) is applied to its positions
     (and normals), so the result is what a viewer shows. Primitives in TRIANGLES mode are read
@@ -405,11 +417,7 @@ def _read_gltf_mesh(doc, path: Path) -> Mesh:
     for key in ("extensionsRequired", "extensionsUsed"):
         if not isinstance(g.get(key, []), list):
             raise doc.error(f"'{key}' must be an array")
-    unsupported = sorted(set(map(str, g.get("extensionsRequired", []))) & _UNSUPPORTED_EXTENSIONS)
-    if unsupported:
-        raise doc.error(
-            f"compressed glTF ({', '.join(unsupported)}) is not supported; re-export without meshopt compression"
-        )
+    axes = vrm_axes(doc)  # a VRM avatar's declared facing (None: plain glTF)
     nodes = doc.items("nodes")
 
     # scene traversal
@@ -539,8 +547,9 @@ def _read_gltf_mesh(doc, path: Path) -> Mesh:
             )
             nface += len(tris)
 
+    suffix = path.suffix.lower()
     info: dict = {
-        "format": "glb" if path.suffix.lower() == ".glb" else "gltf",
+        "format": "vrm" if axes is not None or suffix == ".vrm" else "glb" if suffix == ".glb" else "gltf",
         "reader": "facerig.io.gltf_decode",
         "order": "depth-first scene nodes; each node's mesh primitives in order; "
         "primitives sharing a POSITION accessor share vertices; Draco primitives in the "
@@ -568,6 +577,14 @@ def _read_gltf_mesh(doc, path: Path) -> Mesh:
         ms = materials_from_gltf(doc)
         info["gltf_materials"] = ms
         notes |= set(ms.notes) if ms is not None else set()
+    if axes is not None:
+        info["axes"] = axes
+        notes.add(f"{axes['why']}: rigged in those axes unless --up/--forward are given")
+    elif suffix == ".vrm":
+        notes.add("no VRM or VRMC_vrm extension in this .vrm: read as plain glTF (no declared facing)")
+    if doc.decoded_views:
+        info["meshopt_views"] = doc.decoded_views
+        notes.add(f"{doc.decoded_views} meshopt-compressed buffer views decoded (the file's vertex order)")
     if notes:
         info["notes"] = sorted(notes)
     return Mesh(

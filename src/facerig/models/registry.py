@@ -118,6 +118,17 @@ def _refuse_body(work: Mesh, source: str, auto_orient: bool, options: dict) -> N
         ) from None
 
 
+def _declared_axes(mesh: Mesh, options: dict, auto_orient: bool) -> tuple[dict, str | None]:
+    """``options`` with ``up`` / ``forward`` filled in: the caller's, else (neither given, no
+    ``auto_orient``) the axes the file declares (``mesh.info["axes"]``: a VRM avatar,
+    :func:`facerig.io.vrm.vrm_axes`), else +y / +z. Returns (options, the declaration's note or None)."""
+    up, forward = options.get("up"), options.get("forward")
+    declared = mesh.info.get("axes") if up is None and forward is None and not auto_orient else None
+    if isinstance(declared, dict) and declared.get("up") and declared.get("forward"):
+        return {**options, "up": declared["up"], "forward": declared["forward"]}, str(declared.get("why", ""))
+    return {**options, "up": up or "+y", "forward": forward or "+z"}, None
+
+
 def rig_mesh(
     mesh: Mesh,
     method: str | None = None,
@@ -147,7 +158,10 @@ def rig_mesh(
             ``meta["untangled"]``). Off by default: on the validation set it moves some mouth shapes
             (jawOpen, mouthFunnel) of in-family heads 0.2-0.5 mm further from their ground truth.
         auto_orient: find ``up``/``forward`` (``raf``; :func:`facerig.models.raf.orientation.find_orientation`).
-        options: passed to the method (``up``, ``forward``, ``landmarks``, ``weld`` ...).
+        options: passed to the method (``up``, ``forward``, ``landmarks``, ``weld`` ...). Without
+            ``up`` and ``forward`` (or with both None), a file that declares its axes (a VRM
+            avatar: ``mesh.info["axes"]``) is rigged in those (``meta["input"]["axes_from"]``), any
+            other in +y / +z.
 
     What the method gets and what comes back:
 
@@ -188,6 +202,7 @@ def rig_mesh(
 
     method = method or default_method()
     fn = get_method(method)
+    options, axes_from = _declared_axes(mesh, options, auto_orient)
     t0 = time.perf_counter()
     checked = validate_mesh(mesh, max_vertices, allow_degenerate=not strict, allow_unreferenced=not strict)
     V = mesh.num_vertices
@@ -319,6 +334,8 @@ def rig_mesh(
     meta.update(out.meta)
     meta.update(meta_extra)
     meta["input"] = {"path": mesh.source, "up": up, "forward": forward}
+    if axes_from:
+        meta["input"]["axes_from"] = axes_from
     if repairs:
         meta["repairs"] = repairs
     if rewound:
