@@ -9,6 +9,10 @@ calibration heads, each read through the calibration fitted on the other fold: h
 evaluation's goals (neutral <= 0.3, the shapes >= 0.5). No held-out or other authors' head is read here: the
 choice is made before the held-out evaluation (``facerig eval --task invert-image``) sees it.
 
+The rule (:func:`choose`, fixed before any held-out reading): among the variants whose cross-validated weight MAE is
+below the uncalibrated one in every modality, the one passing the most goal-style images over the three
+modalities; ties go to the lower MAE (both modalities).
+
 Writes ``benchmarks/results/image_inversion_calibration.json`` (date, machine).
 
 Run: ``FACERIG_DATA=... nice .venv/bin/python benchmarks/image_inversion_calibration.py``
@@ -53,6 +57,22 @@ def goal_passes(W: np.ndarray, gi: dict) -> list[tuple[str, bool]]:
         elif all(gi["weights"][i, ARKIT52.index(s)] > 0 for s in shapes):
             out.append((goal, bool(min(W[i, ARKIT52.index(s)] for s in shapes) >= 0.5)))
     return out
+
+
+def choose(variants: dict) -> str:
+    """The variant :func:`main`'s rule picks (module doc) from ``res["variants"]``; "none" when no variant has a
+    lower weight MAE than it in every modality."""
+    base = variants["none"]["weight_mae"]
+
+    def passed(v: dict) -> int:
+        return sum(int(m["total"].split("/")[0]) for m in v["goals"].values())
+
+    ok = [
+        n for n, v in variants.items() if n != "none" and all(v["weight_mae"][m] < base[m] for m in base)
+    ]
+    if not ok:
+        return "none"
+    return max(ok, key=lambda n: (passed(variants[n]), -variants[n]["weight_mae"]["both"]))
 
 
 def main() -> None:
@@ -124,6 +144,8 @@ def main() -> None:
             out["goals"][mod]["total"] = f"{sum(ok for _, ok in p)}/{len(p)}"
         res["variants"][name] = out
         print(name, json.dumps(out))
+    res["chosen"] = choose(res["variants"])
+    print("chosen:", res["chosen"])
     res["seconds"] = round(time.time() - t0, 1)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(a.out, json.dumps(res, indent=1))
