@@ -59,6 +59,45 @@ def goal_passes(W: np.ndarray, gi: dict) -> list[tuple[str, bool]]:
     return out
 
 
+def reading_table(r: dict) -> dict:
+    """How the uncalibrated readings (both modalities) relate to the truth for the smiles and blinks (Left and
+    Right pooled): per reading bin the median and mean true weight, and the median reading of true weights > 0.8."""
+    both = np.all(r["use"] > 0.5, axis=1)
+    out = {}
+    for name, shapes in (("smiles", ("mouthSmileLeft", "mouthSmileRight")), ("blinks", ("eyeBlinkLeft", "eyeBlinkRight"))):
+        cols = [ARKIT52.index(s) for s in shapes]
+        x, t = r["read"][both][:, cols].ravel(), r["target"][both][:, cols].ravel()
+        bins = {}
+        for lo, hi in ((0, 0.1), (0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.6), (0.6, 0.8), (0.8, 1.01)):
+            s = (x >= lo) & (x < hi)
+            if s.any():
+                bins[f"{lo:g}-{min(hi, 1):g}"] = {
+                    "readings": int(s.sum()),
+                    "median_true": round(float(np.median(t[s])), 3),
+                    "mean_true": round(float(t[s].mean()), 3),
+                }
+        big = t > 0.8
+        out[name] = {
+            "by_reading": bins,
+            "true_above_0.8": {"readings": int(big.sum()), "median_read": round(float(np.median(x[big])), 3)},
+        }
+    return out
+
+
+def goal_values(W: np.ndarray, gi: dict, head_names: list[str]) -> dict[str, dict[str, float]]:
+    """Head -> goal -> the value :func:`facerig.eval.image_inversion.goal_report` tests (max weight for the neutral,
+    the smaller of the pair's readings otherwise) of goal images ``W`` (rows: heads x GOALS)."""
+    from facerig.eval.image_inversion import GOALS
+
+    out: dict[str, dict[str, float]] = {}
+    per = len(GOALS)
+    for i, goal in enumerate(gi["goals"]):
+        shapes = GOALS[goal]
+        v = W[i].max() if goal == "neutral" else min(W[i, ARKIT52.index(s)] for s in shapes)
+        out.setdefault(head_names[i // per], {})[goal] = round(float(v), 3)
+    return out
+
+
 def choose(variants: dict) -> str:
     """The variant :func:`main`'s rule picks (module doc) from ``res["variants"]``; "none" when no variant has a
     lower weight MAE than it in every modality."""
@@ -114,6 +153,10 @@ def main() -> None:
         "goal_heads": [str(d["head_names"][h]) for h in pick],
         "variants": {},
     }
+    res["readings_both"] = reading_table(r)
+    # uncalibrated goal-style readings per calibration head (both modalities): the goal's value as goal_report
+    res["goal_values_both_uncalibrated"] = goal_values(graw["both"], gi, [str(d["head_names"][h]) for h in pick])
+    print(json.dumps(res["readings_both"]))
     for name, kw in VARIANTS.items():
         Wcv = np.empty_like(r["read"])
         G = {mod: np.empty_like(graw[mod]) for mod in MODALITIES}
