@@ -7,7 +7,8 @@ image (test-time scale augmentation) helps.
    (the renders frame the face box at 55-80 % of the 96 px image for the goal images).
 2. Zoom test-time augmentation, on training identities only (``SPLITS["calib"]``: weight MAE on 500 renders and
    goal-style images of 18 calibration heads, uncalibrated readings with the mirror): each image read at zoom
-   0.85 / 1 / 1.15 / 1.3 about its centre, and averages of those readings.
+   0.85 / 1 / 1.15 / 1.3 about its centre, and averages of those readings; and shift jitter: the image and its
+   copies moved by 3 px left / right / up / down (5 readings) averaged.
 
 Writes ``benchmarks/results/image_inversion_smile_amplitude.json`` (date, machine).
 
@@ -31,6 +32,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SHAPES = ("mouthSmileLeft", "eyeBlinkLeft", "jawOpen")
 ZOOMS = (0.85, 1.0, 1.15, 1.3)
 COMBOS = ((1.0, 1.15), (1.0, 1.15, 1.3), (0.85, 1.0, 1.15))
+SHIFTS = ((0, 0), (3, 0), (-3, 0), (0, 3), (0, -3))
 
 
 def amplitudes() -> dict:
@@ -71,6 +73,16 @@ def zoomed(a: np.ndarray, z: float) -> np.ndarray:
         else:
             o = (S - T) // 2
             out[i, o : o + T, o : o + T] = b
+    return out
+
+
+def shifted(a: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """(N, S, S[, C]) images moved by ``dx`` columns and ``dy`` rows (black where nothing moves in)."""
+    out = np.zeros_like(a)
+    S = a.shape[1]
+    ys, yd = (slice(0, S - dy), slice(dy, S)) if dy >= 0 else (slice(-dy, S), slice(0, S + dy))
+    xs, xd = (slice(0, S - dx), slice(dx, S)) if dx >= 0 else (slice(-dx, S), slice(0, S + dx))
+    out[:, yd, xd] = a[:, ys, xs]
     return out
 
 
@@ -122,6 +134,18 @@ def zoom_tta(images: int = 500, goal_heads_per_family: int = 6) -> dict:
                 "goals": goal_values(Wg, gi["goals"]),
             }
             print(z, mod, out["zoom"][f"{z:g}"][mod], flush=True)
+    for mod in ("both", "rgb"):
+        Wg, Wd = [], []
+        for dx, dy in SHIFTS:
+            g2 = {**gi, **{k: shifted(gi[k], dx, dy) for k in ("rgb", "normals", "mask")}}
+            d2 = {**ds, **{k: shifted(ds[k], dx, dy) for k in ("rgb", "normals", "mask")}}
+            Wg.append(predict(model, g2, mod, calibrate=False)[0])
+            Wd.append(predict(model, d2, mod, calibrate=False)[0])
+        out.setdefault("shift_jitter_3px", {})[mod] = {
+            "weight_mae": round(float(np.abs(np.mean(Wd, 0) - ds["weights"]).mean()), 5),
+            "goals": goal_values(np.mean(Wg, 0), gi["goals"]),
+        }
+        print("shift", mod, out["shift_jitter_3px"][mod], flush=True)
     for combo in COMBOS:
         key = "+".join(f"{z:g}" for z in combo)
         for mod in ("both", "rgb"):
