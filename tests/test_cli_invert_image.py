@@ -67,6 +67,19 @@ def test_one_image_json_reads_the_expression(frames, tmp_path, capsys):
     assert doc["weights"]["jawOpen"] > neutral["weights"]["jawOpen"] + 0.3
 
 
+def test_no_calibration_reads_the_raw_weights(frames, capsys):
+    """The shipped calibration sends the small readings of a neutral frame to (nearly) 0; --no-calibration keeps
+    the network's own."""
+    args = [frames / "rgb" / "f1_neutral.png", "--normals", frames / "nrm" / "f1_neutral.png"]
+    rc, out, err = _run(args, capsys)
+    assert rc == 0, err
+    cal = np.array(list(json.loads(out)["weights"].values()))
+    rc, out, err = _run([*args, "--no-calibration"], capsys)
+    assert rc == 0, err
+    raw = np.array(list(json.loads(out)["weights"].values()))
+    assert cal.sum() < raw.sum() and (cal < 0.01).sum() > (raw < 0.01).sum()
+
+
 @pytest.mark.parametrize("modality", ["rgb", "normals"])
 def test_folder_to_csv_with_one_modality(frames, tmp_path, capsys, modality):
     args = [frames / "rgb"] if modality == "rgb" else ["-", "--normals", frames / "nrm"]

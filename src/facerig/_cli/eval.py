@@ -66,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-mirror", action="store_true", help="--task invert-image: one reading per image (no mirror averaging)"
     )
+    parser.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="--task invert-image: the network's raw weights (not through the weights file's output calibration)",
+    )
 
 
 def _parse_options(items: list[str]) -> dict[str, Any]:
@@ -94,7 +99,11 @@ def run(args: argparse.Namespace) -> int:
         from facerig.eval.image_inversion import print_report as print_image
 
         result = evaluate_image_inversion(
-            args.weights, mesh_baseline=not args.quick, progress=not args.quiet, mirror=not args.no_mirror
+            args.weights,
+            mesh_baseline=not args.quick,
+            progress=not args.quiet,
+            mirror=not args.no_mirror,
+            calibrate=not args.no_calibration,
         )
         print_image(result)
         if args.json_out:

@@ -28,7 +28,9 @@ OUT:      .json {"modalities", "frames": [{"source", "weights": {ARKit name: wei
           head +Y up, face toward +Z), --finetune-minutes of CPU time (default 5, at most 30);
           --save-weights keeps the tuned weights for later runs (--weights).
 Each frame is also read mirrored (Left / Right weights swapped back) and the two readings averaged;
---no-mirror reads it once (half the network time).
+--no-mirror reads it once (half the network time). The weights then go through the weights file's
+output calibration (a monotone map per shape fitted on renders of training identities; --no-calibration:
+the network's raw weights; fine-tuning with --rig drops it).
 Frames flagged low_confidence (no head found: the network's head probability < 0.5, or under 3 %
 head pixels by alpha / normal map) are listed on stderr: do not trust their weights. The JSON keeps
 their weights next to the flag; a CSV (no flag column) gets them as neutral (all 0).
@@ -49,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default torch's)")
     parser.add_argument(
         "--no-mirror", action="store_true", help="read each frame once (default: also mirrored, averaged; 2x the cost)"
+    )
+    parser.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="the network's raw weights (default: through the weights file's output calibration, if any)",
     )
     parser.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr")
 
@@ -88,7 +95,13 @@ def run(args: argparse.Namespace) -> int:
         if args.save_weights:
             save_weights(args.save_weights, model, {"finetuned_on": Path(args.rig).name})
     res = invert_image_files(
-        image, args.normals, model=model, weights=args.weights, threads=args.threads, mirror=not args.no_mirror
+        image,
+        args.normals,
+        model=model,
+        weights=args.weights,
+        threads=args.threads,
+        mirror=not args.no_mirror,
+        calibrate=not args.no_calibration,
     )
     frames = res.as_dicts()
     doc = frames[0] if len(frames) == 1 else {"modalities": res.modalities, "frames": frames}

@@ -49,8 +49,15 @@ SPLITS: dict[str, list[tuple]] = {
         ("rig:nefertiti_bust", 6, 60),
         ("rig:mediapipe_canonical_face", 6, 60),
     ],
+    # the output calibration's renders (:mod:`facerig.train.image_inversion_calibration`): the training
+    # families, identities and warp seeds no training split used (after "more")
+    "calib": [
+        ("ict", 30, 40, 400),
+        ("makehuman", 24, 40, 400),
+        ("rocketbox_female_adult_01", 10, 40, 300),
+    ],
 }
-NEGATIVES = {"train": 400, "eval": 60, "more": 200}
+NEGATIVES = {"train": 400, "eval": 60, "more": 200, "calib": 20}
 #: :func:`facerig.data.renders.sample_weights` options per split ("more": more isolated shapes at up to 1).
 WEIGHT_OPTIONS: dict[str, dict] = {"more": {"p_isolated": 0.3}}
 
@@ -125,7 +132,7 @@ def make_dataset(
         return path
     frames = renders.take_frames()
     heads = dataset_heads(split, scale)
-    seed = seed if seed is not None else {"train": 0, "eval": 1}.get(split, 2)
+    seed = seed if seed is not None else {"train": 0, "eval": 1, "calib": 3}.get(split, 2)
     rng_seed = np.random.SeedSequence([seed, len(heads)])
     parts = []
     cfg = renders.RenderConfig(size=size)
@@ -481,7 +488,8 @@ def _save(out, model, opt, history) -> None:
 
 def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed: int = 0, threads: int | None = None):
     """The per-character setting: render ``images`` of ``rig``'s own head (and warps-free poses,
-    lights, cameras) and fine-tune ``model`` on them for ``minutes``. Returns the model."""
+    lights, cameras) and fine-tune ``model`` on them for ``minutes``. Returns the model, its output calibration
+    (fitted for the weights before) dropped: ``model.calibration = None``."""
     import tempfile
 
     from facerig.data import renders
@@ -501,6 +509,7 @@ def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed
         np.savez(p, **data)
         opt = TrainOptions(minutes=minutes, lr=3e-4, threads=threads, seed=seed, log_every=25)
         train(p, Path(tmp) / "ft.pt", opt, model=model)
+    model.calibration = None
     return model
 
 

@@ -47,3 +47,11 @@ def test_shipped_weights_load_and_fit_the_size_limit():
     assert p.is_file() and p.stat().st_size <= 20e6
     m = model_from_weights()
     assert m.config.size == 96 and "trained" in m.meta
+
+
+def test_shipped_weights_carry_a_monotone_output_calibration():
+    m = model_from_weights()
+    cal = m.calibration
+    assert cal is not None and m.meta["calibration"]["split"] == "calib"
+    assert cal.values.shape == (3, 52, len(cal.grid))
+    assert np.all(np.diff(cal.values, axis=-1) >= 0) and cal.values.min() >= 0 and cal.values.max() <= 1

@@ -78,6 +78,7 @@ def invert_arrays(
     sources: list[str] | None = None,
     threads: int | None = None,
     mirror: bool = True,
+    calibrate: bool = True,
 ) -> ImageInversion:
     """Weights of frames given as arrays.
 
@@ -87,6 +88,7 @@ def invert_arrays(
         model: a loaded network (default: :func:`load_model` of ``weights`` or the shipped file).
         threads: torch intra-op threads for this call (restored after); None keeps torch's setting.
         mirror: mirror test-time augmentation (:func:`network_pass`): each frame is also read mirrored.
+        calibrate: map the weights through the weights file's output calibration (:mod:`.calibration`), if any.
     """
     torch = require_torch()
     if rgb is None and normals is None:
@@ -112,7 +114,7 @@ def invert_arrays(
     if threads:
         torch.set_num_threads(int(threads))
     try:
-        W, logit = network_pass(model, x, nm, use, batch=batch, mirror=mirror, foreground=nfg)
+        W, logit = network_pass(model, x, nm, use, batch=batch, mirror=mirror, foreground=nfg, calibrate=calibrate)
     finally:
         if threads:
             torch.set_num_threads(prev)
@@ -133,6 +135,7 @@ def network_pass(
     batch: int = 64,
     mirror: bool = True,
     foreground: np.ndarray | None = None,
+    calibrate: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The network on prepared frames, with or without the mirror test-time augmentation.
 
@@ -143,6 +146,9 @@ def network_pass(
             negated on the head) and average its Left / Right-swapped weights with the frame's, and the two
             head logits (:func:`.mirror.combine_head_logits`). Twice the network cost.
         foreground: (N, S, S) soft head mask of the normal maps (default: read from the maps).
+        calibrate: map the (mirror-averaged) weights through ``model.calibration``
+            (:class:`.calibration.OutputCalibration`, from the weights file) when the model has one; the head
+            logits are never calibrated.
 
     Returns:
         (weights (N, 52) float64 in [0, 1], head logits (N,) float64).
@@ -171,6 +177,9 @@ def network_pass(
                 w = 0.5 * (w[:k] + unmirror_weights(w[k:]))
                 h = combine_head_logits(h[:k], h[k:])
             W[sl], logit[sl] = w, h
+    cal = getattr(model, "calibration", None)
+    if calibrate and cal is not None:
+        W = cal.apply(W, use)
     return np.clip(W, 0, 1), logit
 
 

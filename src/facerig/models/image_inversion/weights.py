@@ -32,8 +32,10 @@ def require_torch():
     return torch
 
 
-def save_weights(path: str | os.PathLike, model, meta: dict | None = None) -> None:
-    """Write ``model`` (an :class:`~facerig.models.image_inversion.network.ImageInversionNet`) as NPZ, atomically."""
+def save_weights(path: str | os.PathLike, model, meta: dict | None = None, calibration=None) -> None:
+    """Write ``model`` (an :class:`~facerig.models.image_inversion.network.ImageInversionNet`) as NPZ, atomically,
+    with ``calibration`` (an :class:`~facerig.models.image_inversion.calibration.OutputCalibration` fitted for
+    these weights) when given; a model's own ``calibration`` is not carried over (new weights need a new one)."""
     from facerig.io.atomic import atomic_path
 
     arrays = {
@@ -43,6 +45,8 @@ def save_weights(path: str | os.PathLike, model, meta: dict | None = None) -> No
     }
     arrays["config"] = np.array(json.dumps(model.config.to_dict()))
     arrays["meta"] = np.array(json.dumps(meta or {}))
+    if calibration is not None:
+        arrays.update(calibration.to_arrays())
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
@@ -63,8 +67,21 @@ def read_weights(path: str | os.PathLike) -> tuple[ImageInversionConfig, dict, d
     return cfg, meta, params
 
 
+def read_calibration(path: str | os.PathLike):
+    """The output calibration stored in a weights file
+    (:class:`~facerig.models.image_inversion.calibration.OutputCalibration`), or None when it has none."""
+    from facerig.models.image_inversion.calibration import OutputCalibration
+
+    try:
+        with np.load(Path(path), allow_pickle=False) as z:
+            return OutputCalibration.from_arrays(z)
+    except (OSError, ValueError, KeyError) as exc:
+        raise FacerigError(f"{Path(path).name}: unreadable output calibration ({exc})") from exc
+
+
 def model_from_weights(path: str | os.PathLike | None = None):
-    """A fresh torch :class:`ImageInversionNet` in eval mode with the weights of ``path`` (default shipped)."""
+    """A fresh torch :class:`ImageInversionNet` in eval mode with the weights of ``path`` (default shipped);
+    ``model.calibration`` is the file's output calibration (:func:`read_calibration`) or None."""
     torch = require_torch()
     from facerig.models.image_inversion.network import ImageInversionNet
 
@@ -78,6 +95,7 @@ def model_from_weights(path: str | os.PathLike | None = None):
     model.load_state_dict(state)
     model.eval()
     model.meta = meta
+    model.calibration = read_calibration(path or weights_path())
     return model
 
 
