@@ -351,9 +351,13 @@ def run_variant(path: Path, var: dict, work: Path, timeout: float, env: dict) ->
     m = re.search(r"rigged: 52 shapes in ([\d.]+)s", r["stdout"])
     rec["rig_seconds"] = float(m.group(1)) if m else None
     rec["warnings"] = [ln.strip() for ln in r["stdout"].splitlines() if "warning" in ln or "note" in ln]
-    if flags:  # refusal naming the right flags is the right answer; rerun as the user would
+    if flags:  # rigged in the right axes (a note names them) or refused naming them; rerun as the user would
         rec["refused_with_flags"] = r["rc"] == 2 and " ".join(flags) in rec["message"]
         rec["rigged_without_flags"] = r["rc"] == 0
+        if r["rc"] == 0 and rig.exists():
+            z = np.load(rig, allow_pickle=False)
+            orient = (json.loads(str(z["meta"])) if "meta" in z else {}).get("orientation") or {}
+            rec["rigged_in_flags_axes"] = ["--up", orient.get("up"), "--forward", orient.get("forward")] == list(flags)
         r = _cli(["rig", str(path), "-o", str(rig), *flags], timeout, env)
         rec.update(rc_with_flags=r["rc"], seconds_with_flags=round(r["seconds"], 2))
         if r["rc"]:
@@ -396,8 +400,8 @@ def judge(variant: str, rec: dict, base: dict | None, n_vertices: int) -> list[s
     if rec.get("traceback"):
         why.append("traceback")
     if variant == "blender_axes":
-        if rec.get("rigged_without_flags"):
-            why.append("turned head rigged without flags")
+        if rec.get("rigged_without_flags") and not rec.get("rigged_in_flags_axes"):
+            why.append("turned head rigged without flags in other axes than the right ones")
         elif rec["rc"] != 0 and not rec.get("refused_with_flags"):
             why.append(f"refused without naming the flags: {rec['message']}")
         if rec.get("rc_with_flags") not in (0, None):

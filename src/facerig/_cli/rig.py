@@ -404,7 +404,14 @@ def _report(console, rig, method: str) -> None:
             "the shoulders); everything below keeps still"
         )
     orient = meta.get("orientation") or {}
-    if orient.get("found"):
+    if orient.get("found") and orient.get("turned_from"):
+        was = orient["turned_from"]
+        console.print(
+            f"  [yellow]note[/]: with --up {was[0]} --forward {was[1]} it does not look like a head; rigged in the "
+            f"axes the head check found: --up {orient['up']} --forward {orient['forward']} "
+            f"({orient['seconds']:.1f}s; give --up/--forward to choose)"
+        )
+    elif orient.get("found"):
         console.print(f"  oriented: --up {orient['up']} --forward {orient['forward']} ({orient['seconds']:.1f}s)")
     folds = meta.get("untangled") or {}
     if folds:

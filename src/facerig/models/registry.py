@@ -101,21 +101,42 @@ MIN_HEAD_VERTICES = 100
 COMPUTE_DIAGONAL = (1e-3, 1e6)
 
 
-def _refuse_body(work: Mesh, source: str, auto_orient: bool, options: dict) -> None:
-    """Raise ``NotAHeadError`` naming the axes of a refused mesh that is a body lying in other axes
-    (:func:`facerig.models.raf.head_crop.body_axes`); return when it is not one."""
-    from facerig.models.raf.head_crop import body_axes
+def _body_turned(fn, work: Mesh, source: str, auto_orient: bool, turn: bool, options: dict):
+    """A refused mesh that is a body lying in other axes (:func:`facerig.models.raf.head_crop.body_axes`):
+    with ``turn`` (the caller gave no axes) its head rigged in those axes, ``(MethodOutput, meta)``;
+    else ``NotAHeadError`` naming them. None when it is not one."""
+    from facerig.models.raf.head_crop import body_axes, rig_head_on_body
     from facerig.models.raf.probe import NotAHeadError
 
     if auto_orient:
-        return
+        return None
+    t0 = time.perf_counter()
     with np.errstate(all="ignore"):
         axes = body_axes(work, options)
-    if axes is not None:
-        raise NotAHeadError(
-            f"{source or 'mesh'}: looks like a body lying in other axes, with its head on top with --up {axes[0]} "
-            f"--forward {axes[1]}; rig it with those"
-        ) from None
+    if axes is None:
+        return None
+    refusal = NotAHeadError(
+        f"{source or 'mesh'}: looks like a body lying in other axes, with its head on top with --up {axes[0]} "
+        f"--forward {axes[1]}; rig it with those"
+    )
+    body = None
+    if turn:
+        with np.errstate(all="ignore"):
+            try:
+                body = rig_head_on_body(fn, work, **{**options, "up": axes[0], "forward": axes[1]})
+            except NotAHeadError:
+                body = None
+    if body is None:
+        raise refusal from None
+    body[1]["orientation"] = {
+        "found": True,
+        "up": axes[0],
+        "forward": axes[1],
+        "body": True,
+        "turned_from": [options.get("up", "+y"), options.get("forward", "+z")],
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    return body
 
 
 def _declared_axes(mesh: Mesh, options: dict, auto_orient: bool) -> tuple[dict, str | None]:
@@ -186,9 +207,12 @@ def rig_mesh(
       rigged on the crop of its head and neck; everything below keeps zero deltas
       (``meta["head_on_body"]``);
     - with a head check (``raf``), a mesh of fewer than :data:`MIN_HEAD_VERTICES` vertices is
-      refused, and a head the face probe rejects is refused only when another orientation fits
-      it better (the error names it), else rigged with ``meta["orientation"]["warning"]``
-      (:func:`facerig.models.raf.orientation.judge_orientation`).
+      refused, and a head the face probe rejects is turned only when another orientation fits
+      it better (:func:`facerig.models.raf.orientation.judge_orientation`), else rigged with
+      ``meta["orientation"]["warning"]``. A turned head (or a body lying in other axes) is rigged
+      in the axes the check names when the caller gave no ``up`` / ``forward`` and the file
+      declares none (``meta["orientation"]``: ``found``, ``turned_from``); with axes given, or where
+      the check can name none, it is refused (the error names them where it can).
 
     Raises:
         FacerigError (``MeshError``, ``NotAHeadError``): one line naming the problem.
@@ -202,7 +226,10 @@ def rig_mesh(
 
     method = method or default_method()
     fn = get_method(method)
+    # no axes given or declared: a head the check finds turned is rigged in the axes it names
+    turn = not auto_orient and options.get("up") is None and options.get("forward") is None
     options, axes_from = _declared_axes(mesh, options, auto_orient)
+    turn = turn and axes_from is None
     t0 = time.perf_counter()
     checked = validate_mesh(mesh, max_vertices, allow_degenerate=not strict, allow_unreferenced=not strict)
     V = mesh.num_vertices
@@ -283,10 +310,12 @@ def rig_mesh(
         from facerig.models.raf.probe import NotAHeadError
 
         try:
-            out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, **options)
+            out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, turn=turn, **options)
         except NotAHeadError:
-            _refuse_body(work, mesh.source, auto_orient, options)  # a body lying in other axes: name them
-            raise
+            body = _body_turned(fn, work, mesh.source, auto_orient, turn, options)  # a body lying in other axes
+            if body is None:
+                raise
+            out, meta_extra = body
     else:
         with np.errstate(all="ignore"):  # a method's own arithmetic never prints warnings
             out = fn(work, **options)

@@ -95,10 +95,10 @@ def test_the_makehuman_body_is_rigged_on_its_head_and_checks_like_the_head(tmp_p
 
 
 @pytest.mark.slow
-def test_a_body_in_blender_axes_is_refused_naming_its_axes(tmp_path, capsys):
-    """The ICT example head on a tall body, in Blender's axes, rigged without flags: the refusal
-    names ``--up +z --forward -y`` (not a turned head's axes); with them, or with ``--auto-orient``,
-    it is rigged on its head."""
+def test_a_body_in_blender_axes_is_rigged_in_its_axes(tmp_path, capsys):
+    """The ICT example head on a tall body, in Blender's axes: rigged without flags in
+    ``--up +z --forward -y`` (a note names them), as with those flags or ``--auto-orient``; given
+    other axes, the refusal names them."""
     from pathlib import Path
 
     from facerig.cli import main
@@ -110,7 +110,11 @@ def test_a_body_in_blender_axes_is_refused_naming_its_axes(tmp_path, capsys):
     head = tmp_path / "body.obj"
     write_obj(head, np.stack([v[:, 0], -v[:, 2], v[:, 1]], 1), f)  # z up, -y forward
     out = tmp_path / "rig.npz"
-    assert main(["rig", str(head), "-o", str(out)]) == 2
+    plain = tmp_path / "plain.npz"
+    assert main(["rig", str(head), "-o", str(plain)]) == 0
+    printed = capsys.readouterr().out
+    assert "found a head on a body" in printed and "--up +z --forward -y" in printed
+    assert main(["rig", str(head), "-o", str(tmp_path / "no.npz"), "--up", "+y", "--forward", "+z"]) == 2
     err = capsys.readouterr()
     assert "body" in err.err + err.out and "--up +z --forward -y" in err.err + err.out
     assert main(["rig", str(head), "-o", str(out), "--up", "+z", "--forward", "-y"]) == 0
@@ -122,6 +126,7 @@ def test_a_body_in_blender_axes_is_refused_naming_its_axes(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "found a head on a body" in printed and "--up +z --forward -y" in printed
     np.testing.assert_array_equal(np.load(auto)["deltas"], z["deltas"])
+    np.testing.assert_array_equal(np.load(plain)["deltas"], z["deltas"])
 
 
 def test_a_faceless_head_on_a_body_is_refused_as_one(tiny_head):

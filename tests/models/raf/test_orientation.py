@@ -128,6 +128,39 @@ def test_a_head_turned_90_degrees_is_refused_naming_its_axes(example, monkeypatc
     assert out.meta["raf"]["face_frame"]["check"] == "ok" and meta == {}
 
 
+def test_a_turned_head_is_rigged_in_the_named_axes_when_none_were_given(example):
+    """``turn`` (rig_mesh without up/forward): the head the check finds turned and names is rigged
+    in the named axes, the meta saying from which; where the method finds no head there either,
+    the check's refusal (one line, naming the axes) is raised."""
+    from types import SimpleNamespace
+
+    from facerig.io.mesh import Mesh
+    from facerig.models.raf.orientation import rig_oriented
+    from facerig.models.raf.probe import NotAHeadError
+
+    v, f = example
+    calls = []
+
+    def method(mesh, **options):
+        calls.append((options.get("up"), options.get("forward")))
+        return SimpleNamespace(meta={"raf": {"face_frame": {"check": "ok"}}})
+
+    mesh = Mesh(vertices=v @ orientation_matrix("+y", "+x"), faces=f)
+    out, meta = rig_oriented(method, mesh, turn=True)
+    assert calls == [(None, None), ("+y", "+x")]
+    o = meta["orientation"]
+    assert (o["found"], o["up"], o["forward"], o["turned_from"]) == (True, "+y", "+x", ["+y", "+z"])
+
+    def refusing(mesh, **options):  # a plausible face only in the axes given first
+        if options.get("up") is not None:
+            raise NotAHeadError("no face")
+        return SimpleNamespace(meta={"raf": {"face_frame": {"check": "ok"}}})
+
+    with pytest.raises(NotAHeadError, match=r"--up \+y --forward \+x") as e:
+        rig_oriented(refusing, mesh, turn=True)
+    assert len(str(e.value).splitlines()) == 1
+
+
 def test_verdict_names_no_axes_that_put_the_eyes_below_the_middle(example):
     """The prior's first orientation is named only where it puts the head's eyeball-like parts
     above its middle: with the eye cue reversed the turned head is refused naming none."""

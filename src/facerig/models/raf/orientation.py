@@ -209,12 +209,14 @@ def unsure_first(ranked, features: dict, up: str, forward: str, check: str) -> b
     return check in ("error", "warn") and ranked[0][2] - given >= JUDGE_GAP and ranked[0][2] - ranked[1][2] < JUDGE_GAP
 
 
-def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
+def rig_oriented(fn, mesh, *, auto_orient: bool = False, turn: bool = False, **options: Any):
     """Run the ``raf`` method ``fn`` on ``mesh`` with the orientation logic of the module doc
     (the head check's part only where ``options`` leave it on: ``head_check`` and ``face_frame``
     not False): ``(MethodOutput, meta)`` with ``meta["orientation"]`` when orientation was
-    searched or judged. Raises :class:`facerig.models.raf.probe.NotAHeadError` with the
-    refusal's one line."""
+    searched or judged. With ``turn`` (the caller gave no axes: ``up`` / ``forward`` are the
+    defaults), a head the check finds turned and whose axes it names is rigged in those axes
+    (:func:`rig_turned`) instead of refused. Raises :class:`facerig.models.raf.probe.NotAHeadError`
+    with the refusal's one line."""
     from facerig.models.raf.probe import NotAHeadError
 
     head_check = options.get("head_check", True) is not False and options.get("face_frame", True) is not False
@@ -251,9 +253,12 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
                     hint = "it looks turned: give its orientation with --up/--forward or find it with --auto-orient"
                 else:
                     hint = "if it is one, give its orientation with --up/--forward"
-                raise NotAHeadError(
+                refusal = NotAHeadError(
                     f"{name}: does not look like a head ({e}); {hint}, or rig it anyway with --no-head-check"
-                ) from None
+                )
+                if turn and better:
+                    return rig_turned(fn, mesh, better, info, refusal, **options)
+                raise refusal from None
             out = fn(mesh, **{**options, "head_check": False})
             meta["orientation"] = {
                 **info,
@@ -276,10 +281,40 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, **options: Any):
                 else "it looks turned: give its orientation with --up/--forward or find it with --auto-orient"
             )
             reasons = "; ".join(face.get("check_reasons", [])) or "its mirror plane is not left-right"
-            raise NotAHeadError(
+            refusal = NotAHeadError(
                 f"{name}: does not look like a head with --up {up} --forward {forward} "
                 f"({reasons}); {hint}, or rig it anyway with --no-head-check"
             )
+            if turn and better:
+                return rig_turned(fn, mesh, better, info, refusal, **options)
+            raise refusal
+    return out, meta
+
+
+def rig_turned(fn, mesh, axes: tuple[str, str], info: dict, refusal: Exception, **options: Any):
+    """Rig ``mesh`` with the method ``fn`` in the ``axes`` (up, forward) the head check named for
+    a head it found turned in ``options``' axes: ``(MethodOutput, meta)`` with
+    ``meta["orientation"]`` saying so (``found``, ``turned_from``, ``seconds``). Raises
+    ``refusal`` (the check's one line naming the axes) where the method finds no head in them either."""
+    from facerig.models.raf.probe import NotAHeadError
+
+    t0 = time.perf_counter()
+    given = [options.get("up", "+y"), options.get("forward", "+z")]
+    with np.errstate(all="ignore"):
+        try:
+            out = fn(mesh, **{**options, "up": axes[0], "forward": axes[1]})
+        except NotAHeadError:
+            raise refusal from None
+    meta = {
+        "orientation": {
+            **info,
+            "found": True,
+            "up": axes[0],
+            "forward": axes[1],
+            "turned_from": given,
+            "seconds": round(float(info.get("seconds", 0.0)) + time.perf_counter() - t0, 3),
+        }
+    }
     return out, meta
 
 
