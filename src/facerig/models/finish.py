@@ -178,10 +178,19 @@ def _fade(t: np.ndarray, inner: float, outer: float) -> np.ndarray:
 
 
 def _cut_weights(
-    v: np.ndarray, faces: np.ndarray, below: np.ndarray, size: float, cut_below: float, length: float
-) -> tuple[np.ndarray, int]:
+    v: np.ndarray,
+    faces: np.ndarray,
+    below: np.ndarray,
+    size: float,
+    cut_below: float,
+    length: float,
+    reach: float | None = None,
+) -> tuple[np.ndarray, int, tuple | None]:
     """Weights (V,) that are 0 on the mesh's cut below the face and rise (cosine) to 1 at
-    ``length`` face sizes from it, and the number of cut vertices. The cut is every open boundary
+    ``length`` face sizes from it, the number of cut vertices, and ``(near, dist, away)``: the
+    vertices within ``reach`` (default ``length``) face sizes below the cut's top (N,), their
+    distance to it (N,, face sizes) and their unit direction away from their nearest cut vertex
+    (N, 3) (None when there is no cut). The cut is every open boundary
     loop (after stitching exporter seams, :func:`facerig.geometry.weld.weld_seams`) lying wholly
     more than ``cut_below`` face sizes below the face centre (``below`` (V,) in face sizes): a
     neck's or a bust's cut, where the head meets a body or a stand that no expression moves. The
@@ -197,11 +206,11 @@ def _cut_weights(
     # boundary runs through vertices above the line and joins any loop that continues upward
     sub = faces[low[faces].any(1)]
     if not len(sub):
-        return w, 0
+        return w, 0, None
     _wv, wf, index = weld_seams(v, sub)
     edges = boundary_edges(wf)  # welded vertex ids
     if not len(edges):
-        return w, 0
+        return w, 0, None
     n = int(index.max()) + 1
     low_w = np.zeros(n, bool)
     low_w[index[low]] = True
@@ -211,11 +220,19 @@ def _cut_weights(
     cut_w = bv[low_w[bv] & ~np.isin(loop[bv], high_loops)]
     on = np.isin(index, cut_w)
     if not on.any():
-        return w, 0
-    near = np.flatnonzero(below > cut_below - length)  # the others are > length from any cut vertex
-    dist = cKDTree(v[on]).query(v[near])[0] / size
-    w[near] = 0.5 * (1.0 - np.cos(np.pi * np.clip(dist / max(length, 1e-12), 0.0, 1.0)))
-    return w, int(on.sum())
+        return w, 0, None
+    from facerig.models.cut_fade import cosine_rise
+
+    reach = max(length, length if reach is None else float(reach))
+    near = np.flatnonzero(below > cut_below - reach)  # the others are > reach from any cut vertex
+    dist, nearest = cKDTree(v[on]).query(v[near])
+    away = v[near] - v[on][nearest]
+    away /= np.maximum(np.linalg.norm(away, axis=1, keepdims=True), 1e-300)
+    dist = dist / size
+    inside = dist < length
+    w[near[inside]] = cosine_rise(dist[inside], length)
+    w[near[~inside]] = 1.0
+    return w, int(on.sum()), (near, dist, away)
 
 
 def face_falloff(
@@ -231,6 +248,7 @@ def face_falloff(
     behind: tuple[float, float] | None = None,
     faces: np.ndarray | None = None,
     cut: tuple[float, float] | None = None,
+    per_shape: bool = False,
 ) -> tuple[np.ndarray | None, dict]:
     """Weights (V,) fading the rig's motion out far from the face, and what they were made from.
 
@@ -242,7 +260,11 @@ def face_falloff(
     ``forward`` axes (``"+y"``, or (3,) vectors) it is also multiplied by the same cosine fade of
     the height below the centre (``below`` = (inner, outer) face sizes) and of the depth behind
     it (``behind``; both default to :data:`FALLOFF_FRAME`). The weight is a smooth function of
-    position: coincident vertices get the same one, whatever part they belong to. Returns
+    position: coincident vertices get the same one, whatever part they belong to. With
+    ``per_shape``, the weights are (K, V): a shape the fade to a cut would fold over (its motion
+    toward the cut faster than the fade allows) gets a longer fade there
+    (:func:`facerig.models.cut_fade.fold_safe_lengths`; info ``cut_lengthened``: {shape: face
+    sizes}), the others the (V,) weights' row. Returns
     ``(None, {})`` when the rig lacks those shapes or they do not move.
     """
     from facerig.models.raf.probe import landmarks_from_motion
@@ -282,13 +304,49 @@ def face_falloff(
         info.update(below=list(below), behind=list(behind))
         if faces is not None and len(faces):
             cut = (FALLOFF_FRAME["cut_below"], FALLOFF_FRAME["cut_length"]) if cut is None else cut
-            wc, n_cut = _cut_weights(v, np.asarray(faces, np.int64), -(rel @ u), size, *cut)
+            from facerig.models.cut_fade import CUT_FADE
+
+            reach = CUT_FADE["max_length"] if per_shape else None
+            wc, n_cut, near = _cut_weights(v, np.asarray(faces, np.int64), -(rel @ u), size, *cut, reach=reach)
             if n_cut:
+                base = w
                 w = w * wc
                 info.update(cut_below=float(cut[0]), cut_length=float(cut[1]), cut_vertices=n_cut)
-    info["vertices_faded"] = int((w < 1).sum())
-    info["vertices_still"] = int((w == 0).sum())
+                if per_shape:
+                    w, longer = _fold_safe_cut(base, w, deltas, names, near, size, float(cut[1]))
+                    if longer:
+                        info["cut_lengthened"] = longer
+    if per_shape and w.ndim == 1:
+        w = np.broadcast_to(w, (len(names), len(w)))
+    info["vertices_faded"] = int((w < 1).any(0).sum()) if w.ndim == 2 else int((w < 1).sum())
+    info["vertices_still"] = int((w == 0).any(0).sum()) if w.ndim == 2 else int((w == 0).sum())
     return w, info
+
+
+def _fold_safe_cut(
+    base: np.ndarray, w: np.ndarray, deltas: np.ndarray, names: list[str], near: tuple, size: float, length: float
+) -> tuple[np.ndarray, dict]:
+    """(K, V) weights: ``w`` (V,) for each shape but those the cut's fade (``length`` face sizes)
+    would fold, which get ``base`` (V,, the weights without the cut) x a longer fade
+    (:func:`facerig.models.cut_fade.fold_safe_lengths`; mouthClose, posed on jawOpen, at least
+    jawOpen's), and {shape: its fade length}.
+    ``near`` = (vertices (N,), their distance to the cut (N,), directions away from it (N, 3))."""
+    from facerig.models.cut_fade import cosine_rise, fold_safe_lengths
+
+    idx, dist, away = near
+    d = np.asarray(deltas)[:, idx].astype(np.float64) * (base[idx] / size)[None, :, None]  # (K, N, 3) face sizes
+    lengths = fold_safe_lengths(d, dist, away, length)
+    if "jawOpen" in names and "mouthClose" in names:  # mouthClose is posed on jawOpen: faded alike
+        jaw, close = names.index("jawOpen"), names.index("mouthClose")
+        lengths[close] = max(lengths[close], lengths[jaw])
+    out = np.broadcast_to(w, (len(names), len(w)))
+    longer = np.flatnonzero(lengths > length)
+    if not len(longer):
+        return out, {}
+    out = np.array(out)
+    for k in longer:
+        out[k, idx] = base[idx] * cosine_rise(dist, lengths[k])
+    return out, {names[k]: round(float(lengths[k]), 4) for k in longer}
 
 
 #: Shapes :func:`untangle_folds` leaves alone: authors' blinks tuck the lid into its crease

@@ -295,9 +295,11 @@ def rig_mesh(
     up = meta_extra.get("orientation", {}).get("up", options.get("up", "+y"))
     forward = meta_extra.get("orientation", {}).get("forward", options.get("forward", "+z"))
     if falloff:
-        w, fade_info = finish.face_falloff(verts, deltas, list(out.names), up=up, forward=forward, faces=faces)
+        w, fade_info = finish.face_falloff(
+            verts, deltas, list(out.names), up=up, forward=forward, faces=faces, per_shape=True
+        )
         if w is not None and (w < 1).any():
-            deltas = deltas * w[None, :, None].astype(np.float32)
+            deltas = deltas * w[:, :, None].astype(np.float32)
         from facerig.models.eye_falloff import eye_falloff  # eye shapes stay at their eye (a statue's blink)
 
         deltas, eye_info = eye_falloff(verts, deltas, list(out.names))
