@@ -200,3 +200,49 @@ def test_hair_cards_are_left_out_and_move_with_the_scalp(monkeypatch, tiny_head)
     nearest_vertex = np.linalg.norm(v2[len(v) :, None] - v[None], axis=2).min(1)
     assert (gap <= nearest_vertex + 1e-6).all()  # the closest surface point, not farther than any vertex
     assert "hair_cards" not in registry.rig_mesh(Mesh(v, f), "pos", falloff=False).meta
+
+
+def _plane(n=21):
+    """An n x n grid of unit squares in z = 0: vertices (n*n, 3), faces."""
+    x, y = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float))
+    v = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], 1)
+    i = np.arange(n * n).reshape(n, n)
+    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
+    return v, np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+
+
+def _folding_method(mesh, **options):
+    """A method whose jawOpen folds a 4 x 6 block of the plane over its neighbours (24 triangles
+    and more: past the default trigger), whose cheekPuff folds one vertex (a few triangles: past
+    UNTANGLE_MIN_AREA, not the trigger) and whose mouthSmileLeft folds nothing."""
+    v = np.asarray(mesh.vertices)
+    d = np.zeros((3, len(v), 3), np.float32)
+    block = (v[:, 0] >= 8) & (v[:, 0] <= 11) & (v[:, 1] >= 7) & (v[:, 1] <= 12)
+    d[0, block, 0] = 2.6
+    d[1, 10 * 21 + 3, 0] = 1.6
+    d[2, :, 1] = 0.1 * v[:, 0]
+    return registry.MethodOutput(names=["jawOpen", "cheekPuff", "mouthSmileLeft"], deltas=d)
+
+
+def test_large_folds_are_smoothed_by_default_small_ones_only_with_untangle(monkeypatch):
+    """Issue 24: a shape folding past UNTANGLE_TRIGGER face sizes^2 is unfolded by default; one
+    folding less keeps its deltas bit for bit (untangle=True smooths it too); an unfolded shape is
+    untouched; untangle=False leaves every shape as the method made it."""
+    from facerig.geometry.untangle import folded_area, folded_faces
+    from facerig.models.finish import UNTANGLE_MIN_AREA, UNTANGLE_TRIGGER
+
+    monkeypatch.setitem(registry.METHODS, "folding", f"{__name__}:_folding_method")
+    v, f = _plane()
+    mesh = Mesh(vertices=v, faces=f)
+    raw = registry.rig_mesh(mesh, "folding", untangle=False)
+    k = [raw.names.index(n) for n in ("jawOpen", "cheekPuff", "mouthSmileLeft")]
+    size2 = (0.2 * np.linalg.norm(v.max(0) - v.min(0))) ** 2
+    area = folded_area(v, f, raw.deltas[k]) / size2
+    assert area[0] > UNTANGLE_TRIGGER > area[1] > UNTANGLE_MIN_AREA and area[2] == 0
+    rig = registry.rig_mesh(mesh, "folding")  # the default
+    assert not folded_faces(v, f, rig.deltas[k[:1]]).any()
+    assert rig.meta["untangled"]["shapes"] == 1
+    assert np.array_equal(rig.deltas[k[1:]], raw.deltas[k[1:]])  # the small fold and the unfolded shape
+    every = registry.rig_mesh(mesh, "folding", untangle=True)
+    assert not folded_faces(v, f, every.deltas[k[:2]]).any() and every.meta["untangled"]["shapes"] == 2
+    assert "untangled" not in raw.meta

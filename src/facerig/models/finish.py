@@ -372,19 +372,35 @@ UNTANGLE_SKIP = (
 #: jawOpen covers 0.18 (weboji_facecustom_human), 0.019 (weboji_lama), 0.056 (weboji_triceratops).
 UNTANGLE_MIN_AREA = 0.005
 
+#: ``rig_mesh``'s default (``untangle=None``) smooths only the shapes whose folds cover at least
+#: this many face sizes squared (as :data:`UNTANGLE_MIN_AREA`): past every shape of facerig's rigs
+#: of the 26 validation heads (ICT, MakeHuman, stylised, external: median of each head's worst
+#: shape 0.0034, 90th percentile 0.018, largest 0.037, makehuman_000's jawOpen;
+#: ``python benchmarks/jaw_folds.py --set /work/evalset -O untangle=false``,
+#: ``results/jaw_folds_trigger.json``), so those rigs are unchanged; jawOpen passes it on
+#: weboji_facecustom_human (0.071, its chin folded under itself), robot_expressive_head (0.076) and
+#: weboji_triceratops (0.058).
+UNTANGLE_TRIGGER = 0.05
+
 
 def untangle_folds(
-    vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, names: list[str], face_size: float | None = None
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    deltas: np.ndarray,
+    names: list[str],
+    face_size: float | None = None,
+    min_area: float = UNTANGLE_MIN_AREA,
 ) -> tuple[np.ndarray, dict]:
     """Deltas (K, V, 3) with the folds of the shapes smoothed away, and what was done.
 
     :func:`facerig.geometry.untangle.untangle` on vertices (V, 3), faces (F, 3): every shape
     but :data:`UNTANGLE_SKIP` whose folds on the head's largest connected piece (seams the rig
     moves as one joined; not a mouth bag, teeth or eyes, whose folds nobody sees) cover
-    :data:`UNTANGLE_MIN_AREA` x ``face_size``^2 (default: a fifth of the bounding-box diagonal).
+    ``min_area`` (default :data:`UNTANGLE_MIN_AREA`; ``rig_mesh``'s default uses
+    :data:`UNTANGLE_TRIGGER`) x ``face_size``^2 (default: a fifth of the bounding-box diagonal).
     Where the new jawOpen makes jawOpen + mouthClose (how ARKit poses mouthClose) fold more than
-    before, mouthClose takes jawOpen's change, so that pose stays as it was. Info: ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes changed, their
-    folded triangles before and after), empty when no shape was changed."""
+    before, mouthClose takes jawOpen's change, so that pose stays as it was. Info: ``{"shapes", "folded_before", "folded_after", "min_area", "seconds"}`` (shapes changed,
+    their folded triangles before and after), empty when no shape was changed."""
     import time
 
     from facerig.geometry.untangle import folded_faces, untangle
@@ -397,7 +413,7 @@ def untangle_folds(
     if face_size is None:
         face_size = 0.2 * float(np.linalg.norm(v.max(0) - v.min(0)))
     shapes = np.array([n not in UNTANGLE_SKIP for n in names], bool)
-    out, info = untangle(v, f, deltas, shapes=shapes, where="largest", min_area=UNTANGLE_MIN_AREA * face_size**2)
+    out, info = untangle(v, f, deltas, shapes=shapes, where="largest", min_area=min_area * face_size**2)
     done = np.asarray(info["vertices_changed"]) > 0
     if not done.any():
         return out, {}
@@ -413,6 +429,7 @@ def untangle_folds(
         "shapes": int(done.sum()),
         "folded_before": int(np.asarray(info["folded_before"])[done].sum()),
         "folded_after": int(np.asarray(info["folded_after"])[done].sum()),
+        "min_area": float(min_area),
         "seconds": round(time.perf_counter() - t0, 3),
     }
 

@@ -126,7 +126,7 @@ def rig_mesh(
     strict: bool = False,
     max_vertices: int | None = DEFAULT_MAX_VERTICES,
     falloff: bool = True,
-    untangle: bool = False,
+    untangle: bool | None = None,
     auto_orient: bool = False,
     **options: Any,
 ) -> Rig:
@@ -144,8 +144,12 @@ def rig_mesh(
             in the rig's up / forward axes; a bust's base, a robot's casing stay still), and each eye
             shape out far from its own eye (:func:`facerig.models.eye_falloff.eye_falloff`; ``meta["eye_falloff"]``).
         untangle: smooth away the triangles a shape turns over (:func:`facerig.models.finish.untangle_folds`;
-            ``meta["untangled"]``). Off by default: on the validation set it moves some mouth shapes
-            (jawOpen, mouthFunnel) of in-family heads 0.2-0.5 mm further from their ground truth.
+            ``meta["untangled"]``). Default (None): only in shapes whose folds cover
+            :data:`~facerig.models.finish.UNTANGLE_TRIGGER` face sizes^2, past any of facerig's rigs of
+            the validation heads (a chin folded under itself on a head unlike the training families);
+            True: in every shape folding :data:`~facerig.models.finish.UNTANGLE_MIN_AREA` (on the
+            validation set that moves some mouth shapes of in-family heads 0.2-0.5 mm further from their
+            ground truth); False: never.
         auto_orient: find ``up``/``forward`` (``raf``; :func:`facerig.models.raf.orientation.find_orientation`).
         options: passed to the method (``up``, ``forward``, ``landmarks``, ``weld`` ...).
 
@@ -304,9 +308,10 @@ def rig_mesh(
 
         deltas, eye_info = eye_falloff(verts, deltas, list(out.names))
     untangled: dict = {}
-    if untangle:
+    if untangle is not False:
+        floor = finish.UNTANGLE_MIN_AREA if untangle else finish.UNTANGLE_TRIGGER
         deltas, untangled = finish.untangle_folds(
-            verts, faces, deltas, list(out.names), fade_info.get("face_size") or None
+            verts, faces, deltas, list(out.names), fade_info.get("face_size") or None, floor
         )
     if parts is None:
         parts = connected_components(V, faces)
