@@ -469,6 +469,12 @@ def test_the_report_says_when_folds_were_smoothed() -> None:
     buf = io.StringIO()
     _report(Console(file=buf, width=200, highlight=False), rig, "raf")
     assert "folds smoothed away (--untangle) in 1 shape: 164 -> 46 triangles turned over" in buf.getvalue()
+    from facerig.models.finish import UNTANGLE_TRIGGER
+
+    rig.meta["untangled"]["min_area"] = UNTANGLE_TRIGGER  # the default: only folds past the trigger
+    buf = io.StringIO()
+    _report(Console(file=buf, width=200, highlight=False), rig, "raf")
+    assert "folds smoothed away (large folds) in 1 shape: 164 -> 46" in buf.getvalue()
     buf = io.StringIO()
     rig.meta = {}
     _report(Console(file=buf, width=200, highlight=False), rig, "raf")
