@@ -262,9 +262,9 @@ def face_falloff(
     it (``behind``; both default to :data:`FALLOFF_FRAME`). The weight is a smooth function of
     position: coincident vertices get the same one, whatever part they belong to. With
     ``per_shape``, the weights are (K, V): a shape the fade to a cut would fold over (its motion
-    toward the cut faster than the fade allows) gets a longer fade there
-    (:func:`facerig.models.cut_fade.fold_safe_lengths`; info ``cut_lengthened``: {shape: face
-    sizes}), the others the (V,) weights' row. Returns
+    toward the cut faster than the fade allows) gets a longer fade there, which may keep part of
+    its motion at the cut (:func:`facerig.models.cut_fade.fold_safe_fades`; info
+    ``cut_lengthened``: {shape: [face sizes, share kept]}), the others the (V,) weights' row. Returns
     ``(None, {})`` when the rig lacks those shapes or they do not move.
     """
     from facerig.models.raf.probe import landmarks_from_motion
@@ -327,26 +327,27 @@ def _fold_safe_cut(
     base: np.ndarray, w: np.ndarray, deltas: np.ndarray, names: list[str], near: tuple, size: float, length: float
 ) -> tuple[np.ndarray, dict]:
     """(K, V) weights: ``w`` (V,) for each shape but those the cut's fade (``length`` face sizes)
-    would fold, which get ``base`` (V,, the weights without the cut) x a longer fade
-    (:func:`facerig.models.cut_fade.fold_safe_lengths`; mouthClose, posed on jawOpen, at least
-    jawOpen's), and {shape: its fade length}.
+    would fold, which get ``base`` (V,, the weights without the cut) x a longer fade, that may keep
+    part of the motion at the cut (:func:`facerig.models.cut_fade.fold_safe_fades`; mouthClose,
+    posed on jawOpen, at least jawOpen's), and {shape: [its fade length, the share kept at the cut]}.
     ``near`` = (vertices (N,), their distance to the cut (N,), directions away from it (N, 3))."""
-    from facerig.models.cut_fade import cosine_rise, fold_safe_lengths
+    from facerig.models import cut_fade
 
     idx, dist, away = near
     d = np.asarray(deltas)[:, idx].astype(np.float64) * (base[idx] / size)[None, :, None]  # (K, N, 3) face sizes
-    lengths = fold_safe_lengths(d, dist, away, length)
+    lengths, keep = cut_fade.fold_safe_fades(d, dist, away, length)
     if "jawOpen" in names and "mouthClose" in names:  # mouthClose is posed on jawOpen: faded alike
         jaw, close = names.index("jawOpen"), names.index("mouthClose")
         lengths[close] = max(lengths[close], lengths[jaw])
+        keep[close] = max(keep[close], keep[jaw])
     out = np.broadcast_to(w, (len(names), len(w)))
-    longer = np.flatnonzero(lengths > length)
+    longer = np.flatnonzero((lengths > length) | (keep > 0))
     if not len(longer):
         return out, {}
     out = np.array(out)
     for k in longer:
-        out[k, idx] = base[idx] * cosine_rise(dist, lengths[k])
-    return out, {names[k]: round(float(lengths[k]), 4) for k in longer}
+        out[k, idx] = base[idx] * (1.0 - (1.0 - keep[k]) * (1.0 - cut_fade.cosine_rise(dist, lengths[k])))
+    return out, {names[k]: [round(float(lengths[k]), 4), round(float(keep[k]), 4)] for k in longer}
 
 
 #: Shapes :func:`untangle_folds` leaves alone: authors' blinks tuck the lid into its crease
