@@ -335,7 +335,7 @@ def _fold_safe_cut(
 
     idx, dist, away = near
     d = np.asarray(deltas)[:, idx].astype(np.float64) * (base[idx] / size)[None, :, None]  # (K, N, 3) face sizes
-    lengths, keep = cut_fade.fold_safe_fades(d, dist, away, length)
+    lengths, keep = cut_fade.fold_safe_fades(d, dist, away, length, **cut_fade.CUT_FADE)
     if "jawOpen" in names and "mouthClose" in names:  # mouthClose is posed on jawOpen: faded alike
         jaw, close = names.index("jawOpen"), names.index("mouthClose")
         lengths[close] = max(lengths[close], lengths[jaw])
