@@ -21,7 +21,7 @@ ICT's own jawOpen still moves it) fading jawOpen to 0 over the neck costs accura
 fade: ``max_length`` 2 face sizes doubled the head's jawOpen error (0.99 -> 7.4 mm active: the fade
 reached the jaw), 1.0 left the head as it was (active 0.3539 -> 0.3540 mm), 0.75 improved it
 (0.3533; 0.5, no lengthening: 0.3535), while every choice unfolded its jawOpen (check ``folds``
-0.297 -> <= 0.014).
+0.297 -> 0.003-0.023).
 """
 
 from __future__ import annotations
