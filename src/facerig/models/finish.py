@@ -376,10 +376,10 @@ UNTANGLE_MIN_AREA = 0.005
 #: ``rig_mesh``'s default (``untangle=None``) smooths only the shapes whose folds cover at least
 #: this many face sizes squared (as :data:`UNTANGLE_MIN_AREA`): past every shape of facerig's rigs
 #: of the 26 validation heads (ICT, MakeHuman, stylised, external: median of each head's worst
-#: shape 0.0034, 90th percentile 0.018, largest 0.037, makehuman_000's jawOpen;
+#: shape 0.0037, 90th percentile 0.018, largest 0.037, makehuman_000's jawOpen;
 #: ``python benchmarks/jaw_folds.py --set /work/evalset -O untangle=false``,
 #: ``results/jaw_folds_trigger.json``), so those rigs are unchanged; jawOpen passes it on
-#: weboji_facecustom_human (0.071, its chin folded under itself), robot_expressive_head (0.076) and
+#: weboji_facecustom_human (0.114, its chin folded under itself), robot_expressive_head (0.076) and
 #: weboji_triceratops (0.058).
 UNTANGLE_TRIGGER = 0.05
 
