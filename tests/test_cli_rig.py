@@ -429,8 +429,9 @@ def test_hair_cards_get_one_note(tiny_head, tmp_path: Path, capsys: pytest.Captu
     assert np.load(out)["deltas"].shape[1] == len(v) + 4 * n
 
 
-def test_untangle_is_off_by_default_and_the_flag_turns_it_on() -> None:
-    """`--untangle` reaches rig_mesh as untangle=True; without it the option is not passed (default off)."""
+def test_untangle_flags_reach_rig_mesh_and_the_default_is_the_trigger() -> None:
+    """`--untangle` reaches rig_mesh as untangle=True, `--no-untangle` as False; without either the
+    option is not passed (rig_mesh's default None: only folds past the trigger)."""
     import argparse
 
     from facerig._cli.rig import _method_options, add_arguments
@@ -439,12 +440,13 @@ def test_untangle_is_off_by_default_and_the_flag_turns_it_on() -> None:
     add_arguments(parser)
     off = _method_options(parser.parse_args(["head.obj", "-o", "x.npz"]), "zero", None)
     on = _method_options(parser.parse_args(["head.obj", "-o", "x.npz", "--untangle"]), "zero", None)
-    assert "untangle" not in off and on["untangle"] is True
+    never = _method_options(parser.parse_args(["head.obj", "-o", "x.npz", "--no-untangle"]), "zero", None)
+    assert "untangle" not in off and on["untangle"] is True and never["untangle"] is False
     import inspect
 
     from facerig.models.registry import rig_mesh
 
-    assert inspect.signature(rig_mesh).parameters["untangle"].default is False
+    assert inspect.signature(rig_mesh).parameters["untangle"].default is None
 
 
 def test_the_report_says_when_folds_were_smoothed() -> None:
@@ -467,6 +469,12 @@ def test_the_report_says_when_folds_were_smoothed() -> None:
     buf = io.StringIO()
     _report(Console(file=buf, width=200, highlight=False), rig, "raf")
     assert "folds smoothed away (--untangle) in 1 shape: 164 -> 46 triangles turned over" in buf.getvalue()
+    from facerig.models.finish import UNTANGLE_TRIGGER
+
+    rig.meta["untangled"]["min_area"] = UNTANGLE_TRIGGER  # the default: only folds past the trigger
+    buf = io.StringIO()
+    _report(Console(file=buf, width=200, highlight=False), rig, "raf")
+    assert "folds smoothed away (large folds) in 1 shape: 164 -> 46" in buf.getvalue()
     buf = io.StringIO()
     rig.meta = {}
     _report(Console(file=buf, width=200, highlight=False), rig, "raf")

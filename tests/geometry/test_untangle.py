@@ -86,3 +86,25 @@ def test_untangle_keeps_seam_copies_together():
     out, info = untangle(v2, f2, d)
     assert info["folded_after"] == [0]
     assert np.array_equal(out[0, copies], out[0, col])  # no crack opens
+
+
+def test_folded_area_is_what_untangles_min_area_is_compared_with():
+    from facerig.geometry.untangle import folded_area
+
+    v, f = _sheet()
+    d = np.stack([_folding_shape(v), np.full_like(v, 0.3)]).astype(np.float32)
+    area = folded_area(v, f, d)
+    fold = folded_faces(v, f, d)
+    assert area[1] == 0 and np.isclose(area[0], 0.5 * fold[0].sum())  # unit-cell halves: 0.5 each
+    kept, info = untangle(v, f, d, min_area=area[0] * 1.001)
+    assert kept is d and info["vertices_changed"] == [0, 0]
+    done, info = untangle(v, f, d, min_area=area[0] * 0.999)
+    assert info["vertices_changed"][0] > 0 and not folded_faces(v, f, done[:1]).any()
+    # the largest piece only: a second, folded sheet far away is smaller, its folds do not count
+    small_v, small_f = _sheet(11)
+    v2 = np.concatenate([v, small_v + [0.0, 0.0, 50.0]])
+    f2 = np.concatenate([f, small_f + len(v)])
+    d2 = np.concatenate([d, np.zeros((2, 121, 3), np.float32)], axis=1)
+    d2[1, len(v) + 60, 0] = 1.6
+    np.testing.assert_allclose(folded_area(v2, f2, d2, where="largest"), [area[0], 0.0])
+    assert folded_area(v2, f2, d2)[1] > 0

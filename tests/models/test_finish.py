@@ -274,3 +274,37 @@ def test_untangle_folds_fixes_shapes_leaves_blinks_and_small_folds():
     # a fold smaller than UNTANGLE_MIN_AREA x face_size^2 is left alone
     small, info = untangle_folds(v, f, deltas[:1], names[:1], face_size=1000.0)
     assert np.array_equal(small, deltas[:1]) and info == {}
+
+
+def test_a_jaw_that_drags_the_neck_to_its_cut_gets_a_longer_fade_that_does_not_fold_it():
+    """The network's jawOpen moving a short neck down faster than the cut's fade allows: the fade
+    folds the neck over (issue 24, weboji_facecustom_human's neck); per shape, jawOpen's fade is
+    lengthened until it does not, and every other shape keeps the weights as they were."""
+    from facerig.geometry.untangle import folded_faces
+
+    hv, d, names, _ = _bust(n=1500)
+    tv, tf, _top, rim = _tube(-1.0, -2.4, m=24)
+    v = np.concatenate([hv, tv])
+    jaw = _jaw_only(d, len(tv))
+    jaw[-1, :, 1] = -0.6
+    d = np.concatenate([d, jaw], axis=1)
+    faces = tf + len(hv)
+    w, info = face_falloff(v, d, names, up="+y", forward="+z", faces=faces)
+    assert folded_faces(v, faces, (d[-1] * w[:, None])[None]).sum() > 0  # the one fade folds the neck
+    ws, info_s = face_falloff(v, d, names, up="+y", forward="+z", faces=faces, per_shape=True)
+    assert ws.shape == (len(names), len(v))
+    length, keep = info_s["cut_lengthened"]["jawOpen"]
+    assert set(info_s["cut_lengthened"]) == {"jawOpen"} and length > 0.5 and 0 < keep < 1
+    assert folded_faces(v, faces, (d[-1] * ws[-1][:, None])[None]).sum() == 0
+    np.testing.assert_array_equal(ws[:-1], np.broadcast_to(w, (len(names) - 1, len(v))))  # the others: as before
+    np.testing.assert_allclose(ws[-1, len(hv) + rim], keep, atol=1e-4)  # the cut keeps that share of the motion
+    d[-1, :, 1] = -0.2  # a slower jaw (the bust's own neck too): a longer fade is enough, the cut stays still
+    ws, info_s = face_falloff(v, d, names, up="+y", forward="+z", faces=faces, per_shape=True)
+    length, keep = info_s["cut_lengthened"]["jawOpen"]
+    assert 0.5 < length <= 0.75 and keep == 0 and (ws[-1, len(hv) + rim] == 0).all()
+    assert folded_faces(v, faces, (d[-1] * ws[-1][:, None])[None]).sum() == 0
+    calm = d.copy()
+    calm[-1] /= 12.0  # the neck moved 0.05 at most: the fade as it was
+    wc, info_c = face_falloff(v, calm, names, up="+y", forward="+z", faces=faces, per_shape=True)
+    assert "cut_lengthened" not in info_c
+    np.testing.assert_array_equal(wc, np.broadcast_to(w, wc.shape))

@@ -102,7 +102,8 @@ def _tube(y0, y1, radius, z, n=24, m=10):
 
 def _face_motion_method(mesh, up="+y", forward="+z", **options):
     """A stand-in network: blinks and lips move patches at the eyes and the mouth of a face of
-    size 1 (in the axes given), jawOpen moves every vertex down by 0.3."""
+    size 1 (in the axes given), jawOpen moves every vertex down by 0.2 (slow enough for a neck
+    cut's fade to still it without folding the neck: models/cut_fade.py)."""
     from facerig.geometry.frame import orientation_matrix
 
     R = orientation_matrix(up, forward)  # input -> +Y up, +Z forward
@@ -111,7 +112,7 @@ def _face_motion_method(mesh, up="+y", forward="+z", **options):
     d = np.zeros((5, len(p), 3))
     for k, c in enumerate([[0.5, 0.35, 0.9], [-0.5, 0.35, 0.9], [0, -0.65, 0.9], [0, -0.65, 0.9]]):
         d[k, np.linalg.norm(p - c, axis=1) < 0.35, 1] = -0.1
-    d[4, :, 1] = -0.3
+    d[4, :, 1] = -0.2
     return registry.MethodOutput(names=names, deltas=(d @ R).astype(np.float32))
 
 
@@ -131,10 +132,10 @@ def test_rig_mesh_stills_a_bust_cut_in_the_rigs_axes(monkeypatch, axes):
     rim = np.flatnonzero(np.isclose(v[:, 1], -2.4))
     chin = np.flatnonzero(np.isclose(v[:, 1], -1.0) & (v[:, 2] > 0.8))
     assert len(rim) == 24 and (jaw[rim] == 0).all()
-    assert len(chin) and np.allclose(jaw[chin], 0.3)
+    assert len(chin) and np.allclose(jaw[chin], 0.2)
     assert rig.meta["falloff"]["cut_vertices"] == 24 and rig.meta["input"]["up"] == axes[0]
     no_fade = registry.rig_mesh(Mesh(v @ R, f), "facemo", up=axes[0], forward=axes[1], falloff=False)
-    assert np.allclose(np.linalg.norm(no_fade.deltas[no_fade.names.index("jawOpen")], axis=1)[rim], 0.3)
+    assert np.allclose(np.linalg.norm(no_fade.deltas[no_fade.names.index("jawOpen")], axis=1)[rim], 0.2)
 
 
 def test_loose_junk_is_left_out_and_kept_still(monkeypatch, tiny_head):
@@ -200,3 +201,49 @@ def test_hair_cards_are_left_out_and_move_with_the_scalp(monkeypatch, tiny_head)
     nearest_vertex = np.linalg.norm(v2[len(v) :, None] - v[None], axis=2).min(1)
     assert (gap <= nearest_vertex + 1e-6).all()  # the closest surface point, not farther than any vertex
     assert "hair_cards" not in registry.rig_mesh(Mesh(v, f), "pos", falloff=False).meta
+
+
+def _plane(n=21):
+    """An n x n grid of unit squares in z = 0: vertices (n*n, 3), faces."""
+    x, y = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float))
+    v = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], 1)
+    i = np.arange(n * n).reshape(n, n)
+    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
+    return v, np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+
+
+def _folding_method(mesh, **options):
+    """A method whose jawOpen folds a 4 x 6 block of the plane over its neighbours (24 triangles
+    and more: past the default trigger), whose cheekPuff folds one vertex (a few triangles: past
+    UNTANGLE_MIN_AREA, not the trigger) and whose mouthSmileLeft folds nothing."""
+    v = np.asarray(mesh.vertices)
+    d = np.zeros((3, len(v), 3), np.float32)
+    block = (v[:, 0] >= 8) & (v[:, 0] <= 11) & (v[:, 1] >= 7) & (v[:, 1] <= 12)
+    d[0, block, 0] = 2.6
+    d[1, 10 * 21 + 3, 0] = 1.6
+    d[2, :, 1] = 0.1 * v[:, 0]
+    return registry.MethodOutput(names=["jawOpen", "cheekPuff", "mouthSmileLeft"], deltas=d)
+
+
+def test_large_folds_are_smoothed_by_default_small_ones_only_with_untangle(monkeypatch):
+    """Issue 24: a shape folding past UNTANGLE_TRIGGER face sizes^2 is unfolded by default; one
+    folding less keeps its deltas bit for bit (untangle=True smooths it too); an unfolded shape is
+    untouched; untangle=False leaves every shape as the method made it."""
+    from facerig.geometry.untangle import folded_area, folded_faces
+    from facerig.models.finish import UNTANGLE_MIN_AREA, UNTANGLE_TRIGGER
+
+    monkeypatch.setitem(registry.METHODS, "folding", f"{__name__}:_folding_method")
+    v, f = _plane()
+    mesh = Mesh(vertices=v, faces=f)
+    raw = registry.rig_mesh(mesh, "folding", untangle=False)
+    k = [raw.names.index(n) for n in ("jawOpen", "cheekPuff", "mouthSmileLeft")]
+    size2 = (0.2 * np.linalg.norm(v.max(0) - v.min(0))) ** 2
+    area = folded_area(v, f, raw.deltas[k]) / size2
+    assert area[0] > UNTANGLE_TRIGGER > area[1] > UNTANGLE_MIN_AREA and area[2] == 0
+    rig = registry.rig_mesh(mesh, "folding")  # the default
+    assert not folded_faces(v, f, rig.deltas[k[:1]]).any()
+    assert rig.meta["untangled"]["shapes"] == 1
+    assert np.array_equal(rig.deltas[k[1:]], raw.deltas[k[1:]])  # the small fold and the unfolded shape
+    every = registry.rig_mesh(mesh, "folding", untangle=True)
+    assert not folded_faces(v, f, every.deltas[k[:2]]).any() and every.meta["untangled"]["shapes"] == 2
+    assert "untangled" not in raw.meta

@@ -116,9 +116,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--untangle",
         action="store_true",
         help="smooth away triangles a shape turns over (a chin folding under the jaw, a neck crease) "
-        "except in the eye shapes and mouthClose; off by default: it removes folds users see on "
-        "heads unlike the training families but moves some mouth shapes of heads like them away from "
-        "their ground truth (BENCHMARKS.md, Folds)",
+        "in every shape but the eye shapes and mouthClose; by default only shapes folding more than "
+        "any rig of the validation heads are smoothed: smoothing the small folds of heads like the "
+        "training families moves some mouth shapes away from their ground truth (BENCHMARKS.md, Folds)",
+    )
+    parser.add_argument(
+        "--no-untangle", action="store_true", help="never smooth folds away, not even the large ones (see --untangle)"
     )
     parser.add_argument(
         "--no-face-frame",
@@ -360,6 +363,8 @@ def _method_options(args: argparse.Namespace, method: str, landmarks: str | None
         options["head_check"] = False
     if args.untangle:
         options["untangle"] = True
+    if args.no_untangle:
+        options["untangle"] = False
     return options
 
 
@@ -415,8 +420,12 @@ def _report(console, rig, method: str) -> None:
         console.print(f"  oriented: --up {orient['up']} --forward {orient['forward']} ({orient['seconds']:.1f}s)")
     folds = meta.get("untangled") or {}
     if folds:
+        from facerig.models.finish import UNTANGLE_TRIGGER
+
+        why = "large folds" if folds.get("min_area", 0.0) >= UNTANGLE_TRIGGER else "--untangle"
         console.print(
-            f"  folds smoothed away (--untangle) in {folds['shapes']} shape{'s' * (folds['shapes'] > 1)}: "
+            f"  folds smoothed away ({why}) in "
+            f"{folds['shapes']} shape{'s' * (folds['shapes'] > 1)}: "
             f"{folds['folded_before']:,} -> {folds['folded_after']:,} triangles turned over"
         )
     if meta.get("computed_at_scale"):

@@ -236,3 +236,35 @@ def untangle(
     info["folded_after"] = after.tolist()
     info["vertices_changed"] = changed.tolist()
     return out, info
+
+
+def folded_area(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    deltas: np.ndarray,
+    *,
+    where: np.ndarray | str | None = None,
+    min_ratio: float = UNTANGLE["min_ratio"],
+) -> np.ndarray:
+    """Area (neutral, in the mesh's units squared) of the triangles each shape folds: (K,).
+
+    vertices (V, 3), faces (F, 3), deltas (K, V, 3); ``where`` as for :func:`untangle` ((F,) bool,
+    ``"largest"``: the largest connected piece, coincident vertices the rig moves as one joined,
+    or None: all): the quantity :func:`untangle`'s ``min_area`` is compared with."""
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    d = np.asarray(deltas)
+    if d.ndim == 2:
+        d = d[None]
+    if not len(f):
+        return np.zeros(d.shape[0])
+    folded = folded_faces(v, f, d, min_ratio)
+    if isinstance(where, str) and where == "largest":
+        from facerig.geometry.components import connected_components
+
+        fn = _nodes(v, d)[f]
+        piece = connected_components(len(v), fn)[fn[:, 0]]
+        where = piece == np.bincount(piece).argmax()
+    if where is not None:
+        folded &= np.asarray(where, bool)[None]
+    return folded.astype(np.float64) @ (0.5 * np.linalg.norm(_cross(v, f), axis=1))

@@ -178,10 +178,19 @@ def _fade(t: np.ndarray, inner: float, outer: float) -> np.ndarray:
 
 
 def _cut_weights(
-    v: np.ndarray, faces: np.ndarray, below: np.ndarray, size: float, cut_below: float, length: float
-) -> tuple[np.ndarray, int]:
+    v: np.ndarray,
+    faces: np.ndarray,
+    below: np.ndarray,
+    size: float,
+    cut_below: float,
+    length: float,
+    reach: float | None = None,
+) -> tuple[np.ndarray, int, tuple | None]:
     """Weights (V,) that are 0 on the mesh's cut below the face and rise (cosine) to 1 at
-    ``length`` face sizes from it, and the number of cut vertices. The cut is every open boundary
+    ``length`` face sizes from it, the number of cut vertices, and ``(near, dist, away)``: the
+    vertices within ``reach`` (default ``length``) face sizes below the cut's top (N,), their
+    distance to it (N,, face sizes) and their unit direction away from their nearest cut vertex
+    (N, 3) (None when there is no cut). The cut is every open boundary
     loop (after stitching exporter seams, :func:`facerig.geometry.weld.weld_seams`) lying wholly
     more than ``cut_below`` face sizes below the face centre (``below`` (V,) in face sizes): a
     neck's or a bust's cut, where the head meets a body or a stand that no expression moves. The
@@ -197,11 +206,11 @@ def _cut_weights(
     # boundary runs through vertices above the line and joins any loop that continues upward
     sub = faces[low[faces].any(1)]
     if not len(sub):
-        return w, 0
+        return w, 0, None
     _wv, wf, index = weld_seams(v, sub)
     edges = boundary_edges(wf)  # welded vertex ids
     if not len(edges):
-        return w, 0
+        return w, 0, None
     n = int(index.max()) + 1
     low_w = np.zeros(n, bool)
     low_w[index[low]] = True
@@ -211,11 +220,19 @@ def _cut_weights(
     cut_w = bv[low_w[bv] & ~np.isin(loop[bv], high_loops)]
     on = np.isin(index, cut_w)
     if not on.any():
-        return w, 0
-    near = np.flatnonzero(below > cut_below - length)  # the others are > length from any cut vertex
-    dist = cKDTree(v[on]).query(v[near])[0] / size
-    w[near] = 0.5 * (1.0 - np.cos(np.pi * np.clip(dist / max(length, 1e-12), 0.0, 1.0)))
-    return w, int(on.sum())
+        return w, 0, None
+    from facerig.models.cut_fade import cosine_rise
+
+    reach = max(length, length if reach is None else float(reach))
+    near = np.flatnonzero(below > cut_below - reach)  # the others are > reach from any cut vertex
+    dist, nearest = cKDTree(v[on]).query(v[near])
+    away = v[near] - v[on][nearest]
+    away /= np.maximum(np.linalg.norm(away, axis=1, keepdims=True), 1e-300)
+    dist = dist / size
+    inside = dist < length
+    w[near[inside]] = cosine_rise(dist[inside], length)
+    w[near[~inside]] = 1.0
+    return w, int(on.sum()), (near, dist, away)
 
 
 def face_falloff(
@@ -231,6 +248,7 @@ def face_falloff(
     behind: tuple[float, float] | None = None,
     faces: np.ndarray | None = None,
     cut: tuple[float, float] | None = None,
+    per_shape: bool = False,
 ) -> tuple[np.ndarray | None, dict]:
     """Weights (V,) fading the rig's motion out far from the face, and what they were made from.
 
@@ -242,7 +260,11 @@ def face_falloff(
     ``forward`` axes (``"+y"``, or (3,) vectors) it is also multiplied by the same cosine fade of
     the height below the centre (``below`` = (inner, outer) face sizes) and of the depth behind
     it (``behind``; both default to :data:`FALLOFF_FRAME`). The weight is a smooth function of
-    position: coincident vertices get the same one, whatever part they belong to. Returns
+    position: coincident vertices get the same one, whatever part they belong to. With
+    ``per_shape``, the weights are (K, V): a shape the fade to a cut would fold over (its motion
+    toward the cut faster than the fade allows) gets a longer fade there, which may keep part of
+    its motion at the cut (:func:`facerig.models.cut_fade.fold_safe_fades`; info
+    ``cut_lengthened``: {shape: [face sizes, share kept]}), the others the (V,) weights' row. Returns
     ``(None, {})`` when the rig lacks those shapes or they do not move.
     """
     from facerig.models.raf.probe import landmarks_from_motion
@@ -282,13 +304,50 @@ def face_falloff(
         info.update(below=list(below), behind=list(behind))
         if faces is not None and len(faces):
             cut = (FALLOFF_FRAME["cut_below"], FALLOFF_FRAME["cut_length"]) if cut is None else cut
-            wc, n_cut = _cut_weights(v, np.asarray(faces, np.int64), -(rel @ u), size, *cut)
+            from facerig.models.cut_fade import CUT_FADE
+
+            reach = CUT_FADE["max_length"] if per_shape else None
+            wc, n_cut, near = _cut_weights(v, np.asarray(faces, np.int64), -(rel @ u), size, *cut, reach=reach)
             if n_cut:
+                base = w
                 w = w * wc
                 info.update(cut_below=float(cut[0]), cut_length=float(cut[1]), cut_vertices=n_cut)
-    info["vertices_faded"] = int((w < 1).sum())
-    info["vertices_still"] = int((w == 0).sum())
+                if per_shape:
+                    w, longer = _fold_safe_cut(base, w, deltas, names, near, size, float(cut[1]))
+                    if longer:
+                        info["cut_lengthened"] = longer
+    if per_shape and w.ndim == 1:
+        w = np.broadcast_to(w, (len(names), len(w)))
+    info["vertices_faded"] = int((w < 1).any(0).sum()) if w.ndim == 2 else int((w < 1).sum())
+    info["vertices_still"] = int((w == 0).any(0).sum()) if w.ndim == 2 else int((w == 0).sum())
     return w, info
+
+
+def _fold_safe_cut(
+    base: np.ndarray, w: np.ndarray, deltas: np.ndarray, names: list[str], near: tuple, size: float, length: float
+) -> tuple[np.ndarray, dict]:
+    """(K, V) weights: ``w`` (V,) for each shape but those the cut's fade (``length`` face sizes)
+    would fold, which get ``base`` (V,, the weights without the cut) x a longer fade, that may keep
+    part of the motion at the cut (:func:`facerig.models.cut_fade.fold_safe_fades`; mouthClose,
+    posed on jawOpen, at least jawOpen's), and {shape: [its fade length, the share kept at the cut]}.
+    ``near`` = (vertices (N,), their distance to the cut (N,), directions away from it (N, 3))."""
+    from facerig.models import cut_fade
+
+    idx, dist, away = near
+    d = np.asarray(deltas)[:, idx].astype(np.float64) * (base[idx] / size)[None, :, None]  # (K, N, 3) face sizes
+    lengths, keep = cut_fade.fold_safe_fades(d, dist, away, length, **cut_fade.CUT_FADE)
+    if "jawOpen" in names and "mouthClose" in names:  # mouthClose is posed on jawOpen: faded alike
+        jaw, close = names.index("jawOpen"), names.index("mouthClose")
+        lengths[close] = max(lengths[close], lengths[jaw])
+        keep[close] = max(keep[close], keep[jaw])
+    out = np.broadcast_to(w, (len(names), len(w)))
+    longer = np.flatnonzero((lengths > length) | (keep > 0))
+    if not len(longer):
+        return out, {}
+    out = np.array(out)
+    for k in longer:
+        out[k, idx] = base[idx] * (1.0 - (1.0 - keep[k]) * (1.0 - cut_fade.cosine_rise(dist, lengths[k])))
+    return out, {names[k]: [round(float(lengths[k]), 4), round(float(keep[k]), 4)] for k in longer}
 
 
 #: Shapes :func:`untangle_folds` leaves alone: authors' blinks tuck the lid into its crease
@@ -314,19 +373,35 @@ UNTANGLE_SKIP = (
 #: jawOpen covers 0.18 (weboji_facecustom_human), 0.019 (weboji_lama), 0.056 (weboji_triceratops).
 UNTANGLE_MIN_AREA = 0.005
 
+#: ``rig_mesh``'s default (``untangle=None``) smooths only the shapes whose folds cover at least
+#: this many face sizes squared (as :data:`UNTANGLE_MIN_AREA`): past every shape of facerig's rigs
+#: of the 26 validation heads (ICT, MakeHuman, stylised, external: median of each head's worst
+#: shape 0.0037, 90th percentile 0.018, largest 0.037, makehuman_000's jawOpen;
+#: ``python benchmarks/jaw_folds.py --set /work/evalset -O untangle=false``,
+#: ``results/jaw_folds_trigger.json``), so those rigs are unchanged; jawOpen passes it on
+#: weboji_facecustom_human (0.114, its chin folded under itself), robot_expressive_head (0.076) and
+#: weboji_triceratops (0.058).
+UNTANGLE_TRIGGER = 0.05
+
 
 def untangle_folds(
-    vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, names: list[str], face_size: float | None = None
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    deltas: np.ndarray,
+    names: list[str],
+    face_size: float | None = None,
+    min_area: float = UNTANGLE_MIN_AREA,
 ) -> tuple[np.ndarray, dict]:
     """Deltas (K, V, 3) with the folds of the shapes smoothed away, and what was done.
 
     :func:`facerig.geometry.untangle.untangle` on vertices (V, 3), faces (F, 3): every shape
     but :data:`UNTANGLE_SKIP` whose folds on the head's largest connected piece (seams the rig
     moves as one joined; not a mouth bag, teeth or eyes, whose folds nobody sees) cover
-    :data:`UNTANGLE_MIN_AREA` x ``face_size``^2 (default: a fifth of the bounding-box diagonal).
+    ``min_area`` (default :data:`UNTANGLE_MIN_AREA`; ``rig_mesh``'s default uses
+    :data:`UNTANGLE_TRIGGER`) x ``face_size``^2 (default: a fifth of the bounding-box diagonal).
     Where the new jawOpen makes jawOpen + mouthClose (how ARKit poses mouthClose) fold more than
-    before, mouthClose takes jawOpen's change, so that pose stays as it was. Info: ``{"shapes", "folded_before", "folded_after", "seconds"}`` (shapes changed, their
-    folded triangles before and after), empty when no shape was changed."""
+    before, mouthClose takes jawOpen's change, so that pose stays as it was. Info: ``{"shapes", "folded_before", "folded_after", "min_area", "seconds"}`` (shapes changed,
+    their folded triangles before and after), empty when no shape was changed."""
     import time
 
     from facerig.geometry.untangle import folded_faces, untangle
@@ -339,7 +414,7 @@ def untangle_folds(
     if face_size is None:
         face_size = 0.2 * float(np.linalg.norm(v.max(0) - v.min(0)))
     shapes = np.array([n not in UNTANGLE_SKIP for n in names], bool)
-    out, info = untangle(v, f, deltas, shapes=shapes, where="largest", min_area=UNTANGLE_MIN_AREA * face_size**2)
+    out, info = untangle(v, f, deltas, shapes=shapes, where="largest", min_area=min_area * face_size**2)
     done = np.asarray(info["vertices_changed"]) > 0
     if not done.any():
         return out, {}
@@ -355,6 +430,7 @@ def untangle_folds(
         "shapes": int(done.sum()),
         "folded_before": int(np.asarray(info["folded_before"])[done].sum()),
         "folded_after": int(np.asarray(info["folded_after"])[done].sum()),
+        "min_area": float(min_area),
         "seconds": round(time.perf_counter() - t0, 3),
     }
 

@@ -158,7 +158,7 @@ def rig_mesh(
     strict: bool = False,
     max_vertices: int | None = DEFAULT_MAX_VERTICES,
     falloff: bool = True,
-    untangle: bool = False,
+    untangle: bool | None = None,
     auto_orient: bool = False,
     **options: Any,
 ) -> Rig:
@@ -176,8 +176,12 @@ def rig_mesh(
             in the rig's up / forward axes; a bust's base, a robot's casing stay still), and each eye
             shape out far from its own eye (:func:`facerig.models.eye_falloff.eye_falloff`; ``meta["eye_falloff"]``).
         untangle: smooth away the triangles a shape turns over (:func:`facerig.models.finish.untangle_folds`;
-            ``meta["untangled"]``). Off by default: on the validation set it moves some mouth shapes
-            (jawOpen, mouthFunnel) of in-family heads 0.2-0.5 mm further from their ground truth.
+            ``meta["untangled"]``). Default (None): only in shapes whose folds cover
+            :data:`~facerig.models.finish.UNTANGLE_TRIGGER` face sizes^2, past any of facerig's rigs of
+            the validation heads (a chin folded under itself on a head unlike the training families);
+            True: in every shape folding :data:`~facerig.models.finish.UNTANGLE_MIN_AREA` (on the
+            validation set that moves some mouth shapes of in-family heads 0.2-0.5 mm further from their
+            ground truth); False: never.
         auto_orient: find ``up``/``forward`` (``raf``; :func:`facerig.models.raf.orientation.find_orientation`).
         options: passed to the method (``up``, ``forward``, ``landmarks``, ``weld`` ...). Without
             ``up`` and ``forward`` (or with both None), a file that declares its axes (a VRM
@@ -339,16 +343,19 @@ def rig_mesh(
     up = meta_extra.get("orientation", {}).get("up", options.get("up", "+y"))
     forward = meta_extra.get("orientation", {}).get("forward", options.get("forward", "+z"))
     if falloff:
-        w, fade_info = finish.face_falloff(verts, deltas, list(out.names), up=up, forward=forward, faces=faces)
+        w, fade_info = finish.face_falloff(
+            verts, deltas, list(out.names), up=up, forward=forward, faces=faces, per_shape=True
+        )
         if w is not None and (w < 1).any():
-            deltas = deltas * w[None, :, None].astype(np.float32)
+            deltas = deltas * w[:, :, None].astype(np.float32)
         from facerig.models.eye_falloff import eye_falloff  # eye shapes stay at their eye (a statue's blink)
 
         deltas, eye_info = eye_falloff(verts, deltas, list(out.names))
     untangled: dict = {}
-    if untangle:
+    if untangle is not False:
+        floor = finish.UNTANGLE_MIN_AREA if untangle else finish.UNTANGLE_TRIGGER
         deltas, untangled = finish.untangle_folds(
-            verts, faces, deltas, list(out.names), fade_info.get("face_size") or None
+            verts, faces, deltas, list(out.names), fade_info.get("face_size") or None, floor
         )
     if parts is None:
         parts = connected_components(V, faces)
