@@ -101,42 +101,76 @@ MIN_HEAD_VERTICES = 100
 COMPUTE_DIAGONAL = (1e-3, 1e6)
 
 
-def _body_turned(fn, work: Mesh, source: str, auto_orient: bool, turn: bool, options: dict):
-    """A refused mesh that is a body lying in other axes (:func:`facerig.models.raf.head_crop.body_axes`):
-    with ``turn`` (the caller gave no axes) its head rigged in those axes, ``(MethodOutput, meta)``;
-    else ``NotAHeadError`` naming them. None when it is not one."""
+def _refuse_body(work: Mesh, source: str, options: dict) -> None:
+    """Raise ``NotAHeadError`` naming the axes of a refused mesh that is a body lying in other axes
+    (:func:`facerig.models.raf.head_crop.body_axes`); return when it is not one."""
+    from facerig.models.raf.head_crop import body_axes
+    from facerig.models.raf.probe import NotAHeadError
+
+    with np.errstate(all="ignore"):
+        axes = body_axes(work, options)
+    if axes is not None:
+        raise NotAHeadError(
+            f"{source or 'mesh'}: looks like a body lying in other axes, with its head on top with --up {axes[0]} "
+            f"--forward {axes[1]}; rig it with those"
+        ) from None
+
+
+def _rig_found(fn, work: Mesh, options: dict):
+    """``--auto-orient``: ``(MethodOutput, meta)`` of the ``raf`` method ``fn`` on ``work`` in the axes
+    found for it: a body's (:func:`facerig.models.raf.head_crop.body_axes`, its head's crop rigged),
+    else a head's (:func:`facerig.models.raf.orientation.rig_oriented`). Raises ``NotAHeadError``."""
     from facerig.models.raf.head_crop import body_axes, rig_head_on_body
+    from facerig.models.raf.orientation import rig_oriented
+
+    ta = time.perf_counter()
+    with np.errstate(all="ignore"):
+        axes = body_axes(work, options)
+        found_in = round(time.perf_counter() - ta, 3)
+        body = rig_head_on_body(fn, work, **{**options, "up": axes[0], "forward": axes[1]}) if axes else None
+    if body is not None:
+        body[1]["orientation"] = {"found": True, "up": axes[0], "forward": axes[1], "body": True, "seconds": found_in}
+        return body
+    return rig_oriented(fn, work, auto_orient=True, **options)
+
+
+def _rig_raf(fn, work: Mesh, source: str, options: dict, *, auto_orient: bool, turn: bool, head_check: bool):
+    """``(MethodOutput, meta)`` of the ``raf`` method ``fn`` on ``work`` with the head check's
+    orientation logic and heads on a body (:func:`rig_mesh`'s list). With ``turn`` (no axes given
+    or declared), a mesh refused in ``options``' axes is rigged in the axes the check names, else
+    in those the ``--auto-orient`` search finds (``meta["orientation"]["turned_from"]``); where
+    that finds no head either, the first refusal is raised."""
+    from facerig.models.raf.head_crop import rig_head_on_body
+    from facerig.models.raf.orientation import rig_oriented
     from facerig.models.raf.probe import NotAHeadError
 
     if auto_orient:
-        return None
-    t0 = time.perf_counter()
-    with np.errstate(all="ignore"):
-        axes = body_axes(work, options)
-    if axes is None:
-        return None
-    refusal = NotAHeadError(
-        f"{source or 'mesh'}: looks like a body lying in other axes, with its head on top with --up {axes[0]} "
-        f"--forward {axes[1]}; rig it with those"
-    )
-    body = None
-    if turn:
+        return _rig_found(fn, work, options)
+    try:
         with np.errstate(all="ignore"):
-            try:
-                body = rig_head_on_body(fn, work, **{**options, "up": axes[0], "forward": axes[1]})
-            except NotAHeadError:
-                body = None
-    if body is None:
-        raise refusal from None
-    body[1]["orientation"] = {
-        "found": True,
-        "up": axes[0],
-        "forward": axes[1],
-        "body": True,
-        "turned_from": [options.get("up", "+y"), options.get("forward", "+z")],
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
-    return body
+            body = rig_head_on_body(fn, work, **options)
+        if body is not None:
+            return body
+        if not head_check:
+            with np.errstate(all="ignore"):  # a method's own arithmetic never prints warnings
+                return fn(work, **options), {}
+        try:
+            return rig_oriented(fn, work, turn=turn, **options)
+        except NotAHeadError:
+            if not turn:
+                _refuse_body(work, source, options)  # a body lying in other axes: name them
+            raise
+    except NotAHeadError as refusal:
+        if not turn:
+            raise
+        try:
+            out, meta = _rig_found(fn, work, options)
+        except NotAHeadError:
+            raise refusal from None
+        if not (meta.get("orientation") or {}).get("found"):
+            raise refusal from None
+        meta["orientation"]["turned_from"] = [options.get("up", "+y"), options.get("forward", "+z")]
+        return out, meta
 
 
 def _declared_axes(mesh: Mesh, options: dict, auto_orient: bool) -> tuple[dict, str | None]:
@@ -286,40 +320,10 @@ def rig_mesh(
             info=info,
         )
     meta_extra: dict[str, Any] = {}
-    body = None
-    if method == "raf":  # a head on a body or bust: rig the head's crop
-        from facerig.models.raf.head_crop import body_axes, rig_head_on_body
-
-        with np.errstate(all="ignore"):
-            if not auto_orient:
-                body = rig_head_on_body(fn, work, **options)
-            else:  # a body's axes: where its head stands on top and the probe finds its face
-                ta = time.perf_counter()
-                axes = body_axes(work, options)
-                found_in = round(time.perf_counter() - ta, 3)
-                if axes is not None:
-                    body = rig_head_on_body(fn, work, **{**options, "up": axes[0], "forward": axes[1]})
-                if body is not None:
-                    body[1]["orientation"] = {
-                        "found": True,
-                        "up": axes[0],
-                        "forward": axes[1],
-                        "body": True,
-                        "seconds": found_in,
-                    }
-    if body is not None:
-        out, meta_extra = body
-    elif method == "raf" and (auto_orient or head_check):
-        from facerig.models.raf.orientation import rig_oriented
-        from facerig.models.raf.probe import NotAHeadError
-
-        try:
-            out, meta_extra = rig_oriented(fn, work, auto_orient=auto_orient, turn=turn, **options)
-        except NotAHeadError:
-            body = _body_turned(fn, work, mesh.source, auto_orient, turn, options)  # a body lying in other axes
-            if body is None:
-                raise
-            out, meta_extra = body
+    if method == "raf":
+        out, meta_extra = _rig_raf(
+            fn, work, mesh.source, options, auto_orient=auto_orient, turn=turn, head_check=head_check
+        )
     else:
         with np.errstate(all="ignore"):  # a method's own arithmetic never prints warnings
             out = fn(work, **options)

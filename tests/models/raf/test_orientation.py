@@ -222,3 +222,32 @@ def test_a_face_mask_in_blenders_axes_is_refused_naming_them():
     assert (decision, better) == ("turned", ("+z", "-y")) and info["first_probed"][0] == "ok"
     decision, better, info = judge_orientation(m, "+y", "+z", {}, check="warn")  # upright: the prior's first
     assert decision == "rig" and "first_probed" not in info
+
+
+def test_a_turned_head_the_check_names_no_axes_for_is_searched(example, monkeypatch):
+    """``turn``: where the check finds the head turned but names no axes, the ``--auto-orient``
+    search picks them; a search that finds no head, or only the axes given, leaves the refusal."""
+    from types import SimpleNamespace
+
+    from facerig.io.mesh import Mesh
+    from facerig.models.raf import orientation
+    from facerig.models.raf.probe import NotAHeadError
+
+    v, f = example
+    mesh = Mesh(vertices=v @ orientation_matrix("+x", "+z"), faces=f)
+
+    def method(mesh, **options):  # no face in the default axes
+        if (options.get("up"), options.get("forward")) in ((None, None), ("+y", "+z")):
+            raise NotAHeadError("no face")
+        return SimpleNamespace(meta={"raf": {"face_frame": {"check": "ok"}}}, axes=(options["up"], options["forward"]))
+
+    monkeypatch.setattr(orientation, "judge_orientation", lambda *a, **k: ("turned", None, {"seconds": 0.1}))
+    found = {"found": True, "candidates": [], "mirror_clarity": 3.0}
+    monkeypatch.setattr(orientation, "find_orientation", lambda m, o: ("+x", "+z", found))
+    out, meta = orientation.rig_oriented(method, mesh, turn=True)
+    assert out.axes == ("+x", "+z") and meta["orientation"]["turned_from"] == ["+y", "+z"]
+    with pytest.raises(NotAHeadError, match="looks turned"):
+        orientation.rig_oriented(method, mesh)  # axes given (no turn): refused
+    monkeypatch.setattr(orientation, "no_head_found", lambda info: True)
+    with pytest.raises(NotAHeadError, match="looks turned"):
+        orientation.rig_oriented(method, mesh, turn=True)

@@ -256,7 +256,7 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, turn: bool = False, **o
                 refusal = NotAHeadError(
                     f"{name}: does not look like a head ({e}); {hint}, or rig it anyway with --no-head-check"
                 )
-                if turn and better:
+                if turn and decision == "turned":
                     return rig_turned(fn, mesh, better, info, refusal, **options)
                 raise refusal from None
             out = fn(mesh, **{**options, "head_check": False})
@@ -285,21 +285,28 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, turn: bool = False, **o
                 f"{name}: does not look like a head with --up {up} --forward {forward} "
                 f"({reasons}); {hint}, or rig it anyway with --no-head-check"
             )
-            if turn and better:
+            if turn:
                 return rig_turned(fn, mesh, better, info, refusal, **options)
             raise refusal
     return out, meta
 
 
-def rig_turned(fn, mesh, axes: tuple[str, str], info: dict, refusal: Exception, **options: Any):
+def rig_turned(fn, mesh, axes: tuple[str, str] | None, info: dict, refusal: Exception, **options: Any):
     """Rig ``mesh`` with the method ``fn`` in the ``axes`` (up, forward) the head check named for
-    a head it found turned in ``options``' axes: ``(MethodOutput, meta)`` with
-    ``meta["orientation"]`` saying so (``found``, ``turned_from``, ``seconds``). Raises
-    ``refusal`` (the check's one line naming the axes) where the method finds no head in them either."""
+    a head it found turned in ``options``' axes, or (``axes`` None: the check named none) in those
+    :func:`find_orientation` finds: ``(MethodOutput, meta)`` with ``meta["orientation"]`` saying so
+    (``found``, ``turned_from``, ``seconds``). Raises ``refusal`` (the check's one line) where the
+    search finds no head or only the axes given, or the method finds no head in the axes found."""
     from facerig.models.raf.probe import NotAHeadError
 
     t0 = time.perf_counter()
     given = [options.get("up", "+y"), options.get("forward", "+z")]
+    if axes is None:
+        with np.errstate(all="ignore"):
+            up, forward, found = find_orientation(mesh, options)
+        if no_head_found(found) or [up, forward] == given:
+            raise refusal from None
+        axes, info = (up, forward), {**info, "search": found}
     with np.errstate(all="ignore"):
         try:
             out = fn(mesh, **{**options, "up": axes[0], "forward": axes[1]})
