@@ -64,7 +64,10 @@ def reading_table(r: dict) -> dict:
     Right pooled): per reading bin the median and mean true weight, and the median reading of true weights > 0.8."""
     both = np.all(r["use"] > 0.5, axis=1)
     out = {}
-    for name, shapes in (("smiles", ("mouthSmileLeft", "mouthSmileRight")), ("blinks", ("eyeBlinkLeft", "eyeBlinkRight"))):
+    for name, shapes in (
+        ("smiles", ("mouthSmileLeft", "mouthSmileRight")),
+        ("blinks", ("eyeBlinkLeft", "eyeBlinkRight")),
+    ):
         cols = [ARKIT52.index(s) for s in shapes]
         x, t = r["read"][both][:, cols].ravel(), r["target"][both][:, cols].ravel()
         bins = {}
@@ -106,9 +109,7 @@ def choose(variants: dict) -> str:
     def passed(v: dict) -> int:
         return sum(int(m["total"].split("/")[0]) for m in v["goals"].values())
 
-    ok = [
-        n for n, v in variants.items() if n != "none" and all(v["weight_mae"][m] < base[m] for m in base)
-    ]
+    ok = [n for n, v in variants.items() if n != "none" and all(v["weight_mae"][m] < base[m] for m in base)]
     if not ok:
         return "none"
     return max(ok, key=lambda n: (passed(variants[n]), -variants[n]["weight_mae"]["both"]))

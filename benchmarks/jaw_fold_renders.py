@@ -78,7 +78,10 @@ def render_head(name: str, before: Path, after: Path, author: dict | None) -> tu
         cells = []
         if author is not None:
             cells.append(("author", _posed(author["names"], author["deltas"], shape)))
-        cells += [("before", _posed(list(rb.names), rb.deltas, shape)), ("after", _posed(list(ra.names), ra.deltas, shape))]
+        cells += [
+            ("before", _posed(list(rb.names), rb.deltas, shape)),
+            ("after", _posed(list(ra.names), ra.deltas, shape)),
+        ]
         counts = []
         for tag, d in cells:
             if d is None:

@@ -107,8 +107,17 @@ def main(argv: list[str] | None = None) -> int:
         r = {"head": name, "group": group, **run_head(path, options)}
         b = before.get(name)
         if b:
-            r["before"] = {k: b[k] for k in ("check_folds", "check_folds_shape", "check_folds_jawOpen",
-                                             "check_folds_mouthClose", "fold_area_max", "fold_area_shape")}
+            r["before"] = {
+                k: b[k]
+                for k in (
+                    "check_folds",
+                    "check_folds_shape",
+                    "check_folds_jawOpen",
+                    "check_folds_mouthClose",
+                    "fold_area_max",
+                    "fold_area_shape",
+                )
+            }
         rows.append(r)
         was = f" (before {b['check_folds']} {b['check_folds_shape']}, area {b['fold_area_max']})" if b else ""
         print(
