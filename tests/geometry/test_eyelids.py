@@ -171,6 +171,41 @@ def test_a_partial_blink_closes_a_mask_eye_hole():
     np.testing.assert_array_equal(out[2], weak[2])
 
 
+def test_a_blink_under_the_checks_limit_is_closed_all_the_way():
+    """Issue 24: a blink that leaves a slit (0.13 of the opening, under ``facerig check``'s 0.3) is
+    completed until the lids meet: no eyeball is seen between them, even by rays five times as fine
+    as the step's own."""
+    v, f, ix = synthetic_head(eye_z=-0.5)
+    lay = find_layout(v, f)
+    eye, skin, op = _eye(v, f, lay, "Left")
+    slit = _blinks(v, ix, 0.7)
+    out, rep = close_blinks(v, f, NAMES, slit, layout=lay)
+    c, r = op.center, op.radius
+    fine0 = seen_share(v, f, skin, eye.faces, c, r, n=201)
+    for side in ("Left", "Right"):
+        assert rep["eyeBlink" + side]["completed"] and 0.05 < rep["eyeBlink" + side]["network_open_after"] < 0.3
+    assert seen_share(v + slit[0], f, skin, eye.faces, c, r, n=201) > 0.1 * fine0
+    assert seen_share(v + out[0], f, skin, eye.faces, c, r, n=201) < 0.02 * fine0
+
+
+def test_a_thin_slit_of_a_mask_eye_hole_is_closed():
+    """A hole whose upper margins stop a sixteenth of its height short leaves a slit the check's 41
+    rays across it do not see; the step's finer rays do, and the margins are brought together."""
+    from facerig.geometry.eye_holes import hole_open_share
+
+    v, f, ix = _mask()
+    lay = find_layout(v, f)
+    slit = _blinks(v, ix, 0.75)
+    out, rep = close_blinks(v, f, NAMES, slit, layout=lay)
+    for k, eye in enumerate(sorted(lay.eyes, key=lambda e: e.side != "Left")):
+        assert hole_open_share(v + slit[k], f, eye.loop, v)[0] == 0  # closed to the check's rays ...
+        before, window = hole_open_share(v + slit[k], f, eye.loop, v, n=201)
+        assert before > 0.02 * window  # ... yet seen through
+        assert rep["eyeBlink" + eye.side]["completed"]
+        after, _ = hole_open_share(v + out[k], f, eye.loop, v, n=201)
+        assert after < 0.05 * before
+
+
 def test_a_closing_blink_of_a_mask_eye_hole_is_kept():
     v, f, ix = _mask()
     deltas = _blinks(v, ix, 1.0)  # the upper margins come all the way down to the lower ones
