@@ -333,8 +333,8 @@ CLOSED = 0.05
 #: ``facerig check``'s limit (0.3 left): lifting tucked skin is counted as passing through the
 #: eyeball by the check's interpenetration (weboji_triceratops 0.02 -> 0.12 had it been 0.1).
 SHOWS = 0.2
-#: How far under the limit (``closed`` of the eye left open, :func:`close_blinks`), measured the check's
-#: way: :mod:`facerig.geometry.eye_closure`) the completed blinks stay (:func:`close_blinks`). The step
+#: How far under the limit (``closed`` of the eye left open), measured the check's way
+#: (:mod:`facerig.geometry.eye_closure`), the completed blinks stay (:func:`close_blinks`). The step
 #: measures the gap between the lids on the eyeball's fitted sphere, the check the rays that meet the
 #: eyeball first over a slightly smaller disc about the layout's centre; the two differ by a few
 #: hundredths (johnsmith's left eye: 0.286 by the step's, 0.299 by the check's, the check's eyelid
@@ -346,11 +346,7 @@ SHOWS = 0.2
 #: ground truth does are left short (completing them all the way: unseen 0.3477 -> 0.3546 mm, see
 #: :data:`CLOSED`). 0.02 is 4 of johnsmith's 211 rays open at neutral
 #: (``benchmarks/results/eval_raf_s6margin_{before,after}.json``, BENCHMARKS.md "Blinks with a margin").
-#: Off (0) since blinks are completed until the lids meet (:data:`CLOSED` 0.05, far under the
-#: check's 0.3): with it, a blink the step leaves closed but the check's rays find 0.03 open was
-#: completed again, and the validation set's eyeBlinks' active error grew from 0.946 to 0.972 mm
-#: (``benchmarks/results/eval_raf_s7blinks_eyes_margin.json``, BENCHMARKS.md "Every eye closes").
-MARGIN = 0.0
+MARGIN = 0.02
 #: Completion passes at most (each closes the gap its predecessor left; one is usually enough).
 PASSES = 3
 
