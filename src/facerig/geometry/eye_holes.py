@@ -153,7 +153,7 @@ def complete_hole_blink(
     (up to ``passes`` times, while it closes more); where the whole of it would leave nothing seen
     through, only the least share of it that does (bisection, :data:`BISECT` steps): the margins come
     together until no ray passes, no further. (Bringing them all the way to the meeting line on
-    every hole raised the Weboji mask's blink completion to 0.82 where this takes it to 0.77, but
+    every hole, a trial run, raised the Weboji mask's blink completion to 0.82 where this takes it to 0.77, but
     it made that head's eyeBlinks' error larger, and on the validation head whose eyeballs were taken
     out (parts_removed_000: the holes are the sockets behind the lids) the eyeBlinks' error went from
     1.0 to 1.7 mm, against 1.05 here: BENCHMARKS.md, "Every eye closes".)
