@@ -8,11 +8,12 @@ hole's neutral outline that hit nothing, or only surfaces more than the hole's r
 Where a rig's eyeBlink leaves more than :data:`HOLE_CLOSED` of the hole open,
 :func:`complete_hole_blink` adds the shortfall: the two margins of the loop (the loop's vertices
 above and below the hole's centre line) move vertically, from where the blink left them, toward
-meeting at :data:`facerig.geometry.eyelids.MEET` of the opening between them above the lower margin
-(each margin's height interpolated at the other's x), until nothing is seen through the hole from
-the front; the upper margin only comes down, the lower only goes up. The skin beyond each margin follows with a smooth falloff (full at the margin, none by
-:data:`facerig.geometry.eyelids.UPPER_FADE` hole heights above (at neutral) the upper / half a hole
-height below the lower margin, or half a hole width past its corners), so nothing tears. The blink's own motion is kept.
+meeting at :data:`HOLE_MEET` of the opening between them above the lower margin (each margin's
+height interpolated at the other's x), until nothing is seen through the hole from the front; the
+upper margin only comes down, the lower only goes up. The skin beyond each margin follows with a
+smooth falloff (full at the margin, none by :data:`facerig.geometry.eyelids.UPPER_FADE` hole heights
+above (at neutral) the upper / half a hole height below the lower margin, or half a hole width past
+its corners), so nothing tears. The blink's own motion is kept.
 
 Everything is in the canonical frame (+Y up, face toward +Z): vertices (V, 3), faces (F, 3).
 """
@@ -32,6 +33,14 @@ from facerig.geometry.eyelids import UPPER_FADE
 #: of that was left (bisection): the margins stopped short and a slit of the hole stayed open
 #: (issue 24, "every eye closes").
 HOLE_CLOSED = 0.0
+#: Where a hole's margins meet, as a fraction of the opening above the lower margin: the upper lid
+#: comes down to the lower one, as the in-family ground truth's lids do (ICT FaceKit 0.015 over 34
+#: eyes, MakeHuman 0.0 over 8: ``python benchmarks/lid_meet.py``, ``benchmarks/results/lid_meet_s4.json``).
+#: It was the eyeballs' :data:`facerig.geometry.eyelids.MEET` (0.25, picked by hand on the Weboji
+#: creatures' eyeballs): the lower margin rose where no author's does and the upper one stopped short
+#: (weboji_facecustom_human's blink completion 0.765 with it, 0.833 with this; relative error 0.6822
+#: and 0.6819: ``python benchmarks/out_of_family.py --tag s7blinks``, BENCHMARKS.md "Every eye closes").
+HOLE_MEET = 0.015
 #: Rays across a hole's window for the step's measure (:func:`complete_hole_blink`): twice as fine as
 #: ``facerig check``'s 41, which miss a slit under a fortieth of the hole's width high (the face
 #: plate's mask with its upper margins brought down 0.375 of 0.5: 0 of 41 x 41 rays open, 198 of

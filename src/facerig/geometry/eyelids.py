@@ -718,6 +718,7 @@ def close_blinks(
     closed: float = CLOSED,
     meet: float = MEET,
     margin: float = MARGIN,
+    hole_meet: float | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Make every eyeBlink of a rig close its eye: ``(deltas (K, V, 3), report)``.
 
@@ -730,7 +731,8 @@ def close_blinks(
     left open after the blink (``open_after``: between the lids, or seen at all where that is
     already under ``closed``), and for a ``completed`` blink the rig's own (``network_open_after``).
     ``labels`` (V,): part of each vertex when already known (seams stitched), else found here;
-    ``meet``: where the lids (a hole's margins) meet (:data:`MEET`). An eyeball's blink that ``facerig
+    ``meet``: where the lids meet (:data:`MEET`); ``hole_meet``: where a hole's margins meet (default
+    :data:`facerig.geometry.eye_holes.HOLE_MEET`). An eyeball's blink that ``facerig
     check``'s own measure (:func:`facerig.geometry.eye_closure.blink_open_rays`) finds leaving more
     than ``closed - margin`` of the eye open (:data:`MARGIN`) is completed again from lower shares
     left (``closed - margin``, ``closed - 2 margin``, ... :data:`PASSES` tries) until the check's
@@ -768,12 +770,12 @@ def close_blinks(
         if name not in names:
             continue
         if eye.kind == "hole":  # a face mask's eye hole: the margins meet (facerig.geometry.eye_holes)
-            from facerig.geometry.eye_holes import HOLE_CLOSED, complete_hole_blink
+            from facerig.geometry.eye_holes import HOLE_CLOSED, HOLE_MEET, complete_hole_blink
 
             k = names.index(name)
             blink = np.asarray(out[k], np.float64)
             new, before, after, share0 = complete_hole_blink(
-                v, f, eye.loop, movable, blink, min(closed, HOLE_CLOSED), meet
+                v, f, eye.loop, movable, blink, min(closed, HOLE_CLOSED), HOLE_MEET if hole_meet is None else hole_meet
             )
             if share0 < 0.005:
                 report[name] = {"status": "closed at neutral"}
