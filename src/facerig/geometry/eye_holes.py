@@ -39,7 +39,8 @@ HOLE_CLOSED = 0.0
 #: It was the eyeballs' :data:`facerig.geometry.eyelids.MEET` (0.25, picked by hand on the Weboji
 #: creatures' eyeballs): the lower margin rose where no author's does and the upper one stopped short
 #: (weboji_facecustom_human's blink completion 0.765 with it, 0.833 with this; relative error 0.6822
-#: and 0.6819: ``python benchmarks/out_of_family.py --tag s7blinks``, BENCHMARKS.md "Every eye closes").
+#: and 0.6819: ``python benchmarks/out_of_family.py --tag s7blinks``, ``out_of_family_s7blinks.json``
+#: at eb4e07e and after; BENCHMARKS.md "Every eye closes").
 HOLE_MEET = 0.015
 #: Rays across a hole's window for the step's measure (:func:`complete_hole_blink`): twice as fine as
 #: ``facerig check``'s 41, which miss a slit under a fortieth of the hole's width high (the face
@@ -161,11 +162,10 @@ def complete_hole_blink(
     Where the blink leaves more than ``closed``, :func:`hole_blink_deltas` of the posed head is added
     (up to ``passes`` times, while it closes more); where the whole of it would leave nothing seen
     through, only the least share of it that does (bisection, :data:`BISECT` steps): the margins come
-    together until no ray passes, no further. (Bringing them all the way to the meeting line on
-    every hole, a trial run, raised the Weboji mask's blink completion to 0.82 where this takes it to 0.77, but
-    it made that head's eyeBlinks' error larger, and on the validation head whose eyeballs were taken
-    out (parts_removed_000: the holes are the sockets behind the lids) the eyeBlinks' error went from
-    1.0 to 1.7 mm, against 1.05 here: BENCHMARKS.md, "Every eye closes".)
+    together until no ray passes, no further. (Bringing them all the way to the meeting line, a trial
+    run at the eyeballs' ``MEET``, took the eyeBlinks of the validation head whose eyeballs were taken
+    out, parts_removed_000, where the holes are the sockets behind the lids, from 1.0 to 1.7 mm; this
+    keeps them at 1.06: BENCHMARKS.md, "Every eye closes".)
     """
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
