@@ -52,16 +52,19 @@ def test_lids_sunk_into_the_eyeball_are_brought_out_and_closed():
     # the lids meet inside the eyeball: closed between them, yet the eyeball shows through
     assert seen_share(v + blink, f, skin, eye.faces, c, r, through_skin=False) / seen0 <= CLOSED
     assert _shows(v, f, lay, blink, "Left") > 0.8
-    same, before, after = complete_blink(v, f, skin, eye.faces, movable, blink, sphere, seen0, lift=False)
-    np.testing.assert_array_equal(same, blink)  # without lifting, the eye counts as closed
-    new, before, after = lift_sunk_lids(v, f, skin, eye.faces, movable, blink, sphere, seen0, CLOSED, 3, 0.25)
-    assert before > 0.8 and after < CLOSED
+    # the rim of skin tucked under the bulging eyeball at rest counts as seen (0.15 of the opening):
+    # at a limit above it, without lifting, the eye counts as closed
+    limit = 0.3
+    same, before, after = complete_blink(v, f, skin, eye.faces, movable, blink, sphere, seen0, limit, lift=False)
+    np.testing.assert_array_equal(same, blink)
+    new, before, after = lift_sunk_lids(v, f, skin, eye.faces, movable, blink, sphere, seen0, limit, 3, 0.25)
+    assert before > 0.8 and after < limit
     assert np.abs(new[~movable]).max() == 0 and np.abs(new[v[:, 0] < 0]).max() == 0  # eyeballs, other eye kept
     # close_blinks does it for every eye, and facerig check's rays see the eyes closed
     out, rep = close_blinks(v, f, NAMES, deltas, layout=lay)
     for k, side in enumerate(("Left", "Right")):
-        assert rep["eyeBlink" + side]["completed"] and rep["eyeBlink" + side]["network_open_after"] > 0.8
-        assert _shows(v, f, lay, out[k], side) < CLOSED
+        assert rep["eyeBlink" + side]["completed"] and rep["eyeBlink" + side]["network_open_after"] > CLOSED
+        assert _shows(v, f, lay, out[k], side) < 0.01
     np.testing.assert_array_equal(out[2], deltas[2])
 
 
