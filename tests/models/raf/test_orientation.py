@@ -271,9 +271,13 @@ def test_a_head_rigged_with_the_probe_warning_is_rigged_where_the_search_finds_i
             raise NotAHeadError("no face")
         return SimpleNamespace(meta={"raf": {}}, axes=(options.get("up"), options.get("forward")))
 
-    monkeypatch.setattr(orientation, "judge_orientation", lambda *a, **k: ("rig", None, {"seconds": 0.1}))
+    judged = {"seconds": 0.1, "prior_rank": 0}
+    monkeypatch.setattr(orientation, "judge_orientation", lambda *a, **k: ("rig", None, judged))
     found = {"found": True, "candidates": [], "mirror_clarity": 3.0}
     monkeypatch.setattr(orientation, "find_orientation", lambda m, o: ("+z", "-y", found))
+    out, meta = orientation.rig_oriented(statue, mesh, turn=True)  # the prior ranks the axes given first
+    assert out.axes == (None, None) and "warning" in meta["orientation"]
+    judged["prior_rank"] = 1  # the prior prefers other axes: the search is asked
     out, meta = orientation.rig_oriented(statue, mesh, turn=True)
     assert out.axes == ("+z", "-y") and meta["orientation"]["turned_from"] == ["+y", "+z"]
     out, meta = orientation.rig_oriented(statue, mesh)  # axes given: rigged in them, with the warning

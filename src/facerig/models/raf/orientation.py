@@ -259,7 +259,7 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, turn: bool = False, **o
                 if turn and decision == "turned":
                     return rig_turned(fn, mesh, better, info, refusal, **options)
                 raise refusal from None
-            if turn:  # no axes given: rather where the --auto-orient search finds the head, if elsewhere
+            if turn and info.get("prior_rank", 0) > 0:  # no axes given, the prior prefers others: search
                 try:
                     return rig_turned(fn, mesh, None, info, e, **options)
                 except NotAHeadError:
@@ -279,6 +279,11 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, turn: bool = False, **o
         decision, better, info = judge_orientation(mesh, up, forward, options, check=check)
         if check == "warn":
             meta["orientation"] = {**info, "up": up, "forward": forward}
+            if turn and decision != "turned" and info.get("prior_rank", 0) > 0:  # as for a rejected face above
+                try:
+                    return rig_turned(fn, mesh, None, info, NotAHeadError(name), **options)
+                except NotAHeadError:
+                    pass
         if decision == "turned":
             hint = (
                 f"it does with --up {better[0]} --forward {better[1]} (or find them with --auto-orient)"
