@@ -251,3 +251,37 @@ def test_a_turned_head_the_check_names_no_axes_for_is_searched(example, monkeypa
     monkeypatch.setattr(orientation, "no_head_found", lambda info: True)
     with pytest.raises(NotAHeadError, match="looks turned"):
         orientation.rig_oriented(method, mesh, turn=True)
+
+
+def test_a_head_rigged_with_the_probe_warning_is_rigged_where_the_search_finds_it(example, monkeypatch):
+    """``turn``: a mesh the probe rejects and the check lets through with a warning (a statue in
+    Blender's axes) is rigged in the axes the ``--auto-orient`` search finds, without the probe's
+    consent as ``--auto-orient`` does; where the search finds the axes given, the warned rig stands."""
+    from types import SimpleNamespace
+
+    from facerig.io.mesh import Mesh
+    from facerig.models.raf import orientation
+    from facerig.models.raf.probe import NotAHeadError
+
+    v, f = example
+    mesh = Mesh(vertices=v, faces=f)
+
+    def statue(mesh, **options):  # the probe finds a face nowhere
+        if options.get("head_check", True):
+            raise NotAHeadError("no face")
+        return SimpleNamespace(meta={"raf": {}}, axes=(options.get("up"), options.get("forward")))
+
+    judged = {"seconds": 0.1, "prior_rank": 0}
+    monkeypatch.setattr(orientation, "judge_orientation", lambda *a, **k: ("rig", None, judged))
+    found = {"found": True, "candidates": [], "mirror_clarity": 3.0}
+    monkeypatch.setattr(orientation, "find_orientation", lambda m, o: ("+z", "-y", found))
+    out, meta = orientation.rig_oriented(statue, mesh, turn=True)  # the prior ranks the axes given first
+    assert out.axes == (None, None) and "warning" in meta["orientation"]
+    judged["prior_rank"] = 1  # the prior prefers other axes: the search is asked
+    out, meta = orientation.rig_oriented(statue, mesh, turn=True)
+    assert out.axes == ("+z", "-y") and meta["orientation"]["turned_from"] == ["+y", "+z"]
+    out, meta = orientation.rig_oriented(statue, mesh)  # axes given: rigged in them, with the warning
+    assert out.axes == (None, None) and "warning" in meta["orientation"]
+    monkeypatch.setattr(orientation, "find_orientation", lambda m, o: ("+y", "+z", found))
+    out, meta = orientation.rig_oriented(statue, mesh, turn=True)
+    assert out.axes == (None, None) and "warning" in meta["orientation"]

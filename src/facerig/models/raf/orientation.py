@@ -259,6 +259,11 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, turn: bool = False, **o
                 if turn and decision == "turned":
                     return rig_turned(fn, mesh, better, info, refusal, **options)
                 raise refusal from None
+            if turn and info.get("prior_rank", 0) > 0:  # no axes given, the prior prefers others: search
+                try:
+                    return rig_turned(fn, mesh, None, info, e, **options)
+                except NotAHeadError:
+                    pass
             out = fn(mesh, **{**options, "head_check": False})
             meta["orientation"] = {
                 **info,
@@ -274,6 +279,11 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, turn: bool = False, **o
         decision, better, info = judge_orientation(mesh, up, forward, options, check=check)
         if check == "warn":
             meta["orientation"] = {**info, "up": up, "forward": forward}
+            if turn and decision != "turned" and info.get("prior_rank", 0) > 0:  # as for a rejected face above
+                try:
+                    return rig_turned(fn, mesh, None, info, NotAHeadError(name), **options)
+                except NotAHeadError:
+                    pass
         if decision == "turned":
             hint = (
                 f"it does with --up {better[0]} --forward {better[1]} (or find them with --auto-orient)"
@@ -293,25 +303,30 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, turn: bool = False, **o
 
 def rig_turned(fn, mesh, axes: tuple[str, str] | None, info: dict, refusal: Exception, **options: Any):
     """Rig ``mesh`` with the method ``fn`` in the ``axes`` (up, forward) the head check named for
-    a head it found turned in ``options``' axes, or (``axes`` None: the check named none) in those
-    :func:`find_orientation` finds: ``(MethodOutput, meta)`` with ``meta["orientation"]`` saying so
-    (``found``, ``turned_from``, ``seconds``). Raises ``refusal`` (the check's one line) where the
-    search finds no head or only the axes given, or the method finds no head in the axes found."""
+    a head it judged in ``options``' axes, or (``axes`` None: the check named none) in those
+    :func:`find_orientation` finds, rigged there as ``--auto-orient`` does (without the probe's
+    consent where the prior and the probe agreed on them): ``(MethodOutput, meta)`` with
+    ``meta["orientation"]`` saying so (``found``, ``turned_from``, ``seconds``). Raises ``refusal``
+    where the search finds no head or only the axes given, or the method finds no head in the
+    named axes."""
     from facerig.models.raf.probe import NotAHeadError
 
     t0 = time.perf_counter()
     given = [options.get("up", "+y"), options.get("forward", "+z")]
-    if axes is None:
-        with np.errstate(all="ignore"):
-            up, forward, found = find_orientation(mesh, options)
-        if no_head_found(found) or [up, forward] == given:
-            raise refusal from None
-        axes, info = (up, forward), {**info, "search": found}
+    searched = axes is None
     with np.errstate(all="ignore"):
+        if searched:
+            up, forward, found = find_orientation(mesh, options)
+            if no_head_found(found) or [up, forward] == given:
+                raise refusal from None
+            axes, info = (up, forward), {**info, "search": found}
+        turned = {**options, "up": axes[0], "forward": axes[1]}
         try:
-            out = fn(mesh, **{**options, "up": axes[0], "forward": axes[1]})
+            out = fn(mesh, **turned)
         except NotAHeadError:
-            raise refusal from None
+            if not searched:
+                raise refusal from None
+            out = fn(mesh, **{**turned, "head_check": False})
     meta = {
         "orientation": {
             **info,
