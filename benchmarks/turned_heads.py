@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
             except FacerigError as e:
                 got, outcome, message = None, "refused", str(e)
             sec = round(time.perf_counter() - t0, 2)
-            rows.append({"head": name, "turn": turn, "outcome": outcome, "axes": got, "seconds": sec, "message": message})
+            rows.append(
+                {"head": name, "turn": turn, "outcome": outcome, "axes": got, "seconds": sec, "message": message}
+            )
             print(f"{name:28s} {turn:8s} {outcome:8s} {got} {sec:.1f}s {message[:100]}", flush=True)
     turned = [r for r in rows if r["turn"] != "upright"]
     summary = {k: sum(r["outcome"] == k for r in turned) for k in ("right", "refused", "wrong")}
