@@ -47,13 +47,16 @@ def eye_falloff(
     names: list[str],
     inner: float | None = None,
     outer: float | None = None,
+    eyes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Deltas (K, V, 3) with each eye shape faded out beyond ``inner`` face sizes of its own eye.
 
     The eyes and the face size come from the rig's own blink and lip shapes
     (:func:`facerig.models.raf.probe.landmarks_from_motion`, as
     :func:`facerig.models.finish.face_falloff`); a shape's own eye is the one nearest its motion
-    (:func:`own_eye`). Weights are 1 within ``inner`` x size of that eye, 0 beyond ``outer`` x
+    (:func:`own_eye`). ``eyes`` (2, 3): the eyes to use instead of the blinks' (a head with carved
+    eyes: :func:`facerig.models.carved_eyes.carved_eyes`), the face size then from them and the lip
+    shapes' mouth. Weights are 1 within ``inner`` x size of that eye, 0 beyond ``outer`` x
     size, a cosine in between (:func:`facerig.models.finish._fade`; :data:`EYE_FALLOFF`).
     ``vertices`` (V, 3), ``deltas`` (K, V, 3) -> (deltas, info): ``deltas`` itself when nothing
     changed (no eye shapes, no face found, or all motion within ``inner``), a float32 copy
@@ -73,6 +76,10 @@ def eye_falloff(
     if not all(np.abs(s).max() > 0 for s in probe):
         return deltas, {}
     lm = landmarks_from_motion(v, probe)
+    if eyes is not None:
+        e = np.asarray(eyes, np.float64)
+        lm = dict(lm, eye_left=e[0], eye_right=e[1], iod=float(np.linalg.norm(e[0] - e[1])))
+        lm["eye_mouth"] = float(np.linalg.norm(e.mean(0) - lm["mouth"]))
     size = float(np.sqrt(lm["iod"] * lm["eye_mouth"]))
     if not (np.isfinite(size) and size > 0):
         return deltas, {}
@@ -95,4 +102,7 @@ def eye_falloff(
         changed[n] = round(float((m * (1 - w)).sum() / m.sum()), 6)
     if out is None:
         return deltas, {}
-    return out, {"inner": inner, "outer": outer, "face_size": round(size, 6), "shapes": changed}
+    info = {"inner": inner, "outer": outer, "face_size": round(size, 6), "shapes": changed}
+    if eyes is not None:
+        info["eyes"] = [[round(float(c), 6) for c in e] for e in eyes]
+    return out, info
