@@ -37,7 +37,7 @@ def _rig(v: np.ndarray, spread: bool):
     """Names and deltas (K, V, 3): each eye shape a bump at its eye; with ``spread`` each also moves a
     far region (a different one per shape: the crown, the back, the neck ...) by 0.5 of its peak,
     over many more vertices than the eye's bump."""
-    far = [np.array(p, float) for p in ([0.0, 1.0, 0.0], [0, 0.2, -1], [0.9, 0.4, -0.2], [0, -1, 0])]
+    far = [np.array(p, float) for p in ([0.0, 1.0, 0.0], [0, 0.2, -1], [0.9, 0.4, -0.2], [0, -1, 0], [-0.6, 0.6, 0.5])]
     names, deltas = [], []
     for side, eye in (("Left", EYES[0]), ("Right", EYES[1])):
         for i, n in enumerate(SIDE_SHAPES):
@@ -70,8 +70,10 @@ def test_statue_blink_is_confined_around_its_eyes():
     eyes, info = carved_eyes(v, f, d, names)
     assert eyes is not None and info["blink_check"]  # the blinks' centroids did not look like a face
     assert np.linalg.norm(eyes - EYES, axis=1).max() < 0.08
-    before, _ = eye_falloff(v, d, names)  # eyes from the blinks' centroids
+    before, info_before = eye_falloff(v, d, names)  # eyes from the blinks' centroids
+    assert "eyes" not in info_before
     after, fall = eye_falloff(v, d, names, eyes=eyes, **CARVED_FALLOFF)
+    assert np.allclose(fall["eyes"], eyes, atol=1e-5)
     k = names.index("eyeBlinkLeft")
     iod = float(np.linalg.norm(EYES[0] - EYES[1]))
     near_before = _share_near(v, before[k], EYES[0], iod)
@@ -82,6 +84,9 @@ def test_statue_blink_is_confined_around_its_eyes():
     assert np.allclose(m[np.linalg.norm(v - EYES[0], axis=1) < 0.1], np.linalg.norm(d[k], axis=1)[
         np.linalg.norm(v - EYES[0], axis=1) < 0.1
     ])  # the eye's own motion is kept
+    for n in names[:-2]:  # no eye shape moves the other eye's side (the last far bump lies there)
+        other = v[:, 0] <= eyes.mean(0)[0] if n.endswith("Left") else v[:, 0] >= eyes.mean(0)[0]
+        assert np.abs(after[names.index(n)][other]).max() < 1e-6, n  # (the plane between the found eyes)
 
 
 def test_heads_with_eyeballs_or_local_blinks_keep_the_blinks_eyes():

@@ -27,7 +27,10 @@ import numpy as np
 #: 94 % (on average 99.4 %) of every eye shape's motion in the validation set's ground truth
 #: (``benchmarks/eye_reach.py``, ``eye_reach.json``: share_beyond_1.0 max 0.061, ICT's eyeSquint
 #: into the cheek; mean 0.0057); the general radii (1.5 / 2.0) keep half the bust's face moving.
-CARVED_FALLOFF = {"inner": 1.0, "outer": 1.5}
+#: ``midline``: each eye shape also fades to zero at the mid-plane between the eyes from 0.15 eye
+#: distances on its own side (:func:`facerig.models.eye_falloff.eye_falloff`): with a face size
+#: about one eye distance, ``inner`` alone keeps the other eye moving.
+CARVED_FALLOFF = {"inner": 1.0, "outer": 1.5, "midline": 0.15}
 
 #: A side's eye is the centroid (weights: score^2) of the vertices whose mean normalised eye-shape
 #: motion is over this share of its largest (:func:`eyes_from_eye_shapes`).

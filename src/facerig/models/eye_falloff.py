@@ -48,6 +48,7 @@ def eye_falloff(
     inner: float | None = None,
     outer: float | None = None,
     eyes: np.ndarray | None = None,
+    midline: float | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Deltas (K, V, 3) with each eye shape faded out beyond ``inner`` face sizes of its own eye.
 
@@ -56,7 +57,9 @@ def eye_falloff(
     :func:`facerig.models.finish.face_falloff`); a shape's own eye is the one nearest its motion
     (:func:`own_eye`). ``eyes`` (2, 3): the eyes to use instead of the blinks' (a head with carved
     eyes: :func:`facerig.models.carved_eyes.carved_eyes`), the face size then from them and the lip
-    shapes' mouth. Weights are 1 within ``inner`` x size of that eye, 0 beyond ``outer`` x
+    shapes' mouth. With ``midline`` (eye distances), each eye shape also fades to zero at the
+    mid-plane between the eyes, from ``midline`` on its own eye's side (a cosine): ARKit's one-eye
+    shapes move their own side. Weights are 1 within ``inner`` x size of that eye, 0 beyond ``outer`` x
     size, a cosine in between (:func:`facerig.models.finish._fade`; :data:`EYE_FALLOFF`).
     ``vertices`` (V, 3), ``deltas`` (K, V, 3) -> (deltas, info): ``deltas`` itself when nothing
     changed (no eye shapes, no face found, or all motion within ``inner``), a float32 copy
@@ -76,7 +79,8 @@ def eye_falloff(
     if not all(np.abs(s).max() > 0 for s in probe):
         return deltas, {}
     lm = landmarks_from_motion(v, probe)
-    if eyes is not None:
+    given = eyes is not None
+    if given:
         e = np.asarray(eyes, np.float64)
         lm = dict(lm, eye_left=e[0], eye_right=e[1], iod=float(np.linalg.norm(e[0] - e[1])))
         lm["eye_mouth"] = float(np.linalg.norm(e.mean(0) - lm["mouth"]))
@@ -86,6 +90,10 @@ def eye_falloff(
     eyes = np.stack([lm["eye_left"], lm["eye_right"]])
     dist = np.linalg.norm(v[None] - eyes[:, None], axis=2) / size  # (2, V) face sizes
     weights = [_fade(dist[0], inner, outer), _fade(dist[1], inner, outer)]
+    if midline is not None:  # one eye's shape stays on its side of the plane between the eyes
+        mid, axis = eyes.mean(0), (eyes[0] - eyes[1]) / lm["iod"]
+        s = (v - mid) @ axis / lm["iod"]  # (V,) eye distances toward eyes[0]
+        weights = [weights[0] * _fade(-s, -float(midline), 0.0), weights[1] * _fade(s, -float(midline), 0.0)]
     out = None
     changed: dict[str, float] = {}
     for n in eye_names:
@@ -93,7 +101,10 @@ def eye_falloff(
         m = np.linalg.norm(np.asarray(deltas[k], np.float64), axis=1)
         if m.max() <= 0:
             continue
-        w = weights[own_eye(v, m, eyes)]
+        if given and n.endswith(("Left", "Right")):  # given eyes: [the Left shapes' eye, the Right shapes']
+            w = weights[0 if n.endswith("Left") else 1]
+        else:
+            w = weights[own_eye(v, m, eyes)]
         if not (m[w < 1] > 0).any():
             continue
         if out is None:
@@ -103,6 +114,8 @@ def eye_falloff(
     if out is None:
         return deltas, {}
     info = {"inner": inner, "outer": outer, "face_size": round(size, 6), "shapes": changed}
-    if eyes is not None:
+    if midline is not None:
+        info["midline"] = float(midline)
+    if given:
         info["eyes"] = [[round(float(c), 6) for c in e] for e in eyes]
     return out, info
