@@ -44,7 +44,8 @@ def reference_eyes(rig) -> tuple[np.ndarray, str]:
 
 def shares(rig, eyes: np.ndarray) -> dict:
     """Per shape of :data:`SHAPES`: share of its summed |delta| within 0.5 and 1 eye distances of
-    its own eye (:func:`facerig.models.eye_falloff.own_eye`, with ``eyes`` (2, 3))."""
+    its own eye (:func:`facerig.models.eye_falloff.own_eye`, with ``eyes`` (2, 3)), and the share of
+    the vertices moving more than 0.15 of its largest motion."""
     from facerig.models.eye_falloff import own_eye
 
     v = np.asarray(rig.neutral, np.float64)
@@ -59,6 +60,7 @@ def shares(rig, eyes: np.ndarray) -> dict:
             continue
         dist = np.linalg.norm(v - eyes[own_eye(v, m, eyes)], axis=1) / iod
         out[n] = {f"within_{r}": round(float(m[dist <= r].sum() / m.sum()), 4) for r in (0.5, 1.0)}
+        out[n]["vertices_over_0.15"] = round(float((m > 0.15 * m.max()).mean()), 4)  # as benchmarks/check_fails.py
     return out
 
 
