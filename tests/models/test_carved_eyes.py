@@ -96,3 +96,13 @@ def test_heads_with_eyeballs_or_local_blinks_keep_the_blinks_eyes():
     v, f = _head()
     names, d = _rig(v, spread=False)
     assert carved_eyes(v, f, d, names) == (None, {})  # the blinks already look like a face
+
+
+def test_carved_eyes_in_the_inputs_axes():
+    from facerig.geometry.frame import orientation_matrix
+
+    v, f = _head()
+    names, d = _rig(v, spread=True)
+    rot = orientation_matrix("+z", "-y")  # canonical = rot @ input (Blender's axes)
+    eyes, _ = carved_eyes(v @ rot, f, d @ rot, names, up="+z", forward="-y")
+    assert eyes is not None and np.linalg.norm(eyes - EYES @ rot, axis=1).max() < 0.08
