@@ -47,13 +47,19 @@ def eye_falloff(
     names: list[str],
     inner: float | None = None,
     outer: float | None = None,
+    eyes: np.ndarray | None = None,
+    midline: float | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Deltas (K, V, 3) with each eye shape faded out beyond ``inner`` face sizes of its own eye.
 
     The eyes and the face size come from the rig's own blink and lip shapes
     (:func:`facerig.models.raf.probe.landmarks_from_motion`, as
     :func:`facerig.models.finish.face_falloff`); a shape's own eye is the one nearest its motion
-    (:func:`own_eye`). Weights are 1 within ``inner`` x size of that eye, 0 beyond ``outer`` x
+    (:func:`own_eye`). ``eyes`` (2, 3): the eyes to use instead of the blinks' (a head with carved
+    eyes: :func:`facerig.models.carved_eyes.carved_eyes`), the face size then from them and the lip
+    shapes' mouth. With ``midline`` (eye distances), each eye shape also fades to zero at the
+    mid-plane between the eyes, from ``midline`` on its own eye's side (a cosine): ARKit's one-eye
+    shapes move their own side. Weights are 1 within ``inner`` x size of that eye, 0 beyond ``outer`` x
     size, a cosine in between (:func:`facerig.models.finish._fade`; :data:`EYE_FALLOFF`).
     ``vertices`` (V, 3), ``deltas`` (K, V, 3) -> (deltas, info): ``deltas`` itself when nothing
     changed (no eye shapes, no face found, or all motion within ``inner``), a float32 copy
@@ -73,12 +79,21 @@ def eye_falloff(
     if not all(np.abs(s).max() > 0 for s in probe):
         return deltas, {}
     lm = landmarks_from_motion(v, probe)
+    given = eyes is not None
+    if given:
+        e = np.asarray(eyes, np.float64)
+        lm = dict(lm, eye_left=e[0], eye_right=e[1], iod=float(np.linalg.norm(e[0] - e[1])))
+        lm["eye_mouth"] = float(np.linalg.norm(e.mean(0) - lm["mouth"]))
     size = float(np.sqrt(lm["iod"] * lm["eye_mouth"]))
     if not (np.isfinite(size) and size > 0):
         return deltas, {}
     eyes = np.stack([lm["eye_left"], lm["eye_right"]])
     dist = np.linalg.norm(v[None] - eyes[:, None], axis=2) / size  # (2, V) face sizes
     weights = [_fade(dist[0], inner, outer), _fade(dist[1], inner, outer)]
+    if midline is not None:  # one eye's shape stays on its side of the plane between the eyes
+        mid, axis = eyes.mean(0), (eyes[0] - eyes[1]) / lm["iod"]
+        s = (v - mid) @ axis / lm["iod"]  # (V,) eye distances toward eyes[0]
+        weights = [weights[0] * _fade(-s, -float(midline), 0.0), weights[1] * _fade(s, -float(midline), 0.0)]
     out = None
     changed: dict[str, float] = {}
     for n in eye_names:
@@ -86,7 +101,10 @@ def eye_falloff(
         m = np.linalg.norm(np.asarray(deltas[k], np.float64), axis=1)
         if m.max() <= 0:
             continue
-        w = weights[own_eye(v, m, eyes)]
+        if given and n.endswith(("Left", "Right")):  # given eyes: [the Left shapes' eye, the Right shapes']
+            w = weights[0 if n.endswith("Left") else 1]
+        else:
+            w = weights[own_eye(v, m, eyes)]
         if not (m[w < 1] > 0).any():
             continue
         if out is None:
@@ -95,4 +113,9 @@ def eye_falloff(
         changed[n] = round(float((m * (1 - w)).sum() / m.sum()), 6)
     if out is None:
         return deltas, {}
-    return out, {"inner": inner, "outer": outer, "face_size": round(size, 6), "shapes": changed}
+    info = {"inner": inner, "outer": outer, "face_size": round(size, 6), "shapes": changed}
+    if midline is not None:
+        info["midline"] = float(midline)
+    if given:
+        info["eyes"] = [[round(float(c), 6) for c in e] for e in eyes]
+    return out, info

@@ -208,7 +208,8 @@ def rig_mesh(
         max_vertices: refuse larger meshes (None: no limit).
         falloff: fade the motion out far from the face (:func:`facerig.models.finish.face_falloff`
             in the rig's up / forward axes; a bust's base, a robot's casing stay still), and each eye
-            shape out far from its own eye (:func:`facerig.models.eye_falloff.eye_falloff`; ``meta["eye_falloff"]``).
+            shape out far from its own eye (:func:`facerig.models.eye_falloff.eye_falloff`; ``meta["eye_falloff"]``;
+            carved eyes, no eyeball or eye hole: :func:`facerig.models.carved_eyes.carved_eyes`).
         untangle: smooth away the triangles a shape turns over (:func:`facerig.models.finish.untangle_folds`;
             ``meta["untangled"]``). Default (None): only in shapes whose folds cover
             :data:`~facerig.models.finish.UNTANGLE_TRIGGER` face sizes^2, past any of facerig's rigs of
@@ -352,9 +353,14 @@ def rig_mesh(
         )
         if w is not None and (w < 1).any():
             deltas = deltas * w[:, :, None].astype(np.float32)
+        from facerig.models.carved_eyes import CARVED_FALLOFF, carved_eyes  # no eyeball, no eye hole
         from facerig.models.eye_falloff import eye_falloff  # eye shapes stay at their eye (a statue's blink)
 
-        deltas, eye_info = eye_falloff(verts, deltas, list(out.names))
+        eyes, carved = carved_eyes(verts, faces, deltas, list(out.names), up=up, forward=forward)
+        radii = CARVED_FALLOFF if eyes is not None else {}
+        deltas, eye_info = eye_falloff(verts, deltas, list(out.names), eyes=eyes, **radii)
+        if carved and eye_info:
+            eye_info["carved_eyes"] = carved
     untangled: dict = {}
     if untangle is not False:
         floor = finish.UNTANGLE_MIN_AREA if untangle else finish.UNTANGLE_TRIGGER
