@@ -80,10 +80,13 @@ def test_statue_blink_is_confined_around_its_eyes():
     near_after = _share_near(v, after[k], EYES[0], iod)
     assert near_before < 0.2 and near_after > 0.5  # (0.12 -> 0.60: the far bumps are wide, their near parts stay)
     m = np.linalg.norm(after[k], axis=1)
-    assert m[np.linalg.norm(v - EYES[0], axis=1) > (CARVED_FALLOFF['outer'] + 0.1) * fall["face_size"]].max() == 0.0  # the crown is still
-    assert np.allclose(m[np.linalg.norm(v - EYES[0], axis=1) < 0.1], np.linalg.norm(d[k], axis=1)[
-        np.linalg.norm(v - EYES[0], axis=1) < 0.1
-    ])  # the eye's own motion is kept
+    assert (
+        m[np.linalg.norm(v - EYES[0], axis=1) > (CARVED_FALLOFF["outer"] + 0.1) * fall["face_size"]].max() == 0.0
+    )  # the crown is still
+    assert np.allclose(
+        m[np.linalg.norm(v - EYES[0], axis=1) < 0.1],
+        np.linalg.norm(d[k], axis=1)[np.linalg.norm(v - EYES[0], axis=1) < 0.1],
+    )  # the eye's own motion is kept
     for n in names[:-2]:  # no eye shape moves the other eye's side (the last far bump lies there)
         other = v[:, 0] <= eyes.mean(0)[0] if n.endswith("Left") else v[:, 0] >= eyes.mean(0)[0]
         assert np.abs(after[names.index(n)][other]).max() < 1e-6, n  # (the plane between the found eyes)
