@@ -1,0 +1,126 @@
+"""One posed mesh -> what the expression encoder reads: its proxy in its own head frame and the
+proxy's operators, with nothing else computed.
+
+:func:`facerig.geometry.proxy.prepare_head` (the rig's preparation, which this module leaves
+alone) also maps every input vertex back onto the proxy (:meth:`Proxy.to_full`), replays the
+decimation to know where each input vertex went, and measures the head frame of the whole input:
+the encoder reads none of these. It outputs one global code of the posed proxy in the proxy's own
+head frame (:func:`facerig.models.encoder.runtime.posed_frame`), so :func:`prepare_posed` does
+
+1. open seams stitched (:func:`facerig.geometry.weld.weld_seams`, as ``prepare_head`` does, so a
+   head split along UV seams is read as the closed head the encoder was trained on);
+2. quadric decimation to ``proxy_vertices`` (``fast_simplification.simplify``, the same call and
+   target as :func:`facerig.geometry.proxy.build_proxy`, without its collapse history: the
+   same proxy to the decimation's float32 rounding, its vertices possibly in another order,
+   which the network does not see);
+3. the proxy's head frame and its operators (:func:`facerig.geometry.operators.compute_operators`,
+   not cached: a posed mesh rarely comes back), as float32 network copies.
+
+A sequence also needs each proxy vertex's part (``parts=True``: the input part of its nearest
+input vertex), so that the frames' motion is sampled within the same part
+(:func:`facerig.models.encoder.runtime.encode_frames`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from facerig.geometry.operators import Operators
+from facerig.geometry.weld import DEFAULT_WELD_TOLERANCE
+
+
+@dataclass
+class PosedProxy:
+    """A posed mesh as the encoder reads it (P proxy vertices).
+
+    vertices (P,3) float64 proxy in the input's coordinates; faces (G,3) int64; xyz (P,3) float64
+    the proxy in its own normalised head frame, ``(vertices - center) / scale``
+    (:func:`facerig.geometry.proxy.head_frame` of the proxy); center (3,), scale; ops: float32
+    :class:`Operators` of ``xyz`` for the network (:meth:`Operators.for_network`, ``k`` eigenpairs);
+    parts (P,) int64 input part of each proxy vertex, or None when not asked for; timings:
+    seconds per stage (``seams``, ``proxy``, ``operators``, and the operators' ``laplacian``,
+    ``eigen``, ``gradients``).
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    xyz: np.ndarray
+    center: np.ndarray
+    scale: float
+    ops: Operators
+    parts: np.ndarray | None
+    timings: dict
+
+    @property
+    def num_vertices(self) -> int:
+        return int(self.vertices.shape[0])
+
+
+def decimate(vertices: np.ndarray, faces: np.ndarray, target_vertices: int) -> tuple[np.ndarray, np.ndarray]:
+    """Quadric decimation as :func:`facerig.geometry.proxy.build_proxy` does it, without the
+    collapse history: vertices (V,3), faces (F,3) -> (proxy vertices (P,3) float64, faces (G,3)
+    int64). Meshes at or below 1.2 x ``target_vertices`` come back as they are (as there)."""
+    import fast_simplification as fs
+
+    from facerig.geometry.proxy import PRESERVE_BORDER
+
+    v = np.ascontiguousarray(vertices, dtype=np.float64)
+    f = np.ascontiguousarray(faces, dtype=np.int64)
+    V = v.shape[0]
+    if V <= 1.2 * target_vertices:
+        return v, f
+    target_faces = int(2 * target_vertices * len(f) / max(2 * V, 1))
+    pv, pf = fs.simplify(v, f.astype(np.int32), target_count=max(target_faces, 4), preserve_border=PRESERVE_BORDER)
+    return np.asarray(pv, np.float64), np.asarray(pf, np.int64)
+
+
+def prepare_posed(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    *,
+    proxy_vertices: int,
+    k: int,
+    parts: bool | np.ndarray = False,
+    weld: float = DEFAULT_WELD_TOLERANCE,
+) -> PosedProxy:
+    """One posed mesh -> :class:`PosedProxy` (see the module doc).
+
+    Args:
+        vertices: (V,3) posed vertices. faces: (F,3) int triangles.
+        proxy_vertices: the proxy's target size (the encoder's ``EncoderConfig.proxy_vertices``).
+        k: eigenpairs of the proxy's operators (``EncoderConfig.k_eig``).
+        parts: True (or the input's (V,) part labels) to label each proxy vertex with the part of
+            its nearest input vertex (sequences); False leaves ``parts`` None.
+        weld: seam stitching tolerance (:func:`facerig.geometry.weld.weld_seams`; 0: none).
+    """
+    from facerig.geometry.operators import compute_operators
+    from facerig.geometry.proxy import head_frame
+    from facerig.geometry.weld import weld_seams
+
+    t: dict = {}
+    t0 = time.perf_counter()
+    v = np.ascontiguousarray(vertices, dtype=np.float64)
+    f = np.ascontiguousarray(faces, dtype=np.int64)
+    wv, wf, _ = weld_seams(v, f, weld) if weld > 0 else (v, f, None)
+    t["seams"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    pv, pf = decimate(wv, wf, proxy_vertices)
+    t["proxy"] = time.perf_counter() - t1
+    center, scale = head_frame(pv)
+    xyz = (pv - center) / scale
+    t1 = time.perf_counter()
+    ops = compute_operators(xyz, pf, k=k, cache=False, timings=t).for_network(k)
+    t["operators"] = time.perf_counter() - t1
+    labels = None
+    if parts is not False:
+        from scipy.spatial import cKDTree
+
+        from facerig.geometry.components import connected_components
+
+        full = connected_components(len(v), f) if parts is True else np.asarray(parts, np.int64)
+        labels = full[cKDTree(v).query(pv)[1]]
+    t["total"] = time.perf_counter() - t0
+    return PosedProxy(pv, pf, xyz, center, float(scale), ops, labels, t)
