@@ -16,8 +16,9 @@ head frame (:func:`facerig.models.encoder.runtime.posed_frame`), so :func:`prepa
 3. the proxy's head frame and its operators (:func:`facerig.geometry.operators.compute_operators`,
    not cached: a posed mesh rarely comes back), as float32 network copies.
 
-A sequence also needs each proxy vertex's part (``parts=True``: the input part of its nearest
-input vertex), so that the frames' motion is sampled within the same part
+A sequence also needs each proxy vertex's part (``parts=True``: the input part of the vertices
+collapsed into it, from build_proxy's replayed decimation, ~20 ms more once per sequence), so that
+the frames' motion is sampled within the same part
 (:func:`facerig.models.encoder.runtime.encode_frames`).
 """
 
@@ -42,7 +43,7 @@ class PosedProxy:
     :class:`Operators` of ``xyz`` for the network (:meth:`Operators.for_network`, ``k`` eigenpairs);
     parts (P,) int64 input part of each proxy vertex, or None when not asked for; timings:
     seconds per stage (``seams``, ``proxy``, ``operators``, and the operators' ``laplacian``,
-    ``eigen``, ``gradients``).
+    ``eigen``, ``gradients``, ``total``).
     """
 
     vertices: np.ndarray
@@ -59,10 +60,15 @@ class PosedProxy:
         return int(self.vertices.shape[0])
 
 
-def decimate(vertices: np.ndarray, faces: np.ndarray, target_vertices: int) -> tuple[np.ndarray, np.ndarray]:
-    """Quadric decimation as :func:`facerig.geometry.proxy.build_proxy` does it, without the
-    collapse history: vertices (V,3), faces (F,3) -> (proxy vertices (P,3) float64, faces (G,3)
-    int64). Meshes at or below 1.2 x ``target_vertices`` come back as they are (as there)."""
+def decimate(
+    vertices: np.ndarray, faces: np.ndarray, target_vertices: int, *, history: bool = False
+) -> tuple[np.ndarray, ...]:
+    """Quadric decimation as :func:`facerig.geometry.proxy.build_proxy` does it: vertices (V,3),
+    faces (F,3) -> (proxy vertices (P,3) float64, faces (G,3) int64), and with ``history`` also
+    origin (V,) int64: the proxy vertex each input vertex was collapsed into (-1: used by no face).
+    Without ``history`` the proxy is ``simplify``'s own (the same to float32 rounding, no replay);
+    with it, build_proxy's (replayed, vertices thrown off the surface snapped back). Meshes at or
+    below 1.2 x ``target_vertices`` come back as they are (as there)."""
     import fast_simplification as fs
 
     from facerig.geometry.proxy import PRESERVE_BORDER
@@ -71,10 +77,20 @@ def decimate(vertices: np.ndarray, faces: np.ndarray, target_vertices: int) -> t
     f = np.ascontiguousarray(faces, dtype=np.int64)
     V = v.shape[0]
     if V <= 1.2 * target_vertices:
-        return v, f
+        return (v, f, np.arange(V, dtype=np.int64)) if history else (v, f)
     target_faces = int(2 * target_vertices * len(f) / max(2 * V, 1))
-    pv, pf = fs.simplify(v, f.astype(np.int32), target_count=max(target_faces, 4), preserve_border=PRESERVE_BORDER)
-    return np.asarray(pv, np.float64), np.asarray(pf, np.int64)
+    f32 = f.astype(np.int32)
+    out = fs.simplify(
+        v, f32, target_count=max(target_faces, 4), preserve_border=PRESERVE_BORDER, return_collapses=history
+    )
+    if not history:
+        return np.asarray(out[0], np.float64), np.asarray(out[1], np.int64)
+    from facerig.geometry.decimate import snap_collapsed
+
+    pv, pf, origin = fs.replay_simplification(v, f32, out[2])
+    origin = np.asarray(origin, np.int64)
+    pv, _ = snap_collapsed(pv, v, origin)
+    return np.asarray(pv, np.float64), np.asarray(pf, np.int64), origin
 
 
 def prepare_posed(
@@ -92,8 +108,9 @@ def prepare_posed(
         vertices: (V,3) posed vertices. faces: (F,3) int triangles.
         proxy_vertices: the proxy's target size (the encoder's ``EncoderConfig.proxy_vertices``).
         k: eigenpairs of the proxy's operators (``EncoderConfig.k_eig``).
-        parts: True (or the input's (V,) part labels) to label each proxy vertex with the part of
-            its nearest input vertex (sequences); False leaves ``parts`` None.
+        parts: True (or the input's (V,) part labels) to label each proxy vertex with the input
+            part of the vertices collapsed into it (sequences; the decimation is then
+            build_proxy's, replayed); False leaves ``parts`` None.
         weld: seam stitching tolerance (:func:`facerig.geometry.weld.weld_seams`; 0: none).
     """
     from facerig.geometry.operators import compute_operators
@@ -104,10 +121,13 @@ def prepare_posed(
     t0 = time.perf_counter()
     v = np.ascontiguousarray(vertices, dtype=np.float64)
     f = np.ascontiguousarray(faces, dtype=np.int64)
-    wv, wf, _ = weld_seams(v, f, weld) if weld > 0 else (v, f, None)
+    wv, wf, index = weld_seams(v, f, weld) if weld > 0 else (v, f, np.arange(len(v)))
     t["seams"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    pv, pf = decimate(wv, wf, proxy_vertices)
+    if parts is False:
+        pv, pf = decimate(wv, wf, proxy_vertices)
+    else:
+        pv, pf, origin = decimate(wv, wf, proxy_vertices, history=True)
     t["proxy"] = time.perf_counter() - t1
     center, scale = head_frame(pv)
     xyz = (pv - center) / scale
@@ -116,11 +136,27 @@ def prepare_posed(
     t["operators"] = time.perf_counter() - t1
     labels = None
     if parts is not False:
-        from scipy.spatial import cKDTree
-
         from facerig.geometry.components import connected_components
 
         full = connected_components(len(v), f) if parts is True else np.asarray(parts, np.int64)
-        labels = full[cKDTree(v).query(pv)[1]]
+        labels = _proxy_parts(pv, v, full, index, origin)
     t["total"] = time.perf_counter() - t0
     return PosedProxy(pv, pf, xyz, center, float(scale), ops, labels, t)
+
+
+def _proxy_parts(pv: np.ndarray, v: np.ndarray, parts: np.ndarray, index: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """(P,) the input part of each proxy vertex: that of the (lowest) input vertex of a welded vertex
+    collapsed into it (as build_proxy labels its proxy, in the input's labels even where seams were
+    stitched); a proxy vertex nothing was collapsed into takes its nearest input vertex's."""
+    W = int(index.max()) + 1 if index.size else 0
+    first = np.full(W, len(v), np.int64)
+    np.minimum.at(first, index, np.arange(len(v)))
+    labels = np.full(len(pv), -1, np.int64)
+    ok = origin >= 0
+    labels[origin[ok]] = parts[first[np.flatnonzero(ok)]]
+    if (labels < 0).any():
+        from scipy.spatial import cKDTree
+
+        miss = np.flatnonzero(labels < 0)
+        labels[miss] = parts[cKDTree(v).query(pv[miss])[1]]
+    return labels
