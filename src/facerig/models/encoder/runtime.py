@@ -8,13 +8,14 @@
 - :func:`encode_frames`: posed meshes (T, V, 3) + faces -> (T, 52) weights, without a neutral.
 
 One posed mesh is prepared by :func:`facerig.models.encoder.prepare.prepare_posed` (seams
-stitched, the quadric proxy, its head frame and operators; nothing the encoder does not read), the
-proxy's small dense solves on one BLAS thread. A sequence of frames of one mesh is prepared once:
-the first frame's proxy and operators serve every frame, each frame's proxy positions being the
-first one's plus the frame's motion sampled at the closest point of the input surface to each proxy
-vertex (within its part). Training poses its heads the same way (proxy of one mesh, positions moved
-by the sampled deltas), so the per-frame cost is a sparse product, a head frame and the network.
-``per_frame_operators=True`` prepares every frame on its own instead (what one mesh gets).
+stitched, the quadric proxy, its head frame and operators; nothing the encoder does not read) and
+read by the network on one BLAS thread (its solves and products are small). A sequence of frames
+of one mesh is prepared once: the first frame's proxy and operators serve every frame, each
+frame's proxy positions being the first one's plus the frame's motion sampled at the closest point
+of the input surface to each proxy vertex (within its part). Training poses its heads the same way
+(proxy of one mesh, positions moved by the sampled deltas), so the per-frame cost is a sparse
+product, a head frame and the network. ``per_frame_operators=True`` prepares every frame on its
+own instead (what one mesh gets).
 """
 
 from __future__ import annotations
@@ -157,16 +158,15 @@ def encode_frames(
     timings = timings if timings is not None else {}
     timings.update(prepare=0.0, network=0.0)
     out = np.zeros((T, c.num_shapes), np.float32)
-    # the proxy's solves are small and dense: extra BLAS threads only wait on each other (on two
-    # busy cores the 55 small eigen solves of an ICT head took 0.03 s one day, 1-2 s another)
-    prep_blas = blas_threads(1)
+    # one mesh's proxy is small: its dense solves and products run on one BLAS thread, as extra
+    # threads only wait on each other (on two busy cores a posed ICT head took 2 s instead of 0.1 s)
     if per_frame_operators or T == 1:
         for t in range(T):
-            t0 = time.perf_counter()
-            with prep_blas:
+            with blas_threads(1):
+                t0 = time.perf_counter()
                 pp = prepare_posed(Y.block(t, t + 1)[0], faces, proxy_vertices=c.proxy_vertices, k=c.k_eig)
-            t1 = time.perf_counter()
-            out[t] = model(pp.xyz, pp.ops, threads)
+                t1 = time.perf_counter()
+                out[t] = model(pp.xyz, pp.ops, threads)
             timings["prepare"] += t1 - t0
             timings["network"] += time.perf_counter() - t1
         return out
@@ -176,7 +176,7 @@ def encode_frames(
         from facerig.geometry.components import connected_components
 
         parts = connected_components(len(Y0), faces)
-    with prep_blas:
+    with blas_threads(1):
         pp = prepare_posed(Y0, faces, proxy_vertices=c.proxy_vertices, k=c.k_eig, parts=parts)
         S = _sampling_matrix(pp, Y0, faces, parts)
     timings["prepare"] += time.perf_counter() - t0
