@@ -13,8 +13,9 @@ head frame (:func:`facerig.models.encoder.runtime.posed_frame`), so :func:`prepa
    target as :func:`facerig.geometry.proxy.build_proxy`, without its collapse history: the
    same proxy to the decimation's float32 rounding, its vertices possibly in another order,
    which the network does not see);
-3. the proxy's head frame and its operators (:func:`facerig.geometry.operators.compute_operators`,
-   not cached: a posed mesh rarely comes back), as float32 network copies.
+3. the proxy's head frame and its operators (as :func:`facerig.geometry.operators.compute_operators`
+   computes them, the small parts' eigenpairs in standard form, not cached: a posed mesh rarely
+   comes back), as float32 network copies.
 
 A sequence also needs each proxy vertex's part (``parts=True``: the input part of the vertices
 collapsed into it, from build_proxy's replayed decimation, ~20 ms more once per sequence), so that
@@ -113,7 +114,6 @@ def prepare_posed(
             build_proxy's, replayed); False leaves ``parts`` None.
         weld: seam stitching tolerance (:func:`facerig.geometry.weld.weld_seams`; 0: none).
     """
-    from facerig.geometry.operators import compute_operators
     from facerig.geometry.proxy import head_frame
     from facerig.geometry.weld import weld_seams
 
@@ -132,7 +132,7 @@ def prepare_posed(
     center, scale = head_frame(pv)
     xyz = (pv - center) / scale
     t1 = time.perf_counter()
-    ops = compute_operators(xyz, pf, k=k, cache=False, timings=t).for_network(k)
+    ops = _operators(xyz, pf, k, t)
     t["operators"] = time.perf_counter() - t1
     labels = None
     if parts is not False:
@@ -160,3 +160,22 @@ def _proxy_parts(pv: np.ndarray, v: np.ndarray, parts: np.ndarray, index: np.nda
         miss = np.flatnonzero(labels < 0)
         labels[miss] = parts[cKDTree(v).query(pv[miss])[1]]
     return labels
+
+
+def _operators(xyz: np.ndarray, faces: np.ndarray, k: int, timings: dict) -> Operators:
+    """:func:`facerig.geometry.operators.compute_operators` of the proxy (not cached), its small
+    parts' eigenpairs solved in standard form (``eigenbasis(..., standard=True)``: the same pairs
+    to round-off, faster), as the network's float32 copy."""
+    from facerig.geometry.normals import vertex_normals
+    from facerig.geometry.operators import eigenbasis, gradient_operators, laplacian_and_mass, tangent_frames
+
+    t = time.perf_counter()
+    L, mass = laplacian_and_mass(xyz, faces)
+    timings["laplacian"] = time.perf_counter() - t
+    t = time.perf_counter()
+    evals, evecs = eigenbasis(L, mass, k, standard=True)
+    timings["eigen"] = time.perf_counter() - t
+    t = time.perf_counter()
+    grad_x, grad_y = gradient_operators(xyz, tangent_frames(vertex_normals(xyz, faces, L)), L)
+    timings["gradients"] = time.perf_counter() - t
+    return Operators(mass, evals, evecs, grad_x, grad_y).for_network(k)
