@@ -9,7 +9,7 @@
 
 One posed mesh is prepared by :func:`facerig.models.encoder.prepare.prepare_posed` (seams
 stitched, the quadric proxy, its head frame and operators; nothing the encoder does not read) and
-read by the network on one BLAS thread (its solves and products are small). A sequence of frames
+read by the network, on one BLAS thread (its solves and products are small). A sequence of frames
 of one mesh is prepared once: the first frame's proxy and operators serve every frame, each
 frame's proxy positions being the first one's plus the frame's motion sampled at the closest point
 of the input surface to each proxy vertex (within its part). Training poses its heads the same way
@@ -158,7 +158,7 @@ def encode_frames(
     timings = timings if timings is not None else {}
     timings.update(prepare=0.0, network=0.0)
     out = np.zeros((T, c.num_shapes), np.float32)
-    # one mesh's proxy is small: its dense solves and products run on one BLAS thread, as extra
+    # a proxy is small: its dense solves and the network's products run on one BLAS thread, as extra
     # threads only wait on each other (on two busy cores a posed ICT head took 2 s instead of 0.1 s)
     if per_frame_operators or T == 1:
         for t in range(T):
@@ -185,7 +185,8 @@ def encode_frames(
         blk = Y.block(s, min(s + chunk, T))
         xyz, _, _ = posed_frame(pp.vertices[None] + np.stack([S @ (y - Y0) for y in blk]))
         t1 = time.perf_counter()
-        out[s : s + len(blk)] = model(xyz, pp.ops, threads)
+        with blas_threads(1):  # a batch's products are small too (2-3x faster on two busy cores)
+            out[s : s + len(blk)] = model(xyz, pp.ops, threads)
         timings["prepare"] += t1 - t0
         timings["network"] += time.perf_counter() - t1
     return out
