@@ -23,7 +23,7 @@ every other round, ``--repeat`` rounds) so that the shared machine's load falls 
 Goal (issue 25): <= 100 ms for one posed mesh at 27k vertices.
 Results: ``benchmarks/results/encoder_speed.json`` (date, machine, load average).
 
-Run: ``FACERIG_DATA=/path/to/shared/data .venv/bin/python benchmarks/bench_encoder.py [--repeat 5]``
+Run: ``FACERIG_DATA=/path/to/shared/data .venv/bin/python benchmarks/bench_encoder.py [--repeat 7] [--heads ict]``
 """
 
 from __future__ import annotations
@@ -41,17 +41,19 @@ from _meta import run_meta
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _heads():
+def _heads(which: list[str]):
     from facerig.config import data_root
     from facerig.data.families import get_family, split_rng
     from facerig.eval.invert import other_author_heads
 
     for family, seed in (("ict", 900), ("makehuman", 950)):
-        fam = get_family(family)
-        v = fam.sample_neutral(split_rng(0, "eval", seed))
-        yield f"{family}/eval0", v, fam.faces, fam.names, fam.deltas_for(v)
-    for case, _fam, (v, f, names, d, _mm) in other_author_heads(data_root(), 1, 0):
-        yield case, v, f, names, d
+        if family in which:
+            fam = get_family(family)
+            v = fam.sample_neutral(split_rng(0, "eval", seed))
+            yield f"{family}/eval0", v, fam.faces, fam.names, fam.deltas_for(v)
+    if "external" in which:
+        for case, _fam, (v, f, names, d, _mm) in other_author_heads(data_root(), 1, 0):
+            yield case, v, f, names, d
 
 
 def _main_single(y, faces, model):
@@ -172,6 +174,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--accuracy-frames", type=int, default=16)
+    ap.add_argument("--heads", default="ict,makehuman,external", help="comma list of ict, makehuman, external")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "encoder_speed.json"))
     args = ap.parse_args()
     from facerig.eval.invert import take_path
@@ -186,7 +189,7 @@ def main() -> int:
     t0 = time.perf_counter()
     load0 = os.getloadavg()[0]
     rows = []
-    for head in _heads():
+    for head in _heads(args.heads.split(",")):
         rows.append(_bench(*head, W_speed, W_acc, args.repeat))
         print(json.dumps(rows[-1]), flush=True)
     res = {
