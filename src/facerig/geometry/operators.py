@@ -299,7 +299,7 @@ def _eig_block(
     V = mass.shape[0]
     k = int(min(k, V))
     if V <= _DENSE_MAX or k >= V - 1:
-        Ld = L.toarray()
+        Ld = L.toarray() if sp.issparse(L) else np.array(L, dtype=np.float64)
         Ld = 0.5 * (Ld + Ld.T)
         if standard:
             d = 1.0 / np.sqrt(mass)
@@ -343,6 +343,16 @@ def _eig_block(
     return solve(k)
 
 
+def _dense_block(A: sp.csr_matrix, start: int, stop: int) -> np.ndarray:
+    """``A[start:stop, start:stop]`` as a dense array, for a CSR ``A`` whose rows in that range have
+    no entries outside it (a diagonal block of a block-diagonal matrix)."""
+    lo, hi = A.indptr[start], A.indptr[stop]
+    rows = np.repeat(np.arange(stop - start), np.diff(A.indptr[start : stop + 1]))
+    out = np.zeros((stop - start, stop - start))
+    np.add.at(out, (rows, A.indices[lo:hi] - start), A.data[lo:hi])  # repeated entries add up, as in toarray
+    return out
+
+
 def eigenbasis(
     L: sp.spmatrix, mass: np.ndarray, k: int, *, standard: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -378,9 +388,13 @@ def eigenbasis(
     vals: list[np.ndarray] = [np.zeros(0)] * n_comp
     cols: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int64), np.zeros((0, 0)))] * n_comp
     have = np.zeros(0)  # eigenvalues found so far
+    # the blocks solved densely are read as dense arrays from L permuted once (the same matrices
+    # as L[idx][:, idx].toarray(), without two sparse fancy-indexing passes for each small part)
+    Lp = L[order][:, order] if n_comp > 1 else L
     for j, c in enumerate(np.argsort(-sizes, kind="stable")):
         idx = order[bounds[c] : bounds[c + 1]]
         kc = min(idx.size, max(1, k - (n_comp - 1)))
+        dense = idx.size <= _DENSE_MAX or kc >= idx.size - 1  # as _eig_block decides
         # the components still to solve (this one included) give one zero each, so the k-th
         # smallest of all is at most the m-th smallest found so far
         m = k - (n_comp - j)
@@ -388,7 +402,8 @@ def eigenbasis(
         if 0 < m <= have.size:
             b = float(np.partition(have, m - 1)[m - 1])
             bound = b if b > 0 else np.inf
-        ev, vec = _eig_block(L[idx][:, idx], mass[idx], kc, bound, standard)
+        block = _dense_block(Lp, bounds[c], bounds[c + 1]) if dense else L[idx][:, idx]
+        ev, vec = _eig_block(block, mass[idx], kc, bound, standard)
         vals[c] = ev
         cols[c] = (idx, vec)
         have = np.concatenate([have, ev])
