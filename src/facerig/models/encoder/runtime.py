@@ -9,13 +9,13 @@
 
 One posed mesh is prepared by :func:`facerig.models.encoder.prepare.prepare_posed` (seams
 stitched, the quadric proxy, its head frame and operators; nothing the encoder does not read) and
-read by the network, on one BLAS thread (its solves and products are small). A sequence of frames
-of one mesh is prepared once: the first frame's proxy and operators serve every frame, each
-frame's proxy positions being the first one's plus the frame's motion sampled at the closest point
-of the input surface to each proxy vertex (within its part). Training poses its heads the same way
-(proxy of one mesh, positions moved by the sampled deltas), so the per-frame cost is a sparse
-product, a head frame and the network. ``per_frame_operators=True`` prepares every frame on its
-own instead (what one mesh gets).
+read by the network, on one BLAS thread (its solves and products are small; a sequence's batches
+keep BLAS as it is). A sequence of frames of one mesh is prepared once: the first frame's proxy and
+operators serve every frame, each frame's proxy positions being the first one's plus the frame's
+motion sampled at the closest point of the input surface to each proxy vertex (within its part).
+Training poses its heads the same way (proxy of one mesh, positions moved by the sampled deltas),
+so the per-frame cost is a sparse product, a head frame and the network. ``per_frame_operators=True``
+prepares every frame on its own instead (what one mesh gets).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def encode_frames(
     timings = timings if timings is not None else {}
     timings.update(prepare=0.0, network=0.0)
     out = np.zeros((T, c.num_shapes), np.float32)
-    # a proxy is small: its dense solves and the network's products run on one BLAS thread, as extra
+    # a proxy is small: its dense solves (and one mesh's network) run on one BLAS thread, as extra
     # threads only wait on each other (on two busy cores a posed ICT head took 2 s instead of 0.1 s)
     if per_frame_operators or T == 1:
         for t in range(T):
@@ -185,8 +185,7 @@ def encode_frames(
         blk = Y.block(s, min(s + chunk, T))
         xyz, _, _ = posed_frame(pp.vertices[None] + np.stack([S @ (y - Y0) for y in blk]))
         t1 = time.perf_counter()
-        with blas_threads(1):  # a batch's products are small too (2-3x faster on two busy cores)
-            out[s : s + len(blk)] = model(xyz, pp.ops, threads)
+        out[s : s + len(blk)] = model(xyz, pp.ops, threads)  # a batch: BLAS as it is (2 threads: 2x on idle cores)
         timings["prepare"] += t1 - t0
         timings["network"] += time.perf_counter() - t1
     return out
