@@ -95,6 +95,21 @@ def posed_frame(proxy_xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return (X - centers[:, None]) / scales[:, None, None], centers, scales
 
 
+_CONTROLLER: list = []  # [(pid, threadpoolctl.ThreadpoolController)]
+
+
+def _one_blas_thread():
+    """A context limiting BLAS to one thread (restored on exit), through one threadpoolctl
+    controller per process: :func:`facerig.parallel.blas_threads` looks the loaded libraries up on
+    every call (~1 ms, over 10 ms at times on a busy machine: a tenth of a posed mesh's time). Made
+    after NumPy's and SciPy's BLAS are loaded (the encoder's preparation imports them)."""
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER or _CONTROLLER[0][0] != os.getpid():
+        _CONTROLLER[:] = [(os.getpid(), ThreadpoolController())]
+    return _CONTROLLER[0][1].limit(limits=1, user_api="blas")
+
+
 def _sampling_matrix(posed, vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray):
     """(P,V) sparse: proxy values sampled from input values at the closest point of the input
     surface to each proxy vertex, within its part and normal-compatible (what
@@ -148,7 +163,6 @@ def encode_frames(
     from facerig.invert.frames import Frames
     from facerig.models.encoder.prepare import prepare_posed
     from facerig.models.encoder.weights import load_encoder
-    from facerig.parallel import blas_threads
 
     model = model or load_encoder()
     c = model.config
@@ -162,7 +176,7 @@ def encode_frames(
     # threads only wait on each other (on two busy cores a posed ICT head took 2 s instead of 0.1 s)
     if per_frame_operators or T == 1:
         for t in range(T):
-            with blas_threads(1):
+            with _one_blas_thread():
                 t0 = time.perf_counter()
                 pp = prepare_posed(Y.block(t, t + 1)[0], faces, proxy_vertices=c.proxy_vertices, k=c.k_eig)
                 t1 = time.perf_counter()
@@ -176,7 +190,7 @@ def encode_frames(
         from facerig.geometry.components import connected_components
 
         parts = connected_components(len(Y0), faces)
-    with blas_threads(1):
+    with _one_blas_thread():
         pp = prepare_posed(Y0, faces, proxy_vertices=c.proxy_vertices, k=c.k_eig, parts=parts)
         S = _sampling_matrix(pp, Y0, faces, parts)
     timings["prepare"] += time.perf_counter() - t0
