@@ -148,7 +148,7 @@ def invert_without_neutral(args: argparse.Namespace, console):
         try:
             inv, _mesh, how = estimate_neutral(frames, faces, args, console)
             console.print(f"no neutral: a sequence of {frames.num_frames} frames, solved through an estimated neutral")
-            return frames, inv, how
+            return frames, inv, "rig of an estimated neutral (" + how.removeprefix("no neutral: ") + ")"
         except FacerigError as e:
             if args.neutral_estimate:
                 raise
