@@ -202,6 +202,30 @@ def test_bounded_solve_of_smaller_parts_matches_global_dense():
     assert all(w > 0 for w in owners)  # every part contributes
 
 
+def test_standard_form_of_the_dense_parts_gives_the_same_spectrum():
+    """``eigenbasis(..., standard=True)`` (the encoder's): the same k smallest pairs as the generalized
+    solve, over parts solved densely (bounded and not) and a sparse one, M-orthonormal."""
+    import scipy.linalg
+
+    from facerig.geometry.operators import eigenbasis, laplacian_and_mass
+
+    vs, fs, off = [], [], 0
+    for subdiv, r, x in [(3, 1.0, 0.0), (2, 0.3, 6.0), (1, 4.0, 11.0), (2, 0.8, 20.0)]:  # 642, 162, 42, 162 v
+        v, f = _sphere(subdiv, r=r, center=(x, 0, 0))
+        vs.append(v)
+        fs.append(f + off)
+        off += len(v)
+    v, f = np.concatenate(vs), np.concatenate(fs)
+    L, mass = laplacian_and_mass(v, f)
+    for k in (40, len(v)):  # bounded dense parts; every pair (each part dense in full)
+        evals, evecs = eigenbasis(L, mass, k, standard=True)
+        ref = scipy.linalg.eigh(L.toarray(), np.diag(mass), eigvals_only=True, subset_by_index=[0, k - 1])
+        np.testing.assert_allclose(evals, np.clip(ref, 0, None), rtol=1e-7, atol=1e-8)
+        np.testing.assert_allclose(L @ evecs, mass[:, None] * evecs * evals, atol=1e-6)
+        np.testing.assert_allclose(evecs.T @ (mass[:, None] * evecs), np.eye(k), atol=1e-8)
+    np.testing.assert_allclose(eigenbasis(L, mass, 40)[0], eigenbasis(L, mass, 40, standard=True)[0], atol=1e-8)
+
+
 def test_rescaled_operators_match_recomputed(tmp_path):
     """Operators of a mesh scaled by 1/a, from the originals, equal recomputing them: mass, L,
     gradients and tangent frames directly; the eigenbasis through the heat operator

@@ -289,15 +289,27 @@ def laplacian_and_mass(vertices: np.ndarray, faces: np.ndarray) -> tuple[sp.csr_
 # Eigenbasis
 
 
-def _eig_block(L: sp.spmatrix, mass: np.ndarray, k: int, bound: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+def _eig_block(
+    L: sp.spmatrix, mass: np.ndarray, k: int, bound: float = np.inf, standard: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` smallest eigenpairs of one block, or only those with eigenvalue <= ``bound``
     when that is finite (at least the smallest one): dense ``eigh`` when small, else
-    shift-invert eigsh."""
+    shift-invert eigsh. ``standard``: a dense block as the standard problem of
+    ``M^-1/2 L M^-1/2`` (LAPACK's evr; the same pairs to round-off, about twice as fast)."""
     V = mass.shape[0]
     k = int(min(k, V))
     if V <= _DENSE_MAX or k >= V - 1:
-        Ld = L.toarray()
+        Ld = L.toarray() if sp.issparse(L) else np.array(L, dtype=np.float64)
         Ld = 0.5 * (Ld + Ld.T)
+        if standard:
+            d = 1.0 / np.sqrt(mass)
+            A = Ld * d[:, None] * d[None, :]
+            if np.isfinite(bound):
+                ev, u = scipy.linalg.eigh(A, subset_by_value=[-np.inf, bound], driver="evr")
+                if ev.size:
+                    return ev[:k], d[:, None] * u[:, :k]
+            ev, u = scipy.linalg.eigh(A, subset_by_index=[0, k - 1], driver="evr")
+            return ev, d[:, None] * u
         if np.isfinite(bound):
             ev, vec = scipy.linalg.eigh(Ld, np.diag(mass), subset_by_value=[-np.inf, bound])
             if ev.size:
@@ -331,7 +343,19 @@ def _eig_block(L: sp.spmatrix, mass: np.ndarray, k: int, bound: float = np.inf) 
     return solve(k)
 
 
-def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _dense_block(A: sp.csr_matrix, start: int, stop: int) -> np.ndarray:
+    """``A[start:stop, start:stop]`` as a dense array, for a CSR ``A`` whose rows in that range have
+    no entries outside it (a diagonal block of a block-diagonal matrix)."""
+    lo, hi = A.indptr[start], A.indptr[stop]
+    rows = np.repeat(np.arange(stop - start), np.diff(A.indptr[start : stop + 1]))
+    out = np.zeros((stop - start, stop - start))
+    np.add.at(out, (rows, A.indices[lo:hi] - start), A.data[lo:hi])  # repeated entries add up, as in toarray
+    return out
+
+
+def eigenbasis(
+    L: sp.spmatrix, mass: np.ndarray, k: int, *, standard: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """``k`` smallest generalized eigenpairs of ``L phi = lambda diag(mass) phi``.
 
     L (V,V) PSD sparse, mass (V,) > 0 -> evals (k',) ascending (clipped at 0), evecs (V,k')
@@ -346,7 +370,9 @@ def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np
     least ``k``, the ``k``-th smallest of them bounds every eigenvalue that can be picked, and
     the remaining components only solve for eigenvalues up to that bound (on a multi-part head
     the small parts then contribute little more than their zero mode). The result is the
-    same as solving each component for all its candidates.
+    same as solving each component for all its candidates. ``standard``: the components solved
+    densely are solved in standard form (:func:`_eig_block`; the expression encoder's one-off
+    posed meshes; the rig and the cache keep the generalized solve).
     """
     from scipy.sparse.csgraph import connected_components
 
@@ -362,9 +388,13 @@ def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np
     vals: list[np.ndarray] = [np.zeros(0)] * n_comp
     cols: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int64), np.zeros((0, 0)))] * n_comp
     have = np.zeros(0)  # eigenvalues found so far
+    # the blocks solved densely are read as dense arrays from L permuted once (the same matrices
+    # as L[idx][:, idx].toarray(), without two sparse fancy-indexing passes for each small part)
+    Lp = L[order][:, order] if n_comp > 1 else L
     for j, c in enumerate(np.argsort(-sizes, kind="stable")):
         idx = order[bounds[c] : bounds[c + 1]]
         kc = min(idx.size, max(1, k - (n_comp - 1)))
+        dense = idx.size <= _DENSE_MAX or kc >= idx.size - 1  # as _eig_block decides
         # the components still to solve (this one included) give one zero each, so the k-th
         # smallest of all is at most the m-th smallest found so far
         m = k - (n_comp - j)
@@ -372,7 +402,8 @@ def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int) -> tuple[np.ndarray, np
         if 0 < m <= have.size:
             b = float(np.partition(have, m - 1)[m - 1])
             bound = b if b > 0 else np.inf
-        ev, vec = _eig_block(L[idx][:, idx], mass[idx], kc, bound)
+        block = _dense_block(Lp, bounds[c], bounds[c + 1]) if dense else L[idx][:, idx]
+        ev, vec = _eig_block(block, mass[idx], kc, bound, standard)
         vals[c] = ev
         cols[c] = (idx, vec)
         have = np.concatenate([have, ev])

@@ -43,6 +43,16 @@ def _edge_keys(faces: np.ndarray, num_vertices: int) -> np.ndarray:
     return np.minimum(a, b) * num_vertices + np.maximum(a, b)
 
 
+def _edge_uses(a: np.ndarray, b: np.ndarray, num_vertices: int) -> np.ndarray:
+    """How many faces use the edge of each half-edge ``a[i] -> b[i]`` (int64 arrays): counted in a
+    sparse matrix, which sums repeated entries in linear time (np.unique's counts need a sort)."""
+    import scipy.sparse as sp
+
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    m = sp.csr_matrix((np.ones(len(a), np.int64), (lo, hi)), shape=(num_vertices, num_vertices))
+    return np.asarray(m[lo, hi]).ravel()
+
+
 def boundary_edges(faces: np.ndarray) -> np.ndarray:
     """Edges used by exactly one face: faces (F,3) -> (B,2) int64, each row sorted."""
     f = np.asarray(faces, dtype=np.int64)
@@ -107,8 +117,8 @@ def weld_seams(
     if V == 0 or f.size == 0 or tol <= 0:
         return identity
     a, b = f.ravel(), f[:, [1, 2, 0]].ravel()  # half-edges a -> b, in the order of _edge_keys
-    keys, inv, counts = np.unique(_edge_keys(f, V), return_inverse=True, return_counts=True)
-    border = counts[inv] == 1
+    uses = _edge_uses(a, b, V)  # faces on each half-edge's edge
+    border = uses == 1
     ha, hb = a[border], b[border]  # boundary half-edges
     bv = np.unique(np.concatenate([ha, hb]))
     if bv.size < 2:
@@ -142,7 +152,7 @@ def weld_seams(
             yp, xp = cands[0]
             pairs += [(x, xp), (y, yp)]
     pairs = np.array([p for p in pairs if p[0] != p[1]], dtype=np.int64).reshape(-1, 2)
-    limit = max(2, int(counts.max()))
+    limit = max(2, int(uses.max()))
     dup_input = None  # the input's duplicate faces, found once (below)
     for _ in range(3):  # drop stitches that would collapse a face or overload an edge, then retry
         if pairs.size == 0:

@@ -146,3 +146,18 @@ def test_shipped_weights_run_without_torch(tmp_path, tiny_head):
             torch.from_numpy(xyz.astype(np.float32)), ops.to_torch()
         ).numpy()
     np.testing.assert_allclose(rt(xyz, ops.for_network(c.k_eig)), ref, rtol=1e-4, atol=1e-5)
+
+
+def test_encode_frames_restores_blas_threads(tiny_head):
+    """One mesh and a sequence are read on one BLAS thread; the host's BLAS setting is back after."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    v, f = tiny_head(8, 12)
+    rt = _runtime(_random_model())
+    Y = v[None] + np.random.default_rng(3).normal(0, 0.01, (3, *v.shape))
+    with threadpool_limits(2, user_api="blas"):
+        before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        encode_frames(Y[0], f, model=rt)
+        encode_frames(Y, f, model=rt, per_frame_operators=True)
+        encode_frames(Y, f, model=rt)
+        assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before

@@ -7,13 +7,15 @@
   inference both normalise a pose).
 - :func:`encode_frames`: posed meshes (T, V, 3) + faces -> (T, 52) weights, without a neutral.
 
-A sequence of frames of one mesh is prepared once: the first frame's proxy and operators
-(:func:`facerig.geometry.proxy.prepare_head`) serve every frame, each frame's proxy positions
-being the first one's plus the frame's motion sampled where the proxy samples the input
-(:meth:`facerig.geometry.proxy.Proxy.sample_full`). Training poses its heads the same way
-(proxy of one mesh, positions moved by the sampled deltas), so the per-frame cost is a sparse
-product, a head frame and the network. ``per_frame_operators=True`` prepares every frame on its
-own instead (exact, ~1 s a frame).
+One posed mesh is prepared by :func:`facerig.models.encoder.prepare.prepare_posed` (seams
+stitched, the quadric proxy, its head frame and operators; nothing the encoder does not read) and
+read by the network, on one BLAS thread (its solves and products are small; a sequence's batches
+keep BLAS as it is). A sequence of frames of one mesh is prepared once: the first frame's proxy and
+operators serve every frame, each frame's proxy positions being the first one's plus the frame's
+motion sampled at the closest point of the input surface to each proxy vertex (within its part).
+Training poses its heads the same way (proxy of one mesh, positions moved by the sampled deltas),
+so the per-frame cost is a sparse product, a head frame and the network. ``per_frame_operators=True``
+prepares every frame on its own instead (what one mesh gets).
 """
 
 from __future__ import annotations
@@ -93,13 +95,43 @@ def posed_frame(proxy_xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return (X - centers[:, None]) / scales[:, None, None], centers, scales
 
 
-def _sampling_matrix(proxy, vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray | None):
-    """(P,V) sparse: proxy values sampled from input values (what :meth:`Proxy.from_full` does)."""
+_CONTROLLER: list = []  # [(pid, threadpoolctl.ThreadpoolController)]
+
+
+def _one_blas_thread():
+    """A context limiting BLAS to one thread (restored on exit), through one threadpoolctl
+    controller per process: :func:`facerig.parallel.blas_threads` looks the loaded libraries up on
+    every call (~1 ms, over 10 ms at times on a busy machine: a tenth of a posed mesh's time). Made
+    after NumPy's and SciPy's BLAS are loaded (the encoder's preparation imports them)."""
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER or _CONTROLLER[0][0] != os.getpid():
+        _CONTROLLER[:] = [(os.getpid(), ThreadpoolController())]
+    return _CONTROLLER[0][1].limit(limits=1, user_api="blas")
+
+
+def _sampling_matrix(posed, vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray):
+    """(P,V) sparse: proxy values sampled from input values at the closest point of the input
+    surface to each proxy vertex, within its part and normal-compatible (what
+    :meth:`facerig.geometry.proxy.Proxy.from_full` does). ``posed``: a
+    :class:`~facerig.models.encoder.prepare.PosedProxy` with ``parts``; ``parts`` (V,) the input's."""
     import scipy.sparse as sp
 
-    face, bary = proxy.sample_full(vertices, faces, parts)
-    P, V = proxy.num_vertices, len(vertices)
-    return sp.csr_matrix((bary.ravel(), np.asarray(faces)[face].ravel(), np.arange(0, 3 * P + 1, 3)), shape=(P, V))
+    from facerig.geometry.correspondence import closest_points
+    from facerig.geometry.normals import vertex_normals
+
+    faces = np.asarray(faces, np.int64)
+    face, bary, _ = closest_points(
+        posed.vertices,
+        vertices,
+        faces,
+        point_parts=posed.parts,
+        face_parts=np.asarray(parts)[faces[:, 0]],
+        point_normals=vertex_normals(posed.vertices, posed.faces),
+        min_normal_dot=0.3,
+    )
+    P, V = posed.num_vertices, len(vertices)
+    return sp.csr_matrix((bary.ravel(), faces[face].ravel(), np.arange(0, 3 * P + 1, 3)), shape=(P, V))
 
 
 def encode_frames(
@@ -119,16 +151,17 @@ def encode_frames(
         frames: (T, V, 3) or (V, 3) posed vertices of one mesh, or a :class:`facerig.invert.frames.Frames`.
         faces: (F, 3) triangles of the mesh.
         model: the encoder (default: the shipped weights, :func:`facerig.models.encoder.weights.load_encoder`).
-        parts: (V,) connected-component labels (computed when None).
+        parts: (V,) connected-component labels (computed when None and needed: sequences).
         per_frame_operators: prepare every frame on its own (see module doc).
         chunk: frames per network pass.
+        threads: sparse products side by side in the network (:func:`facerig.models.raf.runtime.spmm`).
         timings: a dict that receives seconds for ``prepare`` and ``network``.
 
     Returns:
         (T, 52) weights in [0, 1], ARKit order.
     """
-    from facerig.geometry.proxy import prepare_head
     from facerig.invert.frames import Frames
+    from facerig.models.encoder.prepare import prepare_posed
     from facerig.models.encoder.weights import load_encoder
 
     model = model or load_encoder()
@@ -139,33 +172,34 @@ def encode_frames(
     timings = timings if timings is not None else {}
     timings.update(prepare=0.0, network=0.0)
     out = np.zeros((T, c.num_shapes), np.float32)
-    if per_frame_operators:
+    # a proxy is small: its dense solves (and one mesh's network) run on one BLAS thread, as extra
+    # threads only wait on each other (on two busy cores a posed ICT head took 2 s instead of 0.1 s)
+    if per_frame_operators or T == 1:
         for t in range(T):
-            t0 = time.perf_counter()
-            prep = prepare_head(
-                Y.block(t, t + 1)[0], faces, parts=parts, proxy_vertices=c.proxy_vertices, k=c.k_eig, cache=False
-            )
-            xyz, _, scales = posed_frame(prep.proxy.vertices[None])
-            ops = prep.ops.rescaled(scales[0] / prep.scale).for_network(c.k_eig)
-            t1 = time.perf_counter()
-            out[t] = model(xyz[0], ops, threads)
+            with _one_blas_thread():
+                t0 = time.perf_counter()
+                pp = prepare_posed(Y.block(t, t + 1)[0], faces, proxy_vertices=c.proxy_vertices, k=c.k_eig)
+                t1 = time.perf_counter()
+                out[t] = model(pp.xyz, pp.ops, threads)
             timings["prepare"] += t1 - t0
             timings["network"] += time.perf_counter() - t1
         return out
     t0 = time.perf_counter()
     Y0 = Y.block(0, 1)[0]
-    prep = prepare_head(Y0, faces, parts=parts, proxy_vertices=c.proxy_vertices, k=c.k_eig, cache=False)
-    S = _sampling_matrix(prep.proxy, Y0, faces, parts) if T > 1 else None
-    _, _, s0 = posed_frame(prep.proxy.vertices[None])
-    ops = prep.ops.rescaled(s0[0] / prep.scale).for_network(c.k_eig)
+    if parts is None:
+        from facerig.geometry.components import connected_components
+
+        parts = connected_components(len(Y0), faces)
+    with _one_blas_thread():
+        pp = prepare_posed(Y0, faces, proxy_vertices=c.proxy_vertices, k=c.k_eig, parts=parts)
+        S = _sampling_matrix(pp, Y0, faces, parts)
     timings["prepare"] += time.perf_counter() - t0
     for s in range(0, T, chunk):
         t0 = time.perf_counter()
         blk = Y.block(s, min(s + chunk, T))
-        moved = np.stack([S @ (y - Y0) for y in blk]) if S is not None else np.zeros((1, prep.proxy.num_vertices, 3))
-        xyz, _, _ = posed_frame(prep.proxy.vertices[None] + moved)
+        xyz, _, _ = posed_frame(pp.vertices[None] + np.stack([S @ (y - Y0) for y in blk]))
         t1 = time.perf_counter()
-        out[s : s + len(blk)] = model(xyz, ops, threads)
+        out[s : s + len(blk)] = model(xyz, pp.ops, threads)  # a batch: BLAS as it is (2 threads: 2x on idle cores)
         timings["prepare"] += t1 - t0
         timings["network"] += time.perf_counter() - t1
     return out
