@@ -149,8 +149,9 @@ def _bench(name, neutral, faces, names, deltas, W_speed, W_acc, repeat):
         "single_mesh_wall_s_each_round": {k: [round(x[0], 4) for x in v] for k, v in t_single.items()},
         "new_stages_s": {k: round(float(np.median([s[k] for s in stages])), 4) for k in stages[0]},
         "sequence_frames": T,
-        "sequence_ms_per_frame": {k: {"wall": round(1e3 * med(v, 0) / T, 2), "cpu": round(1e3 * med(v, 1) / T, 2)}
-                                  for k, v in t_seq.items()},
+        "sequence_ms_per_frame": {
+            k: {"wall": round(1e3 * med(v, 0) / T, 2), "cpu": round(1e3 * med(v, 1) / T, 2)} for k, v in t_seq.items()
+        },
     }
     # accuracy: the same frames each read alone (main, new) and as one sequence (main, new)
     Y, Wt, cols = pose(W_acc)

@@ -92,8 +92,12 @@ def main(argv: list[str] | None = None) -> None:
     write_result(
         "encoder_settings",
         args.tag,
-        {"frames_per_head": args.frames, "seconds": round(time.perf_counter() - t_start, 1), "heads": rows,
-         "summary": summary},
+        {
+            "frames_per_head": args.frames,
+            "seconds": round(time.perf_counter() - t_start, 1),
+            "heads": rows,
+            "summary": summary,
+        },
         argv,
     )
 

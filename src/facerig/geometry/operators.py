@@ -353,9 +353,7 @@ def _dense_block(A: sp.csr_matrix, start: int, stop: int) -> np.ndarray:
     return out
 
 
-def eigenbasis(
-    L: sp.spmatrix, mass: np.ndarray, k: int, *, standard: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
+def eigenbasis(L: sp.spmatrix, mass: np.ndarray, k: int, *, standard: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``k`` smallest generalized eigenpairs of ``L phi = lambda diag(mass) phi``.
 
     L (V,V) PSD sparse, mass (V,) > 0 -> evals (k',) ascending (clipped at 0), evecs (V,k')
