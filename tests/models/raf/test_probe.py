@@ -132,25 +132,33 @@ def test_orientation_candidates_and_score():
 
 
 @pytest.mark.slow
-def test_a_head_in_blenders_axes_is_refused_with_the_right_orientation(tmp_path, capsys):
+def test_a_head_in_blenders_axes_is_rigged_in_the_right_orientation(tmp_path, capsys):
     """The example head turned to Blender's axes (+Z up, -Y forward) and rigged without saying so
-    is refused, and the error names the orientation that makes it a head; ``--auto-orient``
-    finds that orientation and rigs it."""
+    is rigged in those axes with a note naming them; given the default axes explicitly, it is
+    refused and the error names the orientation that makes it a head; ``--auto-orient`` finds that
+    orientation and rigs the same."""
     from facerig.cli import main
     from facerig.io import read_mesh
     from facerig.io.obj import write_obj
+    from facerig.io.rig import load_rig
 
     m = read_mesh(str(Path(__file__).resolve().parents[3] / "examples" / "ict_head" / "head.obj"))
     R = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])  # +Y -> +Z, +Z -> -Y
     head = tmp_path / "blender_head.obj"
     write_obj(head, np.asarray(m.vertices) @ R.T, m.faces)
     out = tmp_path / "rig.npz"
-    assert main(["rig", str(head), "-o", str(out)]) == 2 and not out.exists()
+    assert main(["rig", str(head), "-o", str(out), "--up", "+y", "--forward", "+z"]) == 2 and not out.exists()
     err = capsys.readouterr().err.strip()
     assert "does not look like a head" in err and "--up +z --forward -y" in err and len(err.splitlines()) == 1
-    assert main(["rig", str(head), "-o", str(out), "--auto-orient"]) == 0  # finds it by itself
-    from facerig.io.rig import load_rig
-
+    assert main(["rig", str(head), "-o", str(out)]) == 0  # no axes given: rigged in the ones it names
+    printed = capsys.readouterr().out
+    assert "does not look like a head; rigged in the axes" in printed and "--up +z --forward -y" in printed
     meta = load_rig(out).meta
     assert (meta["input"]["up"], meta["input"]["forward"]) == ("+z", "-y")
+    assert meta["orientation"]["turned_from"] == ["+y", "+z"]
+    auto = tmp_path / "auto.npz"
+    assert main(["rig", str(head), "-o", str(auto), "--auto-orient"]) == 0  # finds it by itself
+    meta = load_rig(auto).meta
+    assert (meta["input"]["up"], meta["input"]["forward"]) == ("+z", "-y")
     assert meta["raf"]["face_frame"]["check"] == "ok"
+    np.testing.assert_array_equal(load_rig(auto).deltas, load_rig(out).deltas)
