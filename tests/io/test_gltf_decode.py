@@ -17,20 +17,7 @@ from facerig.errors import FacerigError, MeshError
 from facerig.io.gltf import read_rig_gltf
 from facerig.io.gltf_decode import load_document
 from facerig.io.readers import read_gltf
-
-
-def pack_glb(doc: dict, blob: bytes) -> bytes:
-    text = json.dumps(doc).encode()
-    text += b" " * ((-len(text)) % 4)
-    blob = blob + b"\0" * ((-len(blob)) % 4)
-    total = 12 + 8 + len(text) + 8 + len(blob)
-    return (
-        struct.pack("<4sII", b"glTF", 2, total)
-        + struct.pack("<II", len(text), 0x4E4F534A)
-        + text
-        + struct.pack("<II", len(blob), 0x004E4942)
-        + blob
-    )
+from fixtures.gltf_build import pack_glb
 
 
 def quad() -> tuple[dict, bytes]:
