@@ -276,6 +276,29 @@ def test_untangle_folds_fixes_shapes_leaves_blinks_and_small_folds():
     assert np.array_equal(small, deltas[:1]) and info == {}
 
 
+def test_untangle_folds_keep_motion_leaves_a_shape_whose_smoothing_takes_its_motion():
+    """``keep_motion`` (rig_mesh's default): a shape whose smoothing would take away its strongest
+    motion (a spike here; a mouth the smoothing closes on a real head) is left as it was; a broad
+    shape whose fold is away from its strongest motion is still smoothed."""
+    from facerig.geometry.untangle import folded_faces
+    from facerig.models.finish import UNTANGLE_KEEP_MOTION, untangle_folds
+
+    n = 21
+    x, y = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float))
+    v = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], 1)
+    i = np.arange(n * n).reshape(n, n)
+    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
+    f = np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+    spike = np.zeros((1, len(v), 3), np.float32)
+    spike[0, (n // 2) * n + n // 2, 0] = 1.6
+    out, info = untangle_folds(v, f, spike, ["jawOpen"], face_size=4.0, keep_motion=UNTANGLE_KEEP_MOTION)
+    assert np.array_equal(out, spike) and info == {}
+    broad = spike.copy()
+    broad[0, :, 2] = np.where(v[:, 1] < 4, 3.0, 0.0)  # a strong motion far from the fold
+    out, info = untangle_folds(v, f, broad, ["jawOpen"], face_size=4.0, keep_motion=UNTANGLE_KEEP_MOTION)
+    assert info["shapes"] == 1 and not folded_faces(v, f, out).any()
+
+
 def test_a_jaw_that_drags_the_neck_to_its_cut_gets_a_longer_fade_that_does_not_fold_it():
     """The network's jawOpen moving a short neck down faster than the cut's fade allows: the fade
     folds the neck over (issue 24, weboji_facecustom_human's neck); per shape, jawOpen's fade is

@@ -214,12 +214,13 @@ def _plane(n=21):
 
 def _folding_method(mesh, **options):
     """A method whose jawOpen folds a 4 x 6 block of the plane over its neighbours (24 triangles
-    and more: past the default trigger), whose cheekPuff folds one vertex (a few triangles: past
+    and more: past the default trigger; its strongest motion lies elsewhere), whose cheekPuff folds one vertex (a few triangles: past
     UNTANGLE_MIN_AREA, not the trigger) and whose mouthSmileLeft folds nothing."""
     v = np.asarray(mesh.vertices)
     d = np.zeros((3, len(v), 3), np.float32)
     block = (v[:, 0] >= 8) & (v[:, 0] <= 11) & (v[:, 1] >= 7) & (v[:, 1] <= 12)
     d[0, block, 0] = 2.6
+    d[0, v[:, 1] < 4, 2] = 5.0  # its strongest motion, out of the plane (folds nothing), away from the fold
     d[1, 10 * 21 + 3, 0] = 1.6
     d[2, :, 1] = 0.1 * v[:, 0]
     return registry.MethodOutput(names=["jawOpen", "cheekPuff", "mouthSmileLeft"], deltas=d)

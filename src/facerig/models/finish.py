@@ -383,6 +383,21 @@ UNTANGLE_MIN_AREA = 0.005
 #: weboji_triceratops (0.058).
 UNTANGLE_TRIGGER = 0.05
 
+#: ``rig_mesh``'s default untangling (:func:`untangle_folds` with ``keep_motion``) keeps a shape's
+#: smoothed deltas only where its strongest motion (the summed displacement of the 2 % of vertices it
+#: moves most) keeps at least this share: smoothing a fold at the lips can close the mouth the shape
+#: opens (Rocketbox female nodded 20 degrees: jawOpen kept 0.39 of its strongest motion and the mouth
+#: no longer opened, ``benchmarks/nod_sweep.py``; the Weboji mask's chin fold 0.98, triceratops 1.0,
+#: the robot's jaw 0.47). ``--untangle`` smooths every fold it finds (a spike's fold is all its motion).
+UNTANGLE_KEEP_MOTION = 0.8
+
+
+def _strongest(d: np.ndarray) -> float:
+    """Summed displacement norm of the 2 % of vertices (at least one) that ``d`` (V, 3) moves most."""
+    n = np.linalg.norm(np.asarray(d, np.float64), axis=1)
+    top = max(1, len(n) // 50)
+    return float(np.partition(n, len(n) - top)[len(n) - top :].sum()) if len(n) else 0.0
+
 
 def untangle_folds(
     vertices: np.ndarray,
@@ -391,6 +406,7 @@ def untangle_folds(
     names: list[str],
     face_size: float | None = None,
     min_area: float = UNTANGLE_MIN_AREA,
+    keep_motion: float | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Deltas (K, V, 3) with the folds of the shapes smoothed away, and what was done.
 
@@ -401,7 +417,9 @@ def untangle_folds(
     :data:`UNTANGLE_TRIGGER`) x ``face_size``^2 (default: a fifth of the bounding-box diagonal).
     Where the new jawOpen makes jawOpen + mouthClose (how ARKit poses mouthClose) fold more than
     before, mouthClose takes jawOpen's change, so that pose stays as it was. Info: ``{"shapes", "folded_before", "folded_after", "min_area", "seconds"}`` (shapes changed,
-    their folded triangles before and after), empty when no shape was changed."""
+    their folded triangles before and after), empty when no shape was changed. With ``keep_motion``
+    (:data:`UNTANGLE_KEEP_MOTION`), a shape whose smoothing keeps less than that share of its strongest
+    motion is left as it was."""
     import time
 
     from facerig.geometry.untangle import folded_faces, untangle
@@ -416,6 +434,10 @@ def untangle_folds(
     shapes = np.array([n not in UNTANGLE_SKIP for n in names], bool)
     out, info = untangle(v, f, deltas, shapes=shapes, where="largest", min_area=min_area * face_size**2)
     done = np.asarray(info["vertices_changed"]) > 0
+    for k in np.flatnonzero(done) if keep_motion else ():  # smoothed with its own strongest motion: as it was
+        if _strongest(out[k]) < keep_motion * _strongest(deltas[k]):
+            out[k] = deltas[k]
+            done[k] = False
     if not done.any():
         return out, {}
     if "mouthClose" in names and "jawOpen" in names and done[names.index("jawOpen")]:

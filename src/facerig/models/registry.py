@@ -365,7 +365,13 @@ def rig_mesh(
     if untangle is not False:
         floor = finish.UNTANGLE_MIN_AREA if untangle else finish.UNTANGLE_TRIGGER
         deltas, untangled = finish.untangle_folds(
-            verts, faces, deltas, list(out.names), fade_info.get("face_size") or None, floor
+            verts,
+            faces,
+            deltas,
+            list(out.names),
+            fade_info.get("face_size") or None,
+            floor,
+            keep_motion=None if untangle else finish.UNTANGLE_KEEP_MOTION,
         )
     if parts is None:
         parts = connected_components(V, faces)
