@@ -383,7 +383,8 @@ def run_variant(path: Path, var: dict, work: Path, timeout: float, env: dict) ->
         np.savez(rig, **z)
     cj = work / "check.json"
     cj.unlink(missing_ok=True)
-    head = ["--head", str(path)] if rot is None else []
+    # turned upright: the check in +y/+z (not the axes the rig's meta says it was made in)
+    head = ["--head", str(path)] if rot is None else ["--up", "+y", "--forward", "+z"]
     c = _cli(["check", str(rig), *head, "--json", str(cj)], timeout, env)
     rec["check_rc"] = c["rc"]
     rec["check_seconds"] = round(c["seconds"], 2)
