@@ -110,6 +110,7 @@ def _eye_rays(
     n: int,
     through_skin: bool = True,
     rest: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rays from the front over an eyeball's disc: ``(X, Y, depth, seen, window)``, each (n, n).
 
@@ -122,7 +123,9 @@ def _eye_rays(
     vertices of a posed head; a ray that meets the eyeball and then skin inside its front half at
     rest (skin tucked under an eyeball cap, as the Rocketbox heads have it behind most of the
     opening, and moving with the lids) is then counted where it meets the eyeball first: such skin
-    behind the eyeball is no lid met inside it, and the eyeball shows there."""
+    behind the eyeball is no lid met inside it, and the eyeball shows there. ``memo``: a dict kept
+    between calls with the same faces, eye, ``rest`` and ``through_skin`` (the rest pose's rays
+    cast once per ``n``)."""
     from facerig.geometry.raycast import Grid, first_hits
 
     v = np.asarray(vertices, np.float64)
@@ -137,13 +140,17 @@ def _eye_rays(
     if not through_skin and seen.any():
         _, skin_depth = first_hits(v, f[skin], grid)
         floor = c[2]
-        if rest is not None:  # skin tucked inside the front half at rest: the lids must come in front of it
+        if rest is not None and memo is not None and ("floor", n) in memo:
+            floor = memo["floor", n]
+        elif rest is not None:  # skin tucked inside the front half at rest: the lids must come in front of it
             w = np.asarray(rest, np.float64)
             rest_skin = _near(w, f, np.asarray(skin_faces), c, 2.0 * r)
             hit0, _ = first_hits(w, f[np.concatenate([rest_skin, eyeball_faces])], grid)
             _, rest_depth = first_hits(w, f[rest_skin], grid)
             tucked = (hit0 >= len(rest_skin)) & np.isfinite(rest_depth) & (rest_depth > c[2])
             floor = np.where(tucked, np.inf, c[2])
+            if memo is not None:
+                memo["floor", n] = floor
         seen &= ~(skin_depth > floor)
     return X, Y, depth, seen, window
 
@@ -158,20 +165,21 @@ def eye_opening(
     sphere: tuple[np.ndarray, float] | None = None,
     through_skin: bool = True,
     rest: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> EyeOpening | None:
     """The opening of one eye (see :class:`EyeOpening`), or None where the eyeball is hardly seen.
 
     vertices (V, 3) (neutral, or posed with the neutral's ``sphere``), faces (F, 3); skin_faces
     (Fs,), eyeball_faces (Fe,): rows of ``faces``. ``n`` rays across the eyeball's diameter;
     ``bins`` horizontal bins; ``sphere``: ``(centre (3,), radius)`` (default: fitted to the
-    eyeball's vertices); ``through_skin``, ``rest``: see :func:`_eye_rays`."""
+    eyeball's vertices); ``through_skin``, ``rest``, ``memo``: see :func:`_eye_rays`."""
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
     if sphere is None:
         c, r = eyeball_sphere(v[np.unique(f[eyeball_faces])])
     else:
         c, r = np.asarray(sphere[0], np.float64), float(sphere[1])
-    X, Y, depth, seen, window = _eye_rays(v, f, skin_faces, eyeball_faces, c, r, n, through_skin, rest)
+    X, Y, depth, seen, window = _eye_rays(v, f, skin_faces, eyeball_faces, c, r, n, through_skin, rest, memo)
     share = float(seen.sum() / max(window.sum(), 1))
     if seen.sum() < 6:
         return None
@@ -307,10 +315,13 @@ def seen_share(
     n: int = 41,
     through_skin: bool = True,
     rest: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> float:
     """Share of an eyeball's front disc (``center`` (3,), ``radius``) seen through the skin from the front
-    for vertices (V, 3) (posed or neutral); ``through_skin``, ``rest``: see :func:`_eye_rays`."""
-    _, _, _, seen, window = _eye_rays(vertices, faces, skin_faces, eyeball_faces, center, radius, n, through_skin, rest)
+    for vertices (V, 3) (posed or neutral); ``through_skin``, ``rest``, ``memo``: see :func:`_eye_rays`."""
+    _, _, _, seen, window = _eye_rays(
+        vertices, faces, skin_faces, eyeball_faces, center, radius, n, through_skin, rest, memo
+    )
     return float(seen.sum() / max(window.sum(), 1))
 
 
@@ -579,9 +590,11 @@ def complete_blink(
     out = np.asarray(blink, np.float64)
     memo = {} if memo is None else memo
     rest = v  # skin tucked behind the eyeball at rest is no lid: the gaps are measured against the rest pose
+    rays = memo.setdefault("rays", {})  # the rest pose's rays (_eye_rays), cast once
 
     def left(d: np.ndarray) -> float:
-        return seen_share(v + d, faces, skin_faces, eyeball_faces, c, r, through_skin=False, rest=rest) / seen0
+        share = seen_share(v + d, faces, skin_faces, eyeball_faces, c, r, through_skin=False, rest=rest, memo=rays)
+        return share / seen0
 
     if "seen" not in memo:  # at least what is seen between the lids
         memo["seen"] = seen_share(v + out, faces, skin_faces, eyeball_faces, c, r) / seen0
@@ -604,14 +617,16 @@ def complete_blink(
         return done.copy(), before, after
     out = keep_outside(v, out, movable, sphere)  # lids that sank into the eyeball come out first
     upper = None  # which lid a vertex belongs to, from the neutral head (see the docstring)
-    rest_gap = eye_opening(v, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False, rest=rest)
+    rest_gap = eye_opening(v, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False, rest=rest, memo=rays)
     if rest_gap is not None:
         d0 = v - c
         u0 = np.clip(d0[:, 0] / r, rest_gap.u.min(), rest_gap.u.max())
         top0, bot0 = np.interp(u0, rest_gap.u, rest_gap.top), np.interp(u0, rest_gap.u, rest_gap.bot)
         upper = np.arctan2(d0[:, 1], d0[:, 2]) >= 0.5 * (top0 + bot0)
     for _ in range(passes):
-        gap = eye_opening(v + out, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False, rest=rest)
+        gap = eye_opening(
+            v + out, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False, rest=rest, memo=rays
+        )
         if gap is None:
             break
         d, _ = blink_deltas(v + out, movable, gap, meet, upper)
