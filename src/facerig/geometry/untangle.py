@@ -27,7 +27,7 @@ import scipy.sparse as sp
 #: round, at most ``rounds`` rounds.
 UNTANGLE = {"min_ratio": 0.0, "rings": 2, "steps": 10, "rounds": 16}
 
-#: :func:`folded_faces` tests this many triangles of every shape at a time ((3, K, chunk) float32
+#: :func:`folded_faces` tests this many triangles of every shape at a time ((chunk, 3, K) float32
 #: temporaries: a few MB for a 52-shape rig).
 _CHUNK = 8192
 
@@ -69,32 +69,32 @@ def folded_faces(
     u2 = (np.cross(c0, e1) * scale[:, None]).astype(np.float32)  # (e1 x g2) . c0 = g2 . (c0 x e1)
     n0 = (c0 * scale[:, None]).astype(np.float32)
     K, F = d.shape[0], len(f)
-    # all shapes at once, coordinate planes apart: (3, K, V) float32, gathered (3, K, chunk) a
-    # chunk of triangles at a time, so every product below runs over contiguous rows; the same
-    # float32 operations in the same order as one shape and one triangle at a time (bit-identical)
-    dd = np.empty((3, K, len(v)), np.float32)
+    # all shapes at once: (V, 3, K) float32, a chunk of triangles' corners gathered as whole rows
+    # (one memory read per corner for every shape), so every product below runs over K shapes at
+    # a time; the same float32 operations in the same order as one shape and one triangle at a
+    # time (bit-identical)
+    dd = np.empty((len(v), 3, K), np.float32)
     for k in range(K):
-        dd[:, k] = (np.asarray(d[k], np.float64) / size).astype(np.float32).T
-    u1, u2, n0 = np.ascontiguousarray(u1.T), np.ascontiguousarray(u2.T), np.ascontiguousarray(n0.T)
-    out = np.zeros((K, F), bool)
+        dd[:, :, k] = (np.asarray(d[k], np.float64) / size).astype(np.float32)
+    out = np.zeros((F, K), bool)
     for s in range(0, F, _CHUNK):
         sl = slice(s, s + _CHUNK)
-        g0 = np.take(dd, f[sl, 0], axis=2)
-        g1 = np.take(dd, f[sl, 1], axis=2) - g0
-        g2 = np.take(dd, f[sl, 2], axis=2) - g0
-        a, b, c = u1[:, sl], u2[:, sl], n0[:, sl]
-        dot = g1[0] * a[0]
-        dot += g1[1] * a[1]
-        dot += g1[2] * a[2]
-        t = g2[0] * b[0]
-        t += g2[1] * b[1]
-        t += g2[2] * b[2]
+        g0 = np.take(dd, f[sl, 0], axis=0)  # (chunk, 3, K)
+        g1 = np.take(dd, f[sl, 1], axis=0) - g0
+        g2 = np.take(dd, f[sl, 2], axis=0) - g0
+        a, b, c = u1[sl, :, None], u2[sl, :, None], n0[sl, :, None]
+        dot = g1[:, 0] * a[:, 0]
+        dot += g1[:, 1] * a[:, 1]
+        dot += g1[:, 2] * a[:, 2]
+        t = g2[:, 0] * b[:, 0]
+        t += g2[:, 1] * b[:, 1]
+        t += g2[:, 2] * b[:, 2]
         dot += t
-        dot += (g1[1] * g2[2] - g1[2] * g2[1]) * c[0]
-        dot += (g1[2] * g2[0] - g1[0] * g2[2]) * c[1]
-        dot += (g1[0] * g2[1] - g1[1] * g2[0]) * c[2]
-        out[:, sl] = ok[sl] & (dot < min_ratio - 1.0)
-    return out
+        dot += (g1[:, 1] * g2[:, 2] - g1[:, 2] * g2[:, 1]) * c[:, 0]
+        dot += (g1[:, 2] * g2[:, 0] - g1[:, 0] * g2[:, 2]) * c[:, 1]
+        dot += (g1[:, 0] * g2[:, 1] - g1[:, 1] * g2[:, 0]) * c[:, 2]
+        out[sl] = ok[sl, None] & (dot < min_ratio - 1.0)
+    return np.ascontiguousarray(out.T)
 
 
 def _nodes(vertices: np.ndarray, deltas: np.ndarray) -> np.ndarray:
