@@ -5,10 +5,11 @@ The network's rig of each public head (``../shared/data/heads``, ``close_eyes=Fa
 eyeballs made rigid is computed once with this tree; then ``close_blinks`` of this tree and of
 ``BASE_SRC`` run on those inputs in turn (``--rounds`` rounds, each side in its own process, the
 layout found before the clock starts), so load on a shared machine hits both alike. The fold
-step (``facerig.models.finish.untangle_folds``, the folds of every shape it tests found, and
-smoothed where they cover enough) is timed on the same deltas (``--folds``).
+step (``facerig.models.finish.untangle_folds`` with ``rig_mesh``'s default floor
+``UNTANGLE_TRIGGER``: the folds of every shape it tests found, and smoothed where they cover
+that much) is timed on the same deltas (``--folds``).
 
-    python benchmarks/eyelids_step_time.py BASE_SRC [--folds] [--out X.json]
+    python benchmarks/eyelids_step_time.py BASE_SRC [--folds] [--extra MESH ...] [--out X.json]
     ->  benchmarks/results/eyelids_step_time_s4.json by default
 """
 
@@ -33,7 +34,7 @@ import json, sys, time
 import numpy as np
 from facerig.geometry.eyelids import close_blinks
 from facerig.geometry.face_parts import find_layout
-from facerig.models.finish import untangle_folds
+from facerig.models.finish import UNTANGLE_TRIGGER, untangle_folds
 folds = sys.argv[1] == "folds"
 out = {}
 for path in sys.argv[2:]:
@@ -45,7 +46,7 @@ for path in sys.argv[2:]:
     out[path] = [time.perf_counter() - t]
     if folds:
         t = time.perf_counter()
-        untangle_folds(v, f, d, names)
+        untangle_folds(v, f, d, names, min_area=UNTANGLE_TRIGGER)
         out[path].append(time.perf_counter() - t)
 print(json.dumps(out))
 """
@@ -62,11 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("base_src")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--folds", action="store_true", help="time untangle_folds on the same deltas too")
+    ap.add_argument("--extra", nargs="*", default=[], help="more meshes (e.g. examples/ict_head/head.obj)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "eyelids_step_time_s4.json"))
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp())
     paths = {}
-    for p in sorted((data_root() / "heads").glob("*.obj")):
+    for p in [*sorted((data_root() / "heads").glob("*.obj")), *map(Path, args.extra)]:
         mesh = load_mesh(p, allow_degenerate=True, allow_unreferenced=True)
         v, f = np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces, np.int64)
         lay = find_layout(v, f)
