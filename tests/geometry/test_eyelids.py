@@ -451,3 +451,26 @@ def test_a_completed_mask_eye_hole_closes_with_its_margins_meeting():
         o = np.argsort(posed[low, 0])
         gap = posed[inner, 1] - np.interp(posed[inner, 0], posed[low, 0][o], posed[low, 1][o])
         assert len(inner) >= 3 and np.abs(gap).max() < 0.05 * h
+
+
+def test_a_blink_completed_again_from_a_lower_target_with_a_memo_is_the_same():
+    """complete_blink's memo (kept between the tries of one eye) gives what fresh calls give."""
+    from facerig.geometry.eyelids import complete_blink, eyeball_sphere
+
+    v, f, ix = synthetic_head(eye_z=-0.5)
+    lay = find_layout(v, f)
+    weak = _blinks(v, ix, 1.0)
+    weak[0] *= 0.3
+    eye = next(e for e in lay.eyes if e.side == "Left")
+    skin = np.flatnonzero(lay.face_part == lay.skin)
+    movable = ~np.isin(lay.labels, lay.eyeball_parts)
+    sphere = eyeball_sphere(v[np.unique(f[eye.faces])])
+    seen0 = seen_share(v, f, skin, eye.faces, *sphere)
+    args = (v, f, skin, eye.faces, movable, np.asarray(weak[0], np.float64), sphere, seen0)
+    memo: dict = {}
+    for target in (CLOSED, CLOSED - 0.02, CLOSED - 0.04):
+        fresh = complete_blink(*args, closed=target)
+        kept = complete_blink(*args, closed=target, memo=memo)
+        np.testing.assert_array_equal(kept[0], fresh[0])
+        assert kept[1:] == fresh[1:] and fresh[2] < fresh[1]
+    assert "completed" in memo and memo["rays"]

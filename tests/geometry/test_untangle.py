@@ -108,3 +108,18 @@ def test_folded_area_is_what_untangles_min_area_is_compared_with():
     d2[1, len(v) + 60, 0] = 1.6
     np.testing.assert_allclose(folded_area(v2, f2, d2, where="largest"), [area[0], 0.0])
     assert folded_area(v2, f2, d2)[1] > 0
+
+
+def test_folded_faces_in_chunks_equals_one_shape_at_a_time(monkeypatch):
+    """Shapes tested together a chunk of triangles at a time find, bit for bit, what each shape
+    tested alone over all its triangles finds (chunk boundaries inside the mesh)."""
+    import facerig.geometry.untangle as untangle_module
+
+    v, f = _sheet()
+    rng = np.random.default_rng(0)
+    d = np.stack([_folding_shape(v), np.full_like(v, 0.3), rng.normal(0, 0.4, v.shape)]).astype(np.float32)
+    alone = np.stack([folded_faces(v, f, d[k], 0.2)[0] for k in range(len(d))])
+    monkeypatch.setattr(untangle_module, "_CHUNK", 97)  # 800 triangles: 9 chunks, the last one short
+    together = folded_faces(v, f, d, 0.2)
+    assert alone[2].any() and not alone[2].all()
+    np.testing.assert_array_equal(together, alone)

@@ -90,6 +90,7 @@ def blink_open_rays(
     skin_faces: np.ndarray,
     blink: np.ndarray,
     turn: Callable[[np.ndarray], np.ndarray] | None = None,
+    neutral: tuple[int, int] | None = None,
 ) -> tuple[int, int | None, int]:
     """An eye's opening before and after a blink, as ``facerig check`` measures it: ``(open rays at
     neutral, open rays after the blink, rays in the window)``; ``after`` None where the eye is closed
@@ -98,11 +99,12 @@ def blink_open_rays(
 
     v0 (V, 3) neutral, faces (F, 3), eye (:class:`facerig.geometry.face_parts.Eye`), skin_faces
     (Fs,) rows of ``faces``, blink (V, 3) the eyeBlink's deltas; ``turn``: :func:`eye_front` of the
-    eye when already known."""
+    eye when already known; ``neutral``: ``(open rays at neutral, rays in the window)`` of this
+    eye and turn when already measured (an earlier call's first and last values)."""
     v0 = np.asarray(v0, np.float64)
     f = np.asarray(faces, np.int64)
     turn = eye_front(v0, f, eye, skin_faces) if turn is None else turn
-    before, total = eye_open_rays(turn(v0), f, eye, v0, skin_faces)
+    before, total = eye_open_rays(turn(v0), f, eye, v0, skin_faces) if neutral is None else neutral
     if total == 0 or before < EYE_OPEN_MIN * total:
         return before, None, total
     after, _ = eye_open_rays(turn(v0 + np.asarray(blink, np.float64)), f, eye, v0, skin_faces)

@@ -110,6 +110,7 @@ def _eye_rays(
     n: int,
     through_skin: bool = True,
     rest: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rays from the front over an eyeball's disc: ``(X, Y, depth, seen, window)``, each (n, n).
 
@@ -122,7 +123,9 @@ def _eye_rays(
     vertices of a posed head; a ray that meets the eyeball and then skin inside its front half at
     rest (skin tucked under an eyeball cap, as the Rocketbox heads have it behind most of the
     opening, and moving with the lids) is then counted where it meets the eyeball first: such skin
-    behind the eyeball is no lid met inside it, and the eyeball shows there."""
+    behind the eyeball is no lid met inside it, and the eyeball shows there. ``memo``: a dict kept
+    between calls with the same faces, eye, ``rest`` and ``through_skin`` (the rest pose's rays
+    cast once per ``n``)."""
     from facerig.geometry.raycast import Grid, first_hits
 
     v = np.asarray(vertices, np.float64)
@@ -137,13 +140,17 @@ def _eye_rays(
     if not through_skin and seen.any():
         _, skin_depth = first_hits(v, f[skin], grid)
         floor = c[2]
-        if rest is not None:  # skin tucked inside the front half at rest: the lids must come in front of it
+        if rest is not None and memo is not None and ("floor", n) in memo:
+            floor = memo["floor", n]
+        elif rest is not None:  # skin tucked inside the front half at rest: the lids must come in front of it
             w = np.asarray(rest, np.float64)
             rest_skin = _near(w, f, np.asarray(skin_faces), c, 2.0 * r)
             hit0, _ = first_hits(w, f[np.concatenate([rest_skin, eyeball_faces])], grid)
             _, rest_depth = first_hits(w, f[rest_skin], grid)
             tucked = (hit0 >= len(rest_skin)) & np.isfinite(rest_depth) & (rest_depth > c[2])
             floor = np.where(tucked, np.inf, c[2])
+            if memo is not None:
+                memo["floor", n] = floor
         seen &= ~(skin_depth > floor)
     return X, Y, depth, seen, window
 
@@ -158,20 +165,21 @@ def eye_opening(
     sphere: tuple[np.ndarray, float] | None = None,
     through_skin: bool = True,
     rest: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> EyeOpening | None:
     """The opening of one eye (see :class:`EyeOpening`), or None where the eyeball is hardly seen.
 
     vertices (V, 3) (neutral, or posed with the neutral's ``sphere``), faces (F, 3); skin_faces
     (Fs,), eyeball_faces (Fe,): rows of ``faces``. ``n`` rays across the eyeball's diameter;
     ``bins`` horizontal bins; ``sphere``: ``(centre (3,), radius)`` (default: fitted to the
-    eyeball's vertices); ``through_skin``, ``rest``: see :func:`_eye_rays`."""
+    eyeball's vertices); ``through_skin``, ``rest``, ``memo``: see :func:`_eye_rays`."""
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
     if sphere is None:
         c, r = eyeball_sphere(v[np.unique(f[eyeball_faces])])
     else:
         c, r = np.asarray(sphere[0], np.float64), float(sphere[1])
-    X, Y, depth, seen, window = _eye_rays(v, f, skin_faces, eyeball_faces, c, r, n, through_skin, rest)
+    X, Y, depth, seen, window = _eye_rays(v, f, skin_faces, eyeball_faces, c, r, n, through_skin, rest, memo)
     share = float(seen.sum() / max(window.sum(), 1))
     if seen.sum() < 6:
         return None
@@ -307,10 +315,13 @@ def seen_share(
     n: int = 41,
     through_skin: bool = True,
     rest: np.ndarray | None = None,
+    memo: dict | None = None,
 ) -> float:
     """Share of an eyeball's front disc (``center`` (3,), ``radius``) seen through the skin from the front
-    for vertices (V, 3) (posed or neutral); ``through_skin``, ``rest``: see :func:`_eye_rays`."""
-    _, _, _, seen, window = _eye_rays(vertices, faces, skin_faces, eyeball_faces, center, radius, n, through_skin, rest)
+    for vertices (V, 3) (posed or neutral); ``through_skin``, ``rest``, ``memo``: see :func:`_eye_rays`."""
+    _, _, _, seen, window = _eye_rays(
+        vertices, faces, skin_faces, eyeball_faces, center, radius, n, through_skin, rest, memo
+    )
     return float(seen.sum() / max(window.sum(), 1))
 
 
@@ -543,6 +554,7 @@ def complete_blink(
     meet: float = MEET,
     pieces: np.ndarray | None = None,
     lift: bool = True,
+    memo: dict | None = None,
 ) -> tuple[np.ndarray, float, float]:
     """Finish a blink whose lids stop short: ``(blink (V, 3), open before, open after)``.
 
@@ -571,19 +583,27 @@ def complete_blink(
     ``lift``, lids that met only inside the eyeball while more than ``closed`` of it shows through
     them (a head nodded up: the lids came down into the eyeball) are brought out over it and
     completed there (:func:`facerig.geometry.sunk_lids.lift_sunk_lids`; the shares are then of the
-    eyeball seen through the lids)."""
+    eyeball seen through the lids). ``memo``: a dict kept between calls with the same arguments
+    but ``closed`` (empty at first): what does not depend on ``closed`` is measured once."""
     v = np.asarray(vertices, np.float64)
     c, r = sphere
     out = np.asarray(blink, np.float64)
+    memo = {} if memo is None else memo
     rest = v  # skin tucked behind the eyeball at rest is no lid: the gaps are measured against the rest pose
+    rays = memo.setdefault("rays", {})  # the rest pose's rays (_eye_rays), cast once
 
     def left(d: np.ndarray) -> float:
-        return seen_share(v + d, faces, skin_faces, eyeball_faces, c, r, through_skin=False, rest=rest) / seen0
+        share = seen_share(v + d, faces, skin_faces, eyeball_faces, c, r, through_skin=False, rest=rest, memo=rays)
+        return share / seen0
 
-    seen = seen_share(v + out, faces, skin_faces, eyeball_faces, c, r) / seen0  # at least what is seen between the lids
+    if "seen" not in memo:  # at least what is seen between the lids
+        memo["seen"] = seen_share(v + out, faces, skin_faces, eyeball_faces, c, r) / seen0
+    seen = memo["seen"]
     if seen <= closed:
         return out, seen, seen
-    before = after = left(out)
+    if "before" not in memo:
+        memo["before"] = left(out)
+    before = after = memo["before"]
     if before <= closed:
         if lift:  # the eyeball shows through lids met inside it (seen > closed): lids sunk into it
             from facerig.geometry.sunk_lids import lift_sunk_lids
@@ -592,16 +612,21 @@ def complete_blink(
                 v, faces, skin_faces, eyeball_faces, movable, out, sphere, seen0, closed, passes, meet, pieces
             )
         return out, before, after
+    if "completed" in memo:  # from here on nothing depends on ``closed``
+        done, after = memo["completed"]
+        return done.copy(), before, after
     out = keep_outside(v, out, movable, sphere)  # lids that sank into the eyeball come out first
     upper = None  # which lid a vertex belongs to, from the neutral head (see the docstring)
-    rest_gap = eye_opening(v, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False, rest=rest)
+    rest_gap = eye_opening(v, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False, rest=rest, memo=rays)
     if rest_gap is not None:
         d0 = v - c
         u0 = np.clip(d0[:, 0] / r, rest_gap.u.min(), rest_gap.u.max())
         top0, bot0 = np.interp(u0, rest_gap.u, rest_gap.top), np.interp(u0, rest_gap.u, rest_gap.bot)
         upper = np.arctan2(d0[:, 1], d0[:, 2]) >= 0.5 * (top0 + bot0)
     for _ in range(passes):
-        gap = eye_opening(v + out, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False, rest=rest)
+        gap = eye_opening(
+            v + out, faces, skin_faces, eyeball_faces, sphere=sphere, through_skin=False, rest=rest, memo=rays
+        )
         if gap is None:
             break
         d, _ = blink_deltas(v + out, movable, gap, meet, upper)
@@ -621,6 +646,7 @@ def complete_blink(
             lifted = keep_over_surface(v, out, added, movable, sphere, tri, tucked=True)
         if not np.array_equal(lifted, out):
             out, after = lifted, left(lifted)
+    memo["completed"] = (out.copy(), after)
     return out, before, after
 
 
@@ -669,14 +695,24 @@ def eye_yaw(
 
 
 def _check_open(
-    vertices: np.ndarray, faces: np.ndarray, eye, skin_faces: np.ndarray, blink: np.ndarray, yaw: float
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    eye,
+    skin_faces: np.ndarray,
+    blink: np.ndarray,
+    yaw: float,
+    memo: dict | None = None,
 ) -> float | None:
     """Share of an eye's neutral opening a blink (V, 3) leaves open, measured as ``facerig check``
     does (:func:`facerig.geometry.eye_closure.blink_open_rays`, the eye turned by ``yaw`` to its own
-    front); None where the check finds the eye closed at neutral. vertices (V, 3), faces (F, 3)."""
+    front); None where the check finds the eye closed at neutral. vertices (V, 3), faces (F, 3);
+    ``memo``: a dict kept between calls for the same eye and yaw (the neutral opening measured once)."""
     from facerig.geometry.eye_closure import blink_open_rays, turn_about
 
-    before, after, _ = blink_open_rays(vertices, faces, eye, skin_faces, blink, turn_about(eye, yaw))
+    memo = {} if memo is None else memo
+    turn = turn_about(eye, yaw)
+    before, after, total = blink_open_rays(vertices, faces, eye, skin_faces, blink, turn, memo.get("neutral"))
+    memo["neutral"] = (before, total)
     return None if after is None else after / before
 
 
@@ -691,16 +727,17 @@ def _least_share(
     target: float,
     open_new: float,
     steps: int = 7,
+    memo: dict | None = None,
 ) -> tuple[float, float]:
     """The least share ``t`` in (0, 1] of a completion's added motion ``new - base`` (blinks (V, 3))
     that leaves at most ``target`` of the eye open as ``facerig check`` measures it (:func:`_check_open`):
     ``(t, share left open at t)``, by bisection (``steps`` halvings); ``open_new``: the share left by
     ``new`` (at most ``target``). vertices (V, 3), faces (F, 3), eye, skin_faces, yaw: as
-    :func:`_check_open`."""
+    :func:`_check_open` (``memo`` too)."""
     lo, hi, at_hi = 0.0, 1.0, open_new
     for _ in range(steps):
         mid = 0.5 * (lo + hi)
-        now = _check_open(vertices, faces, eye, skin_faces, base + mid * (new - base), yaw)
+        now = _check_open(vertices, faces, eye, skin_faces, base + mid * (new - base), yaw, memo)
         if now is not None and now <= target:
             hi, at_hi = mid, now
         else:
@@ -822,9 +859,14 @@ def close_blinks(
             pieces=pieces[rows],
         )
 
-        def attempt(target: float, kw=kw, dk=dk, R=R, rows=rows) -> tuple[np.ndarray | None, float, float]:
-            """The blink (V, 3) completed from ``target`` left (None: unchanged), open before, after."""
-            new, before, after = complete_blink(closed=target, **kw)
+        memo: dict = {}  # complete_blink's, kept between this eye's tries
+
+        def attempt(
+            target: float, kw=kw, dk=dk, R=R, rows=rows, memo=memo
+        ) -> tuple[np.ndarray | None, float, float]:
+            """The blink (V, 3) completed from ``target`` left (None: unchanged), open before, after
+            (what does not depend on ``target`` measured once: ``memo`` of :func:`complete_blink`)."""
+            new, before, after = complete_blink(closed=target, memo=memo, **kw)
             if not after < before:
                 return None, before, after
             full = dk @ R.T
@@ -836,14 +878,17 @@ def close_blinks(
         # its limit (``closed``) is completed from lower shares left until it passes with the margin,
         # then only as far as that takes (the least share of the added motion, by bisection)
         base = dk if done is None else done
-        check_open = _check_open(v, f, eye, skin_faces, base, yaw)
+        check = {}  # the check's neutral opening of this eye, measured once
+        check_open = _check_open(v, f, eye, skin_faces, base, yaw, check)
         share = None
         if check_open is not None and margin > 0 and check_open > closed - margin:
             for j in range(1, PASSES + 1):
                 new, b, _ = attempt(closed - j * margin)
-                now = None if new is None else _check_open(v, f, eye, skin_faces, new, yaw)
+                now = None if new is None else _check_open(v, f, eye, skin_faces, new, yaw, check)
                 if now is not None and now <= closed - margin:  # passes with the margin; else kept as it was
-                    share, check_open = _least_share(v, f, eye, skin_faces, base, new, yaw, closed - margin, now)
+                    share, check_open = _least_share(
+                        v, f, eye, skin_faces, base, new, yaw, closed - margin, now, memo=check
+                    )
                     if done is None:  # the step had left the rig's own blink as it was
                         before = b
                     done = base + share * (new - base)
