@@ -861,9 +861,7 @@ def close_blinks(
 
         memo: dict = {}  # complete_blink's, kept between this eye's tries
 
-        def attempt(
-            target: float, kw=kw, dk=dk, R=R, rows=rows, memo=memo
-        ) -> tuple[np.ndarray | None, float, float]:
+        def attempt(target: float, kw=kw, dk=dk, R=R, rows=rows, memo=memo) -> tuple[np.ndarray | None, float, float]:
             """The blink (V, 3) completed from ``target`` left (None: unchanged), open before, after
             (what does not depend on ``target`` measured once: ``memo`` of :func:`complete_blink`)."""
             new, before, after = complete_blink(closed=target, memo=memo, **kw)
