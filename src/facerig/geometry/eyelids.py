@@ -531,12 +531,17 @@ def follow_lids(
     near, _ = tree.query(v[piece])
     added = np.asarray(completed, np.float64) - blink
     out = np.array(completed, np.float64)
-    for i, dmin, ball in zip(
-        np.flatnonzero(piece), near, tree.query_ball_point(v[piece], 2.0 * near + 1e-9 * r), strict=True
-    ):
-        j = skin[np.asarray(ball, np.int64)]  # the skin within twice the nearest distance, weighted
-        w = np.maximum(1.0 - norm_rows(v[j] - v[i]) / (2.0 * dmin + 1e-9 * r), 0.0)  # down to 0 there: no ties
-        out[i] = blink[i] + (w @ added[j]) / max(w.sum(), 1e-300)
+    rows = np.flatnonzero(piece)
+    balls = tree.query_ball_point(v[piece], 2.0 * near + 1e-9 * r)
+    # the skin within twice the nearest distance of each piece vertex, weighted down to 0 there (no ties)
+    counts = np.fromiter((len(b) for b in balls), np.int64, len(balls))
+    k = np.repeat(np.arange(len(rows)), counts)  # (N,) which piece vertex
+    j = skin[np.fromiter((x for b in balls for x in b), np.int64, int(counts.sum()))]  # (N,) which skin vertex
+    w = np.maximum(1.0 - norm_rows(v[j] - v[rows[k]]) / (2.0 * near[k] + 1e-9 * r), 0.0)
+    wa = w[:, None] * added[j]
+    num = np.stack([np.bincount(k, weights=wa[:, c], minlength=len(rows)) for c in range(3)], 1)
+    den = np.bincount(k, weights=w, minlength=len(rows))
+    out[rows] = blink[rows] + num / np.maximum(den, 1e-300)[:, None]
     return out
 
 
