@@ -244,16 +244,21 @@ def test_touching_points_of_one_closed_piece_keep_their_deltas():
         np.testing.assert_allclose(out[0, [3, 6]], [[0, -0.5, 0], [0, -0.5, 0]])
 
 
+def _grid(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A flat n x n grid of unit squares in z = 0, two triangles each: vertices (n*n, 3), faces (F, 3)."""
+    x, y = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float))
+    v = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], 1)
+    i = np.arange(n * n).reshape(n, n)
+    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
+    return v, np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+
+
 def test_untangle_folds_fixes_shapes_leaves_blinks_and_small_folds():
     from facerig.geometry.untangle import folded_faces
     from facerig.models.finish import untangle_folds
 
     n = 21
-    x, y = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float))
-    v = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], 1)
-    i = np.arange(n * n).reshape(n, n)
-    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
-    f = np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+    v, f = _grid(n)
     fold = np.zeros_like(v)
     fold[(n // 2) * n + n // 2, 0] = 1.6  # one vertex pushed past its neighbour: a fold
     names = ["jawOpen", "mouthClose", "eyeBlinkLeft", "cheekPuff"]
@@ -284,11 +289,7 @@ def test_untangle_folds_keep_motion_leaves_a_shape_whose_smoothing_takes_its_mot
     from facerig.models.finish import UNTANGLE_KEEP_MOTION, untangle_folds
 
     n = 21
-    x, y = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float))
-    v = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], 1)
-    i = np.arange(n * n).reshape(n, n)
-    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
-    f = np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+    v, f = _grid(n)
     spike = np.zeros((1, len(v), 3), np.float32)
     spike[0, (n // 2) * n + n // 2, 0] = 1.6
     out, info = untangle_folds(v, f, spike, ["jawOpen"], face_size=4.0, keep_motion=UNTANGLE_KEEP_MOTION)

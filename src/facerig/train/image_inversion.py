@@ -537,6 +537,10 @@ def export_checkpoint(ckpt: str | Path, out: str | Path, meta: dict | None = Non
     save_weights(out, model, full)
 
 
+#: The :class:`TrainOptions` fields the command line sets (besides ``seed``, ``minutes``, ``threads``).
+_TUNED = ("lr", "mesh_weight", "large_weight", "balance", "expressive", "batch", "warmup", "p_blank", "holdout")
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m facerig.train.image_inversion [--minutes M] [--scale S] [--export PATH]``: render the
     training set (cached), train, export the weights (default: the shipped file)."""
@@ -559,18 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         "--more-scale", type=float, default=0.0, help="also train on SPLITS['more'] rendered at this scale (0: not)"
     )
     d = TrainOptions()
-    for name in (
-        "lr",
-        "mesh_weight",
-        "large_weight",
-        "balance",
-        "expressive",
-        "batch",
-        "warmup",
-        "seed",
-        "p_blank",
-        "holdout",
-    ):
+    for name in (*_TUNED, "seed"):
         ap.add_argument("--" + name.replace("_", "-"), type=type(getattr(d, name)), default=getattr(d, name))
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -587,20 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = TrainOptions(
         minutes=a.minutes,
         threads=a.threads,
-        **{
-            k: getattr(a, k)
-            for k in (
-                "lr",
-                "mesh_weight",
-                "large_weight",
-                "balance",
-                "expressive",
-                "batch",
-                "warmup",
-                "p_blank",
-                "holdout",
-            )
-        },
+        **{k: getattr(a, k) for k in _TUNED},
         seed=a.seed,
     )
     init = None
