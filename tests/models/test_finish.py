@@ -244,15 +244,6 @@ def test_touching_points_of_one_closed_piece_keep_their_deltas():
         np.testing.assert_allclose(out[0, [3, 6]], [[0, -0.5, 0], [0, -0.5, 0]])
 
 
-def _grid(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """A flat n x n grid of unit squares in z = 0, two triangles each: vertices (n*n, 3), faces (F, 3)."""
-    x, y = np.meshgrid(np.arange(n, dtype=float), np.arange(n, dtype=float))
-    v = np.stack([x.ravel(), y.ravel(), np.zeros(n * n)], 1)
-    i = np.arange(n * n).reshape(n, n)
-    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, :-1].ravel(), i[1:, 1:].ravel()
-    return v, np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
-
-
 def test_untangle_folds_fixes_shapes_leaves_blinks_and_small_folds():
     from facerig.geometry.untangle import folded_faces
     from facerig.models.finish import untangle_folds
