@@ -248,10 +248,11 @@ def rig_mesh(
     - with a head check (``raf``), a mesh of fewer than :data:`MIN_HEAD_VERTICES` vertices is
       refused, and a head the face probe rejects is turned only when another orientation fits
       it better (:func:`facerig.models.raf.orientation.judge_orientation`), else rigged with
-      ``meta["orientation"]["warning"]``. A turned head (or a body lying in other axes) is rigged
-      in the axes the check names when the caller gave no ``up`` / ``forward`` and the file
-      declares none (``meta["orientation"]``: ``found``, ``turned_from``); with axes given, or where
-      the check can name none, it is refused (the error names them where it can).
+      ``meta["orientation"]["warning"]``. When the caller gave no ``up`` / ``forward`` and the file
+      declares none, a turned head (or a body lying in other axes) is rigged in the axes the check
+      names, else in those the ``--auto-orient`` search finds (``meta["orientation"]``: ``found``,
+      ``turned_from``), and refused only where the search finds no head; with axes given it is
+      refused (the error names the right ones where it can).
 
     Raises:
         FacerigError (``MeshError``, ``NotAHeadError``): one line naming the problem.
