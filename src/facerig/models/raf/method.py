@@ -178,6 +178,7 @@ def rig_raf(
     open_mouth: bool = True,
     pitch: float | None = None,
     mouth_amplitude: bool = True,
+    densify: bool = False,
     **_: Any,
 ) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
@@ -211,10 +212,16 @@ def rig_raf(
     face probe finds a plausible one, :func:`facerig.models.raf.pitch.find_pitch`; meta
     ``raf.pitched_deg``); ``mouth_amplitude`` (default on): on a head whose mouth is wider than the
     training heads' (the rig's own smile span), the mouth shapes are scaled up to it
-    (:func:`facerig.models.raf.amplitude.scale_mouth`; meta ``raf.mouth_amplitude``). Unknown
-    options are ignored.
+    (:func:`facerig.models.raf.amplitude.scale_mouth`; meta ``raf.mouth_amplitude``); ``densify``:
+    a head of fewer than :data:`~facerig.models.raf.densify.DENSIFY_BELOW` vertices is rigged on its
+    midpoint subdivision and its own vertices' rows kept (:mod:`facerig.models.raf.densify`; meta
+    ``raf.densified``). Unknown options are ignored.
     """
     call = {k: v for k, v in locals().items() if k not in ("mesh", "_")}  # this call's options, to rig again
+    from facerig.models.raf.densify import DENSIFY_BELOW, rig_densified
+
+    if densify and len(mesh.vertices) < DENSIFY_BELOW:  # a coarse head: rigged on a subdivided copy
+        return rig_densified(rig_raf, mesh, {**call, "densify": False})
     import contextlib
 
     from facerig.geometry.frame import orientation_matrix
