@@ -9,14 +9,17 @@ that carried ground truth:
 
 - ``full``: the head rigged at full resolution, its deltas sampled at the coarse vertices (the same
   barycentric transfer): what the network does when it sees the head at its own resolution;
-- ``coarse``: the coarse head rigged as it is (``facerig rig`` on it, default options);
+- ``coarse``: the coarse head rigged as it is (``facerig rig`` on it, ``densify`` off);
+- ``densify``: the coarse head rigged with ``densify`` on at any vertex count
+  (:mod:`facerig.models.raf.densify`: the network and the raf steps on its midpoint subdivision,
+  the rig's finishing steps on the coarse head itself);
 - ``midpoint`` / ``loop``: the coarse head subdivided once (``trimesh.remesh.subdivide``, midpoint,
   original vertices kept in place; ``trimesh.remesh.subdivide_loop``, originals smoothed), rigged,
-  and the rows of the coarse head's own vertices kept (the first V rows of either subdivision).
+  and the rows of the coarse head's own vertices kept (every step of ``facerig rig`` on the subdivided
+  head, finishing included).
 
 Rigs are made through :func:`facerig.models.registry.rig_mesh` (what ``facerig rig`` writes), with
-any ``--raf-option`` (``densify=false`` rigs the coarse head as it is even where the library would
-densify it). Scores per shape as ``benchmarks/out_of_family.py`` does: ``relative`` (active error /
+any ``--raf-option``. Scores per shape as ``benchmarks/out_of_family.py`` does: ``relative`` (active error /
 the zero rig's), ``si`` (the same after the best non-negative scale), ``si_scale``, ``completion``
 (top 5 % of GT motion), ``active_mm``; and ``spread``: the share of the prediction's squared
 motion that falls on vertices the GT leaves still (below 0.5 mm): a rig whose motion spreads wider
@@ -24,7 +27,7 @@ than the GT's has a larger one. Per head and variant: means over shapes; per lev
 means over heads.
 
     python benchmarks/resolution_study.py [--set /work/evalset] [--heads unseen_000,makehuman_000]
-        [--levels 1500,3000,5000] [--variants full,coarse,midpoint,loop] [--raf-option k=v] [--tag T]
+        [--levels 1000,1500,2000] [--variants full,coarse,densify,midpoint,loop] [--raf-option k=v] [--tag T]
 
 writes ``benchmarks/results/resolution_study[_T].json``.
 """
@@ -42,7 +45,7 @@ import numpy as np
 from _meta import write_result
 
 DEFAULT_HEADS = "unseen_000,unseen_001,makehuman_000,makehuman_001"
-VARIANTS = ("full", "coarse", "midpoint", "loop")
+VARIANTS = ("full", "coarse", "densify", "midpoint", "loop")
 WATCH = ("eyeBlinkLeft", "jawOpen", "mouthSmileLeft", "mouthFunnel", "mouthPucker", "browInnerUp")
 
 
@@ -178,7 +181,9 @@ def study_head(head: dict, levels: list[int], variants: list[str], options: dict
             if var == "full":
                 pred = np.asarray(interpolate(pred_full, head["faces"], src_face, bary), np.float32)
             elif var == "coarse":
-                pred, secs, meta = rig(cv, cf, names, options)
+                pred, secs, meta = rig(cv, cf, names, {**options, "densify": False})
+            elif var == "densify":  # the library's option, at any vertex count
+                pred, secs, meta = rig(cv, cf, names, {**options, "densify": True, "densify_below": 10**9})
             else:
                 if var == "midpoint":
                     sv, sf = trimesh.remesh.subdivide(cv, cf)
@@ -237,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", default="/work/evalset", help="validation set folder (facerig data make-eval)")
     ap.add_argument("--heads", default=DEFAULT_HEADS, help="comma-separated head ids")
-    ap.add_argument("--levels", default="1500,3000,5000", help="comma-separated target vertex counts")
+    ap.add_argument("--levels", default="1000,1500,2000", help="comma-separated target vertex counts")
     ap.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {','.join(VARIANTS)}")
     ap.add_argument("--seed", type=int, default=0, help="remesh seed")
     ap.add_argument(

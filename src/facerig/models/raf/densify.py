@@ -41,17 +41,18 @@ def midpoint_subdivide(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndar
     return np.asarray(sv, np.float64), np.asarray(sf, np.int64)
 
 
-def rig_densified(rig: Callable[..., Any], mesh, options: dict) -> Any:
+def rig_densified(rig: Callable[..., Any], mesh, options: dict, below: int = DENSIFY_BELOW) -> Any:
     """``rig(dense_mesh, **options)`` on ``mesh``'s midpoint subdivision, cut back to ``mesh``'s vertices.
 
     Args:
         rig: the rigging function (``rig_raf``), returning a ``MethodOutput`` with deltas (Q, V', 3).
         mesh: the input :class:`facerig.io.mesh.Mesh` (V vertices; only vertices and faces are used).
         options: ``rig``'s keyword options for the subdivided head (``densify`` off).
+        below: the vertex count below which the caller densifies (recorded in the meta).
 
     Returns:
         The output with deltas (Q, V, 3) float32 (the input's rows) and ``meta["raf"]["densified"]``
-        (``{"vertices": V', "below": DENSIFY_BELOW}``).
+        (``{"vertices": V', "below": below}``).
     """
     from facerig.io.mesh import Mesh
 
@@ -59,5 +60,5 @@ def rig_densified(rig: Callable[..., Any], mesh, options: dict) -> Any:
     sv, sf = midpoint_subdivide(mesh.vertices, mesh.faces)
     out = rig(Mesh(vertices=sv, faces=sf), **options)
     out.deltas = np.ascontiguousarray(out.deltas[:, :V])
-    out.meta.setdefault("raf", {})["densified"] = {"vertices": int(sv.shape[0]), "below": DENSIFY_BELOW}
+    out.meta.setdefault("raf", {})["densified"] = {"vertices": int(sv.shape[0]), "below": int(below)}
     return out

@@ -179,6 +179,7 @@ def rig_raf(
     pitch: float | None = None,
     mouth_amplitude: bool = True,
     densify: bool = False,
+    densify_below: int | None = None,
     **_: Any,
 ) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
@@ -213,15 +214,17 @@ def rig_raf(
     ``raf.pitched_deg``); ``mouth_amplitude`` (default on): on a head whose mouth is wider than the
     training heads' (the rig's own smile span), the mouth shapes are scaled up to it
     (:func:`facerig.models.raf.amplitude.scale_mouth`; meta ``raf.mouth_amplitude``); ``densify``:
-    a head of fewer than :data:`~facerig.models.raf.densify.DENSIFY_BELOW` vertices is rigged on its
-    midpoint subdivision and its own vertices' rows kept (:mod:`facerig.models.raf.densify`; meta
-    ``raf.densified``). Unknown options are ignored.
+    a head of fewer than ``densify_below`` vertices (default
+    :data:`~facerig.models.raf.densify.DENSIFY_BELOW`) is rigged on its midpoint subdivision and its
+    own vertices' rows kept (:mod:`facerig.models.raf.densify`; meta ``raf.densified``). Unknown
+    options are ignored.
     """
     call = {k: v for k, v in locals().items() if k not in ("mesh", "_")}  # this call's options, to rig again
     from facerig.models.raf.densify import DENSIFY_BELOW, rig_densified
 
-    if densify and len(mesh.vertices) < DENSIFY_BELOW:  # a coarse head: rigged on a subdivided copy
-        return rig_densified(rig_raf, mesh, {**call, "densify": False})
+    below = DENSIFY_BELOW if densify_below is None else int(densify_below)
+    if densify and len(mesh.vertices) < below:  # a coarse head: rigged on a subdivided copy
+        return rig_densified(rig_raf, mesh, {**call, "densify": False}, below)
     import contextlib
 
     from facerig.geometry.frame import orientation_matrix
