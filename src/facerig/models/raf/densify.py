@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 #: Vertex count below which ``rig_raf`` rigs a subdivided copy when ``densify=True``.
-DENSIFY_BELOW = 2000
+DENSIFY_BELOW = 1800
 
 
 def midpoint_subdivide(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +47,8 @@ def rig_densified(rig: Callable[..., Any], mesh, options: dict, below: int = DEN
     Args:
         rig: the rigging function (``rig_raf``), returning a ``MethodOutput`` with deltas (Q, V', 3).
         mesh: the input :class:`facerig.io.mesh.Mesh` (V vertices; only vertices and faces are used).
-        options: ``rig``'s keyword options for the subdivided head (``densify`` off).
+        options: ``rig``'s keyword options for the subdivided head (``densify`` off; ``probe_vertices``
+            is set to 0: the face probe runs on the subdivided head, not on a decimation of it).
         below: the vertex count below which the caller densifies (recorded in the meta).
 
     Returns:
@@ -58,7 +59,9 @@ def rig_densified(rig: Callable[..., Any], mesh, options: dict, below: int = DEN
 
     V = int(np.asarray(mesh.vertices).shape[0])
     sv, sf = midpoint_subdivide(mesh.vertices, mesh.faces)
-    out = rig(Mesh(vertices=sv, faces=sf), **options)
+    # the face probe on the subdivided head itself: a quadric decimation of its flat facets can
+    # leave a singular Laplacian (a 1.7k-vertex Rocketbox head's probe mesh did)
+    out = rig(Mesh(vertices=sv, faces=sf), **{**options, "probe_vertices": 0})
     out.deltas = np.ascontiguousarray(out.deltas[:, :V])
     out.meta.setdefault("raf", {})["densified"] = {"vertices": int(sv.shape[0]), "below": int(below)}
     return out
