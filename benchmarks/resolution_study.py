@@ -28,6 +28,7 @@ means over heads.
 
     python benchmarks/resolution_study.py [--set /work/evalset] [--heads unseen_000,makehuman_000]
         [--levels 1000,1500,2000] [--variants full,coarse,densify,midpoint,loop] [--raf-option k=v] [--tag T]
+        [--timing MESH ... [--repeat 3]]   # also: rig time of mesh files with densify off / on
 
 writes ``benchmarks/results/resolution_study[_T].json``.
 """
@@ -208,6 +209,34 @@ def study_head(head: dict, levels: list[int], variants: list[str], options: dict
     return {"head": head["id"], "group": head["group"], "vertices": V, "levels": rows}
 
 
+def time_rigs(paths: list[str], repeat: int, options: dict) -> list[dict]:
+    """Seconds of ``rig_mesh`` (what ``facerig rig`` runs, the mesh read once) on each mesh file with
+    ``densify`` off and on, alternating ``repeat`` times: per head the median of each."""
+    from facerig.io import read_mesh
+    from facerig.models.registry import rig_mesh
+
+    rows = []
+    for path in paths:
+        mesh = read_mesh(path)
+        secs: dict[str, list[float]] = {"off": [], "on": []}
+        for _ in range(repeat):
+            for key in ("off", "on"):
+                t0 = time.perf_counter()
+                rig_mesh(mesh, "raf", **{**options, "densify": key == "on"})
+                secs[key].append(time.perf_counter() - t0)
+        row = {
+            "mesh": str(path),
+            "vertices": mesh.num_vertices,
+            **{k: round(float(np.median(v)), 3) for k, v in secs.items()},
+        }
+        print(
+            f"{Path(path).name}: {row['vertices']} v, rig {row['off']:.2f} s, with densify {row['on']:.2f} s",
+            flush=True,
+        )
+        rows.append(row)
+    return rows
+
+
 def summarise(heads: list[dict], variants: list[str]) -> dict:
     """Per level (``"1500"`` ...) and variant: means over the heads that have that level; per
     watched shape, the mean relative / si_scale."""
@@ -248,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--raf-option", action="append", default=[], metavar="KEY=VALUE", help="rig_raf option (JSON value)"
     )
+    ap.add_argument("--timing", nargs="*", default=[], metavar="MESH", help="also time rigs of these mesh files")
+    ap.add_argument("--repeat", type=int, default=3, help="timing: rigs per setting")
     ap.add_argument("--tag", default="", help="result file suffix")
     args = ap.parse_args(argv)
     parallel.configure(fork=True, keep_freed_memory=True)  # as the CLI
@@ -263,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         raise SystemExit(f"unknown variants {bad}; choose from {VARIANTS}")
     levels = [int(x) for x in args.levels.split(",") if x]
+    timing = time_rigs(args.timing, args.repeat, options) if args.timing else None
     heads = []
     for head_id in [h for h in args.heads.split(",") if h]:
         head = load_head(Path(args.set), head_id)
@@ -285,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             "options": options,
             "seed": args.seed,
             "summary": summary,
+            **({"timing": timing} if timing else {}),
             "heads": heads,
         },
         argv,
