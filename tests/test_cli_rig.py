@@ -479,3 +479,14 @@ def test_the_report_says_when_folds_were_smoothed() -> None:
     rig.meta = {}
     _report(Console(file=buf, width=200, highlight=False), rig, "raf")
     assert "folds" not in buf.getvalue()
+
+
+def test_densify_reaches_the_method(tmp_path, monkeypatch, tiny_head):
+    from facerig.cli import main
+
+    head, seen = _options_seen(tmp_path, monkeypatch, tiny_head)
+    out = str(tmp_path / "r.npz")
+    assert main(["rig", str(head), "-o", out, "--method", "raf", "-q"]) == 0
+    assert "densify" not in seen  # the method's default (off)
+    assert main(["rig", str(head), "-o", out, "--method", "raf", "--densify", "-q"]) == 0
+    assert seen["densify"] is True

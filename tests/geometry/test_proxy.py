@@ -26,3 +26,21 @@ def test_unreferenced_vertex_samples_the_proxy_near_it():
     assert full.shape == (len(v2), 3)
     assert np.linalg.norm(full[-1] - [0.5, 0.5, 0.0]) < 0.15  # the loose vertex reads the surface below it
     np.testing.assert_allclose(full[:-1], v, atol=0.05)
+
+
+def test_sample_one_ring_skips_degenerate_proxy_faces():
+    """A proxy face with two corners at one point has no barycentrics (NaN): an input vertex whose
+    proxy vertex keeps only such faces reads that proxy vertex, and others pick a proper face."""
+    from facerig.geometry.proxy import sample_one_ring
+
+    pv = np.array([[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 0]])  # proxy vertex 3 lies on vertex 0
+    pf = np.array([[0, 3, 1], [3, 1, 2]])  # vertex 0's only face is degenerate
+    vertices = np.array([[0.01, 0.01, 0], [0.9, 0.05, 0], [0.05, 0.9, 0]])
+    faces = np.array([[0, 1, 2]])
+    face, bary = sample_one_ring(vertices, faces, pv, pf, np.array([0, 1, 2]))
+    assert np.isfinite(bary).all()
+    np.testing.assert_allclose(bary.sum(1), 1.0)
+    read = np.einsum("vk,vkc->vc", bary, pv[pf[face]])
+    np.testing.assert_allclose(read[0], pv[0])  # its own proxy vertex
+    assert face[1] == 1 and face[2] == 1  # the proper face
+    np.testing.assert_allclose(read[1:, :2], vertices[1:, :2], atol=1e-12)  # the closest points on it

@@ -137,6 +137,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the training heads' (by default they are scaled up to it; BENCHMARKS.md, Mouth amplitude)",
     )
     parser.add_argument(
+        "--densify",
+        action="store_true",
+        help="raf only: rig a head of fewer than 1800 vertices on its midpoint subdivision, keeping its own "
+        "vertices (in family 4-8%% lower error on 1-1.6k-vertex heads; not better out of family; "
+        "BENCHMARKS.md, Mesh resolution)",
+    )
+    parser.add_argument(
         "--no-head-check",
         action="store_true",
         help="raf only: rig the mesh even where the network finds no plausible face on it (by "
@@ -359,6 +366,8 @@ def _method_options(args: argparse.Namespace, method: str, landmarks: str | None
         options["face_frame"] = False
     if args.no_mouth_amplitude:
         options["mouth_amplitude"] = False
+    if args.densify:
+        options["densify"] = True
     if args.no_head_check:
         options["head_check"] = False
     if args.untangle:

@@ -183,6 +183,27 @@ def build_proxy(
         from scipy.spatial import cKDTree
 
         origin[lost] = cKDTree(pv).query(vertices[lost])[1]
+    full_face, full_bary = sample_one_ring(vertices, faces, pv, pf, origin)
+    return Proxy(pv, pf, origin, pparts, full_face, full_bary)
+
+
+def sample_one_ring(
+    vertices: np.ndarray, faces: np.ndarray, pv: np.ndarray, pf: np.ndarray, origin: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each input vertex samples the proxy (:meth:`Proxy.to_full`): the closest point on the
+    proxy faces around the proxy vertex it was collapsed into.
+
+    Args:
+        vertices: (V, 3) input vertices. faces: (F, 3) input faces. pv: (P, 3) proxy vertices.
+        pf: (G, 3) proxy faces. origin: (V,) int proxy vertex of each input vertex.
+
+    Returns:
+        ``(full_face (V,) int64, full_bary (V, 3) float64)``: a proxy face of ``origin[i]``'s one-ring
+        (preferring faces facing the input vertex's way, then the closest) and barycentrics there.
+        A degenerate proxy face (its barycentrics undefined) is never picked while another face of
+        the one-ring gives finite ones; a vertex with none reads ``origin[i]`` itself.
+    """
+    V, P = len(vertices), len(pv)
     # where each input vertex samples the proxy: closest point on the one-ring of origin[i],
     # evaluated on the flat list of (input vertex, candidate proxy face) pairs
     indptr, face_ids = _vertex_faces_csr(P, pf)
@@ -200,7 +221,7 @@ def build_proxy(
     ok = np.einsum("pc,pc->p", fn[pair_f], vertex_normals(vertices, faces)[pair_v]) >= 0.3
     any_ok = np.bincount(pair_v, ok, minlength=V) > 0
     d = np.where(ok | ~any_ok[pair_v], d, np.inf)
-    d = np.where(np.isnan(d), np.inf, d)
+    d = np.where(np.isnan(d) | ~np.isfinite(bary).all(1), np.inf, d)  # a degenerate face: no barycentrics
     # the pairs are grouped by input vertex (pair_v is sorted): per group, the first pair with
     # the group's smallest d (what a stable sort by (vertex, d) would put first)
     starts = first[cnt > 0]
@@ -212,13 +233,16 @@ def build_proxy(
     has = cnt > 0
     full_face[has] = pair_f[best]
     full_bary[has] = bary[best]
-    if not has.all():  # origin lost all its faces: copy the value of any face's corner
+    fix = ~has | ~np.isfinite(full_bary).all(1)
+    if fix.any():  # origin lost all its faces, or kept only degenerate ones: copy its value (a face's corner)
         any_face = np.maximum(_vertex_faces(P, pf)[:, 0], 0)
-        for i in np.flatnonzero(~has):
-            full_face[i] = any_face[origin[i]]
+        for i in np.flatnonzero(fix):
+            if not has[i]:
+                full_face[i] = any_face[origin[i]]
+            full_bary[i] = 0.0
             corner = np.flatnonzero(pf[full_face[i]] == origin[i])
             full_bary[i, corner[0] if corner.size else 0] = 1.0
-    return Proxy(pv, pf, origin, pparts, full_face, full_bary)
+    return full_face, full_bary
 
 
 def _weld(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, weld: float):

@@ -66,6 +66,34 @@ def test_probe_mesh_decimates_large_proxies_only():
     np.testing.assert_allclose(pv.max(0), v.max(0), atol=0.05 * np.ptp(v, 0).max())
 
 
+def test_probe_mesh_of_a_subdivided_low_poly_head_keeps_a_solvable_laplacian():
+    """A 1.7k-vertex Rocketbox head split once at its edge midpoints (flat facets): the plain
+    decimation left the probe mesh a singular Laplacian (``facerig rig`` failed on it); the vertices
+    it throws off are put back and the eigenbasis solves."""
+    from facerig.config import data_root
+    from facerig.errors import DataError
+    from facerig.geometry.operators import eigenbasis, laplacian_and_mass
+    from facerig.geometry.proxy import prepare_head
+    from facerig.io import load_mesh
+    from facerig.models.raf.densify import midpoint_subdivide
+    from facerig.models.raf.probe import probe_mesh
+
+    try:
+        path = data_root() / "heads" / "rocketbox_female_adult_01.obj"
+    except DataError:
+        pytest.skip("public data not available")
+    if not path.is_file():
+        pytest.skip("Rocketbox head not available")
+    mesh = load_mesh(str(path))
+    sv, sf = midpoint_subdivide(mesh.vertices, mesh.faces)
+    prep = prepare_head(sv, sf, proxy_vertices=8000, operators=False)
+    pv, pf = probe_mesh(prep.xyz, prep.proxy.faces)
+    assert 2000 < len(pv) < 3200
+    L, mass = laplacian_and_mass(pv, pf)
+    evals, _ = eigenbasis(L, mass, 16)
+    assert np.isfinite(evals).all() and evals.shape == (16,)
+
+
 def _landmarks(el, er, m):
     el, er, m = (np.array(p, float) for p in (el, er, m))
     return {

@@ -138,7 +138,9 @@ def _operators(prep, k: int, timings: dict):
     return ops
 
 
-def _probe_and_inputs(model, prep, threads: int | None, face_frame: bool, skip_on_error: bool) -> tuple:
+def _probe_and_inputs(
+    model, prep, threads: int | None, face_frame: bool, skip_on_error: bool, probe_vertices: int | None = None
+) -> tuple:
     """The face probe of a prepared head (with ``face_frame``: :func:`face_landmarks` and
     :func:`face_frame_factor`) and the network's local inputs on its proxy in the frame that
     measures: ``(landmarks or None, factor, (local, cross) or None, timings)``. The inputs are
@@ -149,7 +151,7 @@ def _probe_and_inputs(model, prep, threads: int | None, face_frame: bool, skip_o
     lm, factor, t = None, 1.0, {}
     if face_frame:
         tp = time.perf_counter()
-        lm = face_landmarks(model, prep, threads=threads)
+        lm = face_landmarks(model, prep, threads=threads, probe_vertices=probe_vertices)
         factor = face_frame_factor(lm)
         t["face_probe"] = time.perf_counter() - tp
         if skip_on_error and face_check(lm)[0] == "error":
@@ -178,6 +180,9 @@ def rig_raf(
     open_mouth: bool = True,
     pitch: float | None = None,
     mouth_amplitude: bool = True,
+    densify: bool = False,
+    densify_below: int | None = None,
+    probe_vertices: int | None = None,
     **_: Any,
 ) -> MethodOutput:
     """Rig ``mesh`` with the network: deltas (52,V,3) in the input's units, axes and vertex order.
@@ -211,10 +216,20 @@ def rig_raf(
     face probe finds a plausible one, :func:`facerig.models.raf.pitch.find_pitch`; meta
     ``raf.pitched_deg``); ``mouth_amplitude`` (default on): on a head whose mouth is wider than the
     training heads' (the rig's own smile span), the mouth shapes are scaled up to it
-    (:func:`facerig.models.raf.amplitude.scale_mouth`; meta ``raf.mouth_amplitude``). Unknown
-    options are ignored.
+    (:func:`facerig.models.raf.amplitude.scale_mouth`; meta ``raf.mouth_amplitude``); ``densify``:
+    a head of fewer than ``densify_below`` vertices (default
+    :data:`~facerig.models.raf.densify.DENSIFY_BELOW`) is rigged on its midpoint subdivision and its
+    own vertices' rows kept (:mod:`facerig.models.raf.densify`; meta ``raf.densified``; the face
+    probe then runs on the subdivided head itself); ``probe_vertices``: the size of the face probe's
+    decimation (default :data:`~facerig.models.raf.probe.FACE_PROBE_VERTICES`; 0: the proxy as it
+    is). Unknown options are ignored.
     """
     call = {k: v for k, v in locals().items() if k not in ("mesh", "_")}  # this call's options, to rig again
+    from facerig.models.raf.densify import DENSIFY_BELOW, rig_densified
+
+    below = DENSIFY_BELOW if densify_below is None else int(densify_below)
+    if densify and len(mesh.vertices) < below:  # a coarse head: rigged on a subdivided copy
+        return rig_densified(rig_raf, mesh, {**call, "densify": False}, below)
     import contextlib
 
     from facerig.geometry.frame import orientation_matrix
@@ -261,8 +276,8 @@ def rig_raf(
         timings = prep.timings
         per = per_worker(threads, workers)
         job = None
-        if workers > 1 and (not face_frame or probe_decimates(prep.proxy.num_vertices)):
-            job = fork_call(_probe_and_inputs, model, prep, 1, face_frame, head_check)
+        if workers > 1 and (not face_frame or probe_decimates(prep.proxy.num_vertices, probe_vertices)):
+            job = fork_call(_probe_and_inputs, model, prep, 1, face_frame, head_check, probe_vertices)
         if job is not None:
             with job, blas_threads(per):
                 ops = _operators(prep, model.k_eig, timings)
@@ -271,10 +286,10 @@ def rig_raf(
         else:
             ops_job = Job(workers > 1, _operators, prep, model.k_eig, timings)
             with blas_threads(per if workers > 1 else None):
-                if face_frame and not probe_decimates(prep.proxy.num_vertices):  # the probe runs on the proxy itself
+                if face_frame and not probe_decimates(prep.proxy.num_vertices, probe_vertices):  # probe on the proxy
                     prep = prep.with_operators(ops_job.result())
                 lm, factor, inputs, t_face = _probe_and_inputs(
-                    model, prep, per if workers > 1 else threads, face_frame, head_check
+                    model, prep, per if workers > 1 else threads, face_frame, head_check, probe_vertices
                 )
                 if prep.ops is None:
                     prep = prep.with_operators(ops_job.result())
@@ -294,7 +309,14 @@ def rig_raf(
                 from facerig.models.raf.pitch import find_pitch
                 from facerig.models.raf.probe import face_check_score
 
-                found, rows = find_pitch(model, prep.xyz, prep.proxy.faces, face_check_score(lm), threads=threads)
+                found, rows = find_pitch(
+                    model,
+                    prep.xyz,
+                    prep.proxy.faces,
+                    face_check_score(lm),
+                    threads=threads,
+                    probe_vertices=probe_vertices,
+                )
                 if found is not None:
                     out = rig_raf(mesh, **{**call, "pitch": found})
                     tried = [[d, c, round(x, 3)] for d, c, x in rows]

@@ -38,16 +38,19 @@ MIN_GAIN = 0.7
 MAX_SCORE = 0.45
 
 
-def probe_pitches(model, xyz: np.ndarray, faces: np.ndarray, pitches=PITCHES, threads: int | None = None) -> list:
+def probe_pitches(
+    model, xyz: np.ndarray, faces: np.ndarray, pitches=PITCHES, threads: int | None = None, probe_vertices=None
+) -> list:
     """The face probe on a prepared head (normalised proxy xyz (P, 3), faces (F, 3), +Y up, face
     toward +Z) pitched by each of ``pitches``: ``[(deg, check, score), ...]`` in that order
     (:func:`~facerig.models.raf.probe.face_check`,
-    :func:`~facerig.models.raf.probe.face_check_score`)."""
+    :func:`~facerig.models.raf.probe.face_check_score`). ``probe_vertices``: the probe mesh's size
+    (:func:`~facerig.models.raf.probe.probe_mesh`'s ``target``; 0: the head as it is)."""
     from facerig.geometry.operators import compute_operators
     from facerig.geometry.proxy import head_frame
     from facerig.models.raf.probe import _probe_pass, face_check, face_check_score, probe_mesh
 
-    x0, f0 = probe_mesh(xyz, faces)
+    x0, f0 = probe_mesh(xyz, faces, probe_vertices)
     ops0 = compute_operators(x0, f0, k=model.k_eig, cache=False)
     rows = []
     for deg in pitches:
@@ -71,7 +74,9 @@ def choose_pitch(rows: list, own_score: float) -> float | None:
     return best[0] if best[2] <= min(MIN_GAIN * own, MAX_SCORE) else None
 
 
-def find_pitch(model, xyz: np.ndarray, faces: np.ndarray, own_score: float, threads: int | None = None):
+def find_pitch(
+    model, xyz: np.ndarray, faces: np.ndarray, own_score: float, threads: int | None = None, probe_vertices=None
+):
     """``(pitch in degrees or None, rows)``: :func:`choose_pitch` of :func:`probe_pitches`."""
-    rows = probe_pitches(model, xyz, faces, threads=threads)
+    rows = probe_pitches(model, xyz, faces, threads=threads, probe_vertices=probe_vertices)
     return choose_pitch(rows, own_score), rows

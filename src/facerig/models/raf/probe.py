@@ -45,7 +45,9 @@ def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int | None = None) ->
     """The mesh the face probe runs on: ``xyz`` (P,3), ``faces`` (F,3) decimated by quadric edge
     collapses to about ``target`` vertices (as they are when at most 1.2 times that, or
     ``target`` <= 0) -> (xyz (P',3) float64, faces (F',3) int64). Edge collapses stay within
-    each connected part. ``target`` defaults to :data:`FACE_PROBE_VERTICES`."""
+    each connected part. ``target`` defaults to :data:`FACE_PROBE_VERTICES`. A decimation that throws
+    vertices off the surface (:func:`facerig.geometry.decimate.snap_collapsed`) is rebuilt with them
+    put back."""
     target = FACE_PROBE_VERTICES if target is None else target
     xyz = np.asarray(xyz, np.float64)
     faces = np.asarray(faces, np.int64)
@@ -54,7 +56,16 @@ def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int | None = None) ->
     import fast_simplification as fs
 
     n_faces = max(int(2 * target * len(faces) / (2 * len(xyz))), 4)
-    v, f = fs.simplify(xyz, faces.astype(np.int32), target_count=n_faces)
+    v, f, collapses = fs.simplify(xyz, faces.astype(np.int32), target_count=n_faces, return_collapses=True)
+    # flat facets (a midpoint-subdivided head) can throw a collapsed vertex off its cluster, and the
+    # probe mesh's Laplacian is then singular: such a decimation is rebuilt from its collapses with
+    # those vertices put back (facerig.geometry.decimate.snap_collapsed, as the proxy is)
+    from facerig.geometry.decimate import snap_collapsed
+
+    rv, rf, origin = fs.replay_simplification(xyz, faces.astype(np.int32), collapses)
+    snapped, moved = snap_collapsed(rv, xyz, np.asarray(origin, np.int64))
+    if moved:
+        return snapped, np.asarray(rf, np.int64)
     return np.asarray(v, np.float64), np.asarray(f, np.int64)
 
 
