@@ -375,8 +375,8 @@ def seen_share(
 #: is one displacement added to every identity's neutral; it closes an opening about 10 mm tall (the
 #: generic head: 0.05 left) and leaves the rest of a taller one between the skin lids, from any pitch
 #: within 10 degrees, hidden only by ICT's eyelash cards (``python benchmarks/ict_blink_gaps.py``:
-#: unseen_003's 13 mm openings keep 4.3 mm, 0.28-0.30; 24 drawn identities leave a median 0.10). It was 0.3, ``facerig check``'s
-#: limit, and completions stopped just under it (:data:`MARGIN`): johnsmith's and the Rocketbox
+#: unseen_003's 13 mm openings keep 4.3 mm, 0.28-0.30; 24 drawn identities leave a median 0.10).
+#: It was 0.3, ``facerig check``'s limit, and completions stopped just under it (:data:`MARGIN`): johnsmith's and the Rocketbox
 #: heads' closed eyes kept a slit a quarter of the eye high (issue 24, "every eye closes"). The
 #: price is the validation set's ICT FaceKit blinks that stop short as their ground truth does:
 #: they are closed too (BENCHMARKS.md, "Every eye closes").
