@@ -27,6 +27,7 @@ VIEW_SETS = {
     "mirror": [[0, 0, 1, 1]],
     "shift2": [[0, 0, 1, 1], [2, 0, 1, 1], [-2, 0, 1, 1], [0, 2, 1, 1], [0, -2, 1, 1]],
     "shift2_x": [[0, 0, 1, 1], [2, 0, 1, 1], [-2, 0, 1, 1]],
+    "shift4": [[0, 0, 1, 1], [4, 0, 1, 1], [-4, 0, 1, 1], [0, 4, 1, 1], [0, -4, 1, 1]],
 }
 
 
@@ -118,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m facerig.train.image_inversion_tta", description=__doc__)
     ap.add_argument("--init", default=None, help="weights (default the shipped ones); their calibration is kept")
     ap.add_argument("--export", required=True, help="output weights file (.npz)")
-    ap.add_argument("--views", default="shift2", choices=sorted(VIEW_SETS), help="view set (default shift2)")
-    ap.add_argument("--no-blend", action="store_true", help="frames with both modalities: the both reading alone")
+    ap.add_argument("--views", default="shift4", choices=sorted(VIEW_SETS), help="view set (default shift4)")
+    ap.add_argument(
+        "--blend", action="store_true", help="fit the modality blend (default: frames with both, the both reading)"
+    )
     ap.add_argument("--prior", type=float, default=1e-2, help="calibration pull toward the identity (fit_monotone)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     a = ap.parse_args(argv)
@@ -132,14 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     d = dict(np.load(make_dataset("calib", 1.0, size=model.config.size)))
     views = np.array(VIEW_SETS[a.views], np.float64)
     r = tta_readings(model, d, views)
-    aug = fit_tta(r, views, blend=not a.no_blend, prior=a.prior)
+    aug = fit_tta(r, views, blend=a.blend, prior=a.prior)
     meta = dict(model.meta)
     meta["tta"] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "split": "calib",
         "images": int(d["is_head"].sum()),
         "views": a.views,
-        "blend": not a.no_blend,
+        "blend": a.blend,
         "prior": a.prior,
         "mirror_tta": True,
         "seconds": round(time.time() - t0, 1),
