@@ -34,12 +34,18 @@ def view_images(images: np.ndarray, view, *, gain: bool = False) -> np.ndarray:
             magnified ``zoom`` times about the image centre (bilinear, edges replicated).
         gain: multiply by the view's gain (RGB images; a normal map keeps its values), clipped to [0, 1].
     """
-    import torch
-    import torch.nn.functional as F
-
     dx, dy, zoom, g = (float(v) for v in view)
     x = np.asarray(images, np.float32)
-    if dx or dy or zoom != 1:
+    if zoom == 1 and dx == int(dx) and dy == int(dy):
+        if dx or dy:  # whole pixels: a copy with the edge rows / columns repeated
+            S = x.shape[1]
+            rows = np.clip(np.arange(S) - int(dy), 0, S - 1)
+            cols = np.clip(np.arange(x.shape[2]) - int(dx), 0, x.shape[2] - 1)
+            x = x[:, rows][:, :, cols]
+    else:
+        import torch
+        import torch.nn.functional as F
+
         B, S = x.shape[0], x.shape[1]
         # output pixel at normalised p samples the input at p / zoom - shift (align_corners=False units: 2 / S per px)
         theta = torch.tensor([[1 / zoom, 0, -2 * dx / S], [0, 1 / zoom, -2 * dy / S]], dtype=torch.float32)
