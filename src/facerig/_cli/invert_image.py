@@ -31,8 +31,8 @@ Each frame is also read mirrored (Left / Right weights swapped back) and the two
 --no-mirror reads it once (half the network time). The weights then go through the weights file's
 output calibration (a monotone map per shape fitted on renders of training identities; --no-calibration:
 the network's raw weights; fine-tuning with --rig drops it). Where the weights file has a test-time
-augmentation (a few shifted views of each frame averaged, the RGB-only / normals-only / both readings blended,
-its own calibration; chosen on renders of training identities), it is used; --no-tta: the mirror reading alone.
+augmentation (each frame also read shifted a few pixels, the readings averaged, with its own calibration; chosen
+on renders of training identities), it is used (~5x the network time); --no-tta: the mirror reading alone.
 Frames flagged low_confidence (no head found: the network's head probability < 0.5, or under 3 %
 head pixels by alpha / normal map) are listed on stderr: do not trust their weights. The JSON keeps
 their weights next to the flag; a CSV (no flag column) gets them as neutral (all 0).
@@ -62,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-tta",
         action="store_true",
-        help="no test-time views / modality blend (default: the weights file's, if any; ~5x the network cost)",
+        help="no test-time views (default: the weights file's, if any; ~5x the mirror reading's network cost)",
     )
     parser.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr")
 
