@@ -204,6 +204,7 @@ def main() -> None:
         "calib_images": int(len(heads)),
         "goal_heads": [str(d["head_names"][h]) for h in pick],
         "candidates": CANDIDATES.tolist(),
+        "max_views": a.max_views,
         "variants": {},
     }
     runs = [(n, v, False, "mean") for n, v in VARIANTS.items()]
