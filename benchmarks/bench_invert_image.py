@@ -6,7 +6,9 @@ Times the shipped network at its trained resolution (96 x 96) on held-out render
   64 (what a folder or video of frames costs per image);
 - ``end_to_end``: :func:`facerig.models.image_inversion.infer.invert_image_files` on a folder of
   256 x 256 RGB PNGs with matching normal maps (Pillow reading, crop / resize, network), with the
-  mirror test-time augmentation (the default: two network readings per frame) and without it.
+  default reading (the weights file's test-time views, each mirrored, and modality blend,
+  :mod:`facerig.models.image_inversion.tta`), with the mirror alone (``--no-tta``) and with one reading
+  (``--no-mirror --no-tta``).
 
 Median images/s of ``--repeats`` runs after a warm-up, for each ``--threads`` value (torch intra-op
 threads). Writes ``benchmarks/results/invert_image_speed.json`` (date, machine, load average).
@@ -93,15 +95,16 @@ def main() -> None:
                     model(x, x, use)
                     net.append(64 / (time.perf_counter() - t0))
             invert_image_files(Path(tmp) / "rgb", Path(tmp) / "nrm", model=model)
-            e2e_plain = []
+            e2e_plain, e2e_no_tta = [], []
             for _ in range(max(2, a.repeats // 2)):
-                for mirror, out in ((True, e2e), (False, e2e_plain)):
+                for mirror, tta, out in ((True, True, e2e), (True, False, e2e_no_tta), (False, False, e2e_plain)):
                     t0 = time.perf_counter()
-                    invert_image_files(Path(tmp) / "rgb", Path(tmp) / "nrm", model=model, mirror=mirror)
+                    invert_image_files(Path(tmp) / "rgb", Path(tmp) / "nrm", model=model, mirror=mirror, tta=tta)
                     out.append(a.images / (time.perf_counter() - t0))
             res["cases"][f"{t}_threads"] = {
                 "network_images_per_s": round(statistics.median(net), 1),
                 "end_to_end_images_per_s": round(statistics.median(e2e), 1),
+                "end_to_end_no_tta_images_per_s": round(statistics.median(e2e_no_tta), 1),
                 "end_to_end_no_mirror_images_per_s": round(statistics.median(e2e_plain), 1),
             }
             print(t, "threads:", res["cases"][f"{t}_threads"], flush=True)

@@ -80,6 +80,27 @@ def test_no_calibration_reads_the_raw_weights(frames, capsys):
     assert cal.sum() < raw.sum() and (cal < 0.01).sum() > (raw < 0.01).sum()
 
 
+def test_no_tta_reads_the_mirror_reading_alone(frames, capsys):
+    """The shipped weights file's test-time views change the weights, not the head probability; --no-tta gives the
+    plain mirror reading of the API."""
+    from facerig.models.image_inversion.infer import invert_image_files
+    from facerig.models.image_inversion.weights import load_model
+
+    if load_model().tta is None:
+        pytest.skip("the shipped weights have no test-time augmentation")
+    rgb, nrm = frames / "rgb" / "f2_jaw.png", frames / "nrm" / "f2_jaw.png"
+    rc, out, err = _run([rgb, "--normals", nrm], capsys)
+    assert rc == 0, err
+    tta = json.loads(out)
+    rc, out, err = _run([rgb, "--normals", nrm, "--no-tta"], capsys)
+    assert rc == 0, err
+    plain = json.loads(out)
+    api = invert_image_files([rgb], [nrm], tta=False).as_dicts()[0]
+    assert plain["weights"] == api["weights"] and plain["weights"] != tta["weights"]
+    assert plain["head_probability"] == tta["head_probability"]
+    assert tta["weights"]["jawOpen"] > 0.5 and plain["weights"]["jawOpen"] > 0.5
+
+
 @pytest.mark.parametrize("modality", ["rgb", "normals"])
 def test_folder_to_csv_with_one_modality(frames, tmp_path, capsys, modality):
     args = [frames / "rgb"] if modality == "rgb" else ["-", "--normals", frames / "nrm"]

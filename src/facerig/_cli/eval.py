@@ -71,6 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="--task invert-image: the network's raw weights (not through the weights file's output calibration)",
     )
+    parser.add_argument(
+        "--no-tta",
+        action="store_true",
+        help="--task invert-image: no test-time views / modality blend (the weights file's, if any)",
+    )
 
 
 def _parse_options(items: list[str]) -> dict[str, Any]:
@@ -104,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             mirror=not args.no_mirror,
             calibrate=not args.no_calibration,
+            tta=not args.no_tta,
         )
         print_image(result)
         if args.json_out:

@@ -30,7 +30,9 @@ OUT:      .json {"modalities", "frames": [{"source", "weights": {ARKit name: wei
 Each frame is also read mirrored (Left / Right weights swapped back) and the two readings averaged;
 --no-mirror reads it once (half the network time). The weights then go through the weights file's
 output calibration (a monotone map per shape fitted on renders of training identities; --no-calibration:
-the network's raw weights; fine-tuning with --rig drops it).
+the network's raw weights; fine-tuning with --rig drops it). Where the weights file has a test-time
+augmentation (each frame also read shifted a few pixels, the readings averaged, with its own calibration; chosen
+on renders of training identities), it is used (~5x the network time); --no-tta: the mirror reading alone.
 Frames flagged low_confidence (no head found: the network's head probability < 0.5, or under 3 %
 head pixels by alpha / normal map) are listed on stderr: do not trust their weights. The JSON keeps
 their weights next to the flag; a CSV (no flag column) gets them as neutral (all 0).
@@ -56,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-calibration",
         action="store_true",
         help="the network's raw weights (default: through the weights file's output calibration, if any)",
+    )
+    parser.add_argument(
+        "--no-tta",
+        action="store_true",
+        help="no test-time views (default: the weights file's, if any; ~5x the mirror reading's network cost)",
     )
     parser.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr")
 
@@ -102,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         mirror=not args.no_mirror,
         calibrate=not args.no_calibration,
+        tta=not args.no_tta,
     )
     frames = res.as_dicts()
     doc = frames[0] if len(frames) == 1 else {"modalities": res.modalities, "frames": frames}

@@ -63,14 +63,22 @@ def _inputs(d: dict, idx: np.ndarray, seed: int):
 
 
 def predict(
-    model, d: dict, modality: str, batch: int = 128, seed: int = 0, mirror: bool = True, calibrate: bool = True
+    model,
+    d: dict,
+    modality: str,
+    batch: int = 128,
+    seed: int = 0,
+    mirror: bool = True,
+    calibrate: bool = True,
+    tta: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(M, 52) weights and (M,) head probabilities of every image of dataset ``d`` with one modality.
 
     ``mirror``: the mirror test-time augmentation of ``facerig invert-image``
     (:func:`facerig.models.image_inversion.infer.network_pass`): each image and its mirror image, the
     normal maps' head read from the maps themselves as the CLI reads them. ``calibrate``: through the weights
-    file's output calibration, if it has one (as ``facerig invert-image`` reads).
+    file's output calibration, if it has one (as ``facerig invert-image`` reads). ``tta``: the weights file's
+    test-time augmentation, if it has one (:mod:`facerig.models.image_inversion.tta`; as ``facerig invert-image``).
     """
     from facerig.models.image_inversion.infer import network_pass
     from facerig.models.image_inversion.mirror import normals_foreground
@@ -84,7 +92,14 @@ def predict(
         x, n = (t.numpy().transpose(0, 2, 3, 1) for t in (rgb, nrm))
         fg = normals_foreground(n) if mirror else None
         w, logit = network_pass(
-            model, x, n, np.repeat(flags[None], len(idx), 0), mirror=mirror, foreground=fg, calibrate=calibrate
+            model,
+            x,
+            n,
+            np.repeat(flags[None], len(idx), 0),
+            mirror=mirror,
+            foreground=fg,
+            calibrate=calibrate,
+            tta=tta,
         )
         W[idx], P[idx] = w, 1 / (1 + np.exp(-logit))
     return W, P
@@ -136,15 +151,15 @@ def goal_images(heads, seed: int = 5, size: int = 96) -> dict:
     return out
 
 
-def goal_report(model, heads, mirror: bool = True, calibrate: bool = True) -> list[dict]:
+def goal_report(model, heads, mirror: bool = True, calibrate: bool = True, tta: bool = True) -> list[dict]:
     """Per head, modality and goal: the weights the goal is about (max for neutral) and pass/fail
-    (``mirror``, ``calibrate``: as ``facerig invert-image`` reads by default, see :func:`predict`)."""
+    (``mirror``, ``calibrate``, ``tta``: as ``facerig invert-image`` reads by default, see :func:`predict`)."""
     gi = goal_images(heads, size=model.config.size)
     gi["gram"] = np.zeros((1, 52, 52), np.float32)
     gi["head"] = np.zeros(len(gi["weights"]), np.int64)
     rows = []
     for mod in MODALITIES:
-        W, P = predict(model, gi, mod, mirror=mirror, calibrate=calibrate)
+        W, P = predict(model, gi, mod, mirror=mirror, calibrate=calibrate, tta=tta)
         for i, (name, goal) in enumerate(zip(gi["names"], gi["goals"])):
             shapes = GOALS[goal]
             if goal == "neutral":
@@ -208,13 +223,15 @@ def evaluate_image_inversion(
     progress: bool = True,
     mirror: bool = True,
     calibrate: bool = True,
+    tta: bool = True,
 ) -> dict:
     """The full evaluation (see module doc) of the shipped (or given) weights. Returns a JSON-able dict.
 
     ``mirror``: read every image with the mirror test-time augmentation (the default of ``facerig
     invert-image``; :func:`facerig.models.image_inversion.infer.network_pass`); False: one reading.
     ``calibrate``: through the weights file's output calibration when it has one (the default of ``facerig
-    invert-image``); False: the network's raw weights."""
+    invert-image``); False: the network's raw weights. ``tta``: the weights file's test-time augmentation when
+    it has one (the default of ``facerig invert-image``); False: the mirror reading alone."""
     import datetime
     import platform
 
@@ -238,6 +255,7 @@ def evaluate_image_inversion(
         "weights": str(weights or weights_path().name),
         "mirror_tta": bool(mirror),
         "calibrated": bool(calibrate and getattr(model, "calibration", None) is not None),
+        "tta": bool(tta and getattr(model, "tta", None) is not None),
         "meta": getattr(model, "meta", {}),
         "held_out": {},
         "no_head": {},
@@ -245,7 +263,7 @@ def evaluate_image_inversion(
     heads = np.flatnonzero(d["is_head"])
     neg = np.flatnonzero(~d["is_head"])
     for mod in MODALITIES:
-        W, P = predict(model, d, mod, mirror=mirror, calibrate=calibrate)
+        W, P = predict(model, d, mod, mirror=mirror, calibrate=calibrate, tta=tta)
         res["held_out"][mod] = {"all": score(W, d, heads)}
         for g, hs in groups.items():
             rows = np.flatnonzero(np.isin(d["head"], hs))
@@ -267,7 +285,7 @@ def evaluate_image_inversion(
         + renders.author_heads("weboji_boy")
         + renders.author_heads("weboji_facecustom_human")
     )
-    res["goals"] = goal_report(model, goal_heads, mirror=mirror, calibrate=calibrate)
+    res["goals"] = goal_report(model, goal_heads, mirror=mirror, calibrate=calibrate, tta=tta)
     if mesh_baseline:
         try:
             res["mesh_inversion"] = mesh_inversion_baseline(d)
@@ -282,6 +300,7 @@ def evaluate_image_inversion(
                     mod,
                     mirror=mirror,
                     calibrate=calibrate,
+                    tta=tta,
                 )
                 res["mesh_inversion"][f"image_{mod}_same_frames"] = score(
                     W, {**d, "weights": d["weights"][rows], "head": d["head"][rows]}, np.arange(len(rows))

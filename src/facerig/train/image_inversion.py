@@ -489,7 +489,7 @@ def _save(out, model, opt, history) -> None:
 def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed: int = 0, threads: int | None = None):
     """The per-character setting: render ``images`` of ``rig``'s own head (and warps-free poses,
     lights, cameras) and fine-tune ``model`` on them for ``minutes``. Returns the model, its output calibration
-    (fitted for the weights before) dropped: ``model.calibration = None``."""
+    and test-time augmentation (fitted for the weights before) dropped: ``model.calibration = model.tta = None``."""
     import tempfile
 
     from facerig.data import renders
@@ -510,6 +510,7 @@ def finetune_on_rig(model, rig, *, minutes: float = 5.0, images: int = 600, seed
         opt = TrainOptions(minutes=minutes, lr=3e-4, threads=threads, seed=seed, log_every=25)
         train(p, Path(tmp) / "ft.pt", opt, model=model)
     model.calibration = None
+    model.tta = None
     return model
 
 

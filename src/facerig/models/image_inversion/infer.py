@@ -79,6 +79,7 @@ def invert_arrays(
     threads: int | None = None,
     mirror: bool = True,
     calibrate: bool = True,
+    tta: bool = True,
 ) -> ImageInversion:
     """Weights of frames given as arrays.
 
@@ -89,6 +90,7 @@ def invert_arrays(
         threads: torch intra-op threads for this call (restored after); None keeps torch's setting.
         mirror: mirror test-time augmentation (:func:`network_pass`): each frame is also read mirrored.
         calibrate: map the weights through the weights file's output calibration (:mod:`.calibration`), if any.
+        tta: the weights file's test-time augmentation (:mod:`.tta`: shifted / zoomed views, modality blend), if any.
     """
     torch = require_torch()
     if rgb is None and normals is None:
@@ -114,7 +116,9 @@ def invert_arrays(
     if threads:
         torch.set_num_threads(int(threads))
     try:
-        W, logit = network_pass(model, x, nm, use, batch=batch, mirror=mirror, foreground=nfg, calibrate=calibrate)
+        W, logit = network_pass(
+            model, x, nm, use, batch=batch, mirror=mirror, foreground=nfg, calibrate=calibrate, tta=tta
+        )
     finally:
         if threads:
             torch.set_num_threads(prev)
@@ -136,6 +140,7 @@ def network_pass(
     mirror: bool = True,
     foreground: np.ndarray | None = None,
     calibrate: bool = True,
+    tta: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The network on prepared frames, with or without the mirror test-time augmentation.
 
@@ -149,11 +154,24 @@ def network_pass(
         calibrate: map the (mirror-averaged) weights through ``model.calibration``
             (:class:`.calibration.OutputCalibration`, from the weights file) when the model has one; the head
             logits are never calibrated.
+        tta: when the model has a test-time augmentation (``model.tta``, :class:`.tta.TestTimeAugmentation` from
+            the weights file), read every frame in its views (each mirrored when ``mirror``), average, blend the
+            modality readings of frames given both, and calibrate with its own calibration (fitted on readings
+            taken this way) instead of ``model.calibration``. The head logits stay those of the first (identity)
+            view, so the head-presence flags do not change. False: the plain (mirror) reading.
 
     Returns:
         (weights (N, 52) float64 in [0, 1], head logits (N,) float64).
     """
     import torch
+
+    aug = getattr(model, "tta", None)
+    if tta and aug is not None:
+        from facerig.models.image_inversion.tta import tta_pass
+
+        return tta_pass(
+            model, aug, rgb, normals, use, batch=batch, mirror=mirror, foreground=foreground, calibrate=calibrate
+        )
 
     from facerig.models.image_inversion.mirror import combine_head_logits, mirror_images, unmirror_weights
 

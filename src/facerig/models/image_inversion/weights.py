@@ -32,10 +32,11 @@ def require_torch():
     return torch
 
 
-def save_weights(path: str | os.PathLike, model, meta: dict | None = None, calibration=None) -> None:
+def save_weights(path: str | os.PathLike, model, meta: dict | None = None, calibration=None, tta=None) -> None:
     """Write ``model`` (an :class:`~facerig.models.image_inversion.network.ImageInversionNet`) as NPZ, atomically,
     with ``calibration`` (an :class:`~facerig.models.image_inversion.calibration.OutputCalibration` fitted for
-    these weights) when given; a model's own ``calibration`` is not carried over (new weights need a new one)."""
+    these weights) and ``tta`` (a :class:`~facerig.models.image_inversion.tta.TestTimeAugmentation` chosen for
+    them) when given; a model's own ``calibration`` / ``tta`` is not carried over (new weights need new ones)."""
     from facerig.io.atomic import atomic_path
 
     arrays = {
@@ -47,6 +48,8 @@ def save_weights(path: str | os.PathLike, model, meta: dict | None = None, calib
     arrays["meta"] = np.array(json.dumps(meta or {}))
     if calibration is not None:
         arrays.update(calibration.to_arrays())
+    if tta is not None:
+        arrays.update(tta.to_arrays())
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
@@ -79,9 +82,22 @@ def read_calibration(path: str | os.PathLike):
         raise FacerigError(f"{Path(path).name}: unreadable output calibration ({exc})") from exc
 
 
+def read_tta(path: str | os.PathLike):
+    """The test-time augmentation stored in a weights file
+    (:class:`~facerig.models.image_inversion.tta.TestTimeAugmentation`), or None when it has none."""
+    from facerig.models.image_inversion.tta import TestTimeAugmentation
+
+    try:
+        with np.load(Path(path), allow_pickle=False) as z:
+            return TestTimeAugmentation.from_arrays(z)
+    except (OSError, ValueError, KeyError) as exc:
+        raise FacerigError(f"{Path(path).name}: unreadable test-time augmentation ({exc})") from exc
+
+
 def model_from_weights(path: str | os.PathLike | None = None):
     """A fresh torch :class:`ImageInversionNet` in eval mode with the weights of ``path`` (default shipped);
-    ``model.calibration`` is the file's output calibration (:func:`read_calibration`) or None."""
+    ``model.calibration`` is the file's output calibration (:func:`read_calibration`) or None, ``model.tta`` its
+    test-time augmentation (:func:`read_tta`) or None."""
     torch = require_torch()
     from facerig.models.image_inversion.network import ImageInversionNet
 
@@ -96,6 +112,7 @@ def model_from_weights(path: str | os.PathLike | None = None):
     model.eval()
     model.meta = meta
     model.calibration = read_calibration(path or weights_path())
+    model.tta = read_tta(path or weights_path())
     return model
 
 
