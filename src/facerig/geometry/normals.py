@@ -7,14 +7,31 @@ import scipy.sparse as sp
 
 from facerig.geometry.rows import cross_rows, norm_rows
 
+#: The ``fade`` the network's inputs use (:func:`vertex_normals`): normals whose faces cancel to
+#: under a fifth of their summed length blend into the fallback (none on a smooth surface; 90-degree creases
+#: keep 0.7).
+NORMAL_FADE = 0.2
 
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray, neighbours: sp.spmatrix | None = None) -> np.ndarray:
+
+def vertex_normals(
+    vertices: np.ndarray, faces: np.ndarray, neighbours: sp.spmatrix | None = None, fade: float = 0.0
+) -> np.ndarray:
     """Unit area-weighted vertex normals: vertices (V, 3), faces (F, 3) -> (V, 3) float64.
 
     A vertex without a usable normal (used by no face, or whose faces' normals cancel: summed
     normal at most 1e-12 times the median vertex's) gets the normal of the plane through its
     neighbours when ``neighbours`` (V, V), any sparse matrix whose row i is nonzero at i's
     neighbours (a Laplacian, an adjacency), is given and it has at least two; else +Z.
+
+    ``fade`` > 0: the normals that nearly cancel (the rim of a folded or back-to-back
+    double-sided sheet: lash cards, eye shells) are blended smoothly into that fallback (the
+    plane normal turned towards +Z, else +Z) instead of jumping at the 1e-12 threshold: with
+    ``r = |summed normal| / summed face-normal lengths`` (1 on a flat patch, 0 where they
+    cancel), the normal is ``normalise(w u + (1 - w) fallback)``, ``w = min(r / fade, 1)``.
+    Vertices with ``r >= fade`` keep their plain normal exactly; on a cancelling vertex the
+    plain normal is noise (0.001 of an edge moves it by up to 180 degrees), the faded one moves
+    by about that noise over ``fade`` (:func:`facerig.geometry.features.local_features` and the
+    network's operators use ``fade=`` :data:`NORMAL_FADE`).
     """
     v = np.asarray(vertices, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
@@ -23,6 +40,8 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray, neighbours: sp.spmat
     for c in range(3):
         np.add.at(n, f[:, c], fn)
     norm = norm_rows(n)
+    if fade > 0:
+        return _faded(v, n, norm, fn, f, neighbours, float(fade))
     scale = np.median(norm[norm > 0]) if np.any(norm > 0) else 1.0
     bad = norm <= 1e-12 * scale
     n[~bad] /= norm[~bad, None]
@@ -38,3 +57,35 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray, neighbours: sp.spmat
                     _, _, vt = np.linalg.svd(p - p.mean(0), full_matrices=True)
                     n[i] = vt[-1]
     return n
+
+
+def _plane_normal(v: np.ndarray, i: int, adj: sp.csr_matrix | None) -> np.ndarray:
+    """Unit normal (3,) of the plane through vertex ``i``'s neighbours, turned towards +Z; +Z when
+    it has fewer than two."""
+    if adj is not None:
+        nb = adj.indices[adj.indptr[i] : adj.indptr[i + 1]]
+        nb = nb[nb != i]
+        if nb.size >= 2:
+            p = v[nb] - v[i]
+            _, _, vt = np.linalg.svd(p - p.mean(0), full_matrices=True)
+            return vt[-1] if vt[-1, 2] >= 0 else -vt[-1]
+    return np.array([0.0, 0.0, 1.0])
+
+
+def _faded(v, n, norm, fn, f, neighbours, fade: float) -> np.ndarray:
+    """:func:`vertex_normals` with ``fade`` (see there): (V, 3) unit normals."""
+    total = np.zeros(len(v))
+    fl = norm_rows(fn)
+    for c in range(3):
+        np.add.at(total, f[:, c], fl)
+    r = np.divide(norm, total, out=np.zeros_like(norm), where=total > 0)
+    w = np.minimum(r / fade, 1.0)
+    u = np.divide(n, norm[:, None], out=np.zeros_like(n), where=norm[:, None] > 0)
+    low = np.flatnonzero(w < 1)
+    if low.size == 0:
+        return u
+    adj = sp.csr_matrix(neighbours) if neighbours is not None else None
+    fb = np.stack([_plane_normal(v, i, adj) for i in low]) if low.size else np.zeros((0, 3))
+    m = w[low, None] * u[low] + (1 - w[low, None]) * fb
+    u[low] = m / np.maximum(norm_rows(m)[:, None], 1e-30)
+    return u

@@ -42,9 +42,9 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
-from facerig.geometry.normals import vertex_normals
+from facerig.geometry.normals import NORMAL_FADE, vertex_normals
 
-VERSION = 1
+VERSION = 2
 _DENSE_MAX = 600  # below this many vertices use a dense generalized eigensolver
 
 
@@ -601,7 +601,7 @@ def compute_operators(
     timings["eigen"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    normals = vertex_normals(vertices, faces, L)
+    normals = vertex_normals(vertices, faces, L, fade=NORMAL_FADE)  # no jump on a folded sheet's rim
     frames = tangent_frames(normals)
     grad_x, grad_y = gradient_operators(vertices, frames, L)
     timings["gradients"] = time.perf_counter() - t
