@@ -11,6 +11,9 @@ from facerig.geometry.rows import cross_rows, norm_rows
 #: under a fifth of their summed length blend into the fallback (none on a smooth surface; 90-degree creases
 #: keep 0.7).
 NORMAL_FADE = 0.2
+#: With ``fade``: a vertex whose faces are slivers (twice their area over their longest edge
+#: squared under this; 0.87 for an equilateral triangle) also blends into the fallback, in proportion.
+SLIVER_FADE = 0.02
 
 
 def vertex_normals(
@@ -24,11 +27,15 @@ def vertex_normals(
     neighbours (a Laplacian, an adjacency), is given and it has at least two; else +Z.
 
     ``fade`` > 0: the normals that nearly cancel (the rim of a folded or back-to-back
-    double-sided sheet: lash cards, eye shells) are blended smoothly into that fallback (the
-    plane normal turned towards +Z, else +Z) instead of jumping at the 1e-12 threshold: with
+    double-sided sheet: lash cards, eye shells) are blended smoothly into +Z (``neighbours`` is
+    then not used: the plane through a sheet rim's neighbours turns under noise as well)
+    instead of jumping at the 1e-12 threshold: with
     ``r = |summed normal| / summed face-normal lengths`` (1 on a flat patch, 0 where they
     cancel), the normal is ``normalise(w u + (1 - w) fallback)``, ``w = min(r / fade, 1)``.
-    Vertices with ``r >= fade`` keep their plain normal exactly; on a cancelling vertex the
+    A vertex whose faces are slivers or needles (summed twice-areas under :data:`SLIVER_FADE`
+    times their summed longest edges squared: faces with coincident or collinear corners) blends
+    likewise, ``w`` times that ratio over :data:`SLIVER_FADE`. Vertices with
+    ``r >= fade`` and faces of ordinary size keep their plain normal exactly; on a cancelling vertex the
     plain normal is noise (0.001 of an edge moves it by up to 180 degrees), the faded one moves
     by about that noise over ``fade`` (:func:`facerig.geometry.features.local_features` and the
     network's operators use ``fade=`` :data:`NORMAL_FADE`).
@@ -41,7 +48,7 @@ def vertex_normals(
         np.add.at(n, f[:, c], fn)
     norm = norm_rows(n)
     if fade > 0:
-        return _faded(v, n, norm, fn, f, neighbours, float(fade))
+        return _faded(v, n, norm, fn, f, float(fade))
     scale = np.median(norm[norm > 0]) if np.any(norm > 0) else 1.0
     bad = norm <= 1e-12 * scale
     n[~bad] /= norm[~bad, None]
@@ -59,20 +66,7 @@ def vertex_normals(
     return n
 
 
-def _plane_normal(v: np.ndarray, i: int, adj: sp.csr_matrix | None) -> np.ndarray:
-    """Unit normal (3,) of the plane through vertex ``i``'s neighbours, turned towards +Z; +Z when
-    it has fewer than two."""
-    if adj is not None:
-        nb = adj.indices[adj.indptr[i] : adj.indptr[i + 1]]
-        nb = nb[nb != i]
-        if nb.size >= 2:
-            p = v[nb] - v[i]
-            _, _, vt = np.linalg.svd(p - p.mean(0), full_matrices=True)
-            return vt[-1] if vt[-1, 2] >= 0 else -vt[-1]
-    return np.array([0.0, 0.0, 1.0])
-
-
-def _faded(v, n, norm, fn, f, neighbours, fade: float) -> np.ndarray:
+def _faded(v, n, norm, fn, f, fade: float) -> np.ndarray:
     """:func:`vertex_normals` with ``fade`` (see there): (V, 3) unit normals."""
     total = np.zeros(len(v))
     fl = norm_rows(fn)
@@ -80,12 +74,19 @@ def _faded(v, n, norm, fn, f, neighbours, fade: float) -> np.ndarray:
         np.add.at(total, f[:, c], fl)
     r = np.divide(norm, total, out=np.zeros_like(norm), where=total > 0)
     w = np.minimum(r / fade, 1.0)
+    # vertices whose faces are all needles or slivers (two coincident corners, three in a row):
+    # their normal is noise too, so it fades as 2 x area / longest edge^2 of their faces falls
+    # under SLIVER_FADE (0.87 for an equilateral triangle)
+    e2 = np.stack([norm_rows(v[f[:, a]] - v[f[:, b]]) ** 2 for a, b in ((0, 1), (1, 2), (2, 0))], 1).max(1)
+    long2 = np.zeros(len(v))
+    for c in range(3):
+        np.add.at(long2, f[:, c], e2)
+    w *= np.minimum(np.divide(total, SLIVER_FADE * long2, out=np.zeros_like(total), where=long2 > 0), 1.0)
     u = np.divide(n, norm[:, None], out=np.zeros_like(n), where=norm[:, None] > 0)
     low = np.flatnonzero(w < 1)
     if low.size == 0:
         return u
-    adj = sp.csr_matrix(neighbours) if neighbours is not None else None
-    fb = np.stack([_plane_normal(v, i, adj) for i in low]) if low.size else np.zeros((0, 3))
+    fb = np.array([0.0, 0.0, 1.0])
     m = w[low, None] * u[low] + (1 - w[low, None]) * fb
     u[low] = m / np.maximum(norm_rows(m)[:, None], 1e-30)
     return u

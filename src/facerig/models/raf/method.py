@@ -73,6 +73,7 @@ def predict_proxy(
     BLAS threads, since much of a pass is single-threaded elementwise work. The result is the
     same either way."""
     from facerig.geometry.features import network_inputs
+    from facerig.geometry.operators import SPECTRAL_GAP
 
     xyz, faces = prep.xyz, prep.proxy.faces
     local, cross = (
@@ -81,7 +82,7 @@ def predict_proxy(
     side_by_side = workers > 1
     per = per_worker(threads, workers)
     t = per if side_by_side else threads  # sparse products side by side within a pass
-    ops = prep.ops.for_network(k=model.k_eig, cross=cross)
+    ops = prep.ops.for_network(k=model.k_eig, cross=cross, gap=SPECTRAL_GAP)  # cut at a gap: stable
     if not mirror:
         if side_by_side and len(queries) > 1:  # one pass: its queries in two halves side by side
             enc = model.encode(xyz, ops, local, t)

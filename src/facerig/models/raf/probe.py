@@ -82,9 +82,10 @@ def _probe_pass(model, xyz: np.ndarray, faces: np.ndarray, ops, threads: int | N
     """The face probe's network pass on a normalised mesh xyz (P,3), faces (F,3) with its
     operators -> the landmarks of :func:`landmarks_from_motion`."""
     from facerig.geometry.features import network_inputs
+    from facerig.geometry.operators import SPECTRAL_GAP
 
     local, cross = network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
-    ops = ops.for_network(k=model.k_eig, cross=cross)
+    ops = ops.for_network(k=model.k_eig, cross=cross, gap=SPECTRAL_GAP)  # cut at a gap: stable
     q = face_probe_queries(model.num_shapes)
     return landmarks_from_motion(xyz, model(xyz, ops, q, local, chunk=len(q), threads=threads))
 
