@@ -263,6 +263,8 @@ def test_spectral_cut_keeps_or_drops_whole_clusters():
     assert spectral_cut(ev, 25, window=6) == 22
     assert spectral_cut(ev, 25, window=0) == 25
     assert spectral_cut(ev, 40, window=6) == 27  # fewer than k: all of them
+    assert spectral_cut(ev, 22, window=6) == 22  # a gap at k: the cut stays there
+    assert spectral_cut(ev[:25], 25, window=6) == 25  # no (k+1)-th eigenvalue: a plain cut
     # the same under noise far below the gaps
     rng = np.random.default_rng(0)
     assert all(spectral_cut(ev + rng.uniform(0, 1e-5, ev.size).cumsum(), 25, 6) == 22 for _ in range(5))

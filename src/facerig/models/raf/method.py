@@ -266,11 +266,11 @@ def rig_raf(
             job = fork_call(_probe_and_inputs, model, prep, 1, face_frame, head_check)
         if job is not None:
             with job, blas_threads(per):
-                ops = _operators(prep, model.k_eig, timings)
+                ops = _operators(prep, model.k_eig + 1, timings)  # one more: where the spectrum's gap is
                 lm, factor, inputs, t_face = job.result()
             prep = prep.with_operators(ops)
         else:
-            ops_job = Job(workers > 1, _operators, prep, model.k_eig, timings)
+            ops_job = Job(workers > 1, _operators, prep, model.k_eig + 1, timings)
             with blas_threads(per if workers > 1 else None):
                 if face_frame and not probe_decimates(prep.proxy.num_vertices):  # the probe runs on the proxy itself
                     prep = prep.with_operators(ops_job.result())

@@ -74,7 +74,7 @@ def face_landmarks(model, prep, threads: int | None = None, probe_vertices: int 
     if xyz is prep.xyz and prep.ops is not None:
         ops = prep.ops
     else:
-        ops = compute_operators(xyz, faces, k=model.k_eig, cache=False)
+        ops = compute_operators(xyz, faces, k=model.k_eig + 1, cache=False)  # + 1: spectral_cut
     return _probe_pass(model, xyz, faces, ops, threads)
 
 
