@@ -118,7 +118,7 @@ def _network_stage(preps, model, mm: float) -> dict | None:
     q = np.eye(model.num_shapes, dtype=np.float32)[:51]
     out = []
     for p in preps:
-        p = p.with_operators(compute_operators(p.xyz, p.proxy.faces, k=model.k_eig))
+        p = p.with_operators(compute_operators(p.xyz, p.proxy.faces, k=model.k_eig + 1))  # as rig_raf
         out.append(predict_proxy(model, p, q, threads=1) * np.float32(p.scale))
     diff = np.linalg.norm(out[0] - out[1], axis=2) * mm
     return {"max": round(float(diff.max()), 4), "mean": round(float(diff.mean()), 6)}

@@ -255,19 +255,19 @@ def test_rescaled_operators_match_recomputed(tmp_path):
         ops.rescaled(0.0)
 
 
-def test_spectral_cut_keeps_or_drops_whole_clusters():
+def test_spectral_cut_keeps_clusters_whole():
     from facerig.geometry.operators import spectral_cut
 
-    ev = np.r_[np.linspace(0, 10, 20), [10.5, 11.0, 12.0, 12.001, 12.002, 12.003, 13.0]]
-    # a hard cut at 25 would split the cluster 12.000-12.003: cut before it (keep 22)
-    assert spectral_cut(ev, 25, window=6) == 22
-    assert spectral_cut(ev, 25, window=0) == 25
-    assert spectral_cut(ev, 40, window=6) == 27  # fewer than k: all of them
+    ev = np.r_[np.linspace(0, 10, 20), [10.5, 11.0, 12.0, 12.001, 12.002, 12.003, 13.0, 13.5, 14.0]]
+    # a hard cut at 24 would split the cluster 12.000-12.003 (indices 22-25): keep all of it (26)
+    assert spectral_cut(ev, 24, window=6) == 26
+    assert spectral_cut(ev, 24, window=0) == 24
     assert spectral_cut(ev, 22, window=6) == 22  # a gap at k: the cut stays there
-    assert spectral_cut(ev[:25], 25, window=6) == 25  # no (k+1)-th eigenvalue: a plain cut
+    assert spectral_cut(ev[:24], 24, window=6) == 24  # no (k+1)-th eigenvalue: a plain cut
+    assert spectral_cut(ev, 40, window=6) == ev.size  # fewer than k: all of them
     # the same under noise far below the gaps
     rng = np.random.default_rng(0)
-    assert all(spectral_cut(ev + rng.uniform(0, 1e-5, ev.size).cumsum(), 25, 6) == 22 for _ in range(5))
+    assert all(spectral_cut(ev + rng.uniform(0, 1e-5, ev.size).cumsum(), 24, 6) == 26 for _ in range(5))
 
 
 def test_gradient_stencil_fades_out_near_zero_weights():

@@ -219,6 +219,7 @@ def rig_raf(
     import contextlib
 
     from facerig.geometry.frame import orientation_matrix
+    from facerig.geometry.operators import SPECTRAL_GAP
     from facerig.geometry.proxy import prepare_head
 
     n_threads = int(threads) if threads else (os.cpu_count() or 1)
@@ -266,11 +267,11 @@ def rig_raf(
             job = fork_call(_probe_and_inputs, model, prep, 1, face_frame, head_check)
         if job is not None:
             with job, blas_threads(per):
-                ops = _operators(prep, model.k_eig + 1, timings)  # one more: where the spectrum's gap is
+                ops = _operators(prep, model.k_eig + 1 + SPECTRAL_GAP, timings)  # for spectral_cut
                 lm, factor, inputs, t_face = job.result()
             prep = prep.with_operators(ops)
         else:
-            ops_job = Job(workers > 1, _operators, prep, model.k_eig + 1, timings)
+            ops_job = Job(workers > 1, _operators, prep, model.k_eig + 1 + SPECTRAL_GAP, timings)
             with blas_threads(per if workers > 1 else None):
                 if face_frame and not probe_decimates(prep.proxy.num_vertices):  # the probe runs on the proxy itself
                     prep = prep.with_operators(ops_job.result())

@@ -68,13 +68,13 @@ def face_landmarks(model, prep, threads: int | None = None, probe_vertices: int 
     the face. Returns ``eye_left`` (3,) (+X side), ``eye_right`` (3,), ``mouth`` (3,) and the
     distances ``iod`` (between the eyes) and ``eye_mouth`` (eye midpoint to mouth), in head
     widths (multiply by ``prep.scale`` for input units)."""
-    from facerig.geometry.operators import compute_operators
+    from facerig.geometry.operators import SPECTRAL_GAP, compute_operators
 
     xyz, faces = probe_mesh(prep.xyz, prep.proxy.faces, probe_vertices)
     if xyz is prep.xyz and prep.ops is not None:
         ops = prep.ops
     else:
-        ops = compute_operators(xyz, faces, k=model.k_eig + 1, cache=False)  # + 1: spectral_cut
+        ops = compute_operators(xyz, faces, k=model.k_eig + 1 + SPECTRAL_GAP, cache=False)  # spectral_cut
     return _probe_pass(model, xyz, faces, ops, threads)
 
 
