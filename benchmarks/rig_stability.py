@@ -109,16 +109,18 @@ def _proxy_stage(mesh, noisy, mm: float, model) -> tuple[dict, tuple]:
 
 
 def _network_stage(preps, model, mm: float) -> dict | None:
+    from facerig.geometry import operators
     from facerig.geometry.operators import compute_operators
     from facerig.models.raf.method import predict_proxy
 
+    extra = 1 + getattr(operators, "SPECTRAL_GAP", 0)  # rig_raf's eigenpairs past k (a checkout without: cut at k)
     a, b = preps
     if not (a.proxy.faces.shape == b.proxy.faces.shape and np.array_equal(a.proxy.faces, b.proxy.faces)):
         return None
     q = np.eye(model.num_shapes, dtype=np.float32)[:51]
     out = []
     for p in preps:
-        p = p.with_operators(compute_operators(p.xyz, p.proxy.faces, k=model.k_eig + 1))  # as rig_raf
+        p = p.with_operators(compute_operators(p.xyz, p.proxy.faces, k=model.k_eig + extra))  # as rig_raf
         out.append(predict_proxy(model, p, q, threads=1) * np.float32(p.scale))
     diff = np.linalg.norm(out[0] - out[1], axis=2) * mm
     return {"max": round(float(diff.max()), 4), "mean": round(float(diff.mean()), 6)}
