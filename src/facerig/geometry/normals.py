@@ -8,11 +8,11 @@ import scipy.sparse as sp
 from facerig.geometry.rows import cross_rows, norm_rows
 
 #: The ``fade`` the network's inputs use (:func:`vertex_normals`): normals whose faces cancel to
-#: under a fifth of their summed length blend into the fallback (none on a smooth surface; 90-degree creases
+#: under a fifth of their summed length blend into +Z (none on a smooth surface; 90-degree creases
 #: keep 0.7).
 NORMAL_FADE = 0.2
 #: With ``fade``: a vertex whose faces are slivers (twice their area over their longest edge
-#: squared under this; 0.87 for an equilateral triangle) also blends into the fallback, in proportion.
+#: squared under this; 0.87 for an equilateral triangle) also blends into +Z, in proportion.
 SLIVER_FADE = 0.02
 
 
@@ -31,11 +31,12 @@ def vertex_normals(
     then not used: the plane through a sheet rim's neighbours turns under noise as well)
     instead of jumping at the 1e-12 threshold: with
     ``r = |summed normal| / summed face-normal lengths`` (1 on a flat patch, 0 where they
-    cancel), the normal is ``normalise(w u + (1 - w) fallback)``, ``w = min(r / fade, 1)``.
+    cancel), the normal is ``normalise(w u + (1 - w) Z)``, ``w = min(r / fade, 1)`` (which has
+    no direction only where ``u = -Z`` at ``w = 1/2``).
     A vertex whose faces are slivers or needles (summed twice-areas under :data:`SLIVER_FADE`
     times their summed longest edges squared: faces with coincident or collinear corners) blends
     likewise, ``w`` times that ratio over :data:`SLIVER_FADE`. Vertices with
-    ``r >= fade`` and faces of ordinary size keep their plain normal exactly; on a cancelling vertex the
+    ``r >= fade`` and faces of ordinary shape keep their plain normal exactly; on a cancelling vertex the
     plain normal is noise (0.001 of an edge moves it by up to 180 degrees), the faded one moves
     by about that noise over ``fade`` (:func:`facerig.geometry.features.local_features` and the
     network's operators use ``fade=`` :data:`NORMAL_FADE`).
