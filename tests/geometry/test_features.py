@@ -93,3 +93,34 @@ def test_cross_part_operator_invariances_and_single_part():
     np.testing.assert_allclose(cross_part_operator(v[perm], inv[f]).toarray(), S[np.ix_(perm, perm)], atol=1e-6)
     s = trimesh.creation.icosphere(2)
     assert cross_part_operator(s.vertices, s.faces).nnz == 0
+
+
+def test_directions_at_a_tie_move_smoothly_with_the_input():
+    # vertex 0 of a small triangle sits midway between two other parts' vertices: the nearest of
+    # them flips under 1e-7 noise, the direction column must not (it is their weighted mean)
+    tri = np.array([[0, 0, 0], [0, 0.01, 0], [0.0, 0, 0.01]])
+    out = np.array([[0, 0, 0], [0.02, 0.01, 0], [0.02, 0, 0.01]])  # pointing away: one clear nearest vertex each
+    v = np.r_[tri, out * [-1, 1, 1] + [-0.05, 0, 0], out + [0.05, 0, 0]]
+    f = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]])
+    rng = np.random.default_rng(0)
+    cols = [local_features(v + rng.uniform(-1e-7, 1e-7, v.shape), f)[0, 10:13] for _ in range(6)]
+    assert max(np.abs(c - cols[0]).max() for c in cols) < 0.01
+    assert abs(cols[0][0]) < 0.01  # left and right cancel across x
+
+
+def test_direction_to_a_clear_nearest_vertex_is_unchanged():
+    tri = np.array([[0, 0, 0], [0, 0.01, 0], [0.0, 0, 0.01]])
+    other = np.array([[0.03, 0, 0], [0.05, 0.01, 0], [0.05, 0, 0.01]])  # one vertex clearly nearest
+    v = np.r_[tri, other]
+    f = np.array([[0, 1, 2], [3, 4, 5]])
+    out = local_features(v, f)
+    assert np.allclose(out[0, 10:13], np.array([1, 0, 0]) * np.exp(-0.03 / 0.04), atol=1e-6)
+
+
+def test_direction_to_a_touching_vertex_fades_out():
+    tri = np.array([[0, 0, 0], [0, 0.01, 0], [0.0, 0, 0.01]])
+    v = np.r_[tri, tri + [1e-6, 0, 0]]  # two parts touching (a lash root on a lid)
+    f = np.array([[0, 1, 2], [3, 4, 5]])
+    out = local_features(v, f)
+    assert np.abs(out[:, 10:13]).max() < 0.01
+    assert np.allclose(out[:, 8], 1, atol=1e-3)  # the proximity itself stays

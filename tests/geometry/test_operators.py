@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import trimesh
 
 from facerig.geometry.operators import compute_operators
@@ -252,3 +253,47 @@ def test_rescaled_operators_match_recomputed(tmp_path):
         np.testing.assert_allclose(heat(got, t), heat(ref, t), atol=1e-7)
     with pytest.raises(ValueError, match="positive"):
         ops.rescaled(0.0)
+
+
+def test_spectral_cut_keeps_clusters_whole():
+    from facerig.geometry.operators import spectral_cut
+
+    ev = np.r_[np.linspace(0, 10, 20), [10.5, 11.0, 12.0, 12.001, 12.002, 12.003, 13.0, 13.5, 14.0]]
+    # a hard cut at 24 would split the cluster 12.000-12.003 (indices 22-25): keep all of it (26)
+    assert spectral_cut(ev, 24, window=6) == 26
+    assert spectral_cut(ev, 24, window=0) == 24
+    assert spectral_cut(ev, 22, window=6) == 22  # a gap at k: the cut stays there
+    assert spectral_cut(ev[:24], 24, window=6) == 24  # no (k+1)-th eigenvalue: a plain cut
+    assert spectral_cut(ev, 40, window=6) == ev.size  # fewer than k: all of them
+    # the same under noise far below the gaps
+    rng = np.random.default_rng(0)
+    assert all(spectral_cut(ev + rng.uniform(0, 1e-5, ev.size).cumsum(), 24, 6) == 26 for _ in range(5))
+
+
+def test_gradient_stencil_fades_out_near_zero_weights():
+    from facerig.geometry.operators import gradient_operators
+
+    rng = np.random.default_rng(1)
+    v = np.c_[rng.uniform(size=(6, 2)), np.zeros(6)]
+    frames = np.broadcast_to(np.eye(3), (6, 3, 3)).copy()
+    W = np.ones((6, 6)) - np.eye(6)
+    W[0, 5] = W[5, 0] = 1e-9  # a neighbour whose Laplacian weight all but vanishes ...
+    without = W.copy()
+    without[0, 5] = without[5, 0] = 0  # ... and the same stencil without it
+    a = gradient_operators(v, frames, sp.csr_matrix(W), fade=0.1)
+    b = gradient_operators(v, frames, sp.csr_matrix(without), fade=0.1)
+    assert abs(a[0] - b[0]).max() < 1e-6 and abs(a[1] - b[1]).max() < 1e-6
+    plain = gradient_operators(v, frames, sp.csr_matrix(W))  # unweighted, the neighbour counts in full
+    assert abs(plain[0] - b[0]).max() > 1e-3
+
+
+def test_gradient_of_a_vertex_with_collinear_neighbours_is_bounded():
+    from facerig.geometry.operators import gradient_operators
+
+    # vertex 0's only neighbours lie almost on a line through it (a sliver's corner)
+    v = np.array([[0, 0, 0], [1, 1e-7, 0], [-1, 1e-7, 0], [0, 1, 0.0]])
+    frames = np.broadcast_to(np.eye(3), (4, 3, 3)).copy()
+    N = sp.csr_matrix(np.array([[0, 1, 1, 0], [1, 0, 0, 1], [1, 0, 0, 1], [0, 1, 1, 0.0]]))
+    gx, gy = gradient_operators(v, frames, N)
+    assert abs(gy[0]).max() < 1e3  # unregularised: ~1e7
+    np.testing.assert_allclose((gx @ v[:, 0])[0], 1.0, atol=0.02)  # along the line: 1, shrunk ~1 %

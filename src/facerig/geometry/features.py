@@ -11,6 +11,9 @@ thin features next to an opening of the skin and next to another part (eyeball, 
   scales and the unit direction towards it times ``exp(-r_b / DIR_SCALE)`` (2 + 3);
 - the same for the nearest vertex of *another connected part* (2 + 3).
 
+The directions are shared among candidates within a few :data:`TIE` of the nearest one and fade
+out under :data:`NEAR`, so that 0.01 mm of noise cannot flip them (``benchmarks/rig_stability.py``).
+
 Every column is invariant to translation and vertex order; given head-frame coordinates (head
 width 1, :func:`facerig.geometry.proxy.head_frame`) they are also invariant to the input's
 units. A mesh without boundary (or with a single part) gets zeros in those columns.
@@ -41,13 +44,42 @@ def boundary_vertices(num_vertices: int, faces: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate([b // int(num_vertices), b % int(num_vertices)]))
 
 
+#: Head widths (~0.08 mm on an adult head): candidates for the nearest boundary / other-part vertex
+#: this much farther than the nearest one still share the direction columns, with weight
+#: ``exp(-extra / TIE)``, so a vertex equidistant from two (the mid-line of a symmetric head, a
+#: vertex between two lash tips) gets a direction that moves smoothly with the input instead of
+#: flipping between them under 0.01-mm noise. A candidate ~1 mm farther weighs under 1e-5.
+TIE = 0.0005
+TIE_CANDIDATES = 4
+#: Head widths (~0.15 mm): closer than this, the direction columns fade linearly to 0 with the
+#: distance. A vertex lying on another one (a lash root on the lid, an eyeball vertex touching the
+#: lid, unwelded duplicates) has no meaningful direction to it: 0.01-mm noise turns it anywhere.
+NEAR = 0.001
+
+
 def _proximity(points: np.ndarray, r: np.ndarray, nearest: np.ndarray) -> np.ndarray:
-    """Columns [exp(-r/s) for s in SCALES] + unit direction * exp(-r/DIR_SCALE): (V, 5)."""
-    d = nearest - points
-    n = np.linalg.norm(d, axis=1, keepdims=True)
+    """Columns [exp(-r/s) for s in SCALES] + unit direction * exp(-r/DIR_SCALE): (V, 5).
+
+    ``r`` (V,) or (V, C) and ``nearest`` (V, 3) or (V, C, 3): the nearest vertex, or C candidates
+    nearest first (distance inf: none), whose unit directions are averaged with weights
+    ``exp(-(r_c - r_0) / TIE)`` (not renormalised: two opposite candidates at a tie cancel
+    continuously), and fade to 0 under :data:`NEAR`."""
+    r = np.asarray(r, np.float64)
+    if r.ndim == 1:
+        r, nearest = r[:, None], np.asarray(nearest)[:, None, :]
+    d = nearest - points[:, None, :]
+    n = np.linalg.norm(d, axis=2, keepdims=True)
     unit = np.divide(d, n, out=np.zeros_like(d), where=n > 1e-12)
-    cols = [np.exp(-r / s)[:, None] for s in SCALES]
-    return np.concatenate(cols + [unit * np.exp(-r / DIR_SCALE)[:, None]], axis=1)
+    r0 = r[:, 0]
+    with np.errstate(invalid="ignore"):
+        extra = np.where(np.isfinite(r), r - r0[:, None], np.inf)
+    w = np.exp(-np.where(np.isfinite(extra), extra, np.inf) / TIE)
+    w[~np.isfinite(r0)] = 0.0
+    tot = w.sum(1, keepdims=True)
+    direction = np.einsum("vc,vcd->vd", np.divide(w, tot, out=np.zeros_like(w), where=tot > 0), unit)
+    direction *= np.clip(r0 / NEAR, 0.0, 1.0)[:, None]  # no direction to a vertex lying on this one
+    cols = [np.exp(-r0 / s)[:, None] for s in SCALES]
+    return np.concatenate(cols + [direction * np.exp(-r0 / DIR_SCALE)[:, None]], axis=1)
 
 
 def local_features(
@@ -67,7 +99,7 @@ def local_features(
     from scipy.spatial import cKDTree
 
     from facerig.geometry.components import connected_components
-    from facerig.geometry.normals import vertex_normals
+    from facerig.geometry.normals import NORMAL_FADE, vertex_normals
 
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
@@ -75,10 +107,12 @@ def local_features(
     out = np.zeros((V, NUM_LOCAL_FEATURES), np.float32)
     if V == 0:
         return out
-    out[:, :3] = vertex_normals(v, f) if normals is None else normals
+    out[:, :3] = vertex_normals(v, f, fade=NORMAL_FADE) if normals is None else normals
     b = boundary_vertices(V, f)
     if b.size:
-        r, j = cKDTree(v[b]).query(v)
+        kb = min(TIE_CANDIDATES, b.size)
+        r, j = cKDTree(v[b]).query(v, k=kb)
+        r, j = r.reshape(V, kb), j.reshape(V, kb)
         out[:, 3:8] = _proximity(v, r, v[b[j]])
     lab = connected_components(V, f) if parts is None else np.asarray(parts)
     if np.unique(lab).size > 1:
@@ -156,7 +190,8 @@ def network_inputs(vertices: np.ndarray, faces: np.ndarray, *, local: bool = Tru
 def _nearest_other_part(
     v: np.ndarray, lab: np.ndarray, k: int = 32, cutoff: float = 0.25
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distance (V,) and position (V,3) of each vertex's nearest vertex with another label.
+    """Distances (V, C) and positions (V, C, 3) of each vertex's :data:`TIE_CANDIDATES` nearest
+    vertices with another label, nearest first (inf / the vertex itself where there are fewer).
 
     One k-NN query over all vertices resolves most vertices; the rest are solved per part, but
     only where another part can be closer than ``cutoff`` head widths. Beyond it the encoded
@@ -165,21 +200,27 @@ def _nearest_other_part(
     from scipy.spatial import cKDTree
 
     V = len(v)
+    C = TIE_CANDIDATES
     kk = min(k, V)
     d, j = cKDTree(v).query(v, k=kk)
     d, j = d.reshape(V, kk), j.reshape(V, kk)
     diff = lab[j] != lab[:, None]
     has = diff.any(1)
-    first = np.argmax(diff, axis=1)
-    r = np.full(V, np.inf)
-    near = v.copy()
-    rows = np.flatnonzero(has)
-    r[rows] = d[rows, first[rows]]
-    near[rows] = v[j[rows, first[rows]]]
+    # per row, the first C other-label columns in distance order (a stable sort puts them first)
+    order = np.argsort(~diff, axis=1, kind="stable")[:, :C]
+    ok = np.take_along_axis(diff, order, 1)
+    r = np.where(ok, np.take_along_axis(d, order, 1), np.inf)
+    if r.shape[1] < C:
+        r = np.pad(r, ((0, 0), (0, C - r.shape[1])), constant_values=np.inf)
+        order = np.pad(order, ((0, 0), (0, C - order.shape[1])))
+    near = np.where(np.isfinite(r)[..., None], v[np.take_along_axis(j, order[:, :C], 1)], v[:, None, :])
     todo = np.flatnonzero(~has & (d[:, -1] < cutoff))
     for c in np.unique(lab[todo]):
         other = np.flatnonzero(lab != c)
         q = todo[lab[todo] == c]
-        rc, jc = cKDTree(v[other]).query(v[q])
-        r[q], near[q] = rc, v[other[jc]]
+        kc = min(C, other.size)
+        rc, jc = cKDTree(v[other]).query(v[q], k=kc)
+        rc, jc = rc.reshape(q.size, kc), jc.reshape(q.size, kc)
+        r[q] = np.inf
+        r[q, :kc], near[q, :kc] = rc, v[other[jc]]
     return r, near

@@ -42,9 +42,9 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
-from facerig.geometry.normals import vertex_normals
+from facerig.geometry.normals import NORMAL_FADE, vertex_normals
 
-VERSION = 1
+VERSION = 8
 _DENSE_MAX = 600  # below this many vertices use a dense generalized eigensolver
 
 
@@ -99,11 +99,15 @@ class Operators:
         """With the cross-part operator ``cross`` (V,V) (or None)."""
         return self.replace(cross=cross)
 
-    def for_network(self, k: int | None = None, cross=None) -> Operators:
+    def for_network(self, k: int | None = None, cross=None, gap: int = 0) -> Operators:
         """The float32 copy the NumPy network runs on (:mod:`facerig.models.raf.runtime`): the
         first ``k`` eigenpairs, contiguous float32 arrays, float32 CSR operators, ``cross``;
-        no L or frames."""
+        no L or frames. ``gap`` > 0: where the cut at ``k`` falls inside a cluster of eigenvalues,
+        cut at the widest gap among the next ``gap`` positions instead (:func:`spectral_cut`;
+        it needs more than ``k`` eigenpairs)."""
         kk = self.k if k is None else min(int(k), self.k)
+        if gap > 0 and k is not None:
+            kk = spectral_cut(self.evals, int(k), gap)
         f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
         csr = lambda a: None if a is None else sp.csr_matrix(a, dtype=np.float32)  # noqa: E731
         return Operators(
@@ -181,6 +185,38 @@ class Operators:
                 for f in ("mass", "evals", "evecs", "grad_x", "grad_y", "L", "frames", "cross")
             )
         )
+
+
+#: How many eigenpairs past ``k`` the network's basis may take in to end at a gap of the spectrum
+#: (:func:`spectral_cut`; ``Operators.for_network(gap=...)`` in the rig and the face probe, whose
+#: operators carry ``k + 1 + SPECTRAL_GAP`` eigenpairs).
+SPECTRAL_GAP = 6
+#: A relative gap ``(lambda_k - lambda_(k-1)) / lambda_k`` at the requested cut under this is a
+#: cluster (the mean spacing of a head's 128th eigenvalues is ~1 %; 0.01-mm noise moves them by ~1e-4).
+CLUSTER_GAP = 1e-3
+
+
+def spectral_cut(evals: np.ndarray, k: int, window: int = SPECTRAL_GAP) -> int:
+    """How many eigenpairs to keep, at least ``k`` (or all there are): ``k`` itself where the
+    spectrum has a gap there (``(lambda_k - lambda_(k-1)) / lambda_k >=`` :data:`CLUSTER_GAP`,
+    which needs the ``k+1``-th eigenvalue: with ``k`` or fewer it is ``min(k, K)``), else the cut
+    ``c`` in ``[k, k + window]`` (as far as ``evals`` go) with the widest relative gap
+    ``(lambda_c - lambda_(c-1)) / lambda_c`` between the last kept and the first dropped.
+
+    A hard cut at ``k`` can fall inside a cluster of (near-)equal eigenvalues: the two eyeballs
+    of a head are the same sphere, with the same multiplets, and 0.01 mm of noise decides which
+    eye's mode comes 128th; the spectral diffusion then changes on one eye and, through the
+    network's global features, everywhere (``benchmarks/rig_stability.py``: johnsmith's head,
+    0.06 mm on average). A cut past the cluster keeps it whole (taking it in rather than leaving
+    it out: on the validation set's external heads the first is 0.006 mm better)."""
+    ev = np.asarray(evals, dtype=np.float64)
+    if window < 1 or ev.size <= k or k < 1:
+        return int(min(k, ev.size))
+    if (ev[k] - ev[k - 1]) / max(ev[k], 1e-30) >= CLUSTER_GAP:
+        return int(k)
+    c = np.arange(k, min(k + window, ev.size - 1) + 1)  # keep c: the last kept is c-1, the first dropped c
+    gap = (ev[c] - ev[c - 1]) / np.maximum(ev[c], 1e-30)
+    return int(c[np.argmax(gap)])
 
 
 def _scaled_sparse(A, a: float):
@@ -441,8 +477,16 @@ def tangent_frames(normals: np.ndarray) -> np.ndarray:
     return np.stack([bx, by, normals], axis=1)
 
 
+#: det/trace^2 of a vertex's 2x2 tangent-edge normal matrix below which :func:`gradient_operators`
+#: regularises it (1/4 for evenly spread edges; the public heads' worst regular vertex is 2.5e-3).
+COLLINEAR = 1e-2
+#: :func:`gradient_operators`' ``fade`` in :func:`compute_operators`: neighbours whose Laplacian
+#: weight is under a tenth of their row's mean weigh in proportionally less.
+EDGE_FADE = 0.1
+
+
 def gradient_operators(
-    vertices: np.ndarray, frames: np.ndarray, neighbours: sp.spmatrix, reg: float = 1e-8
+    vertices: np.ndarray, frames: np.ndarray, neighbours: sp.spmatrix, reg: float = 1e-8, fade: float = 0.0
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Least-squares tangent-plane gradient operators (grad_x, grad_y), each (V,V) csr.
 
@@ -450,6 +494,13 @@ def gradient_operators(
     off-diagonal pattern lists each vertex's neighbours. For vertex i with tangent edge vectors
     e_ij (2,) the gradient g_i minimises sum_j (e_ij . g - (f_j - f_i))^2 (+ reg * trace * |g|^2),
     so row i of grad_x/grad_y holds the coefficients of f_j and, on the diagonal, minus their sum.
+
+    ``fade`` > 0: each term is weighted by ``min(|N_ij| / (fade * mean_j |N_ij|), 1)``, so a
+    neighbour whose entry in ``neighbours`` (the Laplacian's cotangent weight) all but vanishes
+    leaves the stencil smoothly. The intrinsic Delaunay Laplacian's pattern changes under 0.01-mm
+    noise where four vertices are nearly cocircular (every split quad of a quad-modelled head):
+    the flipped diagonal carries a weight near 0 either way, but an unweighted stencil takes it
+    in or out whole. ``compute_operators`` uses :data:`EDGE_FADE`.
     """
     V = vertices.shape[0]
     N = sp.coo_matrix(neighbours)
@@ -465,12 +516,24 @@ def gradient_operators(
     e = vertices[j] - vertices[i]  # (E,3)
     ex = np.einsum("ec,ec->e", e, frames[i, 0])
     ey = np.einsum("ec,ec->e", e, frames[i, 1])
+    w = None
+    if fade > 0:  # a term per edge, weighted by the larger of |N_ij|, |N_ji| against its row's mean
+        A = abs(sp.csr_matrix(neighbours, dtype=np.float64))
+        A = A.maximum(A.T).tocsr()
+        nij = np.asarray(A[i, j]).ravel()
+        mean = np.bincount(i, nij, minlength=V) / np.maximum(np.bincount(i, minlength=V), 1)
+        w = np.minimum(np.divide(nij, fade * mean[i], out=np.ones_like(nij), where=mean[i] > 0), 1.0)
+        ex, ey = ex * np.sqrt(w), ey * np.sqrt(w)
     # per-vertex normal matrix A^T A (2x2)
     a = np.bincount(i, ex * ex, minlength=V)
     b = np.bincount(i, ex * ey, minlength=V)
     c = np.bincount(i, ey * ey, minlength=V)
     tr = a + c
-    eps = reg * np.where(tr > 0, tr, 1.0)
+    trs = np.where(tr > 0, tr, 1.0)
+    # a vertex whose tangent edges (nearly) line up (two neighbours on a sliver: det/tr^2 ~ 1e-5)
+    # has no 2-D gradient: the plain solve blows up and 0.01-mm noise moves it 1e5-fold. Its
+    # regularisation grows smoothly as det/tr^2 falls under COLLINEAR (none above it changes)
+    eps = trs * np.maximum(reg, COLLINEAR - (a * c - b * b) / trs**2)
     a = a + eps
     c = c + eps
     det = a * c - b * b
@@ -478,6 +541,8 @@ def gradient_operators(
     # inverse [[c, -b], [-b, a]] / det applied to (ex, ey)
     wx = (c[i] * ex - b[i] * ey) / det[i]
     wy = (-b[i] * ex + a[i] * ey) / det[i]
+    if w is not None:  # the coefficient of f_j carries sqrt(w) once more (weighted least squares)
+        wx, wy = wx * np.sqrt(w), wy * np.sqrt(w)
     diag_x = -np.bincount(i, wx, minlength=V)
     diag_y = -np.bincount(i, wy, minlength=V)
     ar = np.arange(V)
@@ -601,9 +666,9 @@ def compute_operators(
     timings["eigen"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    normals = vertex_normals(vertices, faces, L)
+    normals = vertex_normals(vertices, faces, L, fade=NORMAL_FADE)  # no jump on a folded sheet's rim
     frames = tangent_frames(normals)
-    grad_x, grad_y = gradient_operators(vertices, frames, L)
+    grad_x, grad_y = gradient_operators(vertices, frames, L, fade=EDGE_FADE)
     timings["gradients"] = time.perf_counter() - t
 
     ops = Operators(mass=mass, L=L, evals=evals, evecs=evecs, grad_x=grad_x, grad_y=grad_y, frames=frames)

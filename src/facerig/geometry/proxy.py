@@ -246,14 +246,20 @@ def sample_one_ring(
 
 
 def _weld(vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray, weld: float):
-    """(vertices, faces, parts, index) with open seams stitched (:func:`weld_seams`); index is
-    None when nothing was welded (the inputs come back as they are). Parts joined by a seam
+    """(vertices, faces, parts, index) with the ends of zero-length edges merged
+    (:func:`~facerig.geometry.short_edges.merge_short_edges`) and open seams stitched
+    (:func:`weld_seams`), both at ``weld``; index is None when nothing was welded (the inputs come back as they are). Parts joined by a seam
     become one part (labels renumbered)."""
     if weld <= 0:
         return vertices, faces, np.asarray(parts), None
+    from facerig.geometry.short_edges import merge_short_edges
     from facerig.geometry.weld import weld_seams
 
-    wv, wf, index = weld_seams(vertices, faces, weld)
+    # zero-length edges first (faces of coincident corners: no normal, noise-driven network
+    # inputs), then the seams of the merged mesh
+    mv, mf, first = merge_short_edges(vertices, faces, weld)
+    wv, wf, index = weld_seams(mv, mf, weld)
+    index = index[first]
     if wv.shape[0] == vertices.shape[0]:
         return vertices, faces, np.asarray(parts), None
     parts = np.asarray(parts, dtype=np.int64)

@@ -114,7 +114,9 @@ def test_shipped_weights_rig_small_head(tiny_obj, tmp_path, capsys):
     assert np.isfinite(rig.deltas).all()
     face = rig.meta["raf"]["face_frame"]
     assert 1 / 1.4 - 1e-6 <= face["factor"] <= 1.4 + 1e-6 and face["iod"] > 0 and face["eye_mouth"] > 0
-    assert face["check"] == "error" and face["check_reasons"]
+    # flagged, with its reasons (five warnings since the gradient stencils are weighted by the
+    # Laplacian's weights, two errors before: a blob's verdict is its noise, not a contract)
+    assert face["check"] in ("warn", "error") and face["check_reasons"]
     # (--no-head-check: a 48-vertex mesh is under facerig.io.limits.MIN_HEAD_VERTICES)
     assert main(["rig", str(tiny_obj), "-o", str(out), "--method", "raf", "--no-face-frame", "--no-head-check"]) == 0
     assert "face_frame" not in load_rig(out).meta["raf"]

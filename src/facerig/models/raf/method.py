@@ -73,6 +73,7 @@ def predict_proxy(
     BLAS threads, since much of a pass is single-threaded elementwise work. The result is the
     same either way."""
     from facerig.geometry.features import network_inputs
+    from facerig.geometry.operators import SPECTRAL_GAP
 
     xyz, faces = prep.xyz, prep.proxy.faces
     local, cross = (
@@ -81,7 +82,7 @@ def predict_proxy(
     side_by_side = workers > 1
     per = per_worker(threads, workers)
     t = per if side_by_side else threads  # sparse products side by side within a pass
-    ops = prep.ops.for_network(k=model.k_eig, cross=cross)
+    ops = prep.ops.for_network(k=model.k_eig, cross=cross, gap=SPECTRAL_GAP)  # cut at a gap: stable
     if not mirror:
         if side_by_side and len(queries) > 1:  # one pass: its queries in two halves side by side
             enc = model.encode(xyz, ops, local, t)
@@ -233,6 +234,7 @@ def rig_raf(
     import contextlib
 
     from facerig.geometry.frame import orientation_matrix
+    from facerig.geometry.operators import SPECTRAL_GAP
     from facerig.geometry.proxy import prepare_head
 
     n_threads = int(threads) if threads else (os.cpu_count() or 1)
@@ -280,11 +282,11 @@ def rig_raf(
             job = fork_call(_probe_and_inputs, model, prep, 1, face_frame, head_check, probe_vertices)
         if job is not None:
             with job, blas_threads(per):
-                ops = _operators(prep, model.k_eig, timings)
+                ops = _operators(prep, model.k_eig + 1 + SPECTRAL_GAP, timings)  # for spectral_cut
                 lm, factor, inputs, t_face = job.result()
             prep = prep.with_operators(ops)
         else:
-            ops_job = Job(workers > 1, _operators, prep, model.k_eig, timings)
+            ops_job = Job(workers > 1, _operators, prep, model.k_eig + 1 + SPECTRAL_GAP, timings)
             with blas_threads(per if workers > 1 else None):
                 if face_frame and not probe_decimates(prep.proxy.num_vertices, probe_vertices):  # probe on the proxy
                     prep = prep.with_operators(ops_job.result())

@@ -79,13 +79,13 @@ def face_landmarks(model, prep, threads: int | None = None, probe_vertices: int 
     the face. Returns ``eye_left`` (3,) (+X side), ``eye_right`` (3,), ``mouth`` (3,) and the
     distances ``iod`` (between the eyes) and ``eye_mouth`` (eye midpoint to mouth), in head
     widths (multiply by ``prep.scale`` for input units)."""
-    from facerig.geometry.operators import compute_operators
+    from facerig.geometry.operators import SPECTRAL_GAP, compute_operators
 
     xyz, faces = probe_mesh(prep.xyz, prep.proxy.faces, probe_vertices)
     if xyz is prep.xyz and prep.ops is not None:
         ops = prep.ops
     else:
-        ops = compute_operators(xyz, faces, k=model.k_eig, cache=False)
+        ops = compute_operators(xyz, faces, k=model.k_eig + 1 + SPECTRAL_GAP, cache=False)  # spectral_cut
     return _probe_pass(model, xyz, faces, ops, threads)
 
 
@@ -93,9 +93,10 @@ def _probe_pass(model, xyz: np.ndarray, faces: np.ndarray, ops, threads: int | N
     """The face probe's network pass on a normalised mesh xyz (P,3), faces (F,3) with its
     operators -> the landmarks of :func:`landmarks_from_motion`."""
     from facerig.geometry.features import network_inputs
+    from facerig.geometry.operators import SPECTRAL_GAP
 
     local, cross = network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
-    ops = ops.for_network(k=model.k_eig, cross=cross)
+    ops = ops.for_network(k=model.k_eig, cross=cross, gap=SPECTRAL_GAP)  # cut at a gap: stable
     q = face_probe_queries(model.num_shapes)
     return landmarks_from_motion(xyz, model(xyz, ops, q, local, chunk=len(q), threads=threads))
 
