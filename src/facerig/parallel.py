@@ -25,8 +25,6 @@ Everything gives the same results whichever way the work runs (tests compare the
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import pickle
 import sys
@@ -242,10 +240,20 @@ def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 512 
 
     if not sys.platform.startswith("linux") or keep_freed_memory_disabled():
         return False
+    import ctypes
+
+    try:  # glibc's own name first: ctypes.util.find_library would run ldconfig in a subprocess
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        import ctypes.util
+
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        except OSError:
+            return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    except AttributeError:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     ok = all(

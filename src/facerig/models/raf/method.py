@@ -72,12 +72,12 @@ def predict_proxy(
     releases the GIL in its products): on two cores faster than one pass after the other on two
     BLAS threads, since much of a pass is single-threaded elementwise work. The result is the
     same either way."""
-    from facerig.geometry.features import network_inputs
-
     xyz, faces = prep.xyz, prep.proxy.faces
-    local, cross = (
-        inputs if inputs is not None else network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
-    )
+    if inputs is None:  # (the rig's come from its forked probe: no import of the features here then)
+        from facerig.geometry.features import network_inputs
+
+        inputs = network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
+    local, cross = inputs
     side_by_side = workers > 1
     per = per_worker(threads, workers)
     t = per if side_by_side else threads  # sparse products side by side within a pass
@@ -330,31 +330,13 @@ def rig_raf(
 
             face_size = float(np.sqrt(face["iod"] * face["eye_mouth"])) if face else None
             moved, amplitude = scale_mouth(v, [names[i] for i in keep], moved, prep.scale, face_size)
-        eyelids = None
-        layout = None  # one layout of the stitched head for the eyelid and jaw steps (a pure function of it)
-        if close_eyes and queries is None:
-            from facerig.geometry.eyelids import close_blinks
-
-            te = time.perf_counter()
-            trained_names = [names[i] for i in keep]
-            from facerig.geometry.face_parts import find_layout
-            from facerig.geometry.rigid import rigid_part_deltas
+        eyelids = jaw = None
+        if queries is None and (close_eyes or open_mouth):  # eyelids and jaw (side by side where it may fork)
+            from facerig.models.raf.lids_and_jaw import lids_and_jaw
 
             labels = prep.proxy.parts[prep.proxy.origin]  # the parts of the stitched head
-            layout = find_layout(v, mesh.faces, labels)
-            for p in layout.eyeball_parts:  # eyeballs turn in their sockets, they do not bend
-                moved = rigid_part_deltas(v, moved, labels == p, copy=False)  # moved: this rig's own array
-            moved, eyelids = close_blinks(v, mesh.faces, trained_names, moved, layout=layout)
-            timings["eyelids"] = time.perf_counter() - te
-        jaw = None
-        if open_mouth and queries is None:  # a mouth the network leaves closed opens about a jaw hinge
-            from facerig.geometry.face_parts import find_layout
-            from facerig.geometry.jaw import open_jaw
-
-            tj = time.perf_counter()
-            lay = find_layout(v, mesh.faces, prep.proxy.parts[prep.proxy.origin]) if layout is None else layout
-            moved, jaw = open_jaw(v, mesh.faces, [names[i] for i in keep], moved, layout=lay)
-            timings["jaw"] = time.perf_counter() - tj
+            steps = dict(close_eyes=close_eyes, open_mouth=open_mouth, side_by_side=workers > 1, timings=timings)
+            moved, eyelids, jaw = lids_and_jaw(v, mesh.faces, [names[i] for i in keep], moved, labels, **steps)
         R32 = R.astype(np.float32)  # back to input axes (R orthonormal)
         if queries is None:  # untrained shapes are zeros
             full = np.zeros((len(names),) + moved.shape[1:], np.float32)

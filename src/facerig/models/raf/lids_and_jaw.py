@@ -1,0 +1,97 @@
+"""The rig's eyelid and jaw steps on the network's shapes, one beside the other where the host allows.
+
+:func:`lids_and_jaw` is what :func:`facerig.models.raf.method.rig_raf` does after the transfer to
+the input's vertices: the eyeballs made rigid in every shape
+(:func:`facerig.geometry.rigid.rigid_part_deltas`), eyeBlinks completed
+(:func:`facerig.geometry.eyelids.close_blinks`), then a jawOpen that leaves the mouth closed turned
+about a hinge (:func:`facerig.geometry.jaw.open_jaw`).
+
+The two steps touch disjoint shapes: the eyelid step reads and writes the two eyeBlinks only, the
+jaw step jawOpen and mouthClose only (both on the head's geometry and part layout, which neither
+changes). So after the rigid eyeballs the jaw step can run in a forked child
+(:func:`facerig.parallel.fork_call`, where the host process allowed forking, as the CLI does) while
+this process completes the blinks; its two shapes are then written into the result. The rig is the
+same bit for bit either way (``tests/models/raf/test_lids_and_jaw.py``); on two cores it saves the
+shorter step's time (0.1-0.3 s on the 27k and 60k benchmark heads, BENCHMARKS.md "Rig speed end to
+end").
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+#: The shapes :func:`facerig.geometry.jaw.open_jaw` may change (it reads no other).
+JAW_SHAPES = ("jawOpen", "mouthClose")
+
+
+def _jaw_rows(vertices: np.ndarray, faces: np.ndarray, names: list[str], deltas: np.ndarray, layout) -> tuple:
+    """:func:`~facerig.geometry.jaw.open_jaw` of ``deltas`` (K, V, 3), returned as the rows it
+    changed: ``({shape index: (V, 3) row}, report, seconds)`` (what a forked child sends back)."""
+    from facerig.geometry.jaw import open_jaw
+
+    t = time.perf_counter()
+    out, report = open_jaw(vertices, faces, names, deltas, layout=layout)
+    rows = {}
+    if out is not deltas:
+        rows = {names.index(n): np.array(out[names.index(n)]) for n in JAW_SHAPES if n in names}
+    return rows, report, time.perf_counter() - t
+
+
+def lids_and_jaw(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    names: list[str],
+    deltas: np.ndarray,
+    labels: np.ndarray,
+    *,
+    close_eyes: bool = True,
+    open_mouth: bool = True,
+    side_by_side: bool = False,
+    timings: dict | None = None,
+) -> tuple[np.ndarray, dict | None, dict | None]:
+    """The eyelid and jaw steps of a rig: ``(deltas (K, V, 3), eyelid report or None, jaw report or None)``.
+
+    vertices (V, 3) neutral and faces (F, 3) in the canonical frame (the stitched head's), names (K,)
+    of the deltas (K, V, 3) (the rig's own array: the eyeballs' rows are made rigid in place), labels
+    (V,) the part of each vertex (seams stitched); ``deltas`` may be changed in place. ``close_eyes``: eyeballs rigid and eyeBlinks
+    completed; ``open_mouth``: the jaw step. ``side_by_side``: with both, run the jaw step in a forked
+    child beside the eyelid step where :func:`facerig.parallel.can_fork` (else in turn; same result).
+    ``timings`` (optional dict): gets ``eyelids`` and ``jaw`` seconds."""
+    from facerig.geometry.face_parts import find_layout
+
+    timings = {} if timings is None else timings
+    moved, eyelids, jaw, layout = deltas, None, None, None
+    if close_eyes:
+        from facerig.geometry.eyelids import close_blinks
+        from facerig.geometry.rigid import rigid_part_deltas
+
+        te = time.perf_counter()
+        layout = find_layout(vertices, faces, labels)
+        for p in layout.eyeball_parts:  # eyeballs turn in their sockets, they do not bend
+            moved = rigid_part_deltas(vertices, moved, labels == p, copy=False)
+        job = None
+        if open_mouth and side_by_side:
+            from facerig.parallel import fork_call
+
+            job = fork_call(_jaw_rows, vertices, faces, names, moved, layout)
+        if job is None:
+            moved, eyelids = close_blinks(vertices, faces, names, moved, layout=layout)
+            timings["eyelids"] = time.perf_counter() - te
+        else:
+            with job:
+                lids, eyelids = close_blinks(vertices, faces, names, moved, layout=layout)
+                timings["eyelids"] = time.perf_counter() - te
+                rows, jaw, timings["jaw"] = job.result()
+            for k, row in rows.items():  # into the rig's own array, as open_jaw's copy would hold them
+                lids[k] = row
+            return lids, eyelids, jaw
+    if open_mouth:
+        from facerig.geometry.jaw import open_jaw
+
+        tj = time.perf_counter()
+        lay = find_layout(vertices, faces, labels) if layout is None else layout
+        moved, jaw = open_jaw(vertices, faces, names, moved, layout=lay)
+        timings["jaw"] = time.perf_counter() - tj
+    return moved, eyelids, jaw
