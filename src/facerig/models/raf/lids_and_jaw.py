@@ -39,6 +39,16 @@ def _jaw_rows(vertices: np.ndarray, faces: np.ndarray, names: list[str], deltas:
     return rows, report, time.perf_counter() - t
 
 
+def _blink_rows(vertices: np.ndarray, faces: np.ndarray, names: list[str], deltas: np.ndarray, layout, side: str):
+    """:func:`~facerig.geometry.eyelids.close_blinks` of one eye (``side``) of ``deltas`` (K, V, 3),
+    returned as its eyeBlink's row where the step changed the rig: ``({shape index: (V, 3) row}, report)``."""
+    from facerig.geometry.eyelids import close_blinks
+
+    out, report = close_blinks(vertices, faces, names, deltas, layout=layout, sides=(side,))
+    k = names.index("eyeBlink" + side)
+    return ({k: np.array(out[k])} if out is not deltas else {}), report
+
+
 def lids_and_jaw(
     vertices: np.ndarray,
     faces: np.ndarray,
@@ -71,21 +81,44 @@ def lids_and_jaw(
         layout = find_layout(vertices, faces, labels)
         for p in layout.eyeball_parts:  # eyeballs turn in their sockets, they do not bend
             moved = rigid_part_deltas(vertices, moved, labels == p, copy=False)
-        job = None
-        if open_mouth and side_by_side:
+        jobs, own_side = [], None  # forked children: the jaw step's, the second eye's
+        if side_by_side:
             from facerig.parallel import fork_call
 
-            job = fork_call(_jaw_rows, vertices, faces, names, moved, layout)
-        if job is None:
+            if open_mouth:
+                jobs.append(fork_call(_jaw_rows, vertices, faces, names, moved, layout))
+            sides = [e.side for e in layout.eyes if "eyeBlink" + e.side in names]
+            if len(sides) == 2:  # the second eye in a child of its own
+                jobs.append(fork_call(_blink_rows, vertices, faces, names, moved, layout, sides[1]))
+                own_side = (sides[0],)
+            if any(job is None for job in jobs):  # no fork here: all in turn
+                for job in jobs:
+                    if job is not None:
+                        job.cancel()
+                jobs = []
+        if not jobs:
             moved, eyelids = close_blinks(vertices, faces, names, moved, layout=layout)
             timings["eyelids"] = time.perf_counter() - te
         else:
-            with job:
-                lids, eyelids = close_blinks(vertices, faces, names, moved, layout=layout)
-                timings["eyelids"] = time.perf_counter() - te
-                rows, jaw, timings["jaw"] = job.result()
-            for k, row in rows.items():  # into the rig's own array, as open_jaw's copy would hold them
-                lids[k] = row
+            import contextlib
+
+            with contextlib.ExitStack() as stack:
+                for job in jobs:
+                    stack.enter_context(job)
+                lids, own = close_blinks(vertices, faces, names, moved, layout=layout, sides=own_side)
+                results = [job.result() for job in jobs]
+            timings["eyelids"] = time.perf_counter() - te
+            reports = dict(own)
+            if open_mouth:
+                rows, jaw, timings["jaw"] = results.pop(0)
+                for k, row in rows.items():  # into the rig's own array, as open_jaw's copy would hold them
+                    lids[k] = row
+            for rows, report in results:  # the other eye's blink
+                reports.update(report)
+                for k, row in rows.items():
+                    lids[k] = row
+            # the report in the order close_blinks gives it: eyes in the layout's order
+            eyelids = {n: reports[n] for n in ("eyeBlink" + e.side for e in layout.eyes) if n in reports}
             return lids, eyelids, jaw
     if open_mouth:
         from facerig.geometry.jaw import open_jaw
