@@ -60,6 +60,7 @@ def lids_and_jaw(
     open_mouth: bool = True,
     side_by_side: bool = False,
     timings: dict | None = None,
+    layout=None,
 ) -> tuple[np.ndarray, dict | None, dict | None]:
     """The eyelid and jaw steps of a rig: ``(deltas (K, V, 3), eyelid report or None, jaw report or None)``.
 
@@ -68,17 +69,19 @@ def lids_and_jaw(
     (V,) the part of each vertex (seams stitched); ``deltas`` may be changed in place. ``close_eyes``: eyeballs rigid and eyeBlinks
     completed; ``open_mouth``: the jaw step. ``side_by_side``: with both, run the jaw step in a forked
     child beside the eyelid step where :func:`facerig.parallel.can_fork` (else in turn; same result).
-    ``timings`` (optional dict): gets ``eyelids`` and ``jaw`` seconds."""
+    ``timings`` (optional dict): gets ``eyelids`` and ``jaw`` seconds. ``layout``: the head's
+    :func:`~facerig.geometry.face_parts.find_layout` of these labels when already found (the rig's
+    forked probe finds it)."""
     from facerig.geometry.face_parts import find_layout
 
     timings = {} if timings is None else timings
-    moved, eyelids, jaw, layout = deltas, None, None, None
+    moved, eyelids, jaw = deltas, None, None
     if close_eyes:
         from facerig.geometry.eyelids import close_blinks
         from facerig.geometry.rigid import rigid_part_deltas
 
         te = time.perf_counter()
-        layout = find_layout(vertices, faces, labels)
+        layout = find_layout(vertices, faces, labels) if layout is None else layout
         for p in layout.eyeball_parts:  # eyeballs turn in their sockets, they do not bend
             moved = rigid_part_deltas(vertices, moved, labels == p, copy=False)
         jobs, own_side = [], None  # forked children: the jaw step's, the second eye's

@@ -138,12 +138,16 @@ def _operators(prep, k: int, timings: dict):
     return ops
 
 
-def _probe_and_inputs(model, prep, threads: int | None, face_frame: bool, skip_on_error: bool) -> tuple:
+def _probe_and_inputs(
+    model, prep, threads: int | None, face_frame: bool, skip_on_error: bool, layout_of: tuple | None = None
+) -> tuple:
     """The face probe of a prepared head (with ``face_frame``: :func:`face_landmarks` and
     :func:`face_frame_factor`) and the network's local inputs on its proxy in the frame that
-    measures: ``(landmarks or None, factor, (local, cross) or None, timings)``. The inputs are
-    skipped (None) when ``skip_on_error`` and the face fails :func:`face_check` (the rig is then
-    refused). Runs in a forked child beside the operators (:func:`rig_raf`)."""
+    measures: ``(landmarks or None, factor, (local, cross) or None, timings, layout or None)``. The
+    inputs are skipped (None) when ``skip_on_error`` and the face fails :func:`face_check` (the rig
+    is then refused). ``layout_of``: ``(vertices, faces, labels)`` of the stitched head, whose
+    :func:`~facerig.geometry.face_parts.find_layout` (for the eyelid and jaw steps) is then computed
+    too. Runs in a forked child beside the operators (:func:`rig_raf`)."""
     from facerig.geometry.features import network_inputs
 
     lm, factor, t = None, 1.0, {}
@@ -153,11 +157,16 @@ def _probe_and_inputs(model, prep, threads: int | None, face_frame: bool, skip_o
         factor = face_frame_factor(lm)
         t["face_probe"] = time.perf_counter() - tp
         if skip_on_error and face_check(lm)[0] == "error":
-            return lm, factor, None, t
+            return lm, factor, None, t, None
     tp = time.perf_counter()
     inputs = network_inputs(prep.xyz / factor, prep.proxy.faces, local=bool(model.n_local), cross=model.cross_part)
     t["network_inputs"] = time.perf_counter() - tp
-    return lm, factor, inputs, t
+    layout = None
+    if layout_of is not None:
+        from facerig.geometry.face_parts import find_layout
+
+        layout = find_layout(*layout_of)
+    return lm, factor, inputs, t, layout
 
 
 def rig_raf(
@@ -261,19 +270,21 @@ def rig_raf(
         timings = prep.timings
         per = per_worker(threads, workers)
         job = None
+        labels = prep.proxy.parts[prep.proxy.origin]  # the parts of the stitched head
         if workers > 1 and (not face_frame or probe_decimates(prep.proxy.num_vertices)):
-            job = fork_call(_probe_and_inputs, model, prep, 1, face_frame, head_check)
+            lay_of = (v, mesh.faces, labels) if queries is None and (close_eyes or open_mouth) else None
+            job = fork_call(_probe_and_inputs, model, prep, 1, face_frame, head_check, lay_of)  # (+ the layout)
         if job is not None:
             with job, blas_threads(per):
                 ops = _operators(prep, model.k_eig, timings)
-                lm, factor, inputs, t_face = job.result()
+                lm, factor, inputs, t_face, layout = job.result()
             prep = prep.with_operators(ops)
         else:
             ops_job = Job(workers > 1, _operators, prep, model.k_eig, timings)
             with blas_threads(per if workers > 1 else None):
                 if face_frame and not probe_decimates(prep.proxy.num_vertices):  # the probe runs on the proxy itself
                     prep = prep.with_operators(ops_job.result())
-                lm, factor, inputs, t_face = _probe_and_inputs(
+                lm, factor, inputs, t_face, layout = _probe_and_inputs(
                     model, prep, per if workers > 1 else threads, face_frame, head_check
                 )
                 if prep.ops is None:
@@ -334,8 +345,8 @@ def rig_raf(
         if queries is None and (close_eyes or open_mouth):  # eyelids and jaw (side by side where it may fork)
             from facerig.models.raf.lids_and_jaw import lids_and_jaw
 
-            labels = prep.proxy.parts[prep.proxy.origin]  # the parts of the stitched head
             steps = dict(close_eyes=close_eyes, open_mouth=open_mouth, side_by_side=workers > 1, timings=timings)
+            steps["layout"] = layout
             moved, eyelids, jaw = lids_and_jaw(v, mesh.faces, [names[i] for i in keep], moved, labels, **steps)
         R32 = R.astype(np.float32)  # back to input axes (R orthonormal)
         if queries is None:  # untrained shapes are zeros
