@@ -19,6 +19,7 @@ the two opt-in changes to the host process.
 Everything gives the same results whichever way the work runs (tests compare them).
 
     job = fork_call(fn, *args)      # None where forking is not allowed: call fn here instead
+                                    # (fork_beside: also None while every core is busy)
     ...                             # this process works meanwhile
     value = job.result()            # fn's return value, or its exception raised here
 """
@@ -167,6 +168,27 @@ def can_fork() -> bool:
     from facerig.config import fork_disabled
 
     return _SETTINGS["fork"] and hasattr(os, "fork") and sys.platform != "darwin" and not fork_disabled()
+
+
+def spare_cores() -> int:
+    """Cores no runnable task is using at this moment: the CPU count minus the runnable tasks (this
+    one included) of ``/proc/loadavg``; the CPU count - 1 where that is not readable. Work that is
+    split only to use an idle core (:func:`fork_call` beside this process's own) is not worth a
+    fork on a machine whose cores are all busy: there the fork's cost (copying the page tables,
+    the copy-on-write faults after it) only adds CPU time."""
+    n = os.cpu_count() or 1
+    try:
+        with open("/proc/loadavg") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return n - 1
+    return max(n - running, 0)
+
+
+def fork_beside(fn: Callable, *args) -> ForkJob | None:
+    """:func:`fork_call` where a core is idle now (:func:`spare_cores`), else None (the caller
+    computes ``fn`` itself): for work split off only to run on a free core."""
+    return fork_call(fn, *args) if spare_cores() >= 1 else None
 
 
 def fork_call(fn: Callable, *args) -> ForkJob | None:

@@ -103,17 +103,15 @@ _SPLIT_MIN = 1_000_000
 
 def _folded_faces_halves(vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, min_ratio: float) -> np.ndarray:
     """:func:`folded_faces` (K, F) bool of deltas (K, V, 3), the second half of the shapes tested in a
-    forked child beside the first (:func:`facerig.parallel.fork_call`: where the host process allows it,
-    on two cores or more, for at least :data:`_SPLIT_MIN` triangles x shapes). The same result: each
+    forked child beside the first (:func:`facerig.parallel.fork_beside`: where the host process allows it
+    and a core is idle, for at least :data:`_SPLIT_MIN` triangles x shapes). The same result: each
     shape's test is its own (the same float32 operations whichever shapes go with it)."""
-    import os
-
-    from facerig.parallel import fork_call
+    from facerig.parallel import fork_beside
 
     K = len(deltas)
     job = None
-    if K >= 2 and len(faces) * K >= _SPLIT_MIN and (os.cpu_count() or 1) >= 2:
-        job = fork_call(folded_faces, vertices, faces, deltas[K // 2 :], min_ratio)
+    if K >= 2 and len(faces) * K >= _SPLIT_MIN:
+        job = fork_beside(folded_faces, vertices, faces, deltas[K // 2 :], min_ratio)
     if job is None:
         return folded_faces(vertices, faces, deltas, min_ratio)
     with job:

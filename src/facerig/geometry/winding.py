@@ -123,13 +123,11 @@ def _changed(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray | None
 
 def winding_beside(vertices: np.ndarray, faces: np.ndarray):
     """:func:`consistent_winding` of vertices (V, 3), faces (F, 3) int64 started in a forked child
-    (:func:`facerig.parallel.fork_call`: where the host process allows it, on two cores or more) while
+    (:func:`facerig.parallel.fork_beside`: where the host process allows it and a core is idle) while
     the caller works on: use it ``with`` it, ``result()`` giving ``(faces, flipped)`` as
     :func:`consistent_winding` (computed here when there is no child); leaving the block reaps the child."""
-    import os
-
-    from facerig.parallel import fork_call
+    from facerig.parallel import fork_beside
 
     f = np.asarray(faces, dtype=np.int64)
-    job = fork_call(_changed, vertices, f) if (os.cpu_count() or 1) >= 2 else None
+    job = fork_beside(_changed, vertices, f)
     return _Beside(vertices, f, job)

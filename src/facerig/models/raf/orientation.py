@@ -344,7 +344,7 @@ def rig_turned(fn, mesh, axes: tuple[str, str] | None, info: dict, refusal: Exce
 
 class _Beside:
     """:func:`mirror_turned` of a mesh, computed in a forked child while the rig runs
-    (:func:`facerig.parallel.fork_call`), or here when asked where the host allows no fork: ``result()``
+    (:func:`facerig.parallel.fork_beside`), or here when asked where it does not fork: ``result()``
     (within its ``with`` block: leaving it kills and reaps a child whose result was not asked for)."""
 
     def __init__(self, mesh, up: str, forward: str, job):
@@ -362,13 +362,13 @@ class _Beside:
 
 
 def _mirror_turned_beside(mesh, up: str, forward: str, threads: int | None) -> _Beside:
-    """:func:`mirror_turned` started beside the rig (a forked child, with ``threads`` (default: the CPU
-    count) of 2 or more; the rig's first steps use one core), for the head check after it."""
+    """:func:`mirror_turned` started beside the rig (a forked child where a core is idle, with ``threads``
+    (default: the CPU count) of 2 or more; the rig's first steps use one core), for the head check after it."""
     import os
 
-    from facerig.parallel import fork_call
+    from facerig.parallel import fork_beside
 
-    job = fork_call(mirror_turned, mesh, up, forward) if int(threads or os.cpu_count() or 1) >= 2 else None
+    job = fork_beside(mirror_turned, mesh, up, forward) if int(threads or os.cpu_count() or 1) >= 2 else None
     return _Beside(mesh, up, forward, job)
 
 
