@@ -26,3 +26,27 @@ def test_unreferenced_vertex_samples_the_proxy_near_it():
     assert full.shape == (len(v2), 3)
     assert np.linalg.norm(full[-1] - [0.5, 0.5, 0.0]) < 0.15  # the loose vertex reads the surface below it
     np.testing.assert_allclose(full[:-1], v, atol=0.05)
+
+
+def test_to_full_of_many_queries_is_one_product_for_all_of_them():
+    """(Q, P, C) values go back to the input one query at a time: bit for bit what one sparse product of
+    all queries' channels side by side gives (each entry sums its three weighted values in the same order),
+    and what each query alone gives; other shapes, (P, C) and (A, B, P, C), as before."""
+    import scipy.sparse as sp
+
+    v, f = _grid()
+    proxy = build_proxy(v, f, target_vertices=400, weld=0.0)
+    P, V = proxy.num_vertices, len(v)
+    values = np.random.default_rng(0).normal(size=(5, P, 3)).astype(np.float32)
+    W = sp.csr_matrix(
+        (proxy.full_bary.astype(np.float32).ravel(), proxy.faces[proxy.full_face].ravel(), np.arange(0, 3 * V + 1, 3)),
+        shape=(V, P),
+    )
+    together = (W @ values.transpose(1, 0, 2).reshape(P, -1)).reshape(V, 5, 3).transpose(1, 0, 2)
+    out = proxy.to_full(values)
+    assert out.dtype == np.float32 and out.shape == (5, V, 3) and out.flags.c_contiguous
+    assert out.tobytes() == np.ascontiguousarray(together).tobytes()
+    for q in range(5):
+        assert proxy.to_full(values[q]).tobytes() == out[q].tobytes()
+    four = proxy.to_full(values.reshape(5, 1, P, 3))
+    assert four.shape == (5, 1, V, 3) and four[:, 0].tobytes() == out.tobytes()
