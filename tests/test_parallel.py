@@ -70,6 +70,9 @@ def test_fork_beside_forks_only_while_a_core_is_idle(allow_fork, monkeypatch):
     """Work split off only to use an idle core is done by the caller while every core is busy."""
     n = os.cpu_count() or 1
     assert 0 <= _fork.spare_cores() <= n - 1  # this process itself is running
+    monkeypatch.setattr(_fork, "spare_cores", lambda: 1)
+    assert _fork.fork_beside(_big, 3) is None  # off unless the host asks for it (configure(beside=True))
+    monkeypatch.setitem(_fork._SETTINGS, "beside", True)
     monkeypatch.setattr(_fork, "spare_cores", lambda: 0)
     assert _fork.fork_beside(_big, 3) is None
     monkeypatch.setattr(_fork, "spare_cores", lambda: 1)

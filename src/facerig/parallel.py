@@ -32,17 +32,22 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-_SETTINGS = {"fork": False}
+_SETTINGS = {"fork": False, "beside": False}
 
 
-def configure(*, fork: bool | None = None, keep_freed_memory: bool = False) -> dict:
+def configure(*, fork: bool | None = None, keep_freed_memory: bool = False, beside: bool | None = None) -> dict:
     """Opt this process in to facerig's process-level speed-ups; returns the settings now.
 
-    ``fork``: let the rig run work in forked children (:func:`fork_call`); ``keep_freed_memory``:
+    ``fork``: let the rig run work in forked children (:func:`fork_call`); ``beside``: also the
+    smaller steps split off only to use an idle core (:func:`fork_beside`; off by default, the CLI
+    too: on the 2-core VM the copy-on-write cost of forking the rig's large process exceeded what the
+    idle core gave back, BENCHMARKS.md "Rig speed end to end"); ``keep_freed_memory``:
     tune glibc's allocator now (:func:`keep_freed_memory`; cannot be undone). The CLI calls
     ``configure(fork=True, keep_freed_memory=True)``."""
     if fork is not None:
         _SETTINGS["fork"] = bool(fork)
+    if beside is not None:
+        _SETTINGS["beside"] = bool(beside)
     if keep_freed_memory:
         globals()["keep_freed_memory"]()
     return dict(_SETTINGS)
@@ -185,10 +190,16 @@ def spare_cores() -> int:
     return max(n - running, 0)
 
 
+def beside_allowed() -> bool:
+    """Whether work split off only to use an idle core goes to a forked child now: the host asked
+    for it (:func:`configure` ``beside=True`` with ``fork=True``) and a core is idle (:func:`spare_cores`)."""
+    return _SETTINGS["beside"] and can_fork() and spare_cores() >= 1
+
+
 def fork_beside(fn: Callable, *args) -> ForkJob | None:
-    """:func:`fork_call` where a core is idle now (:func:`spare_cores`), else None (the caller
-    computes ``fn`` itself): for work split off only to run on a free core."""
-    return fork_call(fn, *args) if spare_cores() >= 1 else None
+    """:func:`fork_call` where :func:`beside_allowed`, else None (the caller computes ``fn`` itself):
+    for work split off only to run on a free core."""
+    return fork_call(fn, *args) if beside_allowed() else None
 
 
 def fork_call(fn: Callable, *args) -> ForkJob | None:

@@ -141,6 +141,7 @@ def test_untangle_with_half_the_shapes_tested_in_a_forked_child_is_the_same(monk
     monkeypatch.setattr(parallel, "fork_call", lambda fn, *a: forks.append(a[2].shape) or real(fn, *a))
     monkeypatch.setattr(untangle_module, "_SPLIT_MIN", 1)
     monkeypatch.setattr(parallel, "spare_cores", lambda: 1)  # (the machine's load decides otherwise)
+    monkeypatch.setitem(parallel._SETTINGS, "beside", True)  # (off by default)
     halves = untangle_module._folded_faces_halves(v, f, d, 0.0)
     assert forks == [(2, len(v), 3)]  # the last two shapes in the child
     np.testing.assert_array_equal(halves, folded_faces(v, f, d))

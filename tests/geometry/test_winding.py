@@ -66,6 +66,7 @@ def test_winding_beside_gives_what_consistent_winding_gives(allow_fork, monkeypa
 
     monkeypatch.setattr(parallel, "fork_call", counted)
     monkeypatch.setattr(parallel, "spare_cores", lambda: 1)  # (the machine's load decides otherwise)
+    monkeypatch.setitem(parallel._SETTINGS, "beside", True)  # (off by default)
     for fork in (True, False):
         parallel.configure(fork=fork)
         with winding_beside(v, flipped) as job:

@@ -61,6 +61,7 @@ def test_side_by_side_is_the_same_rig_as_in_turn(head, allow_fork, monkeypatch):
     real = parallel.fork_call
     monkeypatch.setattr(parallel, "fork_call", lambda fn, *a: forks.append(fn.__name__) or real(fn, *a))
     monkeypatch.setattr(parallel, "spare_cores", lambda: 1)  # (the machine's load decides otherwise)
+    monkeypatch.setitem(parallel._SETTINGS, "beside", True)  # (off by default)
     timings: dict = {}
     got, lids, jaw = lids_and_jaw(v, f, NAMES, deltas.copy(), labels, side_by_side=True, timings=timings)
     assert forks == ["_jaw_rows", "_blink_rows"]  # the jaw step and the second eye in children

@@ -145,6 +145,7 @@ def test_the_mirror_test_runs_beside_the_rig_where_the_host_allows_forks(example
     real = parallel.fork_call
     monkeypatch.setattr(parallel, "fork_call", lambda fn, *a: forks.append(fn.__name__) or real(fn, *a))
     monkeypatch.setattr(parallel, "spare_cores", lambda: 1)  # (the machine's load decides otherwise)
+    monkeypatch.setitem(parallel._SETTINGS, "beside", True)  # (off by default)
     check = "ok"
 
     def method(mesh, **options):

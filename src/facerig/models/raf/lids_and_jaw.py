@@ -9,12 +9,12 @@ about a hinge (:func:`facerig.geometry.jaw.open_jaw`).
 The two steps touch disjoint shapes: the eyelid step reads and writes the two eyeBlinks only, the
 jaw step jawOpen and mouthClose only (both on the head's geometry and part layout, which neither
 changes). So after the rigid eyeballs the jaw step can run in a forked child
-(:func:`facerig.parallel.fork_call`, where the host process allowed forking, as the CLI does, and a core
-is idle: :func:`facerig.parallel.spare_cores`) while
+(:func:`facerig.parallel.fork_call`, where the host process asked for it and a core is idle:
+:func:`facerig.parallel.beside_allowed`; not by default) while
 this process completes the blinks; its two shapes are then written into the result. The rig is the
-same bit for bit either way (``tests/models/raf/test_lids_and_jaw.py``); on two cores it saves the
-shorter step's time (0.1-0.3 s on the 27k and 60k benchmark heads, BENCHMARKS.md "Rig speed end to
-end").
+same bit for bit either way (``tests/models/raf/test_lids_and_jaw.py``). On the 2-core VM the forks
+(of a process grown large by the network) cost more CPU than the idle core gave back, so they are off
+by default (BENCHMARKS.md "Rig speed end to end").
 """
 
 from __future__ import annotations
@@ -87,9 +87,9 @@ def lids_and_jaw(
             moved = rigid_part_deltas(vertices, moved, labels == p, copy=False)
         jobs, own_side = [], None  # forked children: the jaw step's, the second eye's
         if side_by_side:
-            from facerig.parallel import fork_call, spare_cores
+            from facerig.parallel import beside_allowed, fork_call
 
-            side_by_side = spare_cores() >= 1  # (forks only add CPU time where every core is busy)
+            side_by_side = beside_allowed()  # (a fork only adds CPU time where every core is busy)
         if side_by_side:
             if open_mouth:
                 jobs.append(fork_call(_jaw_rows, vertices, faces, names, moved, layout))
