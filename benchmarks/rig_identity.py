@@ -2,7 +2,8 @@
 (benchmark, not a test).
 
 Each head is rigged in a fresh process by both checkouts (``python -m facerig.cli rig HEAD -o
-OUT.npz --allow-degenerate --no-head-check --allow-unreferenced``, operator cache off), and the NPZs are compared: the largest
+OUT.npz --allow-degenerate --no-head-check --allow-unreferenced``, operator cache off; ``--head-check``: without
+``--no-head-check``, a head both refuse counting as the same when the messages agree), and the NPZs are compared: the largest
 absolute delta difference (and relative to the largest delta), whether every array is the same
 bit for bit (``deltas``, ``neutral``, ``faces``, ``parts``, ``names``), and which ``meta`` entries
 differ (the timings and seconds, the fold step's too, left out). Heads: the bundled example head, the ICT neutral
@@ -34,9 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = ("weboji_tiger", "nefertiti_bust", "rocketbox_male_adult_08")
 
 
-def _rig(head: Path, out: Path, src: str) -> None:
+def _rig(head: Path, out: Path, src: str, head_check: bool = False) -> None:
     env = dict(os.environ, PYTHONPATH=str(Path(src).resolve()), FACERIG_CACHE=tempfile.mkdtemp(prefix="facerig_id_"))
-    flags = ["--allow-degenerate", "--no-head-check", "--allow-unreferenced"]
+    flags = ["--allow-degenerate", "--allow-unreferenced"] + ([] if head_check else ["--no-head-check"])
     cmd = [sys.executable, "-m", "facerig.cli", "rig", str(head), "-o", str(out), "-q", *flags]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
@@ -81,6 +82,7 @@ def main() -> int:
     ap.add_argument("--evalset", default=None, help="also every mesh of this validation set (index.json)")
     ap.add_argument("--no-defaults", action="store_true", help="leave out the example head and the 60k head")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "rig_identity.json"))
+    ap.add_argument("--head-check", action="store_true", help="rig with the head check on (as `facerig rig` does)")
     args = ap.parse_args()
     from facerig.config import data_root
 
@@ -105,8 +107,20 @@ def main() -> int:
                 heads.append((item["id"], Path(args.evalset) / item["mesh"]))
         for name, head in heads:
             a, b = tmp / "this.npz", tmp / "other.npz"
-            _rig(head, a, str(ROOT / "src"))
-            _rig(head, b, args.other_src)
+            errors = []
+            for out, src in ((a, str(ROOT / "src")), (b, args.other_src)):
+                try:
+                    _rig(head, out, src, args.head_check)
+                    errors.append(None)
+                except RuntimeError as e:  # with --head-check: a head the check refuses
+                    errors.append(str(e).split(" failed: ", 1)[-1])
+            if any(errors):
+                if not all(errors):
+                    raise RuntimeError(f"{name}: only one checkout rigged it: {errors}")
+                same = errors[0] == errors[1]
+                rows.append({"head": name, "refused_by_both": errors[1][-300:], "identical": same})
+                print(f"{name:26s} refused by both ({'the same message' if same else 'DIFFERENT messages'})", flush=True)
+                continue
             row = {"head": name, **compare(a, b)}
             rows.append(row)
             print(

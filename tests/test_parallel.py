@@ -65,6 +65,23 @@ def test_can_be_turned_off(allow_fork, monkeypatch):
     assert _fork.fork_call(_big, 3) is None
 
 
+@needs_fork
+def test_fork_beside_forks_only_while_a_core_is_idle(allow_fork, monkeypatch):
+    """Work split off only to use an idle core is done by the caller while every core is busy."""
+    n = os.cpu_count() or 1
+    assert 0 <= _fork.spare_cores() <= n - 1  # this process itself is running
+    monkeypatch.setattr(_fork, "spare_cores", lambda: 1)
+    assert _fork.fork_beside(_big, 3) is None  # off unless the host asks for it (configure(beside=True))
+    monkeypatch.setitem(_fork._SETTINGS, "beside", True)
+    monkeypatch.setattr(_fork, "spare_cores", lambda: 0)
+    assert _fork.fork_beside(_big, 3) is None
+    monkeypatch.setattr(_fork, "spare_cores", lambda: 1)
+    arr, info = _fork.fork_beside(_big, 3).result()
+    assert info["pid"] != os.getpid() and arr.tolist() == [0.0, 1.0, 2.0]
+    monkeypatch.setenv("FACERIG_NO_FORK", "1")  # and never where forking is off
+    assert _fork.fork_beside(_big, 3) is None
+
+
 def test_the_library_does_not_fork_unless_asked(monkeypatch):
     """A host process (a Blender add-on, a server) that calls the library is never forked:
     forking is off until :func:`facerig.parallel.configure` turns it on (the CLI does)."""

@@ -19,31 +19,35 @@ the two opt-in changes to the host process.
 Everything gives the same results whichever way the work runs (tests compare them).
 
     job = fork_call(fn, *args)      # None where forking is not allowed: call fn here instead
+                                    # (fork_beside: also None while every core is busy)
     ...                             # this process works meanwhile
     value = job.result()            # fn's return value, or its exception raised here
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import pickle
 import sys
 from collections.abc import Callable
 from typing import Any
 
-_SETTINGS = {"fork": False}
+_SETTINGS = {"fork": False, "beside": False}
 
 
-def configure(*, fork: bool | None = None, keep_freed_memory: bool = False) -> dict:
+def configure(*, fork: bool | None = None, keep_freed_memory: bool = False, beside: bool | None = None) -> dict:
     """Opt this process in to facerig's process-level speed-ups; returns the settings now.
 
-    ``fork``: let the rig run work in forked children (:func:`fork_call`); ``keep_freed_memory``:
+    ``fork``: let the rig run work in forked children (:func:`fork_call`); ``beside``: also the
+    smaller steps split off only to use an idle core (:func:`fork_beside`; off by default, the CLI
+    too: on the 2-core VM the copy-on-write cost of forking the rig's large process exceeded what the
+    idle core gave back, BENCHMARKS.md "Rig speed end to end"); ``keep_freed_memory``:
     tune glibc's allocator now (:func:`keep_freed_memory`; cannot be undone). The CLI calls
     ``configure(fork=True, keep_freed_memory=True)``."""
     if fork is not None:
         _SETTINGS["fork"] = bool(fork)
+    if beside is not None:
+        _SETTINGS["beside"] = bool(beside)
     if keep_freed_memory:
         globals()["keep_freed_memory"]()
     return dict(_SETTINGS)
@@ -171,6 +175,33 @@ def can_fork() -> bool:
     return _SETTINGS["fork"] and hasattr(os, "fork") and sys.platform != "darwin" and not fork_disabled()
 
 
+def spare_cores() -> int:
+    """Cores no runnable task is using at this moment: the CPU count minus the runnable tasks (this
+    one included) of ``/proc/loadavg``; the CPU count - 1 where that is not readable. Work that is
+    split only to use an idle core (:func:`fork_call` beside this process's own) is not worth a
+    fork on a machine whose cores are all busy: there the fork's cost (copying the page tables,
+    the copy-on-write faults after it) only adds CPU time."""
+    n = os.cpu_count() or 1
+    try:
+        with open("/proc/loadavg") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return n - 1
+    return max(n - running, 0)
+
+
+def beside_allowed() -> bool:
+    """Whether work split off only to use an idle core goes to a forked child now: the host asked
+    for it (:func:`configure` ``beside=True`` with ``fork=True``) and a core is idle (:func:`spare_cores`)."""
+    return _SETTINGS["beside"] and can_fork() and spare_cores() >= 1
+
+
+def fork_beside(fn: Callable, *args) -> ForkJob | None:
+    """:func:`fork_call` where :func:`beside_allowed`, else None (the caller computes ``fn`` itself):
+    for work split off only to run on a free core."""
+    return fork_call(fn, *args) if beside_allowed() else None
+
+
 def fork_call(fn: Callable, *args) -> ForkJob | None:
     """Start ``fn(*args)`` in a forked child: a :class:`ForkJob`, or None without fork (see
     :func:`can_fork`). ``fn``'s result and exceptions must pickle (an exception that does not
@@ -242,10 +273,20 @@ def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 512 
 
     if not sys.platform.startswith("linux") or keep_freed_memory_disabled():
         return False
+    import ctypes
+
+    try:  # glibc's own name first: ctypes.util.find_library would run ldconfig in a subprocess
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        import ctypes.util
+
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        except OSError:
+            return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    except AttributeError:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     ok = all(

@@ -44,3 +44,27 @@ def test_sample_one_ring_skips_degenerate_proxy_faces():
     np.testing.assert_allclose(read[0], pv[0])  # its own proxy vertex
     assert face[1] == 1 and face[2] == 1  # the proper face
     np.testing.assert_allclose(read[1:, :2], vertices[1:, :2], atol=1e-12)  # the closest points on it
+
+
+def test_to_full_of_many_queries_is_one_product_for_all_of_them():
+    """(Q, P, C) values go back to the input one query at a time: bit for bit what one sparse product of
+    all queries' channels side by side gives (each entry sums its three weighted values in the same order),
+    and what each query alone gives; other shapes, (P, C) and (A, B, P, C), as before."""
+    import scipy.sparse as sp
+
+    v, f = _grid()
+    proxy = build_proxy(v, f, target_vertices=400, weld=0.0)
+    P, V = proxy.num_vertices, len(v)
+    values = np.random.default_rng(0).normal(size=(5, P, 3)).astype(np.float32)
+    W = sp.csr_matrix(
+        (proxy.full_bary.astype(np.float32).ravel(), proxy.faces[proxy.full_face].ravel(), np.arange(0, 3 * V + 1, 3)),
+        shape=(V, P),
+    )
+    together = (W @ values.transpose(1, 0, 2).reshape(P, -1)).reshape(V, 5, 3).transpose(1, 0, 2)
+    out = proxy.to_full(values)
+    assert out.dtype == np.float32 and out.shape == (5, V, 3) and out.flags.c_contiguous
+    assert out.tobytes() == np.ascontiguousarray(together).tobytes()
+    for q in range(5):
+        assert proxy.to_full(values[q]).tobytes() == out[q].tobytes()
+    four = proxy.to_full(values.reshape(5, 1, P, 3))
+    assert four.shape == (5, 1, V, 3) and four[:, 0].tobytes() == out.tobytes()

@@ -123,3 +123,28 @@ def test_folded_faces_in_chunks_equals_one_shape_at_a_time(monkeypatch):
     together = folded_faces(v, f, d, 0.2)
     assert alone[2].any() and not alone[2].all()
     np.testing.assert_array_equal(together, alone)
+
+
+def test_untangle_with_half_the_shapes_tested_in_a_forked_child_is_the_same(monkeypatch, allow_fork):
+    """Where the host allows forks, half of the shapes' fold tests run in a forked child: the same
+    folds and the same untangled rig, bit for bit, as all tested here."""
+    import facerig.geometry.untangle as untangle_module
+    from facerig import parallel
+
+    v, f = _sheet()
+    rng = np.random.default_rng(1)
+    d = np.stack([_folding_shape(v), np.full_like(v, 0.3), rng.normal(0, 0.4, v.shape), _folding_shape(v)[::-1]])
+    d = d.astype(np.float32)
+    alone, info = untangle(v, f, d)
+    forks = []
+    real = parallel.fork_call
+    monkeypatch.setattr(parallel, "fork_call", lambda fn, *a: forks.append(a[2].shape) or real(fn, *a))
+    monkeypatch.setattr(untangle_module, "_SPLIT_MIN", 1)
+    monkeypatch.setattr(parallel, "spare_cores", lambda: 1)  # (the machine's load decides otherwise)
+    monkeypatch.setitem(parallel._SETTINGS, "beside", True)  # (off by default)
+    halves = untangle_module._folded_faces_halves(v, f, d, 0.0)
+    assert forks == [(2, len(v), 3)]  # the last two shapes in the child
+    np.testing.assert_array_equal(halves, folded_faces(v, f, d))
+    split, split_info = untangle(v, f, d)
+    assert len(forks) == 2 and split.tobytes() == alone.tobytes() and split_info == info
+    assert info["folded_before"][0] > 0 and info["folded_after"][0] < info["folded_before"][0]

@@ -258,13 +258,14 @@ def run(args: argparse.Namespace) -> int:
         if not weights_available():
             raise FacerigError("--auto-orient needs the raf weights, which this installation lacks")
     from facerig.io.atomic import check_outputs, check_writable
-    from facerig.io.objset import check_rig_folder_output
 
     check_outputs([head, args.landmarks], args.output)  # no output may be (or hold) an input
     outputs = [(o, output_kind(o)) for o in args.output]
     for o, kind in outputs:
         _check_exporter(kind)
         if kind == "folder":
+            from facerig.io.objset import check_rig_folder_output  # (imported only for a folder output)
+
             check_rig_folder_output(o)
         else:
             check_writable(o)

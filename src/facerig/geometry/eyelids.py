@@ -805,6 +805,7 @@ def close_blinks(
     meet: float = MEET,
     margin: float = MARGIN,
     hole_meet: float | None = None,
+    sides: tuple[str, ...] | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Make every eyeBlink of a rig close its eye: ``(deltas (K, V, 3), report)``.
 
@@ -818,7 +819,9 @@ def close_blinks(
     already under ``closed``), and for a ``completed`` blink the rig's own (``network_open_after``).
     ``labels`` (V,): part of each vertex when already known (seams stitched), else found here;
     ``meet``: where the lids meet (:data:`MEET`); ``hole_meet``: where a hole's margins meet (default
-    :data:`facerig.geometry.eye_holes.HOLE_MEET`). An eyeball's blink that ``facerig
+    :data:`facerig.geometry.eye_holes.HOLE_MEET`); ``sides``: only the eyes of these sides
+    (``"Left"``, ``"Right"``; default both: each eye's step is independent of the other's, so two
+    processes can share them, :mod:`facerig.models.raf.lids_and_jaw`). An eyeball's blink that ``facerig
     check``'s own measure (:func:`facerig.geometry.eye_closure.blink_open_rays`) finds leaving more
     than ``closed - margin`` of the eye open (:data:`MARGIN`) is completed again from lower shares
     left (``closed - margin``, ``closed - 2 margin``, ... :data:`PASSES` tries) until the check's
@@ -853,7 +856,7 @@ def close_blinks(
                 stilled.add(name)
     for eye in lay.eyes:
         name = "eyeBlink" + eye.side
-        if name not in names:
+        if name not in names or (sides is not None and eye.side not in sides):
             continue
         if eye.kind == "hole":  # a face mask's eye hole: the margins meet (facerig.geometry.eye_holes)
             from facerig.geometry.eye_holes import HOLE_CLOSED, HOLE_MEET, complete_hole_blink

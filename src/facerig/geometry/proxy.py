@@ -71,6 +71,13 @@ class Proxy:
             ),
             shape=(V, P),
         )  # (V,P), 3 weights per row
+        if values.ndim == 3 and values.shape[-1] > 1:  # (Q,P,C): one product per query, straight into (Q,V,C)
+            # (each output entry sums its row's 3 weighted values in the same order as one product for
+            # all channels would: the same numbers, without transposing (P,Q*C) and (V,Q*C) copies)
+            out = np.empty((values.shape[0], V, values.shape[2]), np.result_type(W.dtype, values.dtype))
+            for q in range(values.shape[0]):
+                out[q] = W @ values[q]
+            return out
         x = np.moveaxis(values, -2, 0)  # (P,...,C)
         y = W @ np.ascontiguousarray(x).reshape(P, -1)  # one sparse product for all channels
         return np.ascontiguousarray(np.moveaxis(y.reshape((V,) + x.shape[1:]), 0, -2))

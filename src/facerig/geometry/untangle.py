@@ -97,6 +97,28 @@ def folded_faces(
     return np.ascontiguousarray(out.T)
 
 
+#: Triangles x shapes from which :func:`_folded_faces_halves` tests half of the shapes in a forked child.
+_SPLIT_MIN = 1_000_000
+
+
+def _folded_faces_halves(vertices: np.ndarray, faces: np.ndarray, deltas: np.ndarray, min_ratio: float) -> np.ndarray:
+    """:func:`folded_faces` (K, F) bool of deltas (K, V, 3), the second half of the shapes tested in a
+    forked child beside the first (:func:`facerig.parallel.fork_beside`: where the host process allows it
+    and a core is idle, for at least :data:`_SPLIT_MIN` triangles x shapes). The same result: each
+    shape's test is its own (the same float32 operations whichever shapes go with it)."""
+    from facerig.parallel import fork_beside
+
+    K = len(deltas)
+    job = None
+    if K >= 2 and len(faces) * K >= _SPLIT_MIN:
+        job = fork_beside(folded_faces, vertices, faces, deltas[K // 2 :], min_ratio)
+    if job is None:
+        return folded_faces(vertices, faces, deltas, min_ratio)
+    with job:
+        first = folded_faces(vertices, faces, deltas[: K // 2], min_ratio)
+        return np.concatenate([first, job.result()])
+
+
 def _nodes(vertices: np.ndarray, deltas: np.ndarray) -> np.ndarray:
     """(V,) node of each vertex: coincident vertices with the same deltas in every shape share
     one (a seam the rig moves as one surface), any other vertex is its own."""
@@ -165,7 +187,7 @@ def untangle(
     todo = np.ones(K, bool) if shapes is None else np.asarray(shapes, bool).copy()
     folded = np.zeros((K, len(f)), bool)
     if todo.any() and len(f):
-        folded[todo] = folded_faces(v, f, deltas[todo], min_ratio)
+        folded[todo] = _folded_faces_halves(v, f, deltas[todo], min_ratio)
     node = _nodes(v, deltas) if todo.any() and folded.any() else np.arange(len(v))
     fn = node[f]  # faces on nodes
     if isinstance(where, str) and where == "largest":

@@ -91,3 +91,43 @@ def consistent_winding(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndar
             out[members] = out[members][:, ::-1]
     flipped = int((out != f).any(1).sum())
     return out, flipped
+
+
+class _Beside:
+    """:func:`consistent_winding` of a mesh computed in a forked child (``job``) or, without one, here
+    when asked (:func:`winding_beside`)."""
+
+    def __init__(self, vertices: np.ndarray, faces: np.ndarray, job):
+        self._args, self._job = (vertices, faces), job
+
+    def result(self) -> tuple[np.ndarray, int]:
+        """:func:`consistent_winding`'s ``(faces, flipped)`` (``faces`` itself when none flipped)."""
+        if self._job is None:
+            return consistent_winding(*self._args)
+        rows, flipped = self._job.result()
+        return (self._args[1] if rows is None else rows), flipped
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._job is not None:
+            self._job.cancel()  # (a child whose answer was not asked for is killed and reaped)
+
+
+def _changed(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """:func:`consistent_winding`, the faces sent back only where they changed (None otherwise)."""
+    out, flipped = consistent_winding(vertices, faces)
+    return (None if out is faces else out), flipped
+
+
+def winding_beside(vertices: np.ndarray, faces: np.ndarray):
+    """:func:`consistent_winding` of vertices (V, 3), faces (F, 3) int64 started in a forked child
+    (:func:`facerig.parallel.fork_beside`: where the host process allows it and a core is idle) while
+    the caller works on: use it ``with`` it, ``result()`` giving ``(faces, flipped)`` as
+    :func:`consistent_winding` (computed here when there is no child); leaving the block reaps the child."""
+    from facerig.parallel import fork_beside
+
+    f = np.asarray(faces, dtype=np.int64)
+    job = fork_beside(_changed, vertices, f)
+    return _Beside(vertices, f, job)

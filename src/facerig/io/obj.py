@@ -255,6 +255,12 @@ class _Labels:
         self.group = self._group_index[name]
 
 
+def _has(text: str, *parts: str) -> bool:
+    """Whether any of ``parts`` occurs in ``text``: a substring search, many times faster than a regex
+    pass, decides whether the regex that needs one of them has anything to find."""
+    return any(p in text for p in parts)
+
+
 def _parse_fast(text: str, path: Path, limits: _Limits | None = None) -> _Parsed:
     """Vectorised scan (regex per statement kind + numpy parsing), for the common case.
 
@@ -263,9 +269,9 @@ def _parse_fast(text: str, path: Path, limits: _Limits | None = None) -> _Parsed
     and produces the precise error message.
     """
     text = "\n" + text
-    if _RE_INDENTED.search(text) or _odd(text):
+    if (_has(text, "\n ", "\n\t") and _RE_INDENTED.search(text)) or _odd(text):
         raise _Fallback  # indented statements, odd whitespace: rare, the line scanner handles them
-    markers = list(_RE_STATE.finditer(text))
+    markers = list(_RE_STATE.finditer(text)) if _has(text, "\no", "\ng", "\nusemtl") else []
     bounds = [0] + [m.start() for m in markers] + [len(text)]
     labels = _Labels()
     v_b: list[str] = []
@@ -282,8 +288,8 @@ def _parse_fast(text: str, path: Path, limits: _Limits | None = None) -> _Parsed
         seg = text[bounds[i] : bounds[i + 1]] if len(bounds) > 2 else text
         fb = _RE_F.findall(seg)
         v_b += _RE_V.findall(seg)
-        vt_b += _RE_VT.findall(seg)
-        vn_b += _RE_VN.findall(seg)
+        vt_b += _RE_VT.findall(seg) if "\nvt" in seg else []
+        vn_b += _RE_VN.findall(seg) if "\nvn" in seg else []
         f_b += fb
         seg_nf.append(len(fb))
         seg_group.append(labels.group)
@@ -374,8 +380,8 @@ def _parse_fast(text: str, path: Path, limits: _Limits | None = None) -> _Parsed
         group_names=labels.group_names,
         f_mat=np.repeat(np.asarray(seg_mat, np.int64), seg_nf_a),
         materials=labels.materials,
-        mtllibs=[m.strip() for m in _RE_MTLLIB.findall(text)],
-        ignored={"l": len(_RE_L.findall(text)), "p": len(_RE_P.findall(text))},
+        mtllibs=[m.strip() for m in _RE_MTLLIB.findall(text)] if "\nmtllib" in text else [],
+        ignored={k: len(rx.findall(text)) if "\n" + k in text else 0 for k, rx in (("l", _RE_L), ("p", _RE_P))},
         unknown={},
     )
 

@@ -260,7 +260,7 @@ def rig_mesh(
     from facerig.geometry.components import connected_components
     from facerig.geometry.hair import hair_cards, scalp_motion
     from facerig.geometry.junk import loose_junk
-    from facerig.geometry.winding import consistent_winding
+    from facerig.geometry.winding import consistent_winding, winding_beside
     from facerig.io.validate import validate_mesh
     from facerig.models import finish
 
@@ -275,18 +275,25 @@ def rig_mesh(
     V = mesh.num_vertices
     faces = np.asarray(checked.faces, np.int64)
     repairs = {**(mesh.info.get("repairs") or {}), **(checked.info.get("repairs") or {})}
-    # loose pieces that are not the head (stray triangles far away, a floor): left out, kept still
-    junk = loose_junk(np.asarray(mesh.vertices, np.float64), faces)
-    # hair cards: left out of the network's input, moved with the scalp under them (found in the
-    # head's axes: not with auto_orient, whose axes are not known yet)
-    hair = np.zeros(V, bool)
-    if not auto_orient:
-        up, forward = options.get("up", "+y"), options.get("forward", "+z")
-        hair = hair_cards(np.asarray(mesh.vertices, np.float64), faces, up, forward, junk)
-    junk_or_hair = junk | hair
-    method_faces = faces[~junk_or_hair[faces].any(1)] if junk_or_hair.any() else faces
-    # triangles wound every which way (flipped normals): the method sees them re-wound consistently
-    method_faces, rewound = consistent_winding(np.asarray(mesh.vertices, np.float64), method_faces)
+    # the winding test of all faces (below) in a forked child beside the junk and hair tests, where the
+    # host allows: its answer is the method's when they find neither (as on most heads)
+    winding = winding_beside(np.asarray(mesh.vertices, np.float64), faces)
+    with winding:
+        # loose pieces that are not the head (stray triangles far away, a floor): left out, kept still
+        junk = loose_junk(np.asarray(mesh.vertices, np.float64), faces)
+        # hair cards: left out of the network's input, moved with the scalp under them (found in the
+        # head's axes: not with auto_orient, whose axes are not known yet)
+        hair = np.zeros(V, bool)
+        if not auto_orient:
+            up, forward = options.get("up", "+y"), options.get("forward", "+z")
+            hair = hair_cards(np.asarray(mesh.vertices, np.float64), faces, up, forward, junk)
+        junk_or_hair = junk | hair
+        method_faces = faces[~junk_or_hair[faces].any(1)] if junk_or_hair.any() else faces
+        # triangles wound every which way (flipped normals): the method sees them re-wound consistently
+        if junk_or_hair.any():
+            method_faces, rewound = consistent_winding(np.asarray(mesh.vertices, np.float64), method_faces)
+        else:
+            method_faces, rewound = winding.result()
     used = np.zeros(V, bool)
     used[method_faces.ravel()] = True
     head_check = method == "raf" and options.get("head_check", True) and options.get("face_frame", True)

@@ -1,5 +1,6 @@
 """The head check's orientation logic: ``--auto-orient``'s choice and the prior-only verdict."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,42 @@ def test_a_head_turned_90_degrees_is_refused_naming_its_axes(example, monkeypatc
     assert len(str(e.value).splitlines()) == 1
     out, meta = rig_oriented(method, mesh, up="+y", forward="+x")  # given right: rigged
     assert out.meta["raf"]["face_frame"]["check"] == "ok" and meta == {}
+
+
+def test_the_mirror_test_runs_beside_the_rig_where_the_host_allows_forks(example, allow_fork, monkeypatch):
+    """With forking allowed (the CLI), :func:`mirror_turned` runs in a forked child while the method
+    rigs: the same verdicts (the turned head refused naming its axes, the upright one rigged); a
+    child whose answer the check does not need (a face the probe only warns about) is reaped."""
+    from types import SimpleNamespace
+
+    from facerig import parallel
+    from facerig.io.mesh import Mesh
+    from facerig.models.raf.orientation import rig_oriented
+    from facerig.models.raf.probe import NotAHeadError
+
+    v, f = example
+    forks = []
+    real = parallel.fork_call
+    monkeypatch.setattr(parallel, "fork_call", lambda fn, *a: forks.append(fn.__name__) or real(fn, *a))
+    monkeypatch.setattr(parallel, "spare_cores", lambda: 1)  # (the machine's load decides otherwise)
+    monkeypatch.setitem(parallel._SETTINGS, "beside", True)  # (off by default)
+    check = "ok"
+
+    def method(mesh, **options):
+        return SimpleNamespace(meta={"raf": {"face_frame": {"check": check}}})
+
+    with pytest.raises(NotAHeadError, match=r"--up \+y --forward \+x"):
+        rig_oriented(method, Mesh(vertices=v @ orientation_matrix("+y", "+x"), faces=f))
+    assert forks == ["mirror_turned"]
+    out, meta = rig_oriented(method, Mesh(vertices=v, faces=f))
+    assert meta == {} and forks == ["mirror_turned"] * 2
+    rig_oriented(method, Mesh(vertices=v, faces=f), threads=1)  # one thread: in turn, no child
+    assert len(forks) == 2
+    check = "warn"
+    rig_oriented(method, Mesh(vertices=v, faces=f))
+    assert len(forks) == 3
+    with pytest.raises(ChildProcessError):  # every child reaped
+        os.waitpid(-1, os.WNOHANG)
 
 
 def test_a_turned_head_is_rigged_in_the_named_axes_when_none_were_given(example):

@@ -72,13 +72,14 @@ def predict_proxy(
     releases the GIL in its products): on two cores faster than one pass after the other on two
     BLAS threads, since much of a pass is single-threaded elementwise work. The result is the
     same either way."""
-    from facerig.geometry.features import network_inputs
     from facerig.geometry.operators import SPECTRAL_GAP
 
     xyz, faces = prep.xyz, prep.proxy.faces
-    local, cross = (
-        inputs if inputs is not None else network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
-    )
+    if inputs is None:  # (the rig's come from its forked probe: no import of the features here then)
+        from facerig.geometry.features import network_inputs
+
+        inputs = network_inputs(xyz, faces, local=bool(model.n_local), cross=model.cross_part)
+    local, cross = inputs
     side_by_side = workers > 1
     per = per_worker(threads, workers)
     t = per if side_by_side else threads  # sparse products side by side within a pass
@@ -140,13 +141,21 @@ def _operators(prep, k: int, timings: dict):
 
 
 def _probe_and_inputs(
-    model, prep, threads: int | None, face_frame: bool, skip_on_error: bool, probe_vertices: int | None = None
+    model,
+    prep,
+    threads: int | None,
+    face_frame: bool,
+    skip_on_error: bool,
+    probe_vertices: int | None = None,
+    layout_of: tuple | None = None,
 ) -> tuple:
     """The face probe of a prepared head (with ``face_frame``: :func:`face_landmarks` and
     :func:`face_frame_factor`) and the network's local inputs on its proxy in the frame that
-    measures: ``(landmarks or None, factor, (local, cross) or None, timings)``. The inputs are
-    skipped (None) when ``skip_on_error`` and the face fails :func:`face_check` (the rig is then
-    refused). Runs in a forked child beside the operators (:func:`rig_raf`)."""
+    measures: ``(landmarks or None, factor, (local, cross) or None, timings, layout or None)``. The
+    inputs are skipped (None) when ``skip_on_error`` and the face fails :func:`face_check` (the rig
+    is then refused). ``layout_of``: ``(vertices, faces, labels)`` of the stitched head, whose
+    :func:`~facerig.geometry.face_parts.find_layout` (for the eyelid and jaw steps) is then computed
+    too. Runs in a forked child beside the operators (:func:`rig_raf`)."""
     from facerig.geometry.features import network_inputs
 
     lm, factor, t = None, 1.0, {}
@@ -156,11 +165,16 @@ def _probe_and_inputs(
         factor = face_frame_factor(lm)
         t["face_probe"] = time.perf_counter() - tp
         if skip_on_error and face_check(lm)[0] == "error":
-            return lm, factor, None, t
+            return lm, factor, None, t, None
     tp = time.perf_counter()
     inputs = network_inputs(prep.xyz / factor, prep.proxy.faces, local=bool(model.n_local), cross=model.cross_part)
     t["network_inputs"] = time.perf_counter() - tp
-    return lm, factor, inputs, t
+    layout = None
+    if layout_of is not None:
+        from facerig.geometry.face_parts import find_layout
+
+        layout = find_layout(*layout_of)
+    return lm, factor, inputs, t, layout
 
 
 def rig_raf(
@@ -278,19 +292,23 @@ def rig_raf(
         timings = prep.timings
         per = per_worker(threads, workers)
         job = None
+        labels = prep.proxy.parts[prep.proxy.origin]  # the parts of the stitched head
         if workers > 1 and (not face_frame or probe_decimates(prep.proxy.num_vertices, probe_vertices)):
-            job = fork_call(_probe_and_inputs, model, prep, 1, face_frame, head_check, probe_vertices)
+            lay_of = (v, mesh.faces, labels) if queries is None and (close_eyes or open_mouth) else None
+            job = fork_call(
+                _probe_and_inputs, model, prep, 1, face_frame, head_check, probe_vertices, lay_of
+            )  # (+ the layout)
         if job is not None:
             with job, blas_threads(per):
                 ops = _operators(prep, model.k_eig + 1 + SPECTRAL_GAP, timings)  # for spectral_cut
-                lm, factor, inputs, t_face = job.result()
+                lm, factor, inputs, t_face, layout = job.result()
             prep = prep.with_operators(ops)
         else:
             ops_job = Job(workers > 1, _operators, prep, model.k_eig + 1 + SPECTRAL_GAP, timings)
             with blas_threads(per if workers > 1 else None):
                 if face_frame and not probe_decimates(prep.proxy.num_vertices, probe_vertices):  # probe on the proxy
                     prep = prep.with_operators(ops_job.result())
-                lm, factor, inputs, t_face = _probe_and_inputs(
+                lm, factor, inputs, t_face, layout = _probe_and_inputs(
                     model, prep, per if workers > 1 else threads, face_frame, head_check, probe_vertices
                 )
                 if prep.ops is None:
@@ -354,31 +372,13 @@ def rig_raf(
 
             face_size = float(np.sqrt(face["iod"] * face["eye_mouth"])) if face else None
             moved, amplitude = scale_mouth(v, [names[i] for i in keep], moved, prep.scale, face_size)
-        eyelids = None
-        layout = None  # one layout of the stitched head for the eyelid and jaw steps (a pure function of it)
-        if close_eyes and queries is None:
-            from facerig.geometry.eyelids import close_blinks
+        eyelids = jaw = None
+        if queries is None and (close_eyes or open_mouth):  # eyelids and jaw (side by side where it may fork)
+            from facerig.models.raf.lids_and_jaw import lids_and_jaw
 
-            te = time.perf_counter()
-            trained_names = [names[i] for i in keep]
-            from facerig.geometry.face_parts import find_layout
-            from facerig.geometry.rigid import rigid_part_deltas
-
-            labels = prep.proxy.parts[prep.proxy.origin]  # the parts of the stitched head
-            layout = find_layout(v, mesh.faces, labels)
-            for p in layout.eyeball_parts:  # eyeballs turn in their sockets, they do not bend
-                moved = rigid_part_deltas(v, moved, labels == p, copy=False)  # moved: this rig's own array
-            moved, eyelids = close_blinks(v, mesh.faces, trained_names, moved, layout=layout)
-            timings["eyelids"] = time.perf_counter() - te
-        jaw = None
-        if open_mouth and queries is None:  # a mouth the network leaves closed opens about a jaw hinge
-            from facerig.geometry.face_parts import find_layout
-            from facerig.geometry.jaw import open_jaw
-
-            tj = time.perf_counter()
-            lay = find_layout(v, mesh.faces, prep.proxy.parts[prep.proxy.origin]) if layout is None else layout
-            moved, jaw = open_jaw(v, mesh.faces, [names[i] for i in keep], moved, layout=lay)
-            timings["jaw"] = time.perf_counter() - tj
+            steps = dict(close_eyes=close_eyes, open_mouth=open_mouth, side_by_side=workers > 1, timings=timings)
+            steps["layout"] = layout
+            moved, eyelids, jaw = lids_and_jaw(v, mesh.faces, [names[i] for i in keep], moved, labels, **steps)
         R32 = R.astype(np.float32)  # back to input axes (R orthonormal)
         if queries is None:  # untrained shapes are zeros
             full = np.zeros((len(names),) + moved.shape[1:], np.float32)

@@ -241,7 +241,8 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, turn: bool = False, **o
         with np.errstate(all="ignore"):
             return fn(mesh, **options), meta
     up, forward = options.get("up", "+y"), options.get("forward", "+z")
-    with np.errstate(all="ignore"):
+    mirror = _mirror_turned_beside(mesh, up, forward, options.get("threads"))  # (the check below may ask)
+    with mirror, np.errstate(all="ignore"):
         try:
             out = fn(mesh, **options)
         except NotAHeadError as e:
@@ -272,10 +273,11 @@ def rig_oriented(fn, mesh, *, auto_orient: bool = False, turn: bool = False, **o
                 "warning": "the face probe found no plausible face, and the head's shape does not say it is turned",
             }
             return out, meta
-    face = (out.meta.get("raf") or {}).get("face_frame") or {}
-    check = face.get("check")
-    leveled = bool((out.meta.get("raf") or {}).get("leveled_deg"))  # its mirror plane is 8-30 degrees off left-right
-    if check == "warn" or (check == "ok" and not leveled and mirror_turned(mesh, up, forward)):
+        face = (out.meta.get("raf") or {}).get("face_frame") or {}
+        check = face.get("check")
+        leveled = bool((out.meta.get("raf") or {}).get("leveled_deg"))  # its mirror plane is 8-30 degrees off
+        turned = check == "ok" and not leveled and mirror.result()
+    if check == "warn" or turned:
         decision, better, info = judge_orientation(mesh, up, forward, options, check=check)
         if check == "warn":
             meta["orientation"] = {**info, "up": up, "forward": forward}
@@ -338,6 +340,36 @@ def rig_turned(fn, mesh, axes: tuple[str, str] | None, info: dict, refusal: Exce
         }
     }
     return out, meta
+
+
+class _Beside:
+    """:func:`mirror_turned` of a mesh, computed in a forked child while the rig runs
+    (:func:`facerig.parallel.fork_beside`), or here when asked where it does not fork: ``result()``
+    (within its ``with`` block: leaving it kills and reaps a child whose result was not asked for)."""
+
+    def __init__(self, mesh, up: str, forward: str, job):
+        self._args, self._job = (mesh, up, forward), job
+
+    def result(self) -> bool:
+        return bool(self._job.result()) if self._job is not None else mirror_turned(*self._args)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+
+def _mirror_turned_beside(mesh, up: str, forward: str, threads: int | None) -> _Beside:
+    """:func:`mirror_turned` started beside the rig (a forked child where a core is idle, with ``threads``
+    (default: the CPU count) of 2 or more; the rig's first steps use one core), for the head check after it."""
+    import os
+
+    from facerig.parallel import fork_beside
+
+    job = fork_beside(mirror_turned, mesh, up, forward) if int(threads or os.cpu_count() or 1) >= 2 else None
+    return _Beside(mesh, up, forward, job)
 
 
 def mirror_turned(mesh, up: str, forward: str) -> bool:
