@@ -555,6 +555,8 @@ def follow_lids(
     the lids close (Rocketbox's). vertices (V, 3) neutral, faces (F, 3), skin_faces (Fs,) rows of
     ``faces``; ``sphere`` ``(centre (3,), radius)``; ``pieces`` (V,) bool: the vertices on a face
     but on no skin face where ``faces`` is only part of the head's (default: found on ``faces``)."""
+    from itertools import chain
+
     from scipy.spatial import cKDTree
 
     v = np.asarray(vertices, np.float64)
@@ -580,7 +582,7 @@ def follow_lids(
     # the skin within twice the nearest distance of each piece vertex, weighted down to 0 there (no ties)
     counts = np.fromiter((len(b) for b in balls), np.int64, len(balls))
     k = np.repeat(np.arange(len(rows)), counts)  # (N,) which piece vertex
-    j = skin[np.fromiter((x for b in balls for x in b), np.int64, int(counts.sum()))]  # (N,) which skin vertex
+    j = skin[np.fromiter(chain.from_iterable(balls), np.int64, int(counts.sum()))]  # (N,) which skin vertex
     w = np.maximum(1.0 - norm_rows(v[j] - v[rows[k]]) / (2.0 * near[k] + 1e-9 * r), 0.0)
     wa = w[:, None] * added[j]
     num = np.stack([np.bincount(k, weights=wa[:, c], minlength=len(rows)) for c in range(3)], 1)
