@@ -86,17 +86,26 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.
 
 
 def _over_grid(v: np.ndarray, f: np.ndarray, grid: Grid) -> np.ndarray:
-    """(F,) bool: faces f (F, 3) of v (V, 3) that are not wholly beside the grid (all corners left
-    of its first column, right of its last, below its first row or above its last). Those beside it
-    get an empty box in :func:`_ray_box` (the same per-corner ``(x - x0) / step``: a monotone
-    rounding, so its min / max over the corners is this one's), so leaving them out changes no hit.
-    One code per vertex (a bit per side), a face is beside when its corners share a bit."""
+    """(F,) bool: faces f (F, 3) of v (V, 3) that are not wholly beside the grid: :func:`over_rays`
+    of all its rays."""
+    return over_rays(v, f, grid, (0, grid.nx - 1, 0, grid.ny - 1))
+
+
+def over_rays(v: np.ndarray, f: np.ndarray, grid: Grid, box: tuple[int, int, int, int]) -> np.ndarray:
+    """(F,) bool: faces f (F, 3) of v (V, 3) not wholly beside the rays of ``grid`` in columns
+    ``box[0]..box[1]`` and rows ``box[2]..box[3]`` (all corners left of the first column, right of
+    the last, below the first row or above the last). A face beside them gets a box in
+    :func:`_ray_box` that holds none of those rays (the same per-corner ``(x - x0) / step``: a
+    monotone rounding, so its min / max over the corners is this one's), so leaving it out changes
+    no hit of those rays. One code per vertex (a bit per side); a face is beside when its corners
+    share a bit."""
+    i0, i1, j0, j1 = box
     qx = (v[:, 0] - grid.x0) / grid.step
     qy = (v[:, 1] - grid.y0) / grid.step
-    code = (qx < 0).astype(np.uint8)
-    code |= (qx > grid.nx - 1).astype(np.uint8) << 1
-    code |= (qy < 0).astype(np.uint8) << 2
-    code |= (qy > grid.ny - 1).astype(np.uint8) << 3
+    code = (qx < i0).astype(np.uint8)
+    code |= (qx > i1).astype(np.uint8) << 1
+    code |= (qy < j0).astype(np.uint8) << 2
+    code |= (qy > j1).astype(np.uint8) << 3
     return (code[f[:, 0]] & code[f[:, 1]] & code[f[:, 2]]) == 0
 
 
