@@ -7,7 +7,9 @@ step with its blink completion, its ray casts and the check's measure) and ``mod
 (the fold test and smoothing), with the ray cast (``geometry/raycast.first_hits``) inside them. The least of
 the repeats is kept per checkout (cProfile adds some per-call cost: the steps' figures compare checkouts, they
 are not the plain run's). Heads: the example head and the ICT neutral remeshed to ~60k vertices (as
-``bench_rig_speed.py`` makes it).
+``bench_rig_speed.py`` makes it). ``fold_test_chunks``: this checkout's ``geometry/untangle.folded_faces`` on
+the rig it made, in this process (CPU time, least and median of 5, sizes alternating) with each
+``_CHUNK`` (triangles tested at a time; the same result with every size, asserted).
 
 Run: ``.venv/bin/python benchmarks/blink_fold_cost.py --other-src OLD/src [--repeat 3]
 [--out benchmarks/results/blink_fold_cost.json]``.
@@ -47,6 +49,33 @@ def _profile(head: Path, src: str, tmp: Path) -> dict:
     return {k: round(v, 3) for k, v in row.items()}
 
 
+def _chunks(rig: Path, sizes=(8192, 4096, 2048, 1024)) -> dict:
+    """CPU seconds (least, median of 5) of ``folded_faces`` on the rig's deltas per ``_CHUNK`` size."""
+    import time
+
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "src"))
+    import facerig.geometry.untangle as un
+
+    z = np.load(rig, allow_pickle=True)
+    v, f, d = np.asarray(z["neutral"], np.float64), z["faces"], z["deltas"]
+    keep = un._CHUNK
+    ref = un.folded_faces(v, f, d)
+    times: dict = {n: [] for n in sizes}
+    try:
+        for _ in range(5):
+            for n in sizes:
+                un._CHUNK = n
+                t = time.process_time()
+                same = np.array_equal(un.folded_faces(v, f, d), ref)
+                times[n].append(time.process_time() - t)
+                assert same, n
+    finally:
+        un._CHUNK = keep
+    return {str(n): [round(min(t), 3), round(float(np.median(t)), 3)] for n, t in times.items()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--other-src", required=True, help="the other checkout's src/ folder")
@@ -67,8 +96,9 @@ def main() -> int:
                 for key, src in srcs.items():  # alternately: both within the same spells of load
                     runs[key].append(_profile(head, src, tmp))
             best = {key: {s: min(r[s] for r in rs) for s in rs[0]} for key, rs in runs.items()}
-            rows.append({"head": name, **best})
-            print(name, json.dumps(best), flush=True)
+            chunks = _chunks(tmp / "o.npz")  # the rig this checkout made last
+            rows.append({"head": name, **best, "fold_test_chunks": chunks})
+            print(name, json.dumps(best), "fold test by chunk", json.dumps(chunks), flush=True)
     Path(args.out).write_text(json.dumps({"meta": run_meta(), "other_src": args.other_src, "rows": rows}, indent=1))
     return 0
 
