@@ -79,3 +79,39 @@ def test_first_hits_two_passes_give_the_one_pass_answer(monkeypatch, cover):
     assert (one[0] >= 0).sum() > 1000
     if cover:
         assert (two[0] == len(f) - 1).all()
+
+
+def test_first_hits_faces_beside_the_grid_left_out_give_the_same_answer(monkeypatch):
+    """first_hits leaves out the faces wholly beside the grid before its two passes: a grid over part
+    of the layers gives the one-pass answer over every face, bit for bit (face rows of the full list)."""
+    import facerig.geometry.raycast as rc
+
+    rng = np.random.default_rng(5)
+    v, f = _layers(rng, 600, False)
+    grid = Grid.around(0.6, 2.1, 0.5, 1.9, 0.013)
+    beside = ~rc._over_grid(v, f, grid)
+    assert 100 < beside.sum() < len(f) - 100  # both kinds are there
+    one = rc._cast(v, f, grid)
+    assert not np.isin(one[0], np.flatnonzero(beside)).any() and (one[0] >= 0).sum() > 1000
+    monkeypatch.setattr(rc, "TWO_PASS", 50)
+    two = first_hits(v, f, grid)
+    assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
+
+
+def test_over_rays_keeps_every_face_that_a_ray_of_the_box_meets():
+    """over_rays: the faces it leaves out meet no ray in the box, so a cast with only the others has the
+    same hits there (and a smaller box leaves out more)."""
+    from facerig.geometry.raycast import _cast, over_rays
+
+    rng = np.random.default_rng(6)
+    v, f = _layers(rng, 600, False)
+    grid = Grid.around(-2, 2, -2, 2, 0.02)
+    box = (60, 130, 90, 110)
+    keep = over_rays(v, f, grid, box)
+    assert 0 < keep.sum() < over_rays(v, f, grid, (0, grid.nx - 1, 0, grid.ny - 1)).sum()
+    full, part = _cast(v, f, grid), _cast(v, f[keep], grid)
+    inner = (slice(box[2], box[3] + 1), slice(box[0], box[1] + 1))
+    rows = np.flatnonzero(keep)
+    mapped = np.where(part[0] >= 0, rows[np.maximum(part[0], 0)], -1)
+    assert np.array_equal(full[0][inner], mapped[inner]) and np.array_equal(full[1][inner], part[1][inner])
+    assert (full[0][inner] >= 0).sum() > 100

@@ -112,6 +112,7 @@ def _eye_rays(
     through_skin: bool = True,
     rest: np.ndarray | None = None,
     memo: dict | None = None,
+    front: list | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rays from the front over an eyeball's disc: ``(X, Y, depth, seen, window)``, each (n, n).
 
@@ -126,8 +127,9 @@ def _eye_rays(
     opening, and moving with the lids) is then counted where it meets the eyeball first: such skin
     behind the eyeball is no lid met inside it, and the eyeball shows there. ``memo``: a dict kept
     between calls with the same faces, eye, ``rest`` and ``through_skin`` (the rest pose's rays
-    cast once per ``n``)."""
-    from facerig.geometry.raycast import Grid, first_hits
+    cast once per ``n``). ``front``: a list the rays that meet the eyeball before the skin at all
+    (``seen`` with ``through_skin`` True: the same cast) are appended to."""
+    from facerig.geometry.raycast import Grid, first_hits, over_rays
 
     v = np.asarray(vertices, np.float64)
     f = np.asarray(faces, np.int64)
@@ -138,8 +140,13 @@ def _eye_rays(
     skin = _near(v, f, np.asarray(skin_faces), c, 2.0 * r)
     hit, depth = first_hits(v, f[np.concatenate([skin, eyeball_faces])], grid)
     seen = (hit >= len(skin)) & window
+    if front is not None:
+        front.append(seen)
     if not through_skin and seen.any():
-        _, skin_depth = first_hits(v, f[skin], grid)
+        # the skin's depth counts only where seen: the skin faces over those rays' box suffice
+        cols, rows = np.flatnonzero(seen.any(0)), np.flatnonzero(seen.any(1))
+        box = (int(cols[0]), int(cols[-1]), int(rows[0]), int(rows[-1]))
+        _, skin_depth = first_hits(v, f[skin[over_rays(v, f[skin], grid, box)]], grid)
         floor = c[2]
         if rest is not None and memo is not None and ("floor", n) in memo:
             floor = memo["floor", n]
@@ -152,7 +159,7 @@ def _eye_rays(
             floor = np.where(tucked, np.inf, c[2])
             if memo is not None:
                 memo["floor", n] = floor
-        seen &= ~(skin_depth > floor)
+        seen = seen & ~(skin_depth > floor)
     return X, Y, depth, seen, window
 
 
@@ -216,7 +223,8 @@ def eye_opening(
         c, r = eyeball_sphere(v[np.unique(f[eyeball_faces])])
     else:
         c, r = np.asarray(sphere[0], np.float64), float(sphere[1])
-    X, Y, depth, seen, window = _eye_rays(v, f, skin_faces, eyeball_faces, c, r, n, through_skin, rest, memo)
+    front: list = []  # the rays that meet the eyeball before the skin at all (the same cast)
+    X, Y, depth, seen, window = _eye_rays(v, f, skin_faces, eyeball_faces, c, r, n, through_skin, rest, memo, front)
     share = float(seen.sum() / max(window.sum(), 1))
     if seen.sum() < 6:
         return None
@@ -224,7 +232,7 @@ def eye_opening(
     centres = 0.5 * (edges[1:] + edges[:-1])
     if not through_skin:  # one gap per bin: patches that lids in front of the eyeball separate (gap_rays)
         column_bin = np.clip(np.digitize((X - c[0]) / r, edges) - 1, 0, bins - 1)
-        seen = gap_rays(seen, column_bin, lambda: _eye_rays(v, f, skin_faces, eyeball_faces, c, r, n)[3])
+        seen = gap_rays(seen, column_bin, lambda: front[0])
     phi = np.arctan2(Y[seen] - c[1], depth[seen] - c[2])
     u = (X[seen] - c[0]) / r
     which = np.clip(np.digitize(u, edges) - 1, 0, bins - 1)
@@ -555,6 +563,8 @@ def follow_lids(
     the lids close (Rocketbox's). vertices (V, 3) neutral, faces (F, 3), skin_faces (Fs,) rows of
     ``faces``; ``sphere`` ``(centre (3,), radius)``; ``pieces`` (V,) bool: the vertices on a face
     but on no skin face where ``faces`` is only part of the head's (default: found on ``faces``)."""
+    from itertools import chain
+
     from scipy.spatial import cKDTree
 
     v = np.asarray(vertices, np.float64)
@@ -580,7 +590,7 @@ def follow_lids(
     # the skin within twice the nearest distance of each piece vertex, weighted down to 0 there (no ties)
     counts = np.fromiter((len(b) for b in balls), np.int64, len(balls))
     k = np.repeat(np.arange(len(rows)), counts)  # (N,) which piece vertex
-    j = skin[np.fromiter((x for b in balls for x in b), np.int64, int(counts.sum()))]  # (N,) which skin vertex
+    j = skin[np.fromiter(chain.from_iterable(balls), np.int64, int(counts.sum()))]  # (N,) which skin vertex
     w = np.maximum(1.0 - norm_rows(v[j] - v[rows[k]]) / (2.0 * near[k] + 1e-9 * r), 0.0)
     wa = w[:, None] * added[j]
     num = np.stack([np.bincount(k, weights=wa[:, c], minlength=len(rows)) for c in range(3)], 1)

@@ -76,6 +76,41 @@ def first_hits(vertices: np.ndarray, faces: np.ndarray, grid: Grid) -> tuple[np.
     """
     v = np.asarray(vertices, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
+    if len(f) >= TWO_PASS:
+        keep = _over_grid(v, f, grid)
+        if not keep.all():  # the faces beside the grid meet no ray: cast the others (same answer)
+            rows = np.flatnonzero(keep)
+            face, depth = _first_hits(v, f[rows], grid)
+            return np.where(face >= 0, rows[np.maximum(face, 0)], -1) if len(rows) else face, depth
+    return _first_hits(v, f, grid)
+
+
+def _over_grid(v: np.ndarray, f: np.ndarray, grid: Grid) -> np.ndarray:
+    """(F,) bool: faces f (F, 3) of v (V, 3) that are not wholly beside the grid: :func:`over_rays`
+    of all its rays."""
+    return over_rays(v, f, grid, (0, grid.nx - 1, 0, grid.ny - 1))
+
+
+def over_rays(v: np.ndarray, f: np.ndarray, grid: Grid, box: tuple[int, int, int, int]) -> np.ndarray:
+    """(F,) bool: faces f (F, 3) of v (V, 3) not wholly beside the rays of ``grid`` in columns
+    ``box[0]..box[1]`` and rows ``box[2]..box[3]`` (all corners left of the first column, right of
+    the last, below the first row or above the last). A face beside them gets a box in
+    :func:`_ray_box` that holds none of those rays (the same per-corner ``(x - x0) / step``: a
+    monotone rounding, so its min / max over the corners is this one's), so leaving it out changes
+    no hit of those rays. One code per vertex (a bit per side); a face is beside when its corners
+    share a bit."""
+    i0, i1, j0, j1 = box
+    qx = (v[:, 0] - grid.x0) / grid.step
+    qy = (v[:, 1] - grid.y0) / grid.step
+    code = (qx < i0).astype(np.uint8)
+    code |= (qx > i1).astype(np.uint8) << 1
+    code |= (qy < j0).astype(np.uint8) << 2
+    code |= (qy > j1).astype(np.uint8) << 3
+    return (code[f[:, 0]] & code[f[:, 1]] & code[f[:, 2]]) == 0
+
+
+def _first_hits(v: np.ndarray, f: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`first_hits` of v (V, 3) float64, f (F, 3) int64."""
     if len(f) < TWO_PASS:
         return _cast(v, f, grid)
     z = v[f, 2]

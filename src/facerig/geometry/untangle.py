@@ -28,8 +28,10 @@ import scipy.sparse as sp
 UNTANGLE = {"min_ratio": 0.0, "rings": 2, "steps": 10, "rounds": 16}
 
 #: :func:`folded_faces` tests this many triangles of every shape at a time ((chunk, 3, K) float32
-#: temporaries: a few MB for a 52-shape rig).
-_CHUNK = 8192
+#: temporaries: about 1 MB each for a 52-shape rig, within a core's cache: 20-30 % less time than
+#: 8192 on the example and 60k heads, ``benchmarks/blink_fold_cost.py``; each triangle's test is its
+#: own, so the chunk changes no result).
+_CHUNK = 2048
 
 
 def _cross(p: np.ndarray, faces: np.ndarray) -> np.ndarray:
