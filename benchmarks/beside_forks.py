@@ -76,7 +76,10 @@ def main() -> int:
         a, b = np.load(outs["beside"]), np.load(outs["plain"])
         same = all(a[k].tobytes() == b[k].tobytes() for k in a.files if k != "meta")
     summary = {
-        k: {"median_wall_s": float(np.median([r["wall_s"] for r in v])), "median_cpu_s": float(np.median([r["cpu_s"] for r in v]))}
+        k: {
+            "median_wall_s": float(np.median([r["wall_s"] for r in v])),
+            "median_cpu_s": float(np.median([r["cpu_s"] for r in v])),
+        }
         for k, v in runs.items()
     }
     print(f"medians: {summary}; arrays bit-identical: {same}")

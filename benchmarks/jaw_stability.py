@@ -59,7 +59,9 @@ def _jaw_row(out, mm: float) -> dict:
     k = out.names.index("jawOpen")
     row = {"jawOpen_max_mm": round(float(np.linalg.norm(out.deltas[k], axis=1).max() * mm), 3)}
     jaw = raf.get("jaw") or {}
-    row["jaw"] = {key: jaw[key] for key in ("mouth", "status", "network_opening", "angle_deg", "opening_after") if key in jaw}
+    row["jaw"] = {
+        key: jaw[key] for key in ("mouth", "status", "network_opening", "angle_deg", "opening_after") if key in jaw
+    }
     amp = raf.get("mouth_amplitude") or {}
     if "factors" in amp:
         row["mouth_amplitude"] = amp["factors"]

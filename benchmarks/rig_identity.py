@@ -119,7 +119,9 @@ def main() -> int:
                     raise RuntimeError(f"{name}: only one checkout rigged it: {errors}")
                 same = errors[0] == errors[1]
                 rows.append({"head": name, "refused_by_both": errors[1][-300:], "identical": same})
-                print(f"{name:26s} refused by both ({'the same message' if same else 'DIFFERENT messages'})", flush=True)
+                print(
+                    f"{name:26s} refused by both ({'the same message' if same else 'DIFFERENT messages'})", flush=True
+                )
                 continue
             row = {"head": name, **compare(a, b)}
             rows.append(row)

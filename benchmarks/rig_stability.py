@@ -93,7 +93,9 @@ def _proxy_stage(mesh, noisy, mm: float, model) -> tuple[dict, tuple]:
     from facerig.geometry.proxy import prepare_head
     from facerig.models.raf.config import RIG_PROXY_VERTICES
 
-    preps = [prepare_head(m.vertices, m.faces, proxy_vertices=RIG_PROXY_VERTICES, operators=False) for m in (mesh, noisy)]
+    preps = [
+        prepare_head(m.vertices, m.faces, proxy_vertices=RIG_PROXY_VERTICES, operators=False) for m in (mesh, noisy)
+    ]
     a, b = preps
     same = a.proxy.faces.shape == b.proxy.faces.shape and np.array_equal(a.proxy.faces, b.proxy.faces)
     row = {"proxy_vertices": a.proxy.num_vertices, "identity": bool(a.proxy.identity), "same_topology": bool(same)}
@@ -178,7 +180,13 @@ def main(argv: list[str] | None = None) -> None:
                                 ma.get("face_frame", {}).get("factor"),
                                 mb.get("face_frame", {}).get("factor"),
                             ]
-                print(name, amp, seed, {k: (v.get("max") if isinstance(v, dict) else v) for k, v in run.items()}, flush=True)
+                print(
+                    name,
+                    amp,
+                    seed,
+                    {k: (v.get("max") if isinstance(v, dict) else v) for k, v in run.items()},
+                    flush=True,
+                )
                 runs.append(run)
             summary = {st: max(r[st]["max"] for r in runs) for st in stages if st in RIG_OPTIONS}
             if "network" in stages and all(r.get("network") for r in runs):
@@ -186,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             row["noise"][f"{amp:g}mm"] = {"max_by_stage": summary, "runs": runs}
         rows.append(row)
     write_result("rig_stability", args.tag, {"seeds": args.seeds, "heads": rows}, argv)
+
 
 if __name__ == "__main__":
     main()

@@ -18,9 +18,7 @@ import numpy as np
 from facerig.geometry.components import connected_components
 
 
-def merge_short_edges(
-    vertices: np.ndarray, faces: np.ndarray, tol: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def merge_short_edges(vertices: np.ndarray, faces: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Merge the ends of edges shorter than ``tol`` x the bounding-box diagonal.
 
     Args:
