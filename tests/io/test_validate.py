@@ -87,6 +87,15 @@ def test_zero_area_collinear_face(tiny_head) -> None:
     assert out.num_faces == len(f) and out.info["repairs"]["unreferenced_vertices"] == 3
 
 
+def test_face_with_a_corner_on_its_opposite_edge_is_degenerate() -> None:
+    """An edge's midpoint a rounding digit off the edge (height 1e-9 of the size) makes a face of no
+    area though its area is far above ``rel_eps``; a thin but real face (height 1e-4) is kept."""
+    v = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0.5, 1e-9, 0], [0.5, 1e-4, 0.0]])
+    f = np.array([[0, 1, 2], [0, 1, 3], [0, 1, 4]])
+    assert degenerate_triangles(v, f).tolist() == [False, True, False]
+    assert degenerate_triangles(v * 1000.0, f).tolist() == [False, True, False]  # scale-free
+
+
 def test_duplicate_faces_either_winding(tiny_head) -> None:
     v, f = tiny_head()
     f2 = np.concatenate([f, f[[4]], f[[9], ::-1]])

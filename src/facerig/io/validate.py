@@ -176,11 +176,19 @@ def _check_extent(name: str, verts: np.ndarray) -> None:
         )
 
 
+#: A triangle whose height over its longest edge is at most this fraction of the bounding-box
+#: diagonal (under float32's resolution of the coordinates, 1.2e-7) has no area either
+#: (:func:`degenerate_triangles`): a corner on its opposite edge, e.g. an edge's midpoint written
+#: to text with a rounding digit (the MediaPipe mask with such faces gave the face probe a tilted face).
+DEGENERATE_HEIGHT = 1e-7
+
+
 def degenerate_triangles(vertices: np.ndarray, faces: np.ndarray, rel_eps: float = 1e-12) -> np.ndarray:
     """(F,) bool: triangles with a repeated index or (near-)zero area.
 
     Zero area means ``|cross(b - a, c - a)| <= rel_eps * diag**2`` with ``diag`` the
-    bounding-box diagonal of ``vertices`` (V, 3), so the test is scale-free.
+    bounding-box diagonal of ``vertices`` (V, 3), or a height (twice the area over the longest
+    edge) at most :data:`DEGENERATE_HEIGHT` x ``diag``, so the test is scale-free.
     """
     f = np.asarray(faces, dtype=np.int64)
     repeated = (f[:, 0] == f[:, 1]) | (f[:, 1] == f[:, 2]) | (f[:, 0] == f[:, 2])
@@ -188,7 +196,8 @@ def degenerate_triangles(vertices: np.ndarray, faces: np.ndarray, rel_eps: float
     diag = float(np.linalg.norm(v.max(0) - v.min(0))) if len(v) else 0.0
     a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
     area2 = norm_rows(cross_rows(b - a, c - a))  # = np.linalg.norm(np.cross(...), axis=1), faster
-    return repeated | (area2 <= rel_eps * diag * diag)
+    longest = np.maximum(np.maximum(norm_rows(b - a), norm_rows(c - b)), norm_rows(a - c))
+    return repeated | (area2 <= rel_eps * diag * diag) | (area2 <= DEGENERATE_HEIGHT * diag * longest)
 
 
 def duplicate_triangles(faces: np.ndarray) -> np.ndarray:

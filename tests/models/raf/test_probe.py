@@ -92,6 +92,18 @@ def test_probe_mesh_of_a_subdivided_low_poly_head_keeps_a_solvable_laplacian():
     L, mass = laplacian_and_mass(pv, pf)
     evals, _ = eigenbasis(L, mass, 16)
     assert np.isfinite(evals).all() and evals.shape == (16,)
+    # only the corners of the decimation's faces of no area move: every other vertex keeps
+    # simplify's own position (rebuilding them all moved sound ones and the MediaPipe mask's probe warned)
+    import fast_simplification as fs
+
+    xyz, faces = prep.xyz, np.asarray(prep.proxy.faces, np.int32)
+    n_faces = max(int(2 * 2500 * len(faces) / (2 * len(xyz))), 4)
+    sv0, sf0 = fs.simplify(xyz, faces, target_count=n_faces)
+    assert np.array_equal(pf, sf0)
+    a2 = np.linalg.norm(np.cross(sv0[sf0[:, 1]] - sv0[sf0[:, 0]], sv0[sf0[:, 2]] - sv0[sf0[:, 0]]), axis=1)
+    flat = np.unique(sf0[a2 <= 1e-12 * np.median(a2)])
+    moved = np.flatnonzero(np.any(pv != sv0, axis=1))
+    assert 0 < moved.size and np.isin(moved, flat).all()
 
 
 def _landmarks(el, er, m):

@@ -45,9 +45,10 @@ def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int | None = None) ->
     """The mesh the face probe runs on: ``xyz`` (P,3), ``faces`` (F,3) decimated by quadric edge
     collapses to about ``target`` vertices (as they are when at most 1.2 times that, or
     ``target`` <= 0) -> (xyz (P',3) float64, faces (F',3) int64). Edge collapses stay within
-    each connected part. ``target`` defaults to :data:`FACE_PROBE_VERTICES`. A decimation that throws
-    vertices off the surface (:func:`facerig.geometry.decimate.snap_collapsed`) is rebuilt with them
-    put back."""
+    each connected part. ``target`` defaults to :data:`FACE_PROBE_VERTICES`. Where the decimation
+    leaves faces of no area and its rebuild throws vertices off the surface
+    (:func:`facerig.geometry.decimate.snap_collapsed`), the corners of those faces take the rebuild's
+    positions with them put back."""
     target = FACE_PROBE_VERTICES if target is None else target
     xyz = np.asarray(xyz, np.float64)
     faces = np.asarray(faces, np.int64)
@@ -57,16 +58,36 @@ def probe_mesh(xyz: np.ndarray, faces: np.ndarray, target: int | None = None) ->
 
     n_faces = max(int(2 * target * len(faces) / (2 * len(xyz))), 4)
     v, f, collapses = fs.simplify(xyz, faces.astype(np.int32), target_count=n_faces, return_collapses=True)
-    # flat facets (a midpoint-subdivided head) can throw a collapsed vertex off its cluster, and the
-    # probe mesh's Laplacian is then singular: such a decimation is rebuilt from its collapses with
-    # those vertices put back (facerig.geometry.decimate.snap_collapsed, as the proxy is)
+    v, f = np.asarray(v, np.float64), np.asarray(f, np.int64)
+    # flat facets (a midpoint-subdivided head) can collapse vertices onto one point, leaving faces of
+    # no area and a singular Laplacian: only the corners of such faces are rebuilt from the collapses,
+    # with the vertices thrown off their cluster put back (facerig.geometry.decimate.snap_collapsed, as
+    # the proxy is); every other vertex keeps simplify's own position (the rebuild moves sound ones too)
+    flat = _flat_faces(v, f)
+    if not flat.any():
+        return v, f
     from facerig.geometry.decimate import snap_collapsed
 
     rv, rf, origin = fs.replay_simplification(xyz, faces.astype(np.int32), collapses)
+    rf = np.asarray(rf, np.int64)
+    if rf.shape != f.shape or not np.array_equal(rf, f):
+        return v, f
     snapped, moved = snap_collapsed(rv, xyz, np.asarray(origin, np.int64))
-    if moved:
-        return snapped, np.asarray(rf, np.int64)
-    return np.asarray(v, np.float64), np.asarray(f, np.int64)
+    if not moved:
+        return v, f
+    fix = np.unique(f[flat])
+    out = v.copy()
+    out[fix] = snapped[fix]
+    return out, f
+
+
+def _flat_faces(xyz: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Faces of ``xyz`` (P, 3), ``faces`` (F, 3) with no area (twice their area at most 1e-12 times the
+    median face's) -> (F,) bool."""
+    from facerig.geometry.rows import cross_rows, norm_rows
+
+    a2 = norm_rows(cross_rows(xyz[faces[:, 1]] - xyz[faces[:, 0]], xyz[faces[:, 2]] - xyz[faces[:, 0]]))
+    return a2 <= 1e-12 * np.median(a2) if a2.size else np.zeros(0, bool)
 
 
 def face_landmarks(model, prep, threads: int | None = None, probe_vertices: int | None = None) -> dict[str, np.ndarray]:
